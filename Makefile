@@ -1,0 +1,51 @@
+# tenancy -- top-level build.
+#   make         build the SQLite extension (sqlite_ext/tenancy.so) and the PG extension
+#   make demo    run the demo on the embedded SQLite default
+#   make test    every suite (core, SQLite, PostgreSQL, conformance, crash)
+#   make bench   benchmarks: tenancy next to the floor, with ratios
+# Missing build packages are installed by tools/install-deps.sh when run as root.
+
+CC ?= cc
+OPT ?= -O2
+CORE_CFLAGS = -std=c99 -Wall -Wextra -Werror $(OPT) -g -fPIC
+CORE_SRC = $(sort $(wildcard shared/*.c))
+CORE_HDR = shared/tenancy.h $(wildcard shared/*_internal.h)
+SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
+SQLITE_HDR = $(wildcard sqlite_ext/*.h)
+
+.PHONY: all deps sqlite pg install-pg demo test bench clean core-check
+
+all: deps sqlite pg
+
+deps:
+	@tools/install-deps.sh
+
+sqlite: sqlite_ext/tenancy.so
+
+sqlite_ext/tenancy.so: $(CORE_SRC) $(CORE_HDR) $(SQLITE_SRC) $(SQLITE_HDR)
+	$(CC) $(CORE_CFLAGS) -Wno-error=unused-parameter -Ishared -shared -o $@ \
+		$(CORE_SRC) $(SQLITE_SRC) -lcrypto -lpthread
+
+# The core must compile with no host header at all.
+core-check:
+	cd shared && $(CC) -std=c99 -Wall -Wextra -Werror -fsyntax-only *.c
+
+pg:
+	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext; fi
+
+install-pg: pg
+	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext install; fi
+
+demo: deps sqlite
+	@tests/demo/demo.sh
+
+test: deps sqlite core-check
+	@tests/run_all.sh
+
+bench: deps sqlite
+	@bench/run.sh
+
+clean:
+	rm -f sqlite_ext/tenancy.so
+	rm -rf tests/out build
+	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext clean; fi

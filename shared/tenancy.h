@@ -1,0 +1,490 @@
+/*
+ * tenancy.h -- the one public header of the tenancy core.
+ *
+ * The core is plain C99 + libc + libcrypto. It decides everything about
+ * migrations: file-name rules, ordering, checksums, planning (applied /
+ * pending / drifted / missing / out_of_order), batches, checkpoints,
+ * rollback, tenant-name validation, and the text of every error.
+ *
+ * It must never include a host header (postgres.h, sqlite3.h, libpq-fe.h),
+ * never longjmp, and never keep memory alive across a return to the host:
+ * every call either fills a caller-owned structure (freed by the matching
+ * *_free function, which uses free()) or nothing.  Errors come back as a
+ * tn_error value; each host raises it in exactly one place.
+ *
+ * The core reaches a database only through tn_adapter (below).  SQLite,
+ * PostgreSQL SPI and libpq each implement it once.
+ */
+#ifndef TENANCY_H
+#define TENANCY_H
+
+#include <stddef.h>
+
+#define TN_VERSION_STRING "1.0"
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef enum tn_code
+{
+	TN_OK = 0,
+	TN_ERR_NULL_ARGUMENT,		/* a required argument was NULL           22004 */
+	TN_ERR_INVALID_ARGUMENT,	/* bad value (empty, malformed, unknown)  22023 */
+	TN_ERR_INVALID_NAME,		/* tenant/checkpoint name breaks a rule   42602 */
+	TN_ERR_IO,					/* file or folder cannot be read/written  58030 */
+	TN_ERR_FORMAT,				/* migration file/folder is malformed     TN005 */
+	TN_ERR_DUPLICATE,			/* version given twice                    42710 */
+	TN_ERR_EXISTS,				/* object already exists                  42710 */
+	TN_ERR_NOT_FOUND,			/* version/checkpoint/tenant unknown      42704 */
+	TN_ERR_DRIFT,				/* applied checksum differs from catalog  TN001 */
+	TN_ERR_MIGRATION_FAILED,	/* a migration body raised an error       TN002 */
+	TN_ERR_OUT_OF_ORDER,		/* pending version older than newest      TN003 */
+	TN_ERR_MISSING_DOWN,		/* rollback needs downs that do not exist TN004 */
+	TN_ERR_NO_TRANSACTION,		/* migration must run outside a txn       25001 */
+	TN_ERR_NOT_SUPPORTED,		/* feature not available on this engine   0A000 */
+	TN_ERR_PERMISSION,			/* caller lacks a privilege               42501 */
+	TN_ERR_BUSY,				/* lock not obtained within the timeout   55P03 */
+	TN_ERR_TOO_LARGE,			/* input exceeds a documented limit       54000 */
+	TN_ERR_NO_MEMORY,			/* malloc failed                          53200 */
+	TN_ERR_INTERRUPTED,			/* host asked us to stop                  57014 */
+	TN_ERR_ENGINE,				/* database error (sqlstate filled in)    XX000 */
+	TN_ERR_UNREACHABLE,			/* tenant database cannot be opened       08006 */
+	TN_CODE_COUNT
+} tn_code;
+
+#define TN_MESSAGE_MAX 512
+#define TN_DETAIL_MAX 2048
+#define TN_HINT_MAX 512
+
+typedef struct tn_error
+{
+	tn_code		code;
+	char		sqlstate[6];	/* engine's own SQLSTATE for TN_ERR_ENGINE and
+								 * TN_ERR_MIGRATION_FAILED, else "" */
+	char		message[TN_MESSAGE_MAX];	/* lowercase, no final period */
+	char		detail[TN_DETAIL_MAX];	/* full sentences, may be "" */
+	char		hint[TN_HINT_MAX];	/* full sentences, may be "" */
+} tn_error;
+
+/* Reset to TN_OK with empty strings. */
+void		tn_error_clear(tn_error *err);
+
+/*
+ * Set code and message (printf-style); detail, hint and sqlstate are cleared.
+ * Always returns code, so "return tn_error_set(err, ...)" reads naturally.
+ */
+int			tn_error_set(tn_error *err, tn_code code, const char *fmt,...);
+void		tn_error_detail(tn_error *err, const char *fmt,...);
+void		tn_error_hint(tn_error *err, const char *fmt,...);
+
+/* Static name of a code, e.g. "drift". */
+const char *tn_strerror(tn_code code);
+
+/* The SQLSTATE the PostgreSQL host raises for a code (5 chars, static). */
+const char *tn_code_sqlstate(tn_code code);
+
+/*
+ * Render err the way the SQLite host reports it (message, then
+ * "\nDETAIL:  ..." and "\nHINT:  ..." lines like psql prints).  Returns a
+ * malloc'd string the caller frees, or NULL on out of memory.
+ */
+char	   *tn_error_render(const tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Small owned buffers and result tables                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct tn_buf
+{
+	char	   *data;			/* NUL-terminated, malloc'd, may be NULL */
+	size_t		len;
+	size_t		cap;
+} tn_buf;
+
+int			tn_buf_append(tn_buf *b, const char *s, size_t n);
+int			tn_buf_printf(tn_buf *b, const char *fmt,...);
+void		tn_buf_free(tn_buf *b);
+
+/* Column types of result tables; hosts map them to their own types. */
+typedef enum tn_coltype
+{
+	TN_COL_TEXT,
+	TN_COL_INT8,
+	TN_COL_TIMESTAMPTZ,			/* text in ISO form on both engines */
+	TN_COL_BOOL
+} tn_coltype;
+
+typedef struct tn_column
+{
+	const char *name;
+	tn_coltype	type;
+} tn_column;
+
+/* The shape of one table-valued SQL function, identical on both engines. */
+typedef struct tn_result_def
+{
+	const char *function;		/* SQL name, e.g. "tenant_status" */
+	int			ncols;
+	const tn_column *cols;
+} tn_result_def;
+
+extern const tn_result_def tn_def_status;	/* tenant_status() */
+extern const tn_result_def tn_def_verify;	/* tenant_verify() */
+extern const tn_result_def tn_def_plan;		/* tenant_plan([target]) */
+extern const tn_result_def tn_def_dry_run;	/* tenant_dry_run([target]) */
+extern const tn_result_def tn_def_history;	/* tenant_history() */
+extern const tn_result_def tn_def_checkpoints;	/* tenant_checkpoints() */
+
+/*
+ * A table of text cells, row-major.  NULL cell = SQL NULL.  All cells are
+ * malloc'd copies owned by the table.
+ */
+typedef struct tn_rows
+{
+	int			ncols;
+	size_t		nrows;
+	size_t		cap;
+	char	  **cells;
+} tn_rows;
+
+void		tn_rows_init(tn_rows *r, int ncols);
+/* Append one row of ncols values (copied); returns TN_OK or TN_ERR_NO_MEMORY. */
+int			tn_rows_add(tn_rows *r, const char *const *values);
+const char *tn_rows_get(const tn_rows *r, size_t row, int col);
+void		tn_rows_free(tn_rows *r);
+
+/* ------------------------------------------------------------------ */
+/* Migrations, files, versions, checksums, names                      */
+/* ------------------------------------------------------------------ */
+
+typedef enum tn_dialect
+{
+	TN_DIALECT_ALL = 0,
+	TN_DIALECT_POSTGRES,
+	TN_DIALECT_SQLITE
+} tn_dialect;
+
+/* Migration flags */
+#define TN_MIG_NO_TRANSACTION 0x01	/* must run outside a transaction */
+
+#define TN_CHECKSUM_LEN 72		/* "sha256:" + 64 hex + NUL */
+#define TN_MAX_BODY_BYTES (16 * 1024 * 1024)	/* larger bodies: TN_ERR_TOO_LARGE */
+#define TN_MAX_VERSION_LEN 64
+#define TN_MAX_NAME_LEN 200
+
+typedef struct tn_migration
+{
+	char	   *version;		/* as written, without a leading V/v */
+	char	   *name;			/* description, never NULL or empty */
+	char	   *up_sql;			/* never NULL */
+	char	   *down_sql;		/* NULL when there is no down */
+	char	   *source;			/* file it came from, NULL when added by SQL */
+	tn_dialect	dialect;
+	unsigned	flags;			/* TN_MIG_* */
+	char		checksum[TN_CHECKSUM_LEN];	/* of up_sql */
+} tn_migration;
+
+typedef struct tn_migration_set
+{
+	tn_migration *items;		/* sorted by version after a load */
+	size_t		count;
+	size_t		cap;
+} tn_migration_set;
+
+void		tn_migration_set_free(tn_migration_set *set);
+
+/*
+ * Read a migration folder for the given dialect (see README "Migration
+ * folders" for the rules: name grammar, Flyway U-files, dbmate sections,
+ * dialect subfolders).  On success *out holds every migration for that
+ * dialect sorted by version, checksums computed, flags detected.  On any
+ * error *out is left empty and err names the file and the rule.
+ */
+int			tn_load_folder(const char *path, tn_dialect dialect,
+						   tn_migration_set *out, tn_error *err);
+
+/*
+ * Parse one file name.  Fills version (without V), name, dialect, and
+ * direction (+1 up, -1 down, 0 unspecified = up or dbmate file).  The
+ * out strings are malloc'd; free them.  Non-migration names give
+ * TN_ERR_FORMAT.
+ */
+int			tn_parse_filename(const char *filename, char **version,
+							  char **name, tn_dialect *dialect,
+							  int *direction, tn_error *err);
+
+/* Validate a version token: digits with '.'/'_' separators. */
+int			tn_version_validate(const char *version, tn_error *err);
+
+/*
+ * Order two version tokens numerically by component ("1.2" < "1.10",
+ * "0002" == "2", "1" < "1.0.1").  Returns <0, 0, >0.
+ */
+int			tn_version_compare(const char *a, const char *b);
+
+/*
+ * Checksum of a body: SHA-256 (libcrypto) of the text with a leading UTF-8
+ * BOM removed and CRLF / CR turned into LF, as "sha256:<64 hex>".
+ */
+int			tn_checksum(const char *body, size_t len,
+						char out[TN_CHECKSUM_LEN], tn_error *err);
+
+/*
+ * Check a migration body: not NULL, not empty/blank, valid UTF-8, at most
+ * TN_MAX_BODY_BYTES.  what names it in the message ("up body of 3").
+ */
+int			tn_body_validate(const char *body, size_t len, const char *what,
+							 tn_error *err);
+
+/*
+ * Flags implied by a body: TN_MIG_NO_TRANSACTION when it carries the
+ * marker line "-- tenancy:no-transaction" or contains a statement that
+ * PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
+ * DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, VACUUM, CREATE
+ * DATABASE, ALTER SYSTEM, ALTER TYPE ... ADD VALUE is fine since PG 12).
+ */
+unsigned	tn_detect_flags(const char *body);
+
+/*
+ * Tenant names: ^[a-z][a-z0-9_]{0,62}$, not a reserved word of PostgreSQL
+ * or SQLite, not a name tenancy uses itself (tenancy*, template names).
+ * The message says which rule failed.
+ */
+int			tn_validate_tenant_name(const char *name, tn_error *err);
+
+/* Checkpoint names: ^[A-Za-z0-9_.:-]{1,100}$ */
+int			tn_validate_checkpoint_name(const char *name, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* The adapter: how the core reaches one database                      */
+/* ------------------------------------------------------------------ */
+
+typedef enum tn_type
+{
+	TN_T_NULL,
+	TN_T_TEXT,
+	TN_T_INT8,
+	TN_T_BOOL
+} tn_type;
+
+/* A statement parameter ($1..$n in the SQL text on both engines). */
+typedef struct tn_value
+{
+	tn_type		type;
+	const char *text;			/* TN_T_TEXT */
+	long long	i;				/* TN_T_INT8, TN_T_BOOL (0/1) */
+} tn_value;
+
+/*
+ * Called once per result row.  values[i] is NULL for SQL NULL; booleans
+ * arrive as "t"/"f" (PostgreSQL) or "1"/"0" (SQLite): use tn_text_bool.
+ * Pointers are valid only during the call.  Return TN_OK to go on, or an
+ * error code (with err filled) to stop the query.
+ */
+typedef int (*tn_row_fn) (void *arg, int ncols, const char *const *values,
+						  tn_error *err);
+
+/* Interpret a boolean cell from either engine. */
+int			tn_text_bool(const char *v);
+
+typedef struct tn_adapter
+{
+	void	   *ctx;
+	const char *engine;			/* "sqlite" or "postgres" */
+	tn_dialect	dialect;
+
+	/*
+	 * Prefix of tracking tables in SQL the core writes: "tenancy_" on SQLite
+	 * (main.tenancy_catalog), "tenancy." on PostgreSQL (tenancy.catalog).
+	 * The tables are created by the host (extension script / SQLite init).
+	 */
+	const char *table_prefix;
+
+	/*
+	 * Run one statement with parameters $1..$n; call fn for each row (fn may
+	 * be NULL).  On engine failure: TN_ERR_ENGINE with the engine's message
+	 * and sqlstate; the host's state must be as if the statement never ran
+	 * (the PG adapter wraps it in a subtransaction).
+	 */
+	int			(*query) (void *ctx, const char *sql, int nparams,
+						  const tn_value *params, tn_row_fn fn, void *arg,
+						  tn_error *err);
+
+	/*
+	 * Run a migration script (one or more statements, the engine's own
+	 * syntax).  On failure returns TN_ERR_ENGINE with the engine's message
+	 * and sqlstate, and sets *failed_offset to the byte offset in script
+	 * where the failing statement starts (-1 if unknown).  Partial effects
+	 * are undone by the caller's rollback_to.
+	 */
+	int			(*exec_script) (void *ctx, const char *script,
+								long *failed_offset, tn_error *err);
+
+	/*
+	 * Start the locked unit of work on this database: at most one runner
+	 * at a time per database (SQLite: BEGIN IMMEDIATE with busy timeout, or
+	 * a SAVEPOINT inside a caller's transaction; PostgreSQL: an advisory
+	 * xact lock, then reads that see everything committed before the lock).
+	 * Failure to get the lock in time: TN_ERR_BUSY.
+	 */
+	int			(*begin) (void *ctx, tn_error *err);
+	int			(*commit) (void *ctx, tn_error *err);
+	/* Undo everything since begin.  Must not fail silently. */
+	int			(*rollback) (void *ctx, tn_error *err);
+
+	/* Strictly nested savepoints inside begin..commit. */
+	int			(*savepoint) (void *ctx, tn_error *err);
+	int			(*release) (void *ctx, tn_error *err);
+	int			(*rollback_to) (void *ctx, tn_error *err);	/* and release */
+
+	/*
+	 * Run a body that cannot run in a transaction (no begin active).  NULL
+	 * when the host cannot do it (PG inside a function): the core then
+	 * refuses with TN_ERR_NO_TRANSACTION.
+	 */
+	int			(*exec_outside_transaction) (void *ctx, const char *script,
+											 long *failed_offset,
+											 tn_error *err);
+
+	/*
+	 * Full-copy snapshots for checkpoints (SQLite backup API).  NULL when
+	 * the engine has none: the core reports TN_ERR_NOT_SUPPORTED.
+	 * restore must keep the tracking tables catalog, history and
+	 * checkpoints as they are now (only user data and applied rows go back).
+	 */
+	int			(*snapshot_save) (void *ctx, const char *checkpoint,
+								  tn_error *err);
+	int			(*snapshot_restore) (void *ctx, const char *checkpoint,
+									 tn_error *err);
+	int			(*snapshot_drop) (void *ctx, const char *checkpoint,
+								  tn_error *err);
+
+	/* Nonzero when the host wants the core to stop (PG: cancel). May be NULL. */
+	int			(*interrupted) (void *ctx);
+} tn_adapter;
+
+/* ------------------------------------------------------------------ */
+/* Tracking tables (created by the host, read and written by the core) */
+/* ------------------------------------------------------------------ */
+/*
+ * SQLite: main.tenancy_<t>; PostgreSQL: tenancy.<t> (extension schema,
+ * registered with pg_extension_config_dump).  Types: "ts" is timestamptz
+ * on PostgreSQL, ISO text on SQLite; "int8" is bigint / INTEGER.
+ * Timestamps are filled by column defaults (PG clock_timestamp(), SQLite
+ * strftime('%Y-%m-%d %H:%M:%f+00','now')); the core never passes times.
+ *
+ * catalog(version text PRIMARY KEY, name text NOT NULL, up_sql text NOT NULL,
+ *         down_sql text, checksum text NOT NULL, flags int8 NOT NULL DEFAULT 0,
+ *         source text, added_at ts NOT NULL DEFAULT now)
+ * applied(version text PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+ *         applied_at ts NOT NULL DEFAULT now, duration_ms int8 NOT NULL DEFAULT 0,
+ *         batch int8 NOT NULL)
+ * history(id int8 PRIMARY KEY autoincrement/identity, at ts NOT NULL DEFAULT now,
+ *         action text NOT NULL, version text, batch int8, detail text)
+ * checkpoints(name text PRIMARY KEY, created_at ts NOT NULL DEFAULT now,
+ *         batch int8 NOT NULL, version text, kind text NOT NULL, mode text NOT NULL)
+ *
+ * history.action is one of: add, apply, fail, rollback, restore,
+ * checkpoint, repair, baseline, dry_run.
+ * checkpoints.batch is the highest applied batch when it was taken: a
+ * rollback undoes applied rows with a larger batch.  kind: automatic |
+ * manual; mode: marker | snapshot.
+ */
+
+#define TN_SQLITE_TABLE_PREFIX "tenancy_"
+#define TN_POSTGRES_TABLE_PREFIX "tenancy."
+
+/* ------------------------------------------------------------------ */
+/* The single-database API (one call per SQL function)                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every function below: on error returns the code with err filled and the
+ * database unchanged (the core rolls back what it began).
+ */
+
+/*
+ * tenant_migration_add: add one migration to the catalog.  Identical
+ * re-add: no-op, *added = 0.  Same version with another body: if applied,
+ * TN_ERR_DRIFT (detail names both checksums); if not applied, replaced.
+ */
+int			tn_catalog_add(const tn_adapter *a, const tn_migration *m,
+						   int *added, tn_error *err);
+
+/* tenant_migrations_load: tn_load_folder + tn_catalog_add for each, in one unit of work. */
+int			tn_catalog_load_folder(const tn_adapter *a, const char *path,
+								   long long *count, tn_error *err);
+
+typedef struct tn_migrate_opts
+{
+	const char *target;			/* NULL = newest */
+	int			allow_out_of_order;
+	int			dry_run;		/* apply, report, roll back */
+} tn_migrate_opts;
+
+typedef struct tn_migrate_result
+{
+	long long	applied;		/* number applied (0 when up to date) */
+	long long	batch;			/* batch id, 0 when nothing ran */
+	char		from_version[TN_MAX_VERSION_LEN + 1];	/* "" when none */
+	char		to_version[TN_MAX_VERSION_LEN + 1];
+	char		checkpoint[128];	/* automatic checkpoint name, "" if none */
+	tn_rows		report;			/* dry run: rows of tn_def_dry_run */
+} tn_migrate_result;
+
+void		tn_migrate_result_free(tn_migrate_result *r);
+
+/*
+ * tenant_migrate / tenant_dry_run.  Under the lock: verify checksums
+ * (drift stops everything), refuse out-of-order unless allowed, record the
+ * automatic checkpoint pre_migration_<UTC timestamp>, apply each pending
+ * version up to target in its own savepoint, record it.  Any failure:
+ * roll back the whole batch, record the failure in history, return
+ * TN_ERR_MIGRATION_FAILED naming version, statement position and the
+ * engine's message (sqlstate = engine's).
+ */
+int			tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
+					   tn_migrate_result *res, tn_error *err);
+
+/* tenant_plan: rows of tn_def_plan for what tenant_migrate(target) would run. */
+int			tn_plan(const tn_adapter *a, const char *target, tn_rows *out,
+					tn_error *err);
+
+/* tenant_status: rows of tn_def_status, every version, ordered by version. */
+int			tn_status(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+/* tenant_verify: rows of tn_def_verify, only problems. */
+int			tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+/* tenant_repair: accept the catalog checksum of a drifted version. */
+int			tn_repair(const tn_adapter *a, const char *version, tn_error *err);
+
+/* tenant_baseline: mark every catalog version <= version applied. */
+int			tn_baseline(const tn_adapter *a, const char *version,
+						long long *count, tn_error *err);
+
+/*
+ * tenant_checkpoint: record a named checkpoint (name NULL: generated
+ * "checkpoint_<UTC timestamp>").  snapshot: also keep a full copy.
+ * name_out receives the name used.
+ */
+int			tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
+						  char *name_out, size_t name_out_size, tn_error *err);
+
+/* tenant_checkpoints: rows of tn_def_checkpoints. */
+int			tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+/*
+ * tenant_rollback: undo every version applied after the checkpoint (NULL:
+ * the newest automatic one) by running downs newest first in one unit of
+ * work.  Missing downs: refuse before any change, listing them, unless the
+ * checkpoint has a snapshot, which is then restored.
+ */
+int			tn_rollback(const tn_adapter *a, const char *checkpoint,
+						long long *count, tn_error *err);
+
+/* tenant_history: rows of tn_def_history, oldest first. */
+int			tn_history(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+#endif							/* TENANCY_H */

@@ -1,0 +1,125 @@
+/*
+ * tn_error.c -- errors as values: setting, naming, mapping to SQLSTATE and
+ * rendering for hosts that have only one error string (SQLite).
+ *
+ * Nothing here allocates except tn_error_render, whose result the caller
+ * frees.  Never longjmps, never prints.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tenancy.h"
+
+static const struct
+{
+	const char *name;
+	const char *sqlstate;
+}			code_info[TN_CODE_COUNT] = {
+	[TN_OK] = {"ok", "00000"},
+	[TN_ERR_NULL_ARGUMENT] = {"null_argument", "22004"},
+	[TN_ERR_INVALID_ARGUMENT] = {"invalid_argument", "22023"},
+	[TN_ERR_INVALID_NAME] = {"invalid_name", "42602"},
+	[TN_ERR_IO] = {"io_error", "58030"},
+	[TN_ERR_FORMAT] = {"format_error", "TN005"},
+	[TN_ERR_DUPLICATE] = {"duplicate", "42710"},
+	[TN_ERR_EXISTS] = {"exists", "42710"},
+	[TN_ERR_NOT_FOUND] = {"not_found", "42704"},
+	[TN_ERR_DRIFT] = {"drift", "TN001"},
+	[TN_ERR_MIGRATION_FAILED] = {"migration_failed", "TN002"},
+	[TN_ERR_OUT_OF_ORDER] = {"out_of_order", "TN003"},
+	[TN_ERR_MISSING_DOWN] = {"missing_down", "TN004"},
+	[TN_ERR_NO_TRANSACTION] = {"no_transaction", "25001"},
+	[TN_ERR_NOT_SUPPORTED] = {"not_supported", "0A000"},
+	[TN_ERR_PERMISSION] = {"permission_denied", "42501"},
+	[TN_ERR_BUSY] = {"busy", "55P03"},
+	[TN_ERR_TOO_LARGE] = {"too_large", "54000"},
+	[TN_ERR_NO_MEMORY] = {"out_of_memory", "53200"},
+	[TN_ERR_INTERRUPTED] = {"interrupted", "57014"},
+	[TN_ERR_ENGINE] = {"engine_error", "XX000"},
+	[TN_ERR_UNREACHABLE] = {"unreachable", "08006"},
+};
+
+void
+tn_error_clear(tn_error *err)
+{
+	if (err == NULL)
+		return;
+	err->code = TN_OK;
+	err->sqlstate[0] = '\0';
+	err->message[0] = '\0';
+	err->detail[0] = '\0';
+	err->hint[0] = '\0';
+}
+
+int
+tn_error_set(tn_error *err, tn_code code, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return code;
+	tn_error_clear(err);
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void
+tn_error_detail(tn_error *err, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	va_end(ap);
+}
+
+void
+tn_error_hint(tn_error *err, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
+	va_end(ap);
+}
+
+const char *
+tn_strerror(tn_code code)
+{
+	if ((int) code < 0 || code >= TN_CODE_COUNT || code_info[code].name == NULL)
+		return "unknown";
+	return code_info[code].name;
+}
+
+const char *
+tn_code_sqlstate(tn_code code)
+{
+	if ((int) code < 0 || code >= TN_CODE_COUNT || code_info[code].sqlstate == NULL)
+		return "XX000";
+	return code_info[code].sqlstate;
+}
+
+char *
+tn_error_render(const tn_error *err)
+{
+	size_t		len;
+	char	   *out;
+
+	len = strlen(err->message) + strlen(err->detail) + strlen(err->hint) + 32;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	snprintf(out, len, "%s%s%s%s%s", err->message,
+			 err->detail[0] ? "\nDETAIL:  " : "", err->detail,
+			 err->hint[0] ? "\nHINT:  " : "", err->hint);
+	return out;
+}

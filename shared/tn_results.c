@@ -1,0 +1,66 @@
+/*
+ * tn_results.c -- the column lists of every table-valued SQL function.
+ *
+ * Both hosts declare their result columns from these definitions (the
+ * SQLite virtual tables directly, the PostgreSQL script by hand, checked by
+ * the conformance suite), so names, order and types cannot drift apart.
+ */
+#include "tenancy.h"
+
+#define COUNT_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
+static const tn_column status_cols[] = {
+	{"version", TN_COL_TEXT},
+	{"name", TN_COL_TEXT},
+	{"state", TN_COL_TEXT},
+	{"checksum", TN_COL_TEXT},
+	{"applied_at", TN_COL_TIMESTAMPTZ},
+	{"duration_ms", TN_COL_INT8},
+	{"batch", TN_COL_INT8},
+};
+const tn_result_def tn_def_status = {"tenant_status", COUNT_OF(status_cols), status_cols};
+
+static const tn_column verify_cols[] = {
+	{"version", TN_COL_TEXT},
+	{"name", TN_COL_TEXT},
+	{"state", TN_COL_TEXT},
+	{"detail", TN_COL_TEXT},
+};
+const tn_result_def tn_def_verify = {"tenant_verify", COUNT_OF(verify_cols), verify_cols};
+
+static const tn_column plan_cols[] = {
+	{"version", TN_COL_TEXT},
+	{"name", TN_COL_TEXT},
+	{"state", TN_COL_TEXT},
+	{"mode", TN_COL_TEXT},
+};
+const tn_result_def tn_def_plan = {"tenant_plan", COUNT_OF(plan_cols), plan_cols};
+
+static const tn_column dry_run_cols[] = {
+	{"version", TN_COL_TEXT},
+	{"name", TN_COL_TEXT},
+	{"outcome", TN_COL_TEXT},
+	{"duration_ms", TN_COL_INT8},
+	{"error", TN_COL_TEXT},
+};
+const tn_result_def tn_def_dry_run = {"tenant_dry_run", COUNT_OF(dry_run_cols), dry_run_cols};
+
+static const tn_column history_cols[] = {
+	{"id", TN_COL_INT8},
+	{"at", TN_COL_TIMESTAMPTZ},
+	{"action", TN_COL_TEXT},
+	{"version", TN_COL_TEXT},
+	{"batch", TN_COL_INT8},
+	{"detail", TN_COL_TEXT},
+};
+const tn_result_def tn_def_history = {"tenant_history", COUNT_OF(history_cols), history_cols};
+
+static const tn_column checkpoints_cols[] = {
+	{"name", TN_COL_TEXT},
+	{"created_at", TN_COL_TIMESTAMPTZ},
+	{"batch", TN_COL_INT8},
+	{"version", TN_COL_TEXT},
+	{"kind", TN_COL_TEXT},
+	{"mode", TN_COL_TEXT},
+};
+const tn_result_def tn_def_checkpoints = {"tenant_checkpoints", COUNT_OF(checkpoints_cols), checkpoints_cols};
