@@ -194,6 +194,25 @@ typedef struct tn_migration_set
 
 void		tn_migration_set_free(tn_migration_set *set);
 
+/* Free the strings of one migration and zero it. */
+void		tn_migration_clear(tn_migration *m);
+
+/*
+ * Build a migration from SQL arguments (tenant_migration_add): version
+ * (tn_version_validate, a leading V/v is dropped), name (non-empty, at most
+ * TN_MAX_NAME_LEN), up (tn_body_validate), down (validated unless NULL),
+ * checksum and flags computed.  Strings are copied into *out; free with
+ * tn_migration_clear.  A NULL required argument gives TN_ERR_NULL_ARGUMENT
+ * via tn_error_null_argument.
+ */
+int			tn_migration_from_args(const char *version, const char *name,
+								   const char *up_sql, const char *down_sql,
+								   tn_dialect dialect, tn_migration *out,
+								   tn_error *err);
+
+/* The one wording of a NULL required argument: argument "x" must not be null */
+int			tn_error_null_argument(tn_error *err, const char *argname);
+
 /*
  * Read a migration folder for the given dialect (see README "Migration
  * folders" for the rules: name grammar, Flyway U-files, dbmate sections,

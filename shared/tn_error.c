@@ -123,3 +123,11 @@ tn_error_render(const tn_error *err)
 			 err->hint[0] ? "\nHINT:  " : "", err->hint);
 	return out;
 }
+
+int
+tn_error_null_argument(tn_error *err, const char *argname)
+{
+	tn_error_set(err, TN_ERR_NULL_ARGUMENT, "argument \"%s\" must not be null", argname);
+	tn_error_hint(err, "Pass a value for \"%s\".", argname);
+	return TN_ERR_NULL_ARGUMENT;
+}
