@@ -1,0 +1,470 @@
+/*
+ * tn_body.c -- checks on a migration body and the flags it implies.
+ *
+ * tn_body_validate refuses bodies the core cannot store or run: NULL,
+ * blank (only whitespace and comments), not UTF-8 (or holding a NUL byte,
+ * which would cut the text short in both engines), or larger than
+ * TN_MAX_BODY_BYTES.  tn_detect_flags finds statements that cannot run in
+ * a transaction block, with a small SQL scanner that skips comments,
+ * string literals, quoted identifiers and dollar-quoted bodies.
+ *
+ * This file must not try to parse SQL beyond the first words of each
+ * statement, must not allocate, and must not read past len (bodies are not
+ * required to be NUL-terminated for tn_body_validate).
+ */
+#include <string.h>
+
+#include "tenancy.h"
+
+#define IS_SPACE(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || \
+					 (c) == '\f' || (c) == '\v')
+#define IS_WORD_START(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+						  (c) == '_' || (unsigned char) (c) >= 0x80)
+#define IS_WORD_CHAR(c) (IS_WORD_START(c) || ((c) >= '0' && (c) <= '9') || (c) == '$')
+
+/* Token kinds of the scanner. */
+typedef enum
+{
+	TOK_END,
+	TOK_WORD,					/* keyword or bare identifier */
+	TOK_SEMI,					/* ';' ends a statement */
+	TOK_OTHER					/* literal, quoted identifier, punctuation */
+} tok_kind;
+
+typedef struct scanner
+{
+	const char *s;
+	size_t		len;
+	size_t		pos;
+	int			marker;			/* saw "-- tenancy:no-transaction" line */
+} scanner;
+
+/* Is the text before pos on this line only whitespace? */
+static int
+at_line_start(const scanner *sc, size_t pos)
+{
+	while (pos > 0)
+	{
+		char		c = sc->s[pos - 1];
+
+		if (c == '\n' || c == '\r')
+			return 1;
+		if (c != ' ' && c != '\t')
+			return 0;
+		pos--;
+	}
+	return 1;
+}
+
+static int
+ci_equal(const char *a, size_t alen, const char *b)
+{
+	size_t		i;
+
+	if (alen != strlen(b))
+		return 0;
+	for (i = 0; i < alen; i++)
+	{
+		char		c = a[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char) (c - 'A' + 'a');
+		if (c != b[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Line comment from start (at "--") to end (exclusive, before newline). */
+static void
+check_marker(scanner *sc, size_t start, size_t end)
+{
+	const char *p = sc->s + start + 2;
+	size_t		n = end - start - 2;
+
+	if (!at_line_start(sc, start))
+		return;
+	while (n > 0 && (*p == ' ' || *p == '\t'))
+	{
+		p++;
+		n--;
+	}
+	while (n > 0 && IS_SPACE(p[n - 1]))
+		n--;
+	if (ci_equal(p, n, "tenancy:no-transaction"))
+		sc->marker = 1;
+}
+
+/*
+ * Next token; *tok and *toklen receive the word for TOK_WORD.  Comments
+ * are skipped; literals and quoted identifiers come back as TOK_OTHER.
+ * Unterminated constructs run to the end of the body.
+ */
+static tok_kind
+next_token(scanner *sc, const char **tok, size_t *toklen)
+{
+	const char *s = sc->s;
+	size_t		len = sc->len;
+
+	for (;;)
+	{
+		size_t		p = sc->pos;
+		char		c;
+
+		while (p < len && IS_SPACE(s[p]))
+			p++;
+		sc->pos = p;
+		if (p >= len)
+			return TOK_END;
+		c = s[p];
+
+		if (c == '-' && p + 1 < len && s[p + 1] == '-')
+		{
+			size_t		e = p + 2;
+
+			while (e < len && s[e] != '\n' && s[e] != '\r')
+				e++;
+			check_marker(sc, p, e);
+			sc->pos = e;
+			continue;
+		}
+		if (c == '/' && p + 1 < len && s[p + 1] == '*')
+		{
+			/* PostgreSQL nests block comments; SQLite does not need to. */
+			int			depth = 1;
+
+			p += 2;
+			while (p < len && depth > 0)
+			{
+				if (s[p] == '/' && p + 1 < len && s[p + 1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (s[p] == '*' && p + 1 < len && s[p + 1] == '/')
+				{
+					depth--;
+					p += 2;
+				}
+				else
+					p++;
+			}
+			sc->pos = p;
+			continue;
+		}
+		if (c == ';')
+		{
+			sc->pos = p + 1;
+			return TOK_SEMI;
+		}
+		if (c == '\'' || c == '"' || c == '`')
+		{
+			/* doubled quote escapes itself */
+			p++;
+			while (p < len)
+			{
+				if (s[p] == c)
+				{
+					if (p + 1 < len && s[p + 1] == c)
+						p += 2;
+					else
+						break;
+				}
+				else
+					p++;
+			}
+			sc->pos = p < len ? p + 1 : len;
+			return TOK_OTHER;
+		}
+		if (c == '[')
+		{
+			/* SQLite/MS-style quoted identifier */
+			while (p < len && s[p] != ']')
+				p++;
+			sc->pos = p < len ? p + 1 : len;
+			return TOK_OTHER;
+		}
+		if ((c == 'E' || c == 'e') && p + 1 < len && s[p + 1] == '\'')
+		{
+			/* E'...' with backslash escapes */
+			p += 2;
+			while (p < len)
+			{
+				if (s[p] == '\\')
+					p += 2;
+				else if (s[p] == '\'')
+				{
+					if (p + 1 < len && s[p + 1] == '\'')
+						p += 2;
+					else
+						break;
+				}
+				else
+					p++;
+			}
+			sc->pos = p < len ? p + 1 : len;
+			return TOK_OTHER;
+		}
+		if (c == '$')
+		{
+			/* $tag$ ... $tag$ (tag may be empty); $1 is a parameter */
+			size_t		t = p + 1;
+
+			if (t < len && (IS_WORD_START(s[t]) && s[t] != '$'))
+				while (t < len && s[t] != '$' && (IS_WORD_START(s[t]) ||
+												  (s[t] >= '0' && s[t] <= '9')))
+					t++;
+			if (t < len && s[t] == '$')
+			{
+				size_t		taglen = t + 1 - p;
+				size_t		q = t + 1;
+
+				while (q + taglen <= len && memcmp(s + q, s + p, taglen) != 0)
+					q++;
+				sc->pos = (q + taglen <= len) ? q + taglen : len;
+				return TOK_OTHER;
+			}
+			sc->pos = p + 1;
+			return TOK_OTHER;
+		}
+		if (IS_WORD_START(c))
+		{
+			size_t		e = p;
+
+			while (e < len && IS_WORD_CHAR(s[e]))
+				e++;
+			*tok = s + p;
+			*toklen = e - p;
+			sc->pos = e;
+			return TOK_WORD;
+		}
+		sc->pos = p + 1;
+		return TOK_OTHER;
+	}
+}
+
+int
+tn_body_validate(const char *body, size_t len, const char *what,
+				 tn_error *err)
+{
+	tn_error	scratch;
+	const unsigned char *s = (const unsigned char *) body;
+	size_t		i;
+	scanner		sc;
+	const char *tok;
+	size_t		toklen;
+
+	if (err == NULL)
+		err = &scratch;
+	if (what == NULL)
+		what = "migration body";
+	if (body == NULL)
+		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
+							"%s must not be null", what);
+	if (len > TN_MAX_BODY_BYTES)
+	{
+		tn_error_set(err, TN_ERR_TOO_LARGE, "%s is too large", what);
+		tn_error_detail(err, "The body is %zu bytes; the limit is %d bytes.",
+						len, TN_MAX_BODY_BYTES);
+		tn_error_hint(err, "Split the migration into several smaller ones.");
+		return TN_ERR_TOO_LARGE;
+	}
+
+	/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
+	i = 0;
+	while (i < len)
+	{
+		unsigned char c = s[i];
+		size_t		need;
+		unsigned char lo = 0x80;
+		unsigned char hi = 0xBF;
+		size_t		k;
+
+		if (c == 0)
+		{
+			tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+						 "%s contains a NUL byte", what);
+			tn_error_detail(err, "The NUL byte is at byte offset %zu.", i);
+			return TN_ERR_INVALID_ARGUMENT;
+		}
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1;
+		else if (c >= 0xE0 && c <= 0xEF)
+		{
+			need = 2;
+			if (c == 0xE0)
+				lo = 0xA0;
+			else if (c == 0xED)
+				hi = 0x9F;
+		}
+		else if (c >= 0xF0 && c <= 0xF4)
+		{
+			need = 3;
+			if (c == 0xF0)
+				lo = 0x90;
+			else if (c == 0xF4)
+				hi = 0x8F;
+		}
+		else
+			goto bad_utf8;
+		if (need >= len - i)
+			goto bad_utf8;
+		for (k = 1; k <= need; k++)
+		{
+			unsigned char cc = s[i + k];
+
+			if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xBF))
+				goto bad_utf8;
+		}
+		i += need + 1;
+		continue;
+
+bad_utf8:
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+					 "%s is not valid UTF-8", what);
+		tn_error_detail(err, "Invalid byte sequence at byte offset %zu (byte 0x%02x).",
+						i, (unsigned) c);
+		tn_error_hint(err, "Save the file as UTF-8.");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+
+	/* Blank: no token at all once comments and whitespace are skipped. */
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = len;
+	/* a leading BOM is not content */
+	if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+		sc.pos = 3;
+	for (;;)
+	{
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+
+		if (k == TOK_END)
+		{
+			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is empty", what);
+			tn_error_detail(err, "The body holds only whitespace and comments.");
+			return TN_ERR_INVALID_ARGUMENT;
+		}
+		if (k != TOK_SEMI)
+			break;
+	}
+	return TN_OK;
+}
+
+/*
+ * Does a statement whose first words are w[0..n-1] refuse to run in a
+ * transaction block?  The window is long enough for REINDEX's option list.
+ */
+#define WINDOW 8
+
+static int
+statement_needs_no_transaction(const char *const *w, const size_t *wl, int n)
+{
+	int			i;
+
+	if (n == 0)
+		return 0;
+	if (ci_equal(w[0], wl[0], "vacuum"))
+		return 1;
+	if (n >= 2 && ci_equal(w[0], wl[0], "alter") && ci_equal(w[1], wl[1], "system"))
+		return 1;
+	if (n >= 2 && (ci_equal(w[0], wl[0], "create") || ci_equal(w[0], wl[0], "drop")) &&
+		(ci_equal(w[1], wl[1], "database") || ci_equal(w[1], wl[1], "tablespace")))
+		return 1;
+	if (n >= 3 && ci_equal(w[0], wl[0], "create"))
+	{
+		/* CREATE [UNIQUE] INDEX CONCURRENTLY */
+		i = 1;
+		if (ci_equal(w[i], wl[i], "unique"))
+			i++;
+		if (i + 1 < n && ci_equal(w[i], wl[i], "index") &&
+			ci_equal(w[i + 1], wl[i + 1], "concurrently"))
+			return 1;
+	}
+	if (n >= 3 && ci_equal(w[0], wl[0], "drop") && ci_equal(w[1], wl[1], "index") &&
+		ci_equal(w[2], wl[2], "concurrently"))
+		return 1;
+	if (ci_equal(w[0], wl[0], "reindex"))
+	{
+		/* REINDEX [(opts)] {INDEX|TABLE|SCHEMA} CONCURRENTLY, DATABASE, SYSTEM */
+		for (i = 1; i < n; i++)
+		{
+			if (ci_equal(w[i], wl[i], "concurrently"))
+				return 1;
+			if (ci_equal(w[i], wl[i], "database") || ci_equal(w[i], wl[i], "system"))
+				return 1;
+			if (ci_equal(w[i], wl[i], "index") || ci_equal(w[i], wl[i], "table") ||
+				ci_equal(w[i], wl[i], "schema"))
+			{
+				return i + 1 < n && ci_equal(w[i + 1], wl[i + 1], "concurrently");
+			}
+		}
+	}
+	return 0;
+}
+
+unsigned
+tn_detect_flags(const char *body)
+{
+	scanner		sc;
+	const char *w[WINDOW];
+	size_t		wl[WINDOW];
+	int			n = 0;
+	int			found = 0;
+	int			in_parens = 0;
+
+	if (body == NULL)
+		return 0;
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = strlen(body);
+
+	for (;;)
+	{
+		const char *tok = NULL;
+		size_t		toklen = 0;
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+
+		if (k == TOK_WORD)
+		{
+			/* words inside REINDEX ( VERBOSE ) options are skipped */
+			if (n < WINDOW && !in_parens)
+			{
+				w[n] = tok;
+				wl[n] = toklen;
+				n++;
+			}
+			continue;
+		}
+		if (k == TOK_OTHER)
+		{
+			char		c = sc.s[sc.pos - 1];
+
+			if (c == '(' && n == 1)
+				in_parens = 1;
+			else if (c == ')' && in_parens)
+				in_parens = 0;
+			else if (!in_parens && n < WINDOW)
+			{
+				/* a literal or symbol occupies a slot so patterns stay anchored */
+				w[n] = "";
+				wl[n] = 0;
+				n++;
+			}
+			continue;
+		}
+		/* TOK_SEMI or TOK_END: the statement is complete */
+		if (!found && statement_needs_no_transaction(w, wl, n))
+			found = 1;
+		n = 0;
+		in_parens = 0;
+		if (k == TOK_END)
+			break;
+	}
+	return (found || sc.marker) ? TN_MIG_NO_TRANSACTION : 0;
+}

@@ -1,0 +1,168 @@
+/*
+ * tn_version.c -- validate and order migration version tokens.
+ *
+ * A version token is digits with '.' or '_' separators ("1", "1.2",
+ * "2024_01_01", "20240101120000").  Components compare as unbounded
+ * non-negative integers, so "1.2" < "1.10", "0002" == "2" and "1_2" ==
+ * "1.2"; a token that is a strict prefix of another is the smaller one
+ * ("1" < "1.0" < "1.0.1").
+ *
+ * This file must not allocate and must not parse file names (tn_files.c
+ * does that); a leading V/v belongs to the file name, not the version.
+ */
+#include <string.h>
+
+#include "tenancy.h"
+
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define IS_SEP(c) ((c) == '.' || (c) == '_')
+
+int
+tn_version_validate(const char *version, tn_error *err)
+{
+	tn_error	scratch;
+	size_t		len;
+	size_t		i;
+
+	if (err == NULL)
+		err = &scratch;
+	if (version == NULL)
+		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
+							"migration version must not be null");
+
+	len = strlen(version);
+	if (len == 0)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+					 "migration version must not be empty");
+		tn_error_detail(err, "A version is digits with optional \".\" or \"_\" separators, for example \"1\", \"1.2\" or \"20240101120000\".");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	if (len > TN_MAX_VERSION_LEN)
+	{
+		tn_error_set(err, TN_ERR_TOO_LARGE,
+					 "migration version is too long");
+		tn_error_detail(err, "The version is %zu bytes long; the limit is %d bytes.",
+						len, TN_MAX_VERSION_LEN);
+		return TN_ERR_TOO_LARGE;
+	}
+	if (version[0] == 'V' || version[0] == 'v')
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+					 "invalid migration version \"%s\"", version);
+		tn_error_detail(err, "The leading \"%c\" belongs to a file name, not to the version.",
+						version[0]);
+		tn_error_hint(err, "Write the version as \"%s\".", version + 1);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	for (i = 0; i < len; i++)
+	{
+		unsigned char c = (unsigned char) version[i];
+
+		if (IS_DIGIT(c))
+			continue;
+		if (IS_SEP(c))
+		{
+			if (i == 0 || i + 1 == len || IS_SEP(version[i + 1]))
+			{
+				tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+							 "invalid migration version \"%s\"", version);
+				tn_error_detail(err, "Separators \".\" and \"_\" must stand between two groups of digits.");
+				return TN_ERR_INVALID_ARGUMENT;
+			}
+			continue;
+		}
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+					 "invalid migration version \"%s\"", version);
+		if (c >= 0x20 && c < 0x7f)
+			tn_error_detail(err, "The character \"%c\" at byte %zu is not allowed; a version is digits with optional \".\" or \"_\" separators.",
+							(char) c, i);
+		else
+			tn_error_detail(err, "The byte 0x%02x at byte %zu is not allowed; a version is digits with optional \".\" or \"_\" separators.",
+							(unsigned) c, i);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	return TN_OK;
+}
+
+/*
+ * Compare one component of each token: [a, a_end) and [b, b_end).
+ * All-digit components compare numerically (leading zeros dropped, then
+ * by length, then by digits) so no component is ever too long to order.
+ * Anything else (only possible for tokens that fail validation) orders
+ * after numbers, bytewise, so the order stays total for the fuzzers.
+ */
+static int
+compare_component(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t		i;
+	int			a_num = 1;
+	int			b_num = 1;
+	int			c;
+
+	for (i = 0; i < alen; i++)
+		if (!IS_DIGIT(a[i]))
+			a_num = 0;
+	for (i = 0; i < blen; i++)
+		if (!IS_DIGIT(b[i]))
+			b_num = 0;
+
+	if (a_num && b_num)
+	{
+		while (alen > 0 && *a == '0')
+		{
+			a++;
+			alen--;
+		}
+		while (blen > 0 && *b == '0')
+		{
+			b++;
+			blen--;
+		}
+		if (alen != blen)
+			return alen < blen ? -1 : 1;
+		c = alen ? memcmp(a, b, alen) : 0;
+		return c < 0 ? -1 : (c > 0 ? 1 : 0);
+	}
+	if (a_num != b_num)
+		return a_num ? -1 : 1;
+	c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c != 0)
+		return c < 0 ? -1 : 1;
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return 0;
+}
+
+int
+tn_version_compare(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == NULL && b == NULL) ? 0 : (a == NULL ? -1 : 1);
+
+	/* Be forgiving: a stray V/v is not part of the version. */
+	if (*a == 'V' || *a == 'v')
+		a++;
+	if (*b == 'V' || *b == 'v')
+		b++;
+
+	for (;;)
+	{
+		size_t		alen = strcspn(a, "._");
+		size_t		blen = strcspn(b, "._");
+		int			c = compare_component(a, alen, b, blen);
+
+		if (c != 0)
+			return c;
+		a += alen;
+		b += blen;
+		if (*a == '\0' || *b == '\0')
+		{
+			if (*a == '\0' && *b == '\0')
+				return 0;
+			return *a == '\0' ? -1 : 1;
+		}
+		a++;					/* skip one separator */
+		b++;
+	}
+}
