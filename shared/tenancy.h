@@ -77,6 +77,8 @@ void		tn_error_clear(tn_error *err);
 int			tn_error_set(tn_error *err, tn_code code, const char *fmt,...);
 void		tn_error_detail(tn_error *err, const char *fmt,...);
 void		tn_error_hint(tn_error *err, const char *fmt,...);
+/* Append a sentence to the detail (separated by a space). */
+void		tn_error_detail_append(tn_error *err, const char *fmt,...);
 
 /* Static name of a code, e.g. "drift". */
 const char *tn_strerror(tn_code code);

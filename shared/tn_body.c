@@ -259,8 +259,7 @@ tn_body_validate(const char *body, size_t len, const char *what,
 	if (what == NULL)
 		what = "migration body";
 	if (body == NULL)
-		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
-							"%s must not be null", what);
+		return tn_error_null_argument(err, what);
 	if (len > TN_MAX_BODY_BYTES)
 	{
 		tn_error_set(err, TN_ERR_TOO_LARGE, "%s is too large", what);

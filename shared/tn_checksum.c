@@ -45,8 +45,7 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 	if (err == NULL)
 		err = &scratch;
 	if (out == NULL || (body == NULL && len > 0))
-		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
-							"checksum arguments must not be null");
+		return tn_error_null_argument(err, out == NULL ? "out" : "body");
 	out[0] = '\0';
 
 	ctx = EVP_MD_CTX_new();

@@ -131,3 +131,21 @@ tn_error_null_argument(tn_error *err, const char *argname)
 	tn_error_hint(err, "Pass a value for \"%s\".", argname);
 	return TN_ERR_NULL_ARGUMENT;
 }
+
+void
+tn_error_detail_append(tn_error *err, const char *fmt,...)
+{
+	va_list		ap;
+	size_t		len;
+
+	if (err == NULL)
+		return;
+	len = strlen(err->detail);
+	if (len > 0 && len + 1 < sizeof(err->detail))
+		err->detail[len++] = ' ';
+	if (len + 1 >= sizeof(err->detail))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->detail + len, sizeof(err->detail) - len, fmt, ap);
+	va_end(ap);
+}

@@ -319,8 +319,7 @@ tn_validate_tenant_name(const char *name, tn_error *err)
 	if (err == NULL)
 		err = &scratch;
 	if (name == NULL)
-		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
-							"tenant name must not be null");
+		return tn_error_null_argument(err, "name");
 
 	len = strlen(name);
 	if (len == 0)
@@ -404,8 +403,7 @@ tn_validate_checkpoint_name(const char *name, tn_error *err)
 	if (err == NULL)
 		err = &scratch;
 	if (name == NULL)
-		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
-							"checkpoint name must not be null");
+		return tn_error_null_argument(err, "name");
 	len = strlen(name);
 	if (len == 0)
 	{

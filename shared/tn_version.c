@@ -27,8 +27,7 @@ tn_version_validate(const char *version, tn_error *err)
 	if (err == NULL)
 		err = &scratch;
 	if (version == NULL)
-		return tn_error_set(err, TN_ERR_NULL_ARGUMENT,
-							"migration version must not be null");
+		return tn_error_null_argument(err, "version");
 
 	len = strlen(version);
 	if (len == 0)

@@ -1,0 +1,233 @@
+/*
+ * tn_catalog.c -- the catalog of known migrations in one database:
+ * building a migration from SQL arguments, adding one (idempotent, refusing
+ * to change an applied body), and loading a whole folder in one unit of work.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tn_internal.h"
+
+void
+tn_migration_clear(tn_migration *m)
+{
+	if (m == NULL)
+		return;
+	free(m->version);
+	free(m->name);
+	free(m->up_sql);
+	free(m->down_sql);
+	free(m->source);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+tn_migration_from_args(const char *version, const char *name,
+					   const char *up_sql, const char *down_sql,
+					   tn_dialect dialect, tn_migration *out, tn_error *err)
+{
+	const char *v;
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if (version == NULL)
+		return tn_error_null_argument(err, "version");
+	if (name == NULL)
+		return tn_error_null_argument(err, "name");
+	if (up_sql == NULL)
+		return tn_error_null_argument(err, "up_sql");
+
+	v = (version[0] == 'V' || version[0] == 'v') ? version + 1 : version;
+	if ((rc = tn_version_validate(v, err)) != TN_OK)
+		return rc;
+	if (name[0] == '\0')
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name must not be empty");
+		tn_error_detail(err, "Migration \"%s\" has an empty name.", v);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	if (strlen(name) > TN_MAX_NAME_LEN)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name is too long");
+		tn_error_detail(err, "Migration \"%s\" has a name of %zu bytes; the limit is %d.",
+						v, strlen(name), TN_MAX_NAME_LEN);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	if ((rc = tn_body_validate(up_sql, strlen(up_sql), "up body", err)) != TN_OK)
+		return rc;
+	if (down_sql != NULL &&
+		(rc = tn_body_validate(down_sql, strlen(down_sql), "down body", err)) != TN_OK)
+		return rc;
+
+	out->version = tn_strdup(v, err);
+	out->name = tn_strdup(name, err);
+	out->up_sql = tn_strdup(up_sql, err);
+	out->down_sql = down_sql ? tn_strdup(down_sql, err) : NULL;
+	out->dialect = dialect;
+	if (!out->version || !out->name || !out->up_sql || (down_sql && !out->down_sql))
+	{
+		tn_migration_clear(out);
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	if ((rc = tn_checksum(up_sql, strlen(up_sql), out->checksum, err)) != TN_OK)
+	{
+		tn_migration_clear(out);
+		return rc;
+	}
+	out->flags = tn_detect_flags(up_sql);
+	return TN_OK;
+}
+
+static int
+same_text(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Add one migration inside an open unit of work. */
+static int
+catalog_add_locked(const tn_adapter *a, const tn_migration *m, int *added,
+				   tn_error *err)
+{
+	tn_value	p[7];
+	tn_rows		rows;
+	int			rc;
+
+	*added = 0;
+	p[0] = tn_text(m->version);
+	rc = tn_query_rows(a,
+					   "SELECT c.version, c.name, c.checksum, c.down_sql, a.checksum"
+					   " FROM {T}catalog c LEFT JOIN {T}applied a ON a.version = c.version"
+					   " WHERE c.version = $1",
+					   1, p, 5, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+
+	if (rows.nrows == 0)
+	{
+		/* versions compare numerically: "01" and "1" are the same version */
+		tn_rows_free(&rows);
+		rc = tn_query_rows(a, "SELECT version FROM {T}catalog", 0, NULL, 1, &rows, err);
+		if (rc != TN_OK)
+			return rc;
+		for (size_t i = 0; i < rows.nrows; i++)
+		{
+			const char *other = tn_rows_get(&rows, i, 0);
+
+			if (tn_version_compare(other, m->version) == 0)
+			{
+				tn_error_set(err, TN_ERR_DUPLICATE, "version \"%s\" is already in the catalog as \"%s\"",
+							 m->version, other);
+				tn_error_detail(err, "Versions compare by number, so \"%s\" and \"%s\" are the same version.",
+								m->version, other);
+				tn_rows_free(&rows);
+				return TN_ERR_DUPLICATE;
+			}
+		}
+		tn_rows_free(&rows);
+	}
+	else
+	{
+		const char *name = tn_rows_get(&rows, 0, 1);
+		const char *checksum = tn_rows_get(&rows, 0, 2);
+		const char *down = tn_rows_get(&rows, 0, 3);
+		const char *applied = tn_rows_get(&rows, 0, 4);
+
+		if (same_text(name, m->name) && same_text(checksum, m->checksum) &&
+			same_text(down, m->down_sql))
+		{
+			tn_rows_free(&rows);
+			return TN_OK;		/* identical: nothing to do */
+		}
+		if (applied != NULL && strcmp(applied, m->checksum) != 0)
+		{
+			tn_error_set(err, TN_ERR_DRIFT, "migration \"%s\" is already applied with a different body",
+						 m->version);
+			tn_error_detail(err, "It was applied with %s; the new body has %s.", applied, m->checksum);
+			tn_error_hint(err, "Never edit an applied migration: add a new one with a higher version.");
+			tn_rows_free(&rows);
+			return TN_ERR_DRIFT;
+		}
+		tn_rows_free(&rows);
+	}
+
+	p[0] = tn_text(m->version);
+	p[1] = tn_text(m->name);
+	p[2] = tn_text(m->up_sql);
+	p[3] = tn_text(m->down_sql);
+	p[4] = tn_text(m->checksum);
+	p[5] = tn_int8((long long) m->flags);
+	p[6] = tn_text(m->source);
+	rc = tn_exec(a,
+				 "INSERT INTO {T}catalog (version, name, up_sql, down_sql, checksum, flags, source)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				 " ON CONFLICT (version) DO UPDATE SET name = excluded.name, up_sql = excluded.up_sql,"
+				 " down_sql = excluded.down_sql, checksum = excluded.checksum, flags = excluded.flags,"
+				 " source = excluded.source",
+				 7, p, err);
+	if (rc != TN_OK)
+		return rc;
+	rc = tn_history_add(a, "add", m->version, 0, m->checksum, err);
+	if (rc != TN_OK)
+		return rc;
+	*added = 1;
+	return TN_OK;
+}
+
+int
+tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
+			   tn_error *err)
+{
+	int			rc;
+
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	rc = catalog_add_locked(a, m, added, err);
+	if (rc != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	return a->commit(a->ctx, err);
+}
+
+int
+tn_catalog_load_folder(const tn_adapter *a, const char *path,
+					   long long *count, tn_error *err)
+{
+	tn_migration_set set = {0};
+	size_t		i;
+	int			rc;
+
+	*count = 0;
+	if (path == NULL)
+		return tn_error_null_argument(err, "path");
+	if ((rc = tn_load_folder(path, a->dialect, &set, err)) != TN_OK)
+		return rc;
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+	{
+		tn_migration_set_free(&set);
+		return rc;
+	}
+	for (i = 0; i < set.count; i++)
+	{
+		int			added = 0;
+
+		rc = catalog_add_locked(a, &set.items[i], &added, err);
+		if (rc != TN_OK)
+		{
+			if (set.items[i].source != NULL)
+				tn_error_detail_append(err, "File: %s.", set.items[i].source);
+			tn_abort(a, err);
+			tn_migration_set_free(&set);
+			return rc;
+		}
+		*count += added;
+	}
+	tn_migration_set_free(&set);
+	return a->commit(a->ctx, err);
+}

@@ -1,0 +1,352 @@
+/*
+ * tn_checkpoint.c -- tenant_checkpoint and tenant_rollback.
+ *
+ * A checkpoint records the highest applied batch at the time it was taken;
+ * rolling back to it undoes every applied version of a later batch, newest
+ * first, with the down bodies, in one unit of work.  If a down is missing
+ * the rollback is refused before anything changes, unless the checkpoint
+ * kept a snapshot, which the adapter then restores.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tn_internal.h"
+
+int
+tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
+			  char *name_out, size_t name_out_size, tn_error *err)
+{
+	tn_db_state st;
+	char		generated[64];
+	int			rc;
+
+	if (name == NULL)
+	{
+		char		stamp[40];
+
+		tn_utc_stamp(stamp, sizeof(stamp));
+		snprintf(generated, sizeof(generated), "checkpoint_%s", stamp);
+		name = generated;
+	}
+	else if ((rc = tn_validate_checkpoint_name(name, err)) != TN_OK)
+		return rc;
+	if (snapshot && a->snapshot_save == NULL)
+	{
+		tn_error_set(err, TN_ERR_NOT_SUPPORTED, "snapshot checkpoints are not supported on %s", a->engine);
+		tn_error_detail(err, "A full copy of the database cannot be taken inside a transaction on this engine.");
+		tn_error_hint(err, "Use a marker checkpoint (the default) and give every migration a down body, "
+					  "or take a backup with pg_dump before migrating.");
+		return TN_ERR_NOT_SUPPORTED;
+	}
+
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	rc = tn_checkpoint_insert(a, &st, name, "manual", snapshot ? "snapshot" : "marker", err);
+	if (rc == TN_OK)
+		rc = tn_history_add(a, "checkpoint", st.newest_applied, 0, name, err);
+	tn_state_free(&st);
+	/* the copy is taken under the lock, before the row becomes visible */
+	if (rc == TN_OK && snapshot)
+		rc = a->snapshot_save(a->ctx, name, err);
+	if (rc != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	{
+		if (snapshot)
+		{
+			tn_error	ignored;
+
+			a->snapshot_drop(a->ctx, name, &ignored);
+		}
+		return rc;
+	}
+	if (name_out != NULL && name_out_size > 0)
+		snprintf(name_out, name_out_size, "%s", name);
+	return TN_OK;
+}
+
+typedef struct checkpoint_row
+{
+	char	   *name;
+	long long	batch;
+	int			snapshot;
+} checkpoint_row;
+
+/* Find the checkpoint to return to (name NULL: the newest automatic one). */
+static int
+resolve_checkpoint(const tn_adapter *a, const char *name, checkpoint_row *cp,
+				   tn_error *err)
+{
+	tn_value	p = tn_text(name);
+	tn_rows		rows;
+	int			rc;
+
+	memset(cp, 0, sizeof(*cp));
+	if (name != NULL)
+		rc = tn_query_rows(a, "SELECT name, batch, mode FROM {T}checkpoints WHERE name = $1",
+						   1, &p, 3, &rows, err);
+	else
+		rc = tn_query_rows(a, "SELECT name, batch, mode FROM {T}checkpoints WHERE kind = 'automatic'"
+						   " ORDER BY created_at DESC, name DESC LIMIT 1",
+						   0, NULL, 3, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows == 0)
+	{
+		tn_rows_free(&rows);
+		if (name != NULL)
+		{
+			tn_error_set(err, TN_ERR_NOT_FOUND, "checkpoint \"%s\" does not exist", name);
+			tn_error_hint(err, "See SELECT * FROM tenant_checkpoints().");
+		}
+		else
+		{
+			tn_error_set(err, TN_ERR_NOT_FOUND, "there is no automatic checkpoint to roll back to");
+			tn_error_detail(err, "tenant_migrate() records one before every batch it applies.");
+			tn_error_hint(err, "Name a checkpoint: tenant_rollback('name').");
+		}
+		return TN_ERR_NOT_FOUND;
+	}
+	cp->name = tn_strdup(tn_rows_get(&rows, 0, 0), err);
+	cp->batch = tn_cell_int(tn_rows_get(&rows, 0, 1), 0);
+	cp->snapshot = strcmp(tn_rows_get(&rows, 0, 2), "snapshot") == 0;
+	tn_rows_free(&rows);
+	return cp->name ? TN_OK : TN_ERR_NO_MEMORY;
+}
+
+/* Forget checkpoints that describe states the rollback has just undone. */
+static int
+drop_later_checkpoints(const tn_adapter *a, const checkpoint_row *cp,
+					   tn_rows *dropped_snapshots, tn_error *err)
+{
+	tn_value	p = tn_int8(cp->batch);
+	int			rc;
+
+	rc = tn_query_rows(a, "SELECT name FROM {T}checkpoints WHERE batch > $1 AND mode = 'snapshot'",
+					   1, &p, 1, dropped_snapshots, err);
+	if (rc != TN_OK)
+		return rc;
+	return tn_exec(a, "DELETE FROM {T}checkpoints WHERE batch > $1", 1, &p, err);
+}
+
+static void
+drop_snapshots(const tn_adapter *a, tn_rows *names)
+{
+	size_t		i;
+	tn_error	ignored;
+
+	for (i = 0; a->snapshot_drop != NULL && i < names->nrows; i++)
+		a->snapshot_drop(a->ctx, tn_rows_get(names, i, 0), &ignored);
+	tn_rows_free(names);
+}
+
+static int
+restore_snapshot(const tn_adapter *a, const checkpoint_row *cp,
+				 long long undone, long long *count, tn_error *err)
+{
+	tn_rows		dropped;
+	char		detail[256];
+	int			rc;
+
+	/* the adapter restores with nothing of ours open */
+	if ((rc = a->rollback(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = a->snapshot_restore(a->ctx, cp->name, err)) != TN_OK)
+		return rc;
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	snprintf(detail, sizeof(detail), "restored snapshot \"%s\"; %lld migrations undone", cp->name, undone);
+	rc = tn_history_add(a, "restore", NULL, 0, detail, err);
+	if (rc == TN_OK)
+		rc = drop_later_checkpoints(a, cp, &dropped, err);
+	if (rc != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	{
+		tn_rows_free(&dropped);
+		return rc;
+	}
+	drop_snapshots(a, &dropped);
+	*count = undone;
+	return TN_OK;
+}
+
+int
+tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
+			tn_error *err)
+{
+	checkpoint_row cp;
+	tn_rows		undo;
+	tn_rows		dropped;
+	tn_value	p;
+	tn_buf		missing = {0};
+	size_t		i;
+	int			rc;
+
+	*count = 0;
+	if (checkpoint != NULL && (rc = tn_validate_checkpoint_name(checkpoint, err)) != TN_OK)
+		return rc;
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = resolve_checkpoint(a, checkpoint, &cp, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+
+	/* newest first: by batch, then by version within a batch */
+	p = tn_int8(cp.batch);
+	rc = tn_query_rows(a,
+					   "SELECT a.version, a.name, a.batch, c.down_sql IS NOT NULL AND c.version IS NOT NULL"
+					   " FROM {T}applied a LEFT JOIN {T}catalog c ON c.version = a.version"
+					   " WHERE a.batch > $1",
+					   1, &p, 4, &undo, err);
+	if (rc != TN_OK)
+		goto fail;
+	/* order newest first with the core's version order (batches never interleave) */
+	for (i = 1; i < undo.nrows; i++)
+	{
+		size_t		j = i;
+
+		while (j > 0)
+		{
+			char	  **x = &undo.cells[(j - 1) * 4];
+			char	  **y = &undo.cells[j * 4];
+			long long	bx = tn_cell_int(x[2], 0);
+			long long	by = tn_cell_int(y[2], 0);
+
+			if (bx > by || (bx == by && tn_version_compare(x[0], y[0]) > 0))
+				break;
+			for (int k = 0; k < 4; k++)
+			{
+				char	   *t = x[k];
+
+				x[k] = y[k];
+				y[k] = t;
+			}
+			j--;
+		}
+	}
+
+	for (i = 0; i < undo.nrows; i++)
+		if (!tn_text_bool(tn_rows_get(&undo, i, 3)))
+			tn_buf_printf(&missing, "%s%s (%s)", missing.len ? ", " : "",
+						  tn_rows_get(&undo, i, 0), tn_rows_get(&undo, i, 1));
+	if (missing.len > 0)
+	{
+		if (cp.snapshot && a->snapshot_restore != NULL)
+		{
+			long long	undone = (long long) undo.nrows;
+
+			tn_buf_free(&missing);
+			tn_rows_free(&undo);
+			rc = restore_snapshot(a, &cp, undone, count, err);
+			free(cp.name);
+			return rc;
+		}
+		tn_error_set(err, TN_ERR_MISSING_DOWN, "cannot roll back to checkpoint \"%s\"", cp.name);
+		tn_error_detail(err, "These migrations have no down body: %s. Nothing was changed.", missing.data);
+		tn_error_hint(err, "Add the down bodies with tenant_migration_add(version, name, up_sql, down_sql), "
+					  "or roll back to a checkpoint taken with mode 'snapshot'.");
+		rc = TN_ERR_MISSING_DOWN;
+		tn_buf_free(&missing);
+		tn_rows_free(&undo);
+		goto fail;
+	}
+
+	for (i = 0; i < undo.nrows; i++)
+	{
+		tn_entry	e;
+		tn_value	q;
+		tn_rows		body;
+		long		offset = -1;
+		char		detail[200];
+
+		memset(&e, 0, sizeof(e));
+		e.version = undo.cells[i * 4];
+		e.name = undo.cells[i * 4 + 1];
+		q = tn_text(e.version);
+		if (a->interrupted != NULL && a->interrupted(a->ctx))
+		{
+			rc = tn_error_set(err, TN_ERR_INTERRUPTED, "rollback interrupted before \"%s\"", e.version);
+			tn_error_detail(err, "Nothing was changed.");
+			break;
+		}
+		rc = tn_query_rows(a, "SELECT down_sql FROM {T}catalog WHERE version = $1", 1, &q, 1, &body, err);
+		if (rc != TN_OK)
+			break;
+		if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+		{
+			tn_rows_free(&body);
+			break;
+		}
+		rc = a->exec_script(a->ctx, tn_rows_get(&body, 0, 0), &offset, err);
+		if (rc != TN_OK)
+		{
+			tn_error	ignored;
+			tn_error	engine = *err;
+			char		where[48] = "";
+			const char *down = tn_rows_get(&body, 0, 0);
+			int			line = 1;
+
+			if (offset >= 0)
+			{
+				for (long k = 0; k < offset && down[k]; k++)
+					if (down[k] == '\n')
+						line++;
+				snprintf(where, sizeof(where), " at line %d", line);
+			}
+			a->rollback_to(a->ctx, &ignored);
+			tn_error_set(err, TN_ERR_MIGRATION_FAILED, "down of migration \"%s\" failed", e.version);
+			memcpy(err->sqlstate, engine.sqlstate, sizeof(err->sqlstate));
+			tn_error_detail(err, "The statement%s of the down body of \"%s\" (%s) failed: %s. "
+							"The rollback to checkpoint \"%s\" was undone; nothing was changed.",
+							where, e.version, e.name, engine.message, cp.name);
+			tn_error_hint(err, "Fix the down body with tenant_migration_add and roll back again.");
+			tn_rows_free(&body);
+			break;
+		}
+		tn_rows_free(&body);
+		rc = tn_exec(a, "DELETE FROM {T}applied WHERE version = $1", 1, &q, err);
+		snprintf(detail, sizeof(detail), "rolled back to checkpoint %s", cp.name);
+		if (rc == TN_OK)
+			rc = tn_history_add(a, "rollback", e.version, tn_cell_int(undo.cells[i * 4 + 2], 0), detail, err);
+		if (rc == TN_OK)
+			rc = a->release(a->ctx, err);
+		if (rc != TN_OK)
+			break;
+		(*count)++;
+	}
+	tn_rows_free(&undo);
+	if (rc != TN_OK)
+		goto fail;
+	if ((rc = drop_later_checkpoints(a, &cp, &dropped, err)) != TN_OK)
+		goto fail;
+	free(cp.name);
+	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	{
+		tn_rows_free(&dropped);
+		*count = 0;
+		return rc;
+	}
+	drop_snapshots(a, &dropped);
+	return TN_OK;
+
+fail:
+	free(cp.name);
+	tn_abort(a, err);
+	*count = 0;
+	return rc;
+}

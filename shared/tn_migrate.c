@@ -1,0 +1,460 @@
+/*
+ * tn_migrate.c -- tenant_migrate, tenant_dry_run and tenant_plan.
+ *
+ * One batch = one unit of work under the database's migration lock: an
+ * automatic checkpoint, then every selected pending version in its own
+ * savepoint, each recorded with checksum, duration and batch id.  A failure
+ * rolls the whole batch back and is recorded in history.  Migrations that
+ * cannot run in a transaction split the batch: what came before them is
+ * committed, they run alone outside a transaction, and the rest follows.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tn_internal.h"
+
+void
+tn_migrate_result_free(tn_migrate_result *r)
+{
+	tn_rows_free(&r->report);
+}
+
+static int
+interrupted(const tn_adapter *a)
+{
+	return a->interrupted != NULL && a->interrupted(a->ctx);
+}
+
+/* Line number (1-based) of the first non-blank character at or after offset. */
+static int
+line_of_offset(const char *script, long offset)
+{
+	long		i;
+	long		len = (long) strlen(script);
+	int			line = 1;
+
+	if (offset < 0 || offset > len)
+		return 0;
+	while (offset < len && isspace((unsigned char) script[offset]))
+		offset++;
+	for (i = 0; i < offset; i++)
+		if (script[i] == '\n')
+			line++;
+	return line;
+}
+
+/* Turn an engine error from a migration body into TN_ERR_MIGRATION_FAILED. */
+static int
+migration_failed(tn_error *err, const tn_entry *e, const char *what,
+				 const char *script, long offset, const char *aftermath)
+{
+	tn_error	engine = *err;
+	int			line = line_of_offset(script, offset);
+	char		where[64] = "";
+
+	if (line > 0)
+		snprintf(where, sizeof(where), " at line %d", line);
+	tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s \"%s\" failed", what, e->version);
+	memcpy(err->sqlstate, engine.sqlstate, sizeof(err->sqlstate));
+	if (engine.sqlstate[0])
+		tn_error_detail(err, "The statement%s of \"%s\" (%s) failed with SQLSTATE %s: %s.",
+						where, e->version, e->name, engine.sqlstate, engine.message);
+	else
+		tn_error_detail(err, "The statement%s of \"%s\" (%s) failed: %s.",
+						where, e->version, e->name, engine.message);
+	if (engine.detail[0])
+		tn_error_detail_append(err, "%s", engine.detail);
+	tn_error_detail_append(err, "%s", aftermath);
+	if (engine.hint[0])
+		tn_error_hint(err, "%s", engine.hint);
+	else
+		tn_error_hint(err, "Fix the migration and run the migration again.");
+	return TN_ERR_MIGRATION_FAILED;
+}
+
+static int
+fetch_body(const tn_adapter *a, const char *version, const char *column,
+		   char **body, tn_error *err)
+{
+	tn_value	p = tn_text(version);
+	tn_rows		rows;
+	char		tmpl[128];
+	int			rc;
+
+	snprintf(tmpl, sizeof(tmpl), "SELECT %s FROM {T}catalog WHERE version = $1", column);
+	rc = tn_query_rows(a, tmpl, 1, &p, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	*body = NULL;
+	if (rows.nrows == 1 && tn_rows_get(&rows, 0, 0) != NULL)
+	{
+		*body = tn_strdup(tn_rows_get(&rows, 0, 0), err);
+		if (*body == NULL)
+		{
+			tn_rows_free(&rows);
+			return TN_ERR_NO_MEMORY;
+		}
+	}
+	tn_rows_free(&rows);
+	if (*body == NULL)
+		return tn_error_set(err, TN_ERR_NOT_FOUND, "migration \"%s\" has no %s", version, column);
+	return TN_OK;
+}
+
+static int
+record_applied(const tn_adapter *a, const tn_entry *e, long long ms,
+			   long long batch, tn_error *err)
+{
+	tn_value	p[5];
+	int			rc;
+
+	p[0] = tn_text(e->version);
+	p[1] = tn_text(e->name);
+	p[2] = tn_text(e->checksum);
+	p[3] = tn_int8(ms);
+	p[4] = tn_int8(batch);
+	rc = tn_exec(a, "INSERT INTO {T}applied (version, name, checksum, duration_ms, batch)"
+				 " VALUES ($1, $2, $3, $4, $5)", 5, p, err);
+	if (rc == TN_OK)
+		rc = tn_history_add(a, "apply", e->version, batch, e->checksum, err);
+	return rc;
+}
+
+static int
+report_row(tn_migrate_result *res, const tn_entry *e, const char *outcome,
+		   long long ms, const char *error, tn_error *err)
+{
+	char		msbuf[32];
+	const char *row[5];
+
+	snprintf(msbuf, sizeof(msbuf), "%lld", ms);
+	row[0] = e->version;
+	row[1] = e->name;
+	row[2] = outcome;
+	row[3] = ms >= 0 ? msbuf : NULL;
+	row[4] = error;
+	if (tn_rows_add(&res->report, row) != TN_OK)
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	return TN_OK;
+}
+
+/*
+ * Run one no-transaction migration alone: nothing of ours is open around
+ * it.  Its applied row is written in a unit of work of its own afterwards.
+ */
+static int
+apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
+						  long long batch, tn_error *err)
+{
+	char	   *body = NULL;
+	long		offset = -1;
+	double		t0;
+	int			rc;
+
+	/* read the body first, under the lock the caller still holds */
+	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
+		return rc;
+	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	{
+		free(body);
+		return rc;
+	}
+	t0 = tn_monotonic_ms();
+	rc = a->exec_outside_transaction(a->ctx, body, &offset, err);
+	if (rc != TN_OK)
+	{
+		tn_error	saved = *err;
+		tn_error	ignored;
+
+		migration_failed(err, e, "migration", body, offset,
+						 "It ran outside a transaction, so what it did before the failing statement stays done; "
+						 "migrations before it in this run stay applied.");
+		free(body);
+		memcpy(saved.message, err->message, sizeof(saved.message));
+		/* record the failure; the original error is what the caller sees */
+		tn_error_clear(&ignored);
+		if (a->begin(a->ctx, &ignored) == TN_OK)
+		{
+			if (tn_history_add(a, "fail", e->version, batch, err->detail, &ignored) == TN_OK)
+				a->commit(a->ctx, &ignored);
+			else
+				a->rollback(a->ctx, &ignored);
+		}
+		return TN_ERR_MIGRATION_FAILED;
+	}
+	free(body);
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	rc = record_applied(a, e, (long long) (tn_monotonic_ms() - t0 + 0.5), batch, err);
+	if (rc != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+		return rc;
+	return a->begin(a->ctx, err);
+}
+
+static int
+refuse_no_transaction(const tn_entry *e, tn_error *err)
+{
+	tn_error_set(err, TN_ERR_NO_TRANSACTION, "migration \"%s\" cannot run inside a transaction", e->version);
+	tn_error_detail(err, "Migration \"%s\" (%s) contains a statement such as CREATE INDEX CONCURRENTLY or VACUUM, "
+					"or is marked \"-- tenancy:no-transaction\". Nothing was applied.", e->version, e->name);
+	tn_error_hint(err, "Run it with SELECT * FROM tenant_migrate_all(), which applies it over its own connection "
+				  "outside a transaction, or run it by hand and then record it with tenant_baseline('%s').",
+				  e->version);
+	return TN_ERR_NO_TRANSACTION;
+}
+
+int
+tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
+		   tn_migrate_result *res, tn_error *err)
+{
+	tn_db_state st;
+	const char *target = opts ? opts->target : NULL;
+	int			allow = opts ? opts->allow_out_of_order : 0;
+	int			dry_run = opts ? opts->dry_run : 0;
+	long long	batch = 0;
+	char		stamp[40];
+	size_t		i;
+	int			rc;
+	int			failed = 0;
+
+	memset(res, 0, sizeof(*res));
+	tn_rows_init(&res->report, tn_def_dry_run.ncols);
+	if (target != NULL)
+	{
+		if (target[0] == 'V' || target[0] == 'v')
+			target++;
+		if ((rc = tn_version_validate(target, err)) != TN_OK)
+			return rc;
+	}
+
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	if (st.newest_applied)
+		snprintf(res->from_version, sizeof(res->from_version), "%s", st.newest_applied);
+	snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
+
+	if ((rc = tn_state_check_runnable(&st, target, allow, err)) != TN_OK)
+		goto fail;
+
+	/* anything to do? */
+	for (i = 0; i < st.count; i++)
+		if (tn_entry_selected(&st.entries[i], target, allow))
+			break;
+	if (i == st.count)
+	{
+		tn_state_free(&st);
+		return a->commit(a->ctx, err);
+	}
+	if (!dry_run && a->exec_outside_transaction == NULL)
+		for (i = 0; i < st.count; i++)
+			if (tn_entry_selected(&st.entries[i], target, allow) &&
+				(st.entries[i].flags & TN_MIG_NO_TRANSACTION))
+			{
+				rc = refuse_no_transaction(&st.entries[i], err);
+				goto fail;
+			}
+
+	if ((rc = tn_next_batch(a, &batch, err)) != TN_OK)
+		goto fail;
+	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+		goto fail;
+	tn_utc_stamp(stamp, sizeof(stamp));
+	snprintf(res->checkpoint, sizeof(res->checkpoint), "pre_migration_%s", stamp);
+	if (!dry_run)
+	{
+		rc = tn_checkpoint_insert(a, &st, res->checkpoint, "automatic", "marker", err);
+		if (rc == TN_OK)
+			rc = tn_history_add(a, "checkpoint", st.newest_applied, batch, res->checkpoint, err);
+		if (rc != TN_OK)
+			goto fail;
+	}
+
+	for (i = 0; i < st.count; i++)
+	{
+		tn_entry   *e = &st.entries[i];
+		char	   *body = NULL;
+		long		offset = -1;
+		double		t0;
+		long long	ms;
+
+		if (!tn_entry_selected(e, target, allow))
+			continue;
+		if (failed)
+		{
+			if ((rc = report_row(res, e, "skipped", -1, NULL, err)) != TN_OK)
+				goto fail;
+			continue;
+		}
+		if (interrupted(a))
+		{
+			rc = tn_error_set(err, TN_ERR_INTERRUPTED, "migration run interrupted before \"%s\"", e->version);
+			tn_error_detail(err, "The batch was rolled back; no migration of it stays applied.");
+			goto fail;
+		}
+		if (e->flags & TN_MIG_NO_TRANSACTION)
+		{
+			if (dry_run)
+			{
+				rc = report_row(res, e, "skipped", -1, "cannot run inside a transaction", err);
+				if (rc != TN_OK)
+					goto fail;
+				continue;
+			}
+			/* commit what came before, then run it alone */
+			if ((rc = a->release(a->ctx, err)) != TN_OK)
+				goto fail;
+			rc = apply_outside_transaction(a, e, batch, err);
+			if (rc != TN_OK)
+			{
+				tn_state_free(&st);
+				return rc;		/* nothing of ours is open any more */
+			}
+			res->applied++;
+			snprintf(res->to_version, sizeof(res->to_version), "%s", e->version);
+			if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+				goto fail;
+			continue;
+		}
+
+		if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
+			goto fail;
+		if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+		{
+			free(body);
+			goto fail;
+		}
+		t0 = tn_monotonic_ms();
+		rc = a->exec_script(a->ctx, body, &offset, err);
+		ms = (long long) (tn_monotonic_ms() - t0 + 0.5);
+		if (rc != TN_OK)
+		{
+			tn_error	ignored;
+
+			tn_error_clear(&ignored);
+			a->rollback_to(a->ctx, &ignored);
+			if (dry_run)
+			{
+				char		msg[TN_MESSAGE_MAX + 64];
+
+				snprintf(msg, sizeof(msg), "%s", err->message);
+				free(body);
+				tn_error_clear(err);
+				if ((rc = report_row(res, e, "failed", ms, msg, err)) != TN_OK)
+					goto fail;
+				failed = 1;
+				continue;
+			}
+			{
+				char		after[256];
+
+				snprintf(after, sizeof(after),
+						 "The batch was rolled back to checkpoint \"%s\"; no migration of it stays applied.",
+						 res->checkpoint);
+				migration_failed(err, e, "migration", body, offset, after);
+			}
+			free(body);
+			a->rollback_to(a->ctx, &ignored);	/* the batch savepoint */
+			/* record the failure, then end the unit of work */
+			if (tn_history_add(a, "fail", e->version, batch, err->detail, &ignored) == TN_OK)
+				a->commit(a->ctx, &ignored);
+			else
+				a->rollback(a->ctx, &ignored);
+			tn_state_free(&st);
+			memset(res->to_version, 0, sizeof(res->to_version));
+			snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
+			res->applied = 0;
+			return TN_ERR_MIGRATION_FAILED;
+		}
+		free(body);
+		if (dry_run)
+			rc = report_row(res, e, "ok", ms, NULL, err);
+		else
+			rc = record_applied(a, e, ms, batch, err);
+		if (rc == TN_OK)
+			rc = a->release(a->ctx, err);
+		if (rc != TN_OK)
+			goto fail;
+		res->applied++;
+		snprintf(res->to_version, sizeof(res->to_version), "%s", e->version);
+	}
+
+	tn_state_free(&st);
+	if (dry_run)
+	{
+		/* a dry run leaves the database exactly as it was */
+		res->batch = 0;
+		snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
+		return a->rollback(a->ctx, err);
+	}
+	if ((rc = a->release(a->ctx, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	res->batch = batch;
+	return a->commit(a->ctx, err);
+
+fail:
+	tn_state_free(&st);
+	tn_abort(a, err);
+	res->applied = 0;
+	return rc;
+}
+
+int
+tn_plan(const tn_adapter *a, const char *target, tn_rows *out, tn_error *err)
+{
+	tn_db_state st;
+	size_t		i;
+	int			rc;
+
+	tn_rows_init(out, tn_def_plan.ncols);
+	if (target != NULL)
+	{
+		if (target[0] == 'V' || target[0] == 'v')
+			target++;
+		if ((rc = tn_version_validate(target, err)) != TN_OK)
+			return rc;
+	}
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_state_check_runnable(&st, target, 0, err)) != TN_OK &&
+		rc != TN_ERR_OUT_OF_ORDER)
+	{
+		tn_state_free(&st);
+		return rc;
+	}
+	tn_error_clear(err);
+	for (i = 0; i < st.count; i++)
+	{
+		const tn_entry *e = &st.entries[i];
+		const char *row[4];
+
+		if (!tn_entry_selected(e, target, 1))
+			continue;
+		row[0] = e->version;
+		row[1] = e->name;
+		row[2] = tn_state_name(e->state);
+		row[3] = (e->flags & TN_MIG_NO_TRANSACTION) ? "no_transaction" : "transaction";
+		if (tn_rows_add(out, row) != TN_OK)
+		{
+			tn_state_free(&st);
+			tn_rows_free(out);
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		}
+	}
+	tn_state_free(&st);
+	return TN_OK;
+}

@@ -1,0 +1,339 @@
+/*
+ * tn_state.c -- read one database's migration state and classify it.
+ *
+ * The planner lives here: every version is applied, pending, drifted
+ * (checksum differs), missing (applied, gone from the catalog) or
+ * out_of_order (pending but older than the newest applied).  Also the
+ * shared writes every operation makes (history, checkpoints, batch ids).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tn_internal.h"
+
+/* One query for the whole state: the no-op tenant_migrate costs only this. */
+static const char *STATE_SQL =
+"SELECT c.version, a.version, c.name, a.name, c.checksum, a.checksum,"
+" a.applied_at, a.duration_ms, a.batch, c.flags,"
+" CASE WHEN c.down_sql IS NULL THEN 0 ELSE 1 END"
+" FROM {T}catalog c FULL JOIN {T}applied a ON a.version = c.version";
+
+const char *
+tn_state_name(tn_state s)
+{
+	switch (s)
+	{
+		case TN_STATE_APPLIED:
+			return "applied";
+		case TN_STATE_PENDING:
+			return "pending";
+		case TN_STATE_DRIFTED:
+			return "drifted";
+		case TN_STATE_MISSING:
+			return "missing";
+		case TN_STATE_OUT_OF_ORDER:
+			return "out_of_order";
+	}
+	return "unknown";
+}
+
+static void
+entry_free(tn_entry *e)
+{
+	free(e->version);
+	free(e->name);
+	free(e->checksum);
+	free(e->applied_checksum);
+	free(e->applied_at);
+}
+
+void
+tn_state_free(tn_db_state *st)
+{
+	size_t		i;
+
+	for (i = 0; i < st->count; i++)
+		entry_free(&st->entries[i]);
+	free(st->entries);
+	memset(st, 0, sizeof(*st));
+}
+
+static int
+entry_cmp(const void *x, const void *y)
+{
+	const tn_entry *a = x;
+	const tn_entry *b = y;
+
+	return tn_version_compare(a->version, b->version);
+}
+
+static int
+dup_into(char **dst, const char *src, int *oom)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	if (*dst == NULL)
+		*oom = 1;
+	return 0;
+}
+
+int
+tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
+{
+	tn_rows		rows;
+	size_t		i;
+	int			rc;
+	int			oom = 0;
+
+	memset(st, 0, sizeof(*st));
+	rc = tn_query_rows(a, STATE_SQL, 0, NULL, 11, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows > 0)
+	{
+		st->entries = calloc(rows.nrows, sizeof(tn_entry));
+		if (st->entries == NULL)
+		{
+			tn_rows_free(&rows);
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		}
+	}
+	for (i = 0; i < rows.nrows; i++)
+	{
+		tn_entry   *e = &st->entries[i];
+		const char *cv = tn_rows_get(&rows, i, 0);
+		const char *av = tn_rows_get(&rows, i, 1);
+
+		st->count++;
+		e->in_catalog = cv != NULL;
+		e->is_applied = av != NULL;
+		dup_into(&e->version, cv ? cv : av, &oom);
+		dup_into(&e->name, cv ? tn_rows_get(&rows, i, 2) : tn_rows_get(&rows, i, 3), &oom);
+		dup_into(&e->checksum, tn_rows_get(&rows, i, 4), &oom);
+		dup_into(&e->applied_checksum, tn_rows_get(&rows, i, 5), &oom);
+		dup_into(&e->applied_at, tn_rows_get(&rows, i, 6), &oom);
+		e->duration_ms = tn_cell_int(tn_rows_get(&rows, i, 7), 0);
+		e->batch = tn_cell_int(tn_rows_get(&rows, i, 8), 0);
+		e->flags = tn_cell_int(tn_rows_get(&rows, i, 9), 0);
+		e->has_down = tn_cell_int(tn_rows_get(&rows, i, 10), 0) != 0;
+	}
+	tn_rows_free(&rows);
+	if (oom)
+	{
+		tn_state_free(st);
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+
+	qsort(st->entries, st->count, sizeof(tn_entry), entry_cmp);
+
+	for (i = 0; i < st->count; i++)
+	{
+		tn_entry   *e = &st->entries[i];
+
+		if (e->is_applied)
+		{
+			st->newest_applied = e->version;	/* sorted: the last one wins */
+			if (e->batch > st->max_applied_batch)
+				st->max_applied_batch = e->batch;
+		}
+	}
+	for (i = 0; i < st->count; i++)
+	{
+		tn_entry   *e = &st->entries[i];
+
+		if (e->is_applied && !e->in_catalog)
+		{
+			e->state = TN_STATE_MISSING;
+			st->n_missing++;
+		}
+		else if (e->is_applied && strcmp(e->checksum, e->applied_checksum) != 0)
+		{
+			e->state = TN_STATE_DRIFTED;
+			st->n_drifted++;
+		}
+		else if (e->is_applied)
+			e->state = TN_STATE_APPLIED;
+		else if (st->newest_applied != NULL &&
+				 tn_version_compare(e->version, st->newest_applied) < 0)
+		{
+			e->state = TN_STATE_OUT_OF_ORDER;
+			st->n_out_of_order++;
+			st->n_pending++;
+		}
+		else
+		{
+			e->state = TN_STATE_PENDING;
+			st->n_pending++;
+		}
+	}
+	return TN_OK;
+}
+
+tn_entry *
+tn_state_find(tn_db_state *st, const char *version)
+{
+	size_t		i;
+
+	for (i = 0; i < st->count; i++)
+		if (tn_version_compare(st->entries[i].version, version) == 0)
+			return &st->entries[i];
+	return NULL;
+}
+
+int
+tn_entry_selected(const tn_entry *e, const char *target, int allow_out_of_order)
+{
+	if (e->state == TN_STATE_OUT_OF_ORDER && !allow_out_of_order)
+		return 0;
+	if (e->state != TN_STATE_PENDING && e->state != TN_STATE_OUT_OF_ORDER)
+		return 0;
+	if (target != NULL && tn_version_compare(e->version, target) > 0)
+		return 0;
+	return 1;
+}
+
+int
+tn_state_check_runnable(const tn_db_state *st, const char *target,
+						int allow_out_of_order, tn_error *err)
+{
+	size_t		i;
+	tn_buf		list = {0};
+
+	if (target != NULL)
+	{
+		int			known = 0;
+
+		for (i = 0; i < st->count; i++)
+			if (st->entries[i].in_catalog &&
+				tn_version_compare(st->entries[i].version, target) == 0)
+				known = 1;
+		if (!known)
+		{
+			tn_error_set(err, TN_ERR_NOT_FOUND, "target version \"%s\" is not in the catalog", target);
+			tn_error_hint(err, "Load the migration first, or pass NULL to migrate to the newest version.");
+			return TN_ERR_NOT_FOUND;
+		}
+	}
+
+	if (st->n_drifted > 0)
+	{
+		const tn_entry *first = NULL;
+
+		for (i = 0; i < st->count; i++)
+		{
+			const tn_entry *e = &st->entries[i];
+
+			if (e->state != TN_STATE_DRIFTED)
+				continue;
+			if (first == NULL)
+				first = e;
+			tn_buf_printf(&list, "%sMigration \"%s\" was applied with %s; the catalog now has %s.",
+						  list.len ? " " : "", e->version, e->applied_checksum, e->checksum);
+		}
+		if (st->n_drifted == 1)
+			tn_error_set(err, TN_ERR_DRIFT, "migration \"%s\" has changed since it was applied", first->version);
+		else
+			tn_error_set(err, TN_ERR_DRIFT, "%zu migrations have changed since they were applied", st->n_drifted);
+		tn_error_detail(err, "%s", list.data ? list.data : "");
+		tn_error_hint(err, "Restore the original migration, or accept the new body with tenant_repair('%s').",
+					  first->version);
+		tn_buf_free(&list);
+		return TN_ERR_DRIFT;
+	}
+
+	if (st->n_out_of_order > 0 && !allow_out_of_order)
+	{
+		const tn_entry *first = NULL;
+
+		for (i = 0; i < st->count; i++)
+		{
+			const tn_entry *e = &st->entries[i];
+
+			if (e->state != TN_STATE_OUT_OF_ORDER)
+				continue;
+			if (target != NULL && tn_version_compare(e->version, target) > 0)
+				continue;
+			if (first == NULL)
+				first = e;
+			tn_buf_printf(&list, "%s\"%s\"", list.len ? ", " : "", e->version);
+		}
+		if (first != NULL)
+		{
+			tn_error_set(err, TN_ERR_OUT_OF_ORDER,
+						 "migration \"%s\" is older than the newest applied migration \"%s\"",
+						 first->version, st->newest_applied);
+			tn_error_detail(err, "Pending migrations older than the newest applied one: %s.", list.data);
+			tn_error_hint(err, "Apply them anyway with tenant_migrate(NULL, true), or give them higher versions.");
+			tn_buf_free(&list);
+			return TN_ERR_OUT_OF_ORDER;
+		}
+	}
+	tn_buf_free(&list);
+	return TN_OK;
+}
+
+int
+tn_next_batch(const tn_adapter *a, long long *batch, tn_error *err)
+{
+	tn_rows		rows;
+	int			rc;
+
+	rc = tn_query_rows(a,
+					   "SELECT max(b) FROM (SELECT max(batch) AS b FROM {T}history"
+					   " UNION ALL SELECT max(batch) FROM {T}applied"
+					   " UNION ALL SELECT max(batch) FROM {T}checkpoints) AS t",
+					   0, NULL, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	*batch = tn_cell_int(rows.nrows ? tn_rows_get(&rows, 0, 0) : NULL, 0) + 1;
+	tn_rows_free(&rows);
+	return TN_OK;
+}
+
+int
+tn_history_add(const tn_adapter *a, const char *action, const char *version,
+			   long long batch, const char *detail, tn_error *err)
+{
+	tn_value	p[4];
+
+	p[0] = tn_text(action);
+	p[1] = tn_text(version);
+	p[2] = batch > 0 ? tn_int8(batch) : tn_null();
+	p[3] = tn_text(detail);
+	return tn_exec(a, "INSERT INTO {T}history (action, version, batch, detail) VALUES ($1, $2, $3, $4)",
+				   4, p, err);
+}
+
+int
+tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
+					 const char *name, const char *kind, const char *mode,
+					 tn_error *err)
+{
+	tn_value	p[5];
+	tn_rows		rows;
+	int			rc;
+
+	p[0] = tn_text(name);
+	rc = tn_query_rows(a, "SELECT 1 FROM {T}checkpoints WHERE name = $1", 1, p, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows > 0)
+	{
+		tn_rows_free(&rows);
+		tn_error_set(err, TN_ERR_EXISTS, "checkpoint \"%s\" already exists", name);
+		tn_error_hint(err, "Choose another name, or see SELECT * FROM tenant_checkpoints().");
+		return TN_ERR_EXISTS;
+	}
+	tn_rows_free(&rows);
+	p[1] = tn_int8(st->max_applied_batch);
+	p[2] = tn_text(st->newest_applied);
+	p[3] = tn_text(kind);
+	p[4] = tn_text(mode);
+	return tn_exec(a, "INSERT INTO {T}checkpoints (name, batch, version, kind, mode) VALUES ($1, $2, $3, $4, $5)",
+				   5, p, err);
+}
