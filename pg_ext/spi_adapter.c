@@ -1,0 +1,769 @@
+/*
+ * spi_adapter.c -- the tenancy core's database adapter over SPI.
+ *
+ * Translates only: the core decides what to run; this file runs it and turns
+ * every PostgreSQL error into a tn_error value.  Each call runs in an
+ * internal subtransaction inside PG_TRY (the PL/Python / PL/pgSQL pattern),
+ * so an error never longjmps through core frames and the statement leaves
+ * no trace.
+ *
+ * Units of work: begin takes a transaction-scoped advisory lock on a key of
+ * this database, then opens an internal subtransaction (rollback undoes the
+ * batch; the lock stays until the caller's transaction ends, which is when
+ * the rows become visible to others).  Savepoints are nested internal
+ * subtransactions.  Once the lock is held, every statement runs on the
+ * latest snapshot, so even a REPEATABLE READ caller sees what the previous
+ * lock holder committed.
+ *
+ * Must not: call the core, keep PostgreSQL memory across calls beyond the
+ * adapter context, or leave a subtransaction open (finish rolls back).
+ */
+#include "postgres.h"
+
+#include <string.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "parser/parse_param.h"
+#include "parser/parser.h"
+#include "parser/scanner.h"
+#include "parser/parse_node.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/guc_tables.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/fmgrprotos.h"
+
+#include "spi_adapter.h"
+
+/* First key of the advisory lock ("tena"); the second is the database oid. */
+#define TN_PG_LOCK_KEY 0x74656e61
+
+#define CTX(v) ((tn_pg_adapter_ctx *) (v))
+
+/* ------------------------------------------------------------------ */
+/* Errors and subtransactions                                          */
+/* ------------------------------------------------------------------ */
+
+/* Last error position seen (edata->cursorpos), for exec_script. */
+static int	last_cursorpos = 0;
+
+static void
+error_from_edata(tn_error *err, ErrorData *edata)
+{
+	char	   *state = unpack_sql_state(edata->sqlerrcode);
+
+	tn_error_set(err, TN_ERR_ENGINE, "%s",
+				 edata->message ? edata->message : "unknown error");
+	if (edata->detail)
+		tn_error_detail(err, "%s", edata->detail);
+	if (edata->hint)
+		tn_error_hint(err, "%s", edata->hint);
+	strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
+}
+
+typedef int (*protected_fn) (tn_pg_adapter_ctx *ctx, void *arg, tn_error *err);
+
+/*
+ * Run fn in an internal subtransaction.  fn returning TN_OK releases it;
+ * fn returning an error code, or any ereport(ERROR) inside fn, rolls it
+ * back.  Memory context and resource owner are what they were on entry.
+ */
+static int
+run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
+			   tn_error *err)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile int rc = TN_OK;
+
+	last_cursorpos = 0;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	PG_TRY();
+	{
+		rc = fn(ctx, arg, err);
+		if (rc == TN_OK)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+
+		error_from_edata(err, edata);
+		last_cursorpos = edata->cursorpos;
+		FreeErrorData(edata);
+		rc = err->code;
+	}
+	PG_END_TRY();
+
+	return rc;
+}
+
+/* Open one level of unit of work (begin or savepoint). */
+static int
+push_level(tn_pg_adapter_ctx *ctx, tn_error *err)
+{
+	if (ctx->depth >= TN_PG_MAX_NESTING)
+		return tn_error_set(err, TN_ERR_TOO_LARGE,
+							"too many nested savepoints (at most %d)",
+							TN_PG_MAX_NESTING);
+	ctx->saved_cxt[ctx->depth] = CurrentMemoryContext;
+	ctx->saved_owner[ctx->depth] = CurrentResourceOwner;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(ctx->saved_cxt[ctx->depth]);
+	ctx->depth++;
+	return TN_OK;
+}
+
+/* Close the innermost level: release (commit) or roll back. */
+static int
+pop_level(tn_pg_adapter_ctx *ctx, bool commit, tn_error *err)
+{
+	volatile int rc = TN_OK;
+	int			level;
+
+	if (ctx->depth <= 0)
+		return tn_error_set(err, TN_ERR_ENGINE,
+							"no open unit of work to %s",
+							commit ? "release" : "roll back");
+	level = --ctx->depth;
+
+	if (!commit)
+		RollbackAndReleaseCurrentSubTransaction();
+	else
+	{
+		PG_TRY();
+		{
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(ctx->saved_cxt[level]);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			error_from_edata(err, edata);
+			FreeErrorData(edata);
+			rc = err->code;
+		}
+		PG_END_TRY();
+	}
+	MemoryContextSwitchTo(ctx->saved_cxt[level]);
+	CurrentResourceOwner = ctx->saved_owner[level];
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* query                                                               */
+/* ------------------------------------------------------------------ */
+
+typedef struct query_args
+{
+	const char *sql;
+	int			nparams;
+	const tn_value *params;
+	tn_row_fn	fn;
+	void	   *arg;
+	Oid		   *types;			/* for variable-parameter parsing */
+	int			ntypes;
+} query_args;
+
+static void
+variable_params_setup(ParseState *pstate, void *arg)
+{
+	query_args *q = (query_args *) arg;
+
+	setup_parse_variable_parameters(pstate, &q->types, &q->ntypes);
+}
+
+/* Execute a prepared plan, on the latest snapshot once the lock is held. */
+static int
+execute_plan(tn_pg_adapter_ctx *ctx, SPIPlanPtr plan, Datum *values,
+			 const char *nulls)
+{
+	if (ctx->locked)
+		return SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
+									InvalidSnapshot, false, true, 0);
+	return SPI_execute_plan(plan, values, nulls, false, 0);
+}
+
+static int
+spi_failure(tn_error *err, int spi_rc, const char *what)
+{
+	tn_error_set(err, TN_ERR_ENGINE, "%s failed: %s", what,
+				 SPI_result_code_string(spi_rc));
+	if (spi_rc == SPI_ERROR_TRANSACTION)
+	{
+		tn_error_set(err, TN_ERR_ENGINE,
+					 "transaction control statements are not allowed here");
+		tn_error_detail(err, "tenancy runs each migration in its own savepoint inside the caller's transaction.");
+		strlcpy(err->sqlstate, "0A000", sizeof(err->sqlstate));
+	}
+	else if (spi_rc == SPI_ERROR_COPY)
+	{
+		tn_error_set(err, TN_ERR_ENGINE,
+					 "COPY to or from the client is not allowed here");
+		strlcpy(err->sqlstate, "0A000", sizeof(err->sqlstate));
+	}
+	else
+		strlcpy(err->sqlstate, "XX000", sizeof(err->sqlstate));
+	return TN_ERR_ENGINE;
+}
+
+static int
+do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+{
+	query_args *q = (query_args *) arg;
+	int			n = q->nparams;
+	Oid		   *types = palloc0(sizeof(Oid) * (n > 0 ? n : 1));
+	Datum	   *values = palloc0(sizeof(Datum) * (n > 0 ? n : 1));
+	char	   *nulls = palloc0(n + 1);
+	bool		untyped = false;
+	SPIPlanPtr	plan;
+	int			spi_rc;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const tn_value *v = &q->params[i];
+
+		nulls[i] = ' ';
+		switch (v->type)
+		{
+			case TN_T_TEXT:
+				types[i] = TEXTOID;
+				if (v->text == NULL)
+					nulls[i] = 'n';
+				else
+					values[i] = CStringGetTextDatum(v->text);
+				break;
+			case TN_T_INT8:
+				types[i] = INT8OID;
+				values[i] = Int64GetDatum((int64) v->i);
+				break;
+			case TN_T_BOOL:
+				types[i] = BOOLOID;
+				values[i] = BoolGetDatum(v->i != 0);
+				break;
+			case TN_T_NULL:
+			default:
+				types[i] = InvalidOid;	/* inferred from context below */
+				nulls[i] = 'n';
+				untyped = true;
+				break;
+		}
+	}
+
+	/*
+	 * A NULL parameter has no type of its own: let the parser infer it from
+	 * where it is used (as PREPARE without types does), then prepare again
+	 * with the inferred types so the plan can run on a given snapshot.
+	 */
+	if (untyped)
+	{
+		SPIPrepareOptions opts;
+
+		memset(&opts, 0, sizeof(opts));
+		q->types = palloc(sizeof(Oid) * n);
+		memcpy(q->types, types, sizeof(Oid) * n);
+		q->ntypes = n;
+		opts.parserSetup = variable_params_setup;
+		opts.parserSetupArg = q;
+		opts.parseMode = RAW_PARSE_DEFAULT;
+		plan = SPI_prepare_extended(q->sql, &opts);
+		if (plan == NULL)
+			return spi_failure(err, SPI_result, "prepare");
+		SPI_freeplan(plan);
+		for (i = 0; i < n && i < q->ntypes; i++)
+			if (types[i] == InvalidOid)
+				types[i] = q->types[i];
+		for (i = 0; i < n; i++)
+			if (types[i] == InvalidOid || types[i] == UNKNOWNOID)
+				types[i] = TEXTOID;
+	}
+
+	plan = SPI_prepare(q->sql, n, types);
+	if (plan == NULL)
+		return spi_failure(err, SPI_result, "prepare");
+	spi_rc = execute_plan(ctx, plan, values, nulls);
+	if (spi_rc < 0)
+		return spi_failure(err, spi_rc, "query");
+
+	if (q->fn != NULL && SPI_tuptable != NULL)
+	{
+		SPITupleTable *tt = SPI_tuptable;
+		TupleDesc	desc = tt->tupdesc;
+		int			ncols = desc->natts;
+		const char **cells = palloc0(sizeof(char *) * (ncols > 0 ? ncols : 1));
+		uint64		row;
+
+		for (row = 0; row < tt->numvals; row++)
+		{
+			int			col;
+			int			rc;
+
+			for (col = 0; col < ncols; col++)
+				cells[col] = SPI_getvalue(tt->vals[row], desc, col + 1);
+			rc = q->fn(q->arg, ncols, cells, err);
+			for (col = 0; col < ncols; col++)
+				if (cells[col])
+					pfree((char *) cells[col]);
+			if (rc != TN_OK)
+			{
+				if (err->code == TN_OK)
+					tn_error_set(err, rc, "%s", tn_strerror(rc));
+				SPI_freetuptable(tt);
+				SPI_freeplan(plan);
+				return rc;
+			}
+		}
+		SPI_freetuptable(tt);
+	}
+	else if (SPI_tuptable != NULL)
+		SPI_freetuptable(SPI_tuptable);
+	SPI_freeplan(plan);
+	return TN_OK;
+}
+
+static int
+pg_query(void *vctx, const char *sql, int nparams, const tn_value *params,
+		 tn_row_fn fn, void *arg, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+	MemoryContext old;
+	query_args	q;
+	int			rc;
+
+	if (sql == NULL || nparams < 0 || (nparams > 0 && params == NULL))
+		return tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+							"invalid query call from the core");
+	memset(&q, 0, sizeof(q));
+	q.sql = sql;
+	q.nparams = nparams;
+	q.params = params;
+	q.fn = fn;
+	q.arg = arg;
+
+	old = MemoryContextSwitchTo(ctx->query_cxt);
+	ctx->query_depth++;
+	rc = run_in_subxact(ctx, do_query, &q, err);
+	ctx->query_depth--;
+	MemoryContextSwitchTo(old);
+	if (ctx->query_depth == 0)
+		MemoryContextReset(ctx->query_cxt);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* exec_script                                                         */
+/* ------------------------------------------------------------------ */
+
+typedef struct script_args
+{
+	const char *script;
+	bool		parsed;			/* raw_parser succeeded */
+	long		current;		/* offset of the statement running */
+} script_args;
+
+/* Skip whitespace and comments: offset of the first token at or after pos. */
+static long
+skip_blank(const char *s, long pos)
+{
+	for (;;)
+	{
+		char		c = s[pos];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+			c == '\v')
+			pos++;
+		else if (c == '-' && s[pos + 1] == '-')
+		{
+			while (s[pos] != '\0' && s[pos] != '\n')
+				pos++;
+		}
+		else if (c == '/' && s[pos + 1] == '*')
+		{
+			int			depth = 1;
+
+			pos += 2;
+			while (s[pos] != '\0' && depth > 0)
+			{
+				if (s[pos] == '/' && s[pos + 1] == '*')
+					depth++, pos += 2;
+				else if (s[pos] == '*' && s[pos + 1] == '/')
+					depth--, pos += 2;
+				else
+					pos++;
+			}
+		}
+		else
+			return pos;
+	}
+}
+
+static int
+do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+{
+	script_args *s = (script_args *) arg;
+	List	   *stmts;
+	ListCell   *lc;
+	int			nestlevel = -1;
+	size_t		total = strlen(s->script);
+
+	stmts = raw_parser(s->script, RAW_PARSE_DEFAULT);
+	s->parsed = true;
+
+	/* Migration bodies run with the caller's search_path, not ours. */
+	if (ctx->caller_search_path != NULL)
+	{
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("search_path", ctx->caller_search_path,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
+	foreach(lc, stmts)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		size_t		len;
+		char	   *text;
+		SPIPlanPtr	plan;
+		int			spi_rc;
+
+		len = rs->stmt_len > 0 ? (size_t) rs->stmt_len : total - rs->stmt_location;
+		s->current = skip_blank(s->script, rs->stmt_location);
+		text = pnstrdup(s->script + rs->stmt_location, len);
+
+		CHECK_FOR_INTERRUPTS();
+		plan = SPI_prepare(text, 0, NULL);
+		if (plan == NULL)
+			return spi_failure(err, SPI_result, "prepare");
+		spi_rc = execute_plan(ctx, plan, NULL, NULL);
+		if (spi_rc < 0)
+			return spi_failure(err, spi_rc, "statement");
+		if (SPI_tuptable != NULL)
+			SPI_freetuptable(SPI_tuptable);
+		SPI_freeplan(plan);
+		pfree(text);
+	}
+
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
+	return TN_OK;
+}
+
+typedef struct scan_args
+{
+	const char *script;
+	long		error_byte;		/* where the syntax error was reported */
+	long		start;			/* result */
+} scan_args;
+
+/*
+ * After a syntax error: find the first token of the statement holding the
+ * error, by scanning tokens and cutting at top-level semicolons.
+ */
+static int
+do_find_statement_start(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+{
+	scan_args  *a = (scan_args *) arg;
+	core_yyscan_t scanner;
+	core_yy_extra_type extra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	int			depth = 0;
+	bool		at_start = true;
+
+	scanner = scanner_init(a->script, &extra, &ScanKeywords, ScanKeywordTokens);
+	a->start = 0;
+	for (;;)
+	{
+		int			tok = core_yylex(&yylval, &yylloc, scanner);
+
+		if (tok == 0 || yylloc > a->error_byte)
+			break;
+		if (at_start)
+		{
+			a->start = yylloc;
+			at_start = false;
+		}
+		if (tok == '(')
+			depth++;
+		else if (tok == ')')
+			depth--;
+		else if (tok == ';' && depth <= 0)
+			at_start = true;
+	}
+	scanner_finish(scanner);
+	return TN_OK;
+}
+
+static long
+char_pos_to_byte(const char *s, int cursorpos)
+{
+	long		byte = 0;
+	int			chr;
+
+	for (chr = 1; chr < cursorpos && s[byte] != '\0'; chr++)
+		byte += pg_mblen(s + byte);
+	return byte;
+}
+
+static int
+pg_exec_script(void *vctx, const char *script, long *failed_offset,
+			   tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+	MemoryContext old;
+	script_args s;
+	int			rc;
+
+	if (failed_offset)
+		*failed_offset = -1;
+	if (script == NULL)
+		return tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+							"invalid exec_script call from the core");
+	s.script = script;
+	s.parsed = false;
+	s.current = -1;
+
+	old = MemoryContextSwitchTo(ctx->query_cxt);
+	ctx->query_depth++;
+	rc = run_in_subxact(ctx, do_script, &s, err);
+	if (rc != TN_OK && failed_offset)
+	{
+		if (s.parsed)
+			*failed_offset = s.current;
+		else if (last_cursorpos > 0)
+		{
+			scan_args	a;
+			tn_error	scan_err;
+
+			a.script = script;
+			a.error_byte = char_pos_to_byte(script, last_cursorpos);
+			a.start = -1;
+			tn_error_clear(&scan_err);
+			if (run_in_subxact(ctx, do_find_statement_start, &a, &scan_err) == TN_OK)
+				*failed_offset = a.start;
+			else
+				*failed_offset = -1;
+		}
+	}
+	ctx->query_depth--;
+	MemoryContextSwitchTo(old);
+	if (ctx->query_depth == 0)
+		MemoryContextReset(ctx->query_cxt);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Units of work                                                       */
+/* ------------------------------------------------------------------ */
+
+static int
+do_lock(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+{
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(TN_PG_LOCK_KEY),
+						Int32GetDatum((int32) MyDatabaseId));
+	return TN_OK;
+}
+
+static int
+pg_begin(void *vctx, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+	int			rc;
+
+	if (ctx->depth != 0)
+		return tn_error_set(err, TN_ERR_ENGINE,
+							"a tenancy unit of work is already open");
+
+	/*
+	 * The lock is taken in its own subtransaction which is released, so it
+	 * belongs to the caller's transaction and survives a rollback of the
+	 * batch: it is held until the rows are committed or discarded.
+	 */
+	rc = run_in_subxact(ctx, do_lock, NULL, err);
+	if (rc != TN_OK)
+	{
+		if (strcmp(err->sqlstate, "55P03") == 0)
+		{
+			err->code = TN_ERR_BUSY;
+			if (err->hint[0] == '\0')
+				tn_error_hint(err, "Another session is migrating this database; retry later or raise lock_timeout.");
+		}
+		return err->code;
+	}
+	ctx->locked = true;
+	return push_level(ctx, err);
+}
+
+static int
+pg_commit(void *vctx, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+
+	if (ctx->depth != 1)
+		return tn_error_set(err, TN_ERR_ENGINE,
+							"commit with %d savepoints still open",
+							ctx->depth - 1);
+	return pop_level(ctx, true, err);
+}
+
+static int
+pg_rollback(void *vctx, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+	int			rc = TN_OK;
+
+	if (ctx->depth <= 0)
+		return tn_error_set(err, TN_ERR_ENGINE,
+							"no open unit of work to roll back");
+	while (ctx->depth > 0 && rc == TN_OK)
+		rc = pop_level(ctx, false, err);
+	return rc;
+}
+
+static int
+pg_savepoint(void *vctx, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+
+	if (ctx->depth <= 0)
+		return tn_error_set(err, TN_ERR_ENGINE,
+							"savepoint outside a unit of work");
+	return push_level(ctx, err);
+}
+
+static int
+pg_release(void *vctx, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+
+	if (ctx->depth <= 1)
+		return tn_error_set(err, TN_ERR_ENGINE, "no savepoint to release");
+	return pop_level(ctx, true, err);
+}
+
+static int
+pg_rollback_to(void *vctx, tn_error *err)
+{
+	tn_pg_adapter_ctx *ctx = CTX(vctx);
+
+	if (ctx->depth <= 1)
+		return tn_error_set(err, TN_ERR_ENGINE, "no savepoint to roll back to");
+	return pop_level(ctx, false, err);
+}
+
+static int
+pg_interrupted(void *vctx)
+{
+	return InterruptPending && (QueryCancelPending || ProcDiePending);
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup                                                               */
+/* ------------------------------------------------------------------ */
+
+void
+tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
+				   const char *caller_search_path)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->mcxt = CurrentMemoryContext;
+	ctx->query_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "tenancy query",
+										   ALLOCSET_DEFAULT_SIZES);
+	ctx->caller_search_path = caller_search_path;
+
+	memset(a, 0, sizeof(*a));
+	a->ctx = ctx;
+	a->engine = "postgres";
+	a->dialect = TN_DIALECT_POSTGRES;
+	a->table_prefix = TN_POSTGRES_TABLE_PREFIX;
+	a->query = pg_query;
+	a->exec_script = pg_exec_script;
+	a->begin = pg_begin;
+	a->commit = pg_commit;
+	a->rollback = pg_rollback;
+	a->savepoint = pg_savepoint;
+	a->release = pg_release;
+	a->rollback_to = pg_rollback_to;
+	a->exec_outside_transaction = NULL; /* a function cannot leave its txn */
+	a->snapshot_save = NULL;	/* no whole-database copy inside a txn */
+	a->snapshot_restore = NULL;
+	a->snapshot_drop = NULL;
+	a->interrupted = pg_interrupted;
+}
+
+int
+tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err)
+{
+	int			left = ctx->depth;
+
+	while (ctx->depth > 0)
+	{
+		tn_error	ignored;
+
+		tn_error_clear(&ignored);
+		(void) pop_level(ctx, false, &ignored);
+	}
+	if (left > 0 && rc == TN_OK)
+	{
+		rc = tn_error_set(err, TN_ERR_ENGINE,
+						  "tenancy core left %d unit(s) of work open", left);
+		strlcpy(err->sqlstate, "XX000", sizeof(err->sqlstate));
+	}
+	return rc;
+}
+
+char *
+tn_pg_caller_search_path(void)
+{
+	const char *current = GetConfigOption("search_path", false, false);
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	/*
+	 * Our functions carry SET search_path = pg_catalog, pg_temp, applied by
+	 * fmgr before we run; the value it replaced is the top of the GUC stack.
+	 */
+	if (current != NULL && strcmp(current, "pg_catalog, pg_temp") == 0)
+	{
+		for (i = 0; i < n; i++)
+		{
+			struct config_generic *g = vars[i];
+
+			if (g->vartype == PGC_STRING &&
+				strcmp(g->name, "search_path") == 0)
+			{
+				if (g->stack != NULL && g->stack->prior.val.stringval != NULL)
+					return pstrdup(g->stack->prior.val.stringval);
+				break;
+			}
+		}
+	}
+	return pstrdup(current ? current : "");
+}

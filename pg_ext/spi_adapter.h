@@ -1,0 +1,57 @@
+/*
+ * spi_adapter.h -- tn_adapter over SPI, for one call of a SQL function.
+ *
+ * Usage (inside a C function, after SPI_connect):
+ *     tn_pg_adapter_init(&adapter, &ctx, caller_search_path);
+ *     rc = tn_migrate(&adapter, ...);
+ *     rc = tn_pg_adapter_finish(&ctx, rc, &err);
+ *     SPI_finish();
+ * The adapter never lets a PostgreSQL error longjmp through the core: every
+ * call runs in an internal subtransaction and comes back as a tn_error.
+ */
+#ifndef SPI_ADAPTER_H
+#define SPI_ADAPTER_H
+
+#include "postgres.h"
+#include "utils/resowner.h"
+
+#include "tenancy.h"
+
+#define TN_PG_MAX_NESTING 64
+
+typedef struct tn_pg_adapter_ctx
+{
+	MemoryContext mcxt;			/* context of the caller (SPI procedure) */
+	MemoryContext query_cxt;	/* scratch, reset after each call */
+	int			query_depth;	/* nested query() calls (a row callback) */
+	int			depth;			/* open units: begin + savepoints */
+	MemoryContext saved_cxt[TN_PG_MAX_NESTING];
+	ResourceOwner saved_owner[TN_PG_MAX_NESTING];
+	bool		locked;			/* advisory lock held: read latest snapshot */
+	const char *caller_search_path; /* search_path for migration bodies */
+} tn_pg_adapter_ctx;
+
+/*
+ * Fill a with the SPI implementation; ctx lives as long as a.
+ * caller_search_path is used while migration bodies run (NULL: keep the
+ * current one).
+ */
+extern void tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
+							   const char *caller_search_path);
+
+/*
+ * Close the adapter after a core call that returned rc: any unit of work
+ * the core left open is rolled back, and that is reported as an internal
+ * error when rc was TN_OK.  Returns the final code (err filled when not
+ * TN_OK).
+ */
+extern int	tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err);
+
+/*
+ * The search_path in effect where the current SQL function was called,
+ * i.e. before the function's own SET search_path = pg_catalog, pg_temp.
+ * palloc'd in the current context.
+ */
+extern char *tn_pg_caller_search_path(void);
+
+#endif							/* SPI_ADAPTER_H */
