@@ -175,13 +175,6 @@ dialect_of(const char *s, size_t n)
 	return -1;
 }
 
-static const char *
-dialect_name(tn_dialect d)
-{
-	return d == TN_DIALECT_POSTGRES ? "postgres" :
-		d == TN_DIALECT_SQLITE ? "sqlite" : "all";
-}
-
 static char *
 dup_n(const char *s, size_t n)
 {
@@ -875,6 +868,8 @@ load_file(const char *dirpath, const char *fname, const char *root,
 		char	   *name2 = NULL;
 		int			has_down = down_at >= 0 &&
 			!is_blank(body + after_down, down_end - after_down);
+		unsigned	up_flags = contains_word(opts, optlen, "transaction:false") ?
+			TN_MIG_NO_TRANSACTION : 0;
 
 		if (up_body == NULL)
 		{
@@ -914,8 +909,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 		fp.body = up_body;
 		fp.dialect = d;
 		fp.direction = 1;
-		fp.extra_flags = contains_word(opts, optlen, "transaction:false") ?
-			TN_MIG_NO_TRANSACTION : 0;
+		fp.extra_flags = up_flags;
 		rc = parts_add(parts, &fp, err);
 		if (rc != TN_OK)
 		{

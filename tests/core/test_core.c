@@ -1,0 +1,757 @@
+/*
+ * test_core.c -- unit tests of the tenancy core with no database.
+ *
+ * Covers version order, the file-name grammar, folder loading from
+ * tests/fixtures (and from folders built at run time for symbolic links
+ * and non-UTF-8 names), checksums, body checks, flag detection and name
+ * rules.  Prints "ok - ..." or "FAIL - ..." per case and ends with exactly
+ * "N passed, N failed".
+ *
+ * This file must not need a database or a network, and must not leave
+ * files anywhere but the scratch folder given as argv[2].
+ *
+ * Usage: test_core [fixtures-dir] [scratch-dir]
+ */
+#define _XOPEN_SOURCE 700
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tenancy.h"
+
+static int	n_pass;
+static int	n_fail;
+
+static void
+check(int ok, const char *file, int line, const char *fmt, const char *arg)
+{
+	char		name[512];
+
+	char	   *p;
+
+	snprintf(name, sizeof(name), fmt, arg ? arg : "");
+	/* one line per case: show control characters as '?' */
+	for (p = name; *p; p++)
+		if ((unsigned char) *p < 0x20)
+			*p = '?';
+	if (ok)
+	{
+		n_pass++;
+		printf("ok - %s\n", name);
+	}
+	else
+	{
+		n_fail++;
+		printf("FAIL - %s (%s:%d)\n", name, file, line);
+	}
+}
+
+#define CHECK(cond, fmt, arg) check((cond) ? 1 : 0, __FILE__, __LINE__, fmt, arg)
+
+static const char *fixtures = "tests/fixtures";
+static const char *scratch = "tests/out/core_scratch";
+
+static char *
+fixture(const char *name)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s/%s", fixtures, name);
+	return buf;
+}
+
+static int
+sign(int x)
+{
+	return x < 0 ? -1 : (x > 0 ? 1 : 0);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_versions(void)
+{
+	static const struct
+	{
+		const char *a;
+		const char *b;
+		int			expect;
+	}			cases[] = {
+		{"1", "2", -1},
+		{"2", "1", 1},
+		{"1.2", "1.10", -1},
+		{"1.10", "1.2", 1},
+		{"0002", "2", 0},
+		{"1", "01", 0},
+		{"1", "1.0.1", -1},
+		{"1", "1.0", -1},
+		{"1_2", "1.2", 0},
+		{"9", "10", -1},
+		{"20240101120000", "20240101120001", -1},
+		{"20240101120000", "9", 1},
+		{"99999999999999999999999999", "100000000000000000000000000", -1},
+		{"1.2.3", "1.2.3", 0},
+		{"1.2.3", "1.2", 1},
+		{"V1", "1", 0},
+	};
+	static const char *good[] = {"1", "0", "1.2.3", "2024_01_01", "20240101120000", "0002"};
+	static const char *bad[] = {"", "V1", "v1", "1..2", "1.", ".1", "_1", "a", "1a", "1-2", "1 2"};
+	char		label[256];
+	char		longv[TN_MAX_VERSION_LEN + 2];
+	size_t		i;
+	tn_error	err;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		snprintf(label, sizeof(label), "%s vs %s", cases[i].a, cases[i].b);
+		CHECK(sign(tn_version_compare(cases[i].a, cases[i].b)) == cases[i].expect,
+			  "version compare %s", label);
+		CHECK(sign(tn_version_compare(cases[i].b, cases[i].a)) == -cases[i].expect,
+			  "version compare antisymmetric %s", label);
+	}
+	CHECK(tn_version_compare(NULL, NULL) == 0 && tn_version_compare(NULL, "1") < 0,
+		  "version compare NULL sorts first%s", NULL);
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(tn_version_validate(good[i], &err) == TN_OK, "version valid \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(tn_version_validate(bad[i], &err) == TN_ERR_INVALID_ARGUMENT &&
+			  err.message[0] != '\0', "version invalid \"%s\"", bad[i]);
+	CHECK(tn_version_validate(NULL, &err) == TN_ERR_NULL_ARGUMENT, "version NULL%s", NULL);
+	memset(longv, '1', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	CHECK(tn_version_validate(longv, &err) == TN_ERR_TOO_LARGE, "version of 65 digits too long%s", NULL);
+	longv[TN_MAX_VERSION_LEN] = '\0';
+	CHECK(tn_version_validate(longv, &err) == TN_OK, "version of 64 digits ok%s", NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_filenames(void)
+{
+	static const struct
+	{
+		const char *file;
+		const char *version;
+		const char *name;
+		tn_dialect	dialect;
+		int			direction;
+	}			good[] = {
+		{"V1__create_users.sql", "1", "create_users", TN_DIALECT_ALL, 1},
+		{"v2__x.sql", "2", "x", TN_DIALECT_ALL, 1},
+		{"U1__create_users.sql", "1", "create_users", TN_DIALECT_ALL, -1},
+		{"V1_1__add.sql", "1_1", "add", TN_DIALECT_ALL, 1},
+		{"V1.1__add_email.sql", "1.1", "add_email", TN_DIALECT_ALL, 1},
+		{"V1__2fa_setup.sql", "1", "2fa_setup", TN_DIALECT_ALL, 1},
+		{"V2__add_col.sql", "2", "add_col", TN_DIALECT_ALL, 1},
+		{"1_x.up.sql", "1", "x", TN_DIALECT_ALL, 1},
+		{"1_x.down.sql", "1", "x", TN_DIALECT_ALL, -1},
+		{"3_add_index.pg.up.sql", "3", "add_index", TN_DIALECT_POSTGRES, 1},
+		{"3_add_index.pg.down.sql", "3", "add_index", TN_DIALECT_POSTGRES, -1},
+		{"3_add_index.down.pg.sql", "3", "add_index", TN_DIALECT_POSTGRES, -1},
+		{"0004-users.sqlite.sql", "0004", "users", TN_DIALECT_SQLITE, 0},
+		{"5_x.postgres.sql", "5", "x", TN_DIALECT_POSTGRES, 0},
+		{"5_x.postgresql.sql", "5", "x", TN_DIALECT_POSTGRES, 0},
+		{"6_x.all.sql", "6", "x", TN_DIALECT_ALL, 0},
+		{"6_x.ALL.UP.SQL", "6", "x", TN_DIALECT_ALL, 1},
+		{"20240101120000_create_x.up.sql", "20240101120000", "create_x", TN_DIALECT_ALL, 1},
+		{"20240101120000_create_x.sql", "20240101120000", "create_x", TN_DIALECT_ALL, 0},
+		{"1_2_add.sql", "1_2", "add", TN_DIALECT_ALL, 0},
+		{"1_2fa.sql", "1", "2fa", TN_DIALECT_ALL, 0},
+		{"1.2.add_x.sql", "1.2", "add_x", TN_DIALECT_ALL, 0},
+		{"1.2-add.sql", "1.2", "add", TN_DIALECT_ALL, 0},
+		{"0001-create users.sql", "0001", "create users", TN_DIALECT_ALL, 0},
+		{"some/dir/V7__x.sql", "7", "x", TN_DIALECT_ALL, 1},
+		{"7_caf\xc3\xa9.sql", "7", "caf\xc3\xa9", TN_DIALECT_ALL, 0},
+	};
+	static const char *bad[] = {
+		"README.md", "x.sql", "1.sql", "1.up.sql", "1_.sql", "V1.sql", "V__x.sql",
+		"R__views.sql", "U1__a.up.sql", "V1__a.down.sql", "1abc.sql", ".sql", "sql",
+		"", "_1_x.sql", "1_x.sq", "1_x\n.sql", "1_\xff\xfe.sql", "1_\xc3.sql",
+		"1111111111111111111111111111111111111111111111111111111111111111111_x.sql",
+	};
+	size_t		i;
+	tn_error	err;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	{
+		char	   *v = NULL;
+		char	   *n = NULL;
+		tn_dialect	d = TN_DIALECT_ALL;
+		int			dir = 99;
+		int			rc = tn_parse_filename(good[i].file, &v, &n, &d, &dir, &err);
+
+		CHECK(rc == TN_OK && v && n && strcmp(v, good[i].version) == 0 &&
+			  strcmp(n, good[i].name) == 0 && d == good[i].dialect &&
+			  dir == good[i].direction, "filename %s", good[i].file);
+		if (rc == TN_OK && v && tn_version_validate(v, &err) != TN_OK)
+			CHECK(0, "parsed version validates for %s", good[i].file);
+		free(v);
+		free(n);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		char	   *v = (char *) "junk";
+		char	   *n = (char *) "junk";
+		tn_dialect	d;
+		int			dir;
+		int			rc = tn_parse_filename(bad[i], &v, &n, &d, &dir, &err);
+		char		label[128];
+		size_t		k;
+
+		/* label without control bytes */
+		for (k = 0; bad[i][k] && k < sizeof(label) - 1; k++)
+			label[k] = ((unsigned char) bad[i][k] < 0x20 || (unsigned char) bad[i][k] >= 0x7f) ? '?' : bad[i][k];
+		label[k] = '\0';
+		CHECK(rc == TN_ERR_FORMAT && v == NULL && n == NULL &&
+			  strncmp(err.message, "invalid migration file name", 27) == 0 &&
+			  err.detail[0] != '\0', "bad filename \"%s\"", label);
+	}
+	{
+		char	   *v;
+		char	   *n;
+		tn_dialect	d;
+		int			dir;
+
+		CHECK(tn_parse_filename("1_\xff.sql", &v, &n, &d, &dir, &err) == TN_ERR_FORMAT &&
+			  strstr(err.detail, "UTF-8") != NULL && strstr(err.message, "\\xff") != NULL,
+			  "non-UTF-8 file name escaped in message%s", NULL);
+		CHECK(tn_parse_filename("R__v.sql", &v, &n, &d, &dir, &err) == TN_ERR_FORMAT &&
+			  strstr(err.detail, "repeatable") != NULL, "Flyway R__ explained%s", NULL);
+		CHECK(tn_parse_filename(NULL, &v, &n, &d, &dir, &err) == TN_ERR_NULL_ARGUMENT,
+			  "filename NULL%s", NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static const tn_migration *
+find_version(const tn_migration_set *s, const char *v)
+{
+	size_t		i;
+
+	for (i = 0; i < s->count; i++)
+		if (strcmp(s->items[i].version, v) == 0)
+			return &s->items[i];
+	return NULL;
+}
+
+static int
+sorted(const tn_migration_set *s)
+{
+	size_t		i;
+
+	for (i = 1; i < s->count; i++)
+		if (tn_version_compare(s->items[i - 1].version, s->items[i].version) >= 0)
+			return 0;
+	return 1;
+}
+
+static int
+well_formed(const tn_migration_set *s)
+{
+	size_t		i;
+
+	for (i = 0; i < s->count; i++)
+	{
+		const tn_migration *m = &s->items[i];
+		char		c[TN_CHECKSUM_LEN];
+		tn_error	err;
+
+		if (!m->version || !m->name || !m->name[0] || !m->up_sql || !m->source)
+			return 0;
+		if (tn_checksum(m->up_sql, strlen(m->up_sql), c, &err) != TN_OK ||
+			strcmp(c, m->checksum) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+test_folders(void)
+{
+	tn_migration_set s;
+	tn_error	err;
+	const tn_migration *m;
+	int			rc;
+
+	/* flyway */
+	rc = tn_load_folder(fixture("flyway"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 4 && sorted(&s) && well_formed(&s),
+		  "flyway folder loads 4 sorted migrations%s", NULL);
+	if (rc == TN_OK && s.count == 4)
+	{
+		CHECK(strcmp(s.items[0].version, "1") == 0 && strcmp(s.items[1].version, "1.1") == 0 &&
+			  strcmp(s.items[2].version, "2") == 0 && strcmp(s.items[3].version, "10") == 0,
+			  "flyway order 1, 1.1, 2, 10%s", NULL);
+		m = find_version(&s, "2");
+		CHECK(m && m->down_sql && strstr(m->down_sql, "DROP INDEX") &&
+			  (m->flags & TN_MIG_NO_TRANSACTION), "flyway U2 is the down of V2, CIC flagged%s", NULL);
+		m = find_version(&s, "1");
+		CHECK(m && m->down_sql == NULL && m->flags == 0 &&
+			  strcmp(m->name, "create_users") == 0 &&
+			  strstr(m->source, "V1__create_users.sql") != NULL,
+			  "flyway V1 has no down, name and source set%s", NULL);
+		m = find_version(&s, "10");
+		CHECK(m && m->flags == 0, "CREATE DATABASE inside a string literal is not flagged%s", NULL);
+	}
+	tn_migration_set_free(&s);
+
+	/* golang-migrate */
+	rc = tn_load_folder(fixture("golang"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 3 && sorted(&s) && well_formed(&s),
+		  "golang-migrate folder loads 3%s", NULL);
+	m = find_version(&s, "1");
+	CHECK(m && m->down_sql && strstr(m->down_sql, "DROP TABLE x"), "golang up/down paired%s", NULL);
+	m = find_version(&s, "10");
+	CHECK(m && m->down_sql == NULL && strcmp(m->name, "no_down") == 0, "golang up without down%s", NULL);
+	tn_migration_set_free(&s);
+
+	/* dbmate */
+	rc = tn_load_folder(fixture("dbmate"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 3 && sorted(&s) && well_formed(&s),
+		  "dbmate folder loads 3%s", NULL);
+	m = find_version(&s, "20240101120000");
+	CHECK(m && strstr(m->up_sql, "CREATE TABLE x") && !strstr(m->up_sql, "DROP") &&
+		  m->down_sql && strstr(m->down_sql, "DROP TABLE x") && !strstr(m->down_sql, "CREATE"),
+		  "dbmate sections split%s", NULL);
+	m = find_version(&s, "20240102120000");
+	CHECK(m && m->down_sql == NULL, "dbmate empty down section means no down%s", NULL);
+	m = find_version(&s, "20240103120000");
+	CHECK(m && (m->flags & TN_MIG_NO_TRANSACTION), "dbmate transaction:false flags the migration%s", NULL);
+	tn_migration_set_free(&s);
+
+	/* dialect subfolders */
+	rc = tn_load_folder(fixture("dialects"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && sorted(&s) && s.items[0].dialect == TN_DIALECT_POSTGRES &&
+		  strstr(s.items[0].up_sql, "IDENTITY") && s.items[1].dialect == TN_DIALECT_ALL,
+		  "dialect subfolders for postgres%s", NULL);
+	tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("dialects"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && s.items[0].dialect == TN_DIALECT_SQLITE &&
+		  strstr(s.items[0].up_sql, "AUTOINCREMENT"),
+		  "dialect subfolders for sqlite%s", NULL);
+	tn_migration_set_free(&s);
+
+	/* dialect tags in one folder */
+	rc = tn_load_folder(fixture("tags"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 4 && strstr(find_version(&s, "2")->up_sql, "serial") &&
+		  find_version(&s, "3") && find_version(&s, "3")->down_sql,
+		  "dialect tags for postgres%s", NULL);
+	tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("tags"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 3 && strstr(find_version(&s, "2")->up_sql, "integer") &&
+		  find_version(&s, "3") == NULL, "dialect tags for sqlite skip pg files%s", NULL);
+	tn_migration_set_free(&s);
+
+	/* bad folders */
+	rc = tn_load_folder(fixture("bad_duplicate"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_DUPLICATE && s.count == 0 && s.items == NULL &&
+		  strstr(err.message, "V1__a.sql") && strstr(err.message, "1_a.up.sql"),
+		  "duplicate version names both files%s", NULL);
+	rc = tn_load_folder(fixture("bad_utf8"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_INVALID_ARGUMENT && s.count == 0 && strstr(err.message, "1_a.sql") &&
+		  strstr(err.message, "UTF-8") && strstr(err.detail, "offset 17"),
+		  "non-UTF-8 body names file and offset%s", NULL);
+	rc = tn_load_folder(fixture("bad_empty"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_INVALID_ARGUMENT && s.count == 0 && strstr(err.message, "1_a.sql") &&
+		  strstr(err.message, "is empty"), "comment-only body is empty%s", NULL);
+	rc = tn_load_folder(fixture("bad_down_only"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "2_b.down.sql") &&
+		  strstr(err.message, "no up"), "down without up%s", NULL);
+	rc = tn_load_folder(fixture("bad_noname"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "1.up.sql"),
+		  "up without a name%s", NULL);
+	rc = tn_load_folder(fixture("bad_dbmate"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_FORMAT && strstr(err.message, "1_a.sql"),
+		  "dbmate file with statements before migrate:up%s", NULL);
+	rc = tn_load_folder(fixture("flyway/V1__create_users.sql"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_INVALID_ARGUMENT && strstr(err.message, "not a folder"),
+		  "a file is not a folder%s", NULL);
+	rc = tn_load_folder(fixture("no_such_folder"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_IO && strstr(err.message, "no_such_folder") &&
+		  strstr(err.detail, strerror(ENOENT)), "missing folder: io error with strerror%s", NULL);
+	CHECK(tn_load_folder(NULL, TN_DIALECT_POSTGRES, &s, &err) == TN_ERR_NULL_ARGUMENT,
+		  "folder NULL%s", NULL);
+
+	/* freeing an empty set twice is harmless */
+	memset(&s, 0, sizeof(s));
+	tn_migration_set_free(&s);
+	tn_migration_set_free(&s);
+	tn_migration_set_free(NULL);
+	CHECK(1, "migration set free on empty and NULL%s", NULL);
+}
+
+/* Folders built at run time: symbolic links, odd file names, unreadable files. */
+static int
+write_file(const char *dir, const char *name, const char *text)
+{
+	char		p[1024];
+	FILE	   *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "wb");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	fclose(f);
+	return 0;
+}
+
+static void
+rm_rf(const char *path)
+{
+	char		cmd[1200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", path);
+}
+
+static void
+test_runtime_folders(void)
+{
+	char		base[600];
+	char		dir[700];
+	char		outside[700];
+	char		link[800];
+	char		target[800];
+	tn_migration_set s;
+	tn_error	err;
+	int			rc;
+
+	snprintf(base, sizeof(base), "%s/rt", scratch);
+	rm_rf(base);
+	mkdir(scratch, 0755);
+	mkdir(base, 0755);
+	snprintf(dir, sizeof(dir), "%s/mig", base);
+	snprintf(outside, sizeof(outside), "%s/outside", base);
+	mkdir(dir, 0755);
+	mkdir(outside, 0755);
+	write_file(dir, "1_a.sql", "CREATE TABLE a (id int);\n");
+	write_file(dir, "shared.txt", "CREATE TABLE b (id int);\n");
+	write_file(outside, "evil.sql", "DROP TABLE a;\n");
+
+	/* link inside the folder: followed */
+	snprintf(link, sizeof(link), "%s/2_b.sql", dir);
+	CHECK(symlink("shared.txt", link) == 0, "create inside symlink%s", NULL);
+	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && strstr(s.items[1].up_sql, "TABLE b"),
+		  "symlink resolving inside the folder is followed%s", NULL);
+	tn_migration_set_free(&s);
+
+	/* link outside the folder: refused, naming the file */
+	snprintf(link, sizeof(link), "%s/3_c.sql", dir);
+	snprintf(target, sizeof(target), "../outside/evil.sql");
+	CHECK(symlink(target, link) == 0, "create outside symlink%s", NULL);
+	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_INVALID_ARGUMENT && s.count == 0 && s.items == NULL &&
+		  strstr(err.message, "3_c.sql") && strstr(err.message, "outside"),
+		  "symlink leading outside the folder is refused%s", NULL);
+	unlink(link);
+
+	/* dangling link: io error */
+	CHECK(symlink("nowhere.sql", link) == 0, "create dangling symlink%s", NULL);
+	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_IO && strstr(err.message, "3_c.sql") && err.detail[0],
+		  "dangling symlink is an io error%s", NULL);
+	unlink(link);
+
+	/* non-UTF-8 file name */
+	CHECK(write_file(dir, "4_\xff.sql", "SELECT 1;\n") == 0, "create non-UTF-8 name%s", NULL);
+	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "\\xff"),
+		  "non-UTF-8 file name is a format error%s", NULL);
+	snprintf(link, sizeof(link), "%s/4_\xff.sql", dir);
+	unlink(link);
+
+	/* a folder named x.sql is not a regular file */
+	snprintf(link, sizeof(link), "%s/5_e.sql", dir);
+	mkdir(link, 0755);
+	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_ERR_INVALID_ARGUMENT && strstr(err.message, "5_e.sql") &&
+		  strstr(err.message, "regular"), "folder named .sql refused%s", NULL);
+	rmdir(link);
+
+	/* unreadable file (skipped when running as root, who reads anything) */
+	if (geteuid() != 0)
+	{
+		snprintf(link, sizeof(link), "%s/6_f.sql", dir);
+		write_file(dir, "6_f.sql", "SELECT 1;\n");
+		chmod(link, 0);
+		rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
+		CHECK(rc == TN_ERR_IO && strstr(err.message, "6_f.sql") &&
+			  strstr(err.detail, strerror(EACCES)), "unreadable file: io error%s", NULL);
+		unlink(link);
+	}
+
+	/* empty folder: success, nothing loaded */
+	snprintf(link, sizeof(link), "%s/empty", base);
+	mkdir(link, 0755);
+	rc = tn_load_folder(link, TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 0, "empty folder loads nothing%s", NULL);
+	tn_migration_set_free(&s);
+
+	rm_rf(base);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_checksums(void)
+{
+	char		a[TN_CHECKSUM_LEN];
+	char		b[TN_CHECKSUM_LEN];
+	char		c[TN_CHECKSUM_LEN];
+	tn_error	err;
+
+	CHECK(tn_checksum("", 0, a, &err) == TN_OK &&
+		  strcmp(a, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0,
+		  "sha256 of empty string%s", NULL);
+	CHECK(tn_checksum("abc", 3, a, &err) == TN_OK &&
+		  strcmp(a, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+		  "sha256 of abc%s", NULL);
+	CHECK(strlen(a) == TN_CHECKSUM_LEN - 1, "checksum length is 71%s", NULL);
+	tn_checksum("\xEF\xBB\xBF" "abc", 6, b, &err);
+	CHECK(strcmp(a, b) == 0, "leading BOM ignored%s", NULL);
+	tn_checksum("a\nb\nc\n", 6, a, &err);
+	tn_checksum("a\r\nb\r\nc\r\n", 9, b, &err);
+	tn_checksum("\xEF\xBB\xBF" "a\rb\r\nc\r", 10, c, &err);
+	CHECK(strcmp(a, b) == 0 && strcmp(a, c) == 0, "CRLF and CR normalized to LF%s", NULL);
+	tn_checksum("a\n\nb", 4, b, &err);
+	tn_checksum("a\r\rb", 4, c, &err);
+	CHECK(strcmp(b, c) == 0, "two CRs are two newlines%s", NULL);
+	tn_checksum("x\xEF\xBB\xBF", 4, b, &err);
+	tn_checksum("x", 1, c, &err);
+	CHECK(strcmp(b, c) != 0, "a BOM not at the start is content%s", NULL);
+	CHECK(tn_checksum(NULL, 1, a, &err) == TN_ERR_NULL_ARGUMENT, "checksum NULL body%s", NULL);
+
+	/* a body larger than the buffer, with CRLF across chunk borders */
+	{
+		size_t		n = 100000;
+		char	   *lf = malloc(n);
+		char	   *crlf = malloc(2 * n);
+		size_t		i;
+		size_t		k = 0;
+
+		for (i = 0; i < n; i++)
+		{
+			lf[i] = (i % 7 == 6) ? '\n' : 'x';
+			if (lf[i] == '\n')
+				crlf[k++] = '\r';
+			crlf[k++] = lf[i];
+		}
+		tn_checksum(lf, n, a, &err);
+		tn_checksum(crlf, k, b, &err);
+		CHECK(strcmp(a, b) == 0, "CRLF normalized across chunk borders%s", NULL);
+		free(lf);
+		free(crlf);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_bodies(void)
+{
+	tn_error	err;
+	size_t		big = 50u * 1024 * 1024;
+	char	   *body;
+
+	CHECK(tn_body_validate("SELECT 1;", 9, "up body of 1", &err) == TN_OK, "simple body ok%s", NULL);
+	CHECK(tn_body_validate(NULL, 0, "up body of 1", &err) == TN_ERR_NULL_ARGUMENT, "body NULL%s", NULL);
+	CHECK(tn_body_validate("", 0, "up body of 3", &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "up body of 3 is empty") == 0, "empty body%s", NULL);
+	CHECK(tn_body_validate(" \n\t\r\n", 5, "b", &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strstr(err.message, "is empty"), "whitespace body%s", NULL);
+	CHECK(tn_body_validate("-- a\n/* b /* nested */ */\n--c", 29, "b", &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strstr(err.message, "is empty"), "comment-only body%s", NULL);
+	CHECK(tn_body_validate(";;", 2, "b", &err) == TN_ERR_INVALID_ARGUMENT, "semicolons only is empty%s", NULL);
+	CHECK(tn_body_validate("'--'", 4, "b", &err) == TN_OK, "string with dashes is content%s", NULL);
+	CHECK(tn_body_validate("SELECT '\xc3\xa9';", 12, "b", &err) == TN_OK, "UTF-8 accepted%s", NULL);
+	CHECK(tn_body_validate("SELECT 1; \xc3\x28", 12, "b", &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strstr(err.message, "UTF-8") && strstr(err.detail, "offset 10"), "bad UTF-8 with offset%s", NULL);
+	CHECK(tn_body_validate("\xed\xa0\x80", 3, "b", &err) == TN_ERR_INVALID_ARGUMENT, "surrogate rejected%s", NULL);
+	CHECK(tn_body_validate("\xc0\xaf", 2, "b", &err) == TN_ERR_INVALID_ARGUMENT, "overlong rejected%s", NULL);
+	CHECK(tn_body_validate("SELECT 1;\xe2\x82", 11, "b", &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strstr(err.detail, "offset 9"), "truncated sequence at end%s", NULL);
+	CHECK(tn_body_validate("SELECT 1;\0DROP", 14, "b", &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strstr(err.message, "NUL"), "NUL byte rejected%s", NULL);
+
+	body = malloc(big);
+	if (body)
+	{
+		memset(body, 'x', big);
+		CHECK(tn_body_validate(body, big, "up body of 9", &err) == TN_ERR_TOO_LARGE &&
+			  strstr(err.message, "too large") && strstr(err.detail, "52428800") &&
+			  strstr(err.detail, "16777216"), "50 MB body rejected with sizes%s", NULL);
+		CHECK(tn_body_validate(body, TN_MAX_BODY_BYTES, "b", &err) == TN_OK,
+			  "body of exactly the limit accepted%s", NULL);
+		CHECK(tn_body_validate(body, (size_t) TN_MAX_BODY_BYTES + 1, "b", &err) == TN_ERR_TOO_LARGE,
+			  "body one byte over the limit rejected%s", NULL);
+		free(body);
+	}
+	else
+		CHECK(0, "malloc 50 MB%s", NULL);
+}
+
+static void
+test_flags(void)
+{
+	static const struct
+	{
+		const char *body;
+		unsigned	flags;
+	}			cases[] = {
+		{"CREATE TABLE a (id int);", 0},
+		{"-- tenancy:no-transaction\nCREATE TABLE a (id int);", TN_MIG_NO_TRANSACTION},
+		{"SELECT 1;\n  --   TENANCY:NO-TRANSACTION  \r\n", TN_MIG_NO_TRANSACTION},
+		{"SELECT 1; -- tenancy:no-transaction\n", 0},
+		{"SELECT '\n-- tenancy:no-transaction\n';", 0},
+		{"-- tenancy:no-transaction-please\n", 0},
+		{"CREATE INDEX CONCURRENTLY i ON t (a);", TN_MIG_NO_TRANSACTION},
+		{"create unique index concurrently i on t (a);", TN_MIG_NO_TRANSACTION},
+		{"CREATE INDEX i ON t (a);", 0},
+		{"DROP INDEX CONCURRENTLY i;", TN_MIG_NO_TRANSACTION},
+		{"DROP INDEX i;", 0},
+		{"REINDEX TABLE CONCURRENTLY t;", TN_MIG_NO_TRANSACTION},
+		{"REINDEX (VERBOSE) INDEX CONCURRENTLY i;", TN_MIG_NO_TRANSACTION},
+		{"REINDEX TABLE t;", 0},
+		{"REINDEX DATABASE d;", TN_MIG_NO_TRANSACTION},
+		{"VACUUM;", TN_MIG_NO_TRANSACTION},
+		{"vacuum (verbose) t", TN_MIG_NO_TRANSACTION},
+		{"CREATE DATABASE d;", TN_MIG_NO_TRANSACTION},
+		{"ALTER SYSTEM SET work_mem = '1MB';", TN_MIG_NO_TRANSACTION},
+		{"ALTER TYPE mood ADD VALUE 'meh';", 0},
+		{"SELECT 1; /* VACUUM; */ SELECT 2;", 0},
+		{"-- VACUUM\nSELECT 1;", 0},
+		{"SELECT 'VACUUM';", 0},
+		{"SELECT \"vacuum\" FROM t;", 0},
+		{"CREATE FUNCTION f() RETURNS void AS $$ VACUUM; $$ LANGUAGE sql;", 0},
+		{"CREATE FUNCTION f() RETURNS void AS $body$ ; VACUUM; $body$ LANGUAGE sql;", 0},
+		{"SELECT E'it\\'s; VACUUM';", 0},
+		{"SELECT 'it''s'; VACUUM;", TN_MIG_NO_TRANSACTION},
+		{"UPDATE t SET vacuum = 1;", 0},
+		{"SELECT 1;\nvacuum", TN_MIG_NO_TRANSACTION},
+		{"/* unterminated VACUUM", 0},
+		{"", 0},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(tn_detect_flags(cases[i].body) == cases[i].flags, "flags of \"%s\"", cases[i].body);
+	CHECK(tn_detect_flags(NULL) == 0, "flags of NULL%s", NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+test_names(void)
+{
+	static const char *good[] = {
+		"acme", "a", "t_1", "tenant_42", "a_", "selection", "tenants", "user1",
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk",
+	};
+	static const struct
+	{
+		const char *name;
+		const char *detail_part;
+	}			bad[] = {
+		{"Acme", "must start with a lowercase letter a-z"},
+		{"1abc", "must start with a lowercase letter a-z"},
+		{"_x", "must start with a lowercase letter a-z"},
+		{"aCme", "uppercase"},
+		{"a-b", "only lowercase letters"},
+		{"a b", "only lowercase letters"},
+		{"x\"; DROP TABLE y; --", "only lowercase letters"},
+		{"caf\xc3\xa9", "only lowercase letters"},
+		{"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl", "at most 63"},
+		{"select", "reserved in PostgreSQL and SQLite"},
+		{"table", "reserved"},
+		{"user", "reserved in PostgreSQL"},
+		{"concurrently", "reserved in PostgreSQL"},
+		{"vacuum", "reserved in SQLite"},
+		{"pragma", "reserved in SQLite"},
+		{"tenancy", "tenancy"},
+		{"tenancy_x", "tenancy"},
+		{"template0", "template"},
+		{"template1", "template"},
+		{"templates", "template"},
+		{"postgres", "postgres"},
+		{"pg_catalog", "pg_"},
+		{"sqlite_master", "sqlite_"},
+		{"public", "public"},
+		{"main", "main"},
+		{"temp", "reserved"},
+	};
+	char		label[128];
+	size_t		i;
+	tn_error	err;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		CHECK(tn_validate_tenant_name(good[i], &err) == TN_OK, "tenant name ok \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		int			rc = tn_validate_tenant_name(bad[i].name, &err);
+
+		snprintf(label, sizeof(label), "%.40s -> %s", bad[i].name, bad[i].detail_part);
+		CHECK(rc == TN_ERR_INVALID_NAME && strncmp(err.message, "invalid tenant name \"", 21) == 0 &&
+			  strstr(err.detail, bad[i].detail_part) != NULL, "tenant name refused %s", label);
+	}
+	tn_validate_tenant_name("Acme", &err);
+	CHECK(strcmp(err.message, "invalid tenant name \"Acme\"") == 0 &&
+		  strcmp(err.detail, "Tenant names must start with a lowercase letter a-z.") == 0,
+		  "exact wording for \"Acme\"%s", NULL);
+	tn_validate_tenant_name("x\"; DROP TABLE y; --", &err);
+	CHECK(strcmp(err.message, "invalid tenant name \"x\"; DROP TABLE y; --\"") == 0,
+		  "injection attempt quoted verbatim in message%s", NULL);
+	tn_validate_tenant_name("a\n\xff", &err);
+	CHECK(strstr(err.message, "\\x0a\\xff") != NULL, "control and non-UTF-8 bytes escaped in message%s", NULL);
+	CHECK(tn_validate_tenant_name(NULL, &err) == TN_ERR_NULL_ARGUMENT, "tenant name NULL%s", NULL);
+	CHECK(tn_validate_tenant_name("", &err) == TN_ERR_INVALID_NAME, "tenant name empty%s", NULL);
+
+	CHECK(tn_validate_checkpoint_name("pre_migration_20240101T000000.000000Z", &err) == TN_OK,
+		  "checkpoint name automatic form ok%s", NULL);
+	CHECK(tn_validate_checkpoint_name("Before-Release:1.2", &err) == TN_OK, "checkpoint name mixed ok%s", NULL);
+	CHECK(tn_validate_checkpoint_name("", &err) == TN_ERR_INVALID_NAME, "checkpoint name empty%s", NULL);
+	CHECK(tn_validate_checkpoint_name("a b", &err) == TN_ERR_INVALID_NAME &&
+		  strncmp(err.message, "invalid checkpoint name", 23) == 0, "checkpoint name with space%s", NULL);
+	CHECK(tn_validate_checkpoint_name("a'; --", &err) == TN_ERR_INVALID_NAME, "checkpoint name with quote%s", NULL);
+	{
+		char		n[102];
+
+		memset(n, 'c', 100);
+		n[100] = '\0';
+		CHECK(tn_validate_checkpoint_name(n, &err) == TN_OK, "checkpoint name of 100 ok%s", NULL);
+		n[100] = 'c';
+		n[101] = '\0';
+		CHECK(tn_validate_checkpoint_name(n, &err) == TN_ERR_INVALID_NAME &&
+			  strstr(err.detail, "at most 100"), "checkpoint name of 101 refused%s", NULL);
+	}
+	CHECK(tn_validate_checkpoint_name(NULL, &err) == TN_ERR_NULL_ARGUMENT, "checkpoint name NULL%s", NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 1)
+		fixtures = argv[1];
+	if (argc > 2)
+		scratch = argv[2];
+
+	test_versions();
+	test_filenames();
+	test_folders();
+	test_runtime_folders();
+	test_checksums();
+	test_bodies();
+	test_flags();
+	test_names();
+
+	printf("%d passed, %d failed\n", n_pass, n_fail);
+	return n_fail == 0 ? 0 : 1;
+}
