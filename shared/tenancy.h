@@ -137,6 +137,9 @@ extern const tn_result_def tn_def_plan;		/* tenant_plan([target]) */
 extern const tn_result_def tn_def_dry_run;	/* tenant_dry_run([target]) */
 extern const tn_result_def tn_def_history;	/* tenant_history() */
 extern const tn_result_def tn_def_checkpoints;	/* tenant_checkpoints() */
+extern const tn_result_def tn_def_tenants;	/* tenants() */
+extern const tn_result_def tn_def_migrate_all;	/* tenant_migrate_all([target [, concurrency]]) */
+extern const tn_result_def tn_def_runs;	/* tenant_runs() */
 
 /*
  * A table of text cells, row-major.  NULL cell = SQL NULL.  All cells are
@@ -442,6 +445,13 @@ typedef struct tn_migrate_opts
 	const char *target;			/* NULL = newest */
 	int			allow_out_of_order;
 	int			dry_run;		/* apply, report, roll back */
+
+	/*
+	 * Fan-out: the tenant set to bring into this database's catalog first,
+	 * in the same unit of work (rows that differ are written; a changed
+	 * body of an applied version then shows up as drift).  NULL = none.
+	 */
+	const tn_migration_set *sync;
 } tn_migrate_opts;
 
 typedef struct tn_migrate_result
@@ -507,5 +517,44 @@ int			tn_rollback(const tn_adapter *a, const char *checkpoint,
 
 /* tenant_history: rows of tn_def_history, oldest first. */
 int			tn_history(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Registry helpers (tenants, scopes, fan-out rows)                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Scope argument of tenant_migrations_load / tenant_migration_add:
+ * NULL or "database" -> 0 (this database's own catalog, applied by
+ * tenant_migrate()); "tenants" -> 1 (the registry's tenant set, pushed to
+ * tenants, never applied to the registry itself).  Else TN_ERR_INVALID_ARGUMENT.
+ */
+int			tn_parse_scope(const char *scope, int *tenants, tn_error *err);
+
+/*
+ * A tenant file path given to tenant_create/tenant_register: relative to
+ * the registry folder, no ".." component, no NUL, and (resolving symlinks
+ * of whatever exists) inside the registry folder.  *resolved receives the
+ * absolute path (malloc'd).  must_exist: 1 the file must exist, 0 it must
+ * not, -1 either.
+ */
+int			tn_validate_tenant_path(const char *registry_dir, const char *path,
+									int must_exist, char **resolved,
+									tn_error *err);
+
+/* Status words of a fan-out row. */
+#define TN_FANOUT_APPLIED "applied"
+#define TN_FANOUT_UP_TO_DATE "up_to_date"
+#define TN_FANOUT_FAILED "failed"
+#define TN_FANOUT_UNREACHABLE "unreachable"
+#define TN_FANOUT_SKIPPED "skipped"
+
+/*
+ * One tenant's outcome of a migrate call, as a row of tn_def_migrate_all.
+ * rc/err: what tn_migrate returned.  Picks the status word: applied /
+ * up_to_date / failed / unreachable (TN_ERR_UNREACHABLE or TN_ERR_IO).
+ */
+int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
+						  const tn_migrate_result *res, const tn_error *err,
+						  long long duration_ms);
 
 #endif							/* TENANCY_H */

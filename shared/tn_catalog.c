@@ -88,12 +88,14 @@ same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+static int write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err);
+
 /* Add one migration inside an open unit of work. */
 static int
 catalog_add_locked(const tn_adapter *a, const tn_migration *m, int *added,
 				   tn_error *err)
 {
-	tn_value	p[7];
+	tn_value	p[1];
 	tn_rows		rows;
 	int			rc;
 
@@ -155,23 +157,7 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int *added,
 		tn_rows_free(&rows);
 	}
 
-	p[0] = tn_text(m->version);
-	p[1] = tn_text(m->name);
-	p[2] = tn_text(m->up_sql);
-	p[3] = tn_text(m->down_sql);
-	p[4] = tn_text(m->checksum);
-	p[5] = tn_int8((long long) m->flags);
-	p[6] = tn_text(m->source);
-	rc = tn_exec(a,
-				 "INSERT INTO {T}catalog (version, name, up_sql, down_sql, checksum, flags, source)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-				 " ON CONFLICT (version) DO UPDATE SET name = excluded.name, up_sql = excluded.up_sql,"
-				 " down_sql = excluded.down_sql, checksum = excluded.checksum, flags = excluded.flags,"
-				 " source = excluded.source",
-				 7, p, err);
-	if (rc != TN_OK)
-		return rc;
-	rc = tn_history_add(a, "add", m->version, 0, m->checksum, err);
+	rc = write_catalog_row(a, m, err);
 	if (rc != TN_OK)
 		return rc;
 	*added = 1;
@@ -230,4 +216,94 @@ tn_catalog_load_folder(const tn_adapter *a, const char *path,
 	}
 	tn_migration_set_free(&set);
 	return a->commit(a->ctx, err);
+}
+
+typedef struct catalog_row
+{
+	const char *version;
+	const char *name;
+	const char *checksum;
+	const char *down_sql;
+	long long	flags;
+} catalog_row;
+
+static int
+catalog_row_cmp(const void *x, const void *y)
+{
+	return tn_version_compare(((const catalog_row *) x)->version,
+							  ((const catalog_row *) y)->version);
+}
+
+static int
+write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
+{
+	tn_value	p[7];
+	int			rc;
+
+	p[0] = tn_text(m->version);
+	p[1] = tn_text(m->name);
+	p[2] = tn_text(m->up_sql);
+	p[3] = tn_text(m->down_sql);
+	p[4] = tn_text(m->checksum);
+	p[5] = tn_int8((long long) m->flags);
+	p[6] = tn_text(m->source);
+	rc = tn_exec(a,
+				 "INSERT INTO {T}catalog (version, name, up_sql, down_sql, checksum, flags, source)"
+				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+				 " ON CONFLICT (version) DO UPDATE SET name = excluded.name, up_sql = excluded.up_sql,"
+				 " down_sql = excluded.down_sql, checksum = excluded.checksum, flags = excluded.flags,"
+				 " source = excluded.source",
+				 7, p, err);
+	if (rc == TN_OK)
+		rc = tn_history_add(a, "add", m->version, 0, m->checksum, err);
+	return rc;
+}
+
+int
+tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
+					   tn_error *err)
+{
+	tn_rows		rows;
+	catalog_row *have = NULL;
+	size_t		i;
+	size_t		j = 0;
+	int			rc;
+
+	rc = tn_query_rows(a, "SELECT version, name, checksum, down_sql, flags FROM {T}catalog",
+					   0, NULL, 5, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows > 0 && (have = calloc(rows.nrows, sizeof(*have))) == NULL)
+	{
+		tn_rows_free(&rows);
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	for (i = 0; i < rows.nrows; i++)
+	{
+		have[i].version = tn_rows_get(&rows, i, 0);
+		have[i].name = tn_rows_get(&rows, i, 1);
+		have[i].checksum = tn_rows_get(&rows, i, 2);
+		have[i].down_sql = tn_rows_get(&rows, i, 3);
+		have[i].flags = tn_cell_int(tn_rows_get(&rows, i, 4), 0);
+	}
+	if (rows.nrows > 1)
+		qsort(have, rows.nrows, sizeof(*have), catalog_row_cmp);
+
+	/* both sides sorted by version: one merge walk */
+	for (i = 0; i < set->count && rc == TN_OK; i++)
+	{
+		const tn_migration *m = &set->items[i];
+		int			cmp = 1;
+
+		while (j < rows.nrows && (cmp = tn_version_compare(have[j].version, m->version)) < 0)
+			j++;
+		if (j < rows.nrows && cmp == 0 &&
+			same_text(have[j].name, m->name) && same_text(have[j].checksum, m->checksum) &&
+			same_text(have[j].down_sql, m->down_sql) && have[j].flags == (long long) m->flags)
+			continue;
+		rc = write_catalog_row(a, m, err);
+	}
+	free(have);
+	tn_rows_free(&rows);
+	return rc;
 }

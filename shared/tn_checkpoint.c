@@ -51,21 +51,31 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 	if (rc == TN_OK)
 		rc = tn_history_add(a, "checkpoint", st.newest_applied, 0, name, err);
 	tn_state_free(&st);
-	/* the copy is taken under the lock, before the row becomes visible */
-	if (rc == TN_OK && snapshot)
-		rc = a->snapshot_save(a->ctx, name, err);
 	if (rc != TN_OK)
 	{
 		tn_abort(a, err);
 		return rc;
 	}
 	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+		return rc;
+	/*
+	 * The copy is taken once the row is committed (the backup API cannot
+	 * read a database its own connection is writing); if it fails, the
+	 * checkpoint row goes again.
+	 */
+	if (snapshot && (rc = a->snapshot_save(a->ctx, name, err)) != TN_OK)
 	{
-		if (snapshot)
-		{
-			tn_error	ignored;
+		tn_error	ignored;
+		tn_value	p = tn_text(name);
 
-			a->snapshot_drop(a->ctx, name, &ignored);
+		tn_error_clear(&ignored);
+		if (a->begin(a->ctx, &ignored) == TN_OK)
+		{
+			if (tn_exec(a, "DELETE FROM {T}checkpoints WHERE name = $1", 1, &p, &ignored) == TN_OK &&
+				tn_history_add(a, "checkpoint", NULL, 0, "snapshot failed; checkpoint removed", &ignored) == TN_OK)
+				a->commit(a->ctx, &ignored);
+			else
+				a->rollback(a->ctx, &ignored);
 		}
 		return rc;
 	}

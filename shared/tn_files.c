@@ -427,7 +427,7 @@ typedef struct file_part
 	char	   *path;			/* as shown to the user and stored as source */
 	char	   *version;
 	char	   *name;
-	char	   *body;
+	char	   *body;			/* NULL for an empty down file */
 	tn_dialect	dialect;
 	int			direction;		/* +1 up, -1 down */
 	unsigned	extra_flags;	/* from dbmate "transaction:false" */
@@ -814,6 +814,26 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	if (rc != TN_OK)
 		goto fail;
 
+	/*
+	 * An empty down file means "no down", as an empty dbmate down section
+	 * does: golang-migrate creates both files and many projects leave the
+	 * down empty.  The up stays mandatory.
+	 */
+	if (direction < 0 && memchr(body, '\0', len) == NULL &&
+		utf8_error_offset(body, len) < 0 && is_blank(body, len))
+	{
+		free(body);
+		body = NULL;
+		fp.path = path;
+		fp.version = version;
+		fp.name = name;
+		fp.body = NULL;
+		fp.dialect = d;
+		fp.direction = -1;
+		fp.extra_flags = 0;
+		return parts_add(parts, &fp, err);
+	}
+
 	shown(path, s, sizeof(s));
 	snprintf(what, sizeof(what), "migration file \"%s\"", s);
 	rc = tn_body_validate(body, len, what, err);
@@ -1066,16 +1086,25 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 	char		sa[SHOWN_BUF];
 	char		sb[SHOWN_BUF];
 
+	const char *ba = strrchr(a->path, '/');
+	const char *bb = strrchr(b->path, '/');
+	char		na[SHOWN_BUF];
+	char		nb[SHOWN_BUF];
+
+	/* file names in the message (it is short), full paths in the detail */
+	shown(ba ? ba + 1 : a->path, na, sizeof(na));
+	shown(bb ? bb + 1 : b->path, nb, sizeof(nb));
 	shown(a->path, sa, sizeof(sa));
 	shown(b->path, sb, sizeof(sb));
 	tn_error_set(err, TN_ERR_DUPLICATE,
 				 "duplicate %s migration version \"%s\" in \"%s\" and \"%s\"",
-				 a->direction < 0 ? "down" : "up", b->version, sa, sb);
+				 a->direction < 0 ? "down" : "up", b->version, na, nb);
 	if (strcmp(a->version, b->version) == 0)
-		tn_error_detail(err, "Both files give version %s.", a->version);
+		tn_error_detail(err, "Files \"%s\" and \"%s\" both give version %s.",
+						sa, sb, a->version);
 	else
-		tn_error_detail(err, "Versions \"%s\" and \"%s\" are equal: versions compare numerically by component.",
-						a->version, b->version);
+		tn_error_detail(err, "Files \"%s\" and \"%s\" give versions \"%s\" and \"%s\", which are equal: versions compare numerically by component.",
+						sa, sb, a->version, b->version);
 	tn_error_hint(err, "Give each migration its own version.");
 	return TN_ERR_DUPLICATE;
 }

@@ -112,6 +112,10 @@ int			tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 								 const char *name, const char *kind,
 								 const char *mode, tn_error *err);
 
+/* Bring a migration set into the catalog (inside an open unit of work). */
+int			tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
+								   tn_error *err);
+
 /* Roll back the adapter's unit of work, keeping the first error in err. */
 void		tn_abort(const tn_adapter *a, tn_error *err);
 

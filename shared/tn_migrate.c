@@ -236,6 +236,11 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
 		return rc;
+	if (opts && opts->sync && (rc = tn_catalog_sync_locked(a, opts->sync, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
 	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
 	{
 		tn_abort(a, err);

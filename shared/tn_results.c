@@ -64,3 +64,39 @@ static const tn_column checkpoints_cols[] = {
 	{"mode", TN_COL_TEXT},
 };
 const tn_result_def tn_def_checkpoints = {"tenant_checkpoints", COUNT_OF(checkpoints_cols), checkpoints_cols};
+
+static const tn_column tenants_cols[] = {
+	{"name", TN_COL_TEXT},
+	{"kind", TN_COL_TEXT},
+	{"location", TN_COL_TEXT},
+	{"state", TN_COL_TEXT},
+	{"version", TN_COL_TEXT},
+	{"pending", TN_COL_INT8},
+	{"last_run", TN_COL_TIMESTAMPTZ},
+	{"last_error", TN_COL_TEXT},
+};
+const tn_result_def tn_def_tenants = {"tenants", COUNT_OF(tenants_cols), tenants_cols};
+
+static const tn_column migrate_all_cols[] = {
+	{"tenant", TN_COL_TEXT},
+	{"status", TN_COL_TEXT},
+	{"from_version", TN_COL_TEXT},
+	{"to_version", TN_COL_TEXT},
+	{"applied", TN_COL_INT8},
+	{"duration_ms", TN_COL_INT8},
+	{"sqlstate", TN_COL_TEXT},
+	{"error", TN_COL_TEXT},
+};
+const tn_result_def tn_def_migrate_all = {"tenant_migrate_all", COUNT_OF(migrate_all_cols), migrate_all_cols};
+
+static const tn_column runs_cols[] = {
+	{"run_id", TN_COL_INT8},
+	{"started_at", TN_COL_TIMESTAMPTZ},
+	{"finished_at", TN_COL_TIMESTAMPTZ},
+	{"target", TN_COL_TEXT},
+	{"status", TN_COL_TEXT},
+	{"tenants", TN_COL_INT8},
+	{"applied", TN_COL_INT8},
+	{"failed", TN_COL_INT8},
+};
+const tn_result_def tn_def_runs = {"tenant_runs", COUNT_OF(runs_cols), runs_cols};

@@ -1,0 +1,37 @@
+/*
+ * sqlite_adapter.h -- the tn_adapter for one sqlite3 connection, the
+ * tracking-table schema for SQLite, and the one place that raises a
+ * tn_error as an SQLite function error.
+ */
+#ifndef TENANCY_SQLITE_ADAPTER_H
+#define TENANCY_SQLITE_ADAPTER_H
+
+#include "sqlite3ext.h"
+#include "tenancy.h"
+
+typedef struct tn_sqlite_conn
+{
+	sqlite3    *db;
+	int			owns_db;		/* close db on free (tenant files we opened) */
+	int			unit_is_savepoint;	/* begin ran inside a caller's transaction */
+	int			depth;			/* savepoint nesting */
+	int			schema_ready;
+	tn_adapter	adapter;
+} tn_sqlite_conn;
+
+/* Fill conn->adapter for db.  Does not touch the database. */
+void		tn_sqlite_conn_init(tn_sqlite_conn *conn, sqlite3 *db);
+
+/* Create the tracking tables if they are missing (once per connection). */
+int			tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err);
+
+/* Raise err as the SQL function's error (message + DETAIL/HINT lines). */
+void		tn_sqlite_raise(sqlite3_context *ctx, const tn_error *err);
+
+/* Run a script with sqlite3_exec semantics, mapping the error. */
+int			tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err);
+
+/* Map the connection's current error to a tn_error (BUSY -> TN_ERR_BUSY). */
+int			tn_sqlite_error(sqlite3 *db, int rc, tn_error *err);
+
+#endif

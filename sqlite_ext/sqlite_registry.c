@@ -1,0 +1,978 @@
+/*
+ * sqlite_registry.c -- the tenant registry on SQLite (host side).
+ *
+ * Mechanics only: where the registry and template files are, copying the
+ * template with the backup API, opening tenant files, the worker threads
+ * of tenant_migrate_all, and writing registry rows.  Every decision (name
+ * and path rules, what to migrate, how a tenant's outcome is classified)
+ * is the core's.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sqlite_registry.h"
+#include "sqlite_vtab.h"
+#include "tn_internal.h"
+
+SQLITE_EXTENSION_INIT3
+
+#define DEFAULT_CONCURRENCY 4
+#define MAX_CONCURRENCY 64
+#define RUN_FLUSH_EVERY 200
+
+static const char *REGISTRY_SCHEMA_SQL =
+"CREATE TABLE IF NOT EXISTS tenancy_tenants("
+"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
+"  last_run TEXT, last_error TEXT,"
+"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
+"CREATE TABLE IF NOT EXISTS tenancy_audit("
+"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+"  action TEXT NOT NULL, tenant TEXT, detail TEXT);"
+"CREATE TABLE IF NOT EXISTS tenancy_runs("
+"  run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+"  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+"  finished_at TEXT, target TEXT, status TEXT NOT NULL,"
+"  tenants INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0,"
+"  failed INTEGER NOT NULL DEFAULT 0);"
+"CREATE TABLE IF NOT EXISTS tenancy_run_tenants("
+"  run_id INTEGER NOT NULL, tenant TEXT NOT NULL, status TEXT NOT NULL,"
+"  from_version TEXT, to_version TEXT, applied INTEGER, duration_ms INTEGER,"
+"  sqlstate TEXT, error TEXT, PRIMARY KEY (run_id, tenant));";
+
+/* ---- where things are ---- */
+
+typedef struct registry_paths
+{
+	char		file[4096];		/* the registry database */
+	char		dir[4096];		/* its folder: tenant paths are relative to it */
+	char		template_file[4200];
+} registry_paths;
+
+static int
+registry_locate(sqlite3 *db, registry_paths *rp, tn_error *err)
+{
+	const char *file = sqlite3_db_filename(db, "main");
+	char	   *slash;
+
+	if (file == NULL || file[0] == '\0')
+	{
+		tn_error_set(err, TN_ERR_NOT_SUPPORTED, "the tenant registry needs a database file");
+		tn_error_detail(err, "This database is in memory or temporary; tenant files are kept beside the registry file.");
+		tn_error_hint(err, "Open a file, for example: sqlite3 registry.db");
+		return TN_ERR_NOT_SUPPORTED;
+	}
+	snprintf(rp->file, sizeof(rp->file), "%s", file);
+	snprintf(rp->dir, sizeof(rp->dir), "%s", file);
+	slash = strrchr(rp->dir, '/');
+	if (slash == NULL)
+		snprintf(rp->dir, sizeof(rp->dir), ".");
+	else if (slash == rp->dir)
+		rp->dir[1] = '\0';
+	else
+		*slash = '\0';
+	snprintf(rp->template_file, sizeof(rp->template_file), "%s.template", file);
+	return TN_OK;
+}
+
+static int
+registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
+{
+	int			rc;
+
+	if ((rc = registry_locate(conn->db, rp, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_sqlite_ensure_schema(conn, err)) != TN_OK)
+		return rc;
+	return tn_sqlite_exec(conn->db, REGISTRY_SCHEMA_SQL, err);
+}
+
+/* Open a tenant (or template) file.  create: may create it. */
+static int
+open_tenant_file(const char *path, int create, tn_sqlite_conn *out, tn_error *err)
+{
+	sqlite3    *db = NULL;
+	int			flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int			rc = sqlite3_open_v2(path, &db, flags, NULL);
+
+	if (rc != SQLITE_OK)
+	{
+		tn_error_set(err, TN_ERR_UNREACHABLE, "cannot open tenant database \"%s\"", path);
+		tn_error_detail(err, "SQLite reported: %s.", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return TN_ERR_UNREACHABLE;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	tn_sqlite_conn_init(out, db);
+	out->owns_db = 1;
+	if ((rc = tn_sqlite_ensure_schema(out, err)) != TN_OK)
+	{
+		if (rc == TN_ERR_UNREACHABLE)
+			tn_error_detail(err, "\"%s\" is not a usable SQLite database.", path);
+		sqlite3_close(db);
+		out->db = NULL;
+		return rc;
+	}
+	return TN_OK;
+}
+
+static void
+close_tenant(tn_sqlite_conn *conn)
+{
+	if (conn->db && conn->owns_db)
+		sqlite3_close(conn->db);
+	conn->db = NULL;
+}
+
+/* Bring the template to the newest version of its own catalog. */
+static int
+template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
+{
+	tn_migrate_opts opts = {0};
+	tn_migrate_result res;
+	int			rc = tn_migrate(&tmpl->adapter, &opts, &res, err);
+
+	tn_migrate_result_free(&res);
+	if (rc != TN_OK)
+		tn_error_detail_append(err, "This happened in the template tenant, so the change was not accepted.");
+	return rc;
+}
+
+static int
+audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
+	  const char *detail, tn_error *err)
+{
+	tn_value	p[3];
+
+	p[0] = tn_text(action);
+	p[1] = tn_text(tenant);
+	p[2] = tn_text(detail);
+	return conn->adapter.query(conn->adapter.ctx,
+							   "INSERT INTO tenancy_audit (action, tenant, detail) VALUES ($1, $2, $3)",
+							   3, p, NULL, NULL, err);
+}
+
+/*
+ * Change the tenant set: in one transaction on the template, apply the
+ * change and migrate the template; a failure leaves the set unchanged.
+ */
+typedef int (*set_change_fn) (tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err);
+
+static int
+change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
+				  long long *count, const char *what, tn_error *err)
+{
+	registry_paths rp;
+	tn_sqlite_conn tmpl;
+	int			rc;
+
+	if ((rc = registry_ready(registry, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = open_tenant_file(rp.template_file, 1, &tmpl, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_sqlite_exec(tmpl.db, "BEGIN IMMEDIATE", err)) != TN_OK)
+	{
+		close_tenant(&tmpl);
+		return rc;
+	}
+	rc = change(&tmpl, arg, count, err);
+	if (rc == TN_OK)
+		rc = template_migrate(&tmpl, err);
+	if (rc != TN_OK)
+	{
+		sqlite3_exec(tmpl.db, "ROLLBACK", NULL, NULL, NULL);
+		close_tenant(&tmpl);
+		return rc;
+	}
+	rc = tn_sqlite_exec(tmpl.db, "COMMIT", err);
+	close_tenant(&tmpl);
+	if (rc == TN_OK && *count > 0)
+	{
+		char		detail[64];
+
+		snprintf(detail, sizeof(detail), "%lld migrations", *count);
+		rc = audit(registry, what, NULL, detail, err);
+	}
+	return rc;
+}
+
+static int
+change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
+{
+	int			added = 0;
+	int			rc = tn_catalog_add(&tmpl->adapter, arg, &added, err);
+
+	*count = added;
+	return rc;
+}
+
+static int
+change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
+{
+	return tn_catalog_load_folder(&tmpl->adapter, arg, count, err);
+}
+
+int
+tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
+						int *added, tn_error *err)
+{
+	long long	count = 0;
+	int			rc = change_tenant_set(registry, change_add, (void *) m, &count, "set_add", err);
+
+	*added = (int) count;
+	return rc;
+}
+
+int
+tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
+						 long long *count, tn_error *err)
+{
+	if (path == NULL)
+		return tn_error_null_argument(err, "path");
+	return change_tenant_set(registry, change_load, (void *) path, count, "set_load", err);
+}
+
+/* ---- tenant_create / tenant_register / tenant_drop ---- */
+
+static const char *
+arg_text(int argc, sqlite3_value **argv, int i)
+{
+	if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL)
+		return NULL;
+	return (const char *) sqlite3_value_text(argv[i]);
+}
+
+static int
+tenant_exists(tn_sqlite_conn *conn, const char *name, const char *location,
+			  tn_error *err)
+{
+	tn_value	p[2] = {tn_text(name), tn_text(location)};
+	tn_rows		rows;
+	int			rc;
+
+	rows.nrows = 0;
+	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants WHERE name = $1 OR location = $2",
+					   2, p, 2, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows > 0)
+	{
+		if (strcmp(tn_rows_get(&rows, 0, 0), name) == 0)
+		{
+			tn_error_set(err, TN_ERR_EXISTS, "tenant \"%s\" already exists", name);
+			tn_error_hint(err, "Choose another name, or drop the tenant first with tenant_drop('%s').", name);
+		}
+		else
+		{
+			tn_error_set(err, TN_ERR_EXISTS, "tenant file \"%s\" already belongs to tenant \"%s\"",
+						 location, tn_rows_get(&rows, 0, 0));
+		}
+		tn_rows_free(&rows);
+		return TN_ERR_EXISTS;
+	}
+	tn_rows_free(&rows);
+	return TN_OK;
+}
+
+static int
+register_row(tn_sqlite_conn *conn, const char *name, const char *location,
+			 const char *version, const char *action, tn_error *err)
+{
+	tn_value	p[3] = {tn_text(name), tn_text(location), tn_text(version)};
+	int			rc;
+
+	rc = tn_exec(&conn->adapter, "INSERT INTO {T}tenants (name, location, version, pending) VALUES ($1, $2, $3, 0)",
+				 3, p, err);
+	if (rc == TN_OK)
+		rc = audit(conn, action, name, location, err);
+	return rc;
+}
+
+static int
+newest_applied(tn_sqlite_conn *conn, char *out, size_t size, tn_error *err)
+{
+	tn_db_state st;
+	int			rc = tn_state_load(&conn->adapter, &st, err);
+
+	if (rc != TN_OK)
+		return rc;
+	snprintf(out, size, "%s", st.newest_applied ? st.newest_applied : "");
+	tn_state_free(&st);
+	return TN_OK;
+}
+
+/* Copy the template into a new file: temp name, then an atomic rename. */
+static int
+copy_template(const registry_paths *rp, const char *final_path, char *version,
+			  size_t vsize, tn_error *err)
+{
+	tn_sqlite_conn tmpl;
+	sqlite3    *dst = NULL;
+	sqlite3_backup *b;
+	char		tmp[4300];
+	int			rc;
+
+	if ((rc = open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
+		return rc;
+	if ((rc = template_migrate(&tmpl, err)) != TN_OK ||
+		(rc = newest_applied(&tmpl, version, vsize, err)) != TN_OK)
+	{
+		close_tenant(&tmpl);
+		return rc;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tenancy-creating", final_path);
+	unlink(tmp);
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+	{
+		tn_error_set(err, TN_ERR_IO, "could not create tenant file \"%s\"", final_path);
+		tn_error_detail(err, "SQLite reported: %s.", dst ? sqlite3_errmsg(dst) : "out of memory");
+		sqlite3_close(dst);
+		close_tenant(&tmpl);
+		return TN_ERR_IO;
+	}
+	b = sqlite3_backup_init(dst, "main", tmpl.db, "main");
+	rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dst);
+	if (b)
+		sqlite3_backup_finish(b);
+	close_tenant(&tmpl);
+	if (rc != SQLITE_DONE)
+	{
+		tn_error_set(err, TN_ERR_IO, "could not copy the template into \"%s\"", final_path);
+		tn_error_detail(err, "SQLite reported: %s.", sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		unlink(tmp);
+		return TN_ERR_IO;
+	}
+	sqlite3_close(dst);
+	if (rename(tmp, final_path) != 0)
+	{
+		tn_error_set(err, TN_ERR_IO, "could not create tenant file \"%s\"", final_path);
+		tn_error_detail(err, "%s.", strerror(errno));
+		unlink(tmp);
+		return TN_ERR_IO;
+	}
+	return TN_OK;
+}
+
+static void
+fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
+	const char *name = arg_text(argc, argv, 0);
+	const char *path = arg_text(argc, argv, 1);
+	char		default_path[128];
+	char		version[TN_MAX_VERSION_LEN + 1] = "";
+	char	   *resolved = NULL;
+	registry_paths rp;
+	tn_error	err;
+	int			rc;
+
+	tn_error_clear(&err);
+	if (name == NULL)
+		rc = tn_error_null_argument(&err, "name");
+	else
+		rc = tn_validate_tenant_name(name, &err);
+	if (rc == TN_OK && path == NULL)
+	{
+		snprintf(default_path, sizeof(default_path), "%s.db", name);
+		path = default_path;
+	}
+	if (rc == TN_OK)
+		rc = registry_ready(conn, &rp, &err);
+	if (rc == TN_OK)
+		rc = tn_validate_tenant_path(rp.dir, path, 0, &resolved, &err);
+	/* registry row and file appear together: the row commits only after the rename */
+	if (rc == TN_OK)
+		rc = conn->adapter.begin(conn, &err);
+	if (rc == TN_OK)
+	{
+		rc = tenant_exists(conn, name, path, &err);
+		if (rc == TN_OK)
+			rc = copy_template(&rp, resolved, version, sizeof(version), &err);
+		if (rc == TN_OK)
+			rc = register_row(conn, name, path, version[0] ? version : NULL, "create", &err);
+		if (rc == TN_OK)
+			rc = conn->adapter.commit(conn, &err);
+		if (rc != TN_OK)
+		{
+			tn_abort(&conn->adapter, &err);
+			if (err.code != TN_ERR_EXISTS)
+				unlink(resolved);	/* a file we made must not stay unclaimed */
+		}
+	}
+	free(resolved);
+	if (rc != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+}
+
+static void
+fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
+	const char *name = arg_text(argc, argv, 0);
+	const char *path = arg_text(argc, argv, 1);
+	char		version[TN_MAX_VERSION_LEN + 1] = "";
+	char	   *resolved = NULL;
+	registry_paths rp;
+	tn_sqlite_conn tenant;
+	tn_error	err;
+	int			rc;
+
+	tn_error_clear(&err);
+	if (name == NULL)
+		rc = tn_error_null_argument(&err, "name");
+	else if (path == NULL)
+		rc = tn_error_null_argument(&err, "path");
+	else
+		rc = tn_validate_tenant_name(name, &err);
+	if (rc == TN_OK)
+		rc = registry_ready(conn, &rp, &err);
+	if (rc == TN_OK)
+		rc = tn_validate_tenant_path(rp.dir, path, 1, &resolved, &err);
+	if (rc == TN_OK)
+	{
+		/* it must be a SQLite database we can track */
+		rc = open_tenant_file(resolved, 0, &tenant, &err);
+		if (rc == TN_OK)
+		{
+			rc = newest_applied(&tenant, version, sizeof(version), &err);
+			close_tenant(&tenant);
+		}
+	}
+	if (rc == TN_OK && (rc = conn->adapter.begin(conn, &err)) == TN_OK)
+	{
+		rc = tenant_exists(conn, name, path, &err);
+		if (rc == TN_OK)
+			rc = register_row(conn, name, path, version[0] ? version : NULL, "register", &err);
+		if (rc == TN_OK)
+			rc = conn->adapter.commit(conn, &err);
+		else
+			tn_abort(&conn->adapter, &err);
+	}
+	free(resolved);
+	if (rc != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+}
+
+static void
+fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
+	const char *name = arg_text(argc, argv, 0);
+	const char *mode = arg_text(argc, argv, 1);
+	registry_paths rp;
+	tn_rows		rows;
+	tn_value	p;
+	tn_error	err;
+	char	   *location = NULL;
+	int			rc;
+
+	tn_error_clear(&err);
+	rows.nrows = 0;
+	if (name == NULL)
+		rc = tn_error_null_argument(&err, "name");
+	else if (mode != NULL && strcmp(mode, "delete") != 0 && strcmp(mode, "keep") != 0)
+	{
+		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid drop mode \"%s\"", mode);
+		tn_error_hint(&err, "Use 'keep' (the default: unregister, keep the file) or 'delete'.");
+	}
+	else
+		rc = registry_ready(conn, &rp, &err);
+	if (rc == TN_OK && (rc = conn->adapter.begin(conn, &err)) == TN_OK)
+	{
+		p = tn_text(name);
+		rc = tn_query_rows(&conn->adapter, "SELECT location FROM {T}tenants WHERE name = $1", 1, &p, 1, &rows, &err);
+		if (rc == TN_OK && rows.nrows == 0)
+		{
+			rc = tn_error_set(&err, TN_ERR_NOT_FOUND, "tenant \"%s\" does not exist", name);
+			tn_error_hint(&err, "See SELECT * FROM tenants().");
+		}
+		if (rc == TN_OK)
+		{
+			location = tn_strdup(tn_rows_get(&rows, 0, 0), &err);
+			rc = tn_exec(&conn->adapter, "DELETE FROM {T}tenants WHERE name = $1", 1, &p, &err);
+		}
+		if (rc == TN_OK)
+			rc = audit(conn, mode && strcmp(mode, "delete") == 0 ? "drop_delete" : "drop", name, location, &err);
+		if (rc == TN_OK)
+			rc = conn->adapter.commit(conn, &err);
+		else
+			tn_abort(&conn->adapter, &err);
+		tn_rows_free(&rows);
+	}
+	if (rc == TN_OK && mode != NULL && strcmp(mode, "delete") == 0)
+	{
+		char	   *resolved = NULL;
+
+		/* delete only what resolves inside the registry folder */
+		if (tn_validate_tenant_path(rp.dir, location, -1, &resolved, &err) == TN_OK)
+		{
+			static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+
+			for (size_t i = 0; i < 4; i++)
+			{
+				char		f[4300];
+
+				snprintf(f, sizeof(f), "%s%s", resolved, suffixes[i]);
+				unlink(f);
+			}
+		}
+		tn_error_clear(&err);
+		free(resolved);
+	}
+	free(location);
+	if (rc != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+}
+
+/* ---- the tenant set, read from the template ---- */
+
+static int
+collect_migration(void *arg, int ncols, const char *const *v, tn_error *err)
+{
+	tn_migration_set *set = arg;
+	tn_migration *m;
+
+	(void) ncols;
+	if (set->count == set->cap)
+	{
+		size_t		cap = set->cap ? set->cap * 2 : 16;
+		tn_migration *items = realloc(set->items, cap * sizeof(*items));
+
+		if (items == NULL)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		set->items = items;
+		set->cap = cap;
+	}
+	m = &set->items[set->count];
+	memset(m, 0, sizeof(*m));
+	m->version = tn_strdup(v[0], err);
+	m->name = tn_strdup(v[1], err);
+	m->up_sql = tn_strdup(v[2], err);
+	m->down_sql = v[3] ? tn_strdup(v[3], err) : NULL;
+	m->source = v[6] ? tn_strdup(v[6], err) : NULL;
+	snprintf(m->checksum, sizeof(m->checksum), "%s", v[4]);
+	m->flags = (unsigned) tn_cell_int(v[5], 0);
+	m->dialect = TN_DIALECT_SQLITE;
+	set->count++;
+	if (!m->version || !m->name || !m->up_sql || (v[3] && !m->down_sql) || (v[6] && !m->source))
+		return TN_ERR_NO_MEMORY;
+	return TN_OK;
+}
+
+static int
+migration_cmp(const void *x, const void *y)
+{
+	return tn_version_compare(((const tn_migration *) x)->version, ((const tn_migration *) y)->version);
+}
+
+/* Read the tenant set (the template's catalog), migrating the template first. */
+static int
+load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err)
+{
+	tn_sqlite_conn tmpl;
+	int			rc;
+
+	memset(set, 0, sizeof(*set));
+	if ((rc = open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
+		return rc;
+	rc = template_migrate(&tmpl, err);
+	if (rc == TN_OK)
+		rc = tmpl.adapter.query(&tmpl, "SELECT version, name, up_sql, down_sql, checksum, flags, source"
+								" FROM tenancy_catalog", 0, NULL, collect_migration, set, err);
+	close_tenant(&tmpl);
+	if (rc != TN_OK)
+	{
+		tn_migration_set_free(set);
+		return rc;
+	}
+	qsort(set->items, set->count, sizeof(tn_migration), migration_cmp);
+	return TN_OK;
+}
+
+static long long
+count_newer(const tn_migration_set *set, const char *version)
+{
+	long long	n = 0;
+
+	for (size_t i = 0; i < set->count; i++)
+		if (version == NULL || tn_version_compare(set->items[i].version, version) > 0)
+			n++;
+	return n;
+}
+
+/* ---- tenants() ---- */
+
+static int
+fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	tn_migration_set set;
+	tn_rows		rows;
+	int			rc;
+
+	(void) nargs;
+	(void) args;
+	tn_rows_init(out, tn_def_tenants.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if ((rc = registry_ready(&conn, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = load_tenant_set(&rp, &set, err)) != TN_OK)
+		return rc;
+	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error"
+					   " FROM {T}tenants ORDER BY name", 0, NULL, 5, &rows, err);
+	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
+	{
+		const char *version = tn_rows_get(&rows, i, 2);
+		const char *last_error = tn_rows_get(&rows, i, 4);
+		long long	pending = count_newer(&set, version);
+		char		pbuf[32];
+		const char *row[8];
+
+		snprintf(pbuf, sizeof(pbuf), "%lld", pending);
+		row[0] = tn_rows_get(&rows, i, 0);
+		row[1] = "file";
+		row[2] = tn_rows_get(&rows, i, 1);
+		row[3] = last_error ? "failed" : pending > 0 ? "behind" : "up_to_date";
+		row[4] = version;
+		row[5] = pbuf;
+		row[6] = tn_rows_get(&rows, i, 3);
+		row[7] = last_error;
+		if (tn_rows_add(out, row) != TN_OK)
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	if (rc == TN_OK)
+		tn_rows_free(&rows);
+	tn_migration_set_free(&set);
+	return rc;
+}
+
+/* ---- tenant_migrate_all() ---- */
+
+typedef struct fanout_job
+{
+	const registry_paths *rp;
+	const tn_migration_set *set;
+	const char *target;
+	tn_rows		tenants;		/* name, location */
+	size_t		next;
+	pthread_mutex_t lock;
+	/* per tenant results, filled by the workers */
+	int		   *rc;
+	tn_error   *errs;
+	tn_migrate_result *res;
+	long long  *ms;
+} fanout_job;
+
+static void
+migrate_one(fanout_job *job, size_t i)
+{
+	const char *location = tn_rows_get(&job->tenants, i, 1);
+	char	   *resolved = NULL;
+	tn_sqlite_conn tenant;
+	tn_migrate_opts opts = {0};
+	double		t0 = tn_monotonic_ms();
+	int			rc;
+
+	tn_error_clear(&job->errs[i]);
+	memset(&job->res[i], 0, sizeof(job->res[i]));
+	tn_rows_init(&job->res[i].report, 0);
+	rc = tn_validate_tenant_path(job->rp->dir, location, 1, &resolved, &job->errs[i]);
+	if (rc == TN_ERR_NOT_FOUND)
+		rc = tn_error_set(&job->errs[i], TN_ERR_UNREACHABLE, "tenant file \"%s\" is missing", location);
+	if (rc == TN_OK && (rc = open_tenant_file(resolved, 0, &tenant, &job->errs[i])) == TN_OK)
+	{
+		opts.target = job->target;
+		opts.sync = job->set;
+		rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], &job->errs[i]);
+		close_tenant(&tenant);
+	}
+	free(resolved);
+	job->rc[i] = rc;
+	job->ms[i] = (long long) (tn_monotonic_ms() - t0 + 0.5);
+}
+
+static void *
+fanout_worker(void *arg)
+{
+	fanout_job *job = arg;
+
+	for (;;)
+	{
+		size_t		i;
+
+		pthread_mutex_lock(&job->lock);
+		i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->tenants.nrows)
+			return NULL;
+		migrate_one(job, i);
+	}
+}
+
+/* Write finished tenants [from, to) of the run into the registry, in one transaction. */
+static int
+record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
+			   tn_rows *out, size_t from, size_t to, tn_error *err)
+{
+	int			rc = conn->adapter.begin(conn, err);
+
+	for (size_t i = from; rc == TN_OK && i < to; i++)
+	{
+		size_t		r = out->nrows;
+		const char *name = tn_rows_get(&job->tenants, i, 0);
+		tn_value	p[10];
+
+		rc = tn_fanout_row(out, name, job->rc[i], &job->res[i], &job->errs[i], job->ms[i]);
+		if (rc != TN_OK)
+			break;
+		p[0] = tn_int8(run_id);
+		for (int c = 0; c < 8; c++)
+			p[c + 1] = tn_text(tn_rows_get(out, r, c));
+		rc = tn_exec(&conn->adapter,
+					 "INSERT INTO {T}run_tenants (run_id, tenant, status, from_version, to_version,"
+					 " applied, duration_ms, sqlstate, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+					 9, p, err);
+		if (rc != TN_OK)
+			break;
+		p[0] = tn_text(name);
+		p[1] = tn_text(job->rc[i] == TN_OK ? job->res[i].to_version : NULL);
+		p[2] = tn_text(tn_rows_get(out, r, 7));
+		p[3] = tn_int8(job->rc[i] == TN_OK ? count_newer(job->set, job->res[i].to_version) : 0);
+		rc = tn_exec(&conn->adapter,
+					 job->rc[i] == TN_OK
+					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
+					 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+					 : "UPDATE {T}tenants SET last_error = $3,"
+					 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
+					 4, p, err);
+		if (rc == TN_OK && (job->rc[i] != TN_OK || job->res[i].applied > 0))
+		{
+			char		detail[TN_MESSAGE_MAX + 64];
+
+			snprintf(detail, sizeof(detail), "run %lld: %s", run_id,
+					 job->rc[i] == TN_OK ? tn_rows_get(out, r, 1) : job->errs[i].message);
+			rc = audit(conn, "migrate", name, detail, err);
+		}
+	}
+	if (rc == TN_OK)
+		return conn->adapter.commit(conn, err);
+	tn_abort(&conn->adapter, err);
+	return rc;
+}
+
+static int
+fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	tn_migration_set set;
+	fanout_job	job;
+	tn_rows		idrow;
+	tn_value	p[5];
+	const char *target = NULL;
+	long long	run_id = 0;
+	long long	concurrency = DEFAULT_CONCURRENCY;
+	long long	applied = 0, failed = 0;
+	pthread_t	threads[MAX_CONCURRENCY];
+	size_t		n, done = 0;
+	int			rc;
+
+	(void) nargs;
+	tn_rows_init(out, tn_def_migrate_all.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if (args[0] && sqlite3_value_type(args[0]) != SQLITE_NULL)
+	{
+		target = (const char *) sqlite3_value_text(args[0]);
+		if ((rc = tn_version_validate(target[0] == 'V' || target[0] == 'v' ? target + 1 : target, err)) != TN_OK)
+			return rc;
+	}
+	if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL)
+	{
+		concurrency = sqlite3_value_int64(args[1]);
+		if (concurrency < 1 || concurrency > MAX_CONCURRENCY)
+		{
+			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "concurrency must be between 1 and %d", MAX_CONCURRENCY);
+			tn_error_detail(err, "%lld was given.", concurrency);
+			return TN_ERR_INVALID_ARGUMENT;
+		}
+	}
+	if ((rc = registry_ready(&conn, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = load_tenant_set(&rp, &set, err)) != TN_OK)
+		return rc;
+	if (target != NULL)
+	{
+		const char *t = (target[0] == 'V' || target[0] == 'v') ? target + 1 : target;
+		size_t		i;
+
+		for (i = 0; i < set.count && tn_version_compare(set.items[i].version, t) != 0; i++)
+			;
+		if (i == set.count)
+		{
+			tn_migration_set_free(&set);
+			tn_error_set(err, TN_ERR_NOT_FOUND, "target version \"%s\" is not in the tenant set", t);
+			tn_error_hint(err, "Load it with tenant_migrations_load(path, 'tenants'), or pass NULL.");
+			return TN_ERR_NOT_FOUND;
+		}
+	}
+
+	memset(&job, 0, sizeof(job));
+	job.rp = &rp;
+	job.set = &set;
+	job.target = target;
+	rc = tn_query_rows(&conn.adapter, "SELECT name, location FROM {T}tenants ORDER BY name", 0, NULL, 2,
+					   &job.tenants, err);
+	if (rc != TN_OK)
+	{
+		tn_migration_set_free(&set);
+		return rc;
+	}
+	n = job.tenants.nrows;
+	job.rc = calloc(n + 1, sizeof(int));
+	job.errs = calloc(n + 1, sizeof(tn_error));
+	job.res = calloc(n + 1, sizeof(tn_migrate_result));
+	job.ms = calloc(n + 1, sizeof(long long));
+	if (!job.rc || !job.errs || !job.res || !job.ms)
+	{
+		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		goto done;
+	}
+
+	/* the run is recorded before any tenant is touched */
+	p[0] = tn_text(target);
+	p[1] = tn_int8((long long) n);
+	rc = tn_query_rows(&conn.adapter, "INSERT INTO {T}runs (target, status, tenants) VALUES ($1, 'running', $2)"
+					   " RETURNING run_id", 2, p, 1, &idrow, err);
+	if (rc != TN_OK)
+		goto done;
+	run_id = tn_cell_int(tn_rows_get(&idrow, 0, 0), 0);
+	tn_rows_free(&idrow);
+
+	/* in slices, so finished tenants are on record while the run goes on */
+	pthread_mutex_init(&job.lock, NULL);
+	while (done < n && rc == TN_OK)
+	{
+		size_t		slice_end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
+		fanout_job	slice = job;
+		long long	workers = concurrency < (long long) (slice_end - done) ? concurrency : (long long) (slice_end - done);
+		long long	started = 0;
+
+		slice.next = done;
+		slice.tenants.nrows = slice_end;	/* workers stop at the slice's end */
+		pthread_mutex_init(&slice.lock, NULL);
+		if (workers <= 1)
+			fanout_worker(&slice);
+		else
+		{
+			for (; started < workers; started++)
+				if (pthread_create(&threads[started], NULL, fanout_worker, &slice) != 0)
+					break;
+			if (started == 0)
+				fanout_worker(&slice);
+			for (long long t = 0; t < started; t++)
+				pthread_join(threads[t], NULL);
+		}
+		pthread_mutex_destroy(&slice.lock);
+		rc = record_results(&conn, run_id, &job, out, done, slice_end, err);
+		done = slice_end;
+	}
+	pthread_mutex_destroy(&job.lock);
+	for (size_t i = 0; i < done; i++)
+	{
+		if (job.rc[i] == TN_OK)
+			applied += job.res[i].applied;
+		else
+			failed++;
+	}
+	if (rc == TN_OK)
+	{
+		p[0] = tn_int8(run_id);
+		p[1] = tn_int8(applied);
+		p[2] = tn_int8(failed);
+		p[3] = tn_text(failed ? "failed" : "done");
+		rc = tn_exec(&conn.adapter, "UPDATE {T}runs SET finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+					 " status = $4, applied = $2, failed = $3 WHERE run_id = $1", 4, p, err);
+	}
+
+done:
+	for (size_t i = 0; job.res && i < n; i++)
+		tn_migrate_result_free(&job.res[i]);
+	free(job.rc);
+	free(job.errs);
+	free(job.res);
+	free(job.ms);
+	tn_rows_free(&job.tenants);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
+/* ---- tenant_runs() ---- */
+
+static int
+fill_runs(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	int			rc;
+
+	(void) nargs;
+	(void) args;
+	tn_sqlite_conn_init(&conn, db);
+	if ((rc = registry_ready(&conn, &rp, err)) != TN_OK)
+		return rc;
+	return tn_query_rows(&conn.adapter, "SELECT run_id, started_at, finished_at, target, status, tenants,"
+						 " applied, failed FROM {T}runs ORDER BY run_id",
+						 0, NULL, tn_def_runs.ncols, out, err);
+}
+
+static const tn_vtab_spec registry_tables[] = {
+	{&tn_def_tenants, 0, {NULL}, fill_tenants},
+	{&tn_def_migrate_all, 2, {"target", "concurrency"}, fill_migrate_all},
+	{&tn_def_runs, 0, {NULL}, fill_runs},
+};
+
+int
+tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn)
+{
+	static const struct
+	{
+		const char *name;
+		int			min_args, max_args;
+		void		(*fn) (sqlite3_context *, int, sqlite3_value **);
+	}			fns[] = {
+		{"tenant_create", 1, 2, fn_tenant_create},
+		{"tenant_register", 2, 2, fn_tenant_register},
+		{"tenant_drop", 1, 2, fn_tenant_drop},
+	};
+	int			rc = SQLITE_OK;
+
+	for (size_t i = 0; rc == SQLITE_OK && i < sizeof(fns) / sizeof(fns[0]); i++)
+		for (int n = fns[i].min_args; rc == SQLITE_OK && n <= fns[i].max_args; n++)
+			rc = sqlite3_create_function_v2(db, fns[i].name, n, SQLITE_UTF8 | SQLITE_DIRECTONLY, conn,
+											fns[i].fn, NULL, NULL, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < sizeof(registry_tables) / sizeof(registry_tables[0]); i++)
+		rc = tn_vtab_register(db, &registry_tables[i]);
+	return rc;
+}

@@ -1,0 +1,354 @@
+/*
+ * tenancy_sqlite.c -- the SQLite loadable extension: entry point and the
+ * table of SQL functions.  Each function reads its arguments, calls the
+ * core through the connection's adapter, and raises errors in one place
+ * (tn_sqlite_raise).  No migration logic lives here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_adapter.h"
+#include "sqlite_registry.h"
+#include "sqlite_vtab.h"
+
+SQLITE_EXTENSION_INIT1
+
+/* Text of argument i, or NULL when absent or SQL NULL. */
+static const char *
+arg_text(int argc, sqlite3_value **argv, int i)
+{
+	if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL)
+		return NULL;
+	return (const char *) sqlite3_value_text(argv[i]);
+}
+
+/* The connection's adapter, with the tracking tables in place. */
+static tn_sqlite_conn *
+conn_for(sqlite3_context *ctx, tn_error *err)
+{
+	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
+
+	if (tn_sqlite_ensure_schema(conn, err) != TN_OK)
+		return NULL;
+	return conn;
+}
+
+#define BEGIN_CALL() \
+	tn_error	err; \
+	tn_sqlite_conn *conn; \
+	tn_error_clear(&err); \
+	if ((conn = conn_for(ctx, &err)) == NULL) \
+	{ \
+		tn_sqlite_raise(ctx, &err); \
+		return; \
+	}
+
+static void
+fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_migration m;
+	int			added = 0;
+	int			tenants = 0;
+
+	BEGIN_CALL();
+	if (tn_parse_scope(arg_text(argc, argv, 4), &tenants, &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	if (tn_migration_from_args(arg_text(argc, argv, 0), arg_text(argc, argv, 1),
+							   arg_text(argc, argv, 2), arg_text(argc, argv, 3),
+							   TN_DIALECT_SQLITE, &m, &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	if ((tenants ? tn_registry_catalog_add(conn, &m, &added, &err)
+		 : tn_catalog_add(&conn->adapter, &m, &added, &err)) != TN_OK)
+	{
+		tn_migration_clear(&m);
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	tn_migration_clear(&m);
+	sqlite3_result_int64(ctx, added);
+}
+
+static void
+fn_migrations_load(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	long long	count = 0;
+	int			tenants = 0;
+
+	BEGIN_CALL();
+	if (tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err) != TN_OK ||
+		(tenants ? tn_registry_catalog_load(conn, arg_text(argc, argv, 0), &count, &err)
+		 : tn_catalog_load_folder(&conn->adapter, arg_text(argc, argv, 0), &count, &err)) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, count);
+}
+
+static void
+fn_migrate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_migrate_opts opts = {0};
+	tn_migrate_result res;
+
+	BEGIN_CALL();
+	opts.target = arg_text(argc, argv, 0);
+	opts.allow_out_of_order = argc > 1 && sqlite3_value_int(argv[1]) != 0;
+	if (tn_migrate(&conn->adapter, &opts, &res, &err) != TN_OK)
+	{
+		tn_migrate_result_free(&res);
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, res.applied);
+	tn_migrate_result_free(&res);
+}
+
+static void
+fn_repair(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	BEGIN_CALL();
+	if (tn_repair(&conn->adapter, arg_text(argc, argv, 0), &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_text(ctx, arg_text(argc, argv, 0), -1, SQLITE_TRANSIENT);
+}
+
+static void
+fn_baseline(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	long long	count = 0;
+
+	BEGIN_CALL();
+	if (tn_baseline(&conn->adapter, arg_text(argc, argv, 0), &count, &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, count);
+}
+
+static void
+fn_checkpoint(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char		name[160];
+	const char *mode = arg_text(argc, argv, 1);
+	int			snapshot = 0;
+
+	BEGIN_CALL();
+	if (mode != NULL && strcmp(mode, "snapshot") == 0)
+		snapshot = 1;
+	else if (mode != NULL && strcmp(mode, "marker") != 0)
+	{
+		tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid checkpoint mode \"%s\"", mode);
+		tn_error_hint(&err, "Use 'marker' (the default) or 'snapshot'.");
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	if (tn_checkpoint(&conn->adapter, arg_text(argc, argv, 0), snapshot, name, sizeof(name), &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+}
+
+static void
+fn_rollback(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	long long	count = 0;
+
+	BEGIN_CALL();
+	if (tn_rollback(&conn->adapter, arg_text(argc, argv, 0), &count, &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, count);
+}
+
+static void
+fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void) argc;
+	(void) argv;
+	sqlite3_result_text(ctx, TN_VERSION_STRING, -1, SQLITE_STATIC);
+}
+
+/* ---- table-valued functions ---- */
+
+static int
+with_conn(sqlite3 *db, tn_sqlite_conn *conn, tn_error *err)
+{
+	tn_sqlite_conn_init(conn, db);
+	return tn_sqlite_ensure_schema(conn, err);
+}
+
+static const char *
+value_text(sqlite3_value *v)
+{
+	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
+		return NULL;
+	return (const char *) sqlite3_value_text(v);
+}
+
+static int
+fill_status(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+
+	(void) n;
+	(void) args;
+	if (with_conn(db, &conn, err) != TN_OK)
+		return err->code;
+	return tn_status(&conn.adapter, out, err);
+}
+
+static int
+fill_verify(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+
+	(void) n;
+	(void) args;
+	if (with_conn(db, &conn, err) != TN_OK)
+		return err->code;
+	return tn_verify(&conn.adapter, out, err);
+}
+
+static int
+fill_history(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+
+	(void) n;
+	(void) args;
+	if (with_conn(db, &conn, err) != TN_OK)
+		return err->code;
+	return tn_history(&conn.adapter, out, err);
+}
+
+static int
+fill_checkpoints(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+
+	(void) n;
+	(void) args;
+	if (with_conn(db, &conn, err) != TN_OK)
+		return err->code;
+	return tn_checkpoints(&conn.adapter, out, err);
+}
+
+static int
+fill_plan(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+
+	(void) n;
+	if (with_conn(db, &conn, err) != TN_OK)
+		return err->code;
+	return tn_plan(&conn.adapter, value_text(args[0]), out, err);
+}
+
+static int
+fill_dry_run(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	tn_migrate_opts opts = {0};
+	tn_migrate_result res;
+	int			rc;
+
+	(void) n;
+	if (with_conn(db, &conn, err) != TN_OK)
+		return err->code;
+	opts.target = value_text(args[0]);
+	opts.dry_run = 1;
+	rc = tn_migrate(&conn.adapter, &opts, &res, err);
+	*out = res.report;			/* hand the report over */
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
+static const tn_vtab_spec table_functions[] = {
+	{&tn_def_status, 0, {NULL}, fill_status},
+	{&tn_def_verify, 0, {NULL}, fill_verify},
+	{&tn_def_history, 0, {NULL}, fill_history},
+	{&tn_def_checkpoints, 0, {NULL}, fill_checkpoints},
+	{&tn_def_plan, 1, {"target"}, fill_plan},
+	{&tn_def_dry_run, 1, {"target"}, fill_dry_run},
+};
+
+/* ---- registration ---- */
+
+typedef struct fn_entry
+{
+	const char *name;
+	int			min_args;
+	int			max_args;
+	void		(*fn) (sqlite3_context *, int, sqlite3_value **);
+} fn_entry;
+
+static const fn_entry scalar_functions[] = {
+	{"tenant_migration_add", 3, 5, fn_migration_add},
+	{"tenant_migrations_load", 1, 2, fn_migrations_load},
+	{"tenant_migrate", 0, 2, fn_migrate},
+	{"tenant_repair", 1, 1, fn_repair},
+	{"tenant_baseline", 1, 1, fn_baseline},
+	{"tenant_checkpoint", 0, 2, fn_checkpoint},
+	{"tenant_rollback", 0, 1, fn_rollback},
+	{"tenancy_version", 0, 0, fn_version},
+};
+
+static void
+conn_free(void *p)
+{
+	sqlite3_free(p);
+}
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int
+sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+{
+	tn_sqlite_conn *conn;
+	size_t		i;
+	int			rc = SQLITE_OK;
+
+	SQLITE_EXTENSION_INIT2(api);
+	conn = sqlite3_malloc(sizeof(*conn));
+	if (conn == NULL)
+		return SQLITE_NOMEM;
+	tn_sqlite_conn_init(conn, db);
+
+	for (i = 0; rc == SQLITE_OK && i < sizeof(scalar_functions) / sizeof(scalar_functions[0]); i++)
+	{
+		const fn_entry *f = &scalar_functions[i];
+		int			flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+		int			n;
+
+		if (strcmp(f->name, "tenancy_version") == 0)
+			flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+		for (n = f->min_args; rc == SQLITE_OK && n <= f->max_args; n++)
+			rc = sqlite3_create_function_v2(db, f->name, n, flags, conn, f->fn, NULL, NULL,
+											/* the last registration owns conn */
+											(i == 0 && n == f->min_args) ? conn_free : NULL);
+	}
+	for (i = 0; rc == SQLITE_OK && i < sizeof(table_functions) / sizeof(table_functions[0]); i++)
+		rc = tn_vtab_register(db, &table_functions[i]);
+	if (rc == SQLITE_OK)
+		rc = tn_registry_register(db, conn);
+	if (rc != SQLITE_OK && errmsg != NULL)
+		*errmsg = sqlite3_mprintf("tenancy: could not register functions: %s", sqlite3_errstr(rc));
+	return rc;
+}
