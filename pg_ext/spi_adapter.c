@@ -108,7 +108,8 @@ run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
 		CurrentResourceOwner = oldowner;
 
 		error_from_edata(err, edata);
-		last_cursorpos = edata->cursorpos;
+		if (edata->cursorpos > 0)
+			last_cursorpos = edata->cursorpos;
 		FreeErrorData(edata);
 		rc = err->code;
 	}
@@ -421,6 +422,15 @@ skip_blank(const char *s, long pos)
 	}
 }
 
+static void
+capture_error_position(void *arg)
+{
+	int			pos = geterrposition();
+
+	if (pos > 0)
+		last_cursorpos = pos;
+}
+
 static int
 do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 {
@@ -429,8 +439,18 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 	ListCell   *lc;
 	int			nestlevel = -1;
 	size_t		total = strlen(s->script);
+	ErrorContextCallback errcallback;
 
+	/*
+	 * Keep the syntax error position before an outer SPI error callback (a
+	 * caller's PL/pgSQL EXECUTE) turns it into an internal position.
+	 */
+	errcallback.callback = capture_error_position;
+	errcallback.arg = NULL;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 	stmts = raw_parser(s->script, RAW_PARSE_DEFAULT);
+	error_context_stack = errcallback.previous;
 	s->parsed = true;
 
 	/* Migration bodies run with the caller's search_path, not ours. */

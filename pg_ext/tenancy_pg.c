@@ -262,9 +262,8 @@ tenant_migrate(PG_FUNCTION_ARGS)
 	long long	applied;
 	int			rc;
 
-	if (PG_ARGISNULL(1))
-		null_argument("allow_out_of_order");
-	allow = PG_GETARG_BOOL(1);
+	/* NULL means the default (false), as on SQLite. */
+	allow = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
 
 	call_start(&call);
 	memset(&opts, 0, sizeof(opts));
@@ -401,13 +400,13 @@ Datum
 tenant_checkpoint(PG_FUNCTION_ARGS)
 {
 	char	   *name = optional_text(fcinfo, 0);
-	char	   *mode = required_text(fcinfo, 1, "mode");
+	char	   *mode = optional_text(fcinfo, 1);	/* NULL: marker, as on SQLite */
 	char		used[256];
 	tn_call		call;
 	int			snapshot;
 	int			rc;
 
-	if (strcmp(mode, "marker") == 0)
+	if (mode == NULL || strcmp(mode, "marker") == 0)
 		snapshot = 0;
 	else if (strcmp(mode, "snapshot") == 0)
 		snapshot = 1;
@@ -418,7 +417,7 @@ tenant_checkpoint(PG_FUNCTION_ARGS)
 		tn_error_clear(&err);
 		tn_error_set(&err, TN_ERR_INVALID_ARGUMENT,
 					 "invalid checkpoint mode \"%s\"", mode);
-		tn_error_hint(&err, "Use \"marker\" or \"snapshot\".");
+		tn_error_hint(&err, "Use 'marker' (the default) or 'snapshot'.");
 		tn_raise(&err);
 	}
 

@@ -386,6 +386,8 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (rc == TN_OK)
 		rc = registry_ready(conn, &rp, &err);
 	if (rc == TN_OK)
+		rc = tenant_exists(conn, name, path, &err);
+	if (rc == TN_OK)
 		rc = tn_validate_tenant_path(rp.dir, path, 0, &resolved, &err);
 	/* registry row and file appear together: the row commits only after the rename */
 	if (rc == TN_OK)
@@ -437,6 +439,8 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		rc = tn_validate_tenant_name(name, &err);
 	if (rc == TN_OK)
 		rc = registry_ready(conn, &rp, &err);
+	if (rc == TN_OK)
+		rc = tenant_exists(conn, name, path, &err);
 	if (rc == TN_OK)
 		rc = tn_validate_tenant_path(rp.dir, path, 1, &resolved, &err);
 	if (rc == TN_OK)

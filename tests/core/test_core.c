@@ -308,7 +308,8 @@ test_folders(void)
 	m = find_version(&s, "1");
 	CHECK(m && m->down_sql && strstr(m->down_sql, "DROP TABLE x"), "golang up/down paired%s", NULL);
 	m = find_version(&s, "10");
-	CHECK(m && m->down_sql == NULL && strcmp(m->name, "no_down") == 0, "golang up without down%s", NULL);
+	CHECK(m && m->down_sql == NULL && strcmp(m->name, "no_down") == 0,
+		  "golang up with an empty down file has no down%s", NULL);
 	tn_migration_set_free(&s);
 
 	/* dbmate */
@@ -351,7 +352,8 @@ test_folders(void)
 	/* bad folders */
 	rc = tn_load_folder(fixture("bad_duplicate"), TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_ERR_DUPLICATE && s.count == 0 && s.items == NULL &&
-		  strstr(err.message, "V1__a.sql") && strstr(err.message, "1_a.up.sql"),
+		  strstr(err.message, "V1__a.sql") && strstr(err.message, "1_a.up.sql") &&
+		  strstr(err.detail, "bad_duplicate/V1__a.sql"),
 		  "duplicate version names both files%s", NULL);
 	rc = tn_load_folder(fixture("bad_utf8"), TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_ERR_INVALID_ARGUMENT && s.count == 0 && strstr(err.message, "1_a.sql") &&
@@ -488,6 +490,35 @@ test_runtime_folders(void)
 			  strstr(err.detail, strerror(EACCES)), "unreadable file: io error%s", NULL);
 		unlink(link);
 	}
+
+	/* "1" and "01" are the same version */
+	snprintf(link, sizeof(link), "%s/dup01", base);
+	mkdir(link, 0755);
+	write_file(link, "1_a.sql", "SELECT 1;\n");
+	write_file(link, "01_b.sql", "SELECT 2;\n");
+	rc = tn_load_folder(link, TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_ERR_DUPLICATE && s.count == 0 && strstr(err.message, "01_b.sql") &&
+		  strstr(err.message, "1_a.sql") && strstr(err.detail, "equal"),
+		  "versions 1 and 01 are duplicates%s", NULL);
+
+	/* two downs for one version */
+	snprintf(link, sizeof(link), "%s/dupdown", base);
+	mkdir(link, 0755);
+	write_file(link, "1_a.up.sql", "SELECT 1;\n");
+	write_file(link, "1_a.down.sql", "SELECT 2;\n");
+	write_file(link, "U1__a.sql", "SELECT 3;\n");
+	rc = tn_load_folder(link, TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_ERR_DUPLICATE && strstr(err.message, "down"), "two downs for one version%s", NULL);
+
+	/* file over the size limit (sparse) */
+	snprintf(link, sizeof(link), "%s/big", base);
+	mkdir(link, 0755);
+	write_file(link, "1_big.sql", "SELECT 1;\n");
+	snprintf(target, sizeof(target), "%s/1_big.sql", link);
+	CHECK(truncate(target, (off_t) TN_MAX_BODY_BYTES + 10) == 0, "make a big sparse file%s", NULL);
+	rc = tn_load_folder(link, TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_ERR_TOO_LARGE && strstr(err.message, "1_big.sql") &&
+		  strstr(err.detail, "16777226"), "file over the limit refused with sizes%s", NULL);
 
 	/* empty folder: success, nothing loaded */
 	snprintf(link, sizeof(link), "%s/empty", base);
