@@ -1,0 +1,86 @@
+-- pg_security: privileges, search_path and pg_temp hijacks.
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS tn_security;
+CREATE DATABASE tn_security;
+\c tn_security
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy;
+DROP ROLE IF EXISTS tn_nobody;
+DROP ROLE IF EXISTS tn_deployer;
+CREATE ROLE tn_nobody LOGIN;
+CREATE ROLE tn_deployer LOGIN;
+GRANT CREATE ON SCHEMA public TO tn_nobody, tn_deployer;
+
+-- every entry point is revoked from PUBLIC, and so is the tracking schema
+SELECT p.proname, p.proacl IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0) AS public_revoked
+  FROM pg_proc p WHERE p.proname LIKE 'tenant\_%' ORDER BY 1;
+SELECT has_schema_privilege('tn_nobody', 'tenancy', 'USAGE') AS nobody_usage;
+-- every function pins search_path with pg_temp last
+SELECT DISTINCT proconfig FROM pg_proc WHERE proname LIKE 'tenant\_%';
+
+SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;');
+
+-- a role without grants is refused (42501) by every function
+SET ROLE tn_nobody;
+\set VERBOSITY terse
+SELECT tenant_migrate();
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM tenant_status();
+\echo :LAST_ERROR_SQLSTATE
+SELECT tenant_migration_add('2', 'x', 'SELECT 1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT tenant_rollback();
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM tenancy.catalog;
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+RESET ROLE;
+
+-- a deployer granted the functions and the tables can migrate
+GRANT EXECUTE ON FUNCTION tenant_migrate(text, boolean), tenant_status(),
+  tenant_migrations_load(text) TO tn_deployer;
+GRANT USAGE ON SCHEMA tenancy TO tn_deployer;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tenancy TO tn_deployer;
+SET ROLE tn_deployer;
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status();
+SELECT tableowner FROM pg_tables WHERE tablename = 'one';   -- bodies run as the caller
+-- reading server files needs pg_read_server_files (42501, core wording)
+SELECT tenant_migrations_load('/tmp');
+RESET ROLE;
+
+-- hijack attempts: objects in public and pg_temp that shadow what the
+-- tracking SQL uses must not be picked up
+CREATE FUNCTION public.coalesce(text, text) RETURNS text LANGUAGE sql
+  AS $$ SELECT 'hijacked'::text $$;
+CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked now()'; END $$;
+CREATE FUNCTION public.clock_timestamp() RETURNS timestamptz LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked clock_timestamp()'; END $$;
+CREATE FUNCTION public.max(text) RETURNS text LANGUAGE sql AS $$ SELECT 'hijacked' $$;
+CREATE FUNCTION public.texteq_hijack(text, text) RETURNS boolean LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked operator'; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.texteq_hijack);
+CREATE TEMP TABLE catalog (version text);
+CREATE TEMP TABLE applied (version text);
+CREATE FUNCTION pg_temp.lower(text) RETURNS text LANGUAGE plpgsql
+  AS $$ BEGIN RAISE EXCEPTION 'hijacked pg_temp'; END $$;
+SET search_path = public, pg_catalog, pg_temp;
+SELECT tenant_migration_add('2', 'two', 'CREATE TABLE two (id int);', 'DROP TABLE two;');
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status();
+SELECT count(*) AS verify_problems FROM tenant_verify();
+SELECT tenant_checkpoint('c');
+SELECT tenant_rollback('c');
+SELECT tenant_migrate();
+SELECT count(*) AS hijack_rows FROM pg_temp.catalog;
+-- the caller's search_path came back, and bodies used it
+SHOW search_path;
+SELECT to_regclass('public.two') AS two;
+RESET search_path;
+
+\c postgres
+DROP DATABASE tn_security;
+DROP ROLE tn_nobody;
+DROP ROLE tn_deployer;
