@@ -37,7 +37,7 @@ install-pg: pg
 	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext install; fi
 
 demo: deps sqlite
-	@tests/demo/demo.sh
+	@demo/demo.sh
 
 test: deps sqlite core-check
 	@tests/run_all.sh
