@@ -13,7 +13,7 @@ CORE_HDR = shared/tenancy.h $(wildcard shared/*_internal.h)
 SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
 SQLITE_HDR = $(wildcard sqlite_ext/*.h)
 
-.PHONY: all deps sqlite pg install-pg demo test bench clean core-check
+.PHONY: all deps sqlite pg install-pg demo test bench clean core-check fuzz
 
 all: deps sqlite pg
 
@@ -44,6 +44,16 @@ test: deps sqlite core-check
 
 bench: deps sqlite
 	@bench/run.sh
+
+# Coverage-guided fuzzing of the core's parsers (libFuzzer); new inputs go to tests/out/.
+fuzz: deps
+	mkdir -p tests/out
+	for t in fuzz_filename fuzz_body; do \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishared -Itests/fuzz \
+	    -o tests/out/$$t tests/fuzz/$$t.c $(CORE_SRC) -lcrypto -lpthread || exit 1; \
+	  mkdir -p tests/out/corpus_$$t; \
+	  tests/out/$$t -max_total_time=$${FUZZ_SECONDS:-60} tests/out/corpus_$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 clean:
 	rm -f sqlite_ext/tenancy.so

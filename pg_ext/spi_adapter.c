@@ -629,9 +629,11 @@ pg_begin(void *vctx, tn_error *err)
 	{
 		if (strcmp(err->sqlstate, "55P03") == 0)
 		{
-			err->code = TN_ERR_BUSY;
-			if (err->hint[0] == '\0')
-				tn_error_hint(err, "Another session is migrating this database; retry later or raise lock_timeout.");
+			/* Same words as the SQLite host's busy error. */
+			tn_error_set(err, TN_ERR_BUSY,
+						 "database is locked by another connection");
+			tn_error_detail(err, "Waited for the tenancy lock of this database until lock_timeout ran out.");
+			tn_error_hint(err, "Retry when the other connection is done, or raise lock_timeout.");
 		}
 		return err->code;
 	}
