@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# 20_sqlite.sh -- the SQLite extension through the sqlite3 shell: every
+# tests/sqlite/*.sql runs in a fresh temp folder (fixtures copied to ./fx,
+# the extension linked as ./tenancy.so so scripts say ".load ./tenancy"),
+# its output is normalized (timestamps, generated names, temp paths, line
+# numbers) and diffed against tests/sqlite/expected/NAME.out.  Then the
+# Python check (tests/sqlite/python_load.py).  Ends with "N passed, N failed".
+#
+# UPDATE_EXPECTED=1 rewrites the expected files: review them by eye.
+# Env: TN_SQLITE_ONLY=name[,name] runs only those scripts.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+EXT=$ROOT/sqlite_ext/tenancy.so
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+if ! make -s sqlite >/dev/null 2>"$ROOT/tests/out.sqlite_build.log"; then
+  mkdir -p tests/out; mv -f "$ROOT/tests/out.sqlite_build.log" tests/out/sqlite_build.log
+  cat tests/out/sqlite_build.log; bad "build sqlite_ext/tenancy.so"
+  echo "${pass} passed, ${fail} failed"; exit 1
+fi
+rm -f "$ROOT/tests/out.sqlite_build.log"
+command -v sqlite3 >/dev/null || { bad "sqlite3 shell not installed"; echo "${pass} passed, ${fail} failed"; exit 1; }
+
+# Make a run comparable: temp folder, clock values, generated names, line numbers.
+normalize() { # tmpdir
+  sed -E \
+    -e "s#$1#<tmp>#g" \
+    -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(\+00(:00)?|Z)?/<ts>/g' \
+    -e 's/[0-9]{8}T[0-9]{6}(\.[0-9]+)?Z/<stamp>/g' \
+    -e 's/^(Runtime|Parse) error near line [0-9]+:/\1 error:/' \
+    -e 's/^Error: near line [0-9]+:/Error:/'
+}
+
+run_script() { # path to .sql -> normalized output on stdout
+  local sql=$1 tmp
+  tmp=$(cd "$(mktemp -d)" && pwd -P)
+  cp -r "$ROOT/tests/fixtures" "$tmp/fx"
+  ln -s "$EXT" "$tmp/tenancy.so"
+  ( cd "$tmp" && TN_ROOT=$ROOT stdbuf -oL sqlite3 -batch test.db <"$sql" 2>&1 ) | normalize "$tmp"
+  chmod -R u+rwx "$tmp" 2>/dev/null
+  rm -rf "$tmp"
+}
+
+for sql in tests/sqlite/*.sql; do
+  name=$(basename "$sql" .sql)
+  if [ -n "${TN_SQLITE_ONLY:-}" ] && ! grep -qw "$name" <<<"${TN_SQLITE_ONLY//,/ }"; then continue; fi
+  exp=tests/sqlite/expected/$name.out
+  actual=$(mktemp)
+  run_script "$ROOT/$sql" >"$actual"
+  if [ "${UPDATE_EXPECTED:-0}" = 1 ]; then
+    cp "$actual" "$exp"; ok "$name (expected output rewritten)"
+  elif [ ! -f "$exp" ]; then
+    bad "$name (no $exp)"
+  elif diff -u "$exp" "$actual" >"$actual.diff"; then
+    ok "$name"
+  else
+    bad "$name"; cat "$actual.diff"
+  fi
+  rm -f "$actual" "$actual.diff"
+done
+
+# The extension works from Python's stdlib sqlite3 module too.
+if [ -z "${TN_SQLITE_ONLY:-}" ] || grep -qw python <<<"${TN_SQLITE_ONLY//,/ }"; then
+  if ! command -v python3 >/dev/null; then
+    bad "python_load (python3 not installed)"
+  else
+    tmp=$(mktemp -d)
+    if out=$(cd "$tmp" && python3 "$ROOT/tests/sqlite/python_load.py" "$ROOT/sqlite_ext/tenancy" 2>&1); then
+      ok "python_load"
+    else
+      bad "python_load"; echo "$out"
+    fi
+    rm -rf "$tmp"
+  fi
+fi
+
+echo "${pass} passed, ${fail} failed"
+[ "$fail" -eq 0 ]
