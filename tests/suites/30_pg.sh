@@ -50,4 +50,51 @@ done
 [ -f "$OUT/regress/regression.diffs" ] && [ -s "$OUT/regress/regression.diffs" ] && \
 	head -80 "$OUT/regress/regression.diffs"
 
+# ---- isolation specs ---------------------------------------------------
+ISO_TESTS=$(cd tests/isolation/specs && ls *.spec | sed 's/\.spec$//' | tr '\n' ' ')
+"$PG_ISOLATION" --host="$PGC_SOCK" --port="$PORT" --user=postgres \
+	--bindir="$PG_BIN" --inputdir="$ROOT/tests/isolation" --outputdir="$OUT/isolation" \
+	--dbname=tn_isolation $ISO_TESTS >"$OUT/isolation.log" 2>&1
+for t in $ISO_TESTS; do
+	line=$(grep -E "[ ]$t +\.\.\. " "$OUT/isolation.log" | head -1)
+	case "$line" in
+		*"... ok"*) ok "isolation $t" ;;
+		*) bad "isolation $t"; echo "     $line" ;;
+	esac
+done
+[ -s "$OUT/isolation/regression.diffs" ] && head -60 "$OUT/isolation/regression.diffs"
+
+# ---- pg_dump / pg_restore keeps the tracking rows -----------------------
+dump_restore() {
+	local q="SELECT version, name, state, checksum, applied_at, batch FROM tenant_status()"
+	local h="SELECT id, at, action, version, batch, detail FROM tenant_history() ORDER BY id"
+	local c="SELECT * FROM tenant_checkpoints() ORDER BY name"
+	pg_psql -c "DROP DATABASE IF EXISTS tn_dump_src" -c "DROP DATABASE IF EXISTS tn_dump_dst" \
+		-c "CREATE DATABASE tn_dump_src" -c "CREATE DATABASE tn_dump_dst" >/dev/null 2>&1 || return 1
+	pg_psql -d tn_dump_src >/dev/null <<'SQL' || return 1
+CREATE EXTENSION tenancy;
+SELECT tenant_migration_add('1', 'users', 'CREATE TABLE users (id int PRIMARY KEY);', 'DROP TABLE users;');
+SELECT tenant_migration_add('2', 'seed', 'INSERT INTO users SELECT generate_series(1, 10);', 'DELETE FROM users;');
+SELECT tenant_migrate();
+SELECT tenant_checkpoint('after_two');
+SELECT tenant_migration_add('3', 'pending one', 'ALTER TABLE users ADD COLUMN name text;', 'ALTER TABLE users DROP COLUMN name;');
+SQL
+	"$PG_BIN/pg_dump" -h "$PGC_SOCK" -p "$PORT" -U postgres -Fc -f "$OUT/dump.fc" tn_dump_src || return 1
+	"$PG_BIN/pg_restore" -h "$PGC_SOCK" -p "$PORT" -U postgres -d tn_dump_dst --exit-on-error "$OUT/dump.fc" || return 1
+	for sql in "$q" "$h" "$c"; do
+		pg_psql -At -d tn_dump_src -c "$sql" >"$OUT/dump_src.txt" || return 1
+		pg_psql -At -d tn_dump_dst -c "$sql" >"$OUT/dump_dst.txt" || return 1
+		diff "$OUT/dump_src.txt" "$OUT/dump_dst.txt" || return 1
+		[ -s "$OUT/dump_src.txt" ] || return 1
+	done
+	# the restored database goes on: history ids continue, 3 applies, rollback works
+	local r
+	r=$(pg_psql -At -d tn_dump_dst -c "SELECT tenant_migrate()" \
+		-c "SELECT tenant_rollback('after_two')" \
+		-c "SELECT count(*) FROM users" \
+		-c "SELECT count(*) = count(DISTINCT id) FROM tenancy.history" | tr '\n' ' ')
+	[ "$r" = "1 1 10 t " ] || { echo "     restored db: $r"; return 1; }
+}
+if dump_restore >"$OUT/dump.log" 2>&1; then ok "pg_dump/pg_restore keeps tracking rows"; else cat "$OUT/dump.log"; bad "pg_dump/pg_restore keeps tracking rows"; fi
+
 finish
