@@ -178,7 +178,7 @@ tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
 		tn_abort(a, err);
 		return rc;
 	}
-	return a->commit(a->ctx, err);
+	return tn_finish(a, err);
 }
 
 int
@@ -215,7 +215,7 @@ tn_catalog_load_folder(const tn_adapter *a, const char *path,
 		*count += added;
 	}
 	tn_migration_set_free(&set);
-	return a->commit(a->ctx, err);
+	return tn_finish(a, err);
 }
 
 typedef struct catalog_row

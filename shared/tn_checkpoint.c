@@ -56,7 +56,7 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 		tn_abort(a, err);
 		return rc;
 	}
-	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	if ((rc = tn_finish(a, err)) != TN_OK)
 		return rc;
 	/*
 	 * The copy is taken once the row is committed (the backup API cannot
@@ -73,7 +73,7 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 		{
 			if (tn_exec(a, "DELETE FROM {T}checkpoints WHERE name = $1", 1, &p, &ignored) == TN_OK &&
 				tn_history_add(a, "checkpoint", NULL, 0, "snapshot failed; checkpoint removed", &ignored) == TN_OK)
-				a->commit(a->ctx, &ignored);
+				tn_finish(a, &ignored);
 			else
 				a->rollback(a->ctx, &ignored);
 		}
@@ -183,7 +183,7 @@ restore_snapshot(const tn_adapter *a, const checkpoint_row *cp,
 		tn_abort(a, err);
 		return rc;
 	}
-	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	if ((rc = tn_finish(a, err)) != TN_OK)
 	{
 		tn_rows_free(&dropped);
 		return rc;
@@ -345,7 +345,7 @@ tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
 	if ((rc = drop_later_checkpoints(a, &cp, &dropped, err)) != TN_OK)
 		goto fail;
 	free(cp.name);
-	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	if ((rc = tn_finish(a, err)) != TN_OK)
 	{
 		tn_rows_free(&dropped);
 		*count = 0;

@@ -116,6 +116,12 @@ int			tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 int			tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 								   tn_error *err);
 
+/*
+ * Commit the unit of work; if the commit fails (e.g. SQLITE_BUSY), roll it
+ * back so nothing stays open, and return the commit's error.
+ */
+int			tn_finish(const tn_adapter *a, tn_error *err);
+
 /* Roll back the adapter's unit of work, keeping the first error in err. */
 void		tn_abort(const tn_adapter *a, tn_error *err);
 

@@ -156,7 +156,7 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 	/* read the body first, under the lock the caller still holds */
 	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
 		return rc;
-	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	if ((rc = tn_finish(a, err)) != TN_OK)
 	{
 		free(body);
 		return rc;
@@ -178,7 +178,7 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 		if (a->begin(a->ctx, &ignored) == TN_OK)
 		{
 			if (tn_history_add(a, "fail", e->version, batch, err->detail, &ignored) == TN_OK)
-				a->commit(a->ctx, &ignored);
+				tn_finish(a, &ignored);
 			else
 				a->rollback(a->ctx, &ignored);
 		}
@@ -193,7 +193,7 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 		tn_abort(a, err);
 		return rc;
 	}
-	if ((rc = a->commit(a->ctx, err)) != TN_OK)
+	if ((rc = tn_finish(a, err)) != TN_OK)
 		return rc;
 	return a->begin(a->ctx, err);
 }
@@ -260,7 +260,7 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 	if (i == st.count)
 	{
 		tn_state_free(&st);
-		return a->commit(a->ctx, err);
+		return tn_finish(a, err);
 	}
 	if (!dry_run && a->exec_outside_transaction == NULL)
 		for (i = 0; i < st.count; i++)
@@ -373,7 +373,7 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 			a->rollback_to(a->ctx, &ignored);	/* the batch savepoint */
 			/* record the failure, then end the unit of work */
 			if (tn_history_add(a, "fail", e->version, batch, err->detail, &ignored) == TN_OK)
-				a->commit(a->ctx, &ignored);
+				tn_finish(a, &ignored);
 			else
 				a->rollback(a->ctx, &ignored);
 			tn_state_free(&st);
@@ -409,7 +409,7 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 		return rc;
 	}
 	res->batch = batch;
-	return a->commit(a->ctx, err);
+	return tn_finish(a, err);
 
 fail:
 	tn_state_free(&st);

@@ -161,7 +161,7 @@ tn_repair(const tn_adapter *a, const char *version, tn_error *err)
 	if ((rc = tn_history_add(a, "repair", e->version, 0, detail, err)) != TN_OK)
 		goto fail;
 	tn_state_free(&st);
-	return a->commit(a->ctx, err);
+	return tn_finish(a, err);
 
 fail:
 	tn_state_free(&st);
@@ -219,7 +219,7 @@ tn_baseline(const tn_adapter *a, const char *version, long long *count,
 		(*count)++;
 	}
 	tn_state_free(&st);
-	return a->commit(a->ctx, err);
+	return tn_finish(a, err);
 
 fail:
 	tn_state_free(&st);

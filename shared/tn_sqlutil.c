@@ -172,3 +172,13 @@ tn_abort(const tn_adapter *a, tn_error *err)
 		tn_error_detail_append(err, "Rolling back also failed: %s.", ignored.message);
 	}
 }
+
+int
+tn_finish(const tn_adapter *a, tn_error *err)
+{
+	int			rc = a->commit(a->ctx, err);
+
+	if (rc != TN_OK)
+		tn_abort(a, err);
+	return rc;
+}

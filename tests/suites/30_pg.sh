@@ -97,4 +97,94 @@ SQL
 }
 if dump_restore >"$OUT/dump.log" 2>&1; then ok "pg_dump/pg_restore keeps tracking rows"; else cat "$OUT/dump.log"; bad "pg_dump/pg_restore keeps tracking rows"; fi
 
+# ---- crash trials: kill -9 of the backend / immediate stop mid-migrate ---
+# Invariant after recovery: a version's tracking row exists iff its table
+# exists (with all its rows); a rerun then completes everything.
+CRASH_N=${TN_CRASH_TRIALS:-40}
+CRASH_MIGRATIONS=20
+wait_ready() {
+	local i
+	for i in $(seq 1 300); do
+		pg_psql -At -c "SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+crash_setup() {
+	pg_psql -c "DROP DATABASE IF EXISTS tn_crash" -c "CREATE DATABASE tn_crash" >/dev/null 2>&1 || return 1
+	{
+		echo "CREATE EXTENSION tenancy;"
+		for i in $(seq 1 $CRASH_MIGRATIONS); do
+			echo "SELECT tenant_migration_add('$i', 'table $i', \$\$CREATE TABLE app.t_$i (id int PRIMARY KEY, pad text); INSERT INTO app.t_$i SELECT g, repeat('x', 200) FROM generate_series(1, 4000) g; CREATE INDEX ON app.t_$i (pad);\$\$, 'DROP TABLE app.t_$i;');"
+		done
+	} | pg_psql -d tn_crash >/dev/null
+}
+crash_reset() {
+	pg_psql -d tn_crash -c "BEGIN; DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app;
+		DELETE FROM tenancy.applied; DELETE FROM tenancy.checkpoints; DELETE FROM tenancy.history; COMMIT;" >/dev/null 2>&1
+}
+crash_check() {
+	# prints "<applied rows> <problems>"
+	pg_psql -At -d tn_crash -c "
+		WITH v AS (SELECT version FROM tenancy.catalog),
+		     t AS (SELECT v.version,
+		                  EXISTS (SELECT 1 FROM tenancy.applied a WHERE a.version = v.version) AS tracked,
+		                  to_regclass('app.t_' || v.version) IS NOT NULL AS present
+		             FROM v)
+		SELECT (SELECT count(*) FROM tenancy.applied) || ' ' ||
+		       (SELECT count(*) FROM t WHERE tracked <> present)"
+}
+crash_rows_ok() {
+	# every table that exists holds all its rows
+	local bad=0 i n
+	for i in $(seq 1 $CRASH_MIGRATIONS); do
+		n=$(pg_psql -At -d tn_crash -c "SELECT CASE WHEN to_regclass('app.t_$i') IS NULL THEN 4000 ELSE (SELECT count(*) FROM app.t_$i) END" 2>/dev/null)
+		[ "$n" = "4000" ] || bad=$((bad + 1))
+	done
+	[ "$bad" -eq 0 ]
+}
+if crash_setup && crash_reset; then
+	t0=$(date +%s%N)
+	pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" >/dev/null
+	dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "     one full migrate of $CRASH_MIGRATIONS versions takes ${dur_ms} ms"
+	[ "$dur_ms" -lt 50 ] && dur_ms=50
+	mid=0; done_before=0; nokill=0
+	for trial in $(seq 1 "$CRASH_N"); do
+		crash_reset
+		pidfile=$OUT/crash_pid.txt; rm -f "$pidfile"
+		pg_psql -At -d tn_crash -c "SELECT pg_backend_pid()" -c "SELECT tenant_migrate()" >"$pidfile" 2>/dev/null &
+		client=$!
+		for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
+		pid=$(head -1 "$pidfile")
+		delay=$(( RANDOM % (dur_ms * 11 / 10 + 1) ))
+		sleep "$(printf '0.%03d' "$delay" | sed 's/^0\.\([0-9]\{4,\}\)/\1/')" 2>/dev/null || sleep 0.1
+		if [ $((trial % 5)) -eq 0 ]; then
+			how="pg_ctl stop -m immediate"
+			pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
+			pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 120 start >/dev/null 2>&1
+		else
+			how="kill -9 backend $pid"
+			[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+		fi
+		wait "$client" 2>/dev/null
+		if ! wait_ready; then bad "crash trial $trial ($how): server did not come back"; continue; fi
+		state=$(crash_check)
+		applied=${state% *}; problems=${state#* }
+		finished=$(sed -n 2p "$pidfile")
+		if [ -n "$finished" ]; then done_before=$((done_before + 1)); elif [ "$applied" = "0" ]; then mid=$((mid + 1)); else nokill=$((nokill + 1)); fi
+		rerun=$(pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" 2>&1)
+		after=$(crash_check)
+		if [ "$problems" = "0" ] && { [ "$applied" = "0" ] || [ "$applied" = "$CRASH_MIGRATIONS" ]; } &&
+			[ "$rerun" = "$((CRASH_MIGRATIONS - applied))" ] && [ "$after" = "$CRASH_MIGRATIONS 0" ] && crash_rows_ok; then
+			ok "crash trial $trial ($how after ${delay} ms): applied $applied, rerun applied $rerun"
+		else
+			bad "crash trial $trial ($how after ${delay} ms): state '$state', rerun '$rerun', after '$after'"
+		fi
+	done
+	echo "     crash trials: $mid killed mid-migrate, $done_before after it committed, $nokill other"
+else
+	bad "crash test setup"
+fi
+
 finish
