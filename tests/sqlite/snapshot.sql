@@ -1,0 +1,40 @@
+-- snapshot.sql -- snapshot checkpoints keep a full copy; rollback to one
+-- restores data even without downs, keeps catalog/history/checkpoints.
+.bail off
+.headers on
+.echo on
+.load ./tenancy
+SELECT tenant_migration_add('1', 'create_t', 'CREATE TABLE t (a);');
+SELECT tenant_migration_add('2', 'fill', 'INSERT INTO t VALUES (1), (2), (3);');
+SELECT tenant_migrate('1');
+INSERT INTO t VALUES (100);
+SELECT tenant_checkpoint('snap1', 'snapshot');
+.shell test -f test.db.snapshots/snap1.db && echo snapshot file exists
+SELECT name, version, kind, mode FROM tenant_checkpoints() WHERE name = 'snap1';
+SELECT tenant_migrate();
+INSERT INTO t VALUES (200);
+SELECT a FROM t ORDER BY a;
+-- no downs, but the snapshot is restored
+SELECT tenant_rollback('snap1');
+SELECT a FROM t ORDER BY a;
+SELECT version, state FROM tenant_status();
+SELECT count(*) AS catalog FROM tenancy_catalog;
+SELECT name, mode FROM tenant_checkpoints() WHERE name = 'snap1';
+SELECT action, version FROM tenancy_history WHERE action IN ('apply', 'restore', 'rollback', 'checkpoint') ORDER BY id;
+-- migrate again after the restore
+SELECT tenant_migrate();
+SELECT count(*) AS rows_t FROM t;
+-- a snapshot restore is refused inside a transaction
+BEGIN;
+SELECT tenant_rollback('snap1');
+ROLLBACK;
+-- a snapshot whose file was removed
+.shell rm -f test.db.snapshots/snap1.db
+SELECT tenant_rollback('snap1');
+SELECT count(*) AS rows_t FROM t;
+-- snapshots need a file: not in memory
+.open :memory:
+.load ./tenancy
+SELECT tenant_checkpoint('mem', 'snapshot');
+SELECT count(*) AS checkpoints FROM tenancy_checkpoints;
+SELECT tenant_checkpoint('mem_marker');
