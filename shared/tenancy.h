@@ -557,4 +557,81 @@ int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 						  const tn_migrate_result *res, const tn_error *err,
 						  long long duration_ms);
 
+
+/* ================================================================== */
+/* Fan-out decisions (tn_fanout.c) -- used by the PostgreSQL registry  */
+/* (pg_ext/registry.c, pg_ext/fanout.c).  Added with tenancy 1.1.      */
+/* ================================================================== */
+
+/*
+ * The tenant set as one text value, so a fan-out sends it to a tenant in
+ * the same round trip as the migrate call: "tnset1\n" then, per migration,
+ * seven "<byte length>:<bytes>" fields (version, name, up, down, checksum,
+ * flags, source; length -1 = NULL).  encode: *out is caller-owned (free
+ * with tn_buf_free).  decode: the set is sorted, every version valid and
+ * every checksum recomputed; anything else is TN_ERR_FORMAT and *out is
+ * left empty.  Free with tn_migration_set_free.
+ */
+int			tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err);
+int			tn_set_decode(const char *text, tn_migration_set *out, tn_error *err);
+
+/*
+ * A key that sorts (bytewise, COLLATE "C") exactly as tn_version_compare
+ * orders versions: per component, one length byte ('!' + digits) and the
+ * digits without leading zeros.  A leading V/v is dropped.  Returns TN_OK,
+ * TN_ERR_INVALID_ARGUMENT (not a version) or TN_ERR_TOO_LARGE (size).
+ * 2 * TN_MAX_VERSION_LEN + 2 bytes always suffice.
+ */
+#define TN_VERSION_KEY_MAX (2 * TN_MAX_VERSION_LEN + 2)
+int			tn_version_key(const char *version, char *out, size_t size);
+
+/*
+ * The steps of one tenant's run up to target (NULL = newest).  Without a
+ * no-transaction migration in range this is a single TN_STEP_MIGRATE: one
+ * round trip.  Each no-transaction migration N adds, before it, a step
+ * that migrates (in one transaction) up to the version just before N (or
+ * only syncs the catalog when N is the first), then TN_STEP_NO_TRANSACTION
+ * for N (the host runs N's statements outside a transaction and records
+ * it).  *steps is calloc'd (free()); step pointers point into set.
+ * Unknown target: TN_ERR_NOT_FOUND.
+ */
+typedef enum tn_step_kind
+{
+	TN_STEP_SYNC,				/* bring the set into the catalog only */
+	TN_STEP_MIGRATE,			/* sync + migrate to version (NULL newest) */
+	TN_STEP_NO_TRANSACTION		/* run migration outside a transaction */
+} tn_step_kind;
+
+typedef struct tn_fanout_step
+{
+	tn_step_kind kind;
+	const char *version;
+	const tn_migration *migration;	/* TN_STEP_NO_TRANSACTION only */
+} tn_fanout_step;
+
+int			tn_fanout_plan(const tn_migration_set *set, const char *target,
+						   tn_fanout_step **steps, size_t *nsteps, tn_error *err);
+
+/* Does the tenant, now at tenant_version ("" or NULL: none), need step? */
+int			tn_fanout_step_needed(const tn_fanout_step *step,
+								  const char *tenant_version);
+
+/* The NOTICE line of one finished tenant: "[120/1000] acme: applied 3 in 14 ms". */
+void		tn_fanout_progress(char *buf, size_t size, long long done,
+							   long long total, const char *tenant,
+							   const char *status, long long applied,
+							   long long ms, const char *error);
+
+/* Status word of a whole run: done / failed / stopped (max_failures) / cancelled. */
+const char *tn_fanout_run_status(long long failed, long long unreachable,
+								 int stopped_early, int cancelled);
+
+/* Default concurrency for a server: min(8, max(1, max_connections / 4)). */
+int			tn_fanout_default_concurrency(int max_connections);
+
+/* 1 for failed / unreachable (counted against max_failures), else 0. */
+int			tn_fanout_status_counts_as_failure(const char *status);
+
+/* ================================================================== */
+
 #endif							/* TENANCY_H */
