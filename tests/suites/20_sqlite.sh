@@ -64,14 +64,22 @@ done
 
 # The extension works from Python's stdlib sqlite3 module too.
 if [ -z "${TN_SQLITE_ONLY:-}" ] || grep -qw python <<<"${TN_SQLITE_ONLY//,/ }"; then
-  if ! command -v python3 >/dev/null; then
-    bad "python_load (python3 not installed)"
+  # a pyenv python may be built without extension loading: take the first that has it
+  py=
+  for cand in python3 /usr/bin/python3; do
+    if command -v "$cand" >/dev/null &&
+       "$cand" -c 'import sqlite3, sys; sys.exit(not hasattr(sqlite3.Connection, "enable_load_extension"))' 2>/dev/null; then
+      py=$cand; break
+    fi
+  done
+  if [ -z "$py" ]; then
+    bad "python_load (no python3 with sqlite3 extension loading)"
   else
     tmp=$(mktemp -d)
-    if out=$(cd "$tmp" && python3 "$ROOT/tests/sqlite/python_load.py" "$ROOT/sqlite_ext/tenancy" 2>&1); then
-      ok "python_load"
+    if out=$(cd "$tmp" && "$py" "$ROOT/tests/sqlite/python_load.py" "$ROOT/sqlite_ext/tenancy" 2>&1); then
+      ok "python_load ($py)"
     else
-      bad "python_load"; echo "$out"
+      bad "python_load ($py)"; echo "$out"
     fi
     rm -rf "$tmp"
   fi
