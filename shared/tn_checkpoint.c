@@ -71,8 +71,11 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 		tn_error_clear(&ignored);
 		if (a->begin(a->ctx, &ignored) == TN_OK)
 		{
+			/* the checkpoint never came to be: its rows go, a failure row says why */
 			if (tn_exec(a, "DELETE FROM {T}checkpoints WHERE name = $1", 1, &p, &ignored) == TN_OK &&
-				tn_history_add(a, "checkpoint", NULL, 0, "snapshot failed; checkpoint removed", &ignored) == TN_OK)
+				tn_exec(a, "DELETE FROM {T}history WHERE id = (SELECT max(id) FROM {T}history"
+						" WHERE action = 'checkpoint' AND detail = $1)", 1, &p, &ignored) == TN_OK &&
+				tn_history_add(a, "fail", NULL, 0, err->message, &ignored) == TN_OK)
 				tn_finish(a, &ignored);
 			else
 				a->rollback(a->ctx, &ignored);
@@ -326,6 +329,7 @@ tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
 							where, e.version, e.name, engine.message, cp.name);
 			tn_error_hint(err, "Fix the down body with tenant_migration_add and roll back again.");
 			tn_rows_free(&body);
+			rc = TN_ERR_MIGRATION_FAILED;
 			break;
 		}
 		tn_rows_free(&body);

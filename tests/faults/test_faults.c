@@ -1,0 +1,500 @@
+/*
+ * test_faults.c -- fault injection for the core's engine: every adapter call
+ * and every allocation is made to fail in turn, and each operation must then
+ * return an error value (never crash, never leak under ASan) and leave the
+ * database exactly as it was (bar the history row a failed batch records).
+ *
+ * The real adapter underneath is the SQLite one (linked with -DSQLITE_CORE);
+ * the fault layer wraps its function pointers.  Allocation failures come
+ * from a --wrap=malloc/calloc/realloc/strdup shim that fails the Nth call
+ * made while armed.
+ *
+ * Ends with exactly "N passed, N failed".
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "sqlite_adapter.h"
+#include "tenancy.h"
+
+static int	n_pass;
+static int	n_fail;
+
+static void
+check(int ok, const char *what, long n)
+{
+	if (ok)
+		n_pass++;
+	else
+	{
+		n_fail++;
+		printf("FAIL - %s (fault %ld)\n", what, n);
+	}
+}
+
+/* ---- allocation faults ---- */
+
+void	   *__real_malloc(size_t n);
+void	   *__real_calloc(size_t a, size_t b);
+void	   *__real_realloc(void *p, size_t n);
+char	   *__real_strdup(const char *s);
+
+static long alloc_countdown = -1;	/* -1: never fail */
+static int	alloc_failed;
+
+static int
+alloc_should_fail(void)
+{
+	if (alloc_countdown < 0)
+		return 0;
+	if (alloc_countdown-- == 0)
+	{
+		alloc_failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void *
+__wrap_malloc(size_t n)
+{
+	return alloc_should_fail() ? NULL : __real_malloc(n);
+}
+
+void *
+__wrap_calloc(size_t a, size_t b)
+{
+	return alloc_should_fail() ? NULL : __real_calloc(a, b);
+}
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	return alloc_should_fail() ? NULL : __real_realloc(p, n);
+}
+
+char *
+__wrap_strdup(const char *s)
+{
+	return alloc_should_fail() ? NULL : __real_strdup(s);
+}
+
+/* ---- adapter faults ---- */
+
+typedef struct fault_ctx
+{
+	tn_adapter *real;
+	long		calls;
+	long		fail_at;		/* 0: never */
+} fault_ctx;
+
+static fault_ctx faults;
+
+static int
+inject(tn_error *err)
+{
+	faults.calls++;
+	if (faults.fail_at > 0 && faults.calls == faults.fail_at)
+		return tn_error_set(err, TN_ERR_ENGINE, "injected fault at call %ld", faults.calls);
+	return TN_OK;
+}
+
+static int
+f_query(void *ctx, const char *sql, int n, const tn_value *p, tn_row_fn fn, void *arg, tn_error *err)
+{
+	(void) ctx;
+	if (inject(err))
+		return TN_ERR_ENGINE;
+	return faults.real->query(faults.real->ctx, sql, n, p, fn, arg, err);
+}
+
+static int
+f_exec_script(void *ctx, const char *script, long *off, tn_error *err)
+{
+	(void) ctx;
+	if (inject(err))
+	{
+		*off = 0;
+		return TN_ERR_ENGINE;
+	}
+	return faults.real->exec_script(faults.real->ctx, script, off, err);
+}
+
+#define WRAP0(name) \
+static int \
+f_##name(void *ctx, tn_error *err) \
+{ \
+	(void) ctx; \
+	if (inject(err)) \
+		return TN_ERR_ENGINE; \
+	return faults.real->name(faults.real->ctx, err); \
+}
+
+WRAP0(begin)
+WRAP0(commit)
+WRAP0(savepoint)
+WRAP0(release)
+WRAP0(rollback_to)
+
+/* Rollback must not be faulted: a failing rollback is not recoverable by design. */
+static int
+f_rollback(void *ctx, tn_error *err)
+{
+	(void) ctx;
+	return faults.real->rollback(faults.real->ctx, err);
+}
+
+static int
+f_snapshot_save(void *ctx, const char *cp, tn_error *err)
+{
+	(void) ctx;
+	if (inject(err))
+		return TN_ERR_ENGINE;
+	return faults.real->snapshot_save(faults.real->ctx, cp, err);
+}
+
+static int
+f_snapshot_restore(void *ctx, const char *cp, tn_error *err)
+{
+	(void) ctx;
+	if (inject(err))
+		return TN_ERR_ENGINE;
+	return faults.real->snapshot_restore(faults.real->ctx, cp, err);
+}
+
+static int
+f_snapshot_drop(void *ctx, const char *cp, tn_error *err)
+{
+	(void) ctx;
+	return faults.real->snapshot_drop(faults.real->ctx, cp, err);
+}
+
+static tn_adapter
+fault_adapter(tn_adapter *real)
+{
+	tn_adapter	a = *real;
+
+	faults.real = real;
+	a.ctx = &faults;
+	a.query = f_query;
+	a.exec_script = f_exec_script;
+	a.begin = f_begin;
+	a.commit = f_commit;
+	a.rollback = f_rollback;
+	a.savepoint = f_savepoint;
+	a.release = f_release;
+	a.rollback_to = f_rollback_to;
+	a.exec_outside_transaction = NULL;
+	a.snapshot_save = f_snapshot_save;
+	a.snapshot_restore = f_snapshot_restore;
+	a.snapshot_drop = f_snapshot_drop;
+	return a;
+}
+
+/* ---- database fixtures ---- */
+
+static const char *dir;
+
+static void
+die(const char *what, sqlite3 *db)
+{
+	fprintf(stderr, "setup failed: %s: %s\n", what, db ? sqlite3_errmsg(db) : "");
+	exit(2);
+}
+
+static void
+exec_or_die(sqlite3 *db, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		die(sql, db);
+}
+
+/* A stable text picture of the database: every table's rows, minus volatile columns. */
+static char *
+picture(sqlite3 *db, int skip_fail_history)
+{
+	sqlite3_stmt *tables;
+	sqlite3_str *out = sqlite3_str_new(db);
+
+	if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_master WHERE type IN ('table','index')"
+						   " AND name NOT LIKE 'sqlite_%' ORDER BY name", -1, &tables, NULL) != SQLITE_OK)
+		die("picture", db);
+	while (sqlite3_step(tables) == SQLITE_ROW)
+	{
+		const char *name = (const char *) sqlite3_column_text(tables, 0);
+		char	   *q;
+		sqlite3_stmt *rows;
+
+		sqlite3_str_appendf(out, "%s: %s\n", name, sqlite3_column_text(tables, 1));
+		if (strncmp(name, "sqlite_autoindex", 16) == 0 || sqlite3_column_type(tables, 1) == SQLITE_NULL ||
+			strncmp((const char *) sqlite3_column_text(tables, 1), "CREATE INDEX", 12) == 0 ||
+			strncmp((const char *) sqlite3_column_text(tables, 1), "CREATE UNIQUE INDEX", 19) == 0)
+			continue;
+		if (strcmp(name, "tenancy_history") == 0 && skip_fail_history)
+			q = sqlite3_mprintf("SELECT action, version, batch FROM \"%w\" WHERE action <> 'fail' ORDER BY 1,2,3", name);
+		else if (strcmp(name, "tenancy_history") == 0)
+			q = sqlite3_mprintf("SELECT action, version, batch FROM \"%w\" ORDER BY 1,2,3", name);
+		else if (strcmp(name, "tenancy_checkpoints") == 0)
+			q = sqlite3_mprintf("SELECT batch, version, kind, mode, name LIKE 'pre_migration_%%' FROM \"%w\" ORDER BY 1,2,3,4", name);
+		else if (strcmp(name, "tenancy_applied") == 0)
+			q = sqlite3_mprintf("SELECT version, checksum, batch FROM \"%w\" ORDER BY 1", name);
+		else if (strcmp(name, "tenancy_catalog") == 0)
+			q = sqlite3_mprintf("SELECT version, name, checksum, down_sql FROM \"%w\" ORDER BY 1", name);
+		else
+			q = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY 1", name);
+		if (sqlite3_prepare_v2(db, q, -1, &rows, NULL) != SQLITE_OK)
+			die(q, db);
+		sqlite3_free(q);
+		while (sqlite3_step(rows) == SQLITE_ROW)
+		{
+			for (int c = 0; c < sqlite3_column_count(rows); c++)
+				sqlite3_str_appendf(out, "%s|", sqlite3_column_text(rows, c));
+			sqlite3_str_appendall(out, "\n");
+		}
+		sqlite3_finalize(rows);
+	}
+	sqlite3_finalize(tables);
+	return sqlite3_str_finish(out);
+}
+
+/* A database with migrations 1-2 applied (batch 1), 3-4 pending; 3 has a down, 4 has none. */
+static sqlite3 *
+fresh_db(tn_sqlite_conn *conn)
+{
+	char		path[512];
+	sqlite3    *db;
+	tn_error	err;
+	tn_migrate_opts opts = {0};
+	tn_migrate_result res;
+	static const char *mig[][4] = {
+		{"1", "users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);", "DROP TABLE users;"},
+		{"2", "seed", "INSERT INTO users(email) VALUES ('a'), ('b');", "DELETE FROM users;"},
+		{"3", "roles", "CREATE TABLE roles(n TEXT); INSERT INTO roles VALUES ('x');", "DROP TABLE roles;"},
+		{"4", "index", "CREATE INDEX users_email ON users(email);", NULL},
+	};
+
+	snprintf(path, sizeof(path), "%s/faults.db", dir);
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("open", db);
+	tn_sqlite_conn_init(conn, db);
+	tn_error_clear(&err);
+	if (tn_sqlite_ensure_schema(conn, &err) != TN_OK)
+		die("schema", db);
+	for (int i = 0; i < 4; i++)
+	{
+		tn_migration m;
+		int			added;
+
+		if (tn_migration_from_args(mig[i][0], mig[i][1], mig[i][2], mig[i][3], TN_DIALECT_SQLITE, &m, &err) != TN_OK ||
+			tn_catalog_add(&conn->adapter, &m, &added, &err) != TN_OK)
+			die(err.message, db);
+		tn_migration_clear(&m);
+		if (i == 1)
+		{
+			if (tn_migrate(&conn->adapter, &opts, &res, &err) != TN_OK)
+				die(err.message, db);
+			tn_migrate_result_free(&res);
+		}
+	}
+	exec_or_die(db, "UPDATE tenancy_checkpoints SET name = 'before_1'");
+	return db;
+}
+
+typedef int (*scenario_fn) (const tn_adapter *a, tn_error *err);
+
+static int
+sc_migrate(const tn_adapter *a, tn_error *err)
+{
+	tn_migrate_opts opts = {0};
+	tn_migrate_result res;
+	int			rc = tn_migrate(a, &opts, &res, err);
+
+	tn_migrate_result_free(&res);
+	return rc;
+}
+
+static int
+sc_dry_run(const tn_adapter *a, tn_error *err)
+{
+	tn_migrate_opts opts = {0};
+	tn_migrate_result res;
+	int			rc;
+
+	opts.dry_run = 1;
+	rc = tn_migrate(a, &opts, &res, err);
+	tn_migrate_result_free(&res);
+	return rc;
+}
+
+static int
+sc_rollback(const tn_adapter *a, tn_error *err)
+{
+	long long	n;
+
+	return tn_rollback(a, "before_1", &n, err);
+}
+
+static int
+sc_baseline(const tn_adapter *a, tn_error *err)
+{
+	long long	n;
+
+	return tn_baseline(a, "4", &n, err);
+}
+
+static int
+sc_checkpoint(const tn_adapter *a, tn_error *err)
+{
+	char		name[64];
+
+	return tn_checkpoint(a, "cp1", 0, name, sizeof(name), err);
+}
+
+static int
+sc_snapshot(const tn_adapter *a, tn_error *err)
+{
+	char		name[64];
+
+	return tn_checkpoint(a, "snap1", 1, name, sizeof(name), err);
+}
+
+static int
+sc_add(const tn_adapter *a, tn_error *err)
+{
+	tn_migration m;
+	int			added;
+	int			rc;
+
+	rc = tn_migration_from_args("5", "more", "CREATE TABLE t5(a);", "DROP TABLE t5;", TN_DIALECT_SQLITE, &m, err);
+	if (rc != TN_OK)
+		return rc;
+	rc = tn_catalog_add(a, &m, &added, err);
+	tn_migration_clear(&m);
+	return rc;
+}
+
+static int
+sc_reports(const tn_adapter *a, tn_error *err)
+{
+	tn_rows		r;
+	int			rc;
+
+	if ((rc = tn_status(a, &r, err)) != TN_OK)
+		return rc;
+	tn_rows_free(&r);
+	if ((rc = tn_verify(a, &r, err)) != TN_OK)
+		return rc;
+	tn_rows_free(&r);
+	if ((rc = tn_plan(a, NULL, &r, err)) != TN_OK)
+		return rc;
+	tn_rows_free(&r);
+	if ((rc = tn_history(a, &r, err)) != TN_OK)
+		return rc;
+	tn_rows_free(&r);
+	if ((rc = tn_checkpoints(a, &r, err)) != TN_OK)
+		return rc;
+	tn_rows_free(&r);
+	return TN_OK;
+}
+
+typedef enum
+{
+	ADAPTER_FAULTS,
+	ALLOC_FAULTS
+} fault_kind;
+
+/*
+ * Run scenario with fault n.  Returns 1 if a fault was actually hit.
+ * Checks: on error, the database equals the starting picture; on success
+ * it equals the picture of an unfaulted run.
+ */
+static int
+run_one(const char *label, scenario_fn sc, fault_kind kind, long n, const char *clean_after)
+{
+	tn_sqlite_conn conn;
+	sqlite3    *db = fresh_db(&conn);
+	char	   *before = picture(db, 1);
+	tn_adapter	a = fault_adapter(&conn.adapter);
+	tn_error	err;
+	int			rc;
+	int			hit;
+	char	   *after;
+	char		what[160];
+
+	tn_error_clear(&err);
+	faults.calls = 0;
+	faults.fail_at = kind == ADAPTER_FAULTS ? n : 0;
+	alloc_failed = 0;
+	alloc_countdown = kind == ALLOC_FAULTS ? n : -1;
+	rc = sc(&a, &err);
+	alloc_countdown = -1;
+	hit = kind == ADAPTER_FAULTS ? faults.calls >= n : alloc_failed;
+	after = picture(db, 1);
+	snprintf(what, sizeof(what), "%s with %s fault", label, kind == ADAPTER_FAULTS ? "adapter" : "allocation");
+	if (rc != TN_OK)
+	{
+		if ((int) err.code != rc || err.message[0] == '\0')
+			printf("  error value incomplete: rc %d, code %d, message \"%s\"\n", rc, (int) err.code, err.message);
+		check((int) err.code == rc && err.message[0] != '\0', what, n);	/* a real error value */
+		if (strcmp(before, after) != 0)
+			printf("  database changed after error: %s\n", err.message);
+		check(strcmp(before, after) == 0, what, n);
+	}
+	else if (clean_after != NULL)
+	{
+		if (strcmp(after, clean_after) != 0)
+			printf("  success left another state than a clean run\n");
+		check(strcmp(after, clean_after) == 0, what, n);
+	}
+	check(sqlite3_get_autocommit(db), "no transaction left open", n);
+	sqlite3_free(before);
+	sqlite3_free(after);
+	sqlite3_close(db);
+	return hit;
+}
+
+static void
+run_scenario(const char *label, scenario_fn sc)
+{
+	tn_sqlite_conn conn;
+	sqlite3    *db = fresh_db(&conn);
+	tn_error	err;
+	char	   *clean;
+	long		n;
+
+	tn_error_clear(&err);
+	if (sc(&conn.adapter, &err) != TN_OK && strcmp(label, "dry_run") != 0)
+		printf("note: %s fails even without faults: %s\n", label, err.message);
+	clean = picture(db, 1);
+	sqlite3_close(db);
+	for (n = 1; n < 400 && run_one(label, sc, ADAPTER_FAULTS, n, clean); n++)
+		;
+	printf("ok - %s: %ld adapter faults\n", label, n - 1);
+	for (n = 0; n < 4000 && run_one(label, sc, ALLOC_FAULTS, n, clean); n++)
+		;
+	printf("ok - %s: %ld allocation faults\n", label, n);
+	sqlite3_free(clean);
+}
+
+int
+main(int argc, char **argv)
+{
+	dir = argc > 1 ? argv[1] : "/tmp";
+	run_scenario("migrate", sc_migrate);
+	run_scenario("dry_run", sc_dry_run);
+	run_scenario("rollback", sc_rollback);
+	run_scenario("baseline", sc_baseline);
+	run_scenario("checkpoint", sc_checkpoint);
+	run_scenario("snapshot", sc_snapshot);
+	run_scenario("catalog_add", sc_add);
+	run_scenario("reports", sc_reports);
+	printf("%d passed, %d failed\n", n_pass, n_fail);
+	return n_fail ? 1 : 0;
+}
