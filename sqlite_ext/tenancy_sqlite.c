@@ -175,14 +175,6 @@ fn_rollback(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, count);
 }
 
-static void
-fn_version(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void) argc;
-	(void) argv;
-	sqlite3_result_text(ctx, TN_VERSION_STRING, -1, SQLITE_STATIC);
-}
-
 /* ---- table-valued functions ---- */
 
 static int
@@ -306,7 +298,6 @@ static const fn_entry scalar_functions[] = {
 	{"tenant_baseline", 1, 1, fn_baseline},
 	{"tenant_checkpoint", 0, 2, fn_checkpoint},
 	{"tenant_rollback", 0, 1, fn_rollback},
-	{"tenancy_version", 0, 0, fn_version},
 };
 
 static void
@@ -337,8 +328,6 @@ sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
 		int			flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
 		int			n;
 
-		if (strcmp(f->name, "tenancy_version") == 0)
-			flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 		for (n = f->min_args; rc == SQLITE_OK && n <= f->max_args; n++)
 			rc = sqlite3_create_function_v2(db, f->name, n, flags, conn, f->fn, NULL, NULL,
 											/* the last registration owns conn */
