@@ -22,6 +22,9 @@ if ! make -s sqlite >/dev/null 2>"$ROOT/tests/out.sqlite_build.log"; then
   echo "${pass} passed, ${fail} failed"; exit 1
 fi
 rm -f "$ROOT/tests/out.sqlite_build.log"
+# a private copy: another build may rewrite sqlite_ext/tenancy.so while the scripts run
+EXTDIR=$(mktemp -d); trap 'rm -rf "$EXTDIR"' EXIT
+cp "$EXT" "$EXTDIR/tenancy.so"; EXT=$EXTDIR/tenancy.so
 command -v sqlite3 >/dev/null || { bad "sqlite3 shell not installed"; echo "${pass} passed, ${fail} failed"; exit 1; }
 
 # Make a run comparable: temp folder, clock values, generated names, line numbers.
@@ -76,7 +79,7 @@ if [ -z "${TN_SQLITE_ONLY:-}" ] || grep -qw python <<<"${TN_SQLITE_ONLY//,/ }"; 
     bad "python_load (no python3 with sqlite3 extension loading)"
   else
     tmp=$(mktemp -d)
-    if out=$(cd "$tmp" && "$py" "$ROOT/tests/sqlite/python_load.py" "$ROOT/sqlite_ext/tenancy" 2>&1); then
+    if out=$(cd "$tmp" && "$py" "$ROOT/tests/sqlite/python_load.py" "${EXT%.so}" 2>&1); then
       ok "python_load ($py)"
     else
       bad "python_load ($py)"; echo "$out"
