@@ -1,0 +1,2 @@
+-- add an email column
+ALTER TABLE users ADD COLUMN email text;

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# run.sh -- the conformance suite: every scenario in scenarios/ runs once through
+# psql (CREATE EXTENSION tenancy in a fresh database) and once through sqlite3
+# (.load the extension into a fresh file); the outputs, with only the printing
+# differences normalized, must be identical. Then the two engines' function
+# lists (name, arity range, result columns) must be identical too.
+# Needs a running cluster (PGHOST/PGPORT set, see tests/lib/pg_cluster.sh) with
+# the extension installed. Ends with "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=${CONFORMANCE_OUT:-$top/tests/out/conformance}
+rm -rf "$out"; mkdir -p "$out"
+# the server reads migration folders itself: give it a copy it can read
+share=$(mktemp -d /tmp/tenancy_conf.XXXXXX); chmod 755 "$share"
+cp -r "$top/tests/fixtures" "$share/fixtures"; cp -r "$here/folder" "$share/folder"
+chmod -R a+rX "$share"
+trap 'rm -rf "$share"' EXIT
+PSQL=${PSQL:-psql}
+pass=0; fail=0
+
+expand() { # engine file
+  local table_prefix
+  if [ "$1" = pg ]; then table_prefix='tenancy.'; else table_prefix='tenancy_'; fi
+  sed -e "s#@TABLE(\([a-z_]*\))@#${table_prefix}\1#g" \
+      -e "s#@FIXTURES@#$share/fixtures#g" -e "s#@CONFORMANCE@#$share#g" "$2"
+}
+
+# Only printing differs: error prefixes, psql's boolean letters, the engine's own
+# wording inside a failed statement's detail, and generated timestamps.
+normalize() {
+  sed -E \
+    -e 's/^psql:[^:]*:[0-9]+: //' \
+    -e 's/^(Runtime error|Parse error|Error)( near line [0-9]+)?: /ERROR:  /' \
+    -e 's/^ERROR:  +/ERROR:  /' \
+    -e 's/^(t|f)$/\1_bool/' -e 's/\|t(\||$)/|1\1/g; s/\|f(\||$)/|0\1/g' -e 's/^t\|/1|/; s/^f\|/0|/' \
+    -e 's/^t_bool$/1/; s/^f_bool$/0/' \
+    -e 's/(failed)( with SQLSTATE [0-9A-Z]{5})?: .*(\. The batch)/\1: <engine error>\3/' \
+    -e 's/(failed)( with SQLSTATE [0-9A-Z]{5})?: .*(\. The rollback)/\1: <engine error>\3/' \
+    -e 's/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z/<timestamp>/g'
+}
+
+run_pg() { # scenario -> file
+  local db="conf_$$_$RANDOM"
+  $PSQL -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null
+  {
+    $PSQL -X -q -A -t -F'|' -d "$db" -c "SET client_min_messages = warning; CREATE EXTENSION tenancy;" >/dev/null
+    expand pg "$1" | $PSQL -X -q -A -t -F'|' -d "$db" -v ON_ERROR_STOP=0 -f - 2>&1
+  } | normalize >"$2"
+  $PSQL -X -q -d postgres -c "DROP DATABASE $db" >/dev/null
+}
+
+run_sqlite() {
+  local dir; dir=$(mktemp -d)
+  { echo ".load $top/sqlite_ext/tenancy"; expand sqlite "$1"; } |
+    (cd "$dir" && sqlite3 -batch -list -separator '|' t.db 2>&1) | normalize >"$2"
+  rm -rf "$dir"
+}
+
+for scenario in "$here"/scenarios/*.sql; do
+  name=$(basename "$scenario" .sql)
+  run_pg "$scenario" "$out/$name.pg.out"
+  run_sqlite "$scenario" "$out/$name.sqlite.out"
+  if [ ! -s "$out/$name.pg.out" ]; then
+    echo "FAIL $name (no output from PostgreSQL)"; fail=$((fail + 1))
+  elif diff -u "$out/$name.pg.out" "$out/$name.sqlite.out" >"$out/$name.diff"; then
+    echo "ok $name"; pass=$((pass + 1))
+  else
+    echo "FAIL $name: engines differ (- postgres, + sqlite)"; cat "$out/$name.diff"; fail=$((fail + 1))
+  fi
+done
+
+# The interface: name, arity range, result columns, on both engines.
+$PSQL -X -q -A -t -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS conf_iface" -c "CREATE DATABASE conf_iface" >/dev/null
+$PSQL -X -q -A -t -F'|' -d conf_iface -c "SET client_min_messages = warning" -c "CREATE EXTENSION tenancy" -c "
+  SELECT p.proname || '(' || (p.pronargs - p.pronargdefaults) || '..' || p.pronargs || ')'
+         || coalesce(' -> ' || (SELECT string_agg(n, ',' ORDER BY o)
+                                FROM unnest(p.proargnames, p.proargmodes) WITH ORDINALITY AS a(n, m, o)
+                                WHERE m = 't'), '')
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tenancy'
+  WHERE p.proname NOT LIKE 'tenancy\_%'
+  ORDER BY 1" >"$out/interface.pg.out" 2>&1
+$PSQL -X -q -d postgres -c "DROP DATABASE conf_iface" >/dev/null
+(cd "$(mktemp -d)" && sqlite3 -batch -list -separator '|' ":memory:" ".load $top/sqlite_ext/tenancy" "
+  WITH f AS (SELECT name, min(narg) AS lo, max(narg) AS hi FROM pragma_function_list
+             WHERE name LIKE 'tenant%' GROUP BY name),
+  m AS (SELECT p.name, (SELECT count(*) FROM pragma_table_xinfo(p.name) WHERE hidden = 1) AS args,
+               (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_xinfo(p.name)
+                                                    WHERE hidden = 0 ORDER BY cid)) AS cols
+        FROM pragma_module_list p WHERE p.name LIKE 'tenant%')
+  SELECT name || '(' || lo || '..' || hi || ')' FROM f
+  UNION ALL
+  SELECT name || '(0..' || args || ') -> ' || cols FROM m
+  ORDER BY 1" >"$out/interface.sqlite.out" 2>&1)
+if diff -u "$out/interface.pg.out" "$out/interface.sqlite.out" >"$out/interface.diff"; then
+  echo "ok interface"; pass=$((pass + 1))
+else
+  echo "FAIL interface: functions differ (- postgres, + sqlite)"; cat "$out/interface.diff"; fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,24 @@
+-- checkpoints and rollback with downs; refusal when a down is missing
+SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (a integer);', 'DROP TABLE one;');
+SELECT tenant_migrate();
+SELECT tenant_checkpoint('after_one');
+SELECT tenant_checkpoint('after_one');
+SELECT tenant_checkpoint('bad name!');
+SELECT tenant_checkpoint('x', 'photo');
+SELECT tenant_migration_add('2', 'two', 'CREATE TABLE two (a integer);', 'DROP TABLE two;');
+SELECT tenant_migration_add('3', 'three', 'CREATE TABLE three (a integer);', 'DROP TABLE three;');
+SELECT tenant_migrate();
+SELECT name LIKE 'pre_migration_%', batch, version, kind, mode FROM tenant_checkpoints() ORDER BY batch, kind;
+SELECT tenant_rollback();
+SELECT version, state FROM tenant_status();
+SELECT tenant_migrate();
+SELECT tenant_migration_add('4', 'four, no down', 'CREATE TABLE four (a integer);');
+SELECT tenant_migrate();
+SELECT tenant_rollback('after_one');
+SELECT version, state FROM tenant_status();
+SELECT tenant_rollback('nope');
+SELECT tenant_migration_add('4', 'four, no down', 'CREATE TABLE four (a integer);', 'DROP TABLE four;');
+SELECT tenant_rollback('after_one');
+SELECT version, state FROM tenant_status();
+SELECT name, batch, kind FROM tenant_checkpoints() WHERE kind = 'manual';
+SELECT action, version FROM tenant_history() WHERE action = 'rollback' ORDER BY id;
