@@ -79,7 +79,7 @@ SELECT tenant_checkpoint(NULL, NULL) LIKE 'checkpoint_%' AS generated;
 -- functions called with too many arguments are not registered
 SELECT tenant_migrate(NULL, 1, 2);
 SELECT tenant_repair('1', '2');
-SELECT tenancy_version(1);
+SELECT tenant_baseline();
 -- a locked database: another process holds an exclusive lock
 .shell fx/sqlite_helpers/hold_lock.sh test.db &
 .shell fx/sqlite_helpers/wait_for.sh held.flag

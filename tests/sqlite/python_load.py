@@ -14,7 +14,8 @@ def main():
     con.enable_load_extension(True)
     con.load_extension(ext)
     con.enable_load_extension(False)
-    assert con.execute("SELECT tenancy_version()").fetchone()[0] == "1.0"
+    names = {r[0] for r in con.execute("SELECT name FROM pragma_function_list WHERE name LIKE 'tenant%'")}
+    assert {"tenant_migrate", "tenant_migration_add"} <= names, names
     con.execute("SELECT tenant_migration_add('1', 'create_t', 'CREATE TABLE t (a)', 'DROP TABLE t')")
     con.execute("SELECT tenant_migration_add('2', 'fill', 'INSERT INTO t VALUES (1), (2)')")
     applied = con.execute("SELECT tenant_migrate()").fetchone()[0]
