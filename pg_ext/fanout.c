@@ -1,0 +1,612 @@
+/*
+ * fanout.c -- the fan-out engine: many tenants at once over non-blocking
+ * libpq from the calling backend.
+ *
+ * One WaitEventSet per turn holds the latch and every tenant socket; after
+ * each wait the latch is reset and CHECK_FOR_INTERRUPTS runs, so a cancel
+ * of the caller is served at once: the PG_CATCH below sends PQcancel to
+ * every tenant with a statement in flight and closes every connection
+ * before the error goes on (libpq_conn.c's transaction callbacks close
+ * anything else).  Connect timeouts are enforced here, since PQconnectPoll
+ * leaves that to its caller.
+ *
+ * What a tenant runs is the core's decision (tn_fanout_plan): normally one
+ * statement, tenancy.migrate_synced(set, target, mode), which syncs the
+ * tenant's catalog and migrates it in one transaction over SPI there.  A
+ * no-transaction migration's statements are sent one by one (each its own
+ * implicit transaction) over the same connection, then recorded in the
+ * tenant (mode 'record').
+ *
+ * Must not: decide a tenant's status (tn_fanout_row does), write the
+ * registry (the callback does), or block in libpq.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "fanout.h"
+#include "libpq_conn.h"
+
+#define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3)"
+
+typedef enum slot_state
+{
+	SLOT_FREE,
+	SLOT_CONNECTING,
+	SLOT_BUSY
+} slot_state;
+
+typedef struct fo_stmts
+{
+	int			n;
+	char	  **sql;
+} fo_stmts;
+
+typedef struct fo_slot
+{
+	slot_state	state;
+	int			index;
+	PGconn	   *conn;
+	PostgresPollingStatusType poll;
+	TimestampTz deadline;
+	TimestampTz started;
+	bool		flush_pending;
+	int			step;			/* next step to send */
+	int			stmt;			/* next statement of a no-transaction step */
+	int			sent_step;		/* step of the statement in flight */
+	int			sent_stmt;		/* -1: migrate_synced, else statement index */
+	bool		have_from;
+	char		cur[TN_MAX_VERSION_LEN + 1];
+	PGresult   *failed;
+	fo_outcome	out;
+} fo_slot;
+
+typedef struct fo_state
+{
+	fo_job	   *job;
+	tn_fanout_step *steps;
+	size_t		nsteps;
+	fo_stmts   *stmts;			/* per step (no-transaction steps only) */
+	fo_slot    *slots;
+	int			nslots;
+	int			next;
+	int			active;
+	int			connect_timeout_s;
+} fo_state;
+
+char *
+fo_timeout_options(void)
+{
+	const char *st = GetConfigOption("tenancy.statement_timeout", true, false);
+	const char *lt = GetConfigOption("tenancy.lock_timeout", true, false);
+
+	/* 0 = none; defaults keep one stuck tenant from holding the run forever */
+	return psprintf("-c statement_timeout=%s -c lock_timeout=%s -c idle_in_transaction_session_timeout=0",
+					st && st[0] ? st : "0", lt && lt[0] ? lt : "30000");
+}
+
+/* Split a no-transaction body into statements (each runs on its own). */
+static fo_stmts
+split_statements(const char *body)
+{
+	fo_stmts	s = {0, NULL};
+	MemoryContext cxt = CurrentMemoryContext;
+	List	   *parsed = NIL;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		parsed = raw_parser(body, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		/* let the tenant's server report the syntax error precisely */
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		ok = false;
+	}
+	PG_END_TRY();
+	if (!ok || parsed == NIL)
+	{
+		s.n = 1;
+		s.sql = palloc(sizeof(char *));
+		s.sql[0] = pstrdup(body);
+		return s;
+	}
+	s.n = list_length(parsed);
+	s.sql = palloc(sizeof(char *) * s.n);
+	for (int i = 0; i < s.n; i++)
+	{
+		RawStmt    *rs = list_nth_node(RawStmt, parsed, i);
+		int			len = rs->stmt_len > 0 ? rs->stmt_len : (int) strlen(body) - rs->stmt_location;
+
+		s.sql[i] = pnstrdup(body + rs->stmt_location, len);
+	}
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* One slot                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+slot_finish(fo_state *st, fo_slot *slot)
+{
+	fo_job	   *job = st->job;
+	const fo_tenant *t = &job->tenants[slot->index];
+
+	slot->out.duration_ms = (long long) ((GetCurrentTimestamp() - slot->started) / 1000);
+	if (slot->failed)
+	{
+		PQclear(slot->failed);
+		slot->failed = NULL;
+	}
+	if (slot->conn)
+	{
+		tn_lpq_finish(slot->conn);
+		slot->conn = NULL;
+	}
+	if (slot->out.rc == TN_OK)
+	{
+		snprintf(slot->out.res.to_version, sizeof(slot->out.res.to_version), "%s", slot->cur);
+	}
+	else
+	{
+		if (slot->out.err.code == TN_OK)
+			slot->out.err.code = slot->out.rc;
+		/* what the tenant reached before failing (a no-transaction step) */
+		snprintf(slot->out.res.to_version, sizeof(slot->out.res.to_version), "%s", slot->cur);
+		job->failures++;
+	}
+	slot->state = SLOT_FREE;
+	st->active--;
+	job->finished++;
+	job->done(job->arg, slot->index, t, &slot->out);
+	list_free_deep(slot->out.rows);
+	slot->out.rows = NIL;
+}
+
+static void
+slot_fail(fo_state *st, fo_slot *slot, int rc)
+{
+	slot->out.rc = rc;
+	slot_finish(st, slot);
+}
+
+/* Send the next statement of the slot's plan; false when nothing is left. */
+static bool
+slot_send_next(fo_state *st, fo_slot *slot)
+{
+	fo_job	   *job = st->job;
+	int			ok;
+
+	if (job->mode == FO_QUERY)
+	{
+		if (slot->step > 0)
+			return false;
+		slot->step = 1;
+		slot->sent_stmt = -1;
+		ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+		goto sent;
+	}
+	while ((size_t) slot->step < st->nsteps)
+	{
+		tn_fanout_step *s = &st->steps[slot->step];
+		const char *params[3];
+
+		if (s->kind == TN_STEP_NO_TRANSACTION)
+		{
+			fo_stmts   *stm = &st->stmts[slot->step];
+
+			if (slot->stmt == 0 && !tn_fanout_step_needed(s, slot->cur))
+			{
+				slot->step++;
+				continue;
+			}
+			slot->sent_step = slot->step;
+			if (slot->stmt < stm->n)
+			{
+				/* autocommit: one statement, its own implicit transaction */
+				slot->sent_stmt = slot->stmt++;
+				ok = PQsendQuery(slot->conn, stm->sql[slot->sent_stmt]);
+				goto sent;
+			}
+			/* all statements ran: record it in the tenant */
+			slot->sent_stmt = -1;
+			slot->stmt = 0;
+			slot->step++;
+			params[0] = job->set_text;
+			params[1] = s->version;
+			params[2] = "record";
+			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 3, NULL, params, NULL, NULL, 0);
+			goto sent;
+		}
+		slot->sent_step = slot->step;
+		slot->sent_stmt = -1;
+		slot->step++;
+		params[0] = job->set_text;
+		params[1] = s->version;
+		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run" : "migrate";
+		ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 3, NULL, params, NULL, NULL, 0);
+		goto sent;
+	}
+	return false;
+
+sent:
+	if (!ok)
+	{
+		tn_lpq_error(slot->conn, NULL, &slot->out.err);
+		slot->out.err.code = TN_ERR_UNREACHABLE;
+		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+		return true;
+	}
+	slot->state = SLOT_BUSY;
+	slot->flush_pending = PQflush(slot->conn) == 1;
+	return true;
+}
+
+/* A statement finished without error. */
+static void
+slot_result(fo_state *st, fo_slot *slot, PGresult *res)
+{
+	fo_job	   *job = st->job;
+
+	if (job->mode == FO_QUERY)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		for (int r = 0; r < PQntuples(res); r++)
+			slot->out.rows = lappend(slot->out.rows,
+									 pstrdup(PQgetisnull(res, r, 0) ? "null" : PQgetvalue(res, r, 0)));
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	if (slot->sent_stmt >= 0)
+		return;					/* a no-transaction statement: nothing to read */
+	if (PQntuples(res) != 1 || PQnfields(res) != 4)
+	{
+		tn_error_set(&slot->out.err, TN_ERR_ENGINE, "unexpected answer from tenancy.migrate_synced()");
+		slot->out.rc = TN_ERR_ENGINE;
+		return;
+	}
+	if (!slot->have_from)
+	{
+		snprintf(slot->out.res.from_version, sizeof(slot->out.res.from_version), "%s",
+				 PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+		slot->have_from = true;
+	}
+	snprintf(slot->cur, sizeof(slot->cur), "%s", PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
+	slot->out.res.applied += strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	if (!PQgetisnull(res, 0, 3))
+	{
+		/* a dry run that found a failure */
+		tn_error_set(&slot->out.err, TN_ERR_MIGRATION_FAILED, "%s", PQgetvalue(res, 0, 3));
+		slot->out.rc = TN_ERR_MIGRATION_FAILED;
+	}
+}
+
+/* A statement failed: turn the server's error into the tenant's outcome. */
+static void
+slot_error(fo_state *st, fo_slot *slot, PGresult *res)
+{
+	tn_error   *err = &slot->out.err;
+
+	tn_lpq_error(slot->conn, res, err);
+	slot->out.rc = err->code == TN_ERR_UNREACHABLE ? TN_ERR_UNREACHABLE : TN_ERR_MIGRATION_FAILED;
+	if (slot->sent_stmt >= 0 && st->job->mode != FO_QUERY)
+	{
+		tn_fanout_step *s = &st->steps[slot->sent_step];
+		tn_error	inner = *err;
+
+		tn_error_set(err, TN_ERR_MIGRATION_FAILED,
+					 "migration \"%s\" failed at statement %d of %d: %s", s->version,
+					 slot->sent_stmt + 1, st->stmts[slot->sent_step].n, inner.message);
+		tn_error_detail(err, "It runs outside a transaction, so its statements before that one stay done; "
+						"migrations before it stay applied.%s%s",
+						inner.detail[0] ? " " : "", inner.detail);
+		if (inner.hint[0])
+			tn_error_hint(err, "%s", inner.hint);
+		memcpy(err->sqlstate, inner.sqlstate, sizeof(err->sqlstate));
+	}
+}
+
+/* Read what the socket has; finish or go on when a statement completed. */
+static void
+slot_read(fo_state *st, fo_slot *slot)
+{
+	if (!PQconsumeInput(slot->conn))
+	{
+		tn_lpq_error(slot->conn, NULL, &slot->out.err);
+		slot->out.err.code = TN_ERR_UNREACHABLE;
+		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+		return;
+	}
+	while (!PQisBusy(slot->conn))
+	{
+		PGresult   *res = PQgetResult(slot->conn);
+
+		if (res == NULL)
+		{
+			/* the statement is complete */
+			if (slot->failed)
+			{
+				slot_error(st, slot, slot->failed);
+				slot_finish(st, slot);
+				return;
+			}
+			if (slot->out.rc != TN_OK)
+			{
+				slot_finish(st, slot);
+				return;
+			}
+			if (!slot_send_next(st, slot))
+				slot_finish(st, slot);
+			return;
+		}
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+		{
+			if (slot->failed == NULL)
+				slot->failed = res;
+			else
+				PQclear(res);
+		}
+		else
+		{
+			if (slot->failed == NULL && slot->out.rc == TN_OK &&
+				PQresultStatus(res) == PGRES_TUPLES_OK)
+				slot_result(st, slot, res);
+			PQclear(res);
+		}
+	}
+}
+
+static void
+slot_connected(fo_state *st, fo_slot *slot)
+{
+	if (tn_lpq_password_check(slot->conn, &slot->out.err) != TN_OK)
+	{
+		slot_fail(st, slot, TN_ERR_PERMISSION);
+		return;
+	}
+	PQsetnonblocking(slot->conn, 1);
+	if (!slot_send_next(st, slot))
+		slot_finish(st, slot);
+}
+
+static void
+slot_start(fo_state *st, fo_slot *slot, int index)
+{
+	fo_job	   *job = st->job;
+	const fo_tenant *t = &job->tenants[index];
+	tn_lpq_opts o;
+
+	memset(slot, 0, sizeof(*slot));
+	slot->index = index;
+	slot->started = GetCurrentTimestamp();
+	slot->state = SLOT_CONNECTING;
+	slot->poll = PGRES_POLLING_WRITING;
+	slot->deadline = slot->started + (TimestampTz) st->connect_timeout_s * 1000000;
+	tn_error_clear(&slot->out.err);
+	tn_rows_init(&slot->out.res.report, 0);
+	st->active++;
+	memset(&o, 0, sizeof(o));
+	o.location = t->location;
+	o.dbname = t->dbname;
+	o.connect_timeout_s = st->connect_timeout_s;
+	o.options = job->options;
+	slot->conn = tn_lpq_start(&o, &slot->out.err);
+	if (slot->conn == NULL)
+		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+}
+
+static void
+slot_connect_poll(fo_state *st, fo_slot *slot)
+{
+	slot->poll = PQconnectPoll(slot->conn);
+	if (slot->poll == PGRES_POLLING_OK)
+		slot_connected(st, slot);
+	else if (slot->poll == PGRES_POLLING_FAILED)
+	{
+		char		msg[TN_DETAIL_MAX];
+		size_t		len;
+
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(slot->conn));
+		len = strlen(msg);
+		while (len > 0 && msg[len - 1] == '\n')
+			msg[--len] = '\0';
+		tn_error_set(&slot->out.err, TN_ERR_UNREACHABLE, "could not connect to tenant \"%s\"",
+					 st->job->tenants[slot->index].name);
+		tn_error_detail(&slot->out.err, "%s", msg);
+		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+fo_loop(fo_state *st)
+{
+	fo_job	   *job = st->job;
+	WaitEvent  *events = palloc(sizeof(WaitEvent) * (st->nslots + 1));
+
+	for (;;)
+	{
+		WaitEventSet *wes;
+		TimestampTz now;
+		long		timeout = 1000;
+		int			nev;
+
+		/* start tenants while there is room (and no early stop) */
+		for (int i = 0; i < st->nslots && st->next < job->ntenants; i++)
+		{
+			if (job->max_failures > 0 && job->failures >= job->max_failures)
+			{
+				job->stopped_early = true;
+				break;
+			}
+			if (st->slots[i].state == SLOT_FREE)
+				slot_start(st, &st->slots[i], st->next++);
+		}
+		if (st->active == 0)
+		{
+			if (st->next >= job->ntenants || job->stopped_early)
+				break;
+			continue;
+		}
+
+		now = GetCurrentTimestamp();
+		wes = CreateWaitEventSet(CurrentMemoryContext, st->nslots + 1);
+		AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int i = 0; i < st->nslots; i++)
+		{
+			fo_slot    *s = &st->slots[i];
+			uint32		ev;
+
+			if (s->state == SLOT_FREE)
+				continue;
+			if (s->state == SLOT_CONNECTING)
+			{
+				long		left = (long) ((s->deadline - now) / 1000);
+
+				if (left < timeout)
+					timeout = left < 0 ? 0 : left;
+				ev = s->poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE;
+			}
+			else
+				ev = WL_SOCKET_READABLE | (s->flush_pending ? WL_SOCKET_WRITEABLE : 0);
+			AddWaitEventToSet(wes, ev, PQsocket(s->conn), NULL, s);
+		}
+		nev = WaitEventSetWait(wes, timeout, events, st->nslots + 1, PG_WAIT_EXTENSION);
+		FreeWaitEventSet(wes);
+
+		for (int e = 0; e < nev; e++)
+		{
+			fo_slot    *s = events[e].user_data;
+
+			if (events[e].events & WL_LATCH_SET)
+			{
+				ResetLatch(MyLatch);
+				CHECK_FOR_INTERRUPTS();
+				continue;
+			}
+			if (s == NULL || s->state == SLOT_FREE)
+				continue;
+			if (s->state == SLOT_CONNECTING)
+				slot_connect_poll(st, s);
+			else
+			{
+				if (s->flush_pending && (events[e].events & WL_SOCKET_WRITEABLE))
+					s->flush_pending = PQflush(s->conn) == 1;
+				if (events[e].events & WL_SOCKET_READABLE)
+					slot_read(st, s);
+			}
+		}
+		CHECK_FOR_INTERRUPTS();
+
+		/* connect timeouts: PQconnectPoll leaves them to us */
+		now = GetCurrentTimestamp();
+		for (int i = 0; i < st->nslots; i++)
+		{
+			fo_slot    *s = &st->slots[i];
+
+			if (s->state == SLOT_CONNECTING && now >= s->deadline)
+			{
+				tn_error_set(&s->out.err, TN_ERR_UNREACHABLE, "could not connect to tenant \"%s\"",
+							 job->tenants[s->index].name);
+				tn_error_detail(&s->out.err, "The connection timed out after %d s.", st->connect_timeout_s);
+				slot_fail(st, s, TN_ERR_UNREACHABLE);
+			}
+		}
+	}
+	pfree(events);
+}
+
+void
+fo_run(fo_job *job)
+{
+	fo_state	st;
+	tn_error	err;
+	const char *ct = GetConfigOption("tenancy.connect_timeout", true, false);
+
+	memset(&st, 0, sizeof(st));
+	st.job = job;
+	st.connect_timeout_s = ct && atoi(ct) > 0 ? atoi(ct) : 5;
+	job->finished = 0;
+	job->failures = 0;
+	job->stopped_early = false;
+	tn_error_clear(&err);
+
+	if (job->mode != FO_QUERY)
+	{
+		int			rc;
+
+		if (job->mode == FO_DRY_RUN)
+		{
+			/* the core's dry run reports no-transaction migrations itself */
+			st.steps = palloc0(sizeof(tn_fanout_step));
+			st.steps[0].kind = TN_STEP_MIGRATE;
+			st.steps[0].version = job->target;
+			st.nsteps = 1;
+		}
+		else
+		{
+			tn_fanout_step *steps;
+
+			rc = tn_fanout_plan(job->set, job->target, &steps, &st.nsteps, &err);
+			if (rc != TN_OK)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_OBJECT),
+						 errmsg("%s", err.message),
+						 err.hint[0] ? errhint("%s", err.hint) : 0));
+			st.steps = palloc(sizeof(tn_fanout_step) * st.nsteps);
+			memcpy(st.steps, steps, sizeof(tn_fanout_step) * st.nsteps);
+			free(steps);
+		}
+		st.stmts = palloc0(sizeof(fo_stmts) * st.nsteps);
+		for (size_t i = 0; i < st.nsteps; i++)
+			if (st.steps[i].kind == TN_STEP_NO_TRANSACTION)
+				st.stmts[i] = split_statements(st.steps[i].migration->up_sql);
+	}
+	st.nslots = job->concurrency < job->ntenants ? job->concurrency : job->ntenants;
+	if (st.nslots < 1)
+		return;
+	st.slots = palloc0(sizeof(fo_slot) * st.nslots);
+
+	PG_TRY();
+	{
+		fo_loop(&st);
+	}
+	PG_CATCH();
+	{
+		/* cancel what is in flight, close everything, then go on failing */
+		HOLD_INTERRUPTS();
+		for (int i = 0; i < st.nslots; i++)
+		{
+			fo_slot    *s = &st.slots[i];
+
+			if (s->state == SLOT_BUSY && s->conn)
+				tn_lpq_cancel(s->conn);
+			if (s->conn)
+				tn_lpq_finish(s->conn);
+			if (s->failed)
+				PQclear(s->failed);
+			s->conn = NULL;
+			s->failed = NULL;
+			s->state = SLOT_FREE;
+		}
+		RESUME_INTERRUPTS();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}

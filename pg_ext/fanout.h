@@ -1,0 +1,80 @@
+/*
+ * fanout.h -- run one thing in many tenants at once over libpq, from the
+ * calling backend: bounded concurrency, every socket and the latch in one
+ * WaitEventSet, CHECK_FOR_INTERRUPTS between waits, a cancel of the caller
+ * sends PQcancel to every tenant in flight and closes every connection.
+ *
+ * The per-tenant work is decided by the core (tn_fanout_plan: usually one
+ * round trip, tenancy.migrate_synced(set, target, mode) in the tenant,
+ * which runs tn_migrate with opts.sync over SPI there).  This file only
+ * moves bytes and reports outcomes through a callback.
+ */
+#ifndef FANOUT_H
+#define FANOUT_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+
+#include "tenancy.h"
+
+typedef enum fo_mode
+{
+	FO_MIGRATE,					/* tenant_migrate_all */
+	FO_DRY_RUN,					/* tenant_dry_run_all */
+	FO_QUERY,					/* tenant_query_all: rows as jsonb text */
+	FO_SYNC_TEMPLATE			/* bring a template database to the newest version */
+} fo_mode;
+
+typedef struct fo_tenant
+{
+	const char *name;
+	const char *location;		/* conninfo, NULL: this server */
+	const char *dbname;			/* database kind without location: its name */
+} fo_tenant;
+
+/* The outcome of one tenant, handed to the callback when it finishes. */
+typedef struct fo_outcome
+{
+	int			rc;				/* TN_OK or the error code */
+	tn_error	err;
+	tn_migrate_result res;		/* from / to / applied */
+	long long	duration_ms;
+	List	   *rows;			/* FO_QUERY: char * of jsonb text */
+} fo_outcome;
+
+typedef void (*fo_done_fn) (void *arg, int index, const fo_tenant *t,
+							fo_outcome *out);
+
+typedef struct fo_job
+{
+	fo_mode		mode;
+	const fo_tenant *tenants;
+	int			ntenants;
+	int			concurrency;
+	int			max_failures;	/* 0 = no limit */
+	const char *target;			/* NULL = newest */
+	const tn_migration_set *set;	/* FO_MIGRATE / FO_DRY_RUN / FO_SYNC_TEMPLATE */
+	const char *set_text;		/* tn_set_encode of set */
+	const char *sql;			/* FO_QUERY */
+	const char *options;		/* libpq options (timeouts) */
+	fo_done_fn	done;
+	void	   *arg;
+
+	/* filled by fo_run */
+	int			finished;
+	int			failures;
+	bool		stopped_early;	/* max_failures reached */
+} fo_job;
+
+/*
+ * Run the job.  Raises only for interrupts (after cancelling and closing
+ * every tenant connection) and for invalid jobs; each tenant's failure is
+ * an outcome.
+ */
+extern void fo_run(fo_job *job);
+
+/* libpq "options" for per-tenant timeouts (settings tenancy.*_timeout). */
+extern char *fo_timeout_options(void);
+
+#endif							/* FANOUT_H */

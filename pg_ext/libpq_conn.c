@@ -1,0 +1,558 @@
+/*
+ * libpq_conn.c -- libpq inside a backend, never blocking, never leaking.
+ *
+ * The pattern of dblink / postgres_fdw (PG 16's libpqsrv_* helpers, which
+ * PG 15 lacks, so the loops are written here): PQconnectStartParams +
+ * PQconnectPoll and PQsendQueryParams + PQconsumeInput/PQisBusy, each wait
+ * a WaitLatchOrSocket on MyLatch and the socket, followed by
+ * CHECK_FOR_INTERRUPTS, so a cancel or terminate of this backend is served
+ * at once.  Each connection is remembered with the subtransaction that
+ * opened it: if that subtransaction (or the whole transaction) aborts, the
+ * connection is cancelled and closed by the callbacks below, so an error
+ * anywhere leaks no connection and no descriptor.
+ *
+ * Must not: store, log or print a password; call the core.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/dbcommands.h"
+#include "common/string.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/postmaster.h"
+#include "storage/fd.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "libpq_conn.h"
+
+#define DEFAULT_CONNECT_TIMEOUT 5
+
+typedef struct tracked_conn
+{
+	PGconn	   *conn;
+	SubTransactionId subid;
+	bool		fd_acquired;
+} tracked_conn;
+
+static tracked_conn *tracked = NULL;
+static int	ntracked = 0;
+static int	maxtracked = 0;
+static bool callbacks_registered = false;
+
+/* ------------------------------------------------------------------ */
+/* Tracking and cleanup                                                */
+/* ------------------------------------------------------------------ */
+
+static void
+close_tracked(int i, bool cancel)
+{
+	PGconn	   *conn = tracked[i].conn;
+
+	if (conn != NULL)
+	{
+		if (cancel && PQtransactionStatus(conn) == PQTRANS_ACTIVE)
+			tn_lpq_cancel(conn);
+		PQfinish(conn);
+	}
+	if (tracked[i].fd_acquired)
+		ReleaseExternalFD();
+	tracked[i] = tracked[--ntracked];
+}
+
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PREPARE)
+	{
+		/* nothing outlives its transaction */
+		while (ntracked > 0)
+			close_tracked(ntracked - 1, event != XACT_EVENT_COMMIT);
+	}
+}
+
+static void
+subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+				 SubTransactionId parentSubid, void *arg)
+{
+	int			i;
+
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		for (i = ntracked - 1; i >= 0; i--)
+			if (tracked[i].subid == mySubid)
+				close_tracked(i, true);
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		for (i = 0; i < ntracked; i++)
+			if (tracked[i].subid == mySubid)
+				tracked[i].subid = parentSubid;
+	}
+}
+
+void
+tn_lpq_init(void)
+{
+	if (callbacks_registered)
+		return;
+	RegisterXactCallback(xact_callback, NULL);
+	RegisterSubXactCallback(subxact_callback, NULL);
+	callbacks_registered = true;
+}
+
+static void
+track(PGconn *conn, bool fd_acquired)
+{
+	if (ntracked == maxtracked)
+	{
+		int			newmax = maxtracked ? maxtracked * 2 : 16;
+
+		if (tracked == NULL)
+			tracked = MemoryContextAlloc(TopMemoryContext, newmax * sizeof(tracked_conn));
+		else
+			tracked = repalloc(tracked, newmax * sizeof(tracked_conn));
+		maxtracked = newmax;
+	}
+	tracked[ntracked].conn = conn;
+	tracked[ntracked].subid = GetCurrentSubTransactionId();
+	tracked[ntracked].fd_acquired = fd_acquired;
+	ntracked++;
+}
+
+void
+tn_lpq_finish(PGconn *conn)
+{
+	int			i;
+
+	if (conn == NULL)
+		return;
+	for (i = 0; i < ntracked; i++)
+		if (tracked[i].conn == conn)
+		{
+			close_tracked(i, false);
+			return;
+		}
+	PQfinish(conn);
+}
+
+int
+tn_lpq_open_count(void)
+{
+	return ntracked;
+}
+
+void
+tn_lpq_cancel(PGconn *conn)
+{
+	PGcancel   *cancel = PQgetCancel(conn);
+	char		errbuf[256];
+
+	if (cancel != NULL)
+	{
+		(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+		PQfreeCancel(cancel);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection strings                                                  */
+/* ------------------------------------------------------------------ */
+
+void
+tn_lpq_check_location(const char *location, const char *what)
+{
+	PQconninfoOption *opts;
+	PQconninfoOption *o;
+	char	   *parse_err = NULL;
+	bool		has_password = false;
+
+	if (location == NULL)
+		return;
+	opts = PQconninfoParse(location, &parse_err);
+	if (opts == NULL)
+	{
+		/* libpq's message names the option, never its value */
+		char	   *msg = parse_err ? pstrdup(parse_err) : pstrdup("out of memory");
+
+		if (parse_err)
+			PQfreemem(parse_err);
+		(void) pg_strip_crlf(msg);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid connection string in %s", what),
+				 errdetail("libpq said: %s", msg)));
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
+			has_password = true;
+	PQconninfoFree(opts);
+	if (has_password)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not contain a password", what),
+				 errdetail("Tenant locations are stored in the registry and shown by tenants(); a password there would be readable."),
+				 errhint("Put the password in a password file or a service file and name it in the connection string (passfile=... or service=...).")));
+}
+
+char *
+tn_lpq_self_conninfo(void)
+{
+	const char *setting = GetConfigOption("tenancy.self_conninfo", true, false);
+	char	   *dirs;
+	char	   *comma;
+	char	   *dbname;
+	char	   *user;
+	StringInfoData s;
+
+	if (setting != NULL && setting[0] != '\0')
+		return pstrdup(setting);
+	initStringInfo(&s);
+	dirs = pstrdup(Unix_socket_directories ? Unix_socket_directories : "");
+	comma = strchr(dirs, ',');
+	if (comma)
+		*comma = '\0';
+	while (*dirs == ' ')
+		dirs++;
+	dbname = get_database_name(MyDatabaseId);
+	user = GetUserNameFromId(GetUserId(), false);
+	appendStringInfo(&s, "host='%s' port=%d", dirs[0] ? dirs : "localhost", PostPortNumber);
+	appendStringInfoString(&s, " dbname='");
+	for (const char *p = dbname; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(&s, '\\');
+		appendStringInfoChar(&s, *p);
+	}
+	appendStringInfoString(&s, "' user='");
+	for (const char *p = user; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(&s, '\\');
+		appendStringInfoChar(&s, *p);
+	}
+	appendStringInfoChar(&s, '\'');
+	return s.data;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connecting                                                          */
+/* ------------------------------------------------------------------ */
+
+static int
+connect_timeout_setting(void)
+{
+	const char *v = GetConfigOption("tenancy.connect_timeout", true, false);
+	int			t = v && v[0] ? atoi(v) : DEFAULT_CONNECT_TIMEOUT;
+
+	return t > 0 ? t : DEFAULT_CONNECT_TIMEOUT;
+}
+
+/* Set key to val in the arrays (replace or append). */
+static void
+put_param(const char **keys, const char **vals, int *n, const char *key,
+		  const char *val)
+{
+	int			i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(keys[i], key) == 0)
+		{
+			vals[i] = val;
+			return;
+		}
+	keys[*n] = key;
+	vals[*n] = val;
+	(*n)++;
+}
+
+/* Put every non-empty option of a conninfo; returns the parsed list to free. */
+static PQconninfoOption *
+put_conninfo(const char **keys, const char **vals, int *n, const char *conninfo,
+			 tn_error *err)
+{
+	char	   *parse_err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &parse_err);
+	PQconninfoOption *o;
+
+	if (opts == NULL)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "invalid connection string");
+		if (parse_err)
+		{
+			tn_error_detail(err, "%s", parse_err);
+			PQfreemem(parse_err);
+		}
+		return NULL;
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL && o->val[0] != '\0')
+			put_param(keys, vals, n, o->keyword, o->val);
+	return opts;
+}
+
+PGconn *
+tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
+{
+	const char *keys[128];
+	const char *vals[128];
+	char		timeout[16];
+	int			n = 0;
+	PGconn	   *conn;
+	char	   *self;
+	PQconninfoOption *self_opts;
+	PQconninfoOption *loc_opts = NULL;
+
+	tn_lpq_init();
+
+	/*
+	 * The server's own connection first (host, port, user, database), then
+	 * the location, which overrides whatever it names, then what this call
+	 * insists on.  (libpq expands only the first dbname of an array, so the
+	 * merge is done here.)
+	 */
+	self = tn_lpq_self_conninfo();
+	self_opts = put_conninfo(keys, vals, &n, self, err);
+	if (self_opts == NULL)
+		return NULL;
+	if (o->location && o->location[0])
+	{
+		loc_opts = put_conninfo(keys, vals, &n, o->location, err);
+		if (loc_opts == NULL)
+		{
+			PQconninfoFree(self_opts);
+			return NULL;
+		}
+	}
+	if (o->dbname)
+		put_param(keys, vals, &n, "dbname", o->dbname);
+	snprintf(timeout, sizeof(timeout), "%d",
+			 o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting());
+	put_param(keys, vals, &n, "connect_timeout", timeout);
+	put_param(keys, vals, &n, "application_name", "tenancy");
+	if (o->options)
+		put_param(keys, vals, &n, "options", o->options);
+	keys[n] = NULL;
+	vals[n] = NULL;
+
+	/* Every descriptor counts against the backend's limit (like dblink). */
+	if (!AcquireExternalFD())
+	{
+		PQconninfoFree(self_opts);
+		if (loc_opts)
+			PQconninfoFree(loc_opts);
+		tn_error_set(err, TN_ERR_UNREACHABLE, "could not open a connection: too many open files in this backend");
+		tn_error_hint(err, "Lower the concurrency.");
+		return NULL;
+	}
+	conn = PQconnectStartParams(keys, vals, 0);
+	PQconninfoFree(self_opts);
+	if (loc_opts)
+		PQconninfoFree(loc_opts);
+	pfree(self);
+	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
+	{
+		tn_error_set(err, TN_ERR_UNREACHABLE, "could not connect to tenant");
+		if (conn)
+		{
+			tn_error_detail(err, "%s", PQerrorMessage(conn));
+			PQfinish(conn);
+		}
+		ReleaseExternalFD();
+		return NULL;
+	}
+	PQsetnonblocking(conn, 1);
+	track(conn, true);
+	return conn;
+}
+
+int
+tn_lpq_password_check(PGconn *conn, tn_error *err)
+{
+	if (superuser() || PQconnectionUsedPassword(conn))
+		return TN_OK;
+	tn_error_set(err, TN_ERR_PERMISSION, "password is required");
+	tn_error_detail(err, "Non-superusers cannot connect if the server does not request a password.");
+	tn_error_hint(err, "The tenant's server must authenticate tenancy's connections with a password (scram-sha-256), taken from the passfile or service file named in the tenant's location.");
+	return TN_ERR_PERMISSION;
+}
+
+static int
+wait_socket(PGconn *conn, uint32 io, long timeout_ms)
+{
+	int			rc;
+
+	rc = WaitLatchOrSocket(MyLatch,
+						   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET | io |
+						   (timeout_ms >= 0 ? WL_TIMEOUT : 0),
+						   PQsocket(conn), timeout_ms, PG_WAIT_EXTENSION);
+	if (rc & WL_LATCH_SET)
+	{
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	return rc;
+}
+
+PGconn *
+tn_lpq_connect(const tn_lpq_opts *o, tn_error *err)
+{
+	PGconn	   *conn = tn_lpq_start(o, err);
+	PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
+	int			secs = o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting();
+	TimestampTz deadline = GetCurrentTimestamp() + (TimestampTz) secs * 1000000;
+
+	if (conn == NULL)
+		return NULL;
+	while (poll != PGRES_POLLING_OK && poll != PGRES_POLLING_FAILED)
+	{
+		long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
+
+		if (left <= 0)
+		{
+			tn_lpq_finish(conn);
+			tn_error_set(err, TN_ERR_UNREACHABLE, "could not connect to tenant");
+			tn_error_detail(err, "The connection timed out after %d s.", secs);
+			return NULL;
+		}
+		wait_socket(conn, poll == PGRES_POLLING_READING ? WL_SOCKET_READABLE : WL_SOCKET_WRITEABLE,
+					left);
+		poll = PQconnectPoll(conn);
+	}
+	if (poll == PGRES_POLLING_FAILED)
+	{
+		tn_error_set(err, TN_ERR_UNREACHABLE, "could not connect to tenant");
+		tn_error_detail(err, "%s", PQerrorMessage(conn));
+		tn_lpq_finish(conn);
+		return NULL;
+	}
+	if (tn_lpq_password_check(conn, err) != TN_OK)
+	{
+		tn_lpq_finish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queries                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+tn_lpq_error(PGconn *conn, const PGresult *res, tn_error *err)
+{
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (msg == NULL)
+	{
+		const char *m = conn ? PQerrorMessage(conn) : "";
+		char		buf[TN_MESSAGE_MAX];
+		size_t		len;
+
+		snprintf(buf, sizeof(buf), "%s", m && m[0] ? m : "connection lost");
+		len = strlen(buf);
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '.'))
+			buf[--len] = '\0';
+		tn_error_set(err, conn && PQstatus(conn) == CONNECTION_BAD ? TN_ERR_UNREACHABLE : TN_ERR_ENGINE,
+					 "%s", buf);
+		return;
+	}
+	tn_error_set(err, TN_ERR_ENGINE, "%s", msg);
+	if (PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL))
+		tn_error_detail(err, "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+	if (PQresultErrorField(res, PG_DIAG_MESSAGE_HINT))
+		tn_error_hint(err, "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+	if (state)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+}
+
+PGresult *
+tn_lpq_exec(PGconn *conn, const char *sql, int nparams,
+			const char *const *values, tn_error *err)
+{
+	PGresult   *last = NULL;
+	PGresult   *failed = NULL;
+	PGresult   *res;
+	int			f;
+
+	if (!PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0))
+	{
+		tn_lpq_error(conn, NULL, err);
+		return NULL;
+	}
+	while ((f = PQflush(conn)) == 1)
+		wait_socket(conn, WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE, -1);
+	if (f < 0)
+	{
+		tn_lpq_error(conn, NULL, err);
+		return NULL;
+	}
+	for (;;)
+	{
+		while (PQisBusy(conn))
+		{
+			wait_socket(conn, WL_SOCKET_READABLE, -1);
+			if (!PQconsumeInput(conn))
+			{
+				if (last)
+					PQclear(last);
+				if (failed)
+					PQclear(failed);
+				tn_lpq_error(conn, NULL, err);
+				return NULL;
+			}
+		}
+		res = PQgetResult(conn);
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR && failed == NULL)
+			failed = res;
+		else
+		{
+			if (last)
+				PQclear(last);
+			last = res;
+		}
+	}
+	if (failed)
+	{
+		tn_lpq_error(conn, failed, err);
+		PQclear(failed);
+		if (last)
+			PQclear(last);
+		return NULL;
+	}
+	if (last == NULL)
+		tn_lpq_error(conn, NULL, err);
+	return last;
+}
+
+PGresult *
+tn_lpq_exec_or_raise(PGconn *conn, const char *sql, int nparams,
+					 const char *const *values)
+{
+	tn_error	err;
+	PGresult   *res;
+
+	tn_error_clear(&err);
+	res = tn_lpq_exec(conn, sql, nparams, values, &err);
+	if (res == NULL)
+	{
+		int			code = err.sqlstate[0] ?
+			MAKE_SQLSTATE(err.sqlstate[0], err.sqlstate[1], err.sqlstate[2], err.sqlstate[3], err.sqlstate[4]) :
+			ERRCODE_CONNECTION_FAILURE;
+
+		ereport(ERROR,
+				(errcode(code),
+				 errmsg("%s", err.message),
+				 err.detail[0] ? errdetail("%s", err.detail) : 0,
+				 err.hint[0] ? errhint("%s", err.hint) : 0));
+	}
+	return res;
+}
