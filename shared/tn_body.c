@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "tenancy.h"
+#include "tn_internal.h"
 
 #define IS_SPACE(c) ((c) == ' ' || (c) == '\t' || (c) == '\n' || (c) == '\r' || \
 					 (c) == '\f' || (c) == '\v')
@@ -56,24 +56,6 @@ at_line_start(const scanner *sc, size_t pos)
 	return 1;
 }
 
-static int
-ci_equal(const char *a, size_t alen, const char *b)
-{
-	size_t		i;
-
-	if (alen != strlen(b))
-		return 0;
-	for (i = 0; i < alen; i++)
-	{
-		char		c = a[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char) (c - 'A' + 'a');
-		if (c != b[i])
-			return 0;
-	}
-	return 1;
-}
 
 /* Line comment from start (at "--") to end (exclusive, before newline). */
 static void
@@ -91,7 +73,7 @@ check_marker(scanner *sc, size_t start, size_t end)
 	}
 	while (n > 0 && IS_SPACE(p[n - 1]))
 		n--;
-	if (ci_equal(p, n, "tenancy:no-transaction"))
+	if (tn_ascii_ieq(p, n, "tenancy:no-transaction"))
 		sc->marker = 1;
 }
 
@@ -249,7 +231,6 @@ tn_body_validate(const char *body, size_t len, const char *what,
 {
 	tn_error	scratch;
 	const unsigned char *s = (const unsigned char *) body;
-	size_t		i;
 	scanner		sc;
 	const char *tok;
 	size_t		toklen;
@@ -269,67 +250,25 @@ tn_body_validate(const char *body, size_t len, const char *what,
 		return TN_ERR_TOO_LARGE;
 	}
 
-	/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-	i = 0;
-	while (i < len)
 	{
-		unsigned char c = s[i];
-		size_t		need;
-		unsigned char lo = 0x80;
-		unsigned char hi = 0xBF;
-		size_t		k;
+		const char *nul = memchr(body, '\0', len);
+		long		bad;
 
-		if (c == 0)
+		if (nul != NULL)
 		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
-						 "%s contains a NUL byte", what);
-			tn_error_detail(err, "The NUL byte is at byte offset %zu.", i);
+			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s contains a NUL byte", what);
+			tn_error_detail(err, "The NUL byte is at byte offset %zu.", (size_t) (nul - body));
 			return TN_ERR_INVALID_ARGUMENT;
 		}
-		if (c < 0x80)
+		bad = tn_utf8_error_offset(body, len);
+		if (bad >= 0)
 		{
-			i++;
-			continue;
+			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+			tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
+							bad, (unsigned) s[bad]);
+			tn_error_hint(err, "Save the file as UTF-8.");
+			return TN_ERR_INVALID_ARGUMENT;
 		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF)
-		{
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		}
-		else if (c >= 0xF0 && c <= 0xF4)
-		{
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		}
-		else
-			goto bad_utf8;
-		if (need >= len - i)
-			goto bad_utf8;
-		for (k = 1; k <= need; k++)
-		{
-			unsigned char cc = s[i + k];
-
-			if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xBF))
-				goto bad_utf8;
-		}
-		i += need + 1;
-		continue;
-
-bad_utf8:
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
-					 "%s is not valid UTF-8", what);
-		tn_error_detail(err, "Invalid byte sequence at byte offset %zu (byte 0x%02x).",
-						i, (unsigned) c);
-		tn_error_hint(err, "Save the file as UTF-8.");
-		return TN_ERR_INVALID_ARGUMENT;
 	}
 
 	/* Blank: no token at all once comments and whitespace are skipped. */
@@ -368,39 +307,39 @@ statement_needs_no_transaction(const char *const *w, const size_t *wl, int n)
 
 	if (n == 0)
 		return 0;
-	if (ci_equal(w[0], wl[0], "vacuum"))
+	if (tn_ascii_ieq(w[0], wl[0], "vacuum"))
 		return 1;
-	if (n >= 2 && ci_equal(w[0], wl[0], "alter") && ci_equal(w[1], wl[1], "system"))
+	if (n >= 2 && tn_ascii_ieq(w[0], wl[0], "alter") && tn_ascii_ieq(w[1], wl[1], "system"))
 		return 1;
-	if (n >= 2 && (ci_equal(w[0], wl[0], "create") || ci_equal(w[0], wl[0], "drop")) &&
-		(ci_equal(w[1], wl[1], "database") || ci_equal(w[1], wl[1], "tablespace")))
+	if (n >= 2 && (tn_ascii_ieq(w[0], wl[0], "create") || tn_ascii_ieq(w[0], wl[0], "drop")) &&
+		(tn_ascii_ieq(w[1], wl[1], "database") || tn_ascii_ieq(w[1], wl[1], "tablespace")))
 		return 1;
-	if (n >= 3 && ci_equal(w[0], wl[0], "create"))
+	if (n >= 3 && tn_ascii_ieq(w[0], wl[0], "create"))
 	{
 		/* CREATE [UNIQUE] INDEX CONCURRENTLY */
 		i = 1;
-		if (ci_equal(w[i], wl[i], "unique"))
+		if (tn_ascii_ieq(w[i], wl[i], "unique"))
 			i++;
-		if (i + 1 < n && ci_equal(w[i], wl[i], "index") &&
-			ci_equal(w[i + 1], wl[i + 1], "concurrently"))
+		if (i + 1 < n && tn_ascii_ieq(w[i], wl[i], "index") &&
+			tn_ascii_ieq(w[i + 1], wl[i + 1], "concurrently"))
 			return 1;
 	}
-	if (n >= 3 && ci_equal(w[0], wl[0], "drop") && ci_equal(w[1], wl[1], "index") &&
-		ci_equal(w[2], wl[2], "concurrently"))
+	if (n >= 3 && tn_ascii_ieq(w[0], wl[0], "drop") && tn_ascii_ieq(w[1], wl[1], "index") &&
+		tn_ascii_ieq(w[2], wl[2], "concurrently"))
 		return 1;
-	if (ci_equal(w[0], wl[0], "reindex"))
+	if (tn_ascii_ieq(w[0], wl[0], "reindex"))
 	{
 		/* REINDEX [(opts)] {INDEX|TABLE|SCHEMA} CONCURRENTLY, DATABASE, SYSTEM */
 		for (i = 1; i < n; i++)
 		{
-			if (ci_equal(w[i], wl[i], "concurrently"))
+			if (tn_ascii_ieq(w[i], wl[i], "concurrently"))
 				return 1;
-			if (ci_equal(w[i], wl[i], "database") || ci_equal(w[i], wl[i], "system"))
+			if (tn_ascii_ieq(w[i], wl[i], "database") || tn_ascii_ieq(w[i], wl[i], "system"))
 				return 1;
-			if (ci_equal(w[i], wl[i], "index") || ci_equal(w[i], wl[i], "table") ||
-				ci_equal(w[i], wl[i], "schema"))
+			if (tn_ascii_ieq(w[i], wl[i], "index") || tn_ascii_ieq(w[i], wl[i], "table") ||
+				tn_ascii_ieq(w[i], wl[i], "schema"))
 			{
-				return i + 1 < n && ci_equal(w[i + 1], wl[i + 1], "concurrently");
+				return i + 1 < n && tn_ascii_ieq(w[i + 1], wl[i + 1], "concurrently");
 			}
 		}
 	}

@@ -24,7 +24,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "tenancy.h"
+#include "tn_internal.h"
 
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define SHOWN_MAX 256			/* bytes of a path echoed into a message */
@@ -84,93 +84,26 @@ shown(const char *s, char *out, size_t outsize)
 
 #define SHOWN_BUF (SHOWN_MAX * 4 + 8)
 
-/* Offset of the first byte that breaks strict UTF-8, or -1 if valid. */
-static long
-utf8_error_offset(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *) str;
-	size_t		i = 0;
 
-	while (i < len)
-	{
-		unsigned char c = s[i];
-		size_t		need;
-		unsigned char lo = 0x80;
-		unsigned char hi = 0xBF;
-		size_t		k;
-
-		if (c < 0x80)
-		{
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF)
-		{
-			need = 2;
-			lo = (c == 0xE0) ? 0xA0 : 0x80;
-			hi = (c == 0xED) ? 0x9F : 0xBF;
-		}
-		else if (c >= 0xF0 && c <= 0xF4)
-		{
-			need = 3;
-			lo = (c == 0xF0) ? 0x90 : 0x80;
-			hi = (c == 0xF4) ? 0x8F : 0xBF;
-		}
-		else
-			return (long) i;
-		if (need >= len - i)
-			return (long) i;
-		for (k = 1; k <= need; k++)
-		{
-			unsigned char cc = s[i + k];
-
-			if (k == 1 ? (cc < lo || cc > hi) : (cc < 0x80 || cc > 0xBF))
-				return (long) i;
-		}
-		i += need + 1;
-	}
-	return -1;
-}
-
-static int
-ci_equal_n(const char *a, size_t alen, const char *b)
-{
-	size_t		i;
-
-	if (alen != strlen(b))
-		return 0;
-	for (i = 0; i < alen; i++)
-	{
-		char		c = a[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char) (c - 'A' + 'a');
-		if (c != b[i])
-			return 0;
-	}
-	return 1;
-}
 
 static int
 has_sql_suffix(const char *name)
 {
 	size_t		n = strlen(name);
 
-	return n > 4 && ci_equal_n(name + n - 4, 4, ".sql");
+	return n > 4 && tn_ascii_ieq(name + n - 4, 4, ".sql");
 }
 
 /* Dialect named by a tag or folder name, or -1. */
 static int
 dialect_of(const char *s, size_t n)
 {
-	if (ci_equal_n(s, n, "postgres") || ci_equal_n(s, n, "postgresql") ||
-		ci_equal_n(s, n, "pg"))
+	if (tn_ascii_ieq(s, n, "postgres") || tn_ascii_ieq(s, n, "postgresql") ||
+		tn_ascii_ieq(s, n, "pg"))
 		return TN_DIALECT_POSTGRES;
-	if (ci_equal_n(s, n, "sqlite"))
+	if (tn_ascii_ieq(s, n, "sqlite"))
 		return TN_DIALECT_SQLITE;
-	if (ci_equal_n(s, n, "all"))
+	if (tn_ascii_ieq(s, n, "all"))
 		return TN_DIALECT_ALL;
 	return -1;
 }
@@ -261,7 +194,7 @@ tn_parse_filename(const char *filename, char **version, char **name,
 	slash = strrchr(filename, '/');
 	base = slash ? slash + 1 : filename;
 
-	bad = utf8_error_offset(base, strlen(base));
+	bad = tn_utf8_error_offset(base, strlen(base));
 	if (bad >= 0)
 	{
 		char		s[SHOWN_BUF];
@@ -290,9 +223,9 @@ tn_parse_filename(const char *filename, char **version, char **name,
 			dot--;
 		if (dot == 0)
 			break;
-		if (dir == 0 && ci_equal_n(base + dot, end - dot, "up"))
+		if (dir == 0 && tn_ascii_ieq(base + dot, end - dot, "up"))
 			dir = 1;
-		else if (dir == 0 && ci_equal_n(base + dot, end - dot, "down"))
+		else if (dir == 0 && tn_ascii_ieq(base + dot, end - dot, "down"))
 			dir = -1;
 		else if (dial < 0 && (d = dialect_of(base + dot, end - dot)) >= 0)
 			dial = d;
@@ -391,16 +324,6 @@ tn_parse_filename(const char *filename, char **version, char **name,
 /* Migration sets                                                      */
 /* ------------------------------------------------------------------ */
 
-static void
-free_migration(tn_migration *m)
-{
-	free(m->version);
-	free(m->name);
-	free(m->up_sql);
-	free(m->down_sql);
-	free(m->source);
-	memset(m, 0, sizeof(*m));
-}
 
 void
 tn_migration_set_free(tn_migration_set *set)
@@ -410,7 +333,7 @@ tn_migration_set_free(tn_migration_set *set)
 	if (set == NULL)
 		return;
 	for (i = 0; i < set->count; i++)
-		free_migration(&set->items[i]);
+		tn_migration_clear(&set->items[i]);
 	free(set->items);
 	set->items = NULL;
 	set->count = 0;
@@ -820,7 +743,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	 * down empty.  The up stays mandatory.
 	 */
 	if (direction < 0 && memchr(body, '\0', len) == NULL &&
-		utf8_error_offset(body, len) < 0 && is_blank(body, len))
+		tn_utf8_error_offset(body, len) < 0 && is_blank(body, len))
 	{
 		free(body);
 		body = NULL;

@@ -39,6 +39,12 @@ double		tn_monotonic_ms(void);
 /* UTC timestamp "20261125T232345.123456Z" into buf (at least 32 bytes). */
 void		tn_utc_stamp(char *buf, size_t size);
 
+/* Offset of the first byte that breaks strict UTF-8, or -1 if valid. */
+long		tn_utf8_error_offset(const char *s, size_t len);
+
+/* a (alen bytes) equals the lowercase ASCII word lower, ignoring case. */
+int			tn_ascii_ieq(const char *a, size_t alen, const char *lower);
+
 /* strdup that reports TN_ERR_NO_MEMORY through err (returns NULL then). */
 char	   *tn_strdup(const char *s, tn_error *err);
 
