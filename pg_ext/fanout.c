@@ -437,7 +437,7 @@ static void
 fo_loop(fo_state *st)
 {
 	fo_job	   *job = st->job;
-	WaitEvent  *events = palloc(sizeof(WaitEvent) * (st->nslots + 1));
+	WaitEvent  *events = palloc(sizeof(WaitEvent) * (st->nslots + 2));
 
 	for (;;)
 	{
@@ -465,7 +465,7 @@ fo_loop(fo_state *st)
 		}
 
 		now = GetCurrentTimestamp();
-		wes = CreateWaitEventSet(CurrentMemoryContext, st->nslots + 1);
+		wes = CreateWaitEventSet(CurrentMemoryContext, st->nslots + 2);
 		AddWaitEventToSet(wes, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (int i = 0; i < st->nslots; i++)
@@ -487,7 +487,7 @@ fo_loop(fo_state *st)
 				ev = WL_SOCKET_READABLE | (s->flush_pending ? WL_SOCKET_WRITEABLE : 0);
 			AddWaitEventToSet(wes, ev, PQsocket(s->conn), NULL, s);
 		}
-		nev = WaitEventSetWait(wes, timeout, events, st->nslots + 1, PG_WAIT_EXTENSION);
+		nev = WaitEventSetWait(wes, timeout, events, st->nslots + 2, PG_WAIT_EXTENSION);
 		FreeWaitEventSet(wes);
 
 		for (int e = 0; e < nev; e++)

@@ -253,6 +253,11 @@ connect_timeout_setting(void)
 	return t > 0 ? t : DEFAULT_CONNECT_TIMEOUT;
 }
 
+static void
+ignore_notice(void *arg, const char *message)
+{
+}
+
 /* Set key to val in the arrays (replace or append). */
 static void
 put_param(const char **keys, const char **vals, int *n, const char *key,
@@ -367,6 +372,8 @@ tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
 		return NULL;
 	}
 	PQsetnonblocking(conn, 1);
+	/* the tenant's NOTICEs would go to this server's log: drop them */
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	track(conn, true);
 	return conn;
 }

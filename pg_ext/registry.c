@@ -45,7 +45,7 @@
 #include "tn_raise.h"
 
 /* Advisory lock keys in the control database: ("tena", 2) serializes runs. */
-#define TN_LOCK_KEY 0x74656e61
+#define TN_LOCK_KEY 1952804449	/* "tena" */
 #define TN_LOCK_RUNS 2
 #define TN_LOCK_SET 3
 #define SET_PREFIX "tenancy.set_"
