@@ -360,6 +360,37 @@ copy_template(const registry_paths *rp, const char *final_path, char *version,
 	return TN_OK;
 }
 
+/*
+ * The checks tenant_create and tenant_register share: arguments, the
+ * core's name and path rules, and no clash in the registry.
+ */
+static int
+prepare_tenant(tn_sqlite_conn *conn, const char *name, const char *path,
+			   int must_exist, registry_paths *rp, char **resolved, tn_error *err)
+{
+	int			rc;
+
+	*resolved = NULL;
+	if (name == NULL)
+		return tn_error_null_argument(err, "name");
+	if (path == NULL)
+		return tn_error_null_argument(err, "path");
+	if ((rc = tn_validate_tenant_name(name, err)) != TN_OK ||
+		(rc = registry_ready(conn, rp, err)) != TN_OK ||
+		(rc = tenant_exists(conn, name, path, err)) != TN_OK)
+		return rc;
+	return tn_validate_tenant_path(rp->dir, path, must_exist, resolved, err);
+}
+
+static void
+result_tenant(sqlite3_context *ctx, int rc, const tn_error *err, const char *name)
+{
+	if (rc != TN_OK)
+		tn_sqlite_raise(ctx, err);
+	else
+		sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+}
+
 static void
 fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -374,25 +405,14 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int			rc;
 
 	tn_error_clear(&err);
-	if (name == NULL)
-		rc = tn_error_null_argument(&err, "name");
-	else
-		rc = tn_validate_tenant_name(name, &err);
-	if (rc == TN_OK && path == NULL)
+	if (name != NULL && path == NULL)
 	{
 		snprintf(default_path, sizeof(default_path), "%s.db", name);
 		path = default_path;
 	}
-	if (rc == TN_OK)
-		rc = registry_ready(conn, &rp, &err);
-	if (rc == TN_OK)
-		rc = tenant_exists(conn, name, path, &err);
-	if (rc == TN_OK)
-		rc = tn_validate_tenant_path(rp.dir, path, 0, &resolved, &err);
+	rc = prepare_tenant(conn, name, path, 0, &rp, &resolved, &err);
 	/* registry row and file appear together: the row commits only after the rename */
-	if (rc == TN_OK)
-		rc = conn->adapter.begin(conn, &err);
-	if (rc == TN_OK)
+	if (rc == TN_OK && (rc = conn->adapter.begin(conn, &err)) == TN_OK)
 	{
 		rc = tenant_exists(conn, name, path, &err);
 		if (rc == TN_OK)
@@ -400,21 +420,14 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (rc == TN_OK)
 			rc = register_row(conn, name, path, version[0] ? version : NULL, "create", &err);
 		if (rc == TN_OK)
-			rc = conn->adapter.commit(conn, &err);
-		if (rc != TN_OK)
-		{
+			rc = tn_finish(&conn->adapter, &err);
+		else
 			tn_abort(&conn->adapter, &err);
-			if (err.code != TN_ERR_EXISTS)
-				unlink(resolved);	/* a file we made must not stay unclaimed */
-		}
+		if (rc != TN_OK && err.code != TN_ERR_EXISTS)
+			unlink(resolved);	/* a file we made must not stay unclaimed */
 	}
 	free(resolved);
-	if (rc != TN_OK)
-	{
-		tn_sqlite_raise(ctx, &err);
-		return;
-	}
-	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+	result_tenant(ctx, rc, &err, name);
 }
 
 static void
@@ -431,18 +444,7 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int			rc;
 
 	tn_error_clear(&err);
-	if (name == NULL)
-		rc = tn_error_null_argument(&err, "name");
-	else if (path == NULL)
-		rc = tn_error_null_argument(&err, "path");
-	else
-		rc = tn_validate_tenant_name(name, &err);
-	if (rc == TN_OK)
-		rc = registry_ready(conn, &rp, &err);
-	if (rc == TN_OK)
-		rc = tenant_exists(conn, name, path, &err);
-	if (rc == TN_OK)
-		rc = tn_validate_tenant_path(rp.dir, path, 1, &resolved, &err);
+	rc = prepare_tenant(conn, name, path, 1, &rp, &resolved, &err);
 	if (rc == TN_OK)
 	{
 		/* it must be a SQLite database we can track */
@@ -459,17 +461,12 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (rc == TN_OK)
 			rc = register_row(conn, name, path, version[0] ? version : NULL, "register", &err);
 		if (rc == TN_OK)
-			rc = conn->adapter.commit(conn, &err);
+			rc = tn_finish(&conn->adapter, &err);
 		else
 			tn_abort(&conn->adapter, &err);
 	}
 	free(resolved);
-	if (rc != TN_OK)
-	{
-		tn_sqlite_raise(ctx, &err);
-		return;
-	}
-	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+	result_tenant(ctx, rc, &err, name);
 }
 
 static void
@@ -513,7 +510,7 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (rc == TN_OK)
 			rc = audit(conn, mode && strcmp(mode, "delete") == 0 ? "drop_delete" : "drop", name, location, &err);
 		if (rc == TN_OK)
-			rc = conn->adapter.commit(conn, &err);
+			rc = tn_finish(&conn->adapter, &err);
 		else
 			tn_abort(&conn->adapter, &err);
 		tn_rows_free(&rows);
@@ -539,12 +536,7 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		free(resolved);
 	}
 	free(location);
-	if (rc != TN_OK)
-	{
-		tn_sqlite_raise(ctx, &err);
-		return;
-	}
-	sqlite3_result_text(ctx, name, -1, SQLITE_TRANSIENT);
+	result_tenant(ctx, rc, &err, name);
 }
 
 /* ---- the tenant set, read from the template ---- */
@@ -779,7 +771,7 @@ record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 		}
 	}
 	if (rc == TN_OK)
-		return conn->adapter.commit(conn, err);
+		return tn_finish(&conn->adapter, err);
 	tn_abort(&conn->adapter, err);
 	return rc;
 }
