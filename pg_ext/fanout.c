@@ -300,6 +300,8 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 	tn_error   *err = &slot->out.err;
 
 	tn_lpq_error(slot->conn, res, err);
+	if (PQstatus(slot->conn) == CONNECTION_BAD || tn_fanout_sqlstate_unreachable(err->sqlstate))
+		err->code = TN_ERR_UNREACHABLE;
 	slot->out.rc = err->code == TN_ERR_UNREACHABLE ? TN_ERR_UNREACHABLE : TN_ERR_MIGRATION_FAILED;
 	if (slot->sent_stmt >= 0 && st->job->mode != FO_QUERY)
 	{

@@ -629,6 +629,14 @@ const char *tn_fanout_run_status(long long failed, long long unreachable,
 /* Default concurrency for a server: min(8, max(1, max_connections / 4)). */
 int			tn_fanout_default_concurrency(int max_connections);
 
+/*
+ * 1 when a tenant's error means its server is gone, not that its
+ * migration failed: SQLSTATE class 08, or 57P01/57P02/57P03 (shutdown,
+ * crash, not yet accepting connections).  The host then reports
+ * TN_ERR_UNREACHABLE.
+ */
+int			tn_fanout_sqlstate_unreachable(const char *sqlstate);
+
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int			tn_fanout_status_counts_as_failure(const char *status);
 

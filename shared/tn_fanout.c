@@ -352,3 +352,13 @@ tn_fanout_status_counts_as_failure(const char *status)
 {
 	return strcmp(status, TN_FANOUT_FAILED) == 0 || strcmp(status, TN_FANOUT_UNREACHABLE) == 0;
 }
+
+int
+tn_fanout_sqlstate_unreachable(const char *sqlstate)
+{
+	/* connection exceptions, and the server shutting down or restarting */
+	if (sqlstate == NULL || sqlstate[0] == '\0')
+		return 0;
+	return strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
+		strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0;
+}
