@@ -55,6 +55,15 @@ tn_migration_from_args(const char *version, const char *name,
 						v, strlen(name), TN_MAX_NAME_LEN);
 		return TN_ERR_INVALID_ARGUMENT;
 	}
+	if (tn_utf8_error_offset(name, strlen(name)) >= 0)
+	{
+		long		bad = tn_utf8_error_offset(name, strlen(name));
+
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name is not valid UTF-8");
+		tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
+						bad, (unsigned) (unsigned char) name[bad]);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
 	if ((rc = tn_body_validate(up_sql, strlen(up_sql), "up body", err)) != TN_OK)
 		return rc;
 	if (down_sql != NULL &&

@@ -134,6 +134,8 @@ tn_repair(const tn_adapter *a, const char *version, tn_error *err)
 
 	if (version == NULL)
 		return tn_error_null_argument(err, "version");
+	if ((rc = tn_version_validate(version, err)) != TN_OK)
+		return rc;
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
 		return rc;
 	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
@@ -182,6 +184,8 @@ tn_baseline(const tn_adapter *a, const char *version, long long *count,
 	*count = 0;
 	if (version == NULL)
 		return tn_error_null_argument(err, "version");
+	if ((rc = tn_version_validate(version, err)) != TN_OK)
+		return rc;
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
 		return rc;
 	if ((rc = tn_state_load(a, &st, err)) != TN_OK)

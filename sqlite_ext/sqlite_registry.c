@@ -804,6 +804,12 @@ fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 	}
 	if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL)
 	{
+		if (sqlite3_value_numeric_type(args[1]) != SQLITE_INTEGER)
+		{
+			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "concurrency must be a whole number");
+			tn_error_detail(err, "\"%s\" was given.", sqlite3_value_text(args[1]));
+			return TN_ERR_INVALID_ARGUMENT;
+		}
 		concurrency = sqlite3_value_int64(args[1]);
 		if (concurrency < 1 || concurrency > MAX_CONCURRENCY)
 		{

@@ -178,7 +178,7 @@ vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
 		vt->base.zErrMsg = sqlite3_mprintf("%s", text ? text : err.message);
 		free(text);
 		tn_rows_init(&cur->rows, 0);
-		return err.code == TN_ERR_BUSY ? SQLITE_BUSY : SQLITE_ERROR;
+		return SQLITE_ERROR;	/* SQLITE_BUSY would replace our message with SQLite's own */
 	}
 	return SQLITE_OK;
 }
