@@ -158,7 +158,7 @@ if crash_setup && crash_reset; then
 		for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
 		pid=$(head -1 "$pidfile")
 		delay=$(( RANDOM % (dur_ms * 11 / 10 + 1) ))
-		sleep "$(printf '0.%03d' "$delay" | sed 's/^0\.\([0-9]\{4,\}\)/\1/')" 2>/dev/null || sleep 0.1
+		sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
 		if [ $((trial % 5)) -eq 0 ]; then
 			how="pg_ctl stop -m immediate"
 			pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
