@@ -187,4 +187,40 @@ else
 	bad "crash test setup"
 fi
 
+# ---- valgrind over the SQL API in single-user mode ----------------------
+# Counts valgrind errors whose stack passes through tenancy.so (our glue or
+# the core); errors elsewhere in postgres (e.g. the known pwrite64 ones) are
+# listed in the log but not counted.
+if [ "${TN_VALGRIND:-1}" != "0" ] && command -v valgrind >/dev/null; then
+	if pg_psql -c "DROP DATABASE IF EXISTS tn_valgrind" -c "CREATE DATABASE tn_valgrind" >/dev/null 2>&1 &&
+		pg_psql -d tn_valgrind -c "CREATE EXTENSION tenancy" >/dev/null 2>&1 &&
+		pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m fast -w stop >/dev/null 2>&1; then
+		vlog=$PGC_DIR/valgrind.log
+		t0=$(date +%s)
+		# -j: a statement ends at ";" followed by an empty line
+		pg_as_pg valgrind --quiet --trace-children=no --num-callers=30 --leak-check=full --show-leak-kinds=definite --log-file="$vlog" \
+			"$PG_BIN/postgres" --single -D "$PGC_DATA" -j -c search_path=public \
+			tn_valgrind <tests/pg/valgrind.sql >"$OUT/valgrind_single.out" 2>&1
+		vrc=$?
+		cp "$vlog" "$OUT/valgrind.log" 2>/dev/null
+		ours=$(awk '
+			/^==[0-9]+== [A-Z0-9]/ && !/^==[0-9]+== +(at|by) / { if (blk != "" && blk ~ /tenancy\.so|spi_adapter\.c|tenancy_pg\.c|tn_raise\.c|\/shared\/tn_/) n++; blk = "" }
+			{ blk = blk "\n" $0 }
+			END { if (blk ~ /tenancy\.so|spi_adapter\.c|tenancy_pg\.c|tn_raise\.c|\/shared\/tn_/) n++; print n + 0 }' "$vlog")
+		statements=$(grep -c "^SELECT\|^UPDATE" tests/pg/valgrind.sql)
+		ran=$(grep -c "tenant_\|state" "$OUT/valgrind_single.out")
+		echo "     valgrind: $statements statements in $(( $(date +%s) - t0 )) s, exit $vrc, $(grep -c '^==[0-9]*== [A-Z]' "$vlog") log lines, $ours errors in tenancy code"
+		if [ "$vrc" -eq 0 ] && [ "$ours" -eq 0 ] && grep -q 'state = "applied"' "$OUT/valgrind_single.out"; then
+			ok "valgrind postgres --single over the SQL API"
+		else
+			bad "valgrind postgres --single over the SQL API (see $OUT/valgrind.log)"
+		fi
+		pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 60 start >/dev/null 2>&1
+	else
+		bad "valgrind setup"
+	fi
+else
+	echo "     valgrind skipped (TN_VALGRIND=0 or no valgrind)"
+fi
+
 finish
