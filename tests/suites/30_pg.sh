@@ -200,14 +200,14 @@ if [ "${TN_VALGRIND:-1}" != "0" ] && command -v valgrind >/dev/null; then
 		# -j: a statement ends at ";" followed by an empty line
 		pg_as_pg valgrind --quiet --trace-children=no --num-callers=30 --leak-check=full --show-leak-kinds=definite --log-file="$vlog" \
 			"$PG_BIN/postgres" --single -D "$PGC_DATA" -j -c search_path=public \
-			tn_valgrind <tests/pg/valgrind.sql >"$OUT/valgrind_single.out" 2>&1
+			tn_valgrind <tests/tap/valgrind_api.sql >"$OUT/valgrind_single.out" 2>&1
 		vrc=$?
 		cp "$vlog" "$OUT/valgrind.log" 2>/dev/null
 		ours=$(awk '
 			/^==[0-9]+== [A-Z0-9]/ && !/^==[0-9]+== +(at|by) / { if (blk != "" && blk ~ /tenancy\.so|spi_adapter\.c|tenancy_pg\.c|tn_raise\.c|\/shared\/tn_/) n++; blk = "" }
 			{ blk = blk "\n" $0 }
 			END { if (blk ~ /tenancy\.so|spi_adapter\.c|tenancy_pg\.c|tn_raise\.c|\/shared\/tn_/) n++; print n + 0 }' "$vlog")
-		statements=$(grep -c "^SELECT\|^UPDATE" tests/pg/valgrind.sql)
+		statements=$(grep -c "^SELECT\|^UPDATE" tests/tap/valgrind_api.sql)
 		ran=$(grep -c "tenant_\|state" "$OUT/valgrind_single.out")
 		echo "     valgrind: $statements statements in $(( $(date +%s) - t0 )) s, exit $vrc, $(grep -c '^==[0-9]*== [A-Z]' "$vlog") log lines, $ours errors in tenancy code"
 		if [ "$vrc" -eq 0 ] && [ "$ours" -eq 0 ] && grep -q 'state = "applied"' "$OUT/valgrind_single.out"; then
