@@ -9,7 +9,7 @@
 # bench/results.txt (not committed by the bench; bench/RESULTS.md is a kept copy).
 #
 # Env: BENCH_TENANTS (default 1000), BENCH_QUICK=1 (200 tenants, fewer reps),
-#      BENCH_REPS (fan-out repetitions, default 3), BENCH_SINGLE_REPS (default 15),
+#      BENCH_REPS (fan-out repetitions, default 5; 3 in quick mode), BENCH_SINGLE_REPS (default 15),
 #      BENCH_PG_REPS (default 7), BENCH_PG_PORT (default 55441; use 55440-55449),
 #      BENCH_DIR (scratch parent; default /var/tmp: a real disk, not tmpfs),
 #      BENCH_PG=0 skips PostgreSQL, BENCH_PG_INSTALL=0 uses the installed pg_ext
@@ -23,7 +23,7 @@ if [ "$QUICK" = 1 ]; then
 	N=${BENCH_TENANTS:-200}; REPS=${BENCH_REPS:-3}
 	SINGLE_REPS=${BENCH_SINGLE_REPS:-9}; PG_REPS=${BENCH_PG_REPS:-5}
 else
-	N=${BENCH_TENANTS:-1000}; REPS=${BENCH_REPS:-3}
+	N=${BENCH_TENANTS:-1000}; REPS=${BENCH_REPS:-5}
 	SINGLE_REPS=${BENCH_SINGLE_REPS:-15}; PG_REPS=${BENCH_PG_REPS:-7}
 fi
 NOOP_CALLS=1000
@@ -50,6 +50,14 @@ die() { echo "bench: $*" >&2; exit 1; }
 # ---- helpers --------------------------------------------------------------
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
+# pratio NAME_A NAME_B: median over repetitions of A[i]/B[i] (pairs ran back to back,
+# so a burst of outside disk load hits both sides of a pair, not one median)
+pratio() {
+	local -n _a=$1 _b=$2
+	local i
+	for ((i = 0; i < ${#_a[@]}; i++)); do awk -v a="${_a[i]}" -v b="${_b[i]}" 'BEGIN {printf "%.4f\n", a / b}'; done |
+		median | xargs printf '%.2f'
+}
 
 LINES=()
 # line NAME TENANCY FLOOR RATIO GOAL -- one table row (values already formatted)
@@ -81,7 +89,8 @@ tn() { "$TS" "$1" "$EXT" "$2" "$3" ${4:+"$4"}; }
 
 note "tenancy benchmarks  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 note "machine: $(nproc) cores, $(uname -sr), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1), scratch on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
-note "medians of repeated runs; ratio = tenancy / floor; both sides SQLite defaults (journal_mode=DELETE, synchronous=FULL)"
+note "times: medians of repeated runs; ratio: median of tenancy/floor over repetitions (each pair back to back)"
+note "SQLite on both sides with its defaults (journal_mode=DELETE, synchronous=FULL); PostgreSQL fsync=on"
 note ""
 line "measurement" "tenancy" "floor" "ratio" "goal"
 line "-----------" "-------" "-----" "-----" "----"
@@ -144,7 +153,7 @@ m_prov=$(printf '%s\n' "${P_PROV[@]}" | median)
 m_pc1=$(printf '%s\n' "${P_C1[@]}" | median); m_fc1=$(printf '%s\n' "${F_C1[@]}" | median)
 m_pc2=$(printf '%s\n' "${P_C2[@]}" | median); m_fc2=$(printf '%s\n' "${F_C2[@]}" | median)
 m_pn=$(printf '%s\n' "${P_NOOP[@]}" | median); m_fn=$(printf '%s\n' "${F_NOOP[@]}" | median)
-r1=$(calc '%.2f' "$m_pc1 / $m_fc1"); r2=$(calc '%.2f' "$m_pc2 / $m_fc2"); rn=$(calc '%.2f' "$m_pn / $m_fn")
+r1=$(pratio P_C1 F_C1); r2=$(pratio P_C2 F_C2); rn=$(pratio P_NOOP F_NOOP)
 line "sqlite fan-out N=$N, concurrency 1" "$(calc '%.3f s' "$m_pc1")" "$(calc '%.3f s' "$m_fc1")" "$r1" "$(goal_ratio "$r1" 1.2)"
 line "sqlite fan-out N=$N, concurrency 2" "$(calc '%.3f s' "$m_pc2")" "$(calc '%.3f s' "$m_fc2")" "$r2" "$(goal_ratio "$r2" 1.2)"
 line "  per tenant, concurrency 1" "$(calc '%.2f ms' "$m_pc1 * 1000 / $N")" "$(calc '%.2f ms' "$m_fc1 * 1000 / $N")" "$r1" ""
@@ -175,10 +184,10 @@ done
 [ "$(sqlite3 "$D/tn.db" "SELECT count(*) FROM tenancy_applied")" = 5 ] || die "single: tenant_migrate did not apply 5"
 m_sp=$(printf '%s\n' "${S_P[@]}" | median); m_sf=$(printf '%s\n' "${S_F[@]}" | median)
 m_snp=$(printf '%s\n' "${S_NP[@]}" | median); m_snf=$(printf '%s\n' "${S_NF[@]}" | median)
-rs=$(calc '%.2f' "$m_sp / $m_sf")
+rs=$(pratio S_P S_F)
 line "sqlite single db tenant_migrate() (5 mig.)" "$(calc '%.2f ms' "$m_sp * 1000")" "$(calc '%.2f ms' "$m_sf * 1000")" "$rs" "(report only)"
 line "sqlite no-op tenant_migrate(), per call" "$(calc '%.3f ms' "$m_snp * 1000 / $NOOP_CALLS")" "$(calc '%.3f ms' "$m_snf * 1000 / $NOOP_CALLS")" \
-	"$(calc '%.1f' "$m_snp / $m_snf")" "(floor: one query, same connection)"
+	"$(pratio S_NP S_NF)" "(floor: one query, same connection)"
 
 # ---- 3. PostgreSQL single database ------------------------------------------
 pg_skip() { line "postgres single db" "-" "-" "-" "skipped: $1"; }
@@ -243,11 +252,11 @@ pg_bench() {
 	local mt mf mnt mnf ratio lim
 	mt=$(printf '%s\n' "${PT[@]}" | median); mf=$(printf '%s\n' "${PF[@]}" | median)
 	mnt=$(printf '%s\n' "${PNT[@]}" | median); mnf=$(printf '%s\n' "${PNF[@]}" | median)
-	ratio=$(calc '%.2f' "$mt / $mf"); lim=$(calc '%.2f' "1.1 * $mf + 0.5")
+	ratio=$(pratio PT PF); lim=$(calc '%.2f' "1.1 * $mf + 0.5")
 	line "postgres tenant_migrate() (5 mig.)" "$(calc '%.2f ms' "$mt")" "$(calc '%.2f ms' "$mf")" "$ratio" \
 		"$(awk -v t="$mt" -v l="$lim" 'BEGIN {printf "goal <= 1.1x floor + 0.5 ms = %.2f ms: %s", l, (t <= l ? "met" : "NOT met")}')"
 	line "postgres no-op tenant_migrate(), per call" "$(calc '%.3f ms' "$mnt / $NOOP_CALLS")" "$(calc '%.3f ms' "$mnf / $NOOP_CALLS")" \
-		"$(calc '%.1f' "$mnt / $mnf")" \
+		"$(pratio PNT PNF)" \
 		"$(awk -v t="$mnt" -v n="$NOOP_CALLS" 'BEGIN {printf "goal < 0.2 ms: %s (floor: SELECT 1)", (t / n < 0.2 ? "met" : "NOT met")}')"
 }
 pg_bench
