@@ -1,0 +1,40 @@
+-- pg_upgrade: install 1.0, use it, ALTER EXTENSION UPDATE to 1.1, and
+-- compare every catalog object with a fresh 1.1 install.
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS tn_upgrade_old;
+DROP DATABASE IF EXISTS tn_upgrade_new;
+CREATE DATABASE tn_upgrade_old;
+CREATE DATABASE tn_upgrade_new;
+
+-- describe(): one line per object of the extension and its properties
+\set describe 'SELECT string_agg(line, E''\n'' ORDER BY line) FROM (SELECT ''member: '' || pg_describe_object(classid, objid, objsubid) AS line FROM pg_depend WHERE refclassid = ''pg_extension''::regclass AND refobjid = (SELECT oid FROM pg_extension WHERE extname = ''tenancy'') AND deptype = ''e'' UNION ALL SELECT ''index: '' || indexdef FROM pg_indexes WHERE schemaname = ''tenancy'' UNION ALL SELECT ''column: '' || table_name || ''.'' || column_name || '' '' || data_type || '' null='' || is_nullable || '' default='' || coalesce(column_default, ''-'') || '' identity='' || coalesce(identity_generation, ''-'') FROM information_schema.columns WHERE table_schema = ''tenancy'' UNION ALL SELECT ''comment: '' || c.relname || '' '' || coalesce(obj_description(c.oid, ''pg_class''), ''-'') FROM pg_class c WHERE c.relnamespace = ''tenancy''::regnamespace UNION ALL SELECT ''function: '' || p.oid::regprocedure || '' returns '' || pg_get_function_result(p.oid) || '' strict='' || p.proisstrict || '' volatile='' || p.provolatile::text || '' config='' || coalesce(p.proconfig::text, ''-'') || '' acl='' || coalesce(p.proacl::text, ''-'') FROM pg_proc p WHERE p.proname LIKE ''tenant\\_%'' UNION ALL SELECT ''config_dump: '' || c::regclass::text FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = ''tenancy'' UNION ALL SELECT ''schema_acl: '' || coalesce(nspacl::text, ''-'') FROM pg_namespace WHERE nspname = ''tenancy'') lines'
+
+\c tn_upgrade_old
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy VERSION '1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;');
+SELECT tenant_migrate();
+ALTER EXTENSION tenancy UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+-- data survived, and the new version works on it
+SELECT version, state FROM tenant_status();
+SELECT tenant_migration_add('2', 'two', 'CREATE TABLE two (id int);', 'DROP TABLE two;');
+SELECT tenant_migrate();
+SELECT count(*) AS history_rows FROM tenancy.history;
+SELECT md5((:describe)) AS old_md5 \gset
+:describe \g (format=unaligned tuples_only=on)
+
+\c tn_upgrade_new
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy;
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+SELECT md5((:describe)) AS new_md5 \gset
+SELECT :'old_md5' = :'new_md5' AS upgrade_equals_fresh_install;
+
+-- the available update paths
+SELECT source, target, path FROM pg_extension_update_paths('tenancy') ORDER BY 1, 2;
+
+\c postgres
+DROP DATABASE tn_upgrade_old;
+DROP DATABASE tn_upgrade_new;
