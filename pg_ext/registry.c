@@ -1,5 +1,5 @@
 /*
- * registry.c -- the tenant registry of the PostgreSQL extension (1.1).
+ * registry.c -- the tenant registry of the PostgreSQL extension (1.2).
  *
  * SQL entry points: the tenant set (scope 'tenants' of
  * tenant_migration_add / tenant_migrations_load), tenant_create,
@@ -642,7 +642,7 @@ check_kind(const char *kind)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("schema tenants are not supported yet"),
-				 errdetail("Tenancy 1.1 keeps one set of tracking tables per database."),
+				 errdetail("Tenancy 1.2 keeps one set of tracking tables per database."),
 				 errhint("Create a database tenant: tenant_create(name) or tenant_create(name, 'database', location).")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 50_pg_fanout.sh -- the PostgreSQL tenant registry and fan-out (tenancy 1.1)
+# 50_pg_fanout.sh -- the PostgreSQL tenant registry and fan-out (tenancy 1.2)
 # on two clusters (ports 55450/55451, override with TN_FO_PORT_A/B):
 # create/register/drop (bad names, passwords, half-way failures), fan-out
 # with one tenant failing, a no-transaction migration, a cluster stopped
@@ -31,7 +31,7 @@ ctl() { fo_psql A -d ctl "$@"; }
 state_of() { fo_psql A -d ctl -v VERBOSITY=sqlstate -c "$1" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1; }
 error_of() { fo_psql A -d ctl -c "$1" 2>&1 >/dev/null; }
 
-fo_psql A -c "CREATE DATABASE ctl" && ctl -c "CREATE EXTENSION tenancy VERSION '1.1'" ||
+fo_psql A -c "CREATE DATABASE ctl" && ctl -c "CREATE EXTENSION tenancy VERSION '1.2'" ||
 	{ bad "control database"; finish; }
 ctl -c "SELECT tenant_migration_add('1', 'users', 'CREATE TABLE users (id int PRIMARY KEY);', 'DROP TABLE users;', 'tenants')" >/dev/null
 check "set: migration added to the tenant set, not to the control db" \
@@ -198,9 +198,9 @@ fo_psql A -d ctl -c "SELECT * FROM tenancy.tenants" -c "SELECT * FROM tenancy.au
 if grep -q "$SECRET" "$OUT/all_rows.txt" "$A_DIR/server.log" "$B_DIR/server.log"; then
 	bad "passwords never in tables, views or logs"; else ok "passwords never in tables, views or logs"; fi
 
-# ---- upgrade from 1.0 --------------------------------------------------------
-fo_psql A -c "CREATE DATABASE up" && fo_psql A -d up -c "CREATE EXTENSION tenancy VERSION '1.0'" -c "ALTER EXTENSION tenancy UPDATE TO '1.1'" >/dev/null
-check "upgrade 1.0 -> 1.1 gives the same objects as a fresh 1.1" \
+# ---- upgrade from 1.0 (through 1.1) --------------------------------------------------------
+fo_psql A -c "CREATE DATABASE up" && fo_psql A -d up -c "CREATE EXTENSION tenancy VERSION '1.0'" -c "ALTER EXTENSION tenancy UPDATE TO '1.2'" >/dev/null
+check "upgrade 1.0 -> 1.2 gives the same objects as a fresh 1.2" \
 	"$(fo_psql A -d up -c "SELECT count(*) FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tenancy') AND deptype = 'e'")" \
 	"$(ctl -c "SELECT count(*) FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tenancy') AND deptype = 'e'")"
 

@@ -1,0 +1,359 @@
+/* pg_ext/tenancy--1.2.sql -- install script of tenancy 1.2: tenancy--1.1.sql
+ * (tracking tables and single-database functions) followed by the body of
+ * tenancy--1.1--1.2.sql (tenant registry and fan-out).  Keep the two in
+ * step: 50_pg_fanout.sh compares a fresh 1.2 with 1.0 + updates.
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION tenancy" to load this file. \quit
+
+CREATE SCHEMA tenancy;
+COMMENT ON SCHEMA tenancy IS 'tracking tables of the tenancy extension';
+
+CREATE TABLE tenancy.catalog (
+	version pg_catalog.text PRIMARY KEY,
+	name pg_catalog.text NOT NULL,
+	up_sql pg_catalog.text NOT NULL,
+	down_sql pg_catalog.text,
+	checksum pg_catalog.text NOT NULL,
+	flags pg_catalog.int8 NOT NULL DEFAULT 0,
+	source pg_catalog.text,
+	added_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+
+CREATE TABLE tenancy.applied (
+	version pg_catalog.text PRIMARY KEY,
+	name pg_catalog.text NOT NULL,
+	checksum pg_catalog.text NOT NULL,
+	applied_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	duration_ms pg_catalog.int8 NOT NULL DEFAULT 0,
+	batch pg_catalog.int8 NOT NULL
+);
+
+CREATE TABLE tenancy.history (
+	id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	action pg_catalog.text NOT NULL,
+	version pg_catalog.text,
+	batch pg_catalog.int8,
+	detail pg_catalog.text
+);
+
+CREATE INDEX history_at_idx ON tenancy.history (at);
+
+CREATE TABLE tenancy.checkpoints (
+	name pg_catalog.text PRIMARY KEY,
+	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	batch pg_catalog.int8 NOT NULL,
+	version pg_catalog.text,
+	kind pg_catalog.text NOT NULL,
+	mode pg_catalog.text NOT NULL
+);
+
+COMMENT ON TABLE tenancy.catalog IS 'every known migration: version, name, up/down bodies, checksum';
+COMMENT ON TABLE tenancy.applied IS 'migrations applied to this database, with checksum and batch';
+COMMENT ON TABLE tenancy.history IS 'append-only log of tenancy actions';
+COMMENT ON TABLE tenancy.checkpoints IS 'named points a rollback can return to';
+
+-- pg_dump keeps every tracking row (and the identity position of history).
+SELECT pg_catalog.pg_extension_config_dump('tenancy.catalog', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.applied', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.history', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.checkpoints', '');
+
+-- Entry points.  Not STRICT: a NULL required argument is reported by the
+-- core's error (argument "x" must not be null), identical on SQLite.
+
+CREATE FUNCTION @extschema@.tenant_migration_add(version pg_catalog.text,
+	name pg_catalog.text, up_sql pg_catalog.text,
+	down_sql pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_migration_add'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_migrations_load(path pg_catalog.text)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_migrations_load'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_migrate(target pg_catalog.text DEFAULT NULL,
+	allow_out_of_order pg_catalog.bool DEFAULT false)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_migrate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_plan(target pg_catalog.text DEFAULT NULL)
+RETURNS TABLE (version pg_catalog.text, name pg_catalog.text,
+	state pg_catalog.text, mode pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_plan'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_dry_run(target pg_catalog.text DEFAULT NULL)
+RETURNS TABLE (version pg_catalog.text, name pg_catalog.text,
+	outcome pg_catalog.text, duration_ms pg_catalog.int8,
+	error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_dry_run'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_status()
+RETURNS TABLE (version pg_catalog.text, name pg_catalog.text,
+	state pg_catalog.text, checksum pg_catalog.text,
+	applied_at pg_catalog.timestamptz, duration_ms pg_catalog.int8,
+	batch pg_catalog.int8)
+AS 'MODULE_PATHNAME', 'tenant_status'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 20
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_verify()
+RETURNS TABLE (version pg_catalog.text, name pg_catalog.text,
+	state pg_catalog.text, detail pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_verify'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 5
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_history()
+RETURNS TABLE (id pg_catalog.int8, at pg_catalog.timestamptz,
+	action pg_catalog.text, version pg_catalog.text,
+	batch pg_catalog.int8, detail pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_history'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 50
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_checkpoints()
+RETURNS TABLE (name pg_catalog.text, created_at pg_catalog.timestamptz,
+	batch pg_catalog.int8, version pg_catalog.text,
+	kind pg_catalog.text, mode pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_checkpoints'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_repair(version pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_repair'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_baseline(version pg_catalog.text)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_baseline'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_checkpoint(name pg_catalog.text DEFAULT NULL,
+	mode pg_catalog.text DEFAULT 'marker')
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_checkpoint'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_rollback(checkpoint pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_rollback'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+	@extschema@.tenant_migration_add(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_migrations_load(pg_catalog.text),
+	@extschema@.tenant_migrate(pg_catalog.text, pg_catalog.bool),
+	@extschema@.tenant_plan(pg_catalog.text),
+	@extschema@.tenant_dry_run(pg_catalog.text),
+	@extschema@.tenant_status(),
+	@extschema@.tenant_verify(),
+	@extschema@.tenant_history(),
+	@extschema@.tenant_checkpoints(),
+	@extschema@.tenant_repair(pg_catalog.text),
+	@extschema@.tenant_baseline(pg_catalog.text),
+	@extschema@.tenant_checkpoint(pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_rollback(pg_catalog.text)
+FROM PUBLIC;
+REVOKE ALL ON SCHEMA tenancy FROM PUBLIC;
+
+-- ==== 1.2: the tenant registry and fan-out (same as tenancy--1.1--1.2.sql) ====
+
+-- ---- the tenant set: the core's tracking tables under "tenancy.set_" ----
+CREATE TABLE tenancy.set_catalog (LIKE tenancy.catalog INCLUDING ALL);
+CREATE TABLE tenancy.set_applied (LIKE tenancy.applied INCLUDING ALL);
+CREATE TABLE tenancy.set_history (LIKE tenancy.history INCLUDING ALL);
+CREATE TABLE tenancy.set_checkpoints (LIKE tenancy.checkpoints INCLUDING ALL);
+
+-- ---- the registry ----
+CREATE TABLE tenancy.tenants (
+	name pg_catalog.text PRIMARY KEY,
+	kind pg_catalog.text NOT NULL DEFAULT 'database'
+		CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema'])),
+	location pg_catalog.text,		-- libpq conninfo without password; NULL: this server
+	dbname pg_catalog.text NOT NULL,	-- the tenant's database
+	schema_name pg_catalog.text,	-- kind 'schema' (reserved)
+	state pg_catalog.text NOT NULL DEFAULT 'up_to_date',	-- last fan-out status
+	version pg_catalog.text,		-- newest applied version, as last seen
+	version_key pg_catalog.text COLLATE "C",	-- tn_version_key(version): sorts like versions
+	pending pg_catalog.int8 NOT NULL DEFAULT 0,
+	last_run pg_catalog.timestamptz,
+	last_error pg_catalog.text,
+	created_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	CHECK (location IS NULL OR location OPERATOR(pg_catalog.!~*) 'password')
+);
+-- "who is behind" is one index scan: version_key < key of the newest version
+CREATE INDEX tenants_version_key ON tenancy.tenants (version_key);
+CREATE INDEX tenants_failed ON tenancy.tenants (name) WHERE last_error IS NOT NULL;
+
+CREATE TABLE tenancy.audit (
+	id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	actor pg_catalog.text NOT NULL DEFAULT CURRENT_USER,
+	session_actor pg_catalog.text NOT NULL DEFAULT SESSION_USER,
+	action pg_catalog.text NOT NULL,
+	tenant pg_catalog.text,
+	detail pg_catalog.text
+);
+
+CREATE TABLE tenancy.runs (
+	run_id pg_catalog.int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	started_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	finished_at pg_catalog.timestamptz,
+	target pg_catalog.text,
+	status pg_catalog.text NOT NULL,
+	tenants pg_catalog.int8 NOT NULL DEFAULT 0,
+	applied pg_catalog.int8 NOT NULL DEFAULT 0,
+	failed pg_catalog.int8 NOT NULL DEFAULT 0,
+	caller_pid pg_catalog.int4,
+	actor pg_catalog.text NOT NULL DEFAULT CURRENT_USER
+);
+
+CREATE TABLE tenancy.run_tenants (
+	run_id pg_catalog.int8 NOT NULL REFERENCES tenancy.runs ON DELETE CASCADE,
+	tenant pg_catalog.text NOT NULL,
+	status pg_catalog.text NOT NULL,
+	from_version pg_catalog.text,
+	to_version pg_catalog.text,
+	applied pg_catalog.int8,
+	duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text,
+	error pg_catalog.text,
+	finished_at pg_catalog.timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	PRIMARY KEY (run_id, tenant)
+);
+
+SELECT pg_catalog.pg_extension_config_dump('tenancy.set_catalog', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.set_applied', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.set_history', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.set_checkpoints', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.audit', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.audit_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.runs', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.runs_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('tenancy.run_tenants', '');
+
+-- ---- entry points ----
+
+CREATE FUNCTION @extschema@.tenant_migration_add(version pg_catalog.text,
+	name pg_catalog.text, up_sql pg_catalog.text, down_sql pg_catalog.text,
+	scope pg_catalog.text)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_migration_add_scoped'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_migrations_load(path pg_catalog.text,
+	scope pg_catalog.text)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_migrations_load_scoped'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_create(name pg_catalog.text,
+	kind pg_catalog.text DEFAULT 'database', location pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_create'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_register(name pg_catalog.text,
+	location pg_catalog.text, kind pg_catalog.text DEFAULT 'database')
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_register'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_drop(name pg_catalog.text,
+	mode pg_catalog.text DEFAULT 'keep')
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_drop'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenants()
+RETURNS TABLE (name pg_catalog.text, kind pg_catalog.text,
+	location pg_catalog.text, state pg_catalog.text, version pg_catalog.text,
+	pending pg_catalog.int8, last_run pg_catalog.timestamptz,
+	last_error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenants'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_runs()
+RETURNS TABLE (run_id pg_catalog.int8, started_at pg_catalog.timestamptz,
+	finished_at pg_catalog.timestamptz, target pg_catalog.text,
+	status pg_catalog.text, tenants pg_catalog.int8, applied pg_catalog.int8,
+	failed pg_catalog.int8)
+AS 'MODULE_PATHNAME', 'tenant_runs'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 20
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_migrate_all(target pg_catalog.text DEFAULT NULL,
+	concurrency pg_catalog.int4 DEFAULT NULL, max_failures pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_migrate_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_dry_run_all(target pg_catalog.text DEFAULT NULL,
+	concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_dry_run_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_query_all(sql pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, "row" pg_catalog.jsonb)
+AS 'MODULE_PATHNAME', 'tenant_query_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+-- called by a fan-out inside each tenant (one round trip per tenant)
+CREATE FUNCTION tenancy.migrate_synced(tenant_set pg_catalog.text,
+	target pg_catalog.text, mode pg_catalog.text)
+RETURNS TABLE (from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenancy_migrate_synced'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+	@extschema@.tenant_migration_add(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_migrations_load(pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_create(pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_register(pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_drop(pg_catalog.text, pg_catalog.text),
+	@extschema@.tenants(),
+	@extschema@.tenant_runs(),
+	@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4),
+	@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4),
+	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4),
+	tenancy.migrate_synced(pg_catalog.text, pg_catalog.text, pg_catalog.text)
+FROM PUBLIC;
