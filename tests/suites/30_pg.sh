@@ -12,7 +12,7 @@ ROOT=$PWD
 . tests/lib/pg_cluster.sh
 
 PORT=${TN_PG_PORT:-55432}
-OUT=$ROOT/tests/out/pg
+OUT=$ROOT/tests/out/pg-$PORT	# per port: concurrent runs do not clobber each other
 PGXS_DIR=$(dirname "$(pg_config --pgxs)")
 PG_REGRESS=$PGXS_DIR/../test/regress/pg_regress
 PG_ISOLATION=$PGXS_DIR/../test/isolation/pg_isolation_regress
