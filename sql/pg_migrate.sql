@@ -8,9 +8,16 @@ SET client_min_messages = warning;
 CREATE EXTENSION tenancy;
 
 -- the functions live in the install schema, the tables in "tenancy"
-SELECT n.nspname, p.proname, p.proretset, p.proisstrict, p.proconfig
+-- (the single-database API; later versions add more functions)
+SELECT n.nspname, p.oid::regprocedure AS function, p.proretset, p.proisstrict, p.proconfig
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
- WHERE p.proname LIKE 'tenant\_%' ORDER BY p.proname;
+ WHERE p.oid::regprocedure::text IN (
+   'tenant_migration_add(text,text,text,text)', 'tenant_migrations_load(text)',
+   'tenant_migrate(text,boolean)', 'tenant_plan(text)', 'tenant_dry_run(text)',
+   'tenant_status()', 'tenant_verify()', 'tenant_history()', 'tenant_checkpoints()',
+   'tenant_repair(text)', 'tenant_baseline(text)', 'tenant_checkpoint(text,text)',
+   'tenant_rollback(text)')
+ ORDER BY p.oid::regprocedure::text;
 SELECT table_name FROM information_schema.tables
  WHERE table_schema = 'tenancy' ORDER BY 1;
 

@@ -11,13 +11,19 @@ CREATE ROLE tn_nobody LOGIN;
 CREATE ROLE tn_deployer LOGIN;
 GRANT CREATE ON SCHEMA public TO tn_nobody, tn_deployer;
 
--- every entry point is revoked from PUBLIC, and so is the tracking schema
-SELECT p.proname, p.proacl IS NOT NULL AND NOT EXISTS (
-         SELECT 1 FROM aclexplode(p.proacl) a WHERE a.grantee = 0) AS public_revoked
-  FROM pg_proc p WHERE p.proname LIKE 'tenant\_%' ORDER BY 1;
+-- every function of the extension is revoked from PUBLIC and pins
+-- search_path with pg_temp last; so is the tracking schema
+CREATE TEMP VIEW ext_functions AS
+  SELECT p.* FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tenancy');
+SELECT count(*) >= 13 AS has_functions,
+       count(*) FILTER (WHERE proacl IS NULL OR EXISTS (
+         SELECT 1 FROM aclexplode(proacl) a WHERE a.grantee = 0)) AS granted_to_public,
+       count(*) FILTER (WHERE proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}') AS without_safe_search_path,
+       count(*) FILTER (WHERE prosecdef) AS security_definer
+  FROM ext_functions;
 SELECT has_schema_privilege('tn_nobody', 'tenancy', 'USAGE') AS nobody_usage;
--- every function pins search_path with pg_temp last
-SELECT DISTINCT proconfig FROM pg_proc WHERE proname LIKE 'tenant\_%';
 
 SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;');
 
