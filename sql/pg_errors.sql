@@ -100,6 +100,12 @@ SELECT pg_temp.try($$SELECT tenant_migrate()$$);
 SELECT pg_temp.try($$SELECT tenant_migrate(NULL, NULL)$$);
 SELECT pg_temp.try($$SELECT tenant_rollback()$$);
 
+-- a read-only transaction: reading works, migrating gets the engine's 25006
+BEGIN TRANSACTION READ ONLY;
+SELECT count(*) AS versions FROM tenant_status();
+SELECT pg_temp.try($$SELECT tenant_migrate(NULL, true)$$);
+ROLLBACK;
+
 -- an error raised by the core never leaves the session in a bad state
 BEGIN;
 SELECT tenant_migrate('nope');

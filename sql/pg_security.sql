@@ -55,6 +55,17 @@ SELECT tableowner FROM pg_tables WHERE tablename = 'one';   -- bodies run as the
 -- reading server files needs pg_read_server_files (42501, core wording)
 SELECT tenant_migrations_load('/tmp');
 RESET ROLE;
+-- without rights on a tracking table the engine's own error comes through
+REVOKE INSERT ON tenancy.history FROM tn_deployer;
+SELECT tenant_migration_add('1.5', 'one and a half', 'CREATE TABLE one_half (id int);');
+SET ROLE tn_deployer;
+\set VERBOSITY terse
+SELECT tenant_migrate(NULL, true);
+\echo :LAST_ERROR_SQLSTATE
+\set VERBOSITY default
+SELECT version, state FROM tenant_status();
+RESET ROLE;
+DELETE FROM tenancy.catalog WHERE version = '1.5';
 
 -- hijack attempts: objects in public and pg_temp that shadow what the
 -- tracking SQL uses must not be picked up
