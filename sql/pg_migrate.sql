@@ -83,5 +83,14 @@ SELECT add_one(41), two();
 
 -- target unknown
 SELECT tenant_migrate('99');
+
+-- a dry run reports a failing body without raising, and leaves nothing
+SELECT tenant_migration_add('6', 'ok', 'CREATE TABLE six (id int);');
+SELECT tenant_migration_add('7', 'fails', 'SELECT 1/0;');
+SELECT tenant_migration_add('8', 'after', 'CREATE TABLE eight (id int);');
+SELECT version, name, outcome, error FROM tenant_dry_run();
+SELECT version, name, outcome FROM tenant_dry_run('6');
+SELECT to_regclass('six') AS six,
+       (SELECT count(*) FROM tenancy.applied WHERE version IN ('6', '7', '8')) AS applied;
 \c postgres
 DROP DATABASE tn_migrate;
