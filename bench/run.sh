@@ -96,12 +96,12 @@ line "measurement" "tenancy" "floor" "ratio" "goal"
 line "-----------" "-------" "-----" "-----" "----"
 
 # ---- 1. SQLite fan-out ------------------------------------------------------
-declare -a P_PROV P_C1 P_C2 F_C1 F_C2 P_NOOP F_NOOP
+declare -a P_PROV P_C1 P_C2 F_C1 F_C2 P_NOOP F_NOOP F_V0
 CREATE_SQL=$WORK/create.sql
 for ((i = 0; i < N; i++)); do printf "SELECT tenant_create('t%05d');\n" "$i"; done >"$CREATE_SQL"
 echo "# sqlite fan-out: $N tenants, $REPS repetitions" >&2
 for ((r = 1; r <= REPS; r++)); do
-	A=$WORK/reg_a; B=$WORK/reg_b; FL=$WORK/floor
+	A=$WORK/reg_a; B=$WORK/reg_b; FL=$WORK/floor; FL0=$WORK/floor_v0
 	rm -rf "$A" "$B"; mkdir -p "$A"
 	sync
 	# provisioning: N tenant_create calls with an empty tenant set (timed on its own)
@@ -111,6 +111,9 @@ for ((r = 1; r <= REPS; r++)); do
 	tn "$A/registry.db" 1 "SELECT tenant_migrations_load('$WL_SQLITE', 'tenants')" >/dev/null || die "load failed"
 	cp -a "$A" "$B"
 	fresh_files "$FL" "$N"
+	# diagnostic floor: the same files tenancy starts from (template copies at
+	# version 0, tracking tables inside), so SQLite journals the same pages
+	rm -rf "$FL0"; mkdir -p "$FL0"; cp "$A"/t[0-9]*.db "$FL0"/
 	sync
 
 	# C=1: floor single-threaded vs tenant_migrate_all(NULL, 1); order alternates by repetition
@@ -121,6 +124,7 @@ for ((r = 1; r <= REPS; r++)); do
 		P_C1+=("$(tn "$A/registry.db" 1 "SELECT count(*) FROM tenant_migrate_all(NULL, 1)")") || die "migrate_all failed"; sync
 		F_C1+=("$("$FS" apply "$FL" "$N" 1 "$WORK/workload_sqlite.sql")") || die "floor failed"; sync
 	fi
+	F_V0+=("$("$FS" apply "$FL0" "$N" 1 "$WORK/workload_sqlite.sql")") || die "floor on v0 files failed"; sync
 	if [ "$r" -eq 1 ]; then
 		# sanity (untimed): every tenant applied all five, same journal settings as the floor
 		bad=$(sqlite3 "$A/registry.db" "SELECT count(*) FROM tenancy_run_tenants WHERE status <> 'applied' OR applied <> 5")
@@ -146,17 +150,19 @@ for ((r = 1; r <= REPS; r++)); do
 		F_C2+=("$("$FS" apply "$FL" "$N" 2 "$WORK/workload_sqlite.sql")") || die "floor failed"; sync
 	fi
 	echo "#   rep $r: provision ${P_PROV[-1]}s  C=1 ${P_C1[-1]}/${F_C1[-1]}s  C=2 ${P_C2[-1]}/${F_C2[-1]}s  no-op ${P_NOOP[-1]}/${F_NOOP[-1]}s" >&2
-	rm -rf "$A" "$B" "$FL"
+	rm -rf "$A" "$B" "$FL" "$FL0"
 done
 
 m_prov=$(printf '%s\n' "${P_PROV[@]}" | median)
 m_pc1=$(printf '%s\n' "${P_C1[@]}" | median); m_fc1=$(printf '%s\n' "${F_C1[@]}" | median)
 m_pc2=$(printf '%s\n' "${P_C2[@]}" | median); m_fc2=$(printf '%s\n' "${F_C2[@]}" | median)
+m_fv0=$(printf '%s\n' "${F_V0[@]}" | median)
 m_pn=$(printf '%s\n' "${P_NOOP[@]}" | median); m_fn=$(printf '%s\n' "${F_NOOP[@]}" | median)
 r1=$(pratio P_C1 F_C1); r2=$(pratio P_C2 F_C2); rn=$(pratio P_NOOP F_NOOP)
 line "sqlite fan-out N=$N, concurrency 1" "$(calc '%.3f s' "$m_pc1")" "$(calc '%.3f s' "$m_fc1")" "$r1" "$(goal_ratio "$r1" 1.2)"
-line "sqlite fan-out N=$N, concurrency 2" "$(calc '%.3f s' "$m_pc2")" "$(calc '%.3f s' "$m_fc2")" "$r2" "$(goal_ratio "$r2" 1.2)"
+line "  same, floor on v0 tenant files (diagnostic)" "$(calc '%.3f s' "$m_pc1")" "$(calc '%.3f s' "$m_fv0")" "$(pratio P_C1 F_V0)" "(floor starts from tenancy's template copies)"
 line "  per tenant, concurrency 1" "$(calc '%.2f ms' "$m_pc1 * 1000 / $N")" "$(calc '%.2f ms' "$m_fc1 * 1000 / $N")" "$r1" ""
+line "sqlite fan-out N=$N, concurrency 2" "$(calc '%.3f s' "$m_pc2")" "$(calc '%.3f s' "$m_fc2")" "$r2" "$(goal_ratio "$r2" 1.2)"
 line "sqlite fan-out no-op rerun, per tenant" "$(calc '%.3f ms' "$m_pn * 1000 / $N")" "$(calc '%.3f ms' "$m_fn * 1000 / $N")" "$rn" "(floor: open + 1 query + close)"
 line "sqlite tenant_create, per tenant" "$(calc '%.2f ms' "$m_prov * 1000 / $N")" "-" "-" "(provisioning, $N tenants: $(calc '%.2f s' "$m_prov"))"
 
