@@ -5,6 +5,7 @@
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #
 # Env: TN_PG_PORT (default 55432; use 55430-55439), TN_CRASH_TRIALS (default 40),
+#      TN_CRASH_ROLLBACK_TRIALS (default 10),
 #      TN_VALGRIND=0 skips valgrind (it takes about 1-2 minutes).
 set -u
 cd "$(dirname "$0")/../.."
@@ -115,7 +116,7 @@ crash_setup() {
 	{
 		echo "CREATE EXTENSION tenancy;"
 		for i in $(seq 1 $CRASH_MIGRATIONS); do
-			echo "SELECT tenant_migration_add('$i', 'table $i', \$\$CREATE TABLE app.t_$i (id int PRIMARY KEY, pad text); INSERT INTO app.t_$i SELECT g, repeat('x', 200) FROM generate_series(1, 4000) g; CREATE INDEX ON app.t_$i (pad);\$\$, 'DROP TABLE app.t_$i;');"
+			echo "SELECT tenant_migration_add('$i', 'table $i', \$\$CREATE TABLE app.t_$i (id int PRIMARY KEY, pad text); INSERT INTO app.t_$i SELECT g, repeat('x', 200) FROM generate_series(1, 4000) g; CREATE INDEX ON app.t_$i (pad);\$\$, 'DROP TABLE app.t_$i; SELECT pg_sleep(0.02);');"
 		done
 	} | pg_psql -d tn_crash >/dev/null
 }
@@ -144,47 +145,68 @@ crash_rows_ok() {
 		              false, true, '')))[1]::text::int <> 4000" 2>/dev/null)
 	[ "$n" = "0" ]
 }
+# crash_trial N KIND: KIND "migrate" starts empty and kills tenant_migrate();
+# KIND "rollback" starts fully migrated and kills tenant_rollback().
+crash_trial() {
+	local trial=$1 kind=$2 sql dur pidfile client pid delay how state applied problems finished
+	local rows_before rerun after
+	crash_reset
+	if [ "$kind" = rollback ]; then
+		pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" >/dev/null 2>&1
+		sql="SELECT tenant_rollback()"; dur=$rb_ms
+	else
+		sql="SELECT tenant_migrate()"; dur=$dur_ms
+	fi
+	pidfile=$OUT/crash_pid.txt; rm -f "$pidfile"
+	pg_psql -At -d tn_crash -c "SELECT pg_backend_pid()" -c "$sql" >"$pidfile" 2>/dev/null &
+	client=$!
+	for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
+	pid=$(head -1 "$pidfile")
+	delay=$(( RANDOM % (dur * 11 / 10 + 1) ))
+	sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
+	if [ $((trial % 5)) -eq 0 ]; then
+		how="pg_ctl stop -m immediate"
+		pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
+		pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 120 start >/dev/null 2>&1
+	else
+		how="kill -9 backend $pid"
+		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	fi
+	wait "$client" 2>/dev/null
+	if ! wait_ready; then bad "crash trial $kind $trial ($how): server did not come back"; return; fi
+	state=$(crash_check)
+	applied=${state% *}; problems=${state#* }
+	finished=$(sed -n 2p "$pidfile")
+	if [ -n "$finished" ]; then done_before=$((done_before + 1));
+	elif [ "$applied" = "$( [ "$kind" = rollback ] && echo "$CRASH_MIGRATIONS" || echo 0)" ]; then mid=$((mid + 1));
+	else nokill=$((nokill + 1)); fi
+	rows_before=bad; crash_rows_ok && rows_before=ok
+	rerun=$(pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" 2>&1)
+	after=$(crash_check)
+	if [ "$problems" = "0" ] && { [ "$applied" = "0" ] || [ "$applied" = "$CRASH_MIGRATIONS" ]; } &&
+		[ "$rerun" = "$((CRASH_MIGRATIONS - applied))" ] && [ "$after" = "$CRASH_MIGRATIONS 0" ] &&
+		[ "$rows_before" = ok ] && crash_rows_ok; then
+		ok "crash trial $kind $trial ($how after ${delay} ms): applied $applied, rerun applied $rerun"
+	else
+		bad "crash trial $kind $trial ($how after ${delay} ms): state '$state', rows $rows_before, rerun '$rerun', after '$after'"
+	fi
+}
 if crash_setup && crash_reset; then
 	t0=$(date +%s%N)
 	pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" >/dev/null
 	dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	echo "     one full migrate of $CRASH_MIGRATIONS versions takes ${dur_ms} ms"
+	t0=$(date +%s%N)
+	pg_psql -At -d tn_crash -c "SELECT tenant_rollback()" >/dev/null
+	rb_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "     one full migrate of $CRASH_MIGRATIONS versions takes ${dur_ms} ms, its rollback ${rb_ms} ms"
 	[ "$dur_ms" -lt 50 ] && dur_ms=50
+	[ "$rb_ms" -lt 20 ] && rb_ms=20
 	mid=0; done_before=0; nokill=0
-	for trial in $(seq 1 "$CRASH_N"); do
-		crash_reset
-		pidfile=$OUT/crash_pid.txt; rm -f "$pidfile"
-		pg_psql -At -d tn_crash -c "SELECT pg_backend_pid()" -c "SELECT tenant_migrate()" >"$pidfile" 2>/dev/null &
-		client=$!
-		for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
-		pid=$(head -1 "$pidfile")
-		delay=$(( RANDOM % (dur_ms * 11 / 10 + 1) ))
-		sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
-		if [ $((trial % 5)) -eq 0 ]; then
-			how="pg_ctl stop -m immediate"
-			pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
-			pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 120 start >/dev/null 2>&1
-		else
-			how="kill -9 backend $pid"
-			[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-		fi
-		wait "$client" 2>/dev/null
-		if ! wait_ready; then bad "crash trial $trial ($how): server did not come back"; continue; fi
-		state=$(crash_check)
-		applied=${state% *}; problems=${state#* }
-		finished=$(sed -n 2p "$pidfile")
-		if [ -n "$finished" ]; then done_before=$((done_before + 1)); elif [ "$applied" = "0" ]; then mid=$((mid + 1)); else nokill=$((nokill + 1)); fi
-		rows_before=bad; crash_rows_ok && rows_before=ok
-		rerun=$(pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" 2>&1)
-		after=$(crash_check)
-		if [ "$problems" = "0" ] && { [ "$applied" = "0" ] || [ "$applied" = "$CRASH_MIGRATIONS" ]; } &&
-			[ "$rerun" = "$((CRASH_MIGRATIONS - applied))" ] && [ "$after" = "$CRASH_MIGRATIONS 0" ] && [ "$rows_before" = ok ] && crash_rows_ok; then
-			ok "crash trial $trial ($how after ${delay} ms): applied $applied, rerun applied $rerun"
-		else
-			bad "crash trial $trial ($how after ${delay} ms): state '$state', rows $rows_before, rerun '$rerun', after '$after'"
-		fi
-	done
-	echo "     crash trials: $mid killed mid-migrate, $done_before after it committed, $nokill other"
+	for trial in $(seq 1 "$CRASH_N"); do crash_trial "$trial" migrate; done
+	echo "     migrate crash trials: $mid killed mid-run, $done_before after it returned, $nokill committed but unseen by the client"
+	mid=0; done_before=0; nokill=0
+	for trial in $(seq 1 "${TN_CRASH_ROLLBACK_TRIALS:-10}"); do crash_trial "$trial" rollback; done
+	echo "     rollback crash trials: $mid killed mid-run, $done_before after it returned, $nokill committed but unseen by the client"
 else
 	bad "crash test setup"
 fi
