@@ -573,7 +573,7 @@ created_xact_callback(XactEvent event, void *arg)
 		created_db *c = created_dbs;
 
 		created_dbs = NULL;
-		/* synchronous libpq here: the transaction is gone, no latch waits */
+		/* plain libpq here: the transaction is gone; connect with a short timeout */
 		for (; c; c = c->next)
 		{
 			char	   *self = NULL;
@@ -602,8 +602,15 @@ created_xact_callback(XactEvent event, void *arg)
 			{
 				char	   *q = (char *) quote_identifier(c->dbname);
 
+				/*
+				 * Send and close without waiting: DROP DATABASE waits for
+				 * every backend (this one too) to absorb a barrier, which
+				 * this backend does only once its abort is over.  The
+				 * server runs a query it has read before the close.
+				 */
 				snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
-				PQclear(PQexec(conn, sql));
+				if (PQsendQuery(conn, sql))
+					(void) PQflush(conn);
 			}
 			if (conn)
 				PQfinish(conn);

@@ -54,6 +54,7 @@ fo_psql A -c "CREATE DATABASE taken"
 check "create: half-way failure (database exists) raises 42P04" "$(state_of "SELECT tenant_create('taken')")" "42P04"
 check "create: ... and nothing is registered" "$(ctl -c "SELECT count(*) FROM tenancy.tenants WHERE name = 'taken'")" "0"
 ctl -c "BEGIN" -c "SELECT tenant_create('rolled')" -c "ROLLBACK" >/dev/null 2>&1
+sleep 1
 check "create: rolled back transaction leaves no database" \
 	"$(fo_psql A -c "SELECT count(*) FROM pg_database WHERE datname = 'rolled'")$(ctl -c "SELECT count(*) FROM tenancy.tenants WHERE name = 'rolled'")" "00"
 SECRET=Sup3rS3cretPw
