@@ -268,9 +268,14 @@ write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
 	return rc;
 }
 
-int
-tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
-					   tn_error *err)
+/*
+ * Walk the set against the catalog; for every migration that is missing or
+ * differs, call write (when write is NULL, just count).  *differing gets
+ * the count.
+ */
+static int
+catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
+				size_t *differing, tn_error *err)
 {
 	tn_rows		rows;
 	catalog_row *have = NULL;
@@ -278,6 +283,7 @@ tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 	size_t		j = 0;
 	int			rc;
 
+	*differing = 0;
 	rc = tn_query_rows(a, "SELECT version, name, checksum, down_sql, flags FROM {T}catalog",
 					   0, NULL, 5, &rows, err);
 	if (rc != TN_OK)
@@ -310,9 +316,31 @@ tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 			same_text(have[j].name, m->name) && same_text(have[j].checksum, m->checksum) &&
 			same_text(have[j].down_sql, m->down_sql) && have[j].flags == (long long) m->flags)
 			continue;
-		rc = write_catalog_row(a, m, err);
+		(*differing)++;
+		if (write)
+			rc = write_catalog_row(a, m, err);
 	}
 	free(have);
 	tn_rows_free(&rows);
+	return rc;
+}
+
+int
+tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
+					   tn_error *err)
+{
+	size_t		differing;
+
+	return catalog_compare(a, set, 1, &differing, err);
+}
+
+int
+tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
+				   int *in_sync, tn_error *err)
+{
+	size_t		differing = 0;
+	int			rc = catalog_compare(a, set, 0, &differing, err);
+
+	*in_sync = rc == TN_OK && differing == 0;
 	return rc;
 }

@@ -122,6 +122,10 @@ int			tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 int			tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 								   tn_error *err);
 
+/* Does the catalog already hold the set exactly?  Read only. */
+int			tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
+							   int *in_sync, tn_error *err);
+
 /*
  * Commit the unit of work; if the commit fails (e.g. SQLITE_BUSY), roll it
  * back so nothing stays open, and return the commit's error.

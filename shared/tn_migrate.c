@@ -210,6 +210,55 @@ refuse_no_transaction(const tn_entry *e, tn_error *err)
 	return TN_ERR_NO_TRANSACTION;
 }
 
+/*
+ * Read the state without the lock.  What it sees is committed, so if the
+ * catalog holds the set, nothing is drifted and nothing selected is
+ * pending, a locked run would do nothing either: *done = 1.  Anything else
+ * (including errors to report) is left to the locked path, which reads again.
+ */
+static int
+nothing_to_do(const tn_adapter *a, const tn_migrate_opts *opts,
+			  const char *target, int allow, tn_migrate_result *res,
+			  int *done, tn_error *err)
+{
+	tn_db_state st;
+	size_t		i;
+	int			rc;
+
+	*done = 0;
+	if (opts && opts->sync)
+	{
+		int			in_sync = 0;
+
+		if ((rc = tn_catalog_in_sync(a, opts->sync, &in_sync, err)) != TN_OK)
+			return rc;
+		if (!in_sync)
+			return TN_OK;
+	}
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+		return rc;
+	if (tn_state_check_runnable(&st, target, allow, err) != TN_OK)
+	{
+		tn_error_clear(err);
+		tn_state_free(&st);
+		return TN_OK;
+	}
+	for (i = 0; i < st.count; i++)
+		if (tn_entry_selected(&st.entries[i], target, allow))
+			break;
+	if (i == st.count)
+	{
+		*done = 1;
+		if (st.newest_applied)
+		{
+			snprintf(res->from_version, sizeof(res->from_version), "%s", st.newest_applied);
+			snprintf(res->to_version, sizeof(res->to_version), "%s", st.newest_applied);
+		}
+	}
+	tn_state_free(&st);
+	return TN_OK;
+}
+
 int
 tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 		   tn_migrate_result *res, tn_error *err)
@@ -232,6 +281,17 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 			target++;
 		if ((rc = tn_version_validate(target, err)) != TN_OK)
 			return rc;
+	}
+
+	/* the common case, nothing to do, costs one read and no lock */
+	if (!dry_run)
+	{
+		int			done = 0;
+
+		if ((rc = nothing_to_do(a, opts, target, allow, res, &done, err)) != TN_OK)
+			return rc;
+		if (done)
+			return TN_OK;
 	}
 
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)

@@ -486,6 +486,25 @@ tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err)
 		return TN_OK;
 	}
 	ensure_busy_timeout(conn->db);
+	/* the usual case: all four tables are there; a read costs less than the DDL */
+	{
+		sqlite3_stmt *st;
+		int			present = 0;
+
+		if (sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+							   " ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints')",
+							   -1, &st, NULL) == SQLITE_OK)
+		{
+			if (sqlite3_step(st) == SQLITE_ROW)
+				present = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (present == 4)
+		{
+			conn->schema_ready = 1;
+			return TN_OK;
+		}
+	}
 	rc = tn_sqlite_exec(conn->db, SCHEMA_SQL, err);
 	if (rc == TN_OK)
 		conn->schema_ready = 1;
