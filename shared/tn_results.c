@@ -100,3 +100,23 @@ static const tn_column runs_cols[] = {
 	{"failed", TN_COL_INT8},
 };
 const tn_result_def tn_def_runs = {"tenant_runs", COUNT_OF(runs_cols), runs_cols};
+
+/* the dry run and the atomic run report exactly like tenant_migrate_all */
+const tn_result_def tn_def_dry_run_all = {"tenant_dry_run_all", COUNT_OF(migrate_all_cols), migrate_all_cols};
+const tn_result_def tn_def_migrate_all_atomic = {"tenant_migrate_all_atomic", COUNT_OF(migrate_all_cols), migrate_all_cols};
+
+static const tn_column verify_all_cols[] = {
+	{"tenant", TN_COL_TEXT},
+	{"status", TN_COL_TEXT},	/* ok | problems | unreachable */
+	{"version", TN_COL_TEXT},
+	{"pending", TN_COL_INT8},
+	{"problems", TN_COL_INT8},
+	{"detail", TN_COL_TEXT},
+};
+const tn_result_def tn_def_verify_all = {"tenant_verify_all", COUNT_OF(verify_all_cols), verify_all_cols};
+
+static const tn_column query_all_cols[] = {
+	{"tenant", TN_COL_TEXT},
+	{"row", TN_COL_TEXT},		/* jsonb on PostgreSQL, JSON text on SQLite */
+};
+const tn_result_def tn_def_query_all = {"tenant_query_all", COUNT_OF(query_all_cols), query_all_cols};
