@@ -5,7 +5,7 @@
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #
 # Env: TN_PG_PORT (default 55432; use 55430-55439), TN_CRASH_TRIALS (default 40),
-#      TN_CRASH_ROLLBACK_TRIALS (default 10),
+#      TN_CRASH_ROLLBACK_TRIALS (default 10), TN_CANCEL_TRIALS (default 6),
 #      TN_VALGRIND=0 skips valgrind (it takes about 1-2 minutes).
 set -u
 cd "$(dirname "$0")/../.."
@@ -207,6 +207,37 @@ if crash_setup && crash_reset; then
 	mid=0; done_before=0; nokill=0
 	for trial in $(seq 1 "${TN_CRASH_ROLLBACK_TRIALS:-10}"); do crash_trial "$trial" rollback; done
 	echo "     rollback crash trials: $mid killed mid-run, $done_before after it returned, $nokill committed but unseen by the client"
+	# cancel / terminate while tenant_migrate() runs: 57014 (or FATAL 57P01),
+	# nothing applied, same invariant, rerun completes
+	for trial in $(seq 1 "${TN_CANCEL_TRIALS:-6}"); do
+		crash_reset
+		pidfile=$OUT/cancel_pid.txt; rm -f "$pidfile"
+		pg_psql -At -d tn_crash -v VERBOSITY=sqlstate -c "SELECT pg_backend_pid()" -c "SELECT tenant_migrate()" \
+			>"$pidfile" 2>"$OUT/cancel_err.txt" &
+		client=$!
+		for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
+		pid=$(head -1 "$pidfile")
+		delay=$(( 20 + RANDOM % (dur_ms / 2 + 1) ))
+		sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
+		if [ $((trial % 2)) -eq 0 ]; then how=pg_terminate_backend; else how=pg_cancel_backend; fi
+		pg_psql -At -c "SELECT $how($pid)" >/dev/null 2>&1
+		wait "$client" 2>/dev/null
+		errtxt=$(tr '\n' ' ' <"$OUT/cancel_err.txt")
+		state=$(crash_check)
+		rerun=$(pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" 2>&1)
+		after=$(crash_check)
+		if [ -n "$(sed -n 2p "$pidfile")" ]; then
+			verdict="finished first"
+		else
+			verdict="stopped: $errtxt"
+		fi
+		if [ "${state#* }" = "0" ] && { [ "${state% *}" = 0 ] || [ -n "$(sed -n 2p "$pidfile")" ]; } &&
+			[ "$after" = "$CRASH_MIGRATIONS 0" ] && crash_rows_ok; then
+			ok "cancel trial $trial ($how after ${delay} ms): $verdict"
+		else
+			bad "cancel trial $trial ($how after ${delay} ms): $verdict; state '$state', rerun '$rerun', after '$after'"
+		fi
+	done
 else
 	bad "crash test setup"
 fi
