@@ -32,10 +32,18 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "utils/builtins.h"
+
 #include "fanout.h"
 #include "libpq_conn.h"
 
 #define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3)"
+#define VERIFY_SQL "SELECT status, version, pending, problems, detail FROM tenancy.verify_synced($1)"
+
+/* sent_stmt values besides a no-transaction statement's index */
+#define SENT_SYNCED (-1)		/* migrate_synced: one row to read */
+#define SENT_PLAIN (-2)			/* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
+#define SENT_VERIFY (-3)		/* verify_synced: one row to read */
 
 typedef enum slot_state
 {
@@ -197,6 +205,60 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
 		goto sent;
 	}
+	if (job->mode == FO_VERIFY)
+	{
+		const char *params[1] = {job->set_text};
+
+		if (slot->step > 0)
+			return false;
+		slot->step = 1;
+		slot->sent_stmt = SENT_VERIFY;
+		ok = PQsendQueryParams(slot->conn, VERIFY_SQL, 1, NULL, params, NULL, NULL, 0);
+		goto sent;
+	}
+	if (job->mode == FO_FINISH || job->mode == FO_PREPARE)
+	{
+		char		gid[TN_GID_MAX + 1];
+		const char *name = job->tenants[slot->index].name;
+
+		if (tn_atomic_gid(gid, sizeof(gid), job->run_id, name) != TN_OK)
+			elog(ERROR, "tenant name \"%s\" too long for a prepared transaction id", name);
+		if (job->mode == FO_FINISH)
+		{
+			if (slot->step > 0)
+				return false;
+			slot->step = 1;
+			slot->sent_stmt = SENT_PLAIN;
+			ok = PQsendQuery(slot->conn, psprintf("%s PREPARED %s", job->commit ? "COMMIT" : "ROLLBACK",
+												  quote_literal_cstr(gid)));
+			goto sent;
+		}
+		/* phase 1: BEGIN; migrate_synced(set, target, 'migrate'); PREPARE TRANSACTION */
+		if (slot->step == 0)
+		{
+			slot->step = 1;
+			slot->sent_stmt = SENT_PLAIN;
+			ok = PQsendQuery(slot->conn, "BEGIN");
+			goto sent;
+		}
+		if (slot->step == 1)
+		{
+			const char *params[3] = {job->set_text, job->target, "migrate"};
+
+			slot->step = 2;
+			slot->sent_stmt = SENT_SYNCED;
+			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 3, NULL, params, NULL, NULL, 0);
+			goto sent;
+		}
+		if (slot->step == 2)
+		{
+			slot->step = 3;
+			slot->sent_stmt = SENT_PLAIN;
+			ok = PQsendQuery(slot->conn, psprintf("PREPARE TRANSACTION %s", quote_literal_cstr(gid)));
+			goto sent;
+		}
+		return false;
+	}
 	while ((size_t) slot->step < st->nsteps)
 	{
 		tn_fanout_step *s = &st->steps[slot->step];
@@ -269,8 +331,24 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 		MemoryContextSwitchTo(old);
 		return;
 	}
-	if (slot->sent_stmt >= 0)
-		return;					/* a no-transaction statement: nothing to read */
+	if (slot->sent_stmt == SENT_VERIFY)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+
+		if (PQntuples(res) != 1 || PQnfields(res) != 5)
+		{
+			MemoryContextSwitchTo(old);
+			tn_error_set(&slot->out.err, TN_ERR_ENGINE, "unexpected answer from tenancy.verify_synced()");
+			slot->out.rc = TN_ERR_ENGINE;
+			return;
+		}
+		for (int c = 0; c < 5; c++)
+			slot->out.cells[c] = PQgetisnull(res, 0, c) ? NULL : pstrdup(PQgetvalue(res, 0, c));
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	if (slot->sent_stmt != SENT_SYNCED)
+		return;					/* a no-transaction or plain statement: nothing to read */
 	if (PQntuples(res) != 1 || PQnfields(res) != 4)
 	{
 		tn_error_set(&slot->out.err, TN_ERR_ENGINE, "unexpected answer from tenancy.migrate_synced()");
@@ -549,13 +627,16 @@ fo_run(fo_job *job)
 	job->stopped_early = false;
 	tn_error_clear(&err);
 
-	if (job->mode != FO_QUERY)
+	if (job->mode != FO_QUERY && job->mode != FO_VERIFY && job->mode != FO_FINISH)
 	{
 		int			rc;
 
-		if (job->mode == FO_DRY_RUN)
+		if (job->mode == FO_DRY_RUN || job->mode == FO_PREPARE)
 		{
-			/* the core's dry run reports no-transaction migrations itself */
+			/*
+			 * the core's dry run reports no-transaction migrations itself;
+			 * an atomic run refused them before it started
+			 */
 			st.steps = palloc0(sizeof(tn_fanout_step));
 			st.steps[0].kind = TN_STEP_MIGRATE;
 			st.steps[0].version = job->target;

@@ -23,7 +23,10 @@ typedef enum fo_mode
 	FO_MIGRATE,					/* tenant_migrate_all */
 	FO_DRY_RUN,					/* tenant_dry_run_all */
 	FO_QUERY,					/* tenant_query_all: rows as jsonb text */
-	FO_SYNC_TEMPLATE			/* bring a template database to the newest version */
+	FO_SYNC_TEMPLATE,			/* bring a template database to the newest version */
+	FO_VERIFY,					/* tenant_verify_all: tenancy.verify_synced(set) */
+	FO_PREPARE,					/* atomic phase 1: BEGIN, migrate, PREPARE TRANSACTION */
+	FO_FINISH					/* atomic phase 2: COMMIT / ROLLBACK PREPARED */
 } fo_mode;
 
 typedef struct fo_tenant
@@ -41,6 +44,7 @@ typedef struct fo_outcome
 	tn_migrate_result res;		/* from / to / applied */
 	long long	duration_ms;
 	List	   *rows;			/* FO_QUERY: char * of jsonb text */
+	char	   *cells[5];		/* FO_VERIFY: status, version, pending, problems, detail */
 } fo_outcome;
 
 typedef void (*fo_done_fn) (void *arg, int index, const fo_tenant *t,
@@ -58,6 +62,8 @@ typedef struct fo_job
 	const char *set_text;		/* tn_set_encode of set */
 	const char *sql;			/* FO_QUERY */
 	const char *options;		/* libpq options (timeouts) */
+	long long	run_id;			/* FO_PREPARE / FO_FINISH: gid tenancy_<run>_<tenant> */
+	bool		commit;			/* FO_FINISH: COMMIT (true) or ROLLBACK PREPARED */
 	fo_done_fn	done;
 	void	   *arg;
 

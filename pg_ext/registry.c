@@ -25,6 +25,7 @@
 
 #include <stdlib.h>
 
+#include "access/twophase.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -32,7 +33,9 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "postmaster/postmaster.h"
+#include "storage/latch.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -61,6 +64,11 @@ PG_FUNCTION_INFO_V1(tenant_migrate_all);
 PG_FUNCTION_INFO_V1(tenant_dry_run_all);
 PG_FUNCTION_INFO_V1(tenant_query_all);
 PG_FUNCTION_INFO_V1(tenancy_migrate_synced);
+PG_FUNCTION_INFO_V1(tenant_verify_all);
+PG_FUNCTION_INFO_V1(tenancy_verify_synced);
+PG_FUNCTION_INFO_V1(tenant_migrate_all_atomic);
+
+static void recover_atomic_runs(void);
 
 /* the 1.0 entry points, for the 'database' scope */
 extern Datum tenant_migration_add(PG_FUNCTION_ARGS);
@@ -650,7 +658,7 @@ check_kind(const char *kind)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("schema tenants are not supported yet"),
 				 errdetail("Tenancy 1.2 keeps one set of tracking tables per database."),
-				 errhint("Create a database tenant: tenant_create(name) or tenant_create(name, 'database', location).")));
+				 errhint("Create a database tenant: tenant_create(name) or tenant_create(name, location).")));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid tenant kind \"%s\"", kind),
@@ -690,13 +698,17 @@ insert_tenant(const char *name, const char *location, const char *dbname,
 		  : psprintf("database \"%s\" on this server", dbname));
 }
 
-/* tenant_create(name, kind DEFAULT 'database', location DEFAULT NULL) */
+/*
+ * tenant_create(name, location DEFAULT NULL, kind DEFAULT 'database'): the
+ * argument order of tenant_register(name, location, kind) and of SQLite's
+ * tenant_create(name [, path]).
+ */
 Datum
 tenant_create(PG_FUNCTION_ARGS)
 {
 	char	   *name = required(fcinfo, 0, "name");
-	char	   *kind = arg_text(fcinfo, 1);
-	char	   *location = arg_text(fcinfo, 2);
+	char	   *location = arg_text(fcinfo, 1);
+	char	   *kind = arg_text(fcinfo, 2);
 	tn_migration_set set;
 	char	   *text;
 	char	   *version;
@@ -938,7 +950,8 @@ tenants(PG_FUNCTION_ARGS)
 			row[1] = spi_value(r, 2);
 			row[2] = spi_value(r, 3);
 			if (last_error)
-				row[3] = strcmp(state, TN_FANOUT_UNREACHABLE) == 0 ? state : (char *) TN_FANOUT_FAILED;
+				row[3] = strcmp(state, TN_FANOUT_UNREACHABLE) == 0 ||
+					strcmp(state, TN_VERIFY_PROBLEMS) == 0 ? state : (char *) TN_FANOUT_FAILED;
 			else
 				row[3] = pending > 0 ? "behind" : "up_to_date";
 			row[4] = version;
@@ -1060,6 +1073,60 @@ record_tenant(run_ctx *rc, const char *tenant, char **row, const fo_outcome *out
 				(errmsg("could not record tenant \"%s\" of run %lld: %s", tenant, rc->run_id, err.message)));
 }
 
+/*
+ * A tenant's verify row: built in the tenant by the core (verify_synced),
+ * or here by the core for a tenant that could not be reached.  The
+ * registry's cached state follows (in the caller's transaction).
+ */
+static void
+verify_done(run_ctx *rc, const fo_tenant *t, fo_outcome *out)
+{
+	char	   *row[6];
+	const char *v[6];
+	MemoryContext old;
+
+	row[0] = (char *) t->name;
+	if (out->rc == TN_OK)
+	{
+		for (int c = 0; c < 5; c++)
+			row[c + 1] = out->cells[c];
+	}
+	else
+	{
+		tn_rows		rows;
+		tn_error	err;
+
+		tn_error_clear(&err);
+		tn_rows_init(&rows, tn_def_verify_all.ncols);
+		if (tn_verify_all_row(NULL, t->name, NULL, &out->err, &rows, &err) != TN_OK)
+			raise_core(&err);
+		for (int c = 1; c < 6; c++)
+		{
+			const char *x = tn_rows_get(&rows, 0, c);
+
+			row[c] = x ? pstrdup(x) : NULL;
+		}
+		tn_rows_free(&rows);
+	}
+	old = MemoryContextSwitchTo(rc->outer);
+	put_row(rc->rsinfo, rc->meta, row);
+	MemoryContextSwitchTo(old);
+
+	/* refresh the cache: version (when known), pending, state, last_error */
+	v[0] = t->name;
+	v[1] = row[1];
+	v[2] = row[2];
+	v[3] = row[2] ? version_key(row[2]) : NULL;
+	v[4] = row[3];
+	v[5] = strcmp(row[1], TN_VERIFY_OK) == 0 ? NULL : row[5];
+	spi_run("UPDATE tenancy.tenants SET state = $2,"
+			" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
+			" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
+			" pending = coalesce($5::int8, pending), last_error = $6"
+			" WHERE name = $1", 6, v);
+	rc->done_count++;
+}
+
 static void
 run_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
 {
@@ -1085,6 +1152,12 @@ run_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
 		MemoryContextSwitchTo(old);
 		if (out->rc != TN_OK)
 			rc->failed++;
+		return;
+	}
+
+	if (rc->mode == FO_VERIFY)
+	{
+		verify_done(rc, t, out);
 		return;
 	}
 
@@ -1178,7 +1251,9 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 	rc.outer = CurrentMemoryContext;
 	InitMaterializedSRF(fcinfo, 0);
 	rc.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	if (mode != FO_QUERY)
+	if (mode == FO_VERIFY)
+		check_columns(rc.rsinfo, &tn_def_verify_all);
+	else if (mode != FO_QUERY)
 		check_columns(rc.rsinfo, &tn_def_migrate_all);
 	rc.meta = TupleDescGetAttInMetadata(rc.rsinfo->setDesc);
 
@@ -1194,6 +1269,8 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 		sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s) AS q", q);
 		job.concurrency = concurrency_arg(fcinfo, 1);
 	}
+	else if (mode == FO_VERIFY)
+		job.concurrency = concurrency_arg(fcinfo, 0);
 	else
 	{
 		target = arg_text(fcinfo, 0);
@@ -1210,6 +1287,8 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 	{
 		/* one migrating run at a time: a second caller waits here */
 		spi_run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_RUNS) ")", 0, NULL);
+		/* an atomic run whose caller died between its two phases ends first */
+		recover_atomic_runs();
 	}
 	if (mode != FO_QUERY)
 	{
@@ -1476,4 +1555,630 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	row[3] = failure[0] ? failure : NULL;
 	put_row(rsinfo, meta, row);
 	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* tenant_verify_all and its tenant side                               */
+/* ------------------------------------------------------------------ */
+
+/* tenant_verify_all(concurrency DEFAULT NULL) -> rows of tn_def_verify_all */
+Datum
+tenant_verify_all(PG_FUNCTION_ARGS)
+{
+	return fanout_entry(fcinfo, FO_VERIFY);
+}
+
+/*
+ * tenancy.verify_synced(tenant_set): in a tenant, the core's verify row
+ * judged against the registry's set (tn_verify_all_row: reads only).
+ * Returns (status, version, pending, problems, detail).
+ */
+Datum
+tenancy_verify_synced(PG_FUNCTION_ARGS)
+{
+	char	   *text = arg_text(fcinfo, 0);
+	tn_migration_set set;
+	tn_adapter	adapter;
+	tn_pg_adapter_ctx ctx;
+	tn_error	err;
+	tn_rows		rows;
+	int			rc;
+	ReturnSetInfo *rsinfo;
+	AttInMetadata *meta;
+	char	   *row[5];
+	char	   *path = tn_pg_caller_search_path();
+
+	InitMaterializedSRF(fcinfo, 0);
+	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+	tn_error_clear(&err);
+	memset(&set, 0, sizeof(set));
+	if (text != NULL && tn_set_decode(text, &set, &err) != TN_OK)
+		tn_raise(&err);
+	if (SPI_connect() != SPI_OK_CONNECT)
+	{
+		tn_migration_set_free(&set);
+		elog(ERROR, "SPI_connect failed");
+	}
+	tn_pg_adapter_init(&adapter, &ctx, path);
+	tn_rows_init(&rows, tn_def_verify_all.ncols);
+	rc = tn_verify_all_row(&adapter, "", text ? &set : NULL, NULL, &rows, &err);
+	tn_migration_set_free(&set);
+	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	SPI_finish();
+	if (rc != TN_OK)
+	{
+		tn_rows_free(&rows);
+		raise_core(&err);
+	}
+	for (int c = 0; c < 5; c++)
+	{
+		const char *v = tn_rows_get(&rows, 0, c + 1);
+
+		row[c] = v ? pstrdup(v) : NULL;
+	}
+	tn_rows_free(&rows);
+	put_row(rsinfo, meta, row);
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* tenant_migrate_all_atomic: two-phase commit over every tenant        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Phase 1 runs each behind tenant's batch in a transaction and PREPAREs
+ * it as tenancy_<run_id>_<tenant> (tn_atomic_gid); the first failure stops
+ * starting new tenants.  The decision (committing / aborting) is written
+ * to tenancy.runs over the autocommit control connection before phase 2
+ * sends COMMIT or ROLLBACK PREPARED to every prepared tenant.  A caller
+ * that dies in between leaves the record: recover_atomic_runs(), run by
+ * the next tenant_migrate_all or tenant_migrate_all_atomic under the runs
+ * lock, commits what the record says committing and rolls back the rest.
+ */
+
+typedef struct atomic_tenant
+{
+	bool		finished;
+	int			rc;
+	tn_error	err;
+	char		from_version[TN_MAX_VERSION_LEN + 1];
+	char		to_version[TN_MAX_VERSION_LEN + 1];
+	long long	applied;
+	long long	ms;
+	bool		finish_failed;	/* phase 2 did not reach it */
+	tn_error	finish_err;
+} atomic_tenant;
+
+typedef struct atomic_ctx
+{
+	atomic_tenant *ts;
+	int		   *map;			/* phase 2 index -> tenant index */
+	int			total;
+	int			done;
+	const char *failed_tenant;
+} atomic_ctx;
+
+static void
+atomic_prepare_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
+{
+	atomic_ctx *ac = arg;
+	atomic_tenant *a = &ac->ts[index];
+	char		line[TN_MESSAGE_MAX + 200];
+
+	a->finished = true;
+	a->rc = out->rc;
+	a->err = out->err;
+	snprintf(a->from_version, sizeof(a->from_version), "%s", out->res.from_version);
+	snprintf(a->to_version, sizeof(a->to_version), "%s", out->res.to_version);
+	a->applied = out->res.applied;
+	a->ms = out->duration_ms;
+	if (out->rc != TN_OK && ac->failed_tenant == NULL)
+		ac->failed_tenant = t->name;
+	ac->done++;
+	tn_fanout_progress(line, sizeof(line), ac->done, ac->total, t->name,
+					   out->rc == TN_OK ? "prepared" : TN_FANOUT_FAILED, out->res.applied,
+					   out->duration_ms, out->rc != TN_OK ? out->err.message : NULL);
+	ereport(NOTICE, (errmsg_internal("%s", line)));
+}
+
+static void
+atomic_finish_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
+{
+	atomic_ctx *ac = arg;
+	atomic_tenant *a = &ac->ts[ac->map[index]];
+
+	if (out->rc != TN_OK)
+	{
+		a->finish_failed = true;
+		a->finish_err = out->err;
+	}
+}
+
+/* Test hook: tenancy.test_atomic_pause = 'prepared' | 'committing' waits 60 s there. */
+static void
+atomic_test_pause(const char *where)
+{
+	const char *v = GetConfigOption("tenancy.test_atomic_pause", true, false);
+
+	if (v == NULL || strcmp(v, where) != 0)
+		return;
+	ereport(NOTICE, (errmsg_internal("tenancy test pause: %s", where)));
+	for (int i = 0; i < 600; i++)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+static void
+control_exec(PGconn *control, const char *sql, long long run_id, const char *status)
+{
+	char		run[32];
+	const char *p[2];
+
+	snprintf(run, sizeof(run), "%lld", run_id);
+	p[0] = run;
+	p[1] = status;
+	PQclear(tn_lpq_exec_or_raise(control, sql, 2, p));
+}
+
+/*
+ * Refuse before any change: no-transaction migrations in range of a
+ * behind tenant, and servers without (enough) prepared transactions.
+ */
+static void
+atomic_preflight(const tn_migration_set *set, const char *target,
+				 const fo_tenant *ts, int n)
+{
+	typedef struct server
+	{
+		const char *location;
+		const char *dbname;
+		const char *first;
+		int			count;
+	} server;
+	server	   *servers = palloc0(sizeof(server) * n);
+	int			nservers = 0;
+
+	for (size_t i = 0; i < set->count; i++)
+	{
+		const tn_migration *m = &set->items[i];
+		const char *v[1];
+
+		if (target && tn_version_compare(m->version, target) > 0)
+			break;
+		if (!(m->flags & TN_MIG_NO_TRANSACTION))
+			continue;
+		v[0] = version_key(m->version);
+		spi_run("SELECT name FROM tenancy.tenants WHERE version_key IS NULL OR version_key < $1 ORDER BY name LIMIT 1", 1, v);
+		if (SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("migration \"%s\" cannot run atomically", m->version),
+					 errdetail("It must run outside a transaction, so it cannot be part of a prepared transaction; tenant \"%s\" has not applied it yet.",
+							   spi_value(0, 1)),
+					 errhint("Run tenant_migrate_all('%s') first, then tenant_migrate_all_atomic() for the rest.",
+							 m->version)));
+	}
+
+	for (int i = 0; i < n; i++)
+	{
+		int			s;
+
+		for (s = 0; s < nservers; s++)
+			if ((servers[s].location == NULL) == (ts[i].location == NULL) &&
+				(ts[i].location == NULL || strcmp(servers[s].location, ts[i].location) == 0))
+				break;
+		if (s == nservers)
+		{
+			servers[s].location = ts[i].location;
+			servers[s].dbname = ts[i].dbname;
+			servers[s].first = ts[i].name;
+			nservers++;
+		}
+		servers[s].count++;
+	}
+	for (int s = 0; s < nservers; s++)
+	{
+		int			max_prepared;
+
+		if (servers[s].location == NULL)
+			max_prepared = max_prepared_xacts;
+		else
+		{
+			tn_lpq_opts o;
+			tn_error	err;
+			PGconn	   *conn;
+			PGresult   *res;
+
+			tn_error_clear(&err);
+			memset(&o, 0, sizeof(o));
+			o.location = servers[s].location;
+			o.dbname = servers[s].dbname;
+			conn = tn_lpq_connect(&o, &err);
+			if (conn == NULL)
+			{
+				tn_error_detail_append(&err, "An atomic run needs every tenant; nothing was changed.");
+				raise_core(&err);
+			}
+			res = tn_lpq_exec(conn, "SELECT pg_catalog.current_setting('max_prepared_transactions')::int", 0, NULL, &err);
+			if (res == NULL)
+			{
+				tn_lpq_finish(conn);
+				raise_core(&err);
+			}
+			max_prepared = atoi(PQgetvalue(res, 0, 0));
+			PQclear(res);
+			tn_lpq_finish(conn);
+		}
+		if (max_prepared == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("prepared transactions are disabled on the server of tenant \"%s\"", servers[s].first),
+					 errdetail("tenant_migrate_all_atomic() prepares one transaction per tenant; max_prepared_transactions is 0 there. Nothing was changed."),
+					 errhint("SET max_prepared_transactions in that server's postgresql.conf (at least %d) and restart it.",
+							 servers[s].count)));
+		if (max_prepared < servers[s].count)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("too few prepared transactions on the server of tenant \"%s\"", servers[s].first),
+					 errdetail("%d tenants there are behind, but max_prepared_transactions is %d. Nothing was changed.",
+							   servers[s].count, max_prepared),
+					 errhint("Raise max_prepared_transactions in that server's postgresql.conf to at least %d and restart it.",
+							 servers[s].count)));
+	}
+}
+
+/* tenant_migrate_all_atomic(target DEFAULT NULL, concurrency DEFAULT NULL) */
+Datum
+tenant_migrate_all_atomic(PG_FUNCTION_ARGS)
+{
+	char	   *target = arg_text(fcinfo, 0);
+	int			concurrency = concurrency_arg(fcinfo, 1);
+	run_ctx		rc;
+	atomic_ctx	ac;
+	fo_job		job;
+	tn_migration_set set;
+	char	   *text;
+	char	   *key;
+	fo_tenant  *ts;
+	int			n;
+	bool		commit;
+	bool		clean = true;
+	volatile bool decided = false;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(&ac, 0, sizeof(ac));
+	rc.mode = FO_MIGRATE;
+	rc.outer = CurrentMemoryContext;
+	InitMaterializedSRF(fcinfo, 0);
+	rc.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	check_columns(rc.rsinfo, &tn_def_migrate_all_atomic);
+	rc.meta = TupleDescGetAttInMetadata(rc.rsinfo->setDesc);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	spi_run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_RUNS) ")", 0, NULL);
+	recover_atomic_runs();
+	load_set(&set);
+	text = encode_set(&set);
+	if (target && (target[0] == 'V' || target[0] == 'v'))
+		target++;
+	PG_TRY();
+	{
+		tn_fanout_step *steps;
+		size_t		nsteps;
+		tn_error	err;
+
+		tn_error_clear(&err);
+		if (tn_fanout_plan(&set, target, &steps, &nsteps, &err) != TN_OK)
+			raise_core(&err);
+		free(steps);
+		key = version_key(target ? target : newest_version(&set));
+		ts = load_tenants(true, key ? key : "", &n);
+		if (n > 0)
+			atomic_preflight(&set, target, ts, n);
+	}
+	PG_CATCH();
+	{
+		tn_migration_set_free(&set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (n == 0)
+	{
+		tn_migration_set_free(&set);
+		SPI_finish();
+		return (Datum) 0;
+	}
+	rc.total = n;
+	rc.set = &set;
+	ac.ts = palloc0(sizeof(atomic_tenant) * n);
+	ac.total = n;
+
+	PG_TRY();
+	{
+		tn_lpq_opts o;
+		tn_error	err;
+		PGresult   *res;
+		char		cnt[32], pid[32];
+		const char *p[3];
+		fo_tenant  *prepared;
+		int			nprepared = 0;
+
+		/* the durable record first: the run exists before anything is prepared */
+		tn_error_clear(&err);
+		memset(&o, 0, sizeof(o));
+		rc.control = tn_lpq_connect(&o, &err);
+		if (rc.control == NULL)
+			raise_core(&err);
+		PQclear(tn_lpq_exec_or_raise(rc.control, "SET lock_timeout = '10s'", 0, NULL));
+		snprintf(cnt, sizeof(cnt), "%d", n);
+		snprintf(pid, sizeof(pid), "%d", MyProcPid);
+		p[0] = target;
+		p[1] = cnt;
+		p[2] = pid;
+		res = tn_lpq_exec_or_raise(rc.control,
+								   "INSERT INTO tenancy.runs (target, status, tenants, caller_pid)"
+								   " VALUES ($1, '" TN_RUN_PREPARING "', $2::int8, $3::int4) RETURNING run_id", 3, p);
+		rc.run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+
+		/* phase 1: prepare everywhere, stop starting tenants at the first failure */
+		memset(&job, 0, sizeof(job));
+		job.mode = FO_PREPARE;
+		job.tenants = ts;
+		job.ntenants = n;
+		job.concurrency = concurrency;
+		job.max_failures = 1;
+		job.target = target;
+		job.set = &set;
+		job.set_text = text;
+		job.options = fo_timeout_options();
+		job.run_id = rc.run_id;
+		job.done = atomic_prepare_done;
+		job.arg = &ac;
+		fo_run(&job);
+
+		commit = ac.failed_tenant == NULL && job.finished == n;
+		prepared = palloc0(sizeof(fo_tenant) * n);
+		ac.map = palloc0(sizeof(int) * n);
+		for (int i = 0; i < n; i++)
+			if (ac.ts[i].finished && ac.ts[i].rc == TN_OK)
+			{
+				ac.map[nprepared] = i;
+				prepared[nprepared++] = ts[i];
+			}
+
+		/* the decision, durable before phase 2 */
+		atomic_test_pause("prepared");
+		control_exec(rc.control, "UPDATE tenancy.runs SET status = $2 WHERE run_id = $1::int8", rc.run_id,
+					 commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING);
+		decided = true;
+		ereport(NOTICE,
+				(errmsg_internal("%s %d prepared tenants", commit ? "committing" : "rolling back", nprepared)));
+		atomic_test_pause("committing");
+
+		/* phase 2 */
+		if (nprepared > 0)
+		{
+			memset(&job, 0, sizeof(job));
+			job.mode = FO_FINISH;
+			job.tenants = prepared;
+			job.ntenants = nprepared;
+			job.concurrency = concurrency;
+			job.options = fo_timeout_options();
+			job.run_id = rc.run_id;
+			job.commit = commit;
+			job.done = atomic_finish_done;
+			job.arg = &ac;
+			fo_run(&job);
+		}
+
+		/* rows, the registry, the run */
+		for (int i = 0; i < n; i++)
+		{
+			atomic_tenant *a = &ac.ts[i];
+			tn_rows		rows;
+			char	   *row[8];
+			fo_outcome	out;
+			MemoryContext old;
+
+			if (!a->finished)
+			{
+				char	   *why = psprintf("not started: tenant \"%s\" failed, so no tenant was migrated",
+										   ac.failed_tenant ? ac.failed_tenant : "?");
+				char	   *skip[8] = {(char *) ts[i].name, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL, why};
+
+				old = MemoryContextSwitchTo(rc.outer);
+				put_row(rc.rsinfo, rc.meta, skip);
+				MemoryContextSwitchTo(old);
+				continue;
+			}
+			memset(&out, 0, sizeof(out));
+			out.rc = a->rc;
+			out.err = a->err;
+			snprintf(out.res.from_version, sizeof(out.res.from_version), "%s", a->from_version);
+			snprintf(out.res.to_version, sizeof(out.res.to_version), "%s",
+					 a->rc == TN_OK && !commit ? a->from_version : a->to_version);
+			out.res.applied = a->applied;
+			if (a->rc == TN_OK && a->finish_failed)
+			{
+				clean = false;
+				out.rc = TN_ERR_UNREACHABLE;
+				out.err = a->finish_err;
+				tn_error_detail_append(&out.err, "The run decided to %s; the next tenant_migrate_all() or tenant_migrate_all_atomic() call finishes this tenant's prepared transaction.",
+									   commit ? "commit" : "roll back");
+			}
+			tn_rows_init(&rows, tn_def_migrate_all_atomic.ncols);
+			if (tn_atomic_row(&rows, ts[i].name, out.rc, &out.res, &out.err, a->ms, commit,
+							  ac.failed_tenant) != TN_OK)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			old = MemoryContextSwitchTo(rc.outer);
+			for (int c = 0; c < 8; c++)
+			{
+				const char *v = tn_rows_get(&rows, 0, c);
+
+				row[c] = v ? pstrdup(v) : NULL;
+			}
+			put_row(rc.rsinfo, rc.meta, row);
+			MemoryContextSwitchTo(old);
+			tn_rows_free(&rows);
+			if (!commit && out.rc == TN_OK)
+				out.res.to_version[0] = '\0';	/* keep the cached version */
+			record_tenant(&rc, ts[i].name, row, &out);
+		}
+		control_exec(rc.control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
+					 " WHERE run_id = $1::int8", rc.run_id,
+					 !clean ? (commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING)
+					 : commit ? "done" : TN_RUN_ROLLED_BACK);
+		tn_lpq_finish(rc.control);
+		rc.control = NULL;
+	}
+	PG_CATCH();
+	{
+		/*
+		 * Cancelled or failed mid-run: in-flight tenants are cancelled and
+		 * their connections closed (fo_run), so only PREPAREd tenants
+		 * remain.  Before the decision the record says preparing, after it
+		 * committing or aborting; the next call resolves them either way.
+		 */
+		if (rc.control)
+		{
+			if (!decided)
+			{
+				char		sql[160];
+
+				snprintf(sql, sizeof(sql), "UPDATE tenancy.runs SET status = '" TN_RUN_ABORTING "'"
+						 " WHERE run_id = %lld", rc.run_id);
+				(void) PQsendQuery(rc.control, sql);
+				(void) PQflush(rc.control);
+			}
+			tn_lpq_finish(rc.control);
+		}
+		tn_migration_set_free(&set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	tn_migration_set_free(&set);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * Finish the prepared transactions of atomic runs whose caller is gone
+ * (runs still preparing / committing / aborting: under the runs lock no
+ * live run can be in those states).  Every server of the registry is asked
+ * for its tenancy_<run>_* prepared transactions; the record decides.  A
+ * server that cannot be reached leaves its runs for the next call.
+ */
+static void
+recover_atomic_runs(void)
+{
+	int			nruns;
+	long long  *run_ids;
+	bool	   *run_commit;
+	int			nservers;
+	char	  **locs;
+	char	  **dbs;
+	bool		all = true;
+	char	   *self_db = get_database_name(MyDatabaseId);
+
+	spi_run("SELECT run_id, status FROM tenancy.runs WHERE status IN ('" TN_RUN_PREPARING "', '"
+			TN_RUN_COMMITTING "', '" TN_RUN_ABORTING "') ORDER BY run_id", 0, NULL);
+	nruns = (int) SPI_processed;
+	if (nruns == 0)
+		return;
+	run_ids = palloc(sizeof(long long) * nruns);
+	run_commit = palloc(sizeof(bool) * nruns);
+	for (int r = 0; r < nruns; r++)
+	{
+		run_ids[r] = strtoll(spi_value(r, 1), NULL, 10);
+		run_commit[r] = tn_atomic_should_commit(spi_value(r, 2));
+	}
+	spi_run("SELECT DISTINCT ON (coalesce(location, '')) location, dbname FROM tenancy.tenants"
+			" ORDER BY coalesce(location, ''), name", 0, NULL);
+	nservers = (int) SPI_processed;
+	locs = palloc(sizeof(char *) * (nservers + 1));
+	dbs = palloc(sizeof(char *) * (nservers + 1));
+	for (int s = 0; s < nservers; s++)
+	{
+		locs[s] = spi_value(s, 1);
+		dbs[s] = locs[s] ? spi_value(s, 2) : self_db;
+	}
+	if (nservers == 0 || locs[0] != NULL)
+	{
+		/* this server always (atomic tenants may have been dropped since) */
+		locs[nservers] = NULL;
+		dbs[nservers] = self_db;
+		nservers++;
+	}
+	for (int s = 0; s < nservers; s++)
+	{
+		tn_lpq_opts o;
+		tn_error	err;
+		PGconn	   *conn;
+		PGresult   *res;
+
+		tn_error_clear(&err);
+		memset(&o, 0, sizeof(o));
+		o.location = locs[s];
+		o.dbname = dbs[s];
+		conn = tn_lpq_connect(&o, &err);
+		res = conn ? tn_lpq_exec(conn, "SELECT gid, database FROM pg_catalog.pg_prepared_xacts"
+								 " WHERE gid LIKE 'tenancy\\_%' ORDER BY gid", 0, NULL, &err) : NULL;
+		if (res == NULL)
+		{
+			all = false;
+			ereport(WARNING,
+					(errmsg("could not finish interrupted atomic runs on a tenant server: %s", err.message)));
+			tn_lpq_finish(conn);
+			continue;
+		}
+		for (int g = 0; g < PQntuples(res); g++)
+		{
+			const char *gid = PQgetvalue(res, g, 0);
+			long long	run = tn_atomic_gid_run(gid);
+			int			r;
+			PGconn	   *c2;
+			PGresult   *r2;
+
+			for (r = 0; r < nruns && run_ids[r] != run; r++)
+				;
+			if (r == nruns)
+				continue;
+			o.dbname = PQgetvalue(res, g, 1);
+			c2 = tn_lpq_connect(&o, &err);
+			r2 = c2 ? tn_lpq_exec(c2, psprintf("%s PREPARED %s", run_commit[r] ? "COMMIT" : "ROLLBACK",
+											   quote_literal_cstr(gid)), 0, NULL, &err) : NULL;
+			if (r2 == NULL && strcmp(err.sqlstate, "42704") != 0)
+			{
+				all = false;
+				ereport(WARNING,
+						(errmsg("could not finish prepared transaction \"%s\": %s", gid, err.message)));
+			}
+			else
+				ereport(NOTICE,
+						(errmsg("interrupted atomic run %lld: %s prepared transaction \"%s\"", run,
+								run_commit[r] ? "committed" : "rolled back", gid)));
+			if (r2)
+				PQclear(r2);
+			tn_lpq_finish(c2);
+		}
+		PQclear(res);
+		tn_lpq_finish(conn);
+	}
+	if (!all)
+		return;
+	for (int r = 0; r < nruns; r++)
+	{
+		const char *v[2];
+
+		v[0] = psprintf("%lld", run_ids[r]);
+		v[1] = run_commit[r] ? "done" : TN_RUN_ROLLED_BACK;
+		spi_run("UPDATE tenancy.runs SET status = $2, finished_at = coalesce(finished_at, pg_catalog.clock_timestamp())"
+				" WHERE run_id = $1::int8", 2, v);
+	}
 }

@@ -270,7 +270,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION @extschema@.tenant_create(name pg_catalog.text,
-	kind pg_catalog.text DEFAULT 'database', location pg_catalog.text DEFAULT NULL)
+	location pg_catalog.text DEFAULT NULL, kind pg_catalog.text DEFAULT 'database')
 RETURNS pg_catalog.text
 AS 'MODULE_PATHNAME', 'tenant_create'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
@@ -335,6 +335,32 @@ AS 'MODULE_PATHNAME', 'tenant_query_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
 SET search_path = pg_catalog, pg_temp;
 
+CREATE FUNCTION @extschema@.tenant_verify_all(concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	version pg_catalog.text, pending pg_catalog.int8, problems pg_catalog.int8,
+	detail pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_verify_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_migrate_all_atomic(target pg_catalog.text DEFAULT NULL,
+	concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_migrate_all_atomic'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+-- called by tenant_verify_all inside each tenant: the core's verify row against the set
+CREATE FUNCTION tenancy.verify_synced(tenant_set pg_catalog.text)
+RETURNS TABLE (status pg_catalog.text, version pg_catalog.text,
+	pending pg_catalog.int8, problems pg_catalog.int8, detail pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenancy_verify_synced'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
+SET search_path = pg_catalog, pg_temp;
+
 -- called by a fan-out inside each tenant (one round trip per tenant)
 CREATE FUNCTION tenancy.migrate_synced(tenant_set pg_catalog.text,
 	target pg_catalog.text, mode pg_catalog.text)
@@ -355,5 +381,8 @@ REVOKE ALL ON FUNCTION
 	@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4),
 	@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4),
 	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4),
+	@extschema@.tenant_verify_all(pg_catalog.int4),
+	@extschema@.tenant_migrate_all_atomic(pg_catalog.text, pg_catalog.int4),
+	tenancy.verify_synced(pg_catalog.text),
 	tenancy.migrate_synced(pg_catalog.text, pg_catalog.text, pg_catalog.text)
 FROM PUBLIC;

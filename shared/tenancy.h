@@ -646,4 +646,91 @@ int			tn_fanout_status_counts_as_failure(const char *status);
 
 /* ================================================================== */
 
+/* ================================================================== */
+/* Fan-out rows both registries build the same way (tn_verify_all.c). */
+/* Added with the SQLite registry's tenant_verify_all,                */
+/* tenant_dry_run_all and tenant_migrate_all_atomic.                   */
+/* ================================================================== */
+
+/* Status words of a tenant_verify_all row. */
+#define TN_VERIFY_OK "ok"
+#define TN_VERIFY_PROBLEMS "problems"
+#define TN_VERIFY_UNREACHABLE "unreachable"
+
+/* Status of a tenant whose finished batch was undone by tenant_migrate_all_atomic. */
+#define TN_FANOUT_ROLLED_BACK "rolled_back"
+
+/*
+ * One row of tn_def_verify_all for one tenant, appended to out (initialised
+ * by the caller with tn_def_verify_all.ncols).  Reads only: tn_verify and
+ * the tenant's state, nothing is synced or written.
+ *   a: the tenant's adapter, or NULL when it could not be reached; the
+ *      row is then "unreachable" with reach_err rendered in detail and
+ *      version/pending/problems NULL.
+ *   set: the registry's tenant set, or NULL.  With a set, pending counts
+ *      the set's versions the tenant has not applied, and an applied
+ *      version whose checksum differs from the set's (or that the set no
+ *      longer has) is a problem too.  Without one, pending and problems
+ *      come from the tenant's own catalog.
+ * status: ok | problems; detail names the first five problems
+ * ("3 drifted; 4 drifted from the tenant set") and counts the rest.
+ * Errors (reading the tenant failed, out of memory): nothing appended; the
+ * host may then call again with a = NULL and that error.
+ */
+int			tn_verify_all_row(const tn_adapter *a, const char *tenant,
+							  const tn_migration_set *set,
+							  const tn_error *reach_err, tn_rows *out,
+							  tn_error *err);
+
+/*
+ * A tenant's dry run (tn_migrate with opts.dry_run) as a fan-out outcome:
+ * rc is what tn_migrate returned (returned unchanged unless TN_OK).  Sets
+ * res->to_version to the newest version the report shows "ok" and
+ * res->applied to how many would apply; when the report shows a failure,
+ * returns TN_ERR_MIGRATION_FAILED with the message
+ * "migration \"V\" would fail: <engine message>" (applied 0), which
+ * tn_fanout_row reports as "failed".
+ */
+int			tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err);
+
+/* ---- tenant_migrate_all_atomic (PostgreSQL): two-phase commit decisions ---- */
+/* (TN_FANOUT_ROLLED_BACK, above, is the status of a tenant undone by the run.) */
+
+/*
+ * The prepared-transaction id of a tenant in an atomic run:
+ * "tenancy_<run_id>_<tenant>" (tenant names are validated, so it is a
+ * plain literal).  Returns TN_OK or TN_ERR_TOO_LARGE.
+ */
+#define TN_GID_MAX 200
+int			tn_atomic_gid(char *buf, size_t size, long long run_id, const char *tenant);
+
+/* The run id of a tenancy gid, or 0 when gid is not one of ours. */
+long long	tn_atomic_gid_run(const char *gid);
+
+/*
+ * Run states of the durable decision record (tenancy.runs.status):
+ * preparing -> committing -> done, or preparing -> aborting -> rolled_back.
+ * What to do with a prepared transaction of a run whose caller is gone:
+ * 1 = COMMIT PREPARED (the record says committing or done), 0 = ROLLBACK
+ * PREPARED (anything else: the decision to commit was never made).
+ */
+#define TN_RUN_PREPARING "preparing"
+#define TN_RUN_COMMITTING "committing"
+#define TN_RUN_ABORTING "aborting"
+#define TN_RUN_ROLLED_BACK "rolled_back"
+int			tn_atomic_should_commit(const char *run_status);
+
+/*
+ * One row of tn_def_migrate_all_atomic.  rc/res/err: the tenant's prepare
+ * outcome; committed: whether the run committed.  A tenant that prepared
+ * but whose run was rolled back reads "rolled_back" with the failing
+ * tenant named (failed_tenant, may be NULL).
+ */
+int			tn_atomic_row(tn_rows *out, const char *tenant, int rc,
+						  const tn_migrate_result *res, const tn_error *err,
+						  long long duration_ms, int committed,
+						  const char *failed_tenant);
+
+/* ================================================================== */
+
 #endif							/* TENANCY_H */

@@ -41,7 +41,7 @@ check "set: template database exists at the newest version" \
 
 # ---- create / register / drop -------------------------------------------
 for t in a1 a2 a3 a4; do ctl -c "SELECT tenant_create('$t')" >/dev/null || bad "create $t"; done
-for t in b1 b2 b3; do ctl -c "SELECT tenant_create('$t', 'database', '$LOCB')" >/dev/null || bad "create $t"; done
+for t in b1 b2 b3; do ctl -c "SELECT tenant_create('$t', '$LOCB')" >/dev/null || bad "create $t"; done
 check "create: 7 tenants on two servers, at version 1" \
 	"$(ctl -c "SELECT count(*), min(version), max(version), count(*) FILTER (WHERE state = 'up_to_date') FROM tenants()")" "7|1|1|7"
 check "create: the clone has the set's objects" "$(fo_psql B -d b2 -c "SELECT to_regclass('users') IS NOT NULL")" "t"
@@ -49,7 +49,7 @@ check "create: bad name refused (42602)" "$(state_of "SELECT tenant_create('Bad 
 check "create: injection-shaped name refused" "$(state_of "SELECT tenant_create('x\"; DROP TABLE y; --')")" "42602"
 check "create: reserved name refused" "$(state_of "SELECT tenant_create('tenancy_x')")" "42602"
 check "create: duplicate refused (42710)" "$(state_of "SELECT tenant_create('a1')")" "42710"
-check "create: unknown kind refused" "$(state_of "SELECT tenant_create('k1', 'file')")" "22023"
+check "create: unknown kind refused" "$(state_of "SELECT tenant_create('k1', NULL, 'file')")" "22023"
 fo_psql A -c "CREATE DATABASE taken"
 check "create: half-way failure (database exists) raises 42P04" "$(state_of "SELECT tenant_create('taken')")" "42P04"
 check "create: ... and nothing is registered" "$(ctl -c "SELECT count(*) FROM tenancy.tenants WHERE name = 'taken'")" "0"
@@ -59,7 +59,7 @@ check "create: rolled back transaction leaves no database" \
 	"$(fo_psql A -c "SELECT count(*) FROM pg_database WHERE datname = 'rolled'")$(ctl -c "SELECT count(*) FROM tenancy.tenants WHERE name = 'rolled'")" "00"
 SECRET=Sup3rS3cretPw
 check "create: location with a password refused (22023)" \
-	"$(state_of "SELECT tenant_create('pw1', 'database', 'host=/tmp password=$SECRET')")" "22023"
+	"$(state_of "SELECT tenant_create('pw1', 'host=/tmp password=$SECRET')")" "22023"
 check "register: location with a password refused (22023)" \
 	"$(state_of "SELECT tenant_register('pw2', 'postgresql://u:$SECRET@localhost/db')")" "22023"
 if error_of "SELECT tenant_register('pw2', 'dbname=x password=$SECRET')" | grep -q "$SECRET"; then
@@ -71,7 +71,7 @@ check "register: adopted database is tracked (behind, extension installed)" \
 ctl -c "SELECT tenant_drop('adopted')" >/dev/null
 check "drop keep: unregistered, database kept" \
 	"$(ctl -c "SELECT count(*) FROM tenancy.tenants WHERE name = 'adopted'")$(fo_psql B -c "SELECT count(*) FROM pg_database WHERE datname = 'adopted'")" "01"
-ctl -c "SELECT tenant_create('gone', 'database', '$LOCB')" -c "SELECT tenant_drop('gone', 'delete')" >/dev/null
+ctl -c "SELECT tenant_create('gone', '$LOCB')" -c "SELECT tenant_drop('gone', 'delete')" >/dev/null
 check "drop delete: database dropped" "$(fo_psql B -c "SELECT count(*) FROM pg_database WHERE datname = 'gone'")" "0"
 check "drop: unknown tenant (42704)" "$(state_of "SELECT tenant_drop('nobody')")" "42704"
 check "audit: who did what to which tenant" \
@@ -186,6 +186,78 @@ check "max_failures: stops starting tenants after 2 failures" \
 	"$(grep -c '|failed|' "$OUT/canary.txt")|$(grep -c '|skipped|' "$OUT/canary.txt")|$(ctl -c "SELECT status FROM tenant_runs() ORDER BY run_id DESC LIMIT 1")" "2|5|stopped"
 for t in a1 a2 a3 a4; do fo_psql A -d $t -c "DROP TABLE t8"; done
 ctl -c "SELECT * FROM tenant_migrate_all()" >/dev/null 2>&1
+
+# ---- tenant_verify_all ----------------------------------------------------------
+check "verify_all: every tenant ok at 8, nothing pending" \
+	"$(ctl -c "SELECT count(*) FILTER (WHERE status = 'ok' AND version = '8' AND pending = 0 AND problems = 0) FROM tenant_verify_all()")" "7"
+ctl -c "SELECT tenant_migration_add('9', 'nine', 'CREATE TABLE t9 (id int);', 'DROP TABLE t9;', 'tenants')" >/dev/null
+fo_psql A -d a1 -c "UPDATE tenancy.applied SET checksum = 'sha256:' || repeat('0', 64) WHERE version = '1'"
+ctl -c "SELECT tenant, status, version, pending, problems, detail FROM tenant_verify_all(3)" >"$OUT/verify.txt" 2>&1
+check "verify_all: a1 drifted (1 problem), the others ok with 1 pending" \
+	"$(grep '^a1|' "$OUT/verify.txt" | cut -d'|' -f2-5)|$(grep -c '|ok|8|1|0|' "$OUT/verify.txt")" "problems|8|1|1|6"
+check "verify_all: the detail names the version" "$(grep -c '^a1|.*1 drifted' "$OUT/verify.txt")" "1"
+check "verify_all: reads only (the tenant catalog did not get 9)" \
+	"$(fo_psql A -d a2 -c "SELECT count(*) FROM tenancy.catalog WHERE version = '9'")" "0"
+check "verify_all: registry cache refreshed (a1 problems, pending 1 elsewhere)" \
+	"$(ctl -c "SELECT state FROM tenants() WHERE name = 'a1'")|$(ctl -c "SELECT count(*) FROM tenancy.tenants WHERE pending = 1")" "problems|7"
+fo_psql A -d a1 -c "UPDATE tenancy.applied a SET checksum = c.checksum FROM tenancy.catalog c WHERE c.version = a.version AND a.version = '1'"
+fo_stop B fast
+ctl -c "SELECT tenant, status FROM tenant_verify_all()" >"$OUT/verify2.txt" 2>&1
+fo_restart B
+check "verify_all: a stopped server's tenants are unreachable" "$(grep -c '^b[0-9]|unreachable' "$OUT/verify2.txt")|$(grep -c '|ok' "$OUT/verify2.txt")" "3|4"
+
+# ---- tenant_migrate_all_atomic -----------------------------------------------------
+prepared() { echo "$(fo_psql A -c "SELECT count(*) FROM pg_prepared_xacts")$(fo_psql B -c "SELECT count(*) FROM pg_prepared_xacts")"; }
+at_version() { # tenants (on both servers) whose newest applied version is $1
+	local n=0 t v
+	for t in a1 a2 a3 a4; do v=$(fo_psql A -d $t -c "SELECT max(version::int) FROM tenancy.applied"); [ "$v" = "$1" ] && n=$((n + 1)); done
+	for t in b1 b2 b3; do v=$(fo_psql B -d $t -c "SELECT max(version::int) FROM tenancy.applied"); [ "$v" = "$1" ] && n=$((n + 1)); done
+	echo $n
+}
+fo_psql B -d b2 -c "CREATE TABLE t9 (id int)"
+ctl -c "SELECT * FROM tenant_migrate_all_atomic(NULL, 2)" >"$OUT/atomic1.txt" 2>"$OUT/atomic1.err"
+check "atomic: b2 fails, nobody else moves (rolled back or never started)" \
+	"$(grep '^b2|' "$OUT/atomic1.txt" | cut -d'|' -f2)|$(grep -c -e '|rolled_back|' -e '|skipped|' "$OUT/atomic1.txt")|$(at_version 8)" "failed|6|7"
+check "atomic: the rows say which tenant failed" "$(grep -c 'tenant "b2" failed' "$OUT/atomic1.txt")" "6"
+check "atomic: no prepared transaction left, run rolled_back" \
+	"$(prepared)|$(ctl -c "SELECT status FROM tenancy.runs ORDER BY run_id DESC LIMIT 1")" "00|rolled_back"
+fo_psql B -d b2 -c "DROP TABLE t9"
+ctl -c "SELECT * FROM tenant_migrate_all_atomic()" >"$OUT/atomic2.txt" 2>/dev/null
+check "atomic: all 7 commit together" \
+	"$(grep -c '|applied|8|9|1|' "$OUT/atomic2.txt")|$(at_version 9)|$(prepared)|$(ctl -c "SELECT status FROM tenancy.runs ORDER BY run_id DESC LIMIT 1")" "7|7|00|done"
+ctl -c "SELECT tenant_migration_add('10', 'concurrent index', 'CREATE INDEX CONCURRENTLY t9_idx ON t9 (id);', NULL, 'tenants')" >/dev/null
+runs_before=$(ctl -c "SELECT count(*) FROM tenancy.runs")
+check "atomic: a no-transaction migration is refused (0A000)" "$(state_of "SELECT * FROM tenant_migrate_all_atomic()")" "0A000"
+check "atomic: ... with a hint, before any change" \
+	"$(error_of "SELECT * FROM tenant_migrate_all_atomic()" | grep -c "HINT:  Run tenant_migrate_all('10') first")|$(ctl -c "SELECT count(*) FROM tenancy.runs")|$(at_version 9)" "1|$runs_before|7"
+ctl -c "SELECT * FROM tenant_migrate_all()" >/dev/null 2>&1
+ctl -c "SELECT tenant_migration_add('11', 'eleven', 'CREATE TABLE t11 (id int);', NULL, 'tenants')" >/dev/null
+fo_psql B -c "ALTER SYSTEM SET max_prepared_transactions = 0" && fo_stop B fast && fo_restart B
+check "atomic: max_prepared_transactions = 0 refused (55000)" "$(state_of "SELECT * FROM tenant_migrate_all_atomic()")" "55000"
+check "atomic: ... with the postgresql.conf hint, nothing changed" \
+	"$(error_of "SELECT * FROM tenant_migrate_all_atomic()" | grep -c 'HINT:  SET max_prepared_transactions in')|$(at_version 10)" "1|7"
+fo_psql B -c "ALTER SYSTEM RESET max_prepared_transactions" && fo_stop B fast && fo_restart B
+
+# kill -9 of the caller with every tenant prepared: the next call resolves it from the record
+atomic_kill() { # $1 = pause point (prepared | committing)
+	( ctl -c "SET application_name = 'fo_atomic'" -c "SET tenancy.test_atomic_pause = '$1'" \
+		-c "SELECT * FROM tenant_migrate_all_atomic(NULL, 4)" >/dev/null 2>"$OUT/atomic_kill_$1.err" ) &
+	local bg=$! i pid
+	for i in $(seq 1 100); do grep -q 'tenancy test pause' "$OUT/atomic_kill_$1.err" && break; sleep 0.1; done
+	pid=$(fo_psql A -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'fo_atomic'")
+	[ -n "$pid" ] && kill -9 "$pid"
+	wait $bg
+	for i in $(seq 1 60); do fo_psql A -d ctl -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.5; done
+}
+atomic_kill prepared
+check "atomic kill -9 (decision not made): 7 prepared transactions left behind" "$(prepared)" "43"
+ctl -c "SELECT * FROM tenant_migrate_all('10')" >/dev/null 2>"$OUT/recover1.err"
+check "atomic kill -9 (decision not made): next call rolls every tenant back" \
+	"$(prepared)|$(at_version 10)|$(grep -c 'rolled back prepared transaction' "$OUT/recover1.err")|$(ctl -c "SELECT count(*) FROM tenancy.runs WHERE status = 'rolled_back'")" "00|7|7|2"
+atomic_kill committing
+ctl -c "SELECT * FROM tenant_migrate_all('11')" >/dev/null 2>"$OUT/recover2.err"
+check "atomic kill -9 (record says committing): next call commits every tenant" \
+	"$(prepared)|$(at_version 11)|$(grep -c 'committed prepared transaction' "$OUT/recover2.err")" "00|7|7"
 
 # ---- non-superusers and passwords -----------------------------------------
 fo_psql A -d ctl -c "CREATE ROLE tn_plain LOGIN" -c "CREATE ROLE tn_granted LOGIN" \
