@@ -1,0 +1,154 @@
+/*
+ * tn_verify_all.c -- rows of a registry fan-out that both hosts build the
+ * same way: one tenant_verify_all row from a tenant's adapter, and the
+ * outcome of one tenant's dry run (tenant_dry_run_all).
+ *
+ * Must not: write to a tenant (verify reads only), include a host header,
+ * or keep memory after returning.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tn_internal.h"
+
+#define MAX_LISTED 5			/* problems named in the detail; the rest counted */
+
+static int
+add_row(tn_rows *out, const char *tenant, const char *status,
+		const char *version, long long pending, long long problems,
+		const char *detail, tn_error *err)
+{
+	char		p1[32], p2[32];
+	const char *row[6];
+
+	snprintf(p1, sizeof(p1), "%lld", pending);
+	snprintf(p2, sizeof(p2), "%lld", problems);
+	row[0] = tenant;
+	row[1] = status;
+	row[2] = version && version[0] ? version : NULL;
+	row[3] = strcmp(status, TN_VERIFY_UNREACHABLE) == 0 ? NULL : p1;
+	row[4] = strcmp(status, TN_VERIFY_UNREACHABLE) == 0 ? NULL : p2;
+	row[5] = detail && detail[0] ? detail : NULL;
+	if (tn_rows_add(out, row) != TN_OK)
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	return TN_OK;
+}
+
+static const tn_migration *
+set_find(const tn_migration_set *set, const char *version)
+{
+	for (size_t i = 0; set && i < set->count; i++)
+		if (tn_version_compare(set->items[i].version, version) == 0)
+			return &set->items[i];
+	return NULL;
+}
+
+/* Append "version: what" to the detail; only the first MAX_LISTED are named. */
+static int
+note_problem(tn_buf *detail, long long *problems, const char *version,
+			 const char *what)
+{
+	(*problems)++;
+	if (*problems > MAX_LISTED)
+		return TN_OK;
+	return tn_buf_printf(detail, "%s%s %s", detail->len ? "; " : "", version, what);
+}
+
+int
+tn_verify_all_row(const tn_adapter *a, const char *tenant,
+				  const tn_migration_set *set, const tn_error *reach_err,
+				  tn_rows *out, tn_error *err)
+{
+	tn_rows		found;
+	tn_db_state st;
+	tn_buf		detail = {0};
+	long long	pending = 0, problems = 0;
+	int			rc, oom = 0;
+
+	if (a == NULL)
+	{
+		char	   *msg = reach_err ? tn_error_render(reach_err) : NULL;
+
+		rc = add_row(out, tenant, TN_VERIFY_UNREACHABLE, NULL, 0, 0,
+					 msg ? msg : "the tenant could not be reached", err);
+		free(msg);
+		return rc;
+	}
+	if ((rc = tn_verify(a, &found, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+	{
+		tn_rows_free(&found);
+		return rc;
+	}
+	/* the tenant's own catalog: drifted, missing, out of order */
+	for (size_t r = 0; r < found.nrows && !oom; r++)
+		oom = note_problem(&detail, &problems, tn_rows_get(&found, r, 0), tn_rows_get(&found, r, 2)) != TN_OK;
+	if (set == NULL)
+		pending = (long long) st.n_pending;
+	else
+	{
+		/* against the tenant set: what it would still run, what changed under it */
+		for (size_t i = 0; i < set->count; i++)
+		{
+			tn_entry   *e = tn_state_find(&st, set->items[i].version);
+
+			if (e == NULL || !e->is_applied)
+				pending++;
+		}
+		for (size_t i = 0; i < st.count && !oom; i++)
+		{
+			const tn_entry *e = &st.entries[i];
+			const tn_migration *m;
+
+			if (!e->is_applied || e->state != TN_STATE_APPLIED)
+				continue;		/* already counted by tn_verify */
+			m = set_find(set, e->version);
+			if (m == NULL)
+				oom = note_problem(&detail, &problems, e->version, "applied but not in the tenant set") != TN_OK;
+			else if (e->applied_checksum && strcmp(e->applied_checksum, m->checksum) != 0)
+				oom = note_problem(&detail, &problems, e->version, "drifted from the tenant set") != TN_OK;
+		}
+	}
+	if (!oom && problems > MAX_LISTED)
+		oom = tn_buf_printf(&detail, " (and %lld more)", problems - MAX_LISTED) != TN_OK;
+	if (oom)
+		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	else
+		rc = add_row(out, tenant, problems ? TN_VERIFY_PROBLEMS : TN_VERIFY_OK,
+					 st.newest_applied, pending, problems, detail.data, err);
+	tn_buf_free(&detail);
+	tn_rows_free(&found);
+	tn_state_free(&st);
+	return rc;
+}
+
+int
+tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
+{
+	char		failure[TN_MESSAGE_MAX];
+	long long	would_apply = 0;
+
+	if (rc != TN_OK)
+		return rc;
+	failure[0] = '\0';
+	for (size_t r = 0; r < res->report.nrows; r++)
+	{
+		const char *outcome = tn_rows_get(&res->report, r, 2);
+		const char *error = tn_rows_get(&res->report, r, 4);
+
+		if (strcmp(outcome, "ok") == 0)
+		{
+			snprintf(res->to_version, sizeof(res->to_version), "%s", tn_rows_get(&res->report, r, 0));
+			would_apply++;
+		}
+		else if (strcmp(outcome, "failed") == 0 && failure[0] == '\0')
+			snprintf(failure, sizeof(failure), "migration \"%s\" would fail: %s",
+					 tn_rows_get(&res->report, r, 0), error ? error : "");
+	}
+	res->applied = failure[0] ? 0 : would_apply;
+	if (failure[0])
+		return tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s", failure);
+	return TN_OK;
+}
