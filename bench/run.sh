@@ -12,7 +12,7 @@
 #      BENCH_REPS (fan-out repetitions, default 5; 3 in quick mode), BENCH_SINGLE_REPS (default 15),
 #      BENCH_PG_REPS (default 7), BENCH_PG_PORT (default 55441; use 55440-55449),
 #      BENCH_DIR (scratch parent; default /var/tmp: a real disk, not tmpfs),
-#      BENCH_PG=0 skips PostgreSQL, BENCH_PG_INSTALL=0 uses the installed pg_ext
+#      BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0 skips SQLite, BENCH_PG_INSTALL=0 uses the installed pg_ext
 #      without `make -C pg_ext install`.
 set -u
 cd "$(dirname "$0")/.."
@@ -96,6 +96,9 @@ line "measurement" "tenancy" "floor" "ratio" "goal"
 line "-----------" "-------" "-----" "-----" "----"
 
 # ---- 1. SQLite fan-out ------------------------------------------------------
+if [ "${BENCH_SQLITE:-1}" = 0 ]; then
+	line "sqlite" "-" "-" "-" "skipped: BENCH_SQLITE=0"
+else
 declare -a P_PROV P_C1 P_C2 F_C1 F_C2 P_NOOP F_NOOP F_V0
 CREATE_SQL=$WORK/create.sql
 for ((i = 0; i < N; i++)); do printf "SELECT tenant_create('t%05d');\n" "$i"; done >"$CREATE_SQL"
@@ -194,6 +197,8 @@ rs=$(pratio S_P S_F)
 line "sqlite single db tenant_migrate() (5 mig.)" "$(calc '%.2f ms' "$m_sp * 1000")" "$(calc '%.2f ms' "$m_sf * 1000")" "$rs" "(report only)"
 line "sqlite no-op tenant_migrate(), per call" "$(calc '%.3f ms' "$m_snp * 1000 / $NOOP_CALLS")" "$(calc '%.3f ms' "$m_snf * 1000 / $NOOP_CALLS")" \
 	"$(pratio S_NP S_NF)" "(floor: one query, same connection)"
+
+fi	# BENCH_SQLITE
 
 # ---- 3. PostgreSQL single database ------------------------------------------
 pg_skip() { line "postgres single db" "-" "-" "-" "skipped: $1"; }
