@@ -276,3 +276,9 @@ note ""
 note "floor: bench/floor_sqlite.c and bench/floor_pg.c run the same SQL (bench/workload/) in one transaction with no tracking."
 printf '%s\n' "${LINES[@]}" >"$RESULTS"
 echo "written: bench/results.txt"
+
+# ---- PostgreSQL registry fan-out (bench/pg_fanout.sh; owned by the fan-out engineer) ----
+# Its own cluster on port 55470; prints its own table; BENCH_PG=0 skips it too.
+if [ "${BENCH_PG:-1}" != 0 ]; then
+	bash "$ROOT/bench/pg_fanout.sh" || echo "bench: pg_fanout.sh failed (see above)" >&2
+fi

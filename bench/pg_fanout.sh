@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# bench/pg_fanout.sh -- the PostgreSQL registry and fan-out (tenancy 1.2) next
+# to its floors, on one throwaway cluster (port 55470; BENCH_FO_PORT, use
+# 55470-55479).  Prints times and ratios; never fails because of a timing.
+#
+#   provisioning   N x tenant_create(name)            vs N x CREATE DATABASE .. TEMPLATE
+#   migrate        tenant_migrate_all(NULL, C), 5 migrations
+#                                                     vs bench/floor_fanout.c: C async libpq
+#                                                       connections, "BEGIN; <5 migrations>; COMMIT"
+#                                                       in one round trip per database, no tracking
+#   no-op rerun    tenant_migrate_all(NULL, C) again  (the registry knows nobody is behind:
+#                                                       no tenant is contacted)
+#   forced no-op   the same with the registry's cache cleared (every tenant contacted,
+#                                                       one round trip each)
+#                                                     vs floor_fanout noop: connect + SELECT 1 per database
+#   who is behind  the registry query of tenant_migrate_all at 10,000 registry rows
+#                  (fake rows inserted), median of 20
+#
+# Env: BENCH_QUICK=1 (N=200, else 1000), BENCH_TENANTS, BENCH_FO_C (concurrency, default 8),
+#      BENCH_REPS (no-op repetitions, default 5; 3 in quick mode), BENCH_DIR (scratch parent, default /var/tmp),
+#      BENCH_PG_INSTALL=0 (use the installed pg_ext as is).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+if [ "${BENCH_QUICK:-0}" = 1 ]; then N=${BENCH_TENANTS:-200}; else N=${BENCH_TENANTS:-1000}; fi
+C=${BENCH_FO_C:-8}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then REPS=${BENCH_REPS:-3}; else REPS=${BENCH_REPS:-5}; fi
+PORT=${BENCH_FO_PORT:-55470}
+REGISTRY_ROWS=10000
+PG_BIN=$(pg_config --bindir 2>/dev/null || true)
+[ -x "${PG_BIN:-/nonexistent}/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+die() { echo "bench pg_fanout: $*" >&2; exit 1; }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+line() { printf '%-46s %12s %12s %7s  %s\n' "$1" "$2" "$3" "$4" "$5"; }
+
+WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/tenancy_fo_bench.XXXXXX") || exit 1
+chmod 755 "$WORK"
+cleanup() {
+	[ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build, install, cluster --------------------------------------------------
+cc -O2 -Wall -Wextra -I"$(pg_config --includedir)" -o "$WORK/floor_fanout" bench/floor_fanout.c -lpq || die "cannot build floor_fanout"
+cc -O2 -Wall -Wextra -I"$(pg_config --includedir)" -o "$WORK/floor_pg" bench/floor_pg.c -lpq || die "cannot build floor_pg"
+if [ "${BENCH_PG_INSTALL:-1}" = 1 ]; then
+	{ make -C pg_ext && make -C pg_ext install; } >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log"; die "pg_ext build failed"; }
+fi
+[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
+as_pg "$PG_BIN/initdb" -D "$WORK/data" -A trust -U postgres --no-sync >"$WORK/initdb.log" 2>&1 || die "initdb failed"
+cat >>"$WORK/data/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $PORT
+unix_socket_directories = '$WORK'
+max_connections = $((C * 2 + 40))
+lc_messages = 'C'
+CONF
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/dev/null || { cat "$WORK/server.log"; die "cluster did not start"; }
+CONN="host=$WORK port=$PORT user=postgres"
+TCONN="$CONN dbname=ctl options=-cclient_min_messages=warning"	# no progress NOTICEs in the timings
+psqlq() { "$PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres "$@"; }
+psqlq -c "CREATE DATABASE ctl" -c "CREATE DATABASE fl_template" || die "setup failed"
+psqlq -d ctl -c "CREATE EXTENSION tenancy VERSION '1.2'" || die "CREATE EXTENSION failed"
+cat "$ROOT"/bench/workload/postgres/V*.sql >"$WORK/workload_pg.sql"
+mkdir -p "$WORK/wl" && cp "$ROOT"/bench/workload/postgres/V*.sql "$WORK/wl/" && chmod -R a+rX "$WORK/wl"
+
+echo "tenancy fan-out benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "machine: $(nproc) cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), fsync=on, scratch on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+echo "N = $N database tenants, concurrency C = $C; ratio = tenancy / floor"
+echo
+line "measurement" "tenancy" "floor" "ratio" ""
+line "-----------" "-------" "-----" "-----" ""
+
+# ---- provisioning ---------------------------------------------------------------
+for ((i = 0; i < N; i++)); do echo "SELECT tenant_create('t$i');"; done >"$WORK/create.sql"
+for ((i = 0; i < N; i++)); do echo "CREATE DATABASE f$i TEMPLATE fl_template;"; done >"$WORK/floor_create.sql"
+t0=$(now_ms); psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "tenant_create failed"; t_prov=$(($(now_ms) - t0))
+t0=$(now_ms); psqlq -d postgres -f "$WORK/floor_create.sql" >/dev/null || die "CREATE DATABASE failed"; f_prov=$(($(now_ms) - t0))
+line "provisioning, per tenant" "$(calc '%.1f ms' "$t_prov / $N")" "$(calc '%.1f ms' "$f_prov / $N")" \
+	"$(calc '%.2f' "$t_prov / $f_prov")" "(tenant_create vs CREATE DATABASE .. TEMPLATE)"
+
+# ---- migrate: 5 migrations into N tenants ---------------------------------------
+psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "loading the tenant set failed"
+t_mig=$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_migrate_all(NULL, $C)") || die "tenant_migrate_all failed"
+f_mig=$("$WORK/floor_fanout" apply "$CONN" f "$N" "$C" "$WORK/workload_pg.sql") || die "floor_fanout apply failed"
+[ "$(psqlq -d ctl -c "SELECT count(*) FROM tenants() WHERE version = '5'")" = "$N" ] || die "not every tenant reached version 5"
+line "migrate_all, 5 migrations, whole run" "$(calc '%.0f ms' "$t_mig")" "$(calc '%.0f ms' "$f_mig")" \
+	"$(calc '%.2f' "$t_mig / $f_mig")" "($(calc '%.1f' "$t_mig / $N") vs $(calc '%.1f' "$f_mig / $N") ms per tenant)"
+
+# ---- no-op reruns ----------------------------------------------------------------
+declare -a TN FN TF
+for ((r = 0; r < REPS; r++)); do
+	TN+=("$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_migrate_all(NULL, $C)")")
+	psqlq -d ctl -c "UPDATE tenancy.tenants SET version_key = NULL" || die "cache reset failed"
+	TF+=("$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_migrate_all(NULL, $C)")")
+	FN+=("$("$WORK/floor_fanout" noop "$CONN" f "$N" "$C")")
+done
+t_noop=$(printf '%s\n' "${TN[@]}" | median); t_forced=$(printf '%s\n' "${TF[@]}" | median); f_noop=$(printf '%s\n' "${FN[@]}" | median)
+line "no-op rerun (registry: nobody behind)" "$(calc '%.1f ms' "$t_noop")" "$(calc '%.0f ms' "$f_noop")" \
+	"$(calc '%.3f' "$t_noop / $f_noop")" "(no tenant contacted; floor = connect + SELECT 1 each)"
+line "no-op rerun, every tenant contacted" "$(calc '%.0f ms' "$t_forced")" "$(calc '%.0f ms' "$f_noop")" \
+	"$(calc '%.2f' "$t_forced / $f_noop")" "(cache cleared: one migrate_synced round trip each)"
+
+# ---- who is behind, at 10,000 registry rows -----------------------------------------
+psqlq -d ctl >/dev/null <<SQL || die "fake registry rows failed"
+INSERT INTO tenancy.tenants (name, dbname, version, version_key, state)
+SELECT 'fake_' || i, 'fake_' || i, v::text, chr(34) || v::text, 'up_to_date'
+FROM generate_series(1, $REGISTRY_ROWS - $N) i, LATERAL (SELECT CASE WHEN i % 100 = 0 THEN 4 ELSE 5 END AS v) x;
+ANALYZE tenancy.tenants;
+SQL
+key=$(psqlq -d ctl -c "SELECT version_key FROM tenancy.tenants WHERE name = 't0'")
+who_ms=$(psqlq -d ctl <<SQL
+CREATE TEMP TABLE tm (ms float8);
+DO \$\$
+DECLARE t0 timestamptz; n int;
+BEGIN
+	FOR i IN 1..20 LOOP
+		t0 := clock_timestamp();
+		SELECT count(*) INTO n FROM (SELECT name, location, dbname FROM tenancy.tenants
+			WHERE version_key IS NULL OR version_key < '$key' OR last_error IS NOT NULL ORDER BY name) q;
+		INSERT INTO tm VALUES (extract(epoch FROM clock_timestamp() - t0) * 1000);
+	END LOOP;
+END \$\$;
+SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3) FROM tm;
+SQL
+)
+behind=$(psqlq -d ctl -c "SELECT count(*) FROM tenancy.tenants WHERE version_key IS NULL OR version_key < '$key' OR last_error IS NOT NULL")
+line "who is behind, $REGISTRY_ROWS registry rows" "$who_ms ms" "-" "-" "(median of 20; $behind rows behind)"
+psqlq -d ctl -c "DELETE FROM tenancy.tenants WHERE name LIKE 'fake\_%'" || die "cleanup failed"
+echo
+echo "ratios only report; nothing here fails on a timing"
