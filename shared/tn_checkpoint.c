@@ -309,24 +309,12 @@ tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
 		if (rc != TN_OK)
 		{
 			tn_error	ignored;
-			tn_error	engine = *err;
-			char		where[48] = "";
-			const char *down = tn_rows_get(&body, 0, 0);
-			int			line = 1;
+			char		after[200];
 
-			if (offset >= 0)
-			{
-				for (long k = 0; k < offset && down[k]; k++)
-					if (down[k] == '\n')
-						line++;
-				snprintf(where, sizeof(where), " at line %d", line);
-			}
 			a->rollback_to(a->ctx, &ignored);
-			tn_error_set(err, TN_ERR_MIGRATION_FAILED, "down of migration \"%s\" failed", e.version);
-			memcpy(err->sqlstate, engine.sqlstate, sizeof(err->sqlstate));
-			tn_error_detail(err, "The statement%s of the down body of \"%s\" (%s) failed: %s. "
-							"The rollback to checkpoint \"%s\" was undone; nothing was changed.",
-							where, e.version, e.name, engine.message, cp.name);
+			snprintf(after, sizeof(after), "The rollback to checkpoint \"%s\" was undone; nothing was changed.",
+					 cp.name);
+			tn_migration_failed(err, &e, "down of migration", tn_rows_get(&body, 0, 0), offset, after);
 			tn_error_hint(err, "Fix the down body with tenant_migration_add and roll back again.");
 			tn_rows_free(&body);
 			rc = TN_ERR_MIGRATION_FAILED;

@@ -132,6 +132,17 @@ int			tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
  */
 int			tn_finish(const tn_adapter *a, tn_error *err);
 
+/* Line number (1-based) of the first token at or after offset in script (0 if unknown). */
+int			tn_line_of_offset(const char *script, long offset);
+
+/*
+ * Turn the engine error in err, raised by a migration body, into
+ * TN_ERR_MIGRATION_FAILED: "<what> "<version>" failed", with the line, the
+ * engine's SQLSTATE and message in the detail, then aftermath.
+ */
+int			tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
+								const char *script, long offset, const char *aftermath);
+
 /* Roll back the adapter's unit of work, keeping the first error in err. */
 void		tn_abort(const tn_adapter *a, tn_error *err);
 

@@ -27,53 +27,6 @@ interrupted(const tn_adapter *a)
 	return a->interrupted != NULL && a->interrupted(a->ctx);
 }
 
-/* Line number (1-based) of the first non-blank character at or after offset. */
-static int
-line_of_offset(const char *script, long offset)
-{
-	long		i;
-	long		len = (long) strlen(script);
-	int			line = 1;
-
-	if (offset < 0 || offset > len)
-		return 0;
-	while (offset < len && isspace((unsigned char) script[offset]))
-		offset++;
-	for (i = 0; i < offset; i++)
-		if (script[i] == '\n')
-			line++;
-	return line;
-}
-
-/* Turn an engine error from a migration body into TN_ERR_MIGRATION_FAILED. */
-static int
-migration_failed(tn_error *err, const tn_entry *e, const char *what,
-				 const char *script, long offset, const char *aftermath)
-{
-	tn_error	engine = *err;
-	int			line = line_of_offset(script, offset);
-	char		where[64] = "";
-
-	if (line > 0)
-		snprintf(where, sizeof(where), " at line %d", line);
-	tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s \"%s\" failed", what, e->version);
-	memcpy(err->sqlstate, engine.sqlstate, sizeof(err->sqlstate));
-	if (engine.sqlstate[0])
-		tn_error_detail(err, "The statement%s of \"%s\" (%s) failed with SQLSTATE %s: %s.",
-						where, e->version, e->name, engine.sqlstate, engine.message);
-	else
-		tn_error_detail(err, "The statement%s of \"%s\" (%s) failed: %s.",
-						where, e->version, e->name, engine.message);
-	if (engine.detail[0])
-		tn_error_detail_append(err, "%s", engine.detail);
-	tn_error_detail_append(err, "%s", aftermath);
-	if (engine.hint[0])
-		tn_error_hint(err, "%s", engine.hint);
-	else
-		tn_error_hint(err, "Fix the migration and run the migration again.");
-	return TN_ERR_MIGRATION_FAILED;
-}
-
 static int
 fetch_body(const tn_adapter *a, const char *version, const char *column,
 		   char **body, tn_error *err)
@@ -168,7 +121,7 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 		tn_error	saved = *err;
 		tn_error	ignored;
 
-		migration_failed(err, e, "migration", body, offset,
+		tn_migration_failed(err, e, "migration", body, offset,
 						 "It ran outside a transaction, so what it did before the failing statement stays done; "
 						 "migrations before it in this run stay applied.");
 		free(body);
@@ -427,7 +380,7 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 				snprintf(after, sizeof(after),
 						 "The batch was rolled back to checkpoint \"%s\"; no migration of it stays applied.",
 						 res->checkpoint);
-				migration_failed(err, e, "migration", body, offset, after);
+				tn_migration_failed(err, e, "migration", body, offset, after);
 			}
 			free(body);
 			a->rollback_to(a->ctx, &ignored);	/* the batch savepoint */

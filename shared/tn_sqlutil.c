@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,3 +183,68 @@ tn_finish(const tn_adapter *a, tn_error *err)
 		tn_abort(a, err);
 	return rc;
 }
+
+/* Line number (1-based) of the first token at or after offset. */
+int
+tn_line_of_offset(const char *script, long offset)
+{
+	long		i;
+	long		len = (long) strlen(script);
+	int			line = 1;
+
+	if (offset < 0 || offset > len)
+		return 0;
+	/* engines differ in where a statement starts: skip blanks and comments */
+	for (;;)
+	{
+		while (offset < len && isspace((unsigned char) script[offset]))
+			offset++;
+		if (offset + 1 < len && script[offset] == '-' && script[offset + 1] == '-')
+		{
+			while (offset < len && script[offset] != '\n')
+				offset++;
+		}
+		else if (offset + 1 < len && script[offset] == '/' && script[offset + 1] == '*')
+		{
+			const char *end = strstr(script + offset + 2, "*/");
+
+			offset = end ? (long) (end - script) + 2 : len;
+		}
+		else
+			break;
+	}
+	for (i = 0; i < offset; i++)
+		if (script[i] == '\n')
+			line++;
+	return line;
+}
+
+/* Turn an engine error from a migration body into TN_ERR_MIGRATION_FAILED. */
+int
+tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
+				 const char *script, long offset, const char *aftermath)
+{
+	tn_error	engine = *err;
+	int			line = tn_line_of_offset(script, offset);
+	char		where[64] = "";
+
+	if (line > 0)
+		snprintf(where, sizeof(where), " at line %d", line);
+	tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s \"%s\" failed", what, e->version);
+	memcpy(err->sqlstate, engine.sqlstate, sizeof(err->sqlstate));
+	if (engine.sqlstate[0])
+		tn_error_detail(err, "The statement%s of \"%s\" (%s) failed with SQLSTATE %s: %s.",
+						where, e->version, e->name, engine.sqlstate, engine.message);
+	else
+		tn_error_detail(err, "The statement%s of \"%s\" (%s) failed: %s.",
+						where, e->version, e->name, engine.message);
+	if (engine.detail[0])
+		tn_error_detail_append(err, "%s", engine.detail);
+	tn_error_detail_append(err, "%s", aftermath);
+	if (engine.hint[0])
+		tn_error_hint(err, "%s", engine.hint);
+	else
+		tn_error_hint(err, "Fix the migration and run the migration again.");
+	return TN_ERR_MIGRATION_FAILED;
+}
+

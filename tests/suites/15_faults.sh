@@ -8,9 +8,15 @@ OUT=tests/out/faults
 mkdir -p "$OUT"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 if ! ${CC:-cc} -std=c99 -Wall -Wextra -g -O1 $SAN -DSQLITE_CORE -Ishared -Isqlite_ext \
-    -o "$OUT/test_faults" tests/faults/test_faults.c shared/*.c sqlite_ext/sqlite_adapter.c \
+    -o "$OUT/test_faults.$$" tests/faults/test_faults.c shared/*.c sqlite_ext/sqlite_adapter.c \
     -lsqlite3 -lcrypto -lpthread -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
-    2>"$OUT/build.log"; then
-  cat "$OUT/build.log"; echo "0 passed, 1 failed"; exit 1
+    2>"$OUT/build.$$.log"; then
+  cat "$OUT/build.$$.log"; echo "0 passed, 1 failed"; exit 1
 fi
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$OUT/test_faults" "$OUT"
+mv -f "$OUT/test_faults.$$" "$OUT/test_faults"
+# a private scratch folder: two runs at once must not share database files
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+bin=$scratch/test_faults
+cp "$OUT/test_faults" "$bin"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$bin" "$scratch"
