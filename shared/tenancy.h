@@ -673,7 +673,8 @@ int			tn_fanout_status_counts_as_failure(const char *status);
  *      longer has) is a problem too.  Without one, pending and problems
  *      come from the tenant's own catalog.
  * status: ok | problems; detail names the first five problems
- * ("3 drifted; 4 drifted from the tenant set") and counts the rest.
+ * ("version 3 drifted; version 4 drifted from the tenant set") and counts
+ * the rest.
  * Errors (reading the tenant failed, out of memory): nothing appended; the
  * host may then call again with a = NULL and that error.
  */

@@ -52,7 +52,7 @@ note_problem(tn_buf *detail, long long *problems, const char *version,
 	(*problems)++;
 	if (*problems > MAX_LISTED)
 		return TN_OK;
-	return tn_buf_printf(detail, "%s%s %s", detail->len ? "; " : "", version, what);
+	return tn_buf_printf(detail, "%sversion %s %s", detail->len ? "; " : "", version, what);
 }
 
 int

@@ -879,7 +879,9 @@ query_one(fanout_job *job, size_t i, const char *path)
 	sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
 	sqlite3_set_authorizer(db, query_authorizer, NULL);
 	rc = sqlite3_prepare_v2(db, job->sql, -1, &st, &tail);
-	if (rc != SQLITE_OK)
+	if (rc == SQLITE_AUTH)
+		rc = query_refuse(err, "ATTACH and DETACH are not allowed.");
+	else if (rc != SQLITE_OK)
 	{
 		rc = tn_sqlite_error(db, rc, err);
 		if (file_is_broken(sqlite3_extended_errcode(db)))
@@ -1392,14 +1394,15 @@ record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 }
 
 static int
-start_run(tn_sqlite_conn *conn, const char *target, size_t n, long long *run_id, tn_error *err)
+start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
+		  long long *run_id, tn_error *err)
 {
-	tn_value	p[2] = {tn_text(target), tn_int8((long long) n)};
+	tn_value	p[3] = {tn_text(target), tn_int8((long long) n), tn_text(status)};
 	tn_rows		idrow;
 	int			rc;
 
-	rc = tn_query_rows(&conn->adapter, "INSERT INTO {T}runs (target, status, tenants) VALUES ($1, 'running', $2)"
-					   " RETURNING run_id", 2, p, 1, &idrow, err);
+	rc = tn_query_rows(&conn->adapter, "INSERT INTO {T}runs (target, status, tenants) VALUES ($1, $3, $2)"
+					   " RETURNING run_id", 3, p, 1, &idrow, err);
 	if (rc != TN_OK)
 		return rc;
 	*run_id = tn_cell_int(tn_rows_get(&idrow, 0, 0), 0);
@@ -1409,7 +1412,8 @@ start_run(tn_sqlite_conn *conn, const char *target, size_t n, long long *run_id,
 
 /* Close a run: its status word comes from the core. */
 static int
-finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped, tn_error *err)
+finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
+		   const char *status_word, tn_error *err)
 {
 	long long	applied = 0, failed = 0, unreachable = 0;
 	tn_value	p[4];
@@ -1427,7 +1431,7 @@ finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopp
 	p[0] = tn_int8(run_id);
 	p[1] = tn_int8(applied);
 	p[2] = tn_int8(failed + unreachable);
-	p[3] = tn_text(tn_fanout_run_status(failed, unreachable, stopped, 0));
+	p[3] = tn_text(status_word ? status_word : tn_fanout_run_status(failed, unreachable, stopped, 0));
 	return tn_exec(&conn->adapter, "UPDATE {T}runs SET finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
 				   " status = $4, applied = $2, failed = $3 WHERE run_id = $1", 4, p, err);
 }
@@ -1553,9 +1557,9 @@ tenant_has_version(const char *path, const char *version, int *has, tn_error *er
 
 /*
  * Settle one atomic run found unfinished (the caller holds the atomic
- * lock, so its process is gone).  'running': it died before its commit
+ * lock, so its process is gone).  'preparing': it died before its commit
  * record, so no tenant committed (SQLite rolled each back from its
- * journal): the run is 'aborted'.  'committing': if every tenant with
+ * journal): the run is 'rolled_back'.  'committing': if every tenant with
  * work committed, the run is 'done'; else the ones that did are put back
  * from their copies, and the run is 'rolled_back'.
  */
@@ -1572,7 +1576,7 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 	int			rc = TN_OK;
 
 	p[0] = tn_int8(run_id);
-	if (status != NULL && strcmp(status, "committing") == 0)
+	if (status != NULL && strcmp(status, TN_RUN_COMMITTING) == 0)
 	{
 		rc = tn_query_rows(&conn->adapter,
 						   "SELECT t.tenant, t.to_version, x.location FROM {T}run_tenants t"
@@ -1608,7 +1612,7 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 					rc = restore_copy(copy, path, err);
 				free(path);
 			}
-			final = "rolled_back";
+			final = TN_RUN_ROLLED_BACK;
 		}
 		else if (rc == TN_OK)
 			final = "done";
@@ -1623,7 +1627,8 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 							 1, p, err);
 			else
 				rc = tn_exec(&conn->adapter,
-							 "UPDATE {T}run_tenants SET status = 'rolled_back', to_version = from_version, applied = 0"
+							 "UPDATE {T}run_tenants SET status = '" TN_FANOUT_ROLLED_BACK "', to_version = from_version,"
+							 " applied = 0, error = 'rolled back: the run was interrupted while committing'"
 							 " WHERE run_id = $1 AND applied > 0", 1, p, err);
 			if (rc == TN_OK)
 				rc = tn_finish(&conn->adapter, err);
@@ -1639,8 +1644,8 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 			return rc;
 		}
 	}
-	else if (status == NULL || strcmp(status, "running") == 0)
-		final = "aborted";
+	else if (status == NULL || strcmp(status, TN_RUN_PREPARING) == 0)
+		final = TN_RUN_ROLLED_BACK;	/* no commit record: SQLite rolled every tenant back from its journal */
 	if (final != NULL)
 	{
 		p[1] = tn_text(final);
@@ -1725,7 +1730,7 @@ fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 	n = job.tenants.nrows;
 
 	/* the run is recorded before any tenant is touched */
-	if ((rc = start_run(&conn, target, n, &run_id, err)) != TN_OK)
+	if ((rc = start_run(&conn, target, n, "running", &run_id, err)) != TN_OK)
 		goto done;
 
 	/* in slices, so finished tenants are on record while the run goes on */
@@ -1747,7 +1752,7 @@ fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 	if (rc == TN_OK)
-		rc = finish_run(&conn, run_id, out, job.stopped, err);
+		rc = finish_run(&conn, run_id, out, job.stopped, NULL, err);
 
 done:
 	job_free(&job);
@@ -1935,45 +1940,18 @@ fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
  */
 #define MAX_ATOMIC_TENANTS 250
 
+/* Every tenant's row of an atomic run (the core words them): committed, or all rolled back. */
 static int
-atomic_row(tn_rows *out, fanout_job *job, size_t i, const char *status, const char *why, tn_error *err)
+atomic_rows(tn_rows *out, fanout_job *job, size_t first_failed, tn_error *err)
 {
-	tn_migrate_result *res = &job->res[i];
-	char		ms[32];
-	const char *row[8];
+	int			committed = first_failed == (size_t) -1;
+	const char *failed_tenant = committed ? NULL : tn_rows_get(&job->tenants, first_failed, 0);
 
-	snprintf(ms, sizeof(ms), "%lld", job->ms[i]);
-	row[0] = tn_rows_get(&job->tenants, i, 0);
-	row[1] = status;
-	row[2] = res->from_version[0] ? res->from_version : NULL;
-	row[3] = res->from_version[0] ? res->from_version : NULL;
-	row[4] = "0";
-	row[5] = ms;
-	row[6] = NULL;
-	row[7] = why;
-	if (tn_rows_add(out, row) != TN_OK)
-		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < job->tenants.nrows; i++)
+		if (tn_atomic_row(out, tn_rows_get(&job->tenants, i, 0), job->rc[i], &job->res[i], &job->errs[i],
+						  job->ms[i], committed, failed_tenant) != TN_OK)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	return TN_OK;
-}
-
-/* Nothing committed: every tenant rolled back; rows say who failed and who was undone. */
-static int
-atomic_undo_rows(tn_rows *out, fanout_job *job, size_t first_failed, tn_error *err)
-{
-	char		why[TN_MESSAGE_MAX + 64];
-	int			rc = TN_OK;
-
-	snprintf(why, sizeof(why), "rolled back: tenant \"%s\" failed", tn_rows_get(&job->tenants, first_failed, 0));
-	for (size_t i = 0; rc == TN_OK && i < job->tenants.nrows; i++)
-	{
-		if (job->rc[i] != TN_OK)
-			rc = copy_rows(out, &job->rows[i], err);
-		else if (job->res[i].applied > 0)
-			rc = atomic_row(out, job, i, TN_FANOUT_ROLLED_BACK, why, err);
-		else
-			rc = copy_rows(out, &job->rows[i], err);
-	}
-	return rc;
 }
 
 static int
@@ -2023,7 +2001,7 @@ fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *o
 		tn_error_hint(err, "Use tenant_migrate_all(), which migrates each tenant on its own.");
 		goto done;
 	}
-	if ((rc = start_run(&conn, target, n, &run_id, err)) != TN_OK)
+	if ((rc = start_run(&conn, target, n, TN_RUN_PREPARING, &run_id, err)) != TN_OK)
 		goto done;
 	snprintf(folder, sizeof(folder), "%s.atomic-%lld", rp.file, run_id);
 	remove_folder(folder);
@@ -2058,7 +2036,7 @@ fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *o
 				sqlite3_exec(job.held[i].db, "ROLLBACK", NULL, NULL, NULL);
 				close_tenant(&job.held[i]);
 			}
-		rc = atomic_undo_rows(out, &job, first_failed, err);
+		rc = atomic_rows(out, &job, first_failed, err);
 	}
 	else
 	{
@@ -2068,8 +2046,7 @@ fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *o
 		fsync_path(folder);
 		snprintf(dir, sizeof(dir), "%s", rp.dir);
 		fsync_path(dir);
-		for (size_t i = 0; rc == TN_OK && i < n; i++)
-			rc = copy_rows(out, &job.rows[i], err);
+		rc = atomic_rows(out, &job, first_failed, err);
 		if (rc == TN_OK && (rc = conn.adapter.begin(&conn, err)) == TN_OK)
 		{
 			tn_value	p = tn_int8(run_id);
@@ -2077,7 +2054,8 @@ fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *o
 			for (size_t r = 0; rc == TN_OK && r < out->nrows; r++)
 				rc = insert_run_tenant(&conn, run_id, out, r, err);
 			if (rc == TN_OK)
-				rc = tn_exec(&conn.adapter, "UPDATE {T}runs SET status = 'committing' WHERE run_id = $1", 1, &p, err);
+				rc = tn_exec(&conn.adapter, "UPDATE {T}runs SET status = '" TN_RUN_COMMITTING "' WHERE run_id = $1",
+							 1, &p, err);
 			if (rc == TN_OK)
 				rc = tn_finish(&conn.adapter, err);
 			else
@@ -2128,12 +2106,7 @@ fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *o
 				folder[0] = '\0';	/* keep the copies */
 				goto done;
 			}
-			tn_rows_free(&job.rows[first_failed]);
-			tn_rows_init(&job.rows[first_failed], tn_def_migrate_all.ncols);
-			(void) tn_fanout_row(&job.rows[first_failed], tn_rows_get(&job.tenants, first_failed, 0),
-								 job.rc[first_failed], &job.res[first_failed], &job.errs[first_failed],
-								 job.ms[first_failed]);
-			rc = atomic_undo_rows(out, &job, first_failed, err);
+			rc = atomic_rows(out, &job, first_failed, err);
 		}
 	}
 
@@ -2147,7 +2120,7 @@ fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *o
 				rc = update_tenant_cache(&conn, run_id, &job, i, out, i, err);
 		}
 		if (rc == TN_OK)
-			rc = finish_run(&conn, run_id, out, 0, err);
+			rc = finish_run(&conn, run_id, out, 0, first_failed == (size_t) -1 ? "done" : TN_RUN_ROLLED_BACK, err);
 		if (rc == TN_OK)
 		{
 			tn_value	p = tn_int8(run_id);
@@ -2176,8 +2149,9 @@ done:
 		remove_folder(folder);
 		(void) tn_exec(&conn.adapter, "DELETE FROM {T}atomic_runs WHERE run_id = $1", 1, &p, &ignored);
 		p = tn_int8(run_id);
-		(void) tn_exec(&conn.adapter, "UPDATE {T}runs SET status = 'failed',"
-					   " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1 AND status = 'running'",
+		(void) tn_exec(&conn.adapter, "UPDATE {T}runs SET status = '" TN_RUN_ROLLED_BACK "',"
+					   " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1 AND status = '"
+					   TN_RUN_PREPARING "'",
 					   1, &p, &ignored);
 	}
 	atomic_unlock(lockfd);
