@@ -272,6 +272,27 @@ fo_psql A -d ctl -c "SELECT * FROM tenancy.tenants" -c "SELECT * FROM tenancy.au
 if grep -v 'STATEMENT:' "$OUT/all_rows.txt" "$A_DIR/server.log" "$B_DIR/server.log" | grep -q "$SECRET"; then
 	bad "passwords never in tables, views or logs"; else ok "passwords never in tables, views or logs"; fi
 
+# ---- registry error paths, pg_regress style (tests/fanout/sql, tests/fanout/expected) ----
+"$PG_BIN/psql" -X -a -q -h "$A_SOCK" -p "$A_PORT" -U postgres -d ctl -f tests/fanout/sql/registry_errors.sql >"$OUT/registry_errors.out" 2>&1
+if diff -u tests/fanout/expected/registry_errors.out "$OUT/registry_errors.out" >"$OUT/registry_errors.diff"; then
+	ok "registry error paths match tests/fanout/expected/registry_errors.out"
+else
+	bad "registry error paths (diff in $OUT/registry_errors.diff)"; head -30 "$OUT/registry_errors.diff"
+fi
+
+# ---- isolation: two concurrent tenant_migrate_all calls (tests/fanout/isolation) ----
+ISO_BIN=$(dirname "$(pg_config --pgxs)")/../test/isolation/pg_isolation_regress
+ISO_DIR=$(mktemp -d /tmp/tenancy_fo_iso.XXXXXX)
+cp -r tests/fanout/isolation/specs tests/fanout/isolation/expected "$ISO_DIR/" && chmod -R a+rwX "$ISO_DIR"
+fo_psql A -c "CREATE DATABASE iso_fo"
+if fo_as_pg "$ISO_BIN" --use-existing --host="$A_SOCK" --port="$A_PORT" --user=postgres --dbname=iso_fo \
+	--bindir="$PG_BIN" --inputdir="$ISO_DIR" --outputdir="$ISO_DIR/out" migrate_all_concurrent >"$OUT/isolation.log" 2>&1; then
+	ok "isolation: two concurrent tenant_migrate_all (waits / lock_timeout)"
+else
+	bad "isolation: two concurrent tenant_migrate_all"; cat "$ISO_DIR/out/regression.diffs" 2>/dev/null | head -40
+fi
+rm -rf "$ISO_DIR"
+
 # ---- upgrade from 1.0 (through 1.1) --------------------------------------------------------
 fo_psql A -c "CREATE DATABASE up" && fo_psql A -d up -c "CREATE EXTENSION tenancy VERSION '1.0'" -c "ALTER EXTENSION tenancy UPDATE TO '1.2'" >/dev/null
 check "upgrade 1.0 -> 1.2 gives the same objects as a fresh 1.2" \
