@@ -636,7 +636,8 @@ load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err)
 		tn_migration_set_free(set);
 		return rc;
 	}
-	qsort(set->items, set->count, sizeof(tn_migration), migration_cmp);
+	if (set->count > 1)
+		qsort(set->items, set->count, sizeof(tn_migration), migration_cmp);
 	return TN_OK;
 }
 
