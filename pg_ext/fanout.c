@@ -37,8 +37,10 @@
 #include "fanout.h"
 #include "libpq_conn.h"
 
-#define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3)"
-#define VERIFY_SQL "SELECT status, version, pending, problems, detail FROM tenancy.verify_synced($1)"
+#define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3, $4)"
+#define VERIFY_SQL "SELECT status, version, pending, problems, detail FROM tenancy.verify_synced($1, $2)"
+/* a schema tenant's session: its schema first (query_all, no-transaction statements) */
+#define SEARCH_PATH_SQL "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog, pg_temp', false)"
 
 /* sent_stmt values besides a no-transaction statement's index */
 #define SENT_SYNCED (-1)		/* migrate_synced: one row to read */
@@ -72,6 +74,7 @@ typedef struct fo_slot
 	int			sent_step;		/* step of the statement in flight */
 	int			sent_stmt;		/* -1: migrate_synced, else statement index */
 	bool		have_from;
+	bool		path_set;		/* schema tenant: search_path sent */
 	char		cur[TN_MAX_VERSION_LEN + 1];
 	PGresult   *failed;
 	fo_outcome	out;
@@ -145,6 +148,34 @@ split_statements(const char *body)
 /* One slot                                                            */
 /* ------------------------------------------------------------------ */
 
+static void slot_start_on(fo_state *st, fo_slot *slot, int index, PGconn *conn);
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+/*
+ * May the slot's connection serve the next tenant?  Only between schema
+ * tenants of one database, after a clean finish on an idle connection.
+ */
+static bool
+slot_can_reuse(fo_state *st, fo_slot *slot)
+{
+	fo_job	   *job = st->job;
+	const fo_tenant *t = &job->tenants[slot->index];
+	const fo_tenant *n;
+
+	if (st->next >= job->ntenants || slot->out.rc != TN_OK || slot->failed != NULL ||
+		t->schema == NULL || PQstatus(slot->conn) != CONNECTION_OK ||
+		PQtransactionStatus(slot->conn) != PQTRANS_IDLE)
+		return false;
+	n = &job->tenants[st->next];
+	return n->schema != NULL && same_text(n->location, t->location) &&
+		same_text(n->dbname, t->dbname);
+}
+
 static void
 slot_finish(fo_state *st, fo_slot *slot)
 {
@@ -157,7 +188,7 @@ slot_finish(fo_state *st, fo_slot *slot)
 		PQclear(slot->failed);
 		slot->failed = NULL;
 	}
-	if (slot->conn)
+	if (slot->conn && !slot_can_reuse(st, slot))
 	{
 		tn_lpq_finish(slot->conn);
 		slot->conn = NULL;
@@ -180,6 +211,18 @@ slot_finish(fo_state *st, fo_slot *slot)
 	job->done(job->arg, slot->index, t, &slot->out);
 	list_free_deep(slot->out.rows);
 	slot->out.rows = NIL;
+	if (slot->conn)
+	{
+		/* the next schema tenant of the same database, same connection */
+		PGconn	   *conn = slot->conn;
+
+		slot->conn = NULL;
+		if (st->next < job->ntenants &&
+			!(job->max_failures > 0 && job->failures >= job->max_failures))
+			slot_start_on(st, slot, st->next++, conn);
+		else
+			tn_lpq_finish(conn);
+	}
 }
 
 static void
@@ -194,8 +237,19 @@ static bool
 slot_send_next(fo_state *st, fo_slot *slot)
 {
 	fo_job	   *job = st->job;
+	const char *schema = job->tenants[slot->index].schema;
 	int			ok;
 
+	if (schema != NULL && !slot->path_set &&
+		(job->mode == FO_QUERY || job->mode == FO_MIGRATE))
+	{
+		const char *params[1] = {schema};
+
+		slot->path_set = true;
+		slot->sent_stmt = SENT_PLAIN;
+		ok = PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
+		goto sent;
+	}
 	if (job->mode == FO_QUERY)
 	{
 		if (slot->step > 0)
@@ -207,13 +261,13 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	}
 	if (job->mode == FO_VERIFY)
 	{
-		const char *params[1] = {job->set_text};
+		const char *params[2] = {job->set_text, schema};
 
 		if (slot->step > 0)
 			return false;
 		slot->step = 1;
 		slot->sent_stmt = SENT_VERIFY;
-		ok = PQsendQueryParams(slot->conn, VERIFY_SQL, 1, NULL, params, NULL, NULL, 0);
+		ok = PQsendQueryParams(slot->conn, VERIFY_SQL, 2, NULL, params, NULL, NULL, 0);
 		goto sent;
 	}
 	if (job->mode == FO_FINISH || job->mode == FO_PREPARE)
@@ -243,11 +297,11 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		}
 		if (slot->step == 1)
 		{
-			const char *params[3] = {job->set_text, job->target, "migrate"};
+			const char *params[4] = {job->set_text, job->target, "migrate", schema};
 
 			slot->step = 2;
 			slot->sent_stmt = SENT_SYNCED;
-			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 3, NULL, params, NULL, NULL, 0);
+			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 			goto sent;
 		}
 		if (slot->step == 2)
@@ -262,7 +316,7 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	while ((size_t) slot->step < st->nsteps)
 	{
 		tn_fanout_step *s = &st->steps[slot->step];
-		const char *params[3];
+		const char *params[4];
 
 		if (s->kind == TN_STEP_NO_TRANSACTION)
 		{
@@ -288,7 +342,8 @@ slot_send_next(fo_state *st, fo_slot *slot)
 			params[0] = job->set_text;
 			params[1] = s->version;
 			params[2] = "record";
-			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 3, NULL, params, NULL, NULL, 0);
+			params[3] = schema;
+			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 			goto sent;
 		}
 		slot->sent_step = slot->step;
@@ -297,7 +352,8 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		params[0] = job->set_text;
 		params[1] = s->version;
 		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run" : "migrate";
-		ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 3, NULL, params, NULL, NULL, 0);
+		params[3] = schema;
+		ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 		goto sent;
 	}
 	return false;
@@ -321,6 +377,8 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 {
 	fo_job	   *job = st->job;
 
+	if (slot->sent_stmt == SENT_PLAIN)
+		return;					/* BEGIN, PREPARE, set_config: nothing to read */
 	if (job->mode == FO_QUERY)
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
@@ -457,6 +515,21 @@ slot_connected(fo_state *st, fo_slot *slot)
 		return;
 	}
 	PQsetnonblocking(slot->conn, 1);
+	if (!slot_send_next(st, slot))
+		slot_finish(st, slot);
+}
+
+/* Start tenant index on an open connection that served the previous one. */
+static void
+slot_start_on(fo_state *st, fo_slot *slot, int index, PGconn *conn)
+{
+	memset(slot, 0, sizeof(*slot));
+	slot->index = index;
+	slot->started = GetCurrentTimestamp();
+	slot->conn = conn;
+	tn_error_clear(&slot->out.err);
+	tn_rows_init(&slot->out.res.report, 0);
+	st->active++;
 	if (!slot_send_next(st, slot))
 		slot_finish(st, slot);
 }

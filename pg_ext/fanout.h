@@ -34,6 +34,7 @@ typedef struct fo_tenant
 	const char *name;
 	const char *location;		/* conninfo, NULL: this server */
 	const char *dbname;			/* database kind without location: its name */
+	const char *schema;			/* schema tenant: its schema in dbname, else NULL */
 } fo_tenant;
 
 /* The outcome of one tenant, handed to the callback when it finishes. */
@@ -74,6 +75,10 @@ typedef struct fo_job
 } fo_job;
 
 /*
+ * Schema tenants of one database that follow each other in tenants[]
+ * share a connection: a slot that finished one (cleanly) starts the next
+ * on the same connection.
+ *
  * Run the job.  Raises only for interrupts (after cancelling and closing
  * every tenant connection) and for invalid jobs; each tenant's failure is
  * an outcome.

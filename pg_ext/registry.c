@@ -18,8 +18,16 @@
  * set; tenant_create clones it (CREATE DATABASE .. TEMPLATE over a libpq
  * connection: it cannot run in a transaction).
  *
- * Must not: store or print a password; leave a database created by a
- * tenant_create whose transaction did not commit (see created_dbs).
+ * Schema tenants (kind 'schema'): a schema named like the tenant, in this
+ * database or in the one a location names, with its own tracking tables
+ * <schema>.tenancy_* (tenancy.create_tracking_tables); the tenant side
+ * is tenancy.migrate_synced(set, target, mode, schema), whose adapter uses
+ * that table prefix, a per-schema advisory lock and search_path =
+ * <schema>, pg_catalog, pg_temp for migration bodies.
+ *
+ * Must not: store or print a password; leave a database (or a remote
+ * schema) created by a tenant_create whose transaction did not commit
+ * (see created_dbs).
  */
 #include "postgres.h"
 
@@ -539,6 +547,7 @@ typedef struct created_db
 {
 	char	   *dbname;
 	char	   *location;
+	char	   *schema;			/* schema tenant: drop this schema in location */
 	struct created_db *next;
 } created_db;
 
@@ -599,6 +608,24 @@ created_xact_callback(XactEvent event, void *arg)
 			PG_END_TRY();
 			if (c->location == NULL && self == NULL)
 				continue;
+			if (c->schema != NULL)
+			{
+				/* a remote schema tenant: its database, named by location */
+				const char *keys[] = {"dbname", "connect_timeout", NULL};
+				const char *vals[] = {c->location, "5", NULL};
+
+				conn = PQconnectdbParams(keys, vals, 1);
+				if (conn && PQstatus(conn) == CONNECTION_OK)
+				{
+					char	   *q = (char *) quote_identifier(c->schema);
+
+					snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", q);
+					PQclear(PQexec(conn, sql));
+				}
+				if (conn)
+					PQfinish(conn);
+				continue;
+			}
 			{
 				const char *keys[] = {"dbname", "dbname", "connect_timeout", NULL};
 				const char *vals[] = {c->location ? c->location : self, "postgres", "5", NULL};
@@ -629,7 +656,7 @@ created_xact_callback(XactEvent event, void *arg)
 }
 
 static void
-remember_created(const char *location, const char *dbname)
+remember_created(const char *location, const char *dbname, const char *schema)
 {
 	created_db *c = MemoryContextAllocZero(TopTransactionContext, sizeof(created_db));
 
@@ -640,6 +667,7 @@ remember_created(const char *location, const char *dbname)
 	}
 	c->dbname = MemoryContextStrdup(TopTransactionContext, dbname);
 	c->location = location ? MemoryContextStrdup(TopTransactionContext, location) : NULL;
+	c->schema = schema ? MemoryContextStrdup(TopTransactionContext, schema) : NULL;
 	c->next = created_dbs;
 	created_dbs = c;
 }
@@ -648,17 +676,14 @@ remember_created(const char *location, const char *dbname)
 /* tenant_create / tenant_register / tenant_drop                       */
 /* ------------------------------------------------------------------ */
 
-static void
+/* true for 'schema', false for 'database' (NULL); raises for anything else */
+static bool
 check_kind(const char *kind)
 {
-	if (strcmp(kind, "database") == 0)
-		return;
+	if (kind == NULL || strcmp(kind, "database") == 0)
+		return false;
 	if (strcmp(kind, "schema") == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("schema tenants are not supported yet"),
-				 errdetail("Tenancy 1.2 keeps one set of tracking tables per database."),
-				 errhint("Create a database tenant: tenant_create(name) or tenant_create(name, location).")));
+		return true;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid tenant kind \"%s\"", kind),
@@ -680,10 +705,28 @@ refuse_existing(const char *name)
 
 static void
 insert_tenant(const char *name, const char *location, const char *dbname,
-			  const char *version, long long pending, const char *action)
+			  const char *version, long long pending, const char *action,
+			  const char *schema)
 {
 	char		pbuf[32];
-	const char *v[6];
+	const char *v[7];
+
+	if (schema != NULL)
+	{
+		snprintf(pbuf, sizeof(pbuf), "%lld", pending);
+		v[0] = name;
+		v[1] = location;
+		v[2] = dbname;
+		v[3] = version && version[0] ? version : NULL;
+		v[4] = version_key(version);
+		v[5] = pbuf;
+		v[6] = schema;
+		spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
+				" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)", 7, v);
+		audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location)
+			  : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
+		return;
+	}
 
 	snprintf(pbuf, sizeof(pbuf), "%lld", pending);
 	v[0] = name;
@@ -696,6 +739,208 @@ insert_tenant(const char *name, const char *location, const char *dbname,
 			" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)", 6, v);
 	audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location)
 		  : psprintf("database \"%s\" on this server", dbname));
+}
+
+/* ------------------------------------------------------------------ */
+/* Schema tenants                                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A statement in the schema tenant's database: over SPI in the caller's
+ * transaction when conn is NULL (this database), else over libpq.  Returns
+ * the first column of the first row (palloc'd) or NULL.  Raises.
+ */
+static char *
+tenant_side(PGconn *conn, const char *sql, int n, const char *const *v)
+{
+	PGresult   *res;
+	char	   *out = NULL;
+
+	if (conn == NULL)
+	{
+		spi_run(sql, n, v);
+		if (SPI_processed > 0 && SPI_tuptable != NULL)
+			out = spi_value(0, 1);
+		return out;
+	}
+	res = tn_lpq_exec_or_raise(conn, sql, n, v);
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+		out = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+/*
+ * tenant_create(name, location, 'schema') (adopt = false) and
+ * tenant_register(name, location, 'schema') (adopt = true).  The schema
+ * is the tenant's name, in this database (location NULL, everything in
+ * the caller's transaction) or in the database location names (one
+ * transaction there; a created schema is dropped again if the caller's
+ * transaction aborts).  Create: CREATE SCHEMA, its tracking tables
+ * (tenancy.create_tracking_tables), then tenancy.migrate_synced(set, ..,
+ * schema) brings it to the newest version of the set (up to the first
+ * no-transaction migration: tenant_migrate_all() runs that).  Register:
+ * the schema must exist; its tracking tables are created if missing.
+ */
+static void
+schema_tenant(const char *name, const char *location, bool adopt)
+{
+	PGconn	   *volatile conn = NULL;
+	tn_migration_set set;
+	char	   *text;
+	char	   *dbname;
+	char	   *version = NULL;
+	char	   *state;
+	const char *mode = "migrate";
+	const char *target = NULL;
+	bool		more_steps = false;
+	const char *v[4];
+
+	if (strncmp(name, "pg_", 3) == 0 || strcmp(name, "information_schema") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("\"%s\" cannot be a schema tenant", name),
+				 errdetail("Schema names starting with \"pg_\" and information_schema belong to PostgreSQL.")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	refuse_existing(name);
+	load_set(&set);
+	text = encode_set(&set);
+	if (!adopt)
+	{
+		tn_fanout_step *steps;
+		size_t		nsteps;
+		tn_error	err;
+
+		tn_error_clear(&err);
+		if (tn_fanout_plan(&set, NULL, &steps, &nsteps, &err) != TN_OK)
+		{
+			tn_migration_set_free(&set);
+			raise_core(&err);
+		}
+		if (nsteps > 0)
+		{
+			mode = steps[0].kind == TN_STEP_SYNC ? "sync" : "migrate";
+			target = steps[0].version ? pstrdup(steps[0].version) : NULL;
+			more_steps = nsteps > 1;
+		}
+		free(steps);
+	}
+
+	PG_TRY();
+	{
+		if (location != NULL)
+		{
+			tn_lpq_opts o;
+			tn_error	err;
+
+			tn_error_clear(&err);
+			memset(&o, 0, sizeof(o));
+			o.location = location;
+			conn = tn_lpq_connect(&o, &err);
+			if (conn == NULL)
+				raise_core(&err);
+			v[0] = extension_version();
+			PQclear(tn_lpq_exec_or_raise(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s",
+														quote_literal_cstr(v[0])), 0, NULL));
+			PQclear(tn_lpq_exec_or_raise(conn, "BEGIN", 0, NULL));
+		}
+		dbname = tenant_side(conn, "SELECT pg_catalog.current_database()", 0, NULL);
+
+		v[0] = name;
+		state = tenant_side(conn, "SELECT CASE WHEN e.extnamespace = n.oid THEN 'extension' ELSE 'exists' END"
+							" FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"
+							" WHERE n.nspname = $1 AND e.extname = 'tenancy'", 1, v);
+		if (state != NULL && strcmp(state, "extension") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("schema \"%s\" holds the tenancy extension", name),
+					 errdetail("A schema tenant gets tracking tables and migrations of its own; the extension's schema cannot be one.")));
+		if (!adopt && state != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_SCHEMA),
+					 errmsg("schema \"%s\" already exists", name),
+					 errdetail("tenant_create makes a new schema."),
+					 errhint("Adopt the existing schema with tenant_register('%s', %s, 'schema'), or choose another name.",
+							 name, location ? "location" : "NULL")));
+		if (adopt && state == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_SCHEMA),
+					 errmsg("schema \"%s\" does not exist", name),
+					 errhint("Create a schema tenant with tenant_create('%s', %s, 'schema').",
+							 name, location ? "location" : "NULL")));
+		if (!adopt)
+			tenant_side(conn, psprintf("CREATE SCHEMA %s", quote_identifier(name)), 0, NULL);
+		tenant_side(conn, "SELECT tenancy.create_tracking_tables($1::pg_catalog.name)", 1, v);
+		if (adopt)
+		{
+			/* where it stands, by its own catalog (reads only) */
+			version = tenant_side(conn, "SELECT version FROM tenancy.verify_synced(NULL, $1)", 1, v);
+		}
+		else
+		{
+			v[0] = text;
+			v[1] = target;
+			v[2] = mode;
+			v[3] = name;
+			version = tenant_side(conn, "SELECT to_version FROM tenancy.migrate_synced($1, $2, $3, $4)", 4, v);
+		}
+		if (conn != NULL)
+		{
+			PQclear(tn_lpq_exec_or_raise(conn, "COMMIT", 0, NULL));
+			tn_lpq_finish(conn);
+			conn = NULL;
+			if (!adopt)
+				remember_created(location, dbname, name);
+		}
+		if (more_steps)
+			ereport(NOTICE,
+					(errmsg("schema tenant \"%s\" is at version %s", name, version ? version : "(none)"),
+					 errdetail("A migration after it must run outside a transaction."),
+					 errhint("Run tenant_migrate_all() to bring it to the newest version.")));
+		insert_tenant(name, location, dbname, version, count_newer(&set, version),
+					  adopt ? "register" : "create", name);
+	}
+	PG_FINALLY();
+	{
+		/* a remote failure: closing the connection rolls its transaction back */
+		if (conn != NULL)
+			tn_lpq_finish(conn);
+		tn_migration_set_free(&set);
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+/* tenant_drop(name, 'delete') of a schema tenant: DROP SCHEMA .. CASCADE */
+static void
+drop_schema(const char *location, const char *dbname, const char *schema)
+{
+	char	   *sql = psprintf("DROP SCHEMA IF EXISTS %s CASCADE", quote_identifier(schema));
+	tn_lpq_opts o;
+	tn_error	err;
+	PGconn	   *conn;
+	PGresult   *res;
+
+	if (location == NULL)
+	{
+		/* this database: in the caller's transaction */
+		spi_run(sql, 0, NULL);
+		return;
+	}
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	o.location = location;
+	o.dbname = dbname;
+	conn = tn_lpq_connect(&o, &err);
+	if (conn == NULL)
+		raise_core(&err);
+	res = tn_lpq_exec(conn, sql, 0, NULL, &err);
+	tn_lpq_finish(conn);
+	if (res == NULL)
+		raise_core(&err);
+	PQclear(res);
 }
 
 /*
@@ -719,10 +964,14 @@ tenant_create(PG_FUNCTION_ARGS)
 	const char *tmpl = template_name();
 
 	validate_name(name);
-	check_kind(kind ? kind : "database");
 	tn_lpq_check_location(location, "location");
 	if (location && location[0] == '\0')
 		location = NULL;
+	if (check_kind(kind))
+	{
+		schema_tenant(name, location, false);
+		PG_RETURN_TEXT_P(cstring_to_text(name));
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -762,10 +1011,10 @@ tenant_create(PG_FUNCTION_ARGS)
 		raise_core(&err);
 	}
 	PQclear(res);
-	remember_created(location, name);
+	remember_created(location, name, NULL);
 	PG_TRY();
 	{
-		insert_tenant(name, location, name, version, count_newer(&set, version), "create");
+		insert_tenant(name, location, name, version, count_newer(&set, version), "create", NULL);
 	}
 	PG_CATCH();
 	{
@@ -782,8 +1031,8 @@ tenant_create(PG_FUNCTION_ARGS)
 Datum
 tenant_register(PG_FUNCTION_ARGS)
 {
-	char	   *name = required(fcinfo, 0, "name");
-	char	   *location = required(fcinfo, 1, "location");
+	char	   *name = arg_text(fcinfo, 0);
+	char	   *location = arg_text(fcinfo, 1);
 	char	   *kind = arg_text(fcinfo, 2);
 	char	   *dbname = NULL;
 	char	   *version = NULL;
@@ -795,8 +1044,20 @@ tenant_register(PG_FUNCTION_ARGS)
 	PGresult   *res;
 	PQconninfoOption *opts;
 
+	if (name == NULL)
+		name = required(fcinfo, 0, "name");
 	validate_name(name);
-	check_kind(kind ? kind : "database");
+	if (check_kind(kind))
+	{
+		/* a schema: in this database when location is NULL */
+		tn_lpq_check_location(location, "location");
+		if (location && location[0] == '\0')
+			location = NULL;
+		schema_tenant(name, location, true);
+		PG_RETURN_TEXT_P(cstring_to_text(name));
+	}
+	if (location == NULL)
+		location = required(fcinfo, 1, "location");
 	tn_lpq_check_location(location, "location");
 	opts = PQconninfoParse(location, NULL);
 	for (PQconninfoOption *p = opts; p && p->keyword; p++)
@@ -845,7 +1106,7 @@ tenant_register(PG_FUNCTION_ARGS)
 	load_set(&set);
 	PG_TRY();
 	{
-		insert_tenant(name, location, dbname, version, count_newer(&set, version), "register");
+		insert_tenant(name, location, dbname, version, count_newer(&set, version), "register", NULL);
 	}
 	PG_FINALLY();
 	{
@@ -866,6 +1127,7 @@ tenant_drop(PG_FUNCTION_ARGS)
 	const char *v[1] = {name};
 	char	   *location = NULL;
 	char	   *dbname;
+	char	   *schema;
 
 	if (mode != NULL && strcmp(mode, "keep") != 0 && strcmp(mode, "delete") != 0)
 		ereport(ERROR,
@@ -876,7 +1138,7 @@ tenant_drop(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	spi_run("DELETE FROM tenancy.tenants WHERE name = $1 RETURNING location, dbname", 1, v);
+	spi_run("DELETE FROM tenancy.tenants WHERE name = $1 RETURNING location, dbname, schema_name", 1, v);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -884,9 +1146,12 @@ tenant_drop(PG_FUNCTION_ARGS)
 				 errhint("See SELECT * FROM tenants().")));
 	location = spi_value(0, 1);
 	dbname = spi_value(0, 2);
+	schema = spi_value(0, 3);
 	audit(delete ? "drop_delete" : "drop", name, NULL);
 	/* last: if it fails, the registry row comes back with the error */
-	if (delete)
+	if (delete && schema != NULL)
+		drop_schema(location, dbname, schema);
+	else if (delete)
 		drop_database(location, dbname, true);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
@@ -1198,11 +1463,16 @@ load_tenants(bool only_behind, const char *key, int *n)
 	fo_tenant  *ts;
 	const char *v[1] = {key};
 
+	/*
+	 * Database tenants by name, then schema tenants grouped by database, so
+	 * that fo_run can hand one connection from schema to schema.
+	 */
+#define TENANTS_ORDER " ORDER BY CASE WHEN kind = 'schema' THEN coalesce(location, '') || ' ' || dbname END NULLS FIRST, name"
 	if (only_behind)
-		spi_run("SELECT name, location, dbname FROM tenancy.tenants"
-				" WHERE version_key IS NULL OR version_key < $1 OR last_error IS NOT NULL ORDER BY name", 1, v);
+		spi_run("SELECT name, location, dbname, schema_name FROM tenancy.tenants"
+				" WHERE version_key IS NULL OR version_key < $1 OR last_error IS NOT NULL" TENANTS_ORDER, 1, v);
 	else
-		spi_run("SELECT name, location, dbname FROM tenancy.tenants ORDER BY name", 0, NULL);
+		spi_run("SELECT name, location, dbname, schema_name FROM tenancy.tenants" TENANTS_ORDER, 0, NULL);
 	*n = (int) SPI_processed;
 	ts = palloc0(sizeof(fo_tenant) * (*n + 1));
 	for (int r = 0; r < *n; r++)
@@ -1210,6 +1480,7 @@ load_tenants(bool only_behind, const char *key, int *n)
 		ts[r].name = spi_value(r, 1);
 		ts[r].location = spi_value(r, 2);
 		ts[r].dbname = spi_value(r, 3);
+		ts[r].schema = spi_value(r, 4);
 	}
 	return ts;
 }
@@ -1446,6 +1717,7 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	char	   *text = required(fcinfo, 0, "tenant_set");
 	char	   *target = arg_text(fcinfo, 1);
 	char	   *mode = arg_text(fcinfo, 2);
+	char	   *schema = arg_text(fcinfo, 3);
 	tn_migration_set set;
 	tn_adapter	adapter;
 	tn_pg_adapter_ctx ctx;
@@ -1477,6 +1749,8 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	}
 	tn_pg_adapter_init(&adapter, &ctx, path);
+	if (schema != NULL)
+		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
 	memset(&opts, 0, sizeof(opts));
 	memset(&res, 0, sizeof(res));
 	tn_rows_init(&res.report, 0);
@@ -1577,6 +1851,7 @@ Datum
 tenancy_verify_synced(PG_FUNCTION_ARGS)
 {
 	char	   *text = arg_text(fcinfo, 0);
+	char	   *schema = arg_text(fcinfo, 1);
 	tn_migration_set set;
 	tn_adapter	adapter;
 	tn_pg_adapter_ctx ctx;
@@ -1601,6 +1876,8 @@ tenancy_verify_synced(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	}
 	tn_pg_adapter_init(&adapter, &ctx, path);
+	if (schema != NULL)
+		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
 	tn_rows_init(&rows, tn_def_verify_all.ncols);
 	rc = tn_verify_all_row(&adapter, "", text ? &set : NULL, NULL, &rows, &err);
 	tn_migration_set_free(&set);

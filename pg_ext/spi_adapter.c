@@ -37,6 +37,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/fmgrprotos.h"
+#include "common/hashfn.h"
 
 #include "spi_adapter.h"
 
@@ -603,6 +604,12 @@ pg_exec_script(void *vctx, const char *script, long *failed_offset,
 static int
 do_lock(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 {
+	/* a schema tenant: the bigint key space, apart from the (int4, int4) one */
+	if (ctx->has_lock_key)
+	{
+		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(ctx->lock_key));
+		return TN_OK;
+	}
 	DirectFunctionCall2(pg_advisory_xact_lock_int4,
 						Int32GetDatum(TN_PG_LOCK_KEY),
 						Int32GetDatum((int32) MyDatabaseId));
@@ -737,6 +744,19 @@ tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 	a->snapshot_restore = NULL;
 	a->snapshot_drop = NULL;
 	a->interrupted = pg_interrupted;
+}
+
+void
+tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
+						 const char *schema)
+{
+	const char *q = quote_identifier(schema);
+	uint32		h = hash_bytes((const unsigned char *) schema, (int) strlen(schema));
+
+	a->table_prefix = psprintf("%s.tenancy_", q);
+	ctx->caller_search_path = psprintf("%s, pg_catalog, pg_temp", q);
+	ctx->has_lock_key = true;
+	ctx->lock_key = (int64) (((uint64) MyDatabaseId << 32) | (uint64) h);
 }
 
 int

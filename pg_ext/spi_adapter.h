@@ -29,6 +29,8 @@ typedef struct tn_pg_adapter_ctx
 	ResourceOwner saved_owner[TN_PG_MAX_NESTING];
 	bool		locked;			/* advisory lock held: read latest snapshot */
 	const char *caller_search_path; /* search_path for migration bodies */
+	bool		has_lock_key;	/* schema tenant: its own advisory key */
+	int64		lock_key;
 } tn_pg_adapter_ctx;
 
 /*
@@ -38,6 +40,17 @@ typedef struct tn_pg_adapter_ctx
  */
 extern void tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 							   const char *caller_search_path);
+
+/*
+ * Point an initialised adapter at a schema tenant: tracking tables
+ * <quoted schema>.tenancy_*, an advisory lock of its own (database oid and
+ * a hash of the schema name, so schemas of one database migrate
+ * concurrently but one schema never twice), and migration bodies run with
+ * search_path = <schema>, pg_catalog, pg_temp.  Strings are palloc'd in
+ * the current context.
+ */
+extern void tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
+									 const char *schema);
 
 /*
  * Close the adapter after a core call that returned rc: any unit of work

@@ -190,7 +190,7 @@ CREATE TABLE tenancy.tenants (
 		CHECK (kind OPERATOR(pg_catalog.=) ANY (ARRAY['database', 'schema'])),
 	location pg_catalog.text,		-- libpq conninfo without password; NULL: this server
 	dbname pg_catalog.text NOT NULL,	-- the tenant's database
-	schema_name pg_catalog.text,	-- kind 'schema' (reserved)
+	schema_name pg_catalog.text,	-- kind 'schema': the schema in dbname (its tables <schema>.tenancy_*)
 	state pg_catalog.text NOT NULL DEFAULT 'up_to_date',	-- last fan-out status
 	version pg_catalog.text,		-- newest applied version, as last seen
 	version_key pg_catalog.text COLLATE "C",	-- tn_version_key(version): sorts like versions
@@ -354,7 +354,8 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
 SET search_path = pg_catalog, pg_temp;
 
 -- called by tenant_verify_all inside each tenant: the core's verify row against the set
-CREATE FUNCTION tenancy.verify_synced(tenant_set pg_catalog.text)
+CREATE FUNCTION tenancy.verify_synced(tenant_set pg_catalog.text,
+	schema_name pg_catalog.text DEFAULT NULL)
 RETURNS TABLE (status pg_catalog.text, version pg_catalog.text,
 	pending pg_catalog.int8, problems pg_catalog.int8, detail pg_catalog.text)
 AS 'MODULE_PATHNAME', 'tenancy_verify_synced'
@@ -362,13 +363,33 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
 SET search_path = pg_catalog, pg_temp;
 
 -- called by a fan-out inside each tenant (one round trip per tenant)
+-- schema_name NULL: this database's tenancy.* tables; else the schema
+-- tenant's <schema>.tenancy_* tables, its own lock, bodies run with
+-- search_path = <schema>, pg_catalog, pg_temp
 CREATE FUNCTION tenancy.migrate_synced(tenant_set pg_catalog.text,
-	target pg_catalog.text, mode pg_catalog.text)
+	target pg_catalog.text, mode pg_catalog.text,
+	schema_name pg_catalog.text DEFAULT NULL)
 RETURNS TABLE (from_version pg_catalog.text, to_version pg_catalog.text,
 	applied pg_catalog.int8, error pg_catalog.text)
 AS 'MODULE_PATHNAME', 'tenancy_migrate_synced'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
 SET search_path = pg_catalog, pg_temp;
+
+-- the tracking tables of a schema tenant: <schema>.tenancy_catalog,
+-- tenancy_applied, tenancy_history, tenancy_checkpoints, shaped like the
+-- tenancy.* tables (the one place their DDL is written for schemas)
+CREATE FUNCTION tenancy.create_tracking_tables(schema_name pg_catalog.name)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	EXECUTE pg_catalog.format('CREATE TABLE IF NOT EXISTS %I.tenancy_catalog (LIKE tenancy.catalog INCLUDING ALL)', schema_name);
+	EXECUTE pg_catalog.format('CREATE TABLE IF NOT EXISTS %I.tenancy_applied (LIKE tenancy.applied INCLUDING ALL)', schema_name);
+	EXECUTE pg_catalog.format('CREATE TABLE IF NOT EXISTS %I.tenancy_history (LIKE tenancy.history INCLUDING ALL)', schema_name);
+	EXECUTE pg_catalog.format('CREATE TABLE IF NOT EXISTS %I.tenancy_checkpoints (LIKE tenancy.checkpoints INCLUDING ALL)', schema_name);
+END
+$$;
 
 REVOKE ALL ON FUNCTION
 	@extschema@.tenant_migration_add(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text),
@@ -383,6 +404,7 @@ REVOKE ALL ON FUNCTION
 	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4),
 	@extschema@.tenant_verify_all(pg_catalog.int4),
 	@extschema@.tenant_migrate_all_atomic(pg_catalog.text, pg_catalog.int4),
-	tenancy.verify_synced(pg_catalog.text),
-	tenancy.migrate_synced(pg_catalog.text, pg_catalog.text, pg_catalog.text)
+	tenancy.verify_synced(pg_catalog.text, pg_catalog.text),
+	tenancy.migrate_synced(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	tenancy.create_tracking_tables(pg_catalog.name)
 FROM PUBLIC;
