@@ -273,7 +273,8 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 	if (i == st.count)
 	{
 		tn_state_free(&st);
-		return tn_finish(a, err);
+		/* a dry run leaves even the synced catalog as it was */
+		return dry_run ? a->rollback(a->ctx, err) : tn_finish(a, err);
 	}
 	if (!dry_run && a->exec_outside_transaction == NULL)
 		for (i = 0; i < st.count; i++)

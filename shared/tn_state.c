@@ -138,7 +138,8 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 
-	qsort(st->entries, st->count, sizeof(tn_entry), entry_cmp);
+	if (st->count > 1)
+		qsort(st->entries, st->count, sizeof(tn_entry), entry_cmp);
 
 	for (i = 0; i < st->count; i++)
 	{
