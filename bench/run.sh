@@ -282,3 +282,9 @@ echo "written: bench/results.txt"
 if [ "${BENCH_PG:-1}" != 0 ]; then
 	bash "$ROOT/bench/pg_fanout.sh" || echo "bench: pg_fanout.sh failed (see above)" >&2
 fi
+
+# ---- PostgreSQL schema tenants (bench/pg_schemas.sh; owned by the schema-tenant engineer) ----
+# Its own cluster on port 55494; prints its own table; BENCH_PG=0 skips it too.
+if [ "${BENCH_PG:-1}" != 0 ]; then
+	bash "$ROOT/bench/pg_schemas.sh" || echo "bench: pg_schemas.sh failed (see above)" >&2
+fi

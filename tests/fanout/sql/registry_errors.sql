@@ -13,7 +13,7 @@ SELECT tenant_register('Bad', 'dbname=x');
 -- bad kinds
 SELECT tenant_create('k1', NULL, 'file');
 SELECT tenant_register('k2', 'dbname=k2', 'table');
-SELECT tenant_create('k3', NULL, 'schema');
+SELECT tenant_register('k3', NULL, 'schema');
 -- passwords in locations (never echoed)
 SELECT tenant_create('p1', 'host=/tmp password=Sup3rS3cretPw');
 SELECT tenant_register('p2', 'postgresql://u:Sup3rS3cretPw@localhost/db');

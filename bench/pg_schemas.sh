@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# bench/pg_schemas.sh -- schema tenants (tenancy 1.2): N schemas in one database
+# brought to the workload's version (bench/workload/postgres/, 5 migrations) by
+# tenant_migrate_all, next to the floor, on one throwaway cluster (port 55494;
+# BENCH_SCH_PORT, use 55490-55499).  Prints times and ratios; never fails
+# because of a timing.
+#
+#   tenancy  tenant_migrate_all(NULL, C) over N schema tenants of the control
+#            database (C = 1, and C = BENCH_SCH_C, default 8)
+#   floor    bench/floor_schemas.c: one connection, per schema one round trip
+#            "BEGIN; SET LOCAL search_path = <schema>, pg_catalog; <5 migrations>; COMMIT",
+#            no tracking
+#
+# Env: BENCH_QUICK=1 (N=200, else 1000), BENCH_SCHEMAS, BENCH_SCH_C, BENCH_DIR
+#      (scratch parent, default /var/tmp), BENCH_PG_INSTALL=0 (use the installed pg_ext).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+if [ "${BENCH_QUICK:-0}" = 1 ]; then N=${BENCH_SCHEMAS:-200}; else N=${BENCH_SCHEMAS:-1000}; fi
+C=${BENCH_SCH_C:-8}
+PORT=${BENCH_SCH_PORT:-55494}
+PG_BIN=$(pg_config --bindir 2>/dev/null || true)
+[ -x "${PG_BIN:-/nonexistent}/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+die() { echo "bench pg_schemas: $*" >&2; exit 1; }
+calc() { awk "BEGIN {printf \"$1\", $2}"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+line() { printf '%-46s %12s %12s %7s  %s\n' "$1" "$2" "$3" "$4" "$5"; }
+
+WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/tenancy_sch_bench.XXXXXX") || exit 1
+chmod 755 "$WORK"
+cleanup() {
+	[ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cc -O2 -Wall -Wextra -I"$(pg_config --includedir)" -o "$WORK/floor_schemas" bench/floor_schemas.c -lpq || die "cannot build floor_schemas"
+if [ "${BENCH_PG_INSTALL:-1}" = 1 ]; then
+	{ make -C pg_ext && make -C pg_ext install; } >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log"; die "pg_ext build failed"; }
+fi
+[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
+as_pg "$PG_BIN/initdb" -D "$WORK/data" -A trust -U postgres --no-sync >"$WORK/initdb.log" 2>&1 || die "initdb failed"
+cat >>"$WORK/data/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $PORT
+unix_socket_directories = '$WORK'
+max_connections = $((C * 2 + 40))
+max_locks_per_transaction = 256
+lc_messages = 'C'
+CONF
+as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/dev/null || { cat "$WORK/server.log"; die "cluster did not start"; }
+CONN="host=$WORK port=$PORT user=postgres"
+psqlq() { "$PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres "$@"; }
+psqlq -c "CREATE DATABASE ctl" -c "CREATE DATABASE fl" || die "setup failed"
+psqlq -d ctl -c "CREATE EXTENSION tenancy VERSION '1.2'" || die "CREATE EXTENSION failed"
+cat "$ROOT"/bench/workload/postgres/V*.sql >"$WORK/workload_pg.sql"
+mkdir -p "$WORK/wl" && cp "$ROOT"/bench/workload/postgres/V*.sql "$WORK/wl/" && chmod -R a+rX "$WORK/wl"
+
+echo "tenancy schema-tenant benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "machine: $(nproc) cores, PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'), fsync=on, scratch on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+echo "N = $N schema tenants in one database, 5 migrations; ratio = tenancy / floor"
+echo
+line "measurement" "tenancy" "floor" "ratio" ""
+line "-----------" "-------" "-----" "-----" ""
+
+# ---- set up: N schema tenants at version 0 (empty set), N plain schemas ----------
+run_round() {	# $1 = concurrency; prints "tenancy_ms floor_ms"
+	local c=$1 t0 tt tf
+	psqlq -d ctl >/dev/null <<SQL || die "reset failed"
+SET client_min_messages = warning;
+SELECT tenant_drop(name, 'delete') FROM tenancy.tenants;
+TRUNCATE tenancy.set_catalog, tenancy.set_applied, tenancy.set_history, tenancy.set_checkpoints;
+SQL
+	for ((i = 0; i < N; i++)); do echo "SELECT tenant_create('s$i', NULL, 'schema');"; done | psqlq -d ctl >/dev/null || die "tenant_create failed"
+	psqlq -d fl -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS $(seq -s, -f 'fl%g' 0 $((N - 1))) CASCADE" >/dev/null 2>&1
+	for ((i = 0; i < N; i++)); do echo "CREATE SCHEMA fl$i;"; done | psqlq -d fl >/dev/null || die "floor schemas failed"
+	psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "loading the tenant set failed"
+	psqlq -c "CHECKPOINT" >/dev/null
+	t0=$(now_ms)
+	psqlq "$CONN dbname=ctl options=-cclient_min_messages=warning" -c "SELECT count(*) FROM tenant_migrate_all(NULL, $c)" >/dev/null || die "tenant_migrate_all failed"
+	tt=$(($(now_ms) - t0))
+	[ "$(psqlq -d ctl -c "SELECT count(*) FROM tenants() WHERE version = '5'")" = "$N" ] || die "not every schema reached version 5"
+	psqlq -c "CHECKPOINT" >/dev/null
+	tf=$("$WORK/floor_schemas" "$CONN dbname=fl" fl "$N" "$WORK/workload_pg.sql") || die "floor failed"
+	echo "$tt ${tf%.*}"
+}
+for c in 1 "$C"; do
+	read -r tt tf < <(run_round "$c")
+	[ -n "${tt:-}" ] || die "round with concurrency $c failed"
+	ratio=$(calc '%.2f' "$tt / $tf")
+	line "tenant_migrate_all, $N schemas, C = $c" "$tt ms" "$tf ms" "${ratio}x" \
+		"$(awk -v r="$ratio" 'BEGIN {printf "goal <= 1.15x: %s", (r <= 1.15 ? "met" : "NOT met")}')"
+done
+echo
+echo "floor: bench/floor_schemas.c, one connection, one transaction per schema (SET LOCAL search_path), no tracking."
