@@ -232,6 +232,66 @@ spi_failure(tn_error *err, int spi_rc, const char *what)
 	return TN_ERR_ENGINE;
 }
 
+/*
+ * Plans of the core's own statements, kept for the life of the backend
+ * (SPI_keepplan), keyed by SQL text and parameter types.  The core sends
+ * a few dozen distinct statements; parsing and planning them on every call
+ * cost most of a no-op tenant_migrate().  Cached plans are revalidated by
+ * the plan cache when tables change (DROP/CREATE EXTENSION included).
+ * Migration bodies never come through here.  Bounded: schema tenants bring
+ * one set of statements per schema, so past PLAN_CACHE_SIZE entries plans
+ * are made and freed per call as before.
+ */
+#define PLAN_CACHE_SIZE 256
+#define PLAN_CACHE_MAX_PARAMS 16
+
+typedef struct cached_plan
+{
+	char	   *sql;
+	int			nparams;
+	Oid			types[PLAN_CACHE_MAX_PARAMS];
+	SPIPlanPtr	plan;
+} cached_plan;
+
+static cached_plan plan_cache[PLAN_CACHE_SIZE];
+static int	plan_cache_used = 0;
+
+static SPIPlanPtr
+plan_cache_lookup(const char *sql, int n, const Oid *types)
+{
+	int			i;
+
+	if (n > PLAN_CACHE_MAX_PARAMS)
+		return NULL;
+	for (i = 0; i < plan_cache_used; i++)
+	{
+		cached_plan *c = &plan_cache[i];
+
+		if (c->nparams == n && strcmp(c->sql, sql) == 0 &&
+			memcmp(c->types, types, sizeof(Oid) * n) == 0)
+			return c->plan;
+	}
+	return NULL;
+}
+
+/* Keep plan if there is room; returns true if the cache now owns it. */
+static bool
+plan_cache_store(const char *sql, int n, const Oid *types, SPIPlanPtr plan)
+{
+	cached_plan *c;
+
+	if (n > PLAN_CACHE_MAX_PARAMS || plan_cache_used >= PLAN_CACHE_SIZE)
+		return false;
+	if (SPI_keepplan(plan) != 0)
+		return false;
+	c = &plan_cache[plan_cache_used++];
+	c->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	c->nparams = n;
+	memcpy(c->types, types, sizeof(Oid) * n);
+	c->plan = plan;
+	return true;
+}
+
 static int
 do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 {
@@ -242,6 +302,7 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 	char	   *nulls = palloc0(n + 1);
 	bool		untyped = false;
 	SPIPlanPtr	plan;
+	bool		cached;
 	int			spi_rc;
 	int			i;
 
@@ -304,9 +365,17 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 				types[i] = TEXTOID;
 	}
 
-	plan = SPI_prepare(q->sql, n, types);
-	if (plan == NULL)
-		return spi_failure(err, SPI_result, "prepare");
+	cached = false;
+	plan = plan_cache_lookup(q->sql, n, types);
+	if (plan != NULL)
+		cached = true;
+	else
+	{
+		plan = SPI_prepare(q->sql, n, types);
+		if (plan == NULL)
+			return spi_failure(err, SPI_result, "prepare");
+		cached = plan_cache_store(q->sql, n, types, plan);
+	}
 	spi_rc = execute_plan(ctx, plan, values, nulls);
 	if (spi_rc < 0)
 		return spi_failure(err, spi_rc, "query");
@@ -335,7 +404,8 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 				if (err->code == TN_OK)
 					tn_error_set(err, rc, "%s", tn_strerror(rc));
 				SPI_freetuptable(tt);
-				SPI_freeplan(plan);
+				if (!cached)
+					SPI_freeplan(plan);
 				return rc;
 			}
 		}
@@ -343,7 +413,8 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 	}
 	else if (SPI_tuptable != NULL)
 		SPI_freetuptable(SPI_tuptable);
-	SPI_freeplan(plan);
+	if (!cached)
+		SPI_freeplan(plan);
 	return TN_OK;
 }
 
