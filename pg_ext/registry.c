@@ -1595,6 +1595,15 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 				raise_core(&err);
 			res = tn_lpq_exec_or_raise(rc.control, "SET lock_timeout = '10s'", 0, NULL);
 			PQclear(res);
+
+			/*
+			 * Progress rows are visible at once but need not each wait for a
+			 * WAL flush: a server crash can lose the last few hundred ms of
+			 * them, and each tenant's own tracking rows stay the truth a
+			 * rerun reads.  The run's final status is written durably.
+			 */
+			res = tn_lpq_exec_or_raise(rc.control, "SET synchronous_commit = off", 0, NULL);
+			PQclear(res);
 			snprintf(cnt, sizeof(cnt), "%d", n);
 			snprintf(pid, sizeof(pid), "%d", MyProcPid);
 			p[0] = target;
@@ -1643,6 +1652,9 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 			p[0] = run;
 			p[1] = tn_fanout_run_status(rc.failed, rc.unreachable, job.stopped_early, 0);
 			tn_error_clear(&err);
+			res = tn_lpq_exec(rc.control, "SET synchronous_commit = on", 0, NULL, &err);
+			if (res)
+				PQclear(res);
 			res = tn_lpq_exec(rc.control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
 							  " WHERE run_id = $1::int8", 2, p, &err);
 			if (res)
