@@ -115,6 +115,96 @@ bind_params(sqlite3_stmt *stmt, int nparams, const tn_value *params)
 	return SQLITE_OK;
 }
 
+/* A prepared statement for sql: from the cache when it is on, else fresh. */
+static int
+stmt_acquire(tn_sqlite_conn *conn, const char *sql, sqlite3_stmt **out, int *from_cache)
+{
+	int			i;
+	int			rc;
+
+	*from_cache = 0;
+	if (conn->cache_on)
+		for (i = 0; i < conn->ncached; i++)
+			if (strcmp(conn->cached[i].sql, sql) == 0 && !sqlite3_stmt_busy(conn->cached[i].stmt))
+			{
+				*out = conn->cached[i].stmt;
+				*from_cache = 1;
+				return SQLITE_OK;
+			}
+	rc = sqlite3_prepare_v2(conn->db, sql, -1, out, NULL);
+	if (rc == SQLITE_OK && *out != NULL && conn->cache_on && conn->ncached < TN_SQLITE_STMT_CACHE)
+	{
+		char	   *copy = sqlite3_mprintf("%s", sql);
+
+		if (copy != NULL)
+		{
+			conn->cached[conn->ncached].sql = copy;
+			conn->cached[conn->ncached].stmt = *out;
+			conn->ncached++;
+			*from_cache = 1;
+		}
+	}
+	return rc;
+}
+
+static void
+stmt_release(sqlite3_stmt *stmt, int from_cache)
+{
+	if (from_cache)
+	{
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+	}
+	else
+		sqlite3_finalize(stmt);
+}
+
+void
+tn_sqlite_conn_cache(tn_sqlite_conn *conn)
+{
+	conn->cache_on = 1;
+}
+
+void
+tn_sqlite_conn_release(tn_sqlite_conn *conn)
+{
+	int			i;
+
+	for (i = 0; i < conn->ncached; i++)
+	{
+		sqlite3_finalize(conn->cached[i].stmt);
+		sqlite3_free(conn->cached[i].sql);
+	}
+	conn->ncached = 0;
+	conn->cache_on = 0;
+}
+
+/* One statement without rows (BEGIN, COMMIT, savepoints) through the cache. */
+static int
+conn_exec(tn_sqlite_conn *conn, const char *sql, tn_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int			cached;
+	int			rc;
+
+	if (!conn->cache_on || strchr(sql, ';') != NULL)
+		return tn_sqlite_exec(conn->db, sql, err);
+	rc = stmt_acquire(conn, sql, &stmt, &cached);
+	if (rc != SQLITE_OK)
+		return tn_sqlite_error(conn->db, rc, err);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+	{
+		int			code = tn_sqlite_error(conn->db, rc, err);
+
+		stmt_release(stmt, cached);
+		return code;
+	}
+	stmt_release(stmt, cached);
+	return TN_OK;
+}
+
 static int
 adapter_query(void *ctx, const char *sql, int nparams, const tn_value *params,
 			  tn_row_fn fn, void *arg, tn_error *err)
@@ -122,15 +212,18 @@ adapter_query(void *ctx, const char *sql, int nparams, const tn_value *params,
 	tn_sqlite_conn *conn = ctx;
 	sqlite3_stmt *stmt = NULL;
 	const char *values[32];
+	int			cached = 0;
 	int			rc;
 
-	rc = sqlite3_prepare_v2(conn->db, sql, -1, &stmt, NULL);
+	rc = stmt_acquire(conn, sql, &stmt, &cached);
 	if (rc != SQLITE_OK)
 		return tn_sqlite_error(conn->db, rc, err);
 	if ((rc = bind_params(stmt, nparams, params)) != SQLITE_OK)
 	{
-		sqlite3_finalize(stmt);
-		return tn_sqlite_error(conn->db, rc, err);
+		int			code = tn_sqlite_error(conn->db, rc, err);
+
+		stmt_release(stmt, cached);
+		return code;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 	{
@@ -145,7 +238,7 @@ adapter_query(void *ctx, const char *sql, int nparams, const tn_value *params,
 			values[i] = (const char *) sqlite3_column_text(stmt, i);
 		if (fn(arg, n, values, err) != TN_OK)
 		{
-			sqlite3_finalize(stmt);
+			stmt_release(stmt, cached);
 			return err->code;
 		}
 	}
@@ -153,10 +246,10 @@ adapter_query(void *ctx, const char *sql, int nparams, const tn_value *params,
 	{
 		int			code = tn_sqlite_error(conn->db, rc, err);
 
-		sqlite3_finalize(stmt);
+		stmt_release(stmt, cached);
 		return code;
 	}
-	sqlite3_finalize(stmt);
+	stmt_release(stmt, cached);
 	return TN_OK;
 }
 
@@ -228,11 +321,12 @@ adapter_begin(void *ctx, tn_error *err)
 	{
 		/* inside the caller's transaction: our unit is a savepoint of it */
 		conn->unit_is_savepoint = 1;
-		return tn_sqlite_exec(conn->db, "SAVEPOINT tenancy_unit", err);
+		return conn_exec(conn, "SAVEPOINT tenancy_unit", err);
 	}
 	conn->unit_is_savepoint = 0;
-	ensure_busy_timeout(conn->db);
-	return tn_sqlite_exec(conn->db, "BEGIN IMMEDIATE", err);
+	if (!conn->busy_timeout_set)
+		ensure_busy_timeout(conn->db);
+	return conn_exec(conn, "BEGIN IMMEDIATE", err);
 }
 
 static int
@@ -240,7 +334,7 @@ adapter_commit(void *ctx, tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
 
-	return tn_sqlite_exec(conn->db, conn->unit_is_savepoint ? "RELEASE tenancy_unit" : "COMMIT", err);
+	return conn_exec(conn, conn->unit_is_savepoint ? "RELEASE tenancy_unit" : "COMMIT", err);
 }
 
 static int
@@ -253,7 +347,7 @@ adapter_rollback(void *ctx, tn_error *err)
 		return tn_sqlite_exec(conn->db, "ROLLBACK TO tenancy_unit; RELEASE tenancy_unit", err);
 	if (sqlite3_get_autocommit(conn->db))
 		return TN_OK;			/* SQLite already rolled back (e.g. after SQLITE_FULL) */
-	return tn_sqlite_exec(conn->db, "ROLLBACK", err);
+	return conn_exec(conn, "ROLLBACK", err);
 }
 
 static int
@@ -262,7 +356,7 @@ savepoint_sql(tn_sqlite_conn *conn, const char *fmt, tn_error *err)
 	char		sql[96];
 
 	snprintf(sql, sizeof(sql), fmt, conn->depth, conn->depth);
-	return tn_sqlite_exec(conn->db, sql, err);
+	return conn_exec(conn, sql, err);
 }
 
 static int

@@ -9,6 +9,14 @@
 #include "sqlite3ext.h"
 #include "tenancy.h"
 
+#define TN_SQLITE_STMT_CACHE 48
+
+typedef struct tn_sqlite_cached_stmt
+{
+	char	   *sql;			/* sqlite3_malloc'd copy */
+	sqlite3_stmt *stmt;
+} tn_sqlite_cached_stmt;
+
 typedef struct tn_sqlite_conn
 {
 	sqlite3    *db;
@@ -16,11 +24,27 @@ typedef struct tn_sqlite_conn
 	int			unit_is_savepoint;	/* begin ran inside a caller's transaction */
 	int			depth;			/* savepoint nesting */
 	int			schema_ready;
+	int			busy_timeout_set;	/* the opener set one: no need to ask */
+	int			cache_on;		/* keep prepared statements (tn_sqlite_conn_cache) */
+	int			ncached;
+	tn_sqlite_cached_stmt cached[TN_SQLITE_STMT_CACHE];
 	tn_adapter	adapter;
 } tn_sqlite_conn;
 
 /* Fill conn->adapter for db.  Does not touch the database. */
 void		tn_sqlite_conn_init(tn_sqlite_conn *conn, sqlite3 *db);
+
+/*
+ * Keep the core's prepared statements on this connection until
+ * tn_sqlite_conn_release: a tenant migration repeats the same dozen
+ * statements, and preparing them each time was most of what tracking cost.
+ * Only for connections whose every use ends in tn_sqlite_conn_release
+ * before the connection is closed or handed back to SQLite.
+ */
+void		tn_sqlite_conn_cache(tn_sqlite_conn *conn);
+
+/* Finalize the cached statements (always safe to call). */
+void		tn_sqlite_conn_release(tn_sqlite_conn *conn);
 
 /* Create the tracking tables if they are missing (once per connection). */
 int			tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err);

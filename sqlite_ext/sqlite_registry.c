@@ -127,10 +127,13 @@ open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err)
 	sqlite3_busy_timeout(db, 5000);
 	tn_sqlite_conn_init(out, db);
 	out->owns_db = 1;
+	out->busy_timeout_set = 1;
+	tn_sqlite_conn_cache(out);	/* close_tenant releases it */
 	if ((rc = tn_sqlite_ensure_schema(out, err)) != TN_OK)
 	{
 		if (rc == TN_ERR_UNREACHABLE)
 			tn_error_detail(err, "\"%s\" is not a usable SQLite database.", path);
+		tn_sqlite_conn_release(out);
 		sqlite3_close(db);
 		out->db = NULL;
 		return rc;
@@ -141,6 +144,7 @@ open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err)
 static void
 close_tenant(tn_sqlite_conn *conn)
 {
+	tn_sqlite_conn_release(conn);
 	if (conn->db && conn->owns_db)
 		sqlite3_close(conn->db);
 	conn->db = NULL;
