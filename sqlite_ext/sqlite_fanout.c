@@ -1,0 +1,954 @@
+/*
+ * sqlite_fanout.c -- the SQLite registry's fan-out: worker threads over the
+ * tenant files for tenant_migrate_all, tenant_dry_run_all,
+ * tenant_verify_all and tenant_query_all, and the registry rows of a run.
+ *
+ * Mechanics only: which tenants, how many threads, where results go.  What
+ * happens in each tenant (migrate, verify, classify) is the core's.
+ */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE			/* flock(): the atomic run's liveness lock */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sqlite_registry.h"
+#include "sqlite_registry_internal.h"
+#include "sqlite_vtab.h"
+#include "tn_internal.h"
+
+SQLITE_EXTENSION_INIT3
+
+
+/* ---- tenant_query_all: one read-only statement, rows as JSON ---- */
+
+static int
+json_string(tn_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int			rc = tn_buf_append(b, "\"", 1);
+
+	for (size_t i = 0; rc == TN_OK && i < n;)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '"' || c == '\\')
+		{
+			char		esc[2] = {'\\', (char) c};
+
+			rc = tn_buf_append(b, esc, 2);
+			i++;
+		}
+		else if (c < 0x20)
+		{
+			char		esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+
+			rc = c == '\n' ? tn_buf_append(b, "\\n", 2) : c == '\t' ? tn_buf_append(b, "\\t", 2) :
+				c == '\r' ? tn_buf_append(b, "\\r", 2) : tn_buf_append(b, esc, 6);
+			i++;
+		}
+		else if (c < 0x80)
+		{
+			rc = tn_buf_append(b, s + i, 1);
+			i++;
+		}
+		else
+		{
+			/* copy a valid UTF-8 sequence; a broken byte becomes U+FFFD */
+			size_t		len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+
+			if (len > 1 && i + len <= n && tn_utf8_error_offset(s + i, len) == -1)
+			{
+				rc = tn_buf_append(b, s + i, len);
+				i += len;
+			}
+			else
+			{
+				rc = tn_buf_append(b, "\\ufffd", 6);
+				i++;
+			}
+		}
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_append(b, "\"", 1);
+	return rc;
+}
+
+/* Column i of the current row as a JSON value (types as PostgreSQL's to_jsonb gives them). */
+static int
+json_column(tn_buf *b, sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i))
+	{
+		case SQLITE_INTEGER:
+			return tn_buf_printf(b, "%lld", (long long) sqlite3_column_int64(st, i));
+		case SQLITE_FLOAT:
+			{
+				double		d = sqlite3_column_double(st, i);
+				char		num[64];
+
+				if (d != d)
+					return tn_buf_append(b, "null", 4);
+				if (d - d != 0)	/* infinity: no JSON number; as SQLite's json() writes it */
+					return tn_buf_append(b, d > 0 ? "9e999" : "-9e999", d > 0 ? 5 : 6);
+				sqlite3_snprintf(sizeof(num), num, "%!.15g", d);
+				if (strtod(num, NULL) != d)
+					sqlite3_snprintf(sizeof(num), num, "%!.17g", d);
+				return tn_buf_append(b, num, strlen(num));
+			}
+		case SQLITE_TEXT:
+			return json_string(b, (const char *) sqlite3_column_text(st, i),
+							   (size_t) sqlite3_column_bytes(st, i));
+		case SQLITE_BLOB:
+			{
+				/* "\x0a1b", as PostgreSQL's to_jsonb writes a bytea */
+				const unsigned char *p = sqlite3_column_blob(st, i);
+				int			n = sqlite3_column_bytes(st, i);
+				int			rc = tn_buf_append(b, "\"\\\\x", 4);
+
+				for (int k = 0; rc == TN_OK && k < n; k++)
+					rc = tn_buf_printf(b, "%02x", p[k]);
+				return rc == TN_OK ? tn_buf_append(b, "\"", 1) : rc;
+			}
+		default:
+			return tn_buf_append(b, "null", 4);
+	}
+}
+
+/* Deny what a read-only open does not already stop: ATTACH and DETACH. */
+static int
+query_authorizer(void *arg, int action, const char *a, const char *b,
+				 const char *c, const char *d)
+{
+	(void) arg;
+	(void) a;
+	(void) b;
+	(void) c;
+	(void) d;
+	return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+}
+
+static int
+query_refuse(tn_error *err, const char *what)
+{
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant_query_all() runs exactly one read-only statement");
+	tn_error_detail(err, "%s", what);
+	tn_error_hint(err, "Pass one SELECT (or another statement that only reads); change tenants with tenant_migrate_all().");
+	return TN_ERR_INVALID_ARGUMENT;
+}
+
+/* Is the SQLite error one of a file that is not a usable database? */
+static int
+file_is_broken(int code)
+{
+	code &= 0xff;
+	return code == SQLITE_NOTADB || code == SQLITE_CORRUPT || code == SQLITE_CANTOPEN;
+}
+
+static int
+query_one(fanout_job *job, size_t i, const char *path)
+{
+	const char *name = tn_rows_get(&job->tenants, i, 0);
+	tn_error   *err = &job->errs[i];
+	sqlite3    *db = NULL;
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	int			rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+
+	if (rc != SQLITE_OK)
+	{
+		tn_error_set(err, TN_ERR_UNREACHABLE, "cannot open tenant database \"%s\"", path);
+		tn_error_detail(err, "SQLite reported: %s.", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return TN_ERR_UNREACHABLE;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
+	sqlite3_set_authorizer(db, query_authorizer, NULL);
+	rc = sqlite3_prepare_v2(db, job->sql, -1, &st, &tail);
+	if (rc == SQLITE_AUTH)
+		rc = query_refuse(err, "ATTACH and DETACH are not allowed.");
+	else if (rc != SQLITE_OK)
+	{
+		rc = tn_sqlite_error(db, rc, err);
+		if (file_is_broken(sqlite3_extended_errcode(db)))
+			rc = err->code = TN_ERR_UNREACHABLE;
+	}
+	else if (st == NULL)
+		rc = query_refuse(err, "The statement is empty.");
+	else if (!sqlite3_stmt_readonly(st))
+		rc = query_refuse(err, "The statement would write.");
+	else
+	{
+		/* anything after the statement but blanks, comments and ";" is a second statement */
+		while (rc == SQLITE_OK && tail && *tail)
+		{
+			sqlite3_stmt *more = NULL;
+
+			rc = sqlite3_prepare_v2(db, tail, -1, &more, &tail);
+			if (more != NULL || rc != SQLITE_OK)
+			{
+				sqlite3_finalize(more);
+				rc = query_refuse(err, "More than one statement was given.");
+				break;
+			}
+		}
+	}
+	while (rc == TN_OK)
+	{
+		tn_buf		json = {0};
+		int			step = sqlite3_step(st);
+		int			oom = 0;
+
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW)
+		{
+			rc = tn_sqlite_error(db, step, err);
+			if (file_is_broken(sqlite3_extended_errcode(db)))
+				rc = err->code = TN_ERR_UNREACHABLE;
+			break;
+		}
+		oom = tn_buf_append(&json, "{", 1) != TN_OK;
+		for (int c = 0; !oom && c < sqlite3_column_count(st); c++)
+		{
+			const char *col = sqlite3_column_name(st, c);
+
+			oom = (c > 0 && tn_buf_append(&json, ",", 1) != TN_OK) ||
+				json_string(&json, col ? col : "", col ? strlen(col) : 0) != TN_OK ||
+				tn_buf_append(&json, ":", 1) != TN_OK ||
+				json_column(&json, st, c) != TN_OK;
+		}
+		if (!oom)
+			oom = tn_buf_append(&json, "}", 1) != TN_OK;
+		if (!oom)
+		{
+			const char *row[2] = {name, json.data};
+
+			oom = tn_rows_add(&job->rows[i], row) != TN_OK;
+		}
+		tn_buf_free(&json);
+		if (oom)
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* ---- one tenant's work ---- */
+
+/*
+ * tenant_migrate_all_atomic, first phase: the tenant file is held in
+ * BEGIN IMMEDIATE (no other writer until we commit or roll back), copied
+ * as committed through a second connection (the backup API refuses a
+ * source in a write transaction; readers may still read, and nobody can
+ * change it under us), then migrated without committing.
+ */
+static int
+prepare_one(fanout_job *job, size_t i, const char *path)
+{
+	tn_sqlite_conn *held = &job->held[i];
+	tn_error   *err = &job->errs[i];
+	tn_migrate_opts opts = {0};
+	char		copy[4400];
+	sqlite3    *src = NULL, *dst = NULL;
+	sqlite3_backup *b;
+	int			rc;
+
+	if ((rc = tnsq_open_tenant_file(path, OPEN_RW, held, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_sqlite_exec(held->db, "BEGIN IMMEDIATE", err)) != TN_OK)
+	{
+		tnsq_close_tenant(held);
+		return rc;
+	}
+	snprintf(copy, sizeof(copy), "%s/%s.db", job->backup_dir, tn_rows_get(&job->tenants, i, 0));
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+		sqlite3_open_v2(copy, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		rc = SQLITE_CANTOPEN;
+	else
+	{
+		sqlite3_busy_timeout(src, 5000);
+		b = sqlite3_backup_init(dst, "main", src, "main");
+		rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dst);
+		if (b)
+			sqlite3_backup_finish(b);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	if (rc != SQLITE_OK)
+	{
+		tn_error_set(err, TN_ERR_IO, "could not copy tenant \"%s\" before the atomic run",
+					 tn_rows_get(&job->tenants, i, 0));
+		tn_error_detail(err, "Writing \"%s\" failed: %s.", copy, sqlite3_errstr(rc));
+		sqlite3_exec(held->db, "ROLLBACK", NULL, NULL, NULL);
+		tnsq_close_tenant(held);
+		return TN_ERR_IO;
+	}
+	opts.target = job->target;
+	opts.sync = job->set;
+	rc = tn_migrate(&held->adapter, &opts, &job->res[i], err);
+	if (rc != TN_OK)
+	{
+		sqlite3_exec(held->db, "ROLLBACK", NULL, NULL, NULL);
+		tnsq_close_tenant(held);
+	}
+	return rc;
+}
+
+static int
+migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
+{
+	tn_sqlite_conn tenant;
+	tn_migrate_opts opts = {0};
+	tn_error   *err = &job->errs[i];
+	int			rc;
+
+	if ((rc = tnsq_open_tenant_file(path, OPEN_RW, &tenant, err)) != TN_OK)
+		return rc;
+	opts.target = job->target;
+	opts.sync = job->set;
+	if (job->mode == JOB_DRY_RUN)
+	{
+		/* our own transaction around it, rolled back: nothing of the dry run (nor the sync) stays */
+		opts.dry_run = 1;
+		if ((rc = tn_sqlite_exec(tenant.db, "BEGIN IMMEDIATE", err)) == TN_OK)
+		{
+			rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], err);
+			rc = tn_dry_run_outcome(rc, &job->res[i], err);
+			sqlite3_exec(tenant.db, "ROLLBACK", NULL, NULL, NULL);
+		}
+	}
+	else
+		rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], err);
+	tnsq_close_tenant(&tenant);
+	return rc;
+}
+
+static int
+verify_one(fanout_job *job, size_t i, const char *path)
+{
+	tn_sqlite_conn tenant;
+	int			rc;
+
+	if ((rc = tnsq_open_tenant_file(path, OPEN_READONLY, &tenant, &job->errs[i])) != TN_OK)
+		return rc;
+	rc = tn_verify_all_row(&tenant.adapter, tn_rows_get(&job->tenants, i, 0), job->set, NULL,
+						   &job->rows[i], &job->errs[i]);
+	tnsq_close_tenant(&tenant);
+	return rc;
+}
+
+static void
+run_one(fanout_job *job, size_t i)
+{
+	const char *name = tn_rows_get(&job->tenants, i, 0);
+	const char *location = tn_rows_get(&job->tenants, i, 1);
+	tn_error   *err = &job->errs[i];
+	char	   *resolved = NULL;
+	double		t0 = tn_monotonic_ms();
+	int			rc;
+
+	tn_error_clear(err);
+	rc = tn_validate_tenant_path(job->rp->dir, location, 1, &resolved, err);
+	if (rc == TN_ERR_NOT_FOUND)
+		rc = tn_error_set(err, TN_ERR_UNREACHABLE, "tenant file \"%s\" is missing", location);
+	if (rc == TN_OK)
+	{
+		switch (job->mode)
+		{
+			case JOB_QUERY:
+				rc = query_one(job, i, resolved);
+				break;
+			case JOB_VERIFY:
+				rc = verify_one(job, i, resolved);
+				break;
+			case JOB_PREPARE:
+				rc = prepare_one(job, i, resolved);
+				break;
+			default:
+				rc = migrate_or_dry_run_one(job, i, resolved);
+				break;
+		}
+	}
+	free(resolved);
+	job->rc[i] = rc;
+	job->ms[i] = (long long) (tn_monotonic_ms() - t0 + 0.5);
+	if (job->mode == JOB_VERIFY && rc != TN_OK)
+	{
+		tn_error	ignored;
+
+		tn_rows_free(&job->rows[i]);
+		tn_rows_init(&job->rows[i], tn_def_verify_all.ncols);
+		(void) tn_verify_all_row(NULL, name, job->set, err, &job->rows[i], &ignored);
+	}
+	else if (job->mode != JOB_VERIFY && job->mode != JOB_QUERY)
+		(void) tn_fanout_row(&job->rows[i], name, rc, &job->res[i], err, job->ms[i]);
+}
+
+static void *
+fanout_worker(void *arg)
+{
+	fanout_job *job = arg;
+
+	for (;;)
+	{
+		size_t		i;
+
+		pthread_mutex_lock(&job->lock);
+		if (job->max_failures > 0 && job->failures >= job->max_failures)
+			job->stopped = 1;
+		if (job->stopped || job->next >= job->end)
+		{
+			pthread_mutex_unlock(&job->lock);
+			return NULL;
+		}
+		i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		run_one(job, i);
+		if (job->mode == JOB_MIGRATE && job->rows[i].nrows == 1 &&
+			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
+		{
+			pthread_mutex_lock(&job->lock);
+			job->failures++;
+			pthread_mutex_unlock(&job->lock);
+		}
+	}
+}
+
+/* Run tenants [job->next, job->end) on up to concurrency threads. */
+void
+tnsq_run_workers(fanout_job *job, long long concurrency)
+{
+	pthread_t	threads[MAX_CONCURRENCY];
+	long long	workers = (long long) (job->end - job->next);
+	long long	started = 0;
+
+	if (workers > concurrency)
+		workers = concurrency;
+	if (workers <= 1)
+	{
+		fanout_worker(job);
+		return;
+	}
+	for (; started < workers; started++)
+		if (pthread_create(&threads[started], NULL, fanout_worker, job) != 0)
+			break;
+	if (started == 0)
+		fanout_worker(job);
+	for (long long t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+}
+
+static int
+job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
+{
+	job->rc = calloc(n + 1, sizeof(int));
+	job->errs = calloc(n + 1, sizeof(tn_error));
+	job->res = calloc(n + 1, sizeof(tn_migrate_result));
+	job->ms = calloc(n + 1, sizeof(long long));
+	job->rows = calloc(n + 1, sizeof(tn_rows));
+	if (job->mode == JOB_PREPARE)
+		job->held = calloc(n + 1, sizeof(tn_sqlite_conn));
+	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows ||
+		(job->mode == JOB_PREPARE && !job->held))
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < n; i++)
+	{
+		tn_rows_init(&job->res[i].report, 0);
+		tn_rows_init(&job->rows[i], ncols);
+	}
+	pthread_mutex_init(&job->lock, NULL);
+	return TN_OK;
+}
+
+void
+tnsq_job_free(fanout_job *job)
+{
+	size_t		n = job->tenants.nrows;
+
+	for (size_t i = 0; job->res && i < n; i++)
+		tn_migrate_result_free(&job->res[i]);
+	for (size_t i = 0; job->rows && i < n; i++)
+		tn_rows_free(&job->rows[i]);
+	for (size_t i = 0; job->held && i < n; i++)
+		if (job->held[i].db)
+		{
+			sqlite3_exec(job->held[i].db, "ROLLBACK", NULL, NULL, NULL);
+			tnsq_close_tenant(&job->held[i]);
+		}
+	if (job->rc)
+		pthread_mutex_destroy(&job->lock);
+	free(job->rc);
+	free(job->errs);
+	free(job->res);
+	free(job->ms);
+	free(job->rows);
+	free(job->held);
+	tn_rows_free(&job->tenants);
+}
+
+/* Copy the rows of tenant i into out. */
+static int
+copy_rows(tn_rows *out, const tn_rows *from, tn_error *err)
+{
+	const char *row[16];
+
+	for (size_t r = 0; r < from->nrows; r++)
+	{
+		for (int c = 0; c < from->ncols && c < 16; c++)
+			row[c] = tn_rows_get(from, r, c);
+		if (tn_rows_add(out, row) != TN_OK)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	return TN_OK;
+}
+
+/* ---- arguments ---- */
+
+int
+tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err)
+{
+	*out = DEFAULT_CONCURRENCY;
+	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
+		return TN_OK;
+	if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "concurrency must be a whole number");
+		tn_error_detail(err, "\"%s\" was given.", sqlite3_value_text(v));
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	*out = sqlite3_value_int64(v);
+	if (*out < 1 || *out > MAX_CONCURRENCY)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "concurrency must be between 1 and %d", MAX_CONCURRENCY);
+		tn_error_detail(err, "%lld was given.", *out);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	return TN_OK;
+}
+
+static int
+parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
+{
+	*out = 0;
+	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
+		return TN_OK;
+	if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER || sqlite3_value_int64(v) < 0)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "max_failures must be a whole number of 0 or more");
+		tn_error_detail(err, "\"%s\" was given.", sqlite3_value_text(v));
+		tn_error_hint(err, "Pass NULL or 0 for no limit.");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	*out = sqlite3_value_int64(v);
+	return TN_OK;
+}
+
+/* The target argument: a valid version (checked against the set by check_target). */
+int
+tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err)
+{
+	*target = NULL;
+	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
+		return TN_OK;
+	*target = (const char *) sqlite3_value_text(v);
+	return tn_version_validate((*target)[0] == 'V' || (*target)[0] == 'v' ? *target + 1 : *target, err);
+}
+
+static int
+check_target(const tn_migration_set *set, const char *target, tn_error *err)
+{
+	const char *t;
+	size_t		i;
+
+	if (target == NULL)
+		return TN_OK;
+	t = (target[0] == 'V' || target[0] == 'v') ? target + 1 : target;
+	for (i = 0; i < set->count && tn_version_compare(set->items[i].version, t) != 0; i++)
+		;
+	if (i < set->count)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_NOT_FOUND, "target version \"%s\" is not in the tenant set", t);
+	tn_error_hint(err, "Load it with tenant_migrations_load(path, 'tenants'), or pass NULL.");
+	return TN_ERR_NOT_FOUND;
+}
+
+/*
+ * The common start of every fan-out: registry, tenant set (unless the
+ * mode needs none), target, tenant list, per-tenant slots.
+ */
+int
+tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
+		  tn_migration_set *set, const char *target, tn_error *err)
+{
+	int			rc;
+	int			ncols = mode == JOB_QUERY ? tn_def_query_all.ncols :
+		mode == JOB_VERIFY ? tn_def_verify_all.ncols : tn_def_migrate_all.ncols;
+
+	memset(job, 0, sizeof(*job));
+	memset(set, 0, sizeof(*set));
+	job->mode = mode;
+	job->rp = rp;
+	job->set = set;
+	job->target = target;
+	if (mode != JOB_QUERY && (rc = tnsq_load_tenant_set(rp, set, err)) != TN_OK)
+		return rc;
+	if ((rc = check_target(set, target, err)) != TN_OK)
+		return rc;
+	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants ORDER BY name", 0, NULL, 2,
+					   &job->tenants, err);
+	if (rc != TN_OK)
+		return rc;
+	job->end = job->tenants.nrows;
+	return job_alloc(job, job->tenants.nrows, ncols, err);
+}
+
+/* ---- registry writes of a run ---- */
+
+int
+tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows, size_t r, tn_error *err)
+{
+	tn_value	p[9];
+
+	p[0] = tn_int8(run_id);
+	for (int c = 0; c < 8; c++)
+		p[c + 1] = tn_text(tn_rows_get(rows, r, c));
+	return tn_exec(&conn->adapter,
+				   "INSERT OR REPLACE INTO {T}run_tenants (run_id, tenant, status, from_version, to_version,"
+				   " applied, duration_ms, sqlstate, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+				   9, p, err);
+}
+
+/* The registry's cached state of tenant i after its run (row r of out). */
+int
+tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job, size_t i,
+					const tn_rows *out, size_t r, tn_error *err)
+{
+	const char *name = tn_rows_get(&job->tenants, i, 0);
+	int			ok = job->rc[i] == TN_OK;
+	tn_value	p[4];
+	int			rc;
+
+	p[0] = tn_text(name);
+	p[1] = tn_text(ok ? job->res[i].to_version : NULL);
+	p[2] = tn_text(tn_rows_get(out, r, 7));
+	p[3] = tn_int8(ok ? tnsq_count_newer(job->set, job->res[i].to_version) : 0);
+	rc = tn_exec(&conn->adapter,
+				 ok
+				 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
+				 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+				 : "UPDATE {T}tenants SET last_error = $3,"
+				 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
+				 4, p, err);
+	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
+	{
+		char		detail[TN_MESSAGE_MAX + 64];
+
+		snprintf(detail, sizeof(detail), "run %lld: %s", run_id,
+				 ok ? tn_rows_get(out, r, 1) : job->errs[i].message);
+		rc = tnsq_audit(conn, "migrate", name, detail, err);
+	}
+	return rc;
+}
+
+/* Write finished tenants [from, to) of the run into the registry, in one transaction. */
+static int
+record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
+			   tn_rows *out, size_t from, size_t to, tn_error *err)
+{
+	int			rc = conn->adapter.begin(conn, err);
+
+	for (size_t i = from; rc == TN_OK && i < to; i++)
+	{
+		size_t		r = out->nrows;
+
+		if (job->rows[i].nrows != 1)
+		{
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+			break;
+		}
+		if ((rc = copy_rows(out, &job->rows[i], err)) == TN_OK &&
+			(rc = tnsq_insert_run_tenant(conn, run_id, out, r, err)) == TN_OK)
+			rc = tnsq_update_tenant_cache(conn, run_id, job, i, out, r, err);
+	}
+	if (rc == TN_OK)
+		return tn_finish(&conn->adapter, err);
+	tn_abort(&conn->adapter, err);
+	return rc;
+}
+
+int
+tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
+		  long long *run_id, tn_error *err)
+{
+	tn_value	p[3] = {tn_text(target), tn_int8((long long) n), tn_text(status)};
+	tn_rows		idrow;
+	int			rc;
+
+	rc = tn_query_rows(&conn->adapter, "INSERT INTO {T}runs (target, status, tenants) VALUES ($1, $3, $2)"
+					   " RETURNING run_id", 3, p, 1, &idrow, err);
+	if (rc != TN_OK)
+		return rc;
+	*run_id = tn_cell_int(tn_rows_get(&idrow, 0, 0), 0);
+	tn_rows_free(&idrow);
+	return TN_OK;
+}
+
+/* Close a run: its status word comes from the core. */
+int
+tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
+		   const char *status_word, tn_error *err)
+{
+	long long	applied = 0, failed = 0, unreachable = 0;
+	tn_value	p[4];
+
+	for (size_t r = 0; r < out->nrows; r++)
+	{
+		const char *status = tn_rows_get(out, r, 1);
+
+		applied += tn_cell_int(tn_rows_get(out, r, 4), 0);
+		if (strcmp(status, TN_FANOUT_UNREACHABLE) == 0)
+			unreachable++;
+		else if (tn_fanout_status_counts_as_failure(status))
+			failed++;
+	}
+	p[0] = tn_int8(run_id);
+	p[1] = tn_int8(applied);
+	p[2] = tn_int8(failed + unreachable);
+	p[3] = tn_text(status_word ? status_word : tn_fanout_run_status(failed, unreachable, stopped, 0));
+	return tn_exec(&conn->adapter, "UPDATE {T}runs SET finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+				   " status = $4, applied = $2, failed = $3 WHERE run_id = $1", 4, p, err);
+}
+
+/* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
+
+int
+tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	tn_migration_set set;
+	fanout_job	job;
+	const char *target = NULL;
+	long long	run_id = 0;
+	long long	concurrency, max_failures;
+	size_t		n, done = 0;
+	int			rc;
+
+	(void) nargs;
+	memset(&job, 0, sizeof(job));
+	memset(&set, 0, sizeof(set));
+	tn_rows_init(out, tn_def_migrate_all.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
+		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
+		(rc = parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
+		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK ||
+		(rc = tnsq_recover_if_idle(&conn, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = tnsq_job_start(&job, JOB_MIGRATE, &conn, &rp, &set, target, err)) != TN_OK)
+		goto done;
+	job.max_failures = max_failures;
+	n = job.tenants.nrows;
+
+	/* the run is recorded before any tenant is touched */
+	if ((rc = tnsq_start_run(&conn, target, n, "running", &run_id, err)) != TN_OK)
+		goto done;
+
+	/* in slices, so finished tenants are on record while the run goes on */
+	while (done < n && rc == TN_OK && !job.stopped)
+	{
+		job.next = done;
+		job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
+		tnsq_run_workers(&job, concurrency);
+		rc = record_results(&conn, run_id, &job, out, done, job.next, err);
+		done = job.next;
+	}
+	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
+	for (size_t i = done; rc == TN_OK && i < n; i++)
+	{
+		const char *row[8] = {tn_rows_get(&job.tenants, i, 0), TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
+		"not started: max_failures reached"};
+
+		if (tn_rows_add(out, row) != TN_OK)
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	if (rc == TN_OK)
+		rc = tnsq_finish_run(&conn, run_id, out, job.stopped, NULL, err);
+
+done:
+	tnsq_job_free(&job);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
+/* ---- tenant_dry_run_all([target [, concurrency]]): not recorded, nothing changes ---- */
+
+int
+tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	tn_migration_set set;
+	fanout_job	job;
+	const char *target = NULL;
+	long long	concurrency;
+	int			rc;
+
+	(void) nargs;
+	memset(&job, 0, sizeof(job));
+	memset(&set, 0, sizeof(set));
+	tn_rows_init(out, tn_def_dry_run_all.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
+		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
+		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = tnsq_job_start(&job, JOB_DRY_RUN, &conn, &rp, &set, target, err)) == TN_OK)
+	{
+		tnsq_run_workers(&job, concurrency);
+		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
+			rc = copy_rows(out, &job.rows[i], err);
+	}
+	tnsq_job_free(&job);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
+/* ---- tenant_verify_all([concurrency]): read every tenant, refresh the registry's cache ---- */
+
+int
+tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	tn_migration_set set;
+	fanout_job	job;
+	long long	concurrency;
+	int			rc;
+
+	(void) nargs;
+	memset(&job, 0, sizeof(job));
+	memset(&set, 0, sizeof(set));
+	tn_rows_init(out, tn_def_verify_all.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if ((rc = tnsq_parse_concurrency(args[0], &concurrency, err)) != TN_OK ||
+		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = tnsq_job_start(&job, JOB_VERIFY, &conn, &rp, &set, NULL, err)) == TN_OK)
+	{
+		tnsq_run_workers(&job, concurrency);
+		rc = conn.adapter.begin(&conn, err);
+		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
+		{
+			size_t		r = out->nrows;
+			const char *status;
+			tn_value	p[4];
+
+			if ((rc = copy_rows(out, &job.rows[i], err)) != TN_OK || out->nrows != r + 1)
+			{
+				if (rc == TN_OK)
+					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+				break;
+			}
+			status = tn_rows_get(out, r, 1);
+			p[0] = tn_text(tn_rows_get(out, r, 0));
+			p[1] = tn_text(tn_rows_get(out, r, 2));
+			p[2] = tn_int8(tn_cell_int(tn_rows_get(out, r, 3), 0));
+			p[3] = tn_text(strcmp(status, TN_VERIFY_OK) == 0 ? NULL : tn_rows_get(out, r, 5));
+			rc = tn_exec(&conn.adapter,
+						 strcmp(status, TN_VERIFY_UNREACHABLE) == 0
+						 ? "UPDATE {T}tenants SET last_error = $4 WHERE name = $1"
+						 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4 WHERE name = $1",
+						 4, p, err);
+		}
+		if (rc == TN_OK)
+			rc = tn_finish(&conn.adapter, err);
+		else
+			tn_abort(&conn.adapter, err);
+	}
+	tnsq_job_free(&job);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
+/* ---- tenant_query_all(sql [, concurrency]) ---- */
+
+int
+tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn conn;
+	registry_paths rp;
+	tn_migration_set set;
+	fanout_job	job;
+	long long	concurrency;
+	int			rc;
+
+	(void) nargs;
+	memset(&job, 0, sizeof(job));
+	memset(&set, 0, sizeof(set));
+	tn_rows_init(out, tn_def_query_all.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if (args[0] == NULL || sqlite3_value_type(args[0]) == SQLITE_NULL)
+		return tn_error_null_argument(err, "sql");
+	if ((rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
+		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+		return rc;
+	if ((rc = tnsq_job_start(&job, JOB_QUERY, &conn, &rp, &set, NULL, err)) == TN_OK)
+	{
+		job.sql = (const char *) sqlite3_value_text(args[0]);
+		tnsq_run_workers(&job, concurrency);
+		/* a statement refused for what it is, not for where it ran, fails the call */
+		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
+			if (job.rc[i] == TN_ERR_INVALID_ARGUMENT)
+			{
+				*err = job.errs[i];
+				rc = err->code;
+			}
+		/* a tenant that failed gives one row {"error": "..."} (SQLite has no NOTICE) */
+		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
+		{
+			if (job.rc[i] == TN_OK)
+				rc = copy_rows(out, &job.rows[i], err);
+			else
+			{
+				tn_buf		json = {0};
+				const char *row[2];
+
+				if (tn_buf_append(&json, "{\"error\":", 9) != TN_OK ||
+					json_string(&json, job.errs[i].message, strlen(job.errs[i].message)) != TN_OK ||
+					tn_buf_append(&json, "}", 1) != TN_OK)
+					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+				row[0] = tn_rows_get(&job.tenants, i, 0);
+				row[1] = json.data;
+				if (rc == TN_OK && tn_rows_add(out, row) != TN_OK)
+					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+				tn_buf_free(&json);
+			}
+		}
+	}
+	tnsq_job_free(&job);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+

@@ -1,0 +1,103 @@
+/*
+ * sqlite_registry_internal.h -- what the three files of the SQLite registry
+ * host share: sqlite_registry.c (files, template, create/register/drop,
+ * tenants()), sqlite_fanout.c (worker threads, tenant_migrate_all,
+ * dry_run_all, verify_all, query_all, run records) and sqlite_atomic.c
+ * (tenant_migrate_all_atomic and settling interrupted atomic runs).
+ * Not a public contract: only these files include it.
+ */
+#ifndef TENANCY_SQLITE_REGISTRY_INTERNAL_H
+#define TENANCY_SQLITE_REGISTRY_INTERNAL_H
+
+#include <pthread.h>
+
+#include "sqlite_adapter.h"
+
+#define DEFAULT_CONCURRENCY 4
+#define MAX_CONCURRENCY 64
+#define RUN_FLUSH_EVERY 200
+
+/* How tnsq_open_tenant_file opens a file. */
+#define OPEN_RW 0
+#define OPEN_CREATE 1			/* may create it */
+#define OPEN_READONLY 2			/* SQLITE_OPEN_READONLY: verify and query never write */
+
+/* ---- where things are ---- */
+
+typedef struct registry_paths
+{
+	char		file[4096];		/* the registry database */
+	char		dir[4096];		/* its folder: tenant paths are relative to it */
+	char		template_file[4200];
+} registry_paths;
+
+/* ---- the fan-out: worker threads over the tenant list ---- */
+
+typedef enum job_mode
+{
+	JOB_MIGRATE,				/* tenant_migrate_all */
+	JOB_DRY_RUN,				/* tenant_dry_run_all */
+	JOB_VERIFY,					/* tenant_verify_all */
+	JOB_QUERY,					/* tenant_query_all */
+	JOB_PREPARE					/* tenant_migrate_all_atomic, first phase */
+} job_mode;
+
+typedef struct fanout_job
+{
+	job_mode	mode;
+	const registry_paths *rp;
+	const tn_migration_set *set;
+	const char *target;
+	const char *sql;			/* JOB_QUERY */
+	const char *backup_dir;		/* JOB_PREPARE */
+	tn_rows		tenants;		/* name, location */
+	size_t		next;			/* next tenant to start */
+	size_t		end;			/* workers start none at or after this */
+	long long	max_failures;	/* JOB_MIGRATE; 0 = no limit */
+	long long	failures;
+	int			stopped;		/* max_failures reached: nothing new starts */
+	pthread_mutex_t lock;
+	/* per tenant, filled by the workers */
+	int		   *rc;
+	tn_error   *errs;
+	tn_migrate_result *res;
+	long long  *ms;
+	tn_rows    *rows;			/* the tenant's output rows */
+	tn_sqlite_conn *held;		/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+} fanout_job;
+
+/* sqlite_registry.c */
+int			tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
+int			tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
+void		tnsq_close_tenant(tn_sqlite_conn *conn);
+int			tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
+					   const char *detail, tn_error *err);
+int			tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
+long long	tnsq_count_newer(const tn_migration_set *set, const char *version);
+
+/* sqlite_fanout.c */
+int			tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
+int			tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
+int			tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
+						   tn_migration_set *set, const char *target, tn_error *err);
+void		tnsq_run_workers(fanout_job *job, long long concurrency);
+void		tnsq_job_free(fanout_job *job);
+int			tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
+						   long long *run_id, tn_error *err);
+int			tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,
+								   size_t r, tn_error *err);
+int			tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
+									 size_t i, const tn_rows *out, size_t r, tn_error *err);
+int			tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
+							const char *status_word, tn_error *err);
+int			tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int			tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int			tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int			tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+
+/* sqlite_atomic.c */
+int			tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);
+int			tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
+										 tn_error *err);
+
+#endif
