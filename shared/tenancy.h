@@ -6,7 +6,7 @@
  * pending / drifted / missing / out_of_order), batches, checkpoints,
  * rollback, tenant-name validation, and the text of every error.
  *
- * It must never include a host header (postgres.h, sqlite3.h, libpq-fe.h),
+ * It must never include a host header (PostgreSQL, SQLite or libpq),
  * never longjmp, and never keep memory alive across a return to the host:
  * every call either fills a caller-owned structure (freed by the matching
  * *_free function, which uses free()) or nothing.  Errors come back as a
