@@ -313,10 +313,100 @@ one_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
 }
 
 /*
+ * The template this backend last brought to a set (ensure_template), so
+ * that tenant_create need not check it again for every tenant: the check
+ * costs three connections, and its connection to the template makes the
+ * CREATE DATABASE that follows wait (PostgreSQL polls every 100 ms until
+ * no other session is connected to the template).  The entry holds only
+ * while everything it was made from is unchanged: the location, the
+ * template's database OID (a drop and re-create changes it), the
+ * extension's version and the exact transport text of the set (any added
+ * or edited migration changes it).  TopMemoryContext; one entry.
+ */
+typedef struct known_template
+{
+	bool		valid;
+	char	   *location;		/* NULL: this server */
+	char	   *tmpl;
+	Oid			oid;
+	char	   *extversion;
+	char	   *set_text;
+	char	   *version;		/* where ensure_template left it */
+} known_template;
+
+static known_template template_cache;
+
+static void
+template_forget(void)
+{
+	known_template *k = &template_cache;
+
+	if (k->location)
+		pfree(k->location);
+	if (k->tmpl)
+		pfree(k->tmpl);
+	if (k->extversion)
+		pfree(k->extversion);
+	if (k->set_text)
+		pfree(k->set_text);
+	if (k->version)
+		pfree(k->version);
+	memset(k, 0, sizeof(*k));
+}
+
+static void
+template_remember(const char *location, const char *tmpl, Oid oid,
+				  const char *extversion, const char *set_text, const char *version)
+{
+	known_template *k = &template_cache;
+
+	template_forget();
+	if (oid == InvalidOid)
+		return;
+	k->location = location ? MemoryContextStrdup(TopMemoryContext, location) : NULL;
+	k->tmpl = MemoryContextStrdup(TopMemoryContext, tmpl);
+	k->oid = oid;
+	k->extversion = MemoryContextStrdup(TopMemoryContext, extversion);
+	k->set_text = MemoryContextStrdup(TopMemoryContext, set_text);
+	k->version = MemoryContextStrdup(TopMemoryContext, version);
+	k->valid = true;
+}
+
+/* The template's version when it is known current, else NULL. */
+static const char *
+template_known(const char *location, const char *tmpl, Oid oid,
+			   const char *extversion, const char *set_text)
+{
+	known_template *k = &template_cache;
+
+	if (!k->valid || oid == InvalidOid || k->oid != oid ||
+		(k->location == NULL) != (location == NULL) ||
+		(location != NULL && strcmp(k->location, location) != 0) ||
+		strcmp(k->tmpl, tmpl) != 0 || strcmp(k->extversion, extversion) != 0 ||
+		strcmp(k->set_text, set_text) != 0)
+		return NULL;
+	return k->version;
+}
+
+/* OID of database dbname on conn's server, InvalidOid when there is none. */
+static Oid
+database_oid(PGconn *conn, const char *dbname)
+{
+	const char *p[1] = {dbname};
+	PGresult   *res = tn_lpq_exec_or_raise(conn, "SELECT oid FROM pg_catalog.pg_database WHERE datname = $1", 1, p);
+	Oid			oid = InvalidOid;
+
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		oid = (Oid) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return oid;
+}
+
+/*
  * Make sure the template database exists on the server of location (NULL:
  * this server), has the extension, and is at the newest version of the
  * set.  Returns the template's version (palloc'd, "" when the set is
- * empty).  Runs inside SPI.
+ * empty) and remembers it (template_cache).  Runs inside SPI.
  */
 static char *
 ensure_template(const char *location, tn_migration_set *set, const char *set_text)
@@ -326,12 +416,13 @@ ensure_template(const char *location, tn_migration_set *set, const char *set_tex
 	tn_lpq_opts o;
 	tn_error	err;
 	PGconn	   *conn;
-	PGresult   *res;
-	const char *p[1];
+	PGresult   *res = NULL;
+	Oid			oid;
 	fo_tenant	t;
 	fo_job		job;
 	one_outcome out;
 
+	template_forget();
 	tn_error_clear(&err);
 	memset(&o, 0, sizeof(o));
 	o.location = location;
@@ -339,13 +430,11 @@ ensure_template(const char *location, tn_migration_set *set, const char *set_tex
 	conn = tn_lpq_connect(&o, &err);
 	if (conn == NULL)
 		raise_core(&err);
-	p[0] = tmpl;
-	res = tn_lpq_exec_or_raise(conn, "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", 1, p);
-	if (PQntuples(res) == 0)
+	oid = database_oid(conn, tmpl);
+	if (oid == InvalidOid)
 	{
 		char	   *sql = psprintf("CREATE DATABASE %s", quote_identifier(tmpl));
 
-		PQclear(res);
 		res = tn_lpq_exec(conn, sql, 0, NULL, &err);
 		/* a concurrent tenant_create may have made it: fine */
 		if (res == NULL && strcmp(err.sqlstate, "42P04") != 0)
@@ -353,9 +442,10 @@ ensure_template(const char *location, tn_migration_set *set, const char *set_tex
 			tn_lpq_finish(conn);
 			raise_core(&err);
 		}
+		if (res)
+			PQclear(res);
+		oid = database_oid(conn, tmpl);
 	}
-	if (res)
-		PQclear(res);
 	tn_lpq_finish(conn);
 
 	o.dbname = tmpl;
@@ -399,6 +489,7 @@ ensure_template(const char *location, tn_migration_set *set, const char *set_tex
 		tn_error_detail_append(&out.err, "This happened in the template database \"%s\", so the change was not accepted.", tmpl);
 		raise_core(&out.err);
 	}
+	template_remember(location, tmpl, oid, extversion, set_text, out.to_version);
 	return pstrdup(out.to_version);
 }
 
@@ -957,9 +1048,10 @@ tenant_create(PG_FUNCTION_ARGS)
 	tn_migration_set set;
 	char	   *text;
 	char	   *version;
+	char	   *extversion;
 	tn_lpq_opts o;
 	tn_error	err;
-	PGconn	   *conn;
+	PGconn	   *volatile conn = NULL;
 	PGresult   *res;
 	const char *tmpl = template_name();
 
@@ -977,52 +1069,55 @@ tenant_create(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	refuse_existing(name);
 	load_set(&set);
-	text = encode_set(&set);
 	PG_TRY();
 	{
-		version = ensure_template(location, &set, text);
+		const char *known;
+
+		text = encode_set(&set);
+		extversion = extension_version();
+
+		/* the server's admin connection, for CREATE DATABASE */
+		tn_error_clear(&err);
+		memset(&o, 0, sizeof(o));
+		o.location = location;
+		o.dbname = "postgres";
+		conn = tn_lpq_connect(&o, &err);
+		if (conn == NULL)
+			raise_core(&err);
+
+		/*
+		 * The template is checked (and synced) only when this backend has
+		 * not already brought it, as it is now, to this very set.
+		 */
+		known = template_known(location, tmpl,
+							   location == NULL ? get_database_oid(tmpl, true) : database_oid(conn, tmpl),
+							   extversion, text);
+		version = known ? pstrdup(known) : ensure_template(location, &set, text);
+
+		/* clone the template; nothing is registered until it exists */
+		res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name),
+										 quote_identifier(tmpl)), 0, NULL, &err);
+		tn_lpq_finish(conn);
+		conn = NULL;
+		if (res == NULL)
+		{
+			/* a template dropped under us: forget it, the next call re-creates it */
+			if (strcmp(err.sqlstate, "3D000") == 0)
+				template_forget();
+			if (strcmp(err.sqlstate, "42P04") == 0)
+				tn_error_hint(&err, "Adopt the existing database with tenant_register('%s', location), or choose another name.", name);
+			raise_core(&err);
+		}
+		PQclear(res);
+		remember_created(location, name, NULL);
+		insert_tenant(name, location, name, version, count_newer(&set, version), "create", NULL);
 	}
 	PG_FINALLY();
 	{
+		/* conn, if still open, is closed by libpq_conn.c on abort */
 		tn_migration_set_free(&set);
 	}
 	PG_END_TRY();
-	load_set(&set);
-
-	/* clone the template; nothing is registered until it exists */
-	tn_error_clear(&err);
-	memset(&o, 0, sizeof(o));
-	o.location = location;
-	o.dbname = "postgres";
-	conn = tn_lpq_connect(&o, &err);
-	if (conn == NULL)
-	{
-		tn_migration_set_free(&set);
-		raise_core(&err);
-	}
-	res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name),
-									 quote_identifier(tmpl)), 0, NULL, &err);
-	tn_lpq_finish(conn);
-	if (res == NULL)
-	{
-		tn_migration_set_free(&set);
-		if (strcmp(err.sqlstate, "42P04") == 0)
-			tn_error_hint(&err, "Adopt the existing database with tenant_register('%s', location), or choose another name.", name);
-		raise_core(&err);
-	}
-	PQclear(res);
-	remember_created(location, name, NULL);
-	PG_TRY();
-	{
-		insert_tenant(name, location, name, version, count_newer(&set, version), "create", NULL);
-	}
-	PG_CATCH();
-	{
-		tn_migration_set_free(&set);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	tn_migration_set_free(&set);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }
