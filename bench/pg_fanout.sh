@@ -8,6 +8,9 @@
 #                                                     vs bench/floor_fanout.c: C async libpq
 #                                                       connections, "BEGIN; <5 migrations>; COMMIT"
 #                                                       in one round trip per database, no tracking
+#   alembic loop   the same migrate                   vs Alembic (bench/alembic, Debian's python3-alembic):
+#                                                       one process, alembic.command.upgrade(cfg, "head")
+#                                                       tenant by tenant; speed-up = Alembic / tenancy, goal >= 2.5x
 #   no-op rerun    tenant_migrate_all(NULL, C) again  (the registry knows nobody is behind:
 #                                                       no tenant is contacted)
 #   forced no-op   the same with the registry's cache cleared (every tenant contacted,
@@ -91,6 +94,38 @@ f_mig=$("$WORK/floor_fanout" apply "$CONN" f "$N" "$C" "$WORK/workload_pg.sql") 
 [ "$(psqlq -d ctl -c "SELECT count(*) FROM tenants() WHERE version = '5'")" = "$N" ] || die "not every tenant reached version 5"
 line "migrate_all, 5 migrations, whole run" "$(calc '%.0f ms' "$t_mig")" "$(calc '%.0f ms' "$f_mig")" \
 	"$(calc '%.2f' "$t_mig / $f_mig")" "($(calc '%.1f' "$t_mig / $N") vs $(calc '%.1f' "$f_mig / $N") ms per tenant)"
+
+# ---- the common practice: Alembic, tenant by tenant, in one process ------------------
+# bench/alembic: the same V1..V5 as Alembic revisions; migrate_tenants.py loops over a
+# fresh set a0..a(N-1) (from fl_template, like the floor's) running
+# alembic.command.upgrade(cfg, "head") per tenant; it reports the loop's wall time
+# (interpreter start and imports not counted).  Goal: Alembic / tenancy >= 2.5.
+ALEMBIC_PY=/usr/bin/python3	# Debian's python3-alembic + python3-psycopg2, not a pyenv python3
+alembic_bench() {
+	[ -x "$ALEMBIC_PY" ] || { echo "no $ALEMBIC_PY"; return 1; }
+	"$ALEMBIC_PY" -c 'import alembic, psycopg2, sqlalchemy' 2>/dev/null ||
+		{ echo "$ALEMBIC_PY lacks alembic/psycopg2/sqlalchemy: apt-get install python3-alembic python3-psycopg2"; return 1; }
+	for ((i = 0; i < N; i++)); do echo "CREATE DATABASE a$i TEMPLATE fl_template;"; done >"$WORK/alembic_create.sql"
+	psqlq -d postgres -f "$WORK/alembic_create.sql" >/dev/null 2>"$WORK/alembic.err" ||
+		{ echo "CREATE DATABASE failed: $(tail -1 "$WORK/alembic.err")"; return 1; }
+	a_mig=$("$ALEMBIC_PY" "$ROOT/bench/alembic/migrate_tenants.py" --host "$WORK" --port "$PORT" --user postgres \
+		--prefix a --count "$N" 2>"$WORK/alembic.err") || { echo "upgrade failed: $(tail -1 "$WORK/alembic.err")"; return 1; }
+	local at_v5=0
+	for ((i = 0; i < N; i++)); do
+		[ "$(psqlq -d "a$i" -c "SELECT version_num FROM alembic_version" 2>/dev/null)" = v5 ] && at_v5=$((at_v5 + 1))
+	done
+	[ "$at_v5" = "$N" ] || { echo "only $at_v5 of $N tenants at revision v5"; return 1; }
+	echo "$a_mig"
+}
+if a_out=$(alembic_bench); then
+	a_mig=$a_out
+	speedup=$(calc '%.2f' "$a_mig / $t_mig")
+	verdict=$(awk "BEGIN {print ($a_mig / $t_mig >= 2.5) ? \"met\" : \"NOT met\"}")
+	line "alembic loop, tenant by tenant" "$(calc '%.0f ms' "$t_mig")" "$(calc '%.0f ms' "$a_mig")" "${speedup}x" \
+		"(speed-up = Alembic / tenancy, goal >= 2.5x: $verdict; Alembic $(calc '%.1f' "$a_mig / $N") ms per tenant)"
+else
+	echo "alembic: skipped (${a_out:-unknown reason})"
+fi
 
 # ---- no-op reruns ----------------------------------------------------------------
 declare -a TN FN TF

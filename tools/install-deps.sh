@@ -3,7 +3,8 @@
 # As root it installs what is missing; otherwise it names what to install and fails.
 set -euo pipefail
 need=(gcc make libsqlite3-dev sqlite3 libssl-dev libpq-dev postgresql-15 postgresql-server-dev-15
-      postgresql-client-15 libipc-run-perl clang libclang-rt-14-dev valgrind python3 procps)
+      postgresql-client-15 libipc-run-perl clang libclang-rt-14-dev valgrind python3 procps
+      python3-alembic python3-psycopg2)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
