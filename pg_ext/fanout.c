@@ -232,6 +232,27 @@ slot_fail(fo_state *st, fo_slot *slot, int rc)
 	slot_finish(st, slot);
 }
 
+/*
+ * Is the next thing slot_send_next would send (FO_MIGRATE) a statement of
+ * a no-transaction step, sent raw?  Mirrors the loop below.
+ */
+static bool
+slot_next_is_raw(fo_state *st, fo_slot *slot)
+{
+	for (size_t i = (size_t) slot->step; i < st->nsteps; i++)
+	{
+		tn_fanout_step *s = &st->steps[i];
+
+		if (s->kind != TN_STEP_NO_TRANSACTION)
+			return false;
+		if (i == (size_t) slot->step && slot->stmt > 0)
+			return slot->stmt < st->stmts[i].n;
+		if (tn_fanout_step_needed(s, slot->cur))
+			return true;
+	}
+	return false;
+}
+
 /* Send the next statement of the slot's plan; false when nothing is left. */
 static bool
 slot_send_next(fo_state *st, fo_slot *slot)
@@ -240,8 +261,15 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	const char *schema = job->tenants[slot->index].schema;
 	int			ok;
 
+	/*
+	 * A schema tenant's session search_path matters only for what is sent
+	 * raw: tenant_query_all's query and no-transaction statements.
+	 * migrate_synced sets the schema's path for the bodies itself, so a
+	 * migrate run without a no-transaction step saves this round trip.
+	 */
 	if (schema != NULL && !slot->path_set &&
-		(job->mode == FO_QUERY || job->mode == FO_MIGRATE))
+		(job->mode == FO_QUERY ||
+		 (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
 	{
 		const char *params[1] = {schema};
 
