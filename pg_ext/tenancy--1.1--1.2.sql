@@ -11,9 +11,9 @@
  * tenant_migrate_all_atomic (+ tenant-side tenancy.verify_synced), and the scope argument of
  * tenant_migration_add / tenant_migrations_load.
  *
- * tenancy--1.2.sql is tenancy--1.1.sql followed by the body of this
- * script; tests/suites/50_pg_fanout.sh checks that both paths give the
- * same objects.
+ * There is one install script, tenancy--1.0.sql (pg_cron's layout): a
+ * fresh CREATE EXTENSION runs it and then every upgrade script in turn, so
+ * a new version is written once, as its upgrade script, never twice.
  *
  * Security as in 1.0: qualified names, SET search_path = pg_catalog,
  * pg_temp on every function, everything revoked from PUBLIC.  Locations

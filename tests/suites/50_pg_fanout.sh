@@ -295,7 +295,7 @@ rm -rf "$ISO_DIR"
 
 # ---- upgrade from 1.0 (through 1.1) --------------------------------------------------------
 fo_psql A -c "CREATE DATABASE up" && fo_psql A -d up -c "CREATE EXTENSION tenancy VERSION '1.0'" -c "ALTER EXTENSION tenancy UPDATE TO '1.2'" >/dev/null
-check "upgrade 1.0 -> 1.2 gives the same objects as a fresh 1.2" \
+check "ALTER EXTENSION UPDATE from 1.0 gives the same objects as CREATE EXTENSION" \
 	"$(fo_psql A -d up -c "SELECT count(*) FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tenancy') AND deptype = 'e'")" \
 	"$(ctl -c "SELECT count(*) FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'tenancy') AND deptype = 'e'")"
 
