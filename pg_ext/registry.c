@@ -279,18 +279,6 @@ newest_version(const tn_migration_set *set)
 	return set->count ? set->items[set->count - 1].version : NULL;
 }
 
-static long long
-count_newer(const tn_migration_set *set, const char *version)
-{
-	long long	n = 0;
-
-	for (size_t i = 0; i < set->count; i++)
-		if (version == NULL || version[0] == '\0' ||
-			tn_version_compare(set->items[i].version, version) > 0)
-			n++;
-	return n;
-}
-
 /* ------------------------------------------------------------------ */
 /* Templates                                                           */
 /* ------------------------------------------------------------------ */
@@ -990,7 +978,7 @@ schema_tenant(const char *name, const char *location, bool adopt)
 					(errmsg("schema tenant \"%s\" is at version %s", name, version ? version : "(none)"),
 					 errdetail("A migration after it must run outside a transaction."),
 					 errhint("Run tenant_migrate_all() to bring it to the newest version.")));
-		insert_tenant(name, location, dbname, version, count_newer(&set, version),
+		insert_tenant(name, location, dbname, version, tn_set_count_newer(&set, version),
 					  adopt ? "register" : "create", name);
 	}
 	PG_FINALLY();
@@ -1110,7 +1098,7 @@ tenant_create(PG_FUNCTION_ARGS)
 		}
 		PQclear(res);
 		remember_created(location, name, NULL);
-		insert_tenant(name, location, name, version, count_newer(&set, version), "create", NULL);
+		insert_tenant(name, location, name, version, tn_set_count_newer(&set, version), "create", NULL);
 	}
 	PG_FINALLY();
 	{
@@ -1201,7 +1189,7 @@ tenant_register(PG_FUNCTION_ARGS)
 	load_set(&set);
 	PG_TRY();
 	{
-		insert_tenant(name, location, dbname, version, count_newer(&set, version), "register", NULL);
+		insert_tenant(name, location, dbname, version, tn_set_count_newer(&set, version), "register", NULL);
 	}
 	PG_FINALLY();
 	{
@@ -1303,7 +1291,7 @@ tenants(PG_FUNCTION_ARGS)
 			char	   *version = spi_value(r, 5);
 			char	   *state = spi_value(r, 4);
 			char	   *last_error = spi_value(r, 7);
-			long long	pending = count_newer(&set, version);
+			long long	pending = tn_set_count_newer(&set, version);
 			MemoryContext old;
 
 			row[0] = spi_value(r, 1);
@@ -1400,7 +1388,7 @@ record_tenant(run_ctx *rc, const char *tenant, char **row, const fo_outcome *out
 
 	snprintf(run, sizeof(run), "%lld", rc->run_id);
 	snprintf(fails, sizeof(fails), "%d", ok ? 0 : 1);
-	snprintf(pending, sizeof(pending), "%lld", count_newer(rc->set, version));
+	snprintf(pending, sizeof(pending), "%lld", tn_set_count_newer(rc->set, version));
 	p[0] = run;
 	p[1] = tenant;
 	p[2] = status;

@@ -545,6 +545,12 @@ int			tn_validate_tenant_path(const char *registry_dir, const char *path,
 									int must_exist, char **resolved,
 									tn_error *err);
 
+/*
+ * How many versions of a tenant set are newer than version (NULL or "":
+ * all of them) -- the "pending" a registry shows for a tenant.
+ */
+long long	tn_set_count_newer(const tn_migration_set *set, const char *version);
+
 /* Status words of a fan-out row. */
 #define TN_FANOUT_APPLIED "applied"
 #define TN_FANOUT_UP_TO_DATE "up_to_date"

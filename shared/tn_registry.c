@@ -171,3 +171,16 @@ tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 	free(message);
 	return rc;
 }
+
+long long
+tn_set_count_newer(const tn_migration_set *set, const char *version)
+{
+	long long	n = 0;
+	size_t		i;
+
+	for (i = 0; i < set->count; i++)
+		if (version == NULL || version[0] == '\0' ||
+			tn_version_compare(set->items[i].version, version) > 0)
+			n++;
+	return n;
+}

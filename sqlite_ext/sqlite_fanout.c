@@ -644,7 +644,7 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 	p[0] = tn_text(name);
 	p[1] = tn_text(ok ? job->res[i].to_version : NULL);
 	p[2] = tn_text(tn_rows_get(out, r, 7));
-	p[3] = tn_int8(ok ? tnsq_count_newer(job->set, job->res[i].to_version) : 0);
+	p[3] = tn_int8(ok ? tn_set_count_newer(job->set, job->res[i].to_version) : 0);
 	rc = tn_exec(&conn->adapter,
 				 ok
 				 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"

@@ -635,17 +635,6 @@ tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *
 	return TN_OK;
 }
 
-long long
-tnsq_count_newer(const tn_migration_set *set, const char *version)
-{
-	long long	n = 0;
-
-	for (size_t i = 0; i < set->count; i++)
-		if (version == NULL || tn_version_compare(set->items[i].version, version) > 0)
-			n++;
-	return n;
-}
-
 /* ---- tenants() ---- */
 
 static int
@@ -671,7 +660,7 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 	{
 		const char *version = tn_rows_get(&rows, i, 2);
 		const char *last_error = tn_rows_get(&rows, i, 4);
-		long long	pending = tnsq_count_newer(&set, version);
+		long long	pending = tn_set_count_newer(&set, version);
 		char		pbuf[32];
 		const char *row[8];
 

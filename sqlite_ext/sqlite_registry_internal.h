@@ -73,7 +73,6 @@ void		tnsq_close_tenant(tn_sqlite_conn *conn);
 int			tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
 					   const char *detail, tn_error *err);
 int			tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
-long long	tnsq_count_newer(const tn_migration_set *set, const char *version);
 
 /* sqlite_fanout.c */
 int			tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
