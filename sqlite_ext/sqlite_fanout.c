@@ -732,15 +732,45 @@ tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int 
 				   " status = $4, applied = $2, failed = $3 WHERE run_id = $1", 4, p, err);
 }
 
-/* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
-
-int
-tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+/*
+ * What every tenant_*_all call holds: the registry connection, its paths,
+ * the tenant set and the job.  call_init and call_end set it up and tear
+ * it down in one place.
+ */
+typedef struct fanout_call
 {
 	tn_sqlite_conn conn;
 	registry_paths rp;
 	tn_migration_set set;
 	fanout_job	job;
+} fanout_call;
+
+static void
+call_init(fanout_call *c, sqlite3 *db, tn_rows *out, const tn_result_def *def)
+{
+	memset(&c->job, 0, sizeof(c->job));
+	memset(&c->set, 0, sizeof(c->set));
+	tn_rows_init(out, def->ncols);
+	tn_sqlite_conn_init(&c->conn, db);
+}
+
+/* Free what the call holds; on failure no partial rows are returned. */
+static int
+call_end(fanout_call *c, tn_rows *out, int rc)
+{
+	tnsq_job_free(&c->job);
+	tn_migration_set_free(&c->set);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
+/* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
+
+int
+tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	fanout_call c;
 	const char *target = NULL;
 	long long	run_id = 0;
 	long long	concurrency, max_failures;
@@ -748,52 +778,45 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	int			rc;
 
 	(void) nargs;
-	memset(&job, 0, sizeof(job));
-	memset(&set, 0, sizeof(set));
-	tn_rows_init(out, tn_def_migrate_all.ncols);
-	tn_sqlite_conn_init(&conn, db);
+	call_init(&c, db, out, &tn_def_migrate_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
-		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK ||
-		(rc = tnsq_recover_if_idle(&conn, &rp, err)) != TN_OK)
+		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
+		(rc = tnsq_recover_if_idle(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&job, JOB_MIGRATE, &conn, &rp, &set, target, err)) != TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_MIGRATE, &c.conn, &c.rp, &c.set, target, err)) != TN_OK)
 		goto done;
-	job.max_failures = max_failures;
-	n = job.tenants.nrows;
+	c.job.max_failures = max_failures;
+	n = c.job.tenants.nrows;
 
 	/* the run is recorded before any tenant is touched */
-	if ((rc = tnsq_start_run(&conn, target, n, "running", &run_id, err)) != TN_OK)
+	if ((rc = tnsq_start_run(&c.conn, target, n, "running", &run_id, err)) != TN_OK)
 		goto done;
 
 	/* in slices, so finished tenants are on record while the run goes on */
-	while (done < n && rc == TN_OK && !job.stopped)
+	while (done < n && rc == TN_OK && !c.job.stopped)
 	{
-		job.next = done;
-		job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
-		tnsq_run_workers(&job, concurrency);
-		rc = record_results(&conn, run_id, &job, out, done, job.next, err);
-		done = job.next;
+		c.job.next = done;
+		c.job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
+		tnsq_run_workers(&c.job, concurrency);
+		rc = record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
+		done = c.job.next;
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
 	{
-		const char *row[8] = {tn_rows_get(&job.tenants, i, 0), TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
+		const char *row[8] = {tn_rows_get(&c.job.tenants, i, 0), TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
 		"not started: max_failures reached"};
 
 		if (tn_rows_add(out, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 	if (rc == TN_OK)
-		rc = tnsq_finish_run(&conn, run_id, out, job.stopped, NULL, err);
+		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped, NULL, err);
 
 done:
-	tnsq_job_free(&job);
-	tn_migration_set_free(&set);
-	if (rc != TN_OK)
-		tn_rows_free(out);
-	return rc;
+	return call_end(&c, out, rc);
 }
 
 /* ---- tenant_dry_run_all([target [, concurrency]]): not recorded, nothing changes ---- */
@@ -801,34 +824,24 @@ done:
 int
 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	tn_sqlite_conn conn;
-	registry_paths rp;
-	tn_migration_set set;
-	fanout_job	job;
+	fanout_call c;
 	const char *target = NULL;
 	long long	concurrency;
 	int			rc;
 
 	(void) nargs;
-	memset(&job, 0, sizeof(job));
-	memset(&set, 0, sizeof(set));
-	tn_rows_init(out, tn_def_dry_run_all.ncols);
-	tn_sqlite_conn_init(&conn, db);
+	call_init(&c, db, out, &tn_def_dry_run_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
-		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&job, JOB_DRY_RUN, &conn, &rp, &set, target, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_DRY_RUN, &c.conn, &c.rp, &c.set, target, err)) == TN_OK)
 	{
-		tnsq_run_workers(&job, concurrency);
-		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
-			rc = copy_rows(out, &job.rows[i], err);
+		tnsq_run_workers(&c.job, concurrency);
+		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
+			rc = copy_rows(out, &c.job.rows[i], err);
 	}
-	tnsq_job_free(&job);
-	tn_migration_set_free(&set);
-	if (rc != TN_OK)
-		tn_rows_free(out);
-	return rc;
+	return call_end(&c, out, rc);
 }
 
 /* ---- tenant_verify_all([concurrency]): read every tenant, refresh the registry's cache ---- */
@@ -836,32 +849,26 @@ tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 int
 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	tn_sqlite_conn conn;
-	registry_paths rp;
-	tn_migration_set set;
-	fanout_job	job;
+	fanout_call c;
 	long long	concurrency;
 	int			rc;
 
 	(void) nargs;
-	memset(&job, 0, sizeof(job));
-	memset(&set, 0, sizeof(set));
-	tn_rows_init(out, tn_def_verify_all.ncols);
-	tn_sqlite_conn_init(&conn, db);
+	call_init(&c, db, out, &tn_def_verify_all);
 	if ((rc = tnsq_parse_concurrency(args[0], &concurrency, err)) != TN_OK ||
-		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&job, JOB_VERIFY, &conn, &rp, &set, NULL, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_VERIFY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
 	{
-		tnsq_run_workers(&job, concurrency);
-		rc = conn.adapter.begin(&conn, err);
-		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
+		tnsq_run_workers(&c.job, concurrency);
+		rc = c.conn.adapter.begin(&c.conn, err);
+		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
 		{
 			size_t		r = out->nrows;
 			const char *status;
 			tn_value	p[4];
 
-			if ((rc = copy_rows(out, &job.rows[i], err)) != TN_OK || out->nrows != r + 1)
+			if ((rc = copy_rows(out, &c.job.rows[i], err)) != TN_OK || out->nrows != r + 1)
 			{
 				if (rc == TN_OK)
 					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
@@ -872,22 +879,18 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 			p[1] = tn_text(tn_rows_get(out, r, 2));
 			p[2] = tn_int8(tn_cell_int(tn_rows_get(out, r, 3), 0));
 			p[3] = tn_text(strcmp(status, TN_VERIFY_OK) == 0 ? NULL : tn_rows_get(out, r, 5));
-			rc = tn_exec(&conn.adapter,
+			rc = tn_exec(&c.conn.adapter,
 						 strcmp(status, TN_VERIFY_UNREACHABLE) == 0
 						 ? "UPDATE {T}tenants SET last_error = $4 WHERE name = $1"
 						 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4 WHERE name = $1",
 						 4, p, err);
 		}
 		if (rc == TN_OK)
-			rc = tn_finish(&conn.adapter, err);
+			rc = tn_finish(&c.conn.adapter, err);
 		else
-			tn_abort(&conn.adapter, err);
+			tn_abort(&c.conn.adapter, err);
 	}
-	tnsq_job_free(&job);
-	tn_migration_set_free(&set);
-	if (rc != TN_OK)
-		tn_rows_free(out);
-	return rc;
+	return call_end(&c, out, rc);
 }
 
 /* ---- tenant_query_all(sql [, concurrency]) ---- */
@@ -895,49 +898,43 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 int
 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	tn_sqlite_conn conn;
-	registry_paths rp;
-	tn_migration_set set;
-	fanout_job	job;
+	fanout_call c;
 	long long	concurrency;
 	int			rc;
 
 	(void) nargs;
-	memset(&job, 0, sizeof(job));
-	memset(&set, 0, sizeof(set));
-	tn_rows_init(out, tn_def_query_all.ncols);
-	tn_sqlite_conn_init(&conn, db);
+	call_init(&c, db, out, &tn_def_query_all);
 	if (args[0] == NULL || sqlite3_value_type(args[0]) == SQLITE_NULL)
 		return tn_error_null_argument(err, "sql");
 	if ((rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
-		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&job, JOB_QUERY, &conn, &rp, &set, NULL, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_QUERY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
 	{
-		job.sql = (const char *) sqlite3_value_text(args[0]);
-		tnsq_run_workers(&job, concurrency);
+		c.job.sql = (const char *) sqlite3_value_text(args[0]);
+		tnsq_run_workers(&c.job, concurrency);
 		/* a statement refused for what it is, not for where it ran, fails the call */
-		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
-			if (job.rc[i] == TN_ERR_INVALID_ARGUMENT)
+		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
+			if (c.job.rc[i] == TN_ERR_INVALID_ARGUMENT)
 			{
-				*err = job.errs[i];
+				*err = c.job.errs[i];
 				rc = err->code;
 			}
 		/* a tenant that failed gives one row {"error": "..."} (SQLite has no NOTICE) */
-		for (size_t i = 0; rc == TN_OK && i < job.tenants.nrows; i++)
+		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
 		{
-			if (job.rc[i] == TN_OK)
-				rc = copy_rows(out, &job.rows[i], err);
+			if (c.job.rc[i] == TN_OK)
+				rc = copy_rows(out, &c.job.rows[i], err);
 			else
 			{
 				tn_buf		json = {0};
 				const char *row[2];
 
 				if (tn_buf_append(&json, "{\"error\":", 9) != TN_OK ||
-					json_string(&json, job.errs[i].message, strlen(job.errs[i].message)) != TN_OK ||
+					json_string(&json, c.job.errs[i].message, strlen(c.job.errs[i].message)) != TN_OK ||
 					tn_buf_append(&json, "}", 1) != TN_OK)
 					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-				row[0] = tn_rows_get(&job.tenants, i, 0);
+				row[0] = tn_rows_get(&c.job.tenants, i, 0);
 				row[1] = json.data;
 				if (rc == TN_OK && tn_rows_add(out, row) != TN_OK)
 					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
@@ -945,10 +942,6 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 			}
 		}
 	}
-	tnsq_job_free(&job);
-	tn_migration_set_free(&set);
-	if (rc != TN_OK)
-		tn_rows_free(out);
-	return rc;
+	return call_end(&c, out, rc);
 }
 
