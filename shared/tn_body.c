@@ -8,7 +8,7 @@
  * a transaction block, with a small SQL scanner that skips comments,
  * string literals, quoted identifiers and dollar-quoted bodies.
  *
- * This file must not try to parse SQL beyond the first words of each
+ * Must not: try to parse SQL beyond the first words of each
  * statement, must not allocate, and must not read past len (bodies are not
  * required to be NUL-terminated for tn_body_validate).
  */

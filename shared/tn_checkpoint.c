@@ -1,11 +1,15 @@
 /*
- * tn_checkpoint.c -- tenant_checkpoint and tenant_rollback.
+ * tn_checkpoint.c -- checkpoints: tenant_checkpoint, the checkpoint row a
+ * batch records, tenant_checkpoints() and tenant_rollback.
  *
  * A checkpoint records the highest applied batch at the time it was taken;
  * rolling back to it undoes every applied version of a later batch, newest
  * first, with the down bodies, in one unit of work.  If a down is missing
  * the rollback is refused before anything changes, unless the checkpoint
  * kept a snapshot, which the adapter then restores.
+ *
+ * Must not: undo anything partially (a rollback is one unit of work), or
+ * take a snapshot itself (the adapter does, when it can).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,4 +355,41 @@ fail:
 	tn_abort(a, err);
 	*count = 0;
 	return rc;
+}
+
+int
+tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
+					 const char *name, const char *kind, const char *mode,
+					 tn_error *err)
+{
+	tn_value	p[5];
+	tn_rows		rows;
+	int			rc;
+
+	p[0] = tn_text(name);
+	rc = tn_query_rows(a, "SELECT 1 FROM {T}checkpoints WHERE name = $1", 1, p, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows > 0)
+	{
+		tn_rows_free(&rows);
+		tn_error_set(err, TN_ERR_EXISTS, "checkpoint \"%s\" already exists", name);
+		tn_error_hint(err, "Choose another name, or see SELECT * FROM tenant_checkpoints().");
+		return TN_ERR_EXISTS;
+	}
+	tn_rows_free(&rows);
+	p[1] = tn_int8(st->max_applied_batch);
+	p[2] = tn_text(st->newest_applied);
+	p[3] = tn_text(kind);
+	p[4] = tn_text(mode);
+	return tn_exec(a, "INSERT INTO {T}checkpoints (name, batch, version, kind, mode) VALUES ($1, $2, $3, $4, $5)",
+				   5, p, err);
+}
+
+int
+tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err)
+{
+	return tn_query_rows(a, "SELECT name, created_at, batch, version, kind, mode FROM {T}checkpoints"
+						 " ORDER BY created_at, name",
+						 0, NULL, tn_def_checkpoints.ncols, out, err);
 }

@@ -24,7 +24,7 @@
 #include "sqlite_registry.h"
 #include "sqlite_registry_internal.h"
 #include "sqlite_vtab.h"
-#include "tn_internal.h"
+#include "tn_sql.h"
 
 SQLITE_EXTENSION_INIT3
 

@@ -1,16 +1,14 @@
 /*
- * tn_files.c -- migration file names and migration folders.
+ * tn_folder.c -- reading a migration folder into a sorted tn_migration_set.
  *
- * tn_parse_filename reads one file name (Flyway "V1__x.sql"/"U1__x.sql",
- * golang-migrate "1_x.up.sql"/"1_x.down.sql", dbmate "2024..._x.sql",
- * plain "0004-x.sql", with optional ".pg"/".sqlite"/".all" dialect tags).
- * tn_load_folder reads a folder (or its dialect subfolders) into a sorted
- * tn_migration_set, pairing ups with downs and splitting dbmate files.
+ * tn_load_folder reads a folder (or its dialect subfolders postgres/,
+ * sqlite/, all/), reads each ".sql" file whose name tn_parse_filename
+ * accepts, splits dbmate files into their up and down sections, pairs ups
+ * with downs, refuses duplicate versions, and computes checksums and flags.
  *
- * This file must not touch a database, must not follow a symbolic link
- * out of the folder, must not open anything but regular files (a FIFO
- * named x.sql would block the backend), and must leave nothing allocated
- * and *out empty when it fails.
+ * Must not: touch a database, follow a symbolic link out of the folder,
+ * open anything but regular files (a FIFO named x.sql would block the
+ * backend), or leave anything allocated and *out non-empty when it fails.
  */
 #define _XOPEN_SOURCE 700			/* realpath, lstat, O_NOFOLLOW */
 
@@ -25,101 +23,6 @@
 #include <unistd.h>
 
 #include "tn_internal.h"
-
-#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
-#define SHOWN_MAX 256			/* bytes of a path echoed into a message */
-
-/* ------------------------------------------------------------------ */
-/* Small helpers                                                       */
-/* ------------------------------------------------------------------ */
-
-/*
- * Printable copy of s for messages: bytes that are not printable ASCII
- * or part of valid UTF-8 become \xNN, so a message never carries invalid
- * UTF-8 or control characters into the host's error report.
- */
-static void
-shown(const char *s, char *out, size_t outsize)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t		o = 0;
-	size_t		i = 0;
-	size_t		n = strlen(s);
-
-	if (n > SHOWN_MAX)
-	{
-		/* keep the end: the file name is the useful part of a path */
-		s += n - SHOWN_MAX;
-		n = SHOWN_MAX;
-		if (o + 3 < outsize)
-		{
-			memcpy(out, "...", 3);
-			o = 3;
-		}
-	}
-	while (i < n && o + 5 < outsize)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			out[o++] = (char) c;
-		else if (c >= 0xC2 && c <= 0xDF && i + 1 < n &&
-				 ((unsigned char) s[i + 1] & 0xC0) == 0x80)
-		{
-			out[o++] = s[i++];
-			out[o++] = s[i];
-		}
-		else
-		{
-			/* longer sequences are escaped too: rare in names, always safe */
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0x0f];
-		}
-		i++;
-	}
-	out[o] = '\0';
-}
-
-#define SHOWN_BUF (SHOWN_MAX * 4 + 8)
-
-
-
-static int
-has_sql_suffix(const char *name)
-{
-	size_t		n = strlen(name);
-
-	return n > 4 && tn_ascii_ieq(name + n - 4, 4, ".sql");
-}
-
-/* Dialect named by a tag or folder name, or -1. */
-static int
-dialect_of(const char *s, size_t n)
-{
-	if (tn_ascii_ieq(s, n, "postgres") || tn_ascii_ieq(s, n, "postgresql") ||
-		tn_ascii_ieq(s, n, "pg"))
-		return TN_DIALECT_POSTGRES;
-	if (tn_ascii_ieq(s, n, "sqlite"))
-		return TN_DIALECT_SQLITE;
-	if (tn_ascii_ieq(s, n, "all"))
-		return TN_DIALECT_ALL;
-	return -1;
-}
-
-static char *
-dup_n(const char *s, size_t n)
-{
-	char	   *p = malloc(n + 1);
-
-	if (p)
-	{
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
 
 static char *
 join_path(const char *dir, const char *name)
@@ -142,207 +45,6 @@ no_memory(tn_error *err)
 {
 	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 }
-
-/* ------------------------------------------------------------------ */
-/* File names                                                          */
-/* ------------------------------------------------------------------ */
-
-static int
-bad_filename(tn_error *err, const char *base, const char *detail)
-{
-	char		s[SHOWN_BUF];
-
-	shown(base, s, sizeof(s));
-	tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
-	tn_error_detail(err, "%s", detail);
-	tn_error_hint(err, "Name migration files like \"V1__create_users.sql\", \"1_create_users.up.sql\" or \"0001-create_users.pg.sql\".");
-	return TN_ERR_FORMAT;
-}
-
-int
-tn_parse_filename(const char *filename, char **version, char **name,
-				  tn_dialect *dialect, int *direction, tn_error *err)
-{
-	tn_error	scratch;
-	const char *base;
-	const char *slash;
-	size_t		end;			/* end of the stem (tags stripped) */
-	size_t		p;
-	size_t		vstart;
-	size_t		vend;
-	size_t		i;
-	int			dir = 0;
-	int			prefix_dir = 0;
-	int			dial = -1;
-	long		bad;
-	char	   *v;
-	char	   *nm;
-
-	if (err == NULL)
-		err = &scratch;
-	if (version)
-		*version = NULL;
-	if (name)
-		*name = NULL;
-	if (filename == NULL)
-		return tn_error_null_argument(err, "filename");
-	if (version == NULL || name == NULL || dialect == NULL || direction == NULL)
-		return tn_error_null_argument(err, version == NULL ? "version" :
-									  name == NULL ? "name" :
-									  dialect == NULL ? "dialect" : "direction");
-
-	slash = strrchr(filename, '/');
-	base = slash ? slash + 1 : filename;
-
-	bad = tn_utf8_error_offset(base, strlen(base));
-	if (bad >= 0)
-	{
-		char		s[SHOWN_BUF];
-
-		shown(base, s, sizeof(s));
-		tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
-		tn_error_detail(err, "The file name is not valid UTF-8 (byte offset %ld).", bad);
-		tn_error_hint(err, "Rename the file using UTF-8.");
-		return TN_ERR_FORMAT;
-	}
-	for (i = 0; base[i]; i++)
-		if ((unsigned char) base[i] < 0x20 || base[i] == 0x7f)
-			return bad_filename(err, base, "The file name contains a control character.");
-
-	if (!has_sql_suffix(base))
-		return bad_filename(err, base, "Migration files end in \".sql\".");
-	end = strlen(base) - 4;
-
-	/* trailing ".<dialect>" and ".up"/".down", in either order */
-	for (i = 0; i < 2; i++)
-	{
-		size_t		dot = end;
-		int			d;
-
-		while (dot > 0 && base[dot - 1] != '.')
-			dot--;
-		if (dot == 0)
-			break;
-		if (dir == 0 && tn_ascii_ieq(base + dot, end - dot, "up"))
-			dir = 1;
-		else if (dir == 0 && tn_ascii_ieq(base + dot, end - dot, "down"))
-			dir = -1;
-		else if (dial < 0 && (d = dialect_of(base + dot, end - dot)) >= 0)
-			dial = d;
-		else
-			break;
-		end = dot - 1;
-	}
-
-	p = 0;
-	if ((base[0] == 'V' || base[0] == 'v') && IS_DIGIT(base[1]))
-	{
-		prefix_dir = 1;
-		p = 1;
-	}
-	else if ((base[0] == 'U' || base[0] == 'u') && IS_DIGIT(base[1]))
-	{
-		prefix_dir = -1;
-		p = 1;
-	}
-	else if ((base[0] == 'R' || base[0] == 'r') && base[1] == '_' && base[2] == '_')
-	{
-		bad_filename(err, base, "Flyway repeatable migrations (R__) are not supported.");
-		tn_error_hint(err, "Give the migration a version, for example \"V5__refresh_views.sql\".");
-		return TN_ERR_FORMAT;
-	}
-	if (p >= end || !IS_DIGIT(base[p]))
-		return bad_filename(err, base, "A migration file name starts with a version: digits with optional \".\" or \"_\" separators, optionally after \"V\".");
-
-	/*
-	 * The version: digit groups joined by '.' or '_'.  A separator followed
-	 * by digits continues the version only if that group ends at a
-	 * separator or at the end; otherwise ("1_2fa_x") the separator starts
-	 * the description.  "__" always ends the version (Flyway).
-	 */
-	vstart = p;
-	while (p < end && IS_DIGIT(base[p]))
-		p++;
-	while (p + 1 < end && (base[p] == '.' || base[p] == '_') && IS_DIGIT(base[p + 1]))
-	{
-		size_t		q = p + 1;
-
-		while (q < end && IS_DIGIT(base[q]))
-			q++;
-		if (q < end && base[q] != '.' && base[q] != '_' && base[q] != '-')
-			break;
-		p = q;
-	}
-	vend = p;
-	if (vend - vstart > TN_MAX_VERSION_LEN)
-	{
-		bad_filename(err, base, "The version is too long.");
-		tn_error_detail(err, "The version is %zu bytes long; the limit is %d bytes.",
-						vend - vstart, TN_MAX_VERSION_LEN);
-		return TN_ERR_FORMAT;
-	}
-
-	if (p == end)
-		return bad_filename(err, base, "The version must be followed by a separator and a description, for example \"1__create_users.sql\".");
-	if (base[p] == '_' && p + 1 < end && base[p + 1] == '_')
-		p += 2;
-	else if (base[p] == '_' || base[p] == '.' || base[p] == '-')
-		p++;
-	else
-		return bad_filename(err, base, "The version must be followed by \"__\", \"_\", \".\" or \"-\" and a description.");
-	if (p >= end)
-		return bad_filename(err, base, "The migration has no description after its version.");
-	if (end - p > TN_MAX_NAME_LEN)
-	{
-		bad_filename(err, base, "The description is too long.");
-		tn_error_detail(err, "The description is %zu bytes long; the limit is %d bytes.",
-						end - p, TN_MAX_NAME_LEN);
-		return TN_ERR_FORMAT;
-	}
-
-	if (prefix_dir != 0 && dir != 0 && prefix_dir != dir)
-		return bad_filename(err, base, "The \"V\"/\"U\" prefix and the \".up\"/\".down\" suffix disagree.");
-	if (dir == 0)
-		dir = prefix_dir;
-
-	v = dup_n(base + vstart, vend - vstart);
-	nm = dup_n(base + p, end - p);
-	if (v == NULL || nm == NULL)
-	{
-		free(v);
-		free(nm);
-		return no_memory(err);
-	}
-	*version = v;
-	*name = nm;
-	*dialect = dial < 0 ? TN_DIALECT_ALL : (tn_dialect) dial;
-	*direction = dir;
-	return TN_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Migration sets                                                      */
-/* ------------------------------------------------------------------ */
-
-
-void
-tn_migration_set_free(tn_migration_set *set)
-{
-	size_t		i;
-
-	if (set == NULL)
-		return;
-	for (i = 0; i < set->count; i++)
-		tn_migration_clear(&set->items[i]);
-	free(set->items);
-	set->items = NULL;
-	set->count = 0;
-	set->cap = 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Folders                                                             */
-/* ------------------------------------------------------------------ */
 
 /* One up or down body found in a file (a dbmate file gives two). */
 typedef struct file_part
@@ -406,9 +108,9 @@ parts_add(part_list *l, file_part *fp, tn_error *err)
 static int
 io_error(tn_error *err, const char *what, const char *path, int e)
 {
-	char		s[SHOWN_BUF];
+	char		s[TN_SHOWN_BUF];
 
-	shown(path, s, sizeof(s));
+	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_IO, "could not %s \"%s\"", what, s);
 	tn_error_detail(err, "%s.", strerror(e));
 	return TN_ERR_IO;
@@ -439,9 +141,9 @@ inside(const char *resolved, const char *root)
 static int
 link_outside(tn_error *err, const char *path)
 {
-	char		s[SHOWN_BUF];
+	char		s[TN_SHOWN_BUF];
 
-	shown(path, s, sizeof(s));
+	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
 				 "migration file \"%s\" is a symbolic link that leads outside the migration folder", s);
 	tn_error_detail(err, "Symbolic links are followed only when they resolve inside the folder being loaded.");
@@ -504,10 +206,10 @@ read_file(const char *path, const char *root, char **body, size_t *len,
 	}
 	if (!S_ISREG(st.st_mode))
 	{
-		char		s[SHOWN_BUF];
+		char		s[TN_SHOWN_BUF];
 
 		close(fd);
-		shown(path, s, sizeof(s));
+		tn_shown(path, s, sizeof(s));
 		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
 					 "migration file \"%s\" is not a regular file", s);
 		tn_error_detail(err, "Only regular files ending in \".sql\" are read as migrations.");
@@ -515,10 +217,10 @@ read_file(const char *path, const char *root, char **body, size_t *len,
 	}
 	if (st.st_size > TN_MAX_BODY_BYTES)
 	{
-		char		s[SHOWN_BUF];
+		char		s[TN_SHOWN_BUF];
 
 		close(fd);
-		shown(path, s, sizeof(s));
+		tn_shown(path, s, sizeof(s));
 		tn_error_set(err, TN_ERR_TOO_LARGE, "migration file \"%s\" is too large", s);
 		tn_error_detail(err, "The file is %lld bytes; the limit is %d bytes.",
 						(long long) st.st_size, TN_MAX_BODY_BYTES);
@@ -630,9 +332,9 @@ find_dbmate_marker(const char *s, size_t len, const char *what,
 static int
 bad_file(tn_error *err, const char *path, const char *detail)
 {
-	char		s[SHOWN_BUF];
+	char		s[TN_SHOWN_BUF];
 
-	shown(path, s, sizeof(s));
+	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_FORMAT, "invalid migration file \"%s\"", s);
 	tn_error_detail(err, "%s", detail);
 	return TN_ERR_FORMAT;
@@ -677,8 +379,8 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	tn_dialect	d;
 	int			direction;
 	int			rc;
-	char		what[SHOWN_BUF + 64];
-	char		s[SHOWN_BUF];
+	char		what[TN_SHOWN_BUF + 64];
+	char		s[TN_SHOWN_BUF];
 	size_t		after_up = 0;
 	size_t		after_down = 0;
 	const char *opts = NULL;
@@ -706,7 +408,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 
 			memcpy(detail, err->detail, sizeof(detail));
 			memcpy(hint, err->hint, sizeof(hint));
-			shown(path, s, sizeof(s));
+			tn_shown(path, s, sizeof(s));
 			tn_error_set(err, rc, "invalid migration file name \"%s\"", s);
 			tn_error_detail(err, "%s", detail);
 			tn_error_hint(err, "%s", hint);
@@ -757,7 +459,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 		return parts_add(parts, &fp, err);
 	}
 
-	shown(path, s, sizeof(s));
+	tn_shown(path, s, sizeof(s));
 	snprintf(what, sizeof(what), "migration file \"%s\"", s);
 	rc = tn_body_validate(body, len, what, err);
 	if (rc != TN_OK)
@@ -804,7 +506,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	{
 		size_t		up_end = (down_at > up_at) ? (size_t) down_at : len;
 		size_t		down_end = (down_at >= 0 && up_at > down_at) ? (size_t) up_at : len;
-		char	   *up_body = dup_n(body + after_up, up_end - after_up);
+		char	   *up_body = tn_memdup(body + after_up, up_end - after_up);
 		char	   *down_body = NULL;
 		char	   *path2 = NULL;
 		char	   *version2 = NULL;
@@ -828,10 +530,10 @@ load_file(const char *dirpath, const char *fname, const char *root,
 		}
 		if (has_down)
 		{
-			down_body = dup_n(body + after_down, down_end - after_down);
-			path2 = dup_n(path, strlen(path));
-			version2 = dup_n(version, strlen(version));
-			name2 = dup_n(name, strlen(name));
+			down_body = tn_memdup(body + after_down, down_end - after_down);
+			path2 = tn_memdup(path, strlen(path));
+			version2 = tn_memdup(version, strlen(version));
+			name2 = tn_memdup(name, strlen(name));
 			if (!down_body || !path2 || !version2 || !name2)
 			{
 				free(up_body);
@@ -947,7 +649,7 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 			names = nn;
 			cap = ncap;
 		}
-		names[n] = dup_n(de->d_name, strlen(de->d_name));
+		names[n] = tn_memdup(de->d_name, strlen(de->d_name));
 		if (names[n] == NULL)
 		{
 			closedir(dir);
@@ -979,7 +681,7 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 		return rc;
 	for (i = 0; i < n; i++)
 	{
-		if (!has_sql_suffix(names[i]))
+		if (!tn_has_sql_suffix(names[i]))
 			continue;			/* README.md, .txt notes, ... */
 		rc = load_file(dirpath, names[i], root, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
@@ -1006,19 +708,19 @@ cmp_parts(const void *a, const void *b)
 static int
 duplicate(tn_error *err, const file_part *a, const file_part *b)
 {
-	char		sa[SHOWN_BUF];
-	char		sb[SHOWN_BUF];
+	char		sa[TN_SHOWN_BUF];
+	char		sb[TN_SHOWN_BUF];
 
 	const char *ba = strrchr(a->path, '/');
 	const char *bb = strrchr(b->path, '/');
-	char		na[SHOWN_BUF];
-	char		nb[SHOWN_BUF];
+	char		na[TN_SHOWN_BUF];
+	char		nb[TN_SHOWN_BUF];
 
 	/* file names in the message (it is short), full paths in the detail */
-	shown(ba ? ba + 1 : a->path, na, sizeof(na));
-	shown(bb ? bb + 1 : b->path, nb, sizeof(nb));
-	shown(a->path, sa, sizeof(sa));
-	shown(b->path, sb, sizeof(sb));
+	tn_shown(ba ? ba + 1 : a->path, na, sizeof(na));
+	tn_shown(bb ? bb + 1 : b->path, nb, sizeof(nb));
+	tn_shown(a->path, sa, sizeof(sa));
+	tn_shown(b->path, sb, sizeof(sb));
 	tn_error_set(err, TN_ERR_DUPLICATE,
 				 "duplicate %s migration version \"%s\" in \"%s\" and \"%s\"",
 				 a->direction < 0 ? "down" : "up", b->version, na, nb);
@@ -1076,9 +778,9 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		}
 		if (up == NULL)
 		{
-			char		s[SHOWN_BUF];
+			char		s[TN_SHOWN_BUF];
 
-			shown(down->path, s, sizeof(s));
+			tn_shown(down->path, s, sizeof(s));
 			tn_error_set(err, TN_ERR_FORMAT,
 						 "down migration \"%s\" has no up migration", s);
 			tn_error_detail(err, "Version %s has a down file but no up file.", down->version);
@@ -1144,9 +846,9 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		return io_error(err, "open migration folder", path, errno);
 	if (!S_ISDIR(st.st_mode))
 	{
-		char		s[SHOWN_BUF];
+		char		s[TN_SHOWN_BUF];
 
-		shown(path, s, sizeof(s));
+		tn_shown(path, s, sizeof(s));
 		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
 					 "migration path \"%s\" is not a folder", s);
 		tn_error_detail(err, "Migrations are loaded from a folder of .sql files.");
@@ -1163,7 +865,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	/* dialect subfolders: postgres/ (postgresql/, pg/), sqlite/, all/ */
 	for (i = 0; i < nnames && rc == TN_OK; i++)
 	{
-		int			d = dialect_of(names[i], strlen(names[i]));
+		int			d = tn_dialect_of(names[i], strlen(names[i]));
 		char	   *sub;
 		char	   *resolved;
 
