@@ -5,6 +5,8 @@
  * sqlite/, all/), reads each ".sql" file whose name tn_parse_filename
  * accepts, splits dbmate files into their up and down sections, pairs ups
  * with downs, refuses duplicate versions, and computes checksums and flags.
+ * Each file is read in named steps (load_file); the bytes come through
+ * tn_fs.c, which keeps links inside the folder and reads regular files only.
  *
  * Must not: touch a database, follow a symbolic link out of the folder,
  * open anything but regular files (a FIFO named x.sql would block the
@@ -105,180 +107,6 @@ parts_add(part_list *l, file_part *fp, tn_error *err)
 	return TN_OK;
 }
 
-static int
-io_error(tn_error *err, const char *what, const char *path, int e)
-{
-	char		s[TN_SHOWN_BUF];
-
-	tn_shown(path, s, sizeof(s));
-	tn_error_set(err, TN_ERR_IO, "could not %s \"%s\"", what, s);
-	tn_error_detail(err, "%s.", strerror(e));
-	return TN_ERR_IO;
-}
-
-/*
- * Is resolved (a realpath) inside root (a realpath)?  "/a/bc" is not
- * inside "/a/b".
- */
-static int
-inside(const char *resolved, const char *root)
-{
-	size_t		n = strlen(root);
-
-	if (n == 1 && root[0] == '/')
-		return resolved[0] == '/';
-	return strncmp(resolved, root, n) == 0 &&
-		(resolved[n] == '/' || resolved[n] == '\0');
-}
-
-/*
- * A symbolic link that leaves the folder is refused with
- * TN_ERR_INVALID_ARGUMENT, not TN_ERR_PERMISSION: 42501 says the caller
- * lacks a privilege a GRANT could give, but no privilege makes this link
- * acceptable -- the folder as given is unusable, and neither is it an I/O
- * fault (58030) that a retry might cure.
- */
-static int
-link_outside(tn_error *err, const char *path)
-{
-	char		s[TN_SHOWN_BUF];
-
-	tn_shown(path, s, sizeof(s));
-	tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
-				 "migration file \"%s\" is a symbolic link that leads outside the migration folder", s);
-	tn_error_detail(err, "Symbolic links are followed only when they resolve inside the folder being loaded.");
-	tn_error_hint(err, "Copy the file into the folder instead of linking to it.");
-	return TN_ERR_INVALID_ARGUMENT;
-}
-
-/*
- * Read a whole regular file into a malloc'd NUL-terminated buffer.  A
- * symbolic link is followed only when it resolves inside root.
- */
-static int
-read_file(const char *path, const char *root, char **body, size_t *len,
-		  tn_error *err)
-{
-	struct stat st;
-	char	   *resolved = NULL;
-	const char *open_path = path;
-	int			fd;
-	int			flags = O_RDONLY | O_NONBLOCK;
-	char	   *buf;
-	size_t		cap;
-	size_t		n = 0;
-
-	*body = NULL;
-	*len = 0;
-	if (lstat(path, &st) != 0)
-		return io_error(err, "read migration file", path, errno);
-	if (S_ISLNK(st.st_mode))
-	{
-		resolved = realpath(path, NULL);
-		if (resolved == NULL)
-			return io_error(err, "resolve symbolic link", path, errno);
-		if (!inside(resolved, root))
-		{
-			free(resolved);
-			return link_outside(err, path);
-		}
-		open_path = resolved;
-	}
-#ifdef O_NOFOLLOW
-	/* a file swapped for a link after the check is refused, not followed */
-	flags |= O_NOFOLLOW;
-#endif
-	fd = open(open_path, flags);
-	if (fd < 0)
-	{
-		int			e = errno;
-
-		free(resolved);
-		return io_error(err, "open migration file", path, e);
-	}
-	free(resolved);
-	if (fstat(fd, &st) != 0)
-	{
-		int			e = errno;
-
-		close(fd);
-		return io_error(err, "read migration file", path, e);
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		char		s[TN_SHOWN_BUF];
-
-		close(fd);
-		tn_shown(path, s, sizeof(s));
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
-					 "migration file \"%s\" is not a regular file", s);
-		tn_error_detail(err, "Only regular files ending in \".sql\" are read as migrations.");
-		return TN_ERR_INVALID_ARGUMENT;
-	}
-	if (st.st_size > TN_MAX_BODY_BYTES)
-	{
-		char		s[TN_SHOWN_BUF];
-
-		close(fd);
-		tn_shown(path, s, sizeof(s));
-		tn_error_set(err, TN_ERR_TOO_LARGE, "migration file \"%s\" is too large", s);
-		tn_error_detail(err, "The file is %lld bytes; the limit is %d bytes.",
-						(long long) st.st_size, TN_MAX_BODY_BYTES);
-		tn_error_hint(err, "Split the migration into several smaller ones.");
-		return TN_ERR_TOO_LARGE;
-	}
-
-	cap = (size_t) st.st_size + 1;
-	if (cap < 4096)
-		cap = 4096;
-	buf = malloc(cap);
-	if (buf == NULL)
-	{
-		close(fd);
-		return no_memory(err);
-	}
-	for (;;)
-	{
-		ssize_t		r;
-
-		if (n + 1 == cap)
-		{
-			char	   *nb;
-
-			if (cap > (size_t) TN_MAX_BODY_BYTES + 1)
-				break;			/* grew while we read: too large below */
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-			{
-				free(buf);
-				close(fd);
-				return no_memory(err);
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0)
-		{
-			int			e = errno;
-
-			if (e == EINTR)
-				continue;
-			free(buf);
-			close(fd);
-			return io_error(err, "read migration file", path, e);
-		}
-		if (r == 0)
-			break;
-		n += (size_t) r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	*body = buf;
-	*len = n;
-	return TN_OK;
-}
-
 /*
  * Find a dbmate marker line "-- migrate:<what>[ options]" (leading blanks
  * and blanks after "--" allowed).  Returns the offset of the line start or
@@ -361,228 +189,238 @@ contains_word(const char *s, size_t len, const char *word)
 	return 0;
 }
 
+/* Free the strings of a part and zero it. */
+static void
+part_clear(file_part *fp)
+{
+	free(fp->path);
+	free(fp->version);
+	free(fp->name);
+	free(fp->body);
+	memset(fp, 0, sizeof(*fp));
+}
+
+/*
+ * Step 1 of a file: its name read into fp (path, version, name, dialect
+ * tag, direction; no body yet).  A name that breaks the grammar is
+ * reported with its folder, keeping the rule that failed.
+ */
+static int
+part_from_name(const char *dirpath, const char *fname, file_part *fp,
+			   tn_error *err)
+{
+	int			rc;
+
+	memset(fp, 0, sizeof(*fp));
+	fp->path = join_path(dirpath, fname);
+	if (fp->path == NULL)
+		return no_memory(err);
+	rc = tn_parse_filename(fname, &fp->version, &fp->name, &fp->dialect, &fp->direction, err);
+	if (rc == TN_ERR_FORMAT)
+	{
+		char		detail[TN_DETAIL_MAX];
+		char		hint[TN_HINT_MAX];
+		char		s[TN_SHOWN_BUF];
+
+		memcpy(detail, err->detail, sizeof(detail));
+		memcpy(hint, err->hint, sizeof(hint));
+		tn_shown(fp->path, s, sizeof(s));
+		tn_error_set(err, rc, "invalid migration file name \"%s\"", s);
+		tn_error_detail(err, "%s", detail);
+		tn_error_hint(err, "%s", hint);
+	}
+	if (rc != TN_OK)
+		part_clear(fp);
+	return rc;
+}
+
+/*
+ * Step 2: the dialect the file serves.  A dialect subfolder decides it (a
+ * tag that disagrees is an error); *skip = 1 for another dialect's file.
+ */
+static int
+part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
+			 int *skip, tn_error *err)
+{
+	*skip = 0;
+	if (folder_dialect != TN_DIALECT_ALL && fp->dialect != TN_DIALECT_ALL &&
+		fp->dialect != folder_dialect)
+		return bad_file(err, fp->path, "The file's dialect tag does not match the dialect subfolder it is in.");
+	if (folder_dialect != TN_DIALECT_ALL)
+		fp->dialect = folder_dialect;
+	*skip = !(fp->dialect == TN_DIALECT_ALL || (want != TN_DIALECT_ALL && fp->dialect == want));
+	return TN_OK;
+}
+
+/*
+ * An empty down file means "no down", as an empty dbmate down section
+ * does: golang-migrate creates both files and many projects leave the
+ * down empty.  The up stays mandatory.
+ */
+static int
+is_empty_down(const file_part *fp, const char *body, size_t len)
+{
+	return fp->direction < 0 && memchr(body, '\0', len) == NULL &&
+		tn_utf8_error_offset(body, len) < 0 && is_blank(body, len);
+}
+
+/* Where the dbmate marker lines of a body are (offsets of line starts, -1 when absent). */
+typedef struct dbmate_markers
+{
+	long		up_at;
+	long		down_at;
+	size_t		after_up;		/* just past the "-- migrate:up" line */
+	size_t		after_down;
+	const char *up_opts;		/* options on the up line ("transaction:false") */
+	size_t		up_optlen;
+	int			nup;			/* how many up / down lines there are */
+	int			ndown;
+} dbmate_markers;
+
+static void
+find_dbmate_markers(const char *body, size_t len, dbmate_markers *mk)
+{
+	const char *down_opts;
+	size_t		down_optlen;
+
+	memset(mk, 0, sizeof(*mk));
+	mk->up_at = find_dbmate_marker(body, len, "up", &mk->after_up, &mk->up_opts,
+								   &mk->up_optlen, &mk->nup);
+	mk->down_at = find_dbmate_marker(body, len, "down", &mk->after_down, &down_opts,
+									 &down_optlen, &mk->ndown);
+}
+
+/* The rules of a dbmate file, checked before its sections are cut out. */
+static int
+check_dbmate_file(const file_part *fp, const char *body, const dbmate_markers *mk,
+				  tn_error *err)
+{
+	size_t		first;
+
+	if (fp->direction < 0)
+		return bad_file(err, fp->path, "A down migration file must not contain \"-- migrate:up\" or \"-- migrate:down\" sections.");
+	if (mk->up_at < 0)
+		return bad_file(err, fp->path, "The file has a \"-- migrate:down\" section but no \"-- migrate:up\" section.");
+	if (mk->nup > 1 || mk->ndown > 1)
+		return bad_file(err, fp->path, "The file has more than one \"-- migrate:up\" or \"-- migrate:down\" line.");
+	first = (size_t) (mk->down_at >= 0 && mk->down_at < mk->up_at ? mk->down_at : mk->up_at);
+	if (!is_blank(body, first))
+		return bad_file(err, fp->path, "The file has statements before its first \"-- migrate:\" line.");
+	return TN_OK;
+}
+
+/*
+ * Step 4 of a dbmate file: "-- migrate:up" ... "-- migrate:down" ... cut
+ * into an up part and (when its section is not blank) a down part.  Takes
+ * ownership of fp's strings and of body, also on failure.
+ */
+static int
+add_dbmate_parts(part_list *parts, file_part *fp, char *body, size_t len,
+				 const dbmate_markers *mk, tn_error *err)
+{
+	size_t		up_end = (mk->down_at > mk->up_at) ? (size_t) mk->down_at : len;
+	size_t		down_end = (mk->down_at >= 0 && mk->up_at > mk->down_at) ? (size_t) mk->up_at : len;
+	int			has_down;
+	file_part	down;
+	char		s[TN_SHOWN_BUF];
+	char		what[TN_SHOWN_BUF + 64];
+	int			rc;
+
+	memset(&down, 0, sizeof(down));
+	if ((rc = check_dbmate_file(fp, body, mk, err)) != TN_OK)
+		goto fail;
+	TN_ASSERT(mk->after_up <= up_end && up_end <= len);
+	has_down = mk->down_at >= 0 && !is_blank(body + mk->after_down, down_end - mk->after_down);
+	fp->body = tn_memdup(body + mk->after_up, up_end - mk->after_up);
+	if (fp->body == NULL)
+	{
+		rc = no_memory(err);
+		goto fail;
+	}
+	tn_shown(fp->path, s, sizeof(s));
+	snprintf(what, sizeof(what), "up section of migration file \"%s\"", s);
+	if ((rc = tn_body_validate(fp->body, strlen(fp->body), what, err)) != TN_OK)
+		goto fail;
+	fp->direction = 1;
+	fp->extra_flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
+		TN_MIG_NO_TRANSACTION : 0;
+	if (has_down)
+	{
+		down.body = tn_memdup(body + mk->after_down, down_end - mk->after_down);
+		down.path = tn_memdup(fp->path, strlen(fp->path));
+		down.version = tn_memdup(fp->version, strlen(fp->version));
+		down.name = tn_memdup(fp->name, strlen(fp->name));
+		down.dialect = fp->dialect;
+		down.direction = -1;
+		if (!down.body || !down.path || !down.version || !down.name)
+		{
+			rc = no_memory(err);
+			goto fail;
+		}
+	}
+	free(body);
+	if ((rc = parts_add(parts, fp, err)) != TN_OK)
+	{
+		part_clear(&down);
+		return rc;
+	}
+	return has_down ? parts_add(parts, &down, err) : TN_OK;
+
+fail:
+	part_clear(&down);
+	part_clear(fp);
+	free(body);
+	return rc;
+}
+
 /*
  * Read one migration file into parts (one up, one down, or a dbmate
  * file's two sections).  folder_dialect comes from a dialect subfolder.
- * Files for another dialect are skipped.
+ * Files for another dialect are skipped.  The steps: the name, the
+ * dialect, the bytes, then a plain body or a dbmate file's sections.
  */
 static int
 load_file(const char *dirpath, const char *fname, const char *root,
 		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
 		  tn_error *err)
 {
-	char	   *path = NULL;
-	char	   *version = NULL;
-	char	   *name = NULL;
-	char	   *body = NULL;
-	size_t		len;
-	tn_dialect	d;
-	int			direction;
-	int			rc;
-	char		what[TN_SHOWN_BUF + 64];
-	char		s[TN_SHOWN_BUF];
-	size_t		after_up = 0;
-	size_t		after_down = 0;
-	const char *opts = NULL;
-	const char *dopts = NULL;
-	size_t		optlen = 0;
-	size_t		doptlen = 0;
-	int			nup;
-	int			ndown;
-	long		up_at;
-	long		down_at;
 	file_part	fp;
+	char	   *body = NULL;
+	size_t		len = 0;
+	dbmate_markers mk;
+	char		s[TN_SHOWN_BUF];
+	char		what[TN_SHOWN_BUF + 64];
+	int			skip = 0;
+	int			rc;
 
-	path = join_path(dirpath, fname);
-	if (path == NULL)
-		return no_memory(err);
-
-	rc = tn_parse_filename(fname, &version, &name, &d, &direction, err);
-	if (rc != TN_OK)
-	{
-		/* name the file with its folder, keeping the rule that failed */
-		if (rc == TN_ERR_FORMAT)
-		{
-			char		detail[TN_DETAIL_MAX];
-			char		hint[TN_HINT_MAX];
-
-			memcpy(detail, err->detail, sizeof(detail));
-			memcpy(hint, err->hint, sizeof(hint));
-			tn_shown(path, s, sizeof(s));
-			tn_error_set(err, rc, "invalid migration file name \"%s\"", s);
-			tn_error_detail(err, "%s", detail);
-			tn_error_hint(err, "%s", hint);
-		}
-		free(path);
+	if ((rc = part_from_name(dirpath, fname, &fp, err)) != TN_OK)
 		return rc;
-	}
-
-	if (folder_dialect != TN_DIALECT_ALL && d != TN_DIALECT_ALL && d != folder_dialect)
+	if ((rc = part_dialect(&fp, folder_dialect, want, &skip, err)) != TN_OK || skip ||
+		(rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK)
 	{
-		rc = bad_file(err, path, "The file's dialect tag does not match the dialect subfolder it is in.");
-		free(path);
-		free(version);
-		free(name);
-		return rc;
+		part_clear(&fp);
+		return rc;				/* TN_OK for another dialect's file */
 	}
-	if (folder_dialect != TN_DIALECT_ALL)
-		d = folder_dialect;
-	if (!(d == TN_DIALECT_ALL || (want != TN_DIALECT_ALL && d == want)))
-	{
-		free(path);
-		free(version);
-		free(name);
-		return TN_OK;			/* another dialect's file */
-	}
-
-	rc = read_file(path, root, &body, &len, err);
-	if (rc != TN_OK)
-		goto fail;
-
-	/*
-	 * An empty down file means "no down", as an empty dbmate down section
-	 * does: golang-migrate creates both files and many projects leave the
-	 * down empty.  The up stays mandatory.
-	 */
-	if (direction < 0 && memchr(body, '\0', len) == NULL &&
-		tn_utf8_error_offset(body, len) < 0 && is_blank(body, len))
+	if (is_empty_down(&fp, body, len))
 	{
 		free(body);
-		body = NULL;
-		fp.path = path;
-		fp.version = version;
-		fp.name = name;
-		fp.body = NULL;
-		fp.dialect = d;
 		fp.direction = -1;
-		fp.extra_flags = 0;
 		return parts_add(parts, &fp, err);
 	}
-
-	tn_shown(path, s, sizeof(s));
+	tn_shown(fp.path, s, sizeof(s));
 	snprintf(what, sizeof(what), "migration file \"%s\"", s);
-	rc = tn_body_validate(body, len, what, err);
-	if (rc != TN_OK)
-		goto fail;
-
-	up_at = find_dbmate_marker(body, len, "up", &after_up, &opts, &optlen, &nup);
-	down_at = find_dbmate_marker(body, len, "down", &after_down, &dopts, &doptlen, &ndown);
-	(void) dopts;
-	(void) doptlen;
-
-	if (up_at < 0 && down_at < 0)
+	if ((rc = tn_body_validate(body, len, what, err)) != TN_OK)
 	{
-		fp.path = path;
-		fp.version = version;
-		fp.name = name;
-		fp.body = body;
-		fp.dialect = d;
-		fp.direction = direction < 0 ? -1 : 1;
-		fp.extra_flags = 0;
-		return parts_add(parts, &fp, err);
-	}
-
-	/* a dbmate file: "-- migrate:up" ... "-- migrate:down" ... */
-	if (direction < 0)
-	{
-		rc = bad_file(err, path, "A down migration file must not contain \"-- migrate:up\" or \"-- migrate:down\" sections.");
-		goto fail;
-	}
-	if (up_at < 0)
-	{
-		rc = bad_file(err, path, "The file has a \"-- migrate:down\" section but no \"-- migrate:up\" section.");
-		goto fail;
-	}
-	if (nup > 1 || ndown > 1)
-	{
-		rc = bad_file(err, path, "The file has more than one \"-- migrate:up\" or \"-- migrate:down\" line.");
-		goto fail;
-	}
-	if (!is_blank(body, (size_t) (down_at >= 0 && down_at < up_at ? down_at : up_at)))
-	{
-		rc = bad_file(err, path, "The file has statements before its first \"-- migrate:\" line.");
-		goto fail;
-	}
-	{
-		size_t		up_end = (down_at > up_at) ? (size_t) down_at : len;
-		size_t		down_end = (down_at >= 0 && up_at > down_at) ? (size_t) up_at : len;
-		char	   *up_body = tn_memdup(body + after_up, up_end - after_up);
-		char	   *down_body = NULL;
-		char	   *path2 = NULL;
-		char	   *version2 = NULL;
-		char	   *name2 = NULL;
-		int			has_down = down_at >= 0 &&
-			!is_blank(body + after_down, down_end - after_down);
-		unsigned	up_flags = contains_word(opts, optlen, "transaction:false") ?
-			TN_MIG_NO_TRANSACTION : 0;
-
-		if (up_body == NULL)
-		{
-			rc = no_memory(err);
-			goto fail;
-		}
-		snprintf(what, sizeof(what), "up section of migration file \"%s\"", s);
-		rc = tn_body_validate(up_body, strlen(up_body), what, err);
-		if (rc != TN_OK)
-		{
-			free(up_body);
-			goto fail;
-		}
-		if (has_down)
-		{
-			down_body = tn_memdup(body + after_down, down_end - after_down);
-			path2 = tn_memdup(path, strlen(path));
-			version2 = tn_memdup(version, strlen(version));
-			name2 = tn_memdup(name, strlen(name));
-			if (!down_body || !path2 || !version2 || !name2)
-			{
-				free(up_body);
-				free(down_body);
-				free(path2);
-				free(version2);
-				free(name2);
-				rc = no_memory(err);
-				goto fail;
-			}
-		}
 		free(body);
-		body = NULL;
-
-		fp.path = path;
-		fp.version = version;
-		fp.name = name;
-		fp.body = up_body;
-		fp.dialect = d;
-		fp.direction = 1;
-		fp.extra_flags = up_flags;
-		rc = parts_add(parts, &fp, err);
-		if (rc != TN_OK)
-		{
-			free(down_body);
-			free(path2);
-			free(version2);
-			free(name2);
-			return rc;
-		}
-		if (has_down)
-		{
-			fp.path = path2;
-			fp.version = version2;
-			fp.name = name2;
-			fp.body = down_body;
-			fp.direction = -1;
-			fp.extra_flags = 0;
-			return parts_add(parts, &fp, err);
-		}
-		return TN_OK;
+		part_clear(&fp);
+		return rc;
 	}
-
-fail:
-	free(path);
-	free(version);
-	free(name);
-	free(body);
-	return rc;
+	find_dbmate_markers(body, len, &mk);
+	if (mk.up_at >= 0 || mk.down_at >= 0)
+		return add_dbmate_parts(parts, &fp, body, len, &mk, err);
+	fp.body = body;
+	fp.direction = fp.direction < 0 ? -1 : 1;
+	return parts_add(parts, &fp, err);
 }
 
 static int
@@ -616,7 +454,7 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 	*count_out = 0;
 	dir = opendir(path);
 	if (dir == NULL)
-		return io_error(err, "open migration folder", path, errno);
+		return tn_io_error(err, "open migration folder", path, errno);
 	for (;;)
 	{
 		errno = 0;
@@ -629,7 +467,7 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 
 				closedir(dir);
 				free_names(names, n);
-				return io_error(err, "read migration folder", path, e);
+				return tn_io_error(err, "read migration folder", path, e);
 			}
 			break;
 		}
@@ -843,7 +681,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	memset(&set, 0, sizeof(set));
 
 	if (stat(path, &st) != 0)
-		return io_error(err, "open migration folder", path, errno);
+		return tn_io_error(err, "open migration folder", path, errno);
 	if (!S_ISDIR(st.st_mode))
 	{
 		char		s[TN_SHOWN_BUF];
@@ -856,7 +694,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	}
 	root = realpath(path, NULL);
 	if (root == NULL)
-		return io_error(err, "resolve migration folder", path, errno);
+		return tn_io_error(err, "resolve migration folder", path, errno);
 
 	rc = list_folder(path, &names, &nnames, err);
 	if (rc != TN_OK)
@@ -889,9 +727,9 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		}
 		resolved = realpath(sub, NULL);
 		if (resolved == NULL)
-			rc = io_error(err, "resolve migration folder", sub, errno);
-		else if (!inside(resolved, root))
-			rc = link_outside(err, sub);
+			rc = tn_io_error(err, "resolve migration folder", sub, errno);
+		else if (!tn_path_inside(resolved, root))
+			rc = tn_link_outside(err, sub);
 		else
 			rc = load_dir_files(sub, root, (tn_dialect) d, dialect, &parts, err);
 		free(resolved);

@@ -39,6 +39,31 @@ int			tn_has_sql_suffix(const char *name);
 /* Dialect named by a file-name tag or a folder name (pg, postgres, postgresql, sqlite, all), or -1. */
 int			tn_dialect_of(const char *s, size_t n);
 
+/* ---- the file system (tn_fs.c) ---- */
+
+/*
+ * Is resolved (a realpath) inside root (a realpath)?  "/a/bc" is not
+ * inside "/a/b"; everything absolute is inside "/".
+ */
+int			tn_path_inside(const char *resolved, const char *root);
+
+/* TN_ERR_IO "could not <what> "<path>"" with strerror(errnum) as detail. */
+int			tn_io_error(tn_error *err, const char *what, const char *path, int errnum);
+
+/*
+ * TN_ERR_INVALID_ARGUMENT for a symbolic link that leaves the folder
+ * being loaded (not TN_ERR_PERMISSION: no privilege makes it acceptable).
+ */
+int			tn_link_outside(tn_error *err, const char *path);
+
+/*
+ * Read a whole regular file into a malloc'd NUL-terminated *body (*len
+ * bytes).  A symbolic link is followed only when it resolves inside root;
+ * anything but a regular file, or one over TN_MAX_BODY_BYTES, is refused.
+ */
+int			tn_read_regular_file(const char *path, const char *root, char **body,
+								 size_t *len, tn_error *err);
+
 /* ---- migrations (tn_migration.c) ---- */
 
 /* Line number (1-based) of the first token at or after offset in script (0 if unknown). */

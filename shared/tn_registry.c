@@ -16,16 +16,6 @@
 
 #include "tn_internal.h"
 
-static int
-path_inside(const char *dir, const char *path)
-{
-	size_t		n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return 1;
-	return strncmp(dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 int
 tn_validate_tenant_path(const char *registry_dir, const char *path,
 						int must_exist, char **resolved, tn_error *err)
@@ -89,7 +79,7 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 	if (exists)
 	{
 		/* follow symlinks all the way: the target must stay inside */
-		if (realpath(joined, probe) == NULL || !path_inside(dir_real, probe))
+		if (realpath(joined, probe) == NULL || !tn_path_inside(probe, dir_real))
 		{
 			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant path \"%s\" leaves the registry folder", path);
 			tn_error_detail(err, "It resolves to a place outside \"%s\".", dir_real);
@@ -110,7 +100,7 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 			tn_error_detail(err, "%s.", strerror(errno));
 			return TN_ERR_IO;
 		}
-		if (!path_inside(dir_real, parent_real))
+		if (!tn_path_inside(parent_real, dir_real))
 		{
 			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant path \"%s\" leaves the registry folder", path);
 			tn_error_detail(err, "Its folder resolves to a place outside \"%s\".", dir_real);
