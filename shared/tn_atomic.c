@@ -46,7 +46,7 @@ int
 tn_atomic_should_commit(const char *run_status)
 {
 	return run_status != NULL &&
-		(strcmp(run_status, TN_RUN_COMMITTING) == 0 || strcmp(run_status, "done") == 0);
+		(strcmp(run_status, TN_RUN_COMMITTING) == 0 || strcmp(run_status, TN_RUN_DONE) == 0);
 }
 
 int

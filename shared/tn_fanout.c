@@ -100,7 +100,7 @@ tn_fanout_run_status(long long failed, long long unreachable, int stopped_early,
 		return "stopped";
 	if (failed > 0 || unreachable > 0)
 		return "failed";
-	return "done";
+	return TN_RUN_DONE;
 }
 
 int
