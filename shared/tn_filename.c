@@ -53,42 +53,25 @@ bad_filename(tn_error *err, const char *base, const char *detail)
 	return TN_ERR_FORMAT;
 }
 
-int
-tn_parse_filename(const char *filename, char **version, char **name,
-				  tn_dialect *dialect, int *direction, tn_error *err)
+/* A file name as tn_parse_filename reads it, in offsets into base. */
+typedef struct name_parts
 {
-	tn_error	scratch;
-	const char *base;
-	const char *slash;
-	size_t		end;			/* end of the stem (tags stripped) */
-	size_t		p;
-	size_t		vstart;
+	const char *base;			/* the file name without its folder */
+	size_t		end;			/* end of the stem: ".sql" and tags stripped */
+	size_t		vstart;			/* the version is [vstart, vend) */
 	size_t		vend;
-	size_t		i;
-	int			dir = 0;
-	int			prefix_dir = 0;
-	int			dial = -1;
-	long		bad;
-	char	   *v;
-	char	   *nm;
+	size_t		dstart;			/* the description is [dstart, end) */
+	int			suffix_dir;		/* ".up" +1, ".down" -1, else 0 */
+	int			prefix_dir;		/* "V" +1, "U" -1, else 0 */
+	int			dial;			/* dialect tag, -1 when none */
+} name_parts;
 
-	if (err == NULL)
-		err = &scratch;
-	if (version)
-		*version = NULL;
-	if (name)
-		*name = NULL;
-	if (filename == NULL)
-		return tn_error_null_argument(err, "filename");
-	if (version == NULL || name == NULL || dialect == NULL || direction == NULL)
-		return tn_error_null_argument(err, version == NULL ? "version" :
-									  name == NULL ? "name" :
-									  dialect == NULL ? "dialect" : "direction");
+/* Step 1: valid UTF-8, no control character, ends in ".sql". */
+static int
+check_name_bytes(const char *base, tn_error *err)
+{
+	long		bad = tn_utf8_error_offset(base, strlen(base));
 
-	slash = strrchr(filename, '/');
-	base = slash ? slash + 1 : filename;
-
-	bad = tn_utf8_error_offset(base, strlen(base));
 	if (bad >= 0)
 	{
 		char		s[TN_SHOWN_BUF];
@@ -99,45 +82,59 @@ tn_parse_filename(const char *filename, char **version, char **name,
 		tn_error_hint(err, "Rename the file using UTF-8.");
 		return TN_ERR_FORMAT;
 	}
-	for (i = 0; base[i]; i++)
+	for (size_t i = 0; base[i]; i++)
 		if ((unsigned char) base[i] < 0x20 || base[i] == 0x7f)
 			return bad_filename(err, base, "The file name contains a control character.");
-
 	if (!tn_has_sql_suffix(base))
 		return bad_filename(err, base, "Migration files end in \".sql\".");
-	end = strlen(base) - 4;
+	return TN_OK;
+}
 
-	/* trailing ".<dialect>" and ".up"/".down", in either order */
-	for (i = 0; i < 2; i++)
+/* Step 2: trailing ".<dialect>" and ".up"/".down", in either order, off the stem. */
+static void
+strip_tags(name_parts *np)
+{
+	const char *base = np->base;
+
+	np->end = strlen(base) - 4;
+	for (int i = 0; i < 2; i++)
 	{
-		size_t		dot = end;
+		size_t		dot = np->end;
+		size_t		end = np->end;
 		int			d;
 
 		while (dot > 0 && base[dot - 1] != '.')
 			dot--;
 		if (dot == 0)
 			break;
-		if (dir == 0 && tn_ascii_ieq(base + dot, end - dot, "up"))
-			dir = 1;
-		else if (dir == 0 && tn_ascii_ieq(base + dot, end - dot, "down"))
-			dir = -1;
-		else if (dial < 0 && (d = tn_dialect_of(base + dot, end - dot)) >= 0)
-			dial = d;
+		if (np->suffix_dir == 0 && tn_ascii_ieq(base + dot, end - dot, "up"))
+			np->suffix_dir = 1;
+		else if (np->suffix_dir == 0 && tn_ascii_ieq(base + dot, end - dot, "down"))
+			np->suffix_dir = -1;
+		else if (np->dial < 0 && (d = tn_dialect_of(base + dot, end - dot)) >= 0)
+			np->dial = d;
 		else
 			break;
-		end = dot - 1;
+		np->end = dot - 1;
 	}
+}
 
-	p = 0;
+/* Step 3: the Flyway "V"/"U" prefix (Flyway's "R__" is refused); *p is where the version starts. */
+static int
+read_prefix(name_parts *np, size_t *p, tn_error *err)
+{
+	const char *base = np->base;
+
+	*p = 0;
 	if ((base[0] == 'V' || base[0] == 'v') && IS_DIGIT(base[1]))
 	{
-		prefix_dir = 1;
-		p = 1;
+		np->prefix_dir = 1;
+		*p = 1;
 	}
 	else if ((base[0] == 'U' || base[0] == 'u') && IS_DIGIT(base[1]))
 	{
-		prefix_dir = -1;
-		p = 1;
+		np->prefix_dir = -1;
+		*p = 1;
 	}
 	else if ((base[0] == 'R' || base[0] == 'r') && base[1] == '_' && base[2] == '_')
 	{
@@ -145,16 +142,24 @@ tn_parse_filename(const char *filename, char **version, char **name,
 		tn_error_hint(err, "Give the migration a version, for example \"V5__refresh_views.sql\".");
 		return TN_ERR_FORMAT;
 	}
-	if (p >= end || !IS_DIGIT(base[p]))
+	if (*p >= np->end || !IS_DIGIT(base[*p]))
 		return bad_filename(err, base, "A migration file name starts with a version: digits with optional \".\" or \"_\" separators, optionally after \"V\".");
+	return TN_OK;
+}
 
-	/*
-	 * The version: digit groups joined by '.' or '_'.  A separator followed
-	 * by digits continues the version only if that group ends at a
-	 * separator or at the end; otherwise ("1_2fa_x") the separator starts
-	 * the description.  "__" always ends the version (Flyway).
-	 */
-	vstart = p;
+/*
+ * Step 4: the version from p: digit groups joined by '.' or '_'.  A
+ * separator followed by digits continues the version only if that group
+ * ends at a separator or at the end; otherwise ("1_2fa_x") the separator
+ * starts the description.  "__" always ends the version (Flyway).
+ */
+static int
+read_version(name_parts *np, size_t p, tn_error *err)
+{
+	const char *base = np->base;
+	size_t		end = np->end;
+
+	np->vstart = p;
 	while (p < end && IS_DIGIT(base[p]))
 		p++;
 	while (p + 1 < end && (base[p] == '.' || base[p] == '_') && IS_DIGIT(base[p + 1]))
@@ -167,14 +172,24 @@ tn_parse_filename(const char *filename, char **version, char **name,
 			break;
 		p = q;
 	}
-	vend = p;
-	if (vend - vstart > TN_MAX_VERSION_LEN)
+	np->vend = p;
+	if (np->vend - np->vstart > TN_MAX_VERSION_LEN)
 	{
 		bad_filename(err, base, "The version is too long.");
 		tn_error_detail(err, "The version is %zu bytes long; the limit is %d bytes.",
-						vend - vstart, TN_MAX_VERSION_LEN);
+						np->vend - np->vstart, TN_MAX_VERSION_LEN);
 		return TN_ERR_FORMAT;
 	}
+	return TN_OK;
+}
+
+/* Step 5: the separator after the version, then a description of at most TN_MAX_NAME_LEN. */
+static int
+read_description(name_parts *np, tn_error *err)
+{
+	const char *base = np->base;
+	size_t		end = np->end;
+	size_t		p = np->vend;
 
 	if (p == end)
 		return bad_filename(err, base, "The version must be followed by a separator and a description, for example \"1__create_users.sql\".");
@@ -193,14 +208,52 @@ tn_parse_filename(const char *filename, char **version, char **name,
 						end - p, TN_MAX_NAME_LEN);
 		return TN_ERR_FORMAT;
 	}
+	np->dstart = p;
+	return TN_OK;
+}
 
-	if (prefix_dir != 0 && dir != 0 && prefix_dir != dir)
-		return bad_filename(err, base, "The \"V\"/\"U\" prefix and the \".up\"/\".down\" suffix disagree.");
-	if (dir == 0)
-		dir = prefix_dir;
+int
+tn_parse_filename(const char *filename, char **version, char **name,
+				  tn_dialect *dialect, int *direction, tn_error *err)
+{
+	tn_error	scratch;
+	const char *slash;
+	name_parts	np;
+	size_t		p = 0;
+	int			rc;
+	char	   *v;
+	char	   *nm;
 
-	v = tn_memdup(base + vstart, vend - vstart);
-	nm = tn_memdup(base + p, end - p);
+	if (err == NULL)
+		err = &scratch;
+	if (version)
+		*version = NULL;
+	if (name)
+		*name = NULL;
+	if (filename == NULL)
+		return tn_error_null_argument(err, "filename");
+	if (version == NULL || name == NULL || dialect == NULL || direction == NULL)
+		return tn_error_null_argument(err, version == NULL ? "version" :
+									  name == NULL ? "name" :
+									  dialect == NULL ? "dialect" : "direction");
+
+	memset(&np, 0, sizeof(np));
+	slash = strrchr(filename, '/');
+	np.base = slash ? slash + 1 : filename;
+	np.dial = -1;
+	if ((rc = check_name_bytes(np.base, err)) != TN_OK)
+		return rc;
+	strip_tags(&np);
+	if ((rc = read_prefix(&np, &p, err)) != TN_OK ||
+		(rc = read_version(&np, p, err)) != TN_OK ||
+		(rc = read_description(&np, err)) != TN_OK)
+		return rc;
+	TN_ASSERT(np.vstart < np.vend && np.vend < np.dstart && np.dstart < np.end);
+	if (np.prefix_dir != 0 && np.suffix_dir != 0 && np.prefix_dir != np.suffix_dir)
+		return bad_filename(err, np.base, "The \"V\"/\"U\" prefix and the \".up\"/\".down\" suffix disagree.");
+
+	v = tn_memdup(np.base + np.vstart, np.vend - np.vstart);
+	nm = tn_memdup(np.base + np.dstart, np.end - np.dstart);
 	if (v == NULL || nm == NULL)
 	{
 		free(v);
@@ -209,7 +262,7 @@ tn_parse_filename(const char *filename, char **version, char **name,
 	}
 	*version = v;
 	*name = nm;
-	*dialect = dial < 0 ? TN_DIALECT_ALL : (tn_dialect) dial;
-	*direction = dir;
+	*dialect = np.dial < 0 ? TN_DIALECT_ALL : (tn_dialect) np.dial;
+	*direction = np.suffix_dir != 0 ? np.suffix_dir : np.prefix_dir;
 	return TN_OK;
 }
