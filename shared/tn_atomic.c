@@ -58,6 +58,7 @@ tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 	char		why[TN_MESSAGE_MAX];
 	const char *row[8];
 
+	TN_ASSERT(!(committed && failed_tenant != NULL));
 	if (rc != TN_OK || committed)
 		return tn_fanout_row(out, tenant, rc, res, err, duration_ms);
 	snprintf(ms, sizeof(ms), "%lld", duration_ms);

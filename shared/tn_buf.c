@@ -30,6 +30,7 @@ buf_reserve(tn_buf *b, size_t extra)
 		return TN_ERR_NO_MEMORY;
 	b->data = p;
 	b->cap = cap;
+	TN_ASSERT(b->len + extra < b->cap);
 	return TN_OK;
 }
 

@@ -208,6 +208,7 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 	int			rc;
 
 	*differing = 0;
+	TN_ASSERT(tn_set_is_sorted(set));	/* the merge walk below needs it */
 	rc = tn_query_rows(a, "SELECT version, name, checksum, down_sql, flags FROM {T}catalog",
 					   0, NULL, 5, &rows, err);
 	if (rc != TN_OK)

@@ -403,6 +403,8 @@ tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 	tn_rows		rows;
 	int			rc;
 
+	TN_ASSERT(strcmp(kind, "automatic") == 0 || strcmp(kind, "manual") == 0);
+	TN_ASSERT(strcmp(mode, "marker") == 0 || strcmp(mode, "snapshot") == 0);
 	p[0] = tn_text(name);
 	rc = tn_query_rows(a, "SELECT 1 FROM {T}checkpoints WHERE name = $1", 1, p, 1, &rows, err);
 	if (rc != TN_OK)

@@ -61,6 +61,7 @@ tn_error_set(tn_error *err, tn_code code, const char *fmt,...)
 {
 	va_list		ap;
 
+	TN_ASSERT((int) code >= 0 && code < TN_CODE_COUNT);
 	if (err == NULL)
 		return code;
 	tn_error_clear(err);

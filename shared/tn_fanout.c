@@ -29,6 +29,7 @@ tn_fanout_plan(const tn_migration_set *set, const char *target,
 
 	*steps = NULL;
 	*nsteps = 0;
+	TN_ASSERT(tn_set_is_sorted(set));	/* "the version just before N" needs the order */
 	target = tn_version_strip(target);
 	if (tn_set_check_target(set, target, err) != TN_OK)
 		return TN_ERR_NOT_FOUND;
@@ -55,6 +56,7 @@ tn_fanout_plan(const tn_migration_set *set, const char *target,
 		}
 		prev = m->version;
 	}
+	TN_ASSERT(n <= set->count * 2);
 	s[n].kind = TN_STEP_MIGRATE;
 	s[n].version = target;		/* NULL = newest */
 	n++;
@@ -139,6 +141,8 @@ tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 	const char *row[8];
 	char	   *message = NULL;
 
+	TN_ASSERT(out->ncols == tn_def_migrate_all.ncols);
+	TN_ASSERT(rc == TN_OK ? res != NULL : err != NULL);
 	snprintf(applied, sizeof(applied), "%lld", rc == TN_OK ? res->applied : 0LL);
 	snprintf(ms, sizeof(ms), "%lld", duration_ms);
 	row[0] = tenant;

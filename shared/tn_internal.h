@@ -39,6 +39,11 @@ int			tn_has_sql_suffix(const char *name);
 /* Dialect named by a file-name tag or a folder name (pg, postgres, postgresql, sqlite, all), or -1. */
 int			tn_dialect_of(const char *s, size_t n);
 
+/* ---- migration sets (tn_set.c) ---- */
+
+/* Strictly ascending by tn_version_compare (for TN_ASSERT: no two equal versions). */
+int			tn_set_is_sorted(const tn_migration_set *set);
+
 /* ---- the file system (tn_fs.c) ---- */
 
 /*

@@ -143,6 +143,8 @@ tn_rows_add(tn_rows *r, const char *const *values)
 	size_t		base;
 	int			i;
 
+	TN_ASSERT(r->ncols > 0 && values != NULL);
+	TN_ASSERT(r->nrows <= r->cap);
 	if (r->nrows == r->cap)
 	{
 		size_t		cap = r->cap ? r->cap * 2 : 16;

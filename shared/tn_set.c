@@ -331,3 +331,12 @@ tn_set_read(const tn_adapter *a, const char *table, tn_migration_set *out,
 		TN_ASSERT(tn_version_compare(out->items[i - 1].version, out->items[i].version) <= 0);
 	return TN_OK;
 }
+
+int
+tn_set_is_sorted(const tn_migration_set *set)
+{
+	for (size_t i = 1; i < set->count; i++)
+		if (tn_version_compare(set->items[i - 1].version, set->items[i].version) >= 0)
+			return 0;
+	return 1;
+}

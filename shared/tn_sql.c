@@ -18,6 +18,7 @@ tn_sql(const tn_adapter *a, const char *tmpl, char *buf)
 	size_t		plen = strlen(a->table_prefix);
 	const char *p;
 
+	TN_ASSERT(a->table_prefix != NULL && tmpl != NULL);
 	for (p = tmpl; *p && out + plen + 1 < TN_SQL_MAX; p++)
 	{
 		if (p[0] == '{' && p[1] == 'T' && p[2] == '}')

@@ -160,6 +160,8 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 	{
 		tn_entry   *e = &st->entries[i];
 
+		TN_ASSERT(e->version != NULL && (e->in_catalog || e->is_applied));
+		TN_ASSERT(i == 0 || tn_version_compare(st->entries[i - 1].version, e->version) <= 0);
 		if (e->is_applied && !e->in_catalog)
 		{
 			e->state = TN_STATE_MISSING;
@@ -185,6 +187,8 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 			st->n_pending++;
 		}
 	}
+	TN_ASSERT(st->n_out_of_order <= st->n_pending);
+	TN_ASSERT(st->n_drifted + st->n_missing + st->n_pending <= st->count);
 	return TN_OK;
 }
 

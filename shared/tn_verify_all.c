@@ -57,6 +57,7 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 	long long	pending = 0, problems = 0;
 	int			rc, oom = 0;
 
+	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
 	if (a == NULL)
 	{
 		char	   *msg = reach_err ? tn_error_render(reach_err) : NULL;

@@ -505,6 +505,7 @@ copy_rows(tn_rows *out, const tn_rows *from, tn_error *err)
 {
 	const char *row[16];
 
+	TN_ASSERT(from->ncols <= 16);
 	for (size_t r = 0; r < from->nrows; r++)
 	{
 		for (int c = 0; c < from->ncols && c < 16; c++)
