@@ -851,6 +851,16 @@ int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 						  long long duration_ms);
 
 /*
+ * The row of a tenant a fan-out never started, appended to out (a table
+ * of tn_def_migrate_all): status "skipped", applied 0, and why -- "not
+ * started: max_failures reached" when failed_tenant is NULL, else "not
+ * started: tenant "x" failed, so no tenant was migrated" (an atomic run
+ * stopped by x).  Returns TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_fanout_skipped_row(tn_rows *out, const char *tenant,
+								  const char *failed_tenant);
+
+/*
  * A tenant's dry run (tn_migrate with opts.dry_run) as a fan-out outcome:
  * rc is what tn_migrate returned (returned unchanged unless TN_OK).  Sets
  * res->to_version to the newest version the report shows "ok" and

@@ -170,6 +170,28 @@ tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 }
 
 int
+tn_fanout_skipped_row(tn_rows *out, const char *tenant, const char *failed_tenant)
+{
+	char		why[TN_MESSAGE_MAX];
+	const char *row[8];
+
+	TN_ASSERT(out->ncols == tn_def_migrate_all.ncols);
+	if (failed_tenant != NULL)
+		snprintf(why, sizeof(why), "not started: tenant \"%s\" failed, so no tenant was migrated", failed_tenant);
+	else
+		snprintf(why, sizeof(why), "not started: max_failures reached");
+	row[0] = tenant;
+	row[1] = TN_FANOUT_SKIPPED;
+	row[2] = NULL;
+	row[3] = NULL;
+	row[4] = "0";
+	row[5] = "0";
+	row[6] = NULL;
+	row[7] = why;
+	return tn_rows_add(out, row);
+}
+
+int
 tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
 {
 	char		failure[TN_MESSAGE_MAX];

@@ -792,13 +792,8 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
-	{
-		const char *row[8] = {tn_rows_get(&c.job.tenants, i, 0), TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
-		"not started: max_failures reached"};
-
-		if (tn_rows_add(out, row) != TN_OK)
+		if (tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	}
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped, NULL, err);
 

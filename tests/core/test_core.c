@@ -910,6 +910,23 @@ test_sets(void)
 	CHECK(tn_set_newest(&set) == NULL && tn_set_count_newer(&set, "1") == 0, "empty set%s", NULL);
 }
 
+static void
+test_fanout_rows(void)
+{
+	tn_rows		rows;
+
+	tn_rows_init(&rows, tn_def_migrate_all.ncols);
+	CHECK(tn_fanout_skipped_row(&rows, "acme", NULL) == TN_OK && rows.nrows == 1 &&
+		  strcmp(tn_rows_get(&rows, 0, 1), "skipped") == 0 && strcmp(tn_rows_get(&rows, 0, 4), "0") == 0 &&
+		  tn_rows_get(&rows, 0, 2) == NULL && tn_rows_get(&rows, 0, 6) == NULL &&
+		  strcmp(tn_rows_get(&rows, 0, 7), "not started: max_failures reached") == 0,
+		  "skipped row after max_failures%s", NULL);
+	CHECK(tn_fanout_skipped_row(&rows, "bravo", "acme") == TN_OK && rows.nrows == 2 &&
+		  strcmp(tn_rows_get(&rows, 1, 7), "not started: tenant \"acme\" failed, so no tenant was migrated") == 0,
+		  "skipped row of an atomic run%s", NULL);
+	tn_rows_free(&rows);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -929,6 +946,7 @@ main(int argc, char **argv)
 	test_tenant_state();
 	test_word_arguments();
 	test_sets();
+	test_fanout_rows();
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail == 0 ? 0 : 1;
