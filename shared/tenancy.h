@@ -23,7 +23,8 @@
  *   (tn_version.c), names (tn_names.c), checksums (tn_checksum.c), bodies
  *   (tn_body.c), migrations (tn_migration.c), migration sets (tn_set.c),
  *   file names (tn_filename.c), folders (tn_folder.c), word arguments
- *   (tn_args.c), the adapter and tracking tables (implemented by hosts),
+ *   (tn_args.c), the adapter and tracking tables (implemented by hosts;
+ *   tn_sql.h runs SQL through an adapter),
  *   catalog (tn_catalog.c), migrate and plan (tn_migrate.c), checkpoints
  *   and rollback (tn_checkpoint.c), status / verify / repair / baseline
  *   (tn_report.c), history (tn_history.c), registry rules (tn_registry.c),
@@ -154,8 +155,9 @@ char	   *tn_strdup(const char *s, tn_error *err);
 /* ------------------------------------------------------------------ */
 
 /*
- * Interpret a boolean cell from either engine: "t"/"true" (PostgreSQL),
- * "1" (SQLite), "y"/"yes"; NULL and anything else is false.
+ * Interpret a boolean cell from either engine: true when it starts with
+ * t, T, y, Y or 1 ("t" from PostgreSQL, "1" from SQLite); NULL and
+ * anything else is false.
  */
 int			tn_text_bool(const char *v);
 
