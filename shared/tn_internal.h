@@ -69,11 +69,6 @@ int			tn_link_outside(tn_error *err, const char *path);
 int			tn_read_regular_file(const char *path, const char *root, char **body,
 								 size_t *len, tn_error *err);
 
-/* ---- migrations (tn_migration.c) ---- */
-
-/* Line number (1-based) of the first token at or after offset in script (0 if unknown). */
-int			tn_line_of_offset(const char *script, long offset);
-
 /* ---- the state of one database: catalog joined with applied rows (tn_state.c) ---- */
 
 typedef enum tn_state
@@ -102,15 +97,6 @@ typedef struct tn_entry
 	int			has_down;
 	tn_state	state;
 } tn_entry;
-
-/*
- * Turn the engine error in err, raised by a migration body (or a down),
- * into TN_ERR_MIGRATION_FAILED: "<what> "<version>" failed", with the
- * line, the engine's SQLSTATE and message in the detail, then aftermath.
- * Returns TN_ERR_MIGRATION_FAILED.
- */
-int			tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
-								const char *script, long offset, const char *aftermath);
 
 typedef struct tn_db_state
 {
@@ -142,6 +128,20 @@ int			tn_entry_selected(const tn_entry *e, const char *target,
 
 /* Next batch id: larger than any batch ever recorded. */
 int			tn_next_batch(const tn_adapter *a, long long *batch, tn_error *err);
+
+/* ---- migrations (tn_migration.c); after the state, whose entries name a failure ---- */
+
+/* Line number (1-based) of the first token at or after offset in script (0 if unknown). */
+int			tn_line_of_offset(const char *script, long offset);
+
+/*
+ * Turn the engine error in err, raised by a migration body (or a down),
+ * into TN_ERR_MIGRATION_FAILED: "<what> "<version>" failed", with the
+ * line, the engine's SQLSTATE and message in the detail, then aftermath.
+ * Returns TN_ERR_MIGRATION_FAILED.
+ */
+int			tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
+								const char *script, long offset, const char *aftermath);
 
 /* ---- history (tn_history.c) ---- */
 
