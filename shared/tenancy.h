@@ -394,9 +394,10 @@ int			tn_set_check_target(const tn_migration_set *set, const char *target,
 /*
  * Read a migration set from a catalog-shaped tracking table through the
  * adapter's query: table is the name after the adapter's table_prefix
- * ("catalog" for a SQLite template's own catalog, "set_catalog" for the
- * PostgreSQL registry's tenant set), with the columns version, name,
- * up_sql, down_sql, checksum, flags, source.  *out is sorted by version;
+ * ("catalog": a SQLite template's own catalog, tenancy_catalog, or the
+ * PostgreSQL registry's tenant set through an adapter with the prefix
+ * "tenancy.set_"), with the columns version, name, up_sql, down_sql,
+ * checksum, flags, source.  *out is sorted by version;
  * dialect is the adapter's.  On error *out is empty.  Free with
  * tn_migration_set_free.
  */
