@@ -1,8 +1,9 @@
 /*
  * tn_args.c -- the word arguments of the SQL functions: scope, checkpoint
  * mode, tenant kind, drop mode, and the target version.  Each word is read
- * here once, so both engines accept the same words and refuse the others
- * with the same message.
+ * here once, so both engines accept the words the README lists and refuse
+ * the others with the core's message; where the engines differ (the kinds
+ * of tenant, what 'keep' keeps) the engine is an argument.
  *
  * Must not: reach a database, include a host header, or allocate.
  */
