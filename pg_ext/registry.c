@@ -50,7 +50,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "fanout.h"
+#include "libpq_fanout.h"
 #include "libpq_conn.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"

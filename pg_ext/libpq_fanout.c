@@ -1,6 +1,6 @@
 /*
- * fanout.c -- the fan-out engine: many tenants at once over non-blocking
- * libpq from the calling backend.
+ * libpq_fanout.c -- the fan-out engine: many tenants at once over
+ * non-blocking libpq from the calling backend.
  *
  * One WaitEventSet per turn holds the latch and every tenant socket; after
  * each wait the latch is reset and CHECK_FOR_INTERRUPTS runs, so a cancel
@@ -34,7 +34,7 @@
 
 #include "utils/builtins.h"
 
-#include "fanout.h"
+#include "libpq_fanout.h"
 #include "libpq_conn.h"
 
 #define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3, $4)"
