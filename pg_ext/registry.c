@@ -52,6 +52,7 @@
 
 #include "libpq_fanout.h"
 #include "libpq_conn.h"
+#include "pg_args.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"
 
@@ -94,30 +95,6 @@ raise_core(tn_error *err)
 	if (err->code == TN_OK)
 		err->code = TN_ERR_ENGINE;
 	tn_raise(err);
-}
-
-static char *
-arg_text(FunctionCallInfo fcinfo, int i)
-{
-	if (PG_NARGS() <= i || PG_ARGISNULL(i))
-		return NULL;
-	return text_to_cstring(PG_GETARG_TEXT_PP(i));
-}
-
-static char *
-required(FunctionCallInfo fcinfo, int i, const char *name)
-{
-	char	   *v = arg_text(fcinfo, i);
-
-	if (v == NULL)
-	{
-		tn_error	err;
-
-		tn_error_clear(&err);
-		tn_error_null_argument(&err, name);
-		tn_raise(&err);
-	}
-	return v;
 }
 
 static void
@@ -558,7 +535,7 @@ scope_is_tenants(const char *scope)
 Datum
 tenant_migration_add_scoped(PG_FUNCTION_ARGS)
 {
-	char	   *scope = arg_text(fcinfo, 4);
+	char	   *scope = tn_pg_arg_text(fcinfo, 4);
 	tn_migration m;
 	tn_error	err;
 	long long	added;
@@ -573,8 +550,8 @@ tenant_migration_add_scoped(PG_FUNCTION_ARGS)
 		return tenant_migration_add(inner);
 	}
 	tn_error_clear(&err);
-	if (tn_migration_from_args(arg_text(fcinfo, 0), arg_text(fcinfo, 1), arg_text(fcinfo, 2),
-							   arg_text(fcinfo, 3), TN_DIALECT_POSTGRES, &m, &err) != TN_OK)
+	if (tn_migration_from_args(tn_pg_arg_text(fcinfo, 0), tn_pg_arg_text(fcinfo, 1), tn_pg_arg_text(fcinfo, 2),
+							   tn_pg_arg_text(fcinfo, 3), TN_DIALECT_POSTGRES, &m, &err) != TN_OK)
 		tn_raise(&err);
 	PG_TRY();
 	{
@@ -592,7 +569,7 @@ tenant_migration_add_scoped(PG_FUNCTION_ARGS)
 Datum
 tenant_migrations_load_scoped(PG_FUNCTION_ARGS)
 {
-	char	   *scope = arg_text(fcinfo, 1);
+	char	   *scope = tn_pg_arg_text(fcinfo, 1);
 	char	   *path;
 
 	if (!scope_is_tenants(scope))
@@ -603,7 +580,7 @@ tenant_migrations_load_scoped(PG_FUNCTION_ARGS)
 		inner->args[0] = fcinfo->args[0];
 		return tenant_migrations_load(inner);
 	}
-	path = required(fcinfo, 0, "path");
+	path = tn_pg_arg_required(fcinfo, 0, "path");
 	if (!superuser() && !has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -1030,9 +1007,9 @@ drop_schema(const char *location, const char *dbname, const char *schema)
 Datum
 tenant_create(PG_FUNCTION_ARGS)
 {
-	char	   *name = required(fcinfo, 0, "name");
-	char	   *location = arg_text(fcinfo, 1);
-	char	   *kind = arg_text(fcinfo, 2);
+	char	   *name = tn_pg_arg_required(fcinfo, 0, "name");
+	char	   *location = tn_pg_arg_text(fcinfo, 1);
+	char	   *kind = tn_pg_arg_text(fcinfo, 2);
 	tn_migration_set set;
 	char	   *text;
 	char	   *version;
@@ -1114,9 +1091,9 @@ tenant_create(PG_FUNCTION_ARGS)
 Datum
 tenant_register(PG_FUNCTION_ARGS)
 {
-	char	   *name = arg_text(fcinfo, 0);
-	char	   *location = arg_text(fcinfo, 1);
-	char	   *kind = arg_text(fcinfo, 2);
+	char	   *name = tn_pg_arg_text(fcinfo, 0);
+	char	   *location = tn_pg_arg_text(fcinfo, 1);
+	char	   *kind = tn_pg_arg_text(fcinfo, 2);
 	char	   *dbname = NULL;
 	char	   *version = NULL;
 	char	   *extversion;
@@ -1128,7 +1105,7 @@ tenant_register(PG_FUNCTION_ARGS)
 	PQconninfoOption *opts;
 
 	if (name == NULL)
-		name = required(fcinfo, 0, "name");
+		name = tn_pg_arg_required(fcinfo, 0, "name");
 	validate_name(name);
 	if (check_kind(kind))
 	{
@@ -1140,7 +1117,7 @@ tenant_register(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text(name));
 	}
 	if (location == NULL)
-		location = required(fcinfo, 1, "location");
+		location = tn_pg_arg_required(fcinfo, 1, "location");
 	tn_lpq_check_location(location, "location");
 	opts = PQconninfoParse(location, NULL);
 	for (PQconninfoOption *p = opts; p && p->keyword; p++)
@@ -1204,8 +1181,8 @@ tenant_register(PG_FUNCTION_ARGS)
 Datum
 tenant_drop(PG_FUNCTION_ARGS)
 {
-	char	   *name = required(fcinfo, 0, "name");
-	char	   *mode = arg_text(fcinfo, 1);
+	char	   *name = tn_pg_arg_required(fcinfo, 0, "name");
+	char	   *mode = tn_pg_arg_text(fcinfo, 1);
 	bool		delete;
 	const char *v[1] = {name};
 	char	   *location = NULL;
@@ -1568,22 +1545,6 @@ load_tenants(bool only_behind, const char *key, int *n)
 	return ts;
 }
 
-static int
-concurrency_arg(FunctionCallInfo fcinfo, int i)
-{
-	int			c;
-
-	if (PG_NARGS() <= i || PG_ARGISNULL(i))
-		return tn_fanout_default_concurrency(MaxConnections);
-	c = PG_GETARG_INT32(i);
-	if (c < 1 || c > 256)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("concurrency must be between 1 and 256"),
-				 errdetail("%d was given.", c)));
-	return c;
-}
-
 static Datum
 fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 {
@@ -1614,21 +1575,21 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 	job.mode = mode;
 	if (mode == FO_QUERY)
 	{
-		char	   *q = required(fcinfo, 0, "sql");
+		char	   *q = tn_pg_arg_required(fcinfo, 0, "sql");
 		size_t		len = strlen(q);
 
 		while (len > 0 && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n'))
 			q[--len] = '\0';
 		/* one statement (extended protocol), in a read-only session */
 		sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s) AS q", q);
-		job.concurrency = concurrency_arg(fcinfo, 1);
+		job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
 	}
 	else if (mode == FO_VERIFY)
-		job.concurrency = concurrency_arg(fcinfo, 0);
+		job.concurrency = tn_pg_arg_concurrency(fcinfo, 0);
 	else
 	{
-		target = arg_text(fcinfo, 0);
-		job.concurrency = concurrency_arg(fcinfo, 1);
+		target = tn_pg_arg_text(fcinfo, 0);
+		job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
 		if (mode == FO_MIGRATE && PG_NARGS() > 2 && !PG_ARGISNULL(2))
 			job.max_failures = PG_GETARG_INT32(2);
 	}
@@ -1809,10 +1770,10 @@ tenant_query_all(PG_FUNCTION_ARGS)
 Datum
 tenancy_migrate_synced(PG_FUNCTION_ARGS)
 {
-	char	   *text = required(fcinfo, 0, "tenant_set");
-	char	   *target = arg_text(fcinfo, 1);
-	char	   *mode = arg_text(fcinfo, 2);
-	char	   *schema = arg_text(fcinfo, 3);
+	char	   *text = tn_pg_arg_required(fcinfo, 0, "tenant_set");
+	char	   *target = tn_pg_arg_text(fcinfo, 1);
+	char	   *mode = tn_pg_arg_text(fcinfo, 2);
+	char	   *schema = tn_pg_arg_text(fcinfo, 3);
 	tn_migration_set set;
 	tn_adapter	adapter;
 	tn_pg_adapter_ctx ctx;
@@ -1945,8 +1906,8 @@ tenant_verify_all(PG_FUNCTION_ARGS)
 Datum
 tenancy_verify_synced(PG_FUNCTION_ARGS)
 {
-	char	   *text = arg_text(fcinfo, 0);
-	char	   *schema = arg_text(fcinfo, 1);
+	char	   *text = tn_pg_arg_text(fcinfo, 0);
+	char	   *schema = tn_pg_arg_text(fcinfo, 1);
 	tn_migration_set set;
 	tn_adapter	adapter;
 	tn_pg_adapter_ctx ctx;
@@ -2207,8 +2168,8 @@ atomic_preflight(const tn_migration_set *set, const char *target,
 Datum
 tenant_migrate_all_atomic(PG_FUNCTION_ARGS)
 {
-	char	   *target = arg_text(fcinfo, 0);
-	int			concurrency = concurrency_arg(fcinfo, 1);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
+	int			concurrency = tn_pg_arg_concurrency(fcinfo, 1);
 	run_ctx		rc;
 	atomic_ctx	ac;
 	fo_job		job;
