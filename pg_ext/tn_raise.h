@@ -9,6 +9,12 @@
 
 extern void tn_raise(const tn_error *err) pg_attribute_noreturn();
 
+/*
+ * tn_raise after a failed core or libpq call: an error the callee left
+ * without a code is raised as TN_ERR_ENGINE.
+ */
+extern void tn_raise_failure(tn_error *err) pg_attribute_noreturn();
+
 /* SQLSTATE (as made by MAKE_SQLSTATE) that tn_raise would use for err. */
 extern int	tn_error_sqlerrcode(const tn_error *err);
 
