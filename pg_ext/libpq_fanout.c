@@ -110,7 +110,7 @@ split_statements(const char *body)
 {
 	fo_stmts	s = {0, NULL};
 	MemoryContext cxt = CurrentMemoryContext;
-	List	   *parsed = NIL;
+	List	   *volatile parsed = NIL;
 	volatile bool ok = true;
 
 	PG_TRY();

@@ -495,7 +495,7 @@ skip_blank(const char *s, long pos)
 }
 
 static void
-capture_error_position(void *arg)
+capture_error_position(void *arg pg_attribute_unused())
 {
 	int			pos = geterrposition();
 
@@ -576,7 +576,8 @@ typedef struct scan_args
  * error, by scanning tokens and cutting at top-level semicolons.
  */
 static int
-do_find_statement_start(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+do_find_statement_start(tn_pg_adapter_ctx *ctx pg_attribute_unused(), void *arg,
+						tn_error *err pg_attribute_unused())
 {
 	scan_args  *a = (scan_args *) arg;
 	core_yyscan_t scanner;
@@ -673,7 +674,8 @@ pg_exec_script(void *vctx, const char *script, long *failed_offset,
 /* ------------------------------------------------------------------ */
 
 static int
-do_lock(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+do_lock(tn_pg_adapter_ctx *ctx, void *arg pg_attribute_unused(),
+		tn_error *err pg_attribute_unused())
 {
 	/* a schema tenant: the bigint key space, apart from the (int4, int4) one */
 	if (ctx->has_lock_key)
@@ -777,7 +779,7 @@ pg_rollback_to(void *vctx, tn_error *err)
 }
 
 static int
-pg_interrupted(void *vctx)
+pg_interrupted(void *vctx pg_attribute_unused())
 {
 	return InterruptPending && (QueryCancelPending || ProcDiePending);
 }
