@@ -1,6 +1,9 @@
 /*
  * tn_raise.h -- the one place the PostgreSQL host turns a tn_error into
- * ereport(ERROR).  Callers must have freed every core structure first.
+ * ereport(ERROR).
+ *
+ * Must not: be called while the core owns memory; callers free every core
+ * structure first.
  */
 #ifndef TN_RAISE_H
 #define TN_RAISE_H
