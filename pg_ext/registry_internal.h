@@ -2,7 +2,8 @@
  * registry_internal.h -- what the files of the PostgreSQL tenant registry
  * share (the counterpart of sqlite_ext/sqlite_registry_internal.h):
  *
- *   registry_spi.c          the registry's own statements over SPI, its locks
+ *   registry_spi.c          the registry's own statements over SPI: locks,
+ *                           audit, tenant rows
  *   registry_set.c          the tenant set (scope 'tenants')
  *   registry_template.c     the template database tenant_create clones
  *   registry_created.c      what tenant_create made, dropped again on abort
@@ -63,6 +64,19 @@ extern char *reg_extension_version(void);
 /* The sort key of a version (tn_version_key), palloc'd; NULL if none. */
 extern char *reg_version_key(const char *version);
 
+/* Raise 42710 when a tenant of that name is registered (inside SPI). */
+extern void reg_refuse_existing(const char *name);
+
+/*
+ * Register a tenant (inside SPI): a database tenant, or a schema tenant
+ * when schema is not NULL; pending is its count of newer set versions;
+ * action names the audit row ("create", "register").
+ */
+extern void reg_insert_tenant(const char *name, const char *location,
+							  const char *dbname, const char *version,
+							  long long pending, const char *action,
+							  const char *schema);
+
 /* ---- registry_set.c: the tenant set ---- */
 
 /* Read the set (inside SPI), sorted by version; free with tn_migration_set_free. */
@@ -107,21 +121,6 @@ extern void reg_template_forget(void);
  */
 extern void reg_remember_created(const char *location, const char *dbname,
 								 const char *schema);
-
-/* ---- registry_tenants.c: tenant rows ---- */
-
-/* Raise 42710 when a tenant of that name is registered (inside SPI). */
-extern void reg_refuse_existing(const char *name);
-
-/*
- * Register a tenant (inside SPI): a database tenant, or a schema tenant
- * when schema is not NULL; pending is its count of newer set versions;
- * action names the audit row ("create", "register").
- */
-extern void reg_insert_tenant(const char *name, const char *location,
-							  const char *dbname, const char *version,
-							  long long pending, const char *action,
-							  const char *schema);
 
 /* ---- registry_schema.c: schema tenants ---- */
 

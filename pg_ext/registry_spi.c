@@ -2,7 +2,7 @@
  * registry_spi.c -- the registry's own statements over SPI in the control
  * database: run one with text parameters, read a value, take the
  * registry's advisory locks, write the audit trail, read the extension's
- * version and a version's sort key.
+ * version and a version's sort key, and refuse or insert a tenant's row.
  *
  * Must not: run a migration or a core call (those go through the SPI
  * adapter, spi_adapter.c), or decide anything about what it reads.
@@ -94,4 +94,51 @@ reg_version_key(const char *version)
 		tn_version_key(version, key, sizeof(key)) != TN_OK)
 		return NULL;
 	return pstrdup(key);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tenant rows (tenancy.tenants)                                       */
+/* ------------------------------------------------------------------ */
+
+void
+reg_refuse_existing(const char *name)
+{
+	const char *v[1] = {name};
+
+	reg_spi_run("SELECT 1 FROM tenancy.tenants WHERE name = $1", 1, v);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("tenant \"%s\" already exists", name),
+				 errhint("Choose another name, or drop the tenant first with tenant_drop('%s').", name)));
+}
+
+void
+reg_insert_tenant(const char *name, const char *location, const char *dbname,
+				  const char *version, long long pending, const char *action,
+				  const char *schema)
+{
+	char		pbuf[32];
+	const char *v[7];
+
+	snprintf(pbuf, sizeof(pbuf), "%lld", pending);
+	v[0] = name;
+	v[1] = location;
+	v[2] = dbname;
+	v[3] = version && version[0] ? version : NULL;
+	v[4] = reg_version_key(version);
+	v[5] = pbuf;
+	if (schema != NULL)
+	{
+		v[6] = schema;
+		reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
+					" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)", 7, v);
+		reg_audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location)
+				  : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
+		return;
+	}
+	reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending)"
+				" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)", 6, v);
+	reg_audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location)
+			  : psprintf("database \"%s\" on this server", dbname));
 }

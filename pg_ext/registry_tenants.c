@@ -1,15 +1,16 @@
 /*
- * registry_tenants.c -- tenant_create, tenant_register and tenant_drop of
- * database tenants, and the registry rows of every tenant
- * (tenancy.tenants).
+ * registry_tenants.c -- the SQL entry points tenant_create,
+ * tenant_register and tenant_drop, and what they do for database tenants.
  *
  * tenant_create clones the template database of its server
  * (registry_template.c) with CREATE DATABASE .. TEMPLATE over a libpq
  * connection, and registers the new database in the caller's transaction;
  * registry_created.c drops it again if that transaction aborts.
  * tenant_register adopts an existing database; tenant_drop unregisters a
- * tenant and, with 'delete', drops its database.  Schema tenants (kind
- * 'schema') are registry_schema.c's.
+ * tenant and, with 'delete', drops its database (or, for a schema tenant,
+ * its schema).  Schema tenants (kind 'schema') are made by
+ * registry_schema.c; their rows, like every tenant's, are written by
+ * registry_spi.c.
  *
  * Must not: store or print a password (locations are checked by
  * tn_lpq_check_location), or leave a database created by a tenant_create
@@ -49,53 +50,6 @@ check_kind(const char *kind)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid tenant kind \"%s\"", kind),
 			 errhint("Use 'database' (the default) or 'schema'.")));
-}
-
-/* ------------------------------------------------------------------ */
-/* Registry rows                                                       */
-/* ------------------------------------------------------------------ */
-
-void
-reg_refuse_existing(const char *name)
-{
-	const char *v[1] = {name};
-
-	reg_spi_run("SELECT 1 FROM tenancy.tenants WHERE name = $1", 1, v);
-	if (SPI_processed > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("tenant \"%s\" already exists", name),
-				 errhint("Choose another name, or drop the tenant first with tenant_drop('%s').", name)));
-}
-
-void
-reg_insert_tenant(const char *name, const char *location, const char *dbname,
-				  const char *version, long long pending, const char *action,
-				  const char *schema)
-{
-	char		pbuf[32];
-	const char *v[7];
-
-	snprintf(pbuf, sizeof(pbuf), "%lld", pending);
-	v[0] = name;
-	v[1] = location;
-	v[2] = dbname;
-	v[3] = version && version[0] ? version : NULL;
-	v[4] = reg_version_key(version);
-	v[5] = pbuf;
-	if (schema != NULL)
-	{
-		v[6] = schema;
-		reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
-					" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)", 7, v);
-		reg_audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location)
-				  : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
-		return;
-	}
-	reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending)"
-				" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)", 6, v);
-	reg_audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location)
-			  : psprintf("database \"%s\" on this server", dbname));
 }
 
 /* ------------------------------------------------------------------ */
