@@ -9,7 +9,9 @@ CC ?= cc
 OPT ?= -O2
 CORE_CFLAGS = -std=c99 -Wall -Wextra -Werror -Wno-format-truncation $(OPT) -g -fPIC
 CORE_SRC = $(sort $(wildcard shared/*.c))
-CORE_HDR = shared/tenancy.h $(wildcard shared/*_internal.h)
+CORE_HDR = shared/tenancy.h shared/tn_fallback.h $(wildcard shared/*_internal.h)
+# libpq for the SQLite fallback (sqlite_ext/sqlite_fallback_*.c)
+PQ_INC = $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
 SQLITE_HDR = $(wildcard sqlite_ext/*.h)
 
@@ -23,8 +25,8 @@ deps:
 sqlite: sqlite_ext/tenancy.so
 
 sqlite_ext/tenancy.so: $(CORE_SRC) $(CORE_HDR) $(SQLITE_SRC) $(SQLITE_HDR)
-	$(CC) $(CORE_CFLAGS) -Wno-error=unused-parameter -Ishared -shared -o $@ \
-		$(CORE_SRC) $(SQLITE_SRC) -lcrypto -lpthread
+	$(CC) $(CORE_CFLAGS) -Wno-error=unused-parameter -Ishared -I$(PQ_INC) -shared -o $@ \
+		$(CORE_SRC) $(SQLITE_SRC) -lpq -lcrypto -lpthread
 
 # The core must compile with no host header at all.
 core-check:

@@ -740,4 +740,7 @@ int			tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 
 /* ================================================================== */
 
+/* SQLite fallback of a PostgreSQL tenant: type mapping, order, conflicts. */
+#include "tn_fallback.h"
+
 #endif							/* TENANCY_H */
