@@ -72,8 +72,10 @@ int			tn_fb_push_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
 
 /*
  * PostgreSQL expression for the pushed value of a column, given the
- * populated record r and the element e: r.<qcol>, except JSON kinds, taken
- * as text from e->'r' and cast to qtype (their exact text survives).
+ * populated record tenancy_r and the element tenancy_e (aliases no
+ * application column is expected to use): tenancy_r.<qcol>, except JSON
+ * kinds, taken as text from tenancy_e->'r' and cast to qtype (their exact
+ * text survives).
  * colname is the raw column name; qtype the column's format_type.
  */
 int			tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname,

@@ -192,9 +192,9 @@ tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
 	int			rc;
 
 	if (kind != TN_FB_JSON)
-		return tn_buf_printf(out, "r.%s", qcol);
+		return tn_buf_printf(out, "tenancy_r.%s", qcol);
 	/* json keeps its exact text: read the pushed string, cast it */
-	if ((rc = tn_buf_printf(out, "((e->'r')->>")) != TN_OK ||
+	if ((rc = tn_buf_printf(out, "((tenancy_e->'r')->>")) != TN_OK ||
 		(rc = tn_fb_quote_literal(colname, out)) != TN_OK)
 		return rc;
 	return tn_buf_printf(out, ")::%s", qtype);

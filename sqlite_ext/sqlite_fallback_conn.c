@@ -146,7 +146,9 @@ int
 tnfb_pq_exec(PGconn *pg, const char *sql, int nparams, const char *const *values,
 			 PGresult **res, const char *what, tn_error *err)
 {
-	PGresult   *r = PQexecParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+	/* without parameters: PQexec, which also takes several statements */
+	PGresult   *r = nparams == 0 ? PQexec(pg, sql)
+		: PQexecParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 	if (res != NULL)

@@ -39,7 +39,7 @@ tnfb_hash_expr(const tnfb_table *t, const char *alias, tn_buf *out)
 	return rc == TN_OK ? tn_buf_printf(out, ")::text)") : rc;
 }
 
-/* SELECT <hash>, <pull exprs> FROM "t" [AS t] */
+/* SELECT <hash>, <pull exprs> FROM "t" AS tenancy_t */
 int
 tnfb_pull_select(const tnfb_table *t, tn_buf *out)
 {
@@ -47,14 +47,14 @@ tnfb_pull_select(const tnfb_table *t, tn_buf *out)
 	int			rc = tn_buf_printf(out, "SELECT ");
 
 	if (rc == TN_OK && t->npk > 0)
-		rc = tnfb_hash_expr(t, "t", out);
+		rc = tnfb_hash_expr(t, "tenancy_t", out);
 	else if (rc == TN_OK)
 		rc = tn_buf_printf(out, "NULL");
 	for (j = 0; rc == TN_OK && j < t->ncols; j++)
 	{
 		tn_buf		q = {0};
 
-		rc = tn_buf_printf(&q, "t.");
+		rc = tn_buf_printf(&q, "tenancy_t.");
 		if (rc == TN_OK)
 			rc = tn_fb_quote_ident(t->cols[j].name, &q);
 		if (rc == TN_OK)
@@ -67,7 +67,7 @@ tnfb_pull_select(const tnfb_table *t, tn_buf *out)
 		rc = tn_buf_printf(out, " FROM ");
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, out);
-	return rc == TN_OK ? tn_buf_printf(out, " AS t") : rc;
+	return rc == TN_OK ? tn_buf_printf(out, " AS tenancy_t") : rc;
 }
 
 /* Bind the pulled text of column j to parameter idx of st. */

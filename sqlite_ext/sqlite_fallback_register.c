@@ -12,6 +12,7 @@ SQLITE_EXTENSION_INIT3
 
 static const tn_vtab_spec fallback_tables[] = {
 	{&tn_def_fallback_pull, 2, {"primary", "tables"}, tnfb_fill_pull},
+	{&tn_def_fallback_push, 2, {"primary", "on_conflict"}, tnfb_fill_push},
 };
 
 int
