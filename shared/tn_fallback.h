@@ -66,7 +66,9 @@ int			tn_fb_pull_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
 
 /*
  * SQLite expression giving the JSON value of column qcol for
- * json_populate_record on the primary (inside json_object(...)).
+ * json_populate_record on the primary (inside json_object(...)).  A REAL
+ * goes through the host's SQL function tenancy_fb_real(x): a double as
+ * "%.17g" text, anything else unchanged.
  */
 int			tn_fb_push_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
 

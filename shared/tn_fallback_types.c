@@ -170,10 +170,12 @@ tn_fb_push_expr(tn_fb_kind kind, const char *c, tn_buf *out)
 	switch (kind)
 	{
 		case TN_FB_REAL:
-			/* 17 significant digits: the primary reads back the same double */
-			return tn_buf_printf(out,
-								 "CASE typeof(%s) WHEN 'real' THEN printf('%%!.17g', %s) ELSE %s END",
-								 c, c, c);
+
+			/*
+			 * 17 significant digits by the C library (SQLite's own printf
+			 * is not exact near DBL_MAX): the primary reads the same double.
+			 */
+			return tn_buf_printf(out, "tenancy_fb_real(%s)", c);
 		case TN_FB_STRUCTURED:
 			return tn_buf_printf(out, "CASE WHEN json_valid(%s) THEN json(%s) ELSE %s END",
 								 c, c, c);

@@ -166,6 +166,13 @@ tnfb_pq_exec(PGconn *pg, const char *sql, int nparams, const char *const *values
 	return TN_OK;
 }
 
+static void
+ignore_notice(void *arg, const char *message)
+{
+	(void) arg;
+	(void) message;
+}
+
 int
 tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 {
@@ -214,6 +221,8 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 		tn_error_detail(err, "%s", line);
 		return err->code;
 	}
+	/* notices ("already exists, skipping") must not reach the application's stderr */
+	PQsetNoticeProcessor(pg, ignore_notice, NULL);
 	r = PQexec(pg, tn_fb_session_sql);
 	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
 	{
