@@ -272,6 +272,18 @@ check "an existing backup file is never overwritten" grep -q "already exists" <<
 out=$(sq fb.db "SELECT primary_reachable, error LIKE 'could not connect to the primary%' FROM tenant_fallback_status('host=$PGC_SOCK port=1 dbname=shop')")
 check "status of an unreachable primary says so in its row" test "$out" = "0|1"
 
+# ---- a table larger than the memory budget streams through ----
+pq shop "CREATE TABLE wide (id int PRIMARY KEY, body text);
+         INSERT INTO wide SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 150000) g" >/dev/null
+control=$( (ulimit -v 60000; $PSQL -At -d shop -c "SELECT * FROM wide" | wc -l) 2>&1 )
+check "the wide table (150,000 rows, 170 MB) does not fit a 60 MB address space unstreamed" \
+  grep -q "out of memory" <<<"$control"
+out=$( (ulimit -v 60000; cd "$WORK" && sqlite3 -batch wide.db ".load $EXT" \
+  "SELECT * FROM tenant_fallback_pull('$SHOP', 'wide')") 2>&1 )
+check "pull streams it within a 60 MB address space" test "$out" = "wide|150000"
+check "... every row arrived" test "$(plain wide.db "SELECT count(*), sum(length(body)) FROM wide")" = "150000|153600000"
+pq shop "DROP TABLE wide" >/dev/null
+
 # ---- the primary stopped during a push ----
 reset_shop() { # fresh fallback of shop in $1 with 200 new orders recorded
   rm -f "$WORK/$1"*
