@@ -51,7 +51,8 @@ typedef enum tn_fb_bind
 	TN_FB_BIND_INT,				/* strtoll */
 	TN_FB_BIND_REAL,			/* strtod; a non-number (NaN) as text */
 	TN_FB_BIND_TEXT,
-	TN_FB_BIND_BLOB_HEX			/* "\x<hex>" decoded by tn_fb_hex_decode */
+	TN_FB_BIND_BLOB_HEX,		/* "\x<hex>" decoded by tn_fb_hex_decode */
+	TN_FB_BIND_TIMESTAMPTZ		/* text through tn_fb_timestamptz_iso */
 } tn_fb_bind;
 
 tn_fb_bind	tn_fb_kind_bind(tn_fb_kind kind);
@@ -85,6 +86,23 @@ int			tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname,
 
 /* The settings every connection to a primary runs first (one statement). */
 extern const char *const tn_fb_session_sql;
+
+/*
+ * timestamptz as the server prints it in UTC with DateStyle ISO
+ * ("2024-02-29 23:59:59.5+00") -> ISO 8601 "2024-02-29T23:59:59.5Z" in out.
+ * Anything else (infinity, BC, years past 9999) is copied unchanged: the
+ * primary reads it back the same.  Returns 1 when converted.
+ */
+int			tn_fb_timestamptz_iso(const char *pgtext, char *out, size_t size);
+
+/*
+ * Hash of one row in its pulled form (the texts of the pull expressions,
+ * NULL = SQL NULL): 64-bit FNV-1a over length-prefixed cells, as 16 hex
+ * digits + NUL.  Pull records it; push compares it with the primary's row
+ * read the same way, so a changed row on the primary is a conflict.
+ */
+#define TN_FB_HASH_LEN 17
+void		tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN]);
 
 /* Decode "\x<hex>" (bytea hex output).  *out malloc'd; TN_ERR_FORMAT if malformed. */
 int			tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,

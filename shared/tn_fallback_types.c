@@ -8,6 +8,7 @@
  * Must not: talk to a database or include a host header; the hosts only
  * paste these expressions into their statements.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,8 @@ tn_fb_kind_bind(tn_fb_kind kind)
 			return TN_FB_BIND_REAL;
 		case TN_FB_BYTEA:
 			return TN_FB_BIND_BLOB_HEX;
+		case TN_FB_TIMESTAMPTZ:
+			return TN_FB_BIND_TIMESTAMPTZ;
 		default:
 			return TN_FB_BIND_TEXT;
 	}
@@ -142,19 +145,6 @@ tn_fb_pull_expr(tn_fb_kind kind, const char *c, tn_buf *out)
 			return tn_buf_printf(out, "(%s)::int4", c);
 		case TN_FB_STRUCTURED:
 			return tn_buf_printf(out, "pg_catalog.to_json(%s)::text", c);
-		case TN_FB_TIMESTAMPTZ:
-
-			/*
-			 * ISO 8601 in UTC with a Z and no trailing zeros of the fraction;
-			 * infinities and years SQLite's date functions do not know keep
-			 * the server's text (which the primary reads back the same).
-			 */
-			return tn_buf_printf(out,
-								 "CASE WHEN pg_catalog.isfinite(%s) AND %s >= '0001-01-01 00:00:00+00'"
-								 " AND %s < '10000-01-01 00:00:00+00' THEN pg_catalog.regexp_replace("
-								 "pg_catalog.to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
-								 " '\\.?0+$', '') || 'Z' ELSE (%s)::text END",
-								 c, c, c, c, c);
 		case TN_FB_INT:
 		case TN_FB_REAL:
 		case TN_FB_BYTEA:
@@ -200,6 +190,63 @@ tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
 		(rc = tn_fb_quote_literal(colname, out)) != TN_OK)
 		return rc;
 	return tn_buf_printf(out, ")::%s", qtype);
+}
+
+int
+tn_fb_timestamptz_iso(const char *v, char *out, size_t size)
+{
+	size_t		n = strlen(v);
+	size_t		i;
+
+	/* YYYY-MM-DD HH:MM:SS[.f+]+00 and nothing else */
+	if (n < 22 || n + 1 > size || strcmp(v + n - 3, "+00") != 0 || v[10] != ' ' ||
+		v[4] != '-' || v[7] != '-' || v[13] != ':' || v[16] != ':')
+	{
+		snprintf(out, size, "%s", v);
+		return 0;
+	}
+	for (i = 0; i < n - 3; i++)
+		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && i != 19 &&
+			!(v[i] >= '0' && v[i] <= '9'))
+		{
+			snprintf(out, size, "%s", v);
+			return 0;
+		}
+	if (n - 3 > 19 && v[19] != '.')
+	{
+		snprintf(out, size, "%s", v);
+		return 0;
+	}
+	memcpy(out, v, n - 3);
+	out[10] = 'T';
+	out[n - 3] = 'Z';
+	out[n - 2] = '\0';
+	return 1;
+}
+
+void
+tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN])
+{
+	unsigned long long h = 1469598103934665603ULL;
+	int			i;
+
+	for (i = 0; i < ncols; i++)
+	{
+		const unsigned char *p = (const unsigned char *) values[i];
+		char		len[24];
+		const unsigned char *q;
+
+		/* "-" for NULL, else "<length>:" then the bytes */
+		if (p == NULL)
+			snprintf(len, sizeof(len), "-");
+		else
+			snprintf(len, sizeof(len), "%zu:", strlen(values[i]));
+		for (q = (const unsigned char *) len; *q; q++)
+			h = (h ^ *q) * 1099511628211ULL;
+		for (; p && *p; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+	}
+	snprintf(out, TN_FB_HASH_LEN, "%016llx", h);
 }
 
 static int

@@ -85,11 +85,15 @@ void		tnfb_rollback(sqlite3 *db, int savepoint);
 /* 1 when the primary has the tenancy extension (tenancy.applied exists). */
 int			tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err);
 
-/* md5 of a row's text on the primary (alias NULL: unqualified columns). */
-int			tnfb_hash_expr(const tnfb_table *t, const char *alias, tn_buf *out);
+/* The pull expression of each column of alias, comma-separated. */
+int			tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out);
 
-/* SELECT <hash>, <pull expression of each column> FROM "t" AS t */
+/* SELECT true, <pull expression of each column> FROM "t" AS tenancy_t */
 int			tnfb_pull_select(const tnfb_table *t, tn_buf *out);
+
+/* tn_fb_row_hash of ncols cells of a result row from column first. */
+void		tnfb_result_hash(const PGresult *r, int row, int first, int ncols,
+							 char out[TN_FB_HASH_LEN]);
 
 /* Bind a pulled cell (text of the pull expression) as the column's SQLite value. */
 int			tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c,

@@ -1,8 +1,8 @@
 /*
  * sqlite_fallback_pull.c -- tenant_fallback_pull(primary [, tables]): copy
  * the primary's application tables into this SQLite file.  One REPEATABLE
- * READ READ ONLY snapshot on the primary, each table streamed in libpq's
- * single-row mode (memory bounded by one row), everything written in one
+ * READ READ ONLY snapshot on the primary, each table streamed through a
+ * cursor (memory bounded by one fetch of 2,000 rows), everything written in one
  * SQLite transaction (a failure leaves the file as it was), tables in
  * foreign-key order.  Before copying, the fallback is brought to the
  * primary's applied version (when the primary has tenancy).  Each row's
@@ -23,51 +23,61 @@
 
 SQLITE_EXTENSION_INIT3
 
-/* md5 of the row's text on the primary: the conflict check compares it. */
+#define PULL_FETCH "2000"
+
+/* The pull expressions of every column, comma-separated, columns of alias. */
 int
-tnfb_hash_expr(const tnfb_table *t, const char *alias, tn_buf *out)
+tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out)
 {
 	int			j;
-	int			rc = tn_buf_printf(out, "pg_catalog.md5(ROW(");
+	int			rc = TN_OK;
 
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-	{
-		rc = tn_buf_printf(out, "%s%s%s", j ? ", " : "", alias ? alias : "", alias ? "." : "");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_ident(t->cols[j].name, out);
-	}
-	return rc == TN_OK ? tn_buf_printf(out, ")::text)") : rc;
-}
-
-/* SELECT <hash>, <pull exprs> FROM "t" AS tenancy_t */
-int
-tnfb_pull_select(const tnfb_table *t, tn_buf *out)
-{
-	int			j;
-	int			rc = tn_buf_printf(out, "SELECT ");
-
-	if (rc == TN_OK && t->npk > 0)
-		rc = tnfb_hash_expr(t, "tenancy_t", out);
-	else if (rc == TN_OK)
-		rc = tn_buf_printf(out, "NULL");
 	for (j = 0; rc == TN_OK && j < t->ncols; j++)
 	{
 		tn_buf		q = {0};
 
-		rc = tn_buf_printf(&q, "tenancy_t.");
+		rc = tn_buf_printf(&q, "%s.", alias);
 		if (rc == TN_OK)
 			rc = tn_fb_quote_ident(t->cols[j].name, &q);
-		if (rc == TN_OK)
+		if (rc == TN_OK && j > 0)
 			rc = tn_buf_printf(out, ", ");
 		if (rc == TN_OK)
 			rc = tn_fb_pull_expr(t->cols[j].kind, q.data, out);
 		tn_buf_free(&q);
 	}
+	return rc;
+}
+
+/* SELECT true, <pull exprs> FROM "t" AS tenancy_t (column 0 marks a row) */
+int
+tnfb_pull_select(const tnfb_table *t, tn_buf *out)
+{
+	int			rc = tn_buf_printf(out, "SELECT true, ");
+
+	if (rc == TN_OK)
+		rc = tnfb_pull_exprs(t, "tenancy_t", out);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(out, " FROM ");
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, out);
 	return rc == TN_OK ? tn_buf_printf(out, " AS tenancy_t") : rc;
+}
+
+void
+tnfb_result_hash(const PGresult *r, int row, int first, int ncols, char out[TN_FB_HASH_LEN])
+{
+	const char **v = malloc((ncols + 1) * sizeof(char *));
+	int			j;
+
+	if (v == NULL)
+	{
+		out[0] = '\0';			/* no hash: a later push sees a conflict, never a false match */
+		return;
+	}
+	for (j = 0; j < ncols; j++)
+		v[j] = PQgetisnull(r, row, first + j) ? NULL : PQgetvalue(r, row, first + j);
+	tn_fb_row_hash(ncols, v, out);
+	free(v);
 }
 
 /* Bind the pulled text of column j to parameter idx of st. */
@@ -104,6 +114,14 @@ tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c, const char *v,
 					return err->code;
 				if (sqlite3_bind_blob64(st, idx, b, n, free) != SQLITE_OK)
 					return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+				break;
+			}
+		case TN_FB_BIND_TIMESTAMPTZ:
+			{
+				char		iso[128];
+
+				tn_fb_timestamptz_iso(v, iso, sizeof(iso));
+				sqlite3_bind_text(st, idx, iso, -1, SQLITE_TRANSIENT);
 				break;
 			}
 		case TN_FB_BIND_TEXT:
@@ -271,9 +289,12 @@ record_table(sqlite3 *db, const tnfb_table *t, int ord, tn_error *err)
 
 /*
  * Stream one table of the primary into the fallback: the rows of
- * SELECT ... FROM t go one by one (single-row mode) into INSERT ...
- * RETURNING json_array(<key>), whose key and the primary's row hash go
- * into tenancy_fallback_rows.  *count receives the rows copied.
+ * SELECT ... FROM t go batch by batch (a cursor) into INSERT, and each
+ * row's hash into tenancy_fallback_rows under json_array(<key>) as stored
+ * (the key the triggers record).  A rowid table keeps (rowid, hash) in a
+ * temp table and joins once at the end; a WITHOUT ROWID table uses
+ * INSERT ... RETURNING, which builds a temporary table per row and costs
+ * several times more.  *count receives the rows copied.
  */
 static int
 copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_error *err)
@@ -286,6 +307,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 	int			j;
 	int			rc = TN_OK;
 	int			done = 0;
+	int			by_rowid = 0;
 
 	*count = 0;
 	if (tnfb_pull_select(t, &sel) != TN_OK)
@@ -309,6 +331,22 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 		rc = tn_buf_printf(&ins, ")");
 	if (rc == TN_OK && t->npk > 0)
 	{
+		sqlite3_stmt *probe = NULL;
+		tn_buf		q = {0};
+
+		if (tn_buf_printf(&q, "SELECT rowid FROM ") == TN_OK && tn_fb_quote_ident(t->name, &q) == TN_OK)
+			by_rowid = sqlite3_prepare_v2(db, q.data, -1, &probe, NULL) == SQLITE_OK;
+		sqlite3_finalize(probe);
+		tn_buf_free(&q);
+	}
+	if (rc == TN_OK && by_rowid)
+		rc = tn_sqlite_exec(db, "CREATE TEMP TABLE IF NOT EXISTS tenancy_pull_hashes"
+							"(rid INTEGER PRIMARY KEY, hash TEXT NOT NULL); DELETE FROM temp.tenancy_pull_hashes",
+							err) == TN_OK ? TN_OK : TN_ERR_ENGINE;
+	if (rc == TN_ERR_ENGINE)
+		goto out;
+	if (rc == TN_OK && t->npk > 0 && !by_rowid)
+	{
 		rc = tn_buf_printf(&ins, " RETURNING json_array(");
 		for (j = 0; rc == TN_OK && j < t->npk; j++)
 		{
@@ -325,61 +363,116 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, ins.data, -1, &st, NULL) != SQLITE_OK ||
-		sqlite3_prepare_v2(db, "INSERT INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
+		sqlite3_prepare_v2(db, by_rowid
+						   ? "INSERT INTO temp.tenancy_pull_hashes(rid, hash) VALUES (last_insert_rowid(), ?3)"
+						   : "INSERT INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
 						   -1, &hs, NULL) != SQLITE_OK)
 	{
 		rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
 		goto out;
 	}
-	sqlite3_bind_text(hs, 1, t->name, -1, SQLITE_STATIC);
+	if (!by_rowid)
+		sqlite3_bind_text(hs, 1, t->name, -1, SQLITE_STATIC);
 
-	if (!PQsendQueryParams(pg, sel.data, 0, NULL, NULL, NULL, NULL, 0) || !PQsetSingleRowMode(pg))
+	/*
+	 * A cursor in the snapshot's transaction, PULL_FETCH rows per round
+	 * trip: memory is bounded by one batch whatever the table's size
+	 * (single-row mode allocates and frees a result per row, which cost
+	 * more than the copy itself).
+	 */
 	{
-		rc = tnfb_pq_error(pg, NULL, "the copy", err);
-		goto out;
-	}
-	while ((r = PQgetResult(pg)) != NULL)
-	{
-		ExecStatusType s = PQresultStatus(r);
+		tn_buf		decl = {0};
 
-		if (s == PGRES_SINGLE_TUPLE && rc == TN_OK)
+		if (tn_buf_printf(&decl, "DECLARE tenancy_pull NO SCROLL CURSOR FOR %s", sel.data) != TN_OK)
 		{
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-				rc = tnfb_bind_pulled(st, j + 1, &t->cols[j], PQgetvalue(r, 0, j + 1),
-									  PQgetisnull(r, 0, j + 1), err);
-			if (rc == TN_OK)
-			{
-				int			src = sqlite3_step(st);
-
-				if (src == SQLITE_ROW)
-				{
-					sqlite3_bind_text(hs, 2, (const char *) sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
-					sqlite3_bind_text(hs, 3, PQgetvalue(r, 0, 0), -1, SQLITE_TRANSIENT);
-					src = sqlite3_step(st);
-					if (src == SQLITE_DONE)
-						src = sqlite3_step(hs) == SQLITE_DONE ? SQLITE_DONE : sqlite3_errcode(db);
-					sqlite3_reset(hs);
-				}
-				if (src != SQLITE_DONE)
-					rc = tn_sqlite_error(db, src, err);
-				sqlite3_reset(st);
-				(*count)++;
-			}
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+			goto out;
 		}
-		else if (s == PGRES_TUPLES_OK)
-			done = 1;
-		else if (s != PGRES_SINGLE_TUPLE && rc == TN_OK)
-			rc = tnfb_pq_error(pg, r, "the copy", err);
+		rc = tnfb_pq_exec(pg, decl.data, 0, NULL, NULL, "the copy", err);
+		tn_buf_free(&decl);
+		if (rc != TN_OK)
+			goto out;
+	}
+	while (rc == TN_OK && !done)
+	{
+		int			i;
+
+		if ((rc = tnfb_pq_exec(pg, "FETCH " PULL_FETCH " FROM tenancy_pull", 0, NULL, &r,
+							   "the copy", err)) != TN_OK)
+			break;
+		done = PQntuples(r) == 0;
+		for (i = 0; rc == TN_OK && i < PQntuples(r); i++)
+		{
+			int			src;
+
+			for (j = 0; rc == TN_OK && j < t->ncols; j++)
+				rc = tnfb_bind_pulled(st, j + 1, &t->cols[j], PQgetvalue(r, i, j + 1),
+									  PQgetisnull(r, i, j + 1), err);
+			if (rc != TN_OK)
+				break;
+			src = sqlite3_step(st);
+			if (src == SQLITE_DONE && by_rowid)
+			{
+				char		hash[TN_FB_HASH_LEN];
+
+				tnfb_result_hash(r, i, 1, t->ncols, hash);
+				sqlite3_bind_text(hs, 3, hash, -1, SQLITE_TRANSIENT);
+				src = sqlite3_step(hs) == SQLITE_DONE ? SQLITE_DONE : sqlite3_errcode(db);
+				sqlite3_reset(hs);
+			}
+			else if (src == SQLITE_ROW)
+			{
+				char		hash[TN_FB_HASH_LEN];
+
+				tnfb_result_hash(r, i, 1, t->ncols, hash);
+				sqlite3_bind_text(hs, 2, (const char *) sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(hs, 3, hash, -1, SQLITE_TRANSIENT);
+				src = sqlite3_step(st);
+				if (src == SQLITE_DONE)
+					src = sqlite3_step(hs) == SQLITE_DONE ? SQLITE_DONE : sqlite3_errcode(db);
+				sqlite3_reset(hs);
+			}
+			if (src != SQLITE_DONE)
+				rc = tn_sqlite_error(db, src, err);
+			sqlite3_reset(st);
+			(*count)++;
+		}
 		PQclear(r);
 	}
-	if (rc == TN_OK && !done)
-		rc = tnfb_pq_error(pg, NULL, "the copy", err);
+	if (rc == TN_OK)
+		rc = tnfb_pq_exec(pg, "CLOSE tenancy_pull", 0, NULL, NULL, "the copy", err);
 	if (rc != TN_OK && err->code == TN_ERR_ENGINE && strstr(err->message, "table") == NULL)
 		tn_error_detail_append(err, "While copying table \"%s\".", t->name);
 
 out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(hs);
+	/* (the temp table stays for the connection: DROP is refused while the calling SELECT runs) */
+	if (rc == TN_OK && by_rowid)
+	{
+		/* the keys as stored, once for the whole table */
+		tn_buf		q = {0};
+
+		rc = tn_buf_printf(&q, "INSERT INTO tenancy_fallback_rows(tbl, key, hash) SELECT ");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_literal(t->name, &q);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&q, ", json_array(");
+		for (j = 0; rc == TN_OK && j < t->npk; j++)
+		{
+			rc = tn_buf_printf(&q, "%st.", j ? ", " : "");
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->pk[j], &q);
+		}
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&q, "), h.hash FROM temp.tenancy_pull_hashes AS h JOIN ");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(t->name, &q);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&q, " AS t ON t.rowid = h.rid; DELETE FROM temp.tenancy_pull_hashes");
+		rc = rc == TN_OK ? tn_sqlite_exec(db, q.data, err) : tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		tn_buf_free(&q);
+	}
 	tn_buf_free(&sel);
 	tn_buf_free(&ins);
 	return rc;

@@ -13,8 +13,9 @@
  * cleared, row hashes refreshed); not recorded means it never committed,
  * so it is pushed again under the same id.
  *
- * Conflicts: the primary's row hash (md5 of its text) is compared with the
- * hash recorded at the last pull or push; the core classifies and picks
+ * Conflicts: the primary's row, read as a pull reads it, is hashed
+ * (tn_fb_row_hash) and compared with the hash recorded at the last pull or
+ * push; the core classifies and picks
  * the action for each key (tn_fb_is_conflict, tn_fb_resolve).
  *
  * Must not: apply a change twice, leave the primary half-applied (one
@@ -211,7 +212,11 @@ read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
 	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
 }
 
-/* [elem, elem, ...] of items[from..to) whose action (or op) is wanted */
+/*
+ * [elem, elem, ...] of items[from..to) whose action (or op) is wanted;
+ * by_action -1: the items whose row the primary had at the sync (the
+ * only rows there are to lock).
+ */
 static int
 batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op want,
 		   tn_buf *b, size_t *count)
@@ -227,6 +232,8 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 		if (want != TN_FB_OP_NONE && (by_action ? it->action : it->op) != want)
 			continue;
 		if (want == TN_FB_OP_NONE && it->op == TN_FB_OP_NONE)
+			continue;
+		if (by_action < 0 && it->synced_hash == NULL)
 			continue;
 		rc = tn_buf_printf(b, "%s%s", *count ? "," : "", it->elem);
 		(*count)++;
@@ -290,6 +297,16 @@ primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int lock, tn_
 	}
 	if (rc == TN_OK && lock)
 	{
+		tn_buf		synced = {0};
+		size_t		nsynced;
+
+		/* lock the rows the primary had (an insert's key has none to lock) */
+		rc = batch_json(pt, from, to, -1, TN_FB_OP_NONE, &synced, &nsynced);
+		if (rc != TN_OK || nsynced == 0)
+		{
+			tn_buf_free(&synced);
+			goto check;
+		}
 		rc = tn_buf_printf(&sql, "SELECT 1 FROM ");
 		if (rc == TN_OK)
 			rc = tn_fb_quote_ident(pt->t->name, &sql);
@@ -305,26 +322,30 @@ primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int lock, tn_
 			rc = tn_buf_printf(&sql, ") FOR UPDATE");
 		if (rc != TN_OK)
 			goto done;
-		params[0] = elems.data;
-		if ((rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "the conflict check", err)) != TN_OK)
+		params[0] = synced.data;
+		rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "the conflict check", err);
+		tn_buf_free(&synced);
+		if (rc != TN_OK)
 			goto done;
 		tn_buf_free(&sql);
 	}
-	rc = tn_buf_printf(&sql, "SELECT tenancy_e->>'k', (SELECT ");
+check:
+	if (rc != TN_OK)
+		goto done;
+	/* the primary's row read as a pull reads it, hashed the same way */
+	rc = tn_buf_printf(&sql, "SELECT tenancy_e->>'k', tenancy_t.ctid IS NOT NULL, ");
 	if (rc == TN_OK)
-		rc = tnfb_hash_expr(pt->t, "tenancy_t", &sql);
+		rc = tnfb_pull_exprs(pt->t, "tenancy_t", &sql);
 	if (rc == TN_OK)
-		rc = tn_buf_printf(&sql, " FROM ");
+		rc = from_elems(pt->t, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, " LEFT JOIN ");
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(pt->t->name, &sql);
 	if (rc == TN_OK)
-		rc = tn_buf_printf(&sql, " AS tenancy_t WHERE ");
+		rc = tn_buf_printf(&sql, " AS tenancy_t ON ");
 	if (rc == TN_OK)
 		rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(&sql, ")");
-	if (rc == TN_OK)
-		rc = from_elems(pt->t, &sql);
 	if (rc != TN_OK)
 		goto done;
 	params[0] = elems.data;
@@ -341,8 +362,14 @@ primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int lock, tn_
 			if (k >= to)
 				break;
 			free(pt->items[k].primary_hash);
-			pt->items[k].primary_hash = PQgetisnull(r, i, 1) ? NULL
-				: dup_or_null((const unsigned char *) PQgetvalue(r, i, 1));
+			pt->items[k].primary_hash = NULL;
+			if (strcmp(PQgetvalue(r, i, 1), "t") == 0)
+			{
+				char		hash[TN_FB_HASH_LEN];
+
+				tnfb_result_hash(r, i, 2, pt->t->ncols, hash);
+				pt->items[k].primary_hash = dup_or_null((const unsigned char *) hash);
+			}
 			k++;
 		}
 	}

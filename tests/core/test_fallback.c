@@ -167,6 +167,28 @@ main(void)
 		tn_error_clear(&err);
 	}
 
+	/* timestamptz text and row hashes */
+	{
+		char		iso[64];
+		const char *a[] = {"1", NULL, "x"};
+		const char *b[] = {"1", "", "x"};
+		const char *c[] = {"1", NULL, "x"};
+		char		ha[TN_FB_HASH_LEN], hb[TN_FB_HASH_LEN], hc[TN_FB_HASH_LEN];
+
+		check(tn_fb_timestamptz_iso("2024-02-29 23:59:59.5+00", iso, sizeof(iso)) == 1 &&
+			  strcmp(iso, "2024-02-29T23:59:59.5Z") == 0, "timestamptz becomes ISO 8601 UTC with Z");
+		check(tn_fb_timestamptz_iso("0044-03-15 12:00:00+00 BC", iso, sizeof(iso)) == 0 &&
+			  strcmp(iso, "0044-03-15 12:00:00+00 BC") == 0 &&
+			  tn_fb_timestamptz_iso("infinity", iso, sizeof(iso)) == 0 &&
+			  tn_fb_timestamptz_iso("10000-01-01 00:00:00+00", iso, sizeof(iso)) == 0,
+			  "infinity, BC and 5-digit years keep the server's text");
+		tn_fb_row_hash(3, a, ha);
+		tn_fb_row_hash(3, b, hb);
+		tn_fb_row_hash(3, c, hc);
+		check(strcmp(ha, hc) == 0 && strcmp(ha, hb) != 0 && strlen(ha) == 16,
+			  "row hash: stable, and NULL differs from empty text");
+	}
+
 	/* triggers */
 	{
 		tn_buf		b = {0};
