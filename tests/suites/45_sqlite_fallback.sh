@@ -180,6 +180,36 @@ plain fb.db "UPDATE customers SET active = 0 WHERE id = 9" >/dev/null
 out=$(sq fb.db "SELECT outcome FROM tenant_fallback_push('$SHOP')")
 check "after a push the new primary row is the base: no false conflict" test "$out" = "pushed"
 
+# ---- more shapes: identity ALWAYS, a generated column, a partitioned table, a key change ----
+$PSQL -d shop >/dev/null <<'SQL' || bad "shapes schema"
+CREATE TABLE tags (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, label text,
+  upper_label text GENERATED ALWAYS AS (upper(label)) STORED);
+INSERT INTO tags(label) VALUES ('a'), ('b');
+CREATE TABLE events (id int, region text, note text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu');
+CREATE TABLE events_us PARTITION OF events FOR VALUES IN ('us');
+INSERT INTO events VALUES (1, 'eu', 'x'), (2, 'us', 'y');
+SQL
+out=$(sq shapes.db "SELECT table_name || '=' || rows FROM tenant_fallback_pull('$SHOP', 'tags, events')")
+check "a partitioned table is copied through its parent, a generated column as a value" \
+  test "$(echo $out) $(plain shapes.db "SELECT upper_label FROM tags WHERE id = 1")" = "events=2 tags=2 A"
+plain shapes.db "INSERT INTO tags(id, label) VALUES (10, 'c'); UPDATE events SET region = 'us' WHERE id = 1" >/dev/null
+out=$(sq shapes.db "SELECT table_name, key, op, outcome FROM tenant_fallback_push('$SHOP')")
+check "a changed key is pushed as a delete of the old key and an insert of the new" \
+  test "$out" = "$(printf '%s\n' 'events|[1,"eu"]|delete|pushed' 'events|[1,"us"]|insert|pushed' 'tags|[10]|insert|pushed')"
+check "... the row moved to the other partition on the primary" \
+  test "$(pq shop "SELECT tableoid::regclass FROM events WHERE id = 1")" = "events_us"
+check "an identity ALWAYS column is pushed, its generated column computed by the primary" \
+  test "$(pq shop "SELECT id || upper_label FROM tags WHERE id = 10")" = "10C"
+check "the identity sequence moved past the pushed key" \
+  test "$(pq shop "INSERT INTO tags(label) VALUES ('d') RETURNING id")" = "11"
+plain shapes.db "UPDATE tags SET label = 'zz' WHERE id = 1" >/dev/null
+pq shop "DELETE FROM tags WHERE id = 1" >/dev/null
+out=$(sq shapes.db "SELECT outcome FROM tenant_fallback_push('$SHOP', 'primary_wins')")
+check "primary_wins over a row the primary deleted: the fallback deletes it too" \
+  test "$out $(plain shapes.db "SELECT count(*) FROM tags WHERE id = 1")" = "primary_kept 0"
+pq shop "DROP TABLE tags, events" >/dev/null
+
 # ---- the type round trip ----
 $PSQL -d types >/dev/null <<'SQL' || bad "types schema"
 CREATE TYPE mood AS ENUM ('sad', 'happy');
