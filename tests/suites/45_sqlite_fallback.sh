@@ -6,7 +6,8 @@
 # change capture from a connection without the extension, push (exact rows on
 # the primary, keyless tables refused by name, sequences), each conflict
 # policy, the version check against a primary's tenancy.applied, status,
-# backups, password refusal, the primary stopped during a push, and kill -9
+# backups, password refusal, the primary stopped during a push, the example
+# application (examples/fallback_app.py) failing over and back, and kill -9
 # trials during pull and push (FB_TRIALS, default 30 each).
 # Ends with "N passed, N failed".
 set -u
@@ -341,6 +342,34 @@ out=$(sq stop.db "SELECT count(*) FROM tenant_fallback_push('$SHOP')")
 check "... the rerun finishes the push" test "$out" = "201"
 check "... and the primary has every row once" test "$(expected_shop)" = "200:20100"
 pq shop "DELETE FROM orders WHERE id > 1000; UPDATE customers SET name = 'ann2' WHERE id = 1" >/dev/null
+
+# ---- the example application (examples/fallback_app.py): fail over and back ----
+PY=
+for cand in python3 /usr/bin/python3; do
+  if command -v "$cand" >/dev/null &&
+     "$cand" -c 'import sqlite3, sys; sys.exit(not hasattr(sqlite3.Connection, "enable_load_extension"))' 2>/dev/null; then
+    PY=$cand; break
+  fi
+done
+if [ -z "$PY" ]; then
+  bad "example application (no python3 with sqlite3 extension loading)"
+else
+  pq shop "CREATE TABLE notes (id int PRIMARY KEY, body text)" >/dev/null
+  app() { (cd "$WORK" && PATH="$PG_BIN:$PATH" "$PY" "$ROOT/examples/fallback_app.py" app.db "$SHOP" "$EXT" "$@" 2>&1); }
+  app pull >/dev/null
+  w1=$(app add-note 1 one)
+  pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
+  w2=$(app add-note 2 "two, while the primary is away"); w3=$(app add-note 3 three)
+  st=$(app status)
+  pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 60 start >/dev/null
+  w4=$(app add-note 4 four)
+  check "example: writes go to the primary, to the fallback while it is away, and back after a push" \
+    test "$w1 $w2 $w3 / $st / $w4" = "primary fallback fallback / reachable=0 waiting=2 / primary"
+  check "example: the primary holds every note once" \
+    test "$(pq shop "SELECT string_agg(id || '=' || body, ';' ORDER BY id) FROM notes")" = \
+    "1=one;2=two, while the primary is away;3=three;4=four"
+  pq shop "DROP TABLE notes" >/dev/null
+fi
 
 # ---- kill -9 trials ----
 TRIALS=${FB_TRIALS:-30}
