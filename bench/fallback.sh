@@ -14,6 +14,7 @@
 #          fallback after pulling the empty table (conflict check, inserts,
 #          hashes read back, push id)
 #          floor:   SELECT from SQLite -> COPY FROM STDIN
+# Must not: install anything into PostgreSQL or touch another cluster.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -5,6 +5,9 @@
  * tenant_fallback_pull / _push / _status, tenant_backup / tenant_backups.
  * The decisions (types, order, conflicts, versions) are the core's
  * (shared/tn_fallback.h).
+ *
+ * Must not: be included by the core, or declare anything another host
+ * file needs besides tn_fallback_register.
  */
 #ifndef TENANCY_SQLITE_FALLBACK_H
 #define TENANCY_SQLITE_FALLBACK_H

@@ -10,6 +10,8 @@
 # application (examples/fallback_app.py) failing over and back, and kill -9
 # trials during pull and push (FB_TRIALS, default 30 each).
 # Ends with "N passed, N failed".
+# Must not: need the tenancy extension installed in PostgreSQL or the shared
+# PostgreSQL lock (its cluster is its own, port FB_PORT, default 55461).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
