@@ -170,6 +170,7 @@ read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
 {
 	tn_buf		sql = {0};
 	sqlite3_stmt *st = NULL;
+	size_t		cap = 0;
 	int			rc;
 
 	if (read_items_sql(pt->t, &sql) != TN_OK)
@@ -184,15 +185,21 @@ read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
 	sqlite3_bind_int64(st, 2, upto);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 	{
-		push_item  *grown = realloc(pt->items, (pt->n + 1) * sizeof(push_item));
 		push_item  *it;
 		const char *row = (const char *) sqlite3_column_text(st, 2);
 		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
 		tn_buf		e = {0};
 
-		if (grown == NULL)
-			break;
-		pt->items = grown;
+		if (pt->n == cap)
+		{
+			/* grow geometrically: 100,000 keys must not mean 100,000 copies */
+			push_item  *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
+
+			if (grown == NULL)
+				break;
+			pt->items = grown;
+			cap = cap ? 2 * cap : 64;
+		}
 		it = &pt->items[pt->n];
 		memset(it, 0, sizeof(*it));
 		it->key = dup_or_null(sqlite3_column_text(st, 0));
@@ -235,7 +242,10 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 			continue;
 		if (by_action < 0 && it->synced_hash == NULL)
 			continue;
-		rc = tn_buf_printf(b, "%s%s", *count ? "," : "", it->elem);
+		if (*count)
+			rc = tn_buf_append(b, ",", 1);
+		if (rc == TN_OK)
+			rc = tn_buf_append(b, it->elem, strlen(it->elem));
 		(*count)++;
 	}
 	return rc == TN_OK ? tn_buf_printf(b, "]") : rc;
