@@ -664,7 +664,12 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 			sqlite3_finalize(st);
 		}
 		if (rc == SQLITE_OK)
-			rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts", err);
+			/*
+			 * Writes of the migrations run above fired the capture triggers:
+			 * the primary made them itself.  (Nothing else was recorded: the
+			 * pull refused recorded changes and holds the write lock.)
+			 */
+			rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts; DELETE FROM tenancy_fallback_changes", err);
 		else
 			rc = tn_sqlite_error(db, rc, err);
 		if (rc != TN_OK)

@@ -283,6 +283,13 @@ sq v2.db "$MIGS" "SELECT tenant_migrate()" >/dev/null
 out=$(sq v2.db "SELECT * FROM tenant_fallback_pull('$VERS')")
 check "a primary behind the fallback is refused" grep -q "primary is behind the fallback" <<<"$out"
 check "... and nothing was copied" test "$(plain v2.db "SELECT count(*) FROM sqlite_master WHERE name = 'tenancy_fallback_rows'")" = "0"
+# a migration that writes rows: the primary ran it too, so its writes are not changes to push
+sq v1.db "SELECT tenant_migration_add('4', 'seed', 'INSERT INTO notes VALUES (2, ''seeded'')')" >/dev/null
+pq versioned "INSERT INTO tenancy.applied VALUES ('3'), ('4'); INSERT INTO notes VALUES (2, 'seeded')" >/dev/null
+out=$(sq v1.db "SELECT * FROM tenant_fallback_pull('$VERS')" "SELECT changes_waiting FROM tenant_fallback_status('$VERS')")
+check "a migration's writes during a pull are not recorded as changes" test "$out" = "$(printf 'notes|2\n0')"
+pq versioned "DELETE FROM tenancy.applied WHERE version IN ('3', '4')" >/dev/null
+rm -f "$WORK/v1.db"*; sq v1.db "$MIGS" "SELECT count(*) FROM tenant_fallback_pull('$VERS')" >/dev/null
 pq versioned "INSERT INTO tenancy.applied VALUES ('5')" >/dev/null
 out=$(sq v1.db "SELECT * FROM tenant_fallback_pull('$VERS')")
 check "a primary version missing from the fallback's catalog is refused with a hint" \
