@@ -387,6 +387,8 @@ pq shop "INSERT INTO logs SELECT 'bulk ' || g FROM generate_series(1, 200000) g"
 pull_bad=0; pull_hit=0
 for i in $(seq 1 "$TRIALS"); do
   rm -f "$WORK/kp.db"*
+  # odd trials in WAL mode, even ones with the rollback journal
+  [ $((i % 2)) -eq 1 ] && plain kp.db "PRAGMA journal_mode = WAL" >/dev/null
   (cd "$WORK" && exec sqlite3 kp.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_pull('$SHOP')" >/dev/null 2>&1) &
   p=$!
   sleep "0.$(( RANDOM % 3 ))$(( RANDOM % 10 ))"
@@ -400,7 +402,7 @@ for i in $(seq 1 "$TRIALS"); do
   if [ "$ic" = ok ] && { [ -z "$n" ] || [ "$n" = "200002:5" ]; }; then :
   else pull_bad=$((pull_bad + 1)); echo "  pull trial $i: integrity=$ic rows=$n"; fi
 done
-check "kill -9 during pull, $TRIALS trials ($pull_hit killed in flight): file intact, all or nothing" test "$pull_bad" -eq 0
+check "kill -9 during pull, $TRIALS trials, WAL and rollback journal ($pull_hit killed in flight): file intact, all or nothing" test "$pull_bad" -eq 0
 pq shop "DELETE FROM logs WHERE msg LIKE 'bulk %'" >/dev/null
 
 # push: kill at a random moment (odd trials) or just after the primary committed
@@ -410,6 +412,7 @@ push_bad=0; push_hit=0; after_commit=0
 for i in $(seq 1 "$TRIALS"); do
   pq shop "DELETE FROM orders WHERE id > 1000; UPDATE customers SET name = 'ann2' WHERE id = 1" >/dev/null
   reset_shop kq.db "$N"
+  [ $(((i + 1) / 2 % 2)) -eq 1 ] && plain kq.db "PRAGMA journal_mode = WAL" >/dev/null
   pushes=$(pq shop "SELECT count(*) FROM tenancy_fallback.pushes")
   (cd "$WORK" && exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
   p=$!
@@ -434,7 +437,7 @@ for i in $(seq 1 "$TRIALS"); do
      [ "$rerun" = 0 ] && [ "$final" = "$WANT" ] && [ "$left" = 0 ]; then :
   else push_bad=$((push_bad + 1)); echo "  push trial $i: integrity=$ic between=$mid rerun=$rerun final=$final left=$left"; fi
 done
-check "kill -9 during push, $TRIALS trials ($push_hit killed in flight, $after_commit after the primary committed): never half-applied, nothing twice, nothing lost" \
+check "kill -9 during push, $TRIALS trials, WAL and rollback journal ($push_hit killed in flight, $after_commit after the primary committed): never half-applied, nothing twice, nothing lost" \
   test "$push_bad" -eq 0
 echo "fallback trials: pull $TRIALS ($pull_hit killed in flight), push $TRIALS ($push_hit in flight, $after_commit after the primary's commit)"
 
