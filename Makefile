@@ -13,9 +13,9 @@ CORE_HDR = shared/tenancy.h $(wildcard shared/*_internal.h)
 SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
 SQLITE_HDR = $(wildcard sqlite_ext/*.h)
 
-.PHONY: all deps sqlite pg install-pg demo test bench clean core-check fuzz
+.PHONY: all deps sqlite pg install-pg demo test bench clean core-check fuzz cli install-cli
 
-all: deps sqlite pg
+all: deps sqlite pg cli
 
 deps:
 	@tools/install-deps.sh
@@ -35,6 +35,11 @@ pg:
 
 install-pg: pg
 	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext install; fi
+
+cli:		# the tenancy command (cli/Makefile)
+	$(MAKE) -C cli
+install-cli: cli
+	$(MAKE) -C cli install
 
 demo: deps sqlite
 	@demo/demo.sh
@@ -58,4 +63,5 @@ fuzz: deps
 clean:
 	rm -f sqlite_ext/tenancy.so
 	rm -rf tests/out build
+	$(MAKE) -C cli clean
 	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext clean; fi

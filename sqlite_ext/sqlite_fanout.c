@@ -397,6 +397,33 @@ run_one(fanout_job *job, size_t i)
 		(void) tn_fanout_row(&job->rows[i], name, rc, &job->res[i], err, job->ms[i]);
 }
 
+static const tn_sqlite_fanout_observer *observer;
+
+void
+tn_sqlite_fanout_observe(const tn_sqlite_fanout_observer *obs)
+{
+	observer = obs;
+}
+
+/* Tell the observer, if any, that tenant i finished (called under job->lock). */
+static void
+observe_done(fanout_job *job, size_t i)
+{
+	const char *status;
+
+	job->finished++;
+	if (observer == NULL || observer->tenant_done == NULL)
+		return;
+	if (job->mode == JOB_QUERY)
+		status = job->rc[i] == TN_OK ? "ok" : TN_FANOUT_FAILED;
+	else if (job->rows[i].nrows > 0)
+		status = tn_rows_get(&job->rows[i], 0, 1);
+	else
+		status = job->rc[i] == TN_OK ? "ok" : TN_FANOUT_FAILED;
+	observer->tenant_done(observer->arg, job->finished, (long long) job->tenants.nrows,
+						  tn_rows_get(&job->tenants, i, 0), status);
+}
+
 static void *
 fanout_worker(void *arg)
 {
@@ -409,6 +436,8 @@ fanout_worker(void *arg)
 		pthread_mutex_lock(&job->lock);
 		if (job->max_failures > 0 && job->failures >= job->max_failures)
 			job->stopped = 1;
+		if (observer != NULL && observer->stop != NULL && *observer->stop && job->mode != JOB_PREPARE)
+			job->stopped = job->cancelled = 1;
 		if (job->stopped || job->next >= job->end)
 		{
 			pthread_mutex_unlock(&job->lock);
@@ -417,13 +446,12 @@ fanout_worker(void *arg)
 		i = job->next++;
 		pthread_mutex_unlock(&job->lock);
 		run_one(job, i);
+		pthread_mutex_lock(&job->lock);
 		if (job->mode == JOB_MIGRATE && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
-		{
-			pthread_mutex_lock(&job->lock);
 			job->failures++;
-			pthread_mutex_unlock(&job->lock);
-		}
+		observe_done(job, i);
+		pthread_mutex_unlock(&job->lock);
 	}
 }
 
@@ -807,13 +835,14 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	for (size_t i = done; rc == TN_OK && i < n; i++)
 	{
 		const char *row[8] = {tn_rows_get(&c.job.tenants, i, 0), TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
-		"not started: max_failures reached"};
+		c.job.cancelled ? "not started: the run was cancelled" : "not started: max_failures reached"};
 
 		if (tn_rows_add(out, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 	if (rc == TN_OK)
-		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped, NULL, err);
+		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
+							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
 
 done:
 	return call_end(&c, out, rc);
@@ -862,7 +891,8 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 	{
 		tnsq_run_workers(&c.job, concurrency);
 		rc = c.conn.adapter.begin(&c.conn, err);
-		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
+		/* c.job.next: the tenants started (all of them unless the observer stopped the run) */
+		for (size_t i = 0; rc == TN_OK && i < c.job.next; i++)
 		{
 			size_t		r = out->nrows;
 			const char *status;
