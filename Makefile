@@ -9,7 +9,7 @@ CC ?= cc
 OPT ?= -O2
 CORE_CFLAGS = -std=c99 -Wall -Wextra -Werror -Wno-format-truncation $(OPT) -g -fPIC
 CORE_SRC = $(sort $(wildcard shared/*.c))
-CORE_HDR = shared/tenancy.h $(wildcard shared/*_internal.h)
+CORE_HDR = $(wildcard shared/*.h)
 SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
 SQLITE_HDR = $(wildcard sqlite_ext/*.h)
 

@@ -4,7 +4,8 @@
  * The core is plain C99 + libc + libcrypto. It decides everything about
  * migrations: file-name rules, ordering, checksums, planning (applied /
  * pending / drifted / missing / out_of_order), batches, checkpoints,
- * rollback, tenant-name validation, and the text of every error.
+ * rollback, tenant-name validation, the words every SQL function accepts,
+ * the state of a tenant, and the text of every error.
  *
  * It must never include a host header (PostgreSQL, SQLite or libpq),
  * never longjmp, and never keep memory alive across a return to the host:
@@ -13,7 +14,22 @@
  * tn_error value; each host raises it in exactly one place.
  *
  * The core reaches a database only through tn_adapter (below).  SQLite,
- * PostgreSQL SPI and libpq each implement it once.
+ * PostgreSQL SPI and libpq each implement it once; the helpers that run
+ * SQL through an adapter are in tn_sql.h.
+ *
+ * One section per core file, in the order a reader meets them:
+ *   errors (tn_error.c), owned strings (tn_buf.c), text (tn_text.c),
+ *   clocks (tn_clock.c), result tables (tn_results.c), versions
+ *   (tn_version.c), names (tn_names.c), checksums (tn_checksum.c), bodies
+ *   (tn_body.c), migrations (tn_migration.c), migration sets (tn_set.c),
+ *   file names (tn_filename.c), folders (tn_folder.c), word arguments
+ *   (tn_args.c), the adapter and tracking tables (implemented by hosts;
+ *   tn_sql.h runs SQL through an adapter),
+ *   catalog (tn_catalog.c), migrate and plan (tn_migrate.c), checkpoints
+ *   and rollback (tn_checkpoint.c), status / verify / repair / baseline
+ *   (tn_report.c), history (tn_history.c), registry rules (tn_registry.c),
+ *   fan-out (tn_fanout.c), tenant_verify_all rows (tn_verify_all.c),
+ *   atomic runs (tn_atomic.c).
  */
 #ifndef TENANCY_H
 #define TENANCY_H
@@ -22,8 +38,11 @@
 
 #define TN_VERSION_STRING "1.0"
 
+/* The adapter is defined below (after the types it uses); sets read through it. */
+typedef struct tn_adapter tn_adapter;
+
 /* ------------------------------------------------------------------ */
-/* Errors                                                              */
+/* Errors (tn_error.c)                                                 */
 /* ------------------------------------------------------------------ */
 
 typedef enum tn_code
@@ -80,6 +99,9 @@ void		tn_error_hint(tn_error *err, const char *fmt,...);
 /* Append a sentence to the detail (separated by a space). */
 void		tn_error_detail_append(tn_error *err, const char *fmt,...);
 
+/* The one wording of a NULL required argument: argument "x" must not be null */
+int			tn_error_null_argument(tn_error *err, const char *argname);
+
 /* Static name of a code, e.g. "drift". */
 const char *tn_strerror(tn_code code);
 
@@ -93,8 +115,24 @@ const char *tn_code_sqlstate(tn_code code);
  */
 char	   *tn_error_render(const tn_error *err);
 
+/*
+ * TN_ASSERT(cond): an invariant of the core (an index in range, a pointer
+ * a contract says is not NULL, a sorted set, a legal state transition).
+ * Compiled with -DTN_ASSERT_CHECKING it prints "file:line: assertion
+ * failed: cond" to stderr and aborts; otherwise it compiles to nothing and
+ * cond is not evaluated, so cond must have no side effects.  Never a
+ * substitute for an error value: input a caller can get wrong is an error.
+ */
+#ifdef TN_ASSERT_CHECKING
+#define TN_ASSERT(cond) \
+	((cond) ? (void) 0 : tn_assert_failed(#cond, __FILE__, __LINE__))
+#else
+#define TN_ASSERT(cond) ((void) 0)
+#endif
+void		tn_assert_failed(const char *cond, const char *file, int line);
+
 /* ------------------------------------------------------------------ */
-/* Small owned buffers and result tables                               */
+/* Owned strings (tn_buf.c)                                            */
 /* ------------------------------------------------------------------ */
 
 typedef struct tn_buf
@@ -104,9 +142,41 @@ typedef struct tn_buf
 	size_t		cap;
 } tn_buf;
 
+/* Append n bytes / printf-style text; TN_OK or TN_ERR_NO_MEMORY (b stays valid). */
 int			tn_buf_append(tn_buf *b, const char *s, size_t n);
 int			tn_buf_printf(tn_buf *b, const char *fmt,...);
 void		tn_buf_free(tn_buf *b);
+
+/* strdup that reports TN_ERR_NO_MEMORY through err (returns NULL then; NULL s gives NULL). */
+char	   *tn_strdup(const char *s, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Text (tn_text.c)                                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Interpret a boolean cell from either engine: true when it starts with
+ * t, T, y, Y or 1 ("t" from PostgreSQL, "1" from SQLite); NULL and
+ * anything else is false.
+ */
+int			tn_text_bool(const char *v);
+
+/* Offset of the first byte that breaks strict UTF-8 in s[0..len), or -1 if valid. */
+long		tn_utf8_error_offset(const char *s, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Clocks (tn_clock.c)                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Milliseconds from a monotonic clock (for durations only). */
+double		tn_monotonic_ms(void);
+
+/* UTC timestamp "20261125T232345.123456Z" into buf (at least 32 bytes). */
+void		tn_utc_stamp(char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Result tables (tn_results.c)                                        */
+/* ------------------------------------------------------------------ */
 
 /* Column types of result tables; hosts map them to their own types. */
 typedef enum tn_coltype
@@ -160,96 +230,60 @@ typedef struct tn_rows
 void		tn_rows_init(tn_rows *r, int ncols);
 /* Append one row of ncols values (copied); returns TN_OK or TN_ERR_NO_MEMORY. */
 int			tn_rows_add(tn_rows *r, const char *const *values);
+/* The cell at (row, col), NULL for SQL NULL or out of range. */
 const char *tn_rows_get(const tn_rows *r, size_t row, int col);
 void		tn_rows_free(tn_rows *r);
 
 /* ------------------------------------------------------------------ */
-/* Migrations, files, versions, checksums, names                      */
+/* Versions (tn_version.c)                                             */
 /* ------------------------------------------------------------------ */
 
-typedef enum tn_dialect
-{
-	TN_DIALECT_ALL = 0,
-	TN_DIALECT_POSTGRES,
-	TN_DIALECT_SQLITE
-} tn_dialect;
-
-/* Migration flags */
-#define TN_MIG_NO_TRANSACTION 0x01	/* must run outside a transaction */
-
-#define TN_CHECKSUM_LEN 72		/* "sha256:" + 64 hex + NUL */
-#define TN_MAX_BODY_BYTES (16 * 1024 * 1024)	/* larger bodies: TN_ERR_TOO_LARGE */
 #define TN_MAX_VERSION_LEN 64
-#define TN_MAX_NAME_LEN 200
-
-typedef struct tn_migration
-{
-	char	   *version;		/* as written, without a leading V/v */
-	char	   *name;			/* description, never NULL or empty */
-	char	   *up_sql;			/* never NULL */
-	char	   *down_sql;		/* NULL when there is no down */
-	char	   *source;			/* file it came from, NULL when added by SQL */
-	tn_dialect	dialect;
-	unsigned	flags;			/* TN_MIG_* */
-	char		checksum[TN_CHECKSUM_LEN];	/* of up_sql */
-} tn_migration;
-
-typedef struct tn_migration_set
-{
-	tn_migration *items;		/* sorted by version after a load */
-	size_t		count;
-	size_t		cap;
-} tn_migration_set;
-
-void		tn_migration_set_free(tn_migration_set *set);
-
-/* Free the strings of one migration and zero it. */
-void		tn_migration_clear(tn_migration *m);
-
-/*
- * Build a migration from SQL arguments (tenant_migration_add): version
- * (tn_version_validate, a leading V/v is dropped), name (non-empty, at most
- * TN_MAX_NAME_LEN), up (tn_body_validate), down (validated unless NULL),
- * checksum and flags computed.  Strings are copied into *out; free with
- * tn_migration_clear.  A NULL required argument gives TN_ERR_NULL_ARGUMENT
- * via tn_error_null_argument.
- */
-int			tn_migration_from_args(const char *version, const char *name,
-								   const char *up_sql, const char *down_sql,
-								   tn_dialect dialect, tn_migration *out,
-								   tn_error *err);
-
-/* The one wording of a NULL required argument: argument "x" must not be null */
-int			tn_error_null_argument(tn_error *err, const char *argname);
-
-/*
- * Read a migration folder for the given dialect (see README "Migration
- * folders" for the rules: name grammar, Flyway U-files, dbmate sections,
- * dialect subfolders).  On success *out holds every migration for that
- * dialect sorted by version, checksums computed, flags detected.  On any
- * error *out is left empty and err names the file and the rule.
- */
-int			tn_load_folder(const char *path, tn_dialect dialect,
-						   tn_migration_set *out, tn_error *err);
-
-/*
- * Parse one file name.  Fills version (without V), name, dialect, and
- * direction (+1 up, -1 down, 0 unspecified = up or dbmate file).  The
- * out strings are malloc'd; free them.  Non-migration names give
- * TN_ERR_FORMAT.
- */
-int			tn_parse_filename(const char *filename, char **version,
-							  char **name, tn_dialect *dialect,
-							  int *direction, tn_error *err);
 
 /* Validate a version token: digits with '.'/'_' separators. */
 int			tn_version_validate(const char *version, tn_error *err);
 
 /*
+ * The version without a leading V/v, as a file name or a target argument
+ * may write it ("V3" -> "3"); NULL stays NULL.  Points into version.
+ */
+const char *tn_version_strip(const char *version);
+
+/*
  * Order two version tokens numerically by component ("1.2" < "1.10",
- * "0002" == "2", "1" < "1.0.1").  Returns <0, 0, >0.
+ * "0002" == "2", "1" < "1.0.1").  A leading V/v is ignored.  Returns <0, 0, >0.
  */
 int			tn_version_compare(const char *a, const char *b);
+
+/*
+ * A key that sorts (bytewise, COLLATE "C") exactly as tn_version_compare
+ * orders versions: per component, one length byte ('!' + digits) and the
+ * digits without leading zeros.  A leading V/v is dropped.  Returns TN_OK,
+ * TN_ERR_INVALID_ARGUMENT (not a version) or TN_ERR_TOO_LARGE (size).
+ * 2 * TN_MAX_VERSION_LEN + 2 bytes always suffice.
+ */
+#define TN_VERSION_KEY_MAX (2 * TN_MAX_VERSION_LEN + 2)
+int			tn_version_key(const char *version, char *out, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Names (tn_names.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Tenant names: ^[a-z][a-z0-9_]{0,62}$, not a reserved word of PostgreSQL
+ * or SQLite, not a name tenancy uses itself (tenancy*, template names).
+ * The message says which rule failed.
+ */
+int			tn_validate_tenant_name(const char *name, tn_error *err);
+
+/* Checkpoint names: ^[A-Za-z0-9_.:-]{1,100}$ */
+int			tn_validate_checkpoint_name(const char *name, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Checksums (tn_checksum.c)                                           */
+/* ------------------------------------------------------------------ */
+
+#define TN_CHECKSUM_LEN 72		/* "sha256:" + 64 hex + NUL */
 
 /*
  * Checksum of a body: SHA-256 (libcrypto) of the text with a leading UTF-8
@@ -257,6 +291,15 @@ int			tn_version_compare(const char *a, const char *b);
  */
 int			tn_checksum(const char *body, size_t len,
 						char out[TN_CHECKSUM_LEN], tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Bodies (tn_body.c)                                                  */
+/* ------------------------------------------------------------------ */
+
+#define TN_MAX_BODY_BYTES (16 * 1024 * 1024)	/* larger bodies: TN_ERR_TOO_LARGE */
+
+/* Migration flags */
+#define TN_MIG_NO_TRANSACTION 0x01	/* must run outside a transaction */
 
 /*
  * Check a migration body: not NULL, not empty/blank, valid UTF-8, at most
@@ -274,18 +317,190 @@ int			tn_body_validate(const char *body, size_t len, const char *what,
  */
 unsigned	tn_detect_flags(const char *body);
 
-/*
- * Tenant names: ^[a-z][a-z0-9_]{0,62}$, not a reserved word of PostgreSQL
- * or SQLite, not a name tenancy uses itself (tenancy*, template names).
- * The message says which rule failed.
- */
-int			tn_validate_tenant_name(const char *name, tn_error *err);
+/* ------------------------------------------------------------------ */
+/* Migrations (tn_migration.c)                                         */
+/* ------------------------------------------------------------------ */
 
-/* Checkpoint names: ^[A-Za-z0-9_.:-]{1,100}$ */
-int			tn_validate_checkpoint_name(const char *name, tn_error *err);
+typedef enum tn_dialect
+{
+	TN_DIALECT_ALL = 0,
+	TN_DIALECT_POSTGRES,
+	TN_DIALECT_SQLITE
+} tn_dialect;
+
+#define TN_MAX_NAME_LEN 200
+
+typedef struct tn_migration
+{
+	char	   *version;		/* as written, without a leading V/v */
+	char	   *name;			/* description, never NULL or empty */
+	char	   *up_sql;			/* never NULL */
+	char	   *down_sql;		/* NULL when there is no down */
+	char	   *source;			/* file it came from, NULL when added by SQL */
+	tn_dialect	dialect;
+	unsigned	flags;			/* TN_MIG_* */
+	char		checksum[TN_CHECKSUM_LEN];	/* of up_sql */
+} tn_migration;
+
+/*
+ * Build a migration from SQL arguments (tenant_migration_add): version
+ * (tn_version_validate, a leading V/v is dropped), name (non-empty, at most
+ * TN_MAX_NAME_LEN), up (tn_body_validate), down (validated unless NULL),
+ * checksum and flags computed.  Strings are copied into *out; free with
+ * tn_migration_clear.  A NULL required argument gives TN_ERR_NULL_ARGUMENT
+ * via tn_error_null_argument.
+ */
+int			tn_migration_from_args(const char *version, const char *name,
+								   const char *up_sql, const char *down_sql,
+								   tn_dialect dialect, tn_migration *out,
+								   tn_error *err);
+
+/* Free the strings of one migration and zero it. */
+void		tn_migration_clear(tn_migration *m);
 
 /* ------------------------------------------------------------------ */
-/* The adapter: how the core reaches one database                      */
+/* Migration sets (tn_set.c)                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct tn_migration_set
+{
+	tn_migration *items;		/* sorted by version after a load */
+	size_t		count;
+	size_t		cap;
+} tn_migration_set;
+
+void		tn_migration_set_free(tn_migration_set *set);
+
+/* The migration of version in set (V/v and leading zeros ignored), or NULL. */
+const tn_migration *tn_set_find(const tn_migration_set *set, const char *version);
+
+/* The newest version of a sorted set, or NULL when it is empty. */
+const char *tn_set_newest(const tn_migration_set *set);
+
+/*
+ * How many versions of a tenant set are newer than version (NULL or "":
+ * all of them) -- the "pending" a registry shows for a tenant.
+ */
+long long	tn_set_count_newer(const tn_migration_set *set, const char *version);
+
+/*
+ * A fan-out's target (NULL: newest, nothing to check) must be a version of
+ * the tenant set; else TN_ERR_NOT_FOUND "target version "x" is not in the
+ * tenant set", with the hint to load it.  A leading V/v is ignored.
+ */
+int			tn_set_check_target(const tn_migration_set *set, const char *target,
+								tn_error *err);
+
+/*
+ * Read a migration set from a catalog-shaped tracking table through the
+ * adapter's query: table is the name after the adapter's table_prefix
+ * ("catalog": a SQLite template's own catalog, tenancy_catalog, or the
+ * PostgreSQL registry's tenant set through an adapter with the prefix
+ * "tenancy.set_"), with the columns version, name, up_sql, down_sql,
+ * checksum, flags, source.  *out is sorted by version;
+ * dialect is the adapter's.  On error *out is empty.  Free with
+ * tn_migration_set_free.
+ */
+int			tn_set_read(const tn_adapter *a, const char *table,
+						tn_migration_set *out, tn_error *err);
+
+/*
+ * The tenant set as one text value, so a fan-out sends it to a tenant in
+ * the same round trip as the migrate call: "tnset1\n" then, per migration,
+ * seven "<byte length>:<bytes>" fields (version, name, up, down, checksum,
+ * flags, source; length -1 = NULL).  encode: *out is caller-owned (free
+ * with tn_buf_free).  decode: the set is sorted, every version valid and
+ * every checksum recomputed; anything else is TN_ERR_FORMAT and *out is
+ * left empty.  Free with tn_migration_set_free.
+ */
+int			tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err);
+int			tn_set_decode(const char *text, tn_migration_set *out, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* File names (tn_filename.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Parse one file name.  Fills version (without V), name, dialect, and
+ * direction (+1 up, -1 down, 0 unspecified = up or dbmate file).  The
+ * out strings are malloc'd; free them.  Non-migration names give
+ * TN_ERR_FORMAT.
+ */
+int			tn_parse_filename(const char *filename, char **version,
+							  char **name, tn_dialect *dialect,
+							  int *direction, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Folders (tn_folder.c)                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read a migration folder for the given dialect (see README "Migration
+ * folders" for the rules: name grammar, Flyway U-files, dbmate sections,
+ * dialect subfolders).  On success *out holds every migration for that
+ * dialect sorted by version, checksums computed, flags detected.  On any
+ * error *out is left empty and err names the file and the rule.
+ */
+int			tn_load_folder(const char *path, tn_dialect dialect,
+						   tn_migration_set *out, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Word arguments (tn_args.c)                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Scope argument of tenant_migrations_load / tenant_migration_add:
+ * NULL or "database" -> 0 (this database's own catalog, applied by
+ * tenant_migrate()); "tenants" -> 1 (the registry's tenant set, pushed to
+ * tenants, never applied to the registry itself).  Else TN_ERR_INVALID_ARGUMENT.
+ */
+int			tn_parse_scope(const char *scope, int *tenants, tn_error *err);
+
+/*
+ * Mode argument of tenant_checkpoint: NULL or "marker" -> 0, "snapshot"
+ * -> 1.  Else TN_ERR_INVALID_ARGUMENT "invalid checkpoint mode".
+ */
+int			tn_parse_checkpoint_mode(const char *mode, int *snapshot, tn_error *err);
+
+/* The kinds of tenant: PostgreSQL has databases and schemas, SQLite files. */
+typedef enum tn_tenant_kind
+{
+	TN_KIND_DATABASE,
+	TN_KIND_SCHEMA,
+	TN_KIND_FILE
+} tn_tenant_kind;
+
+/*
+ * Kind argument of tenant_create / tenant_register on engine (the
+ * adapter's dialect).  PostgreSQL: NULL or "database" -> TN_KIND_DATABASE,
+ * "schema" -> TN_KIND_SCHEMA, else TN_ERR_INVALID_ARGUMENT "invalid tenant
+ * kind".  SQLite: NULL or "file" -> TN_KIND_FILE, anything else
+ * TN_ERR_NOT_SUPPORTED "tenant kind "x" is not supported on SQLite".
+ */
+int			tn_parse_tenant_kind(const char *kind, tn_dialect engine,
+								 tn_tenant_kind *out, tn_error *err);
+
+/* The word of a kind, as tenants() shows it: "database", "schema" or "file". */
+const char *tn_tenant_kind_name(tn_tenant_kind kind);
+
+/*
+ * Mode argument of tenant_drop on engine: NULL or "keep" -> 0 (unregister,
+ * keep the tenant's database or file), "delete" -> 1.  Else
+ * TN_ERR_INVALID_ARGUMENT "invalid drop mode".
+ */
+int			tn_parse_drop_mode(const char *mode, tn_dialect engine,
+							   int *delete_data, tn_error *err);
+
+/*
+ * Target argument of tenant_migrate, tenant_plan and the fan-outs: NULL
+ * stays NULL (the newest version); else the version without a leading V/v
+ * (tn_version_strip), which must be valid (tn_version_validate).  *out
+ * points into target.
+ */
+int			tn_parse_target(const char *target, const char **out, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* The adapter: how the core reaches one database (hosts implement it) */
 /* ------------------------------------------------------------------ */
 
 typedef enum tn_type
@@ -313,10 +528,7 @@ typedef struct tn_value
 typedef int (*tn_row_fn) (void *arg, int ncols, const char *const *values,
 						  tn_error *err);
 
-/* Interpret a boolean cell from either engine. */
-int			tn_text_bool(const char *v);
-
-typedef struct tn_adapter
+struct tn_adapter
 {
 	void	   *ctx;
 	const char *engine;			/* "sqlite" or "postgres" */
@@ -390,7 +602,7 @@ typedef struct tn_adapter
 
 	/* Nonzero when the host wants the core to stop (PG: cancel). May be NULL. */
 	int			(*interrupted) (void *ctx);
-} tn_adapter;
+};
 
 /* ------------------------------------------------------------------ */
 /* Tracking tables (created by the host, read and written by the core) */
@@ -423,14 +635,15 @@ typedef struct tn_adapter
 #define TN_SQLITE_TABLE_PREFIX "tenancy_"
 #define TN_POSTGRES_TABLE_PREFIX "tenancy."
 
-/* ------------------------------------------------------------------ */
-/* The single-database API (one call per SQL function)                */
-/* ------------------------------------------------------------------ */
-
 /*
- * Every function below: on error returns the code with err filled and the
- * database unchanged (the core rolls back what it began).
+ * Every single-database function below (one call per SQL function): on
+ * error returns the code with err filled and the database unchanged (the
+ * core rolls back what it began).
  */
+
+/* ------------------------------------------------------------------ */
+/* Catalog (tn_catalog.c)                                              */
+/* ------------------------------------------------------------------ */
 
 /*
  * tenant_migration_add: add one migration to the catalog.  Identical
@@ -443,6 +656,10 @@ int			tn_catalog_add(const tn_adapter *a, const tn_migration *m,
 /* tenant_migrations_load: tn_load_folder + tn_catalog_add for each, in one unit of work. */
 int			tn_catalog_load_folder(const tn_adapter *a, const char *path,
 								   long long *count, tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Migrate and plan (tn_migrate.c)                                     */
+/* ------------------------------------------------------------------ */
 
 typedef struct tn_migrate_opts
 {
@@ -477,7 +694,8 @@ void		tn_migrate_result_free(tn_migrate_result *r);
  * version up to target in its own savepoint, record it.  Any failure:
  * roll back the whole batch, record the failure in history, return
  * TN_ERR_MIGRATION_FAILED naming version, statement position and the
- * engine's message (sqlstate = engine's).
+ * engine's message (sqlstate = engine's).  *res is always initialised
+ * (free it with tn_migrate_result_free, also after an error).
  */
 int			tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 					   tn_migrate_result *res, tn_error *err);
@@ -486,18 +704,9 @@ int			tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 int			tn_plan(const tn_adapter *a, const char *target, tn_rows *out,
 					tn_error *err);
 
-/* tenant_status: rows of tn_def_status, every version, ordered by version. */
-int			tn_status(const tn_adapter *a, tn_rows *out, tn_error *err);
-
-/* tenant_verify: rows of tn_def_verify, only problems. */
-int			tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err);
-
-/* tenant_repair: accept the catalog checksum of a drifted version. */
-int			tn_repair(const tn_adapter *a, const char *version, tn_error *err);
-
-/* tenant_baseline: mark every catalog version <= version applied. */
-int			tn_baseline(const tn_adapter *a, const char *version,
-						long long *count, tn_error *err);
+/* ------------------------------------------------------------------ */
+/* Checkpoints and rollback (tn_checkpoint.c)                          */
+/* ------------------------------------------------------------------ */
 
 /*
  * tenant_checkpoint: record a named checkpoint (name NULL: generated
@@ -519,20 +728,40 @@ int			tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err);
 int			tn_rollback(const tn_adapter *a, const char *checkpoint,
 						long long *count, tn_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Status, verify, repair, baseline (tn_report.c)                      */
+/* ------------------------------------------------------------------ */
+
+/* tenant_status: rows of tn_def_status, every version, ordered by version. */
+int			tn_status(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+/* tenant_verify: rows of tn_def_verify, only problems. */
+int			tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err);
+
+/* tenant_repair: accept the catalog checksum of a drifted version. */
+int			tn_repair(const tn_adapter *a, const char *version, tn_error *err);
+
+/* tenant_baseline: mark every catalog version <= version applied. */
+int			tn_baseline(const tn_adapter *a, const char *version,
+						long long *count, tn_error *err);
+
+/*
+ * The newest applied version of the database into out ("" when none is
+ * applied).  Reads only.
+ */
+int			tn_newest_applied(const tn_adapter *a, char *out, size_t size,
+							  tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* History (tn_history.c)                                              */
+/* ------------------------------------------------------------------ */
+
 /* tenant_history: rows of tn_def_history, oldest first. */
 int			tn_history(const tn_adapter *a, tn_rows *out, tn_error *err);
 
 /* ------------------------------------------------------------------ */
-/* Registry helpers (tenants, scopes, fan-out rows)                    */
+/* Registry rules (tn_registry.c)                                      */
 /* ------------------------------------------------------------------ */
-
-/*
- * Scope argument of tenant_migrations_load / tenant_migration_add:
- * NULL or "database" -> 0 (this database's own catalog, applied by
- * tenant_migrate()); "tenants" -> 1 (the registry's tenant set, pushed to
- * tenants, never applied to the registry itself).  Else TN_ERR_INVALID_ARGUMENT.
- */
-int			tn_parse_scope(const char *scope, int *tenants, tn_error *err);
 
 /*
  * A tenant file path given to tenant_create/tenant_register: relative to
@@ -545,11 +774,34 @@ int			tn_validate_tenant_path(const char *registry_dir, const char *path,
 									int must_exist, char **resolved,
 									tn_error *err);
 
+/* The state words of tenants(). */
+#define TN_TENANT_UP_TO_DATE "up_to_date"
+#define TN_TENANT_BEHIND "behind"
+#define TN_TENANT_FAILED "failed"
+#define TN_TENANT_UNREACHABLE "unreachable"
+#define TN_TENANT_PROBLEMS "problems"
+
 /*
- * How many versions of a tenant set are newer than version (NULL or "":
- * all of them) -- the "pending" a registry shows for a tenant.
+ * The state tenants() shows for a tenant, from what the registry recorded
+ * when it last reached (or tried to reach) the tenant:
+ *   last_status  the status word of the tenant's last fan-out or verify row
+ *                (tenant_migrate_all, _atomic or tenant_verify_all), NULL
+ *                when none was recorded;
+ *   last_error   the error (or verify detail) recorded with it, NULL when
+ *                that check went well;
+ *   pending      versions of the tenant set newer than the tenant's
+ *                (tn_set_count_newer).
+ * With an error: "unreachable" (the tenant could not be opened or
+ * connected to), "problems" (tenant_verify_all found drift, a missing or
+ * an out-of-order version) or "failed" (its migration failed).  Without:
+ * "behind" when pending > 0, else "up_to_date".  Returns a static word.
  */
-long long	tn_set_count_newer(const tn_migration_set *set, const char *version);
+const char *tn_tenant_state(const char *last_status, const char *last_error,
+							long long pending);
+
+/* ------------------------------------------------------------------ */
+/* Fan-out (tn_fanout.c)                                               */
+/* ------------------------------------------------------------------ */
 
 /* Status words of a fan-out row. */
 #define TN_FANOUT_APPLIED "applied"
@@ -557,43 +809,8 @@ long long	tn_set_count_newer(const tn_migration_set *set, const char *version);
 #define TN_FANOUT_FAILED "failed"
 #define TN_FANOUT_UNREACHABLE "unreachable"
 #define TN_FANOUT_SKIPPED "skipped"
-
-/*
- * One tenant's outcome of a migrate call, as a row of tn_def_migrate_all.
- * rc/err: what tn_migrate returned.  Picks the status word: applied /
- * up_to_date / failed / unreachable (TN_ERR_UNREACHABLE or TN_ERR_IO).
- */
-int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
-						  const tn_migrate_result *res, const tn_error *err,
-						  long long duration_ms);
-
-
-/* ================================================================== */
-/* Fan-out decisions (tn_fanout.c) -- used by the PostgreSQL registry  */
-/* (pg_ext/registry.c, pg_ext/fanout.c).  Added with tenancy 1.1.      */
-/* ================================================================== */
-
-/*
- * The tenant set as one text value, so a fan-out sends it to a tenant in
- * the same round trip as the migrate call: "tnset1\n" then, per migration,
- * seven "<byte length>:<bytes>" fields (version, name, up, down, checksum,
- * flags, source; length -1 = NULL).  encode: *out is caller-owned (free
- * with tn_buf_free).  decode: the set is sorted, every version valid and
- * every checksum recomputed; anything else is TN_ERR_FORMAT and *out is
- * left empty.  Free with tn_migration_set_free.
- */
-int			tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err);
-int			tn_set_decode(const char *text, tn_migration_set *out, tn_error *err);
-
-/*
- * A key that sorts (bytewise, COLLATE "C") exactly as tn_version_compare
- * orders versions: per component, one length byte ('!' + digits) and the
- * digits without leading zeros.  A leading V/v is dropped.  Returns TN_OK,
- * TN_ERR_INVALID_ARGUMENT (not a version) or TN_ERR_TOO_LARGE (size).
- * 2 * TN_MAX_VERSION_LEN + 2 bytes always suffice.
- */
-#define TN_VERSION_KEY_MAX (2 * TN_MAX_VERSION_LEN + 2)
-int			tn_version_key(const char *version, char *out, size_t size);
+/* Status of a tenant whose finished batch was undone by tenant_migrate_all_atomic. */
+#define TN_FANOUT_ROLLED_BACK "rolled_back"
 
 /*
  * The steps of one tenant's run up to target (NULL = newest).  Without a
@@ -603,7 +820,7 @@ int			tn_version_key(const char *version, char *out, size_t size);
  * only syncs the catalog when N is the first), then TN_STEP_NO_TRANSACTION
  * for N (the host runs N's statements outside a transaction and records
  * it).  *steps is calloc'd (free()); step pointers point into set.
- * Unknown target: TN_ERR_NOT_FOUND.
+ * Unknown target: TN_ERR_NOT_FOUND (tn_set_check_target).
  */
 typedef enum tn_step_kind
 {
@@ -625,6 +842,37 @@ int			tn_fanout_plan(const tn_migration_set *set, const char *target,
 /* Does the tenant, now at tenant_version ("" or NULL: none), need step? */
 int			tn_fanout_step_needed(const tn_fanout_step *step,
 								  const char *tenant_version);
+
+/*
+ * One tenant's outcome of a migrate call, as a row of tn_def_migrate_all
+ * appended to out.  rc/err: what tn_migrate returned.  Picks the status
+ * word: applied / up_to_date / failed / unreachable (TN_ERR_UNREACHABLE or
+ * TN_ERR_IO).  Returns TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
+						  const tn_migrate_result *res, const tn_error *err,
+						  long long duration_ms);
+
+/*
+ * The row of a tenant a fan-out never started, appended to out (a table
+ * of tn_def_migrate_all): status "skipped", applied 0, and why -- "not
+ * started: max_failures reached" when failed_tenant is NULL, else "not
+ * started: tenant "x" failed, so no tenant was migrated" (an atomic run
+ * stopped by x).  Returns TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_fanout_skipped_row(tn_rows *out, const char *tenant,
+								  const char *failed_tenant);
+
+/*
+ * A tenant's dry run (tn_migrate with opts.dry_run) as a fan-out outcome:
+ * rc is what tn_migrate returned (returned unchanged unless TN_OK).  Sets
+ * res->to_version to the newest version the report shows "ok" and
+ * res->applied to how many would apply; when the report shows a failure,
+ * returns TN_ERR_MIGRATION_FAILED with the message
+ * "migration \"V\" would fail: <engine message>" (applied 0), which
+ * tn_fanout_row reports as "failed".
+ */
+int			tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err);
 
 /* The NOTICE line of one finished tenant: "[120/1000] acme: applied 3 in 14 ms". */
 void		tn_fanout_progress(char *buf, size_t size, long long done,
@@ -650,21 +898,14 @@ int			tn_fanout_sqlstate_unreachable(const char *sqlstate);
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int			tn_fanout_status_counts_as_failure(const char *status);
 
-/* ================================================================== */
-
-/* ================================================================== */
-/* Fan-out rows both registries build the same way (tn_verify_all.c). */
-/* Added with the SQLite registry's tenant_verify_all,                */
-/* tenant_dry_run_all and tenant_migrate_all_atomic.                   */
-/* ================================================================== */
+/* ------------------------------------------------------------------ */
+/* tenant_verify_all rows (tn_verify_all.c)                            */
+/* ------------------------------------------------------------------ */
 
 /* Status words of a tenant_verify_all row. */
 #define TN_VERIFY_OK "ok"
 #define TN_VERIFY_PROBLEMS "problems"
 #define TN_VERIFY_UNREACHABLE "unreachable"
-
-/* Status of a tenant whose finished batch was undone by tenant_migrate_all_atomic. */
-#define TN_FANOUT_ROLLED_BACK "rolled_back"
 
 /*
  * One row of tn_def_verify_all for one tenant, appended to out (initialised
@@ -689,19 +930,9 @@ int			tn_verify_all_row(const tn_adapter *a, const char *tenant,
 							  const tn_error *reach_err, tn_rows *out,
 							  tn_error *err);
 
-/*
- * A tenant's dry run (tn_migrate with opts.dry_run) as a fan-out outcome:
- * rc is what tn_migrate returned (returned unchanged unless TN_OK).  Sets
- * res->to_version to the newest version the report shows "ok" and
- * res->applied to how many would apply; when the report shows a failure,
- * returns TN_ERR_MIGRATION_FAILED with the message
- * "migration \"V\" would fail: <engine message>" (applied 0), which
- * tn_fanout_row reports as "failed".
- */
-int			tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err);
-
-/* ---- tenant_migrate_all_atomic (PostgreSQL): two-phase commit decisions ---- */
-/* (TN_FANOUT_ROLLED_BACK, above, is the status of a tenant undone by the run.) */
+/* ------------------------------------------------------------------ */
+/* Atomic runs: tenant_migrate_all_atomic (tn_atomic.c)                */
+/* ------------------------------------------------------------------ */
 
 /*
  * The prepared-transaction id of a tenant in an atomic run:
@@ -725,6 +956,7 @@ long long	tn_atomic_gid_run(const char *gid);
 #define TN_RUN_COMMITTING "committing"
 #define TN_RUN_ABORTING "aborting"
 #define TN_RUN_ROLLED_BACK "rolled_back"
+#define TN_RUN_DONE "done"
 int			tn_atomic_should_commit(const char *run_status);
 
 /*
@@ -737,7 +969,5 @@ int			tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 						  const tn_migrate_result *res, const tn_error *err,
 						  long long duration_ms, int committed,
 						  const char *failed_tenant);
-
-/* ================================================================== */
 
 #endif							/* TENANCY_H */

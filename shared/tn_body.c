@@ -8,7 +8,7 @@
  * a transaction block, with a small SQL scanner that skips comments,
  * string literals, quoted identifiers and dollar-quoted bodies.
  *
- * This file must not try to parse SQL beyond the first words of each
+ * Must not: try to parse SQL beyond the first words of each
  * statement, must not allocate, and must not read past len (bodies are not
  * required to be NUL-terminated for tn_body_validate).
  */
@@ -77,6 +77,97 @@ check_marker(scanner *sc, size_t start, size_t end)
 		sc->marker = 1;
 }
 
+/* End of a block comment starting at p (at its opening slash-star); PostgreSQL nests them, SQLite does not need to. */
+static size_t
+end_of_block_comment(const char *s, size_t len, size_t p)
+{
+	int			depth = 1;
+
+	p += 2;
+	while (p < len && depth > 0)
+	{
+		if (s[p] == '/' && p + 1 < len && s[p + 1] == '*')
+		{
+			depth++;
+			p += 2;
+		}
+		else if (s[p] == '*' && p + 1 < len && s[p + 1] == '/')
+		{
+			depth--;
+			p += 2;
+		}
+		else
+			p++;
+	}
+	return p;
+}
+
+/* Just past a '...', "..." or `...` starting at p; a doubled quote escapes itself. */
+static size_t
+end_of_quoted(const char *s, size_t len, size_t p)
+{
+	char		q = s[p];
+
+	p++;
+	while (p < len)
+	{
+		if (s[p] == q)
+		{
+			if (p + 1 < len && s[p + 1] == q)
+				p += 2;
+			else
+				break;
+		}
+		else
+			p++;
+	}
+	return p < len ? p + 1 : len;
+}
+
+/* Just past an E'...' string starting at p (backslash escapes, doubled quotes). */
+static size_t
+end_of_escape_string(const char *s, size_t len, size_t p)
+{
+	p += 2;
+	while (p < len)
+	{
+		if (s[p] == '\\')
+			p += 2;
+		else if (s[p] == '\'')
+		{
+			if (p + 1 < len && s[p + 1] == '\'')
+				p += 2;
+			else
+				break;
+		}
+		else
+			p++;
+	}
+	return p < len ? p + 1 : len;
+}
+
+/* Just past a $tag$ ... $tag$ body starting at p (tag may be empty); "$1" is a parameter: one byte. */
+static size_t
+end_of_dollar(const char *s, size_t len, size_t p)
+{
+	size_t		t = p + 1;
+
+	if (t < len && (IS_WORD_START(s[t]) && s[t] != '$'))
+		while (t < len && s[t] != '$' && (IS_WORD_START(s[t]) ||
+										  (s[t] >= '0' && s[t] <= '9')))
+			t++;
+	if (t < len && s[t] == '$')
+	{
+		size_t		taglen = t + 1 - p;
+		size_t		q = t + 1;
+
+		while (q + taglen <= len && memcmp(s + q, s + p, taglen) != 0)
+			q++;
+		return (q + taglen <= len) ? q + taglen : len;
+	}
+	return p + 1;
+}
+
 /*
  * Next token; *tok and *toklen receive the word for TOK_WORD.  Comments
  * are skipped; literals and quoted identifiers come back as TOK_OTHER.
@@ -112,26 +203,7 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 		}
 		if (c == '/' && p + 1 < len && s[p + 1] == '*')
 		{
-			/* PostgreSQL nests block comments; SQLite does not need to. */
-			int			depth = 1;
-
-			p += 2;
-			while (p < len && depth > 0)
-			{
-				if (s[p] == '/' && p + 1 < len && s[p + 1] == '*')
-				{
-					depth++;
-					p += 2;
-				}
-				else if (s[p] == '*' && p + 1 < len && s[p + 1] == '/')
-				{
-					depth--;
-					p += 2;
-				}
-				else
-					p++;
-			}
-			sc->pos = p;
+			sc->pos = end_of_block_comment(s, len, p);
 			continue;
 		}
 		if (c == ';')
@@ -140,76 +212,19 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 			return TOK_SEMI;
 		}
 		if (c == '\'' || c == '"' || c == '`')
-		{
-			/* doubled quote escapes itself */
-			p++;
-			while (p < len)
-			{
-				if (s[p] == c)
-				{
-					if (p + 1 < len && s[p + 1] == c)
-						p += 2;
-					else
-						break;
-				}
-				else
-					p++;
-			}
-			sc->pos = p < len ? p + 1 : len;
-			return TOK_OTHER;
-		}
-		if (c == '[')
+			sc->pos = end_of_quoted(s, len, p);
+		else if (c == '[')
 		{
 			/* SQLite/MS-style quoted identifier */
 			while (p < len && s[p] != ']')
 				p++;
 			sc->pos = p < len ? p + 1 : len;
-			return TOK_OTHER;
 		}
-		if ((c == 'E' || c == 'e') && p + 1 < len && s[p + 1] == '\'')
-		{
-			/* E'...' with backslash escapes */
-			p += 2;
-			while (p < len)
-			{
-				if (s[p] == '\\')
-					p += 2;
-				else if (s[p] == '\'')
-				{
-					if (p + 1 < len && s[p + 1] == '\'')
-						p += 2;
-					else
-						break;
-				}
-				else
-					p++;
-			}
-			sc->pos = p < len ? p + 1 : len;
-			return TOK_OTHER;
-		}
-		if (c == '$')
-		{
-			/* $tag$ ... $tag$ (tag may be empty); $1 is a parameter */
-			size_t		t = p + 1;
-
-			if (t < len && (IS_WORD_START(s[t]) && s[t] != '$'))
-				while (t < len && s[t] != '$' && (IS_WORD_START(s[t]) ||
-												  (s[t] >= '0' && s[t] <= '9')))
-					t++;
-			if (t < len && s[t] == '$')
-			{
-				size_t		taglen = t + 1 - p;
-				size_t		q = t + 1;
-
-				while (q + taglen <= len && memcmp(s + q, s + p, taglen) != 0)
-					q++;
-				sc->pos = (q + taglen <= len) ? q + taglen : len;
-				return TOK_OTHER;
-			}
-			sc->pos = p + 1;
-			return TOK_OTHER;
-		}
-		if (IS_WORD_START(c))
+		else if ((c == 'E' || c == 'e') && p + 1 < len && s[p + 1] == '\'')
+			sc->pos = end_of_escape_string(s, len, p);
+		else if (c == '$')
+			sc->pos = end_of_dollar(s, len, p);
+		else if (IS_WORD_START(c))
 		{
 			size_t		e = p;
 
@@ -220,7 +235,9 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 			sc->pos = e;
 			return TOK_WORD;
 		}
-		sc->pos = p + 1;
+		else
+			sc->pos = p + 1;
+		TN_ASSERT(sc->pos > p || sc->pos == len);
 		return TOK_OTHER;
 	}
 }

@@ -1,15 +1,17 @@
 /*
- * tn_buf.c -- growable strings and text result tables owned by the core.
+ * tn_buf.c -- strings owned by the core: the growable tn_buf and
+ * tn_strdup.
  *
- * Plain malloc/realloc/free; every structure has one *_free.  Functions
- * report out-of-memory as TN_ERR_NO_MEMORY and leave the structure valid.
+ * Plain malloc/realloc/free; a tn_buf has one tn_buf_free.  Must not: lose
+ * the contents on out-of-memory (it is reported as TN_ERR_NO_MEMORY and the
+ * buffer stays valid), or know anything about SQL or migrations.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tenancy.h"
+#include "tn_internal.h"
 
 static int
 buf_reserve(tn_buf *b, size_t extra)
@@ -28,6 +30,7 @@ buf_reserve(tn_buf *b, size_t extra)
 		return TN_ERR_NO_MEMORY;
 	b->data = p;
 	b->cap = cap;
+	TN_ASSERT(b->len + extra < b->cap);
 	return TN_OK;
 }
 
@@ -70,81 +73,34 @@ tn_buf_free(tn_buf *b)
 	b->len = b->cap = 0;
 }
 
-void
-tn_rows_init(tn_rows *r, int ncols)
+char *
+tn_strdup(const char *s, tn_error *err)
 {
-	r->ncols = ncols;
-	r->nrows = 0;
-	r->cap = 0;
-	r->cells = NULL;
-}
+	size_t		n;
+	char	   *c;
 
-int
-tn_rows_add(tn_rows *r, const char *const *values)
-{
-	size_t		base;
-	int			i;
-
-	if (r->nrows == r->cap)
-	{
-		size_t		cap = r->cap ? r->cap * 2 : 16;
-		char	  **cells = realloc(r->cells, cap * (size_t) r->ncols * sizeof(char *));
-
-		if (cells == NULL)
-			return TN_ERR_NO_MEMORY;
-		r->cells = cells;
-		r->cap = cap;
-	}
-	base = r->nrows * (size_t) r->ncols;
-	for (i = 0; i < r->ncols; i++)
-	{
-		const char *v = values[i];
-
-		r->cells[base + i] = NULL;
-		if (v != NULL)
-		{
-			size_t		n = strlen(v) + 1;
-			char	   *copy = malloc(n);
-
-			if (copy == NULL)
-			{
-				while (--i >= 0)
-					free(r->cells[base + i]);
-				return TN_ERR_NO_MEMORY;
-			}
-			memcpy(copy, v, n);
-			r->cells[base + i] = copy;
-		}
-	}
-	r->nrows++;
-	return TN_OK;
-}
-
-const char *
-tn_rows_get(const tn_rows *r, size_t row, int col)
-{
-	if (row >= r->nrows || col < 0 || col >= r->ncols)
+	if (s == NULL)
 		return NULL;
-	return r->cells[row * (size_t) r->ncols + col];
+	n = strlen(s) + 1;
+	c = malloc(n);
+	if (c == NULL)
+	{
+		tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		return NULL;
+	}
+	memcpy(c, s, n);
+	return c;
 }
 
-void
-tn_rows_free(tn_rows *r)
+char *
+tn_memdup(const char *s, size_t n)
 {
-	size_t		i;
+	char	   *p = malloc(n + 1);
 
-	if (r->cells != NULL)
-		for (i = 0; i < r->nrows * (size_t) r->ncols; i++)
-			free(r->cells[i]);
-	free(r->cells);
-	r->cells = NULL;
-	r->nrows = r->cap = 0;
-}
-
-int
-tn_text_bool(const char *v)
-{
-	if (v == NULL)
-		return 0;
-	return v[0] == 't' || v[0] == 'T' || v[0] == '1' || v[0] == 'y' || v[0] == 'Y';
+	if (p)
+	{
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
 }

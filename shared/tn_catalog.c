@@ -1,7 +1,10 @@
 /*
- * tn_catalog.c -- the catalog of known migrations in one database:
- * building a migration from SQL arguments, adding one (idempotent, refusing
- * to change an applied body), and loading a whole folder in one unit of work.
+ * tn_catalog.c -- the catalog of known migrations in one database: adding
+ * one (idempotent, refusing to change an applied body), loading a whole
+ * folder in one unit of work, and bringing a tenant set into it.
+ *
+ * Must not: run a migration body, or change the body of an applied
+ * version (that is drift, refused here and reported by the planner).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -9,85 +12,6 @@
 #include <string.h>
 
 #include "tn_internal.h"
-
-void
-tn_migration_clear(tn_migration *m)
-{
-	if (m == NULL)
-		return;
-	free(m->version);
-	free(m->name);
-	free(m->up_sql);
-	free(m->down_sql);
-	free(m->source);
-	memset(m, 0, sizeof(*m));
-}
-
-int
-tn_migration_from_args(const char *version, const char *name,
-					   const char *up_sql, const char *down_sql,
-					   tn_dialect dialect, tn_migration *out, tn_error *err)
-{
-	const char *v;
-	int			rc;
-
-	memset(out, 0, sizeof(*out));
-	if (version == NULL)
-		return tn_error_null_argument(err, "version");
-	if (name == NULL)
-		return tn_error_null_argument(err, "name");
-	if (up_sql == NULL)
-		return tn_error_null_argument(err, "up_sql");
-
-	v = (version[0] == 'V' || version[0] == 'v') ? version + 1 : version;
-	if ((rc = tn_version_validate(v, err)) != TN_OK)
-		return rc;
-	if (name[0] == '\0')
-	{
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name must not be empty");
-		tn_error_detail(err, "Migration \"%s\" has an empty name.", v);
-		return TN_ERR_INVALID_ARGUMENT;
-	}
-	if (strlen(name) > TN_MAX_NAME_LEN)
-	{
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name is too long");
-		tn_error_detail(err, "Migration \"%s\" has a name of %zu bytes; the limit is %d.",
-						v, strlen(name), TN_MAX_NAME_LEN);
-		return TN_ERR_INVALID_ARGUMENT;
-	}
-	if (tn_utf8_error_offset(name, strlen(name)) >= 0)
-	{
-		long		bad = tn_utf8_error_offset(name, strlen(name));
-
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name is not valid UTF-8");
-		tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
-						bad, (unsigned) (unsigned char) name[bad]);
-		return TN_ERR_INVALID_ARGUMENT;
-	}
-	if ((rc = tn_body_validate(up_sql, strlen(up_sql), "up body", err)) != TN_OK)
-		return rc;
-	if (down_sql != NULL &&
-		(rc = tn_body_validate(down_sql, strlen(down_sql), "down body", err)) != TN_OK)
-		return rc;
-
-	out->version = tn_strdup(v, err);
-	out->name = tn_strdup(name, err);
-	out->up_sql = tn_strdup(up_sql, err);
-	out->down_sql = down_sql ? tn_strdup(down_sql, err) : NULL;
-	out->dialect = dialect;
-	if (!out->version || !out->name || !out->up_sql || (down_sql && !out->down_sql))
-	{
-		tn_migration_clear(out);
-		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	}
-	if ((rc = tn_checksum(up_sql, strlen(up_sql), out->checksum, err)) != TN_OK)
-	{
-		tn_migration_clear(out);
-		return rc;
-	}
-	out->flags = tn_detect_flags(up_sql);
-	return TN_OK;
-}
 
 static int
 same_text(const char *a, const char *b)
@@ -284,6 +208,7 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 	int			rc;
 
 	*differing = 0;
+	TN_ASSERT(tn_set_is_sorted(set));	/* the merge walk below needs it */
 	rc = tn_query_rows(a, "SELECT version, name, checksum, down_sql, flags FROM {T}catalog",
 					   0, NULL, 5, &rows, err);
 	if (rc != TN_OK)

@@ -1,11 +1,15 @@
 /*
- * tn_checkpoint.c -- tenant_checkpoint and tenant_rollback.
+ * tn_checkpoint.c -- checkpoints: tenant_checkpoint, the checkpoint row a
+ * batch records, tenant_checkpoints() and tenant_rollback.
  *
  * A checkpoint records the highest applied batch at the time it was taken;
  * rolling back to it undoes every applied version of a later batch, newest
  * first, with the down bodies, in one unit of work.  If a down is missing
  * the rollback is refused before anything changes, unless the checkpoint
  * kept a snapshot, which the adapter then restores.
+ *
+ * Must not: undo anything partially (a rollback is one unit of work), or
+ * take a snapshot itself (the adapter does, when it can).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,47 +200,34 @@ restore_snapshot(const tn_adapter *a, const checkpoint_row *cp,
 	return TN_OK;
 }
 
-int
-tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
-			tn_error *err)
+/*
+ * The applied rows a rollback to cp undoes (version, name, batch, has a
+ * down), newest first: by batch, then by the core's version order within
+ * a batch (batches never interleave).
+ */
+static int
+load_undo(const tn_adapter *a, const checkpoint_row *cp, tn_rows *undo,
+		  tn_error *err)
 {
-	checkpoint_row cp;
-	tn_rows		undo;
-	tn_rows		dropped;
-	tn_value	p;
-	tn_buf		missing = {0};
+	tn_value	p = tn_int8(cp->batch);
 	size_t		i;
 	int			rc;
 
-	*count = 0;
-	if (checkpoint != NULL && (rc = tn_validate_checkpoint_name(checkpoint, err)) != TN_OK)
-		return rc;
-	if ((rc = a->begin(a->ctx, err)) != TN_OK)
-		return rc;
-	if ((rc = resolve_checkpoint(a, checkpoint, &cp, err)) != TN_OK)
-	{
-		tn_abort(a, err);
-		return rc;
-	}
-
-	/* newest first: by batch, then by version within a batch */
-	p = tn_int8(cp.batch);
 	rc = tn_query_rows(a,
 					   "SELECT a.version, a.name, a.batch, c.down_sql IS NOT NULL AND c.version IS NOT NULL"
 					   " FROM {T}applied a LEFT JOIN {T}catalog c ON c.version = a.version"
 					   " WHERE a.batch > $1",
-					   1, &p, 4, &undo, err);
+					   1, &p, 4, undo, err);
 	if (rc != TN_OK)
-		goto fail;
-	/* order newest first with the core's version order (batches never interleave) */
-	for (i = 1; i < undo.nrows; i++)
+		return rc;
+	for (i = 1; i < undo->nrows; i++)
 	{
 		size_t		j = i;
 
 		while (j > 0)
 		{
-			char	  **x = &undo.cells[(j - 1) * 4];
-			char	  **y = &undo.cells[j * 4];
+			char	  **x = &undo->cells[(j - 1) * 4];
+			char	  **y = &undo->cells[j * 4];
 			long long	bx = tn_cell_int(x[2], 0);
 			long long	by = tn_cell_int(y[2], 0);
 
@@ -252,84 +243,134 @@ tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
 			j--;
 		}
 	}
+	for (i = 1; i < undo->nrows; i++)
+		TN_ASSERT(tn_cell_int(undo->cells[(i - 1) * 4 + 2], 0) >= tn_cell_int(undo->cells[i * 4 + 2], 0));
+	return TN_OK;
+}
 
-	for (i = 0; i < undo.nrows; i++)
-		if (!tn_text_bool(tn_rows_get(&undo, i, 3)))
+/*
+ * Every row to undo needs a down.  Without one: a snapshot checkpoint is
+ * restored instead (*restored = 1, the unit of work ended by
+ * restore_snapshot), anything else is refused before any change.
+ */
+static int
+check_downs(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
+			int *restored, long long *count, tn_error *err)
+{
+	tn_buf		missing = {0};
+	int			rc;
+
+	*restored = 0;
+	for (size_t i = 0; i < undo->nrows; i++)
+		if (!tn_text_bool(tn_rows_get(undo, i, 3)))
 			tn_buf_printf(&missing, "%s%s (%s)", missing.len ? ", " : "",
-						  tn_rows_get(&undo, i, 0), tn_rows_get(&undo, i, 1));
-	if (missing.len > 0)
+						  tn_rows_get(undo, i, 0), tn_rows_get(undo, i, 1));
+	if (missing.len == 0)
+		return TN_OK;
+	if (cp->snapshot && a->snapshot_restore != NULL)
 	{
-		if (cp.snapshot && a->snapshot_restore != NULL)
-		{
-			long long	undone = (long long) undo.nrows;
-
-			tn_buf_free(&missing);
-			tn_rows_free(&undo);
-			rc = restore_snapshot(a, &cp, undone, count, err);
-			free(cp.name);
-			return rc;
-		}
-		tn_error_set(err, TN_ERR_MISSING_DOWN, "cannot roll back to checkpoint \"%s\"", cp.name);
-		tn_error_detail(err, "These migrations have no down body: %s. Nothing was changed.", missing.data);
-		tn_error_hint(err, "Add the down bodies with tenant_migration_add(version, name, up_sql, down_sql), "
-					  "or roll back to a checkpoint taken with mode 'snapshot'.");
-		rc = TN_ERR_MISSING_DOWN;
 		tn_buf_free(&missing);
-		tn_rows_free(&undo);
-		goto fail;
+		*restored = 1;
+		return restore_snapshot(a, cp, (long long) undo->nrows, count, err);
 	}
+	tn_error_set(err, TN_ERR_MISSING_DOWN, "cannot roll back to checkpoint \"%s\"", cp->name);
+	tn_error_detail(err, "These migrations have no down body: %s. Nothing was changed.", missing.data);
+	tn_error_hint(err, "Add the down bodies with tenant_migration_add(version, name, up_sql, down_sql), "
+				  "or roll back to a checkpoint taken with mode 'snapshot'.");
+	rc = TN_ERR_MISSING_DOWN;
+	tn_buf_free(&missing);
+	return rc;
+}
 
-	for (i = 0; i < undo.nrows; i++)
+/* Undo row i of undo: its down in a savepoint, its applied row gone, a history row. */
+static int
+undo_one(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
+		 size_t i, tn_error *err)
+{
+	tn_entry	e;
+	tn_value	q;
+	tn_rows		body;
+	long		offset = -1;
+	char		detail[200];
+	int			rc;
+
+	TN_ASSERT(i < undo->nrows);
+	memset(&e, 0, sizeof(e));
+	e.version = undo->cells[i * 4];
+	e.name = undo->cells[i * 4 + 1];
+	q = tn_text(e.version);
+	if (a->interrupted != NULL && a->interrupted(a->ctx))
 	{
-		tn_entry	e;
-		tn_value	q;
-		tn_rows		body;
-		long		offset = -1;
-		char		detail[200];
-
-		memset(&e, 0, sizeof(e));
-		e.version = undo.cells[i * 4];
-		e.name = undo.cells[i * 4 + 1];
-		q = tn_text(e.version);
-		if (a->interrupted != NULL && a->interrupted(a->ctx))
-		{
-			rc = tn_error_set(err, TN_ERR_INTERRUPTED, "rollback interrupted before \"%s\"", e.version);
-			tn_error_detail(err, "Nothing was changed.");
-			break;
-		}
-		rc = tn_query_rows(a, "SELECT down_sql FROM {T}catalog WHERE version = $1", 1, &q, 1, &body, err);
-		if (rc != TN_OK)
-			break;
-		if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
-		{
-			tn_rows_free(&body);
-			break;
-		}
-		rc = a->exec_script(a->ctx, tn_rows_get(&body, 0, 0), &offset, err);
-		if (rc != TN_OK)
-		{
-			tn_error	ignored;
-			char		after[200];
-
-			a->rollback_to(a->ctx, &ignored);
-			snprintf(after, sizeof(after), "The rollback to checkpoint \"%s\" was undone; nothing was changed.",
-					 cp.name);
-			tn_migration_failed(err, &e, "down of migration", tn_rows_get(&body, 0, 0), offset, after);
-			tn_error_hint(err, "Fix the down body with tenant_migration_add and roll back again.");
-			tn_rows_free(&body);
-			rc = TN_ERR_MIGRATION_FAILED;
-			break;
-		}
+		rc = tn_error_set(err, TN_ERR_INTERRUPTED, "rollback interrupted before \"%s\"", e.version);
+		tn_error_detail(err, "Nothing was changed.");
+		return rc;
+	}
+	rc = tn_query_rows(a, "SELECT down_sql FROM {T}catalog WHERE version = $1", 1, &q, 1, &body, err);
+	if (rc != TN_OK)
+		return rc;
+	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+	{
 		tn_rows_free(&body);
-		rc = tn_exec(a, "DELETE FROM {T}applied WHERE version = $1", 1, &q, err);
-		snprintf(detail, sizeof(detail), "rolled back to checkpoint %s", cp.name);
-		if (rc == TN_OK)
-			rc = tn_history_add(a, "rollback", e.version, tn_cell_int(undo.cells[i * 4 + 2], 0), detail, err);
-		if (rc == TN_OK)
-			rc = a->release(a->ctx, err);
-		if (rc != TN_OK)
-			break;
-		(*count)++;
+		return rc;
+	}
+	rc = a->exec_script(a->ctx, tn_rows_get(&body, 0, 0), &offset, err);
+	if (rc != TN_OK)
+	{
+		tn_error	ignored;
+		char		after[200];
+
+		a->rollback_to(a->ctx, &ignored);
+		snprintf(after, sizeof(after), "The rollback to checkpoint \"%s\" was undone; nothing was changed.",
+				 cp->name);
+		tn_migration_failed(err, &e, "down of migration", tn_rows_get(&body, 0, 0), offset, after);
+		tn_error_hint(err, "Fix the down body with tenant_migration_add and roll back again.");
+		tn_rows_free(&body);
+		return TN_ERR_MIGRATION_FAILED;
+	}
+	tn_rows_free(&body);
+	rc = tn_exec(a, "DELETE FROM {T}applied WHERE version = $1", 1, &q, err);
+	snprintf(detail, sizeof(detail), "rolled back to checkpoint %s", cp->name);
+	if (rc == TN_OK)
+		rc = tn_history_add(a, "rollback", e.version, tn_cell_int(undo->cells[i * 4 + 2], 0), detail, err);
+	if (rc == TN_OK)
+		rc = a->release(a->ctx, err);
+	return rc;
+}
+
+int
+tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
+			tn_error *err)
+{
+	checkpoint_row cp;
+	tn_rows		undo;
+	tn_rows		dropped;
+	size_t		i;
+	int			restored = 0;
+	int			rc;
+
+	*count = 0;
+	if (checkpoint != NULL && (rc = tn_validate_checkpoint_name(checkpoint, err)) != TN_OK)
+		return rc;
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = resolve_checkpoint(a, checkpoint, &cp, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	if ((rc = load_undo(a, &cp, &undo, err)) != TN_OK)
+		goto fail;
+	rc = check_downs(a, &cp, &undo, &restored, count, err);
+	if (restored)
+	{
+		tn_rows_free(&undo);
+		free(cp.name);
+		return rc;				/* restore_snapshot ended the unit of work */
+	}
+	for (i = 0; rc == TN_OK && i < undo.nrows; i++)
+	{
+		if ((rc = undo_one(a, &cp, &undo, i, err)) == TN_OK)
+			(*count)++;
 	}
 	tn_rows_free(&undo);
 	if (rc != TN_OK)
@@ -351,4 +392,43 @@ fail:
 	tn_abort(a, err);
 	*count = 0;
 	return rc;
+}
+
+int
+tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
+					 const char *name, const char *kind, const char *mode,
+					 tn_error *err)
+{
+	tn_value	p[5];
+	tn_rows		rows;
+	int			rc;
+
+	TN_ASSERT(strcmp(kind, "automatic") == 0 || strcmp(kind, "manual") == 0);
+	TN_ASSERT(strcmp(mode, "marker") == 0 || strcmp(mode, "snapshot") == 0);
+	p[0] = tn_text(name);
+	rc = tn_query_rows(a, "SELECT 1 FROM {T}checkpoints WHERE name = $1", 1, p, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	if (rows.nrows > 0)
+	{
+		tn_rows_free(&rows);
+		tn_error_set(err, TN_ERR_EXISTS, "checkpoint \"%s\" already exists", name);
+		tn_error_hint(err, "Choose another name, or see SELECT * FROM tenant_checkpoints().");
+		return TN_ERR_EXISTS;
+	}
+	tn_rows_free(&rows);
+	p[1] = tn_int8(st->max_applied_batch);
+	p[2] = tn_text(st->newest_applied);
+	p[3] = tn_text(kind);
+	p[4] = tn_text(mode);
+	return tn_exec(a, "INSERT INTO {T}checkpoints (name, batch, version, kind, mode) VALUES ($1, $2, $3, $4, $5)",
+				   5, p, err);
+}
+
+int
+tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err)
+{
+	return tn_query_rows(a, "SELECT name, created_at, batch, version, kind, mode FROM {T}checkpoints"
+						 " ORDER BY created_at, name",
+						 0, NULL, tn_def_checkpoints.ncols, out, err);
 }

@@ -6,7 +6,7 @@
  * same file saved on Linux give one checksum.  Written as
  * "sha256:<64 lowercase hex>".
  *
- * This file must not copy the whole body (bodies go up to 16 MB): it
+ * Must not: copy the whole body (bodies go up to 16 MB): it
  * normalizes through a small fixed buffer while hashing, and must not
  * change the rules above without a catalog upgrade, since stored
  * checksums depend on them.

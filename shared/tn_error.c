@@ -2,8 +2,11 @@
  * tn_error.c -- errors as values: setting, naming, mapping to SQLSTATE and
  * rendering for hosts that have only one error string (SQLite).
  *
- * Nothing here allocates except tn_error_render, whose result the caller
- * frees.  Never longjmps, never prints.
+ * Also the one place a failed TN_ASSERT lands.
+ *
+ * Must not: allocate (except tn_error_render, whose result the caller
+ * frees), longjmp, or print -- except tn_assert_failed, which prints and
+ * aborts, and is reached only in builds with -DTN_ASSERT_CHECKING.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,6 +61,7 @@ tn_error_set(tn_error *err, tn_code code, const char *fmt,...)
 {
 	va_list		ap;
 
+	TN_ASSERT((int) code >= 0 && code < TN_CODE_COUNT);
 	if (err == NULL)
 		return code;
 	tn_error_clear(err);
@@ -148,4 +152,12 @@ tn_error_detail_append(tn_error *err, const char *fmt,...)
 	va_start(ap, fmt);
 	vsnprintf(err->detail + len, sizeof(err->detail) - len, fmt, ap);
 	va_end(ap);
+}
+
+void
+tn_assert_failed(const char *cond, const char *file, int line)
+{
+	fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, cond);
+	fflush(stderr);
+	abort();
 }

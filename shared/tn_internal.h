@@ -1,54 +1,75 @@
 /*
- * tn_internal.h -- helpers shared by the core's engine files only.
+ * tn_internal.h -- helpers shared by the core's own files only, one
+ * section per file that implements them.
  *
- * Not part of the public contract: hosts include tenancy.h alone.
+ * Not part of the public contract: hosts include tenancy.h (and tn_sql.h)
+ * alone.  Must not: be included by any file outside shared/.
  */
 #ifndef TN_INTERNAL_H
 #define TN_INTERNAL_H
 
 #include "tenancy.h"
+#include "tn_sql.h"
 
-#define TN_SQL_MAX 2048
+/* ---- owned strings (tn_buf.c) ---- */
 
-/*
- * Expand "{T}" in a SQL template to the adapter's table prefix.  Returns
- * the expanded text in buf (size TN_SQL_MAX).
- */
-const char *tn_sql(const tn_adapter *a, const char *tmpl, char *buf);
+/* A NUL-terminated malloc'd copy of s[0..n), or NULL on out of memory. */
+char	   *tn_memdup(const char *s, size_t n);
 
-/* Run a statement (template with {T}) and ignore its rows. */
-int			tn_exec(const tn_adapter *a, const char *tmpl, int nparams,
-					const tn_value *params, tn_error *err);
-
-/* Run a statement and copy every row into out (tn_rows_init'd by the callee). */
-int			tn_query_rows(const tn_adapter *a, const char *tmpl, int nparams,
-						  const tn_value *params, int ncols, tn_rows *out,
-						  tn_error *err);
-
-/* Parameter constructors. */
-tn_value	tn_text(const char *s);
-tn_value	tn_int8(long long v);
-tn_value	tn_null(void);
-
-/* Strict integer parse of a cell (NULL or junk -> dflt). */
-long long	tn_cell_int(const char *cell, long long dflt);
-
-/* Milliseconds from a monotonic clock. */
-double		tn_monotonic_ms(void);
-
-/* UTC timestamp "20261125T232345.123456Z" into buf (at least 32 bytes). */
-void		tn_utc_stamp(char *buf, size_t size);
-
-/* Offset of the first byte that breaks strict UTF-8, or -1 if valid. */
-long		tn_utf8_error_offset(const char *s, size_t len);
+/* ---- text (tn_text.c) ---- */
 
 /* a (alen bytes) equals the lowercase ASCII word lower, ignoring case. */
 int			tn_ascii_ieq(const char *a, size_t alen, const char *lower);
 
-/* strdup that reports TN_ERR_NO_MEMORY through err (returns NULL then). */
-char	   *tn_strdup(const char *s, tn_error *err);
+/*
+ * Printable copy of s for messages into out: bytes that are not printable
+ * ASCII or part of a valid 2-byte UTF-8 sequence become \xNN, so a message
+ * never carries invalid UTF-8 or control characters into the host's error
+ * report; a long s keeps its end (the file name of a path) after "...".
+ */
+#define TN_SHOWN_MAX 256		/* bytes of s echoed */
+#define TN_SHOWN_BUF (TN_SHOWN_MAX * 4 + 8)
+void		tn_shown(const char *s, char *out, size_t outsize);
 
-/* ---- the state of one database: catalog joined with applied rows ---- */
+/* ---- file names (tn_filename.c), shared with folder reading ---- */
+
+/* The name ends in ".sql" (any case). */
+int			tn_has_sql_suffix(const char *name);
+
+/* Dialect named by a file-name tag or a folder name (pg, postgres, postgresql, sqlite, all), or -1. */
+int			tn_dialect_of(const char *s, size_t n);
+
+/* ---- migration sets (tn_set.c) ---- */
+
+/* Strictly ascending by tn_version_compare (for TN_ASSERT: no two equal versions). */
+int			tn_set_is_sorted(const tn_migration_set *set);
+
+/* ---- the file system (tn_fs.c) ---- */
+
+/*
+ * Is resolved (a realpath) inside root (a realpath)?  "/a/bc" is not
+ * inside "/a/b"; everything absolute is inside "/".
+ */
+int			tn_path_inside(const char *resolved, const char *root);
+
+/* TN_ERR_IO "could not <what> "<path>"" with strerror(errnum) as detail. */
+int			tn_io_error(tn_error *err, const char *what, const char *path, int errnum);
+
+/*
+ * TN_ERR_INVALID_ARGUMENT for a symbolic link that leaves the folder
+ * being loaded (not TN_ERR_PERMISSION: no privilege makes it acceptable).
+ */
+int			tn_link_outside(tn_error *err, const char *path);
+
+/*
+ * Read a whole regular file into a malloc'd NUL-terminated *body (*len
+ * bytes).  A symbolic link is followed only when it resolves inside root;
+ * anything but a regular file, or one over TN_MAX_BODY_BYTES, is refused.
+ */
+int			tn_read_regular_file(const char *path, const char *root, char **body,
+								 size_t *len, tn_error *err);
+
+/* ---- the state of one database: catalog joined with applied rows (tn_state.c) ---- */
 
 typedef enum tn_state
 {
@@ -108,15 +129,35 @@ int			tn_entry_selected(const tn_entry *e, const char *target,
 /* Next batch id: larger than any batch ever recorded. */
 int			tn_next_batch(const tn_adapter *a, long long *batch, tn_error *err);
 
-/* Append a history row. */
+/* ---- migrations (tn_migration.c); after the state, whose entries name a failure ---- */
+
+/* Line number (1-based) of the first token at or after offset in script (0 if unknown). */
+int			tn_line_of_offset(const char *script, long offset);
+
+/*
+ * Turn the engine error in err, raised by a migration body (or a down),
+ * into TN_ERR_MIGRATION_FAILED: "<what> "<version>" failed", with the
+ * line, the engine's SQLSTATE and message in the detail, then aftermath.
+ * Returns TN_ERR_MIGRATION_FAILED.
+ */
+int			tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
+								const char *script, long offset, const char *aftermath);
+
+/* ---- history (tn_history.c) ---- */
+
+/* Append a history row (within the caller's unit of work). */
 int			tn_history_add(const tn_adapter *a, const char *action,
 						   const char *version, long long batch,
 						   const char *detail, tn_error *err);
+
+/* ---- checkpoints (tn_checkpoint.c) ---- */
 
 /* Insert a checkpoint row (within the caller's unit of work). */
 int			tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 								 const char *name, const char *kind,
 								 const char *mode, tn_error *err);
+
+/* ---- catalog (tn_catalog.c) ---- */
 
 /* Bring a migration set into the catalog (inside an open unit of work). */
 int			tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
@@ -125,25 +166,5 @@ int			tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 /* Does the catalog already hold the set exactly?  Read only. */
 int			tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
 							   int *in_sync, tn_error *err);
-
-/*
- * Commit the unit of work; if the commit fails (e.g. SQLITE_BUSY), roll it
- * back so nothing stays open, and return the commit's error.
- */
-int			tn_finish(const tn_adapter *a, tn_error *err);
-
-/* Line number (1-based) of the first token at or after offset in script (0 if unknown). */
-int			tn_line_of_offset(const char *script, long offset);
-
-/*
- * Turn the engine error in err, raised by a migration body, into
- * TN_ERR_MIGRATION_FAILED: "<what> "<version>" failed", with the line, the
- * engine's SQLSTATE and message in the detail, then aftermath.
- */
-int			tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
-								const char *script, long offset, const char *aftermath);
-
-/* Roll back the adapter's unit of work, keeping the first error in err. */
-void		tn_abort(const tn_adapter *a, tn_error *err);
 
 #endif							/* TN_INTERNAL_H */

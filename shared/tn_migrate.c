@@ -7,6 +7,10 @@
  * rolls the whole batch back and is recorded in history.  Migrations that
  * cannot run in a transaction split the batch: what came before them is
  * committed, they run alone outside a transaction, and the rest follows.
+ *
+ * Must not: change anything before the checks (drift, out of order,
+ * target) have passed, leave a unit of work open when it returns, or keep
+ * any of a failed batch applied.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -212,209 +216,223 @@ nothing_to_do(const tn_adapter *a, const tn_migrate_opts *opts,
 	return TN_OK;
 }
 
-int
-tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
-		   tn_migrate_result *res, tn_error *err)
+/*
+ * One batch of tn_migrate: what it runs and what it has done so far.  The
+ * steps below (open_batch, start_batch, run_entry, close_batch) each do one
+ * part of it; a step that fails either leaves the unit of work open for
+ * the caller's abort (*closed = 0) or has already ended it (*closed = 1).
+ */
+typedef struct batch
 {
-	tn_db_state st;
-	const char *target = opts ? opts->target : NULL;
-	int			allow = opts ? opts->allow_out_of_order : 0;
-	int			dry_run = opts ? opts->dry_run : 0;
-	long long	batch = 0;
-	char		stamp[40];
-	size_t		i;
+	const tn_adapter *a;
+	tn_db_state st;				/* loaded under the lock */
+	const char *target;			/* NULL = newest; already validated */
+	int			allow;			/* allow out of order */
+	int			dry_run;
+	long long	id;				/* the batch id */
+	int			failed;			/* dry run: one failed, the rest are skipped */
+	tn_migrate_result *res;
+} batch;
+
+/* Is anything selected by the run's target? */
+static int
+anything_selected(const batch *b)
+{
+	for (size_t i = 0; i < b->st.count; i++)
+		if (tn_entry_selected(&b->st.entries[i], b->target, b->allow))
+			return 1;
+	return 0;
+}
+
+/*
+ * Under the lock: sync the tenant set (fan-out), load the state, and make
+ * the checks that come before any change.  *empty = 1 when nothing is
+ * selected (the state is loaded; the caller ends the unit of work).
+ */
+static int
+open_batch(batch *b, const tn_migrate_opts *opts, int *empty, tn_error *err)
+{
+	const tn_adapter *a = b->a;
+	tn_migrate_result *res = b->res;
 	int			rc;
-	int			failed = 0;
 
-	memset(res, 0, sizeof(*res));
-	tn_rows_init(&res->report, tn_def_dry_run.ncols);
-	if (target != NULL)
-	{
-		if (target[0] == 'V' || target[0] == 'v')
-			target++;
-		if ((rc = tn_version_validate(target, err)) != TN_OK)
-			return rc;
-	}
-
-	/* the common case, nothing to do, costs one read and no lock */
-	if (!dry_run)
-	{
-		int			done = 0;
-
-		if ((rc = nothing_to_do(a, opts, target, allow, res, &done, err)) != TN_OK)
-			return rc;
-		if (done)
-			return TN_OK;
-	}
-
-	if ((rc = a->begin(a->ctx, err)) != TN_OK)
-		return rc;
+	*empty = 0;
 	if (opts && opts->sync && (rc = tn_catalog_sync_locked(a, opts->sync, err)) != TN_OK)
-	{
-		tn_abort(a, err);
 		return rc;
-	}
-	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
-	{
-		tn_abort(a, err);
+	if ((rc = tn_state_load(a, &b->st, err)) != TN_OK)
 		return rc;
-	}
-	if (st.newest_applied)
-		snprintf(res->from_version, sizeof(res->from_version), "%s", st.newest_applied);
+	if (b->st.newest_applied)
+		snprintf(res->from_version, sizeof(res->from_version), "%s", b->st.newest_applied);
 	snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
 
-	if ((rc = tn_state_check_runnable(&st, target, allow, err)) != TN_OK)
-		goto fail;
-
-	/* anything to do? */
-	for (i = 0; i < st.count; i++)
-		if (tn_entry_selected(&st.entries[i], target, allow))
-			break;
-	if (i == st.count)
+	if ((rc = tn_state_check_runnable(&b->st, b->target, b->allow, err)) != TN_OK)
+		return rc;
+	if (!anything_selected(b))
 	{
-		tn_state_free(&st);
-		/* a dry run leaves even the synced catalog as it was */
-		return dry_run ? a->rollback(a->ctx, err) : tn_finish(a, err);
+		*empty = 1;
+		return TN_OK;
 	}
-	if (!dry_run && a->exec_outside_transaction == NULL)
-		for (i = 0; i < st.count; i++)
-			if (tn_entry_selected(&st.entries[i], target, allow) &&
-				(st.entries[i].flags & TN_MIG_NO_TRANSACTION))
-			{
-				rc = refuse_no_transaction(&st.entries[i], err);
-				goto fail;
-			}
+	if (!b->dry_run && a->exec_outside_transaction == NULL)
+		for (size_t i = 0; i < b->st.count; i++)
+			if (tn_entry_selected(&b->st.entries[i], b->target, b->allow) &&
+				(b->st.entries[i].flags & TN_MIG_NO_TRANSACTION))
+				return refuse_no_transaction(&b->st.entries[i], err);
+	return TN_OK;
+}
 
-	if ((rc = tn_next_batch(a, &batch, err)) != TN_OK)
-		goto fail;
+/* The batch id, the batch savepoint and (unless a dry run) the automatic checkpoint. */
+static int
+start_batch(batch *b, tn_error *err)
+{
+	const tn_adapter *a = b->a;
+	char		stamp[40];
+	int			rc;
+
+	if ((rc = tn_next_batch(a, &b->id, err)) != TN_OK)
+		return rc;
 	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
-		goto fail;
+		return rc;
 	tn_utc_stamp(stamp, sizeof(stamp));
-	snprintf(res->checkpoint, sizeof(res->checkpoint), "pre_migration_%s", stamp);
-	if (!dry_run)
+	snprintf(b->res->checkpoint, sizeof(b->res->checkpoint), "pre_migration_%s", stamp);
+	if (b->dry_run)
+		return TN_OK;
+	rc = tn_checkpoint_insert(a, &b->st, b->res->checkpoint, "automatic", "marker", err);
+	if (rc == TN_OK)
+		rc = tn_history_add(a, "checkpoint", b->st.newest_applied, b->id, b->res->checkpoint, err);
+	return rc;
+}
+
+/* A no-transaction migration: skipped by a dry run, else run alone (see apply_outside_transaction). */
+static int
+run_outside(batch *b, tn_entry *e, int *closed, tn_error *err)
+{
+	const tn_adapter *a = b->a;
+	int			rc;
+
+	if (b->dry_run)
+		return report_row(b->res, e, "skipped", -1, "cannot run inside a transaction", err);
+	/* commit what came before, then run it alone */
+	if ((rc = a->release(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = apply_outside_transaction(a, e, b->id, err)) != TN_OK)
 	{
-		rc = tn_checkpoint_insert(a, &st, res->checkpoint, "automatic", "marker", err);
-		if (rc == TN_OK)
-			rc = tn_history_add(a, "checkpoint", st.newest_applied, batch, res->checkpoint, err);
-		if (rc != TN_OK)
-			goto fail;
+		*closed = 1;			/* nothing of ours is open any more */
+		return rc;
 	}
+	b->res->applied++;
+	snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", e->version);
+	return a->savepoint(a->ctx, err);
+}
 
-	for (i = 0; i < st.count; i++)
+/*
+ * The body of e failed (its savepoint is rolled back).  A dry run reports
+ * it and goes on; a real run rolls the batch back, records the failure in
+ * history and ends the unit of work (*closed = 1).
+ */
+static int
+body_failed(batch *b, tn_entry *e, const char *body, long offset,
+			long long ms, int *closed, tn_error *err)
+{
+	const tn_adapter *a = b->a;
+	tn_migrate_result *res = b->res;
+	tn_error	ignored;
+	char		after[256];
+
+	tn_error_clear(&ignored);
+	if (b->dry_run)
 	{
-		tn_entry   *e = &st.entries[i];
-		char	   *body = NULL;
-		long		offset = -1;
-		double		t0;
-		long long	ms;
+		char		msg[TN_MESSAGE_MAX + 64];
 
-		if (!tn_entry_selected(e, target, allow))
-			continue;
-		if (failed)
-		{
-			if ((rc = report_row(res, e, "skipped", -1, NULL, err)) != TN_OK)
-				goto fail;
-			continue;
-		}
-		if (interrupted(a))
-		{
-			rc = tn_error_set(err, TN_ERR_INTERRUPTED, "migration run interrupted before \"%s\"", e->version);
-			tn_error_detail(err, "The batch was rolled back; no migration of it stays applied.");
-			goto fail;
-		}
-		if (e->flags & TN_MIG_NO_TRANSACTION)
-		{
-			if (dry_run)
-			{
-				rc = report_row(res, e, "skipped", -1, "cannot run inside a transaction", err);
-				if (rc != TN_OK)
-					goto fail;
-				continue;
-			}
-			/* commit what came before, then run it alone */
-			if ((rc = a->release(a->ctx, err)) != TN_OK)
-				goto fail;
-			rc = apply_outside_transaction(a, e, batch, err);
-			if (rc != TN_OK)
-			{
-				tn_state_free(&st);
-				return rc;		/* nothing of ours is open any more */
-			}
-			res->applied++;
-			snprintf(res->to_version, sizeof(res->to_version), "%s", e->version);
-			if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
-				goto fail;
-			continue;
-		}
+		snprintf(msg, sizeof(msg), "%s", err->message);
+		tn_error_clear(err);
+		b->failed = 1;
+		return report_row(res, e, "failed", ms, msg, err);
+	}
+	snprintf(after, sizeof(after),
+			 "The batch was rolled back to checkpoint \"%s\"; no migration of it stays applied.",
+			 res->checkpoint);
+	tn_migration_failed(err, e, "migration", body, offset, after);
+	a->rollback_to(a->ctx, &ignored);	/* the batch savepoint */
+	/* record the failure, then end the unit of work */
+	if (tn_history_add(a, "fail", e->version, b->id, err->detail, &ignored) == TN_OK)
+		tn_finish(a, &ignored);
+	else
+		a->rollback(a->ctx, &ignored);
+	snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
+	res->applied = 0;
+	*closed = 1;
+	return TN_ERR_MIGRATION_FAILED;
+}
 
-		if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
-			goto fail;
-		if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
-		{
-			free(body);
-			goto fail;
-		}
-		t0 = tn_monotonic_ms();
-		rc = a->exec_script(a->ctx, body, &offset, err);
-		ms = (long long) (tn_monotonic_ms() - t0 + 0.5);
-		if (rc != TN_OK)
-		{
-			tn_error	ignored;
+/* One selected entry of the batch, in its own savepoint. */
+static int
+run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
+{
+	const tn_adapter *a = b->a;
+	char	   *body = NULL;
+	long		offset = -1;
+	double		t0;
+	long long	ms;
+	int			rc;
 
-			tn_error_clear(&ignored);
-			a->rollback_to(a->ctx, &ignored);
-			if (dry_run)
-			{
-				char		msg[TN_MESSAGE_MAX + 64];
+	TN_ASSERT(e->state == TN_STATE_PENDING || e->state == TN_STATE_OUT_OF_ORDER);
+	if (b->failed)
+		return report_row(b->res, e, "skipped", -1, NULL, err);
+	if (interrupted(a))
+	{
+		rc = tn_error_set(err, TN_ERR_INTERRUPTED, "migration run interrupted before \"%s\"", e->version);
+		tn_error_detail(err, "The batch was rolled back; no migration of it stays applied.");
+		return rc;
+	}
+	if (e->flags & TN_MIG_NO_TRANSACTION)
+		return run_outside(b, e, closed, err);
 
-				snprintf(msg, sizeof(msg), "%s", err->message);
-				free(body);
-				tn_error_clear(err);
-				if ((rc = report_row(res, e, "failed", ms, msg, err)) != TN_OK)
-					goto fail;
-				failed = 1;
-				continue;
-			}
-			{
-				char		after[256];
-
-				snprintf(after, sizeof(after),
-						 "The batch was rolled back to checkpoint \"%s\"; no migration of it stays applied.",
-						 res->checkpoint);
-				tn_migration_failed(err, e, "migration", body, offset, after);
-			}
-			free(body);
-			a->rollback_to(a->ctx, &ignored);	/* the batch savepoint */
-			/* record the failure, then end the unit of work */
-			if (tn_history_add(a, "fail", e->version, batch, err->detail, &ignored) == TN_OK)
-				tn_finish(a, &ignored);
-			else
-				a->rollback(a->ctx, &ignored);
-			tn_state_free(&st);
-			memset(res->to_version, 0, sizeof(res->to_version));
-			snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
-			res->applied = 0;
-			return TN_ERR_MIGRATION_FAILED;
-		}
+	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
+		return rc;
+	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+	{
 		free(body);
-		if (dry_run)
-			rc = report_row(res, e, "ok", ms, NULL, err);
-		else
-			rc = record_applied(a, e, ms, batch, err);
-		if (rc == TN_OK)
-			rc = a->release(a->ctx, err);
-		if (rc != TN_OK)
-			goto fail;
-		res->applied++;
-		snprintf(res->to_version, sizeof(res->to_version), "%s", e->version);
+		return rc;
 	}
+	t0 = tn_monotonic_ms();
+	rc = a->exec_script(a->ctx, body, &offset, err);
+	ms = (long long) (tn_monotonic_ms() - t0 + 0.5);
+	if (rc != TN_OK)
+	{
+		tn_error	ignored;
 
-	tn_state_free(&st);
-	if (dry_run)
+		tn_error_clear(&ignored);
+		a->rollback_to(a->ctx, &ignored);
+		rc = body_failed(b, e, body, offset, ms, closed, err);
+		free(body);
+		return rc;
+	}
+	free(body);
+	if (b->dry_run)
+		rc = report_row(b->res, e, "ok", ms, NULL, err);
+	else
+		rc = record_applied(a, e, ms, b->id, err);
+	if (rc == TN_OK)
+		rc = a->release(a->ctx, err);
+	if (rc != TN_OK)
+		return rc;
+	b->res->applied++;
+	snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", e->version);
+	return TN_OK;
+}
+
+/* The end of a batch that ran: a dry run rolls everything back, a real run commits. */
+static int
+close_batch(batch *b, tn_error *err)
+{
+	const tn_adapter *a = b->a;
+	int			rc;
+
+	if (b->dry_run)
 	{
 		/* a dry run leaves the database exactly as it was */
-		res->batch = 0;
-		snprintf(res->to_version, sizeof(res->to_version), "%s", res->from_version);
+		b->res->batch = 0;
+		snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", b->res->from_version);
 		return a->rollback(a->ctx, err);
 	}
 	if ((rc = a->release(a->ctx, err)) != TN_OK)
@@ -422,11 +440,72 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 		tn_abort(a, err);
 		return rc;
 	}
-	res->batch = batch;
+	b->res->batch = b->id;
 	return tn_finish(a, err);
+}
+
+int
+tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
+		   tn_migrate_result *res, tn_error *err)
+{
+	batch		b;
+	int			empty = 0;
+	int			closed = 0;
+	int			rc;
+
+	TN_ASSERT(a != NULL && res != NULL);
+	memset(res, 0, sizeof(*res));
+	tn_rows_init(&res->report, tn_def_dry_run.ncols);
+	memset(&b, 0, sizeof(b));
+	b.a = a;
+	b.res = res;
+	b.allow = opts ? opts->allow_out_of_order : 0;
+	b.dry_run = opts ? opts->dry_run : 0;
+	if ((rc = tn_parse_target(opts ? opts->target : NULL, &b.target, err)) != TN_OK)
+		return rc;
+
+	/* the common case, nothing to do, costs one read and no lock */
+	if (!b.dry_run)
+	{
+		int			done = 0;
+
+		if ((rc = nothing_to_do(a, opts, b.target, b.allow, res, &done, err)) != TN_OK)
+			return rc;
+		if (done)
+			return TN_OK;
+	}
+
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = open_batch(&b, opts, &empty, err)) != TN_OK)
+		goto fail;
+	if (empty)
+	{
+		tn_state_free(&b.st);
+		/* a dry run leaves even the synced catalog as it was */
+		return b.dry_run ? a->rollback(a->ctx, err) : tn_finish(a, err);
+	}
+	if ((rc = start_batch(&b, err)) != TN_OK)
+		goto fail;
+	for (size_t i = 0; i < b.st.count; i++)
+	{
+		if (!tn_entry_selected(&b.st.entries[i], b.target, b.allow))
+			continue;
+		if ((rc = run_entry(&b, &b.st.entries[i], &closed, err)) != TN_OK)
+		{
+			if (closed)
+			{
+				tn_state_free(&b.st);
+				return rc;
+			}
+			goto fail;
+		}
+	}
+	tn_state_free(&b.st);
+	return close_batch(&b, err);
 
 fail:
-	tn_state_free(&st);
+	tn_state_free(&b.st);
 	tn_abort(a, err);
 	res->applied = 0;
 	return rc;
@@ -440,13 +519,8 @@ tn_plan(const tn_adapter *a, const char *target, tn_rows *out, tn_error *err)
 	int			rc;
 
 	tn_rows_init(out, tn_def_plan.ncols);
-	if (target != NULL)
-	{
-		if (target[0] == 'V' || target[0] == 'v')
-			target++;
-		if ((rc = tn_version_validate(target, err)) != TN_OK)
-			return rc;
-	}
+	if ((rc = tn_parse_target(target, &target, err)) != TN_OK)
+		return rc;
 	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
 		return rc;
 	if ((rc = tn_state_check_runnable(&st, target, 0, err)) != TN_OK &&

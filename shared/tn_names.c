@@ -8,8 +8,8 @@
  * name either engine or tenancy keeps for itself.  Every refusal says
  * which rule failed.
  *
- * This file must not quote or build SQL (hosts quote with their engine's
- * own function even for valid names), and must not allocate.
+ * Must not: quote or build SQL (hosts quote with their engine's
+ * own function even for valid names), or allocate.
  */
 #include <string.h>
 

@@ -1,7 +1,9 @@
 /*
- * tn_registry.c -- rules shared by every registry host: the scope of a
- * migration set, where a tenant file may live, and the shape of one
- * fan-out result row.  No database access here.
+ * tn_registry.c -- rules shared by every registry host: where a tenant
+ * file may live, and the state tenants() shows for a tenant.
+ *
+ * Must not: reach a database (the hosts read and write the registry), or
+ * follow a symbolic link out of the registry folder.
  */
 #define _XOPEN_SOURCE 700
 
@@ -13,33 +15,6 @@
 #include <sys/stat.h>
 
 #include "tn_internal.h"
-
-int
-tn_parse_scope(const char *scope, int *tenants, tn_error *err)
-{
-	*tenants = 0;
-	if (scope == NULL || strcmp(scope, "database") == 0)
-		return TN_OK;
-	if (strcmp(scope, "tenants") == 0)
-	{
-		*tenants = 1;
-		return TN_OK;
-	}
-	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "invalid scope \"%s\"", scope);
-	tn_error_hint(err, "Use 'database' (this database's own migrations, the default) or 'tenants' "
-				  "(the set the registry pushes to its tenants).");
-	return TN_ERR_INVALID_ARGUMENT;
-}
-
-static int
-path_inside(const char *dir, const char *path)
-{
-	size_t		n = strlen(dir);
-
-	if (strcmp(dir, "/") == 0)
-		return 1;
-	return strncmp(dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
 
 int
 tn_validate_tenant_path(const char *registry_dir, const char *path,
@@ -104,7 +79,7 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 	if (exists)
 	{
 		/* follow symlinks all the way: the target must stay inside */
-		if (realpath(joined, probe) == NULL || !path_inside(dir_real, probe))
+		if (realpath(joined, probe) == NULL || !tn_path_inside(probe, dir_real))
 		{
 			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant path \"%s\" leaves the registry folder", path);
 			tn_error_detail(err, "It resolves to a place outside \"%s\".", dir_real);
@@ -125,7 +100,7 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 			tn_error_detail(err, "%s.", strerror(errno));
 			return TN_ERR_IO;
 		}
-		if (!path_inside(dir_real, parent_real))
+		if (!tn_path_inside(parent_real, dir_real))
 		{
 			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant path \"%s\" leaves the registry folder", path);
 			tn_error_detail(err, "Its folder resolves to a place outside \"%s\".", dir_real);
@@ -137,50 +112,18 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 	return *resolved ? TN_OK : TN_ERR_NO_MEMORY;
 }
 
-int
-tn_fanout_row(tn_rows *out, const char *tenant, int rc,
-			  const tn_migrate_result *res, const tn_error *err,
-			  long long duration_ms)
+const char *
+tn_tenant_state(const char *last_status, const char *last_error,
+				long long pending)
 {
-	char		applied[32], ms[32];
-	const char *row[8];
-	char	   *message = NULL;
-
-	snprintf(applied, sizeof(applied), "%lld", rc == TN_OK ? res->applied : 0LL);
-	snprintf(ms, sizeof(ms), "%lld", duration_ms);
-	row[0] = tenant;
-	if (rc == TN_OK)
-		row[1] = res->applied > 0 ? TN_FANOUT_APPLIED : TN_FANOUT_UP_TO_DATE;
-	else if (rc == TN_ERR_UNREACHABLE || rc == TN_ERR_IO)
-		row[1] = TN_FANOUT_UNREACHABLE;
-	else
-		row[1] = TN_FANOUT_FAILED;
-	row[2] = res && res->from_version[0] ? res->from_version : NULL;
-	row[3] = res && res->to_version[0] ? res->to_version : NULL;
-	row[4] = applied;
-	row[5] = ms;
-	row[6] = rc != TN_OK ? (err->sqlstate[0] ? err->sqlstate : tn_code_sqlstate((tn_code) rc)) : NULL;
-	if (rc != TN_OK)
+	TN_ASSERT(pending >= 0);
+	if (last_error != NULL)
 	{
-		message = tn_error_render(err);
-		if (message == NULL)
-			return TN_ERR_NO_MEMORY;
+		if (last_status != NULL && strcmp(last_status, TN_FANOUT_UNREACHABLE) == 0)
+			return TN_TENANT_UNREACHABLE;
+		if (last_status != NULL && strcmp(last_status, TN_VERIFY_PROBLEMS) == 0)
+			return TN_TENANT_PROBLEMS;
+		return TN_TENANT_FAILED;
 	}
-	row[7] = message;
-	rc = tn_rows_add(out, row);
-	free(message);
-	return rc;
-}
-
-long long
-tn_set_count_newer(const tn_migration_set *set, const char *version)
-{
-	long long	n = 0;
-	size_t		i;
-
-	for (i = 0; i < set->count; i++)
-		if (version == NULL || version[0] == '\0' ||
-			tn_version_compare(set->items[i].version, version) > 0)
-			n++;
-	return n;
+	return pending > 0 ? TN_TENANT_BEHIND : TN_TENANT_UP_TO_DATE;
 }

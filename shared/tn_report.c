@@ -1,7 +1,11 @@
 /*
- * tn_report.c -- read-only views of one database (tenant_status,
- * tenant_verify, tenant_history, tenant_checkpoints) and the two small
- * bookkeeping writes that go with them (tenant_repair, tenant_baseline).
+ * tn_report.c -- what one database's state shows (tenant_status,
+ * tenant_verify, its newest applied version) and the two small
+ * bookkeeping writes that act on what they show (tenant_repair,
+ * tenant_baseline).
+ *
+ * Must not: run a migration body, or write anything but the applied and
+ * history rows of a repair or baseline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,21 +96,6 @@ tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err)
 	}
 	tn_state_free(&st);
 	return TN_OK;
-}
-
-int
-tn_history(const tn_adapter *a, tn_rows *out, tn_error *err)
-{
-	return tn_query_rows(a, "SELECT id, at, action, version, batch, detail FROM {T}history ORDER BY id",
-						 0, NULL, tn_def_history.ncols, out, err);
-}
-
-int
-tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err)
-{
-	return tn_query_rows(a, "SELECT name, created_at, batch, version, kind, mode FROM {T}checkpoints"
-						 " ORDER BY created_at, name",
-						 0, NULL, tn_def_checkpoints.ncols, out, err);
 }
 
 /* Look a version up in the state; NOT_FOUND error when absent. */
@@ -230,4 +219,18 @@ fail:
 	tn_abort(a, err);
 	*count = 0;
 	return rc;
+}
+
+int
+tn_newest_applied(const tn_adapter *a, char *out, size_t size, tn_error *err)
+{
+	tn_db_state st;
+	int			rc = tn_state_load(a, &st, err);
+
+	TN_ASSERT(out != NULL && size > 0);
+	if (rc != TN_OK)
+		return rc;
+	snprintf(out, size, "%s", st.newest_applied ? st.newest_applied : "");
+	tn_state_free(&st);
+	return TN_OK;
 }

@@ -1,10 +1,17 @@
 /*
- * tn_results.c -- the column lists of every table-valued SQL function.
+ * tn_results.c -- result tables: the column list of every table-valued SQL
+ * function, and tn_rows, the table of text cells that carries their rows.
  *
  * Both hosts declare their result columns from these definitions (the
  * SQLite virtual tables directly, the PostgreSQL script by hand, checked by
  * the conformance suite), so names, order and types cannot drift apart.
+ *
+ * Must not: decide what goes into a row (the files that fill them do), or
+ * lose a table's rows on out-of-memory (tn_rows_add leaves it valid).
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "tenancy.h"
 
 #define COUNT_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
@@ -120,3 +127,76 @@ static const tn_column query_all_cols[] = {
 	{"row", TN_COL_TEXT},		/* jsonb on PostgreSQL, JSON text on SQLite */
 };
 const tn_result_def tn_def_query_all = {"tenant_query_all", COUNT_OF(query_all_cols), query_all_cols};
+
+void
+tn_rows_init(tn_rows *r, int ncols)
+{
+	r->ncols = ncols;
+	r->nrows = 0;
+	r->cap = 0;
+	r->cells = NULL;
+}
+
+int
+tn_rows_add(tn_rows *r, const char *const *values)
+{
+	size_t		base;
+	int			i;
+
+	TN_ASSERT(r->ncols > 0 && values != NULL);
+	TN_ASSERT(r->nrows <= r->cap);
+	if (r->nrows == r->cap)
+	{
+		size_t		cap = r->cap ? r->cap * 2 : 16;
+		char	  **cells = realloc(r->cells, cap * (size_t) r->ncols * sizeof(char *));
+
+		if (cells == NULL)
+			return TN_ERR_NO_MEMORY;
+		r->cells = cells;
+		r->cap = cap;
+	}
+	base = r->nrows * (size_t) r->ncols;
+	for (i = 0; i < r->ncols; i++)
+	{
+		const char *v = values[i];
+
+		r->cells[base + i] = NULL;
+		if (v != NULL)
+		{
+			size_t		n = strlen(v) + 1;
+			char	   *copy = malloc(n);
+
+			if (copy == NULL)
+			{
+				while (--i >= 0)
+					free(r->cells[base + i]);
+				return TN_ERR_NO_MEMORY;
+			}
+			memcpy(copy, v, n);
+			r->cells[base + i] = copy;
+		}
+	}
+	r->nrows++;
+	return TN_OK;
+}
+
+const char *
+tn_rows_get(const tn_rows *r, size_t row, int col)
+{
+	if (row >= r->nrows || col < 0 || col >= r->ncols)
+		return NULL;
+	return r->cells[row * (size_t) r->ncols + col];
+}
+
+void
+tn_rows_free(tn_rows *r)
+{
+	size_t		i;
+
+	if (r->cells != NULL)
+		for (i = 0; i < r->nrows * (size_t) r->ncols; i++)
+			free(r->cells[i]);
+	free(r->cells);
+	r->cells = NULL;
+	r->nrows = r->cap = 0;
+}

@@ -3,8 +3,12 @@
  *
  * The planner lives here: every version is applied, pending, drifted
  * (checksum differs), missing (applied, gone from the catalog) or
- * out_of_order (pending but older than the newest applied).  Also the
- * shared writes every operation makes (history, checkpoints, batch ids).
+ * out_of_order (pending but older than the newest applied).  Also which
+ * entries a run selects, the checks before a run, and the next batch id.
+ *
+ * Must not: write to the database (history and checkpoint rows are
+ * tn_history.c's and tn_checkpoint.c's), or keep memory after
+ * tn_state_free.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -156,6 +160,8 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 	{
 		tn_entry   *e = &st->entries[i];
 
+		TN_ASSERT(e->version != NULL && (e->in_catalog || e->is_applied));
+		TN_ASSERT(i == 0 || tn_version_compare(st->entries[i - 1].version, e->version) <= 0);
 		if (e->is_applied && !e->in_catalog)
 		{
 			e->state = TN_STATE_MISSING;
@@ -181,6 +187,8 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 			st->n_pending++;
 		}
 	}
+	TN_ASSERT(st->n_out_of_order <= st->n_pending);
+	TN_ASSERT(st->n_drifted + st->n_missing + st->n_pending <= st->count);
 	return TN_OK;
 }
 
@@ -303,47 +311,4 @@ tn_next_batch(const tn_adapter *a, long long *batch, tn_error *err)
 	*batch = tn_cell_int(rows.nrows ? tn_rows_get(&rows, 0, 0) : NULL, 0) + 1;
 	tn_rows_free(&rows);
 	return TN_OK;
-}
-
-int
-tn_history_add(const tn_adapter *a, const char *action, const char *version,
-			   long long batch, const char *detail, tn_error *err)
-{
-	tn_value	p[4];
-
-	p[0] = tn_text(action);
-	p[1] = tn_text(version);
-	p[2] = batch > 0 ? tn_int8(batch) : tn_null();
-	p[3] = tn_text(detail);
-	return tn_exec(a, "INSERT INTO {T}history (action, version, batch, detail) VALUES ($1, $2, $3, $4)",
-				   4, p, err);
-}
-
-int
-tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
-					 const char *name, const char *kind, const char *mode,
-					 tn_error *err)
-{
-	tn_value	p[5];
-	tn_rows		rows;
-	int			rc;
-
-	p[0] = tn_text(name);
-	rc = tn_query_rows(a, "SELECT 1 FROM {T}checkpoints WHERE name = $1", 1, p, 1, &rows, err);
-	if (rc != TN_OK)
-		return rc;
-	if (rows.nrows > 0)
-	{
-		tn_rows_free(&rows);
-		tn_error_set(err, TN_ERR_EXISTS, "checkpoint \"%s\" already exists", name);
-		tn_error_hint(err, "Choose another name, or see SELECT * FROM tenant_checkpoints().");
-		return TN_ERR_EXISTS;
-	}
-	tn_rows_free(&rows);
-	p[1] = tn_int8(st->max_applied_batch);
-	p[2] = tn_text(st->newest_applied);
-	p[3] = tn_text(kind);
-	p[4] = tn_text(mode);
-	return tn_exec(a, "INSERT INTO {T}checkpoints (name, batch, version, kind, mode) VALUES ($1, $2, $3, $4, $5)",
-				   5, p, err);
 }

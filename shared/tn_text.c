@@ -1,8 +1,9 @@
 /*
- * tn_text.c -- small text checks the core's parsers share: strict UTF-8
- * validation and ASCII case-insensitive keyword comparison.
+ * tn_text.c -- small text rules the core shares: strict UTF-8 validation,
+ * ASCII case-insensitive keyword comparison, the boolean of a cell from
+ * either engine, and the printable copy of a name echoed in a message.
  *
- * Pure functions over caller-owned bytes: no allocation, no errors.
+ * Must not: allocate or fail -- pure functions over caller-owned bytes.
  */
 #include <string.h>
 
@@ -75,4 +76,56 @@ tn_ascii_ieq(const char *a, size_t alen, const char *lower)
 			return 0;
 	}
 	return 1;
+}
+
+int
+tn_text_bool(const char *v)
+{
+	if (v == NULL)
+		return 0;
+	return v[0] == 't' || v[0] == 'T' || v[0] == '1' || v[0] == 'y' || v[0] == 'Y';
+}
+
+void
+tn_shown(const char *s, char *out, size_t outsize)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		o = 0;
+	size_t		i = 0;
+	size_t		n = strlen(s);
+
+	if (n > TN_SHOWN_MAX)
+	{
+		/* keep the end: the file name is the useful part of a path */
+		s += n - TN_SHOWN_MAX;
+		n = TN_SHOWN_MAX;
+		if (o + 3 < outsize)
+		{
+			memcpy(out, "...", 3);
+			o = 3;
+		}
+	}
+	while (i < n && o + 5 < outsize)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char) c;
+		else if (c >= 0xC2 && c <= 0xDF && i + 1 < n &&
+				 ((unsigned char) s[i + 1] & 0xC0) == 0x80)
+		{
+			out[o++] = s[i++];
+			out[o++] = s[i];
+		}
+		else
+		{
+			/* longer sequences are escaped too: rare in names, always safe */
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0x0f];
+		}
+		i++;
+	}
+	out[o] = '\0';
 }

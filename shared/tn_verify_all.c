@@ -1,7 +1,7 @@
 /*
- * tn_verify_all.c -- rows of a registry fan-out that both hosts build the
- * same way: one tenant_verify_all row from a tenant's adapter, and the
- * outcome of one tenant's dry run (tenant_dry_run_all).
+ * tn_verify_all.c -- one row of tenant_verify_all, built the same way by
+ * both hosts from a tenant's adapter (or from the error that kept it out
+ * of reach).
  *
  * Must not: write to a tenant (verify reads only), include a host header,
  * or keep memory after returning.
@@ -35,15 +35,6 @@ add_row(tn_rows *out, const char *tenant, const char *status,
 	return TN_OK;
 }
 
-static const tn_migration *
-set_find(const tn_migration_set *set, const char *version)
-{
-	for (size_t i = 0; set && i < set->count; i++)
-		if (tn_version_compare(set->items[i].version, version) == 0)
-			return &set->items[i];
-	return NULL;
-}
-
 /* Append "version: what" to the detail; only the first MAX_LISTED are named. */
 static int
 note_problem(tn_buf *detail, long long *problems, const char *version,
@@ -66,6 +57,7 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 	long long	pending = 0, problems = 0;
 	int			rc, oom = 0;
 
+	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
 	if (a == NULL)
 	{
 		char	   *msg = reach_err ? tn_error_render(reach_err) : NULL;
@@ -104,7 +96,7 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 
 			if (!e->is_applied || e->state != TN_STATE_APPLIED)
 				continue;		/* already counted by tn_verify */
-			m = set_find(set, e->version);
+			m = tn_set_find(set, e->version);
 			if (m == NULL)
 				oom = note_problem(&detail, &problems, e->version, "applied but not in the tenant set") != TN_OK;
 			else if (e->applied_checksum && strcmp(e->applied_checksum, m->checksum) != 0)
@@ -122,33 +114,4 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 	tn_rows_free(&found);
 	tn_state_free(&st);
 	return rc;
-}
-
-int
-tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
-{
-	char		failure[TN_MESSAGE_MAX];
-	long long	would_apply = 0;
-
-	if (rc != TN_OK)
-		return rc;
-	failure[0] = '\0';
-	for (size_t r = 0; r < res->report.nrows; r++)
-	{
-		const char *outcome = tn_rows_get(&res->report, r, 2);
-		const char *error = tn_rows_get(&res->report, r, 4);
-
-		if (strcmp(outcome, "ok") == 0)
-		{
-			snprintf(res->to_version, sizeof(res->to_version), "%s", tn_rows_get(&res->report, r, 0));
-			would_apply++;
-		}
-		else if (strcmp(outcome, "failed") == 0 && failure[0] == '\0')
-			snprintf(failure, sizeof(failure), "migration \"%s\" would fail: %s",
-					 tn_rows_get(&res->report, r, 0), error ? error : "");
-	}
-	res->applied = failure[0] ? 0 : would_apply;
-	if (failure[0])
-		return tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s", failure);
-	return TN_OK;
 }

@@ -7,8 +7,13 @@
  * "1.2"; a token that is a strict prefix of another is the smaller one
  * ("1" < "1.0" < "1.0.1").
  *
- * This file must not allocate and must not parse file names (tn_files.c
- * does that); a leading V/v belongs to the file name, not the version.
+ * Also the sortable key of a version (so "who is behind" is one index
+ * scan on PostgreSQL) and the one place a leading V/v is stripped from a
+ * version written as a file name or target writes it ("V3").
+ *
+ * Must not: allocate, or parse file names (tn_filename.c does that); a
+ * leading V/v belongs to the file name, not the version, and
+ * tn_version_validate refuses it.
  */
 #include <string.h>
 
@@ -84,6 +89,14 @@ tn_version_validate(const char *version, tn_error *err)
 	return TN_OK;
 }
 
+const char *
+tn_version_strip(const char *version)
+{
+	if (version != NULL && (version[0] == 'V' || version[0] == 'v'))
+		return version + 1;
+	return version;
+}
+
 /*
  * Compare one component of each token: [a, a_end) and [b, b_end).
  * All-digit components compare numerically (leading zeros dropped, then
@@ -140,10 +153,8 @@ tn_version_compare(const char *a, const char *b)
 		return (a == NULL && b == NULL) ? 0 : (a == NULL ? -1 : 1);
 
 	/* Be forgiving: a stray V/v is not part of the version. */
-	if (*a == 'V' || *a == 'v')
-		a++;
-	if (*b == 'V' || *b == 'v')
-		b++;
+	a = tn_version_strip(a);
+	b = tn_version_strip(b);
 
 	for (;;)
 	{
@@ -164,4 +175,37 @@ tn_version_compare(const char *a, const char *b)
 		a++;					/* skip one separator */
 		b++;
 	}
+}
+
+int
+tn_version_key(const char *version, char *out, size_t size)
+{
+	const char *p = tn_version_strip(version);
+	size_t		n = 0;
+
+	if (version == NULL || size == 0)
+		return TN_ERR_INVALID_ARGUMENT;
+	if (tn_version_validate(p, NULL) != TN_OK)
+		return TN_ERR_INVALID_ARGUMENT;
+	while (*p)
+	{
+		const char *start;
+		size_t		len;
+
+		while (*p == '0' && p[1] >= '0' && p[1] <= '9')
+			p++;				/* "0002" == "2"; "0" stays "0" */
+		start = p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		len = (size_t) (p - start);
+		if (n + len + 2 > size)
+			return TN_ERR_TOO_LARGE;
+		out[n++] = (char) ('!' + len);	/* longer number sorts after */
+		memcpy(out + n, start, len);
+		n += len;
+		if (*p == '.' || *p == '_')
+			p++;
+	}
+	out[n] = '\0';
+	return TN_OK;
 }

@@ -24,7 +24,7 @@
 #include "sqlite_registry.h"
 #include "sqlite_registry_internal.h"
 #include "sqlite_vtab.h"
-#include "tn_internal.h"
+#include "tn_sql.h"
 
 SQLITE_EXTENSION_INIT3
 
@@ -207,11 +207,11 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 			final = TN_RUN_ROLLED_BACK;
 		}
 		else if (rc == TN_OK)
-			final = "done";
+			final = TN_RUN_DONE;
 		if (rc == TN_OK && (rc = conn->adapter.begin(conn, err)) == TN_OK)
 		{
 			p[1] = tn_text(final);
-			if (strcmp(final, "done") == 0)
+			if (strcmp(final, TN_RUN_DONE) == 0)
 				rc = tn_exec(&conn->adapter,
 							 "UPDATE {T}tenants SET version = (SELECT to_version FROM {T}run_tenants t"
 							 " WHERE t.run_id = $1 AND t.tenant = name), last_error = NULL"
@@ -312,12 +312,33 @@ tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *e
  */
 #define MAX_ATOMIC_TENANTS 250
 
+#define NONE_FAILED ((size_t) -1)
+
+/* What one tenant_migrate_all_atomic call holds, from its start to its cleanup. */
+typedef struct atomic_run
+{
+	tn_sqlite_conn conn;		/* the registry */
+	registry_paths rp;
+	tn_migration_set set;
+	fanout_job	job;
+	const char *target;
+	long long	concurrency;
+	long long	run_id;
+	char		folder[4400];	/* the run's copies; "" once they must stay or are gone */
+	size_t		n;				/* tenants */
+	size_t		first_failed;	/* NONE_FAILED, or the first tenant that failed */
+	size_t		committed;		/* tenants committed in phase 3 */
+	int			lockfd;
+	int			in_record;		/* the durable 'committing' record exists */
+} atomic_run;
+
 /* Every tenant's row of an atomic run (the core words them): committed, or all rolled back. */
 static int
-atomic_rows(tn_rows *out, fanout_job *job, size_t first_failed, tn_error *err)
+atomic_rows(tn_rows *out, atomic_run *ar, tn_error *err)
 {
-	int			committed = first_failed == (size_t) -1;
-	const char *failed_tenant = committed ? NULL : tn_rows_get(&job->tenants, first_failed, 0);
+	fanout_job *job = &ar->job;
+	int			committed = ar->first_failed == NONE_FAILED;
+	const char *failed_tenant = committed ? NULL : tn_rows_get(&job->tenants, ar->first_failed, 0);
 
 	for (size_t i = 0; i < job->tenants.nrows; i++)
 		if (tn_atomic_row(out, tn_rows_get(&job->tenants, i, 0), job->rc[i], &job->res[i], &job->errs[i],
@@ -326,30 +347,238 @@ atomic_rows(tn_rows *out, fanout_job *job, size_t first_failed, tn_error *err)
 	return TN_OK;
 }
 
+/*
+ * Before phase 1, under the atomic lock: settle what an interrupted run
+ * left, the tenant list and set, the run record ('preparing'), and the
+ * run folder for the copies (on record in atomic_runs).
+ */
+static int
+atomic_start(atomic_run *ar, tn_error *err)
+{
+	tn_value	p[2];
+	int			rc;
+
+	if ((rc = atomic_lock(&ar->rp, &ar->lockfd, err)) != TN_OK ||
+		(rc = atomic_recover(&ar->conn, &ar->rp, err)) != TN_OK ||
+		(rc = tnsq_job_start(&ar->job, JOB_PREPARE, &ar->conn, &ar->rp, &ar->set, ar->target, err)) != TN_OK)
+		return rc;
+	ar->n = ar->job.tenants.nrows;
+	if (ar->n > MAX_ATOMIC_TENANTS)
+	{
+		rc = tn_error_set(err, TN_ERR_TOO_LARGE, "tenant_migrate_all_atomic() handles at most %d tenants",
+						  MAX_ATOMIC_TENANTS);
+		tn_error_detail(err, "The registry has %zu; every tenant stays open in its transaction until all commit.", ar->n);
+		tn_error_hint(err, "Use tenant_migrate_all(), which migrates each tenant on its own.");
+		return rc;
+	}
+	if ((rc = tnsq_start_run(&ar->conn, ar->target, ar->n, TN_RUN_PREPARING, &ar->run_id, err)) != TN_OK)
+		return rc;
+	snprintf(ar->folder, sizeof(ar->folder), "%s.atomic-%lld", ar->rp.file, ar->run_id);
+	remove_folder(ar->folder);
+	if (mkdir(ar->folder, 0700) != 0)
+	{
+		rc = tn_error_set(err, TN_ERR_IO, "could not create the run folder \"%s\"", ar->folder);
+		tn_error_detail(err, "%s.", strerror(errno));
+		ar->folder[0] = '\0';
+		return rc;
+	}
+	p[0] = tn_int8(ar->run_id);
+	p[1] = tn_text(ar->folder);
+	return tn_exec(&ar->conn.adapter, "INSERT INTO {T}atomic_runs (run_id, folder) VALUES ($1, $2)", 2, p, err);
+}
+
+/* Phase 1: hold, copy and migrate every tenant; note the first that failed. */
+static void
+atomic_prepare(atomic_run *ar)
+{
+	ar->job.backup_dir = ar->folder;
+	tnsq_run_workers(&ar->job, ar->concurrency);
+	for (size_t i = 0; i < ar->n && ar->first_failed == NONE_FAILED; i++)
+		if (ar->job.rc[i] != TN_OK)
+			ar->first_failed = i;
+}
+
+/* Phase 2: something failed, so nothing commits. */
+static int
+atomic_roll_back_all(atomic_run *ar, tn_rows *out, tn_error *err)
+{
+	for (size_t i = 0; i < ar->n; i++)
+		if (ar->job.held[i].db)
+		{
+			sqlite3_exec(ar->job.held[i].db, "ROLLBACK", NULL, NULL, NULL);
+			tnsq_close_tenant(&ar->job.held[i]);
+		}
+	return atomic_rows(out, ar, err);
+}
+
+/* Phase 3a: the durable 'committing' record (per-tenant rows and the run status). */
+static int
+atomic_write_commit_record(atomic_run *ar, const tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn *conn = &ar->conn;
+	tn_value	p = tn_int8(ar->run_id);
+	int			rc;
+
+	if ((rc = conn->adapter.begin(conn, err)) != TN_OK)
+		return rc;
+	for (size_t r = 0; rc == TN_OK && r < out->nrows; r++)
+		rc = tnsq_insert_run_tenant(conn, ar->run_id, out, r, err);
+	if (rc == TN_OK)
+		rc = tn_exec(&conn->adapter, "UPDATE {T}runs SET status = '" TN_RUN_COMMITTING "' WHERE run_id = $1",
+					 1, &p, err);
+	if (rc == TN_OK)
+		return tn_finish(&conn->adapter, err);
+	tn_abort(&conn->adapter, err);
+	return rc;
+}
+
+/* Phase 3b: every tenant commits; the first that cannot becomes first_failed. */
+static void
+atomic_commit_tenants(atomic_run *ar)
+{
+	const char *kill_after = getenv("TENANCY_TEST_KILL_AFTER_COMMITS");	/* crash tests only */
+
+	for (size_t i = 0; i < ar->n; i++)
+	{
+		tn_error	cerr;
+
+		tn_error_clear(&cerr);
+		if (tn_sqlite_exec(ar->job.held[i].db, "COMMIT", &cerr) != TN_OK)
+		{
+			ar->job.rc[i] = cerr.code;
+			ar->job.errs[i] = cerr;
+			ar->first_failed = i;
+			return;
+		}
+		ar->committed++;
+		if (kill_after && (long long) ar->committed >= atoll(kill_after))
+			kill(getpid(), SIGKILL);
+	}
+}
+
+/* Phase 4: a commit failed; put back the tenants that committed, roll back the rest. */
+static int
+atomic_undo_commits(atomic_run *ar, tn_rows *out, tn_error *err)
+{
+	int			rc = TN_OK;
+
+	tn_rows_free(out);
+	tn_rows_init(out, tn_def_migrate_all_atomic.ncols);
+	for (size_t i = 0; i < ar->n; i++)
+		tnsq_close_tenant(&ar->job.held[i]);	/* uncommitted: closing rolls back */
+	for (size_t i = 0; rc == TN_OK && i < ar->committed; i++)
+		if (ar->job.res[i].applied > 0)
+		{
+			char		copy[4600];
+			char	   *path = NULL;
+
+			snprintf(copy, sizeof(copy), "%s/%s.db", ar->folder, tn_rows_get(&ar->job.tenants, i, 0));
+			rc = tn_validate_tenant_path(ar->rp.dir, tn_rows_get(&ar->job.tenants, i, 1), 1, &path, err);
+			if (rc == TN_OK)
+				rc = restore_copy(copy, path, err);
+			free(path);
+		}
+	if (rc != TN_OK)
+	{
+		tn_error_detail_append(err, "The run stays 'committing'; the next tenant_migrate_all() settles it.");
+		ar->folder[0] = '\0';	/* keep the copies */
+		return rc;
+	}
+	return atomic_rows(out, ar, err);
+}
+
+/* Phase 3 (and 4 when a commit fails): all prepared, so the record, then every commit. */
+static int
+atomic_commit_all(atomic_run *ar, tn_rows *out, tn_error *err)
+{
+	char		dir[4400];
+	int			rc;
+
+	fsync_path(ar->folder);
+	snprintf(dir, sizeof(dir), "%s", ar->rp.dir);
+	fsync_path(dir);
+	if ((rc = atomic_rows(out, ar, err)) != TN_OK ||
+		(rc = atomic_write_commit_record(ar, out, err)) != TN_OK)
+		return rc;				/* no record: job_free rolls every tenant back */
+	ar->in_record = 1;
+	atomic_commit_tenants(ar);
+	if (ar->first_failed != NONE_FAILED)
+		return atomic_undo_commits(ar, out, err);
+	return TN_OK;
+}
+
+/* The outcome on record: per tenant, the registry's cache, the run; the run leaves atomic_runs. */
+static int
+atomic_record_outcome(atomic_run *ar, const tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn *conn = &ar->conn;
+	int			all = ar->first_failed == NONE_FAILED;
+	tn_value	p = tn_int8(ar->run_id);
+	int			rc;
+
+	if ((rc = conn->adapter.begin(conn, err)) != TN_OK)
+		return rc;
+	for (size_t i = 0; rc == TN_OK && i < ar->n; i++)
+	{
+		rc = tnsq_insert_run_tenant(conn, ar->run_id, out, i, err);
+		if (rc == TN_OK && (all || ar->job.rc[i] != TN_OK))
+			rc = tnsq_update_tenant_cache(conn, ar->run_id, &ar->job, i, out, i, err);
+	}
+	if (rc == TN_OK)
+		rc = tnsq_finish_run(conn, ar->run_id, out, 0, all ? TN_RUN_DONE : TN_RUN_ROLLED_BACK, err);
+	if (rc == TN_OK)
+		rc = tn_exec(&conn->adapter, "DELETE FROM {T}atomic_runs WHERE run_id = $1", 1, &p, err);
+	if (rc == TN_OK)
+		return tn_finish(&conn->adapter, err);
+	tn_abort(&conn->adapter, err);
+	return rc;
+}
+
+/*
+ * Free what the run holds.  Its copies go when it ended (rc TN_OK) or
+ * failed before its commit record (then it is marked rolled back: nothing
+ * committed, no settling needed); with a record they stay for atomic_settle.
+ */
+static int
+atomic_end(atomic_run *ar, tn_rows *out, int rc)
+{
+	tnsq_job_free(&ar->job);
+	tn_migration_set_free(&ar->set);
+	if (ar->folder[0] && rc == TN_OK)
+		remove_folder(ar->folder);
+	else if (ar->folder[0] && !ar->in_record)
+	{
+		tn_value	p = tn_int8(ar->run_id);
+		tn_error	ignored;
+
+		remove_folder(ar->folder);
+		(void) tn_exec(&ar->conn.adapter, "DELETE FROM {T}atomic_runs WHERE run_id = $1", 1, &p, &ignored);
+		(void) tn_exec(&ar->conn.adapter, "UPDATE {T}runs SET status = '" TN_RUN_ROLLED_BACK "',"
+					   " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1 AND status = '"
+					   TN_RUN_PREPARING "'",
+					   1, &p, &ignored);
+	}
+	atomic_unlock(ar->lockfd);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	return rc;
+}
+
 int
 tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	tn_sqlite_conn conn;
-	registry_paths rp;
-	tn_migration_set set;
-	fanout_job	job;
-	const char *target = NULL;
-	char		folder[4400];
-	long long	run_id = 0, concurrency;
-	size_t		n, first_failed = (size_t) -1, committed = 0;
-	const char *kill_after = getenv("TENANCY_TEST_KILL_AFTER_COMMITS");	/* crash tests only */
-	int			lockfd = -1, in_record = 0;
+	atomic_run	ar;
 	int			rc;
 
 	(void) nargs;
-	memset(&job, 0, sizeof(job));
-	memset(&set, 0, sizeof(set));
-	folder[0] = '\0';
+	memset(&ar, 0, sizeof(ar));
+	ar.lockfd = -1;
+	ar.first_failed = NONE_FAILED;
 	tn_rows_init(out, tn_def_migrate_all_atomic.ncols);
-	tn_sqlite_conn_init(&conn, db);
-	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
-		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
-		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+	tn_sqlite_conn_init(&ar.conn, db);
+	if ((rc = tnsq_parse_target(args[0], &ar.target, err)) != TN_OK ||
+		(rc = tnsq_parse_concurrency(args[1], &ar.concurrency, err)) != TN_OK ||
+		(rc = tnsq_registry_ready(&ar.conn, &ar.rp, err)) != TN_OK)
 		return rc;
 	if (!sqlite3_get_autocommit(db))
 	{
@@ -358,177 +587,16 @@ tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_ro
 		tn_error_hint(err, "Call it outside BEGIN ... COMMIT.");
 		return TN_ERR_NO_TRANSACTION;
 	}
-	if ((rc = atomic_lock(&rp, &lockfd, err)) != TN_OK)
-		return rc;
-	if ((rc = atomic_recover(&conn, &rp, err)) != TN_OK)
-		goto done;
-	if ((rc = tnsq_job_start(&job, JOB_PREPARE, &conn, &rp, &set, target, err)) != TN_OK)
-		goto done;
-	n = job.tenants.nrows;
-	if (n > MAX_ATOMIC_TENANTS)
-	{
-		rc = tn_error_set(err, TN_ERR_TOO_LARGE, "tenant_migrate_all_atomic() handles at most %d tenants",
-						  MAX_ATOMIC_TENANTS);
-		tn_error_detail(err, "The registry has %zu; every tenant stays open in its transaction until all commit.", n);
-		tn_error_hint(err, "Use tenant_migrate_all(), which migrates each tenant on its own.");
-		goto done;
-	}
-	if ((rc = tnsq_start_run(&conn, target, n, TN_RUN_PREPARING, &run_id, err)) != TN_OK)
-		goto done;
-	snprintf(folder, sizeof(folder), "%s.atomic-%lld", rp.file, run_id);
-	remove_folder(folder);
-	if (mkdir(folder, 0700) != 0)
-	{
-		rc = tn_error_set(err, TN_ERR_IO, "could not create the run folder \"%s\"", folder);
-		tn_error_detail(err, "%s.", strerror(errno));
-		folder[0] = '\0';
-		goto done;
-	}
-	{
-		tn_value	p[2] = {tn_int8(run_id), tn_text(folder)};
-
-		if ((rc = tn_exec(&conn.adapter, "INSERT INTO {T}atomic_runs (run_id, folder) VALUES ($1, $2)",
-						  2, p, err)) != TN_OK)
-			goto done;
-	}
-
-	/* 1. hold, copy and migrate every tenant */
-	job.backup_dir = folder;
-	tnsq_run_workers(&job, concurrency);
-	for (size_t i = 0; i < n && first_failed == (size_t) -1; i++)
-		if (job.rc[i] != TN_OK)
-			first_failed = i;
-
-	if (first_failed != (size_t) -1)
-	{
-		/* 2. nothing commits */
-		for (size_t i = 0; i < n; i++)
-			if (job.held[i].db)
-			{
-				sqlite3_exec(job.held[i].db, "ROLLBACK", NULL, NULL, NULL);
-				tnsq_close_tenant(&job.held[i]);
-			}
-		rc = atomic_rows(out, &job, first_failed, err);
-	}
+	if ((rc = atomic_start(&ar, err)) != TN_OK)
+		return atomic_end(&ar, out, rc);
+	atomic_prepare(&ar);
+	if (ar.first_failed != NONE_FAILED)
+		rc = atomic_roll_back_all(&ar, out, err);
 	else
-	{
-		/* 3. the durable commit record, then every tenant commits */
-		char		dir[4400];
-
-		fsync_path(folder);
-		snprintf(dir, sizeof(dir), "%s", rp.dir);
-		fsync_path(dir);
-		rc = atomic_rows(out, &job, first_failed, err);
-		if (rc == TN_OK && (rc = conn.adapter.begin(&conn, err)) == TN_OK)
-		{
-			tn_value	p = tn_int8(run_id);
-
-			for (size_t r = 0; rc == TN_OK && r < out->nrows; r++)
-				rc = tnsq_insert_run_tenant(&conn, run_id, out, r, err);
-			if (rc == TN_OK)
-				rc = tn_exec(&conn.adapter, "UPDATE {T}runs SET status = '" TN_RUN_COMMITTING "' WHERE run_id = $1",
-							 1, &p, err);
-			if (rc == TN_OK)
-				rc = tn_finish(&conn.adapter, err);
-			else
-				tn_abort(&conn.adapter, err);
-		}
-		if (rc != TN_OK)
-			goto done;			/* no record: job_free rolls every tenant back */
-		in_record = 1;
-		for (size_t i = 0; i < n; i++)
-		{
-			tn_error	cerr;
-
-			tn_error_clear(&cerr);
-			if (tn_sqlite_exec(job.held[i].db, "COMMIT", &cerr) != TN_OK)
-			{
-				job.rc[i] = cerr.code;
-				job.errs[i] = cerr;
-				first_failed = i;
-				break;
-			}
-			committed++;
-			if (kill_after && (long long) committed >= atoll(kill_after))
-				kill(getpid(), SIGKILL);
-		}
-		if (first_failed != (size_t) -1)
-		{
-			/* 4. put back the ones that committed, roll back the rest */
-			tn_rows_free(out);
-			tn_rows_init(out, tn_def_migrate_all_atomic.ncols);
-			for (size_t i = 0; i < n; i++)
-				tnsq_close_tenant(&job.held[i]);	/* uncommitted: closing rolls back */
-			rc = TN_OK;
-			for (size_t i = 0; rc == TN_OK && i < committed; i++)
-				if (job.res[i].applied > 0)
-				{
-					char		copy[4600];
-					char	   *path = NULL;
-
-					snprintf(copy, sizeof(copy), "%s/%s.db", folder, tn_rows_get(&job.tenants, i, 0));
-					rc = tn_validate_tenant_path(rp.dir, tn_rows_get(&job.tenants, i, 1), 1, &path, err);
-					if (rc == TN_OK)
-						rc = restore_copy(copy, path, err);
-					free(path);
-				}
-			if (rc != TN_OK)
-			{
-				tn_error_detail_append(err, "The run stays 'committing'; the next tenant_migrate_all() settles it.");
-				folder[0] = '\0';	/* keep the copies */
-				goto done;
-			}
-			rc = atomic_rows(out, &job, first_failed, err);
-		}
-	}
-
-	/* the outcome on record: per tenant, the cache, the run */
-	if (rc == TN_OK && (rc = conn.adapter.begin(&conn, err)) == TN_OK)
-	{
-		for (size_t i = 0; rc == TN_OK && i < n; i++)
-		{
-			rc = tnsq_insert_run_tenant(&conn, run_id, out, i, err);
-			if (rc == TN_OK && (first_failed == (size_t) -1 || job.rc[i] != TN_OK))
-				rc = tnsq_update_tenant_cache(&conn, run_id, &job, i, out, i, err);
-		}
-		if (rc == TN_OK)
-			rc = tnsq_finish_run(&conn, run_id, out, 0, first_failed == (size_t) -1 ? "done" : TN_RUN_ROLLED_BACK, err);
-		if (rc == TN_OK)
-		{
-			tn_value	p = tn_int8(run_id);
-
-			rc = tn_exec(&conn.adapter, "DELETE FROM {T}atomic_runs WHERE run_id = $1", 1, &p, err);
-		}
-		if (rc == TN_OK)
-			rc = tn_finish(&conn.adapter, err);
-		else
-			tn_abort(&conn.adapter, err);
-	}
-	if (rc != TN_OK && in_record)
-		folder[0] = '\0';		/* the record stays: keep the copies for the settling */
-
-done:
-	tnsq_job_free(&job);
-	tn_migration_set_free(&set);
-	if (folder[0] && rc == TN_OK)
-		remove_folder(folder);
-	else if (folder[0] && !in_record)
-	{
-		tn_value	p = tn_int8(run_id);
-		tn_error	ignored;
-
-		/* failed before anything committed: no settling needed */
-		remove_folder(folder);
-		(void) tn_exec(&conn.adapter, "DELETE FROM {T}atomic_runs WHERE run_id = $1", 1, &p, &ignored);
-		p = tn_int8(run_id);
-		(void) tn_exec(&conn.adapter, "UPDATE {T}runs SET status = '" TN_RUN_ROLLED_BACK "',"
-					   " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1 AND status = '"
-					   TN_RUN_PREPARING "'",
-					   1, &p, &ignored);
-	}
-	atomic_unlock(lockfd);
-	if (rc != TN_OK)
-		tn_rows_free(out);
-	return rc;
+		rc = atomic_commit_all(&ar, out, err);
+	if (rc == TN_OK)
+		rc = atomic_record_outcome(&ar, out, err);
+	if (rc != TN_OK && ar.in_record)
+		ar.folder[0] = '\0';	/* the record stays: keep the copies for the settling */
+	return atomic_end(&ar, out, rc);
 }
-

@@ -24,7 +24,7 @@
 #include "sqlite_registry.h"
 #include "sqlite_registry_internal.h"
 #include "sqlite_vtab.h"
-#include "tn_internal.h"
+#include "tn_sql.h"
 
 SQLITE_EXTENSION_INIT3
 
@@ -533,6 +533,7 @@ copy_rows(tn_rows *out, const tn_rows *from, tn_error *err)
 {
 	const char *row[16];
 
+	TN_ASSERT(from->ncols <= 16);
 	for (size_t r = 0; r < from->nrows; r++)
 	{
 		for (int c = 0; c < from->ncols && c < 16; c++)
@@ -584,33 +585,18 @@ parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
 	return TN_OK;
 }
 
-/* The target argument: a valid version (checked against the set by check_target). */
+/*
+ * The target argument, read by the core (a valid version, a leading V/v
+ * dropped); tnsq_job_start checks it against the tenant set.
+ */
 int
 tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err)
 {
-	*target = NULL;
-	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
-		return TN_OK;
-	*target = (const char *) sqlite3_value_text(v);
-	return tn_version_validate((*target)[0] == 'V' || (*target)[0] == 'v' ? *target + 1 : *target, err);
-}
+	const char *text = NULL;
 
-static int
-check_target(const tn_migration_set *set, const char *target, tn_error *err)
-{
-	const char *t;
-	size_t		i;
-
-	if (target == NULL)
-		return TN_OK;
-	t = (target[0] == 'V' || target[0] == 'v') ? target + 1 : target;
-	for (i = 0; i < set->count && tn_version_compare(set->items[i].version, t) != 0; i++)
-		;
-	if (i < set->count)
-		return TN_OK;
-	tn_error_set(err, TN_ERR_NOT_FOUND, "target version \"%s\" is not in the tenant set", t);
-	tn_error_hint(err, "Load it with tenant_migrations_load(path, 'tenants'), or pass NULL.");
-	return TN_ERR_NOT_FOUND;
+	if (v != NULL && sqlite3_value_type(v) != SQLITE_NULL)
+		text = (const char *) sqlite3_value_text(v);
+	return tn_parse_target(text, target, err);
 }
 
 /*
@@ -633,7 +619,7 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 	job->target = target;
 	if (mode != JOB_QUERY && (rc = tnsq_load_tenant_set(rp, set, err)) != TN_OK)
 		return rc;
-	if ((rc = check_target(set, target, err)) != TN_OK)
+	if ((rc = tn_set_check_target(set, target, err)) != TN_OK)
 		return rc;
 	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants ORDER BY name", 0, NULL, 2,
 					   &job->tenants, err);
@@ -666,20 +652,21 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 {
 	const char *name = tn_rows_get(&job->tenants, i, 0);
 	int			ok = job->rc[i] == TN_OK;
-	tn_value	p[4];
+	tn_value	p[5];
 	int			rc;
 
 	p[0] = tn_text(name);
 	p[1] = tn_text(ok ? job->res[i].to_version : NULL);
 	p[2] = tn_text(tn_rows_get(out, r, 7));
 	p[3] = tn_int8(ok ? tn_set_count_newer(job->set, job->res[i].to_version) : 0);
+	p[4] = tn_text(tn_rows_get(out, r, 1));	/* the row's status: tenants() reads it (tn_tenant_state) */
 	rc = tn_exec(&conn->adapter,
 				 ok
 				 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
-				 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
-				 : "UPDATE {T}tenants SET last_error = $3,"
+				 " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+				 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
 				 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
-				 4, p, err);
+				 5, p, err);
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
 		char		detail[TN_MESSAGE_MAX + 64];
@@ -793,6 +780,16 @@ call_end(fanout_call *c, tn_rows *out, int rc)
 	return rc;
 }
 
+/* A tenant never started because the observer stopped the run (Ctrl-C in the tenancy command). */
+static int
+cancelled_row(tn_rows *out, const char *tenant)
+{
+	const char *row[8] = {tenant, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
+	"not started: the run was cancelled"};
+
+	return tn_rows_add(out, row);
+}
+
 /* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
 
 int
@@ -833,13 +830,9 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
-	{
-		const char *row[8] = {tn_rows_get(&c.job.tenants, i, 0), TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
-		c.job.cancelled ? "not started: the run was cancelled" : "not started: max_failures reached"};
-
-		if (tn_rows_add(out, row) != TN_OK)
+		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&c.job.tenants, i, 0))
+			 : tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL)) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	}
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
 							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
@@ -896,7 +889,7 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 		{
 			size_t		r = out->nrows;
 			const char *status;
-			tn_value	p[4];
+			tn_value	p[5];
 
 			if ((rc = copy_rows(out, &c.job.rows[i], err)) != TN_OK || out->nrows != r + 1)
 			{
@@ -909,11 +902,13 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 			p[1] = tn_text(tn_rows_get(out, r, 2));
 			p[2] = tn_int8(tn_cell_int(tn_rows_get(out, r, 3), 0));
 			p[3] = tn_text(strcmp(status, TN_VERIFY_OK) == 0 ? NULL : tn_rows_get(out, r, 5));
+			p[4] = tn_text(status);	/* ok / problems / unreachable: tenants() reads it */
 			rc = tn_exec(&c.conn.adapter,
 						 strcmp(status, TN_VERIFY_UNREACHABLE) == 0
-						 ? "UPDATE {T}tenants SET last_error = $4 WHERE name = $1"
-						 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4 WHERE name = $1",
-						 4, p, err);
+						 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5 WHERE name = $1"
+						 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5"
+						 " WHERE name = $1",
+						 5, p, err);
 		}
 		if (rc == TN_OK)
 			rc = tn_finish(&c.conn.adapter, err);

@@ -27,7 +27,7 @@
 #include "sqlite_registry.h"
 #include "sqlite_registry_internal.h"
 #include "sqlite_vtab.h"
-#include "tn_internal.h"
+#include "tn_sql.h"
 
 SQLITE_EXTENSION_INIT3
 
@@ -35,7 +35,7 @@ SQLITE_EXTENSION_INIT3
 static const char *REGISTRY_SCHEMA_SQL =
 "CREATE TABLE IF NOT EXISTS tenancy_tenants("
 "  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
-"  last_run TEXT, last_error TEXT,"
+"  last_run TEXT, last_error TEXT, last_status TEXT,"
 "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
 "CREATE TABLE IF NOT EXISTS tenancy_audit("
 "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -84,6 +84,29 @@ registry_locate(sqlite3 *db, registry_paths *rp, tn_error *err)
 	return TN_OK;
 }
 
+/*
+ * tenancy_tenants.last_status (the status word of a tenant's last fan-out
+ * or verify row, which tenants() turns into the tenant's state) came after
+ * the first registries: add it to a registry made without it.
+ */
+static int
+registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
+{
+	tn_rows		rows;
+	int			rc;
+	int			missing;
+
+	rc = tn_query_rows(&conn->adapter, "SELECT count(*) FROM pragma_table_info('tenancy_tenants')"
+					   " WHERE name = 'last_status'", 0, NULL, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	missing = tn_cell_int(tn_rows_get(&rows, 0, 0), 0) == 0;
+	tn_rows_free(&rows);
+	if (!missing)
+		return TN_OK;
+	return tn_sqlite_exec(conn->db, "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT", err);
+}
+
 int
 tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
 {
@@ -93,7 +116,9 @@ tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
 		return rc;
 	if ((rc = tn_sqlite_ensure_schema(conn, err)) != TN_OK)
 		return rc;
-	return tn_sqlite_exec(conn->db, REGISTRY_SCHEMA_SQL, err);
+	if ((rc = tn_sqlite_exec(conn->db, REGISTRY_SCHEMA_SQL, err)) != TN_OK)
+		return rc;
+	return registry_upgrade(conn, err);
 }
 
 
@@ -304,19 +329,6 @@ register_row(tn_sqlite_conn *conn, const char *name, const char *location,
 	return rc;
 }
 
-static int
-newest_applied(tn_sqlite_conn *conn, char *out, size_t size, tn_error *err)
-{
-	tn_db_state st;
-	int			rc = tn_state_load(&conn->adapter, &st, err);
-
-	if (rc != TN_OK)
-		return rc;
-	snprintf(out, size, "%s", st.newest_applied ? st.newest_applied : "");
-	tn_state_free(&st);
-	return TN_OK;
-}
-
 /* Copy the template into a new file: temp name, then an atomic rename. */
 static int
 copy_template(const registry_paths *rp, const char *final_path, char *version,
@@ -331,7 +343,7 @@ copy_template(const registry_paths *rp, const char *final_path, char *version,
 	if ((rc = tnsq_open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
 		return rc;
 	if ((rc = template_migrate(&tmpl, err)) != TN_OK ||
-		(rc = newest_applied(&tmpl, version, vsize, err)) != TN_OK)
+		(rc = tn_newest_applied(&tmpl.adapter, version, vsize, err)) != TN_OK)
 	{
 		tnsq_close_tenant(&tmpl);
 		return rc;
@@ -392,20 +404,13 @@ prepare_tenant(tn_sqlite_conn *conn, const char *name, const char *path,
 	return tn_validate_tenant_path(rp->dir, path, must_exist, resolved, err);
 }
 
-/*
- * The kind argument of tenant_create / tenant_register.  PostgreSQL
- * tenants are a 'database' or a 'schema'; a SQLite tenant is a file.
- */
+/* The kind argument of tenant_create / tenant_register: the core's word, a SQLite tenant is a file. */
 static int
 check_kind(const char *kind, tn_error *err)
 {
-	if (kind == NULL || strcmp(kind, "file") == 0)
-		return TN_OK;
-	tn_error_set(err, TN_ERR_NOT_SUPPORTED, "tenant kind \"%s\" is not supported on SQLite", kind);
-	tn_error_detail(err, "A SQLite tenant is a database file beside the registry: its kind is 'file'. "
-					"The kinds 'database' and 'schema' exist on PostgreSQL only.");
-	tn_error_hint(err, "Pass 'file' or NULL as the kind.");
-	return TN_ERR_NOT_SUPPORTED;
+	tn_tenant_kind parsed;
+
+	return tn_parse_tenant_kind(kind, TN_DIALECT_SQLITE, &parsed, err);
 }
 
 static void
@@ -481,7 +486,7 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		rc = tnsq_open_tenant_file(resolved, 0, &tenant, &err);
 		if (rc == TN_OK)
 		{
-			rc = newest_applied(&tenant, version, sizeof(version), &err);
+			rc = tn_newest_applied(&tenant.adapter, version, sizeof(version), &err);
 			tnsq_close_tenant(&tenant);
 		}
 	}
@@ -510,18 +515,14 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	tn_value	p;
 	tn_error	err;
 	char	   *location = NULL;
+	int			delete_file = 0;
 	int			rc;
 
 	tn_error_clear(&err);
 	rows.nrows = 0;
 	if (name == NULL)
 		rc = tn_error_null_argument(&err, "name");
-	else if (mode != NULL && strcmp(mode, "delete") != 0 && strcmp(mode, "keep") != 0)
-	{
-		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid drop mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'keep' (the default: unregister, keep the file) or 'delete'.");
-	}
-	else
+	else if ((rc = tn_parse_drop_mode(mode, TN_DIALECT_SQLITE, &delete_file, &err)) == TN_OK)
 		rc = tnsq_registry_ready(conn, &rp, &err);
 	if (rc == TN_OK && (rc = conn->adapter.begin(conn, &err)) == TN_OK)
 	{
@@ -538,14 +539,14 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			rc = tn_exec(&conn->adapter, "DELETE FROM {T}tenants WHERE name = $1", 1, &p, &err);
 		}
 		if (rc == TN_OK)
-			rc = tnsq_audit(conn, mode && strcmp(mode, "delete") == 0 ? "drop_delete" : "drop", name, location, &err);
+			rc = tnsq_audit(conn, delete_file ? "drop_delete" : "drop", name, location, &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else
 			tn_abort(&conn->adapter, &err);
 		tn_rows_free(&rows);
 	}
-	if (rc == TN_OK && mode != NULL && strcmp(mode, "delete") == 0)
+	if (rc == TN_OK && delete_file)
 	{
 		char	   *resolved = NULL;
 
@@ -571,45 +572,6 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* ---- the tenant set, read from the template ---- */
 
-static int
-collect_migration(void *arg, int ncols, const char *const *v, tn_error *err)
-{
-	tn_migration_set *set = arg;
-	tn_migration *m;
-
-	(void) ncols;
-	if (set->count == set->cap)
-	{
-		size_t		cap = set->cap ? set->cap * 2 : 16;
-		tn_migration *items = realloc(set->items, cap * sizeof(*items));
-
-		if (items == NULL)
-			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-		set->items = items;
-		set->cap = cap;
-	}
-	m = &set->items[set->count];
-	memset(m, 0, sizeof(*m));
-	m->version = tn_strdup(v[0], err);
-	m->name = tn_strdup(v[1], err);
-	m->up_sql = tn_strdup(v[2], err);
-	m->down_sql = v[3] ? tn_strdup(v[3], err) : NULL;
-	m->source = v[6] ? tn_strdup(v[6], err) : NULL;
-	snprintf(m->checksum, sizeof(m->checksum), "%s", v[4]);
-	m->flags = (unsigned) tn_cell_int(v[5], 0);
-	m->dialect = TN_DIALECT_SQLITE;
-	set->count++;
-	if (!m->version || !m->name || !m->up_sql || (v[3] && !m->down_sql) || (v[6] && !m->source))
-		return TN_ERR_NO_MEMORY;
-	return TN_OK;
-}
-
-static int
-migration_cmp(const void *x, const void *y)
-{
-	return tn_version_compare(((const tn_migration *) x)->version, ((const tn_migration *) y)->version);
-}
-
 /* Read the tenant set (the template's catalog), migrating the template first. */
 int
 tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err)
@@ -622,17 +584,9 @@ tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *
 		return rc;
 	rc = template_migrate(&tmpl, err);
 	if (rc == TN_OK)
-		rc = tmpl.adapter.query(&tmpl, "SELECT version, name, up_sql, down_sql, checksum, flags, source"
-								" FROM tenancy_catalog", 0, NULL, collect_migration, set, err);
+		rc = tn_set_read(&tmpl.adapter, "catalog", set, err);
 	tnsq_close_tenant(&tmpl);
-	if (rc != TN_OK)
-	{
-		tn_migration_set_free(set);
-		return rc;
-	}
-	if (set->count > 1)
-		qsort(set->items, set->count, sizeof(tn_migration), migration_cmp);
-	return TN_OK;
+	return rc;
 }
 
 /* ---- tenants() ---- */
@@ -654,8 +608,8 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		return rc;
 	if ((rc = tnsq_load_tenant_set(&rp, &set, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error"
-					   " FROM {T}tenants ORDER BY name", 0, NULL, 5, &rows, err);
+	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status"
+					   " FROM {T}tenants ORDER BY name", 0, NULL, 6, &rows, err);
 	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
 	{
 		const char *version = tn_rows_get(&rows, i, 2);
@@ -666,9 +620,9 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 
 		snprintf(pbuf, sizeof(pbuf), "%lld", pending);
 		row[0] = tn_rows_get(&rows, i, 0);
-		row[1] = "file";
+		row[1] = tn_tenant_kind_name(TN_KIND_FILE);
 		row[2] = tn_rows_get(&rows, i, 1);
-		row[3] = last_error ? "failed" : pending > 0 ? "behind" : "up_to_date";
+		row[3] = tn_tenant_state(tn_rows_get(&rows, i, 5), last_error, pending);
 		row[4] = version;
 		row[5] = pbuf;
 		row[6] = tn_rows_get(&rows, i, 3);
@@ -676,8 +630,7 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		if (tn_rows_add(out, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
-	if (rc == TN_OK)
-		tn_rows_free(&rows);
+	tn_rows_free(&rows);		/* initialised by tn_query_rows, also on its failure */
 	tn_migration_set_free(&set);
 	return rc;
 }

@@ -140,16 +140,11 @@ static void
 fn_checkpoint(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	char		name[160];
-	const char *mode = arg_text(argc, argv, 1);
 	int			snapshot = 0;
 
 	BEGIN_CALL();
-	if (mode != NULL && strcmp(mode, "snapshot") == 0)
-		snapshot = 1;
-	else if (mode != NULL && strcmp(mode, "marker") != 0)
+	if (tn_parse_checkpoint_mode(arg_text(argc, argv, 1), &snapshot, &err) != TN_OK)
 	{
-		tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid checkpoint mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'marker' (the default) or 'snapshot'.");
 		tn_sqlite_raise(ctx, &err);
 		return;
 	}

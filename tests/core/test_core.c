@@ -4,7 +4,9 @@
  * Covers version order, the file-name grammar, folder loading from
  * tests/fixtures (and from folders built at run time for symbolic links
  * and non-UTF-8 names), checksums, body checks, flag detection and name
- * rules.  Prints "ok - ..." or "FAIL - ..." per case and ends with exactly
+ * rules, and the decisions both hosts take from the core (tenant state,
+ * word arguments, targets, tenant sets read through a fake adapter).
+ * Prints "ok - ..." or "FAIL - ..." per case and ends with exactly
  * "N passed, N failed".
  *
  * This file must not need a database or a network, and must not leave
@@ -766,6 +768,165 @@ test_names(void)
 	CHECK(tn_validate_checkpoint_name(NULL, &err) == TN_ERR_NULL_ARGUMENT, "checkpoint name NULL%s", NULL);
 }
 
+/* ------------------------------------------------------------------ */
+/* Decisions both hosts take from the core: states, words, targets, sets */
+/* ------------------------------------------------------------------ */
+
+static void
+test_tenant_state(void)
+{
+	static const struct
+	{
+		const char *status;
+		const char *error;
+		long long	pending;
+		const char *want;
+	}			cases[] = {
+		{NULL, NULL, 0, "up_to_date"},
+		{NULL, NULL, 2, "behind"},
+		{"applied", NULL, 0, "up_to_date"},
+		{"up_to_date", NULL, 1, "behind"},	/* the set grew since the run */
+		{"ok", NULL, 0, "up_to_date"},
+		{"failed", "migration \"3\" failed", 1, "failed"},
+		{"rolled_back", "rolled back: tenant \"b\" failed", 1, "failed"},
+		{NULL, "an error with no status recorded", 0, "failed"},
+		{"unreachable", "cannot open tenant database", 1, "unreachable"},
+		{"unreachable", "tenant file \"x.db\" is missing", 0, "unreachable"},
+		{"problems", "version 1 drifted", 0, "problems"},
+		{"problems", "version 2 drifted from the tenant set", 3, "problems"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		const char *got = tn_tenant_state(cases[i].status, cases[i].error, cases[i].pending);
+
+		CHECK(strcmp(got, cases[i].want) == 0, "tenant state %s", cases[i].want);
+	}
+}
+
+static void
+test_word_arguments(void)
+{
+	tn_error	err;
+	tn_tenant_kind kind;
+	int			flag;
+	const char *target;
+
+	CHECK(tn_parse_checkpoint_mode(NULL, &flag, &err) == TN_OK && flag == 0, "checkpoint mode NULL is marker%s", NULL);
+	CHECK(tn_parse_checkpoint_mode("marker", &flag, &err) == TN_OK && flag == 0, "checkpoint mode marker%s", NULL);
+	CHECK(tn_parse_checkpoint_mode("snapshot", &flag, &err) == TN_OK && flag == 1, "checkpoint mode snapshot%s", NULL);
+	CHECK(tn_parse_checkpoint_mode("Snapshot", &flag, &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "invalid checkpoint mode \"Snapshot\"") == 0, "checkpoint mode is case-sensitive%s", NULL);
+
+	CHECK(tn_parse_tenant_kind(NULL, TN_DIALECT_POSTGRES, &kind, &err) == TN_OK && kind == TN_KIND_DATABASE,
+		  "kind NULL is database on PostgreSQL%s", NULL);
+	CHECK(tn_parse_tenant_kind("schema", TN_DIALECT_POSTGRES, &kind, &err) == TN_OK && kind == TN_KIND_SCHEMA,
+		  "kind schema on PostgreSQL%s", NULL);
+	CHECK(tn_parse_tenant_kind("file", TN_DIALECT_POSTGRES, &kind, &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "invalid tenant kind \"file\"") == 0, "kind file refused on PostgreSQL%s", NULL);
+	CHECK(tn_parse_tenant_kind(NULL, TN_DIALECT_SQLITE, &kind, &err) == TN_OK && kind == TN_KIND_FILE,
+		  "kind NULL is file on SQLite%s", NULL);
+	CHECK(tn_parse_tenant_kind("database", TN_DIALECT_SQLITE, &kind, &err) == TN_ERR_NOT_SUPPORTED &&
+		  strstr(err.message, "not supported on SQLite") != NULL, "kind database refused on SQLite%s", NULL);
+	CHECK(strcmp(tn_tenant_kind_name(TN_KIND_FILE), "file") == 0 &&
+		  strcmp(tn_tenant_kind_name(TN_KIND_SCHEMA), "schema") == 0 &&
+		  strcmp(tn_tenant_kind_name(TN_KIND_DATABASE), "database") == 0, "kind names%s", NULL);
+
+	CHECK(tn_parse_drop_mode(NULL, TN_DIALECT_SQLITE, &flag, &err) == TN_OK && flag == 0, "drop mode NULL keeps%s", NULL);
+	CHECK(tn_parse_drop_mode("delete", TN_DIALECT_POSTGRES, &flag, &err) == TN_OK && flag == 1, "drop mode delete%s", NULL);
+	CHECK(tn_parse_drop_mode("shred", TN_DIALECT_POSTGRES, &flag, &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "invalid drop mode \"shred\"") == 0 && strstr(err.hint, "keep the database") != NULL,
+		  "drop mode refused, PostgreSQL keeps a database%s", NULL);
+	CHECK(tn_parse_drop_mode("", TN_DIALECT_SQLITE, &flag, &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "invalid drop mode \"\"") == 0 && strstr(err.hint, "keep the file") != NULL,
+		  "drop mode refused, SQLite keeps a file%s", NULL);
+
+	CHECK(tn_parse_scope("tenants", &flag, &err) == TN_OK && flag == 1, "scope tenants%s", NULL);
+	CHECK(tn_parse_scope("DATABASE", &flag, &err) == TN_ERR_INVALID_ARGUMENT, "scope is case-sensitive%s", NULL);
+
+	CHECK(tn_parse_target(NULL, &target, &err) == TN_OK && target == NULL, "target NULL is newest%s", NULL);
+	CHECK(tn_parse_target("V3", &target, &err) == TN_OK && strcmp(target, "3") == 0, "target V3 is 3%s", NULL);
+	CHECK(tn_parse_target("v1.2", &target, &err) == TN_OK && strcmp(target, "1.2") == 0, "target v1.2 is 1.2%s", NULL);
+	CHECK(tn_parse_target("VV3", &target, &err) == TN_ERR_INVALID_ARGUMENT, "target VV3 refused%s", NULL);
+	CHECK(tn_parse_target("", &target, &err) == TN_ERR_INVALID_ARGUMENT, "target '' refused%s", NULL);
+	CHECK(tn_version_strip(NULL) == NULL && strcmp(tn_version_strip("V10"), "10") == 0 &&
+		  strcmp(tn_version_strip("10"), "10") == 0, "version strip%s", NULL);
+}
+
+/* A fake adapter whose query hands out a fixed catalog (unsorted) for tn_set_read. */
+static const char *const fake_catalog[][7] = {
+	{"1.10", "ten", "SELECT 10;", NULL, "sha256:a", "0", NULL},
+	{"2", "two", "SELECT 2;", "SELECT -2;", "sha256:b", "1", "f/2_two.sql"},
+	{"1.9", "nine", "SELECT 9;", NULL, "sha256:c", "0", NULL},
+};
+
+static int
+fake_query(void *ctx, const char *sql, int nparams, const tn_value *params,
+		   tn_row_fn fn, void *arg, tn_error *err)
+{
+	int			rc = TN_OK;
+
+	(void) nparams;
+	(void) params;
+	*(char **) ctx = strdup(sql);
+	for (size_t i = 0; rc == TN_OK && fn && i < sizeof(fake_catalog) / sizeof(fake_catalog[0]); i++)
+		rc = fn(arg, 7, fake_catalog[i], err);
+	return rc;
+}
+
+static void
+test_sets(void)
+{
+	tn_adapter	a;
+	tn_migration_set set;
+	tn_error	err;
+	char	   *sql = NULL;
+
+	memset(&a, 0, sizeof(a));
+	a.ctx = &sql;
+	a.engine = "fake";
+	a.dialect = TN_DIALECT_SQLITE;
+	a.table_prefix = "tenancy_";
+	a.query = fake_query;
+	CHECK(tn_set_read(&a, "catalog", &set, &err) == TN_OK && set.count == 3, "set read through the adapter%s", NULL);
+	CHECK(sql != NULL && strstr(sql, "FROM tenancy_catalog") != NULL, "set read names the prefixed table%s", NULL);
+	free(sql);
+	CHECK(set.count == 3 && strcmp(set.items[0].version, "1.9") == 0 && strcmp(set.items[1].version, "1.10") == 0 &&
+		  strcmp(set.items[2].version, "2") == 0, "set read sorts by version (1.9 < 1.10 < 2)%s", NULL);
+	CHECK(set.count == 3 && set.items[2].down_sql != NULL && set.items[2].flags == 1 &&
+		  set.items[2].dialect == TN_DIALECT_SQLITE && set.items[0].down_sql == NULL &&
+		  strcmp(set.items[2].source, "f/2_two.sql") == 0, "set read keeps downs, flags, source, dialect%s", NULL);
+	CHECK(tn_set_find(&set, "V01.10") == &set.items[1], "set find ignores V and leading zeros%s", NULL);
+	CHECK(tn_set_find(&set, "3") == NULL, "set find of a missing version%s", NULL);
+	CHECK(tn_set_newest(&set) != NULL && strcmp(tn_set_newest(&set), "2") == 0, "set newest%s", NULL);
+	CHECK(tn_set_count_newer(&set, "1.9") == 2 && tn_set_count_newer(&set, NULL) == 3 &&
+		  tn_set_count_newer(&set, "2") == 0, "set count newer%s", NULL);
+	CHECK(tn_set_check_target(&set, NULL, &err) == TN_OK && tn_set_check_target(&set, "V2", &err) == TN_OK,
+		  "set target known%s", NULL);
+	CHECK(tn_set_check_target(&set, "V7", &err) == TN_ERR_NOT_FOUND &&
+		  strcmp(err.message, "target version \"7\" is not in the tenant set") == 0, "set target unknown%s", NULL);
+	tn_migration_set_free(&set);
+	memset(&set, 0, sizeof(set));
+	CHECK(tn_set_newest(&set) == NULL && tn_set_count_newer(&set, "1") == 0, "empty set%s", NULL);
+}
+
+static void
+test_fanout_rows(void)
+{
+	tn_rows		rows;
+
+	tn_rows_init(&rows, tn_def_migrate_all.ncols);
+	CHECK(tn_fanout_skipped_row(&rows, "acme", NULL) == TN_OK && rows.nrows == 1 &&
+		  strcmp(tn_rows_get(&rows, 0, 1), "skipped") == 0 && strcmp(tn_rows_get(&rows, 0, 4), "0") == 0 &&
+		  tn_rows_get(&rows, 0, 2) == NULL && tn_rows_get(&rows, 0, 6) == NULL &&
+		  strcmp(tn_rows_get(&rows, 0, 7), "not started: max_failures reached") == 0,
+		  "skipped row after max_failures%s", NULL);
+	CHECK(tn_fanout_skipped_row(&rows, "bravo", "acme") == TN_OK && rows.nrows == 2 &&
+		  strcmp(tn_rows_get(&rows, 1, 7), "not started: tenant \"acme\" failed, so no tenant was migrated") == 0,
+		  "skipped row of an atomic run%s", NULL);
+	tn_rows_free(&rows);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -782,6 +943,10 @@ main(int argc, char **argv)
 	test_bodies();
 	test_flags();
 	test_names();
+	test_tenant_state();
+	test_word_arguments();
+	test_sets();
+	test_fanout_rows();
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail == 0 ? 0 : 1;

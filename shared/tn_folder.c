@@ -1,0 +1,759 @@
+/*
+ * tn_folder.c -- reading a migration folder into a sorted tn_migration_set.
+ *
+ * tn_load_folder reads a folder (or its dialect subfolders postgres/,
+ * sqlite/, all/), reads each ".sql" file whose name tn_parse_filename
+ * accepts, splits dbmate files into their up and down sections, pairs ups
+ * with downs, refuses duplicate versions, and computes checksums and flags.
+ * Each file is read in named steps (load_file); the bytes come through
+ * tn_fs.c, which keeps links inside the folder and reads regular files only.
+ *
+ * Must not: touch a database, follow a symbolic link out of the folder,
+ * open anything but regular files (a FIFO named x.sql would block the
+ * backend), or leave anything allocated and *out non-empty when it fails.
+ */
+#define _XOPEN_SOURCE 700			/* realpath, lstat, O_NOFOLLOW */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "tn_internal.h"
+
+static char *
+join_path(const char *dir, const char *name)
+{
+	size_t		dl = strlen(dir);
+	size_t		nl = strlen(name);
+	char	   *p = malloc(dl + nl + 2);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, dir, dl);
+	if (dl > 0 && dir[dl - 1] != '/')
+		p[dl++] = '/';
+	memcpy(p + dl, name, nl + 1);
+	return p;
+}
+
+static int
+no_memory(tn_error *err)
+{
+	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+}
+
+/* One up or down body found in a file (a dbmate file gives two). */
+typedef struct file_part
+{
+	char	   *path;			/* as shown to the user and stored as source */
+	char	   *version;
+	char	   *name;
+	char	   *body;			/* NULL for an empty down file */
+	tn_dialect	dialect;
+	int			direction;		/* +1 up, -1 down */
+	unsigned	extra_flags;	/* from dbmate "transaction:false" */
+} file_part;
+
+typedef struct part_list
+{
+	file_part  *items;
+	size_t		count;
+	size_t		cap;
+} part_list;
+
+static void
+parts_free(part_list *l)
+{
+	size_t		i;
+
+	for (i = 0; i < l->count; i++)
+	{
+		free(l->items[i].path);
+		free(l->items[i].version);
+		free(l->items[i].name);
+		free(l->items[i].body);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Takes ownership of every string in *fp, also on failure. */
+static int
+parts_add(part_list *l, file_part *fp, tn_error *err)
+{
+	if (l->count == l->cap)
+	{
+		size_t		ncap = l->cap ? l->cap * 2 : 16;
+		file_part  *n = realloc(l->items, ncap * sizeof(*n));
+
+		if (n == NULL)
+		{
+			free(fp->path);
+			free(fp->version);
+			free(fp->name);
+			free(fp->body);
+			return no_memory(err);
+		}
+		l->items = n;
+		l->cap = ncap;
+	}
+	l->items[l->count++] = *fp;
+	return TN_OK;
+}
+
+/*
+ * Find a dbmate marker line "-- migrate:<what>[ options]" (leading blanks
+ * and blanks after "--" allowed).  Returns the offset of the line start or
+ * -1; *after receives the offset just past the line, *opts and *optlen the
+ * options text.  *count receives how many such lines there are.
+ */
+static long
+find_dbmate_marker(const char *s, size_t len, const char *what,
+				   size_t *after, const char **opts, size_t *optlen,
+				   int *count)
+{
+	size_t		line = 0;
+	long		found = -1;
+	size_t		wl = strlen(what);
+
+	*count = 0;
+	while (line < len)
+	{
+		size_t		eol = line;
+		size_t		p = line;
+
+		while (eol < len && s[eol] != '\n')
+			eol++;
+		while (p < eol && (s[p] == ' ' || s[p] == '\t'))
+			p++;
+		if (p + 2 <= eol && s[p] == '-' && s[p + 1] == '-')
+		{
+			p += 2;
+			while (p < eol && (s[p] == ' ' || s[p] == '\t'))
+				p++;
+			if (eol - p >= 8 + wl && memcmp(s + p, "migrate:", 8) == 0 &&
+				memcmp(s + p + 8, what, wl) == 0 &&
+				(p + 8 + wl == eol || s[p + 8 + wl] == ' ' ||
+				 s[p + 8 + wl] == '\t' || s[p + 8 + wl] == '\r'))
+			{
+				(*count)++;
+				if (found < 0)
+				{
+					found = (long) line;
+					*after = eol < len ? eol + 1 : len;
+					*opts = s + p + 8 + wl;
+					*optlen = eol - (p + 8 + wl);
+				}
+			}
+		}
+		line = eol + 1;
+	}
+	return found;
+}
+
+static int
+bad_file(tn_error *err, const char *path, const char *detail)
+{
+	char		s[TN_SHOWN_BUF];
+
+	tn_shown(path, s, sizeof(s));
+	tn_error_set(err, TN_ERR_FORMAT, "invalid migration file \"%s\"", s);
+	tn_error_detail(err, "%s", detail);
+	return TN_ERR_FORMAT;
+}
+
+/* Is [s, s+len) only whitespace and comments?  (UTF-8 already checked.) */
+static int
+is_blank(const char *s, size_t len)
+{
+	tn_error	e;
+
+	return len == 0 || tn_body_validate(s, len, "section", &e) != TN_OK;
+}
+
+static int
+contains_word(const char *s, size_t len, const char *word)
+{
+	size_t		wl = strlen(word);
+	size_t		i;
+
+	for (i = 0; i + wl <= len; i++)
+		if (memcmp(s + i, word, wl) == 0)
+			return 1;
+	return 0;
+}
+
+/* Free the strings of a part and zero it. */
+static void
+part_clear(file_part *fp)
+{
+	free(fp->path);
+	free(fp->version);
+	free(fp->name);
+	free(fp->body);
+	memset(fp, 0, sizeof(*fp));
+}
+
+/*
+ * Step 1 of a file: its name read into fp (path, version, name, dialect
+ * tag, direction; no body yet).  A name that breaks the grammar is
+ * reported with its folder, keeping the rule that failed.
+ */
+static int
+part_from_name(const char *dirpath, const char *fname, file_part *fp,
+			   tn_error *err)
+{
+	int			rc;
+
+	memset(fp, 0, sizeof(*fp));
+	fp->path = join_path(dirpath, fname);
+	if (fp->path == NULL)
+		return no_memory(err);
+	rc = tn_parse_filename(fname, &fp->version, &fp->name, &fp->dialect, &fp->direction, err);
+	if (rc == TN_ERR_FORMAT)
+	{
+		char		detail[TN_DETAIL_MAX];
+		char		hint[TN_HINT_MAX];
+		char		s[TN_SHOWN_BUF];
+
+		memcpy(detail, err->detail, sizeof(detail));
+		memcpy(hint, err->hint, sizeof(hint));
+		tn_shown(fp->path, s, sizeof(s));
+		tn_error_set(err, rc, "invalid migration file name \"%s\"", s);
+		tn_error_detail(err, "%s", detail);
+		tn_error_hint(err, "%s", hint);
+	}
+	if (rc != TN_OK)
+		part_clear(fp);
+	return rc;
+}
+
+/*
+ * Step 2: the dialect the file serves.  A dialect subfolder decides it (a
+ * tag that disagrees is an error); *skip = 1 for another dialect's file.
+ */
+static int
+part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
+			 int *skip, tn_error *err)
+{
+	*skip = 0;
+	if (folder_dialect != TN_DIALECT_ALL && fp->dialect != TN_DIALECT_ALL &&
+		fp->dialect != folder_dialect)
+		return bad_file(err, fp->path, "The file's dialect tag does not match the dialect subfolder it is in.");
+	if (folder_dialect != TN_DIALECT_ALL)
+		fp->dialect = folder_dialect;
+	*skip = !(fp->dialect == TN_DIALECT_ALL || (want != TN_DIALECT_ALL && fp->dialect == want));
+	return TN_OK;
+}
+
+/*
+ * An empty down file means "no down", as an empty dbmate down section
+ * does: golang-migrate creates both files and many projects leave the
+ * down empty.  The up stays mandatory.
+ */
+static int
+is_empty_down(const file_part *fp, const char *body, size_t len)
+{
+	return fp->direction < 0 && memchr(body, '\0', len) == NULL &&
+		tn_utf8_error_offset(body, len) < 0 && is_blank(body, len);
+}
+
+/* Where the dbmate marker lines of a body are (offsets of line starts, -1 when absent). */
+typedef struct dbmate_markers
+{
+	long		up_at;
+	long		down_at;
+	size_t		after_up;		/* just past the "-- migrate:up" line */
+	size_t		after_down;
+	const char *up_opts;		/* options on the up line ("transaction:false") */
+	size_t		up_optlen;
+	int			nup;			/* how many up / down lines there are */
+	int			ndown;
+} dbmate_markers;
+
+static void
+find_dbmate_markers(const char *body, size_t len, dbmate_markers *mk)
+{
+	const char *down_opts;
+	size_t		down_optlen;
+
+	memset(mk, 0, sizeof(*mk));
+	mk->up_at = find_dbmate_marker(body, len, "up", &mk->after_up, &mk->up_opts,
+								   &mk->up_optlen, &mk->nup);
+	mk->down_at = find_dbmate_marker(body, len, "down", &mk->after_down, &down_opts,
+									 &down_optlen, &mk->ndown);
+}
+
+/* The rules of a dbmate file, checked before its sections are cut out. */
+static int
+check_dbmate_file(const file_part *fp, const char *body, const dbmate_markers *mk,
+				  tn_error *err)
+{
+	size_t		first;
+
+	if (fp->direction < 0)
+		return bad_file(err, fp->path, "A down migration file must not contain \"-- migrate:up\" or \"-- migrate:down\" sections.");
+	if (mk->up_at < 0)
+		return bad_file(err, fp->path, "The file has a \"-- migrate:down\" section but no \"-- migrate:up\" section.");
+	if (mk->nup > 1 || mk->ndown > 1)
+		return bad_file(err, fp->path, "The file has more than one \"-- migrate:up\" or \"-- migrate:down\" line.");
+	first = (size_t) (mk->down_at >= 0 && mk->down_at < mk->up_at ? mk->down_at : mk->up_at);
+	if (!is_blank(body, first))
+		return bad_file(err, fp->path, "The file has statements before its first \"-- migrate:\" line.");
+	return TN_OK;
+}
+
+/*
+ * Step 4 of a dbmate file: "-- migrate:up" ... "-- migrate:down" ... cut
+ * into an up part and (when its section is not blank) a down part.  Takes
+ * ownership of fp's strings and of body, also on failure.
+ */
+static int
+add_dbmate_parts(part_list *parts, file_part *fp, char *body, size_t len,
+				 const dbmate_markers *mk, tn_error *err)
+{
+	size_t		up_end = (mk->down_at > mk->up_at) ? (size_t) mk->down_at : len;
+	size_t		down_end = (mk->down_at >= 0 && mk->up_at > mk->down_at) ? (size_t) mk->up_at : len;
+	int			has_down;
+	file_part	down;
+	char		s[TN_SHOWN_BUF];
+	char		what[TN_SHOWN_BUF + 64];
+	int			rc;
+
+	memset(&down, 0, sizeof(down));
+	if ((rc = check_dbmate_file(fp, body, mk, err)) != TN_OK)
+		goto fail;
+	TN_ASSERT(mk->after_up <= up_end && up_end <= len);
+	has_down = mk->down_at >= 0 && !is_blank(body + mk->after_down, down_end - mk->after_down);
+	fp->body = tn_memdup(body + mk->after_up, up_end - mk->after_up);
+	if (fp->body == NULL)
+	{
+		rc = no_memory(err);
+		goto fail;
+	}
+	tn_shown(fp->path, s, sizeof(s));
+	snprintf(what, sizeof(what), "up section of migration file \"%s\"", s);
+	if ((rc = tn_body_validate(fp->body, strlen(fp->body), what, err)) != TN_OK)
+		goto fail;
+	fp->direction = 1;
+	fp->extra_flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
+		TN_MIG_NO_TRANSACTION : 0;
+	if (has_down)
+	{
+		down.body = tn_memdup(body + mk->after_down, down_end - mk->after_down);
+		down.path = tn_memdup(fp->path, strlen(fp->path));
+		down.version = tn_memdup(fp->version, strlen(fp->version));
+		down.name = tn_memdup(fp->name, strlen(fp->name));
+		down.dialect = fp->dialect;
+		down.direction = -1;
+		if (!down.body || !down.path || !down.version || !down.name)
+		{
+			rc = no_memory(err);
+			goto fail;
+		}
+	}
+	free(body);
+	if ((rc = parts_add(parts, fp, err)) != TN_OK)
+	{
+		part_clear(&down);
+		return rc;
+	}
+	return has_down ? parts_add(parts, &down, err) : TN_OK;
+
+fail:
+	part_clear(&down);
+	part_clear(fp);
+	free(body);
+	return rc;
+}
+
+/*
+ * Read one migration file into parts (one up, one down, or a dbmate
+ * file's two sections).  folder_dialect comes from a dialect subfolder.
+ * Files for another dialect are skipped.  The steps: the name, the
+ * dialect, the bytes, then a plain body or a dbmate file's sections.
+ */
+static int
+load_file(const char *dirpath, const char *fname, const char *root,
+		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
+		  tn_error *err)
+{
+	file_part	fp;
+	char	   *body = NULL;
+	size_t		len = 0;
+	dbmate_markers mk;
+	char		s[TN_SHOWN_BUF];
+	char		what[TN_SHOWN_BUF + 64];
+	int			skip = 0;
+	int			rc;
+
+	if ((rc = part_from_name(dirpath, fname, &fp, err)) != TN_OK)
+		return rc;
+	if ((rc = part_dialect(&fp, folder_dialect, want, &skip, err)) != TN_OK || skip ||
+		(rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK)
+	{
+		part_clear(&fp);
+		return rc;				/* TN_OK for another dialect's file */
+	}
+	if (is_empty_down(&fp, body, len))
+	{
+		free(body);
+		fp.direction = -1;
+		return parts_add(parts, &fp, err);
+	}
+	tn_shown(fp.path, s, sizeof(s));
+	snprintf(what, sizeof(what), "migration file \"%s\"", s);
+	if ((rc = tn_body_validate(body, len, what, err)) != TN_OK)
+	{
+		free(body);
+		part_clear(&fp);
+		return rc;
+	}
+	find_dbmate_markers(body, len, &mk);
+	if (mk.up_at >= 0 || mk.down_at >= 0)
+		return add_dbmate_parts(parts, &fp, body, len, &mk, err);
+	fp.body = body;
+	fp.direction = fp.direction < 0 ? -1 : 1;
+	return parts_add(parts, &fp, err);
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Entry names of a folder, sorted bytewise (errors come out in a stable order). */
+static int
+list_folder(const char *path, char ***names_out, size_t *count_out,
+			tn_error *err)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	char	  **names = NULL;
+	size_t		n = 0;
+	size_t		cap = 0;
+
+	*names_out = NULL;
+	*count_out = 0;
+	dir = opendir(path);
+	if (dir == NULL)
+		return tn_io_error(err, "open migration folder", path, errno);
+	for (;;)
+	{
+		errno = 0;
+		de = readdir(dir);
+		if (de == NULL)
+		{
+			if (errno != 0)
+			{
+				int			e = errno;
+
+				closedir(dir);
+				free_names(names, n);
+				return tn_io_error(err, "read migration folder", path, e);
+			}
+			break;
+		}
+		if (de->d_name[0] == '.')
+			continue;			/* ".", "..", hidden and editor files */
+		if (n == cap)
+		{
+			size_t		ncap = cap ? cap * 2 : 32;
+			char	  **nn = realloc(names, ncap * sizeof(*nn));
+
+			if (nn == NULL)
+			{
+				closedir(dir);
+				free_names(names, n);
+				return no_memory(err);
+			}
+			names = nn;
+			cap = ncap;
+		}
+		names[n] = tn_memdup(de->d_name, strlen(de->d_name));
+		if (names[n] == NULL)
+		{
+			closedir(dir);
+			free_names(names, n);
+			return no_memory(err);
+		}
+		n++;
+	}
+	closedir(dir);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*names_out = names;
+	*count_out = n;
+	return TN_OK;
+}
+
+/* Load every .sql file directly in dirpath. */
+static int
+load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
+			   tn_dialect want, part_list *parts, tn_error *err)
+{
+	char	  **names;
+	size_t		n;
+	size_t		i;
+	int			rc;
+
+	rc = list_folder(dirpath, &names, &n, err);
+	if (rc != TN_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+	{
+		if (!tn_has_sql_suffix(names[i]))
+			continue;			/* README.md, .txt notes, ... */
+		rc = load_file(dirpath, names[i], root, folder_dialect, want, parts, err);
+		if (rc != TN_OK)
+			break;
+	}
+	free_names(names, n);
+	return rc;
+}
+
+static int
+cmp_parts(const void *a, const void *b)
+{
+	const file_part *x = a;
+	const file_part *y = b;
+	int			c = tn_version_compare(x->version, y->version);
+
+	if (c != 0)
+		return c;
+	if (x->direction != y->direction)
+		return x->direction > y->direction ? -1 : 1;	/* up first */
+	return strcmp(x->path, y->path);
+}
+
+static int
+duplicate(tn_error *err, const file_part *a, const file_part *b)
+{
+	char		sa[TN_SHOWN_BUF];
+	char		sb[TN_SHOWN_BUF];
+
+	const char *ba = strrchr(a->path, '/');
+	const char *bb = strrchr(b->path, '/');
+	char		na[TN_SHOWN_BUF];
+	char		nb[TN_SHOWN_BUF];
+
+	/* file names in the message (it is short), full paths in the detail */
+	tn_shown(ba ? ba + 1 : a->path, na, sizeof(na));
+	tn_shown(bb ? bb + 1 : b->path, nb, sizeof(nb));
+	tn_shown(a->path, sa, sizeof(sa));
+	tn_shown(b->path, sb, sizeof(sb));
+	tn_error_set(err, TN_ERR_DUPLICATE,
+				 "duplicate %s migration version \"%s\" in \"%s\" and \"%s\"",
+				 a->direction < 0 ? "down" : "up", b->version, na, nb);
+	if (strcmp(a->version, b->version) == 0)
+		tn_error_detail(err, "Files \"%s\" and \"%s\" both give version %s.",
+						sa, sb, a->version);
+	else
+		tn_error_detail(err, "Files \"%s\" and \"%s\" give versions \"%s\" and \"%s\", which are equal: versions compare numerically by component.",
+						sa, sb, a->version, b->version);
+	tn_error_hint(err, "Give each migration its own version.");
+	return TN_ERR_DUPLICATE;
+}
+
+/* Pair ups with downs and build the set (parts are sorted). */
+static int
+build_set(part_list *parts, tn_migration_set *set, tn_error *err)
+{
+	size_t		i = 0;
+
+	if (parts->count > 0)
+	{
+		set->items = calloc(parts->count, sizeof(tn_migration));
+		if (set->items == NULL)
+			return no_memory(err);
+		set->cap = parts->count;
+	}
+	while (i < parts->count)
+	{
+		size_t		j = i + 1;
+		file_part  *up = NULL;
+		file_part  *down = NULL;
+		size_t		k;
+		tn_migration *m;
+		int			rc;
+
+		while (j < parts->count &&
+			   tn_version_compare(parts->items[i].version, parts->items[j].version) == 0)
+			j++;
+		for (k = i; k < j; k++)
+		{
+			file_part  *fp = &parts->items[k];
+
+			if (fp->direction > 0)
+			{
+				if (up)
+					return duplicate(err, up, fp);
+				up = fp;
+			}
+			else
+			{
+				if (down)
+					return duplicate(err, down, fp);
+				down = fp;
+			}
+		}
+		if (up == NULL)
+		{
+			char		s[TN_SHOWN_BUF];
+
+			tn_shown(down->path, s, sizeof(s));
+			tn_error_set(err, TN_ERR_FORMAT,
+						 "down migration \"%s\" has no up migration", s);
+			tn_error_detail(err, "Version %s has a down file but no up file.", down->version);
+			tn_error_hint(err, "Add the up migration or remove the down file.");
+			return TN_ERR_FORMAT;
+		}
+
+		/* move the strings into the migration */
+		m = &set->items[set->count++];
+		m->version = up->version;
+		up->version = NULL;
+		m->name = up->name;
+		up->name = NULL;
+		m->up_sql = up->body;
+		up->body = NULL;
+		m->source = up->path;
+		up->path = NULL;
+		if (down)
+		{
+			m->down_sql = down->body;
+			down->body = NULL;
+		}
+		m->dialect = up->dialect;
+		m->flags = tn_detect_flags(m->up_sql) | up->extra_flags;
+		rc = tn_checksum(m->up_sql, strlen(m->up_sql), m->checksum, err);
+		if (rc != TN_OK)
+			return rc;
+		i = j;
+	}
+	return TN_OK;
+}
+
+/*
+ * Out: *out is overwritten (pass an empty set; earlier contents are not
+ * freed).  want = TN_DIALECT_ALL loads only files that serve both engines.
+ */
+int
+tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
+			   tn_error *err)
+{
+	tn_error	scratch;
+	struct stat st;
+	char	   *root = NULL;
+	char	  **names = NULL;
+	size_t		nnames = 0;
+	size_t		i;
+	part_list	parts;
+	tn_migration_set set;
+	int			rc;
+
+	if (err == NULL)
+		err = &scratch;
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (path == NULL)
+		return tn_error_null_argument(err, "path");
+	if (out == NULL)
+		return tn_error_null_argument(err, "out");
+	memset(&parts, 0, sizeof(parts));
+	memset(&set, 0, sizeof(set));
+
+	if (stat(path, &st) != 0)
+		return tn_io_error(err, "open migration folder", path, errno);
+	if (!S_ISDIR(st.st_mode))
+	{
+		char		s[TN_SHOWN_BUF];
+
+		tn_shown(path, s, sizeof(s));
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
+					 "migration path \"%s\" is not a folder", s);
+		tn_error_detail(err, "Migrations are loaded from a folder of .sql files.");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	root = realpath(path, NULL);
+	if (root == NULL)
+		return tn_io_error(err, "resolve migration folder", path, errno);
+
+	rc = list_folder(path, &names, &nnames, err);
+	if (rc != TN_OK)
+		goto done;
+
+	/* dialect subfolders: postgres/ (postgresql/, pg/), sqlite/, all/ */
+	for (i = 0; i < nnames && rc == TN_OK; i++)
+	{
+		int			d = tn_dialect_of(names[i], strlen(names[i]));
+		char	   *sub;
+		char	   *resolved;
+
+		if (d < 0)
+			continue;
+		sub = join_path(path, names[i]);
+		if (sub == NULL)
+		{
+			rc = no_memory(err);
+			break;
+		}
+		if (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
+		{
+			free(sub);
+			continue;			/* a file named "all" is not a subfolder */
+		}
+		if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
+		{
+			free(sub);
+			continue;			/* another dialect's folder is not read */
+		}
+		resolved = realpath(sub, NULL);
+		if (resolved == NULL)
+			rc = tn_io_error(err, "resolve migration folder", sub, errno);
+		else if (!tn_path_inside(resolved, root))
+			rc = tn_link_outside(err, sub);
+		else
+			rc = load_dir_files(sub, root, (tn_dialect) d, dialect, &parts, err);
+		free(resolved);
+		free(sub);
+	}
+	/* .sql files at the top level serve as if they were in all/ */
+	if (rc == TN_OK)
+		rc = load_dir_files(path, root, TN_DIALECT_ALL, dialect, &parts, err);
+	if (rc != TN_OK)
+		goto done;
+
+	if (parts.count > 1)
+		qsort(parts.items, parts.count, sizeof(file_part), cmp_parts);
+	rc = build_set(&parts, &set, err);
+	if (rc == TN_OK)
+	{
+		*out = set;
+		memset(&set, 0, sizeof(set));
+	}
+
+done:
+	tn_migration_set_free(&set);
+	parts_free(&parts);
+	free_names(names, nnames);
+	free(root);
+	return rc;
+}
