@@ -17,6 +17,11 @@ int			tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
 									int *added, tn_error *err);
 int			tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
 									 long long *count, tn_error *err);
+int			tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n,
+										   const char *const *names,
+										   const char *const *bodies,
+										   const size_t *lens, long long *count,
+										   tn_error *err);
 
 /*
  * For a program that links the extension in (the tenancy command): watch the
