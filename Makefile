@@ -41,7 +41,7 @@ cli:		# the tenancy command (cli/Makefile)
 install-cli: cli
 	$(MAKE) -C cli install
 
-demo: deps sqlite
+demo: deps sqlite cli
 	@demo/demo.sh
 
 test: deps sqlite core-check
