@@ -88,9 +88,10 @@ printf 'CREATE TABLE users (id integer PRIMARY KEY, name text);\n' >migrations/V
 printf 'DROP TABLE users;\n' >migrations/U1__users.sql
 printf 'ALTER TABLE users ADD COLUMN email text;\n' >migrations/V2__email.sql
 printf 'CREATE INDEX users_email ON users (email);\n' >migrations/V3__email_index.sql
-sqlite3 app.db ".load $ROOT/sqlite_ext/tenancy" "SELECT tenant_migrations_load('migrations');" >/dev/null
+run load_sqlite "$T" load migrations
+check "sqlite: load DIR (tenant_migrations_load_files): Flyway V and U files" "$RC $(cat "$OUT/load_sqlite.out")" "0 3 migrations added or changed"
 
-sqlite_suite() {
+engine_suite() {
 	local e=$1			# sqlite or pg: golden folder
 	run status_pending "$T" status
 	golden "$e/status_pending.txt" "$OUT/status_pending.out"
@@ -134,7 +135,7 @@ sqlite_suite() {
 	check "$e: history --json lists the applies" "$(grep -c '"action": "apply"' "$OUT/history.out")" "3"
 }
 
-sqlite_suite sqlite
+engine_suite sqlite
 # drift: verify lists it and exits 1, repair fixes it
 sqlite3 app.db "UPDATE tenancy_catalog SET up_sql = 'ALTER TABLE users ADD COLUMN email2 text;', checksum = 'sha256:0000' WHERE version = '2'"
 run verify_drift "$T" verify
@@ -270,5 +271,114 @@ check "new: the dbmate folder loads (3 versions)" \
 	"$(sed -i 's/^$/select 1;/' dbm/20250102030405_add_orders.sql dbm/20250102030406_later.sql; sqlite3 dbm.db ".load $ROOT/sqlite_ext/tenancy" "SELECT tenant_migrations_load('dbm')")" "3"
 cd "$ROOT"
 unset DATABASE_URL
+
+# ---- load_files rules on SQLite (JSON arrays) ----------------------------------
+W=$OUT/files; mkdir -p "$W"; cd "$W"
+lf() { sqlite3 f.db ".load $ROOT/sqlite_ext/tenancy" "$1" 2>&1 | head -1; }
+check "load_files: sqlite/ and pg/ subfolders: only this engine's and untagged files" \
+	"$(lf "SELECT tenant_migrations_load_files(json_array('sqlite/1_a.sql', 'pg/1_a.sql', '2_b.sql', 'README.md'), json_array('CREATE TABLE a (x);', 'CREATE TABLE a (x int4);', 'CREATE TABLE b (x);', 'notes'))")" "2"
+check "load_files: a name with another folder is refused (TN005)" \
+	"$(lf "SELECT tenant_migrations_load_files(json_array('other/3_c.sql'), json_array('SELECT 1;'))")" \
+	'Runtime error near line 1: invalid migration file name "other/3_c.sql"'
+check "load_files: .. is refused" \
+	"$(lf "SELECT tenant_migrations_load_files(json_array('sqlite/../3_c.sql'), json_array('SELECT 1;'))")" \
+	'Runtime error near line 1: invalid migration file name "sqlite/../3_c.sql"'
+check "load_files: arrays of different lengths (22023)" \
+	"$(lf "SELECT tenant_migrations_load_files(json_array('3_c.sql'), json_array())")" \
+	'Runtime error near line 1: names and bodies have different lengths (1 and 0)'
+check "load_files: not a JSON array" \
+	"$(lf "SELECT tenant_migrations_load_files('3_c.sql', '[]')")" \
+	'Runtime error near line 1: argument "names" must be a JSON array of strings'
+check "load_files: a duplicate version names both files, as for a folder" \
+	"$(lf "SELECT tenant_migrations_load_files(json_array('V3__c.sql', '3_c.up.sql'), json_array('SELECT 1;', 'SELECT 2;'))")" \
+	'Runtime error near line 1: duplicate up migration version "3" in "3_c.up.sql" and "V3__c.sql"'
+check "load_files: a dbmate file is split into up and down" \
+	"$(lf "SELECT tenant_migrations_load_files(json_array('20240101000000_d.sql'), json_array('-- migrate:up
+CREATE TABLE d (x);
+-- migrate:down
+DROP TABLE d;'))") $(sqlite3 f.db "SELECT down_sql FROM tenancy_catalog WHERE version = '20240101000000'")" "1 DROP TABLE d;"
+cd "$ROOT"
+
+# ---- PostgreSQL -------------------------------------------------------------
+. tests/lib/pg_cluster.sh
+if make -C pg_ext >"$OUT/pg_build.log" 2>&1 && make -C pg_ext install >>"$OUT/pg_build.log" 2>&1; then
+	ok "pg: build and install pg_ext"
+else
+	tail -20 "$OUT/pg_build.log"; bad "pg: build and install pg_ext"; finish
+fi
+pg_cluster_start "${TN_CLI_PORT:-55470}" >"$OUT/pg_start.log" 2>&1 || { cat "$OUT/pg_start.log"; bad "pg: start a cluster"; finish; }
+ok "pg: throwaway cluster on port $PGC_PORT"
+PGURL="host=$PGC_SOCK port=$PGC_PORT"
+pg_psql -c "CREATE DATABASE app" -c "CREATE DATABASE ctl" -c "CREATE ROLE deployer LOGIN" >/dev/null
+pg_psql -d app -c "CREATE EXTENSION tenancy" \
+	-c "GRANT USAGE ON SCHEMA tenancy TO deployer" \
+	-c "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tenancy TO deployer" \
+	-c "GRANT USAGE ON ALL SEQUENCES IN SCHEMA tenancy TO deployer" \
+	-c "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO deployer" \
+	-c "GRANT CREATE ON SCHEMA public TO deployer" >/dev/null
+check "pg: deployer is no superuser and cannot read server files" \
+	"$(pg_psql -At -d app -c "SELECT rolsuper, pg_has_role('deployer', 'pg_read_server_files', 'USAGE') FROM pg_roles WHERE rolname = 'deployer'")" "f|f"
+W=$OUT/pg; mkdir -p "$W"; cp -r "$OUT/sqlite/migrations" "$OUT/sqlite/tm" "$W/"; rm -f "$W/tm/4_slow.sql"; cd "$W"
+export DATABASE_URL="postgresql:///app?host=$PGC_SOCK&port=$PGC_PORT&user=deployer"
+run pg_server_load "$T" load migrations
+check "pg: load DIR as deployer (no pg_read_server_files): 3 migrations" "$RC $(cat "$OUT/pg_server_load.out")" "0 3 migrations added or changed"
+check "pg: ... while tenant_migrations_load(path) is refused to deployer (42501)" \
+	"$(pg_psql -d app -U deployer -v VERBOSITY=sqlstate -c "SELECT tenant_migrations_load('$W/migrations')" 2>&1 | sed -n 's/^ERROR: *//p')" "42501"
+run pg_load_again "$T" load migrations --json
+check "pg: load again: nothing changed" "$RC $(cat "$OUT/pg_load_again.out")" '0 {"tenant_migrations_load_files": 0}'
+engine_suite pg
+differ=""
+for g in status_pending.txt plan.txt plan_2.json dry_run.json status_applied.txt status_applied.json repair_unknown.err repair_unknown.json; do
+	cmp -s "$OUT/sqlite/$g.got" "$OUT/pg/$g.got" || differ="$differ $g"
+done
+check "pg and sqlite print the same plan, status, dry run and errors" "$differ" ""
+run pg_nodb "$T" -d "postgresql:///nosuchdb?host=$PGC_SOCK&port=$PGC_PORT" status
+check "pg: a database that does not exist: exit 3" "$RC" "3"
+run pg_noext "$T" -d "postgresql:///postgres?host=$PGC_SOCK&port=$PGC_PORT&user=postgres" status
+check "pg: no extension in the database: exit 4, 42883 with a hint" \
+	"$RC $(grep -c 'SQLSTATE:  42883' "$OUT/pg_noext.err") $(grep -c 'CREATE EXTENSION tenancy' "$OUT/pg_noext.err")" "4 1 1"
+
+# registry and fan-out on PostgreSQL (as the superuser: tenant_create makes databases)
+export DATABASE_URL="postgresql:///ctl?host=$PGC_SOCK&port=$PGC_PORT&user=postgres"
+pg_psql -d ctl -c "CREATE EXTENSION tenancy" >/dev/null
+mkdir -p tm1 && cp tm/1_notes.sql tm/2_at.sql tm1/
+run pg_load_tenants "$T" load tm1 --tenants
+check "pg: load DIR --tenants fills the tenant set" "$RC $(cat "$OUT/pg_load_tenants.out") $(pg_psql -At -d ctl -c "SELECT count(*) FROM tenancy.set_catalog")" "0 2 migrations added or changed 2"
+for t in acme beta gamma; do "$T" create "$t" >>"$OUT/pg_create.out" 2>&1; done
+check "pg: create NAME x3" "$(cat "$OUT/pg_create.out" | tr '\n' ' ')" "tenant acme created tenant beta created tenant gamma created "
+run pg_tenants "$T" tenants
+golden pg/tenants.txt "$OUT/pg_tenants.out"
+run pg_load_more "$T" load tm --tenants
+pg_psql -d gamma -c "CREATE INDEX notes_at ON notes (body)" >/dev/null
+run pg_migall "$T" migrate-all --concurrency 1
+golden pg/migrate_all.txt "$OUT/pg_migall.out" squeeze
+check "pg: migrate-all with one failed tenant: exit 1" "$RC" "1"
+golden pg/migrate_all.progress "$OUT/pg_migall.err"
+pg_psql -d gamma -c "DROP INDEX notes_at" >/dev/null
+run pg_migall2 "$T" migrate-all --json --max-failures 1
+check "pg: after the fix: exit 0, gamma applied" "$RC $(grep -c '"tenant": "gamma", "status": "applied"' "$OUT/pg_migall2.out")" "0 1"
+run pg_verifyall "$T" verify-all
+check "pg: verify-all clean: exit 0, 3 ok" "$RC $(grep -c '| ok ' "$OUT/pg_verifyall.out")" "0 3"
+run pg_queryall "$T" query-all "SELECT count(*) AS n FROM tenancy.applied" --json
+golden pg/query_all.json "$OUT/pg_queryall.out"
+run pg_runs "$T" runs
+golden pg/runs.txt "$OUT/pg_runs.out" squeeze
+run pg_drop "$T" drop beta --mode delete
+check "pg: drop --mode delete drops the database" "$RC $(pg_psql -At -c "SELECT count(*) FROM pg_database WHERE datname = 'beta'")" "0 0"
+
+# Ctrl-C on PostgreSQL: a cancel request; finished tenants stay recorded
+for t in s1 s2 s3 s4; do "$T" create "$t" >/dev/null 2>&1; done
+printf 'SELECT pg_sleep(0.7);\nCREATE TABLE slow (x int);\n' >tm/4_slow.sql
+"$T" load tm --tenants >/dev/null 2>&1
+"$T" migrate-all --concurrency 1 >"$OUT/pg_cancel.out" 2>"$OUT/pg_cancel.err" &
+pid=$!
+for _ in $(seq 1 300); do grep -q '^\[1/' "$OUT/pg_cancel.err" 2>/dev/null && break; sleep 0.05; done
+kill -INT "$pid"; wait "$pid"; RC=$?
+check "pg: Ctrl-C during migrate-all: exit 130, the server reports 57014" "$RC $(grep -c 'SQLSTATE:  57014' "$OUT/pg_cancel.err")" "130 1"
+check "pg: ... the tenant that finished stays at the new version" \
+	"$(pg_psql -At -d ctl -c "SELECT count(*) >= 1 AND count(*) < 6 FROM tenancy.tenants WHERE version = '4'")" "t"
+cd "$ROOT"
+unset DATABASE_URL
+pg_cluster_stop
 
 finish
