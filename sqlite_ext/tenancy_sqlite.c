@@ -130,7 +130,7 @@ read_text_array(sqlite3 *db, sqlite3_value *v, const char *argname, text_array *
 		return tn_error_null_argument(err, argname);
 	if (sqlite3_value_type(v) != SQLITE_TEXT)
 		return bad_array(err, argname);
-	rc = sqlite3_prepare_v2(db, "SELECT json_valid(?1) AND json_type(?1) = 'array'", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(db, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END", -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_value(st, 1, v);
 	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 1)
