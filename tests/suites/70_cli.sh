@@ -6,6 +6,7 @@
 # (tenant_migrations_load_files) into a role without pg_read_server_files.
 # TENANCY_UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
 # Ends with "N passed, N failed"; exits 1 on any failure.
+# Must not: use a cluster or port of another suite, or leave the cluster running.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
