@@ -1,23 +1,30 @@
 /*
- * tenancy_pg.c -- SQL entry points of the PostgreSQL extension.
+ * tenancy_pg.c -- the module's magic and the SQL entry points of one
+ * database's migrations: tenant_migration_add, tenant_migrations_load,
+ * tenant_migrations_load_files (its 'tenants' scope: registry_set.c),
+ * tenant_migrate, tenant_plan, tenant_dry_run, tenant_status,
+ * tenant_verify, tenant_history, tenant_checkpoints, tenant_repair,
+ * tenant_baseline, tenant_checkpoint and tenant_rollback.  (The registry's
+ * entry points are in the registry_*.c files.)
  *
  * Each function turns its SQL arguments into a core call over the SPI
  * adapter, copies the result out of core memory, frees the core's
- * structures, and only then raises (tn_raise) or returns.  No migration
- * logic lives here: the core decides, this file translates.
+ * structures, and only then raises (tn_raise) or returns.
+ *
+ * Must not: hold migration logic; the core decides, this file translates.
  */
 #include "postgres.h"
 
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/tuplestore.h"
 
+#include "pg_args.h"
+#include "registry_internal.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"
 
@@ -76,36 +83,6 @@ call_finish(tn_call *call, int rc)
 	}
 }
 
-/* Raise "argument "x" must not be null" the same way SQLite does. */
-static void
-null_argument(const char *name) pg_attribute_noreturn();
-
-static void
-null_argument(const char *name)
-{
-	tn_error	err;
-
-	tn_error_clear(&err);
-	tn_error_null_argument(&err, name);
-	tn_raise(&err);
-}
-
-static char *
-required_text(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		null_argument(name);
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static char *
-optional_text(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_ARGISNULL(argno))
-		return NULL;
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
 /* ------------------------------------------------------------------ */
 /* Table results                                                       */
 /* ------------------------------------------------------------------ */
@@ -153,39 +130,14 @@ static void
 return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 			copied_rows *rows)
 {
-	ReturnSetInfo *rsinfo;
-	AttInMetadata *attinmeta;
-	TupleDesc	desc;
-	size_t		r;
-	int			i;
+	tn_pg_srf	srf;
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	desc = rsinfo->setDesc;
-
-	/* The SQL declaration must match the core's definition exactly. */
-	if (desc->natts != def->ncols)
-		elog(ERROR, "%s() returns %d columns, the core defines %d",
-			 def->function, desc->natts, def->ncols);
-	for (i = 0; i < def->ncols; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name) != 0)
-			elog(ERROR, "%s() column %d is \"%s\", the core defines \"%s\"",
-				 def->function, i + 1,
-				 NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name);
+	tn_pg_srf_begin(fcinfo, def, &srf);
 	if (rows->nrows > 0 && rows->ncols != def->ncols)
 		elog(ERROR, "core returned %d columns for %s(), expected %d",
 			 rows->ncols, def->function, def->ncols);
-
-	attinmeta = TupleDescGetAttInMetadata(desc);
-	for (r = 0; r < rows->nrows; r++)
-	{
-		HeapTuple	tuple;
-
-		tuple = BuildTupleFromCStrings(attinmeta,
-									   rows->cells + r * (size_t) rows->ncols);
-		tuplestore_puttuple(rsinfo->setResult, tuple);
-		heap_freetuple(tuple);
-	}
+	for (size_t r = 0; r < rows->nrows; r++)
+		tn_pg_srf_put(&srf, rows->cells + r * (size_t) rows->ncols);
 }
 
 /* ------------------------------------------------------------------ */
@@ -196,10 +148,10 @@ return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 Datum
 tenant_migration_add(PG_FUNCTION_ARGS)
 {
-	char	   *version = optional_text(fcinfo, 0);
-	char	   *name = optional_text(fcinfo, 1);
-	char	   *up_sql = optional_text(fcinfo, 2);
-	char	   *down_sql = optional_text(fcinfo, 3);
+	char	   *version = tn_pg_arg_text(fcinfo, 0);
+	char	   *name = tn_pg_arg_text(fcinfo, 1);
+	char	   *up_sql = tn_pg_arg_text(fcinfo, 2);
+	char	   *down_sql = tn_pg_arg_text(fcinfo, 3);
 	tn_call		call;
 	tn_migration m;
 	int			added = 0;
@@ -222,7 +174,7 @@ tenant_migration_add(PG_FUNCTION_ARGS)
 Datum
 tenant_migrations_load(PG_FUNCTION_ARGS)
 {
-	char	   *path = required_text(fcinfo, 0, "path");
+	char	   *path = tn_pg_arg_required(fcinfo, 0, "path");
 	tn_call		call;
 	long long	count = 0;
 	int			rc;
@@ -285,10 +237,6 @@ text_array_arg(FunctionCallInfo fcinfo, int i, const char *argname, char ***item
 	return n;
 }
 
-/* registry.c: the 'tenants' scope (the tenant set and its template) */
-extern long long reg_set_load_files(size_t n, const char *const *names,
-									const char *const *bodies, const size_t *lens);
-
 /*
  * tenant_migrations_load_files(names text[], bodies text[], scope DEFAULT NULL):
  * the folder rules on files the client sends.  No server file is read, so
@@ -303,7 +251,7 @@ tenant_migrations_load_files(PG_FUNCTION_ARGS)
 			   *lens;
 	int			n = text_array_arg(fcinfo, 0, "names", &names, &name_lens);
 	int			nb = text_array_arg(fcinfo, 1, "bodies", &bodies, &lens);
-	char	   *scope = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *scope = tn_pg_arg_text(fcinfo, 2);
 	int			tenants = 0;
 	tn_call		call;
 	tn_error	err;
@@ -340,7 +288,7 @@ add_no_transaction_hint(tn_error *err)
 Datum
 tenant_migrate(PG_FUNCTION_ARGS)
 {
-	char	   *target = optional_text(fcinfo, 0);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
 	bool		allow;
 	tn_call		call;
 	tn_migrate_opts opts;
@@ -369,7 +317,7 @@ tenant_migrate(PG_FUNCTION_ARGS)
 Datum
 tenant_dry_run(PG_FUNCTION_ARGS)
 {
-	char	   *target = optional_text(fcinfo, 0);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
 	tn_call		call;
 	tn_migrate_opts opts;
 	tn_migrate_result res;
@@ -413,7 +361,7 @@ table_result(FunctionCallInfo fcinfo, table_fn fn, const tn_result_def *def)
 Datum
 tenant_plan(PG_FUNCTION_ARGS)
 {
-	char	   *target = optional_text(fcinfo, 0);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
 	tn_call		call;
 	tn_rows		out;
 	copied_rows rows;
@@ -456,7 +404,7 @@ tenant_checkpoints(PG_FUNCTION_ARGS)
 Datum
 tenant_repair(PG_FUNCTION_ARGS)
 {
-	char	   *version = required_text(fcinfo, 0, "version");
+	char	   *version = tn_pg_arg_required(fcinfo, 0, "version");
 	tn_call		call;
 	int			rc;
 
@@ -470,7 +418,7 @@ tenant_repair(PG_FUNCTION_ARGS)
 Datum
 tenant_baseline(PG_FUNCTION_ARGS)
 {
-	char	   *version = required_text(fcinfo, 0, "version");
+	char	   *version = tn_pg_arg_required(fcinfo, 0, "version");
 	tn_call		call;
 	long long	count = 0;
 	int			rc;
@@ -485,8 +433,8 @@ tenant_baseline(PG_FUNCTION_ARGS)
 Datum
 tenant_checkpoint(PG_FUNCTION_ARGS)
 {
-	char	   *name = optional_text(fcinfo, 0);
-	char	   *mode = optional_text(fcinfo, 1);	/* NULL: marker, as on SQLite */
+	char	   *name = tn_pg_arg_text(fcinfo, 0);
+	char	   *mode = tn_pg_arg_text(fcinfo, 1);	/* NULL: marker, as on SQLite */
 	char		used[256];
 	tn_call		call;
 	int			snapshot;
@@ -521,7 +469,7 @@ tenant_checkpoint(PG_FUNCTION_ARGS)
 Datum
 tenant_rollback(PG_FUNCTION_ARGS)
 {
-	char	   *checkpoint = optional_text(fcinfo, 0);
+	char	   *checkpoint = tn_pg_arg_text(fcinfo, 0);
 	tn_call		call;
 	long long	count = 0;
 	int			rc;
