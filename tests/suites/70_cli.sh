@@ -360,7 +360,7 @@ run pg_migall2 "$T" migrate-all --json --max-failures 1
 check "pg: after the fix: exit 0, gamma applied" "$RC $(grep -c '"tenant": "gamma", "status": "applied"' "$OUT/pg_migall2.out")" "0 1"
 run pg_verifyall "$T" verify-all
 check "pg: verify-all clean: exit 0, 3 ok" "$RC $(grep -c '| ok ' "$OUT/pg_verifyall.out")" "0 3"
-run pg_queryall "$T" query-all "SELECT count(*) AS n FROM tenancy.applied" --json
+run pg_queryall "$T" query-all "SELECT count(*) AS n FROM tenancy.applied" --json --concurrency 1
 golden pg/query_all.json "$OUT/pg_queryall.out"
 run pg_runs "$T" runs
 golden pg/runs.txt "$OUT/pg_runs.out" squeeze
