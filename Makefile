@@ -1,67 +1,150 @@
 # tenancy -- top-level build.
-#   make         build the SQLite extension (sqlite_ext/tenancy.so) and the PG extension
-#   make demo    run the demo on the embedded SQLite default
-#   make test    every suite (core, SQLite, PostgreSQL, conformance, crash)
-#   make bench   benchmarks: tenancy next to the floor, with ratios
-# Missing build packages are installed by tools/install-deps.sh when run as root.
+#   make              build the SQLite extension (sqlite_ext/tenancy.so) and the PG extension (pg_ext/)
+#   make install      install both: the PG extension through PGXS (into pg_config's tree) and
+#                     the SQLite extension as $(DESTDIR)$(LIBDIR)/tenancy.so (PREFIX=/usr/local)
+#   make demo         run the demo on the embedded SQLite default
+#   make test         every suite (core, SQLite, PostgreSQL, conformance, crash), assertions on
+#   make bench        benchmarks: tenancy next to the floor, with ratios
+#   make format       rewrite the C sources with clang-format (.clang-format, pgindent-like)
+#   make format-check report what `make format` would change; fails if anything
+#   make warnings     every C file of the project, tests and benches included, with -Werror
+# Only demo, test, bench and fuzz install missing packages (tools/install-deps.sh, as root;
+# otherwise it prints the apt-get line). make, make install and the PGXS targets never do.
+#
+# ASSERT=1 builds the SQLite extension with -DTN_ASSERT_CHECKING (the core's TN_ASSERT on);
+# `make test` sets it, and exports TN_TEST_CFLAGS for the suites that compile test programs.
+# The two variants are built in separate object folders (build/sqlite, build/sqlite-assert);
+# a flags stamp relinks sqlite_ext/tenancy.so whenever the variant or the flags change.
+# Must not: call a package manager from a build or install target.
 
 CC ?= cc
 OPT ?= -O2
-CORE_CFLAGS = -std=c99 -Wall -Wextra -Werror -Wno-format-truncation $(OPT) -g -fPIC
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INSTALL ?= install
+CLANG_FORMAT ?= clang-format
+ASSERT ?= 0
+
+WARN = -Wall -Wextra -Werror
+CORE_CFLAGS = -std=c99 $(WARN) $(OPT) -g -fPIC
+ifeq ($(ASSERT),1)
+TN_TEST_CFLAGS = -DTN_ASSERT_CHECKING
+VARIANT = sqlite-assert
+else
+TN_TEST_CFLAGS =
+VARIANT = sqlite
+endif
+# -fvisibility=hidden: only sqlite3_tenancy_init (marked visibility("default")) leaves the .so
+SQLITE_CFLAGS = $(CORE_CFLAGS) $(TN_TEST_CFLAGS) -fvisibility=hidden -Ishared -MMD -MP
+
 CORE_SRC = $(sort $(wildcard shared/*.c))
-CORE_HDR = $(wildcard shared/*.h)
 SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
-SQLITE_HDR = $(wildcard sqlite_ext/*.h)
+OBJDIR = build/$(VARIANT)
+SQLITE_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRC) $(SQLITE_SRC))
 
-.PHONY: all deps sqlite pg install-pg demo test bench clean core-check fuzz cli install-cli
+# every C file clang-format looks after
+FORMAT_FILES = $(sort $(wildcard shared/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] tests/*/*.[ch] bench/*.c))
 
-all: deps sqlite pg cli
+.PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench clean \
+	core-check fuzz format format-check warnings FORCE cli install-cli
+
+all: sqlite pg cli
 
 deps:
 	@tools/install-deps.sh
 
 sqlite: sqlite_ext/tenancy.so
 
-sqlite_ext/tenancy.so: $(CORE_SRC) $(CORE_HDR) $(SQLITE_SRC) $(SQLITE_HDR)
-	$(CC) $(CORE_CFLAGS) -Wno-error=unused-parameter -Ishared -shared -o $@ \
-		$(CORE_SRC) $(SQLITE_SRC) -lcrypto -lpthread
+# The flags stamp changes (and only then) when the variant or the flags do.
+build/$(VARIANT).flags: FORCE
+	@mkdir -p build
+	@echo '$(CC) $(SQLITE_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(SQLITE_CFLAGS)' >$@
+
+$(OBJDIR)/%.o: %.c build/$(VARIANT).flags
+	@mkdir -p $(dir $@)
+	$(CC) $(SQLITE_CFLAGS) -c -o $@ $<
+
+sqlite_ext/tenancy.so: $(SQLITE_OBJS) build/$(VARIANT).flags
+	$(CC) $(CORE_CFLAGS) -shared -o $@ $(SQLITE_OBJS) -lcrypto -lpthread
+	@cp build/$(VARIANT).flags build/tenancy.so.flags
+
+# relink when the last link was of the other variant
+ifneq ($(shell cat build/tenancy.so.flags 2>/dev/null),$(CC) $(SQLITE_CFLAGS))
+sqlite_ext/tenancy.so: FORCE
+endif
+
+-include $(SQLITE_OBJS:.o=.d)
 
 # The core must compile with no host header at all.
 core-check:
-	cd shared && $(CC) -std=c99 -Wall -Wextra -Werror -fsyntax-only *.c
+	cd shared && $(CC) -std=c99 $(WARN) -fsyntax-only *.c
 
 pg:
-	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext; fi
+	$(MAKE) -C pg_ext
+
+install: install-pg install-sqlite install-cli
 
 install-pg: pg
-	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext install; fi
+	$(MAKE) -C pg_ext install
 
 cli:		# the tenancy command (cli/Makefile)
 	$(MAKE) -C cli
 install-cli: cli
-	$(MAKE) -C cli install
+	$(MAKE) -C cli install PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)'
 
-demo: deps sqlite cli
+install-sqlite: sqlite
+	$(INSTALL) -d '$(DESTDIR)$(LIBDIR)'
+	$(INSTALL) -m 755 sqlite_ext/tenancy.so '$(DESTDIR)$(LIBDIR)/tenancy.so'
+
+uninstall:
+	rm -f '$(DESTDIR)$(LIBDIR)/tenancy.so' '$(DESTDIR)$(PREFIX)/bin/tenancy'
+	$(MAKE) -C pg_ext uninstall
+
+demo: deps
+	@$(MAKE) --no-print-directory sqlite cli
 	@demo/demo.sh
 
-test: deps sqlite core-check
-	@tests/run_all.sh
+# deps first, then the build: a recursive make so that nothing is compiled before the
+# packages are there (prerequisites of one target may be built in any order with -j).
+test: deps
+	@$(MAKE) --no-print-directory ASSERT=1 sqlite core-check
+	@ASSERT=1 TN_TEST_CFLAGS=-DTN_ASSERT_CHECKING tests/run_all.sh
 
-bench: deps sqlite
+bench: deps
+	@$(MAKE) --no-print-directory sqlite
 	@bench/run.sh
 
 # Coverage-guided fuzzing of the core's parsers (libFuzzer); new inputs go to tests/out/.
 fuzz: deps
 	mkdir -p tests/out
 	for t in fuzz_filename fuzz_body; do \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishared -Itests/fuzz \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -DTN_ASSERT_CHECKING -Ishared -Itests/fuzz \
 	    -o tests/out/$$t tests/fuzz/$$t.c $(CORE_SRC) -lcrypto -lpthread || exit 1; \
 	  mkdir -p tests/out/corpus_$$t; \
 	  tests/out/$$t -max_total_time=$${FUZZ_SECONDS:-60} tests/out/corpus_$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_FILES)
+
+format-check:
+	$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_FILES)
+
+# Every C file of the project with -Wall -Wextra -Werror, as the suites build them
+# (test programs at -O2, where gcc's -Wformat-truncation looks deepest), plus the PG module
+# with COPT=-Werror on top of PGXS's own warning flags.  Used by .ci/run.
+warnings:
+	for f in $(SQLITE_SRC) $(CORE_SRC); do $(CC) -std=c99 $(WARN) -O2 -fPIC -Ishared -DSQLITE_CORE -c -o /dev/null $$f || exit 1; done
+	for f in tests/core/test_core.c tests/faults/test_faults.c tests/crash/crash_driver.c tests/static/static_main.c; do \
+	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DSQLITE_CORE -Ishared -Isqlite_ext -c -o /dev/null $$f || exit 1; done
+	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c; do \
+	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DREPLAY -Ishared -Itests/fuzz -c -o /dev/null $$f || exit 1; done
+	for f in bench/*.c; do \
+	  $(CC) -std=c99 $(WARN) -O2 -I"$$(pg_config --includedir)" -c -o /dev/null $$f || exit 1; done
+	$(MAKE) -C pg_ext -B COPT=-Werror
+
 clean:
 	rm -f sqlite_ext/tenancy.so
 	rm -rf tests/out build
 	$(MAKE) -C cli clean
-	@if [ -f pg_ext/Makefile ]; then $(MAKE) -C pg_ext clean; fi
+	$(MAKE) -C pg_ext clean

@@ -89,7 +89,13 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 		return *resolved ? TN_OK : TN_ERR_NO_MEMORY;
 	}
 	/* a new file: its folder must exist and resolve inside */
-	snprintf(probe, sizeof(probe), "%s", joined);
+	if (strlen(joined) >= sizeof(probe))
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant path \"%s\" is too long", path);
+		tn_error_detail(err, "The full path may have at most %d bytes.", (int) sizeof(probe) - 1);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	memcpy(probe, joined, strlen(joined) + 1);
 	{
 		char	   *last = strrchr(probe, '/');
 

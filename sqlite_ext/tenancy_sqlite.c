@@ -432,8 +432,11 @@ conn_free(void *p)
 	sqlite3_free(p);
 }
 
+/* the one symbol the .so exports: the build hides everything else (-fvisibility=hidden) */
 #ifdef _WIN32
 __declspec(dllexport)
+#else
+__attribute__((visibility("default")))
 #endif
 int
 sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)

@@ -424,7 +424,7 @@ test_runtime_folders(void)
 	char		dir[700];
 	char		outside[700];
 	char		link[800];
-	char		target[800];
+	char		target[sizeof(link) + 16];	/* room for link + "/1_big.sql" */
 	tn_migration_set s;
 	tn_error	err;
 	int			rc;

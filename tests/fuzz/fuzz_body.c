@@ -6,7 +6,7 @@
  * the same value after a BOM is prepended or LF is turned into CRLF.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishared
- *        tests/fuzz/fuzz_body.c shared/*.c -lcrypto
+ *        tests/fuzz/fuzz_body.c shared/tn_*.c -lcrypto
  * Replay (no libFuzzer): add -DREPLAY and pass corpus files or folders.
  * This file must not write files or keep state between inputs.
  */

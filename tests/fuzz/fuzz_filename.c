@@ -8,7 +8,7 @@
  * tn_version_validate/compare and the name validators on the same bytes.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishared
- *        tests/fuzz/fuzz_filename.c shared/*.c -lcrypto
+ *        tests/fuzz/fuzz_filename.c shared/tn_*.c -lcrypto
  * Replay (no libFuzzer): add -DREPLAY and pass corpus files or folders.
  * This file must not write files or keep state between inputs.
  */

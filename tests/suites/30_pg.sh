@@ -14,9 +14,6 @@ ROOT=$PWD
 
 PORT=${TN_PG_PORT:-55432}
 OUT=$ROOT/tests/out/pg-$PORT	# per port: concurrent runs do not clobber each other
-PGXS_DIR=$(dirname "$(pg_config --pgxs)")
-PG_REGRESS=$PGXS_DIR/../test/regress/pg_regress
-PG_ISOLATION=$PGXS_DIR/../test/isolation/pg_isolation_regress
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
@@ -25,45 +22,35 @@ finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
 rm -rf "$OUT"; mkdir -p "$OUT"
 chmod 777 "$OUT" 2>/dev/null
 
-# ---- build and install -------------------------------------------------
-if make -C pg_ext >"$OUT/build.log" 2>&1 && make -C pg_ext install >>"$OUT/build.log" 2>&1; then
-	ok "build and install pg_ext"
-else
-	tail -30 "$OUT/build.log"; bad "build and install pg_ext"; finish
+# ---- build and install (set-up: not counted) ----------------------------
+if ! { make -C pg_ext && make -C pg_ext install; } >"$OUT/build.log" 2>&1; then
+	tail -30 "$OUT/build.log"; bad "build and install pg_ext (set-up)"; finish
 fi
 
-if ! pg_cluster_start "$PORT"; then bad "start cluster on port $PORT"; finish; fi
-ok "cluster on port $PORT"
+if ! pg_cluster_start "$PORT"; then bad "start cluster on port $PORT (set-up)"; finish; fi
+echo "     cluster on port $PORT"
 
-# ---- pg_regress --------------------------------------------------------
+# ---- pg_regress and isolation specs: make -C pg_ext installcheck ----------
+# The PGXS way (REGRESS = sql/pg_*.sql, ISOLATION = tests/isolation/specs/*.spec,
+# see pg_ext/Makefile) against this cluster (pg_cluster_start exports PGHOST,
+# PGPORT, PGUSER).  Each test counts once.  make -i: a failed regress test must
+# not keep the isolation specs from running.
+rm -rf pg_ext/results pg_ext/output_iso pg_ext/regression.diffs pg_ext/regression.out
+make -i -C pg_ext installcheck >"$OUT/installcheck.log" 2>&1
 REGRESS_TESTS=$(cd sql && ls pg_*.sql | sed 's/\.sql$//' | tr '\n' ' ')
-PG_ABS_SRCDIR=$ROOT "$PG_REGRESS" --host="$PGC_SOCK" --port="$PORT" --user=postgres \
-	--bindir="$PG_BIN" --inputdir="$ROOT" --outputdir="$OUT/regress" \
-	--dbname=tn_regress $REGRESS_TESTS >"$OUT/regress.log" 2>&1
-for t in $REGRESS_TESTS; do
-	line=$(grep -E "^(test| ) *$t +\.\.\. " "$OUT/regress.log" | head -1)
-	[ -z "$line" ] && line=$(grep -E "[ ]$t +\.\.\. " "$OUT/regress.log" | head -1)
-	case "$line" in
-		*"... ok"*) ok "pg_regress $t" ;;
-		*) bad "pg_regress $t"; echo "     $line" ;;
-	esac
-done
-[ -f "$OUT/regress/regression.diffs" ] && [ -s "$OUT/regress/regression.diffs" ] && \
-	head -80 "$OUT/regress/regression.diffs"
-
-# ---- isolation specs ---------------------------------------------------
 ISO_TESTS=$(cd tests/isolation/specs && ls *.spec | sed 's/\.spec$//' | tr '\n' ' ')
-"$PG_ISOLATION" --host="$PGC_SOCK" --port="$PORT" --user=postgres \
-	--bindir="$PG_BIN" --inputdir="$ROOT/tests/isolation" --outputdir="$OUT/isolation" \
-	--dbname=tn_isolation $ISO_TESTS >"$OUT/isolation.log" 2>&1
-for t in $ISO_TESTS; do
-	line=$(grep -E "[ ]$t +\.\.\. " "$OUT/isolation.log" | head -1)
+for t in $REGRESS_TESTS $ISO_TESTS; do
+	case " $REGRESS_TESTS " in *" $t "*) kind="pg_regress" ;; *) kind="isolation" ;; esac
+	line=$(grep -E "^(test| ) *$t +\.\.\. " "$OUT/installcheck.log" | head -1)
+	[ -z "$line" ] && line=$(grep -E "[ ]$t +\.\.\. " "$OUT/installcheck.log" | head -1)
 	case "$line" in
-		*"... ok"*) ok "isolation $t" ;;
-		*) bad "isolation $t"; echo "     $line" ;;
+		*"... ok"*) ok "$kind $t" ;;
+		*) bad "$kind $t"; echo "     ${line:-(not run; see $OUT/installcheck.log)}" ;;
 	esac
 done
-[ -s "$OUT/isolation/regression.diffs" ] && head -60 "$OUT/isolation/regression.diffs"
+for d in pg_ext/regression.diffs pg_ext/output_iso/regression.diffs; do
+	[ -s "$d" ] && { cp "$d" "$OUT/$(basename "$(dirname "$d")")_$(basename "$d")"; head -80 "$d"; }
+done
 
 # ---- pg_dump / pg_restore keeps the tracking rows -----------------------
 dump_restore() {

@@ -1,6 +1,6 @@
 -- registry_errors.sql -- every error path of the registry's entry points,
 -- pg_regress style (psql -a output diffed with tests/fanout/expected/).
--- Runs in the control database of 50_pg_fanout.sh (tenant a1 exists).
+-- Runs in the control database of pg_ext/t/001_fanout.pl (tenant a1 exists).
 \set VERBOSITY default
 -- bad names
 SELECT tenant_create('Bad Name');

@@ -1,0 +1,206 @@
+# 002_schema.pl -- schema tenants of the registry (tenancy 1.2) on two clusters:
+# create (bad names, an injection-shaped name, an existing schema, a reserved name,
+# a rolled-back create), register (adopt), the tracking tables per schema,
+# tenant_migrate_all over database + schema tenants with one schema failing, two
+# schemas of one database locked independently (the same schema never twice),
+# query_all / verify_all / dry_run_all / atomic over schemas, drop keep / delete,
+# and a search_path hijack attempt.  Formerly tests/suites/55_pg_schema.sh: one
+# assertion here for each check there.
+# Must not: run as root (PostgreSQL refuses), or depend on a server it did not start.
+use strict;
+use warnings;
+use FindBin;
+use lib $FindBin::RealBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+use TenancyTest;
+
+my $A = tn_node('a');
+my $B = tn_node('b');
+my $LOCB = 'host=' . $B->host . ' port=' . $B->port . ' dbname=shared';
+
+sub ctl { return tn_out($A, 'ctl', [@_]); }
+sub A { my $db = shift; return tn_out($A, $db, [@_]); }
+sub B { my $db = shift; return tn_out($B, $db, [@_]); }
+sub state_of { return tn_state_of($A, 'ctl', $_[0]); }
+# the first two fields of every row, as "t|status t|status ..."
+sub first_two { return join(' ', map { join('|', (split /\|/)[ 0, 1 ]) } split /\n/, $_[0]); }
+sub row_of
+{
+	my ($text, $tenant) = @_;
+	my ($line) = grep { /^\Q$tenant\E\|/ } split /\n/, $text;
+	return [ split /\|/, $line // '', -1 ];
+}
+sub run_ok
+{
+	my ($what, @cmds) = @_;
+	my (undef, undef, $rc) = tn_psql($A, 'ctl', [@cmds]);
+	fail($what) if $rc;
+}
+
+my (undef, undef, $rc1) = tn_psql($A, 'postgres', ['CREATE DATABASE ctl']);
+my (undef, undef, $rc2) = tn_psql($A, 'ctl', ["CREATE EXTENSION tenancy VERSION '1.2'"]);
+my (undef, undef, $rc3) = tn_psql($B, 'postgres', ['CREATE DATABASE shared']);
+BAIL_OUT('control database') if $rc1 || $rc2 || $rc3;
+ctl("SELECT tenant_migration_add('1', 'users', 'CREATE TABLE users (id int PRIMARY KEY);', 'DROP TABLE users;', 'tenants')");
+
+# ---- create ---------------------------------------------------------------------
+run_ok("create $_", "SELECT tenant_create('$_', NULL, 'schema')") for qw(s1 s2 s3);
+run_ok('create r1', "SELECT tenant_create('r1', '$LOCB', 'schema')");
+run_ok('create d1', "SELECT tenant_create('d1')");
+is(ctl("SELECT count(*) FILTER (WHERE kind = 'schema'), count(*) FILTER (WHERE version = '1' AND state = 'up_to_date') FROM tenants()"),
+	'4|5', 'create: 4 schema tenants + 1 database tenant, all at 1');
+is(ctl("SELECT count(*) FROM pg_tables WHERE schemaname = 's1' AND tablename IN ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints', 'users')")
+	  . '|' . ctl("SELECT string_agg(version, ',') FROM s1.tenancy_applied"),
+	'5|1', "create: schema with its own tracking tables and the set's objects");
+is(ctl('SELECT count(*) FROM tenancy.applied'), '0', "create: nothing written to the control db's own tracking tables");
+is(B('shared', "SELECT to_regclass('r1.users') IS NOT NULL, (SELECT string_agg(version, ',') FROM r1.tenancy_applied)"),
+	't|1', 'create: remote schema in the database the location names');
+is(ctl("SELECT kind, dbname, schema_name, location IS NULL FROM tenancy.tenants WHERE name = 's1'"),
+	'schema|ctl|s1|t', 'create: registry row (kind, dbname, schema_name)');
+is(state_of("SELECT tenant_create('Bad Name', NULL, 'schema')"), '42602', 'create: bad name refused (42602)');
+is(state_of(q{SELECT tenant_create('x"; DROP TABLE y; --', NULL, 'schema')}), '42602',
+	'create: injection-shaped name refused (42602)');
+is(state_of("SELECT tenant_create('pg_x', NULL, 'schema')"), '42602', 'create: pg_ name refused (42602)');
+ctl('CREATE SCHEMA taken');
+is(state_of("SELECT tenant_create('taken', NULL, 'schema')"), '42P06', 'create: existing schema refused (42P06)');
+is(ctl("SELECT count(*) FROM tenancy.tenants WHERE name = 'taken'") . '|'
+	  . ctl("SELECT count(*) FROM pg_tables WHERE schemaname = 'taken'"),
+	'0|0', 'create: ... nothing registered, the schema untouched');
+is(state_of("SELECT tenant_create('public', NULL, 'schema')"), '42602', 'create: public refused (42602)');
+is(state_of("SELECT tenant_create('s1', NULL, 'schema')"), '42710', 'create: duplicate tenant refused (42710)');
+tn_psql($A, 'ctl',
+	[ 'BEGIN', "SELECT tenant_create('rolled', NULL, 'schema')", "SELECT tenant_create('rrolled', '$LOCB', 'schema')", 'ROLLBACK' ],
+	quiet => 1);
+sleep 1;
+is(ctl("SELECT count(*) FROM pg_namespace WHERE nspname = 'rolled'")
+	  . B('shared', "SELECT count(*) FROM pg_namespace WHERE nspname = 'rrolled'")
+	  . ctl("SELECT count(*) FROM tenancy.tenants WHERE name LIKE '%rolled'"),
+	'000', 'create: rolled back transaction leaves no schema (local and remote)');
+# a failing body half-way: nothing stays
+ctl("SELECT tenant_migration_add('2', 'orders and seed', 'CREATE TABLE orders (id int); INSERT INTO users VALUES (1);', NULL, 'tenants')");
+B('shared', 'CREATE SCHEMA other');
+run_ok('create s4 at 2', "SELECT tenant_create('s4', NULL, 'schema')");
+is(ctl("SELECT version FROM tenants() WHERE name = 's4'"), '2', 'create: new schema tenant at the newest version (2)');
+
+# ---- register ---------------------------------------------------------------------
+ctl('CREATE SCHEMA adopted', 'CREATE TABLE adopted.users (id int PRIMARY KEY)');
+run_ok('register adopted', "SELECT tenant_register('adopted', NULL, 'schema')");
+is(ctl("SELECT state, pending FROM tenants() WHERE name = 'adopted'") . '|'
+	  . ctl("SELECT to_regclass('adopted.tenancy_applied') IS NOT NULL"),
+	'behind|2|t', 'register: adopted schema gets tracking tables, is behind by 2');
+is(state_of("SELECT tenant_register('nosuch', NULL, 'schema')"), '3F000', 'register: unknown schema refused (3F000)');
+ctl("INSERT INTO adopted.tenancy_applied (version, name, checksum, batch) SELECT version, name, checksum, 1 FROM tenancy.set_catalog WHERE version = '1'");
+
+# ---- fan-out over database + schema tenants, one schema failing -----------------
+ctl('INSERT INTO s2.users VALUES (1)');
+my ($run1) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
+my $s2 = row_of($run1, 's2');
+is(tn_count($run1, qr/\|applied\|/) . '|' . tn_count($run1, qr/\|failed\|/) . '|' . ($s2->[1] // '') . '|' . ($s2->[6] // ''),
+	'5|1|failed|23505', 'migrate_all: 5 applied (s4 was up to date), s2 failed with 23505');
+is(ctl("SELECT to_regclass('s2.orders') IS NULL, (SELECT string_agg(version, ',') FROM s2.tenancy_applied)"), 't|1',
+	'migrate_all: the failing schema rolled back (no orders, still at 1)');
+is(ctl("SELECT to_regclass('s1.orders') IS NOT NULL AND to_regclass('s3.orders') IS NOT NULL AND to_regclass('adopted.orders') IS NOT NULL AND to_regclass('public.orders') IS NULL")
+	  . '|' . B('shared', "SELECT string_agg(version, ',' ORDER BY version) FROM r1.tenancy_applied")
+	  . '|' . A('d1', "SELECT to_regclass('orders') IS NOT NULL"),
+	't|1,2|t', 'migrate_all: the others applied in their own schema / database');
+is(ctl("SELECT count(*) FROM s1.tenancy_history WHERE action = 'apply' AND version = '2'") . '|'
+	  . ctl('SELECT count(*) FROM tenancy.history'),
+	'1|0', "migrate_all: history in the schema's own table");
+ctl('DELETE FROM s2.users');
+my ($run2) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
+is(first_two($run2), 's2|applied', 'rerun: only s2, which applies now');
+
+# ---- locks: two schemas of one database at once, one schema never twice -------------
+my $EMPTY = "(SELECT 'tnset1' || chr(10))";
+my $holder = tn_start_psql($A, 'ctl',
+	[ 'BEGIN', "SELECT applied FROM tenancy.migrate_synced($EMPTY, NULL, 'dry_run', 's1')", 'SELECT pg_sleep(4)', 'COMMIT' ]);
+usleep(1_500_000);
+my ($o3, $e3) = tn_psql($A, 'ctl',
+	[ "SET lock_timeout = '500ms'", "SELECT applied FROM tenancy.migrate_synced($EMPTY, NULL, 'dry_run', 's3')" ], quiet => 1);
+is(join("\n", grep { $_ ne '' } $o3, $e3), '0', 'locks: another schema of the same database migrates while s1 is held');
+tn_psql($A, 'ctl', [ "SET lock_timeout = '500ms'", "SELECT applied FROM tenancy.migrate_synced($EMPTY, NULL, 'dry_run', 's1')" ],
+	vars => ['VERBOSITY=sqlstate'], quiet => 1);
+my (undef, $lockerr) = tn_psql($A, 'ctl',
+	[ "SET lock_timeout = '500ms'", "SELECT applied FROM tenancy.migrate_synced($EMPTY, NULL, 'dry_run', 's1')" ],
+	vars => ['VERBOSITY=sqlstate'], quiet => 1);
+is(join("\n", map { /^ERROR: *(.*)/ ? $1 : () } split /\n/, $lockerr), '55P03', 'locks: the same schema waits (lock timeout, 55P03)');
+my ($o4, $e4) = tn_psql($A, 'ctl', [ "SET lock_timeout = '500ms'", 'SELECT count(*) FROM tenant_dry_run()' ], quiet => 1);
+is(join("\n", grep { $_ ne '' } $o4, $e4), '0', "locks: the database's own lock is apart (tenant_migrate in ctl)");
+tn_finish_psql($holder);
+ctl("SELECT tenant_migration_add('3', 'slow', 'SELECT pg_sleep(1); CREATE TABLE slow3 (id int);', NULL, 'tenants')");
+my ($run3) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all(NULL, 4)'], quiet => 1);
+is(tn_count($run3, qr/\|applied\|2\|3\|1\|/) . '|'
+	  . ctl("SELECT sum(n) FROM (SELECT count(*) n FROM s1.tenancy_history WHERE action = 'apply' AND version = '3' UNION ALL SELECT count(*) FROM s2.tenancy_history WHERE action = 'apply' AND version = '3' UNION ALL SELECT count(*) FROM s3.tenancy_history WHERE action = 'apply' AND version = '3') x"),
+	'7|3', 'concurrent fan-out over schemas of one database: all 7 applied once');
+
+# ---- no-transaction migration in schema tenants (statements with the schema's search_path) ----
+# (VACUUM: CREATE INDEX CONCURRENTLY in the control database would wait for the caller's own
+# transaction; README says so)
+ctl("SELECT tenant_migration_add('4', 'vacuum', '-- tenancy:no-transaction\nVACUUM users; CREATE TABLE notx4 (id int);', NULL, 'tenants')");
+my ($run4) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
+is(tn_count($run4, qr/\|applied\|3\|4\|1\|/) . '|'
+	  . ctl("SELECT count(*) FROM pg_tables WHERE tablename = 'notx4' AND schemaname IN ('s1', 's2', 's3', 's4', 'adopted')")
+	  . '|' . ctl("SELECT to_regclass('public.notx4') IS NULL"),
+	'7|5|t', "no-transaction migration: applied in all 7, each schema got its own table");
+
+# ---- query_all, verify_all, dry_run_all, atomic ----------------------------------------
+ctl('INSERT INTO s1.users VALUES (2), (3)', 'INSERT INTO s3.users VALUES (2)');
+is(ctl(q{SELECT string_agg(tenant || '=' || ("row"->>'n'), ',' ORDER BY tenant) FROM tenant_query_all('SELECT count(*) AS n FROM users')}),
+	'adopted=1,d1=1,r1=1,s1=3,s2=1,s3=2,s4=1', 'query_all: runs in each schema (its own users table)');
+is(ctl("SELECT count(*) FILTER (WHERE status = 'ok' AND version = '4' AND pending = 0) FROM tenant_verify_all()"), '7',
+	'verify_all: every tenant ok at 4');
+ctl('CREATE TABLE s3.blocker (id int)');
+ctl("SELECT tenant_migration_add('5', 'blocker', 'CREATE TABLE blocker (id int);', NULL, 'tenants')");
+my ($dry) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_dry_run_all()'], quiet => 1);
+is((row_of($dry, 's3')->[1] // '') . '|' . tn_count($dry, qr/\|applied\|/) . '|' . ctl("SELECT to_regclass('s1.blocker') IS NULL"),
+	'failed|6|t', 'dry_run_all: s3 would fail, 6 would apply, nothing applied');
+ctl('DROP TABLE s3.blocker');
+my ($atomic) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all_atomic()'], quiet => 1);
+is(tn_count($atomic, qr/\|applied\|/) . '|' . ctl("SELECT count(*) FROM pg_tables WHERE tablename = 'blocker'") . '|'
+	  . ctl('SELECT count(*) FROM pg_prepared_xacts'),
+	'7|5|0', 'atomic: all 7 (5 schemas in one database) committed');
+
+# ---- search_path hijack attempts ------------------------------------------------------
+# in public of the control db: an "=" on text that is always false, a clock that lies;
+# in the tenant schema (created by a migration body): the same.
+tn_psql($A, 'ctl', [], stdin => <<'SQL');
+CREATE FUNCTION public.texteq_false(text, text) RETURNS bool LANGUAGE sql AS 'SELECT false';
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.texteq_false);
+CREATE FUNCTION public.clock_timestamp() RETURNS timestamptz LANGUAGE sql AS $$SELECT '2000-01-01'::timestamptz$$;
+SQL
+ctl(q{SELECT tenant_migration_add('6', 'hijack', 'CREATE FUNCTION texteq_false(text, text) RETURNS bool LANGUAGE sql AS ''SELECT false''; CREATE OPERATOR = (LEFTARG = text, RIGHTARG = text, FUNCTION = texteq_false); CREATE FUNCTION clock_timestamp() RETURNS timestamptz LANGUAGE sql AS ''SELECT ''''2000-01-01''''::timestamptz'';', NULL, 'tenants')});
+ctl("SELECT tenant_migration_add('7', 'after', 'CREATE TABLE after7 (id int);', NULL, 'tenants')");
+my ($hijack) = tn_psql($A, 'ctl', [ 'SET search_path = public, pg_catalog', 'SELECT * FROM tenant_migrate_all()' ], quiet => 1);
+is(ctl("SELECT count(*) FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE o.oprname = '=' AND n.nspname = 's1'"),
+	'1', 'hijack: the operator landed in the tenant schema (bodies use its search_path)');
+is(tn_count($hijack, qr/\|applied\|5\|7\|2\|/) . '|'
+	  . ctl("SELECT string_agg(version, ',' ORDER BY version::int) FROM s1.tenancy_applied") . '|'
+	  . ctl("SELECT bool_and(applied_at > '2020-01-01') FROM s1.tenancy_applied"),
+	'7|1,2,3,4,5,6,7|t', 'hijack: every tenant applied 6 and 7, tracked correctly');
+ctl("SELECT tenant_migration_add('8', 'later', 'CREATE TABLE later8 (id int);', NULL, 'tenants')");
+my ($h2out, $h2err) = tn_psql($A, 'ctl', [ 'SET search_path = s1, public, pg_catalog', 'SELECT * FROM tenant_migrate_all()' ], quiet => 1);
+is(tn_count("$h2out\n$h2err", qr/\|applied\|7\|8\|1\|/) . '|'
+	  . ctl("SELECT count(*), max(c) FROM (SELECT version, count(*) c FROM s1.tenancy_history WHERE action = 'apply' GROUP BY version) h"),
+	'7|7|1', 'hijack: a later run is unaffected (only 8 runs, nothing applied twice)');
+is(ctl("SELECT count(*) FILTER (WHERE status = 'ok') FROM tenant_verify_all()"), '7', 'hijack: verify_all still ok everywhere');
+
+# ---- drop ---------------------------------------------------------------------------
+ctl("SELECT tenant_drop('s3')");
+is(ctl("SELECT count(*) FROM tenancy.tenants WHERE name = 's3'") . '|' . ctl("SELECT count(*) FROM pg_namespace WHERE nspname = 's3'"),
+	'0|1', 'drop keep: unregistered, schema kept');
+ctl("SELECT tenant_drop('s1', 'delete')", "SELECT tenant_drop('r1', 'delete')");
+is(ctl("SELECT count(*) FROM pg_namespace WHERE nspname IN ('s1', 's2')") . '|'
+	  . B('shared', "SELECT count(*) FROM pg_namespace WHERE nspname IN ('r1', 'other')"),
+	'1|1', 'drop delete: schemas dropped (local and remote), the rest untouched');
+ctl('BEGIN', "SELECT tenant_drop('s2', 'delete')", 'ROLLBACK');
+is(ctl("SELECT count(*) FROM pg_namespace WHERE nspname = 's2'") . ctl("SELECT count(*) FROM tenancy.tenants WHERE name = 's2'"),
+	'11', 'drop delete of a local schema rolls back with the caller');
+is(ctl("SELECT count(*) FILTER (WHERE action = 'create' AND detail LIKE 'schema%'), count(*) FILTER (WHERE action = 'register' AND detail LIKE 'schema%'), count(*) FILTER (WHERE action LIKE 'drop%') FROM tenancy.audit"),
+	'5|1|3', "audit: schema tenants' create/register/drop recorded");
+is(A('postgres', "SELECT count(*) FROM pg_stat_activity WHERE datname IN ('ctl', 'd1') AND pid <> pg_backend_pid() AND backend_type = 'client backend'"),
+	'0', 'no connection left open by the fan-outs');
+
+done_testing();
