@@ -48,9 +48,9 @@ SQLITE_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRC) $(SQLITE_SRC))
 FORMAT_FILES = $(sort $(wildcard shared/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] tests/*/*.[ch] bench/*.c))
 
 .PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench clean \
-	core-check fuzz format format-check warnings FORCE
+	core-check fuzz format format-check warnings FORCE cli install-cli
 
-all: sqlite pg
+all: sqlite pg cli
 
 deps:
 	@tools/install-deps.sh
@@ -84,21 +84,26 @@ core-check:
 pg:
 	$(MAKE) -C pg_ext
 
-install: install-pg install-sqlite
+install: install-pg install-sqlite install-cli
 
 install-pg: pg
 	$(MAKE) -C pg_ext install
+
+cli:		# the tenancy command (cli/Makefile)
+	$(MAKE) -C cli
+install-cli: cli
+	$(MAKE) -C cli install PREFIX='$(PREFIX)' DESTDIR='$(DESTDIR)'
 
 install-sqlite: sqlite
 	$(INSTALL) -d '$(DESTDIR)$(LIBDIR)'
 	$(INSTALL) -m 755 sqlite_ext/tenancy.so '$(DESTDIR)$(LIBDIR)/tenancy.so'
 
 uninstall:
-	rm -f '$(DESTDIR)$(LIBDIR)/tenancy.so'
+	rm -f '$(DESTDIR)$(LIBDIR)/tenancy.so' '$(DESTDIR)$(PREFIX)/bin/tenancy'
 	$(MAKE) -C pg_ext uninstall
 
 demo: deps
-	@$(MAKE) --no-print-directory sqlite
+	@$(MAKE) --no-print-directory sqlite cli
 	@demo/demo.sh
 
 # deps first, then the build: a recursive make so that nothing is compiled before the
@@ -143,4 +148,5 @@ warnings:
 clean:
 	rm -f sqlite_ext/tenancy.so
 	rm -rf tests/out build
+	$(MAKE) -C cli clean
 	$(MAKE) -C pg_ext clean

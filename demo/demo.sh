@@ -2,10 +2,11 @@
 # demo.sh -- tenancy on the embedded SQLite default, end to end:
 # a registry with three tenants, a migration folder, fan-out, a migration that
 # fails on one tenant (rolled back there, applied elsewhere), the fix, the rerun,
-# tenant_status and a rollback to a checkpoint.
+# tenant_status and a rollback to a checkpoint.  Step 5 uses the tenancy command.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ext="$here/../sqlite_ext/tenancy"
+tenancy="$here/../cli/tenancy"
 work=$(mktemp -d /tmp/tenancy-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r "$here/migrations" "$here/broken" "$work/"
@@ -39,10 +40,12 @@ echo "initech was rolled back to its checkpoint; its error:"
 sqlite3 registry.db ".load $ext" "SELECT last_error FROM tenants() WHERE name = 'initech';"
 sql "SELECT name, state, version, pending FROM tenants();"
 
-step "5. Fix the data in initech and rerun: only initech is touched"
+step "5. Fix the data in initech and rerun with the tenancy command: only initech is touched"
 sqlite3 initech.db "DELETE FROM users WHERE id = 2;"
-sql "SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all();" \
-    "SELECT run_id, status, tenants, applied, failed FROM tenant_runs();"
+echo "\$ tenancy -d registry.db migrate-all      # = SELECT * FROM tenant_migrate_all()"
+"$tenancy" -d registry.db migrate-all
+echo "\$ tenancy -d registry.db runs             # = SELECT * FROM tenant_runs()"
+"$tenancy" -d registry.db runs
 
 step "6. tenant_status() inside one tenant"
 sqlite3 -header -column initech.db ".load $ext" \

@@ -79,6 +79,14 @@ extern void reg_insert_tenant(const char *name, const char *location,
 
 /* ---- registry_set.c: the tenant set ---- */
 
+/*
+ * tenant_migrations_load_files(..., 'tenants'): the files a client sent into
+ * the tenant set, the template following (as tenant_migrations_load).
+ * Returns how many migrations were added or changed; raises on failure.
+ */
+extern long long reg_set_load_files(size_t n, const char *const *names,
+									const char *const *bodies, const size_t *lens);
+
 /* Read the set (inside SPI), sorted by version; free with tn_migration_set_free. */
 extern void reg_load_set(tn_migration_set *set);
 

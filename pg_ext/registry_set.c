@@ -3,8 +3,9 @@
  * registry gets, kept in the control database (tenancy.set_catalog,
  * written by the core through the SPI adapter with table prefix
  * "tenancy.set_").  SQL entry points: the 'tenants' scope of
- * tenant_migration_add and tenant_migrations_load (the 'database' scope
- * is tenancy_pg.c's); and reading the set for the other registry files.
+ * tenant_migration_add and tenant_migrations_load, and of
+ * tenant_migrations_load_files through reg_set_load_files (the 'database'
+ * scope is tenancy_pg.c's); and reading the set for the other registry files.
  *
  * A change of the set brings this server's template database along
  * (registry_template.c); if that fails, the change is undone with it.
@@ -139,6 +140,31 @@ change_tenant_set(set_change_fn change, void *arg, const char *action)
 		reg_audit(action, NULL, psprintf("%lld migrations", count));
 	SPI_finish();
 	return count;
+}
+
+typedef struct sent_files
+{
+	size_t		n;
+	const char *const *names;
+	const char *const *bodies;
+	const size_t *lens;
+} sent_files;
+
+static int
+change_load_files(const tn_adapter *a, void *arg, long long *count, tn_error *err)
+{
+	const sent_files *f = arg;
+
+	return tn_catalog_load_files(a, f->n, f->names, f->bodies, f->lens, count, err);
+}
+
+long long
+reg_set_load_files(size_t n, const char *const *names, const char *const *bodies,
+				   const size_t *lens)
+{
+	sent_files	f = {n, names, bodies, lens};
+
+	return change_tenant_set(change_load_files, &f, "set_load");
 }
 
 static bool

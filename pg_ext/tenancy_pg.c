@@ -1,6 +1,7 @@
 /*
  * tenancy_pg.c -- the module's magic and the SQL entry points of one
  * database's migrations: tenant_migration_add, tenant_migrations_load,
+ * tenant_migrations_load_files (its 'tenants' scope: registry_set.c),
  * tenant_migrate, tenant_plan, tenant_dry_run, tenant_status,
  * tenant_verify, tenant_history, tenant_checkpoints, tenant_repair,
  * tenant_baseline, tenant_checkpoint and tenant_rollback.  (The registry's
@@ -15,12 +16,15 @@
 #include "postgres.h"
 
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "pg_args.h"
+#include "registry_internal.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"
 
@@ -28,6 +32,7 @@ PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(tenant_migration_add);
 PG_FUNCTION_INFO_V1(tenant_migrations_load);
+PG_FUNCTION_INFO_V1(tenant_migrations_load_files);
 PG_FUNCTION_INFO_V1(tenant_migrate);
 PG_FUNCTION_INFO_V1(tenant_plan);
 PG_FUNCTION_INFO_V1(tenant_dry_run);
@@ -189,6 +194,85 @@ tenant_migrations_load(PG_FUNCTION_ARGS)
 
 	call_start(&call);
 	rc = tn_catalog_load_folder(&call.adapter, path, &count, &call.err);
+	call_finish(&call, rc);
+	PG_RETURN_INT64((int64) count);
+}
+
+/* One text[] argument of tenant_migrations_load_files as C strings (palloc'd) and their lengths. */
+static int
+text_array_arg(FunctionCallInfo fcinfo, int i, const char *argname, char ***items, size_t **lens)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	tn_error	err;
+
+	tn_error_clear(&err);
+	if (PG_ARGISNULL(i))
+	{
+		tn_error_null_argument(&err, argname);
+		tn_raise(&err);
+	}
+	arr = PG_GETARG_ARRAYTYPE_P(i);
+	if (ARR_NDIM(arr) > 1)
+	{
+		tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "argument \"%s\" must be a one-dimensional array", argname);
+		tn_raise(&err);
+	}
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	*items = palloc0(sizeof(char *) * (n + 1));
+	*lens = palloc0(sizeof(size_t) * (n + 1));
+	for (int k = 0; k < n; k++)
+	{
+		if (nulls[k])
+		{
+			tn_error_null_argument(&err, argname);
+			tn_error_detail(&err, "Element %d of \"%s\" is null.", k + 1, argname);
+			tn_raise(&err);
+		}
+		(*items)[k] = text_to_cstring(DatumGetTextPP(elems[k]));
+		(*lens)[k] = strlen((*items)[k]);
+	}
+	return n;
+}
+
+/*
+ * tenant_migrations_load_files(names text[], bodies text[], scope DEFAULT NULL):
+ * the folder rules on files the client sends.  No server file is read, so
+ * no pg_read_server_files check: EXECUTE on the function is the capability.
+ */
+Datum
+tenant_migrations_load_files(PG_FUNCTION_ARGS)
+{
+	char	  **names,
+			  **bodies;
+	size_t	   *name_lens,
+			   *lens;
+	int			n = text_array_arg(fcinfo, 0, "names", &names, &name_lens);
+	int			nb = text_array_arg(fcinfo, 1, "bodies", &bodies, &lens);
+	char	   *scope = tn_pg_arg_text(fcinfo, 2);
+	int			tenants = 0;
+	tn_call		call;
+	tn_error	err;
+	long long	count = 0;
+	int			rc;
+
+	tn_error_clear(&err);
+	if (tn_parse_scope(scope, &tenants, &err) != TN_OK)
+		tn_raise(&err);
+	if (n != nb)
+	{
+		tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "names and bodies have different lengths (%d and %d)", n, nb);
+		tn_error_detail(&err, "Each file name needs its body at the same position.");
+		tn_raise(&err);
+	}
+	if (tenants)
+		PG_RETURN_INT64((int64) reg_set_load_files((size_t) n, (const char *const *) names,
+												   (const char *const *) bodies, lens));
+	call_start(&call);
+	rc = tn_catalog_load_files(&call.adapter, (size_t) n, (const char *const *) names,
+							   (const char *const *) bodies, lens, &count, &call.err);
 	call_finish(&call, rc);
 	PG_RETURN_INT64((int64) count);
 }

@@ -444,6 +444,22 @@ int			tn_parse_filename(const char *filename, char **version,
 int			tn_load_folder(const char *path, tn_dialect dialect,
 						   tn_migration_set *out, tn_error *err);
 
+/*
+ * The same rules on files a client sent instead of a folder on this machine
+ * (tenant_migrations_load_files): n files, names[i] "FILE" or
+ * "DIALECT/FILE" (DIALECT a dialect subfolder name: postgres, postgresql,
+ * pg, sqlite, all), bodies[i] its lens[i] bytes.  Any other name (another
+ * '/', "..", a leading '.', empty) is TN_ERR_FORMAT; a name given twice is
+ * TN_ERR_DUPLICATE; NULL names or bodies TN_ERR_NULL_ARGUMENT.  Files that
+ * are not .sql and another dialect's files are skipped, as in a folder.
+ * Errors name the file as sent.  The folder reader and this function share
+ * every step after reading the bytes.
+ */
+int			tn_load_files(size_t n, const char *const *names,
+						  const char *const *bodies, const size_t *lens,
+						  tn_dialect dialect, tn_migration_set *out,
+						  tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Word arguments (tn_args.c)                                          */
 /* ------------------------------------------------------------------ */
@@ -656,6 +672,12 @@ int			tn_catalog_add(const tn_adapter *a, const tn_migration *m,
 /* tenant_migrations_load: tn_load_folder + tn_catalog_add for each, in one unit of work. */
 int			tn_catalog_load_folder(const tn_adapter *a, const char *path,
 								   long long *count, tn_error *err);
+
+/* tenant_migrations_load_files: tn_load_files + tn_catalog_add for each, in one unit of work. */
+int			tn_catalog_load_files(const tn_adapter *a, size_t n,
+								  const char *const *names,
+								  const char *const *bodies, const size_t *lens,
+								  long long *count, tn_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Migrate and plan (tn_migrate.c)                                     */

@@ -114,12 +114,13 @@ tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
 	return tn_finish(a, err);
 }
 
+static int	add_set(const tn_adapter *a, tn_migration_set *set_in, long long *count, tn_error *err);
+
 int
 tn_catalog_load_folder(const tn_adapter *a, const char *path,
 					   long long *count, tn_error *err)
 {
 	tn_migration_set set = {0};
-	size_t		i;
 	int			rc;
 
 	*count = 0;
@@ -127,6 +128,32 @@ tn_catalog_load_folder(const tn_adapter *a, const char *path,
 		return tn_error_null_argument(err, "path");
 	if ((rc = tn_load_folder(path, a->dialect, &set, err)) != TN_OK)
 		return rc;
+	return add_set(a, &set, count, err);
+}
+
+int
+tn_catalog_load_files(const tn_adapter *a, size_t n, const char *const *names,
+					  const char *const *bodies, const size_t *lens,
+					  long long *count, tn_error *err)
+{
+	tn_migration_set set = {0};
+	int			rc;
+
+	*count = 0;
+	if ((rc = tn_load_files(n, names, bodies, lens, a->dialect, &set, err)) != TN_OK)
+		return rc;
+	return add_set(a, &set, count, err);
+}
+
+/* Add every migration of set (freed here) in one unit of work; *count: how many were added or changed. */
+static int
+add_set(const tn_adapter *a, tn_migration_set *set_in, long long *count, tn_error *err)
+{
+	tn_migration_set set = *set_in;
+	size_t		i;
+	int			rc;
+
+	memset(set_in, 0, sizeof(*set_in));
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
 	{
 		tn_migration_set_free(&set);

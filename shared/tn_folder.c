@@ -381,6 +381,7 @@ fail:
  */
 static int
 load_file(const char *dirpath, const char *fname, const char *root,
+		  const char *given, size_t given_len,
 		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
 		  tn_error *err)
 {
@@ -396,10 +397,22 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	if ((rc = part_from_name(dirpath, fname, &fp, err)) != TN_OK)
 		return rc;
 	if ((rc = part_dialect(&fp, folder_dialect, want, &skip, err)) != TN_OK || skip ||
-		(rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK)
+		(root != NULL && (rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK))
 	{
 		part_clear(&fp);
 		return rc;				/* TN_OK for another dialect's file */
+	}
+	if (root == NULL)
+	{
+		/* a file sent by a client: its bytes are given (a NUL is caught by tn_body_validate) */
+		len = given_len;
+		if ((body = malloc(len + 1)) == NULL)
+		{
+			part_clear(&fp);
+			return no_memory(err);
+		}
+		memcpy(body, given, len);
+		body[len] = '\0';
 	}
 	if (is_empty_down(&fp, body, len))
 	{
@@ -521,7 +534,7 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 	{
 		if (!tn_has_sql_suffix(names[i]))
 			continue;			/* README.md, .txt notes, ... */
-		rc = load_file(dirpath, names[i], root, folder_dialect, want, parts, err);
+		rc = load_file(dirpath, names[i], root, NULL, 0, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
 			break;
 	}
@@ -651,6 +664,57 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 	return TN_OK;
 }
 
+/* Sort the parts, pair ups with downs, and hand the set to *out (left empty on failure). */
+static int
+finish_set(part_list *parts, tn_migration_set *out, tn_error *err)
+{
+	tn_migration_set set;
+	int			rc;
+
+	memset(&set, 0, sizeof(set));
+	if (parts->count > 1)
+		qsort(parts->items, parts->count, sizeof(file_part), cmp_parts);
+	rc = build_set(parts, &set, err);
+	if (rc == TN_OK)
+	{
+		*out = set;
+		memset(&set, 0, sizeof(set));
+	}
+	tn_migration_set_free(&set);
+	return rc;
+}
+
+/*
+ * A file name a client sent (tenant_migrations_load_files): "FILE" or
+ * "DIALECT/FILE" with DIALECT a dialect subfolder name; no other '/', no
+ * "..", not empty, not given twice (names[0..i) are the ones before it).
+ */
+static int
+check_sent_name(const char *name, const char *const *names, size_t i,
+				   tn_error *err)
+{
+	const char *slash = strchr(name, '/');
+	char		s[TN_SHOWN_BUF];
+	size_t		k;
+
+	tn_shown(name, s, sizeof(s));
+	if (name[0] == '\0' || name[0] == '.' || (slash != NULL && (slash[1] == '\0' || slash[1] == '.' ||
+																	strchr(slash + 1, '/') != NULL ||
+																	tn_dialect_of(name, (size_t) (slash - name)) < 0)))
+	{
+		tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
+		tn_error_detail(err, "A file sent to tenant_migrations_load_files is named FILE.sql, or DIALECT/FILE.sql for a dialect subfolder (postgres, postgresql, pg, sqlite, all).");
+		return TN_ERR_FORMAT;
+	}
+	for (k = 0; k < i; k++)
+		if (names[k] != NULL && strcmp(names[k], name) == 0)
+		{
+			tn_error_set(err, TN_ERR_DUPLICATE, "migration file \"%s\" was sent twice", s);
+			return TN_ERR_DUPLICATE;
+		}
+	return TN_OK;
+}
+
 /*
  * Out: *out is overwritten (pass an empty set; earlier contents are not
  * freed).  want = TN_DIALECT_ALL loads only files that serve both engines.
@@ -666,7 +730,6 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	size_t		nnames = 0;
 	size_t		i;
 	part_list	parts;
-	tn_migration_set set;
 	int			rc;
 
 	if (err == NULL)
@@ -678,7 +741,6 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	if (out == NULL)
 		return tn_error_null_argument(err, "out");
 	memset(&parts, 0, sizeof(parts));
-	memset(&set, 0, sizeof(set));
 
 	if (stat(path, &st) != 0)
 		return tn_io_error(err, "open migration folder", path, errno);
@@ -741,19 +803,69 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	if (rc != TN_OK)
 		goto done;
 
-	if (parts.count > 1)
-		qsort(parts.items, parts.count, sizeof(file_part), cmp_parts);
-	rc = build_set(&parts, &set, err);
-	if (rc == TN_OK)
-	{
-		*out = set;
-		memset(&set, 0, sizeof(set));
-	}
+	rc = finish_set(&parts, out, err);
 
 done:
-	tn_migration_set_free(&set);
 	parts_free(&parts);
 	free_names(names, nnames);
 	free(root);
+	return rc;
+}
+
+/*
+ * The files a client sent: each name is "FILE" or "DIALECT/FILE" (a dialect
+ * subfolder), each body its bytes; the same steps as a folder's files.
+ */
+int
+tn_load_files(size_t n, const char *const *names, const char *const *bodies,
+			  const size_t *lens, tn_dialect dialect, tn_migration_set *out,
+			  tn_error *err)
+{
+	tn_error	scratch;
+	part_list	parts;
+	size_t		i;
+	int			rc = TN_OK;
+
+	if (err == NULL)
+		err = &scratch;
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (out == NULL)
+		return tn_error_null_argument(err, "out");
+	if (n > 0 && (names == NULL || bodies == NULL || lens == NULL))
+		return tn_error_null_argument(err, names == NULL ? "names" : "bodies");
+	memset(&parts, 0, sizeof(parts));
+	for (i = 0; i < n && rc == TN_OK; i++)
+	{
+		const char *name = names[i];
+		const char *slash;
+		char		folder[32] = "";
+		int			d = TN_DIALECT_ALL;
+
+		if (name == NULL || bodies[i] == NULL)
+		{
+			rc = tn_error_null_argument(err, name == NULL ? "names" : "bodies");
+			break;
+		}
+		rc = check_sent_name(name, names, i, err);
+		if (rc != TN_OK)
+			break;
+		slash = strchr(name, '/');
+		if (slash != NULL)
+		{
+			memcpy(folder, name, (size_t) (slash - name));
+			folder[slash - name] = '\0';
+			d = tn_dialect_of(folder, strlen(folder));
+			if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
+				continue;		/* another dialect's folder is not read */
+		}
+		if (!tn_has_sql_suffix(slash ? slash + 1 : name))
+			continue;			/* README.md, .txt notes, ... */
+		rc = load_file(folder, slash ? slash + 1 : name, NULL, bodies[i], lens[i],
+					   (tn_dialect) d, dialect, &parts, err);
+	}
+	if (rc == TN_OK)
+		rc = finish_set(&parts, out, err);
+	parts_free(&parts);
 	return rc;
 }

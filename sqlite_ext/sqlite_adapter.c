@@ -611,10 +611,42 @@ tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err)
 	return rc;
 }
 
+/*
+ * The SQLSTATE of the last error raised on this thread.  SQLite has no
+ * SQLSTATE of its own; a program that links the extension in (the tenancy
+ * command) reads it after a failed statement to report the same code the
+ * PostgreSQL host would raise.
+ */
+static __thread char last_sqlstate[6];
+
+void
+tn_sqlite_note_error(const tn_error *err)
+{
+	const char *state = err->code == TN_ERR_ENGINE && err->sqlstate[0] != '\0'
+		? err->sqlstate : tn_code_sqlstate(err->code);
+
+	memcpy(last_sqlstate, state, 5);
+	last_sqlstate[5] = '\0';
+}
+
+const char *
+tn_sqlite_last_sqlstate(void)
+{
+	return last_sqlstate;
+}
+
+void
+tn_sqlite_clear_sqlstate(void)
+{
+	last_sqlstate[0] = '\0';
+}
+
 void
 tn_sqlite_raise(sqlite3_context *ctx, const tn_error *err)
 {
 	char	   *text = tn_error_render(err);
+
+	tn_sqlite_note_error(err);
 
 	if (text == NULL)
 	{

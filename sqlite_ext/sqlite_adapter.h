@@ -52,6 +52,16 @@ int			tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err);
 /* Raise err as the SQL function's error (message + DETAIL/HINT lines). */
 void		tn_sqlite_raise(sqlite3_context *ctx, const tn_error *err);
 
+/*
+ * The SQLSTATE (tn_code_sqlstate, or the engine's for TN_ERR_ENGINE) of the
+ * last error tn_sqlite_raise or a table-valued function raised on this
+ * thread; "" after tn_sqlite_clear_sqlstate.  For programs that link the
+ * extension in: clear, run a statement, read it when the statement failed.
+ */
+void		tn_sqlite_note_error(const tn_error *err);
+const char *tn_sqlite_last_sqlstate(void);
+void		tn_sqlite_clear_sqlstate(void);
+
 /* Run a script with sqlite3_exec semantics, mapping the error. */
 int			tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err);
 

@@ -182,6 +182,33 @@ run_one(fanout_job *job, size_t i)
 		(void) tn_fanout_row(&job->rows[i], name, rc, &job->res[i], err, job->ms[i]);
 }
 
+static const tn_sqlite_fanout_observer *observer;
+
+void
+tn_sqlite_fanout_observe(const tn_sqlite_fanout_observer *obs)
+{
+	observer = obs;
+}
+
+/* Tell the observer, if any, that tenant i finished (called under job->lock). */
+static void
+observe_done(fanout_job *job, size_t i)
+{
+	const char *status;
+
+	job->finished++;
+	if (observer == NULL || observer->tenant_done == NULL)
+		return;
+	if (job->mode == JOB_QUERY)
+		status = job->rc[i] == TN_OK ? "ok" : TN_FANOUT_FAILED;
+	else if (job->rows[i].nrows > 0)
+		status = tn_rows_get(&job->rows[i], 0, 1);
+	else
+		status = job->rc[i] == TN_OK ? "ok" : TN_FANOUT_FAILED;
+	observer->tenant_done(observer->arg, job->finished, (long long) job->tenants.nrows,
+						  tn_rows_get(&job->tenants, i, 0), status);
+}
+
 static void *
 fanout_worker(void *arg)
 {
@@ -194,6 +221,8 @@ fanout_worker(void *arg)
 		pthread_mutex_lock(&job->lock);
 		if (job->max_failures > 0 && job->failures >= job->max_failures)
 			job->stopped = 1;
+		if (observer != NULL && observer->stop != NULL && *observer->stop && job->mode != JOB_PREPARE)
+			job->stopped = job->cancelled = 1;
 		if (job->stopped || job->next >= job->end)
 		{
 			pthread_mutex_unlock(&job->lock);
@@ -202,13 +231,12 @@ fanout_worker(void *arg)
 		i = job->next++;
 		pthread_mutex_unlock(&job->lock);
 		run_one(job, i);
+		pthread_mutex_lock(&job->lock);
 		if (job->mode == JOB_MIGRATE && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
-		{
-			pthread_mutex_lock(&job->lock);
 			job->failures++;
-			pthread_mutex_unlock(&job->lock);
-		}
+		observe_done(job, i);
+		pthread_mutex_unlock(&job->lock);
 	}
 }
 
@@ -537,6 +565,16 @@ call_end(fanout_call *c, tn_rows *out, int rc)
 	return rc;
 }
 
+/* A tenant never started because the observer stopped the run (Ctrl-C in the tenancy command). */
+static int
+cancelled_row(tn_rows *out, const char *tenant)
+{
+	const char *row[8] = {tenant, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
+	"not started: the run was cancelled"};
+
+	return tn_rows_add(out, row);
+}
+
 /* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
 
 int
@@ -577,10 +615,12 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
-		if (tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL) != TN_OK)
+		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&c.job.tenants, i, 0))
+			 : tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL)) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	if (rc == TN_OK)
-		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped, NULL, err);
+		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
+							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
 
 done:
 	return call_end(&c, out, rc);
@@ -629,7 +669,8 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 	{
 		tnsq_run_workers(&c.job, concurrency);
 		rc = c.conn.adapter.begin(&c.conn, err);
-		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
+		/* c.job.next: the tenants started (all of them unless the observer stopped the run) */
+		for (size_t i = 0; rc == TN_OK && i < c.job.next; i++)
 		{
 			size_t		r = out->nrows;
 			const char *status;

@@ -253,6 +253,32 @@ change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 	return tn_catalog_load_folder(&tmpl->adapter, arg, count, err);
 }
 
+typedef struct sent_files
+{
+	size_t		n;
+	const char *const *names;
+	const char *const *bodies;
+	const size_t *lens;
+} sent_files;
+
+static int
+change_load_files(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
+{
+	const sent_files *f = arg;
+
+	return tn_catalog_load_files(&tmpl->adapter, f->n, f->names, f->bodies, f->lens, count, err);
+}
+
+int
+tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n, const char *const *names,
+							   const char *const *bodies, const size_t *lens,
+							   long long *count, tn_error *err)
+{
+	sent_files	f = {n, names, bodies, lens};
+
+	return change_tenant_set(registry, change_load_files, &f, count, "set_load", err);
+}
+
 int
 tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
 						int *added, tn_error *err)

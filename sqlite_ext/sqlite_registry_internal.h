@@ -57,6 +57,8 @@ typedef struct fanout_job
 	long long	max_failures;	/* JOB_MIGRATE; 0 = no limit */
 	long long	failures;
 	int			stopped;		/* max_failures reached: nothing new starts */
+	int			cancelled;		/* the observer's stop flag was set */
+	long long	finished;		/* tenants done, for the observer */
 	pthread_mutex_t lock;
 	/* per tenant, filled by the workers */
 	int		   *rc;

@@ -174,6 +174,7 @@ vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
 	{
 		char	   *text = tn_error_render(&err);
 
+		tn_sqlite_note_error(&err);
 		sqlite3_free(vt->base.zErrMsg);
 		vt->base.zErrMsg = sqlite3_mprintf("%s", text ? text : err.message);
 		free(text);

@@ -92,6 +92,136 @@ fn_migrations_load(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, count);
 }
 
+/* One text array of tenant_migrations_load_files: SQLite has no arrays, so a JSON array of strings. */
+typedef struct text_array
+{
+	size_t		n;
+	char	  **items;
+	size_t	   *lens;
+} text_array;
+
+static void
+text_array_free(text_array *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		sqlite3_free(a->items[i]);
+	sqlite3_free(a->items);
+	sqlite3_free(a->lens);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+bad_array(tn_error *err, const char *argname)
+{
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "argument \"%s\" must be a JSON array of strings", argname);
+	tn_error_detail(err, "SQLite has no array type: tenant_migrations_load_files takes names and bodies as JSON arrays.");
+	tn_error_hint(err, "Pass json_array('1_a.sql', ...) and json_array('CREATE TABLE ...', ...).");
+	return TN_ERR_INVALID_ARGUMENT;
+}
+
+/* Read a JSON array of strings with json_each (the connection's JSON functions). */
+static int
+read_text_array(sqlite3 *db, sqlite3_value *v, const char *argname, text_array *out, tn_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
+		return tn_error_null_argument(err, argname);
+	if (sqlite3_value_type(v) != SQLITE_TEXT)
+		return bad_array(err, argname);
+	rc = sqlite3_prepare_v2(db, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) = 'array' ELSE 0 END", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_value(st, 1, v);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 1)
+	{
+		sqlite3_finalize(st);
+		return bad_array(err, argname);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return tn_sqlite_error(db, rc, err);
+	rc = sqlite3_prepare_v2(db, "SELECT type, value FROM json_each(?1) ORDER BY key", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_value(st, 1, v);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	{
+		const char *type = (const char *) sqlite3_column_text(st, 0);
+		int			len = sqlite3_column_bytes(st, 1);
+		char	  **items;
+		size_t	   *lens;
+
+		if (type == NULL || strcmp(type, "text") != 0)
+		{
+			sqlite3_finalize(st);
+			text_array_free(out);
+			return bad_array(err, argname);
+		}
+		items = sqlite3_realloc64(out->items, (out->n + 1) * sizeof(char *));
+		lens = items ? sqlite3_realloc64(out->lens, (out->n + 1) * sizeof(size_t)) : NULL;
+		if (items)
+			out->items = items;
+		if (lens)
+			out->lens = lens;
+		if (items == NULL || lens == NULL ||
+			(out->items[out->n] = sqlite3_malloc(len + 1)) == NULL)
+		{
+			sqlite3_finalize(st);
+			text_array_free(out);
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		}
+		memcpy(out->items[out->n], sqlite3_column_text(st, 1), (size_t) len);
+		out->items[out->n][len] = '\0';
+		out->lens[out->n++] = (size_t) len;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+	{
+		text_array_free(out);
+		return tn_sqlite_error(db, rc, err);
+	}
+	return TN_OK;
+}
+
+static void
+fn_migrations_load_files(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	text_array	names,
+				bodies;
+	long long	count = 0;
+	int			tenants = 0;
+	int			rc;
+
+	BEGIN_CALL();
+	memset(&names, 0, sizeof(names));
+	memset(&bodies, 0, sizeof(bodies));
+	if ((rc = tn_parse_scope(arg_text(argc, argv, 2), &tenants, &err)) == TN_OK &&
+		(rc = read_text_array(conn->db, argv[0], "names", &names, &err)) == TN_OK &&
+		(rc = read_text_array(conn->db, argv[1], "bodies", &bodies, &err)) == TN_OK &&
+		names.n != bodies.n)
+	{
+		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "names and bodies have different lengths (%zu and %zu)",
+						  names.n, bodies.n);
+		tn_error_detail(&err, "Each file name needs its body at the same position.");
+	}
+	if (rc == TN_OK)
+		rc = tenants
+			? tn_registry_catalog_load_files(conn, names.n, (const char *const *) names.items,
+											 (const char *const *) bodies.items, bodies.lens, &count, &err)
+			: tn_catalog_load_files(&conn->adapter, names.n, (const char *const *) names.items,
+									(const char *const *) bodies.items, bodies.lens, &count, &err);
+	text_array_free(&names);
+	text_array_free(&bodies);
+	if (rc != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, count);
+}
+
 static void
 fn_migrate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -289,6 +419,7 @@ typedef struct fn_entry
 static const fn_entry scalar_functions[] = {
 	{"tenant_migration_add", 3, 5, fn_migration_add},
 	{"tenant_migrations_load", 1, 2, fn_migrations_load},
+	{"tenant_migrations_load_files", 2, 3, fn_migrations_load_files},
 	{"tenant_migrate", 0, 2, fn_migrate},
 	{"tenant_repair", 1, 1, fn_repair},
 	{"tenant_baseline", 1, 1, fn_baseline},

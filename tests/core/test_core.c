@@ -16,6 +16,7 @@
  */
 #define _XOPEN_SOURCE 700
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -927,6 +928,123 @@ test_fanout_rows(void)
 	tn_rows_free(&rows);
 }
 
+/* Files of a fixture folder as a client would send them: "FILE" and "DIALECT/FILE". */
+typedef struct sent
+{
+	size_t		n;
+	char	   *names[64];
+	char	   *bodies[64];
+	size_t		lens[64];
+} sent;
+
+static void
+read_sent(const char *dir, const char *sub, sent *out)
+{
+	char		path[1024];
+	DIR		   *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "%s%s%s", dir, sub[0] ? "/" : "", sub);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && out->n < 64)
+	{
+		char		file[1200];
+		struct stat st;
+		FILE	   *fp;
+		long		len;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		if (stat(file, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+		{
+			if (sub[0] == '\0')
+				read_sent(dir, e->d_name, out);
+			continue;
+		}
+		if ((fp = fopen(file, "rb")) == NULL)
+			continue;
+		fseek(fp, 0, SEEK_END);
+		len = ftell(fp);
+		fseek(fp, 0, SEEK_SET);
+		out->bodies[out->n] = calloc((size_t) len + 1, 1);
+		if (fread(out->bodies[out->n], 1, (size_t) len, fp) != (size_t) len)
+			len = 0;
+		fclose(fp);
+		out->lens[out->n] = (size_t) len;
+		out->names[out->n] = malloc(strlen(sub) + strlen(e->d_name) + 2);
+		sprintf(out->names[out->n], "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
+		out->n++;
+	}
+	closedir(d);
+}
+
+/* tn_load_files gives what tn_load_folder gives, on every fixture folder (errors: the same code). */
+static void
+test_sent_files(void)
+{
+	static const char *const folders[] = {"flyway", "golang", "dbmate", "dialects", "tags", "bad_dbmate",
+	"bad_down_only", "bad_duplicate", "bad_empty", "bad_noname", "bad_utf8", NULL};
+	static const char *const bad_names[] = {"other/1_a.sql", "sqlite/../1_a.sql", ".hidden/1_a.sql", "", NULL};
+
+	for (int f = 0; folders[f]; f++)
+		for (int dialect = TN_DIALECT_POSTGRES; dialect <= TN_DIALECT_SQLITE; dialect++)
+		{
+			tn_migration_set a,
+						b;
+			tn_error	ea,
+						eb;
+			sent		files;
+			int			ra,
+						rb,
+						same;
+
+			memset(&files, 0, sizeof(files));
+			read_sent(fixture(folders[f]), "", &files);
+			ra = tn_load_folder(fixture(folders[f]), (tn_dialect) dialect, &a, &ea);
+			rb = tn_load_files(files.n, (const char *const *) files.names, (const char *const *) files.bodies,
+							   files.lens, (tn_dialect) dialect, &b, &eb);
+			same = ra == rb && a.count == b.count;
+			for (size_t i = 0; same && i < a.count; i++)
+				same = strcmp(a.items[i].version, b.items[i].version) == 0 &&
+					strcmp(a.items[i].checksum, b.items[i].checksum) == 0 &&
+					(a.items[i].down_sql == NULL) == (b.items[i].down_sql == NULL) &&
+					a.items[i].flags == b.items[i].flags && a.items[i].dialect == b.items[i].dialect;
+			CHECK(same, "tn_load_files matches tn_load_folder on fixture %s", folders[f]);
+			tn_migration_set_free(&a);
+			tn_migration_set_free(&b);
+			for (size_t i = 0; i < files.n; i++)
+			{
+				free(files.names[i]);
+				free(files.bodies[i]);
+			}
+		}
+	for (int k = 0; bad_names[k]; k++)
+	{
+		const char *names[1] = {bad_names[k]};
+		const char *bodies[1] = {"CREATE TABLE a (x);"};
+		size_t		lens[1] = {19};
+		tn_migration_set s;
+		tn_error	err;
+
+		CHECK(tn_load_files(1, names, bodies, lens, TN_DIALECT_SQLITE, &s, &err) == TN_ERR_FORMAT && s.count == 0,
+			  "tn_load_files refuses the name \"%s\"", bad_names[k]);
+	}
+	{
+		const char *names[2] = {"1_a.sql", "1_a.sql"};
+		const char *bodies[2] = {"SELECT 1;", "SELECT 1;"};
+		size_t		lens[2] = {9, 9};
+		tn_migration_set s;
+		tn_error	err;
+
+		CHECK(tn_load_files(2, names, bodies, lens, TN_DIALECT_SQLITE, &s, &err) == TN_ERR_DUPLICATE,
+			  "tn_load_files refuses a name sent twice%s", "");
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -938,6 +1056,7 @@ main(int argc, char **argv)
 	test_versions();
 	test_filenames();
 	test_folders();
+	test_sent_files();
 	test_runtime_folders();
 	test_checksums();
 	test_bodies();
