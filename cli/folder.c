@@ -158,8 +158,13 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 					real[PATH_MAX];
 		struct stat st;
 
-		snprintf(file, sizeof(file), "%s/%s", path, entries[i]);
-		snprintf(shown, sizeof(shown), "%s%s%s", sub, sub[0] ? "/" : "", entries[i]);
+		if (snprintf(file, sizeof(file), "%s/%s", path, entries[i]) >= (int) sizeof(file) ||
+			snprintf(shown, sizeof(shown), "%s%s%s", sub, sub[0] ? "/" : "", entries[i]) >= (int) sizeof(shown))
+		{
+			snprintf(msg, msgsize, "path of migration file \"%s\" is too long", entries[i]);
+			rc = -1;
+			break;
+		}
 		if (stat(file, &st) != 0)
 			continue;			/* a dangling symlink is not a migration */
 		if (S_ISDIR(st.st_mode))

@@ -199,7 +199,8 @@ next_version(const folder_scan *scan, style s, char *out, size_t size)
 			char		tail[TN_MAX_VERSION_LEN + 2];
 
 			snprintf(tail, sizeof(tail), "%s", out);
-			snprintf(out, size, "%s%s", head, tail);
+			if (snprintf(out, size, "%s%s", head, tail) >= (int) size)
+				out[0] = '\0';	/* cannot happen: both parts fit a version */
 		}
 	}
 }
