@@ -309,6 +309,17 @@ int			tn_body_validate(const char *body, size_t len, const char *what,
 							 tn_error *err);
 
 /*
+ * The checks of tn_body_validate but the blank one: a body loaded from a
+ * file may be empty or comment-only (a no-op version, as golang-migrate,
+ * pop and goose run it).
+ */
+int			tn_body_check_text(const char *body, size_t len, const char *what,
+							   tn_error *err);
+
+/* Is the body only whitespace, comments and semicolons (nothing to run)? */
+int			tn_body_is_blank(const char *body, size_t len);
+
+/*
  * Flags implied by a body: TN_MIG_NO_TRANSACTION when it carries the
  * marker line "-- tenancy:no-transaction" or contains a statement that
  * PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
@@ -325,7 +336,9 @@ typedef enum tn_dialect
 {
 	TN_DIALECT_ALL = 0,
 	TN_DIALECT_POSTGRES,
-	TN_DIALECT_SQLITE
+	TN_DIALECT_SQLITE,
+	TN_DIALECT_OTHER			/* a file tag or folder for another engine
+								 * (mysql, cockroach, ...): never loaded */
 } tn_dialect;
 
 #define TN_MAX_NAME_LEN 200

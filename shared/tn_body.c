@@ -2,7 +2,8 @@
  * tn_body.c -- checks on a migration body and the flags it implies.
  *
  * tn_body_validate refuses bodies the core cannot store or run: NULL,
- * blank (only whitespace and comments), not UTF-8 (or holding a NUL byte,
+ * blank (only whitespace, comments and semicolons; tn_body_check_text
+ * skips that check for files, whose blank bodies are no-ops), not UTF-8 (or holding a NUL byte,
  * which would cut the text short in both engines), or larger than
  * TN_MAX_BODY_BYTES.  tn_detect_flags finds statements that cannot run in
  * a transaction block, with a small SQL scanner that skips comments,
@@ -243,14 +244,13 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 }
 
 int
-tn_body_validate(const char *body, size_t len, const char *what,
-				 tn_error *err)
+tn_body_check_text(const char *body, size_t len, const char *what,
+				   tn_error *err)
 {
 	tn_error	scratch;
 	const unsigned char *s = (const unsigned char *) body;
-	scanner		sc;
-	const char *tok;
-	size_t		toklen;
+	const char *nul;
+	long		bad;
 
 	if (err == NULL)
 		err = &scratch;
@@ -266,47 +266,69 @@ tn_body_validate(const char *body, size_t len, const char *what,
 		tn_error_hint(err, "Split the migration into several smaller ones.");
 		return TN_ERR_TOO_LARGE;
 	}
-
+	nul = memchr(body, '\0', len);
+	if (nul != NULL)
 	{
-		const char *nul = memchr(body, '\0', len);
-		long		bad;
-
-		if (nul != NULL)
-		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s contains a NUL byte", what);
-			tn_error_detail(err, "The NUL byte is at byte offset %zu.", (size_t) (nul - body));
-			return TN_ERR_INVALID_ARGUMENT;
-		}
-		bad = tn_utf8_error_offset(body, len);
-		if (bad >= 0)
-		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
-			tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
-							bad, (unsigned) s[bad]);
-			tn_error_hint(err, "Save the file as UTF-8.");
-			return TN_ERR_INVALID_ARGUMENT;
-		}
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s contains a NUL byte", what);
+		tn_error_detail(err, "The NUL byte is at byte offset %zu.", (size_t) (nul - body));
+		return TN_ERR_INVALID_ARGUMENT;
 	}
+	bad = tn_utf8_error_offset(body, len);
+	if (bad >= 0)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+		tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
+						bad, (unsigned) s[bad]);
+		tn_error_hint(err, "Save the file as UTF-8.");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	return TN_OK;
+}
 
-	/* Blank: no token at all once comments and whitespace are skipped. */
+int
+tn_body_is_blank(const char *body, size_t len)
+{
+	scanner		sc;
+	const char *tok;
+	size_t		toklen;
+
 	memset(&sc, 0, sizeof(sc));
 	sc.s = body;
 	sc.len = len;
 	/* a leading BOM is not content */
-	if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+	if (len >= 3 && (unsigned char) body[0] == 0xEF && (unsigned char) body[1] == 0xBB &&
+		(unsigned char) body[2] == 0xBF)
 		sc.pos = 3;
 	for (;;)
 	{
 		tok_kind	k = next_token(&sc, &tok, &toklen);
 
 		if (k == TOK_END)
-		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is empty", what);
-			tn_error_detail(err, "The body holds only whitespace and comments.");
-			return TN_ERR_INVALID_ARGUMENT;
-		}
+			return 1;
 		if (k != TOK_SEMI)
-			break;
+			return 0;
+	}
+}
+
+int
+tn_body_validate(const char *body, size_t len, const char *what,
+				 tn_error *err)
+{
+	tn_error	scratch;
+	int			rc;
+
+	if (err == NULL)
+		err = &scratch;
+	if (what == NULL)
+		what = "migration body";
+	if ((rc = tn_body_check_text(body, len, what, err)) != TN_OK)
+		return rc;
+	/* Blank: no token at all once comments, whitespace and semicolons are skipped. */
+	if (tn_body_is_blank(body, len))
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is empty", what);
+		tn_error_detail(err, "The body holds no statement: only whitespace, comments and semicolons.");
+		return TN_ERR_INVALID_ARGUMENT;
 	}
 	return TN_OK;
 }

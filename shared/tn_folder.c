@@ -3,8 +3,10 @@
  *
  * tn_load_folder reads a folder (or its dialect subfolders postgres/,
  * sqlite/, all/), reads each ".sql" file whose name tn_parse_filename
- * accepts, splits dbmate files into their up and down sections, pairs ups
- * with downs, refuses duplicate versions, and computes checksums and flags.
+ * accepts, splits dbmate, goose and sql-migrate files into their up and
+ * down sections (tn_annotations.c reads goose's and sql-migrate's), pairs
+ * ups with downs, refuses duplicate versions, and computes checksums and
+ * flags.  Blank files are no-op versions and no-op downs.
  * Each file is read in named steps (load_file); the bytes come through
  * tn_fs.c, which keeps links inside the folder and reads regular files only.
  *
@@ -57,7 +59,7 @@ typedef struct file_part
 	char	   *body;			/* NULL for an empty down file */
 	tn_dialect	dialect;
 	int			direction;		/* +1 up, -1 down */
-	unsigned	extra_flags;	/* from dbmate "transaction:false" */
+	unsigned	extra_flags;	/* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
 } file_part;
 
 typedef struct part_list
@@ -168,15 +170,6 @@ bad_file(tn_error *err, const char *path, const char *detail)
 	return TN_ERR_FORMAT;
 }
 
-/* Is [s, s+len) only whitespace and comments?  (UTF-8 already checked.) */
-static int
-is_blank(const char *s, size_t len)
-{
-	tn_error	e;
-
-	return len == 0 || tn_body_validate(s, len, "section", &e) != TN_OK;
-}
-
 static int
 contains_word(const char *s, size_t len, const char *word)
 {
@@ -215,7 +208,8 @@ part_from_name(const char *dirpath, const char *fname, file_part *fp,
 	fp->path = join_path(dirpath, fname);
 	if (fp->path == NULL)
 		return no_memory(err);
-	rc = tn_parse_filename(fname, &fp->version, &fp->name, &fp->dialect, &fp->direction, err);
+	rc = tn_parse_filename_flags(fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
+								 &fp->extra_flags, err);
 	if (rc == TN_ERR_FORMAT)
 	{
 		char		detail[TN_DETAIL_MAX];
@@ -243,6 +237,11 @@ part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
 			 int *skip, tn_error *err)
 {
 	*skip = 0;
+	if (fp->dialect == TN_DIALECT_OTHER)
+	{
+		*skip = 1;				/* "1_a.mysql.up.sql": another engine's file */
+		return TN_OK;
+	}
 	if (folder_dialect != TN_DIALECT_ALL && fp->dialect != TN_DIALECT_ALL &&
 		fp->dialect != folder_dialect)
 		return bad_file(err, fp->path, "The file's dialect tag does not match the dialect subfolder it is in.");
@@ -250,18 +249,6 @@ part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
 		fp->dialect = folder_dialect;
 	*skip = !(fp->dialect == TN_DIALECT_ALL || (want != TN_DIALECT_ALL && fp->dialect == want));
 	return TN_OK;
-}
-
-/*
- * An empty down file means "no down", as an empty dbmate down section
- * does: golang-migrate creates both files and many projects leave the
- * down empty.  The up stays mandatory.
- */
-static int
-is_empty_down(const file_part *fp, const char *body, size_t len)
-{
-	return fp->direction < 0 && memchr(body, '\0', len) == NULL &&
-		tn_utf8_error_offset(body, len) < 0 && is_blank(body, len);
 }
 
 /* Where the dbmate marker lines of a body are (offsets of line starts, -1 when absent). */
@@ -304,49 +291,84 @@ check_dbmate_file(const file_part *fp, const char *body, const dbmate_markers *m
 	if (mk->nup > 1 || mk->ndown > 1)
 		return bad_file(err, fp->path, "The file has more than one \"-- migrate:up\" or \"-- migrate:down\" line.");
 	first = (size_t) (mk->down_at >= 0 && mk->down_at < mk->up_at ? mk->down_at : mk->up_at);
-	if (!is_blank(body, first))
+	if (!tn_body_is_blank(body, first))
 		return bad_file(err, fp->path, "The file has statements before its first \"-- migrate:\" line.");
 	return TN_OK;
 }
 
+/* The dbmate markers as sections (the rules are checked: at most one of each, up present). */
+static void
+dbmate_sections(const dbmate_markers *mk, size_t len, tn_sections *sec)
+{
+	memset(sec, 0, sizeof(*sec));
+	sec->up_marker = mk->up_at;
+	sec->up_start = (long) mk->after_up;
+	sec->up_end = (mk->down_at > mk->up_at) ? mk->down_at : (long) len;
+	sec->down_marker = mk->down_at;
+	sec->down_start = mk->down_at >= 0 ? (long) mk->after_down : -1;
+	sec->down_end = mk->down_at < 0 ? -1 : (mk->up_at > mk->down_at) ? mk->up_at : (long) len;
+	sec->flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
+		TN_MIG_NO_TRANSACTION : 0;
+}
+
 /*
- * Step 4 of a dbmate file: "-- migrate:up" ... "-- migrate:down" ... cut
- * into an up part and (when its section is not blank) a down part.  Takes
- * ownership of fp's strings and of body, also on failure.
+ * The body of one section, cut so that its lines keep their numbers in
+ * the file: the file's header (the comments before the first section
+ * marker) as written, a newline for every line of the other sections
+ * before this one, then the section's own marker line and text.  An error
+ * on line N of the section is reported on line N of the file.
+ */
+static char *
+section_body(const char *body, long first_marker, long marker, long end)
+{
+	size_t		n = 0;
+	long		i;
+	char	   *out;
+
+	for (i = 0; i < marker; i++)
+		if (i < first_marker || body[i] == '\n')
+			n++;
+	out = malloc(n + (size_t) (end - marker) + 1);
+	if (out == NULL)
+		return NULL;
+	n = 0;
+	for (i = 0; i < marker; i++)
+		if (i < first_marker || body[i] == '\n')
+			out[n++] = i < first_marker ? body[i] : '\n';
+	memcpy(out + n, body + marker, (size_t) (end - marker));
+	out[n + (size_t) (end - marker)] = '\0';
+	return out;
+}
+
+/*
+ * Step 4 of a file with sections (dbmate, goose, sql-migrate): an up part
+ * and, when the file has a down section, a down part (a blank one is a
+ * no-op down).  Takes ownership of fp's strings and of body, also on
+ * failure.
  */
 static int
-add_dbmate_parts(part_list *parts, file_part *fp, char *body, size_t len,
-				 const dbmate_markers *mk, tn_error *err)
+add_section_parts(part_list *parts, file_part *fp, char *body,
+				  const tn_sections *sec, tn_error *err)
 {
-	size_t		up_end = (mk->down_at > mk->up_at) ? (size_t) mk->down_at : len;
-	size_t		down_end = (mk->down_at >= 0 && mk->up_at > mk->down_at) ? (size_t) mk->up_at : len;
-	int			has_down;
+	long		first = sec->down_marker >= 0 && sec->down_marker < sec->up_marker ?
+		sec->down_marker : sec->up_marker;
+	int			has_down = sec->down_marker >= 0;
 	file_part	down;
-	char		s[TN_SHOWN_BUF];
-	char		what[TN_SHOWN_BUF + 64];
 	int			rc;
 
 	memset(&down, 0, sizeof(down));
-	if ((rc = check_dbmate_file(fp, body, mk, err)) != TN_OK)
-		goto fail;
-	TN_ASSERT(mk->after_up <= up_end && up_end <= len);
-	has_down = mk->down_at >= 0 && !is_blank(body + mk->after_down, down_end - mk->after_down);
-	fp->body = tn_memdup(body + mk->after_up, up_end - mk->after_up);
+	TN_ASSERT(sec->up_marker >= 0 && sec->up_start <= sec->up_end);
+	fp->body = section_body(body, first, sec->up_marker, sec->up_end);
 	if (fp->body == NULL)
 	{
 		rc = no_memory(err);
 		goto fail;
 	}
-	tn_shown(fp->path, s, sizeof(s));
-	snprintf(what, sizeof(what), "up section of migration file \"%s\"", s);
-	if ((rc = tn_body_validate(fp->body, strlen(fp->body), what, err)) != TN_OK)
-		goto fail;
 	fp->direction = 1;
-	fp->extra_flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
-		TN_MIG_NO_TRANSACTION : 0;
+	fp->extra_flags |= sec->flags;
 	if (has_down)
 	{
-		down.body = tn_memdup(body + mk->after_down, down_end - mk->after_down);
+		down.body = section_body(body, first, sec->down_marker, sec->down_end);
 		down.path = tn_memdup(fp->path, strlen(fp->path));
 		down.version = tn_memdup(fp->version, strlen(fp->version));
 		down.name = tn_memdup(fp->name, strlen(fp->name));
@@ -374,10 +396,13 @@ fail:
 }
 
 /*
- * Read one migration file into parts (one up, one down, or a dbmate
+ * Read one migration file into parts (one up, one down, or a sectioned
  * file's two sections).  folder_dialect comes from a dialect subfolder.
  * Files for another dialect are skipped.  The steps: the name, the
- * dialect, the bytes, then a plain body or a dbmate file's sections.
+ * dialect, the bytes, then a plain body or a sectioned file's sections.
+ * A blank body (empty or only comments) is a no-op, as in golang-migrate,
+ * pop and goose: a blank up is a version that runs nothing, a blank down
+ * file a down that runs nothing (only a missing down file means no down).
  */
 static int
 load_file(const char *dirpath, const char *fname, const char *root,
@@ -389,6 +414,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	char	   *body = NULL;
 	size_t		len = 0;
 	dbmate_markers mk;
+	tn_sections sec;
 	char		s[TN_SHOWN_BUF];
 	char		what[TN_SHOWN_BUF + 64];
 	int			skip = 0;
@@ -404,7 +430,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	}
 	if (root == NULL)
 	{
-		/* a file sent by a client: its bytes are given (a NUL is caught by tn_body_validate) */
+		/* a file sent by a client: its bytes are given (a NUL is caught by tn_body_check_text) */
 		len = given_len;
 		if ((body = malloc(len + 1)) == NULL)
 		{
@@ -414,23 +440,33 @@ load_file(const char *dirpath, const char *fname, const char *root,
 		memcpy(body, given, len);
 		body[len] = '\0';
 	}
-	if (is_empty_down(&fp, body, len))
-	{
-		free(body);
-		fp.direction = -1;
-		return parts_add(parts, &fp, err);
-	}
 	tn_shown(fp.path, s, sizeof(s));
 	snprintf(what, sizeof(what), "migration file \"%s\"", s);
-	if ((rc = tn_body_validate(body, len, what, err)) != TN_OK)
+	if ((rc = tn_body_check_text(body, len, what, err)) != TN_OK ||
+		(rc = tn_annotations_read(body, len, what, &sec, err)) != TN_OK)
 	{
 		free(body);
 		part_clear(&fp);
 		return rc;
 	}
 	find_dbmate_markers(body, len, &mk);
-	if (mk.up_at >= 0 || mk.down_at >= 0)
-		return add_dbmate_parts(parts, &fp, body, len, &mk, err);
+	if (sec.tool != TN_TOOL_NONE && (mk.up_at >= 0 || mk.down_at >= 0))
+		rc = bad_file(err, fp.path, "The file mixes dbmate sections with goose or sql-migrate annotations.");
+	else if (sec.tool != TN_TOOL_NONE && fp.direction < 0)
+		rc = bad_file(err, fp.path, "A down migration file must not contain Up or Down annotations.");
+	else if (sec.tool == TN_TOOL_NONE && (mk.up_at >= 0 || mk.down_at >= 0))
+	{
+		rc = check_dbmate_file(&fp, body, &mk, err);
+		dbmate_sections(&mk, len, &sec);
+	}
+	if (rc != TN_OK)
+	{
+		free(body);
+		part_clear(&fp);
+		return rc;
+	}
+	if (sec.up_marker >= 0)
+		return add_section_parts(parts, &fp, body, &sec, err);
 	fp.body = body;
 	fp.direction = fp.direction < 0 ? -1 : 1;
 	return parts_add(parts, &fp, err);
@@ -614,18 +650,13 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		{
 			file_part  *fp = &parts->items[k];
 
-			if (fp->direction > 0)
-			{
-				if (up)
-					return duplicate(err, up, fp);
-				up = fp;
-			}
-			else
-			{
-				if (down)
-					return duplicate(err, down, fp);
-				down = fp;
-			}
+			file_part **slot = fp->direction > 0 ? &up : &down;
+
+			/* pop's rule: this engine's file wins over the generic one of its version */
+			if (*slot && ((*slot)->dialect == TN_DIALECT_ALL) == (fp->dialect == TN_DIALECT_ALL))
+				return duplicate(err, *slot, fp);
+			if (*slot == NULL || (*slot)->dialect == TN_DIALECT_ALL)
+				*slot = fp;
 		}
 		if (up == NULL)
 		{
