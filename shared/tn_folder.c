@@ -67,6 +67,7 @@ typedef struct part_list
 	file_part  *items;
 	size_t		count;
 	size_t		cap;
+	size_t		seen;			/* migration files and folders recognised, skipped ones too */
 } part_list;
 
 static void
@@ -194,13 +195,14 @@ part_clear(file_part *fp)
 }
 
 /*
- * Step 1 of a file: its name read into fp (path, version, name, dialect
- * tag, direction; no body yet).  A name that breaks the grammar is
+ * Step 1 of a file: its name (or as_name, the name a folder-per-migration
+ * file stands for) read into fp (path, version, name, dialect tag,
+ * direction; no body yet).  A name that breaks the grammar is
  * reported with its folder, keeping the rule that failed.
  */
 static int
-part_from_name(const char *dirpath, const char *fname, file_part *fp,
-			   tn_error *err)
+part_from_name(const char *dirpath, const char *fname, const char *as_name,
+			   file_part *fp, tn_error *err)
 {
 	int			rc;
 
@@ -208,7 +210,7 @@ part_from_name(const char *dirpath, const char *fname, file_part *fp,
 	fp->path = join_path(dirpath, fname);
 	if (fp->path == NULL)
 		return no_memory(err);
-	rc = tn_parse_filename_flags(fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
+	rc = tn_parse_filename_flags(as_name ? as_name : fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
 								 &fp->extra_flags, err);
 	if (rc == TN_ERR_FORMAT)
 	{
@@ -405,8 +407,8 @@ fail:
  * file a down that runs nothing (only a missing down file means no down).
  */
 static int
-load_file(const char *dirpath, const char *fname, const char *root,
-		  const char *given, size_t given_len,
+load_file(const char *dirpath, const char *fname, const char *as_name,
+		  const char *root, const char *given, size_t given_len,
 		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
 		  tn_error *err)
 {
@@ -420,8 +422,9 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	int			skip = 0;
 	int			rc;
 
-	if ((rc = part_from_name(dirpath, fname, &fp, err)) != TN_OK)
+	if ((rc = part_from_name(dirpath, fname, as_name, &fp, err)) != TN_OK)
 		return rc;
+	parts->seen++;
 	if ((rc = part_dialect(&fp, folder_dialect, want, &skip, err)) != TN_OK || skip ||
 		(root != NULL && (rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK))
 	{
@@ -570,12 +573,105 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 	{
 		if (!tn_has_sql_suffix(names[i]))
 			continue;			/* README.md, .txt notes, ... */
-		rc = load_file(dirpath, names[i], root, NULL, 0, folder_dialect, want, parts, err);
+		rc = load_file(dirpath, names[i], NULL, root, NULL, 0, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
 			break;
 	}
 	free_names(names, n);
 	return rc;
+}
+
+/*
+ * The name a folder-per-migration file stands for: "<folder>.up.sql" or
+ * "<folder>.down.sql".  Diesel's "2023-01-01-000000_x" folders give the
+ * version without its dashes ("20230101000000"), as Diesel records it.
+ */
+static void
+folder_file_name(const char *folder, int direction, char *out, size_t outsize)
+{
+	const char *d = folder;
+	int			diesel = strlen(folder) > 18;
+	static const char shape[] = "dddd-dd-dd-dddddd_";
+
+	for (size_t i = 0; diesel && i < sizeof(shape) - 1; i++)
+		diesel = shape[i] == 'd' ? (d[i] >= '0' && d[i] <= '9') : d[i] == shape[i];
+	if (diesel)
+		snprintf(out, outsize, "%.4s%.2s%.2s%.6s%s.%s.sql", d, d + 5, d + 8, d + 11, d + 17,
+				 direction > 0 ? "up" : "down");
+	else
+		snprintf(out, outsize, "%s.%s.sql", folder, direction > 0 ? "up" : "down");
+}
+
+/* Is fname a file of a folder per migration: Prisma's migration.sql, or up.sql / down.sql? */
+static int
+folder_file_direction(const char *fname)
+{
+	if (strcmp(fname, "migration.sql") == 0 || strcmp(fname, "up.sql") == 0)
+		return 1;
+	if (strcmp(fname, "down.sql") == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * One folder per migration (Prisma "20230101000000_init/migration.sql",
+ * Diesel and others "<version>_<name>/up.sql" + "down.sql"): the folder
+ * name gives version and name.  A folder with none of those files is not a
+ * migration and is passed over.
+ */
+static int
+load_migration_folder(const char *sub, const char *folder, const char *root,
+					  tn_dialect want, part_list *parts, tn_error *err)
+{
+	char	  **names;
+	size_t		n;
+	int			rc;
+	int			prisma = 0;
+	char		as_name[TN_SHOWN_BUF];
+
+	rc = list_folder(sub, &names, &n, err);
+	if (rc != TN_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		prisma |= strcmp(names[i], "migration.sql") == 0;
+	for (size_t i = 0; i < n && rc == TN_OK; i++)
+	{
+		int			dir = folder_file_direction(names[i]);
+
+		if (dir == 0 || (prisma && strcmp(names[i], "up.sql") == 0))
+			continue;
+		folder_file_name(folder, dir, as_name, sizeof(as_name));
+		rc = load_file(sub, names[i], as_name, root, NULL, 0, TN_DIALECT_ALL, want, parts, err);
+	}
+	free_names(names, n);
+	return rc;
+}
+
+/* Nothing in a folder that has entries is a migration: say what is there. */
+static int
+nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
+{
+	char		s[TN_SHOWN_BUF];
+	char		found[512] = "";
+	size_t		used = 0;
+
+	for (size_t i = 0; i < n && i < 6 && used < sizeof(found) - 64; i++)
+	{
+		char		one[TN_SHOWN_BUF];
+		int			w;
+
+		tn_shown(names[i], one, sizeof(one));
+		w = snprintf(found + used, sizeof(found) - used, "%s\"%.60s\"", i ? ", " : "", one);
+		if (w > 0)
+			used += (size_t) w;
+	}
+	tn_shown(path, s, sizeof(s));
+	tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
+	tn_error_detail(err, "The folder holds %zu entr%s, none of them a migration file or folder: %s%s.",
+					n, n == 1 ? "y" : "ies", found, n > 6 ? ", ..." : "");
+	tn_error_hint(err, "Migration files are named like \"V1__create_users.sql\" or \"1_create_users.up.sql\"; "
+				  "a folder per migration (\"20230101000000_init/\") holds \"migration.sql\" or \"up.sql\" and \"down.sql\".");
+	return TN_ERR_FORMAT;
 }
 
 static int
@@ -722,19 +818,22 @@ finish_set(part_list *parts, tn_migration_set *out, tn_error *err)
  */
 static int
 check_sent_name(const char *name, const char *const *names, size_t i,
-				   tn_error *err)
+				tn_error *err)
 {
 	const char *slash = strchr(name, '/');
 	char		s[TN_SHOWN_BUF];
 	size_t		k;
+	int			bad;
 
 	tn_shown(name, s, sizeof(s));
-	if (name[0] == '\0' || name[0] == '.' || (slash != NULL && (slash[1] == '\0' || slash[1] == '.' ||
-																	strchr(slash + 1, '/') != NULL ||
-																	tn_dialect_of(name, (size_t) (slash - name)) < 0)))
+	bad = name[0] == '\0' || name[0] == '.';
+	if (!bad && slash != NULL)
+		bad = slash == name || slash[1] == '\0' || slash[1] == '.' || strchr(slash + 1, '/') != NULL ||
+			(tn_dialect_of(name, (size_t) (slash - name)) < 0 && folder_file_direction(slash + 1) == 0);
+	if (bad)
 	{
 		tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
-		tn_error_detail(err, "A file sent to tenant_migrations_load_files is named FILE.sql, or DIALECT/FILE.sql for a dialect subfolder (postgres, postgresql, pg, sqlite, all).");
+		tn_error_detail(err, "A file sent to tenant_migrations_load_files is named FILE.sql, DIALECT/FILE.sql for a dialect subfolder (postgres, postgresql, pg, sqlite, sqlite3, all, or another engine's, which is skipped), or MIGRATION/migration.sql, MIGRATION/up.sql, MIGRATION/down.sql for a folder per migration.");
 		return TN_ERR_FORMAT;
 	}
 	for (k = 0; k < i; k++)
@@ -800,8 +899,6 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		char	   *sub;
 		char	   *resolved;
 
-		if (d < 0)
-			continue;
 		sub = join_path(path, names[i]);
 		if (sub == NULL)
 		{
@@ -813,8 +910,9 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 			free(sub);
 			continue;			/* a file named "all" is not a subfolder */
 		}
-		if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
+		if (d >= 0 && !(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
 		{
+			parts.seen++;
 			free(sub);
 			continue;			/* another dialect's folder is not read */
 		}
@@ -823,14 +921,18 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 			rc = tn_io_error(err, "resolve migration folder", sub, errno);
 		else if (!tn_path_inside(resolved, root))
 			rc = tn_link_outside(err, sub);
-		else
+		else if (d >= 0)
 			rc = load_dir_files(sub, root, (tn_dialect) d, dialect, &parts, err);
+		else
+			rc = load_migration_folder(sub, names[i], root, dialect, &parts, err);
 		free(resolved);
 		free(sub);
 	}
 	/* .sql files at the top level serve as if they were in all/ */
 	if (rc == TN_OK)
 		rc = load_dir_files(path, root, TN_DIALECT_ALL, dialect, &parts, err);
+	if (rc == TN_OK && parts.seen == 0 && nnames > 0)
+		rc = nothing_recognised(path, names, nnames, err);
 	if (rc != TN_OK)
 		goto done;
 
@@ -884,15 +986,43 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 		slash = strchr(name, '/');
 		if (slash != NULL)
 		{
-			memcpy(folder, name, (size_t) (slash - name));
-			folder[slash - name] = '\0';
-			d = tn_dialect_of(folder, strlen(folder));
+			size_t		fl = (size_t) (slash - name);
+
+			if (fl >= sizeof(folder))
+				fl = sizeof(folder) - 1;
+			memcpy(folder, name, fl);
+			folder[fl] = '\0';
+			d = tn_dialect_of(name, (size_t) (slash - name));
+			if (d < 0)
+			{
+				/* a folder per migration: MIGRATION/migration.sql, up.sql, down.sql */
+				char		as_name[TN_SHOWN_BUF];
+				char	   *dir = tn_memdup(name, (size_t) (slash - name));
+				int			has_migration_sql = 0;
+
+				if (dir == NULL)
+				{
+					rc = no_memory(err);
+					break;
+				}
+				for (size_t k = 0; k < n; k++)
+					has_migration_sql |= names[k] != NULL && strncmp(names[k], name, (size_t) (slash - name + 1)) == 0 &&
+						strcmp(names[k] + (slash - name + 1), "migration.sql") == 0;
+				if (!(has_migration_sql && strcmp(slash + 1, "up.sql") == 0))
+				{
+					folder_file_name(dir, folder_file_direction(slash + 1), as_name, sizeof(as_name));
+					rc = load_file(dir, slash + 1, as_name, NULL, bodies[i], lens[i], TN_DIALECT_ALL,
+								   dialect, &parts, err);
+				}
+				free(dir);
+				continue;
+			}
 			if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
 				continue;		/* another dialect's folder is not read */
 		}
 		if (!tn_has_sql_suffix(slash ? slash + 1 : name))
 			continue;			/* README.md, .txt notes, ... */
-		rc = load_file(folder, slash ? slash + 1 : name, NULL, bodies[i], lens[i],
+		rc = load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
 					   (tn_dialect) d, dialect, &parts, err);
 	}
 	if (rc == TN_OK)

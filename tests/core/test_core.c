@@ -1154,6 +1154,24 @@ test_tool_layouts(void)
 	rc = tn_load_folder(fixture("pop_folders"), TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_OK && s.count == 2 && strstr(s.items[0].up_sql, "serial"), "dialect folders for postgres%s", NULL);
 	tn_migration_set_free(&s);
+
+	/* a folder per migration */
+	rc = tn_load_folder(fixture("prisma"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && strcmp(s.items[0].version, "20230101000000") == 0 &&
+		  strcmp(s.items[0].name, "init") == 0 && s.items[0].down_sql == NULL &&
+		  strstr(s.items[0].source, "20230101000000_init/migration.sql") &&
+		  strstr(s.items[1].up_sql, "ADD COLUMN \"name\""), "Prisma NN_name/migration.sql%s", NULL);
+	tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("diesel"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && strcmp(s.items[0].version, "20230101000000") == 0 &&
+		  strcmp(s.items[0].name, "create_posts") == 0 && s.items[0].down_sql &&
+		  strstr(s.items[0].down_sql, "DROP TABLE posts") && strstr(s.items[1].source, "add_published/up.sql"),
+		  "Diesel YYYY-MM-DD-HHMMSS_name/up.sql + down.sql%s", NULL);
+	tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("bad_nothing"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "no migrations found") &&
+		  strstr(err.detail, "3 entries") && strstr(err.detail, "\"schema.prisma\"") && strstr(err.detail, "\"notes\""),
+		  "a folder with nothing recognised names what it holds%s", NULL);
 }
 
 /* tn_load_files gives what tn_load_folder gives, on every fixture folder (errors: the same code). */
@@ -1162,7 +1180,7 @@ test_sent_files(void)
 {
 	static const char *const folders[] = {"flyway", "golang", "dbmate", "dialects", "tags", "bad_dbmate",
 		"bad_down_only", "bad_duplicate", "bad_noname", "bad_utf8", "goose", "goose_t", "sql_migrate",
-	"golang_v", "empty", "pop", "pop_folders", "bad_tern", NULL};
+	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", NULL};
 	static const char *const bad_names[] = {"other/1_a.sql", "sqlite/../1_a.sql", ".hidden/1_a.sql", "", NULL};
 
 	for (int f = 0; folders[f]; f++)

@@ -111,3 +111,38 @@ SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE
 .load ./tenancy
 SELECT tenant_migrations_load('fx/bad_tern');
 SELECT count(*) AS loaded FROM tenancy_catalog;
+-- a folder per migration: Prisma (migration.sql, no down) and Diesel (up.sql + down.sql)
+.open plain_prisma.db
+.read fx/prisma/20230101000000_init/migration.sql
+.read fx/prisma/20230102000000_add_name/migration.sql
+.open prisma.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/prisma');
+SELECT version, name, source, down_sql IS NOT NULL AS has_down FROM tenancy_catalog ORDER BY version;
+SELECT tenant_migrate();
+ATTACH 'plain_prisma.db' AS plain;
+SELECT count(*) AS differences FROM (
+  SELECT type, name, sql FROM main.sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM plain.sqlite_master
+  UNION ALL
+  SELECT type, name, sql FROM plain.sqlite_master
+  EXCEPT SELECT type, name, sql FROM main.sqlite_master);
+.open plain_diesel.db
+.read fx/diesel/2023-01-01-000000_create_posts/up.sql
+.read fx/diesel/2023-01-02-000000_add_published/up.sql
+.open diesel.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/diesel');
+SELECT version, name, source, down_sql IS NOT NULL AS has_down FROM tenancy_catalog ORDER BY version;
+SELECT tenant_migrate();
+ATTACH 'plain_diesel.db' AS plain;
+SELECT count(*) AS differences FROM (
+  SELECT type, name, sql FROM main.sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM plain.sqlite_master
+  UNION ALL
+  SELECT type, name, sql FROM plain.sqlite_master
+  EXCEPT SELECT type, name, sql FROM main.sqlite_master);
+SELECT tenant_rollback();
+SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
+-- a folder in which nothing is a migration: an error that says what is there, never a silent 0
+SELECT tenant_migrations_load('fx/bad_nothing');
