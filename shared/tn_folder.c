@@ -713,7 +713,13 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 	else
 		tn_error_detail(err, "Files \"%s\" and \"%s\" give versions \"%s\" and \"%s\", which are equal: versions compare numerically by component.",
 						sa, sb, a->version, b->version);
-	tn_error_hint(err, "Give each migration its own version.");
+	if (strcmp(a->name, b->name) != 0)
+		tn_error_hint(err, "Give each migration its own version.  tenancy orders migrations by version, never by "
+					  "file name: if the folder was written for a tool that runs files sharing a number in name order "
+					  "(maragudk/migrate), rename them in that order, for example \"%s_1-%s\" and \"%s_2-%s\".",
+					  a->version, a->name, b->version, b->name);
+	else
+		tn_error_hint(err, "Give each migration its own version.");
 	return TN_ERR_DUPLICATE;
 }
 

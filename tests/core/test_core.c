@@ -1168,6 +1168,10 @@ test_tool_layouts(void)
 		  strstr(s.items[0].down_sql, "DROP TABLE posts") && strstr(s.items[1].source, "add_published/up.sql"),
 		  "Diesel YYYY-MM-DD-HHMMSS_name/up.sql + down.sql%s", NULL);
 	tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("bad_name_order"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_ERR_DUPLICATE && s.count == 0 && strstr(err.hint, "name order") &&
+		  strstr(err.hint, "\"1_1-accounts\"") && strstr(err.hint, "\"1_2-notes\""),
+		  "files sharing a number: refused, the hint says how to rename them in name order%s", NULL);
 	rc = tn_load_folder(fixture("bad_nothing"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "no migrations found") &&
 		  strstr(err.detail, "3 entries") && strstr(err.detail, "\"schema.prisma\"") && strstr(err.detail, "\"notes\""),
@@ -1180,7 +1184,7 @@ test_sent_files(void)
 {
 	static const char *const folders[] = {"flyway", "golang", "dbmate", "dialects", "tags", "bad_dbmate",
 		"bad_down_only", "bad_duplicate", "bad_noname", "bad_utf8", "goose", "goose_t", "sql_migrate",
-	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", NULL};
+	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", "bad_name_order", NULL};
 	static const char *const bad_names[] = {"other/1_a.sql", "sqlite/../1_a.sql", ".hidden/1_a.sql", "", NULL};
 
 	for (int f = 0; folders[f]; f++)

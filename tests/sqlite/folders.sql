@@ -146,3 +146,5 @@ SELECT tenant_rollback();
 SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
 -- a folder in which nothing is a migration: an error that says what is there, never a silent 0
 SELECT tenant_migrations_load('fx/bad_nothing');
+-- files sharing a number (maragudk/migrate orders them by full name): refused, never applied in another order
+SELECT tenant_migrations_load('fx/bad_name_order');
