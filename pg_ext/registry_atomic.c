@@ -197,7 +197,7 @@ plan_call(atomic_call *ac)
 	if (tn_fanout_plan(&ac->set, ac->target, &steps, &nsteps, &err) != TN_OK)
 		tn_raise_failure(&err);
 	free(steps);
-	key = reg_version_key(ac->target ? ac->target : reg_newest_version(&ac->set));
+	key = reg_version_key(ac->target ? ac->target : tn_set_newest(&ac->set));
 	ac->ts = reg_load_tenants(true, key ? key : "", &ac->n);
 	if (ac->n > 0)
 	{
@@ -353,11 +353,7 @@ finish_all(atomic_call *ac)
 static void
 report_skipped(atomic_call *ac, int i)
 {
-	char	   *why = psprintf("not started: tenant \"%s\" failed, so no tenant was migrated",
-							   ac->failed_tenant ? ac->failed_tenant : "?");
-	char	   *skip[8] = {(char *) ac->ts[i].name, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL, why};
-
-	tn_pg_srf_put(&ac->run.srf, skip);
+	reg_put_skipped(&ac->run.srf, ac->ts[i].name, ac->failed_tenant ? ac->failed_tenant : "?");
 }
 
 /*
@@ -469,9 +465,9 @@ tenant_migrate_all_atomic(PG_FUNCTION_ARGS)
 	reg_spi_connect();
 	reg_lock_runs();
 	reg_recover_atomic_runs();
+	ac.target = reg_run_target(ac.target);
 	reg_load_set(&ac.set);
 	ac.text = reg_encode_set(&ac.set);
-	ac.target = reg_run_target(ac.target);
 	PG_TRY();
 	{
 		plan_call(&ac);

@@ -222,10 +222,10 @@ load_call(fanout_call *fc)
 	}
 	if (mode != FO_QUERY)
 	{
+		fc->target = reg_run_target(fc->target);
 		reg_load_set(&fc->set);
 		fc->text = reg_encode_set(&fc->set);
-		fc->target = reg_run_target(fc->target);
-		key = reg_version_key(fc->target ? fc->target : reg_newest_version(&fc->set));
+		key = reg_version_key(fc->target ? fc->target : tn_set_newest(&fc->set));
 	}
 	fc->ts = reg_load_tenants(mode == FO_MIGRATE, key ? key : "", &fc->n);
 	fc->run.total = fc->n;
@@ -236,12 +236,7 @@ static void
 report_skipped(fanout_call *fc)
 {
 	for (int i = fc->job.finished; i < fc->n; i++)
-	{
-		char	   *row[8] = {(char *) fc->ts[i].name, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
-		"not started: max_failures reached"};
-
-		tn_pg_srf_put(&fc->run.srf, row);
-	}
+		reg_put_skipped(&fc->run.srf, fc->ts[i].name, NULL);
 }
 
 /* The run's final status, written durably; the control connection goes. */

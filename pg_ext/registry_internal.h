@@ -94,7 +94,7 @@ extern void reg_load_set(tn_migration_set *set);
 extern char *reg_encode_set(tn_migration_set *set);
 
 /* The newest version of the set, or NULL when it is empty. */
-extern const char *reg_newest_version(const tn_migration_set *set);
+
 
 /* ---- registry_template.c: the template database ---- */
 
@@ -161,10 +161,14 @@ typedef struct reg_run
 } reg_run;
 
 /*
- * The target as given, without a leading V/v (the same version either
- * way); NULL stays NULL.
+ * The target argument as the core reads it (tn_parse_target): without a
+ * leading V/v, a valid version (raises otherwise); NULL stays NULL.  Call
+ * it before loading the set, so a refusal leaves nothing to free.
  */
 extern char *reg_run_target(char *target);
+
+/* The core's row of a tenant a fan-out never started (tn_fanout_skipped_row), put into srf. */
+extern void reg_put_skipped(tn_pg_srf *srf, const char *tenant, const char *failed_tenant);
 
 /*
  * The tenants to run into fo_tenant structs (inside SPI), palloc'd: all,

@@ -40,11 +40,7 @@ tenants(PG_FUNCTION_ARGS)
 			row[0] = reg_spi_value(r, 1);
 			row[1] = reg_spi_value(r, 2);
 			row[2] = reg_spi_value(r, 3);
-			if (last_error)
-				row[3] = strcmp(state, TN_FANOUT_UNREACHABLE) == 0 ||
-					strcmp(state, TN_VERIFY_PROBLEMS) == 0 ? state : (char *) TN_FANOUT_FAILED;
-			else
-				row[3] = pending > 0 ? "behind" : "up_to_date";
+			row[3] = (char *) tn_tenant_state(state, last_error, pending);
 			row[4] = version;
 			row[5] = psprintf("%lld", pending);
 			row[6] = reg_spi_value(r, 6);

@@ -23,9 +23,35 @@
 char *
 reg_run_target(char *target)
 {
-	if (target && (target[0] == 'V' || target[0] == 'v'))
-		target++;
-	return target;
+	const char *parsed;
+	tn_error	err;
+
+	tn_error_clear(&err);
+	if (tn_parse_target(target, &parsed, &err) != TN_OK)
+		tn_raise(&err);
+	return (char *) parsed;
+}
+
+void
+reg_put_skipped(tn_pg_srf *srf, const char *tenant, const char *failed_tenant)
+{
+	tn_rows		rows;
+	char	   *row[8];
+
+	tn_rows_init(&rows, tn_def_migrate_all.ncols);
+	if (tn_fanout_skipped_row(&rows, tenant, failed_tenant) != TN_OK)
+	{
+		tn_rows_free(&rows);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	for (int c = 0; c < 8; c++)
+	{
+		const char *x = tn_rows_get(&rows, 0, c);
+
+		row[c] = x ? pstrdup(x) : NULL;
+	}
+	tn_rows_free(&rows);
+	tn_pg_srf_put(srf, row);
 }
 
 fo_tenant *

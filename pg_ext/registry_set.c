@@ -39,56 +39,25 @@ extern Datum tenant_migrations_load(PG_FUNCTION_ARGS);
 /* Reading the set                                                     */
 /* ------------------------------------------------------------------ */
 
-static int
-migration_cmp(const void *x, const void *y)
-{
-	return tn_version_compare(((const tn_migration *) x)->version,
-							  ((const tn_migration *) y)->version);
-}
-
-static char *
-malloc_copy(const char *s)
-{
-	char	   *c;
-
-	if (s == NULL)
-		return NULL;
-	c = strdup(s);
-	if (c == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	return c;
-}
-
-/*
- * The set's strings are malloc'd (the core frees them); a palloc failure
- * in between would leak them, which is acceptable for out-of-memory only.
- */
+/* The set, read by the core (tn_set_read) through the SPI adapter on tenancy.set_catalog. */
 void
 reg_load_set(tn_migration_set *set)
 {
-	memset(set, 0, sizeof(*set));
-	reg_spi_run("SELECT version, name, up_sql, down_sql, checksum, flags, source FROM tenancy.set_catalog", 0, NULL);
-	if (SPI_processed == 0)
-		return;
-	set->items = calloc(SPI_processed, sizeof(tn_migration));
-	if (set->items == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	set->cap = SPI_processed;
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		tn_migration *m = &set->items[set->count++];
-		char	   *flags = reg_spi_value(r, 6);
+	tn_adapter	adapter;
+	tn_pg_adapter_ctx ctx;
+	tn_error	err;
+	int			rc;
 
-		m->version = malloc_copy(reg_spi_value(r, 1));
-		m->name = malloc_copy(reg_spi_value(r, 2));
-		m->up_sql = malloc_copy(reg_spi_value(r, 3));
-		m->down_sql = malloc_copy(reg_spi_value(r, 4));
-		snprintf(m->checksum, sizeof(m->checksum), "%s", reg_spi_value(r, 5));
-		m->flags = flags ? (unsigned) strtoul(flags, NULL, 10) : 0;
-		m->source = malloc_copy(reg_spi_value(r, 7));
-		m->dialect = TN_DIALECT_POSTGRES;
+	tn_error_clear(&err);
+	tn_pg_adapter_init(&adapter, &ctx, NULL);
+	adapter.table_prefix = SET_PREFIX;
+	rc = tn_set_read(&adapter, "catalog", set, &err);
+	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	if (rc != TN_OK)
+	{
+		tn_migration_set_free(set);
+		tn_raise(&err);
 	}
-	qsort(set->items, set->count, sizeof(tn_migration), migration_cmp);
 }
 
 char *
@@ -107,12 +76,6 @@ reg_encode_set(tn_migration_set *set)
 	out = pstrdup(b.data ? b.data : "");
 	tn_buf_free(&b);
 	return out;
-}
-
-const char *
-reg_newest_version(const tn_migration_set *set)
-{
-	return set->count ? set->items[set->count - 1].version : NULL;
 }
 
 /* ------------------------------------------------------------------ */

@@ -38,18 +38,17 @@ validate_name(const char *name)
 		tn_raise(&err);
 }
 
-/* true for 'schema', false for 'database' (NULL); raises for anything else */
+/* true for 'schema', false for 'database' (NULL); the core reads the word and words the refusal */
 static bool
 check_kind(const char *kind)
 {
-	if (kind == NULL || strcmp(kind, "database") == 0)
-		return false;
-	if (strcmp(kind, "schema") == 0)
-		return true;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid tenant kind \"%s\"", kind),
-			 errhint("Use 'database' (the default) or 'schema'.")));
+	tn_tenant_kind parsed;
+	tn_error	err;
+
+	tn_error_clear(&err);
+	if (tn_parse_tenant_kind(kind, TN_DIALECT_POSTGRES, &parsed, &err) != TN_OK)
+		tn_raise(&err);
+	return parsed == TN_KIND_SCHEMA;
 }
 
 /* ------------------------------------------------------------------ */
@@ -290,18 +289,16 @@ tenant_drop(PG_FUNCTION_ARGS)
 {
 	char	   *name = tn_pg_arg_required(fcinfo, 0, "name");
 	char	   *mode = tn_pg_arg_text(fcinfo, 1);
-	bool		delete;
+	int			delete;
+	tn_error	err;
 	const char *v[1] = {name};
 	char	   *location;
 	char	   *dbname;
 	char	   *schema;
 
-	if (mode != NULL && strcmp(mode, "keep") != 0 && strcmp(mode, "delete") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid drop mode \"%s\"", mode),
-				 errhint("Use 'keep' (the default: unregister, keep the database) or 'delete'.")));
-	delete = mode != NULL && strcmp(mode, "delete") == 0;
+	tn_error_clear(&err);
+	if (tn_parse_drop_mode(mode, TN_DIALECT_POSTGRES, &delete, &err) != TN_OK)
+		tn_raise(&err);
 
 	reg_spi_connect();
 	reg_spi_run("DELETE FROM tenancy.tenants WHERE name = $1 RETURNING location, dbname, schema_name", 1, v);

@@ -440,19 +440,12 @@ tenant_checkpoint(PG_FUNCTION_ARGS)
 	int			snapshot;
 	int			rc;
 
-	if (mode == NULL || strcmp(mode, "marker") == 0)
-		snapshot = 0;
-	else if (strcmp(mode, "snapshot") == 0)
-		snapshot = 1;
-	else
 	{
 		tn_error	err;
 
 		tn_error_clear(&err);
-		tn_error_set(&err, TN_ERR_INVALID_ARGUMENT,
-					 "invalid checkpoint mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'marker' (the default) or 'snapshot'.");
-		tn_raise(&err);
+		if (tn_parse_checkpoint_mode(mode, &snapshot, &err) != TN_OK)
+			tn_raise(&err);
 	}
 
 	used[0] = '\0';

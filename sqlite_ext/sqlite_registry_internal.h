@@ -2,7 +2,8 @@
  * sqlite_registry_internal.h -- what the three files of the SQLite registry
  * host share: sqlite_registry.c (files, template, create/register/drop,
  * tenants()), sqlite_fanout.c (worker threads, tenant_migrate_all,
- * dry_run_all, verify_all, query_all, run records) and sqlite_atomic.c
+ * dry_run_all, verify_all, query_all, run records), sqlite_query.c (the
+ * statement of tenant_query_all in one tenant) and sqlite_atomic.c
  * (tenant_migrate_all_atomic and settling interrupted atomic runs).
  * Not a public contract: only these files include it.
  */
@@ -95,6 +96,10 @@ int			tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_row
 int			tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int			tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int			tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+
+/* sqlite_query.c */
+int			tnsq_query_one(fanout_job *job, size_t i, const char *path);
+int			tnsq_json_string(tn_buf *b, const char *s, size_t n);
 
 /* sqlite_atomic.c */
 int			tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);
