@@ -316,6 +316,14 @@ int			tn_body_validate(const char *body, size_t len, const char *what,
 int			tn_body_check_text(const char *body, size_t len, const char *what,
 							   tn_error *err);
 
+/*
+ * Byte offset of the first statement of body that controls the
+ * transaction itself (BEGIN, START TRANSACTION, COMMIT, ROLLBACK without
+ * TO, END TRANSACTION), or -1.  Comments, literals and dollar-quoted
+ * bodies are skipped; a bare END (SQLite trigger, BEGIN ATOMIC) is not one.
+ */
+long		tn_body_transaction_control(const char *body);
+
 /* Is the body only whitespace, comments and semicolons (nothing to run)? */
 int			tn_body_is_blank(const char *body, size_t len);
 

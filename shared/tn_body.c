@@ -445,3 +445,71 @@ tn_detect_flags(const char *body)
 	}
 	return (found || sc.marker) ? TN_MIG_NO_TRANSACTION : 0;
 }
+
+/*
+ * Is the statement whose first words are w[0..n-1] one that controls the
+ * transaction (BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END TRANSACTION)?
+ * A bare "END" is not: it closes SQLite trigger bodies and BEGIN ATOMIC.
+ */
+static int
+statement_controls_transaction(const char *const *w, const size_t *wl, int n)
+{
+	if (n == 0)
+		return 0;
+	if (tn_ascii_ieq(w[0], wl[0], "begin"))
+		return n == 1 || tn_ascii_ieq(w[1], wl[1], "transaction") || tn_ascii_ieq(w[1], wl[1], "work") ||
+			tn_ascii_ieq(w[1], wl[1], "deferred") || tn_ascii_ieq(w[1], wl[1], "immediate") ||
+			tn_ascii_ieq(w[1], wl[1], "exclusive") || tn_ascii_ieq(w[1], wl[1], "isolation") ||
+			tn_ascii_ieq(w[1], wl[1], "read");
+	if (tn_ascii_ieq(w[0], wl[0], "start"))
+		return n >= 2 && tn_ascii_ieq(w[1], wl[1], "transaction");
+	if (tn_ascii_ieq(w[0], wl[0], "commit"))
+		return 1;
+	if (tn_ascii_ieq(w[0], wl[0], "rollback"))
+		return !(n >= 2 && tn_ascii_ieq(w[1], wl[1], "to")) &&
+			!(n >= 3 && tn_ascii_ieq(w[2], wl[2], "to"));
+	if (tn_ascii_ieq(w[0], wl[0], "end"))
+		return n >= 2 && (tn_ascii_ieq(w[1], wl[1], "transaction") || tn_ascii_ieq(w[1], wl[1], "work"));
+	return 0;
+}
+
+long
+tn_body_transaction_control(const char *body)
+{
+	scanner		sc;
+	const char *w[WINDOW];
+	size_t		wl[WINDOW];
+	int			n = 0;
+	long		start = -1;
+
+	if (body == NULL)
+		return -1;
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = strlen(body);
+	for (;;)
+	{
+		const char *tok = NULL;
+		size_t		toklen = 0;
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+
+		if (k == TOK_WORD || k == TOK_OTHER)
+		{
+			if (n == 0)
+				start = k == TOK_WORD ? (long) (tok - body) : (long) sc.pos - 1;
+			if (n < WINDOW)
+			{
+				w[n] = k == TOK_WORD ? tok : "";
+				wl[n] = k == TOK_WORD ? toklen : 0;
+				n++;
+			}
+			continue;
+		}
+		if (statement_controls_transaction(w, wl, n))
+			return start;
+		n = 0;
+		if (k == TOK_END)
+			return -1;
+	}
+}
+

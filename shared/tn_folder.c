@@ -723,6 +723,28 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 	return TN_ERR_DUPLICATE;
 }
 
+/*
+ * A body that runs BEGIN/COMMIT itself (Sqitch's template, hand-written
+ * files) would end tenancy's batch transaction half way: refused, unless
+ * the migration runs outside a transaction anyway.
+ */
+static int
+own_transaction(const char *path, const char *body, tn_error *err)
+{
+	long		at = tn_body_transaction_control(body);
+	char		s[TN_SHOWN_BUF];
+
+	if (at < 0)
+		return TN_OK;
+	tn_shown(path, s, sizeof(s));
+	tn_error_set(err, TN_ERR_FORMAT, "migration file \"%s\" controls its own transaction", s);
+	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK; tenancy runs each batch in one transaction, which it would end half way.",
+					tn_line_of_offset(body, at));
+	tn_error_hint(err, "Remove the file's BEGIN; and COMMIT; lines (Sqitch's default template writes them): tenancy wraps every migration in a transaction.  "
+				  "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
+	return TN_ERR_FORMAT;
+}
+
 /* Pair ups with downs and build the set (parts are sorted). */
 static int
 build_set(part_list *parts, tn_migration_set *set, tn_error *err)
@@ -789,6 +811,10 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		}
 		m->dialect = up->dialect;
 		m->flags = tn_detect_flags(m->up_sql) | up->extra_flags;
+		if (!(m->flags & TN_MIG_NO_TRANSACTION) &&
+			((rc = own_transaction(m->source, m->up_sql, err)) != TN_OK ||
+			 (m->down_sql && (rc = own_transaction(down->path ? down->path : m->source, m->down_sql, err)) != TN_OK)))
+			return rc;
 		rc = tn_checksum(m->up_sql, strlen(m->up_sql), m->checksum, err);
 		if (rc != TN_OK)
 			return rc;

@@ -1172,6 +1172,37 @@ test_tool_layouts(void)
 	CHECK(rc == TN_ERR_DUPLICATE && s.count == 0 && strstr(err.hint, "name order") &&
 		  strstr(err.hint, "\"1_1-accounts\"") && strstr(err.hint, "\"1_2-notes\""),
 		  "files sharing a number: refused, the hint says how to rename them in name order%s", NULL);
+	/* bodies with their own BEGIN; / COMMIT; */
+	rc = tn_load_folder(fixture("bad_own_transaction"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "1_create_x.up.sql") &&
+		  strstr(err.message, "controls its own transaction") && strstr(err.detail, "Line 3") &&
+		  strstr(err.hint, "Sqitch"), "a body with its own BEGIN;/COMMIT; is refused with a hint%s", NULL);
+	{
+		static const struct
+		{
+			const char *body;
+			long		at;
+		}			tc[] = {
+			{"BEGIN;\nCREATE TABLE x (a int);\nCOMMIT;\n", 0},
+			{"CREATE TABLE x (a int);\nCOMMIT;", 24},
+			{"START TRANSACTION; SELECT 1;", 0},
+			{"SELECT 1; ROLLBACK;", 10},
+			{"SELECT 1; BEGIN IMMEDIATE; SELECT 2; END TRANSACTION;", 10},
+			{"SAVEPOINT a; ROLLBACK TO SAVEPOINT a; RELEASE a;", -1},
+			{"SAVEPOINT a; ROLLBACK TRANSACTION TO a;", -1},
+			{"CREATE TRIGGER t AFTER INSERT ON x BEGIN UPDATE y SET a = 1; END;", -1},
+			{"DO $$ BEGIN PERFORM 1; COMMIT; END $$;", -1},
+			{"CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;", -1},
+			{"-- BEGIN;\nSELECT 'COMMIT;';\n/* ROLLBACK; */", -1},
+		};
+
+		for (size_t i = 0; i < sizeof(tc) / sizeof(tc[0]); i++)
+			CHECK(tn_body_transaction_control(tc[i].body) == tc[i].at, "transaction control in \"%s\"", tc[i].body);
+	}
+	rc = load_one("1_x.sql", "-- tenancy:no-transaction\nBEGIN;\nCREATE TABLE x (a int);\nCOMMIT;\n",
+				  TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 1, "a no-transaction migration may run its own BEGIN/COMMIT%s", NULL);
+	tn_migration_set_free(&s);
 	rc = tn_load_folder(fixture("bad_nothing"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "no migrations found") &&
 		  strstr(err.detail, "3 entries") && strstr(err.detail, "\"schema.prisma\"") && strstr(err.detail, "\"notes\""),
@@ -1184,7 +1215,7 @@ test_sent_files(void)
 {
 	static const char *const folders[] = {"flyway", "golang", "dbmate", "dialects", "tags", "bad_dbmate",
 		"bad_down_only", "bad_duplicate", "bad_noname", "bad_utf8", "goose", "goose_t", "sql_migrate",
-	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", "bad_name_order", NULL};
+	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", "bad_name_order", "bad_own_transaction", NULL};
 	static const char *const bad_names[] = {"other/1_a.sql", "sqlite/../1_a.sql", ".hidden/1_a.sql", "", NULL};
 
 	for (int f = 0; folders[f]; f++)

@@ -148,3 +148,5 @@ SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE
 SELECT tenant_migrations_load('fx/bad_nothing');
 -- files sharing a number (maragudk/migrate orders them by full name): refused, never applied in another order
 SELECT tenant_migrations_load('fx/bad_name_order');
+-- a body with its own BEGIN;/COMMIT; would end the batch transaction half way: refused with a hint
+SELECT tenant_migrations_load('fx/bad_own_transaction');
