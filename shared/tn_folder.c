@@ -666,6 +666,14 @@ nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
 			used += (size_t) w;
 	}
 	tn_shown(path, s, sizeof(s));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], "sqitch.plan") == 0)
+		{
+			tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
+			tn_error_detail(err, "The folder is a Sqitch project (it holds \"sqitch.plan\"); tenancy does not read Sqitch plans yet.");
+			tn_error_hint(err, "Load the deploy scripts as versioned files (\"1_change.up.sql\" with the matching revert script as \"1_change.down.sql\"), without their BEGIN; and COMMIT; lines.");
+			return TN_ERR_FORMAT;
+		}
 	tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
 	tn_error_detail(err, "The folder holds %zu entr%s, none of them a migration file or folder: %s%s.",
 					n, n == 1 ? "y" : "ies", found, n > 6 ? ", ..." : "");

@@ -150,3 +150,5 @@ SELECT tenant_migrations_load('fx/bad_nothing');
 SELECT tenant_migrations_load('fx/bad_name_order');
 -- a body with its own BEGIN;/COMMIT; would end the batch transaction half way: refused with a hint
 SELECT tenant_migrations_load('fx/bad_own_transaction');
+-- a Sqitch project is not read yet: said so
+SELECT tenant_migrations_load('fx/bad_sqitch');
