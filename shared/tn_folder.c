@@ -900,6 +900,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	size_t		nnames = 0;
 	size_t		i;
 	part_list	parts;
+	int			prisma;
 	int			rc;
 
 	if (err == NULL)
@@ -968,8 +969,15 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		free(resolved);
 		free(sub);
 	}
-	/* .sql files at the top level serve as if they were in all/ */
-	if (rc == TN_OK)
+	/*
+	 * .sql files at the top level serve as if they were in all/; in a Prisma
+	 * folder (it holds migration_lock.toml) Prisma reads migration folders
+	 * only, and so does tenancy.
+	 */
+	prisma = 0;
+	for (i = 0; i < nnames; i++)
+		prisma |= strcmp(names[i], "migration_lock.toml") == 0;
+	if (rc == TN_OK && !prisma)
 		rc = load_dir_files(path, root, TN_DIALECT_ALL, dialect, &parts, err);
 	if (rc == TN_OK && parts.seen == 0 && nnames > 0)
 		rc = nothing_recognised(path, names, nnames, err);
@@ -997,6 +1005,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 	tn_error	scratch;
 	part_list	parts;
 	size_t		i;
+	int			prisma = 0;
 	int			rc = TN_OK;
 
 	if (err == NULL)
@@ -1008,6 +1017,8 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 	if (n > 0 && (names == NULL || bodies == NULL || lens == NULL))
 		return tn_error_null_argument(err, names == NULL ? "names" : "bodies");
 	memset(&parts, 0, sizeof(parts));
+	for (i = 0; i < n; i++)
+		prisma |= names[i] != NULL && strcmp(names[i], "migration_lock.toml") == 0;
 	for (i = 0; i < n && rc == TN_OK; i++)
 	{
 		const char *name = names[i];
@@ -1062,6 +1073,8 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 		}
 		if (!tn_has_sql_suffix(slash ? slash + 1 : name))
 			continue;			/* README.md, .txt notes, ... */
+		if (slash == NULL && prisma)
+			continue;			/* Prisma reads migration folders only */
 		rc = load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
 					   (tn_dialect) d, dialect, &parts, err);
 	}
