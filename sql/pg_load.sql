@@ -27,7 +27,7 @@ DROP DATABASE tn_load;
 -- Folders written for other tools (issue 8), each in a fresh database: loaded, migrated, compared with a
 -- plain ordered apply of the up bodies (schema "plain"), rolled back.  A function cannot leave its
 -- transaction, so no-transaction versions (goose NO TRANSACTION, sql-migrate notransaction, pop
--- .autocommit) are refused here with the hint to use the command-line tool; the versions before them run.
+-- .autocommit) are refused here with the hint to use tenant_migrate_all; the versions before them run.
 \set fresh 'DROP DATABASE IF EXISTS tn_fx'
 \set differences 'SELECT count(*) AS differences FROM ((SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = \'public\' EXCEPT SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = \'plain\') UNION ALL (SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = \'plain\' EXCEPT SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = \'public\') UNION ALL (SELECT indexname, replace(indexdef, schemaname || \'.\', \'\'), \'\' FROM pg_indexes WHERE schemaname = \'public\' EXCEPT SELECT indexname, replace(indexdef, schemaname || \'.\', \'\'), \'\' FROM pg_indexes WHERE schemaname = \'plain\') UNION ALL (SELECT indexname, replace(indexdef, schemaname || \'.\', \'\'), \'\' FROM pg_indexes WHERE schemaname = \'plain\' EXCEPT SELECT indexname, replace(indexdef, schemaname || \'.\', \'\'), \'\' FROM pg_indexes WHERE schemaname = \'public\')) d'
 \set objects 'SELECT count(*) AS objects_left FROM pg_class WHERE relnamespace = \'public\'::regnamespace'
@@ -35,6 +35,7 @@ DROP DATABASE tn_load;
 
 -- goose: the issue's 1_t.sql; its Down section never runs as part of the up
 \c postgres
+SET client_min_messages = warning;
 :fresh;
 CREATE DATABASE tn_fx;
 \c tn_fx
@@ -67,6 +68,7 @@ SELECT tenant_rollback();
 
 -- sql-migrate
 \c postgres
+SET client_min_messages = warning;
 :fresh;
 CREATE DATABASE tn_fx;
 \c tn_fx
@@ -82,6 +84,7 @@ SELECT tenant_rollback();
 
 -- golang-migrate with V names
 \c postgres
+SET client_min_messages = warning;
 :fresh;
 CREATE DATABASE tn_fx;
 \c tn_fx
@@ -101,6 +104,7 @@ SELECT tenant_rollback();
 
 -- empty and comment-only files: no-op versions; an empty down file is a no-op down
 \c postgres
+SET client_min_messages = warning;
 :fresh;
 CREATE DATABASE tn_fx;
 \c tn_fx
@@ -127,6 +131,7 @@ SELECT count(*) AS label_column FROM information_schema.columns WHERE table_sche
 
 -- pop: .postgres files and the generic ones, .sqlite3/.mysql/.cockroach skipped, .autocommit no transaction
 \c postgres
+SET client_min_messages = warning;
 :fresh;
 CREATE DATABASE tn_fx;
 \c tn_fx
@@ -148,6 +153,7 @@ SELECT tenant_rollback();
 
 -- pop dialect folders: postgres/ read, sqlite3/ and mysql/ skipped
 \c postgres
+SET client_min_messages = warning;
 :fresh;
 CREATE DATABASE tn_fx;
 \c tn_fx
