@@ -324,6 +324,17 @@ int			tn_body_check_text(const char *body, size_t len, const char *what,
  */
 long		tn_body_transaction_control(const char *body);
 
+/*
+ * A body wrapped in its own transaction (Prisma's enum changes, Sqitch's
+ * template): when its transaction control is only BEGIN ... COMMIT pairs,
+ * each closed, no ROLLBACK, those statements are overwritten with spaces
+ * in place (newlines kept, so line numbers stay) and 1 is returned: the
+ * statements then run in tenancy's transaction, all or nothing as the
+ * file meant.  0 when there is no transaction control, -1 (body
+ * unchanged) for anything else.
+ */
+int			tn_body_strip_transaction(char *body);
+
 /* Is the body only whitespace, comments and semicolons (nothing to run)? */
 int			tn_body_is_blank(const char *body, size_t len);
 

@@ -473,6 +473,93 @@ statement_controls_transaction(const char *const *w, const size_t *wl, int n)
 	return 0;
 }
 
+/*
+ * The next statement of body at or after *pos that controls the
+ * transaction: its kind (1 BEGIN or START TRANSACTION, 2 COMMIT or END
+ * TRANSACTION, 3 ROLLBACK) and [*start, *end) (end just past its ';', or
+ * the end of the body).  0 when there is none.
+ */
+static int
+next_transaction_control(const char *body, size_t len, size_t *pos, size_t *start,
+						 size_t *end)
+{
+	scanner		sc;
+	const char *w[WINDOW];
+	size_t		wl[WINDOW];
+	int			n = 0;
+	size_t		first = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = len;
+	sc.pos = *pos;
+	for (;;)
+	{
+		const char *tok = NULL;
+		size_t		toklen = 0;
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+
+		if (k == TOK_WORD || k == TOK_OTHER)
+		{
+			if (n == 0)
+				first = k == TOK_WORD ? (size_t) (tok - body) : sc.pos - 1;
+			if (n < WINDOW)
+			{
+				w[n] = k == TOK_WORD ? tok : "";
+				wl[n] = k == TOK_WORD ? toklen : 0;
+				n++;
+			}
+			continue;
+		}
+		if (statement_controls_transaction(w, wl, n))
+		{
+			*start = first;
+			*end = sc.pos;
+			*pos = sc.pos;
+			if (tn_ascii_ieq(w[0], wl[0], "begin") || tn_ascii_ieq(w[0], wl[0], "start"))
+				return 1;
+			return tn_ascii_ieq(w[0], wl[0], "rollback") ? 3 : 2;
+		}
+		n = 0;
+		if (k == TOK_END)
+			return 0;
+	}
+}
+
+int
+tn_body_strip_transaction(char *body)
+{
+	size_t		len;
+	size_t		pos = 0;
+	size_t		start;
+	size_t		end;
+	int			open = 0;
+	int			kind;
+	int			found = 0;
+
+	if (body == NULL)
+		return 0;
+	len = strlen(body);
+	/* first pass: only BEGIN ... COMMIT pairs, none left open, no ROLLBACK */
+	while ((kind = next_transaction_control(body, len, &pos, &start, &end)) != 0)
+	{
+		if (kind == 3 || (kind == 1) == open)
+			return -1;
+		open = kind == 1;
+		found = 1;
+	}
+	if (open)
+		return -1;
+	if (!found)
+		return 0;
+	pos = 0;
+	while (next_transaction_control(body, len, &pos, &start, &end) != 0)
+		for (size_t i = start; i < end; i++)
+			if (body[i] != '\n' && body[i] != '\r')
+				body[i] = ' ';
+	return 1;
+}
+
 long
 tn_body_transaction_control(const char *body)
 {

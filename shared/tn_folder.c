@@ -60,6 +60,7 @@ typedef struct file_part
 	tn_dialect	dialect;
 	int			direction;		/* +1 up, -1 down */
 	unsigned	extra_flags;	/* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
+	int			tagged;			/* the name carries a dialect tag (".sqlite3", ".pg", ...) */
 } file_part;
 
 typedef struct part_list
@@ -212,6 +213,7 @@ part_from_name(const char *dirpath, const char *fname, const char *as_name,
 		return no_memory(err);
 	rc = tn_parse_filename_flags(as_name ? as_name : fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
 								 &fp->extra_flags, err);
+	fp->tagged = rc == TN_OK && fp->dialect != TN_DIALECT_ALL;
 	if (rc == TN_ERR_FORMAT)
 	{
 		char		detail[TN_DETAIL_MAX];
@@ -732,9 +734,10 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 }
 
 /*
- * A body that runs BEGIN/COMMIT itself (Sqitch's template, hand-written
- * files) would end tenancy's batch transaction half way: refused, unless
- * the migration runs outside a transaction anyway.
+ * A body that still runs BEGIN/COMMIT itself once its BEGIN ... COMMIT
+ * pairs are taken out (a ROLLBACK, an unclosed BEGIN, a COMMIT first)
+ * would end tenancy's batch transaction half way: refused, unless the
+ * migration runs outside a transaction anyway.
  */
 static int
 own_transaction(const char *path, const char *body, tn_error *err)
@@ -746,9 +749,9 @@ own_transaction(const char *path, const char *body, tn_error *err)
 		return TN_OK;
 	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_FORMAT, "migration file \"%s\" controls its own transaction", s);
-	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK; tenancy runs each batch in one transaction, which it would end half way.",
+	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK outside a BEGIN ... COMMIT pair; tenancy runs each batch in one transaction, which it would end half way.",
 					tn_line_of_offset(body, at));
-	tn_error_hint(err, "Remove the file's BEGIN; and COMMIT; lines (Sqitch's default template writes them): tenancy wraps every migration in a transaction.  "
+	tn_error_hint(err, "Remove the file's own transaction control: tenancy wraps every migration in a transaction (BEGIN ... COMMIT pairs are taken out by themselves).  "
 				  "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
 	return TN_ERR_FORMAT;
 }
@@ -790,6 +793,11 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 			if (*slot == NULL || (*slot)->dialect == TN_DIALECT_ALL)
 				*slot = fp;
 		}
+		if (up == NULL && down->tagged)
+		{
+			i = j;				/* pop: this engine's down of a version that has no up here runs nothing */
+			continue;
+		}
 		if (up == NULL)
 		{
 			char		s[TN_SHOWN_BUF];
@@ -819,6 +827,12 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		}
 		m->dialect = up->dialect;
 		m->flags = tn_detect_flags(m->up_sql) | up->extra_flags;
+		if (!(m->flags & TN_MIG_NO_TRANSACTION))
+		{
+			(void) tn_body_strip_transaction(m->up_sql);
+			if (m->down_sql)
+				(void) tn_body_strip_transaction(m->down_sql);
+		}
 		if (!(m->flags & TN_MIG_NO_TRANSACTION) &&
 			((rc = own_transaction(m->source, m->up_sql, err)) != TN_OK ||
 			 (m->down_sql && (rc = own_transaction(down->path ? down->path : m->source, m->down_sql, err)) != TN_OK)))

@@ -193,5 +193,14 @@ RESET search_path;
 :differences;
 SELECT tenant_rollback();
 :objects;
+
+-- bodies in their own BEGIN ... COMMIT (Prisma enum changes, Sqitch's template): the pairs are taken out
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'own_transaction');
+SELECT tenant_migrate();
+SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'x' ORDER BY ordinal_position;
+SELECT tenant_rollback();
+:objects;
 \c postgres
 DROP DATABASE tn_fx;

@@ -1147,6 +1147,20 @@ test_tool_layouts(void)
 		  strstr(find_version(&s, "20190100000001000000")->up_sql, "serial"),
 		  "pop folder for postgres: generic file where no postgres one%s", NULL);
 	tn_migration_set_free(&s);
+	{
+		/* ory/kratos: a tagged down of a version that has no up for this engine runs nothing, as in pop */
+		const char *nm[] = {"1_a.sqlite3.up.sql", "1_a.postgres.down.sql", "2_b.up.sql"};
+		const char *bd[] = {"CREATE TABLE a (x int);", "DROP TABLE a;", "CREATE TABLE b (x int);"};
+		size_t		ln[] = {23, 13, 23};
+
+		rc = tn_load_files(3, nm, bd, ln, TN_DIALECT_POSTGRES, &s, &err);
+		CHECK(rc == TN_OK && s.count == 1 && strcmp(s.items[0].version, "2") == 0,
+			  "pop: a tagged down without an up for this engine is passed over%s", NULL);
+		tn_migration_set_free(&s);
+		rc = tn_load_files(2, nm + 1, bd + 1, ln + 1, TN_DIALECT_POSTGRES, &s, &err);
+		CHECK(rc == TN_OK && s.count == 1, "pop: and the rest loads%s", NULL);
+		tn_migration_set_free(&s);
+	}
 	rc = tn_load_folder(fixture("pop_folders"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_OK && s.count == 2 && strstr(s.items[0].up_sql, "AUTOINCREMENT"),
 		  "dialect folder sqlite3/ is sqlite, mysql/ skipped%s", NULL);
@@ -1173,10 +1187,42 @@ test_tool_layouts(void)
 		  strstr(err.hint, "\"1_1-accounts\"") && strstr(err.hint, "\"1_2-notes\""),
 		  "files sharing a number: refused, the hint says how to rename them in name order%s", NULL);
 	/* bodies with their own BEGIN; / COMMIT; */
+	rc = tn_load_folder(fixture("own_transaction"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && !strstr(s.items[0].up_sql, "BEGIN") && !strstr(s.items[0].up_sql, "COMMIT") &&
+		  line_of(s.items[0].up_sql, "CREATE TABLE x") == 5 && !strstr(s.items[1].up_sql, "END TRANSACTION") &&
+		  strstr(s.items[1].up_sql, "CREATE INDEX x_kind"),
+		  "BEGIN ... COMMIT pairs are taken out, lines kept%s", NULL);
+	tn_migration_set_free(&s);
 	rc = tn_load_folder(fixture("bad_own_transaction"), TN_DIALECT_SQLITE, &s, &err);
-	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "1_create_x.up.sql") &&
-		  strstr(err.message, "controls its own transaction") && strstr(err.detail, "Line 3") &&
-		  strstr(err.hint, "Sqitch"), "a body with its own BEGIN;/COMMIT; is refused with a hint%s", NULL);
+	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "1_verify_x.up.sql") &&
+		  strstr(err.message, "controls its own transaction") && strstr(err.detail, "Line 3"),
+		  "a body ending in ROLLBACK is refused with a hint%s", NULL);
+	{
+		static const struct
+		{
+			const char *body;
+			int			rc;
+		}			st[] = {
+			{"BEGIN; SELECT 1; COMMIT;", 1},
+			{"SELECT 1;", 0},
+			{"BEGIN; SELECT 1;", -1},
+			{"COMMIT; SELECT 1;", -1},
+			{"BEGIN; BEGIN; COMMIT; COMMIT;", -1},
+			{"BEGIN; SELECT 1; ROLLBACK;", -1},
+			{"START TRANSACTION; SELECT 1; COMMIT WORK; BEGIN; SELECT 2; END TRANSACTION;", 1},
+		};
+
+		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		{
+			char		b[128];
+
+			snprintf(b, sizeof(b), "%s", st[i].body);
+			rc = tn_body_strip_transaction(b);
+			CHECK(rc == st[i].rc && strlen(b) == strlen(st[i].body) &&
+				  (rc != 1 || tn_body_transaction_control(b) < 0) && (rc == 1 || strcmp(b, st[i].body) == 0),
+				  "strip own transaction of \"%s\"", st[i].body);
+		}
+	}
 	{
 		static const struct
 		{
@@ -1217,7 +1263,7 @@ test_sent_files(void)
 {
 	static const char *const folders[] = {"flyway", "golang", "dbmate", "dialects", "tags", "bad_dbmate",
 		"bad_down_only", "bad_duplicate", "bad_noname", "bad_utf8", "goose", "goose_t", "sql_migrate",
-	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", "bad_name_order", "bad_own_transaction", NULL};
+	"golang_v", "empty", "pop", "pop_folders", "bad_tern", "prisma", "diesel", "bad_nothing", "bad_name_order", "bad_own_transaction", "own_transaction", NULL};
 	static const char *const bad_names[] = {"other/1_a.sql", "sqlite/../1_a.sql", ".hidden/1_a.sql", "", NULL};
 
 	for (int f = 0; folders[f]; f++)

@@ -55,6 +55,22 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (tn_body_is_blank(s, strlen(s)) && at >= 0)
 			abort();
 	}
+	{
+		/* taking out BEGIN ... COMMIT pairs keeps the length and leaves no transaction control */
+		size_t		n = strlen(s);
+		char	   *c = malloc(n + 1);
+		int			r;
+
+		if (c != NULL)
+		{
+			memcpy(c, s, n + 1);
+			r = tn_body_strip_transaction(c);
+			if (strlen(c) != n || (r == 1 && tn_body_transaction_control(c) >= 0) ||
+				(r != 1 && memcmp(c, s, n) != 0) || (r == 0 && tn_body_transaction_control(s) >= 0))
+				abort();
+			free(c);
+		}
+	}
 
 	if (tn_checksum(s, size, c1, &err) != TN_OK ||
 		strncmp(c1, "sha256:", 7) != 0 || strlen(c1) != TN_CHECKSUM_LEN - 1)

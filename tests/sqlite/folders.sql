@@ -148,7 +148,15 @@ SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE
 SELECT tenant_migrations_load('fx/bad_nothing');
 -- files sharing a number (maragudk/migrate orders them by full name): refused, never applied in another order
 SELECT tenant_migrations_load('fx/bad_name_order');
--- a body with its own BEGIN;/COMMIT; would end the batch transaction half way: refused with a hint
+-- bodies in their own BEGIN ... COMMIT (Prisma enum changes, Sqitch's template): the pairs are taken out
+-- and the statements run in tenancy's transaction; a body ending in ROLLBACK is refused with a hint
+.open own.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/own_transaction');
+SELECT tenant_migrate();
+SELECT sql FROM sqlite_master WHERE name IN ('x', 'x_kind') ORDER BY name;
+SELECT tenant_rollback();
+SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
 SELECT tenant_migrations_load('fx/bad_own_transaction');
 -- a Sqitch project is not read yet: said so
 SELECT tenant_migrations_load('fx/bad_sqitch');
