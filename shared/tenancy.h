@@ -468,10 +468,13 @@ int			tn_parse_filename(const char *filename, char **version,
 
 /*
  * Read a migration folder for the given dialect (see README "Migration
- * folders" for the rules: name grammar, Flyway U-files, dbmate sections,
- * dialect subfolders).  On success *out holds every migration for that
- * dialect sorted by version, checksums computed, flags detected.  On any
- * error *out is left empty and err names the file and the rule.
+ * folders" for the rules: name grammar, Flyway U-files, dbmate, goose and
+ * sql-migrate sections, pop tags, dialect subfolders, a folder per
+ * migration, blank files as no-ops, BEGIN ... COMMIT pairs taken out).
+ * On success *out holds every migration for that dialect sorted by
+ * version, checksums computed, flags detected.  On any error *out is left
+ * empty and err names the file and the rule; a folder with entries of
+ * which none is a migration is TN_ERR_FORMAT.
  */
 int			tn_load_folder(const char *path, tn_dialect dialect,
 						   tn_migration_set *out, tn_error *err);
