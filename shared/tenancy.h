@@ -309,6 +309,36 @@ int			tn_body_validate(const char *body, size_t len, const char *what,
 							 tn_error *err);
 
 /*
+ * The checks of tn_body_validate but the blank one: a body loaded from a
+ * file may be empty or comment-only (a no-op version, as golang-migrate,
+ * pop and goose run it).
+ */
+int			tn_body_check_text(const char *body, size_t len, const char *what,
+							   tn_error *err);
+
+/*
+ * Byte offset of the first statement of body that controls the
+ * transaction itself (BEGIN, START TRANSACTION, COMMIT, ROLLBACK without
+ * TO, END TRANSACTION), or -1.  Comments, literals and dollar-quoted
+ * bodies are skipped; a bare END (SQLite trigger, BEGIN ATOMIC) is not one.
+ */
+long		tn_body_transaction_control(const char *body);
+
+/*
+ * A body wrapped in its own transaction (Prisma's enum changes, Sqitch's
+ * template): when its transaction control is only BEGIN ... COMMIT pairs,
+ * each closed, no ROLLBACK, those statements are overwritten with spaces
+ * in place (newlines kept, so line numbers stay) and 1 is returned: the
+ * statements then run in tenancy's transaction, all or nothing as the
+ * file meant.  0 when there is no transaction control, -1 (body
+ * unchanged) for anything else.
+ */
+int			tn_body_strip_transaction(char *body);
+
+/* Is the body only whitespace, comments and semicolons (nothing to run)? */
+int			tn_body_is_blank(const char *body, size_t len);
+
+/*
  * Flags implied by a body: TN_MIG_NO_TRANSACTION when it carries the
  * marker line "-- tenancy:no-transaction" or contains a statement that
  * PostgreSQL refuses in a transaction block (CREATE INDEX CONCURRENTLY,
@@ -325,7 +355,9 @@ typedef enum tn_dialect
 {
 	TN_DIALECT_ALL = 0,
 	TN_DIALECT_POSTGRES,
-	TN_DIALECT_SQLITE
+	TN_DIALECT_SQLITE,
+	TN_DIALECT_OTHER			/* a file tag or folder for another engine
+								 * (mysql, cockroach, ...): never loaded */
 } tn_dialect;
 
 #define TN_MAX_NAME_LEN 200
@@ -436,10 +468,13 @@ int			tn_parse_filename(const char *filename, char **version,
 
 /*
  * Read a migration folder for the given dialect (see README "Migration
- * folders" for the rules: name grammar, Flyway U-files, dbmate sections,
- * dialect subfolders).  On success *out holds every migration for that
- * dialect sorted by version, checksums computed, flags detected.  On any
- * error *out is left empty and err names the file and the rule.
+ * folders" for the rules: name grammar, Flyway U-files, dbmate, goose and
+ * sql-migrate sections, pop tags, dialect subfolders, a folder per
+ * migration, blank files as no-ops, BEGIN ... COMMIT pairs taken out).
+ * On success *out holds every migration for that dialect sorted by
+ * version, checksums computed, flags detected.  On any error *out is left
+ * empty and err names the file and the rule; a folder with entries of
+ * which none is a migration is TN_ERR_FORMAT.
  */
 int			tn_load_folder(const char *path, tn_dialect dialect,
 						   tn_migration_set *out, tn_error *err);

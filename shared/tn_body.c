@@ -2,7 +2,8 @@
  * tn_body.c -- checks on a migration body and the flags it implies.
  *
  * tn_body_validate refuses bodies the core cannot store or run: NULL,
- * blank (only whitespace and comments), not UTF-8 (or holding a NUL byte,
+ * blank (only whitespace, comments and semicolons; tn_body_check_text
+ * skips that check for files, whose blank bodies are no-ops), not UTF-8 (or holding a NUL byte,
  * which would cut the text short in both engines), or larger than
  * TN_MAX_BODY_BYTES.  tn_detect_flags finds statements that cannot run in
  * a transaction block, with a small SQL scanner that skips comments,
@@ -243,14 +244,13 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 }
 
 int
-tn_body_validate(const char *body, size_t len, const char *what,
-				 tn_error *err)
+tn_body_check_text(const char *body, size_t len, const char *what,
+				   tn_error *err)
 {
 	tn_error	scratch;
 	const unsigned char *s = (const unsigned char *) body;
-	scanner		sc;
-	const char *tok;
-	size_t		toklen;
+	const char *nul;
+	long		bad;
 
 	if (err == NULL)
 		err = &scratch;
@@ -266,47 +266,69 @@ tn_body_validate(const char *body, size_t len, const char *what,
 		tn_error_hint(err, "Split the migration into several smaller ones.");
 		return TN_ERR_TOO_LARGE;
 	}
-
+	nul = memchr(body, '\0', len);
+	if (nul != NULL)
 	{
-		const char *nul = memchr(body, '\0', len);
-		long		bad;
-
-		if (nul != NULL)
-		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s contains a NUL byte", what);
-			tn_error_detail(err, "The NUL byte is at byte offset %zu.", (size_t) (nul - body));
-			return TN_ERR_INVALID_ARGUMENT;
-		}
-		bad = tn_utf8_error_offset(body, len);
-		if (bad >= 0)
-		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
-			tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
-							bad, (unsigned) s[bad]);
-			tn_error_hint(err, "Save the file as UTF-8.");
-			return TN_ERR_INVALID_ARGUMENT;
-		}
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s contains a NUL byte", what);
+		tn_error_detail(err, "The NUL byte is at byte offset %zu.", (size_t) (nul - body));
+		return TN_ERR_INVALID_ARGUMENT;
 	}
+	bad = tn_utf8_error_offset(body, len);
+	if (bad >= 0)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is not valid UTF-8", what);
+		tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",
+						bad, (unsigned) s[bad]);
+		tn_error_hint(err, "Save the file as UTF-8.");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	return TN_OK;
+}
 
-	/* Blank: no token at all once comments and whitespace are skipped. */
+int
+tn_body_is_blank(const char *body, size_t len)
+{
+	scanner		sc;
+	const char *tok;
+	size_t		toklen;
+
 	memset(&sc, 0, sizeof(sc));
 	sc.s = body;
 	sc.len = len;
 	/* a leading BOM is not content */
-	if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+	if (len >= 3 && (unsigned char) body[0] == 0xEF && (unsigned char) body[1] == 0xBB &&
+		(unsigned char) body[2] == 0xBF)
 		sc.pos = 3;
 	for (;;)
 	{
 		tok_kind	k = next_token(&sc, &tok, &toklen);
 
 		if (k == TOK_END)
-		{
-			tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is empty", what);
-			tn_error_detail(err, "The body holds only whitespace and comments.");
-			return TN_ERR_INVALID_ARGUMENT;
-		}
+			return 1;
 		if (k != TOK_SEMI)
-			break;
+			return 0;
+	}
+}
+
+int
+tn_body_validate(const char *body, size_t len, const char *what,
+				 tn_error *err)
+{
+	tn_error	scratch;
+	int			rc;
+
+	if (err == NULL)
+		err = &scratch;
+	if (what == NULL)
+		what = "migration body";
+	if ((rc = tn_body_check_text(body, len, what, err)) != TN_OK)
+		return rc;
+	/* Blank: no token at all once comments, whitespace and semicolons are skipped. */
+	if (tn_body_is_blank(body, len))
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s is empty", what);
+		tn_error_detail(err, "The body holds no statement: only whitespace, comments and semicolons.");
+		return TN_ERR_INVALID_ARGUMENT;
 	}
 	return TN_OK;
 }
@@ -423,3 +445,158 @@ tn_detect_flags(const char *body)
 	}
 	return (found || sc.marker) ? TN_MIG_NO_TRANSACTION : 0;
 }
+
+/*
+ * Is the statement whose first words are w[0..n-1] one that controls the
+ * transaction (BEGIN, START TRANSACTION, COMMIT, ROLLBACK, END TRANSACTION)?
+ * A bare "END" is not: it closes SQLite trigger bodies and BEGIN ATOMIC.
+ */
+static int
+statement_controls_transaction(const char *const *w, const size_t *wl, int n)
+{
+	if (n == 0)
+		return 0;
+	if (tn_ascii_ieq(w[0], wl[0], "begin"))
+		return n == 1 || tn_ascii_ieq(w[1], wl[1], "transaction") || tn_ascii_ieq(w[1], wl[1], "work") ||
+			tn_ascii_ieq(w[1], wl[1], "deferred") || tn_ascii_ieq(w[1], wl[1], "immediate") ||
+			tn_ascii_ieq(w[1], wl[1], "exclusive") || tn_ascii_ieq(w[1], wl[1], "isolation") ||
+			tn_ascii_ieq(w[1], wl[1], "read");
+	if (tn_ascii_ieq(w[0], wl[0], "start"))
+		return n >= 2 && tn_ascii_ieq(w[1], wl[1], "transaction");
+	if (tn_ascii_ieq(w[0], wl[0], "commit"))
+		return 1;
+	if (tn_ascii_ieq(w[0], wl[0], "rollback"))
+		return !(n >= 2 && tn_ascii_ieq(w[1], wl[1], "to")) &&
+			!(n >= 3 && tn_ascii_ieq(w[2], wl[2], "to"));
+	if (tn_ascii_ieq(w[0], wl[0], "end"))
+		return n >= 2 && (tn_ascii_ieq(w[1], wl[1], "transaction") || tn_ascii_ieq(w[1], wl[1], "work"));
+	return 0;
+}
+
+/*
+ * The next statement of body at or after *pos that controls the
+ * transaction: its kind (1 BEGIN or START TRANSACTION, 2 COMMIT or END
+ * TRANSACTION, 3 ROLLBACK) and [*start, *end) (end just past its ';', or
+ * the end of the body).  0 when there is none.
+ */
+static int
+next_transaction_control(const char *body, size_t len, size_t *pos, size_t *start,
+						 size_t *end)
+{
+	scanner		sc;
+	const char *w[WINDOW];
+	size_t		wl[WINDOW];
+	int			n = 0;
+	size_t		first = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = len;
+	sc.pos = *pos;
+	for (;;)
+	{
+		const char *tok = NULL;
+		size_t		toklen = 0;
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+
+		if (k == TOK_WORD || k == TOK_OTHER)
+		{
+			if (n == 0)
+				first = k == TOK_WORD ? (size_t) (tok - body) : sc.pos - 1;
+			if (n < WINDOW)
+			{
+				w[n] = k == TOK_WORD ? tok : "";
+				wl[n] = k == TOK_WORD ? toklen : 0;
+				n++;
+			}
+			continue;
+		}
+		if (statement_controls_transaction(w, wl, n))
+		{
+			*start = first;
+			*end = sc.pos;
+			*pos = sc.pos;
+			if (tn_ascii_ieq(w[0], wl[0], "begin") || tn_ascii_ieq(w[0], wl[0], "start"))
+				return 1;
+			return tn_ascii_ieq(w[0], wl[0], "rollback") ? 3 : 2;
+		}
+		n = 0;
+		if (k == TOK_END)
+			return 0;
+	}
+}
+
+int
+tn_body_strip_transaction(char *body)
+{
+	size_t		len;
+	size_t		pos = 0;
+	size_t		start;
+	size_t		end;
+	int			open = 0;
+	int			kind;
+	int			found = 0;
+
+	if (body == NULL)
+		return 0;
+	len = strlen(body);
+	/* first pass: only BEGIN ... COMMIT pairs, none left open, no ROLLBACK */
+	while ((kind = next_transaction_control(body, len, &pos, &start, &end)) != 0)
+	{
+		if (kind == 3 || (kind == 1) == open)
+			return -1;
+		open = kind == 1;
+		found = 1;
+	}
+	if (open)
+		return -1;
+	if (!found)
+		return 0;
+	pos = 0;
+	while (next_transaction_control(body, len, &pos, &start, &end) != 0)
+		for (size_t i = start; i < end; i++)
+			if (body[i] != '\n' && body[i] != '\r')
+				body[i] = ' ';
+	return 1;
+}
+
+long
+tn_body_transaction_control(const char *body)
+{
+	scanner		sc;
+	const char *w[WINDOW];
+	size_t		wl[WINDOW];
+	int			n = 0;
+	long		start = -1;
+
+	if (body == NULL)
+		return -1;
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = strlen(body);
+	for (;;)
+	{
+		const char *tok = NULL;
+		size_t		toklen = 0;
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+
+		if (k == TOK_WORD || k == TOK_OTHER)
+		{
+			if (n == 0)
+				start = k == TOK_WORD ? (long) (tok - body) : (long) sc.pos - 1;
+			if (n < WINDOW)
+			{
+				w[n] = k == TOK_WORD ? tok : "";
+				wl[n] = k == TOK_WORD ? toklen : 0;
+				n++;
+			}
+			continue;
+		}
+		if (statement_controls_transaction(w, wl, n))
+			return start;
+		n = 0;
+		if (k == TOK_END)
+			return -1;
+	}
+}
+

@@ -3,8 +3,9 @@
  *
  * tn_parse_filename reads one file name (Flyway "V1__x.sql"/"U1__x.sql",
  * golang-migrate "1_x.up.sql"/"1_x.down.sql", dbmate "2024..._x.sql",
- * plain "0004-x.sql", with optional ".pg"/".sqlite"/".all" dialect tags)
- * into version, description, dialect and direction.  The ".sql" suffix
+ * plain "0004-x.sql", with optional ".pg"/".sqlite"/".all" dialect tags,
+ * pop's ".sqlite3"/".mysql"/".cockroach"/... and ".autocommit") into
+ * version, description, dialect, direction and flags.  The ".sql" suffix
  * and the dialect words are shared with folder reading (tn_folder.c).
  *
  * Must not: touch the file system or a database (it reads a name, never
@@ -31,15 +32,21 @@ tn_dialect_of(const char *s, size_t n)
 	if (tn_ascii_ieq(s, n, "postgres") || tn_ascii_ieq(s, n, "postgresql") ||
 		tn_ascii_ieq(s, n, "pg"))
 		return TN_DIALECT_POSTGRES;
-	if (tn_ascii_ieq(s, n, "sqlite"))
+	if (tn_ascii_ieq(s, n, "sqlite") || tn_ascii_ieq(s, n, "sqlite3"))
 		return TN_DIALECT_SQLITE;
 	if (tn_ascii_ieq(s, n, "all"))
 		return TN_DIALECT_ALL;
+	/* engines tenancy does not serve, as pop and other tools tag them */
+	if (tn_ascii_ieq(s, n, "mysql") || tn_ascii_ieq(s, n, "mariadb") ||
+		tn_ascii_ieq(s, n, "cockroach") || tn_ascii_ieq(s, n, "cockroachdb") ||
+		tn_ascii_ieq(s, n, "crdb") || tn_ascii_ieq(s, n, "sqlserver") ||
+		tn_ascii_ieq(s, n, "mssql") || tn_ascii_ieq(s, n, "oracle") ||
+		tn_ascii_ieq(s, n, "clickhouse") || tn_ascii_ieq(s, n, "tidb") ||
+		tn_ascii_ieq(s, n, "spanner") || tn_ascii_ieq(s, n, "snowflake") ||
+		tn_ascii_ieq(s, n, "redshift") || tn_ascii_ieq(s, n, "duckdb"))
+		return TN_DIALECT_OTHER;
 	return -1;
 }
-
-
-
 
 static int
 bad_filename(tn_error *err, const char *base, const char *detail)
@@ -64,6 +71,7 @@ typedef struct name_parts
 	int			suffix_dir;		/* ".up" +1, ".down" -1, else 0 */
 	int			prefix_dir;		/* "V" +1, "U" -1, else 0 */
 	int			dial;			/* dialect tag, -1 when none */
+	int			autocommit;		/* pop's ".autocommit" tag */
 } name_parts;
 
 /* Step 1: valid UTF-8, no control character, ends in ".sql". */
@@ -90,14 +98,17 @@ check_name_bytes(const char *base, tn_error *err)
 	return TN_OK;
 }
 
-/* Step 2: trailing ".<dialect>" and ".up"/".down", in either order, off the stem. */
+/*
+ * Step 2: trailing ".<dialect>", pop's ".autocommit" and ".up"/".down", in
+ * any order, off the stem ("1_a.cockroach.autocommit.up.sql").
+ */
 static void
 strip_tags(name_parts *np)
 {
 	const char *base = np->base;
 
 	np->end = strlen(base) - 4;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 	{
 		size_t		dot = np->end;
 		size_t		end = np->end;
@@ -113,6 +124,8 @@ strip_tags(name_parts *np)
 			np->suffix_dir = -1;
 		else if (np->dial < 0 && (d = tn_dialect_of(base + dot, end - dot)) >= 0)
 			np->dial = d;
+		else if (!np->autocommit && tn_ascii_ieq(base + dot, end - dot, "autocommit"))
+			np->autocommit = 1;
 		else
 			break;
 		np->end = dot - 1;
@@ -216,6 +229,17 @@ int
 tn_parse_filename(const char *filename, char **version, char **name,
 				  tn_dialect *dialect, int *direction, tn_error *err)
 {
+	unsigned	flags;
+
+	return tn_parse_filename_flags(filename, version, name, dialect, direction,
+								   &flags, err);
+}
+
+int
+tn_parse_filename_flags(const char *filename, char **version, char **name,
+						tn_dialect *dialect, int *direction,
+						unsigned *flags, tn_error *err)
+{
 	tn_error	scratch;
 	const char *slash;
 	name_parts	np;
@@ -232,10 +256,12 @@ tn_parse_filename(const char *filename, char **version, char **name,
 		*name = NULL;
 	if (filename == NULL)
 		return tn_error_null_argument(err, "filename");
-	if (version == NULL || name == NULL || dialect == NULL || direction == NULL)
+	if (version == NULL || name == NULL || dialect == NULL || direction == NULL || flags == NULL)
 		return tn_error_null_argument(err, version == NULL ? "version" :
 									  name == NULL ? "name" :
-									  dialect == NULL ? "dialect" : "direction");
+									  dialect == NULL ? "dialect" :
+									  direction == NULL ? "direction" : "flags");
+	*flags = 0;
 
 	memset(&np, 0, sizeof(np));
 	slash = strrchr(filename, '/');
@@ -249,6 +275,9 @@ tn_parse_filename(const char *filename, char **version, char **name,
 		(rc = read_description(&np, err)) != TN_OK)
 		return rc;
 	TN_ASSERT(np.vstart < np.vend && np.vend < np.dstart && np.dstart < np.end);
+	/* "V0001.x.down.sql" (golang-migrate): the suffix gives the direction, "V" is part of the version token */
+	if (np.prefix_dir > 0 && np.suffix_dir != 0)
+		np.prefix_dir = 0;
 	if (np.prefix_dir != 0 && np.suffix_dir != 0 && np.prefix_dir != np.suffix_dir)
 		return bad_filename(err, np.base, "The \"V\"/\"U\" prefix and the \".up\"/\".down\" suffix disagree.");
 
@@ -264,5 +293,6 @@ tn_parse_filename(const char *filename, char **version, char **name,
 	*name = nm;
 	*dialect = np.dial < 0 ? TN_DIALECT_ALL : (tn_dialect) np.dial;
 	*direction = np.suffix_dir != 0 ? np.suffix_dir : np.prefix_dir;
+	*flags = np.autocommit ? TN_MIG_NO_TRANSACTION : 0;
 	return TN_OK;
 }

@@ -3,8 +3,10 @@
  *
  * tn_load_folder reads a folder (or its dialect subfolders postgres/,
  * sqlite/, all/), reads each ".sql" file whose name tn_parse_filename
- * accepts, splits dbmate files into their up and down sections, pairs ups
- * with downs, refuses duplicate versions, and computes checksums and flags.
+ * accepts, splits dbmate, goose and sql-migrate files into their up and
+ * down sections (tn_annotations.c reads goose's and sql-migrate's), pairs
+ * ups with downs, refuses duplicate versions, and computes checksums and
+ * flags.  Blank files are no-op versions and no-op downs.
  * Each file is read in named steps (load_file); the bytes come through
  * tn_fs.c, which keeps links inside the folder and reads regular files only.
  *
@@ -57,7 +59,8 @@ typedef struct file_part
 	char	   *body;			/* NULL for an empty down file */
 	tn_dialect	dialect;
 	int			direction;		/* +1 up, -1 down */
-	unsigned	extra_flags;	/* from dbmate "transaction:false" */
+	unsigned	extra_flags;	/* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
+	int			tagged;			/* the name carries a dialect tag (".sqlite3", ".pg", ...) */
 } file_part;
 
 typedef struct part_list
@@ -65,6 +68,7 @@ typedef struct part_list
 	file_part  *items;
 	size_t		count;
 	size_t		cap;
+	size_t		seen;			/* migration files and folders recognised, skipped ones too */
 } part_list;
 
 static void
@@ -168,15 +172,6 @@ bad_file(tn_error *err, const char *path, const char *detail)
 	return TN_ERR_FORMAT;
 }
 
-/* Is [s, s+len) only whitespace and comments?  (UTF-8 already checked.) */
-static int
-is_blank(const char *s, size_t len)
-{
-	tn_error	e;
-
-	return len == 0 || tn_body_validate(s, len, "section", &e) != TN_OK;
-}
-
 static int
 contains_word(const char *s, size_t len, const char *word)
 {
@@ -201,13 +196,14 @@ part_clear(file_part *fp)
 }
 
 /*
- * Step 1 of a file: its name read into fp (path, version, name, dialect
- * tag, direction; no body yet).  A name that breaks the grammar is
+ * Step 1 of a file: its name (or as_name, the name a folder-per-migration
+ * file stands for) read into fp (path, version, name, dialect tag,
+ * direction; no body yet).  A name that breaks the grammar is
  * reported with its folder, keeping the rule that failed.
  */
 static int
-part_from_name(const char *dirpath, const char *fname, file_part *fp,
-			   tn_error *err)
+part_from_name(const char *dirpath, const char *fname, const char *as_name,
+			   file_part *fp, tn_error *err)
 {
 	int			rc;
 
@@ -215,7 +211,9 @@ part_from_name(const char *dirpath, const char *fname, file_part *fp,
 	fp->path = join_path(dirpath, fname);
 	if (fp->path == NULL)
 		return no_memory(err);
-	rc = tn_parse_filename(fname, &fp->version, &fp->name, &fp->dialect, &fp->direction, err);
+	rc = tn_parse_filename_flags(as_name ? as_name : fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
+								 &fp->extra_flags, err);
+	fp->tagged = rc == TN_OK && fp->dialect != TN_DIALECT_ALL;
 	if (rc == TN_ERR_FORMAT)
 	{
 		char		detail[TN_DETAIL_MAX];
@@ -243,6 +241,11 @@ part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
 			 int *skip, tn_error *err)
 {
 	*skip = 0;
+	if (fp->dialect == TN_DIALECT_OTHER)
+	{
+		*skip = 1;				/* "1_a.mysql.up.sql": another engine's file */
+		return TN_OK;
+	}
 	if (folder_dialect != TN_DIALECT_ALL && fp->dialect != TN_DIALECT_ALL &&
 		fp->dialect != folder_dialect)
 		return bad_file(err, fp->path, "The file's dialect tag does not match the dialect subfolder it is in.");
@@ -250,18 +253,6 @@ part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
 		fp->dialect = folder_dialect;
 	*skip = !(fp->dialect == TN_DIALECT_ALL || (want != TN_DIALECT_ALL && fp->dialect == want));
 	return TN_OK;
-}
-
-/*
- * An empty down file means "no down", as an empty dbmate down section
- * does: golang-migrate creates both files and many projects leave the
- * down empty.  The up stays mandatory.
- */
-static int
-is_empty_down(const file_part *fp, const char *body, size_t len)
-{
-	return fp->direction < 0 && memchr(body, '\0', len) == NULL &&
-		tn_utf8_error_offset(body, len) < 0 && is_blank(body, len);
 }
 
 /* Where the dbmate marker lines of a body are (offsets of line starts, -1 when absent). */
@@ -304,49 +295,84 @@ check_dbmate_file(const file_part *fp, const char *body, const dbmate_markers *m
 	if (mk->nup > 1 || mk->ndown > 1)
 		return bad_file(err, fp->path, "The file has more than one \"-- migrate:up\" or \"-- migrate:down\" line.");
 	first = (size_t) (mk->down_at >= 0 && mk->down_at < mk->up_at ? mk->down_at : mk->up_at);
-	if (!is_blank(body, first))
+	if (!tn_body_is_blank(body, first))
 		return bad_file(err, fp->path, "The file has statements before its first \"-- migrate:\" line.");
 	return TN_OK;
 }
 
+/* The dbmate markers as sections (the rules are checked: at most one of each, up present). */
+static void
+dbmate_sections(const dbmate_markers *mk, size_t len, tn_sections *sec)
+{
+	memset(sec, 0, sizeof(*sec));
+	sec->up_marker = mk->up_at;
+	sec->up_start = (long) mk->after_up;
+	sec->up_end = (mk->down_at > mk->up_at) ? mk->down_at : (long) len;
+	sec->down_marker = mk->down_at;
+	sec->down_start = mk->down_at >= 0 ? (long) mk->after_down : -1;
+	sec->down_end = mk->down_at < 0 ? -1 : (mk->up_at > mk->down_at) ? mk->up_at : (long) len;
+	sec->flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
+		TN_MIG_NO_TRANSACTION : 0;
+}
+
 /*
- * Step 4 of a dbmate file: "-- migrate:up" ... "-- migrate:down" ... cut
- * into an up part and (when its section is not blank) a down part.  Takes
- * ownership of fp's strings and of body, also on failure.
+ * The body of one section, cut so that its lines keep their numbers in
+ * the file: the file's header (the comments before the first section
+ * marker) as written, a newline for every line of the other sections
+ * before this one, then the section's own marker line and text.  An error
+ * on line N of the section is reported on line N of the file.
+ */
+static char *
+section_body(const char *body, long first_marker, long marker, long end)
+{
+	size_t		n = 0;
+	long		i;
+	char	   *out;
+
+	for (i = 0; i < marker; i++)
+		if (i < first_marker || body[i] == '\n')
+			n++;
+	out = malloc(n + (size_t) (end - marker) + 1);
+	if (out == NULL)
+		return NULL;
+	n = 0;
+	for (i = 0; i < marker; i++)
+		if (i < first_marker || body[i] == '\n')
+			out[n++] = i < first_marker ? body[i] : '\n';
+	memcpy(out + n, body + marker, (size_t) (end - marker));
+	out[n + (size_t) (end - marker)] = '\0';
+	return out;
+}
+
+/*
+ * Step 4 of a file with sections (dbmate, goose, sql-migrate): an up part
+ * and, when the file has a down section, a down part (a blank one is a
+ * no-op down).  Takes ownership of fp's strings and of body, also on
+ * failure.
  */
 static int
-add_dbmate_parts(part_list *parts, file_part *fp, char *body, size_t len,
-				 const dbmate_markers *mk, tn_error *err)
+add_section_parts(part_list *parts, file_part *fp, char *body,
+				  const tn_sections *sec, tn_error *err)
 {
-	size_t		up_end = (mk->down_at > mk->up_at) ? (size_t) mk->down_at : len;
-	size_t		down_end = (mk->down_at >= 0 && mk->up_at > mk->down_at) ? (size_t) mk->up_at : len;
-	int			has_down;
+	long		first = sec->down_marker >= 0 && sec->down_marker < sec->up_marker ?
+		sec->down_marker : sec->up_marker;
+	int			has_down = sec->down_marker >= 0;
 	file_part	down;
-	char		s[TN_SHOWN_BUF];
-	char		what[TN_SHOWN_BUF + 64];
 	int			rc;
 
 	memset(&down, 0, sizeof(down));
-	if ((rc = check_dbmate_file(fp, body, mk, err)) != TN_OK)
-		goto fail;
-	TN_ASSERT(mk->after_up <= up_end && up_end <= len);
-	has_down = mk->down_at >= 0 && !is_blank(body + mk->after_down, down_end - mk->after_down);
-	fp->body = tn_memdup(body + mk->after_up, up_end - mk->after_up);
+	TN_ASSERT(sec->up_marker >= 0 && sec->up_start <= sec->up_end);
+	fp->body = section_body(body, first, sec->up_marker, sec->up_end);
 	if (fp->body == NULL)
 	{
 		rc = no_memory(err);
 		goto fail;
 	}
-	tn_shown(fp->path, s, sizeof(s));
-	snprintf(what, sizeof(what), "up section of migration file \"%s\"", s);
-	if ((rc = tn_body_validate(fp->body, strlen(fp->body), what, err)) != TN_OK)
-		goto fail;
 	fp->direction = 1;
-	fp->extra_flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
-		TN_MIG_NO_TRANSACTION : 0;
+	fp->extra_flags |= sec->flags;
 	if (has_down)
 	{
-		down.body = tn_memdup(body + mk->after_down, down_end - mk->after_down);
+		down.body = section_body(body, first, sec->down_marker, sec->down_end);
 		down.path = tn_memdup(fp->path, strlen(fp->path));
 		down.version = tn_memdup(fp->version, strlen(fp->version));
 		down.name = tn_memdup(fp->name, strlen(fp->name));
@@ -374,14 +400,17 @@ fail:
 }
 
 /*
- * Read one migration file into parts (one up, one down, or a dbmate
+ * Read one migration file into parts (one up, one down, or a sectioned
  * file's two sections).  folder_dialect comes from a dialect subfolder.
  * Files for another dialect are skipped.  The steps: the name, the
- * dialect, the bytes, then a plain body or a dbmate file's sections.
+ * dialect, the bytes, then a plain body or a sectioned file's sections.
+ * A blank body (empty or only comments) is a no-op, as in golang-migrate,
+ * pop and goose: a blank up is a version that runs nothing, a blank down
+ * file a down that runs nothing (only a missing down file means no down).
  */
 static int
-load_file(const char *dirpath, const char *fname, const char *root,
-		  const char *given, size_t given_len,
+load_file(const char *dirpath, const char *fname, const char *as_name,
+		  const char *root, const char *given, size_t given_len,
 		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
 		  tn_error *err)
 {
@@ -389,13 +418,15 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	char	   *body = NULL;
 	size_t		len = 0;
 	dbmate_markers mk;
+	tn_sections sec;
 	char		s[TN_SHOWN_BUF];
 	char		what[TN_SHOWN_BUF + 64];
 	int			skip = 0;
 	int			rc;
 
-	if ((rc = part_from_name(dirpath, fname, &fp, err)) != TN_OK)
+	if ((rc = part_from_name(dirpath, fname, as_name, &fp, err)) != TN_OK)
 		return rc;
+	parts->seen++;
 	if ((rc = part_dialect(&fp, folder_dialect, want, &skip, err)) != TN_OK || skip ||
 		(root != NULL && (rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK))
 	{
@@ -404,7 +435,7 @@ load_file(const char *dirpath, const char *fname, const char *root,
 	}
 	if (root == NULL)
 	{
-		/* a file sent by a client: its bytes are given (a NUL is caught by tn_body_validate) */
+		/* a file sent by a client: its bytes are given (a NUL is caught by tn_body_check_text) */
 		len = given_len;
 		if ((body = malloc(len + 1)) == NULL)
 		{
@@ -414,23 +445,33 @@ load_file(const char *dirpath, const char *fname, const char *root,
 		memcpy(body, given, len);
 		body[len] = '\0';
 	}
-	if (is_empty_down(&fp, body, len))
-	{
-		free(body);
-		fp.direction = -1;
-		return parts_add(parts, &fp, err);
-	}
 	tn_shown(fp.path, s, sizeof(s));
 	snprintf(what, sizeof(what), "migration file \"%s\"", s);
-	if ((rc = tn_body_validate(body, len, what, err)) != TN_OK)
+	if ((rc = tn_body_check_text(body, len, what, err)) != TN_OK ||
+		(rc = tn_annotations_read(body, len, what, &sec, err)) != TN_OK)
 	{
 		free(body);
 		part_clear(&fp);
 		return rc;
 	}
 	find_dbmate_markers(body, len, &mk);
-	if (mk.up_at >= 0 || mk.down_at >= 0)
-		return add_dbmate_parts(parts, &fp, body, len, &mk, err);
+	if (sec.tool != TN_TOOL_NONE && (mk.up_at >= 0 || mk.down_at >= 0))
+		rc = bad_file(err, fp.path, "The file mixes dbmate sections with goose or sql-migrate annotations.");
+	else if (sec.tool != TN_TOOL_NONE && fp.direction < 0)
+		rc = bad_file(err, fp.path, "A down migration file must not contain Up or Down annotations.");
+	else if (sec.tool == TN_TOOL_NONE && (mk.up_at >= 0 || mk.down_at >= 0))
+	{
+		rc = check_dbmate_file(&fp, body, &mk, err);
+		dbmate_sections(&mk, len, &sec);
+	}
+	if (rc != TN_OK)
+	{
+		free(body);
+		part_clear(&fp);
+		return rc;
+	}
+	if (sec.up_marker >= 0)
+		return add_section_parts(parts, &fp, body, &sec, err);
 	fp.body = body;
 	fp.direction = fp.direction < 0 ? -1 : 1;
 	return parts_add(parts, &fp, err);
@@ -534,12 +575,113 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 	{
 		if (!tn_has_sql_suffix(names[i]))
 			continue;			/* README.md, .txt notes, ... */
-		rc = load_file(dirpath, names[i], root, NULL, 0, folder_dialect, want, parts, err);
+		rc = load_file(dirpath, names[i], NULL, root, NULL, 0, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
 			break;
 	}
 	free_names(names, n);
 	return rc;
+}
+
+/*
+ * The name a folder-per-migration file stands for: "<folder>.up.sql" or
+ * "<folder>.down.sql".  Diesel's "2023-01-01-000000_x" folders give the
+ * version without its dashes ("20230101000000"), as Diesel records it.
+ */
+static void
+folder_file_name(const char *folder, int direction, char *out, size_t outsize)
+{
+	const char *d = folder;
+	int			diesel = strlen(folder) > 18;
+	static const char shape[] = "dddd-dd-dd-dddddd_";
+
+	for (size_t i = 0; diesel && i < sizeof(shape) - 1; i++)
+		diesel = shape[i] == 'd' ? (d[i] >= '0' && d[i] <= '9') : d[i] == shape[i];
+	if (diesel)
+		snprintf(out, outsize, "%.4s%.2s%.2s%.6s%s.%s.sql", d, d + 5, d + 8, d + 11, d + 17,
+				 direction > 0 ? "up" : "down");
+	else
+		snprintf(out, outsize, "%s.%s.sql", folder, direction > 0 ? "up" : "down");
+}
+
+/* Is fname a file of a folder per migration: Prisma's migration.sql, or up.sql / down.sql? */
+static int
+folder_file_direction(const char *fname)
+{
+	if (strcmp(fname, "migration.sql") == 0 || strcmp(fname, "up.sql") == 0)
+		return 1;
+	if (strcmp(fname, "down.sql") == 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * One folder per migration (Prisma "20230101000000_init/migration.sql",
+ * Diesel and others "<version>_<name>/up.sql" + "down.sql"): the folder
+ * name gives version and name.  A folder with none of those files is not a
+ * migration and is passed over.
+ */
+static int
+load_migration_folder(const char *sub, const char *folder, const char *root,
+					  tn_dialect want, part_list *parts, tn_error *err)
+{
+	char	  **names;
+	size_t		n;
+	int			rc;
+	int			prisma = 0;
+	char		as_name[TN_SHOWN_BUF];
+
+	rc = list_folder(sub, &names, &n, err);
+	if (rc != TN_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		prisma |= strcmp(names[i], "migration.sql") == 0;
+	for (size_t i = 0; i < n && rc == TN_OK; i++)
+	{
+		int			dir = folder_file_direction(names[i]);
+
+		if (dir == 0 || (prisma && strcmp(names[i], "up.sql") == 0))
+			continue;
+		folder_file_name(folder, dir, as_name, sizeof(as_name));
+		rc = load_file(sub, names[i], as_name, root, NULL, 0, TN_DIALECT_ALL, want, parts, err);
+	}
+	free_names(names, n);
+	return rc;
+}
+
+/* Nothing in a folder that has entries is a migration: say what is there. */
+static int
+nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
+{
+	char		s[TN_SHOWN_BUF];
+	char		found[512] = "";
+	size_t		used = 0;
+
+	for (size_t i = 0; i < n && i < 6 && used < sizeof(found) - 64; i++)
+	{
+		char		one[TN_SHOWN_BUF];
+		int			w;
+
+		tn_shown(names[i], one, sizeof(one));
+		w = snprintf(found + used, sizeof(found) - used, "%s\"%.60s\"", i ? ", " : "", one);
+		if (w > 0)
+			used += (size_t) w;
+	}
+	tn_shown(path, s, sizeof(s));
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], "sqitch.plan") == 0)
+		{
+			tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
+			tn_error_detail(err, "The folder is a Sqitch project (it holds \"sqitch.plan\"); tenancy does not read Sqitch plans yet.");
+			tn_error_hint(err, "Load the deploy scripts as versioned files (\"1_change.up.sql\" with the matching revert script as \"1_change.down.sql\"), without their BEGIN; and COMMIT; lines.");
+			return TN_ERR_FORMAT;
+		}
+	tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
+	tn_error_detail(err, "The folder holds %zu entr%s, none of them a migration file or folder: %s%s.",
+					n, n == 1 ? "y" : "ies", found, n > 6 ? ", ..." : "");
+	tn_error_hint(err, "Migration files are named like \"V1__create_users.sql\" or \"1_create_users.up.sql\"; "
+				  "a folder per migration (\"20230101000000_init/\") holds \"migration.sql\" or \"up.sql\" and \"down.sql\".");
+	return TN_ERR_FORMAT;
 }
 
 static int
@@ -581,8 +723,37 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 	else
 		tn_error_detail(err, "Files \"%s\" and \"%s\" give versions \"%s\" and \"%s\", which are equal: versions compare numerically by component.",
 						sa, sb, a->version, b->version);
-	tn_error_hint(err, "Give each migration its own version.");
+	if (strcmp(a->name, b->name) != 0)
+		tn_error_hint(err, "Give each migration its own version.  tenancy orders migrations by version, never by "
+					  "file name: if the folder was written for a tool that runs files sharing a number in name order "
+					  "(maragudk/migrate), rename them in that order, for example \"%s_1-%s\" and \"%s_2-%s\".",
+					  a->version, a->name, b->version, b->name);
+	else
+		tn_error_hint(err, "Give each migration its own version.");
 	return TN_ERR_DUPLICATE;
+}
+
+/*
+ * A body that still runs BEGIN/COMMIT itself once its BEGIN ... COMMIT
+ * pairs are taken out (a ROLLBACK, an unclosed BEGIN, a COMMIT first)
+ * would end tenancy's batch transaction half way: refused, unless the
+ * migration runs outside a transaction anyway.
+ */
+static int
+own_transaction(const char *path, const char *body, tn_error *err)
+{
+	long		at = tn_body_transaction_control(body);
+	char		s[TN_SHOWN_BUF];
+
+	if (at < 0)
+		return TN_OK;
+	tn_shown(path, s, sizeof(s));
+	tn_error_set(err, TN_ERR_FORMAT, "migration file \"%s\" controls its own transaction", s);
+	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK outside a BEGIN ... COMMIT pair; tenancy runs each batch in one transaction, which it would end half way.",
+					tn_line_of_offset(body, at));
+	tn_error_hint(err, "Remove the file's own transaction control: tenancy wraps every migration in a transaction (BEGIN ... COMMIT pairs are taken out by themselves).  "
+				  "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
+	return TN_ERR_FORMAT;
 }
 
 /* Pair ups with downs and build the set (parts are sorted). */
@@ -614,18 +785,18 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		{
 			file_part  *fp = &parts->items[k];
 
-			if (fp->direction > 0)
-			{
-				if (up)
-					return duplicate(err, up, fp);
-				up = fp;
-			}
-			else
-			{
-				if (down)
-					return duplicate(err, down, fp);
-				down = fp;
-			}
+			file_part **slot = fp->direction > 0 ? &up : &down;
+
+			/* pop's rule: this engine's file wins over the generic one of its version */
+			if (*slot && ((*slot)->dialect == TN_DIALECT_ALL) == (fp->dialect == TN_DIALECT_ALL))
+				return duplicate(err, *slot, fp);
+			if (*slot == NULL || (*slot)->dialect == TN_DIALECT_ALL)
+				*slot = fp;
+		}
+		if (up == NULL && down->tagged)
+		{
+			i = j;				/* pop: this engine's down of a version that has no up here runs nothing */
+			continue;
 		}
 		if (up == NULL)
 		{
@@ -656,6 +827,16 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		}
 		m->dialect = up->dialect;
 		m->flags = tn_detect_flags(m->up_sql) | up->extra_flags;
+		if (!(m->flags & TN_MIG_NO_TRANSACTION))
+		{
+			(void) tn_body_strip_transaction(m->up_sql);
+			if (m->down_sql)
+				(void) tn_body_strip_transaction(m->down_sql);
+		}
+		if (!(m->flags & TN_MIG_NO_TRANSACTION) &&
+			((rc = own_transaction(m->source, m->up_sql, err)) != TN_OK ||
+			 (m->down_sql && (rc = own_transaction(down->path ? down->path : m->source, m->down_sql, err)) != TN_OK)))
+			return rc;
 		rc = tn_checksum(m->up_sql, strlen(m->up_sql), m->checksum, err);
 		if (rc != TN_OK)
 			return rc;
@@ -691,19 +872,22 @@ finish_set(part_list *parts, tn_migration_set *out, tn_error *err)
  */
 static int
 check_sent_name(const char *name, const char *const *names, size_t i,
-				   tn_error *err)
+				tn_error *err)
 {
 	const char *slash = strchr(name, '/');
 	char		s[TN_SHOWN_BUF];
 	size_t		k;
+	int			bad;
 
 	tn_shown(name, s, sizeof(s));
-	if (name[0] == '\0' || name[0] == '.' || (slash != NULL && (slash[1] == '\0' || slash[1] == '.' ||
-																	strchr(slash + 1, '/') != NULL ||
-																	tn_dialect_of(name, (size_t) (slash - name)) < 0)))
+	bad = name[0] == '\0' || name[0] == '.';
+	if (!bad && slash != NULL)
+		bad = slash == name || slash[1] == '\0' || slash[1] == '.' || strchr(slash + 1, '/') != NULL ||
+			(tn_dialect_of(name, (size_t) (slash - name)) < 0 && folder_file_direction(slash + 1) == 0);
+	if (bad)
 	{
 		tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
-		tn_error_detail(err, "A file sent to tenant_migrations_load_files is named FILE.sql, or DIALECT/FILE.sql for a dialect subfolder (postgres, postgresql, pg, sqlite, all).");
+		tn_error_detail(err, "A file sent to tenant_migrations_load_files is named FILE.sql, DIALECT/FILE.sql for a dialect subfolder (postgres, postgresql, pg, sqlite, sqlite3, all, or another engine's, which is skipped), or MIGRATION/migration.sql, MIGRATION/up.sql, MIGRATION/down.sql for a folder per migration.");
 		return TN_ERR_FORMAT;
 	}
 	for (k = 0; k < i; k++)
@@ -730,6 +914,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	size_t		nnames = 0;
 	size_t		i;
 	part_list	parts;
+	int			prisma;
 	int			rc;
 
 	if (err == NULL)
@@ -769,8 +954,6 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		char	   *sub;
 		char	   *resolved;
 
-		if (d < 0)
-			continue;
 		sub = join_path(path, names[i]);
 		if (sub == NULL)
 		{
@@ -782,8 +965,9 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 			free(sub);
 			continue;			/* a file named "all" is not a subfolder */
 		}
-		if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
+		if (d >= 0 && !(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
 		{
+			parts.seen++;
 			free(sub);
 			continue;			/* another dialect's folder is not read */
 		}
@@ -792,14 +976,25 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 			rc = tn_io_error(err, "resolve migration folder", sub, errno);
 		else if (!tn_path_inside(resolved, root))
 			rc = tn_link_outside(err, sub);
-		else
+		else if (d >= 0)
 			rc = load_dir_files(sub, root, (tn_dialect) d, dialect, &parts, err);
+		else
+			rc = load_migration_folder(sub, names[i], root, dialect, &parts, err);
 		free(resolved);
 		free(sub);
 	}
-	/* .sql files at the top level serve as if they were in all/ */
-	if (rc == TN_OK)
+	/*
+	 * .sql files at the top level serve as if they were in all/; in a Prisma
+	 * folder (it holds migration_lock.toml) Prisma reads migration folders
+	 * only, and so does tenancy.
+	 */
+	prisma = 0;
+	for (i = 0; i < nnames; i++)
+		prisma |= strcmp(names[i], "migration_lock.toml") == 0;
+	if (rc == TN_OK && !prisma)
 		rc = load_dir_files(path, root, TN_DIALECT_ALL, dialect, &parts, err);
+	if (rc == TN_OK && parts.seen == 0 && nnames > 0)
+		rc = nothing_recognised(path, names, nnames, err);
 	if (rc != TN_OK)
 		goto done;
 
@@ -824,6 +1019,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 	tn_error	scratch;
 	part_list	parts;
 	size_t		i;
+	int			prisma = 0;
 	int			rc = TN_OK;
 
 	if (err == NULL)
@@ -835,6 +1031,8 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 	if (n > 0 && (names == NULL || bodies == NULL || lens == NULL))
 		return tn_error_null_argument(err, names == NULL ? "names" : "bodies");
 	memset(&parts, 0, sizeof(parts));
+	for (i = 0; i < n; i++)
+		prisma |= names[i] != NULL && strcmp(names[i], "migration_lock.toml") == 0;
 	for (i = 0; i < n && rc == TN_OK; i++)
 	{
 		const char *name = names[i];
@@ -853,15 +1051,45 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 		slash = strchr(name, '/');
 		if (slash != NULL)
 		{
-			memcpy(folder, name, (size_t) (slash - name));
-			folder[slash - name] = '\0';
-			d = tn_dialect_of(folder, strlen(folder));
+			size_t		fl = (size_t) (slash - name);
+
+			if (fl >= sizeof(folder))
+				fl = sizeof(folder) - 1;
+			memcpy(folder, name, fl);
+			folder[fl] = '\0';
+			d = tn_dialect_of(name, (size_t) (slash - name));
+			if (d < 0)
+			{
+				/* a folder per migration: MIGRATION/migration.sql, up.sql, down.sql */
+				char		as_name[TN_SHOWN_BUF];
+				char	   *dir = tn_memdup(name, (size_t) (slash - name));
+				int			has_migration_sql = 0;
+
+				if (dir == NULL)
+				{
+					rc = no_memory(err);
+					break;
+				}
+				for (size_t k = 0; k < n; k++)
+					has_migration_sql |= names[k] != NULL && strncmp(names[k], name, (size_t) (slash - name + 1)) == 0 &&
+						strcmp(names[k] + (slash - name + 1), "migration.sql") == 0;
+				if (!(has_migration_sql && strcmp(slash + 1, "up.sql") == 0))
+				{
+					folder_file_name(dir, folder_file_direction(slash + 1), as_name, sizeof(as_name));
+					rc = load_file(dir, slash + 1, as_name, NULL, bodies[i], lens[i], TN_DIALECT_ALL,
+								   dialect, &parts, err);
+				}
+				free(dir);
+				continue;
+			}
 			if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
 				continue;		/* another dialect's folder is not read */
 		}
 		if (!tn_has_sql_suffix(slash ? slash + 1 : name))
 			continue;			/* README.md, .txt notes, ... */
-		rc = load_file(folder, slash ? slash + 1 : name, NULL, bodies[i], lens[i],
+		if (slash == NULL && prisma)
+			continue;			/* Prisma reads migration folders only */
+		rc = load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
 					   (tn_dialect) d, dialect, &parts, err);
 	}
 	if (rc == TN_OK)

@@ -36,8 +36,52 @@ void		tn_shown(const char *s, char *out, size_t outsize);
 /* The name ends in ".sql" (any case). */
 int			tn_has_sql_suffix(const char *name);
 
-/* Dialect named by a file-name tag or a folder name (pg, postgres, postgresql, sqlite, all), or -1. */
+/*
+ * Dialect named by a file-name tag or a folder name (pg, postgres,
+ * postgresql, sqlite, sqlite3, all; TN_DIALECT_OTHER for mysql, mariadb,
+ * cockroach, sqlserver, oracle, ...), or -1.
+ */
 int			tn_dialect_of(const char *s, size_t n);
+
+/* tn_parse_filename, also giving the flags the name implies (pop's ".autocommit": TN_MIG_NO_TRANSACTION). */
+int			tn_parse_filename_flags(const char *filename, char **version, char **name,
+									tn_dialect *dialect, int *direction,
+									unsigned *flags, tn_error *err);
+
+/* ---- in-file annotations (tn_annotations.c) ---- */
+
+#define TN_TOOL_NONE 0
+#define TN_TOOL_GOOSE 1
+#define TN_TOOL_SQL_MIGRATE 2
+
+/*
+ * The sections of an annotated file, as byte offsets into its body: a
+ * section's text is [start, end), its annotation line starts at marker and
+ * is line number line (1-based); -1 when the section is absent.
+ */
+typedef struct tn_sections
+{
+	int			tool;			/* TN_TOOL_*; TN_TOOL_NONE: no annotations */
+	long		up_marker;
+	long		up_start;
+	long		up_end;
+	int			up_line;
+	long		down_marker;
+	long		down_start;
+	long		down_end;
+	int			down_line;
+	unsigned	flags;			/* TN_MIG_NO_TRANSACTION from NO TRANSACTION / notransaction */
+} tn_sections;
+
+/*
+ * Read the goose or sql-migrate annotations of body (len bytes, UTF-8
+ * already checked).  TN_OK with out->tool = TN_TOOL_NONE for a file with
+ * none; TN_ERR_FORMAT "invalid <what>" with the line in the detail for
+ * misplaced or unknown annotations, a missing Up section, statements
+ * before the first section, or markers of a tool tenancy does not read.
+ */
+int			tn_annotations_read(const char *body, size_t len, const char *what,
+								tn_sections *out, tn_error *err);
 
 /* ---- migration sets (tn_set.c) ---- */
 

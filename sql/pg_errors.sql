@@ -56,7 +56,9 @@ SELECT pg_temp.try($$SELECT tenant_checkpoint('dup')$$);
 -- folders: unreadable (58030), malformed (TN005)
 SELECT pg_temp.try($$SELECT tenant_migrations_load('/nonexistent/tenancy')$$);
 -- (the checkout's absolute path is masked: CI clones into another folder)
-SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_empty')) AS t;
+SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_tern')) AS t;
+SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_nothing')) AS t;
+SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_own_transaction')) AS t;
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_duplicate')) AS t;
 
 -- a failing body (TN002 carries the engine's SQLSTATE) names the line

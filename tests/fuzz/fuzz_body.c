@@ -1,8 +1,8 @@
 /*
  * fuzz_body.c -- libFuzzer harness for migration bodies.
  *
- * Feeds arbitrary bytes to tn_body_validate, tn_detect_flags and
- * tn_checksum, and checks the checksum's promises: well-formed output, and
+ * Feeds arbitrary bytes to tn_body_validate, tn_detect_flags,
+ * tn_body_transaction_control and tn_checksum, and checks the checksum's promises: well-formed output, and
  * the same value after a BOM is prepended or LF is turned into CRLF.
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Ishared
@@ -46,6 +46,31 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	s[size] = '\0';
 	if (tn_detect_flags(s) & ~(unsigned) TN_MIG_NO_TRANSACTION)
 		abort();
+	{
+		long		at = tn_body_transaction_control(s);
+
+		/* an offset inside the text, at a statement's first byte */
+		if (at < -1 || (at >= 0 && (size_t) at >= strlen(s)))
+			abort();
+		if (tn_body_is_blank(s, strlen(s)) && at >= 0)
+			abort();
+	}
+	{
+		/* taking out BEGIN ... COMMIT pairs keeps the length and leaves no transaction control */
+		size_t		n = strlen(s);
+		char	   *c = malloc(n + 1);
+		int			r;
+
+		if (c != NULL)
+		{
+			memcpy(c, s, n + 1);
+			r = tn_body_strip_transaction(c);
+			if (strlen(c) != n || (r == 1 && tn_body_transaction_control(c) >= 0) ||
+				(r != 1 && memcmp(c, s, n) != 0) || (r == 0 && tn_body_transaction_control(s) >= 0))
+				abort();
+			free(c);
+		}
+	}
 
 	if (tn_checksum(s, size, c1, &err) != TN_OK ||
 		strncmp(c1, "sha256:", 7) != 0 || strlen(c1) != TN_CHECKSUM_LEN - 1)

@@ -43,7 +43,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (version == NULL || name == NULL || name[0] == '\0' ||
 			tn_version_validate(version, &err) != TN_OK ||
 			tn_version_compare(version, version) != 0 ||
-			(dialect != TN_DIALECT_ALL && dialect != TN_DIALECT_POSTGRES &&
+			(dialect != TN_DIALECT_ALL && dialect != TN_DIALECT_POSTGRES && dialect != TN_DIALECT_OTHER &&
 			 dialect != TN_DIALECT_SQLITE) ||
 			direction < -1 || direction > 1 ||
 			strlen(name) > TN_MAX_NAME_LEN)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # 10_core.sh -- the core's own tests, no database: unit tests under ASan/UBSan,
-# then a replay of the fuzz corpora through both fuzz harnesses (built without
+# then a replay of the fuzz corpora through the fuzz harnesses (built without
 # libFuzzer, -DREPLAY). Ends with "N passed, N failed" (sum of all parts);
 # exits non-zero if anything failed or did not build.
 set -u
@@ -46,7 +46,7 @@ if build test_core tests/core/test_core.c; then
   tally "$log" "$rc" test_core
 fi
 
-for target in fuzz_filename fuzz_body; do
+for target in fuzz_filename fuzz_body fuzz_annotations; do
   if build "${target}_replay" -DREPLAY -Itests/fuzz "tests/fuzz/$target.c"; then
     log=$OUT/${target}_replay.log
     "$OUT/${target}_replay" "tests/fuzz/corpus/$target" >"$log" 2>&1; rc=$?
