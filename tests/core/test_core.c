@@ -52,6 +52,13 @@ check(int ok, const char *file, int line, const char *fmt, const char *arg)
 
 #define CHECK(cond, fmt, arg) check((cond) ? 1 : 0, __FILE__, __LINE__, fmt, arg)
 
+/*
+ * SETUP: fixture preparation (make a folder, a symlink, a sparse file).  It is
+ * not an assertion about tenancy: success is not counted, a failure is (the
+ * checks that follow it would test nothing).
+ */
+#define SETUP(cond, fmt, arg) do { if (!(cond)) check(0, __FILE__, __LINE__, "setup: " fmt, arg); } while (0)
+
 static const char *fixtures = "tests/fixtures";
 static const char *scratch = "tests/out/core_scratch";
 
@@ -385,7 +392,7 @@ test_folders(void)
 	tn_migration_set_free(&s);
 	tn_migration_set_free(&s);
 	tn_migration_set_free(NULL);
-	CHECK(1, "migration set free on empty and NULL%s", NULL);
+	/* not a check: reaching this line (no crash, nothing for ASan) is what it shows */
 }
 
 /* Folders built at run time: symbolic links, odd file names, unreadable files. */
@@ -440,7 +447,7 @@ test_runtime_folders(void)
 
 	/* link inside the folder: followed */
 	snprintf(link, sizeof(link), "%s/2_b.sql", dir);
-	CHECK(symlink("shared.txt", link) == 0, "create inside symlink%s", NULL);
+	SETUP(symlink("shared.txt", link) == 0, "create inside symlink%s", NULL);
 	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_OK && s.count == 2 && strstr(s.items[1].up_sql, "TABLE b"),
 		  "symlink resolving inside the folder is followed%s", NULL);
@@ -449,7 +456,7 @@ test_runtime_folders(void)
 	/* link outside the folder: refused, naming the file */
 	snprintf(link, sizeof(link), "%s/3_c.sql", dir);
 	snprintf(target, sizeof(target), "../outside/evil.sql");
-	CHECK(symlink(target, link) == 0, "create outside symlink%s", NULL);
+	SETUP(symlink(target, link) == 0, "create outside symlink%s", NULL);
 	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_ERR_INVALID_ARGUMENT && s.count == 0 && s.items == NULL &&
 		  strstr(err.message, "3_c.sql") && strstr(err.message, "outside"),
@@ -457,14 +464,14 @@ test_runtime_folders(void)
 	unlink(link);
 
 	/* dangling link: io error */
-	CHECK(symlink("nowhere.sql", link) == 0, "create dangling symlink%s", NULL);
+	SETUP(symlink("nowhere.sql", link) == 0, "create dangling symlink%s", NULL);
 	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_ERR_IO && strstr(err.message, "3_c.sql") && err.detail[0],
 		  "dangling symlink is an io error%s", NULL);
 	unlink(link);
 
 	/* non-UTF-8 file name */
-	CHECK(write_file(dir, "4_\xff.sql", "SELECT 1;\n") == 0, "create non-UTF-8 name%s", NULL);
+	SETUP(write_file(dir, "4_\xff.sql", "SELECT 1;\n") == 0, "create non-UTF-8 name%s", NULL);
 	rc = tn_load_folder(dir, TN_DIALECT_POSTGRES, &s, &err);
 	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "\\xff"),
 		  "non-UTF-8 file name is a format error%s", NULL);
@@ -515,7 +522,7 @@ test_runtime_folders(void)
 	mkdir(link, 0755);
 	write_file(link, "1_big.sql", "SELECT 1;\n");
 	snprintf(target, sizeof(target), "%s/1_big.sql", link);
-	CHECK(truncate(target, (off_t) TN_MAX_BODY_BYTES + 10) == 0, "make a big sparse file%s", NULL);
+	SETUP(truncate(target, (off_t) TN_MAX_BODY_BYTES + 10) == 0, "make a big sparse file%s", NULL);
 	rc = tn_load_folder(link, TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_ERR_TOO_LARGE && strstr(err.message, "1_big.sql") &&
 		  strstr(err.detail, "16777226"), "file over the limit refused with sizes%s", NULL);
