@@ -276,13 +276,26 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 		/* a dry run leaves even the synced catalog as it was */
 		return dry_run ? a->rollback(a->ctx, err) : tn_finish(a, err);
 	}
-	if (!dry_run && a->exec_outside_transaction == NULL)
+	if (!dry_run)
 		for (i = 0; i < st.count; i++)
 			if (tn_entry_selected(&st.entries[i], target, allow) &&
 				(st.entries[i].flags & TN_MIG_NO_TRANSACTION))
 			{
-				rc = refuse_no_transaction(&st.entries[i], err);
-				goto fail;
+				char	   *body = NULL;
+
+				if (a->exec_outside_transaction == NULL)
+				{
+					rc = refuse_no_transaction(&st.entries[i], err);
+					goto fail;
+				}
+				if (!opts || !opts->in_statement)
+					continue;
+				/* a statement the engine cannot run from inside this call: refuse the batch now */
+				if ((rc = fetch_body(a, st.entries[i].version, "up_sql", &body, err)) == TN_OK)
+					rc = tn_check_runs_in_call(a->dialect, st.entries[i].version, st.entries[i].name, body, err);
+				free(body);
+				if (rc != TN_OK)
+					goto fail;
 			}
 
 	if ((rc = tn_next_batch(a, &batch, err)) != TN_OK)
