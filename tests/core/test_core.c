@@ -395,6 +395,42 @@ test_folders(void)
 	/* not a check: reaching this line (no crash, nothing for ASan) is what it shows */
 }
 
+/* Version order through real folders: Flyway 1.9 next to 1.10, golang-migrate zero padding. */
+static void
+test_order_folders(void)
+{
+	static const char *flyway[] = {"1", "1_2", "1_9", "1_10", "2", "10"};
+	static const char *golang[] = {"000001", "000002", "000009", "000010", "000100"};
+	tn_migration_set s;
+	tn_error	err;
+	char		got[256];
+	int			rc;
+	size_t		i;
+
+	rc = tn_load_folder(fixture("order_flyway"), TN_DIALECT_SQLITE, &s, &err);
+	got[0] = '\0';
+	for (i = 0; rc == TN_OK && i < s.count; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s ", s.items[i].version);
+	CHECK(rc == TN_OK && s.count == 6, "order_flyway loads 6 migrations (%s)", got);
+	for (i = 0; rc == TN_OK && i < 6 && i < s.count; i++)
+		CHECK(tn_version_compare(s.items[i].version, flyway[i]) == 0,
+			  "order_flyway in version order 1, 1.2, 1.9, 1.10, 2, 10 (got %s)", got);
+	if (rc == TN_OK)
+		tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("order_golang"), TN_DIALECT_SQLITE, &s, &err);
+	got[0] = '\0';
+	for (i = 0; rc == TN_OK && i < s.count; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s ", s.items[i].version);
+	CHECK(rc == TN_OK && s.count == 5, "order_golang loads 5 migrations (%s)", got);
+	for (i = 0; rc == TN_OK && i < 5 && i < s.count; i++)
+		CHECK(strcmp(s.items[i].version, golang[i]) == 0 && s.items[i].down_sql != NULL,
+			  "order_golang in version order with downs (got %s)", got);
+	CHECK(rc == TN_OK && s.count == 5 && tn_version_compare(s.items[1].version, "2") == 0,
+		  "order_golang 000002 is version 2%s", NULL);
+	if (rc == TN_OK)
+		tn_migration_set_free(&s);
+}
+
 /* Folders built at run time: symbolic links, odd file names, unreadable files. */
 static int
 write_file(const char *dir, const char *name, const char *text)
@@ -784,6 +820,7 @@ main(int argc, char **argv)
 	test_versions();
 	test_filenames();
 	test_folders();
+	test_order_folders();
 	test_runtime_folders();
 	test_checksums();
 	test_bodies();
