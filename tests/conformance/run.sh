@@ -26,21 +26,28 @@ trap 'rm -rf "$share"' EXIT
 PSQL=${PSQL:-psql}
 pass=0; fail=0
 
+# A line "--@pg <sql>" runs only on PostgreSQL, "--@sqlite <sql>" only on SQLite
+# (setup that has no common spelling, e.g. making a file or a database to
+# register); such lines must print nothing, so the outputs stay comparable.
 expand() { # engine file
-  local table_prefix
-  if [ "$1" = pg ]; then table_prefix='tenancy.'; else table_prefix='tenancy_'; fi
-  sed -e "s#@TABLE(\([a-z_]*\))@#${table_prefix}\1#g" \
+  local table_prefix other
+  if [ "$1" = pg ]; then table_prefix='tenancy.'; other=sqlite; else table_prefix='tenancy_'; other=pg; fi
+  sed -e "s#^--@$1 ##" -e "/^--@$other /d" \
+      -e "s#@TABLE(\([a-z_]*\))@#${table_prefix}\1#g" \
       -e "s#@FIXTURES@#$share/fixtures#g" -e "s#@CONFORMANCE@#$share#g" "$2"
 }
 
 # Only printing differs: error prefixes, psql's boolean letters, the engine's own
-# wording inside a failed statement's detail, and generated timestamps.
+# wording inside a failed statement's detail, generated timestamps, and the
+# spaces jsonb prints in a tenant_query_all row ({"a": 1, "b": 2} vs {"a":1,"b":2}).
 normalize() {
   sed -E \
     -e 's/^psql:[^:]*:[0-9]+: //' \
     -e 's/^(Runtime error|Parse error|Error)( near line [0-9]+)?: /ERROR:  /' \
     -e 's/^ERROR:  +/ERROR:  /' \
-    -e 's/^(t|f)$/\1_bool/' -e 's/\|t(\||$)/|1\1/g; s/\|f(\||$)/|0\1/g' -e 's/^t\|/1|/; s/^f\|/0|/' \
+    -e 's/^(t|f)$/\1_bool/' -e 's/\|t(\||$)/|1\1/g; s/\|f(\||$)/|0\1/g' -e 's/\|t(\||$)/|1\1/g; s/\|f(\||$)/|0\1/g' \
+    -e 's/^t\|/1|/; s/^f\|/0|/' \
+    -e '/^[a-z_0-9]+\|\{/{s/": /":/g; s/, "/,"/g}' \
     -e 's/^t_bool$/1/; s/^f_bool$/0/' \
     -e 's/(failed)( with SQLSTATE [0-9A-Z]{5})?: .*(\. The batch)/\1: <engine error>\3/' \
     -e 's/(failed)( with SQLSTATE [0-9A-Z]{5})?: .*(\. The rollback)/\1: <engine error>\3/' \
@@ -89,6 +96,17 @@ for scenario in "$here"/scenarios/*.sql; do
     fi
   done
 done
+
+# Pending scenarios (engines known to differ): shown on request, never counted.
+if [ "${TN_CONFORMANCE_PENDING:-0}" = 1 ]; then
+  for scenario in "$here"/pending/*.sql; do
+    name=$(basename "$scenario" .sql)
+    run_pg "$scenario" "$out/$name.pg.out"
+    run_sqlite "$scenario" "$out/$name.sqlite.out"
+    echo "pending $name (- postgres, + sqlite; not counted):"
+    diff -u "$out/$name.pg.out" "$out/$name.sqlite.out" && echo "  (no difference any more: move it to scenarios/)"
+  done
+fi
 
 # The interface: name, arity range, result columns, on both engines.
 $PSQL -X -q -A -t -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS conf_iface" -c "CREATE DATABASE conf_iface" >/dev/null
