@@ -51,7 +51,8 @@ normalize() {
     -e 's/^t_bool$/1/; s/^f_bool$/0/' \
     -e 's/(failed)( with SQLSTATE [0-9A-Z]{5})?: .*(\. The batch)/\1: <engine error>\3/' \
     -e 's/(failed)( with SQLSTATE [0-9A-Z]{5})?: .*(\. The rollback)/\1: <engine error>\3/' \
-    -e 's/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z/<timestamp>/g'
+    -e 's/[0-9]{8}T[0-9]{6}\.[0-9]{6}Z/<timestamp>/g' \
+    -e "s#$share#<share>#g"
 }
 
 run_pg() { # scenario -> file
