@@ -460,10 +460,15 @@ typedef struct tn_migrate_opts
 	/*
 	 * The caller's connection is itself running a statement (SQLite's
 	 * SELECT tenant_migrate()): no-transaction bodies are checked with
-	 * tn_check_runs_in_call before anything of the batch runs.
+	 * tn_check_runs_in_call before anything of the batch runs.  With
+	 * TN_IN_STATEMENT_AND_TRANSACTION (the caller's BEGIN is open) every
+	 * no-transaction body is refused up front (25001).
 	 */
 	int			in_statement;
 } tn_migrate_opts;
+
+#define TN_IN_STATEMENT 1
+#define TN_IN_STATEMENT_AND_TRANSACTION 2
 
 typedef struct tn_migrate_result
 {

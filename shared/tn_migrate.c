@@ -290,6 +290,13 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 				}
 				if (!opts || !opts->in_statement)
 					continue;
+				if (opts->in_statement == TN_IN_STATEMENT_AND_TRANSACTION)
+				{
+					/* the caller's BEGIN is open: no body can run outside a transaction */
+					rc = refuse_no_transaction(&st.entries[i], err);
+					tn_error_hint(err, "Call tenant_migrate() outside BEGIN ... COMMIT.");
+					goto fail;
+				}
 				/* a statement the engine cannot run from inside this call: refuse the batch now */
 				if ((rc = fetch_body(a, st.entries[i].version, "up_sql", &body, err)) == TN_OK)
 					rc = tn_check_runs_in_call(a->dialect, st.entries[i].version, st.entries[i].name, body, err);

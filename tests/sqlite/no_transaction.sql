@@ -45,11 +45,13 @@ SELECT tenant_migrate();
 SELECT version, state FROM tenant_status();
 SELECT count(*) AS users_rows FROM users;
 VACUUM;
--- inside the caller's transaction: refused (the no-transaction body cannot run there)
+-- inside the caller's transaction: refused up front (a no-transaction body cannot run there)
+SELECT tenant_migration_add('6.5', 'before it', 'CREATE TABLE t65 (x);');
 SELECT tenant_migration_add('7', 'wal again', '-- tenancy:no-transaction
 PRAGMA journal_mode = WAL;');
 BEGIN;
 SELECT tenant_migrate();
+SELECT count(*) AS t65_in_the_open_transaction FROM sqlite_master WHERE name = 't65';
 ROLLBACK;
 SELECT tenant_migrate();
-SELECT version, state FROM tenant_status() WHERE version = '7';
+SELECT version, state FROM tenant_status() WHERE version IN ('6.5', '7');
