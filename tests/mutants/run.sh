@@ -8,8 +8,9 @@
 # mutant then needs updating). For each mutant: a scratch copy of the tree
 # (git ls-files, tracked and untracked-not-ignored), the replacement applied,
 # the extension rebuilt, then only the suites named by "suites:" run with the
-# mutant's "env:" (quick settings). The mutant is killed if they fail; the run
-# fails if any mutant survives, does not apply, or does not build.
+# mutant's "env:" (quick settings). The mutant is killed if they fail with a
+# failing check named (a "FAIL" line); the run fails if any mutant survives,
+# does not apply, does not build, or makes a suite fail without a failing check.
 #
 # Mutant file:
 #   what: one line: the bug
@@ -83,10 +84,15 @@ PY
      "${runner[@]}" tests/run_all.sh) >"$out" 2>&1
   rc=$?
   secs=$(( $(date +%s) - t0 ))
-  if [ "$rc" -ne 0 ]; then
+  first=$(grep -m1 -E '^(FAIL|not ok)' "$out" | cut -c1-110)
+  if [ "$rc" -ne 0 ] && [ -z "$first" ]; then
+    # the suites failed without a failing check (a build, an install, a cluster start): not a kill
+    bad=$((bad + 1))
+    echo "FAIL $name: the suites failed without naming a failing check ($suites, ${secs}s): see below"
+    tail -15 "$out"
+  elif [ "$rc" -ne 0 ]; then
     killed=$((killed + 1))
-    first=$(grep -m1 -E '^(FAIL|not ok)' "$out" | cut -c1-110)
-    echo "ok   $name killed by $suites in ${secs}s ($applied): $what -- ${first:-$(tail -1 "$out")}"
+    echo "ok   $name killed by $suites in ${secs}s ($applied): $what -- $first"
   else
     bad=$((bad + 1))
     echo "FAIL $name SURVIVED $suites in ${secs}s ($applied): $what"
