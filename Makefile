@@ -150,3 +150,8 @@ clean:
 	rm -rf tests/out build
 	$(MAKE) -C cli clean
 	$(MAKE) -C pg_ext clean
+
+# Deliberate bugs, one at a time in a scratch copy; fails if any survives (tests/mutants/run.sh).
+.PHONY: mutants
+mutants:
+	@tests/mutants/run.sh

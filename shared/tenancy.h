@@ -730,7 +730,19 @@ typedef struct tn_migrate_opts
 	 * body of an applied version then shows up as drift).  NULL = none.
 	 */
 	const tn_migration_set *sync;
+
+	/*
+	 * The caller's connection is itself running a statement (SQLite's
+	 * SELECT tenant_migrate()): no-transaction bodies are checked with
+	 * tn_check_runs_in_call before anything of the batch runs.  With
+	 * TN_IN_STATEMENT_AND_TRANSACTION (the caller's BEGIN is open) every
+	 * no-transaction body is refused up front (25001).
+	 */
+	int			in_statement;
 } tn_migrate_opts;
+
+#define TN_IN_STATEMENT 1
+#define TN_IN_STATEMENT_AND_TRANSACTION 2
 
 typedef struct tn_migrate_result
 {
@@ -756,6 +768,20 @@ void		tn_migrate_result_free(tn_migrate_result *r);
  */
 int			tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 					   tn_migrate_result *res, tn_error *err);
+
+/*
+ * Statements an engine cannot run from inside a function call (tn_in_call.c).
+ * SQLite refuses VACUUM (any form, VACUUM INTO too) while another statement
+ * of the connection is in progress, and SELECT tenant_migrate() is one; the
+ * other no-transaction statements (PRAGMA journal_mode, ATTACH, ...) run.
+ * Returns TN_OK when every statement of body can run; otherwise
+ * TN_ERR_NO_TRANSACTION naming the migration, the statement and its line,
+ * with a hint.  PostgreSQL: always TN_OK (its tenant_migrate() refuses every
+ * no-transaction migration before this is asked).
+ */
+int			tn_check_runs_in_call(tn_dialect dialect, const char *version,
+								  const char *name, const char *body,
+								  tn_error *err);
 
 /* tenant_plan: rows of tn_def_plan for what tenant_migrate(target) would run. */
 int			tn_plan(const tn_adapter *a, const char *target, tn_rows *out,

@@ -600,3 +600,53 @@ tn_body_transaction_control(const char *body)
 	}
 }
 
+
+/*
+ * tn_body_statements: the statement splitter of tn_detect_flags, for other
+ * core rules.  For each statement of body (comments, literals, quoted
+ * identifiers and dollar quotes skipped) calls fn with its first words (up to
+ * max_words; a literal or symbol is an empty word) and the offset where it
+ * starts.  A non-zero return from fn stops the walk and is returned.
+ */
+int
+tn_body_statements(const char *body, tn_statement_fn fn, void *arg)
+{
+	scanner		sc;
+	const char *w[WINDOW];
+	size_t		wl[WINDOW];
+	int			n = 0;
+	long		start = -1;
+
+	if (body == NULL)
+		return 0;
+	memset(&sc, 0, sizeof(sc));
+	sc.s = body;
+	sc.len = strlen(body);
+	for (;;)
+	{
+		const char *tok = NULL;
+		size_t		toklen = 0;
+		tok_kind	k = next_token(&sc, &tok, &toklen);
+		int			rc;
+
+		if (k == TOK_WORD || k == TOK_OTHER)
+		{
+			if (start < 0)
+				start = (long) (sc.pos - (k == TOK_WORD ? toklen : 1));
+			if (n < WINDOW)
+			{
+				w[n] = k == TOK_WORD ? tok : "";
+				wl[n] = k == TOK_WORD ? toklen : 0;
+				n++;
+			}
+			continue;
+		}
+		if (n > 0 && (rc = fn(arg, w, wl, n, start)) != 0)
+			return rc;
+		n = 0;
+		start = -1;
+		if (k == TOK_END)
+			break;
+	}
+	return 0;
+}

@@ -211,4 +211,13 @@ int			tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 int			tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
 							   int *in_sync, tn_error *err);
 
+/*
+ * The statement splitter (tn_body.c): fn gets each statement's first words
+ * (w[i], wl[i] bytes; "" for a literal or symbol), their count and the
+ * statement's offset in body; a non-zero return stops the walk.
+ */
+typedef int (*tn_statement_fn) (void *arg, const char *const *w, const size_t *wl,
+								int n, long offset);
+int			tn_body_statements(const char *body, tn_statement_fn fn, void *arg);
+
 #endif							/* TN_INTERNAL_H */

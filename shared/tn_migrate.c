@@ -234,6 +234,38 @@ typedef struct batch
 	tn_migrate_result *res;
 } batch;
 
+/*
+ * Can the no-transaction migration e run in this call?  Refused when the
+ * adapter has no way to run outside a transaction, when the caller's own
+ * transaction is open around a call made from inside a statement, or when
+ * a statement of its body cannot run from inside a function call
+ * (tn_check_runs_in_call).  Checked for every selected entry before any
+ * of the batch runs.
+ */
+static int
+check_no_transaction_entry(const tn_adapter *a, const tn_migrate_opts *opts,
+						   const tn_entry *e, tn_error *err)
+{
+	char	   *body = NULL;
+	int			rc;
+
+	if (a->exec_outside_transaction == NULL)
+		return refuse_no_transaction(e, err);
+	if (!opts || !opts->in_statement)
+		return TN_OK;
+	if (opts->in_statement == TN_IN_STATEMENT_AND_TRANSACTION)
+	{
+		/* the caller's BEGIN is open: no body can run outside a transaction */
+		rc = refuse_no_transaction(e, err);
+		tn_error_hint(err, "Call tenant_migrate() outside BEGIN ... COMMIT.");
+		return rc;
+	}
+	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) == TN_OK)
+		rc = tn_check_runs_in_call(a->dialect, e->version, e->name, body, err);
+	free(body);
+	return rc;
+}
+
 /* Is anything selected by the run's target? */
 static int
 anything_selected(const batch *b)
@@ -272,11 +304,13 @@ open_batch(batch *b, const tn_migrate_opts *opts, int *empty, tn_error *err)
 		*empty = 1;
 		return TN_OK;
 	}
-	if (!b->dry_run && a->exec_outside_transaction == NULL)
-		for (size_t i = 0; i < b->st.count; i++)
-			if (tn_entry_selected(&b->st.entries[i], b->target, b->allow) &&
-				(b->st.entries[i].flags & TN_MIG_NO_TRANSACTION))
-				return refuse_no_transaction(&b->st.entries[i], err);
+	if (b->dry_run)
+		return TN_OK;
+	for (size_t i = 0; i < b->st.count; i++)
+		if (tn_entry_selected(&b->st.entries[i], b->target, b->allow) &&
+			(b->st.entries[i].flags & TN_MIG_NO_TRANSACTION) &&
+			(rc = check_no_transaction_entry(a, opts, &b->st.entries[i], err)) != TN_OK)
+			return rc;
 	return TN_OK;
 }
 

@@ -231,6 +231,9 @@ fn_migrate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	BEGIN_CALL();
 	opts.target = arg_text(argc, argv, 0);
 	opts.allow_out_of_order = argc > 1 && sqlite3_value_int(argv[1]) != 0;
+	/* this SELECT is a statement in progress; and maybe inside the caller's BEGIN */
+	opts.in_statement = sqlite3_get_autocommit(sqlite3_context_db_handle(ctx)) ?
+		TN_IN_STATEMENT : TN_IN_STATEMENT_AND_TRANSACTION;
 	if (tn_migrate(&conn->adapter, &opts, &res, &err) != TN_OK)
 	{
 		tn_migrate_result_free(&res);

@@ -13,12 +13,26 @@
  *   crash_driver EXT REG JOURNAL register NAME    tenant_register(NAME, NAME.db)
  *   crash_driver EXT REG JOURNAL tenantset        load the workload as the tenant set
  *
+ * Knowing that a kill landed inside the operation (environment, any action):
+ *   CRASH_STOP_AT=K   stop itself (SIGSTOP) as the K-th SQL statement starts; statement 1
+ *                     is the driver's own call (SELECT tenant_migrate() ...), the rest are
+ *                     the statements the extension runs on this connection inside it.  The
+ *                     suite sees the stopped process and kills it there.
+ *   CRASH_MARK=PATH   write "in\n" to PATH (a FIFO the suite reads) as the first statement
+ *                     whose text contains CRASH_MARK_AT (default "CREATE TABLE m1") starts:
+ *                     the suite times its kill from that moment.
+ *   CRASH_COUNT=1     after the action, print "statements N" and "batch_from B" (the index
+ *                     of the first statement after BEGIN) so the suite can choose K.
+ *
  * JOURNAL is delete or wal.  It must not decide anything about migrations:
  * it only drives the extension and reads the files.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 
 #define ROWS "5000"
@@ -53,6 +67,46 @@ static const char *const FULL[NMIG] = {
 	"SELECT count(*) = " ROWS " FROM m4",
 	"SELECT count(*) = " ROWS " FROM m1 WHERE c = id * 2",
 };
+
+/* SQLITE_TRACE_STMT fires as each statement starts, also the ones the extension runs */
+static long stmt_count;
+static long batch_from;
+static long stop_at;
+static const char *mark_path;
+static const char *mark_at = "CREATE TABLE m1";
+static int	marked;
+
+static int
+on_statement(unsigned type, void *ctx, void *p, void *x)
+{
+	const char *sql = (const char *) x;
+
+	(void) ctx;
+	(void) p;
+	if (type != SQLITE_TRACE_STMT || sql == NULL)
+		return 0;
+	stmt_count++;
+	/* nested statements are traced as "-- <sql>" */
+	if (strncmp(sql, "-- ", 3) == 0)
+		sql += 3;
+	if (batch_from == 0 && strncmp(sql, "BEGIN", 5) == 0)
+		batch_from = stmt_count + 1;
+	if (mark_path && !marked && strstr(sql, mark_at) != NULL)
+	{
+		int			fd = open(mark_path, O_WRONLY | O_NONBLOCK);
+
+		marked = 1;
+		if (fd >= 0)
+		{
+			if (write(fd, "in\n", 3) != 3)
+				fprintf(stderr, "mark: short write\n");
+			close(fd);
+		}
+	}
+	if (stop_at > 0 && stmt_count == stop_at)
+		raise(SIGSTOP);			/* the suite kills us here, inside the operation */
+	return 0;
+}
 
 static int
 die(sqlite3 *db, const char *what)
@@ -181,6 +235,14 @@ main(int argc, char **argv)
 		sqlite3_close(db);
 		return rc;
 	}
+	if (getenv("CRASH_STOP_AT") || getenv("CRASH_MARK") || getenv("CRASH_COUNT"))
+	{
+		stop_at = getenv("CRASH_STOP_AT") ? atol(getenv("CRASH_STOP_AT")) : 0;
+		mark_path = getenv("CRASH_MARK");
+		if (getenv("CRASH_MARK_AT"))
+			mark_at = getenv("CRASH_MARK_AT");
+		sqlite3_trace_v2(db, SQLITE_TRACE_STMT, on_statement, NULL);
+	}
 	sqlite3_enable_load_extension(db, 1);
 	if (sqlite3_load_extension(db, ext, "sqlite3_tenancy_init", &err) != SQLITE_OK)
 	{
@@ -226,6 +288,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "unknown action %s\n", action);
 		return 2;
 	}
+	if (getenv("CRASH_COUNT"))
+		printf("statements %ld\nbatch_from %ld\n", stmt_count, batch_from);
 	sqlite3_close(db);
 	return 0;
 }

@@ -26,16 +26,51 @@
 static int	n_pass;
 static int	n_fail;
 
-static void
-check(int ok, const char *what, long n)
+/*
+ * Every check has a short label saying what it asserts; the end of the run
+ * prints one line per label with how many times it held and failed, so the
+ * count says what was checked (not only how often).
+ */
+#define MAX_LABELS 256
+static struct
 {
+	char		label[120];
+	int			pass;
+	int			fail;
+}			tally[MAX_LABELS];
+static int	n_labels;
+
+static void
+check(int ok, const char *label, long n)
+{
+	int			i;
+
+	for (i = 0; i < n_labels; i++)
+		if (strcmp(tally[i].label, label) == 0)
+			break;
+	if (i == n_labels && n_labels < MAX_LABELS)
+		snprintf(tally[n_labels++].label, sizeof(tally[0].label), "%s", label);
 	if (ok)
+	{
 		n_pass++;
+		if (i < n_labels)
+			tally[i].pass++;
+	}
 	else
 	{
 		n_fail++;
-		printf("FAIL - %s (fault %ld)\n", what, n);
+		if (i < n_labels)
+			tally[i].fail++;
+		printf("FAIL - %s (fault %ld)\n", label, n);
 	}
+}
+
+static void
+print_tally(void)
+{
+	for (int i = 0; i < n_labels; i++)
+		printf("%s - %s: %d held%s\n", tally[i].fail ? "FAIL" : "ok", tally[i].label, tally[i].pass,
+			   tally[i].fail ? " (some failed, see above)" : "");
 }
 
 /* ---- allocation faults ---- */
@@ -92,6 +127,9 @@ typedef struct fault_ctx
 	tn_adapter *real;
 	long		calls;
 	long		fail_at;		/* 0: never */
+	long		opened;			/* begin and savepoint calls made (faulted or not) */
+	long		scripts;		/* exec_script calls made */
+	long		script_fail_at; /* 0: never; else fail the Nth exec_script call */
 } fault_ctx;
 
 static fault_ctx faults;
@@ -118,6 +156,17 @@ static int
 f_exec_script(void *ctx, const char *script, long *off, tn_error *err)
 {
 	(void) ctx;
+	faults.scripts++;
+	if (faults.script_fail_at > 0 && faults.scripts == faults.script_fail_at)
+	{
+		/* the body runs (its objects exist now), then fails: a late statement error */
+		int			rc = faults.real->exec_script(faults.real->ctx, script, off, err);
+
+		if (rc != TN_OK)
+			return rc;
+		*off = 0;
+		return tn_error_set(err, TN_ERR_ENGINE, "injected failure of migration body %ld", faults.scripts);
+	}
 	if (inject(err))
 	{
 		*off = 0;
@@ -131,6 +180,8 @@ static int \
 f_##name(void *ctx, tn_error *err) \
 { \
 	(void) ctx; \
+	if (strcmp(#name, "begin") == 0 || strcmp(#name, "savepoint") == 0) \
+		faults.opened++; \
 	if (inject(err)) \
 		return TN_ERR_ENGINE; \
 	return faults.real->name(faults.real->ctx, err); \
@@ -412,11 +463,14 @@ typedef enum
 
 /*
  * Run scenario with fault n.  Returns 1 if a fault was actually hit.
- * Checks: on error, the database equals the starting picture; on success
- * it equals the picture of an unfaulted run.
+ * Checks: on error, a real error value, and (for a scenario that writes) the
+ * database equals the starting picture; on success it equals the picture of
+ * an unfaulted run; and, when the run opened a transaction or savepoint, none
+ * is left open.  A read-only scenario's "unchanged" and a run that never
+ * opened a transaction's "autocommit" could not fail: they are not counted.
  */
 static int
-run_one(const char *label, scenario_fn sc, fault_kind kind, long n, const char *clean_after)
+run_one(const char *label, scenario_fn sc, int writes, fault_kind kind, long n, const char *clean_after)
 {
 	tn_sqlite_conn conn;
 	sqlite3    *db = fresh_db(&conn);
@@ -426,10 +480,14 @@ run_one(const char *label, scenario_fn sc, fault_kind kind, long n, const char *
 	int			rc;
 	int			hit;
 	char	   *after;
-	char		what[160];
+	char		what[200];
+	const char *k = kind == ADAPTER_FAULTS ? "adapter" : "allocation";
 
 	tn_error_clear(&err);
 	faults.calls = 0;
+	faults.opened = 0;
+	faults.scripts = 0;
+	faults.script_fail_at = 0;
 	faults.fail_at = kind == ADAPTER_FAULTS ? n : 0;
 	alloc_failed = 0;
 	alloc_countdown = kind == ALLOC_FAULTS ? n : -1;
@@ -437,23 +495,32 @@ run_one(const char *label, scenario_fn sc, fault_kind kind, long n, const char *
 	alloc_countdown = -1;
 	hit = kind == ADAPTER_FAULTS ? faults.calls >= n : alloc_failed;
 	after = picture(db, 1);
-	snprintf(what, sizeof(what), "%s with %s fault", label, kind == ADAPTER_FAULTS ? "adapter" : "allocation");
 	if (rc != TN_OK)
 	{
 		if ((int) err.code != rc || err.message[0] == '\0')
 			printf("  error value incomplete: rc %d, code %d, message \"%s\"\n", rc, (int) err.code, err.message);
-		check((int) err.code == rc && err.message[0] != '\0', what, n);	/* a real error value */
-		if (strcmp(before, after) != 0)
-			printf("  database changed after error: %s\n", err.message);
-		check(strcmp(before, after) == 0, what, n);
+		snprintf(what, sizeof(what), "%s, %s fault: error returned with code and message", label, k);
+		check((int) err.code == rc && err.message[0] != '\0', what, n);
+		if (writes)
+		{
+			if (strcmp(before, after) != 0)
+				printf("  database changed after error: %s\n", err.message);
+			snprintf(what, sizeof(what), "%s, %s fault: error leaves the database as it was", label, k);
+			check(strcmp(before, after) == 0, what, n);
+		}
 	}
 	else if (clean_after != NULL)
 	{
 		if (strcmp(after, clean_after) != 0)
 			printf("  success left another state than a clean run\n");
+		snprintf(what, sizeof(what), "%s, %s fault: success gives the state of a clean run", label, k);
 		check(strcmp(after, clean_after) == 0, what, n);
 	}
-	check(sqlite3_get_autocommit(db), "no transaction left open", n);
+	if (faults.opened > 0)
+	{
+		snprintf(what, sizeof(what), "%s, %s fault: no transaction left open", label, k);
+		check(sqlite3_get_autocommit(db), what, n);
+	}
 	sqlite3_free(before);
 	sqlite3_free(after);
 	sqlite3_close(db);
@@ -461,40 +528,172 @@ run_one(const char *label, scenario_fn sc, fault_kind kind, long n, const char *
 }
 
 static void
-run_scenario(const char *label, scenario_fn sc)
+run_scenario(const char *label, scenario_fn sc, int writes)
 {
 	tn_sqlite_conn conn;
 	sqlite3    *db = fresh_db(&conn);
 	tn_error	err;
 	char	   *clean;
+	char	   *start;
 	long		n;
 
 	tn_error_clear(&err);
+	start = picture(db, 1);
 	if (sc(&conn.adapter, &err) != TN_OK && strcmp(label, "dry_run") != 0)
 		printf("note: %s fails even without faults: %s\n", label, err.message);
 	clean = picture(db, 1);
 	sqlite3_close(db);
-	for (n = 1; n < 400 && run_one(label, sc, ADAPTER_FAULTS, n, clean); n++)
+	/* a scenario declared read-only must really change nothing (else its checks would be too few) */
+	check(writes || strcmp(start, clean) == 0, "read-only scenario changes nothing without faults", 0);
+	sqlite3_free(start);
+	for (n = 1; n < 400 && run_one(label, sc, writes, ADAPTER_FAULTS, n, clean); n++)
 		;
 	printf("ok - %s: %ld adapter faults\n", label, n - 1);
-	for (n = 0; n < 4000 && run_one(label, sc, ALLOC_FAULTS, n, clean); n++)
+	for (n = 0; n < 4000 && run_one(label, sc, writes, ALLOC_FAULTS, n, clean); n++)
 		;
 	printf("ok - %s: %ld allocation faults\n", label, n);
 	sqlite3_free(clean);
+}
+
+/* ---- a failure in the middle of a batch ---- */
+
+#define BATCH_FIRST 3
+#define BATCH_LAST 8
+
+static long long
+scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long	v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		die(sql, db);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* migrations 1-2 applied (batch 1); 3..8 pending, each a table with one row and a down */
+static sqlite3 *
+batch_db(tn_sqlite_conn *conn)
+{
+	sqlite3    *db = fresh_db(conn);
+	tn_error	err;
+
+	tn_error_clear(&err);
+	exec_or_die(db, "DELETE FROM tenancy_catalog WHERE version IN ('3', '4')");
+	for (int v = BATCH_FIRST; v <= BATCH_LAST; v++)
+	{
+		char		ver[8], name[16], up[128], down[64];
+		tn_migration m;
+		int			added;
+
+		snprintf(ver, sizeof(ver), "%d", v);
+		snprintf(name, sizeof(name), "step %d", v);
+		snprintf(up, sizeof(up), "CREATE TABLE t%d(a); INSERT INTO t%d VALUES (%d);", v, v, v);
+		snprintf(down, sizeof(down), "DROP TABLE t%d;", v);
+		if (tn_migration_from_args(ver, name, up, down, TN_DIALECT_SQLITE, &m, &err) != TN_OK ||
+			tn_catalog_add(&conn->adapter, &m, &added, &err) != TN_OK)
+			die(err.message, db);
+		tn_migration_clear(&m);
+	}
+	return db;
+}
+
+/*
+ * The body of the k-th migration of a 6-migration batch runs and then fails.
+ * The promise: the whole batch is rolled back (no tracking row, no object of
+ * any of its migrations, no checkpoint of it), what was applied before stays,
+ * history records the failure, nothing is left open, and a rerun applies the
+ * whole batch.
+ */
+static void
+run_batch_failures(void)
+{
+	for (int k = 1; k <= BATCH_LAST - BATCH_FIRST + 1; k++)
+	{
+		tn_sqlite_conn conn;
+		sqlite3    *db = batch_db(&conn);
+		tn_adapter	a = fault_adapter(&conn.adapter);
+		tn_migrate_opts opts = {0};
+		tn_migrate_result res;
+		tn_error	err;
+		int			rc;
+		int			failing = BATCH_FIRST + k - 1;
+		long long	checkpoints = scalar(db, "SELECT count(*) FROM tenancy_checkpoints");
+		char		sql[200];
+
+		tn_error_clear(&err);
+		faults.calls = 0;
+		faults.fail_at = 0;
+		faults.opened = 0;
+		faults.scripts = 0;
+		faults.script_fail_at = k;
+		rc = tn_migrate(&a, &opts, &res, &err);
+		faults.script_fail_at = 0;
+		tn_migrate_result_free(&res);
+		check(rc == TN_ERR_MIGRATION_FAILED, "batch failure: tn_migrate returns migration_failed", k);
+		check(strstr(err.message, "migration") != NULL && err.detail[0] != '\0',
+			  "batch failure: the error names the migration and has a detail", k);
+		check(sqlite3_get_autocommit(db), "batch failure: no transaction left open", k);
+		for (int v = BATCH_FIRST; v <= BATCH_LAST; v++)
+		{
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenancy_applied WHERE version = '%d'", v);
+			if (scalar(db, sql) != 0)
+				printf("  failure in migration %d: version %d stays tracked\n", failing, v);
+			check(scalar(db, sql) == 0, "batch failure: no tracking row of any batch version", k);
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM sqlite_master WHERE name = 't%d'", v);
+			if (scalar(db, sql) != 0)
+				printf("  failure in migration %d: objects of version %d stay\n", failing, v);
+			check(scalar(db, sql) == 0, "batch failure: no object of any batch version", k);
+		}
+		check(scalar(db, "SELECT count(*) FROM tenancy_applied WHERE version IN ('1', '2')") == 2 &&
+			  scalar(db, "SELECT count(*) FROM users") == 2,
+			  "batch failure: the versions applied before the batch stay", k);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenancy_history WHERE action = 'fail' AND version = '%d'", failing);
+		check(scalar(db, sql) == 1, "batch failure: history has one fail row naming the failing version", k);
+		check(scalar(db, "SELECT count(*) FROM tenancy_history WHERE action = 'apply' AND batch > 1") == 0,
+			  "batch failure: history has no apply row of the failed batch", k);
+		check(scalar(db, "SELECT count(*) FROM tenancy_checkpoints") == checkpoints,
+			  "batch failure: no checkpoint of the failed batch stays", k);
+
+		/* the rerun, no faults: the whole batch */
+		tn_error_clear(&err);
+		rc = tn_migrate(&a, &opts, &res, &err);
+		check(rc == TN_OK && res.applied == BATCH_LAST - BATCH_FIRST + 1,
+			  "batch failure: a rerun applies the whole batch", k);
+		tn_migrate_result_free(&res);
+		check(scalar(db, "SELECT count(*) FROM tenancy_applied") == BATCH_LAST &&
+			  scalar(db, "SELECT count(*) FROM sqlite_master WHERE name GLOB 't[0-9]'") == BATCH_LAST - BATCH_FIRST + 1,
+			  "batch failure: after the rerun every version is tracked and its object exists", k);
+		sqlite3_close(db);
+	}
+	printf("ok - batch failure: a body failing at each of %d positions\n", BATCH_LAST - BATCH_FIRST + 1);
 }
 
 int
 main(int argc, char **argv)
 {
 	dir = argc > 1 ? argv[1] : "/tmp";
-	run_scenario("migrate", sc_migrate);
-	run_scenario("dry_run", sc_dry_run);
-	run_scenario("rollback", sc_rollback);
-	run_scenario("baseline", sc_baseline);
-	run_scenario("checkpoint", sc_checkpoint);
-	run_scenario("snapshot", sc_snapshot);
-	run_scenario("catalog_add", sc_add);
-	run_scenario("reports", sc_reports);
+	/* TN_FAULTS_ONLY=batch: only the mid-batch failures (the quick part, for mutant runs) */
+	if (getenv("TN_FAULTS_ONLY") && strcmp(getenv("TN_FAULTS_ONLY"), "batch") == 0)
+	{
+		run_batch_failures();
+		print_tally();
+		printf("%d passed, %d failed\n", n_pass, n_fail);
+		return n_fail ? 1 : 0;
+	}
+	run_scenario("migrate", sc_migrate, 1);
+	run_scenario("dry_run", sc_dry_run, 1);
+	run_scenario("rollback", sc_rollback, 1);
+	run_scenario("baseline", sc_baseline, 1);
+	run_scenario("checkpoint", sc_checkpoint, 1);
+	run_scenario("snapshot", sc_snapshot, 1);
+	run_scenario("catalog_add", sc_add, 1);
+	run_scenario("reports", sc_reports, 0);
+	run_batch_failures();
+	print_tally();
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }

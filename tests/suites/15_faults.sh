@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 15_faults.sh -- fault injection for the core's engine (tests/faults/test_faults.c):
 # every adapter call and every allocation fails in turn; each operation must
-# return an error value and leave the database as it was. Runs under ASan/UBSan.
+# return an error value and leave the database as it was; and a body failing at
+# each position of a batch must leave nothing of the batch. Runs under ASan/UBSan.
+# TN_FAULTS_ONLY=batch runs only the mid-batch failures (quick, for mutant runs).
 set -u
 cd "$(dirname "$0")/../.."
 OUT=tests/out/faults

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # 30_pg.sh -- the PostgreSQL extension: build, install, pg_regress (sql/ +
 # expected/), isolation specs (tests/isolation), dump/restore, upgrade,
-# kill -9 / immediate-stop crash trials, and valgrind over the SQL API.
+# and valgrind over the SQL API (the crash trials are in 32_pg_crash.sh).
 # Ends with "N passed, N failed"; exits non-zero on any failure.
 #
-# Env: TN_PG_PORT (default 55432; use 55430-55439), TN_CRASH_TRIALS (default 40),
-#      TN_CRASH_ROLLBACK_TRIALS (default 10), TN_CANCEL_TRIALS (default 6),
+# Env: TN_PG_PORT (default 55432; use 55430-55439),
 #      TN_VALGRIND=0 skips valgrind (it takes about 1-2 minutes).
 set -u
 cd "$(dirname "$0")/../.."
@@ -85,149 +84,7 @@ SQL
 }
 if dump_restore >"$OUT/dump.log" 2>&1; then ok "pg_dump/pg_restore keeps tracking rows"; else cat "$OUT/dump.log"; bad "pg_dump/pg_restore keeps tracking rows"; fi
 
-# ---- crash trials: kill -9 of the backend / immediate stop mid-migrate ---
-# Invariant after recovery: a version's tracking row exists iff its table
-# exists (with all its rows); a rerun then completes everything.
-CRASH_N=${TN_CRASH_TRIALS:-40}
-CRASH_MIGRATIONS=20
-wait_ready() {
-	local i
-	for i in $(seq 1 300); do
-		pg_psql -At -c "SELECT 1" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-crash_setup() {
-	pg_psql -c "DROP DATABASE IF EXISTS tn_crash" -c "CREATE DATABASE tn_crash" >/dev/null 2>&1 || return 1
-	{
-		echo "CREATE EXTENSION tenancy;"
-		for i in $(seq 1 $CRASH_MIGRATIONS); do
-			echo "SELECT tenant_migration_add('$i', 'table $i', \$\$CREATE TABLE app.t_$i (id int PRIMARY KEY, pad text); INSERT INTO app.t_$i SELECT g, repeat('x', 200) FROM generate_series(1, 4000) g; CREATE INDEX ON app.t_$i (pad);\$\$, 'DROP TABLE app.t_$i; SELECT pg_sleep(0.02);');"
-		done
-	} | pg_psql -d tn_crash >/dev/null
-}
-crash_reset() {
-	pg_psql -d tn_crash -c "BEGIN; DROP SCHEMA IF EXISTS app CASCADE; CREATE SCHEMA app;
-		DELETE FROM tenancy.applied; DELETE FROM tenancy.checkpoints; DELETE FROM tenancy.history; COMMIT;" >/dev/null 2>&1
-}
-crash_check() {
-	# prints "<applied rows> <problems>"
-	pg_psql -At -d tn_crash -c "
-		WITH v AS (SELECT version FROM tenancy.catalog),
-		     t AS (SELECT v.version,
-		                  EXISTS (SELECT 1 FROM tenancy.applied a WHERE a.version = v.version) AS tracked,
-		                  to_regclass('app.t_' || v.version) IS NOT NULL AS present
-		             FROM v)
-		SELECT (SELECT count(*) FROM tenancy.applied) || ' ' ||
-		       (SELECT count(*) FROM t WHERE tracked <> present)"
-}
-crash_rows_ok() {
-	# every table that exists holds all its rows (one query for all tables)
-	local n
-	n=$(pg_psql -At -d tn_crash -c "
-		SELECT count(*) FROM pg_class c
-		 WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'r'
-		   AND (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM app.%I', c.relname),
-		              false, true, '')))[1]::text::int <> 4000" 2>/dev/null)
-	[ "$n" = "0" ]
-}
-# crash_trial N KIND: KIND "migrate" starts empty and kills tenant_migrate();
-# KIND "rollback" starts fully migrated and kills tenant_rollback().
-crash_trial() {
-	local trial=$1 kind=$2 sql dur pidfile client pid delay how state applied problems finished
-	local rows_before rerun after
-	crash_reset
-	if [ "$kind" = rollback ]; then
-		pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" >/dev/null 2>&1
-		sql="SELECT tenant_rollback()"; dur=$rb_ms
-	else
-		sql="SELECT tenant_migrate()"; dur=$dur_ms
-	fi
-	pidfile=$OUT/crash_pid.txt; rm -f "$pidfile"
-	pg_psql -At -d tn_crash -c "SELECT pg_backend_pid()" -c "$sql" >"$pidfile" 2>/dev/null &
-	client=$!
-	for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
-	pid=$(head -1 "$pidfile")
-	delay=$(( RANDOM % (dur * 11 / 10 + 1) ))
-	sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
-	if [ $((trial % 5)) -eq 0 ]; then
-		how="pg_ctl stop -m immediate"
-		pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
-		pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 120 start >/dev/null 2>&1
-	else
-		how="kill -9 backend $pid"
-		[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	fi
-	wait "$client" 2>/dev/null
-	if ! wait_ready; then bad "crash trial $kind $trial ($how): server did not come back"; return; fi
-	state=$(crash_check)
-	applied=${state% *}; problems=${state#* }
-	finished=$(sed -n 2p "$pidfile")
-	if [ -n "$finished" ]; then done_before=$((done_before + 1));
-	elif [ "$applied" = "$( [ "$kind" = rollback ] && echo "$CRASH_MIGRATIONS" || echo 0)" ]; then mid=$((mid + 1));
-	else nokill=$((nokill + 1)); fi
-	rows_before=bad; crash_rows_ok && rows_before=ok
-	rerun=$(pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" 2>&1)
-	after=$(crash_check)
-	if [ "$problems" = "0" ] && { [ "$applied" = "0" ] || [ "$applied" = "$CRASH_MIGRATIONS" ]; } &&
-		[ "$rerun" = "$((CRASH_MIGRATIONS - applied))" ] && [ "$after" = "$CRASH_MIGRATIONS 0" ] &&
-		[ "$rows_before" = ok ] && crash_rows_ok; then
-		ok "crash trial $kind $trial ($how after ${delay} ms): applied $applied, rerun applied $rerun"
-	else
-		bad "crash trial $kind $trial ($how after ${delay} ms): state '$state', rows $rows_before, rerun '$rerun', after '$after'"
-	fi
-}
-if crash_setup && crash_reset; then
-	t0=$(date +%s%N)
-	pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" >/dev/null
-	dur_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	t0=$(date +%s%N)
-	pg_psql -At -d tn_crash -c "SELECT tenant_rollback()" >/dev/null
-	rb_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	echo "     one full migrate of $CRASH_MIGRATIONS versions takes ${dur_ms} ms, its rollback ${rb_ms} ms"
-	[ "$dur_ms" -lt 50 ] && dur_ms=50
-	[ "$rb_ms" -lt 20 ] && rb_ms=20
-	mid=0; done_before=0; nokill=0
-	for trial in $(seq 1 "$CRASH_N"); do crash_trial "$trial" migrate; done
-	echo "     migrate crash trials: $mid killed mid-run, $done_before after it returned, $nokill committed but unseen by the client"
-	mid=0; done_before=0; nokill=0
-	for trial in $(seq 1 "${TN_CRASH_ROLLBACK_TRIALS:-10}"); do crash_trial "$trial" rollback; done
-	echo "     rollback crash trials: $mid killed mid-run, $done_before after it returned, $nokill committed but unseen by the client"
-	# cancel / terminate while tenant_migrate() runs: 57014 (or FATAL 57P01),
-	# nothing applied, same invariant, rerun completes
-	for trial in $(seq 1 "${TN_CANCEL_TRIALS:-6}"); do
-		crash_reset
-		pidfile=$OUT/cancel_pid.txt; rm -f "$pidfile"
-		pg_psql -At -d tn_crash -v VERBOSITY=sqlstate -c "SELECT pg_backend_pid()" -c "SELECT tenant_migrate()" \
-			>"$pidfile" 2>"$OUT/cancel_err.txt" &
-		client=$!
-		for i in $(seq 1 200); do [ -s "$pidfile" ] && break; sleep 0.01; done
-		pid=$(head -1 "$pidfile")
-		delay=$(( 20 + RANDOM % (dur_ms / 2 + 1) ))
-		sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
-		if [ $((trial % 2)) -eq 0 ]; then how=pg_terminate_backend; else how=pg_cancel_backend; fi
-		pg_psql -At -c "SELECT $how($pid)" >/dev/null 2>&1
-		wait "$client" 2>/dev/null
-		errtxt=$(tr '\n' ' ' <"$OUT/cancel_err.txt")
-		state=$(crash_check)
-		rerun=$(pg_psql -At -d tn_crash -c "SELECT tenant_migrate()" 2>&1)
-		after=$(crash_check)
-		if [ -n "$(sed -n 2p "$pidfile")" ]; then
-			verdict="finished first"
-		else
-			verdict="stopped: $errtxt"
-		fi
-		if [ "${state#* }" = "0" ] && { [ "${state% *}" = 0 ] || [ -n "$(sed -n 2p "$pidfile")" ]; } &&
-			[ "$after" = "$CRASH_MIGRATIONS 0" ] && crash_rows_ok; then
-			ok "cancel trial $trial ($how after ${delay} ms): $verdict"
-		else
-			bad "cancel trial $trial ($how after ${delay} ms): $verdict; state '$state', rerun '$rerun', after '$after'"
-		fi
-	done
-else
-	bad "crash test setup"
-fi
+# ---- crash trials: in tests/suites/32_pg_crash.sh (each kill known to land inside the call) ----
 
 # ---- valgrind over the SQL API in single-user mode ----------------------
 # Counts valgrind errors whose stack passes through tenancy.so (our glue or

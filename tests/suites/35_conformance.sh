@@ -5,6 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/pg_cluster.sh
+mkdir -p tests/out	# a fresh checkout has none (the install log goes there)
 make -s sqlite >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 if ! make -s -C pg_ext install >tests/out/conformance_install.log 2>&1; then
   cat tests/out/conformance_install.log; echo "0 passed, 1 failed"; exit 1

@@ -1,0 +1,24 @@
+-- fan-out on healthy tenants: dry run, migrate_all, rerun, verify_all, query_all, atomic, runs
+--@pg SET client_min_messages = warning;
+SELECT tenant_migration_add('1', 'users', 'CREATE TABLE users (id integer PRIMARY KEY, email text);', 'DROP TABLE users;', 'tenants');
+SELECT tenant_create('conf_fa');
+SELECT tenant_create('conf_fb');
+SELECT tenant_create('conf_fc');
+SELECT tenant_migration_add('2', 'seed', 'INSERT INTO users VALUES (1, ''admin@example.com'');', 'DELETE FROM users;', 'tenants');
+SELECT tenant_migration_add('3', 'email index', 'CREATE INDEX users_email ON users (email);', 'DROP INDEX users_email;', 'tenants');
+SELECT name, state, version, pending FROM tenants() ORDER BY name;
+SELECT tenant, status, from_version, to_version, applied, sqlstate, error FROM tenant_dry_run_all() ORDER BY tenant;
+SELECT name, state, version, pending FROM tenants() ORDER BY name;
+SELECT count(*) AS runs_after_dry_run FROM tenant_runs();
+SELECT tenant, status, from_version, to_version, applied, sqlstate, error FROM tenant_migrate_all('2') ORDER BY tenant;
+SELECT name, state, version, pending FROM tenants() ORDER BY name;
+SELECT tenant, status, from_version, to_version, applied, sqlstate, error FROM tenant_migrate_all() ORDER BY tenant;
+SELECT name, state, version, pending, last_error FROM tenants() ORDER BY name;
+SELECT tenant, status, version, pending, problems, detail FROM tenant_verify_all() ORDER BY tenant;
+SELECT tenant, "row" FROM tenant_query_all('SELECT id, email FROM users') ORDER BY tenant;
+SELECT tenant, "row" FROM tenant_query_all('SELECT count(*) AS n FROM users WHERE id > 5') ORDER BY tenant;
+SELECT tenant_migration_add('4', 'roles', 'CREATE TABLE roles (name text PRIMARY KEY);', 'DROP TABLE roles;', 'tenants');
+SELECT tenant, status, from_version, to_version, applied, sqlstate, error FROM tenant_migrate_all_atomic() ORDER BY tenant;
+SELECT name, state, version, pending FROM tenants() ORDER BY name;
+SELECT target, status, tenants, applied, failed FROM tenant_runs() ORDER BY run_id;
+SELECT tenant_drop('conf_fa', 'delete') IS NOT NULL, tenant_drop('conf_fb', 'delete') IS NOT NULL, tenant_drop('conf_fc', 'delete') IS NOT NULL;
