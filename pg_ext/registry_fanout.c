@@ -101,8 +101,6 @@ query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 {
 	ListCell   *lc;
 
-	if (out->rc != TN_OK)
-		ereport(NOTICE, (errmsg("tenant \"%s\": %s", t->name, out->err.message)));
 	foreach(lc, out->rows)
 	{
 		char	   *vals[2] = {(char *) t->name, lfirst(lc)};
@@ -110,7 +108,21 @@ query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 		tn_pg_srf_put(&run->srf, vals);
 	}
 	if (out->rc != TN_OK)
+	{
+		/* the core's error row, as on SQLite: an aggregate sees the failure */
+		tn_buf		json = {0};
+		char	   *vals[2] = {(char *) t->name, NULL};
+
+		if (tn_query_all_error_json(&json, &out->err) != TN_OK)
+		{
+			tn_buf_free(&json);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
+		vals[1] = pstrdup(json.data);
+		tn_buf_free(&json);
+		tn_pg_srf_put(&run->srf, vals);
 		run->failed++;
+	}
 }
 
 /* A migrated (or dry-run) tenant: the core's row, the record, a progress line. */
@@ -198,8 +210,8 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 	{
 		fc->target = tn_pg_arg_text(fcinfo, 0);
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
-		if (mode == FO_MIGRATE && PG_NARGS() > 2 && !PG_ARGISNULL(2))
-			fc->job.max_failures = PG_GETARG_INT32(2);
+		if (mode == FO_MIGRATE)
+			fc->job.max_failures = tn_pg_arg_max_failures(fcinfo, 2);
 	}
 }
 

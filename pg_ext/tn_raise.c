@@ -4,8 +4,10 @@
  * The only ereport of a core error in the PostgreSQL host.  The text
  * (message, detail, hint) comes from the core unchanged, so SQLite reports
  * the same words.  The SQLSTATE is the code's documented one
- * (tn_code_sqlstate), except TN_ERR_ENGINE and TN_ERR_MIGRATION_FAILED,
- * which carry the engine's own SQLSTATE when the core filled one in.
+ * (tn_code_sqlstate), except TN_ERR_ENGINE, which carries the engine's
+ * own SQLSTATE when the core filled one in.  A failed migration is TN002
+ * on both engines; the body's SQLSTATE is in its detail (the README's
+ * promise, and what the fan-out rows show).
  *
  * Must not be called while the core owns memory (tn_rows, results): the
  * longjmp of ereport would leak it.  err itself is caller-owned.
@@ -34,8 +36,7 @@ tn_error_sqlerrcode(const tn_error *err)
 {
 	const char *state = NULL;
 
-	if ((err->code == TN_ERR_ENGINE || err->code == TN_ERR_MIGRATION_FAILED) &&
-		valid_sqlstate(err->sqlstate))
+	if (err->code == TN_ERR_ENGINE && valid_sqlstate(err->sqlstate))
 		state = err->sqlstate;
 	if (state == NULL)
 	{

@@ -116,6 +116,13 @@ const char *tn_code_sqlstate(tn_code code);
 char	   *tn_error_render(const tn_error *err);
 
 /*
+ * The inverse of tn_error_render: text "message[\nDETAIL:  d][\nHINT:  h]"
+ * (an error rendered by another tenancy, e.g. read over libpq) into err
+ * with code; sqlstate is left empty.  Fields longer than err's are cut.
+ */
+void		tn_error_parse_rendered(tn_error *err, tn_code code, const char *text);
+
+/*
  * TN_ASSERT(cond): an invariant of the core (an index in range, a pointer
  * a contract says is not NULL, a sorted set, a legal state transition).
  * Compiled with -DTN_ASSERT_CHECKING it prints "file:line: assertion
@@ -145,6 +152,13 @@ typedef struct tn_buf
 /* Append n bytes / printf-style text; TN_OK or TN_ERR_NO_MEMORY (b stays valid). */
 int			tn_buf_append(tn_buf *b, const char *s, size_t n);
 int			tn_buf_printf(tn_buf *b, const char *fmt,...);
+
+/*
+ * Append s[0..n) to b as a JSON string: quoted, '"' '\\' and control
+ * characters escaped, a byte that breaks UTF-8 written as U+FFFD.
+ * TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_json_string(tn_buf *b, const char *s, size_t n);
 void		tn_buf_free(tn_buf *b);
 
 /* strdup that reports TN_ERR_NO_MEMORY through err (returns NULL then; NULL s gives NULL). */
@@ -499,6 +513,20 @@ int			tn_parse_drop_mode(const char *mode, tn_dialect engine,
  */
 int			tn_parse_target(const char *target, const char **out, tn_error *err);
 
+/*
+ * Numeric arguments of the fan-outs, judged the same on both engines (the
+ * host only reads the SQL value).  concurrency: 1 to
+ * TN_FANOUT_MAX_CONCURRENCY (each unit is a thread on SQLite, a connection
+ * on PostgreSQL), else TN_ERR_INVALID_ARGUMENT "concurrency must be
+ * between 1 and 64".  max_failures: 0 (no limit) or more, else
+ * TN_ERR_INVALID_ARGUMENT "max_failures must be a whole number of 0 or
+ * more".  The host passes NULL as the default it documents (it never calls
+ * these for a NULL).
+ */
+#define TN_FANOUT_MAX_CONCURRENCY 64
+int			tn_check_concurrency(long long concurrency, tn_error *err);
+int			tn_check_max_failures(long long max_failures, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* The adapter: how the core reaches one database (hosts implement it) */
 /* ------------------------------------------------------------------ */
@@ -847,8 +875,29 @@ int			tn_fanout_step_needed(const tn_fanout_step *step,
  * One tenant's outcome of a migrate call, as a row of tn_def_migrate_all
  * appended to out.  rc/err: what tn_migrate returned.  Picks the status
  * word: applied / up_to_date / failed / unreachable (TN_ERR_UNREACHABLE or
- * TN_ERR_IO).  Returns TN_OK or TN_ERR_NO_MEMORY.
+ * TN_ERR_IO), the sqlstate (tn_fanout_sqlstate) and the error text
+ * (tn_error_render).  from_version / to_version: what res holds; a failed
+ * tenant whose to_version is unknown reports its from_version there (the
+ * batch was rolled back, the tenant stays where it was).  Returns TN_OK or
+ * TN_ERR_NO_MEMORY.
  */
+/*
+ * The sqlstate column of a tenant that did not succeed, the same on both
+ * engines: TN002 for a failed migration (rc TN_ERR_MIGRATION_FAILED; the
+ * body's own SQLSTATE is named in the error's detail), else the engine's
+ * SQLSTATE when err has one (08006 of a server that went away), else the
+ * code's (tn_code_sqlstate).
+ */
+const char *tn_fanout_sqlstate(int rc, const tn_error *err);
+
+/*
+ * The core code of a SQLSTATE another tenancy raised (a tenant's error
+ * read over libpq): the code whose documented SQLSTATE it is (TN001 ->
+ * TN_ERR_DRIFT, TN002 -> TN_ERR_MIGRATION_FAILED, 22023 ->
+ * TN_ERR_INVALID_ARGUMENT, ...), TN_ERR_ENGINE for any other.
+ */
+tn_code		tn_code_of_sqlstate(const char *sqlstate);
+
 int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 						  const tn_migrate_result *res, const tn_error *err,
 						  long long duration_ms);
@@ -894,6 +943,16 @@ int			tn_fanout_default_concurrency(int max_connections);
  * TN_ERR_UNREACHABLE.
  */
 int			tn_fanout_sqlstate_unreachable(const char *sqlstate);
+
+/*
+ * The row of tenant_query_all for a tenant that could not answer (not
+ * reached, or the statement failed there), the same on both engines: a
+ * JSON object {"error": "<message>", "sqlstate": "<SQLSTATE>"} appended to
+ * out (the engine's SQLSTATE when err has one, else the code's), so an
+ * aggregate over the rows can see failures (row->>'error' IS NOT NULL,
+ * json_extract(row, '$.error') IS NOT NULL).  TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_query_all_error_json(tn_buf *out, const tn_error *err);
 
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int			tn_fanout_status_counts_as_failure(const char *status);

@@ -2,8 +2,8 @@
  * tn_fanout.c -- decisions of a registry fan-out that do not depend on the
  * host: the steps a tenant's run takes around no-transaction migrations,
  * the row and status word of one tenant's outcome (and of its dry run),
- * the progress line, the status of a whole run, the default concurrency
- * and which errors mean "unreachable".
+ * the progress line, the status of a whole run, the default concurrency,
+ * which errors mean "unreachable", and tenant_query_all's error row.
  *
  * Must not: reach a database, include a host header, or keep memory after
  * returning (every output is caller-owned and freed with the matching
@@ -132,6 +132,17 @@ tn_fanout_sqlstate_unreachable(const char *sqlstate)
 }
 
 
+const char *
+tn_fanout_sqlstate(int rc, const tn_error *err)
+{
+	/* a failed migration is TN002; the body's SQLSTATE is in the detail */
+	if (rc == TN_ERR_MIGRATION_FAILED)
+		return tn_code_sqlstate(TN_ERR_MIGRATION_FAILED);
+	if (err->sqlstate[0])
+		return err->sqlstate;
+	return tn_code_sqlstate((tn_code) rc);
+}
+
 int
 tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 			  const tn_migrate_result *res, const tn_error *err,
@@ -154,9 +165,11 @@ tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 		row[1] = TN_FANOUT_FAILED;
 	row[2] = res && res->from_version[0] ? res->from_version : NULL;
 	row[3] = res && res->to_version[0] ? res->to_version : NULL;
+	if (rc != TN_OK && row[3] == NULL)
+		row[3] = row[2];		/* rolled back: it stays where it was */
 	row[4] = applied;
 	row[5] = ms;
-	row[6] = rc != TN_OK ? (err->sqlstate[0] ? err->sqlstate : tn_code_sqlstate((tn_code) rc)) : NULL;
+	row[6] = rc != TN_OK ? tn_fanout_sqlstate(rc, err) : NULL;
 	if (rc != TN_OK)
 	{
 		message = tn_error_render(err);
@@ -217,5 +230,22 @@ tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
 	res->applied = failure[0] ? 0 : would_apply;
 	if (failure[0])
 		return tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s", failure);
+	return TN_OK;
+}
+
+int
+tn_query_all_error_json(tn_buf *out, const tn_error *err)
+{
+	const char *state = err->sqlstate[0] ? err->sqlstate : tn_code_sqlstate(err->code);
+	const char *message = err->message[0] ? err->message : tn_strerror(err->code);
+
+	if (state == NULL)
+		state = "XX000";
+	if (tn_buf_append(out, "{\"error\":", 9) != TN_OK ||
+		tn_json_string(out, message, strlen(message)) != TN_OK ||
+		tn_buf_append(out, ",\"sqlstate\":", 12) != TN_OK ||
+		tn_json_string(out, state, strlen(state)) != TN_OK ||
+		tn_buf_append(out, "}", 1) != TN_OK)
+		return TN_ERR_NO_MEMORY;
 	return TN_OK;
 }
