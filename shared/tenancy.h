@@ -883,12 +883,22 @@ int			tn_fanout_step_needed(const tn_fanout_step *step,
  */
 /*
  * The sqlstate column of a tenant that did not succeed, the same on both
- * engines: TN002 for a failed migration (rc TN_ERR_MIGRATION_FAILED; the
- * body's own SQLSTATE is named in the error's detail), else the engine's
+ * engines: a failed migration (rc TN_ERR_MIGRATION_FAILED) as
+ * tn_error_sqlstate decides (TN002; the body's own SQLSTATE is named in
+ * the error's detail), else the engine's
  * SQLSTATE when err has one (08006 of a server that went away), else the
  * code's (tn_code_sqlstate).
  */
 const char *tn_fanout_sqlstate(int rc, const tn_error *err);
+
+/*
+ * The SQLSTATE a host reports for err, decided once for both engines: the
+ * code's documented one (tn_code_sqlstate); TN_ERR_ENGINE: the engine's
+ * own (err->sqlstate, else XX000); TN_ERR_MIGRATION_FAILED: TN002, with
+ * the body's SQLSTATE named in the detail, except a class 57 SQLSTATE
+ * (query cancelled, statement timeout, shutdown), which stays.
+ */
+const char *tn_error_sqlstate(const tn_error *err);
 
 /*
  * The core code of a SQLSTATE another tenancy raised (a tenant's error

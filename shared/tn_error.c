@@ -104,6 +104,23 @@ tn_strerror(tn_code code)
 	return code_info[code].name;
 }
 
+const char *
+tn_error_sqlstate(const tn_error *err)
+{
+	const char *own = err->sqlstate;
+
+	if (err->code == TN_ERR_ENGINE)
+		return own[0] ? own : tn_code_sqlstate(TN_ERR_ENGINE);
+	/*
+	 * A failed migration is TN002, the body's SQLSTATE in the detail --
+	 * except an operator's intervention (class 57: cancel, statement
+	 * timeout, shutdown), which is not the body's fault.
+	 */
+	if (err->code == TN_ERR_MIGRATION_FAILED && strncmp(own, "57", 2) == 0 && strlen(own) == 5)
+		return own;
+	return tn_code_sqlstate(err->code) ? tn_code_sqlstate(err->code) : tn_code_sqlstate(TN_ERR_ENGINE);
+}
+
 tn_code
 tn_code_of_sqlstate(const char *sqlstate)
 {

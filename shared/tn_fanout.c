@@ -137,7 +137,7 @@ tn_fanout_sqlstate(int rc, const tn_error *err)
 {
 	/* a failed migration is TN002; the body's SQLSTATE is in the detail */
 	if (rc == TN_ERR_MIGRATION_FAILED)
-		return tn_code_sqlstate(TN_ERR_MIGRATION_FAILED);
+		return (int) err->code == rc ? tn_error_sqlstate(err) : tn_code_sqlstate(TN_ERR_MIGRATION_FAILED);
 	if (err->sqlstate[0])
 		return err->sqlstate;
 	return tn_code_sqlstate((tn_code) rc);

@@ -103,8 +103,9 @@ A('a2', 'INSERT INTO users VALUES (1)');
 ctl("SELECT tenant_migration_add('2', 'orders and seed', 'CREATE TABLE orders (id int); INSERT INTO users VALUES (1);', NULL, 'tenants')");
 my ($run1, $notices1) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
 my $a2 = row_of($run1, 'a2');
-is(tn_count($run1, qr/\|applied\|/) . '|' . tn_count($run1, qr/\|failed\|/) . '|' . ($a2->[1] // '') . '|' . ($a2->[6] // ''),
-	'6|1|failed|23505', 'fan-out: 6 applied, a2 failed with 23505');
+is(tn_count($run1, qr/\|applied\|/) . '|' . tn_count($run1, qr/\|failed\|/) . '|' . join('|', map { $_ // '' } @$a2[ 1, 2, 3, 6 ]),
+	'6|1|failed|1|1|TN002', 'fan-out: 6 applied, a2 failed with TN002, from = to = 1 (as on SQLite)');
+like($run1, qr/failed with SQLSTATE 23505/, "fan-out: the body's SQLSTATE is in the error's detail");
 is(A('a2', "SELECT to_regclass('orders') IS NULL, (SELECT string_agg(version, ',') FROM tenancy.applied)"), 't|1',
 	'fan-out: the failing tenant rolled back (no orders table, still at 1)');
 is(tn_count($notices1, qr/NOTICE:  \[[0-9]\/7\] [a-z0-9]*: /), 7, 'fan-out: progress NOTICE lines');
@@ -133,7 +134,8 @@ A('a3', 'DROP TABLE blocker');
 is(ctl(q{SELECT count(*), min("row"->>'n') FROM tenant_query_all('SELECT count(*) AS n FROM users;')}), '7|1',
 	'query_all: one row per tenant as jsonb');
 my ($qw, $qwerr) = tn_psql($A, 'ctl', ["SELECT * FROM tenant_query_all('SELECT pg_catalog.nextval(''tenancy.history_id_seq'')')"], quiet => 1);
-is(tn_count($qw, qr/^/) . '|' . tn_count($qwerr, qr/read-only/), '0|7', 'query_all: read-only (a write fails in every tenant)');
+is(tn_count($qw, qr/^/) . '|' . tn_count($qw, qr/"error": ".*read-only.*", "sqlstate": "25006"/) . '|' . tn_count($qwerr, qr/NOTICE/), '7|7|0',
+	'query_all: read-only (a write fails in every tenant: one error row each, no NOTICE)');
 
 # ---- a cluster stopped mid-run --------------------------------------------
 ctl("SELECT tenant_migration_add('5', 'slow', 'SELECT pg_sleep(2); CREATE TABLE slow5 (id int);', NULL, 'tenants')");
