@@ -217,7 +217,7 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 
 /*
  * Inside SPI: the run lock and recovery (migrate), the set and the target
- * (all but query), and the tenants to run (migrate: only those behind).
+ * (all but query), and the tenants to run (every one).
  */
 static void
 load_call(fanout_call *fc)
@@ -239,7 +239,13 @@ load_call(fanout_call *fc)
 		fc->text = reg_encode_set(&fc->set);
 		key = reg_version_key(fc->target ? fc->target : tn_set_newest(&fc->set));
 	}
-	fc->ts = reg_load_tenants(mode == FO_MIGRATE, key ? key : "", &fc->n);
+	/*
+	 * Every tenant, always: the registry's cached version can be stale (a
+	 * tenant_rollback() run inside a tenant), so a cache never decides who
+	 * is skipped.  An up-to-date tenant costs one round trip, and its
+	 * last_run says when it was last checked (issue 9, registry truth).
+	 */
+	fc->ts = reg_load_tenants(false, key ? key : "", &fc->n);
 	fc->run.total = fc->n;
 }
 
