@@ -802,6 +802,14 @@ int			tn_validate_tenant_path(const char *registry_dir, const char *path,
 									int must_exist, char **resolved,
 									tn_error *err);
 
+/*
+ * SQLite's tenant_create makes a file, which no transaction can take back:
+ * called inside the caller's transaction (in_transaction != 0) it is
+ * refused before anything is made, TN_ERR_NO_TRANSACTION (25001), so a
+ * ROLLBACK never leaves a file behind.  TN_OK otherwise.
+ */
+int			tn_registry_check_create_outside(int in_transaction, tn_error *err);
+
 /* The state words of tenants(). */
 #define TN_TENANT_UP_TO_DATE "up_to_date"
 #define TN_TENANT_BEHIND "behind"

@@ -442,6 +442,9 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		path = default_path;
 	}
 	rc = check_kind(arg_text(argc, argv, 2), &err);
+	/* a caller's ROLLBACK could not take the file back: refused there (the core's rule) */
+	if (rc == TN_OK)
+		rc = tn_registry_check_create_outside(!sqlite3_get_autocommit(conn->db), &err);
 	if (rc == TN_OK)
 		rc = prepare_tenant(conn, name, path, 0, &rp, &resolved, &err);
 	/* registry row and file appear together: the row commits only after the rename */
