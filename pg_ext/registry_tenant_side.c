@@ -15,6 +15,9 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 
 #include "registry_internal.h"
 #include "spi_adapter.h"
@@ -39,7 +42,10 @@ typedef struct synced_row
  * whose failed migration (the core rolled the batch back and recorded
  * "fail" in history, as on SQLite) comes back as a row: from_version, the
  * version it stays at, and the core's rendered error (tn_error_render),
- * so the fan-out's row has the same values on both engines.
+ * so the fan-out's row has the same values on both engines.  A failure
+ * with a transient cause (tn_error_transient: deadlock, lock timeout,
+ * serialization failure, "tuple concurrently updated") is retried as the
+ * core's tn_retry_delay_ms says, and the error says how often it was tried.
  */
 static int
 synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *target,
@@ -50,12 +56,31 @@ synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 	int			rc;
 
 	memset(&opts, 0, sizeof(opts));
-	memset(&res, 0, sizeof(res));
-	tn_rows_init(&res.report, 0);
 	opts.target = target;
 	opts.sync = set;
 	opts.dry_run = dry_run;
-	rc = tn_migrate(adapter, &opts, &res, err);
+	for (int attempt = 1;; attempt++)
+	{
+		int			delay;
+
+		memset(&res, 0, sizeof(res));
+		tn_rows_init(&res.report, 0);
+		rc = tn_migrate(adapter, &opts, &res, err);
+		if (rc != TN_ERR_MIGRATION_FAILED || dry_run)
+			break;
+		/* a transient error: the batch was rolled back cleanly, try again (the core says when) */
+		delay = tn_retry_delay_ms(err, attempt);
+		if (delay == 0)
+		{
+			tn_error_retried(err, attempt);
+			break;
+		}
+		tn_migrate_result_free(&res);
+		tn_error_clear(err);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, delay, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	snprintf(out->from, sizeof(out->from), "%s", res.from_version);
 	snprintf(out->to, sizeof(out->to), "%s", res.to_version);
 	out->applied = res.applied;

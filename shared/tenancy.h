@@ -972,6 +972,32 @@ int			tn_fanout_sqlstate_unreachable(const char *sqlstate);
  */
 int			tn_query_all_error_json(tn_buf *out, const tn_error *err);
 
+/*
+ * Transient errors: a serialization failure (40001), a deadlock (40P01), a
+ * lock timeout (55P03) or "tuple concurrently updated" (XX000, two
+ * sessions changing one catalog row: ALTER ROLE, GRANT ... ON DATABASE).
+ * The batch was rolled back cleanly, so the same call can simply run
+ * again.  tn_error_transient: 1 when err (the engine's error, or a failed
+ * migration that kept the engine's SQLSTATE) is one.  A failed migration
+ * with a transient cause gets TN_TRANSIENT_HINT instead of "Fix the
+ * migration" (tn_migration_failed).
+ *
+ * tn_retry_delay_ms: after try number attempt (1-based) failed with err,
+ * how long to wait before the next try (TN_RETRY_FIRST_DELAY_MS, doubled
+ * each time), or 0: do not retry (not transient, or TN_RETRY_ATTEMPTS
+ * tries made).  Hosts retry a fan-out tenant's migration with it; a run
+ * that still fails says so (tn_error_retried appends "It was tried N
+ * times ..." to the detail when attempts > 1).  SQLite's errors carry no
+ * SQLSTATE, so there this applies to nothing: a locked SQLite tenant waits
+ * for its busy timeout instead.
+ */
+#define TN_RETRY_ATTEMPTS 4
+#define TN_RETRY_FIRST_DELAY_MS 250
+#define TN_TRANSIENT_HINT "The error is transient (a concurrent transaction, a deadlock or a lock timeout) and the batch was rolled back cleanly: run the migration again; nothing needs fixing."
+int			tn_error_transient(const tn_error *err);
+int			tn_retry_delay_ms(const tn_error *err, int attempt);
+void		tn_error_retried(tn_error *err, int attempts);
+
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int			tn_fanout_status_counts_as_failure(const char *status);
 

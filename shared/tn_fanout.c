@@ -3,7 +3,8 @@
  * host: the steps a tenant's run takes around no-transaction migrations,
  * the row and status word of one tenant's outcome (and of its dry run),
  * the progress line, the status of a whole run, the default concurrency,
- * which errors mean "unreachable", and tenant_query_all's error row.
+ * which errors mean "unreachable" or are transient (and how often and how
+ * late they are retried), and tenant_query_all's error row.
  *
  * Must not: reach a database, include a host header, or keep memory after
  * returning (every output is caller-owned and freed with the matching
@@ -248,4 +249,34 @@ tn_query_all_error_json(tn_buf *out, const tn_error *err)
 		tn_buf_append(out, "}", 1) != TN_OK)
 		return TN_ERR_NO_MEMORY;
 	return TN_OK;
+}
+
+int
+tn_error_transient(const tn_error *err)
+{
+	const char *s = err->sqlstate;
+
+	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0)
+		return 1;
+	/* two sessions updating one catalog row (ALTER ROLE, GRANT ... ON DATABASE) */
+	return strcmp(s, "XX000") == 0 &&
+		(strstr(err->message, "tuple concurrently updated") != NULL ||
+		 strstr(err->detail, "tuple concurrently updated") != NULL);
+}
+
+int
+tn_retry_delay_ms(const tn_error *err, int attempt)
+{
+	if (attempt >= TN_RETRY_ATTEMPTS || !tn_error_transient(err))
+		return 0;
+	return TN_RETRY_FIRST_DELAY_MS << (attempt - 1);
+}
+
+void
+tn_error_retried(tn_error *err, int attempts)
+{
+	if (attempts <= 1)
+		return;
+	tn_error_detail_append(err, "It was tried %d times, with a pause between tries; every try was rolled back.",
+						   attempts);
 }

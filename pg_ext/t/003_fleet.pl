@@ -13,6 +13,7 @@ use lib $FindBin::RealBin;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 use TenancyTest;
 
 my $A = tn_node('fleet');
@@ -68,6 +69,30 @@ is(ctl(q{SELECT count(*) || '|' || count(*) FILTER (WHERE "row" ? 'error') || '|
 	'2|1|42P01', 'query_all: a tenant that cannot answer gives one error row with its SQLSTATE');
 my (undef, $qerr) = tn_psql($A, 'ctl', ["SELECT * FROM tenant_query_all('SELECT count(*) AS n FROM plans')"], quiet => 1);
 is(tn_count($qerr, qr/NOTICE/), 0, 'query_all: no NOTICE in its place');
+
+# ---- transient errors: retried with backoff, their own hint -------------------------
+A('t2', 'DELETE FROM marks');
+ctl("SELECT tenant_migration_add('4', 'col', 'ALTER TABLE marks ADD COLUMN c int;', NULL, 'tenants')");
+my $holder = tn_start_psql($A, 't1', [ 'BEGIN', 'LOCK TABLE marks', 'SELECT pg_sleep(1)', 'COMMIT' ]);
+usleep(300_000);
+my ($run4) = tn_psql($A, 'ctl', [ "SET tenancy.lock_timeout = '200ms'",
+	'SELECT tenant, status, from_version, to_version FROM tenant_migrate_all()' ], quiet => 1);
+tn_finish_psql($holder);
+is(join(' ', sort split /\n/, $run4), 't1|applied|3|4 t2|applied|2|4',
+	'transient: a lock timeout in t1 is retried until the lock is free');
+cmp_ok(A('t1', "SELECT count(*) FROM tenancy.history WHERE action = 'fail' AND version = '4'"), '>=', 1,
+	"transient: each failed try is in the tenant's history");
+ctl("SELECT tenant_migration_add('5', 'col2', 'ALTER TABLE marks ADD COLUMN d int;', NULL, 'tenants')");
+$holder = tn_start_psql($A, 't1', [ 'BEGIN', 'LOCK TABLE marks', 'SELECT pg_sleep(5)', 'COMMIT' ]);
+usleep(300_000);
+my ($run5) = tn_psql($A, 'ctl', [ "SET tenancy.lock_timeout = '200ms'",
+	'SELECT tenant, status, sqlstate, error FROM tenant_migrate_all()' ], quiet => 1);
+tn_finish_psql($holder);
+is(join('|', @{ row_of($run5, 't1') }[ 1, 2 ]), 'failed|TN002', 'transient: still locked after every try: failed');
+like($run5, qr/SQLSTATE 55P03: .*It was tried 4 times/s, 'transient: the detail says how often it was tried');
+like($run5, qr/HINT:  The error is transient/, 'transient: its own hint (not "Fix the migration")');
+my ($run6) = tn_psql($A, 'ctl', ['SELECT tenant, status FROM tenant_migrate_all()'], quiet => 1);
+is(join(' ', sort split /\n/, $run6), 't1|applied t2|up_to_date', 'transient: a plain rerun fixes it');
 
 $A->stop;
 done_testing();

@@ -984,6 +984,25 @@ test_one_decision(void)
 		  strstr(tn_rows_get(&rows, 0, 7), "SQLSTATE 23502") != NULL, "failed row values%s", NULL);
 	tn_rows_free(&rows);
 
+	/* transient errors: retried with backoff, their own hint */
+	tn_error_set(&err, TN_ERR_ENGINE, "deadlock detected");
+	memcpy(err.sqlstate, "40P01", 6);
+	CHECK(tn_error_transient(&err) && tn_retry_delay_ms(&err, 1) == 250 && tn_retry_delay_ms(&err, 2) == 500 &&
+		  tn_retry_delay_ms(&err, 3) == 1000 && tn_retry_delay_ms(&err, 4) == 0, "deadlock retried 250/500/1000 ms%s", NULL);
+	tn_error_set(&err, TN_ERR_ENGINE, "tuple concurrently updated");
+	memcpy(err.sqlstate, "XX000", 6);
+	CHECK(tn_error_transient(&err), "tuple concurrently updated is transient%s", NULL);
+	tn_error_set(&err, TN_ERR_ENGINE, "cache lookup failed");
+	memcpy(err.sqlstate, "XX000", 6);
+	CHECK(!tn_error_transient(&err) && tn_retry_delay_ms(&err, 1) == 0, "other XX000 not retried%s", NULL);
+	memcpy(err.sqlstate, "23502", 6);
+	CHECK(!tn_error_transient(&err), "23502 not transient%s", NULL);
+	tn_error_set(&err, TN_ERR_MIGRATION_FAILED, "migration \"4\" failed");
+	memcpy(err.sqlstate, "55P03", 6);
+	tn_error_retried(&err, 4);
+	CHECK(tn_error_transient(&err) && strstr(err.detail, "It was tried 4 times") != NULL,
+		  "a failed migration keeps its transient SQLSTATE; retries in the detail%s", NULL);
+
 	/* tenant_query_all's error row */
 	tn_error_set(&err, TN_ERR_UNREACHABLE, "tenant file \"g.db\" is missing");
 	CHECK(tn_query_all_error_json(&json, &err) == TN_OK &&
