@@ -17,6 +17,8 @@
 #include "pg_args.h"
 #include "tn_raise.h"
 
+bool		tn_pg_scope_given = false;
+
 char *
 tn_pg_arg_text(FunctionCallInfo fcinfo, int argno)
 {

@@ -45,6 +45,14 @@ extern int	tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno);
  */
 extern int	tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno);
 
+/*
+ * Set by the scoped tenant_migration_add / tenant_migrations_load right
+ * before they call the database-scope function for an explicit
+ * 'database': that call then does not warn (tn_registry_scope_warning).
+ * The callee reads and clears it first thing.
+ */
+extern bool tn_pg_scope_given;
+
 /* A materialized result being written. */
 typedef struct tn_pg_srf
 {

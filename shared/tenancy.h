@@ -810,6 +810,17 @@ int			tn_validate_tenant_path(const char *registry_dir, const char *path,
  */
 int			tn_registry_check_create_outside(int in_transaction, tn_error *err);
 
+/*
+ * The warning of tenant_migration_add / tenant_migrations_load (function)
+ * called with the default scope in a registry that has ntenants tenants:
+ * the migrations go into the registry's own catalog, which is seldom what
+ * is meant there.  Fills warn (code TN_OK: a warning, not an error) and
+ * returns 1 when ntenants > 0; else 0.  An explicit 'database' scope does
+ * not warn (the host does not call this then).
+ */
+int			tn_registry_scope_warning(const char *function, long long ntenants,
+									  tn_error *warn);
+
 /* The state words of tenants(). */
 #define TN_TENANT_UP_TO_DATE "up_to_date"
 #define TN_TENANT_BEHIND "behind"

@@ -145,3 +145,18 @@ tn_registry_check_create_outside(int in_transaction, tn_error *err)
 	tn_error_hint(err, "Call tenant_create outside BEGIN ... COMMIT; tenant_drop(name, 'delete') undoes it.");
 	return TN_ERR_NO_TRANSACTION;
 }
+
+int
+tn_registry_scope_warning(const char *function, long long ntenants, tn_error *warn)
+{
+	if (ntenants <= 0)
+		return 0;
+	tn_error_set(warn, TN_OK, "%s() without a scope changes this database's own migrations, not its tenants'",
+				 function);
+	tn_error_detail(warn, "This database is a registry with %lld tenant%s; the default scope 'database' "
+					"adds to the migrations tenant_migrate() applies to the registry itself.",
+					ntenants, ntenants == 1 ? "" : "s");
+	tn_error_hint(warn, "Pass 'tenants' as the scope to change the set pushed to every tenant, "
+				  "or 'database' to say you mean this database.");
+	return 1;
+}

@@ -94,5 +94,14 @@ like($run5, qr/HINT:  The error is transient/, 'transient: its own hint (not "Fi
 my ($run6) = tn_psql($A, 'ctl', ['SELECT tenant, status FROM tenant_migrate_all()'], quiet => 1);
 is(join(' ', sort split /\n/, $run6), 't1|applied t2|up_to_date', 'transient: a plain rerun fixes it');
 
+# ---- the default scope in a registry with tenants: a WARNING ------------------------
+my (undef, $w1) = tn_psql($A, 'ctl', ["SELECT tenant_migration_add('50', 'own', 'SELECT 1;')"], quiet => 1);
+like($w1, qr/WARNING:  tenant_migration_add\(\) without a scope changes this database's own migrations, not its tenants'\nDETAIL:  This database is a registry with 2 tenants/,
+	'default scope in a registry with tenants: WARNING');
+my (undef, $w2) = tn_psql($A, 'ctl', ["SELECT tenant_migration_add('51', 'own', 'SELECT 1;', NULL, 'database')"], quiet => 1);
+is(tn_count($w2, qr/WARNING/), 0, "an explicit 'database' scope does not warn");
+my (undef, $w3) = tn_psql($A, 't1', ["SELECT tenant_migration_add('52', 'own', 'SELECT 1;')"], quiet => 1);
+is(tn_count($w3, qr/WARNING/), 0, 'a database without tenants does not warn');
+
 $A->stop;
 done_testing();
