@@ -685,6 +685,20 @@ int			tn_catalog_add(const tn_adapter *a, const tn_migration *m,
 int			tn_catalog_load_folder(const tn_adapter *a, const char *path,
 								   long long *count, tn_error *err);
 
+/*
+ * The same for a registry's tenant set (scope 'tenants'), where a version
+ * that failed somewhere can be fixed forward: a new body for a version
+ * that is applied is accepted (not TN_ERR_DRIFT); the applied row takes
+ * the new checksum and history records "repair" "old -> new".  Tenants get
+ * it when the set is synced into them (tn_migrate's opts.sync): one that
+ * applied the old body is recorded as repaired the same way, one that did
+ * not applies the new body.
+ */
+int			tn_catalog_add_to_set(const tn_adapter *a, const tn_migration *m,
+								  int *added, tn_error *err);
+int			tn_catalog_load_folder_to_set(const tn_adapter *a, const char *path,
+										  long long *count, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Migrate and plan (tn_migrate.c)                                     */
 /* ------------------------------------------------------------------ */

@@ -241,7 +241,7 @@ static int
 change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 {
 	int			added = 0;
-	int			rc = tn_catalog_add(&tmpl->adapter, arg, &added, err);
+	int			rc = tn_catalog_add_to_set(&tmpl->adapter, arg, &added, err);
 
 	*count = added;
 	return rc;
@@ -250,7 +250,7 @@ change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 static int
 change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 {
-	return tn_catalog_load_folder(&tmpl->adapter, arg, count, err);
+	return tn_catalog_load_folder_to_set(&tmpl->adapter, arg, count, err);
 }
 
 int
