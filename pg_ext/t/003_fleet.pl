@@ -64,10 +64,22 @@ is(A('t2', "SELECT count(*) FROM tenancy.history WHERE action = 'fail' AND versi
 	'1|t', 'failed row: the batch rolled back, its "fail" history row kept (as on SQLite)');
 is(tn_state_of($A, 't2', 'SELECT tenant_migrate()'), 'TN002', 'tenant_migrate() in the tenant raises TN002');
 
+# ---- fix-forward: correct the failed version's body in the set and rerun ------------
+ctl("SELECT tenant_migration_add('3', 'plan', 'CREATE TABLE plans (plan text NOT NULL); INSERT INTO plans SELECT ''free'' FROM marks;', NULL, 'tenants')");
+my ($fix) = tn_psql($A, 'ctl', ['SELECT tenant, status, from_version, to_version FROM tenant_migrate_all()'], quiet => 1);
+is(join(' ', sort split /\n/, $fix), 't1|up_to_date|3|3 t2|applied|2|3',
+	'fix-forward: the corrected body is accepted; t2 applies it, t1 (old body) stays');
+is(A('t1', "SELECT count(*) FROM tenancy.history WHERE action = 'repair' AND version = '3' AND detail LIKE 'sha256:% -> sha256:%'")
+	  . '|' . A('t2', 'SELECT plan FROM plans'),
+	'1|free', 'fix-forward: t1 recorded as repaired (old -> new), t2 has the new body');
+is(ctl("SELECT string_agg(tenant || '=' || status, ',' ORDER BY tenant) FROM tenant_verify_all()"), 't1=ok,t2=ok',
+	'fix-forward: verify_all says ok everywhere');
+
 # ---- tenant_query_all: error rows an aggregate can count ---------------------------
-is(ctl(q{SELECT count(*) || '|' || count(*) FILTER (WHERE "row" ? 'error') || '|' || string_agg("row"->>'sqlstate', ',') FROM tenant_query_all('SELECT count(*) AS n FROM plans')}),
+A('t1', 'CREATE TABLE only_in_t1 (id int)');
+is(ctl(q{SELECT count(*) || '|' || count(*) FILTER (WHERE "row" ? 'error') || '|' || string_agg("row"->>'sqlstate', ',') FROM tenant_query_all('SELECT count(*) AS n FROM only_in_t1')}),
 	'2|1|42P01', 'query_all: a tenant that cannot answer gives one error row with its SQLSTATE');
-my (undef, $qerr) = tn_psql($A, 'ctl', ["SELECT * FROM tenant_query_all('SELECT count(*) AS n FROM plans')"], quiet => 1);
+my (undef, $qerr) = tn_psql($A, 'ctl', ["SELECT * FROM tenant_query_all('SELECT count(*) AS n FROM only_in_t1')"], quiet => 1);
 is(tn_count($qerr, qr/NOTICE/), 0, 'query_all: no NOTICE in its place');
 
 # ---- transient errors: retried with backoff, their own hint -------------------------
@@ -78,7 +90,7 @@ usleep(300_000);
 my ($run4) = tn_psql($A, 'ctl', [ "SET tenancy.lock_timeout = '200ms'",
 	'SELECT tenant, status, from_version, to_version FROM tenant_migrate_all()' ], quiet => 1);
 tn_finish_psql($holder);
-is(join(' ', sort split /\n/, $run4), 't1|applied|3|4 t2|applied|2|4',
+is(join(' ', sort split /\n/, $run4), 't1|applied|3|4 t2|applied|3|4',
 	'transient: a lock timeout in t1 is retried until the lock is free');
 cmp_ok(A('t1', "SELECT count(*) FROM tenancy.history WHERE action = 'fail' AND version = '4'"), '>=', 1,
 	"transient: each failed try is in the tenant's history");
