@@ -35,7 +35,9 @@ TN_TEST_CFLAGS =
 VARIANT = sqlite
 endif
 # -fvisibility=hidden: only sqlite3_tenancy_init (marked visibility("default")) leaves the .so
-SQLITE_CFLAGS = $(CORE_CFLAGS) $(TN_TEST_CFLAGS) -fvisibility=hidden -Ishared -MMD -MP
+# libpq for the SQLite fallback (sqlite_ext/sqlite_fallback_*.c)
+PQ_INC = $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+SQLITE_CFLAGS = $(CORE_CFLAGS) $(TN_TEST_CFLAGS) -fvisibility=hidden -Ishared -I$(PQ_INC) -MMD -MP
 
 CORE_SRC = $(sort $(wildcard shared/*.c))
 SQLITE_SRC = $(sort $(wildcard sqlite_ext/*.c))
@@ -65,7 +67,7 @@ $(OBJDIR)/%.o: %.c build/$(VARIANT).flags
 	$(CC) $(SQLITE_CFLAGS) -c -o $@ $<
 
 sqlite_ext/tenancy.so: $(SQLITE_OBJS) build/$(VARIANT).flags
-	$(CC) $(CORE_CFLAGS) -shared -o $@ $(SQLITE_OBJS) -lcrypto -lpthread
+	$(CC) $(CORE_CFLAGS) -shared -o $@ $(SQLITE_OBJS) -lpq -lcrypto -lpthread
 	@cp build/$(VARIANT).flags build/tenancy.so.flags
 
 # relink when the last link was of the other variant
@@ -129,7 +131,7 @@ format-check:
 # (test programs at -O2, where gcc's -Wformat-truncation looks deepest), plus the PG module
 # with COPT=-Werror on top of PGXS's own warning flags.  Used by .ci/run.
 warnings:
-	for f in $(SQLITE_SRC) $(CORE_SRC); do $(CC) -std=c99 $(WARN) -O2 -fPIC -Ishared -DSQLITE_CORE -c -o /dev/null $$f || exit 1; done
+	for f in $(SQLITE_SRC) $(CORE_SRC); do $(CC) -std=c99 $(WARN) -O2 -fPIC -Ishared -I$(PQ_INC) -DSQLITE_CORE -c -o /dev/null $$f || exit 1; done
 	for f in tests/core/test_core.c tests/faults/test_faults.c tests/crash/crash_driver.c tests/static/static_main.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DSQLITE_CORE -Ishared -Isqlite_ext -c -o /dev/null $$f || exit 1; done
 	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c; do \

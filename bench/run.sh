@@ -288,3 +288,9 @@ fi
 if [ "${BENCH_PG:-1}" != 0 ]; then
 	bash "$ROOT/bench/pg_schemas.sh" || echo "bench: pg_schemas.sh failed (see above)" >&2
 fi
+
+# ---- SQLite fallback of a PostgreSQL tenant (bench/fallback.sh; owned by the fallback engineer) ----
+# Its own cluster on port 55485; prints its own table; BENCH_PG=0 skips it too.
+if [ "${BENCH_PG:-1}" != 0 ]; then
+	bash "$ROOT/bench/fallback.sh" || echo "bench: fallback.sh failed (see above)" >&2
+fi

@@ -1098,4 +1098,9 @@ int			tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 						  long long duration_ms, int committed,
 						  const char *failed_tenant);
 
+/* ================================================================== */
+
+/* SQLite fallback of a PostgreSQL tenant: type mapping, order, conflicts. */
+#include "tn_fallback.h"
+
 #endif							/* TENANCY_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sqlite_adapter.h"
+#include "sqlite_fallback.h"
 #include "sqlite_registry.h"
 #include "sqlite_vtab.h"
 
@@ -335,6 +336,8 @@ sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
 		rc = tn_vtab_register(db, &table_functions[i]);
 	if (rc == SQLITE_OK)
 		rc = tn_registry_register(db, conn);
+	if (rc == SQLITE_OK)
+		rc = tn_fallback_register(db, conn);
 	if (rc != SQLITE_OK && errmsg != NULL)
 		*errmsg = sqlite3_mprintf("tenancy: could not register functions: %s", sqlite3_errstr(rc));
 	return rc;

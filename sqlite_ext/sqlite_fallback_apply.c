@@ -1,0 +1,684 @@
+/*
+ * sqlite_fallback_apply.c -- the statements of a push: read the recorded
+ * keys and rows from the fallback, read (and lock) the primary's rows to
+ * hash them, run the batched deletes / updates / inserts on the primary
+ * (json_populate_record of the table's own row type), move sequences,
+ * keep the new row hashes, and put the primary's rows into the fallback
+ * for primary_wins.  sqlite_fallback_push.c decides when each runs.
+ *
+ * Must not: commit or roll back either side, or decide a conflict (the
+ * core's tn_fb_is_conflict / tn_fb_resolve, called by the push).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_fallback_push.h"
+
+SQLITE_EXTENSION_INIT3
+
+static int
+oom(tn_error *err)
+{
+	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+}
+
+static char *
+dup_or_null(const unsigned char *s)
+{
+	size_t		n;
+	char	   *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen((const char *) s) + 1;
+	if ((d = malloc(n)) != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+void
+tnfb_push_free_tables(push_table *pt, size_t n)
+{
+	size_t		i;
+	size_t		j;
+
+	for (i = 0; i < n; i++)
+	{
+		for (j = 0; j < pt[i].n; j++)
+		{
+			free(pt[i].items[j].key);
+			free(pt[i].items[j].elem);
+			free(pt[i].items[j].synced_hash);
+			free(pt[i].items[j].primary_hash);
+		}
+		free(pt[i].items);
+	}
+	free(pt);
+}
+
+/* "t"."c" or "c" */
+static int
+qcol(tn_buf *b, const char *alias, const char *col)
+{
+	int			rc = TN_OK;
+
+	if (alias != NULL)
+		rc = tn_buf_printf(b, "%s.", alias);
+	return rc == TN_OK ? tn_fb_quote_ident(col, b) : rc;
+}
+
+/*
+ * The SQLite query that reads the recorded keys of one table: key, its
+ * JSON-quoted form, the row as JSON for the primary (NULL when the
+ * fallback no longer has it), the key as a JSON object, the synced hash.
+ */
+static int
+read_items_sql(const tnfb_table *t, tn_buf *b)
+{
+	int			j;
+	int			rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
+
+	if (rc == TN_OK)
+		rc = qcol(b, "t", t->pk[0]);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE json_object(");
+	for (j = 0; rc == TN_OK && j < t->ncols; j++)
+	{
+		tn_buf		c = {0};
+
+		rc = tn_buf_printf(b, "%s", j ? ", " : "");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_literal(t->cols[j].name, b);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, ", ");
+		if (rc == TN_OK)
+			rc = qcol(&c, "t", t->cols[j].name);
+		if (rc == TN_OK)
+			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
+		tn_buf_free(&c);
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, ") END, json_object(");
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+	{
+		rc = tn_buf_printf(b, "%s", j ? ", " : "");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_literal(t->pk[j], b);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, "), h.hash FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
+						   " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c LEFT JOIN ");
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(t->name, b);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " AS t ON ");
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+	{
+		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
+		if (rc == TN_OK)
+			rc = qcol(b, "t", t->pk[j]);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key ORDER BY c.first");
+	return rc;
+}
+
+int
+tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
+{
+	tn_buf		sql = {0};
+	sqlite3_stmt *st = NULL;
+	size_t		cap = 0;
+	int			rc;
+
+	if (read_items_sql(pt->t, &sql) != TN_OK)
+		return oom(err);
+	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
+	{
+		tn_buf_free(&sql);
+		return tn_sqlite_error(db, rc, err);
+	}
+	tn_buf_free(&sql);
+	sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	{
+		push_item  *it;
+		const char *row = (const char *) sqlite3_column_text(st, 2);
+		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
+		tn_buf		e = {0};
+
+		if (pt->n == cap)
+		{
+			/* grow geometrically: 100,000 keys must not mean 100,000 copies */
+			push_item  *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
+
+			if (grown == NULL)
+				break;
+			pt->items = grown;
+			cap = cap ? 2 * cap : 64;
+		}
+		it = &pt->items[pt->n];
+		memset(it, 0, sizeof(*it));
+		it->key = dup_or_null(sqlite3_column_text(st, 0));
+		it->synced_hash = dup_or_null(sqlite3_column_text(st, 4));
+		it->op = tn_fb_net_op(it->synced_hash != NULL, row != NULL);
+		if (tn_buf_printf(&e, "{\"k\":%s,\"r\":%s}", (const char *) sqlite3_column_text(st, 1),
+						  row ? row : keyobj) != TN_OK)
+			break;
+		it->elem = e.data;
+		pt->n++;
+		if (it->key == NULL)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return oom(err);
+	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
+}
+
+/*
+ * [elem, elem, ...] of items[from..to) whose action (or op) is wanted;
+ * by_action -1: the items whose row the primary had at the sync (the
+ * only rows there are to lock).
+ */
+static int
+batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op want,
+		   tn_buf *b, size_t *count)
+{
+	size_t		i;
+	int			rc = tn_buf_printf(b, "[");
+
+	*count = 0;
+	for (i = from; rc == TN_OK && i < to; i++)
+	{
+		const push_item *it = &pt->items[i];
+
+		if (want != TN_FB_OP_NONE && (by_action ? it->action : it->op) != want)
+			continue;
+		if (want == TN_FB_OP_NONE && it->op == TN_FB_OP_NONE)
+			continue;
+		if (by_action < 0 && it->synced_hash == NULL)
+			continue;
+		if (*count)
+			rc = tn_buf_append(b, ",", 1);
+		if (rc == TN_OK)
+			rc = tn_buf_append(b, it->elem, strlen(it->elem));
+		(*count)++;
+	}
+	return rc == TN_OK ? tn_buf_printf(b, "]") : rc;
+}
+
+/* WHERE/ON condition t.pk = r.pk for every key column */
+static int
+pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out)
+{
+	int			j;
+	int			rc = TN_OK;
+
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+	{
+		rc = tn_buf_printf(out, "%s", j ? " AND " : "");
+		if (rc == TN_OK)
+			rc = qcol(out, a, t->pk[j]);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(out, " = ");
+		if (rc == TN_OK)
+			rc = qcol(out, b, t->pk[j]);
+	}
+	return rc;
+}
+
+/* FROM json_array_elements($1::json) e, json_populate_record(NULL::"t", e->'r') r */
+static int
+from_elems(const tnfb_table *t, tn_buf *out)
+{
+	int			rc = tn_buf_printf(out, " FROM pg_catalog.json_array_elements($1::json) AS tenancy_e,"
+								   " pg_catalog.json_populate_record(NULL::");
+
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(t->name, out);
+	return rc == TN_OK ? tn_buf_printf(out, ", tenancy_e->'r') AS tenancy_r") : rc;
+}
+
+/*
+ * The primary's current hash of each key in the batch (NULL: no row):
+ * rows (k, hash).  lock: take the rows' locks first, so nobody changes
+ * them between the check and the write.
+ */
+int
+tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int lock, tn_error *err)
+{
+	tn_buf		elems = {0};
+	tn_buf		sql = {0};
+	size_t		count;
+	PGresult   *r = NULL;
+	const char *params[1];
+	int			rc;
+	int			i;
+
+	rc = batch_json(pt, from, to, 0, TN_FB_OP_NONE, &elems, &count);
+	if (rc == TN_OK && count == 0)
+	{
+		tn_buf_free(&elems);
+		return TN_OK;
+	}
+	if (rc == TN_OK && lock)
+	{
+		tn_buf		synced = {0};
+		size_t		nsynced;
+
+		/* lock the rows the primary had (an insert's key has none to lock) */
+		rc = batch_json(pt, from, to, -1, TN_FB_OP_NONE, &synced, &nsynced);
+		if (rc != TN_OK || nsynced == 0)
+		{
+			tn_buf_free(&synced);
+			goto check;
+		}
+		rc = tn_buf_printf(&sql, "SELECT 1 FROM ");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(pt->t->name, &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, " AS tenancy_t WHERE EXISTS (SELECT 1");
+		if (rc == TN_OK)
+			rc = from_elems(pt->t, &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, " WHERE ");
+		if (rc == TN_OK)
+			rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, ") FOR UPDATE");
+		if (rc != TN_OK)
+			goto done;
+		params[0] = synced.data;
+		rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "the conflict check", err);
+		tn_buf_free(&synced);
+		if (rc != TN_OK)
+			goto done;
+		tn_buf_free(&sql);
+	}
+check:
+	if (rc != TN_OK)
+		goto done;
+	/* the primary's row read as a pull reads it, hashed the same way */
+	rc = tn_buf_printf(&sql, "SELECT tenancy_e->>'k', tenancy_t.ctid IS NOT NULL, ");
+	if (rc == TN_OK)
+		rc = tnfb_pull_exprs(pt->t, "tenancy_t", &sql);
+	if (rc == TN_OK)
+		rc = from_elems(pt->t, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, " LEFT JOIN ");
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(pt->t->name, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, " AS tenancy_t ON ");
+	if (rc == TN_OK)
+		rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+	if (rc != TN_OK)
+		goto done;
+	params[0] = elems.data;
+	if ((rc = tnfb_pq_exec(pg, sql.data, 1, params, &r, "the conflict check", err)) != TN_OK)
+		goto done;
+	/* results come back in element order: match them to the items */
+	{
+		size_t		k = from;
+
+		for (i = 0; i < PQntuples(r); i++)
+		{
+			while (k < to && pt->items[k].op == TN_FB_OP_NONE)
+				k++;
+			if (k >= to)
+				break;
+			free(pt->items[k].primary_hash);
+			pt->items[k].primary_hash = NULL;
+			if (strcmp(PQgetvalue(r, i, 1), "t") == 0)
+			{
+				char		hash[TN_FB_HASH_LEN];
+
+				tnfb_result_hash(r, i, 2, pt->t->ncols, hash);
+				pt->items[k].primary_hash = dup_or_null((const unsigned char *) hash);
+			}
+			k++;
+		}
+	}
+
+done:
+	if (rc != TN_OK && err->code == TN_OK)
+		rc = oom(err);
+	PQclear(r);
+	tn_buf_free(&elems);
+	tn_buf_free(&sql);
+	return rc;
+}
+
+/* Run one action for the items [from, to) that have it. */
+int
+tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_op action, tn_error *err)
+{
+	const tnfb_table *t = pt->t;
+	tn_buf		elems = {0};
+	tn_buf		sql = {0};
+	size_t		count;
+	const char *params[1];
+	int			rc;
+	int			j;
+	int			first = 1;
+
+	rc = batch_json(pt, from, to, 1, action, &elems, &count);
+	if (rc == TN_OK && count == 0)
+	{
+		tn_buf_free(&elems);
+		return TN_OK;
+	}
+	if (action == TN_FB_OP_DELETE)
+	{
+		rc = tn_buf_printf(&sql, "DELETE FROM ");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(t->name, &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, " AS tenancy_t USING (SELECT tenancy_r.*");
+		if (rc == TN_OK)
+			rc = from_elems(t, &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, ") AS tenancy_x WHERE ");
+		if (rc == TN_OK)
+			rc = pk_match(t, "tenancy_t", "tenancy_x", &sql);
+	}
+	else
+	{
+		/* the pushed values, one column each: SELECT <expr> AS "c", ... FROM ... */
+		tn_buf		vals = {0};
+
+		rc = tn_buf_printf(&vals, "SELECT ");
+		for (j = 0; rc == TN_OK && j < t->ncols; j++)
+		{
+			tn_buf		q = {0};
+
+			if (t->cols[j].generated)
+				continue;
+			rc = tn_buf_printf(&vals, "%s", first ? "" : ", ");
+			first = 0;
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->cols[j].name, &q);
+			if (rc == TN_OK)
+				rc = tn_fb_pg_value_expr(t->cols[j].kind, t->cols[j].name, q.data, t->cols[j].type, &vals);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&vals, " AS %s", q.data);
+			tn_buf_free(&q);
+		}
+		if (rc == TN_OK)
+			rc = from_elems(t, &vals);
+		if (rc == TN_OK && action == TN_FB_OP_INSERT)
+		{
+			rc = tn_buf_printf(&sql, "INSERT INTO ");
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->name, &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, " (");
+			first = 1;
+			for (j = 0; rc == TN_OK && j < t->ncols; j++)
+			{
+				if (t->cols[j].generated)
+					continue;
+				rc = tn_buf_printf(&sql, "%s", first ? "" : ", ");
+				first = 0;
+				if (rc == TN_OK)
+					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
+			}
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, ") OVERRIDING SYSTEM VALUE %s", vals.data);
+		}
+		else if (rc == TN_OK)
+		{
+			rc = tn_buf_printf(&sql, "UPDATE ");
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->name, &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, " AS tenancy_t SET ");
+			first = 1;
+			for (j = 0; rc == TN_OK && j < t->ncols; j++)
+			{
+				if (t->cols[j].generated)
+					continue;
+				rc = tn_buf_printf(&sql, "%s", first ? "" : ", ");
+				first = 0;
+				if (rc == TN_OK)
+					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
+				if (rc == TN_OK)
+					rc = tn_buf_printf(&sql, " = ");
+				if (rc == TN_OK)
+					rc = qcol(&sql, "tenancy_x", t->cols[j].name);
+			}
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, " FROM (%s) AS tenancy_x WHERE ", vals.data);
+			if (rc == TN_OK)
+				rc = pk_match(t, "tenancy_t", "tenancy_x", &sql);
+		}
+		tn_buf_free(&vals);
+	}
+	if (rc != TN_OK)
+		rc = oom(err);
+	else
+	{
+		params[0] = elems.data;
+		rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "the push", err);
+		if (rc != TN_OK)
+			tn_error_detail_append(err, "While pushing %s of table \"%s\".", tn_fb_op_name(action), t->name);
+	}
+	tn_buf_free(&elems);
+	tn_buf_free(&sql);
+	return rc;
+}
+
+/* Move the sequences of serial/identity columns past the pushed keys. */
+int
+tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err)
+{
+	tn_buf		qt = {0};
+	int			j;
+	int			rc = tn_fb_quote_ident(t->name, &qt);
+
+	for (j = 0; rc == TN_OK && j < t->ncols; j++)
+	{
+		PGresult   *r;
+		const char *params[2];
+		tn_buf		sql = {0};
+
+		if (t->cols[j].kind != TN_FB_INT)
+			continue;
+		params[0] = qt.data;
+		params[1] = t->cols[j].name;
+		if ((rc = tnfb_pq_exec(pg, "SELECT pg_catalog.pg_get_serial_sequence($1, $2)", 2, params, &r,
+							   "moving sequences", err)) != TN_OK)
+			break;
+		if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+		{
+			/* setval only forward: never hand out a key twice */
+			rc = tn_buf_printf(&sql, "SELECT pg_catalog.setval($1::regclass, x.m) FROM (SELECT max(");
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->cols[j].name, &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, ")::int8 AS m FROM %s) AS x WHERE x.m IS NOT NULL AND x.m >"
+								   " (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s)",
+								   qt.data, PQgetvalue(r, 0, 0));
+			params[0] = PQgetvalue(r, 0, 0);
+			if (rc == TN_OK)
+				rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "moving sequences", err);
+			else
+				rc = oom(err);
+			tn_buf_free(&sql);
+		}
+		PQclear(r);
+	}
+	tn_buf_free(&qt);
+	return rc;
+}
+
+/* Keep (tbl, key) -> hash for the next push (NULL hash: forget the row). */
+int
+tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err)
+{
+	sqlite3_stmt *up = NULL;
+	sqlite3_stmt *del = NULL;
+	size_t		i;
+	int			rc;
+
+	if ((rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
+								 -1, &up, NULL)) != SQLITE_OK ||
+		(rc = sqlite3_prepare_v2(db, "DELETE FROM tenancy_fallback_rows WHERE tbl = ?1 AND key = ?2",
+								 -1, &del, NULL)) != SQLITE_OK)
+	{
+		sqlite3_finalize(up);
+		return tn_sqlite_error(db, rc, err);
+	}
+	for (i = 0; rc == SQLITE_OK && i < pt->n; i++)
+	{
+		const push_item *it = &pt->items[i];
+		sqlite3_stmt *st = it->primary_hash ? up : del;
+
+		if (it->op == TN_FB_OP_NONE)
+			continue;
+		sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
+		if (it->primary_hash)
+			sqlite3_bind_text(st, 3, it->primary_hash, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(up);
+	sqlite3_finalize(del);
+	return rc == SQLITE_OK ? TN_OK : tn_sqlite_error(db, rc, err);
+}
+
+/*
+ * primary_wins: put the primary's row (or its absence) into the fallback
+ * for the items marked refresh.  The triggers record these writes; the
+ * caller removes those records.
+ */
+int
+tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
+{
+	const tnfb_table *t = pt->t;
+	size_t		i;
+	int			rc = TN_OK;
+
+	for (i = 0; rc == TN_OK && i < pt->n; i++)
+	{
+		push_item  *it = &pt->items[i];
+		tn_buf		sql = {0};
+		sqlite3_stmt *st = NULL;
+		PGresult   *r = NULL;
+		const char *params[1];
+		int			j;
+
+		if (!it->refresh)
+			continue;
+		/* delete the fallback's row by key */
+		rc = tn_buf_printf(&sql, "DELETE FROM ");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(t->name, &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, " WHERE ");
+		for (j = 0; rc == TN_OK && j < t->npk; j++)
+		{
+			rc = tn_buf_printf(&sql, "%s", j ? " AND " : "");
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->pk[j], &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, " = json_extract(?1, '$[%d]')", j);
+		}
+		if (rc != TN_OK)
+			return oom(err);
+		if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
+		{
+			tn_buf_free(&sql);
+			return tn_sqlite_error(db, sqlite3_errcode(db), err);
+		}
+		tn_buf_free(&sql);
+		sqlite3_bind_text(st, 1, it->key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st) == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, sqlite3_errcode(db), err);
+		sqlite3_finalize(st);
+		if (rc != TN_OK || it->primary_hash == NULL)
+			continue;
+		/* and insert the primary's */
+		rc = tnfb_pull_select(t, &sql);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(&sql, " WHERE EXISTS (SELECT 1");
+		if (rc == TN_OK)
+		{
+			tn_buf		one = {0};
+
+			rc = from_elems(t, &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, " WHERE ");
+			if (rc == TN_OK)
+				rc = pk_match(t, "tenancy_t", "tenancy_r", &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, ")");
+			tn_buf_free(&one);
+		}
+		if (rc != TN_OK)
+		{
+			tn_buf_free(&sql);
+			return oom(err);
+		}
+		{
+			tn_buf		arr = {0};
+
+			if (tn_buf_printf(&arr, "[%s]", it->elem) != TN_OK)
+			{
+				tn_buf_free(&sql);
+				return oom(err);
+			}
+			params[0] = arr.data;
+			rc = tnfb_pq_exec(pg, sql.data, 1, params, &r, "refreshing a row", err);
+			tn_buf_free(&arr);
+		}
+		tn_buf_free(&sql);
+		if (rc != TN_OK)
+			return rc;
+		if (PQntuples(r) == 1)
+		{
+			rc = tn_buf_printf(&sql, "INSERT INTO ");
+			if (rc == TN_OK)
+				rc = tn_fb_quote_ident(t->name, &sql);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, " (");
+			for (j = 0; rc == TN_OK && j < t->ncols; j++)
+			{
+				rc = tn_buf_printf(&sql, "%s", j ? ", " : "");
+				if (rc == TN_OK)
+					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
+			}
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, ") VALUES (");
+			for (j = 0; rc == TN_OK && j < t->ncols; j++)
+				rc = tn_buf_printf(&sql, "%s?%d", j ? ", " : "", j + 1);
+			if (rc == TN_OK)
+				rc = tn_buf_printf(&sql, ")");
+			if (rc != TN_OK)
+				rc = oom(err);
+			else if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
+				rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
+			else
+			{
+				for (j = 0; rc == TN_OK && j < t->ncols; j++)
+					rc = tnfb_bind_pulled(st, j + 1, &t->cols[j], PQgetvalue(r, 0, j + 1),
+										  PQgetisnull(r, 0, j + 1), err);
+				if (rc == TN_OK && sqlite3_step(st) != SQLITE_DONE)
+					rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
+				sqlite3_finalize(st);
+			}
+			tn_buf_free(&sql);
+		}
+		PQclear(r);
+	}
+	return rc;
+}

@@ -1,0 +1,408 @@
+/*
+ * sqlite_fallback_push.c -- tenant_fallback_push(primary [, on_conflict]):
+ * apply the changes recorded in the fallback to the primary in one
+ * PostgreSQL transaction, in foreign-key order (deletes children first,
+ * then inserts and updates parents first), then clear them.
+ *
+ * Exactly once, across crashes: before touching the primary the push gets
+ * an id, committed in the fallback with the last change id it covers
+ * (tenancy_fallback_state.pending_push / pending_upto).  The primary's
+ * transaction records that id in tenancy_fallback.pushes.  A push that
+ * finds a pending id asks the primary first: recorded means the earlier
+ * push committed there, so only the fallback's side is finished (changes
+ * cleared, row hashes refreshed); not recorded means it never committed,
+ * so it is pushed again under the same id.
+ *
+ * Conflicts: the primary's row, read as a pull reads it, is hashed
+ * (tn_fb_row_hash) and compared with the hash recorded at the last pull or
+ * push; the core classifies and picks
+ * the action for each key (tn_fb_is_conflict, tn_fb_resolve).
+ *
+ * Must not: apply a change twice, leave the primary half-applied (one
+ * transaction there), or lose a recorded change (they are cleared only
+ * after the primary committed them).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_fallback_push.h"
+
+SQLITE_EXTENSION_INIT3
+
+#define PUSH_BATCH 2000
+
+static int
+oom(tn_error *err)
+{
+	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+}
+
+static int
+add_row(tn_rows *out, const char *table, const push_item *it, const char *outcome)
+{
+	const char *row[4];
+
+	row[0] = table;
+	row[1] = it->key;
+	row[2] = tn_fb_op_name(it->op);
+	row[3] = outcome;
+	return tn_rows_add(out, row);
+}
+
+/* Tables with recorded changes but no primary key: refused by name. */
+static int
+refuse_keyless(sqlite3 *db, const tnfb_tables *ts, long long upto, tn_error *err)
+{
+	tn_buf		names = {0};
+	size_t		i;
+	int			n = 0;
+
+	for (i = 0; i < ts->n; i++)
+	{
+		sqlite3_stmt *st;
+		int			has = 0;
+
+		if (ts->t[i].npk > 0)
+			continue;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM tenancy_fallback_changes WHERE tbl = ?1 AND id <= ?2 LIMIT 1",
+							   -1, &st, NULL) == SQLITE_OK)
+		{
+			sqlite3_bind_text(st, 1, ts->t[i].name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, upto);
+			has = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_finalize(st);
+		}
+		if (has && tn_buf_printf(&names, "%s\"%s\"", n++ ? ", " : "", ts->t[i].name) != TN_OK)
+		{
+			tn_buf_free(&names);
+			return oom(err);
+		}
+	}
+	if (n == 0)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_NOT_SUPPORTED, "cannot push changes to %s without a primary key: %s",
+				 n == 1 ? "a table" : "tables", names.data);
+	tn_error_detail(err, "A change is matched to the primary's row by its primary key; these tables were copied but have none. Nothing was pushed.");
+	tn_error_hint(err, "Add a primary key on the primary and pull again, or delete those tables' rows from tenancy_fallback_changes.");
+	tn_buf_free(&names);
+	return err->code;
+}
+
+static int
+set_pending(sqlite3 *db, const char *id, long long upto, tn_error *err)
+{
+	sqlite3_stmt *st;
+	int			rc = sqlite3_prepare_v2(db, "UPDATE tenancy_fallback_state SET pending_push = ?1, pending_upto = ?2",
+										-1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return tn_sqlite_error(db, rc, err);
+	if (id)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (id)
+		sqlite3_bind_int64(st, 2, upto);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
+}
+
+/* Give this push an id, committed before the primary is touched. */
+static int
+pending_push(sqlite3 *db, char *id, size_t size, long long *upto, tn_error *err)
+{
+	sqlite3_stmt *st;
+	int			savepoint;
+	int			rc;
+
+	id[0] = '\0';
+	if ((rc = tnfb_begin(db, &savepoint, err)) != TN_OK)
+		return rc;
+	if (sqlite3_prepare_v2(db, "SELECT pending_push, pending_upto, (SELECT max(id) FROM tenancy_fallback_changes)"
+						   " FROM tenancy_fallback_state", -1, &st, NULL) != SQLITE_OK)
+	{
+		rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
+		tnfb_rollback(db, savepoint);
+		return rc;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+	{
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		{
+			snprintf(id, size, "%s", (const char *) sqlite3_column_text(st, 0));
+			*upto = sqlite3_column_int64(st, 1);
+		}
+		else
+			*upto = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (id[0] == '\0' && *upto > 0)
+	{
+		unsigned char rnd[16];
+		int			i;
+
+		sqlite3_randomness(sizeof(rnd), rnd);
+		for (i = 0; i < 16 && (size_t) (2 * i + 2) < size; i++)
+			snprintf(id + 2 * i, 3, "%02x", rnd[i]);
+		rc = set_pending(db, id, *upto, err);
+	}
+	if (rc == TN_OK)
+		rc = tnfb_commit(db, savepoint, err);
+	if (rc != TN_OK)
+		tnfb_rollback(db, savepoint);
+	return rc;
+}
+
+static const char *PUSHES_SQL =
+"CREATE SCHEMA IF NOT EXISTS tenancy_fallback;"
+"CREATE TABLE IF NOT EXISTS tenancy_fallback.pushes("
+"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
+
+int
+tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	const char *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
+	const char *policy_text = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
+	tn_sqlite_conn conn;
+	tn_fb_policy policy;
+	tnfb_tables ts = {0};
+	push_table *pt = NULL;
+	PGconn	   *pg = NULL;
+	PGresult   *r = NULL;
+	char		id[64];
+	long long	upto = 0;
+	long long	before_refresh;
+	int			savepoint = 0;
+	int			in_txn = 0;
+	int			pg_txn = 0;
+	int			already = 0;
+	int			conflicts = 0;
+	int			refreshes = 0;
+	size_t		i;
+	size_t		k;
+	int			rc;
+
+	tn_rows_init(out, tn_def_fallback_push.ncols);
+	tn_sqlite_conn_init(&conn, db);
+	if (primary == NULL)
+		return tn_error_null_argument(err, "primary");
+	if ((rc = tn_fb_parse_policy(policy_text, &policy, err)) != TN_OK ||
+		(rc = tn_sqlite_ensure_schema(&conn, err)) != TN_OK ||
+		(rc = tnfb_ensure_local(db, err)) != TN_OK)
+		return rc;
+	if ((rc = pending_push(db, id, sizeof(id), &upto, err)) != TN_OK)
+		return rc;
+	if (id[0] == '\0')
+		return TN_OK;			/* nothing recorded: nothing to push */
+	if ((rc = tnfb_connect(primary, &pg, err)) != TN_OK)
+		return rc;
+	if ((rc = tnfb_pq_exec(pg, "BEGIN", 0, NULL, NULL, "the push", err)) != TN_OK ||
+		(pg_txn = 1, rc = tnfb_pq_exec(pg, PUSHES_SQL, 0, NULL, NULL, "the push", err)) != TN_OK)
+		goto out;
+	{
+		const char *params[1] = {id};
+
+		if ((rc = tnfb_pq_exec(pg, "SELECT 1 FROM tenancy_fallback.pushes WHERE push_id = $1", 1, params,
+							   &r, "the push", err)) != TN_OK)
+			goto out;
+		already = PQntuples(r) > 0;
+		PQclear(r);
+		r = NULL;
+	}
+	if ((rc = tnfb_begin(db, &savepoint, err)) != TN_OK)
+		goto out;
+	in_txn = 1;
+	if ((rc = tnfb_load_tables(db, &ts, err)) != TN_OK)
+		goto out;
+	if (!already && (rc = refuse_keyless(db, &ts, upto, err)) != TN_OK)
+	{
+		/* nothing reached the primary: this push id is not needed */
+		tn_error	ignored;
+
+		tn_error_clear(&ignored);
+		if (set_pending(db, NULL, 0, &ignored) == TN_OK && tnfb_commit(db, savepoint, &ignored) == TN_OK)
+			in_txn = 0;
+		goto out;
+	}
+	before_refresh = tnfb_sqlite_int(db, "SELECT max(id) FROM tenancy_fallback_changes", 0);
+	if ((pt = calloc(ts.n + 1, sizeof(push_table))) == NULL)
+	{
+		rc = oom(err);
+		goto out;
+	}
+	for (i = 0; i < ts.n; i++)
+	{
+		pt[i].t = &ts.t[i];
+		if (ts.t[i].npk == 0)
+			continue;
+		if ((rc = tnfb_push_read_items(db, &pt[i], upto, err)) != TN_OK)
+			goto out;
+	}
+
+	if (already)
+	{
+		/* an earlier push committed on the primary: finish the fallback's side */
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
+				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
+										 0, err)) != TN_OK)
+					goto out;
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; k < pt[i].n; k++)
+				if (add_row(out, ts.t[i].name, &pt[i].items[k], TN_FB_PUSHED) != TN_OK)
+				{
+					rc = oom(err);
+					goto out;
+				}
+	}
+	else
+	{
+		/* check every key (locking the primary's rows), then decide */
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
+				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
+										 1, err)) != TN_OK)
+					goto out;
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; k < pt[i].n; k++)
+			{
+				push_item  *it = &pt[i].items[k];
+				int			c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
+
+				tn_fb_resolve(it->op, c, it->primary_hash, policy, &it->action, &it->refresh, &it->outcome);
+				conflicts += c;
+				refreshes += it->refresh;
+			}
+		if (policy == TN_FB_ABORT && conflicts > 0)
+		{
+			sqlite3_stmt *st;
+
+			/* nothing is pushed; the conflicts are returned and kept for status */
+			tnfb_pq_exec(pg, "ROLLBACK", 0, NULL, NULL, "the push", err);
+			pg_txn = 0;
+			tn_error_clear(err);
+			rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts", err);
+			if (rc == TN_OK &&
+				sqlite3_prepare_v2(db, "INSERT INTO tenancy_fallback_conflicts(tbl, key, op) VALUES (?1, ?2, ?3)",
+								   -1, &st, NULL) == SQLITE_OK)
+			{
+				for (i = 0; i < ts.n; i++)
+					for (k = 0; k < pt[i].n; k++)
+					{
+						push_item  *it = &pt[i].items[k];
+
+						if (strcmp(it->outcome, TN_FB_CONFLICT) != 0)
+							continue;
+						sqlite3_bind_text(st, 1, ts.t[i].name, -1, SQLITE_STATIC);
+						sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
+						sqlite3_bind_text(st, 3, tn_fb_op_name(it->op), -1, SQLITE_STATIC);
+						sqlite3_step(st);
+						sqlite3_reset(st);
+						if (add_row(out, ts.t[i].name, it, TN_FB_CONFLICT) != TN_OK)
+							rc = oom(err);
+					}
+				sqlite3_finalize(st);
+			}
+			if (rc == TN_OK)
+				rc = set_pending(db, NULL, 0, err);
+			if (rc == TN_OK)
+				rc = tnfb_commit(db, savepoint, err);
+			in_txn = rc != TN_OK;
+			goto out;
+		}
+		/* deletes, children first */
+		for (i = ts.n; i-- > 0;)
+			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
+				if ((rc = tnfb_push_apply_batch(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
+									  TN_FB_OP_DELETE, err)) != TN_OK)
+					goto out;
+		/* inserts and updates, parents first */
+		for (i = 0; i < ts.n; i++)
+		{
+			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
+			{
+				size_t		end = k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n;
+
+				if ((rc = tnfb_push_apply_batch(pg, &pt[i], k, end, TN_FB_OP_UPDATE, err)) != TN_OK ||
+					(rc = tnfb_push_apply_batch(pg, &pt[i], k, end, TN_FB_OP_INSERT, err)) != TN_OK)
+					goto out;
+			}
+			if (pt[i].n > 0 && (rc = tnfb_push_move_sequences(pg, &ts.t[i], err)) != TN_OK)
+				goto out;
+		}
+		/* the primary's hashes after the push, for the next one */
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
+				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
+										 0, err)) != TN_OK)
+					goto out;
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; k < pt[i].n; k++)
+				if (add_row(out, ts.t[i].name, &pt[i].items[k], pt[i].items[k].outcome) != TN_OK)
+				{
+					rc = oom(err);
+					goto out;
+				}
+		{
+			char		n[32];
+			const char *params[2] = {id, n};
+
+			snprintf(n, sizeof(n), "%zu", out->nrows);
+			if ((rc = tnfb_pq_exec(pg, "INSERT INTO tenancy_fallback.pushes(push_id, changes) VALUES ($1, $2)",
+								   2, params, NULL, "the push", err)) != TN_OK)
+				goto out;
+		}
+	}
+	/* primary_wins: the fallback takes the primary's rows (before the commit there) */
+	for (i = 0; refreshes > 0 && i < ts.n; i++)
+		if ((rc = tnfb_push_refresh_rows(db, pg, &pt[i], err)) != TN_OK)
+			goto out;
+	if (pg_txn)
+	{
+		pg_txn = 0;
+		if ((rc = tnfb_pq_exec(pg, "COMMIT", 0, NULL, NULL, "the commit of the push", err)) != TN_OK)
+			goto out;
+	}
+	/* the primary has the changes: clear them in the fallback */
+	for (i = 0; i < ts.n; i++)
+		if ((rc = tnfb_push_store_hashes(db, &pt[i], err)) != TN_OK)
+			goto out;
+	{
+		sqlite3_stmt *st;
+
+		rc = sqlite3_prepare_v2(db, "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2",
+								-1, &st, NULL);
+		if (rc == SQLITE_OK)
+		{
+			sqlite3_bind_int64(st, 1, upto);
+			sqlite3_bind_int64(st, 2, before_refresh);
+			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+			sqlite3_finalize(st);
+		}
+		if (rc != SQLITE_OK)
+		{
+			rc = tn_sqlite_error(db, rc, err);
+			goto out;
+		}
+	}
+	if ((rc = set_pending(db, NULL, 0, err)) != TN_OK ||
+		(rc = tn_sqlite_exec(db, "UPDATE tenancy_fallback_state SET last_push = strftime('%Y-%m-%d %H:%M:%f+00','now');"
+							 " DELETE FROM tenancy_fallback_conflicts", err)) != TN_OK)
+		goto out;
+	rc = tnfb_commit(db, savepoint, err);
+	in_txn = rc != TN_OK;
+
+out:
+	if (in_txn)
+		tnfb_rollback(db, savepoint);
+	if (rc != TN_OK)
+		tn_rows_free(out);
+	PQclear(r);
+	PQfinish(pg);				/* an open transaction there is rolled back */
+	if (pt != NULL)
+		tnfb_push_free_tables(pt, ts.n);
+	tnfb_tables_free(&ts);
+	return rc;
+}
