@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh -- tenancy on the embedded SQLite default, end to end:
 # a registry with three tenants, a migration folder, fan-out, a migration that
-# fails on one tenant (rolled back there, applied elsewhere), the fix, the rerun,
-# tenant_status and a rollback to a checkpoint.  Step 5 uses the tenancy command.
+# fails on one tenant (rolled back there, applied elsewhere), the fix-forward of its
+# body (repaired where the old body ran, the new body where it failed), the rerun
+# with the tenancy command, tenant_status and a rollback to a checkpoint.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ext="$here/../sqlite_ext/tenancy"
@@ -40,12 +41,18 @@ echo "initech was rolled back to its checkpoint; its error:"
 sqlite3 registry.db ".load $ext" "SELECT last_error FROM tenants() WHERE name = 'initech';"
 sql "SELECT name, state, version, pending FROM tenants();"
 
-step "5. Fix the data in initech and rerun with the tenancy command: only initech is touched"
-sqlite3 initech.db "DELETE FROM users WHERE id = 2;"
+step "5. Fix forward: correct migration 4's body (same version) and rerun"
+echo "acme and globex applied the old body: they keep it and are recorded as repaired; initech gets the new one"
+sql "SELECT tenant_migration_add('4', 'unique_emails',
+       'DELETE FROM users WHERE id NOT IN (SELECT min(id) FROM users GROUP BY email);
+        CREATE UNIQUE INDEX users_email ON users (email);',
+       'DROP INDEX users_email;', 'tenants') AS fixed;"
 echo "\$ tenancy -d registry.db migrate-all      # = SELECT * FROM tenant_migrate_all()"
 "$tenancy" -d registry.db migrate-all
 echo "\$ tenancy -d registry.db runs             # = SELECT * FROM tenant_runs()"
 "$tenancy" -d registry.db runs
+sqlite3 -header -column acme.db "SELECT action, version, substr(detail, 1, 30) || '...' AS detail FROM tenancy_history WHERE action = 'repair';"
+sql "SELECT tenant, status, problems FROM tenant_verify_all() ORDER BY tenant;"
 
 step "6. tenant_status() inside one tenant"
 sqlite3 -header -column initech.db ".load $ext" \

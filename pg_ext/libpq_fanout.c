@@ -385,7 +385,9 @@ send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 		slot->step++;
 		params[0] = job->set_text;
 		params[1] = s->version;
-		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run" : "migrate";
+		/* a fan-out's failed tenant comes back as a row ('report'): from/to and the core's error */
+		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run" :
+			job->mode == FO_MIGRATE ? "report" : "migrate";
 		params[3] = schema;
 		return PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 	}
@@ -484,8 +486,11 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 	slot->out.res.applied += strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	if (!PQgetisnull(res, 0, 3))
 	{
-		/* a dry run that found a failure */
-		tn_error_set(&slot->out.err, TN_ERR_MIGRATION_FAILED, "%s", PQgetvalue(res, 0, 3));
+		/* a dry run that found a failure, or a failed migration ('report') */
+		if (job->mode == FO_DRY_RUN)
+			tn_error_set(&slot->out.err, TN_ERR_MIGRATION_FAILED, "%s", PQgetvalue(res, 0, 3));
+		else
+			tn_error_parse_rendered(&slot->out.err, TN_ERR_MIGRATION_FAILED, PQgetvalue(res, 0, 3));
 		slot->out.rc = TN_ERR_MIGRATION_FAILED;
 	}
 }
@@ -499,7 +504,17 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 	tn_lpq_error(slot->conn, res, err);
 	if (PQstatus(slot->conn) == CONNECTION_BAD || tn_fanout_sqlstate_unreachable(err->sqlstate))
 		err->code = TN_ERR_UNREACHABLE;
-	slot->out.rc = err->code == TN_ERR_UNREACHABLE ? TN_ERR_UNREACHABLE : TN_ERR_MIGRATION_FAILED;
+	else if (st->job->mode != FO_QUERY &&
+			 (slot->sent_stmt == SENT_SYNCED || slot->sent_stmt == SENT_VERIFY))
+	{
+		/* tenancy raised it there: its code, as the core named it (TN002, TN001, ...) */
+		tn_code		code = tn_code_of_sqlstate(err->sqlstate);
+
+		err->code = code == TN_ERR_ENGINE ? TN_ERR_MIGRATION_FAILED : code;
+	}
+	else
+		err->code = TN_ERR_MIGRATION_FAILED;
+	slot->out.rc = err->code;
 	if (slot->sent_stmt >= 0 && st->job->mode != FO_QUERY)
 	{
 		tn_fanout_step *s = &st->steps[slot->sent_step];

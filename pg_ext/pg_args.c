@@ -17,6 +17,8 @@
 #include "pg_args.h"
 #include "tn_raise.h"
 
+bool		tn_pg_scope_given = false;
+
 char *
 tn_pg_arg_text(FunctionCallInfo fcinfo, int argno)
 {
@@ -45,16 +47,30 @@ int
 tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno)
 {
 	int			c;
+	tn_error	err;
 
 	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
 		return tn_fanout_default_concurrency(MaxConnections);
 	c = PG_GETARG_INT32(argno);
-	if (c < 1 || c > 256)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("concurrency must be between 1 and 256"),
-				 errdetail("%d was given.", c)));
+	tn_error_clear(&err);
+	if (tn_check_concurrency(c, &err) != TN_OK)
+		tn_raise(&err);
 	return c;
+}
+
+int
+tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno)
+{
+	int			m;
+	tn_error	err;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return 0;
+	m = PG_GETARG_INT32(argno);
+	tn_error_clear(&err);
+	if (tn_check_max_failures(m, &err) != TN_OK)
+		tn_raise(&err);
+	return m;
 }
 
 /* The SQL declaration must match the core's definition exactly. */

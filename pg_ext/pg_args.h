@@ -33,10 +33,25 @@ extern char *tn_pg_arg_required(FunctionCallInfo fcinfo, int argno,
 
 /*
  * The concurrency argument of the fan-out functions: NULL or absent means
- * the core's default for this server's max_connections; otherwise 1..256
- * (raises 22023 outside).
+ * the core's default for this server's max_connections; otherwise the
+ * core's limits (tn_check_concurrency; raises 22023 outside).
  */
 extern int	tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno);
+
+/*
+ * The max_failures argument of tenant_migrate_all: NULL or absent means 0
+ * (no limit); otherwise the core's rule (tn_check_max_failures; raises
+ * 22023 for a negative number).
+ */
+extern int	tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno);
+
+/*
+ * Set by the scoped tenant_migration_add / tenant_migrations_load right
+ * before they call the database-scope function for an explicit
+ * 'database': that call then does not warn (tn_registry_scope_warning).
+ * The callee reads and clears it first thing.
+ */
+extern bool tn_pg_scope_given;
 
 /* A materialized result being written. */
 typedef struct tn_pg_srf

@@ -101,8 +101,6 @@ query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 {
 	ListCell   *lc;
 
-	if (out->rc != TN_OK)
-		ereport(NOTICE, (errmsg("tenant \"%s\": %s", t->name, out->err.message)));
 	foreach(lc, out->rows)
 	{
 		char	   *vals[2] = {(char *) t->name, lfirst(lc)};
@@ -110,7 +108,21 @@ query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 		tn_pg_srf_put(&run->srf, vals);
 	}
 	if (out->rc != TN_OK)
+	{
+		/* the core's error row, as on SQLite: an aggregate sees the failure */
+		tn_buf		json = {0};
+		char	   *vals[2] = {(char *) t->name, NULL};
+
+		if (tn_query_all_error_json(&json, &out->err) != TN_OK)
+		{
+			tn_buf_free(&json);
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		}
+		vals[1] = pstrdup(json.data);
+		tn_buf_free(&json);
+		tn_pg_srf_put(&run->srf, vals);
 		run->failed++;
+	}
 }
 
 /* A migrated (or dry-run) tenant: the core's row, the record, a progress line. */
@@ -198,14 +210,14 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 	{
 		fc->target = tn_pg_arg_text(fcinfo, 0);
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
-		if (mode == FO_MIGRATE && PG_NARGS() > 2 && !PG_ARGISNULL(2))
-			fc->job.max_failures = PG_GETARG_INT32(2);
+		if (mode == FO_MIGRATE)
+			fc->job.max_failures = tn_pg_arg_max_failures(fcinfo, 2);
 	}
 }
 
 /*
  * Inside SPI: the run lock and recovery (migrate), the set and the target
- * (all but query), and the tenants to run (migrate: only those behind).
+ * (all but query), and the tenants to run (every one).
  */
 static void
 load_call(fanout_call *fc)
@@ -227,7 +239,13 @@ load_call(fanout_call *fc)
 		fc->text = reg_encode_set(&fc->set);
 		key = reg_version_key(fc->target ? fc->target : tn_set_newest(&fc->set));
 	}
-	fc->ts = reg_load_tenants(mode == FO_MIGRATE, key ? key : "", &fc->n);
+	/*
+	 * Every tenant, always: the registry's cached version can be stale (a
+	 * tenant_rollback() run inside a tenant), so a cache never decides who
+	 * is skipped.  An up-to-date tenant costs one round trip, and its
+	 * last_run says when it was last checked (issue 9, registry truth).
+	 */
+	fc->ts = reg_load_tenants(false, key ? key : "", &fc->n);
 	fc->run.total = fc->n;
 }
 

@@ -195,6 +195,7 @@ tenant_migration_add_scoped(PG_FUNCTION_ARGS)
 		InitFunctionCallInfoData(*inner, fcinfo->flinfo, 4, fcinfo->fncollation, NULL, NULL);
 		for (int i = 0; i < 4; i++)
 			inner->args[i] = fcinfo->args[i];
+		tn_pg_scope_given = scope != NULL;
 		return tenant_migration_add(inner);
 	}
 	tn_error_clear(&err);
@@ -227,6 +228,7 @@ tenant_migrations_load_scoped(PG_FUNCTION_ARGS)
 
 		InitFunctionCallInfoData(*inner, fcinfo->flinfo, 1, fcinfo->fncollation, NULL, NULL);
 		inner->args[0] = fcinfo->args[0];
+		tn_pg_scope_given = scope != NULL;
 		return tenant_migrations_load(inner);
 	}
 	path = tn_pg_arg_required(fcinfo, 0, "path");

@@ -15,6 +15,9 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 
 #include "registry_internal.h"
 #include "spi_adapter.h"
@@ -29,33 +32,68 @@ typedef struct synced_row
 	char		from[TN_MAX_VERSION_LEN + 1];
 	char		to[TN_MAX_VERSION_LEN + 1];
 	long long	applied;
-	char		failure[TN_MESSAGE_MAX + TN_MAX_VERSION_LEN + 16];	/* dry run only */
+	char	   *failure;		/* dry run, report: palloc'd, else NULL */
 } synced_row;
 
 /*
- * Modes 'migrate' and 'dry_run': tn_migrate with the set synced into the
- * catalog first.  A dry run reports what it would reach and its first
- * failure (then nothing counts as applied).
+ * Modes 'migrate', 'report' and 'dry_run': tn_migrate with the set synced
+ * into the catalog first.  A dry run reports what it would reach and its
+ * first failure (then nothing counts as applied).  'report' is 'migrate'
+ * whose failed migration (the core rolled the batch back and recorded
+ * "fail" in history, as on SQLite) comes back as a row: from_version, the
+ * version it stays at, and the core's rendered error (tn_error_render),
+ * so the fan-out's row has the same values on both engines.  A failure
+ * with a transient cause (tn_error_transient: deadlock, lock timeout,
+ * serialization failure, "tuple concurrently updated") is retried as the
+ * core's tn_retry_delay_ms says, and the error says how often it was tried.
  */
 static int
 synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *target,
-			   bool dry_run, synced_row *out, tn_error *err)
+			   bool dry_run, bool report, synced_row *out, tn_error *err)
 {
 	tn_migrate_opts opts;
 	tn_migrate_result res;
 	int			rc;
 
 	memset(&opts, 0, sizeof(opts));
-	memset(&res, 0, sizeof(res));
-	tn_rows_init(&res.report, 0);
 	opts.target = target;
 	opts.sync = set;
 	opts.dry_run = dry_run;
-	rc = tn_migrate(adapter, &opts, &res, err);
+	for (int attempt = 1;; attempt++)
+	{
+		int			delay;
+
+		memset(&res, 0, sizeof(res));
+		tn_rows_init(&res.report, 0);
+		rc = tn_migrate(adapter, &opts, &res, err);
+		if (rc != TN_ERR_MIGRATION_FAILED || dry_run)
+			break;
+		/* a transient error: the batch was rolled back cleanly, try again (the core says when) */
+		delay = tn_retry_delay_ms(err, attempt);
+		if (delay == 0)
+		{
+			tn_error_retried(err, attempt);
+			break;
+		}
+		tn_migrate_result_free(&res);
+		tn_error_clear(err);
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, delay, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	snprintf(out->from, sizeof(out->from), "%s", res.from_version);
 	snprintf(out->to, sizeof(out->to), "%s", res.to_version);
 	out->applied = res.applied;
-	if (rc == TN_OK && dry_run)
+	if (rc == TN_ERR_MIGRATION_FAILED && report)
+	{
+		char	   *text = tn_error_render(err);
+
+		out->failure = pstrdup(text ? text : err->message);
+		free(text);
+		tn_error_clear(err);
+		rc = TN_OK;
+	}
+	else if (rc == TN_OK && dry_run)
 	{
 		/* what would it reach, and what would fail */
 		for (size_t r = 0; r < res.report.nrows; r++)
@@ -64,12 +102,12 @@ synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 
 			if (strcmp(outcome, "ok") == 0)
 				snprintf(out->to, sizeof(out->to), "%s", tn_rows_get(&res.report, r, 0));
-			else if (strcmp(outcome, "failed") == 0 && out->failure[0] == '\0')
-				snprintf(out->failure, sizeof(out->failure), "migration \"%s\" would fail: %s",
-						 tn_rows_get(&res.report, r, 0),
-						 tn_rows_get(&res.report, r, 4) ? tn_rows_get(&res.report, r, 4) : "");
+			else if (strcmp(outcome, "failed") == 0 && out->failure == NULL)
+				out->failure = psprintf("migration \"%s\" would fail: %s",
+										tn_rows_get(&res.report, r, 0),
+										tn_rows_get(&res.report, r, 4) ? tn_rows_get(&res.report, r, 4) : "");
 		}
-		if (out->failure[0])
+		if (out->failure)
 			out->applied = 0;
 	}
 	tn_migrate_result_free(&res);
@@ -119,8 +157,9 @@ synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 /*
  * tenancy.migrate_synced(tenant_set, target, mode DEFAULT 'migrate',
  * schema DEFAULT NULL).  mode: 'migrate' (tn_migrate with opts.sync =
- * set), 'dry_run' (the same, rolled back; the first failure comes back in
- * "error"), 'sync' (bring the set into the catalog only), 'record' (a
+ * set), 'report' (the same; a failed migration comes back in "error"
+ * instead of an ERROR), 'dry_run' (the same, rolled back; the first
+ * failure comes back in "error"), 'sync' (bring the set into the catalog only), 'record' (a
  * no-transaction migration target ran outside: mark it applied).  Returns
  * one row (from_version, to_version, applied, error); raises the core's
  * error otherwise.
@@ -158,14 +197,15 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	if (schema != NULL)
 		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
 	memset(&out, 0, sizeof(out));
-	if (strcmp(mode, "migrate") == 0 || strcmp(mode, "dry_run") == 0)
-		rc = synced_migrate(&adapter, &set, target, strcmp(mode, "dry_run") == 0, &out, &err);
+	if (strcmp(mode, "migrate") == 0 || strcmp(mode, "report") == 0 || strcmp(mode, "dry_run") == 0)
+		rc = synced_migrate(&adapter, &set, target, strcmp(mode, "dry_run") == 0,
+							strcmp(mode, "report") == 0, &out, &err);
 	else if (strcmp(mode, "sync") == 0 || strcmp(mode, "record") == 0)
 		rc = synced_catalog(&adapter, &set, target, strcmp(mode, "record") == 0, &out, &err);
 	else
 	{
 		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'migrate', 'dry_run', 'sync' or 'record'.");
+		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync' or 'record'.");
 	}
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);
@@ -175,7 +215,7 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	row[0] = out.from[0] ? out.from : NULL;
 	row[1] = out.to[0] ? out.to : NULL;
 	row[2] = psprintf("%lld", out.applied);
-	row[3] = out.failure[0] ? out.failure : NULL;
+	row[3] = out.failure;
 	tn_pg_srf_put(&srf, row);
 	return (Datum) 0;
 }

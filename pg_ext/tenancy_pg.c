@@ -144,6 +144,34 @@ return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 /* Entry points                                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The default scope in a registry with tenants: a WARNING (the core's
+ * text), unless the caller said 'database'.  Inside SPI.
+ */
+static void
+warn_default_scope(const char *function)
+{
+	bool		given = tn_pg_scope_given;
+	tn_error	warn;
+	long long	n = 0;
+
+	tn_pg_scope_given = false;
+	if (given)
+		return;
+	if (SPI_execute("SELECT pg_catalog.to_regclass('tenancy.tenants') IS NOT NULL", true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1 &&
+		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "t") == 0 &&
+		SPI_execute("SELECT pg_catalog.count(*) FROM tenancy.tenants", true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+		n = strtoll(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), NULL, 10);
+	tn_error_clear(&warn);
+	if (tn_registry_scope_warning(function, n, &warn))
+		ereport(WARNING,
+				(errmsg_internal("%s", warn.message),
+				 errdetail_internal("%s", warn.detail),
+				 errhint("%s", warn.hint)));
+}
+
 /* tenant_migration_add(version, name, up_sql, down_sql DEFAULT NULL) */
 Datum
 tenant_migration_add(PG_FUNCTION_ARGS)
@@ -158,6 +186,7 @@ tenant_migration_add(PG_FUNCTION_ARGS)
 	int			rc;
 
 	call_start(&call);
+	warn_default_scope("tenant_migration_add");
 	/* The core validates (NULLs included) and builds the migration. */
 	rc = tn_migration_from_args(version, name, up_sql, down_sql,
 								TN_DIALECT_POSTGRES, &m, &call.err);
@@ -193,6 +222,7 @@ tenant_migrations_load(PG_FUNCTION_ARGS)
 	}
 
 	call_start(&call);
+	warn_default_scope("tenant_migrations_load");
 	rc = tn_catalog_load_folder(&call.adapter, path, &count, &call.err);
 	call_finish(&call, rc);
 	PG_RETURN_INT64((int64) count);

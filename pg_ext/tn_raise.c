@@ -4,8 +4,10 @@
  * The only ereport of a core error in the PostgreSQL host.  The text
  * (message, detail, hint) comes from the core unchanged, so SQLite reports
  * the same words.  The SQLSTATE is the code's documented one
- * (tn_code_sqlstate), except TN_ERR_ENGINE and TN_ERR_MIGRATION_FAILED,
- * which carry the engine's own SQLSTATE when the core filled one in.
+ * as the core decides it (tn_error_sqlstate): TN_ERR_ENGINE carries the
+ * engine's own SQLSTATE; a failed migration is TN002 on both engines with
+ * the body's SQLSTATE in its detail (the README's promise, and what the
+ * fan-out rows show), except a cancel or timeout (class 57).
  *
  * Must not be called while the core owns memory (tn_rows, results): the
  * longjmp of ereport would leak it.  err itself is caller-owned.
@@ -32,17 +34,10 @@ valid_sqlstate(const char *s)
 int
 tn_error_sqlerrcode(const tn_error *err)
 {
-	const char *state = NULL;
+	const char *state = tn_error_sqlstate(err);	/* the core decides */
 
-	if ((err->code == TN_ERR_ENGINE || err->code == TN_ERR_MIGRATION_FAILED) &&
-		valid_sqlstate(err->sqlstate))
-		state = err->sqlstate;
-	if (state == NULL)
-	{
-		state = tn_code_sqlstate(err->code);
-		if (state == NULL || !valid_sqlstate(state))
-			state = "XX000";
-	}
+	if (state == NULL || !valid_sqlstate(state))
+		state = "XX000";
 	return MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
 }
 

@@ -116,6 +116,13 @@ const char *tn_code_sqlstate(tn_code code);
 char	   *tn_error_render(const tn_error *err);
 
 /*
+ * The inverse of tn_error_render: text "message[\nDETAIL:  d][\nHINT:  h]"
+ * (an error rendered by another tenancy, e.g. read over libpq) into err
+ * with code; sqlstate is left empty.  Fields longer than err's are cut.
+ */
+void		tn_error_parse_rendered(tn_error *err, tn_code code, const char *text);
+
+/*
  * TN_ASSERT(cond): an invariant of the core (an index in range, a pointer
  * a contract says is not NULL, a sorted set, a legal state transition).
  * Compiled with -DTN_ASSERT_CHECKING it prints "file:line: assertion
@@ -145,6 +152,13 @@ typedef struct tn_buf
 /* Append n bytes / printf-style text; TN_OK or TN_ERR_NO_MEMORY (b stays valid). */
 int			tn_buf_append(tn_buf *b, const char *s, size_t n);
 int			tn_buf_printf(tn_buf *b, const char *fmt,...);
+
+/*
+ * Append s[0..n) to b as a JSON string: quoted, '"' '\\' and control
+ * characters escaped, a byte that breaks UTF-8 written as U+FFFD.
+ * TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_json_string(tn_buf *b, const char *s, size_t n);
 void		tn_buf_free(tn_buf *b);
 
 /* strdup that reports TN_ERR_NO_MEMORY through err (returns NULL then; NULL s gives NULL). */
@@ -550,6 +564,20 @@ int			tn_parse_drop_mode(const char *mode, tn_dialect engine,
  */
 int			tn_parse_target(const char *target, const char **out, tn_error *err);
 
+/*
+ * Numeric arguments of the fan-outs, judged the same on both engines (the
+ * host only reads the SQL value).  concurrency: 1 to
+ * TN_FANOUT_MAX_CONCURRENCY (each unit is a thread on SQLite, a connection
+ * on PostgreSQL), else TN_ERR_INVALID_ARGUMENT "concurrency must be
+ * between 1 and 64".  max_failures: 0 (no limit) or more, else
+ * TN_ERR_INVALID_ARGUMENT "max_failures must be a whole number of 0 or
+ * more".  The host passes NULL as the default it documents (it never calls
+ * these for a NULL).
+ */
+#define TN_FANOUT_MAX_CONCURRENCY 64
+int			tn_check_concurrency(long long concurrency, tn_error *err);
+int			tn_check_max_failures(long long max_failures, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* The adapter: how the core reaches one database (hosts implement it) */
 /* ------------------------------------------------------------------ */
@@ -713,6 +741,19 @@ int			tn_catalog_load_files(const tn_adapter *a, size_t n,
 								  const char *const *names,
 								  const char *const *bodies, const size_t *lens,
 								  long long *count, tn_error *err);
+/*
+ * The same for a registry's tenant set (scope 'tenants'), where a version
+ * that failed somewhere can be fixed forward: a new body for a version
+ * that is applied is accepted (not TN_ERR_DRIFT); the applied row takes
+ * the new checksum and history records "repair" "old -> new".  Tenants get
+ * it when the set is synced into them (tn_migrate's opts.sync): one that
+ * applied the old body is recorded as repaired the same way, one that did
+ * not applies the new body.
+ */
+int			tn_catalog_add_to_set(const tn_adapter *a, const tn_migration *m,
+								  int *added, tn_error *err);
+int			tn_catalog_load_folder_to_set(const tn_adapter *a, const char *path,
+										  long long *count, tn_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Migrate and plan (tn_migrate.c)                                     */
@@ -857,6 +898,25 @@ int			tn_validate_tenant_path(const char *registry_dir, const char *path,
 									int must_exist, char **resolved,
 									tn_error *err);
 
+/*
+ * SQLite's tenant_create makes a file, which no transaction can take back:
+ * called inside the caller's transaction (in_transaction != 0) it is
+ * refused before anything is made, TN_ERR_NO_TRANSACTION (25001), so a
+ * ROLLBACK never leaves a file behind.  TN_OK otherwise.
+ */
+int			tn_registry_check_create_outside(int in_transaction, tn_error *err);
+
+/*
+ * The warning of tenant_migration_add / tenant_migrations_load (function)
+ * called with the default scope in a registry that has ntenants tenants:
+ * the migrations go into the registry's own catalog, which is seldom what
+ * is meant there.  Fills warn (code TN_OK: a warning, not an error) and
+ * returns 1 when ntenants > 0; else 0.  An explicit 'database' scope does
+ * not warn (the host does not call this then).
+ */
+int			tn_registry_scope_warning(const char *function, long long ntenants,
+									  tn_error *warn);
+
 /* The state words of tenants(). */
 #define TN_TENANT_UP_TO_DATE "up_to_date"
 #define TN_TENANT_BEHIND "behind"
@@ -930,8 +990,39 @@ int			tn_fanout_step_needed(const tn_fanout_step *step,
  * One tenant's outcome of a migrate call, as a row of tn_def_migrate_all
  * appended to out.  rc/err: what tn_migrate returned.  Picks the status
  * word: applied / up_to_date / failed / unreachable (TN_ERR_UNREACHABLE or
- * TN_ERR_IO).  Returns TN_OK or TN_ERR_NO_MEMORY.
+ * TN_ERR_IO), the sqlstate (tn_fanout_sqlstate) and the error text
+ * (tn_error_render).  from_version / to_version: what res holds; a failed
+ * tenant whose to_version is unknown reports its from_version there (the
+ * batch was rolled back, the tenant stays where it was).  Returns TN_OK or
+ * TN_ERR_NO_MEMORY.
  */
+/*
+ * The sqlstate column of a tenant that did not succeed, the same on both
+ * engines: a failed migration (rc TN_ERR_MIGRATION_FAILED) as
+ * tn_error_sqlstate decides (TN002; the body's own SQLSTATE is named in
+ * the error's detail), else the engine's
+ * SQLSTATE when err has one (08006 of a server that went away), else the
+ * code's (tn_code_sqlstate).
+ */
+const char *tn_fanout_sqlstate(int rc, const tn_error *err);
+
+/*
+ * The SQLSTATE a host reports for err, decided once for both engines: the
+ * code's documented one (tn_code_sqlstate); TN_ERR_ENGINE: the engine's
+ * own (err->sqlstate, else XX000); TN_ERR_MIGRATION_FAILED: TN002, with
+ * the body's SQLSTATE named in the detail, except a class 57 SQLSTATE
+ * (query cancelled, statement timeout, shutdown), which stays.
+ */
+const char *tn_error_sqlstate(const tn_error *err);
+
+/*
+ * The core code of a SQLSTATE another tenancy raised (a tenant's error
+ * read over libpq): the code whose documented SQLSTATE it is (TN001 ->
+ * TN_ERR_DRIFT, TN002 -> TN_ERR_MIGRATION_FAILED, 22023 ->
+ * TN_ERR_INVALID_ARGUMENT, ...), TN_ERR_ENGINE for any other.
+ */
+tn_code		tn_code_of_sqlstate(const char *sqlstate);
+
 int			tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 						  const tn_migrate_result *res, const tn_error *err,
 						  long long duration_ms);
@@ -977,6 +1068,42 @@ int			tn_fanout_default_concurrency(int max_connections);
  * TN_ERR_UNREACHABLE.
  */
 int			tn_fanout_sqlstate_unreachable(const char *sqlstate);
+
+/*
+ * The row of tenant_query_all for a tenant that could not answer (not
+ * reached, or the statement failed there), the same on both engines: a
+ * JSON object {"error": "<message>", "sqlstate": "<SQLSTATE>"} appended to
+ * out (the engine's SQLSTATE when err has one, else the code's), so an
+ * aggregate over the rows can see failures (row->>'error' IS NOT NULL,
+ * json_extract(row, '$.error') IS NOT NULL).  TN_OK or TN_ERR_NO_MEMORY.
+ */
+int			tn_query_all_error_json(tn_buf *out, const tn_error *err);
+
+/*
+ * Transient errors: a serialization failure (40001), a deadlock (40P01), a
+ * lock timeout (55P03) or "tuple concurrently updated" (XX000, two
+ * sessions changing one catalog row: ALTER ROLE, GRANT ... ON DATABASE).
+ * The batch was rolled back cleanly, so the same call can simply run
+ * again.  tn_error_transient: 1 when err (the engine's error, or a failed
+ * migration that kept the engine's SQLSTATE) is one.  A failed migration
+ * with a transient cause gets TN_TRANSIENT_HINT instead of "Fix the
+ * migration" (tn_migration_failed).
+ *
+ * tn_retry_delay_ms: after try number attempt (1-based) failed with err,
+ * how long to wait before the next try (TN_RETRY_FIRST_DELAY_MS, doubled
+ * each time), or 0: do not retry (not transient, or TN_RETRY_ATTEMPTS
+ * tries made).  Hosts retry a fan-out tenant's migration with it; a run
+ * that still fails says so (tn_error_retried appends "It was tried N
+ * times ..." to the detail when attempts > 1).  SQLite's errors carry no
+ * SQLSTATE, so there this applies to nothing: a locked SQLite tenant waits
+ * for its busy timeout instead.
+ */
+#define TN_RETRY_ATTEMPTS 4
+#define TN_RETRY_FIRST_DELAY_MS 250
+#define TN_TRANSIENT_HINT "The error is transient (a concurrent transaction, a deadlock or a lock timeout) and the batch was rolled back cleanly: run the migration again; nothing needs fixing."
+int			tn_error_transient(const tn_error *err);
+int			tn_retry_delay_ms(const tn_error *err, int attempt);
+void		tn_error_retried(tn_error *err, int attempts);
 
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int			tn_fanout_status_counts_as_failure(const char *status);

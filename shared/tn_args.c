@@ -1,6 +1,7 @@
 /*
  * tn_args.c -- the word arguments of the SQL functions: scope, checkpoint
- * mode, tenant kind, drop mode, and the target version.  Each word is read
+ * mode, tenant kind, drop mode, the target version, and the numbers of the
+ * fan-outs (concurrency, max_failures).  Each argument is read
  * here once, so both engines accept the words the README lists and refuse
  * the others with the core's message; where the engines differ (the kinds
  * of tenant, what 'keep' keeps) the engine is an argument.
@@ -114,4 +115,27 @@ tn_parse_target(const char *target, const char **out, tn_error *err)
 	if (*out == NULL)
 		return TN_OK;
 	return tn_version_validate(*out, err);
+}
+
+int
+tn_check_concurrency(long long concurrency, tn_error *err)
+{
+	if (concurrency >= 1 && concurrency <= TN_FANOUT_MAX_CONCURRENCY)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "concurrency must be between 1 and %d",
+				 TN_FANOUT_MAX_CONCURRENCY);
+	tn_error_detail(err, "%lld was given.", concurrency);
+	tn_error_hint(err, "Pass NULL for the default.");
+	return TN_ERR_INVALID_ARGUMENT;
+}
+
+int
+tn_check_max_failures(long long max_failures, tn_error *err)
+{
+	if (max_failures >= 0)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "max_failures must be a whole number of 0 or more");
+	tn_error_detail(err, "%lld was given.", max_failures);
+	tn_error_hint(err, "Pass NULL or 0 for no limit.");
+	return TN_ERR_INVALID_ARGUMENT;
 }

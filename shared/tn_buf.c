@@ -1,6 +1,6 @@
 /*
- * tn_buf.c -- strings owned by the core: the growable tn_buf and
- * tn_strdup.
+ * tn_buf.c -- strings owned by the core: the growable tn_buf,
+ * tn_strdup, and a JSON string written into a tn_buf.
  *
  * Plain malloc/realloc/free; a tn_buf has one tn_buf_free.  Must not: lose
  * the contents on out-of-memory (it is reported as TN_ERR_NO_MEMORY and the
@@ -103,4 +103,57 @@ tn_memdup(const char *s, size_t n)
 		p[n] = '\0';
 	}
 	return p;
+}
+
+/* Append s[0..n) to b as a JSON string (escaped; a broken UTF-8 byte becomes U+FFFD). */
+int
+tn_json_string(tn_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	int			rc = tn_buf_append(b, "\"", 1);
+
+	for (size_t i = 0; rc == TN_OK && i < n;)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '"' || c == '\\')
+		{
+			char		esc[2] = {'\\', (char) c};
+
+			rc = tn_buf_append(b, esc, 2);
+			i++;
+		}
+		else if (c < 0x20)
+		{
+			char		esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+
+			rc = c == '\n' ? tn_buf_append(b, "\\n", 2) : c == '\t' ? tn_buf_append(b, "\\t", 2) :
+				c == '\r' ? tn_buf_append(b, "\\r", 2) : tn_buf_append(b, esc, 6);
+			i++;
+		}
+		else if (c < 0x80)
+		{
+			rc = tn_buf_append(b, s + i, 1);
+			i++;
+		}
+		else
+		{
+			/* copy a valid UTF-8 sequence; a broken byte becomes U+FFFD */
+			size_t		len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+
+			if (len > 1 && i + len <= n && tn_utf8_error_offset(s + i, len) == -1)
+			{
+				rc = tn_buf_append(b, s + i, len);
+				i += len;
+			}
+			else
+			{
+				rc = tn_buf_append(b, "\\ufffd", 6);
+				i++;
+			}
+		}
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_append(b, "\"", 1);
+	return rc;
 }

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +23,12 @@ same_text(const char *a, const char *b)
 }
 
 static int write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err);
+static int repair_applied(const tn_adapter *a, const tn_migration *m, tn_error *err);
 
 /* Add one migration inside an open unit of work. */
 static int
-catalog_add_locked(const tn_adapter *a, const tn_migration *m, int *added,
-				   tn_error *err)
+catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
+				   int *added, tn_error *err)
 {
 	tn_value	p[1];
 	tn_rows		rows;
@@ -78,6 +80,15 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int *added,
 			tn_rows_free(&rows);
 			return TN_OK;		/* identical: nothing to do */
 		}
+		if (applied != NULL && strcmp(applied, m->checksum) != 0 && fix_forward)
+		{
+			/* the fix-forward of a tenant set: the new body, the applied one recorded as repaired */
+			tn_rows_free(&rows);
+			if ((rc = write_catalog_row(a, m, err)) != TN_OK)
+				return rc;
+			*added = 1;
+			return repair_applied(a, m, err);
+		}
 		if (applied != NULL && strcmp(applied, m->checksum) != 0)
 		{
 			tn_error_set(err, TN_ERR_DRIFT, "migration \"%s\" is already applied with a different body",
@@ -97,15 +108,15 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int *added,
 	return TN_OK;
 }
 
-int
-tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
-			   tn_error *err)
+static int
+catalog_add(const tn_adapter *a, const tn_migration *m, int fix_forward,
+			int *added, tn_error *err)
 {
 	int			rc;
 
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
 		return rc;
-	rc = catalog_add_locked(a, m, added, err);
+	rc = catalog_add_locked(a, m, fix_forward, added, err);
 	if (rc != TN_OK)
 	{
 		tn_abort(a, err);
@@ -114,11 +125,26 @@ tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
 	return tn_finish(a, err);
 }
 
-static int	add_set(const tn_adapter *a, tn_migration_set *set_in, long long *count, tn_error *err);
+static int	add_set(const tn_adapter *a, tn_migration_set *set_in, int fix_forward,
+					long long *count, tn_error *err);
 
 int
-tn_catalog_load_folder(const tn_adapter *a, const char *path,
-					   long long *count, tn_error *err)
+tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
+			   tn_error *err)
+{
+	return catalog_add(a, m, 0, added, err);
+}
+
+int
+tn_catalog_add_to_set(const tn_adapter *a, const tn_migration *m, int *added,
+					  tn_error *err)
+{
+	return catalog_add(a, m, 1, added, err);
+}
+
+static int
+load_folder(const tn_adapter *a, const char *path, int fix_forward,
+			long long *count, tn_error *err)
 {
 	tn_migration_set set = {0};
 	int			rc;
@@ -128,7 +154,7 @@ tn_catalog_load_folder(const tn_adapter *a, const char *path,
 		return tn_error_null_argument(err, "path");
 	if ((rc = tn_load_folder(path, a->dialect, &set, err)) != TN_OK)
 		return rc;
-	return add_set(a, &set, count, err);
+	return add_set(a, &set, fix_forward, count, err);
 }
 
 int
@@ -142,12 +168,17 @@ tn_catalog_load_files(const tn_adapter *a, size_t n, const char *const *names,
 	*count = 0;
 	if ((rc = tn_load_files(n, names, bodies, lens, a->dialect, &set, err)) != TN_OK)
 		return rc;
-	return add_set(a, &set, count, err);
+	return add_set(a, &set, 0, count, err);
 }
 
-/* Add every migration of set (freed here) in one unit of work; *count: how many were added or changed. */
+/*
+ * Add every migration of set (freed here) in one unit of work; *count: how
+ * many were added or changed.  fix_forward: a tenant set, where a new body
+ * of an applied version is accepted (tn_catalog_add_to_set).
+ */
 static int
-add_set(const tn_adapter *a, tn_migration_set *set_in, long long *count, tn_error *err)
+add_set(const tn_adapter *a, tn_migration_set *set_in, int fix_forward,
+		long long *count, tn_error *err)
 {
 	tn_migration_set set = *set_in;
 	size_t		i;
@@ -163,7 +194,7 @@ add_set(const tn_adapter *a, tn_migration_set *set_in, long long *count, tn_erro
 	{
 		int			added = 0;
 
-		rc = catalog_add_locked(a, &set.items[i], &added, err);
+		rc = catalog_add_locked(a, &set.items[i], fix_forward, &added, err);
 		if (rc != TN_OK)
 		{
 			if (set.items[i].source != NULL)
@@ -176,6 +207,20 @@ add_set(const tn_adapter *a, tn_migration_set *set_in, long long *count, tn_erro
 	}
 	tn_migration_set_free(&set);
 	return tn_finish(a, err);
+}
+
+int
+tn_catalog_load_folder(const tn_adapter *a, const char *path,
+					   long long *count, tn_error *err)
+{
+	return load_folder(a, path, 0, count, err);
+}
+
+int
+tn_catalog_load_folder_to_set(const tn_adapter *a, const char *path,
+							  long long *count, tn_error *err)
+{
+	return load_folder(a, path, 1, count, err);
 }
 
 typedef struct catalog_row
@@ -217,6 +262,37 @@ write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
 	if (rc == TN_OK)
 		rc = tn_history_add(a, "add", m->version, 0, m->checksum, err);
 	return rc;
+}
+
+/*
+ * m's version applied with another checksum: the applied row takes m's
+ * (the tenant keeps what the old body did) and history records a
+ * "repair" "old -> new", as tenant_repair does.  Nothing when it is not
+ * applied or already has m's checksum.
+ */
+static int
+repair_applied(const tn_adapter *a, const tn_migration *m, tn_error *err)
+{
+	tn_value	p[2];
+	tn_rows		rows;
+	char		detail[200];
+	int			rc;
+
+	p[0] = tn_text(m->version);
+	if ((rc = tn_query_rows(a, "SELECT checksum FROM {T}applied WHERE version = $1", 1, p, 1, &rows, err)) != TN_OK)
+		return rc;
+	if (rows.nrows == 0 || tn_rows_get(&rows, 0, 0) == NULL || strcmp(tn_rows_get(&rows, 0, 0), m->checksum) == 0)
+	{
+		tn_rows_free(&rows);
+		return TN_OK;
+	}
+	snprintf(detail, sizeof(detail), "%s -> %s", tn_rows_get(&rows, 0, 0), m->checksum);
+	tn_rows_free(&rows);
+	p[0] = tn_text(m->checksum);
+	p[1] = tn_text(m->version);
+	if ((rc = tn_exec(a, "UPDATE {T}applied SET checksum = $1 WHERE version = $2", 2, p, err)) != TN_OK)
+		return rc;
+	return tn_history_add(a, "repair", m->version, 0, detail, err);
 }
 
 /*
@@ -269,8 +345,10 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 			same_text(have[j].down_sql, m->down_sql) && have[j].flags == (long long) m->flags)
 			continue;
 		(*differing)++;
-		if (write)
-			rc = write_catalog_row(a, m, err);
+		/* a fix-forward of the set reaches a tenant that applied the old body: repaired */
+		if (write && (rc = write_catalog_row(a, m, err)) == TN_OK && j < rows.nrows && cmp == 0 &&
+			!same_text(have[j].checksum, m->checksum))
+			rc = repair_applied(a, m, err);
 	}
 	free(have);
 	tn_rows_free(&rows);

@@ -105,6 +105,36 @@ tn_strerror(tn_code code)
 }
 
 const char *
+tn_error_sqlstate(const tn_error *err)
+{
+	const char *own = err->sqlstate;
+
+	if (err->code == TN_ERR_ENGINE)
+		return own[0] ? own : tn_code_sqlstate(TN_ERR_ENGINE);
+	/*
+	 * A failed migration is TN002, the body's SQLSTATE in the detail --
+	 * except an operator's intervention (class 57: cancel, statement
+	 * timeout, shutdown), which is not the body's fault.
+	 */
+	if (err->code == TN_ERR_MIGRATION_FAILED && strncmp(own, "57", 2) == 0 && strlen(own) == 5)
+		return own;
+	return tn_code_sqlstate(err->code) ? tn_code_sqlstate(err->code) : tn_code_sqlstate(TN_ERR_ENGINE);
+}
+
+tn_code
+tn_code_of_sqlstate(const char *sqlstate)
+{
+	if (sqlstate == NULL || sqlstate[0] == '\0' || strcmp(sqlstate, "00000") == 0 ||
+		strcmp(sqlstate, "XX000") == 0)
+		return TN_ERR_ENGINE;
+	/* the first code with it: 42710 is "duplicate" (its text says which) */
+	for (int c = 1; c < TN_CODE_COUNT; c++)
+		if (code_info[c].sqlstate != NULL && strcmp(code_info[c].sqlstate, sqlstate) == 0)
+			return (tn_code) c;
+	return TN_ERR_ENGINE;
+}
+
+const char *
 tn_code_sqlstate(tn_code code)
 {
 	if ((int) code < 0 || code >= TN_CODE_COUNT || code_info[code].sqlstate == NULL)
@@ -160,4 +190,26 @@ tn_assert_failed(const char *cond, const char *file, int line)
 	fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, cond);
 	fflush(stderr);
 	abort();
+}
+
+void
+tn_error_parse_rendered(tn_error *err, tn_code code, const char *text)
+{
+	const char *detail = strstr(text, "\nDETAIL:  ");
+	const char *hint = strstr(text, "\nHINT:  ");
+	const char *end_message = detail ? detail : hint ? hint : text + strlen(text);
+
+	if (hint != NULL && detail != NULL && hint < detail)
+		detail = NULL;			/* a "DETAIL:" inside the hint is text */
+	if (detail == NULL)
+		end_message = hint ? hint : text + strlen(text);
+	tn_error_set(err, code, "%.*s", (int) (end_message - text), text);
+	if (detail != NULL)
+	{
+		const char *d = detail + strlen("\nDETAIL:  ");
+
+		tn_error_detail(err, "%.*s", (int) ((hint ? hint : d + strlen(d)) - d), d);
+	}
+	if (hint != NULL)
+		tn_error_hint(err, "%s", hint + strlen("\nHINT:  "));
 }

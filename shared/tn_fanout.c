@@ -2,8 +2,9 @@
  * tn_fanout.c -- decisions of a registry fan-out that do not depend on the
  * host: the steps a tenant's run takes around no-transaction migrations,
  * the row and status word of one tenant's outcome (and of its dry run),
- * the progress line, the status of a whole run, the default concurrency
- * and which errors mean "unreachable".
+ * the progress line, the status of a whole run, the default concurrency,
+ * which errors mean "unreachable" or are transient (and how often and how
+ * late they are retried), and tenant_query_all's error row.
  *
  * Must not: reach a database, include a host header, or keep memory after
  * returning (every output is caller-owned and freed with the matching
@@ -132,6 +133,17 @@ tn_fanout_sqlstate_unreachable(const char *sqlstate)
 }
 
 
+const char *
+tn_fanout_sqlstate(int rc, const tn_error *err)
+{
+	/* a failed migration is TN002; the body's SQLSTATE is in the detail */
+	if (rc == TN_ERR_MIGRATION_FAILED)
+		return (int) err->code == rc ? tn_error_sqlstate(err) : tn_code_sqlstate(TN_ERR_MIGRATION_FAILED);
+	if (err->sqlstate[0])
+		return err->sqlstate;
+	return tn_code_sqlstate((tn_code) rc);
+}
+
 int
 tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 			  const tn_migrate_result *res, const tn_error *err,
@@ -154,9 +166,11 @@ tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 		row[1] = TN_FANOUT_FAILED;
 	row[2] = res && res->from_version[0] ? res->from_version : NULL;
 	row[3] = res && res->to_version[0] ? res->to_version : NULL;
+	if (rc != TN_OK && row[3] == NULL)
+		row[3] = row[2];		/* rolled back: it stays where it was */
 	row[4] = applied;
 	row[5] = ms;
-	row[6] = rc != TN_OK ? (err->sqlstate[0] ? err->sqlstate : tn_code_sqlstate((tn_code) rc)) : NULL;
+	row[6] = rc != TN_OK ? tn_fanout_sqlstate(rc, err) : NULL;
 	if (rc != TN_OK)
 	{
 		message = tn_error_render(err);
@@ -218,4 +232,51 @@ tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
 	if (failure[0])
 		return tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s", failure);
 	return TN_OK;
+}
+
+int
+tn_query_all_error_json(tn_buf *out, const tn_error *err)
+{
+	const char *state = err->sqlstate[0] ? err->sqlstate : tn_code_sqlstate(err->code);
+	const char *message = err->message[0] ? err->message : tn_strerror(err->code);
+
+	if (state == NULL)
+		state = "XX000";
+	if (tn_buf_append(out, "{\"error\":", 9) != TN_OK ||
+		tn_json_string(out, message, strlen(message)) != TN_OK ||
+		tn_buf_append(out, ",\"sqlstate\":", 12) != TN_OK ||
+		tn_json_string(out, state, strlen(state)) != TN_OK ||
+		tn_buf_append(out, "}", 1) != TN_OK)
+		return TN_ERR_NO_MEMORY;
+	return TN_OK;
+}
+
+int
+tn_error_transient(const tn_error *err)
+{
+	const char *s = err->sqlstate;
+
+	if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0)
+		return 1;
+	/* two sessions updating one catalog row (ALTER ROLE, GRANT ... ON DATABASE) */
+	return strcmp(s, "XX000") == 0 &&
+		(strstr(err->message, "tuple concurrently updated") != NULL ||
+		 strstr(err->detail, "tuple concurrently updated") != NULL);
+}
+
+int
+tn_retry_delay_ms(const tn_error *err, int attempt)
+{
+	if (attempt >= TN_RETRY_ATTEMPTS || !tn_error_transient(err))
+		return 0;
+	return TN_RETRY_FIRST_DELAY_MS << (attempt - 1);
+}
+
+void
+tn_error_retried(tn_error *err, int attempts)
+{
+	if (attempts <= 1)
+		return;
+	tn_error_detail_append(err, "It was tried %d times, with a pause between tries; every try was rolled back.",
+						   attempts);
 }

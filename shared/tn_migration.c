@@ -73,7 +73,9 @@ tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
 	if (engine.detail[0])
 		tn_error_detail_append(err, "%s", engine.detail);
 	tn_error_detail_append(err, "%s", aftermath);
-	if (engine.hint[0])
+	if (tn_error_transient(&engine))
+		tn_error_hint(err, "%s", TN_TRANSIENT_HINT);	/* its own hint: nothing to fix */
+	else if (engine.hint[0])
 		tn_error_hint(err, "%s", engine.hint);
 	else
 		tn_error_hint(err, "Fix the migration and run the migration again.");

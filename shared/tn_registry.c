@@ -1,6 +1,7 @@
 /*
  * tn_registry.c -- rules shared by every registry host: where a tenant
- * file may live, and the state tenants() shows for a tenant.
+ * file may live, when one may be made, and the state tenants() shows for a
+ * tenant.
  *
  * Must not: reach a database (the hosts read and write the registry), or
  * follow a symbolic link out of the registry folder.
@@ -132,4 +133,30 @@ tn_tenant_state(const char *last_status, const char *last_error,
 		return TN_TENANT_FAILED;
 	}
 	return pending > 0 ? TN_TENANT_BEHIND : TN_TENANT_UP_TO_DATE;
+}
+
+int
+tn_registry_check_create_outside(int in_transaction, tn_error *err)
+{
+	if (!in_transaction)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_NO_TRANSACTION, "tenant_create cannot run inside a transaction");
+	tn_error_detail(err, "It makes the tenant's file, which a ROLLBACK of the transaction could not remove.");
+	tn_error_hint(err, "Call tenant_create outside BEGIN ... COMMIT; tenant_drop(name, 'delete') undoes it.");
+	return TN_ERR_NO_TRANSACTION;
+}
+
+int
+tn_registry_scope_warning(const char *function, long long ntenants, tn_error *warn)
+{
+	if (ntenants <= 0)
+		return 0;
+	tn_error_set(warn, TN_OK, "%s() without a scope changes this database's own migrations, not its tenants'",
+				 function);
+	tn_error_detail(warn, "This database is a registry with %lld tenant%s; the default scope 'database' "
+					"adds to the migrations tenant_migrate() applies to the registry itself.",
+					ntenants, ntenants == 1 ? "" : "s");
+	tn_error_hint(warn, "Pass 'tenants' as the scope to change the set pushed to every tenant, "
+				  "or 'database' to say you mean this database.");
+	return 1;
 }

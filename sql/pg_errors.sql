@@ -61,7 +61,7 @@ SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT ten
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_own_transaction')) AS t;
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_duplicate')) AS t;
 
--- a failing body (TN002 carries the engine's SQLSTATE) names the line
+-- a failing body (TN002, the engine's SQLSTATE in the detail) names the line
 SELECT pg_temp.try($$SELECT tenant_migration_add('1', 'ok', 'CREATE TABLE ok1 (id int);', 'DROP TABLE ok1;')$$);
 SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'div', E'CREATE TABLE t2 (id int);\n\nINSERT INTO t2 SELECT 1/0;')$$);
 SELECT pg_temp.try($$SELECT tenant_migrate()$$);

@@ -244,7 +244,7 @@ fanout_worker(void *arg)
 void
 tnsq_run_workers(fanout_job *job, long long concurrency)
 {
-	pthread_t	threads[MAX_CONCURRENCY];
+	pthread_t	threads[TN_FANOUT_MAX_CONCURRENCY];
 	long long	workers = (long long) (job->end - job->next);
 	long long	started = 0;
 
@@ -344,13 +344,7 @@ tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err)
 		return TN_ERR_INVALID_ARGUMENT;
 	}
 	*out = sqlite3_value_int64(v);
-	if (*out < 1 || *out > MAX_CONCURRENCY)
-	{
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "concurrency must be between 1 and %d", MAX_CONCURRENCY);
-		tn_error_detail(err, "%lld was given.", *out);
-		return TN_ERR_INVALID_ARGUMENT;
-	}
-	return TN_OK;
+	return tn_check_concurrency(*out, err);	/* the limits are the core's */
 }
 
 static int
@@ -359,7 +353,7 @@ parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
 	*out = 0;
 	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
 		return TN_OK;
-	if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER || sqlite3_value_int64(v) < 0)
+	if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER)
 	{
 		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "max_failures must be a whole number of 0 or more");
 		tn_error_detail(err, "\"%s\" was given.", sqlite3_value_text(v));
@@ -367,7 +361,7 @@ parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
 		return TN_ERR_INVALID_ARGUMENT;
 	}
 	*out = sqlite3_value_int64(v);
-	return TN_OK;
+	return tn_check_max_failures(*out, err);
 }
 
 /*
@@ -730,7 +724,7 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 				*err = c.job.errs[i];
 				rc = err->code;
 			}
-		/* a tenant that failed gives one row {"error": "..."} (SQLite has no NOTICE) */
+		/* a tenant that failed gives one row {"error": "...", "sqlstate": "..."} */
 		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
 		{
 			if (c.job.rc[i] == TN_OK)
@@ -740,9 +734,8 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 				tn_buf		json = {0};
 				const char *row[2];
 
-				if (tn_buf_append(&json, "{\"error\":", 9) != TN_OK ||
-					tnsq_json_string(&json, c.job.errs[i].message, strlen(c.job.errs[i].message)) != TN_OK ||
-					tn_buf_append(&json, "}", 1) != TN_OK)
+				/* the core writes the error row, as on PostgreSQL */
+				if (tn_query_all_error_json(&json, &c.job.errs[i]) != TN_OK)
 					rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 				row[0] = tn_rows_get(&c.job.tenants, i, 0);
 				row[1] = json.data;

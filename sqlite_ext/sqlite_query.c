@@ -17,59 +17,6 @@
 
 SQLITE_EXTENSION_INIT3
 
-/* Append s[0..n) to b as a JSON string (escaped; a broken UTF-8 byte becomes U+FFFD). */
-int
-tnsq_json_string(tn_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	int			rc = tn_buf_append(b, "\"", 1);
-
-	for (size_t i = 0; rc == TN_OK && i < n;)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (c == '"' || c == '\\')
-		{
-			char		esc[2] = {'\\', (char) c};
-
-			rc = tn_buf_append(b, esc, 2);
-			i++;
-		}
-		else if (c < 0x20)
-		{
-			char		esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-
-			rc = c == '\n' ? tn_buf_append(b, "\\n", 2) : c == '\t' ? tn_buf_append(b, "\\t", 2) :
-				c == '\r' ? tn_buf_append(b, "\\r", 2) : tn_buf_append(b, esc, 6);
-			i++;
-		}
-		else if (c < 0x80)
-		{
-			rc = tn_buf_append(b, s + i, 1);
-			i++;
-		}
-		else
-		{
-			/* copy a valid UTF-8 sequence; a broken byte becomes U+FFFD */
-			size_t		len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-
-			if (len > 1 && i + len <= n && tn_utf8_error_offset(s + i, len) == -1)
-			{
-				rc = tn_buf_append(b, s + i, len);
-				i += len;
-			}
-			else
-			{
-				rc = tn_buf_append(b, "\\ufffd", 6);
-				i++;
-			}
-		}
-	}
-	if (rc == TN_OK)
-		rc = tn_buf_append(b, "\"", 1);
-	return rc;
-}
-
 /* Column i of the current row as a JSON value (types as PostgreSQL's to_jsonb gives them). */
 static int
 json_column(tn_buf *b, sqlite3_stmt *st, int i)
@@ -93,7 +40,7 @@ json_column(tn_buf *b, sqlite3_stmt *st, int i)
 				return tn_buf_append(b, num, strlen(num));
 			}
 		case SQLITE_TEXT:
-			return tnsq_json_string(b, (const char *) sqlite3_column_text(st, i),
+			return tn_json_string(b, (const char *) sqlite3_column_text(st, i),
 							   (size_t) sqlite3_column_bytes(st, i));
 		case SQLITE_BLOB:
 			{
@@ -212,7 +159,7 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 			const char *col = sqlite3_column_name(st, c);
 
 			oom = (c > 0 && tn_buf_append(&json, ",", 1) != TN_OK) ||
-				tnsq_json_string(&json, col ? col : "", col ? strlen(col) : 0) != TN_OK ||
+				tn_json_string(&json, col ? col : "", col ? strlen(col) : 0) != TN_OK ||
 				tn_buf_append(&json, ":", 1) != TN_OK ||
 				json_column(&json, st, c) != TN_OK;
 		}

@@ -241,7 +241,7 @@ static int
 change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 {
 	int			added = 0;
-	int			rc = tn_catalog_add(&tmpl->adapter, arg, &added, err);
+	int			rc = tn_catalog_add_to_set(&tmpl->adapter, arg, &added, err);
 
 	*count = added;
 	return rc;
@@ -250,7 +250,7 @@ change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 static int
 change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 {
-	return tn_catalog_load_folder(&tmpl->adapter, arg, count, err);
+	return tn_catalog_load_folder_to_set(&tmpl->adapter, arg, count, err);
 }
 
 typedef struct sent_files
@@ -468,6 +468,9 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		path = default_path;
 	}
 	rc = check_kind(arg_text(argc, argv, 2), &err);
+	/* a caller's ROLLBACK could not take the file back: refused there (the core's rule) */
+	if (rc == TN_OK)
+		rc = tn_registry_check_create_outside(!sqlite3_get_autocommit(conn->db), &err);
 	if (rc == TN_OK)
 		rc = prepare_tenant(conn, name, path, 0, &rp, &resolved, &err);
 	/* registry row and file appear together: the row commits only after the rename */

@@ -15,7 +15,6 @@
 #include "sqlite_adapter.h"
 
 #define DEFAULT_CONCURRENCY 4
-#define MAX_CONCURRENCY 64
 #define RUN_FLUSH_EVERY 200
 
 /* How tnsq_open_tenant_file opens a file. */
@@ -99,7 +98,6 @@ int			tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows 
 
 /* sqlite_query.c */
 int			tnsq_query_one(fanout_job *job, size_t i, const char *path);
-int			tnsq_json_string(tn_buf *b, const char *s, size_t n);
 
 /* sqlite_atomic.c */
 int			tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);

@@ -103,8 +103,9 @@ A('a2', 'INSERT INTO users VALUES (1)');
 ctl("SELECT tenant_migration_add('2', 'orders and seed', 'CREATE TABLE orders (id int); INSERT INTO users VALUES (1);', NULL, 'tenants')");
 my ($run1, $notices1) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
 my $a2 = row_of($run1, 'a2');
-is(tn_count($run1, qr/\|applied\|/) . '|' . tn_count($run1, qr/\|failed\|/) . '|' . ($a2->[1] // '') . '|' . ($a2->[6] // ''),
-	'6|1|failed|23505', 'fan-out: 6 applied, a2 failed with 23505');
+is(tn_count($run1, qr/\|applied\|/) . '|' . tn_count($run1, qr/\|failed\|/) . '|' . join('|', map { $_ // '' } @$a2[ 1, 2, 3, 6 ]),
+	'6|1|failed|1|1|TN002', 'fan-out: 6 applied, a2 failed with TN002, from = to = 1 (as on SQLite)');
+like($run1, qr/failed with SQLSTATE 23505/, "fan-out: the body's SQLSTATE is in the error's detail");
 is(A('a2', "SELECT to_regclass('orders') IS NULL, (SELECT string_agg(version, ',') FROM tenancy.applied)"), 't|1',
 	'fan-out: the failing tenant rolled back (no orders table, still at 1)');
 is(tn_count($notices1, qr/NOTICE:  \[[0-9]\/7\] [a-z0-9]*: /), 7, 'fan-out: progress NOTICE lines');
@@ -112,8 +113,9 @@ is(ctl('SELECT status, tenants, applied, failed FROM tenant_runs() ORDER BY run_
 	'fan-out: run recorded (status failed, 6 applied, 1 failed)');
 A('a2', 'DELETE FROM users');
 my ($run2) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
-is(join(' ', map { join('|', (split /\|/)[ 0, 1 ]) } split /\n/, $run2), 'a2|applied',
-	'rerun: touches only the failed tenant, which now applies');
+is(join(' ', sort map { join('|', (split /\|/)[ 0, 1 ]) } split /\n/, $run2),
+	'a1|up_to_date a2|applied a3|up_to_date a4|up_to_date b1|up_to_date b2|up_to_date b3|up_to_date',
+	'rerun: asks every tenant (no cache decides), the failed one now applies');
 is(ctl("SELECT count(*) FROM tenants() WHERE state <> 'up_to_date'"), '0', 'rerun: nothing left behind');
 
 # ---- a no-transaction migration over the same connection ------------------
@@ -133,7 +135,8 @@ A('a3', 'DROP TABLE blocker');
 is(ctl(q{SELECT count(*), min("row"->>'n') FROM tenant_query_all('SELECT count(*) AS n FROM users;')}), '7|1',
 	'query_all: one row per tenant as jsonb');
 my ($qw, $qwerr) = tn_psql($A, 'ctl', ["SELECT * FROM tenant_query_all('SELECT pg_catalog.nextval(''tenancy.history_id_seq'')')"], quiet => 1);
-is(tn_count($qw, qr/^/) . '|' . tn_count($qwerr, qr/read-only/), '0|7', 'query_all: read-only (a write fails in every tenant)');
+is(tn_count($qw, qr/^/) . '|' . tn_count($qw, qr/"error": ".*read-only.*", "sqlstate": "25006"/) . '|' . tn_count($qwerr, qr/NOTICE/), '7|7|0',
+	'query_all: read-only (a write fails in every tenant: one error row each, no NOTICE)');
 
 # ---- a cluster stopped mid-run --------------------------------------------
 ctl("SELECT tenant_migration_add('5', 'slow', 'SELECT pg_sleep(2); CREATE TABLE slow5 (id int);', NULL, 'tenants')");
@@ -147,7 +150,8 @@ $B->start;
 my ($stop2) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
 is(join(' ', sort map { join('|', (split /\|/)[ 0, 1 ]) } split /\n/, $stop2)
 	  . ' ' . ctl("SELECT count(*) FROM tenants() WHERE version = '5'"),
-	'b1|applied b2|applied b3|applied 7', 'server back: the rerun finishes them');
+	'a1|up_to_date a2|up_to_date a3|up_to_date a4|up_to_date b1|applied b2|applied b3|applied 7',
+	'server back: the rerun finishes them (and asks the others)');
 
 # ---- cancel mid-run --------------------------------------------------------
 ctl("SELECT tenant_migration_add('6', 'slow again', 'CREATE TABLE t6 (id int); SELECT pg_sleep(5);', NULL, 'tenants')");

@@ -1368,6 +1368,90 @@ test_sent_files(void)
 	}
 }
 
+/* Issue 9: the values both engines show come from here. */
+static void
+test_one_decision(void)
+{
+	tn_error	err, back;
+	tn_rows		rows;
+	tn_migrate_result res;
+	tn_buf		json = {0};
+	char	   *text;
+
+	tn_error_clear(&err);
+	CHECK(tn_check_concurrency(1, &err) == TN_OK && tn_check_concurrency(64, &err) == TN_OK,
+		  "concurrency 1 and 64 accepted%s", NULL);
+	CHECK(tn_check_concurrency(65, &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "concurrency must be between 1 and 64") == 0 &&
+		  strcmp(err.detail, "65 was given.") == 0, "concurrency 65 refused%s", NULL);
+	CHECK(tn_check_concurrency(0, &err) == TN_ERR_INVALID_ARGUMENT, "concurrency 0 refused%s", NULL);
+	CHECK(tn_check_max_failures(0, &err) == TN_OK && tn_check_max_failures(3, &err) == TN_OK,
+		  "max_failures 0 and 3 accepted%s", NULL);
+	CHECK(tn_check_max_failures(-1, &err) == TN_ERR_INVALID_ARGUMENT &&
+		  strcmp(err.message, "max_failures must be a whole number of 0 or more") == 0,
+		  "max_failures -1 refused%s", NULL);
+
+	/* a failed migration: TN002, the body's SQLSTATE only in the detail */
+	tn_error_set(&err, TN_ERR_MIGRATION_FAILED, "migration \"3\" failed");
+	memcpy(err.sqlstate, "23502", 6);
+	tn_error_detail(&err, "The statement of \"3\" (plan) failed with SQLSTATE 23502: null value.");
+	tn_error_hint(&err, "Fix the migration and run the migration again.");
+	CHECK(strcmp(tn_error_sqlstate(&err), "TN002") == 0, "a failed body raises TN002%s", NULL);
+	CHECK(strcmp(tn_fanout_sqlstate(TN_ERR_MIGRATION_FAILED, &err), "TN002") == 0, "its row says TN002%s", NULL);
+	memcpy(err.sqlstate, "57014", 6);
+	CHECK(strcmp(tn_error_sqlstate(&err), "57014") == 0, "a cancelled body keeps 57014%s", NULL);
+	memcpy(err.sqlstate, "23502", 6);
+
+	/* rendered over libpq and read back: the same fields */
+	text = tn_error_render(&err);
+	tn_error_parse_rendered(&back, TN_ERR_MIGRATION_FAILED, text);
+	CHECK(strcmp(back.message, err.message) == 0 && strcmp(back.detail, err.detail) == 0 &&
+		  strcmp(back.hint, err.hint) == 0 && back.sqlstate[0] == '\0', "rendered error parsed back%s", NULL);
+	free(text);
+	tn_error_parse_rendered(&back, TN_ERR_MIGRATION_FAILED, "only a message");
+	CHECK(strcmp(back.message, "only a message") == 0 && back.detail[0] == '\0' && back.hint[0] == '\0',
+		  "rendered message alone%s", NULL);
+	CHECK(tn_code_of_sqlstate("TN002") == TN_ERR_MIGRATION_FAILED && tn_code_of_sqlstate("TN001") == TN_ERR_DRIFT &&
+		  tn_code_of_sqlstate("23502") == TN_ERR_ENGINE && tn_code_of_sqlstate("") == TN_ERR_ENGINE,
+		  "code of a SQLSTATE%s", NULL);
+
+	/* the failed row: from = to = where the tenant stays */
+	memset(&res, 0, sizeof(res));
+	strcpy(res.from_version, "2");
+	tn_rows_init(&rows, tn_def_migrate_all.ncols);
+	CHECK(tn_fanout_row(&rows, "beta", TN_ERR_MIGRATION_FAILED, &res, &err, 5) == TN_OK &&
+		  strcmp(tn_rows_get(&rows, 0, 1), "failed") == 0 && strcmp(tn_rows_get(&rows, 0, 2), "2") == 0 &&
+		  strcmp(tn_rows_get(&rows, 0, 3), "2") == 0 && strcmp(tn_rows_get(&rows, 0, 6), "TN002") == 0 &&
+		  strstr(tn_rows_get(&rows, 0, 7), "SQLSTATE 23502") != NULL, "failed row values%s", NULL);
+	tn_rows_free(&rows);
+
+	/* transient errors: retried with backoff, their own hint */
+	tn_error_set(&err, TN_ERR_ENGINE, "deadlock detected");
+	memcpy(err.sqlstate, "40P01", 6);
+	CHECK(tn_error_transient(&err) && tn_retry_delay_ms(&err, 1) == 250 && tn_retry_delay_ms(&err, 2) == 500 &&
+		  tn_retry_delay_ms(&err, 3) == 1000 && tn_retry_delay_ms(&err, 4) == 0, "deadlock retried 250/500/1000 ms%s", NULL);
+	tn_error_set(&err, TN_ERR_ENGINE, "tuple concurrently updated");
+	memcpy(err.sqlstate, "XX000", 6);
+	CHECK(tn_error_transient(&err), "tuple concurrently updated is transient%s", NULL);
+	tn_error_set(&err, TN_ERR_ENGINE, "cache lookup failed");
+	memcpy(err.sqlstate, "XX000", 6);
+	CHECK(!tn_error_transient(&err) && tn_retry_delay_ms(&err, 1) == 0, "other XX000 not retried%s", NULL);
+	memcpy(err.sqlstate, "23502", 6);
+	CHECK(!tn_error_transient(&err), "23502 not transient%s", NULL);
+	tn_error_set(&err, TN_ERR_MIGRATION_FAILED, "migration \"4\" failed");
+	memcpy(err.sqlstate, "55P03", 6);
+	tn_error_retried(&err, 4);
+	CHECK(tn_error_transient(&err) && strstr(err.detail, "It was tried 4 times") != NULL,
+		  "a failed migration keeps its transient SQLSTATE; retries in the detail%s", NULL);
+
+	/* tenant_query_all's error row */
+	tn_error_set(&err, TN_ERR_UNREACHABLE, "tenant file \"g.db\" is missing");
+	CHECK(tn_query_all_error_json(&json, &err) == TN_OK &&
+		  strcmp(json.data, "{\"error\":\"tenant file \\\"g.db\\\" is missing\",\"sqlstate\":\"08006\"}") == 0,
+		  "query_all error row: %s", json.data);
+	tn_buf_free(&json);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1391,6 +1475,7 @@ main(int argc, char **argv)
 	test_word_arguments();
 	test_sets();
 	test_fanout_rows();
+	test_one_decision();
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail == 0 ? 0 : 1;

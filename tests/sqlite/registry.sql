@@ -79,7 +79,7 @@ SELECT action, tenant FROM tenancy_audit ORDER BY id;
 SELECT tenant_register('gamma', 'plain.db');
 SELECT tenant_create('beta', 'sub/beta.sqlite');
 SELECT name, location, version FROM tenants();
--- the tenant set: scope errors and a changed applied body is refused
+-- the tenant set: scope errors; a changed applied body is a fix-forward (accepted, recorded as repaired)
 SELECT tenant_migration_add('2', 'hello', 'INSERT INTO notes (body) VALUES (''changed'');', NULL, 'tenants');
 SELECT tenant_migration_add('3', 'bye', 'INSERT INTO notes (body) VALUES (''bye'');', 'DELETE FROM notes WHERE body = ''bye'';', 'tenants');
 SELECT tenant_migration_add('4', 'broken', 'INSERT INTO no_table VALUES (1);', NULL, 'tenants');

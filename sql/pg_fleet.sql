@@ -1,0 +1,44 @@
+-- pg_fleet: issue 9, "one decision, two engines" on PostgreSQL: the fan-out's
+-- numeric arguments are judged by the core (concurrency 1..64, max_failures
+-- >= 0, the same words as SQLite's tests/sqlite/fleet_one_decision.sql), and a
+-- failed tenant_migrate() raises TN002 with the body's SQLSTATE in the detail.
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS tn_fleet;
+CREATE DATABASE tn_fleet;
+\c tn_fleet
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy;
+
+-- try(sql): runs sql, shows its result or its SQLSTATE, message, detail, hint
+CREATE FUNCTION pg_temp.try(q text) RETURNS SETOF text LANGUAGE plpgsql AS $f$
+DECLARE r text; s text; m text; d text; h text;
+BEGIN
+  EXECUTE q INTO r;
+  RETURN NEXT 'ok: ' || coalesce(r, 'NULL');
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT,
+                          d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  RETURN NEXT s || ': ' || regexp_replace(m, '[0-9]{8}T[0-9.]+Z', '<stamp>', 'g');
+  IF d <> '' THEN RETURN NEXT 'DETAIL: ' || regexp_replace(d, '[0-9]{8}T[0-9.]+Z', '<stamp>', 'g'); END IF;
+  IF h <> '' THEN RETURN NEXT 'HINT: ' || h; END IF;
+END $f$;
+\pset tuples_only on
+\pset format unaligned
+
+-- the core's limits (before any tenant is contacted)
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all(NULL, 65)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all(NULL, 256)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all(NULL, 64, -1)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_dry_run_all(NULL, 0)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_verify_all(65)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('SELECT 1', 0)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all_atomic(NULL, 65)$$);
+
+-- a failed body: TN002 (as on SQLite), the body's SQLSTATE in the detail
+SELECT pg_temp.try($$SELECT tenant_migration_add('1', 'plan', E'CREATE TABLE plans (plan text NOT NULL);\nINSERT INTO plans VALUES (NULL);')$$);
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+SELECT count(*) AS applied FROM tenancy.applied;
+
+\c postgres
+SET client_min_messages = warning;
+DROP DATABASE tn_fleet;
