@@ -1,7 +1,7 @@
 /*
  * folder.c -- read a migration folder on this machine into the two arrays
- * tenant_migrations_load_files takes: file names (with the dialect
- * subfolder, "sqlite/1_a.sql") and bodies.  Only what the server cannot see
+ * tenant_migrations_load_files takes: file names (with their first-level
+ * subfolder, "sqlite/1_a.sql", "20230101_init/migration.sql") and bodies.  Only what the server cannot see
  * is checked here: files are read, symlinks must stay inside the folder,
  * bodies must be text.  Which files are migrations and how they pair up is
  * decided by the core on the server.
@@ -22,24 +22,12 @@
 
 #include "cli.h"
 
-/* Dialect subfolders the loader reads (README "Migration folders"). */
-static const char *const dialect_dirs[] = {"postgres", "postgresql", "pg", "sqlite", "all", NULL};
-
 static int
 ends_with_sql(const char *name)
 {
 	size_t		n = strlen(name);
 
 	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
-}
-
-static int
-is_dialect_dir(const char *name)
-{
-	for (int i = 0; dialect_dirs[i]; i++)
-		if (strcmp(name, dialect_dirs[i]) == 0)
-			return 1;
-	return 0;
 }
 
 static int
@@ -169,7 +157,8 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 			continue;			/* a dangling symlink is not a migration */
 		if (S_ISDIR(st.st_mode))
 		{
-			if (sub[0] == '\0' && is_dialect_dir(entries[i]))
+			/* every first-level subfolder goes: the core decides what it is (a dialect, a migration) */
+			if (sub[0] == '\0')
 				rc = read_level(root, root_real, entries[i], out, msg, msgsize);
 			continue;
 		}

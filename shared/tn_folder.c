@@ -323,7 +323,7 @@ dbmate_sections(const dbmate_markers *mk, size_t len, tn_sections *sec)
  * on line N of the section is reported on line N of the file.
  */
 static char *
-section_body(const char *body, long first_marker, long marker, long end)
+section_body_file_lines(const char *body, long first_marker, long marker, long end)
 {
 	size_t		n = 0;
 	long		i;
@@ -345,6 +345,18 @@ section_body(const char *body, long first_marker, long marker, long end)
 }
 
 /*
+ * The body of one section: its text from just after its marker line to the
+ * next marker (or the end of the file), exactly as dbmate's sections were
+ * always cut, so a checksum recorded by an earlier release still matches.
+ * Line numbers in errors count from the section's first line.
+ */
+static char *
+section_body(const char *body, long start, long end)
+{
+	return tn_memdup(body + start, (size_t) (end - start));
+}
+
+/*
  * Step 4 of a file with sections (dbmate, goose, sql-migrate): an up part
  * and, when the file has a down section, a down part (a blank one is a
  * no-op down).  Takes ownership of fp's strings and of body, also on
@@ -362,7 +374,9 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 
 	memset(&down, 0, sizeof(down));
 	TN_ASSERT(sec->up_marker >= 0 && sec->up_start <= sec->up_end);
-	fp->body = section_body(body, first, sec->up_marker, sec->up_end);
+	fp->body = sec->tool == TN_TOOL_NONE ?
+		section_body(body, sec->up_start, sec->up_end) :
+		section_body_file_lines(body, first, sec->up_marker, sec->up_end);
 	if (fp->body == NULL)
 	{
 		rc = no_memory(err);
@@ -372,7 +386,9 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 	fp->extra_flags |= sec->flags;
 	if (has_down)
 	{
-		down.body = section_body(body, first, sec->down_marker, sec->down_end);
+		down.body = sec->tool == TN_TOOL_NONE ?
+			section_body(body, sec->down_start, sec->down_end) :
+			section_body_file_lines(body, first, sec->down_marker, sec->down_end);
 		down.path = tn_memdup(fp->path, strlen(fp->path));
 		down.version = tn_memdup(fp->version, strlen(fp->version));
 		down.name = tn_memdup(fp->name, strlen(fp->name));

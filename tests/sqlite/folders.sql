@@ -160,7 +160,7 @@ SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE
 SELECT tenant_migrations_load('fx/bad_own_transaction');
 -- a Sqitch project is not read yet: said so
 SELECT tenant_migrations_load('fx/bad_sqitch');
--- dbmate: an error in the down section names the line of the file
+-- dbmate: an error in the down section names its line within the section
 .open dbmate_lines.db
 .load ./tenancy
 .shell mkdir -p dbm && printf -- '-- migrate:up\nCREATE TABLE d (a);\n\n-- migrate:down\n\nDROP TABLE d;\nDROP TABLE no_such_table;\n' > dbm/20240101120000_d.sql

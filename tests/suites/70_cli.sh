@@ -38,7 +38,7 @@ golden() {
 	mkdir -p "$(dirname "$OUT/$name.got")"
 	$filter <"$file" >"$OUT/$name.got"
 	if [ "${TENANCY_UPDATE_GOLDEN:-0}" = 1 ]; then
-		mkdir -p "$(dirname "$GOLD/$name")"; cp "$OUT/$name.got" "$GOLD/$name"; ok "golden $name (written)"
+		mkdir -p "$(dirname "$GOLD/$name")"; cp "$OUT/$name.got" "$GOLD/$name"; echo "     golden $name written (not a check)"
 	elif diff -u "$GOLD/$name" "$OUT/$name.got" >"$OUT/$name.diff" 2>&1; then
 		ok "golden $name"
 	else
@@ -47,7 +47,7 @@ golden() {
 }
 
 if make -C cli >"$OUT/build.log" 2>&1 && make sqlite >>"$OUT/build.log" 2>&1; then
-	ok "cli/tenancy builds with -Wall -Wextra -Werror"
+	:	# a build is not a check; a failed one is a failure
 else
 	tail -30 "$OUT/build.log"; bad "cli/tenancy builds"; finish
 fi
@@ -303,12 +303,11 @@ cd "$ROOT"
 # ---- PostgreSQL -------------------------------------------------------------
 . tests/lib/pg_cluster.sh
 if make -C pg_ext >"$OUT/pg_build.log" 2>&1 && make -C pg_ext install >>"$OUT/pg_build.log" 2>&1; then
-	ok "pg: build and install pg_ext"
+	:
 else
 	tail -20 "$OUT/pg_build.log"; bad "pg: build and install pg_ext"; finish
 fi
 pg_cluster_start "${TN_CLI_PORT:-55470}" >"$OUT/pg_start.log" 2>&1 || { cat "$OUT/pg_start.log"; bad "pg: start a cluster"; finish; }
-ok "pg: throwaway cluster on port $PGC_PORT"
 PGURL="host=$PGC_SOCK port=$PGC_PORT"
 pg_psql -c "CREATE DATABASE app" -c "CREATE DATABASE ctl" -c "CREATE ROLE deployer LOGIN" >/dev/null
 pg_psql -d app -c "CREATE EXTENSION tenancy" \
