@@ -26,7 +26,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "tn_internal.h"
+#include "tn_parts.h"
 
 static char *
 join_path(const char *dir, const char *name)
@@ -44,35 +44,14 @@ join_path(const char *dir, const char *name)
 	return p;
 }
 
-static int
-no_memory(tn_error *err)
+int
+tn_parts_no_memory(tn_error *err)
 {
 	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 }
 
-/* One up or down body found in a file (a dbmate file gives two). */
-typedef struct file_part
-{
-	char	   *path;			/* as shown to the user and stored as source */
-	char	   *version;
-	char	   *name;
-	char	   *body;			/* NULL for an empty down file */
-	tn_dialect	dialect;
-	int			direction;		/* +1 up, -1 down */
-	unsigned	extra_flags;	/* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
-	int			tagged;			/* the name carries a dialect tag (".sqlite3", ".pg", ...) */
-} file_part;
-
-typedef struct part_list
-{
-	file_part  *items;
-	size_t		count;
-	size_t		cap;
-	size_t		seen;			/* migration files and folders recognised, skipped ones too */
-} part_list;
-
-static void
-parts_free(part_list *l)
+void
+tn_parts_free(part_list *l)
 {
 	size_t		i;
 
@@ -88,8 +67,8 @@ parts_free(part_list *l)
 }
 
 /* Takes ownership of every string in *fp, also on failure. */
-static int
-parts_add(part_list *l, file_part *fp, tn_error *err)
+int
+tn_parts_add(part_list *l, file_part *fp, tn_error *err)
 {
 	if (l->count == l->cap)
 	{
@@ -102,7 +81,7 @@ parts_add(part_list *l, file_part *fp, tn_error *err)
 			free(fp->version);
 			free(fp->name);
 			free(fp->body);
-			return no_memory(err);
+			return tn_parts_no_memory(err);
 		}
 		l->items = n;
 		l->cap = ncap;
@@ -210,7 +189,7 @@ part_from_name(const char *dirpath, const char *fname, const char *as_name,
 	memset(fp, 0, sizeof(*fp));
 	fp->path = join_path(dirpath, fname);
 	if (fp->path == NULL)
-		return no_memory(err);
+		return tn_parts_no_memory(err);
 	rc = tn_parse_filename_flags(as_name ? as_name : fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
 								 &fp->extra_flags, err);
 	fp->tagged = rc == TN_OK && fp->dialect != TN_DIALECT_ALL;
@@ -379,7 +358,7 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 		section_body_file_lines(body, first, sec->up_marker, sec->up_end);
 	if (fp->body == NULL)
 	{
-		rc = no_memory(err);
+		rc = tn_parts_no_memory(err);
 		goto fail;
 	}
 	fp->direction = 1;
@@ -396,17 +375,17 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 		down.direction = -1;
 		if (!down.body || !down.path || !down.version || !down.name)
 		{
-			rc = no_memory(err);
+			rc = tn_parts_no_memory(err);
 			goto fail;
 		}
 	}
 	free(body);
-	if ((rc = parts_add(parts, fp, err)) != TN_OK)
+	if ((rc = tn_parts_add(parts, fp, err)) != TN_OK)
 	{
 		part_clear(&down);
 		return rc;
 	}
-	return has_down ? parts_add(parts, &down, err) : TN_OK;
+	return has_down ? tn_parts_add(parts, &down, err) : TN_OK;
 
 fail:
 	part_clear(&down);
@@ -456,7 +435,7 @@ load_file(const char *dirpath, const char *fname, const char *as_name,
 		if ((body = malloc(len + 1)) == NULL)
 		{
 			part_clear(&fp);
-			return no_memory(err);
+			return tn_parts_no_memory(err);
 		}
 		memcpy(body, given, len);
 		body[len] = '\0';
@@ -490,7 +469,7 @@ load_file(const char *dirpath, const char *fname, const char *as_name,
 		return add_section_parts(parts, &fp, body, &sec, err);
 	fp.body = body;
 	fp.direction = fp.direction < 0 ? -1 : 1;
-	return parts_add(parts, &fp, err);
+	return tn_parts_add(parts, &fp, err);
 }
 
 static int
@@ -552,7 +531,7 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 			{
 				closedir(dir);
 				free_names(names, n);
-				return no_memory(err);
+				return tn_parts_no_memory(err);
 			}
 			names = nn;
 			cap = ncap;
@@ -562,7 +541,7 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 		{
 			closedir(dir);
 			free_names(names, n);
-			return no_memory(err);
+			return tn_parts_no_memory(err);
 		}
 		n++;
 	}
@@ -700,187 +679,6 @@ nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
 	return TN_ERR_FORMAT;
 }
 
-static int
-cmp_parts(const void *a, const void *b)
-{
-	const file_part *x = a;
-	const file_part *y = b;
-	int			c = tn_version_compare(x->version, y->version);
-
-	if (c != 0)
-		return c;
-	if (x->direction != y->direction)
-		return x->direction > y->direction ? -1 : 1;	/* up first */
-	return strcmp(x->path, y->path);
-}
-
-static int
-duplicate(tn_error *err, const file_part *a, const file_part *b)
-{
-	char		sa[TN_SHOWN_BUF];
-	char		sb[TN_SHOWN_BUF];
-
-	const char *ba = strrchr(a->path, '/');
-	const char *bb = strrchr(b->path, '/');
-	char		na[TN_SHOWN_BUF];
-	char		nb[TN_SHOWN_BUF];
-
-	/* file names in the message (it is short), full paths in the detail */
-	tn_shown(ba ? ba + 1 : a->path, na, sizeof(na));
-	tn_shown(bb ? bb + 1 : b->path, nb, sizeof(nb));
-	tn_shown(a->path, sa, sizeof(sa));
-	tn_shown(b->path, sb, sizeof(sb));
-	tn_error_set(err, TN_ERR_DUPLICATE,
-				 "duplicate %s migration version \"%s\" in \"%s\" and \"%s\"",
-				 a->direction < 0 ? "down" : "up", b->version, na, nb);
-	if (strcmp(a->version, b->version) == 0)
-		tn_error_detail(err, "Files \"%s\" and \"%s\" both give version %s.",
-						sa, sb, a->version);
-	else
-		tn_error_detail(err, "Files \"%s\" and \"%s\" give versions \"%s\" and \"%s\", which are equal: versions compare numerically by component.",
-						sa, sb, a->version, b->version);
-	if (strcmp(a->name, b->name) != 0)
-		tn_error_hint(err, "Give each migration its own version.  tenancy orders migrations by version, never by "
-					  "file name: if the folder was written for a tool that runs files sharing a number in name order "
-					  "(maragudk/migrate), rename them in that order, for example \"%s_1-%s\" and \"%s_2-%s\".",
-					  a->version, a->name, b->version, b->name);
-	else
-		tn_error_hint(err, "Give each migration its own version.");
-	return TN_ERR_DUPLICATE;
-}
-
-/*
- * A body that still runs BEGIN/COMMIT itself once its BEGIN ... COMMIT
- * pairs are taken out (a ROLLBACK, an unclosed BEGIN, a COMMIT first)
- * would end tenancy's batch transaction half way: refused, unless the
- * migration runs outside a transaction anyway.
- */
-static int
-own_transaction(const char *path, const char *body, tn_error *err)
-{
-	long		at = tn_body_transaction_control(body);
-	char		s[TN_SHOWN_BUF];
-
-	if (at < 0)
-		return TN_OK;
-	tn_shown(path, s, sizeof(s));
-	tn_error_set(err, TN_ERR_FORMAT, "migration file \"%s\" controls its own transaction", s);
-	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK outside a BEGIN ... COMMIT pair; tenancy runs each batch in one transaction, which it would end half way.",
-					tn_line_of_offset(body, at));
-	tn_error_hint(err, "Remove the file's own transaction control: tenancy wraps every migration in a transaction (BEGIN ... COMMIT pairs are taken out by themselves).  "
-				  "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
-	return TN_ERR_FORMAT;
-}
-
-/* Pair ups with downs and build the set (parts are sorted). */
-static int
-build_set(part_list *parts, tn_migration_set *set, tn_error *err)
-{
-	size_t		i = 0;
-
-	if (parts->count > 0)
-	{
-		set->items = calloc(parts->count, sizeof(tn_migration));
-		if (set->items == NULL)
-			return no_memory(err);
-		set->cap = parts->count;
-	}
-	while (i < parts->count)
-	{
-		size_t		j = i + 1;
-		file_part  *up = NULL;
-		file_part  *down = NULL;
-		size_t		k;
-		tn_migration *m;
-		int			rc;
-
-		while (j < parts->count &&
-			   tn_version_compare(parts->items[i].version, parts->items[j].version) == 0)
-			j++;
-		for (k = i; k < j; k++)
-		{
-			file_part  *fp = &parts->items[k];
-
-			file_part **slot = fp->direction > 0 ? &up : &down;
-
-			/* pop's rule: this engine's file wins over the generic one of its version */
-			if (*slot && ((*slot)->dialect == TN_DIALECT_ALL) == (fp->dialect == TN_DIALECT_ALL))
-				return duplicate(err, *slot, fp);
-			if (*slot == NULL || (*slot)->dialect == TN_DIALECT_ALL)
-				*slot = fp;
-		}
-		if (up == NULL && down->tagged)
-		{
-			i = j;				/* pop: this engine's down of a version that has no up here runs nothing */
-			continue;
-		}
-		if (up == NULL)
-		{
-			char		s[TN_SHOWN_BUF];
-
-			tn_shown(down->path, s, sizeof(s));
-			tn_error_set(err, TN_ERR_FORMAT,
-						 "down migration \"%s\" has no up migration", s);
-			tn_error_detail(err, "Version %s has a down file but no up file.", down->version);
-			tn_error_hint(err, "Add the up migration or remove the down file.");
-			return TN_ERR_FORMAT;
-		}
-
-		/* move the strings into the migration */
-		m = &set->items[set->count++];
-		m->version = up->version;
-		up->version = NULL;
-		m->name = up->name;
-		up->name = NULL;
-		m->up_sql = up->body;
-		up->body = NULL;
-		m->source = up->path;
-		up->path = NULL;
-		if (down)
-		{
-			m->down_sql = down->body;
-			down->body = NULL;
-		}
-		m->dialect = up->dialect;
-		m->flags = tn_detect_flags(m->up_sql) | up->extra_flags;
-		if (!(m->flags & TN_MIG_NO_TRANSACTION))
-		{
-			(void) tn_body_strip_transaction(m->up_sql);
-			if (m->down_sql)
-				(void) tn_body_strip_transaction(m->down_sql);
-		}
-		if (!(m->flags & TN_MIG_NO_TRANSACTION) &&
-			((rc = own_transaction(m->source, m->up_sql, err)) != TN_OK ||
-			 (m->down_sql && (rc = own_transaction(down->path ? down->path : m->source, m->down_sql, err)) != TN_OK)))
-			return rc;
-		rc = tn_checksum(m->up_sql, strlen(m->up_sql), m->checksum, err);
-		if (rc != TN_OK)
-			return rc;
-		i = j;
-	}
-	return TN_OK;
-}
-
-/* Sort the parts, pair ups with downs, and hand the set to *out (left empty on failure). */
-static int
-finish_set(part_list *parts, tn_migration_set *out, tn_error *err)
-{
-	tn_migration_set set;
-	int			rc;
-
-	memset(&set, 0, sizeof(set));
-	if (parts->count > 1)
-		qsort(parts->items, parts->count, sizeof(file_part), cmp_parts);
-	rc = build_set(parts, &set, err);
-	if (rc == TN_OK)
-	{
-		*out = set;
-		memset(&set, 0, sizeof(set));
-	}
-	tn_migration_set_free(&set);
-	return rc;
-}
-
 /*
  * A file name a client sent (tenant_migrations_load_files): "FILE" or
  * "DIALECT/FILE" with DIALECT a dialect subfolder name; no other '/', no
@@ -973,7 +771,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		sub = join_path(path, names[i]);
 		if (sub == NULL)
 		{
-			rc = no_memory(err);
+			rc = tn_parts_no_memory(err);
 			break;
 		}
 		if (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -1014,10 +812,10 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	if (rc != TN_OK)
 		goto done;
 
-	rc = finish_set(&parts, out, err);
+	rc = tn_parts_finish_set(&parts, out, err);
 
 done:
-	parts_free(&parts);
+	tn_parts_free(&parts);
 	free_names(names, nnames);
 	free(root);
 	return rc;
@@ -1083,7 +881,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 
 				if (dir == NULL)
 				{
-					rc = no_memory(err);
+					rc = tn_parts_no_memory(err);
 					break;
 				}
 				for (size_t k = 0; k < n; k++)
@@ -1109,7 +907,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 					   (tn_dialect) d, dialect, &parts, err);
 	}
 	if (rc == TN_OK)
-		rc = finish_set(&parts, out, err);
-	parts_free(&parts);
+		rc = tn_parts_finish_set(&parts, out, err);
+	tn_parts_free(&parts);
 	return rc;
 }
