@@ -45,7 +45,7 @@ OBJDIR = build/$(VARIANT)
 SQLITE_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRC) $(SQLITE_SRC))
 
 # every C file clang-format looks after
-FORMAT_FILES = $(sort $(wildcard shared/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] tests/*/*.[ch] bench/*.c))
+FORMAT_FILES = $(sort $(wildcard shared/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] cli/*.[ch] tests/*/*.[ch] bench/*.c))
 
 .PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench clean \
 	core-check fuzz format format-check warnings FORCE cli install-cli
