@@ -18,6 +18,13 @@
 
 #include "tenancy.h"
 
+/*
+ * Non-superusers connect out only with their own credentials: the user
+ * mapping (options user, password) of the caller, or PUBLIC, on this
+ * foreign server of wrapper tenancy_fdw (SECURITY.md).
+ */
+#define TN_LPQ_CREDENTIAL_SERVER "tenancy"
+
 /* What a connection is opened for (picks the extra options). */
 typedef struct tn_lpq_opts
 {
@@ -28,8 +35,11 @@ typedef struct tn_lpq_opts
 } tn_lpq_opts;
 
 /*
- * Refuse a location that carries a password or does not parse.  what names
- * the argument ("location").  Raises; never echoes the string.
+ * Refuse a location that carries a password or does not parse, and, for a
+ * non-superuser, one that names the server's own files or credentials
+ * (passfile, service, ssl key files, Kerberos: 42501).  what names the
+ * argument ("location").  Raises; never echoes the string or libpq's text
+ * about it.
  */
 extern void tn_lpq_check_location(const char *location, const char *what);
 
@@ -42,7 +52,9 @@ extern char *tn_lpq_self_conninfo(void);
 
 /*
  * Start a connection without blocking.  Returns NULL with err filled
- * (TN_ERR_UNREACHABLE) when libpq refuses at once.  The connection is
+ * (TN_ERR_UNREACHABLE) when libpq refuses at once, or TN_ERR_PERMISSION
+ * when a non-superuser's connection would use anything but its own user
+ * mapping's password (postgres_fdw's rule).  The connection is
  * tracked: closed automatically if the current subtransaction aborts.
  */
 extern PGconn *tn_lpq_start(const tn_lpq_opts *o, tn_error *err);
