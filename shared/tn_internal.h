@@ -146,4 +146,21 @@ int			tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
 /* Roll back the adapter's unit of work, keeping the first error in err. */
 void		tn_abort(const tn_adapter *a, tn_error *err);
 
+/* ---- tn_guard.c: what a migrate run checks before a body runs ---- */
+
+/*
+ * body (just read from the catalog) must hash to e->checksum.  TN_OK, or
+ * TN_ERR_DRIFT with err naming both checksums.
+ */
+int			tn_guard_body(const tn_entry *e, const char *body, tn_error *err);
+
+/*
+ * A fan-out runs only the tenant set's migrations: every entry of st that
+ * the run would apply (tn_entry_selected) must be in set with the same
+ * checksum.  TN_OK, or TN_ERR_PERMISSION naming the first that is not.
+ */
+int			tn_guard_sync_pending(const tn_db_state *st, const tn_migration_set *set,
+								  const char *target, int allow_out_of_order,
+								  tn_error *err);
+
 #endif							/* TN_INTERNAL_H */

@@ -109,6 +109,12 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 	/* read the body first, under the lock the caller still holds */
 	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
 		return rc;
+	if ((rc = tn_guard_body(e, body, err)) != TN_OK)
+	{
+		free(body);
+		tn_abort(a, err);
+		return rc;
+	}
 	if ((rc = tn_finish(a, err)) != TN_OK)
 	{
 		free(body);
@@ -265,6 +271,9 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 
 	if ((rc = tn_state_check_runnable(&st, target, allow, err)) != TN_OK)
 		goto fail;
+	/* a fan-out runs the set's migrations only, never the tenant's own */
+	if (opts && opts->sync && (rc = tn_guard_sync_pending(&st, opts->sync, target, allow, err)) != TN_OK)
+		goto fail;
 
 	/* anything to do? */
 	for (i = 0; i < st.count; i++)
@@ -349,6 +358,11 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 
 		if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
 			goto fail;
+		if ((rc = tn_guard_body(e, body, err)) != TN_OK)
+		{
+			free(body);
+			goto fail;
+		}
 		if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
 		{
 			free(body);

@@ -175,4 +175,21 @@ wait "$CALL_PID"
 fo_psql A -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'f7'" >/dev/null
 ctl -c "DELETE FROM tenancy.tenants WHERE name = 'hung'" >/dev/null
 
+# ---- finding 5: a fan-out runs the tenant set only; bodies are re-hashed before they run ----
+fo_psql A -c "CREATE ROLE app5 NOLOGIN" >/dev/null
+ctl -c "SELECT tenant_create('t5')" >/dev/null
+# someone with migrator rights inside the tenant adds a version of its own
+fo_psql A -d t5 -c "SELECT tenant_migration_add('4', 'x', 'ALTER ROLE app5 SUPERUSER')" >/dev/null
+# the administrator adds a set version, so t5 is behind and the next fan-out reaches it
+ctl -c "SELECT tenant_migration_add('3', 'three', 'CREATE TABLE three5 (id int);', NULL, 'tenants')" >/dev/null
+ctl -c "SELECT tenant, status, error FROM tenant_migrate_all()" >"$OUT/f5.out" 2>&1
+check "5: the administrator's fan-out does not run a tenant-local pending version" \
+	"$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'app5'")" "f"
+check "5: ... it reports the tenant failed, naming the version" \
+	"$(grep -c "^t5|failed|pending migration \"4\" of this tenant is not in the tenant set" "$OUT/f5.out")" "1"
+ctl -c "SELECT tenant_migration_add('2', 'two', 'CREATE TABLE two5 (id int);')" >/dev/null
+ctl -c "UPDATE tenancy.catalog SET up_sql = 'ALTER ROLE app5 SUPERUSER' WHERE version = '2'" >/dev/null
+check "5: a catalog body rewritten behind tenancy's back is refused (TN001), not run" \
+	"$(ctl -v VERBOSITY=sqlstate -c "SELECT tenant_migrate()" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1)|$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'app5'")" "TN001|f"
+
 finish
