@@ -82,7 +82,7 @@ close_tracked(int i)
 }
 
 static void
-xact_callback(XactEvent event, void *arg)
+xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
@@ -96,7 +96,7 @@ xact_callback(XactEvent event, void *arg)
 
 static void
 subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-				 SubTransactionId parentSubid, void *arg)
+				 SubTransactionId parentSubid, void *arg pg_attribute_unused())
 {
 	int			i;
 
@@ -387,7 +387,7 @@ connect_timeout_setting(void)
 }
 
 static void
-ignore_notice(void *arg, const char *message)
+ignore_notice(void *arg pg_attribute_unused(), const char *message pg_attribute_unused())
 {
 }
 

@@ -292,21 +292,16 @@ plan_cache_store(const char *sql, int n, const Oid *types, SPIPlanPtr plan)
 	return true;
 }
 
-static int
-do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+/*
+ * The core's parameters as SPI's: types, values and nulls.  Returns true
+ * when a NULL parameter left a type to infer (InvalidOid).
+ */
+static bool
+bind_params(const query_args *q, Oid *types, Datum *values, char *nulls)
 {
-	query_args *q = (query_args *) arg;
-	int			n = q->nparams;
-	Oid		   *types = palloc0(sizeof(Oid) * (n > 0 ? n : 1));
-	Datum	   *values = palloc0(sizeof(Datum) * (n > 0 ? n : 1));
-	char	   *nulls = palloc0(n + 1);
 	bool		untyped = false;
-	SPIPlanPtr	plan;
-	bool		cached;
-	int			spi_rc;
-	int			i;
 
-	for (i = 0; i < n; i++)
+	for (int i = 0; i < q->nparams; i++)
 	{
 		const tn_value *v = &q->params[i];
 
@@ -336,33 +331,94 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 				break;
 		}
 	}
+	return untyped;
+}
 
-	/*
-	 * A NULL parameter has no type of its own: let the parser infer it from
-	 * where it is used (as PREPARE without types does), then prepare again
-	 * with the inferred types so the plan can run on a given snapshot.
-	 */
-	if (untyped)
+/*
+ * A NULL parameter has no type of its own: let the parser infer it from
+ * where it is used (as PREPARE without types does), so that the plan can
+ * then be prepared with the inferred types and run on a given snapshot.
+ */
+static int
+infer_param_types(query_args *q, Oid *types, tn_error *err)
+{
+	int			n = q->nparams;
+	SPIPrepareOptions opts;
+	SPIPlanPtr	plan;
+	int			i;
+
+	memset(&opts, 0, sizeof(opts));
+	q->types = palloc(sizeof(Oid) * n);
+	memcpy(q->types, types, sizeof(Oid) * n);
+	q->ntypes = n;
+	opts.parserSetup = variable_params_setup;
+	opts.parserSetupArg = q;
+	opts.parseMode = RAW_PARSE_DEFAULT;
+	plan = SPI_prepare_extended(q->sql, &opts);
+	if (plan == NULL)
+		return spi_failure(err, SPI_result, "prepare");
+	SPI_freeplan(plan);
+	for (i = 0; i < n && i < q->ntypes; i++)
+		if (types[i] == InvalidOid)
+			types[i] = q->types[i];
+	for (i = 0; i < n; i++)
+		if (types[i] == InvalidOid || types[i] == UNKNOWNOID)
+			types[i] = TEXTOID;
+	return TN_OK;
+}
+
+/*
+ * Hand each row of the result to the core's callback as text cells; the
+ * first error it returns stops there.  Frees the result.
+ */
+static int
+deliver_rows(query_args *q, tn_error *err)
+{
+	SPITupleTable *tt = SPI_tuptable;
+	TupleDesc	desc = tt->tupdesc;
+	int			ncols = desc->natts;
+	const char **cells = palloc0(sizeof(char *) * (ncols > 0 ? ncols : 1));
+
+	for (uint64 row = 0; row < tt->numvals; row++)
 	{
-		SPIPrepareOptions opts;
+		int			col;
+		int			rc;
 
-		memset(&opts, 0, sizeof(opts));
-		q->types = palloc(sizeof(Oid) * n);
-		memcpy(q->types, types, sizeof(Oid) * n);
-		q->ntypes = n;
-		opts.parserSetup = variable_params_setup;
-		opts.parserSetupArg = q;
-		opts.parseMode = RAW_PARSE_DEFAULT;
-		plan = SPI_prepare_extended(q->sql, &opts);
-		if (plan == NULL)
-			return spi_failure(err, SPI_result, "prepare");
-		SPI_freeplan(plan);
-		for (i = 0; i < n && i < q->ntypes; i++)
-			if (types[i] == InvalidOid)
-				types[i] = q->types[i];
-		for (i = 0; i < n; i++)
-			if (types[i] == InvalidOid || types[i] == UNKNOWNOID)
-				types[i] = TEXTOID;
+		for (col = 0; col < ncols; col++)
+			cells[col] = SPI_getvalue(tt->vals[row], desc, col + 1);
+		rc = q->fn(q->arg, ncols, cells, err);
+		for (col = 0; col < ncols; col++)
+			if (cells[col])
+				pfree((char *) cells[col]);
+		if (rc != TN_OK)
+		{
+			if (err->code == TN_OK)
+				tn_error_set(err, rc, "%s", tn_strerror(rc));
+			SPI_freetuptable(tt);
+			return rc;
+		}
+	}
+	SPI_freetuptable(tt);
+	return TN_OK;
+}
+
+static int
+do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+{
+	query_args *q = (query_args *) arg;
+	int			n = q->nparams;
+	Oid		   *types = palloc0(sizeof(Oid) * (n > 0 ? n : 1));
+	Datum	   *values = palloc0(sizeof(Datum) * (n > 0 ? n : 1));
+	char	   *nulls = palloc0(n + 1);
+	SPIPlanPtr	plan;
+	bool		cached;
+	int			rc;
+
+	if (bind_params(q, types, values, nulls))
+	{
+		rc = infer_param_types(q, types, err);
+		if (rc != TN_OK)
+			return rc;
 	}
 
 	cached = false;
@@ -376,46 +432,18 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 			return spi_failure(err, SPI_result, "prepare");
 		cached = plan_cache_store(q->sql, n, types, plan);
 	}
-	spi_rc = execute_plan(ctx, plan, values, nulls);
-	if (spi_rc < 0)
-		return spi_failure(err, spi_rc, "query");
+	rc = execute_plan(ctx, plan, values, nulls);
+	if (rc < 0)
+		return spi_failure(err, rc, "query");
 
+	rc = TN_OK;
 	if (q->fn != NULL && SPI_tuptable != NULL)
-	{
-		SPITupleTable *tt = SPI_tuptable;
-		TupleDesc	desc = tt->tupdesc;
-		int			ncols = desc->natts;
-		const char **cells = palloc0(sizeof(char *) * (ncols > 0 ? ncols : 1));
-		uint64		row;
-
-		for (row = 0; row < tt->numvals; row++)
-		{
-			int			col;
-			int			rc;
-
-			for (col = 0; col < ncols; col++)
-				cells[col] = SPI_getvalue(tt->vals[row], desc, col + 1);
-			rc = q->fn(q->arg, ncols, cells, err);
-			for (col = 0; col < ncols; col++)
-				if (cells[col])
-					pfree((char *) cells[col]);
-			if (rc != TN_OK)
-			{
-				if (err->code == TN_OK)
-					tn_error_set(err, rc, "%s", tn_strerror(rc));
-				SPI_freetuptable(tt);
-				if (!cached)
-					SPI_freeplan(plan);
-				return rc;
-			}
-		}
-		SPI_freetuptable(tt);
-	}
+		rc = deliver_rows(q, err);
 	else if (SPI_tuptable != NULL)
 		SPI_freetuptable(SPI_tuptable);
 	if (!cached)
 		SPI_freeplan(plan);
-	return TN_OK;
+	return rc;
 }
 
 static int
@@ -495,7 +523,7 @@ skip_blank(const char *s, long pos)
 }
 
 static void
-capture_error_position(void *arg)
+capture_error_position(void *arg pg_attribute_unused())
 {
 	int			pos = geterrposition();
 
@@ -576,7 +604,8 @@ typedef struct scan_args
  * error, by scanning tokens and cutting at top-level semicolons.
  */
 static int
-do_find_statement_start(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+do_find_statement_start(tn_pg_adapter_ctx *ctx pg_attribute_unused(), void *arg,
+						tn_error *err pg_attribute_unused())
 {
 	scan_args  *a = (scan_args *) arg;
 	core_yyscan_t scanner;
@@ -673,7 +702,8 @@ pg_exec_script(void *vctx, const char *script, long *failed_offset,
 /* ------------------------------------------------------------------ */
 
 static int
-do_lock(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
+do_lock(tn_pg_adapter_ctx *ctx, void *arg pg_attribute_unused(),
+		tn_error *err pg_attribute_unused())
 {
 	/* a schema tenant: the bigint key space, apart from the (int4, int4) one */
 	if (ctx->has_lock_key)
@@ -777,7 +807,7 @@ pg_rollback_to(void *vctx, tn_error *err)
 }
 
 static int
-pg_interrupted(void *vctx)
+pg_interrupted(void *vctx pg_attribute_unused())
 {
 	return InterruptPending && (QueryCancelPending || ProcDiePending);
 }

@@ -8,6 +8,9 @@
  *     SPI_finish();
  * The adapter never lets a PostgreSQL error longjmp through the core: every
  * call runs in an internal subtransaction and comes back as a tn_error.
+ *
+ * Must not: be used outside SPI, or outlive the SQL function call it was
+ * made for.
  */
 #ifndef SPI_ADAPTER_H
 #define SPI_ADAPTER_H

@@ -1,21 +1,26 @@
 /*
- * tenancy_pg.c -- SQL entry points of the PostgreSQL extension.
+ * tenancy_pg.c -- the module's magic and the SQL entry points of one
+ * database's migrations: tenant_migration_add, tenant_migrations_load,
+ * tenant_migrate, tenant_plan, tenant_dry_run, tenant_status,
+ * tenant_verify, tenant_history, tenant_checkpoints, tenant_repair,
+ * tenant_baseline, tenant_checkpoint and tenant_rollback.  (The registry's
+ * entry points are in the registry_*.c files.)
  *
  * Each function turns its SQL arguments into a core call over the SPI
  * adapter, copies the result out of core memory, frees the core's
- * structures, and only then raises (tn_raise) or returns.  No migration
- * logic lives here: the core decides, this file translates.
+ * structures, and only then raises (tn_raise) or returns.
+ *
+ * Must not: hold migration logic; the core decides, this file translates.
  */
 #include "postgres.h"
 
 #include "catalog/pg_authid.h"
 #include "executor/spi.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/tuplestore.h"
 
+#include "pg_args.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"
 
@@ -73,36 +78,6 @@ call_finish(tn_call *call, int rc)
 	}
 }
 
-/* Raise "argument "x" must not be null" the same way SQLite does. */
-static void
-null_argument(const char *name) pg_attribute_noreturn();
-
-static void
-null_argument(const char *name)
-{
-	tn_error	err;
-
-	tn_error_clear(&err);
-	tn_error_null_argument(&err, name);
-	tn_raise(&err);
-}
-
-static char *
-required_text(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		null_argument(name);
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
-static char *
-optional_text(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_ARGISNULL(argno))
-		return NULL;
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
-}
-
 /* ------------------------------------------------------------------ */
 /* Table results                                                       */
 /* ------------------------------------------------------------------ */
@@ -150,39 +125,14 @@ static void
 return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 			copied_rows *rows)
 {
-	ReturnSetInfo *rsinfo;
-	AttInMetadata *attinmeta;
-	TupleDesc	desc;
-	size_t		r;
-	int			i;
+	tn_pg_srf	srf;
 
-	InitMaterializedSRF(fcinfo, 0);
-	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	desc = rsinfo->setDesc;
-
-	/* The SQL declaration must match the core's definition exactly. */
-	if (desc->natts != def->ncols)
-		elog(ERROR, "%s() returns %d columns, the core defines %d",
-			 def->function, desc->natts, def->ncols);
-	for (i = 0; i < def->ncols; i++)
-		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name) != 0)
-			elog(ERROR, "%s() column %d is \"%s\", the core defines \"%s\"",
-				 def->function, i + 1,
-				 NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name);
+	tn_pg_srf_begin(fcinfo, def, &srf);
 	if (rows->nrows > 0 && rows->ncols != def->ncols)
 		elog(ERROR, "core returned %d columns for %s(), expected %d",
 			 rows->ncols, def->function, def->ncols);
-
-	attinmeta = TupleDescGetAttInMetadata(desc);
-	for (r = 0; r < rows->nrows; r++)
-	{
-		HeapTuple	tuple;
-
-		tuple = BuildTupleFromCStrings(attinmeta,
-									   rows->cells + r * (size_t) rows->ncols);
-		tuplestore_puttuple(rsinfo->setResult, tuple);
-		heap_freetuple(tuple);
-	}
+	for (size_t r = 0; r < rows->nrows; r++)
+		tn_pg_srf_put(&srf, rows->cells + r * (size_t) rows->ncols);
 }
 
 /* ------------------------------------------------------------------ */
@@ -193,10 +143,10 @@ return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 Datum
 tenant_migration_add(PG_FUNCTION_ARGS)
 {
-	char	   *version = optional_text(fcinfo, 0);
-	char	   *name = optional_text(fcinfo, 1);
-	char	   *up_sql = optional_text(fcinfo, 2);
-	char	   *down_sql = optional_text(fcinfo, 3);
+	char	   *version = tn_pg_arg_text(fcinfo, 0);
+	char	   *name = tn_pg_arg_text(fcinfo, 1);
+	char	   *up_sql = tn_pg_arg_text(fcinfo, 2);
+	char	   *down_sql = tn_pg_arg_text(fcinfo, 3);
 	tn_call		call;
 	tn_migration m;
 	int			added = 0;
@@ -219,7 +169,7 @@ tenant_migration_add(PG_FUNCTION_ARGS)
 Datum
 tenant_migrations_load(PG_FUNCTION_ARGS)
 {
-	char	   *path = required_text(fcinfo, 0, "path");
+	char	   *path = tn_pg_arg_required(fcinfo, 0, "path");
 	tn_call		call;
 	long long	count = 0;
 	int			rc;
@@ -254,7 +204,7 @@ add_no_transaction_hint(tn_error *err)
 Datum
 tenant_migrate(PG_FUNCTION_ARGS)
 {
-	char	   *target = optional_text(fcinfo, 0);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
 	bool		allow;
 	tn_call		call;
 	tn_migrate_opts opts;
@@ -283,7 +233,7 @@ tenant_migrate(PG_FUNCTION_ARGS)
 Datum
 tenant_dry_run(PG_FUNCTION_ARGS)
 {
-	char	   *target = optional_text(fcinfo, 0);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
 	tn_call		call;
 	tn_migrate_opts opts;
 	tn_migrate_result res;
@@ -327,7 +277,7 @@ table_result(FunctionCallInfo fcinfo, table_fn fn, const tn_result_def *def)
 Datum
 tenant_plan(PG_FUNCTION_ARGS)
 {
-	char	   *target = optional_text(fcinfo, 0);
+	char	   *target = tn_pg_arg_text(fcinfo, 0);
 	tn_call		call;
 	tn_rows		out;
 	copied_rows rows;
@@ -370,7 +320,7 @@ tenant_checkpoints(PG_FUNCTION_ARGS)
 Datum
 tenant_repair(PG_FUNCTION_ARGS)
 {
-	char	   *version = required_text(fcinfo, 0, "version");
+	char	   *version = tn_pg_arg_required(fcinfo, 0, "version");
 	tn_call		call;
 	int			rc;
 
@@ -384,7 +334,7 @@ tenant_repair(PG_FUNCTION_ARGS)
 Datum
 tenant_baseline(PG_FUNCTION_ARGS)
 {
-	char	   *version = required_text(fcinfo, 0, "version");
+	char	   *version = tn_pg_arg_required(fcinfo, 0, "version");
 	tn_call		call;
 	long long	count = 0;
 	int			rc;
@@ -399,8 +349,8 @@ tenant_baseline(PG_FUNCTION_ARGS)
 Datum
 tenant_checkpoint(PG_FUNCTION_ARGS)
 {
-	char	   *name = optional_text(fcinfo, 0);
-	char	   *mode = optional_text(fcinfo, 1);	/* NULL: marker, as on SQLite */
+	char	   *name = tn_pg_arg_text(fcinfo, 0);
+	char	   *mode = tn_pg_arg_text(fcinfo, 1);	/* NULL: marker, as on SQLite */
 	char		used[256];
 	tn_call		call;
 	int			snapshot;
@@ -435,7 +385,7 @@ tenant_checkpoint(PG_FUNCTION_ARGS)
 Datum
 tenant_rollback(PG_FUNCTION_ARGS)
 {
-	char	   *checkpoint = optional_text(fcinfo, 0);
+	char	   *checkpoint = tn_pg_arg_text(fcinfo, 0);
 	tn_call		call;
 	long long	count = 0;
 	int			rc;

@@ -75,3 +75,11 @@ tn_raise(const tn_error *err)
 			 hint[0] ? errhint("%s", hint) : 0));
 	pg_unreachable();
 }
+
+void
+tn_raise_failure(tn_error *err)
+{
+	if (err->code == TN_OK)
+		err->code = TN_ERR_ENGINE;
+	tn_raise(err);
+}

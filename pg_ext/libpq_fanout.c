@@ -1,6 +1,6 @@
 /*
- * fanout.c -- the fan-out engine: many tenants at once over non-blocking
- * libpq from the calling backend.
+ * libpq_fanout.c -- the fan-out engine: many tenants at once over
+ * non-blocking libpq from the calling backend.
  *
  * One WaitEventSet per turn holds the latch and every tenant socket; after
  * each wait the latch is reset and CHECK_FOR_INTERRUPTS runs, so a cancel
@@ -34,7 +34,7 @@
 
 #include "utils/builtins.h"
 
-#include "fanout.h"
+#include "libpq_fanout.h"
 #include "libpq_conn.h"
 
 #define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3, $4)"
@@ -110,7 +110,7 @@ split_statements(const char *body)
 {
 	fo_stmts	s = {0, NULL};
 	MemoryContext cxt = CurrentMemoryContext;
-	List	   *parsed = NIL;
+	List	   *volatile parsed = NIL;
 	volatile bool ok = true;
 
 	PG_TRY();
@@ -233,8 +233,8 @@ slot_fail(fo_state *st, fo_slot *slot, int rc)
 }
 
 /*
- * Is the next thing slot_send_next would send (FO_MIGRATE) a statement of
- * a no-transaction step, sent raw?  Mirrors the loop below.
+ * Is the next thing send_migrate_step would send (FO_MIGRATE) a statement
+ * of a no-transaction step, sent raw?  Mirrors its loop.
  */
 static bool
 slot_next_is_raw(fo_state *st, fo_slot *slot)
@@ -253,94 +253,102 @@ slot_next_is_raw(fo_state *st, fo_slot *slot)
 	return false;
 }
 
-/* Send the next statement of the slot's plan; false when nothing is left. */
-static bool
-slot_send_next(fo_state *st, fo_slot *slot)
+/*
+ * The send_* steps return what PQsend* returned (1 sent, 0 failed), or
+ * NOTHING_TO_SEND when the slot's plan is done.
+ */
+#define NOTHING_TO_SEND (-1)
+
+/* A schema tenant's session search_path, before what is sent raw. */
+static int
+send_search_path(fo_slot *slot, const char *schema)
+{
+	const char *params[1] = {schema};
+
+	slot->path_set = true;
+	slot->sent_stmt = SENT_PLAIN;
+	return PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
+}
+
+/* FO_QUERY: the one read-only statement. */
+static int
+send_query(fo_job *job, fo_slot *slot)
+{
+	if (slot->step > 0)
+		return NOTHING_TO_SEND;
+	slot->step = 1;
+	slot->sent_stmt = -1;
+	return PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+/* FO_VERIFY: verify_synced(set, schema). */
+static int
+send_verify(fo_job *job, fo_slot *slot, const char *schema)
+{
+	const char *params[2] = {job->set_text, schema};
+
+	if (slot->step > 0)
+		return NOTHING_TO_SEND;
+	slot->step = 1;
+	slot->sent_stmt = SENT_VERIFY;
+	return PQsendQueryParams(slot->conn, VERIFY_SQL, 2, NULL, params, NULL, NULL, 0);
+}
+
+/*
+ * FO_PREPARE: BEGIN; migrate_synced(set, target, 'migrate'); PREPARE
+ * TRANSACTION.  FO_FINISH: COMMIT or ROLLBACK PREPARED.
+ */
+static int
+send_atomic(fo_job *job, fo_slot *slot, const char *schema)
+{
+	char		gid[TN_GID_MAX + 1];
+	const char *name = job->tenants[slot->index].name;
+
+	if (tn_atomic_gid(gid, sizeof(gid), job->run_id, name) != TN_OK)
+		elog(ERROR, "tenant name \"%s\" too long for a prepared transaction id", name);
+	if (job->mode == FO_FINISH)
+	{
+		if (slot->step > 0)
+			return NOTHING_TO_SEND;
+		slot->step = 1;
+		slot->sent_stmt = SENT_PLAIN;
+		return PQsendQuery(slot->conn, psprintf("%s PREPARED %s", job->commit ? "COMMIT" : "ROLLBACK",
+												quote_literal_cstr(gid)));
+	}
+	if (slot->step == 0)
+	{
+		slot->step = 1;
+		slot->sent_stmt = SENT_PLAIN;
+		return PQsendQuery(slot->conn, "BEGIN");
+	}
+	if (slot->step == 1)
+	{
+		const char *params[4] = {job->set_text, job->target, "migrate", schema};
+
+		slot->step = 2;
+		slot->sent_stmt = SENT_SYNCED;
+		return PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
+	}
+	if (slot->step == 2)
+	{
+		slot->step = 3;
+		slot->sent_stmt = SENT_PLAIN;
+		return PQsendQuery(slot->conn, psprintf("PREPARE TRANSACTION %s", quote_literal_cstr(gid)));
+	}
+	return NOTHING_TO_SEND;
+}
+
+/*
+ * FO_MIGRATE, FO_DRY_RUN, FO_SYNC_TEMPLATE: the next step of the core's
+ * plan.  A no-transaction step's statements go one by one (autocommit),
+ * then it is recorded in the tenant; any other step is one
+ * migrate_synced call.
+ */
+static int
+send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 {
 	fo_job	   *job = st->job;
-	const char *schema = job->tenants[slot->index].schema;
-	int			ok;
 
-	/*
-	 * A schema tenant's session search_path matters only for what is sent
-	 * raw: tenant_query_all's query and no-transaction statements.
-	 * migrate_synced sets the schema's path for the bodies itself, so a
-	 * migrate run without a no-transaction step saves this round trip.
-	 */
-	if (schema != NULL && !slot->path_set &&
-		(job->mode == FO_QUERY ||
-		 (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
-	{
-		const char *params[1] = {schema};
-
-		slot->path_set = true;
-		slot->sent_stmt = SENT_PLAIN;
-		ok = PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
-		goto sent;
-	}
-	if (job->mode == FO_QUERY)
-	{
-		if (slot->step > 0)
-			return false;
-		slot->step = 1;
-		slot->sent_stmt = -1;
-		ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
-		goto sent;
-	}
-	if (job->mode == FO_VERIFY)
-	{
-		const char *params[2] = {job->set_text, schema};
-
-		if (slot->step > 0)
-			return false;
-		slot->step = 1;
-		slot->sent_stmt = SENT_VERIFY;
-		ok = PQsendQueryParams(slot->conn, VERIFY_SQL, 2, NULL, params, NULL, NULL, 0);
-		goto sent;
-	}
-	if (job->mode == FO_FINISH || job->mode == FO_PREPARE)
-	{
-		char		gid[TN_GID_MAX + 1];
-		const char *name = job->tenants[slot->index].name;
-
-		if (tn_atomic_gid(gid, sizeof(gid), job->run_id, name) != TN_OK)
-			elog(ERROR, "tenant name \"%s\" too long for a prepared transaction id", name);
-		if (job->mode == FO_FINISH)
-		{
-			if (slot->step > 0)
-				return false;
-			slot->step = 1;
-			slot->sent_stmt = SENT_PLAIN;
-			ok = PQsendQuery(slot->conn, psprintf("%s PREPARED %s", job->commit ? "COMMIT" : "ROLLBACK",
-												  quote_literal_cstr(gid)));
-			goto sent;
-		}
-		/* phase 1: BEGIN; migrate_synced(set, target, 'migrate'); PREPARE TRANSACTION */
-		if (slot->step == 0)
-		{
-			slot->step = 1;
-			slot->sent_stmt = SENT_PLAIN;
-			ok = PQsendQuery(slot->conn, "BEGIN");
-			goto sent;
-		}
-		if (slot->step == 1)
-		{
-			const char *params[4] = {job->set_text, job->target, "migrate", schema};
-
-			slot->step = 2;
-			slot->sent_stmt = SENT_SYNCED;
-			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
-			goto sent;
-		}
-		if (slot->step == 2)
-		{
-			slot->step = 3;
-			slot->sent_stmt = SENT_PLAIN;
-			ok = PQsendQuery(slot->conn, psprintf("PREPARE TRANSACTION %s", quote_literal_cstr(gid)));
-			goto sent;
-		}
-		return false;
-	}
 	while ((size_t) slot->step < st->nsteps)
 	{
 		tn_fanout_step *s = &st->steps[slot->step];
@@ -360,8 +368,7 @@ slot_send_next(fo_state *st, fo_slot *slot)
 			{
 				/* autocommit: one statement, its own implicit transaction */
 				slot->sent_stmt = slot->stmt++;
-				ok = PQsendQuery(slot->conn, stm->sql[slot->sent_stmt]);
-				goto sent;
+				return PQsendQuery(slot->conn, stm->sql[slot->sent_stmt]);
 			}
 			/* all statements ran: record it in the tenant */
 			slot->sent_stmt = -1;
@@ -371,8 +378,7 @@ slot_send_next(fo_state *st, fo_slot *slot)
 			params[1] = s->version;
 			params[2] = "record";
 			params[3] = schema;
-			ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
-			goto sent;
+			return PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 		}
 		slot->sent_step = slot->step;
 		slot->sent_stmt = -1;
@@ -381,12 +387,39 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		params[1] = s->version;
 		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run" : "migrate";
 		params[3] = schema;
-		ok = PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
-		goto sent;
+		return PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 	}
-	return false;
+	return NOTHING_TO_SEND;
+}
 
-sent:
+/* Send the next statement of the slot's plan; false when nothing is left. */
+static bool
+slot_send_next(fo_state *st, fo_slot *slot)
+{
+	fo_job	   *job = st->job;
+	const char *schema = job->tenants[slot->index].schema;
+	int			ok;
+
+	/*
+	 * A schema tenant's session search_path matters only for what is sent
+	 * raw: tenant_query_all's query and no-transaction statements.
+	 * migrate_synced sets the schema's path for the bodies itself, so a
+	 * migrate run without a no-transaction step saves this round trip.
+	 */
+	if (schema != NULL && !slot->path_set &&
+		(job->mode == FO_QUERY ||
+		 (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
+		ok = send_search_path(slot, schema);
+	else if (job->mode == FO_QUERY)
+		ok = send_query(job, slot);
+	else if (job->mode == FO_VERIFY)
+		ok = send_verify(job, slot, schema);
+	else if (job->mode == FO_FINISH || job->mode == FO_PREPARE)
+		ok = send_atomic(job, slot, schema);
+	else
+		ok = send_migrate_step(st, slot, schema);
+	if (ok == NOTHING_TO_SEND)
+		return false;
 	if (!ok)
 	{
 		tn_lpq_error(slot->conn, NULL, &slot->out.err);

@@ -1,16 +1,20 @@
 /*
- * fanout.h -- run one thing in many tenants at once over libpq, from the
- * calling backend: bounded concurrency, every socket and the latch in one
- * WaitEventSet, CHECK_FOR_INTERRUPTS between waits, a cancel of the caller
- * sends PQcancel to every tenant in flight and closes every connection.
+ * libpq_fanout.h -- run one thing in many tenants at once over libpq,
+ * from the calling backend: bounded concurrency, every socket and the latch
+ * in one WaitEventSet, CHECK_FOR_INTERRUPTS between waits, a cancel of the
+ * caller sends PQcancel to every tenant in flight and closes every
+ * connection.  (The SQL entry points of the *_all functions are in
+ * registry_fanout.c; this is the driver they use.)
  *
  * The per-tenant work is decided by the core (tn_fanout_plan: usually one
  * round trip, tenancy.migrate_synced(set, target, mode) in the tenant,
  * which runs tn_migrate with opts.sync over SPI there).  This file only
  * moves bytes and reports outcomes through a callback.
+ *
+ * Must not: decide a tenant's status or write the registry.
  */
-#ifndef FANOUT_H
-#define FANOUT_H
+#ifndef LIBPQ_FANOUT_H
+#define LIBPQ_FANOUT_H
 
 #include "postgres.h"
 
@@ -88,4 +92,4 @@ extern void fo_run(fo_job *job);
 /* libpq "options" for per-tenant timeouts (settings tenancy.*_timeout). */
 extern char *fo_timeout_options(void);
 
-#endif							/* FANOUT_H */
+#endif							/* LIBPQ_FANOUT_H */

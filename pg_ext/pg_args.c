@@ -1,0 +1,95 @@
+/*
+ * pg_args.c -- the arguments and result rows of every SQL entry point of
+ * the PostgreSQL extension: text arguments, the fan-out's concurrency,
+ * and materialized set-returning results checked against the core's
+ * column definitions.
+ *
+ * Must not: judge a value beyond its SQL type; the core does (its error
+ * for a NULL argument is raised here unchanged).
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "postmaster/postmaster.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "pg_args.h"
+#include "tn_raise.h"
+
+char *
+tn_pg_arg_text(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+char *
+tn_pg_arg_required(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	char	   *v = tn_pg_arg_text(fcinfo, argno);
+
+	if (v == NULL)
+	{
+		tn_error	err;
+
+		tn_error_clear(&err);
+		tn_error_null_argument(&err, name);
+		tn_raise(&err);
+	}
+	return v;
+}
+
+int
+tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno)
+{
+	int			c;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return tn_fanout_default_concurrency(MaxConnections);
+	c = PG_GETARG_INT32(argno);
+	if (c < 1 || c > 256)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("concurrency must be between 1 and 256"),
+				 errdetail("%d was given.", c)));
+	return c;
+}
+
+/* The SQL declaration must match the core's definition exactly. */
+static void
+check_columns(TupleDesc desc, const tn_result_def *def)
+{
+	if (desc->natts != def->ncols)
+		elog(ERROR, "%s() returns %d columns, the core defines %d",
+			 def->function, desc->natts, def->ncols);
+	for (int i = 0; i < def->ncols; i++)
+		if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name) != 0)
+			elog(ERROR, "%s() column %d is \"%s\", the core defines \"%s\"",
+				 def->function, i + 1,
+				 NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name);
+}
+
+void
+tn_pg_srf_begin(FunctionCallInfo fcinfo, const tn_result_def *def,
+				tn_pg_srf *srf)
+{
+	srf->outer = CurrentMemoryContext;
+	InitMaterializedSRF(fcinfo, 0);
+	srf->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	if (def != NULL)
+		check_columns(srf->rsinfo->setDesc, def);
+	srf->meta = TupleDescGetAttInMetadata(srf->rsinfo->setDesc);
+}
+
+void
+tn_pg_srf_put(tn_pg_srf *srf, char **values)
+{
+	MemoryContext old = MemoryContextSwitchTo(srf->outer);
+	HeapTuple	tuple = BuildTupleFromCStrings(srf->meta, values);
+
+	tuplestore_puttuple(srf->rsinfo->setResult, tuple);
+	heap_freetuple(tuple);
+	MemoryContextSwitchTo(old);
+}

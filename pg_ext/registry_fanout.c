@@ -1,0 +1,376 @@
+/*
+ * registry_fanout.c -- the SQL entry points that run one thing in every
+ * tenant: tenant_migrate_all, tenant_dry_run_all, tenant_query_all and
+ * tenant_verify_all.
+ *
+ * Each reads the registry and the tenant set over SPI, hands the tenants
+ * to the libpq fan-out driver (libpq_fanout.c), and turns each tenant's
+ * outcome into a result row as it finishes.  tenant_migrate_all also keeps
+ * the run's record (registry_runs.c) and finishes atomic runs a dead
+ * caller left first (registry_recover.c); tenant_verify_all refreshes the
+ * registry's cached state of each tenant.
+ *
+ * Must not: decide a tenant's status, a run's status or a verify row (the
+ * core does: tn_fanout_row, tn_fanout_run_status, tn_verify_all_row), or
+ * talk to a tenant itself (the driver does).
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "nodes/pg_list.h"
+
+#include "registry_internal.h"
+#include "tn_raise.h"
+
+PG_FUNCTION_INFO_V1(tenant_migrate_all);
+PG_FUNCTION_INFO_V1(tenant_dry_run_all);
+PG_FUNCTION_INFO_V1(tenant_query_all);
+PG_FUNCTION_INFO_V1(tenant_verify_all);
+
+/* One call of a fan-out entry point. */
+typedef struct fanout_call
+{
+	reg_run		run;
+	fo_job		job;
+	tn_migration_set set;
+	char	   *target;			/* migrate / dry run: NULL = newest */
+	char	   *sql;			/* query: the statement to run */
+	char	   *text;			/* the set's transport */
+	fo_tenant  *ts;
+	int			n;
+} fanout_call;
+
+/* ------------------------------------------------------------------ */
+/* Each tenant's outcome                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A tenant's verify row: built in the tenant by the core (verify_synced),
+ * or here by the core for a tenant that could not be reached.  The
+ * registry's cached state follows (in the caller's transaction).
+ */
+static void
+verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
+{
+	char	   *row[6];
+	const char *v[6];
+
+	row[0] = (char *) t->name;
+	if (out->rc == TN_OK)
+	{
+		for (int c = 0; c < 5; c++)
+			row[c + 1] = out->cells[c];
+	}
+	else
+	{
+		tn_rows		rows;
+		tn_error	err;
+
+		tn_error_clear(&err);
+		tn_rows_init(&rows, tn_def_verify_all.ncols);
+		if (tn_verify_all_row(NULL, t->name, NULL, &out->err, &rows, &err) != TN_OK)
+			tn_raise_failure(&err);
+		for (int c = 1; c < 6; c++)
+		{
+			const char *x = tn_rows_get(&rows, 0, c);
+
+			row[c] = x ? pstrdup(x) : NULL;
+		}
+		tn_rows_free(&rows);
+	}
+	tn_pg_srf_put(&run->srf, row);
+
+	/* refresh the cache: version (when known), pending, state, last_error */
+	v[0] = t->name;
+	v[1] = row[1];
+	v[2] = row[2];
+	v[3] = row[2] ? reg_version_key(row[2]) : NULL;
+	v[4] = row[3];
+	v[5] = strcmp(row[1], TN_VERIFY_OK) == 0 ? NULL : row[5];
+	reg_spi_run("UPDATE tenancy.tenants SET state = $2,"
+				" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
+				" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
+				" pending = coalesce($5::int8, pending), last_error = $6"
+				" WHERE name = $1", 6, v);
+	run->done_count++;
+}
+
+/* A tenant's query rows: (tenant, row as jsonb text); a failure is a NOTICE. */
+static void
+query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
+{
+	ListCell   *lc;
+
+	if (out->rc != TN_OK)
+		ereport(NOTICE, (errmsg("tenant \"%s\": %s", t->name, out->err.message)));
+	foreach(lc, out->rows)
+	{
+		char	   *vals[2] = {(char *) t->name, lfirst(lc)};
+
+		tn_pg_srf_put(&run->srf, vals);
+	}
+	if (out->rc != TN_OK)
+		run->failed++;
+}
+
+/* A migrated (or dry-run) tenant: the core's row, the record, a progress line. */
+static void
+migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
+{
+	MemoryContext old;
+	tn_rows		rows;
+	char	   *row[8];
+	char		line[TN_MESSAGE_MAX + 200];
+
+	/* the core names the status and renders the error */
+	tn_rows_init(&rows, tn_def_migrate_all.ncols);
+	if (tn_fanout_row(&rows, t->name, out->rc, &out->res, &out->err, out->duration_ms) != TN_OK)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	old = MemoryContextSwitchTo(run->srf.outer);
+	for (int c = 0; c < 8; c++)
+	{
+		const char *v = tn_rows_get(&rows, 0, c);
+
+		row[c] = v ? pstrdup(v) : NULL;
+	}
+	tn_rows_free(&rows);
+	tn_pg_srf_put(&run->srf, row);
+	MemoryContextSwitchTo(old);
+
+	if (out->rc == TN_OK)
+		run->applied += out->res.applied;
+	else if (strcmp(row[1], TN_FANOUT_UNREACHABLE) == 0)
+		run->unreachable++;
+	else
+		run->failed++;
+	if (run->control)
+		reg_record_tenant(run, t->name, row, out);
+	run->done_count++;
+	tn_fanout_progress(line, sizeof(line), run->done_count, run->total,
+					   t->name, row[1], out->res.applied, out->duration_ms,
+					   out->rc != TN_OK ? out->err.message : NULL);
+	ereport(NOTICE, (errmsg_internal("%s", line)));
+}
+
+static void
+run_done(void *arg, int index pg_attribute_unused(), const fo_tenant *t, fo_outcome *out)
+{
+	reg_run    *run = arg;
+
+	if (run->mode == FO_QUERY)
+		query_done(run, t, out);
+	else if (run->mode == FO_VERIFY)
+		verify_done(run, t, out);
+	else
+		migrate_done(run, t, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* The steps of one call                                               */
+/* ------------------------------------------------------------------ */
+
+/* The result and the arguments, by mode. */
+static void
+begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->run.mode = mode;
+	fc->job.mode = mode;
+	tn_pg_srf_begin(fcinfo,
+					mode == FO_VERIFY ? &tn_def_verify_all :
+					mode == FO_QUERY ? NULL : &tn_def_migrate_all,
+					&fc->run.srf);
+
+	if (mode == FO_QUERY)
+	{
+		char	   *q = tn_pg_arg_required(fcinfo, 0, "sql");
+		size_t		len = strlen(q);
+
+		while (len > 0 && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n'))
+			q[--len] = '\0';
+		/* one statement (extended protocol), in a read-only session */
+		fc->sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s) AS q", q);
+		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
+	}
+	else if (mode == FO_VERIFY)
+		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 0);
+	else
+	{
+		fc->target = tn_pg_arg_text(fcinfo, 0);
+		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
+		if (mode == FO_MIGRATE && PG_NARGS() > 2 && !PG_ARGISNULL(2))
+			fc->job.max_failures = PG_GETARG_INT32(2);
+	}
+}
+
+/*
+ * Inside SPI: the run lock and recovery (migrate), the set and the target
+ * (all but query), and the tenants to run (migrate: only those behind).
+ */
+static void
+load_call(fanout_call *fc)
+{
+	fo_mode		mode = fc->run.mode;
+	char	   *key = NULL;
+
+	if (mode == FO_MIGRATE)
+	{
+		/* one migrating run at a time: a second caller waits here */
+		reg_lock_runs();
+		/* an atomic run whose caller died between its two phases ends first */
+		reg_recover_atomic_runs();
+	}
+	if (mode != FO_QUERY)
+	{
+		reg_load_set(&fc->set);
+		fc->text = reg_encode_set(&fc->set);
+		fc->target = reg_run_target(fc->target);
+		key = reg_version_key(fc->target ? fc->target : reg_newest_version(&fc->set));
+	}
+	fc->ts = reg_load_tenants(mode == FO_MIGRATE, key ? key : "", &fc->n);
+	fc->run.total = fc->n;
+}
+
+/* Tenants never started after max_failures are reported as skipped. */
+static void
+report_skipped(fanout_call *fc)
+{
+	for (int i = fc->job.finished; i < fc->n; i++)
+	{
+		char	   *row[8] = {(char *) fc->ts[i].name, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
+		"not started: max_failures reached"};
+
+		tn_pg_srf_put(&fc->run.srf, row);
+	}
+}
+
+/* The run's final status, written durably; the control connection goes. */
+static void
+close_run(fanout_call *fc)
+{
+	reg_run    *run = &fc->run;
+	char		run_id[32];
+	const char *p[2];
+	PGresult   *res;
+	tn_error	err;
+
+	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
+	p[0] = run_id;
+	p[1] = tn_fanout_run_status(run->failed, run->unreachable, fc->job.stopped_early, 0);
+	tn_error_clear(&err);
+	res = tn_lpq_exec(run->control, "SET synchronous_commit = on", 0, NULL, &err);
+	if (res)
+		PQclear(res);
+	res = tn_lpq_exec(run->control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
+					  " WHERE run_id = $1::int8", 2, p, &err);
+	if (res)
+		PQclear(res);
+	tn_lpq_finish(run->control);
+	run->control = NULL;
+}
+
+/*
+ * Cancelled or failed: the run is marked without waiting (the server runs
+ * the statement before it reads the close), then the connection goes.
+ */
+static void
+cancel_run(reg_run *run)
+{
+	char		sql[160];
+
+	if (run->control == NULL)
+		return;
+	snprintf(sql, sizeof(sql),
+			 "UPDATE tenancy.runs SET status = 'cancelled', finished_at = pg_catalog.clock_timestamp()"
+			 " WHERE run_id = %lld", run->run_id);
+	(void) PQsendQuery(run->control, sql);
+	(void) PQflush(run->control);
+	tn_lpq_finish(run->control);
+}
+
+/* Open the record (migrate), run every tenant, report, close the record. */
+static void
+run_call(fanout_call *fc)
+{
+	fo_mode		mode = fc->run.mode;
+
+	if (mode == FO_MIGRATE)
+	{
+		/* runs of killed callers are closed first */
+		reg_close_killed_runs();
+		reg_open_run(&fc->run, fc->target, fc->n, "running", true);
+	}
+	fc->job.tenants = fc->ts;
+	fc->job.ntenants = fc->n;
+	fc->job.target = fc->target;
+	fc->job.set = &fc->set;
+	fc->job.set_text = fc->text;
+	fc->job.sql = fc->sql;
+	fc->job.options = mode == FO_QUERY
+		? psprintf("%s -c default_transaction_read_only=on", fo_timeout_options())
+		: fo_timeout_options();
+	fc->job.done = run_done;
+	fc->job.arg = &fc->run;
+	fo_run(&fc->job);
+
+	if (mode == FO_MIGRATE && fc->job.stopped_early)
+		report_skipped(fc);
+	if (fc->run.control)
+		close_run(fc);
+}
+
+static Datum
+fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
+{
+	fanout_call fc;
+
+	begin_call(fcinfo, mode, &fc);
+	reg_spi_connect();
+	load_call(&fc);
+	PG_TRY();
+	{
+		run_call(&fc);
+	}
+	PG_CATCH();
+	{
+		cancel_run(&fc.run);
+		tn_migration_set_free(&fc.set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	tn_migration_set_free(&fc.set);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+/* ------------------------------------------------------------------ */
+
+/* tenant_migrate_all(target DEFAULT NULL, concurrency DEFAULT NULL, max_failures DEFAULT NULL) */
+Datum
+tenant_migrate_all(PG_FUNCTION_ARGS)
+{
+	return fanout_entry(fcinfo, FO_MIGRATE);
+}
+
+/* tenant_dry_run_all(target DEFAULT NULL, concurrency DEFAULT NULL) */
+Datum
+tenant_dry_run_all(PG_FUNCTION_ARGS)
+{
+	return fanout_entry(fcinfo, FO_DRY_RUN);
+}
+
+/* tenant_query_all(sql, concurrency DEFAULT NULL) -> (tenant, row jsonb) */
+Datum
+tenant_query_all(PG_FUNCTION_ARGS)
+{
+	return fanout_entry(fcinfo, FO_QUERY);
+}
+
+/* tenant_verify_all(concurrency DEFAULT NULL) -> rows of tn_def_verify_all */
+Datum
+tenant_verify_all(PG_FUNCTION_ARGS)
+{
+	return fanout_entry(fcinfo, FO_VERIFY);
+}

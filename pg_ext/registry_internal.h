@@ -1,0 +1,198 @@
+/*
+ * registry_internal.h -- what the files of the PostgreSQL tenant registry
+ * share (the counterpart of sqlite_ext/sqlite_registry_internal.h):
+ *
+ *   registry_spi.c          the registry's own statements over SPI: locks,
+ *                           audit, tenant rows
+ *   registry_set.c          the tenant set (scope 'tenants')
+ *   registry_template.c     the template database tenant_create clones
+ *   registry_created.c      what tenant_create made, dropped again on abort
+ *   registry_tenants.c      tenant_create, tenant_register, tenant_drop
+ *   registry_schema.c       schema tenants (kind 'schema')
+ *   registry_list.c         tenants() and tenant_runs()
+ *   registry_runs.c         a run's record and the tenants it takes
+ *   registry_fanout.c       tenant_migrate_all, tenant_dry_run_all,
+ *                           tenant_query_all, tenant_verify_all
+ *   registry_tenant_side.c  tenancy.migrate_synced / verify_synced, in a tenant
+ *   registry_atomic.c       tenant_migrate_all_atomic (two-phase commit)
+ *   registry_recover.c      atomic runs whose caller died between phases
+ *
+ * The registry lives in the control database (tenancy.tenants, runs,
+ * run_tenants, audit, and the tenant set in tenancy.set_*).  Names,
+ * versions, the set's transport, each tenant's status and the run's
+ * status are the core's decisions; these files hold the mechanics.
+ *
+ * Not a public contract: only the registry_*.c files include it.
+ * Must not: store or print a password.
+ */
+#ifndef REGISTRY_INTERNAL_H
+#define REGISTRY_INTERNAL_H
+
+#include "postgres.h"
+
+#include "libpq_conn.h"
+#include "libpq_fanout.h"
+#include "pg_args.h"
+#include "tenancy.h"
+
+/* ---- registry_spi.c: the registry's own statements over SPI ---- */
+
+/* SPI_connect, raising when it fails. */
+extern void reg_spi_connect(void);
+
+/*
+ * Run sql over SPI with text parameters $1..$nargs (values[i] NULL = SQL
+ * NULL; at most 16).  Raises on error; returns the SPI result code.
+ */
+extern int	reg_spi_run(const char *sql, int nargs, const char *const *values);
+
+/* Column col (1-based) of row of the last result, palloc'd text or NULL. */
+extern char *reg_spi_value(uint64 row, int col);
+
+/* Wait for the run lock: one migrating run at a time per control database. */
+extern void reg_lock_runs(void);
+
+/* Wait for the set lock: one change of the tenant set at a time. */
+extern void reg_lock_set(void);
+
+/* One row of tenancy.audit. */
+extern void reg_audit(const char *action, const char *tenant, const char *detail);
+
+/* The installed version of the extension in this database (palloc'd). */
+extern char *reg_extension_version(void);
+
+/* The sort key of a version (tn_version_key), palloc'd; NULL if none. */
+extern char *reg_version_key(const char *version);
+
+/* Raise 42710 when a tenant of that name is registered (inside SPI). */
+extern void reg_refuse_existing(const char *name);
+
+/*
+ * Register a tenant (inside SPI): a database tenant, or a schema tenant
+ * when schema is not NULL; pending is its count of newer set versions;
+ * action names the audit row ("create", "register").
+ */
+extern void reg_insert_tenant(const char *name, const char *location,
+							  const char *dbname, const char *version,
+							  long long pending, const char *action,
+							  const char *schema);
+
+/* ---- registry_set.c: the tenant set ---- */
+
+/* Read the set (inside SPI), sorted by version; free with tn_migration_set_free. */
+extern void reg_load_set(tn_migration_set *set);
+
+/* The set as transport text (tn_set_encode), palloc'd; frees set and raises on failure. */
+extern char *reg_encode_set(tn_migration_set *set);
+
+/* The newest version of the set, or NULL when it is empty. */
+extern const char *reg_newest_version(const tn_migration_set *set);
+
+/* ---- registry_template.c: the template database ---- */
+
+/* tenancy_template_<this database>, cut to NAMEDATALEN - 1 (palloc'd). */
+extern char *reg_template_name(void);
+
+/*
+ * Make sure the template exists on the server of location (NULL: this
+ * server), has the extension, and is at the newest version of set.
+ * Returns the template's version (palloc'd, "" for an empty set).  Inside
+ * SPI; raises (the change that called it is then undone).
+ */
+extern char *reg_ensure_template(const char *location, tn_migration_set *set,
+								 const char *set_text);
+
+/*
+ * The template's version for tenant_create: from what this backend knows
+ * when nothing it was made from has changed, else reg_ensure_template.
+ * admin is a connection to location's server.
+ */
+extern char *reg_template_version(PGconn *admin, const char *location,
+								  tn_migration_set *set, const char *set_text);
+
+/* Forget what this backend knows of the template (it was dropped). */
+extern void reg_template_forget(void);
+
+/* ---- registry_created.c: what tenant_create made in this transaction ---- */
+
+/*
+ * Drop database dbname (schema NULL) or schema in database location
+ * (schema tenant) again if the current transaction aborts.
+ */
+extern void reg_remember_created(const char *location, const char *dbname,
+								 const char *schema);
+
+/* ---- registry_schema.c: schema tenants ---- */
+
+/*
+ * tenant_create (adopt false) or tenant_register (adopt true) of a schema
+ * tenant named name, in this database (location NULL) or in the database
+ * location names.
+ */
+extern void reg_schema_tenant(const char *name, const char *location, bool adopt);
+
+/* tenant_drop(name, 'delete') of a schema tenant: DROP SCHEMA .. CASCADE. */
+extern void reg_drop_schema(const char *location, const char *dbname,
+							const char *schema);
+
+/* ---- registry_runs.c: a run's record and its tenants ---- */
+
+/* One call of a fan-out or atomic entry point: its rows and its record. */
+typedef struct reg_run
+{
+	fo_mode		mode;
+	tn_pg_srf	srf;			/* the function's result */
+	PGconn	   *volatile control;	/* autocommit connection to this
+										 * database (set inside PG_TRY) */
+	long long	run_id;
+	int			total;			/* tenants of the run */
+	long long	applied;
+	long long	failed;
+	long long	unreachable;
+	long long	done_count;		/* tenants finished so far */
+} reg_run;
+
+/*
+ * The target as given, without a leading V/v (the same version either
+ * way); NULL stays NULL.
+ */
+extern char *reg_run_target(char *target);
+
+/*
+ * The tenants to run into fo_tenant structs (inside SPI), palloc'd: all,
+ * or only_behind those whose version_key is below key or that failed
+ * last.  Database tenants by name, then schema tenants grouped by
+ * database.
+ */
+extern fo_tenant *reg_load_tenants(bool only_behind, const char *key, int *n);
+
+/* Close the records of runs whose caller is gone (killed). */
+extern void reg_close_killed_runs(void);
+
+/*
+ * Open the run's record: the control connection (lock_timeout 10s;
+ * synchronous_commit off when async_progress) and a tenancy.runs row with
+ * status, target and the number of tenants; sets run->control and
+ * run->run_id.  Raises.
+ */
+extern void reg_open_run(reg_run *run, const char *target, int ntenants,
+						 const char *status, bool async_progress);
+
+/*
+ * Write one finished tenant through the control connection (autocommit):
+ * its run_tenants row, its registry row, an audit row and the run's
+ * counters.  row is the core's result row (tn_fanout_row layout); a
+ * failure to write is a WARNING.
+ */
+extern void reg_record_tenant(reg_run *run, const char *tenant, char **row,
+							  const fo_outcome *out);
+
+/* ---- registry_recover.c: atomic runs whose caller died ---- */
+
+/*
+ * Finish the prepared transactions of atomic runs whose caller is gone, as
+ * their record decided.  Under the run lock, inside SPI.
+ */
+extern void reg_recover_atomic_runs(void);
+
+#endif							/* REGISTRY_INTERNAL_H */

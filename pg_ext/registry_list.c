@@ -1,0 +1,86 @@
+/*
+ * registry_list.c -- the registry's listings: tenants() (every tenant with
+ * its state, version and pending count against the tenant set) and
+ * tenant_runs() (every fan-out run with its outcome counts).
+ *
+ * Must not: connect to a tenant (the listings show what the registry
+ * last recorded), or change anything.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+#include "registry_internal.h"
+
+PG_FUNCTION_INFO_V1(tenants);
+PG_FUNCTION_INFO_V1(tenant_runs);
+
+/* tenants() -> rows of tn_def_tenants */
+Datum
+tenants(PG_FUNCTION_ARGS)
+{
+	tn_pg_srf	srf;
+	tn_migration_set set;
+
+	tn_pg_srf_begin(fcinfo, &tn_def_tenants, &srf);
+	reg_spi_connect();
+	reg_load_set(&set);
+	PG_TRY();
+	{
+		reg_spi_run("SELECT name, kind, location, state, version, last_run, last_error"
+					" FROM tenancy.tenants ORDER BY name", 0, NULL);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			char	   *row[8];
+			char	   *version = reg_spi_value(r, 5);
+			char	   *state = reg_spi_value(r, 4);
+			char	   *last_error = reg_spi_value(r, 7);
+			long long	pending = tn_set_count_newer(&set, version);
+
+			row[0] = reg_spi_value(r, 1);
+			row[1] = reg_spi_value(r, 2);
+			row[2] = reg_spi_value(r, 3);
+			if (last_error)
+				row[3] = strcmp(state, TN_FANOUT_UNREACHABLE) == 0 ||
+					strcmp(state, TN_VERIFY_PROBLEMS) == 0 ? state : (char *) TN_FANOUT_FAILED;
+			else
+				row[3] = pending > 0 ? "behind" : "up_to_date";
+			row[4] = version;
+			row[5] = psprintf("%lld", pending);
+			row[6] = reg_spi_value(r, 6);
+			row[7] = last_error;
+			tn_pg_srf_put(&srf, row);
+		}
+	}
+	PG_FINALLY();
+	{
+		tn_migration_set_free(&set);
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* tenant_runs() -> rows of tn_def_runs; a run whose caller is gone (killed) shows as aborted */
+Datum
+tenant_runs(PG_FUNCTION_ARGS)
+{
+	tn_pg_srf	srf;
+
+	tn_pg_srf_begin(fcinfo, &tn_def_runs, &srf);
+	reg_spi_connect();
+	reg_spi_run("SELECT r.run_id, r.started_at, r.finished_at, r.target,"
+				" CASE WHEN r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+				"   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at) THEN 'aborted' ELSE r.status END,"
+				" r.tenants, r.applied, r.failed FROM tenancy.runs r ORDER BY r.run_id", 0, NULL);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		char	   *row[8];
+
+		for (int c = 0; c < 8; c++)
+			row[c] = reg_spi_value(r, c + 1);
+		tn_pg_srf_put(&srf, row);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}

@@ -1,0 +1,150 @@
+/*
+ * registry_runs.c -- a run's record, shared by tenant_migrate_all and
+ * tenant_migrate_all_atomic: which tenants it takes, its tenancy.runs row,
+ * and each finished tenant's run_tenants, registry and audit rows.
+ *
+ * The record is written over an autocommit connection to this database
+ * (the control connection), so it is visible while the run goes on and
+ * stays when the caller's transaction aborts.
+ *
+ * Must not: decide a tenant's or a run's status (the core's tn_fanout_row
+ * and tn_fanout_run_status do), or connect to a tenant.
+ */
+#include "postgres.h"
+
+#include <stdlib.h>
+
+#include "executor/spi.h"
+#include "miscadmin.h"
+
+#include "registry_internal.h"
+#include "tn_raise.h"
+
+char *
+reg_run_target(char *target)
+{
+	if (target && (target[0] == 'V' || target[0] == 'v'))
+		target++;
+	return target;
+}
+
+fo_tenant *
+reg_load_tenants(bool only_behind, const char *key, int *n)
+{
+	fo_tenant  *ts;
+	const char *v[1] = {key};
+
+	/*
+	 * Database tenants by name, then schema tenants grouped by database, so
+	 * that fo_run can hand one connection from schema to schema.
+	 */
+#define TENANTS_ORDER " ORDER BY CASE WHEN kind = 'schema' THEN coalesce(location, '') || ' ' || dbname END NULLS FIRST, name"
+	if (only_behind)
+		reg_spi_run("SELECT name, location, dbname, schema_name FROM tenancy.tenants"
+					" WHERE version_key IS NULL OR version_key < $1 OR last_error IS NOT NULL" TENANTS_ORDER, 1, v);
+	else
+		reg_spi_run("SELECT name, location, dbname, schema_name FROM tenancy.tenants" TENANTS_ORDER, 0, NULL);
+	*n = (int) SPI_processed;
+	ts = palloc0(sizeof(fo_tenant) * (*n + 1));
+	for (int r = 0; r < *n; r++)
+	{
+		ts[r].name = reg_spi_value(r, 1);
+		ts[r].location = reg_spi_value(r, 2);
+		ts[r].dbname = reg_spi_value(r, 3);
+		ts[r].schema = reg_spi_value(r, 4);
+	}
+	return ts;
+}
+
+void
+reg_close_killed_runs(void)
+{
+	reg_spi_run("UPDATE tenancy.runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp()"
+				" WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+				"   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at)", 0, NULL);
+}
+
+void
+reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
+			 bool async_progress)
+{
+	tn_lpq_opts o;
+	tn_error	err;
+	PGresult   *res;
+	char		cnt[32];
+	char		pid[32];
+	const char *p[4];
+
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	run->control = tn_lpq_connect(&o, &err);
+	if (run->control == NULL)
+		tn_raise_failure(&err);
+	PQclear(tn_lpq_exec_or_raise(run->control, "SET lock_timeout = '10s'", 0, NULL));
+
+	/*
+	 * Progress rows are visible at once but need not each wait for a WAL
+	 * flush: a server crash can lose the last few hundred ms of them, and
+	 * each tenant's own tracking rows stay the truth a rerun reads.  The
+	 * run's final status is written durably.
+	 */
+	if (async_progress)
+		PQclear(tn_lpq_exec_or_raise(run->control, "SET synchronous_commit = off", 0, NULL));
+	snprintf(cnt, sizeof(cnt), "%d", ntenants);
+	snprintf(pid, sizeof(pid), "%d", MyProcPid);
+	p[0] = target;
+	p[1] = cnt;
+	p[2] = pid;
+	p[3] = status;
+	res = tn_lpq_exec_or_raise(run->control,
+							   "INSERT INTO tenancy.runs (target, status, tenants, caller_pid)"
+							   " VALUES ($1, $4, $2::int8, $3::int4) RETURNING run_id", 4, p);
+	run->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+}
+
+void
+reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome *out)
+{
+	const char *p[12];
+	char		run_id[32];
+	char		fails[32];
+	const char *status = row[1];
+	bool		ok = out->rc == TN_OK;
+	tn_error	err;
+	PGresult   *res;
+	const char *version = out->res.to_version[0] ? out->res.to_version : NULL;
+
+	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
+	snprintf(fails, sizeof(fails), "%d", ok ? 0 : 1);
+	p[0] = run_id;
+	p[1] = tenant;
+	p[2] = status;
+	p[3] = row[2];
+	p[4] = row[3];
+	p[5] = row[4];
+	p[6] = row[5];
+	p[7] = row[6];
+	p[8] = row[7];
+	p[9] = version;
+	p[10] = version ? reg_version_key(version) : NULL;
+	p[11] = fails;
+	tn_error_clear(&err);
+	res = tn_lpq_exec(run->control,
+					  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
+					  "   applied, duration_ms, sqlstate, error)"
+					  "   VALUES ($1::int8, $2, $3, $4, $5, $6::int8, $7::int8, $8, $9)),"
+					  " u AS (UPDATE tenancy.tenants SET version = coalesce($10, version),"
+					  "   version_key = coalesce($11, version_key), state = $3,"
+					  "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp()"
+					  "   WHERE name = $2),"
+					  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
+					  "   SELECT 'migrate', $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 <> 'up_to_date')"
+					  " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
+					  " WHERE run_id = $1::int8", 12, p, &err);
+	if (res)
+		PQclear(res);
+	else
+		ereport(WARNING,
+				(errmsg("could not record tenant \"%s\" of run %lld: %s", tenant, run->run_id, err.message)));
+}

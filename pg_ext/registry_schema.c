@@ -1,0 +1,271 @@
+/*
+ * registry_schema.c -- schema tenants (kind 'schema'): tenant_create and
+ * tenant_register of one, and dropping its schema.
+ *
+ * A schema tenant is a schema named like the tenant, in this database or
+ * in the one a location names, with its own tracking tables
+ * <schema>.tenancy_* (tenancy.create_tracking_tables).  Its tenant side is
+ * tenancy.migrate_synced(set, target, mode, schema), whose adapter uses
+ * that table prefix, a per-schema advisory lock and search_path =
+ * <schema>, pg_catalog, pg_temp for migration bodies.  In this database
+ * everything runs in the caller's transaction; elsewhere in one
+ * transaction there, and a created schema is dropped again if the
+ * caller's transaction aborts (registry_created.c).
+ *
+ * Must not: make a schema of PostgreSQL's (pg_*, information_schema) or
+ * the extension's own schema a tenant.
+ */
+#include "postgres.h"
+
+#include <stdlib.h>
+
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+#include "registry_internal.h"
+#include "tn_raise.h"
+
+/* One tenant_create / tenant_register of a schema tenant. */
+typedef struct schema_call
+{
+	const char *name;			/* the tenant, and its schema */
+	const char *location;		/* NULL: this database */
+	bool		adopt;			/* tenant_register: the schema exists */
+	tn_migration_set set;
+	char	   *text;			/* the set's transport */
+	/* create: the first step of tn_fanout_plan */
+	const char *mode;
+	const char *target;
+	bool		more_steps;
+	PGconn	   *volatile conn;	/* location's database, else NULL (set
+								 * inside PG_TRY) */
+	char	   *dbname;
+	char	   *version;		/* where the schema stands */
+} schema_call;
+
+/*
+ * A statement in the schema tenant's database: over SPI in the caller's
+ * transaction when conn is NULL (this database), else over libpq.  Returns
+ * the first column of the first row (palloc'd) or NULL.  Raises.
+ */
+static char *
+tenant_side(PGconn *conn, const char *sql, int n, const char *const *v)
+{
+	PGresult   *res;
+	char	   *out = NULL;
+
+	if (conn == NULL)
+	{
+		reg_spi_run(sql, n, v);
+		if (SPI_processed > 0 && SPI_tuptable != NULL)
+			out = reg_spi_value(0, 1);
+		return out;
+	}
+	res = tn_lpq_exec_or_raise(conn, sql, n, v);
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+		out = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return out;
+}
+
+static void
+refuse_reserved(const char *name)
+{
+	if (strncmp(name, "pg_", 3) == 0 || strcmp(name, "information_schema") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_RESERVED_NAME),
+				 errmsg("\"%s\" cannot be a schema tenant", name),
+				 errdetail("Schema names starting with \"pg_\" and information_schema belong to PostgreSQL.")));
+}
+
+/*
+ * Create: what the new schema runs first, by the core's plan (up to the
+ * first no-transaction migration: tenant_migrate_all() runs that).
+ */
+static void
+plan_first_step(schema_call *sc)
+{
+	tn_fanout_step *steps;
+	size_t		nsteps;
+	tn_error	err;
+
+	sc->mode = "migrate";
+	tn_error_clear(&err);
+	if (tn_fanout_plan(&sc->set, NULL, &steps, &nsteps, &err) != TN_OK)
+	{
+		tn_migration_set_free(&sc->set);
+		tn_raise_failure(&err);
+	}
+	if (nsteps > 0)
+	{
+		sc->mode = steps[0].kind == TN_STEP_SYNC ? "sync" : "migrate";
+		sc->target = steps[0].version ? pstrdup(steps[0].version) : NULL;
+		sc->more_steps = nsteps > 1;
+	}
+	free(steps);
+}
+
+/* Elsewhere: a connection to location's database, the extension, BEGIN. */
+static void
+open_remote(schema_call *sc)
+{
+	tn_lpq_opts o;
+	tn_error	err;
+	char	   *extversion;
+
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	o.location = sc->location;
+	sc->conn = tn_lpq_connect(&o, &err);
+	if (sc->conn == NULL)
+		tn_raise_failure(&err);
+	extversion = reg_extension_version();
+	PQclear(tn_lpq_exec_or_raise(sc->conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s",
+													quote_literal_cstr(extversion)), 0, NULL));
+	PQclear(tn_lpq_exec_or_raise(sc->conn, "BEGIN", 0, NULL));
+}
+
+/* Create needs no schema of that name, register needs one. */
+static void
+check_schema(schema_call *sc)
+{
+	const char *v[1] = {sc->name};
+	char	   *state;
+
+	state = tenant_side(sc->conn, "SELECT CASE WHEN e.extnamespace = n.oid THEN 'extension' ELSE 'exists' END"
+						" FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"
+						" WHERE n.nspname = $1 AND e.extname = 'tenancy'", 1, v);
+	if (state != NULL && strcmp(state, "extension") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("schema \"%s\" holds the tenancy extension", sc->name),
+				 errdetail("A schema tenant gets tracking tables and migrations of its own; the extension's schema cannot be one.")));
+	if (!sc->adopt && state != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"%s\" already exists", sc->name),
+				 errdetail("tenant_create makes a new schema."),
+				 errhint("Adopt the existing schema with tenant_register('%s', %s, 'schema'), or choose another name.",
+						 sc->name, sc->location ? "location" : "NULL")));
+	if (sc->adopt && state == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_SCHEMA),
+				 errmsg("schema \"%s\" does not exist", sc->name),
+				 errhint("Create a schema tenant with tenant_create('%s', %s, 'schema').",
+						 sc->name, sc->location ? "location" : "NULL")));
+}
+
+/*
+ * Create: CREATE SCHEMA, its tracking tables, then migrate_synced brings
+ * it to the first step's target.  Register: its tracking tables if
+ * missing, and where it stands by its own catalog (reads only).
+ */
+static void
+make_schema(schema_call *sc)
+{
+	const char *v[4];
+
+	v[0] = sc->name;
+	if (!sc->adopt)
+		tenant_side(sc->conn, psprintf("CREATE SCHEMA %s", quote_identifier(sc->name)), 0, NULL);
+	tenant_side(sc->conn, "SELECT tenancy.create_tracking_tables($1::pg_catalog.name)", 1, v);
+	if (sc->adopt)
+	{
+		sc->version = tenant_side(sc->conn, "SELECT version FROM tenancy.verify_synced(NULL, $1)", 1, v);
+		return;
+	}
+	v[0] = sc->text;
+	v[1] = sc->target;
+	v[2] = sc->mode;
+	v[3] = sc->name;
+	sc->version = tenant_side(sc->conn, "SELECT to_version FROM tenancy.migrate_synced($1, $2, $3, $4)", 4, v);
+}
+
+/* The steps, in order; the caller closes sc->conn and frees the set. */
+static void
+schema_tenant_steps(schema_call *sc)
+{
+	if (sc->location != NULL)
+		open_remote(sc);
+	sc->dbname = tenant_side(sc->conn, "SELECT pg_catalog.current_database()", 0, NULL);
+	check_schema(sc);
+	make_schema(sc);
+	if (sc->conn != NULL)
+	{
+		PQclear(tn_lpq_exec_or_raise(sc->conn, "COMMIT", 0, NULL));
+		tn_lpq_finish(sc->conn);
+		sc->conn = NULL;
+		if (!sc->adopt)
+			reg_remember_created(sc->location, sc->dbname, sc->name);
+	}
+	if (sc->more_steps)
+		ereport(NOTICE,
+				(errmsg("schema tenant \"%s\" is at version %s", sc->name, sc->version ? sc->version : "(none)"),
+				 errdetail("A migration after it must run outside a transaction."),
+				 errhint("Run tenant_migrate_all() to bring it to the newest version.")));
+	reg_insert_tenant(sc->name, sc->location, sc->dbname, sc->version,
+					  tn_set_count_newer(&sc->set, sc->version),
+					  sc->adopt ? "register" : "create", sc->name);
+}
+
+void
+reg_schema_tenant(const char *name, const char *location, bool adopt)
+{
+	schema_call sc;
+
+	refuse_reserved(name);
+	memset(&sc, 0, sizeof(sc));
+	sc.name = name;
+	sc.location = location;
+	sc.adopt = adopt;
+	sc.mode = "migrate";
+
+	reg_spi_connect();
+	reg_refuse_existing(name);
+	reg_load_set(&sc.set);
+	sc.text = reg_encode_set(&sc.set);
+	if (!adopt)
+		plan_first_step(&sc);
+	PG_TRY();
+	{
+		schema_tenant_steps(&sc);
+	}
+	PG_FINALLY();
+	{
+		/* a remote failure: closing the connection rolls its transaction back */
+		if (sc.conn != NULL)
+			tn_lpq_finish(sc.conn);
+		tn_migration_set_free(&sc.set);
+	}
+	PG_END_TRY();
+	SPI_finish();
+}
+
+void
+reg_drop_schema(const char *location, const char *dbname, const char *schema)
+{
+	char	   *sql = psprintf("DROP SCHEMA IF EXISTS %s CASCADE", quote_identifier(schema));
+	tn_lpq_opts o;
+	tn_error	err;
+	PGconn	   *conn;
+	PGresult   *res;
+
+	if (location == NULL)
+	{
+		/* this database: in the caller's transaction */
+		reg_spi_run(sql, 0, NULL);
+		return;
+	}
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	o.location = location;
+	o.dbname = dbname;
+	conn = tn_lpq_connect(&o, &err);
+	if (conn == NULL)
+		tn_raise_failure(&err);
+	res = tn_lpq_exec(conn, sql, 0, NULL, &err);
+	tn_lpq_finish(conn);
+	if (res == NULL)
+		tn_raise_failure(&err);
+	PQclear(res);
+}

@@ -1,0 +1,144 @@
+/*
+ * registry_spi.c -- the registry's own statements over SPI in the control
+ * database: run one with text parameters, read a value, take the
+ * registry's advisory locks, write the audit trail, read the extension's
+ * version and a version's sort key, and refuse or insert a tenant's row.
+ *
+ * Must not: run a migration or a core call (those go through the SPI
+ * adapter, spi_adapter.c), or decide anything about what it reads.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+
+#include "registry_internal.h"
+
+/* Advisory lock keys in the control database: ("tena", 2) serializes runs. */
+#define TN_LOCK_KEY 1952804449	/* "tena" */
+#define TN_LOCK_RUNS 2
+#define TN_LOCK_SET 3
+
+#define SPI_MAX_ARGS 16
+
+void
+reg_spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+int
+reg_spi_run(const char *sql, int nargs, const char *const *values)
+{
+	Oid			types[SPI_MAX_ARGS] = {0};
+	Datum		datums[SPI_MAX_ARGS] = {0};
+	char		nulls[SPI_MAX_ARGS + 1] = {0};
+	int			rc;
+
+	Assert(nargs <= SPI_MAX_ARGS);
+	for (int i = 0; i < nargs; i++)
+	{
+		types[i] = TEXTOID;
+		datums[i] = values[i] ? CStringGetTextDatum(values[i]) : (Datum) 0;
+		nulls[i] = values[i] ? ' ' : 'n';
+	}
+	rc = SPI_execute_with_args(sql, nargs, types, datums, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+char *
+reg_spi_value(uint64 row, int col)
+{
+	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
+}
+
+void
+reg_lock_runs(void)
+{
+	reg_spi_run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_RUNS) ")", 0, NULL);
+}
+
+void
+reg_lock_set(void)
+{
+	reg_spi_run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_SET) ")", 0, NULL);
+}
+
+void
+reg_audit(const char *action, const char *tenant, const char *detail)
+{
+	const char *v[3] = {action, tenant, detail};
+
+	reg_spi_run("INSERT INTO tenancy.audit (action, tenant, detail) VALUES ($1, $2, $3)", 3, v);
+}
+
+char *
+reg_extension_version(void)
+{
+	reg_spi_run("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'tenancy'", 0, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "extension \"tenancy\" is not installed in this database");
+	return reg_spi_value(0, 1);
+}
+
+char *
+reg_version_key(const char *version)
+{
+	char		key[TN_VERSION_KEY_MAX];
+
+	if (version == NULL || version[0] == '\0' ||
+		tn_version_key(version, key, sizeof(key)) != TN_OK)
+		return NULL;
+	return pstrdup(key);
+}
+
+/* ------------------------------------------------------------------ */
+/* Tenant rows (tenancy.tenants)                                       */
+/* ------------------------------------------------------------------ */
+
+void
+reg_refuse_existing(const char *name)
+{
+	const char *v[1] = {name};
+
+	reg_spi_run("SELECT 1 FROM tenancy.tenants WHERE name = $1", 1, v);
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("tenant \"%s\" already exists", name),
+				 errhint("Choose another name, or drop the tenant first with tenant_drop('%s').", name)));
+}
+
+void
+reg_insert_tenant(const char *name, const char *location, const char *dbname,
+				  const char *version, long long pending, const char *action,
+				  const char *schema)
+{
+	char		pbuf[32];
+	const char *v[7];
+
+	snprintf(pbuf, sizeof(pbuf), "%lld", pending);
+	v[0] = name;
+	v[1] = location;
+	v[2] = dbname;
+	v[3] = version && version[0] ? version : NULL;
+	v[4] = reg_version_key(version);
+	v[5] = pbuf;
+	if (schema != NULL)
+	{
+		v[6] = schema;
+		reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
+					" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)", 7, v);
+		reg_audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location)
+				  : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
+		return;
+	}
+	reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending)"
+				" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)", 6, v);
+	reg_audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location)
+			  : psprintf("database \"%s\" on this server", dbname));
+}

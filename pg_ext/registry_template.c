@@ -1,0 +1,274 @@
+/*
+ * registry_template.c -- the template database that tenant_create clones.
+ *
+ * Each server that holds database tenants has a template database
+ * tenancy_template_<control db>, kept at the newest version of the tenant
+ * set: a change of the set brings this server's along, and tenant_create
+ * makes (or brings) the one of its server before CREATE DATABASE ..
+ * TEMPLATE, which runs over a libpq connection (it cannot run in a
+ * transaction).  What this backend last made of a template is remembered,
+ * so that a run of tenant_create calls checks it once.
+ *
+ * Must not: register or drop a tenant, or bring a template anywhere but
+ * to the newest version of the set.
+ */
+#include "postgres.h"
+
+#include <stdlib.h>
+
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "registry_internal.h"
+#include "tn_raise.h"
+
+char *
+reg_template_name(void)
+{
+	char	   *db = get_database_name(MyDatabaseId);
+	char	   *name = psprintf("tenancy_template_%s", db);
+
+	if (strlen(name) >= NAMEDATALEN)
+		name[NAMEDATALEN - 1] = '\0';
+	return name;
+}
+
+/* ------------------------------------------------------------------ */
+/* What this backend knows of the template                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The template this backend last brought to a set (reg_ensure_template),
+ * so that tenant_create need not check it again for every tenant: the
+ * check costs three connections, and its connection to the template makes
+ * the CREATE DATABASE that follows wait (PostgreSQL polls every 100 ms
+ * until no other session is connected to the template).  The entry holds
+ * only while everything it was made from is unchanged: the location, the
+ * template's database OID (a drop and re-create changes it), the
+ * extension's version and the exact transport text of the set (any added
+ * or edited migration changes it).  TopMemoryContext; one entry.
+ */
+typedef struct known_template
+{
+	bool		valid;
+	char	   *location;		/* NULL: this server */
+	char	   *tmpl;
+	Oid			oid;
+	char	   *extversion;
+	char	   *set_text;
+	char	   *version;		/* where reg_ensure_template left it */
+} known_template;
+
+static known_template template_cache;
+
+void
+reg_template_forget(void)
+{
+	known_template *k = &template_cache;
+
+	if (k->location)
+		pfree(k->location);
+	if (k->tmpl)
+		pfree(k->tmpl);
+	if (k->extversion)
+		pfree(k->extversion);
+	if (k->set_text)
+		pfree(k->set_text);
+	if (k->version)
+		pfree(k->version);
+	memset(k, 0, sizeof(*k));
+}
+
+static void
+template_remember(const char *location, const char *tmpl, Oid oid,
+				  const char *extversion, const char *set_text, const char *version)
+{
+	known_template *k = &template_cache;
+
+	reg_template_forget();
+	if (oid == InvalidOid)
+		return;
+	k->location = location ? MemoryContextStrdup(TopMemoryContext, location) : NULL;
+	k->tmpl = MemoryContextStrdup(TopMemoryContext, tmpl);
+	k->oid = oid;
+	k->extversion = MemoryContextStrdup(TopMemoryContext, extversion);
+	k->set_text = MemoryContextStrdup(TopMemoryContext, set_text);
+	k->version = MemoryContextStrdup(TopMemoryContext, version);
+	k->valid = true;
+}
+
+/* The template's version when it is known current, else NULL. */
+static const char *
+template_known(const char *location, const char *tmpl, Oid oid,
+			   const char *extversion, const char *set_text)
+{
+	known_template *k = &template_cache;
+
+	if (!k->valid || oid == InvalidOid || k->oid != oid ||
+		(k->location == NULL) != (location == NULL) ||
+		(location != NULL && strcmp(k->location, location) != 0) ||
+		strcmp(k->tmpl, tmpl) != 0 || strcmp(k->extversion, extversion) != 0 ||
+		strcmp(k->set_text, set_text) != 0)
+		return NULL;
+	return k->version;
+}
+
+/* ------------------------------------------------------------------ */
+/* Making and bringing the template                                    */
+/* ------------------------------------------------------------------ */
+
+/* OID of database dbname on conn's server, InvalidOid when there is none. */
+static Oid
+database_oid(PGconn *conn, const char *dbname)
+{
+	const char *p[1] = {dbname};
+	PGresult   *res = tn_lpq_exec_or_raise(conn, "SELECT oid FROM pg_catalog.pg_database WHERE datname = $1", 1, p);
+	Oid			oid = InvalidOid;
+
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		oid = (Oid) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return oid;
+}
+
+/*
+ * Create the template database on location's server when it is missing
+ * (a concurrent tenant_create may have made it: fine) and the extension
+ * in it.  Returns the template's OID.
+ */
+static Oid
+template_make(const char *location, const char *tmpl, const char *extversion)
+{
+	tn_lpq_opts o;
+	tn_error	err;
+	PGconn	   *conn;
+	PGresult   *res;
+	Oid			oid;
+
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	o.location = location;
+	o.dbname = "postgres";
+	conn = tn_lpq_connect(&o, &err);
+	if (conn == NULL)
+		tn_raise_failure(&err);
+	oid = database_oid(conn, tmpl);
+	if (oid == InvalidOid)
+	{
+		char	   *sql = psprintf("CREATE DATABASE %s", quote_identifier(tmpl));
+
+		res = tn_lpq_exec(conn, sql, 0, NULL, &err);
+		if (res == NULL && strcmp(err.sqlstate, "42P04") != 0)
+		{
+			tn_lpq_finish(conn);
+			tn_raise_failure(&err);
+		}
+		if (res)
+			PQclear(res);
+		oid = database_oid(conn, tmpl);
+	}
+	tn_lpq_finish(conn);
+
+	o.dbname = tmpl;
+	conn = tn_lpq_connect(&o, &err);
+	if (conn == NULL)
+		tn_raise_failure(&err);
+	res = tn_lpq_exec(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s",
+									 quote_literal_cstr(extversion)), 0, NULL, &err);
+	if (res == NULL && strcmp(err.sqlstate, "23505") != 0 && strcmp(err.sqlstate, "42710") != 0)
+	{
+		tn_lpq_finish(conn);
+		tn_raise_failure(&err);
+	}
+	if (res)
+		PQclear(res);
+	tn_lpq_finish(conn);
+	return oid;
+}
+
+/* The outcome of the one tenant (the template) of a FO_SYNC_TEMPLATE job. */
+typedef struct one_outcome
+{
+	int			rc;
+	tn_error	err;
+	char		to_version[TN_MAX_VERSION_LEN + 1];
+} one_outcome;
+
+static void
+one_done(void *arg, int index pg_attribute_unused(),
+		 const fo_tenant *t pg_attribute_unused(), fo_outcome *out)
+{
+	one_outcome *o = arg;
+
+	o->rc = out->rc;
+	o->err = out->err;
+	snprintf(o->to_version, sizeof(o->to_version), "%s", out->res.to_version);
+}
+
+/* Bring the template to the newest version, as any tenant; returns it. */
+static char *
+template_sync(const char *location, const char *tmpl, tn_migration_set *set,
+			  const char *set_text)
+{
+	fo_tenant	t;
+	fo_job		job;
+	one_outcome out;
+
+	memset(&t, 0, sizeof(t));
+	t.name = tmpl;
+	t.location = location;
+	t.dbname = tmpl;
+	memset(&job, 0, sizeof(job));
+	memset(&out, 0, sizeof(out));
+	job.mode = FO_SYNC_TEMPLATE;
+	job.tenants = &t;
+	job.ntenants = 1;
+	job.concurrency = 1;
+	job.set = set;
+	job.set_text = set_text;
+	job.options = fo_timeout_options();
+	job.done = one_done;
+	job.arg = &out;
+	fo_run(&job);
+	if (out.rc != TN_OK)
+	{
+		tn_error_detail_append(&out.err, "This happened in the template database \"%s\", so the change was not accepted.", tmpl);
+		tn_raise_failure(&out.err);
+	}
+	return pstrdup(out.to_version);
+}
+
+char *
+reg_ensure_template(const char *location, tn_migration_set *set, const char *set_text)
+{
+	char	   *tmpl = reg_template_name();
+	char	   *extversion = reg_extension_version();
+	Oid			oid;
+	char	   *version;
+
+	reg_template_forget();
+	oid = template_make(location, tmpl, extversion);
+	version = template_sync(location, tmpl, set, set_text);
+	template_remember(location, tmpl, oid, extversion, set_text, version);
+	return version;
+}
+
+char *
+reg_template_version(PGconn *admin, const char *location, tn_migration_set *set,
+					 const char *set_text)
+{
+	char	   *tmpl = reg_template_name();
+	char	   *extversion = reg_extension_version();
+	const char *known;
+
+	/*
+	 * The template is checked (and synced) only when this backend has not
+	 * already brought it, as it is now, to this very set.
+	 */
+	known = template_known(location, tmpl,
+						   location == NULL ? get_database_oid(tmpl, true) : database_oid(admin, tmpl),
+						   extversion, set_text);
+	return known ? pstrdup(known) : reg_ensure_template(location, set, set_text);
+}

@@ -1,0 +1,235 @@
+/*
+ * registry_tenant_side.c -- what a fan-out calls in each tenant, in one
+ * round trip: tenancy.migrate_synced(set, target, mode, schema) and
+ * tenancy.verify_synced(set, schema).
+ *
+ * Both receive the registry's tenant set as transport text
+ * (tn_set_encode), decode it, and make one core call over the SPI adapter
+ * in the tenant (a schema tenant's adapter uses its schema's tracking
+ * tables, lock and search_path).
+ *
+ * Must not: read or write the registry (it is in another database), or
+ * judge the tenant's state itself (tn_migrate, tn_status and
+ * tn_verify_all_row do).
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+#include "registry_internal.h"
+#include "spi_adapter.h"
+#include "tn_raise.h"
+
+PG_FUNCTION_INFO_V1(tenancy_migrate_synced);
+PG_FUNCTION_INFO_V1(tenancy_verify_synced);
+
+/* The one row migrate_synced returns. */
+typedef struct synced_row
+{
+	char		from[TN_MAX_VERSION_LEN + 1];
+	char		to[TN_MAX_VERSION_LEN + 1];
+	long long	applied;
+	char		failure[TN_MESSAGE_MAX + TN_MAX_VERSION_LEN + 16];	/* dry run only */
+} synced_row;
+
+/*
+ * Modes 'migrate' and 'dry_run': tn_migrate with the set synced into the
+ * catalog first.  A dry run reports what it would reach and its first
+ * failure (then nothing counts as applied).
+ */
+static int
+synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *target,
+			   bool dry_run, synced_row *out, tn_error *err)
+{
+	tn_migrate_opts opts;
+	tn_migrate_result res;
+	int			rc;
+
+	memset(&opts, 0, sizeof(opts));
+	memset(&res, 0, sizeof(res));
+	tn_rows_init(&res.report, 0);
+	opts.target = target;
+	opts.sync = set;
+	opts.dry_run = dry_run;
+	rc = tn_migrate(adapter, &opts, &res, err);
+	snprintf(out->from, sizeof(out->from), "%s", res.from_version);
+	snprintf(out->to, sizeof(out->to), "%s", res.to_version);
+	out->applied = res.applied;
+	if (rc == TN_OK && dry_run)
+	{
+		/* what would it reach, and what would fail */
+		for (size_t r = 0; r < res.report.nrows; r++)
+		{
+			const char *outcome = tn_rows_get(&res.report, r, 2);
+
+			if (strcmp(outcome, "ok") == 0)
+				snprintf(out->to, sizeof(out->to), "%s", tn_rows_get(&res.report, r, 0));
+			else if (strcmp(outcome, "failed") == 0 && out->failure[0] == '\0')
+				snprintf(out->failure, sizeof(out->failure), "migration \"%s\" would fail: %s",
+						 tn_rows_get(&res.report, r, 0),
+						 tn_rows_get(&res.report, r, 4) ? tn_rows_get(&res.report, r, 4) : "");
+		}
+		if (out->failure[0])
+			out->applied = 0;
+	}
+	tn_migrate_result_free(&res);
+	return rc;
+}
+
+/*
+ * Modes 'sync' (bring the set into the catalog only; report the newest
+ * applied version) and 'record' (a no-transaction migration target ran
+ * outside a transaction: mark it applied, tn_baseline).
+ */
+static int
+synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *target,
+			   bool record, synced_row *out, tn_error *err)
+{
+	int			added = 0;
+	long long	count = 0;
+	int			rc = TN_OK;
+
+	for (size_t i = 0; i < set->count && rc == TN_OK; i++)
+		rc = tn_catalog_add(adapter, &set->items[i], &added, err);
+	if (rc == TN_OK && record)
+	{
+		if (target == NULL)
+			rc = tn_error_null_argument(err, "target");
+		else
+			rc = tn_baseline(adapter, target, &count, err);
+		out->applied = count > 0 ? 1 : 0;
+		snprintf(out->to, sizeof(out->to), "%s", target ? target : "");
+	}
+	else if (rc == TN_OK)
+	{
+		/* where it stands */
+		tn_rows		st;
+
+		tn_rows_init(&st, tn_def_status.ncols);
+		rc = tn_status(adapter, &st, err);
+		for (size_t r = 0; rc == TN_OK && r < st.nrows; r++)
+			if (strcmp(tn_rows_get(&st, r, 2), "applied") == 0)
+				snprintf(out->to, sizeof(out->to), "%s", tn_rows_get(&st, r, 0));
+		tn_rows_free(&st);
+	}
+	snprintf(out->from, sizeof(out->from), "%s", out->to);
+	return rc;
+}
+
+/*
+ * tenancy.migrate_synced(tenant_set, target, mode DEFAULT 'migrate',
+ * schema DEFAULT NULL).  mode: 'migrate' (tn_migrate with opts.sync =
+ * set), 'dry_run' (the same, rolled back; the first failure comes back in
+ * "error"), 'sync' (bring the set into the catalog only), 'record' (a
+ * no-transaction migration target ran outside: mark it applied).  Returns
+ * one row (from_version, to_version, applied, error); raises the core's
+ * error otherwise.
+ */
+Datum
+tenancy_migrate_synced(PG_FUNCTION_ARGS)
+{
+	char	   *text = tn_pg_arg_required(fcinfo, 0, "tenant_set");
+	char	   *target = tn_pg_arg_text(fcinfo, 1);
+	char	   *mode = tn_pg_arg_text(fcinfo, 2);
+	char	   *schema = tn_pg_arg_text(fcinfo, 3);
+	tn_migration_set set;
+	tn_adapter	adapter;
+	tn_pg_adapter_ctx ctx;
+	tn_error	err;
+	int			rc;
+	synced_row	out;
+	tn_pg_srf	srf;
+	char	   *row[4];
+	char	   *path = tn_pg_caller_search_path();
+
+	if (mode == NULL)
+		mode = "migrate";
+	tn_pg_srf_begin(fcinfo, NULL, &srf);
+
+	tn_error_clear(&err);
+	if (tn_set_decode(text, &set, &err) != TN_OK)
+		tn_raise(&err);
+	if (SPI_connect() != SPI_OK_CONNECT)
+	{
+		tn_migration_set_free(&set);
+		elog(ERROR, "SPI_connect failed");
+	}
+	tn_pg_adapter_init(&adapter, &ctx, path);
+	if (schema != NULL)
+		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
+	memset(&out, 0, sizeof(out));
+	if (strcmp(mode, "migrate") == 0 || strcmp(mode, "dry_run") == 0)
+		rc = synced_migrate(&adapter, &set, target, strcmp(mode, "dry_run") == 0, &out, &err);
+	else if (strcmp(mode, "sync") == 0 || strcmp(mode, "record") == 0)
+		rc = synced_catalog(&adapter, &set, target, strcmp(mode, "record") == 0, &out, &err);
+	else
+	{
+		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid mode \"%s\"", mode);
+		tn_error_hint(&err, "Use 'migrate', 'dry_run', 'sync' or 'record'.");
+	}
+	tn_migration_set_free(&set);
+	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	SPI_finish();
+	if (rc != TN_OK)
+		tn_raise_failure(&err);
+	row[0] = out.from[0] ? out.from : NULL;
+	row[1] = out.to[0] ? out.to : NULL;
+	row[2] = psprintf("%lld", out.applied);
+	row[3] = out.failure[0] ? out.failure : NULL;
+	tn_pg_srf_put(&srf, row);
+	return (Datum) 0;
+}
+
+/*
+ * tenancy.verify_synced(tenant_set, schema DEFAULT NULL): in a tenant, the
+ * core's verify row judged against the registry's set (tn_verify_all_row:
+ * reads only).  Returns (status, version, pending, problems, detail).
+ */
+Datum
+tenancy_verify_synced(PG_FUNCTION_ARGS)
+{
+	char	   *text = tn_pg_arg_text(fcinfo, 0);
+	char	   *schema = tn_pg_arg_text(fcinfo, 1);
+	tn_migration_set set;
+	tn_adapter	adapter;
+	tn_pg_adapter_ctx ctx;
+	tn_error	err;
+	tn_rows		rows;
+	int			rc;
+	tn_pg_srf	srf;
+	char	   *row[5];
+	char	   *path = tn_pg_caller_search_path();
+
+	tn_pg_srf_begin(fcinfo, NULL, &srf);
+	tn_error_clear(&err);
+	memset(&set, 0, sizeof(set));
+	if (text != NULL && tn_set_decode(text, &set, &err) != TN_OK)
+		tn_raise(&err);
+	if (SPI_connect() != SPI_OK_CONNECT)
+	{
+		tn_migration_set_free(&set);
+		elog(ERROR, "SPI_connect failed");
+	}
+	tn_pg_adapter_init(&adapter, &ctx, path);
+	if (schema != NULL)
+		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
+	tn_rows_init(&rows, tn_def_verify_all.ncols);
+	rc = tn_verify_all_row(&adapter, "", text ? &set : NULL, NULL, &rows, &err);
+	tn_migration_set_free(&set);
+	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	SPI_finish();
+	if (rc != TN_OK)
+	{
+		tn_rows_free(&rows);
+		tn_raise_failure(&err);
+	}
+	for (int c = 0; c < 5; c++)
+	{
+		const char *v = tn_rows_get(&rows, 0, c + 1);
+
+		row[c] = v ? pstrdup(v) : NULL;
+	}
+	tn_rows_free(&rows);
+	tn_pg_srf_put(&srf, row);
+	return (Datum) 0;
+}
