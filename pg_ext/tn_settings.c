@@ -35,7 +35,8 @@ static int	lock_timeout_ms = 30000;
 
 /* self_conninfo: a libpq connection string without a password */
 static bool
-check_self_conninfo(char **newval, void **extra, GucSource source)
+check_self_conninfo(char **newval, void **extra pg_attribute_unused(),
+					GucSource source pg_attribute_unused())
 {
 	PQconninfoOption *opts;
 	char	   *parse_err = NULL;
