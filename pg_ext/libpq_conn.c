@@ -37,6 +37,8 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include <poll.h>
+
 #include "libpq_conn.h"
 
 #define DEFAULT_CONNECT_TIMEOUT 5
@@ -433,62 +435,76 @@ put_conninfo(const char **keys, const char **vals, int *n, const char *conninfo,
 	return opts;
 }
 
-PGconn *
-tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
+/*
+ * Every parameter of a connection for o, in order: the server's own
+ * connection (host, port, user, database), then the location, which
+ * overrides whatever it names, then what this call insists on, then, for
+ * a non-superuser, its own credentials (postgres_fdw's check_conn_params:
+ * nothing of the server's own files or Kerberos, a password the caller
+ * gave, which tn_lpq_password_check then requires to have been used).
+ * (libpq expands only the first dbname of an array, so the merge is done
+ * here.)  keys/vals point into *parsed (free with free_parsed) and into
+ * palloc'd memory.  check_interval: ask the session to notice a vanished
+ * client.  TN_OK, or an error in err.
+ */
+typedef struct parsed_opts
 {
-	const char *keys[128];
-	const char *vals[128];
-	char		timeout[16];
-	int			n = 0;
-	PGconn	   *conn;
 	char	   *self;
 	PQconninfoOption *self_opts;
-	PQconninfoOption *loc_opts = NULL;
+	PQconninfoOption *loc_opts;
+} parsed_opts;
 
-	tn_lpq_init();
+static void
+free_parsed(parsed_opts *parsed)
+{
+	if (parsed->self_opts)
+		PQconninfoFree(parsed->self_opts);
+	if (parsed->loc_opts)
+		PQconninfoFree(parsed->loc_opts);
+	if (parsed->self)
+		pfree(parsed->self);
+	memset(parsed, 0, sizeof(*parsed));
+}
 
-	/*
-	 * The server's own connection first (host, port, user, database), then
-	 * the location, which overrides whatever it names, then what this call
-	 * insists on.  (libpq expands only the first dbname of an array, so the
-	 * merge is done here.)
-	 */
-	self = tn_lpq_self_conninfo();
-	self_opts = put_conninfo(keys, vals, &n, self, err);
-	if (self_opts == NULL)
-		return NULL;
+static int
+build_params(const tn_lpq_opts *o, bool check_interval, const char **keys,
+			 const char **vals, int *n, parsed_opts *parsed, tn_error *err)
+{
+	memset(parsed, 0, sizeof(*parsed));
+	*n = 0;
+	parsed->self = tn_lpq_self_conninfo();
+	parsed->self_opts = put_conninfo(keys, vals, n, parsed->self, err);
+	if (parsed->self_opts == NULL)
+		return err->code;
 	if (o->location && o->location[0])
 	{
-		loc_opts = put_conninfo(keys, vals, &n, o->location, err);
-		if (loc_opts == NULL)
+		parsed->loc_opts = put_conninfo(keys, vals, n, o->location, err);
+		if (parsed->loc_opts == NULL)
 		{
-			PQconninfoFree(self_opts);
-			return NULL;
+			free_parsed(parsed);
+			return err->code;
 		}
 	}
 	if (o->dbname)
-		put_param(keys, vals, &n, "dbname", o->dbname);
-	snprintf(timeout, sizeof(timeout), "%d",
-			 o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting());
-	put_param(keys, vals, &n, "connect_timeout", timeout);
-	put_param(keys, vals, &n, "application_name", "tenancy");
+		put_param(keys, vals, n, "dbname", o->dbname);
+	put_param(keys, vals, n, "connect_timeout",
+			  psprintf("%d", o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting()));
+	put_param(keys, vals, n, "application_name", "tenancy");
 
 	/*
 	 * The tenant session notices within a second that this backend closed
 	 * the connection and stops its statement: an abort here only closes
 	 * sockets and never waits on a tenant (issue 7, finding 7).
 	 */
-	put_param(keys, vals, &n, "options",
-			  psprintf("%s%s-c client_connection_check_interval=1000",
-					   o->options ? o->options : "", o->options ? " " : ""));
+	if (check_interval)
+		put_param(keys, vals, n, "options",
+				  psprintf("%s%s-c client_connection_check_interval=1000",
+						   o->options ? o->options : "", o->options ? " " : ""));
+	else if (o->options)
+		put_param(keys, vals, n, "options", o->options);
 	if (!superuser())
 	{
-		/*
-		 * postgres_fdw's check_conn_params: nothing of the server's own
-		 * (files, Kerberos), and a password the caller gave, which
-		 * tn_lpq_password_check then requires to have been used.
-		 */
-		const char *refused = refused_keyword(keys, vals, n);
+		const char *refused = refused_keyword(keys, vals, *n);
 		char	   *user;
 		char	   *password;
 
@@ -499,34 +515,42 @@ tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
 		}
 		if (refused != NULL || caller_credentials(&user, &password, err) != TN_OK)
 		{
-			PQconninfoFree(self_opts);
-			if (loc_opts)
-				PQconninfoFree(loc_opts);
-			return NULL;
+			free_parsed(parsed);
+			return err->code;
 		}
 		if (user != NULL)
-			put_param(keys, vals, &n, "user", user);
-		put_param(keys, vals, &n, "password", password);
-		put_param(keys, vals, &n, "gssencmode", "disable");
+			put_param(keys, vals, n, "user", user);
+		put_param(keys, vals, n, "password", password);
+		put_param(keys, vals, n, "gssencmode", "disable");
 	}
-	keys[n] = NULL;
-	vals[n] = NULL;
+	keys[*n] = NULL;
+	vals[*n] = NULL;
+	return TN_OK;
+}
+
+PGconn *
+tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
+{
+	const char *keys[128];
+	const char *vals[128];
+	int			n;
+	PGconn	   *conn;
+	parsed_opts parsed;
+
+	tn_lpq_init();
+	if (build_params(o, true, keys, vals, &n, &parsed, err) != TN_OK)
+		return NULL;
 
 	/* Every descriptor counts against the backend's limit (like dblink). */
 	if (!AcquireExternalFD())
 	{
-		PQconninfoFree(self_opts);
-		if (loc_opts)
-			PQconninfoFree(loc_opts);
+		free_parsed(&parsed);
 		tn_error_set(err, TN_ERR_UNREACHABLE, "could not open a connection: too many open files in this backend");
 		tn_error_hint(err, "Lower the concurrency.");
 		return NULL;
 	}
 	conn = PQconnectStartParams(keys, vals, 0);
-	PQconninfoFree(self_opts);
-	if (loc_opts)
-		PQconninfoFree(loc_opts);
-	pfree(self);
+	free_parsed(&parsed);
 	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
 	{
 		tn_error_set(err, TN_ERR_UNREACHABLE, "could not connect to tenant");
@@ -543,6 +567,74 @@ tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
 	PQsetNoticeProcessor(conn, ignore_notice, NULL);
 	track(conn, true);
 	return conn;
+}
+
+tn_lpq_params *
+tn_lpq_params_make(const tn_lpq_opts *o, MemoryContext cxt, tn_error *err)
+{
+	const char *keys[128];
+	const char *vals[128];
+	int			n;
+	parsed_opts parsed;
+	tn_lpq_params *p;
+
+	if (build_params(o, false, keys, vals, &n, &parsed, err) != TN_OK)
+		return NULL;
+	p = MemoryContextAllocZero(cxt, sizeof(tn_lpq_params));
+	p->keys = MemoryContextAllocZero(cxt, sizeof(char *) * (n + 1));
+	p->vals = MemoryContextAllocZero(cxt, sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		p->keys[i] = MemoryContextStrdup(cxt, keys[i]);
+		p->vals[i] = MemoryContextStrdup(cxt, vals[i]);
+	}
+	p->password_required = !superuser();
+	free_parsed(&parsed);
+	return p;
+}
+
+/* Wait for the socket until deadline (plain poll: no latch, no interrupts). */
+static bool
+poll_until(PGconn *conn, bool for_write, TimestampTz deadline)
+{
+	struct pollfd pfd;
+	long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
+
+	if (left <= 0)
+		return false;
+	pfd.fd = PQsocket(conn);
+	pfd.events = for_write ? POLLOUT : POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, (int) Min(left, 1000)) >= 0;
+}
+
+void
+tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql, int timeout_ms)
+{
+	TimestampTz deadline = GetCurrentTimestamp() + (TimestampTz) timeout_ms * 1000;
+	PGconn	   *conn = PQconnectStartParams((const char *const *) p->keys,
+											(const char *const *) p->vals, 0);
+	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+
+	if (conn == NULL)
+		return;
+	while (PQstatus(conn) != CONNECTION_BAD &&
+		   poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED)
+	{
+		if (!poll_until(conn, poll_status == PGRES_POLLING_WRITING, deadline))
+			break;
+		poll_status = PQconnectPoll(conn);
+	}
+	/* the forward path's rules: a non-superuser's password must have been used */
+	if (poll_status == PGRES_POLLING_OK &&
+		(!p->password_required || PQconnectionUsedPassword(conn)))
+	{
+		PQsetnonblocking(conn, 1);
+		if (PQsendQuery(conn, sql))
+			while (PQflush(conn) == 1 && poll_until(conn, true, deadline))
+				;
+	}
+	PQfinish(conn);
 }
 
 int

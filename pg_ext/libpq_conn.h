@@ -92,6 +92,30 @@ extern void tn_lpq_error(PGconn *conn, const PGresult *res, tn_error *err);
 /* Send a cancel request for the statement in flight (best effort). */
 extern void tn_lpq_cancel(PGconn *conn);
 
+/*
+ * The exact parameters tn_lpq_start would connect with for o, credentials
+ * of a non-superuser caller included, copied into cxt, for a connection
+ * made later when the rules can no longer be applied (an abort callback).
+ * NULL with err filled when tn_lpq_start would refuse.
+ */
+typedef struct tn_lpq_params
+{
+	char	  **keys;			/* NULL-terminated */
+	char	  **vals;
+	bool		password_required;	/* the caller was not a superuser */
+} tn_lpq_params;
+
+extern tn_lpq_params *tn_lpq_params_make(const tn_lpq_opts *o, MemoryContext cxt,
+										 tn_error *err);
+
+/*
+ * Connect with p, send sql, flush and close, all within timeout_ms (plain
+ * poll: usable in an abort callback, never waits past the deadline, never
+ * raises, never waits for the result).  Honours p->password_required.
+ */
+extern void tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql,
+								   int timeout_ms);
+
 /* Close and forget a tracked connection (NULL is fine). */
 extern void tn_lpq_finish(PGconn *conn);
 

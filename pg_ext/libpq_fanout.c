@@ -46,6 +46,29 @@
 #define SENT_SYNCED (-1)		/* migrate_synced: one row to read */
 #define SENT_PLAIN (-2)			/* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
 #define SENT_VERIFY (-3)		/* verify_synced: one row to read */
+#define SENT_EXT_CHECK (-4)		/* EXT_CHECK_SQL: one boolean to read */
+
+/*
+ * Before tenancy.migrate_synced / verify_synced is called in a tenant: are
+ * they, and the schema "tenancy", members of an extension "tenancy" that
+ * a superuser installed?  Whoever owns a tenant database can create a
+ * schema "tenancy" with functions of those names; calling them would run
+ * the owner's code with the caller's rights (issue 7, finding 2).  The
+ * session's search_path is the tenant's to set (ALTER DATABASE ... SET),
+ * so every name and operator here is qualified.
+ */
+#define EXT_CHECK_SQL \
+	"SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 3" \
+	"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid" \
+	"  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner AND r.rolsuper" \
+	" WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass" \
+	"   AND d.deptype OPERATOR(pg_catalog.=) 'e' AND e.extname OPERATOR(pg_catalog.=) 'tenancy'" \
+	"   AND ((d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass" \
+	"         AND d.objid OPERATOR(pg_catalog.=) ANY (ARRAY[" \
+	"           pg_catalog.to_regprocedure('tenancy.migrate_synced(pg_catalog.text,pg_catalog.text,pg_catalog.text,pg_catalog.text)')," \
+	"           pg_catalog.to_regprocedure('tenancy.verify_synced(pg_catalog.text,pg_catalog.text)')]::pg_catalog.oid[]))" \
+	"     OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass" \
+	"         AND d.objid OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('tenancy')::pg_catalog.oid))"
 
 typedef enum slot_state
 {
@@ -75,6 +98,7 @@ typedef struct fo_slot
 	int			sent_stmt;		/* -1: migrate_synced, else statement index */
 	bool		have_from;
 	bool		path_set;		/* schema tenant: search_path sent */
+	bool		ext_checked;	/* EXT_CHECK_SQL sent */
 	char		cur[TN_MAX_VERSION_LEN + 1];
 	PGresult   *failed;
 	fo_outcome	out;
@@ -406,7 +430,14 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	 * migrate_synced sets the schema's path for the bodies itself, so a
 	 * migrate run without a no-transaction step saves this round trip.
 	 */
-	if (schema != NULL && !slot->path_set &&
+	if (!slot->ext_checked && job->mode != FO_QUERY && job->mode != FO_FINISH)
+	{
+		/* first of all: is what we would call the extension's? */
+		slot->ext_checked = true;
+		slot->sent_stmt = SENT_EXT_CHECK;
+		ok = PQsendQuery(slot->conn, EXT_CHECK_SQL);
+	}
+	else if (schema != NULL && !slot->path_set &&
 		(job->mode == FO_QUERY ||
 		 (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
 		ok = send_search_path(slot, schema);
@@ -438,6 +469,20 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 {
 	fo_job	   *job = st->job;
 
+	if (slot->sent_stmt == SENT_EXT_CHECK)
+	{
+		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		{
+			tn_error_set(&slot->out.err, TN_ERR_PERMISSION,
+						 "tenancy's functions in tenant \"%s\" do not belong to the tenancy extension",
+						 job->tenants[slot->index].name);
+			tn_error_detail(&slot->out.err, "Schema \"tenancy\" there, or tenancy.migrate_synced / verify_synced, was not created by CREATE EXTENSION tenancy run by a superuser; calling them would run someone else's code with your rights.");
+			tn_error_hint(&slot->out.err, "Drop that schema in the tenant and run tenant_register again, or drop the tenant.");
+			strlcpy(slot->out.err.sqlstate, "42501", sizeof(slot->out.err.sqlstate));
+			slot->out.rc = TN_ERR_PERMISSION;
+		}
+		return;
+	}
 	if (slot->sent_stmt == SENT_PLAIN)
 		return;					/* BEGIN, PREPARE, set_config: nothing to read */
 	if (job->mode == FO_QUERY)

@@ -112,6 +112,17 @@ check "6: a value SET before the module loaded is dropped for a non-superuser" \
 check "6: a misspelt tenancy.* setting is an error (42602), not a placeholder" \
 	"$(ctl -v VERBOSITY=sqlstate -c "SELECT count(*) FROM tenants()" -c "SET tenancy.self_connifo = 'x'" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1)" "42602"
 
+# the rollback of tenant_create connects exactly as its forward path did
+fo_psql B -c "CREATE DATABASE bvictim6" >/dev/null
+ctl -c "BEGIN" -c "SELECT tenant_create('bvictim6')" -c "SET tenancy.self_conninfo = 'host=$B_SOCK port=$B_PORT user=postgres'" -c "ROLLBACK" >/dev/null 2>&1
+sleep 1.5
+check "6: a self_conninfo SET after tenant_create does not redirect its rollback (B's database survives, A's clone is dropped)" \
+	"$(fo_psql B -c "SELECT count(*) FROM pg_database WHERE datname = 'bvictim6'")$(fo_psql A -c "SELECT count(*) FROM pg_database WHERE datname = 'bvictim6'")" "10"
+ctl -c "BEGIN" -c "SELECT tenant_create('orphan1', 'port=$A_PORT')" -c "ROLLBACK" >/dev/null 2>&1
+sleep 1.5
+check "6: tenant_create with a partial location ('port=...') + ROLLBACK leaves no database behind" \
+	"$(fo_psql A -c "SELECT count(*) FROM pg_database WHERE datname = 'orphan1'")" "0"
+
 # ---- finding 9: settings are values, never spliced into libpq options ----
 ctl -c "INSERT INTO tenancy.tenants (name, location, dbname) VALUES ('b9', 'host=$B_SOCK port=$B_PORT', 'bdb')" >/dev/null
 check "9: tenancy.lock_timeout with '-c ...' appended is refused (22023)" \
@@ -174,6 +185,24 @@ wait "$CALL_PID"
 # a backend stuck before the fix is ended the hard way, so the rest can run
 fo_psql A -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'f7'" >/dev/null
 ctl -c "DELETE FROM tenancy.tenants WHERE name = 'hung'" >/dev/null
+
+# ---- finding 2: registry tables are written by tenancy's functions only; the fan-out
+# calls only the tenancy extension's functions in a tenant ----
+fo_psql A -c "CREATE ROLE owner2 LOGIN" -c "CREATE DATABASE f2db OWNER owner2" >/dev/null
+fo_psql A -d f2db -U owner2 -c "CREATE SCHEMA tenancy" -c "CREATE FUNCTION tenancy.migrate_synced(text, text, text, text)
+	RETURNS TABLE (from_version text, to_version text, applied bigint, error text) LANGUAGE plpgsql AS
+	\$\$ BEGIN EXECUTE 'ALTER ROLE owner2 SUPERUSER'; RETURN QUERY SELECT NULL::text, NULL::text, 0::bigint, NULL::text; END \$\$" >/dev/null
+# a row that got there somehow (1.2 let a granted role INSERT it)
+ctl -c "INSERT INTO tenancy.tenants (name, dbname) VALUES ('f2', 'f2db')" >/dev/null
+ctl -c "SELECT tenant, status, sqlstate FROM tenant_migrate_all()" >"$OUT/f2.out" 2>&1
+check "2: a tenant database owner's fake tenancy.migrate_synced is not called by the fan-out" \
+	"$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'owner2'")" "f"
+check "2: ... the tenant is reported failed (42501)" "$(grep -c '^f2|failed|42501' "$OUT/f2.out")" "1"
+ctl -c "DELETE FROM tenancy.tenants WHERE name = 'f2'" >/dev/null
+check "2: a role with the admin capability cannot INSERT into tenancy.tenants directly (42501)" \
+	"$(state_as mallory "INSERT INTO tenancy.tenants (name, dbname) VALUES ('direct', 'postgres')")" "42501"
+check "2: a URI password cannot be stored in tenancy.tenants even by a direct INSERT (23514)" \
+	"$(ctl -v VERBOSITY=sqlstate -c "INSERT INTO tenancy.tenants (name, location, dbname) VALUES ('uri', 'postgresql://u:Secr3tUri@localhost/db', 'db')" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1)" "23514"
 
 # ---- finding 5: a fan-out runs the tenant set only; bodies are re-hashed before they run ----
 fo_psql A -c "CREATE ROLE app5 NOLOGIN" >/dev/null
