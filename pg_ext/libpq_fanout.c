@@ -294,15 +294,32 @@ send_search_path(fo_slot *slot, const char *schema)
 	return PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
 }
 
-/* FO_QUERY: the one read-only statement. */
+/*
+ * FO_QUERY: the one statement, in a READ ONLY transaction of its own that
+ * is always rolled back.  The session default (default_transaction_read_only)
+ * is the caller's statement to change: schema tenants of one database share
+ * the session, and set_config('default_transaction_read_only', 'off',
+ * false) made the next tenants writable (issue 7, finding 8).  The
+ * explicit READ ONLY holds whatever the default says, and the rollback
+ * takes back every setting the statement made.
+ */
 static int
 send_query(fo_job *job, fo_slot *slot)
 {
-	if (slot->step > 0)
-		return NOTHING_TO_SEND;
-	slot->step = 1;
-	slot->sent_stmt = -1;
-	return PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+	slot->sent_stmt = SENT_PLAIN;
+	switch (slot->step++)
+	{
+		case 0:
+			return PQsendQuery(slot->conn, "BEGIN TRANSACTION READ ONLY");
+		case 1:
+			/* extended protocol: exactly one statement */
+			slot->sent_stmt = -1;
+			return PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+		case 2:
+			return PQsendQuery(slot->conn, "ROLLBACK");
+		default:
+			return NOTHING_TO_SEND;
+	}
 }
 
 /* FO_VERIFY: verify_synced(set, schema). */

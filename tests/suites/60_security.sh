@@ -204,6 +204,16 @@ check "2: a role with the admin capability cannot INSERT into tenancy.tenants di
 check "2: a URI password cannot be stored in tenancy.tenants even by a direct INSERT (23514)" \
 	"$(ctl -v VERBOSITY=sqlstate -c "INSERT INTO tenancy.tenants (name, location, dbname) VALUES ('uri', 'postgresql://u:Secr3tUri@localhost/db', 'db')" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1)" "23514"
 
+# ---- finding 8: every tenant of tenant_query_all gets its own READ ONLY transaction ----
+ctl -c "SELECT tenant_create('s8a', NULL, 'schema')" -c "SELECT tenant_create('s8b', NULL, 'schema')" >/dev/null
+Q8="SELECT CASE WHEN pg_catalog.current_setting('default_transaction_read_only') = 'on'
+	THEN pg_catalog.set_config('default_transaction_read_only', 'off', false)
+	ELSE pg_catalog.lo_from_bytea(0, '\\x41'::bytea)::text END AS x"
+ctl -c "SELECT * FROM tenant_query_all(\$q\$$Q8\$q\$, 1)" >"$OUT/f8.out" 2>&1
+check "8: a query that turns the session read-write cannot write in the next schema tenant of the same session" \
+	"$(ctl -c "SELECT count(*) FROM pg_largeobject_metadata")" "0"
+ctl -c "SELECT tenant_drop('s8a', 'delete')" -c "SELECT tenant_drop('s8b', 'delete')" >/dev/null 2>&1
+
 # ---- finding 5: a fan-out runs the tenant set only; bodies are re-hashed before they run ----
 fo_psql A -c "CREATE ROLE app5 NOLOGIN" >/dev/null
 ctl -c "SELECT tenant_create('t5')" >/dev/null
