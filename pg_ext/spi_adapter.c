@@ -854,6 +854,9 @@ tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 	const char *q = quote_identifier(schema);
 	uint32		h = hash_bytes((const unsigned char *) schema, (int) strlen(schema));
 
+	/* its tracking tables must be tenancy's, not the schema owner's (finding 3) */
+	tn_pg_check_tracking_tables(schema);
+
 	a->table_prefix = psprintf("%s.tenancy_", q);
 	ctx->caller_search_path = psprintf("%s, pg_catalog, pg_temp", q);
 	ctx->has_lock_key = true;

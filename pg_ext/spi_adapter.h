@@ -52,6 +52,13 @@ extern void tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
  * search_path = <schema>, pg_catalog, pg_temp.  Strings are palloc'd in
  * the current context.
  */
+/*
+ * (tn_tracking_guard.c) Raise 42501 unless every existing
+ * <schema>.tenancy_* tracking relation is an ordinary table owned by a
+ * superuser or the current user.  Called by tn_pg_adapter_use_schema.
+ */
+extern void tn_pg_check_tracking_tables(const char *schema);
+
 extern void tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 									 const char *schema);
 

@@ -214,6 +214,18 @@ check "8: a query that turns the session read-write cannot write in the next sch
 	"$(ctl -c "SELECT count(*) FROM pg_largeobject_metadata")" "0"
 ctl -c "SELECT tenant_drop('s8a', 'delete')" -c "SELECT tenant_drop('s8b', 'delete')" >/dev/null 2>&1
 
+# ---- finding 3: adopting a schema never reads tracking "tables" its owner made ----
+fo_psql A -c "CREATE ROLE owner3 LOGIN" >/dev/null
+ctl -c "CREATE SCHEMA initech AUTHORIZATION owner3" >/dev/null
+fo_psql A -d ctl -U owner3 -c "CREATE FUNCTION initech.evil() RETURNS boolean LANGUAGE plpgsql AS
+	\$\$ BEGIN EXECUTE 'ALTER ROLE owner3 SUPERUSER'; RETURN false; END \$\$" \
+	-c "CREATE VIEW initech.tenancy_catalog AS SELECT NULL::text AS version, NULL::text AS name, NULL::text AS up_sql,
+	NULL::text AS down_sql, NULL::text AS checksum, 0::bigint AS flags, NULL::text AS source, now() AS added_at WHERE initech.evil()" >/dev/null
+check "3: adopting a schema whose tenancy_catalog is its owner's view is refused (42501)" \
+	"$(state_as postgres "SELECT tenant_register('initech', NULL, 'schema')")" "42501"
+check "3: ... and the owner's function did not run as the caller" \
+	"$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'owner3'")" "f"
+
 # ---- finding 5: a fan-out runs the tenant set only; bodies are re-hashed before they run ----
 fo_psql A -c "CREATE ROLE app5 NOLOGIN" >/dev/null
 ctl -c "SELECT tenant_create('t5')" >/dev/null
