@@ -243,4 +243,21 @@ ctl -c "UPDATE tenancy.catalog SET up_sql = 'ALTER ROLE app5 SUPERUSER' WHERE ve
 check "5: a catalog body rewritten behind tenancy's back is refused (TN001), not run" \
 	"$(ctl -v VERBOSITY=sqlstate -c "SELECT tenant_migrate()" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1)|$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'app5'")" "TN001|f"
 
+# ---- finding 4: a fan-out's bodies run as the tenant's owner, in trusted schemas only ----
+fo_psql A -c "CREATE ROLE r4 LOGIN" -c "CREATE ROLE owner4 LOGIN" -c "CREATE DATABASE t4db OWNER owner4" >/dev/null
+ctl -c "SELECT tenant_create('globex', NULL, 'schema')" -c "GRANT USAGE, CREATE ON SCHEMA globex TO r4" >/dev/null
+fo_psql A -d ctl -U r4 -c "CREATE FUNCTION globex.lower(text) RETURNS text LANGUAGE plpgsql AS
+	\$\$ BEGIN EXECUTE 'ALTER ROLE r4 SUPERUSER'; RETURN \$1; END \$\$" >/dev/null
+ctl -c "SELECT tenant_register('t4', 'dbname=t4db')" >/dev/null
+fo_psql A -d t4db -U owner4 -c "CREATE SCHEMA evil4" -c "CREATE FUNCTION evil4.lower(text) RETURNS text LANGUAGE plpgsql AS
+	\$\$ BEGIN EXECUTE 'ALTER ROLE owner4 SUPERUSER'; RETURN \$1; END \$\$" -c "ALTER DATABASE t4db SET search_path = evil4, pg_catalog, public" >/dev/null
+ctl -c "SELECT tenant_migration_add('6', 'lower', 'SELECT lower(''X'');', NULL, 'tenants')" >/dev/null
+ctl -c "SELECT tenant, status, error FROM tenant_migrate_all()" >"$OUT/f4.out" 2>&1
+check "4: a role with CREATE in a schema tenant cannot shadow lower() for the administrator's fan-out" \
+	"$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'r4'")" "f"
+check "4: ... the schema tenant is refused: its search_path has an untrusted schema" \
+	"$(grep -c 'schema "globex" of the search_path of the tenant.s migrations is not trusted' "$OUT/f4.out")" "1"
+check "4: a tenant database owner's ALTER DATABASE ... SET search_path runs nothing with the caller's rights" \
+	"$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'owner4'")" "f"
+
 finish
