@@ -260,4 +260,34 @@ check "4: ... the schema tenant is refused: its search_path has an untrusted sch
 check "4: a tenant database owner's ALTER DATABASE ... SET search_path runs nothing with the caller's rights" \
 	"$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'owner4'")" "f"
 
+# ---- sweep: a role holding exactly one capability tries the escalations above ----
+if ctl -c "SELECT 'tenancy.grant_capability'::regproc" >/dev/null 2>&1; then
+	for cap in reader migrator admin; do
+		r=sw_$cap
+		fo_psql A -c "CREATE ROLE $r LOGIN" >/dev/null
+		ctl -c "SELECT tenancy.grant_capability('$r', '$cap')" >/dev/null
+		refused=0
+		for setting in self_conninfo test_atomic_pause; do
+			[ "$(fo_psql A -d ctl -U $r -v VERBOSITY=sqlstate -c "SELECT count(*) FROM tenancy.capabilities()" \
+				-c "SET tenancy.$setting = 'host=$B_SOCK port=$B_PORT user=postgres'" 2>&1 >/dev/null |
+				sed -n 's/^ERROR: *//p' | tail -1)" = 42501 ] && refused=$((refused + 1))
+		done
+		# (tenancy.capabilities() is not granted: the first -c fails, loading the module is enough)
+		check "sweep $cap: no tenancy.* setting that redirects connections can be set" "$refused" "2"
+		wrote=0
+		for t in tenants audit runs run_tenants set_catalog set_applied set_history set_checkpoints; do
+			fo_psql A -d ctl -U $r -c "INSERT INTO tenancy.$t DEFAULT VALUES" >/dev/null 2>&1 && wrote=$((wrote + 1))
+			fo_psql A -d ctl -U $r -c "DELETE FROM tenancy.$t" >/dev/null 2>&1 && wrote=$((wrote + 1))
+		done
+		# (a migrator writes this database's own tracking tables by design: SECURITY.md, known limit)
+		check "sweep $cap: no registry or tenant-set table is writable directly" "$wrote" "0"
+		check "sweep $cap: a location naming the server's passfile is refused (42501)" \
+			"$(state_as $r "SELECT tenant_register('sw_$cap', '$LOC_SUPER')")" "42501"
+		fo_psql A -d ctl -U $r -c "CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT ''x''::text'" >/dev/null 2>&1
+		check "sweep $cap: cannot shadow functions in public (PostgreSQL 15: no CREATE there)" \
+			"$(ctl -c "SELECT count(*) FROM pg_proc WHERE proname = 'lower' AND pronamespace = 'public'::regnamespace")" "0"
+		check "sweep $cap: ends without superuser" "$(fo_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$r'")" "f"
+	done
+fi
+
 finish
