@@ -115,6 +115,8 @@ typedef struct fo_state
 	int			next;
 	int			active;
 	int			connect_timeout_s;
+	long long	query_bytes;	/* FO_QUERY: result bytes held so far */
+	long long	query_max;		/* tenancy.query_max_bytes */
 } fo_state;
 
 char *
@@ -312,9 +314,15 @@ send_query(fo_job *job, fo_slot *slot)
 		case 0:
 			return PQsendQuery(slot->conn, "BEGIN TRANSACTION READ ONLY");
 		case 1:
-			/* extended protocol: exactly one statement */
-			slot->sent_stmt = -1;
-			return PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+			{
+				/* extended protocol: exactly one statement; rows one at a time */
+				int			ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+
+				slot->sent_stmt = -1;
+				if (ok)
+					(void) PQsetSingleRowMode(slot->conn);
+				return ok;
+			}
 		case 2:
 			return PQsendQuery(slot->conn, "ROLLBACK");
 		default:
@@ -504,8 +512,19 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 		return;					/* BEGIN, PREPARE, set_config: nothing to read */
 	if (job->mode == FO_QUERY)
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		MemoryContext old;
 
+		/* a documented limit, checked row by row (issue 7, finding 11) */
+		for (int r = 0; r < PQntuples(res); r++)
+			st->query_bytes += PQgetlength(res, r, 0) + 16;
+		if (st->query_bytes > st->query_max)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("tenant_query_all result exceeds tenancy.query_max_bytes (%lld kB)", st->query_max / 1024),
+					 errdetail("Tenant \"%s\" was sending rows when the call's results reached the limit.",
+							   job->tenants[slot->index].name),
+					 errhint("Select less (LIMIT, fewer columns), or raise tenancy.query_max_bytes.")));
+		old = MemoryContextSwitchTo(TopTransactionContext);
 		for (int r = 0; r < PQntuples(res); r++)
 			slot->out.rows = lappend(slot->out.rows,
 									 pstrdup(PQgetisnull(res, r, 0) ? "null" : PQgetvalue(res, r, 0)));
@@ -622,8 +641,19 @@ slot_read(fo_state *st, fo_slot *slot)
 		else
 		{
 			if (slot->failed == NULL && slot->out.rc == TN_OK &&
-				PQresultStatus(res) == PGRES_TUPLES_OK)
-				slot_result(st, slot, res);
+				(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_SINGLE_TUPLE))
+			{
+				PG_TRY();
+				{
+					slot_result(st, slot, res);
+				}
+				PG_CATCH();
+				{
+					PQclear(res);
+					PG_RE_THROW();
+				}
+				PG_END_TRY();
+			}
 			PQclear(res);
 		}
 	}
@@ -818,6 +848,12 @@ fo_run(fo_job *job)
 	memset(&st, 0, sizeof(st));
 	st.job = job;
 	st.connect_timeout_s = ct && atoi(ct) > 0 ? atoi(ct) : 5;
+	{
+		/* tenancy.query_max_bytes, in kB (an integer setting with a unit) */
+		const char *qm = GetConfigOption("tenancy.query_max_bytes", true, false);
+
+		st.query_max = (qm && atoll(qm) > 0 ? atoll(qm) : 65536) * 1024LL;
+	}
 	job->finished = 0;
 	job->failures = 0;
 	job->stopped_early = false;

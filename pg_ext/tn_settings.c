@@ -32,6 +32,7 @@ static char *test_atomic_pause = NULL;
 static int	connect_timeout_s = 5;
 static int	statement_timeout_ms = 0;
 static int	lock_timeout_ms = 30000;
+static int	query_max_kb = 65536;
 
 /* self_conninfo: a libpq connection string without a password */
 static bool
@@ -84,6 +85,11 @@ _PG_init(void)
 							"lock_timeout of tenant sessions opened by a fan-out (0: none).",
 							NULL, &lock_timeout_ms, 30000, 0, INT_MAX, PGC_USERSET,
 							GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable("tenancy.query_max_bytes",
+							"Most result data one tenant_query_all call may hold (rows arrive one at a time).",
+							"Above it the call fails with 54000.",
+							&query_max_kb, 65536, 64, INT_MAX, PGC_USERSET,
+							GUC_UNIT_KB, NULL, NULL, NULL);
 	DefineCustomStringVariable("tenancy.test_atomic_pause",
 							   "Test hook: pause an atomic run at this point ('prepared' or 'committing').",
 							   NULL, &test_atomic_pause, "", PGC_SUSET, GUC_NOT_IN_SAMPLE,

@@ -290,4 +290,12 @@ if ctl -c "SELECT 'tenancy.grant_capability'::regproc" >/dev/null 2>&1; then
 	done
 fi
 
+# ---- finding 11: tenant_query_all holds at most tenancy.query_max_bytes ----
+check "11: a result over tenancy.query_max_bytes fails the call (54000) instead of filling memory" \
+	"$(ctl -v VERBOSITY=sqlstate -c "SET tenancy.query_max_bytes = '1MB'" \
+		-c "SELECT count(*) FROM tenant_query_all('SELECT pg_catalog.repeat(''x'', 100000) AS x FROM pg_catalog.generate_series(1, 200)')" 2>&1 >/dev/null |
+		sed -n 's/^ERROR: *//p' | head -1)" "54000"
+check "11: ... and a result under it is unchanged" \
+	"$(ctl -c "SET tenancy.query_max_bytes = '1MB'" -c "SELECT count(*) FROM tenant_query_all('SELECT 1 AS one FROM pg_catalog.generate_series(1, 3)') WHERE tenant = 't4'")" "3"
+
 finish
