@@ -40,6 +40,16 @@ SET search_path = pg_catalog, pg_temp;
 ALTER TABLE tenancy.tenants
 	ADD CONSTRAINT tenants_location_without_password CHECK (tenancy.location_ok(location));
 
+-- ---- the registry's locks ----
+-- Empty tables locked IN EXCLUSIVE MODE by a run (lock_runs) and by a change
+-- of the tenant set (lock_set).  That mode needs UPDATE on the table, which
+-- only the migrator / admin capability gives: an advisory key, which 1.2
+-- used, can be taken by any role that can connect (finding 11).
+CREATE TABLE tenancy.lock_runs ();
+CREATE TABLE tenancy.lock_set ();
+COMMENT ON TABLE tenancy.lock_runs IS 'empty: locked by every fan-out run';
+COMMENT ON TABLE tenancy.lock_set IS 'empty: locked by every change of the tenant set';
+
 -- ---- capabilities ----
 -- What each capability holds: the functions it may execute and the tables
 -- it may read.  No capability may write a registry or tenant-set table.
@@ -82,6 +92,7 @@ AS $$
 		('migrator', 'write', 'tenancy.history'),
 		('migrator', 'write', 'tenancy.checkpoints'),
 		('migrator', 'server', 'tenancy'),
+		('migrator', 'lock', 'tenancy.lock_runs'),
 		-- admin: the registry and the tenant set
 		('admin', 'function', 'tenant_create(text, text, text)'),
 		('admin', 'function', 'tenant_register(text, text, text)'),
@@ -93,7 +104,8 @@ AS $$
 		('admin', 'function', 'tenant_baseline(text)'),
 		('admin', 'table', 'tenancy.audit'),
 		('admin', 'table', 'tenancy.set_history'),
-		('admin', 'table', 'tenancy.set_checkpoints')
+		('admin', 'table', 'tenancy.set_checkpoints'),
+		('admin', 'lock', 'tenancy.lock_set')
 	) AS v(c, k, o)
 $$;
 
@@ -161,6 +173,10 @@ BEGIN
 					CASE WHEN give THEN 'GRANT' ELSE 'REVOKE' END,
 					CASE WHEN give THEN 'TO' ELSE 'FROM' END, role);
 			END IF;
+		ELSIF r.kind OPERATOR(pg_catalog.=) 'lock' THEN
+			EXECUTE pg_catalog.format('%s UPDATE ON %s %s %s',
+				CASE WHEN give THEN 'GRANT' ELSE 'REVOKE' END, r.object,
+				CASE WHEN give THEN 'TO' ELSE 'FROM' END, role);
 		ELSIF r.kind OPERATOR(pg_catalog.=) 'server'
 			AND EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server s
 				JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid OPERATOR(pg_catalog.=) s.srvfdw

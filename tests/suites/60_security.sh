@@ -298,4 +298,15 @@ check "11: a result over tenancy.query_max_bytes fails the call (54000) instead 
 check "11: ... and a result under it is unchanged" \
 	"$(ctl -c "SET tenancy.query_max_bytes = '1MB'" -c "SELECT count(*) FROM tenant_query_all('SELECT 1 AS one FROM pg_catalog.generate_series(1, 3)') WHERE tenant = 't4'")" "3"
 
+# ---- finding 11: a role without a capability cannot hold the run lock ----
+fo_psql A -c "CREATE ROLE lk LOGIN" >/dev/null
+( fo_psql A -d ctl -U lk -c "SELECT pg_advisory_lock(1952804449, 2)" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 ) &
+LK_PID=$!
+sleep 0.7
+check "11: an unprivileged role holding tenancy's old advisory key does not block a run" \
+	"$(ctl -v VERBOSITY=sqlstate -c "SET lock_timeout = '500ms'" -c "SELECT count(*) >= 0 FROM tenant_migrate_all()" 2>&1 | sed -n 's/^ERROR: *//p;s/^t$/ran/p' | head -1)" "ran"
+check "11: ... nor can it take the run lock of 1.3 (42501)" \
+	"$(state_as lk "BEGIN; LOCK TABLE tenancy.lock_runs IN EXCLUSIVE MODE; COMMIT")" "42501"
+wait "$LK_PID"
+
 finish
