@@ -122,8 +122,17 @@ typedef struct fo_state
 char *
 fo_timeout_options(void)
 {
-	const char *st = GetConfigOption("tenancy.statement_timeout", true, false);
-	const char *lt = GetConfigOption("tenancy.lock_timeout", true, false);
+	/*
+	 * Integer settings since 1.3 (tn_settings.c): GetConfigOption formats
+	 * them into one static buffer, so each value is copied before the next
+	 * is read (else statement_timeout silently took lock_timeout's value).
+	 */
+	const char *v = GetConfigOption("tenancy.statement_timeout", true, false);
+	const char *st = v ? pstrdup(v) : NULL;
+	const char *lt;
+
+	v = GetConfigOption("tenancy.lock_timeout", true, false);
+	lt = v ? pstrdup(v) : NULL;
 
 	/* 0 = none; defaults keep one stuck tenant from holding the run forever */
 	return psprintf("-c statement_timeout=%s -c lock_timeout=%s -c idle_in_transaction_session_timeout=0",
