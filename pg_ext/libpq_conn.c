@@ -11,13 +11,22 @@
  * connection is cancelled and closed by the callbacks below, so an error
  * anywhere leaks no connection and no descriptor.
  *
- * Must not: store, log or print a password; call the core.
+ * Non-superusers connect out with their own credentials only (issue 7,
+ * finding 1; postgres_fdw's check_conn_params and dblink's
+ * dblink_security_check): the password comes from the caller's user
+ * mapping on server "tenancy" (wrapper tenancy_fdw) and must be used, and
+ * nothing that makes libpq read the server's files is accepted.
+ *
+ * Must not: store, log or print a password; call the core; hold
+ * interrupts while waiting on a tenant.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
 #include "commands/dbcommands.h"
+#include "commands/defrem.h"
 #include "common/string.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/postmaster.h"
@@ -25,7 +34,10 @@
 #include "storage/latch.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+
+#include <poll.h>
 
 #include "libpq_conn.h"
 
@@ -47,15 +59,23 @@ static bool callbacks_registered = false;
 /* Tracking and cleanup                                                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Close a tracked connection.  No cancel request: PQcancel blocks until
+ * the tenant's server closes the cancel socket, which a hostile server
+ * never does, and this runs in abort callbacks where interrupts cannot be
+ * served.  Closing the socket is enough: every tenancy session runs with
+ * client_connection_check_interval, so its statement stops within a
+ * second of the close.  (PQfinish on a non-blocking connection sends the
+ * Terminate message without waiting.)
+ */
 static void
-close_tracked(int i, bool cancel)
+close_tracked(int i)
 {
 	PGconn	   *conn = tracked[i].conn;
 
 	if (conn != NULL)
 	{
-		if (cancel && PQtransactionStatus(conn) == PQTRANS_ACTIVE)
-			tn_lpq_cancel(conn);
+		PQsetnonblocking(conn, 1);
 		PQfinish(conn);
 	}
 	if (tracked[i].fd_acquired)
@@ -72,7 +92,7 @@ xact_callback(XactEvent event, void *arg pg_attribute_unused())
 	{
 		/* nothing outlives its transaction */
 		while (ntracked > 0)
-			close_tracked(ntracked - 1, event != XACT_EVENT_COMMIT);
+			close_tracked(ntracked - 1);
 	}
 }
 
@@ -86,7 +106,7 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	{
 		for (i = ntracked - 1; i >= 0; i--)
 			if (tracked[i].subid == mySubid)
-				close_tracked(i, true);
+				close_tracked(i);
 	}
 	else if (event == SUBXACT_EVENT_COMMIT_SUB)
 	{
@@ -135,7 +155,7 @@ tn_lpq_finish(PGconn *conn)
 	for (i = 0; i < ntracked; i++)
 		if (tracked[i].conn == conn)
 		{
-			close_tracked(i, false);
+			close_tracked(i);
 			return;
 		}
 	PQfinish(conn);
@@ -147,22 +167,54 @@ tn_lpq_open_count(void)
 	return ntracked;
 }
 
+/*
+ * Was: PQcancel, which blocks (no timeout) until the tenant's server
+ * closes the cancel connection; the fan-out called it with interrupts
+ * held, so a server that keeps that socket open made the caller
+ * unkillable (issue 7, finding 7).  libpq 15 has no non-blocking cancel,
+ * so "cancel" is closing the connection: the tenant session, started with
+ * client_connection_check_interval, stops the statement within a second.
+ * The caller closes the connection right after this.
+ */
 void
 tn_lpq_cancel(PGconn *conn)
 {
-	PGcancel   *cancel = PQgetCancel(conn);
-	char		errbuf[256];
-
-	if (cancel != NULL)
-	{
-		(void) PQcancel(cancel, errbuf, sizeof(errbuf));
-		PQfreeCancel(cancel);
-	}
+	if (conn != NULL)
+		PQsetnonblocking(conn, 1);
 }
 
 /* ------------------------------------------------------------------ */
 /* Connection strings                                                  */
 /* ------------------------------------------------------------------ */
+
+/*
+ * Connection parameters that make libpq read files or credentials of the
+ * server's OS user (postgres_fdw and dblink refuse the same for
+ * non-superusers: the passfile and service file would hand out the
+ * administrator's passwords, the key files and Kerberos settings the
+ * server's own identity).
+ */
+static const char *const server_credential_keywords[] = {
+	"passfile", "service", "servicefile", "sslcert", "sslkey", "sslpassword",
+	"sslrootcert", "sslcrl", "sslcrldir", "krbsrvname", "gsslib", NULL
+};
+
+/* The first keyword of opts a non-superuser may not set, or NULL. */
+static const char *
+refused_keyword(const char *const *keys, const char *const *vals, int n)
+{
+	for (int i = 0; i < n; i++)
+	{
+		if (vals[i] == NULL || vals[i][0] == '\0')
+			continue;
+		for (const char *const *k = server_credential_keywords; *k; k++)
+			if (strcmp(keys[i], *k) == 0)
+				return *k;
+		if (strcmp(keys[i], "gssencmode") == 0 && strcmp(vals[i], "disable") != 0)
+			return "gssencmode";
+	}
+	return NULL;
+}
 
 void
 tn_lpq_check_location(const char *location, const char *what)
@@ -171,33 +223,116 @@ tn_lpq_check_location(const char *location, const char *what)
 	PQconninfoOption *o;
 	char	   *parse_err = NULL;
 	bool		has_password = false;
+	const char *keys[128] = {0};
+	const char *vals[128] = {0};
+	int			n = 0;
+	const char *refused;
 
 	if (location == NULL)
 		return;
 	opts = PQconninfoParse(location, &parse_err);
 	if (opts == NULL)
 	{
-		/* libpq's message names the option, never its value */
-		char	   *msg = parse_err ? pstrdup(parse_err) : pstrdup("out of memory");
-
+		/*
+		 * libpq's message may quote the string around the fault (a URI's
+		 * password included): never pass it on (issue 7, finding 10).
+		 */
 		if (parse_err)
 			PQfreemem(parse_err);
-		(void) pg_strip_crlf(msg);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid connection string in %s", what),
-				 errdetail("libpq said: %s", msg)));
+				 errdetail("The string is not a valid libpq connection string or URI; it is not shown, since it may hold a password."),
+				 errhint("Check its quoting, keywords and percent-escapes with psql \"dbname=...\".")));
 	}
 	for (o = opts; o->keyword != NULL; o++)
+	{
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
 			has_password = true;
+		if (o->val != NULL && o->val[0] != '\0' && n < (int) lengthof(keys))
+		{
+			keys[n] = o->keyword;
+			vals[n] = o->val;
+			n++;
+		}
+	}
+	refused = superuser() ? NULL : refused_keyword(keys, vals, n);
+	refused = refused ? pstrdup(refused) : NULL;
 	PQconninfoFree(opts);
 	if (has_password)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not contain a password", what),
 				 errdetail("Tenant locations are stored in the registry and shown by tenants(); a password there would be readable."),
-				 errhint("Put the password in a password file or a service file and name it in the connection string (passfile=... or service=...).")));
+				 errhint("Superusers: use a password file or service file of the server. Other roles: CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (user '...', password '...').",
+						 TN_LPQ_CREDENTIAL_SERVER)));
+	if (refused)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may use the connection option \"%s\"", refused),
+				 errdetail("The option makes the server read its own files or credentials, which are not the caller's."),
+				 errhint("Give your own password in a user mapping: CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (user '...', password '...').",
+						 TN_LPQ_CREDENTIAL_SERVER)));
+}
+
+/*
+ * The caller's own credentials for outgoing connections: the options user
+ * and password of its user mapping (or the PUBLIC one) on the foreign
+ * server TN_LPQ_CREDENTIAL_SERVER of wrapper tenancy_fdw, as postgres_fdw
+ * takes them.  Only superusers can create servers of tenancy_fdw, so the
+ * mapping is the administrator's or the role's own.  Fills *user and
+ * *password (palloc'd, NULL when absent); returns TN_OK or
+ * TN_ERR_PERMISSION with err filled.
+ */
+static int
+caller_credentials(char **user, char **password, tn_error *err)
+{
+	ForeignServer *server = GetForeignServerByName(TN_LPQ_CREDENTIAL_SERVER, true);
+	ForeignDataWrapper *fdw;
+	HeapTuple	tp;
+	UserMapping *um;
+	ListCell   *lc;
+
+	*user = NULL;
+	*password = NULL;
+	if (server != NULL)
+	{
+		fdw = GetForeignDataWrapper(server->fdwid);
+		if (strcmp(fdw->fdwname, "tenancy_fdw") != 0)
+			server = NULL;
+	}
+	if (server != NULL)
+	{
+		tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(GetUserId()),
+							 ObjectIdGetDatum(server->serverid));
+		if (!HeapTupleIsValid(tp))
+			tp = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+								 ObjectIdGetDatum(server->serverid));
+		if (!HeapTupleIsValid(tp))
+			server = NULL;
+		else
+			ReleaseSysCache(tp);
+	}
+	if (server != NULL)
+	{
+		um = GetUserMapping(GetUserId(), server->serverid);
+		foreach(lc, um->options)
+		{
+			DefElem    *d = (DefElem *) lfirst(lc);
+
+			if (strcmp(d->defname, "user") == 0)
+				*user = pstrdup(defGetString(d));
+			else if (strcmp(d->defname, "password") == 0)
+				*password = pstrdup(defGetString(d));
+		}
+	}
+	if (*password != NULL && (*password)[0] != '\0')
+		return TN_OK;
+	tn_error_set(err, TN_ERR_PERMISSION, "password is required");
+	tn_error_detail(err, "Non-superusers must give the password of tenancy's outgoing connections themselves, in a user mapping; the server's password files and trust authentication are not theirs to use.");
+	tn_error_hint(err, "CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (user '...', password '...'); the administrator creates the server once (see SECURITY.md).",
+				  TN_LPQ_CREDENTIAL_SERVER);
+	return TN_ERR_PERMISSION;
 }
 
 char *
@@ -287,12 +422,11 @@ put_conninfo(const char **keys, const char **vals, int *n, const char *conninfo,
 
 	if (opts == NULL)
 	{
+		/* libpq's text may quote a password: never pass it on */
 		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "invalid connection string");
+		tn_error_detail(err, "The string is not a valid libpq connection string or URI; it is not shown, since it may hold a password.");
 		if (parse_err)
-		{
-			tn_error_detail(err, "%s", parse_err);
 			PQfreemem(parse_err);
-		}
 		return NULL;
 	}
 	for (o = opts; o->keyword != NULL; o++)
@@ -301,65 +435,122 @@ put_conninfo(const char **keys, const char **vals, int *n, const char *conninfo,
 	return opts;
 }
 
+/*
+ * Every parameter of a connection for o, in order: the server's own
+ * connection (host, port, user, database), then the location, which
+ * overrides whatever it names, then what this call insists on, then, for
+ * a non-superuser, its own credentials (postgres_fdw's check_conn_params:
+ * nothing of the server's own files or Kerberos, a password the caller
+ * gave, which tn_lpq_password_check then requires to have been used).
+ * (libpq expands only the first dbname of an array, so the merge is done
+ * here.)  keys/vals point into *parsed (free with free_parsed) and into
+ * palloc'd memory.  check_interval: ask the session to notice a vanished
+ * client.  TN_OK, or an error in err.
+ */
+typedef struct parsed_opts
+{
+	char	   *self;
+	PQconninfoOption *self_opts;
+	PQconninfoOption *loc_opts;
+} parsed_opts;
+
+static void
+free_parsed(parsed_opts *parsed)
+{
+	if (parsed->self_opts)
+		PQconninfoFree(parsed->self_opts);
+	if (parsed->loc_opts)
+		PQconninfoFree(parsed->loc_opts);
+	if (parsed->self)
+		pfree(parsed->self);
+	memset(parsed, 0, sizeof(*parsed));
+}
+
+static int
+build_params(const tn_lpq_opts *o, bool check_interval, const char **keys,
+			 const char **vals, int *n, parsed_opts *parsed, tn_error *err)
+{
+	memset(parsed, 0, sizeof(*parsed));
+	*n = 0;
+	parsed->self = tn_lpq_self_conninfo();
+	parsed->self_opts = put_conninfo(keys, vals, n, parsed->self, err);
+	if (parsed->self_opts == NULL)
+		return err->code;
+	if (o->location && o->location[0])
+	{
+		parsed->loc_opts = put_conninfo(keys, vals, n, o->location, err);
+		if (parsed->loc_opts == NULL)
+		{
+			free_parsed(parsed);
+			return err->code;
+		}
+	}
+	if (o->dbname)
+		put_param(keys, vals, n, "dbname", o->dbname);
+	put_param(keys, vals, n, "connect_timeout",
+			  psprintf("%d", o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting()));
+	put_param(keys, vals, n, "application_name", "tenancy");
+
+	/*
+	 * The tenant session notices within a second that this backend closed
+	 * the connection and stops its statement: an abort here only closes
+	 * sockets and never waits on a tenant (issue 7, finding 7).
+	 */
+	if (check_interval)
+		put_param(keys, vals, n, "options",
+				  psprintf("%s%s-c client_connection_check_interval=1000",
+						   o->options ? o->options : "", o->options ? " " : ""));
+	else if (o->options)
+		put_param(keys, vals, n, "options", o->options);
+	if (!superuser())
+	{
+		const char *refused = refused_keyword(keys, vals, *n);
+		char	   *user;
+		char	   *password;
+
+		if (refused != NULL)
+		{
+			tn_error_set(err, TN_ERR_PERMISSION, "only superusers may use the connection option \"%s\"", refused);
+			tn_error_detail(err, "The option makes the server read its own files or credentials, which are not the caller's.");
+		}
+		if (refused != NULL || caller_credentials(&user, &password, err) != TN_OK)
+		{
+			free_parsed(parsed);
+			return err->code;
+		}
+		if (user != NULL)
+			put_param(keys, vals, n, "user", user);
+		put_param(keys, vals, n, "password", password);
+		put_param(keys, vals, n, "gssencmode", "disable");
+	}
+	keys[*n] = NULL;
+	vals[*n] = NULL;
+	return TN_OK;
+}
+
 PGconn *
 tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
 {
 	const char *keys[128];
 	const char *vals[128];
-	char		timeout[16];
-	int			n = 0;
+	int			n;
 	PGconn	   *conn;
-	char	   *self;
-	PQconninfoOption *self_opts;
-	PQconninfoOption *loc_opts = NULL;
+	parsed_opts parsed;
 
 	tn_lpq_init();
-
-	/*
-	 * The server's own connection first (host, port, user, database), then
-	 * the location, which overrides whatever it names, then what this call
-	 * insists on.  (libpq expands only the first dbname of an array, so the
-	 * merge is done here.)
-	 */
-	self = tn_lpq_self_conninfo();
-	self_opts = put_conninfo(keys, vals, &n, self, err);
-	if (self_opts == NULL)
+	if (build_params(o, true, keys, vals, &n, &parsed, err) != TN_OK)
 		return NULL;
-	if (o->location && o->location[0])
-	{
-		loc_opts = put_conninfo(keys, vals, &n, o->location, err);
-		if (loc_opts == NULL)
-		{
-			PQconninfoFree(self_opts);
-			return NULL;
-		}
-	}
-	if (o->dbname)
-		put_param(keys, vals, &n, "dbname", o->dbname);
-	snprintf(timeout, sizeof(timeout), "%d",
-			 o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting());
-	put_param(keys, vals, &n, "connect_timeout", timeout);
-	put_param(keys, vals, &n, "application_name", "tenancy");
-	if (o->options)
-		put_param(keys, vals, &n, "options", o->options);
-	keys[n] = NULL;
-	vals[n] = NULL;
 
 	/* Every descriptor counts against the backend's limit (like dblink). */
 	if (!AcquireExternalFD())
 	{
-		PQconninfoFree(self_opts);
-		if (loc_opts)
-			PQconninfoFree(loc_opts);
+		free_parsed(&parsed);
 		tn_error_set(err, TN_ERR_UNREACHABLE, "could not open a connection: too many open files in this backend");
 		tn_error_hint(err, "Lower the concurrency.");
 		return NULL;
 	}
 	conn = PQconnectStartParams(keys, vals, 0);
-	PQconninfoFree(self_opts);
-	if (loc_opts)
-		PQconninfoFree(loc_opts);
-	pfree(self);
+	free_parsed(&parsed);
 	if (conn == NULL || PQstatus(conn) == CONNECTION_BAD)
 	{
 		tn_error_set(err, TN_ERR_UNREACHABLE, "could not connect to tenant");
@@ -378,6 +569,74 @@ tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
 	return conn;
 }
 
+tn_lpq_params *
+tn_lpq_params_make(const tn_lpq_opts *o, MemoryContext cxt, tn_error *err)
+{
+	const char *keys[128];
+	const char *vals[128];
+	int			n;
+	parsed_opts parsed;
+	tn_lpq_params *p;
+
+	if (build_params(o, false, keys, vals, &n, &parsed, err) != TN_OK)
+		return NULL;
+	p = MemoryContextAllocZero(cxt, sizeof(tn_lpq_params));
+	p->keys = MemoryContextAllocZero(cxt, sizeof(char *) * (n + 1));
+	p->vals = MemoryContextAllocZero(cxt, sizeof(char *) * (n + 1));
+	for (int i = 0; i < n; i++)
+	{
+		p->keys[i] = MemoryContextStrdup(cxt, keys[i]);
+		p->vals[i] = MemoryContextStrdup(cxt, vals[i]);
+	}
+	p->password_required = !superuser();
+	free_parsed(&parsed);
+	return p;
+}
+
+/* Wait for the socket until deadline (plain poll: no latch, no interrupts). */
+static bool
+poll_until(PGconn *conn, bool for_write, TimestampTz deadline)
+{
+	struct pollfd pfd;
+	long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
+
+	if (left <= 0)
+		return false;
+	pfd.fd = PQsocket(conn);
+	pfd.events = for_write ? POLLOUT : POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, (int) Min(left, 1000)) >= 0;
+}
+
+void
+tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql, int timeout_ms)
+{
+	TimestampTz deadline = GetCurrentTimestamp() + (TimestampTz) timeout_ms * 1000;
+	PGconn	   *conn = PQconnectStartParams((const char *const *) p->keys,
+											(const char *const *) p->vals, 0);
+	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+
+	if (conn == NULL)
+		return;
+	while (PQstatus(conn) != CONNECTION_BAD &&
+		   poll_status != PGRES_POLLING_OK && poll_status != PGRES_POLLING_FAILED)
+	{
+		if (!poll_until(conn, poll_status == PGRES_POLLING_WRITING, deadline))
+			break;
+		poll_status = PQconnectPoll(conn);
+	}
+	/* the forward path's rules: a non-superuser's password must have been used */
+	if (poll_status == PGRES_POLLING_OK &&
+		(!p->password_required || PQconnectionUsedPassword(conn)))
+	{
+		PQsetnonblocking(conn, 1);
+		if (PQsendQuery(conn, sql))
+			while (PQflush(conn) == 1 && poll_until(conn, true, deadline))
+				;
+	}
+	PQfinish(conn);
+}
+
 int
 tn_lpq_password_check(PGconn *conn, tn_error *err)
 {
@@ -385,7 +644,7 @@ tn_lpq_password_check(PGconn *conn, tn_error *err)
 		return TN_OK;
 	tn_error_set(err, TN_ERR_PERMISSION, "password is required");
 	tn_error_detail(err, "Non-superusers cannot connect if the server does not request a password.");
-	tn_error_hint(err, "The tenant's server must authenticate tenancy's connections with a password (scram-sha-256), taken from the passfile or service file named in the tenant's location.");
+	tn_error_hint(err, "The tenant's server must authenticate tenancy's connections with a password (scram-sha-256); a non-superuser gives it in a user mapping on server \"%s\".", TN_LPQ_CREDENTIAL_SERVER);
 	return TN_ERR_PERMISSION;
 }
 

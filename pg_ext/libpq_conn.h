@@ -18,6 +18,13 @@
 
 #include "tenancy.h"
 
+/*
+ * Non-superusers connect out only with their own credentials: the user
+ * mapping (options user, password) of the caller, or PUBLIC, on this
+ * foreign server of wrapper tenancy_fdw (SECURITY.md).
+ */
+#define TN_LPQ_CREDENTIAL_SERVER "tenancy"
+
 /* What a connection is opened for (picks the extra options). */
 typedef struct tn_lpq_opts
 {
@@ -28,8 +35,11 @@ typedef struct tn_lpq_opts
 } tn_lpq_opts;
 
 /*
- * Refuse a location that carries a password or does not parse.  what names
- * the argument ("location").  Raises; never echoes the string.
+ * Refuse a location that carries a password or does not parse, and, for a
+ * non-superuser, one that names the server's own files or credentials
+ * (passfile, service, ssl key files, Kerberos: 42501).  what names the
+ * argument ("location").  Raises; never echoes the string or libpq's text
+ * about it.
  */
 extern void tn_lpq_check_location(const char *location, const char *what);
 
@@ -42,7 +52,9 @@ extern char *tn_lpq_self_conninfo(void);
 
 /*
  * Start a connection without blocking.  Returns NULL with err filled
- * (TN_ERR_UNREACHABLE) when libpq refuses at once.  The connection is
+ * (TN_ERR_UNREACHABLE) when libpq refuses at once, or TN_ERR_PERMISSION
+ * when a non-superuser's connection would use anything but its own user
+ * mapping's password (postgres_fdw's rule).  The connection is
  * tracked: closed automatically if the current subtransaction aborts.
  */
 extern PGconn *tn_lpq_start(const tn_lpq_opts *o, tn_error *err);
@@ -79,6 +91,30 @@ extern void tn_lpq_error(PGconn *conn, const PGresult *res, tn_error *err);
 
 /* Send a cancel request for the statement in flight (best effort). */
 extern void tn_lpq_cancel(PGconn *conn);
+
+/*
+ * The exact parameters tn_lpq_start would connect with for o, credentials
+ * of a non-superuser caller included, copied into cxt, for a connection
+ * made later when the rules can no longer be applied (an abort callback).
+ * NULL with err filled when tn_lpq_start would refuse.
+ */
+typedef struct tn_lpq_params
+{
+	char	  **keys;			/* NULL-terminated */
+	char	  **vals;
+	bool		password_required;	/* the caller was not a superuser */
+} tn_lpq_params;
+
+extern tn_lpq_params *tn_lpq_params_make(const tn_lpq_opts *o, MemoryContext cxt,
+										 tn_error *err);
+
+/*
+ * Connect with p, send sql, flush and close, all within timeout_ms (plain
+ * poll: usable in an abort callback, never waits past the deadline, never
+ * raises, never waits for the result).  Honours p->password_required.
+ */
+extern void tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql,
+								   int timeout_ms);
 
 /* Close and forget a tracked connection (NULL is fine). */
 extern void tn_lpq_finish(PGconn *conn);

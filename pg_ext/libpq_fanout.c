@@ -46,6 +46,29 @@
 #define SENT_SYNCED (-1)		/* migrate_synced: one row to read */
 #define SENT_PLAIN (-2)			/* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
 #define SENT_VERIFY (-3)		/* verify_synced: one row to read */
+#define SENT_EXT_CHECK (-4)		/* EXT_CHECK_SQL: one boolean to read */
+
+/*
+ * Before tenancy.migrate_synced / verify_synced is called in a tenant: are
+ * they, and the schema "tenancy", members of an extension "tenancy" that
+ * a superuser installed?  Whoever owns a tenant database can create a
+ * schema "tenancy" with functions of those names; calling them would run
+ * the owner's code with the caller's rights (issue 7, finding 2).  The
+ * session's search_path is the tenant's to set (ALTER DATABASE ... SET),
+ * so every name and operator here is qualified.
+ */
+#define EXT_CHECK_SQL \
+	"SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 3" \
+	"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid" \
+	"  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner AND r.rolsuper" \
+	" WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass" \
+	"   AND d.deptype OPERATOR(pg_catalog.=) 'e' AND e.extname OPERATOR(pg_catalog.=) 'tenancy'" \
+	"   AND ((d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass" \
+	"         AND d.objid OPERATOR(pg_catalog.=) ANY (ARRAY[" \
+	"           pg_catalog.to_regprocedure('tenancy.migrate_synced(pg_catalog.text,pg_catalog.text,pg_catalog.text,pg_catalog.text)')," \
+	"           pg_catalog.to_regprocedure('tenancy.verify_synced(pg_catalog.text,pg_catalog.text)')]::pg_catalog.oid[]))" \
+	"     OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass" \
+	"         AND d.objid OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('tenancy')::pg_catalog.oid))"
 
 typedef enum slot_state
 {
@@ -75,6 +98,7 @@ typedef struct fo_slot
 	int			sent_stmt;		/* -1: migrate_synced, else statement index */
 	bool		have_from;
 	bool		path_set;		/* schema tenant: search_path sent */
+	bool		ext_checked;	/* EXT_CHECK_SQL sent */
 	char		cur[TN_MAX_VERSION_LEN + 1];
 	PGresult   *failed;
 	fo_outcome	out;
@@ -91,13 +115,24 @@ typedef struct fo_state
 	int			next;
 	int			active;
 	int			connect_timeout_s;
+	long long	query_bytes;	/* FO_QUERY: result bytes held so far */
+	long long	query_max;		/* tenancy.query_max_bytes */
 } fo_state;
 
 char *
 fo_timeout_options(void)
 {
-	const char *st = GetConfigOption("tenancy.statement_timeout", true, false);
-	const char *lt = GetConfigOption("tenancy.lock_timeout", true, false);
+	/*
+	 * Integer settings since 1.3 (tn_settings.c): GetConfigOption formats
+	 * them into one static buffer, so each value is copied before the next
+	 * is read (else statement_timeout silently took lock_timeout's value).
+	 */
+	const char *v = GetConfigOption("tenancy.statement_timeout", true, false);
+	const char *st = v ? pstrdup(v) : NULL;
+	const char *lt;
+
+	v = GetConfigOption("tenancy.lock_timeout", true, false);
+	lt = v ? pstrdup(v) : NULL;
 
 	/* 0 = none; defaults keep one stuck tenant from holding the run forever */
 	return psprintf("-c statement_timeout=%s -c lock_timeout=%s -c idle_in_transaction_session_timeout=0",
@@ -270,15 +305,38 @@ send_search_path(fo_slot *slot, const char *schema)
 	return PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
 }
 
-/* FO_QUERY: the one read-only statement. */
+/*
+ * FO_QUERY: the one statement, in a READ ONLY transaction of its own that
+ * is always rolled back.  The session default (default_transaction_read_only)
+ * is the caller's statement to change: schema tenants of one database share
+ * the session, and set_config('default_transaction_read_only', 'off',
+ * false) made the next tenants writable (issue 7, finding 8).  The
+ * explicit READ ONLY holds whatever the default says, and the rollback
+ * takes back every setting the statement made.
+ */
 static int
 send_query(fo_job *job, fo_slot *slot)
 {
-	if (slot->step > 0)
-		return NOTHING_TO_SEND;
-	slot->step = 1;
-	slot->sent_stmt = -1;
-	return PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+	slot->sent_stmt = SENT_PLAIN;
+	switch (slot->step++)
+	{
+		case 0:
+			return PQsendQuery(slot->conn, "BEGIN TRANSACTION READ ONLY");
+		case 1:
+			{
+				/* extended protocol: exactly one statement; rows one at a time */
+				int			ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+
+				slot->sent_stmt = -1;
+				if (ok)
+					(void) PQsetSingleRowMode(slot->conn);
+				return ok;
+			}
+		case 2:
+			return PQsendQuery(slot->conn, "ROLLBACK");
+		default:
+			return NOTHING_TO_SEND;
+	}
 }
 
 /* FO_VERIFY: verify_synced(set, schema). */
@@ -408,7 +466,14 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	 * migrate_synced sets the schema's path for the bodies itself, so a
 	 * migrate run without a no-transaction step saves this round trip.
 	 */
-	if (schema != NULL && !slot->path_set &&
+	if (!slot->ext_checked && job->mode != FO_QUERY && job->mode != FO_FINISH)
+	{
+		/* first of all: is what we would call the extension's? */
+		slot->ext_checked = true;
+		slot->sent_stmt = SENT_EXT_CHECK;
+		ok = PQsendQuery(slot->conn, EXT_CHECK_SQL);
+	}
+	else if (schema != NULL && !slot->path_set &&
 		(job->mode == FO_QUERY ||
 		 (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
 		ok = send_search_path(slot, schema);
@@ -440,12 +505,37 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 {
 	fo_job	   *job = st->job;
 
+	if (slot->sent_stmt == SENT_EXT_CHECK)
+	{
+		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		{
+			tn_error_set(&slot->out.err, TN_ERR_PERMISSION,
+						 "tenancy's functions in tenant \"%s\" do not belong to the tenancy extension",
+						 job->tenants[slot->index].name);
+			tn_error_detail(&slot->out.err, "Schema \"tenancy\" there, or tenancy.migrate_synced / verify_synced, was not created by CREATE EXTENSION tenancy run by a superuser; calling them would run someone else's code with your rights.");
+			tn_error_hint(&slot->out.err, "Drop that schema in the tenant and run tenant_register again, or drop the tenant.");
+			strlcpy(slot->out.err.sqlstate, "42501", sizeof(slot->out.err.sqlstate));
+			slot->out.rc = TN_ERR_PERMISSION;
+		}
+		return;
+	}
 	if (slot->sent_stmt == SENT_PLAIN)
 		return;					/* BEGIN, PREPARE, set_config: nothing to read */
 	if (job->mode == FO_QUERY)
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+		MemoryContext old;
 
+		/* a documented limit, checked row by row (issue 7, finding 11) */
+		for (int r = 0; r < PQntuples(res); r++)
+			st->query_bytes += PQgetlength(res, r, 0) + 16;
+		if (st->query_bytes > st->query_max)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("tenant_query_all result exceeds tenancy.query_max_bytes (%lld kB)", st->query_max / 1024),
+					 errdetail("Tenant \"%s\" was sending rows when the call's results reached the limit.",
+							   job->tenants[slot->index].name),
+					 errhint("Select less (LIMIT, fewer columns), or raise tenancy.query_max_bytes.")));
+		old = MemoryContextSwitchTo(TopTransactionContext);
 		for (int r = 0; r < PQntuples(res); r++)
 			slot->out.rows = lappend(slot->out.rows,
 									 pstrdup(PQgetisnull(res, r, 0) ? "null" : PQgetvalue(res, r, 0)));
@@ -575,8 +665,19 @@ slot_read(fo_state *st, fo_slot *slot)
 		else
 		{
 			if (slot->failed == NULL && slot->out.rc == TN_OK &&
-				PQresultStatus(res) == PGRES_TUPLES_OK)
-				slot_result(st, slot, res);
+				(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_SINGLE_TUPLE))
+			{
+				PG_TRY();
+				{
+					slot_result(st, slot, res);
+				}
+				PG_CATCH();
+				{
+					PQclear(res);
+					PG_RE_THROW();
+				}
+				PG_END_TRY();
+			}
 			PQclear(res);
 		}
 	}
@@ -771,6 +872,12 @@ fo_run(fo_job *job)
 	memset(&st, 0, sizeof(st));
 	st.job = job;
 	st.connect_timeout_s = ct && atoi(ct) > 0 ? atoi(ct) : 5;
+	{
+		/* tenancy.query_max_bytes, in kB (an integer setting with a unit) */
+		const char *qm = GetConfigOption("tenancy.query_max_bytes", true, false);
+
+		st.query_max = (qm && atoll(qm) > 0 ? atoll(qm) : 65536) * 1024LL;
+	}
 	job->finished = 0;
 	job->failures = 0;
 	job->stopped_early = false;

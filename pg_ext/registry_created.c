@@ -8,7 +8,8 @@
  * schema) would stay, unclaimed.  The abort callback drops it.
  *
  * Must not: raise from the callback (the transaction is already gone),
- * or wait there for the drop (see created_xact_callback).
+ * wait there for the drop or past DROP_TIMEOUT_MS, or connect there with
+ * anything but the forward path's parameters (see created_xact_callback).
  */
 #include "postgres.h"
 
@@ -20,80 +21,27 @@
 
 typedef struct created_db
 {
-	char	   *dbname;
-	char	   *location;
-	char	   *schema;			/* schema tenant: drop this schema in location */
+	char	   *sql;			/* DROP DATABASE / DROP SCHEMA to send */
+	tn_lpq_params *params;		/* the forward path's connection, made then */
 	struct created_db *next;
 } created_db;
 
 static created_db *created_dbs = NULL;
 static bool created_cb_registered = false;
 
-/* This backend's own conninfo, or NULL when it cannot be made. */
-static char *
-self_conninfo_or_null(void)
-{
-	char	   *volatile self = NULL;
-
-	PG_TRY();
-	{
-		self = tn_lpq_self_conninfo();
-	}
-	PG_CATCH();
-	{
-		FlushErrorState();
-	}
-	PG_END_TRY();
-	return self;
-}
-
-/* A remote schema tenant: its database is the one location names. */
-static void
-drop_created_schema(const created_db *c)
-{
-	const char *keys[] = {"dbname", "connect_timeout", NULL};
-	const char *vals[] = {c->location, "5", NULL};
-	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
-	char		sql[256];
-
-	if (conn && PQstatus(conn) == CONNECTION_OK)
-	{
-		char	   *q = (char *) quote_identifier(c->schema);
-
-		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", q);
-		PQclear(PQexec(conn, sql));
-	}
-	if (conn)
-		PQfinish(conn);
-}
-
-static void
-drop_created_database(const created_db *c, const char *self)
-{
-	const char *keys[] = {"dbname", "dbname", "connect_timeout", NULL};
-	const char *vals[] = {c->location ? c->location : self, "postgres", "5", NULL};
-
-	/* expand the first, override its dbname */
-	PGconn	   *conn = PQconnectdbParams(keys, vals, 1);
-	char		sql[256];
-
-	if (conn && PQstatus(conn) == CONNECTION_OK)
-	{
-		char	   *q = (char *) quote_identifier(c->dbname);
-
-		/*
-		 * Send and close without waiting: DROP DATABASE waits for every
-		 * backend (this one too) to absorb a barrier, which this backend
-		 * does only once its abort is over.  The server runs a query it has
-		 * read before the close.
-		 */
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", q);
-		if (PQsendQuery(conn, sql))
-			(void) PQflush(conn);
-	}
-	if (conn)
-		PQfinish(conn);
-}
+/*
+ * Each drop is sent over a connection with exactly the parameters the
+ * forward path had (same location merge, same credentials, same rules for
+ * a non-superuser), made when the object was created: a setting changed
+ * since (tenancy.self_conninfo) cannot redirect it (issue 7, finding 6),
+ * and a location that names only part of a connection (port=...) reaches
+ * the same server as the forward path did.  Send and close without
+ * waiting: DROP DATABASE waits for every backend (this one too) to absorb
+ * a barrier, which this backend does only once its abort is over; the
+ * server runs a query it has read before the close.  Each drop gets at
+ * most DROP_TIMEOUT_MS, so a hung server cannot hold the abort.
+ */
+#define DROP_TIMEOUT_MS 800
 
 static void
 created_xact_callback(XactEvent event, void *arg pg_attribute_unused())
@@ -103,18 +51,9 @@ created_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		created_db *c = created_dbs;
 
 		created_dbs = NULL;
-		/* plain libpq here: the transaction is gone; connect with a short timeout */
 		for (; c; c = c->next)
-		{
-			char	   *self = self_conninfo_or_null();
-
-			if (c->location == NULL && self == NULL)
-				continue;
-			if (c->schema != NULL)
-				drop_created_schema(c);
-			else
-				drop_created_database(c, self);
-		}
+			if (c->params != NULL)
+				tn_lpq_fire_and_forget(c->params, c->sql, DROP_TIMEOUT_MS);
 	}
 	else if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
 		created_dbs = NULL;
@@ -124,15 +63,35 @@ void
 reg_remember_created(const char *location, const char *dbname, const char *schema)
 {
 	created_db *c = MemoryContextAllocZero(TopTransactionContext, sizeof(created_db));
+	tn_lpq_opts o;
+	tn_error	err;
 
 	if (!created_cb_registered)
 	{
 		RegisterXactCallback(created_xact_callback, NULL);
 		created_cb_registered = true;
 	}
-	c->dbname = MemoryContextStrdup(TopTransactionContext, dbname);
-	c->location = location ? MemoryContextStrdup(TopTransactionContext, location) : NULL;
-	c->schema = schema ? MemoryContextStrdup(TopTransactionContext, schema) : NULL;
+	memset(&o, 0, sizeof(o));
+	o.location = location;
+	/* no NOTICE ("drop cascades to ..."): sending it to the closed socket would abort the drop */
+	o.options = "-c client_min_messages=error";
+	tn_error_clear(&err);
+	if (schema != NULL)
+	{
+		/* a remote schema tenant: its database, as the forward path reached it */
+		o.dbname = dbname;
+		c->sql = MemoryContextStrdup(TopTransactionContext,
+									 psprintf("DROP SCHEMA IF EXISTS %s CASCADE", quote_identifier(schema)));
+	}
+	else
+	{
+		/* the server's admin connection, as for CREATE DATABASE */
+		o.dbname = "postgres";
+		c->sql = MemoryContextStrdup(TopTransactionContext,
+									 psprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", quote_identifier(dbname)));
+	}
+	/* the forward path just connected with these: they cannot fail now */
+	c->params = tn_lpq_params_make(&o, TopTransactionContext, &err);
 	c->next = created_dbs;
 	created_dbs = c;
 }

@@ -9,6 +9,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "utils/lsyscache.h"
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -56,16 +59,33 @@ reg_spi_value(uint64 row, int col)
 	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
 }
 
+/*
+ * The registry's locks.  From 1.3 they are EXCLUSIVE locks on the empty
+ * tables tenancy.lock_runs / tenancy.lock_set: LOCK TABLE in that mode
+ * needs UPDATE on the table, which only the migrator / admin capability
+ * gives, so a role without one cannot block every run (an advisory key
+ * can be taken by anyone who can connect: issue 7, finding 11).  A
+ * database still at 1.2 keeps the advisory keys.  Both honour lock_timeout.
+ */
+static void
+reg_lock(const char *table, const char *advisory_sql)
+{
+	if (OidIsValid(get_relname_relid(table, get_namespace_oid("tenancy", false))))
+		reg_spi_run(psprintf("LOCK TABLE tenancy.%s IN EXCLUSIVE MODE", table), 0, NULL);
+	else
+		reg_spi_run(advisory_sql, 0, NULL);
+}
+
 void
 reg_lock_runs(void)
 {
-	reg_spi_run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_RUNS) ")", 0, NULL);
+	reg_lock("lock_runs", "SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_RUNS) ")");
 }
 
 void
 reg_lock_set(void)
 {
-	reg_spi_run("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_SET) ")", 0, NULL);
+	reg_lock("lock_set", "SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(TN_LOCK_KEY) ", " CppAsString2(TN_LOCK_SET) ")");
 }
 
 void

@@ -196,6 +196,8 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	tn_pg_adapter_init(&adapter, &ctx, path);
 	if (schema != NULL)
 		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
+	/* bodies run with the tenant owner's rights, in trusted schemas only */
+	tn_pg_adapter_bodies_as_owner(&ctx, schema);
 	memset(&out, 0, sizeof(out));
 	if (strcmp(mode, "migrate") == 0 || strcmp(mode, "report") == 0 || strcmp(mode, "dry_run") == 0)
 		rc = synced_migrate(&adapter, &set, target, strcmp(mode, "dry_run") == 0,

@@ -540,6 +540,8 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 	int			nestlevel = -1;
 	size_t		total = strlen(s->script);
 	ErrorContextCallback errcallback;
+	Oid			saved_user = InvalidOid;
+	int			saved_sec = 0;
 
 	/*
 	 * Keep the syntax error position before an outer SPI error callback (a
@@ -562,6 +564,15 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
 
+	/* a fan-out in a tenant: trusted schemas only, the tenant owner's rights */
+	if (ctx->check_body_path)
+		tn_pg_check_body_path(ctx);
+	if (OidIsValid(ctx->body_user))
+	{
+		GetUserIdAndSecContext(&saved_user, &saved_sec);
+		SetUserIdAndSecContext(ctx->body_user, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
+	}
+
 	foreach(lc, stmts)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
@@ -577,15 +588,26 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 		CHECK_FOR_INTERRUPTS();
 		plan = SPI_prepare(text, 0, NULL);
 		if (plan == NULL)
+		{
+			if (OidIsValid(ctx->body_user))
+				SetUserIdAndSecContext(saved_user, saved_sec);
 			return spi_failure(err, SPI_result, "prepare");
+		}
 		spi_rc = execute_plan(ctx, plan, NULL, NULL);
 		if (spi_rc < 0)
+		{
+			if (OidIsValid(ctx->body_user))
+				SetUserIdAndSecContext(saved_user, saved_sec);
 			return spi_failure(err, spi_rc, "statement");
+		}
 		if (SPI_tuptable != NULL)
 			SPI_freetuptable(SPI_tuptable);
 		SPI_freeplan(plan);
 		pfree(text);
 	}
+	/* (an ERROR above is undone by the savepoint's rollback, user id included) */
+	if (OidIsValid(ctx->body_user))
+		SetUserIdAndSecContext(saved_user, saved_sec);
 
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
@@ -853,6 +875,9 @@ tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 {
 	const char *q = quote_identifier(schema);
 	uint32		h = hash_bytes((const unsigned char *) schema, (int) strlen(schema));
+
+	/* its tracking tables must be tenancy's, not the schema owner's (finding 3) */
+	tn_pg_check_tracking_tables(schema);
 
 	a->table_prefix = psprintf("%s.tenancy_", q);
 	ctx->caller_search_path = psprintf("%s, pg_catalog, pg_temp", q);

@@ -34,6 +34,8 @@ typedef struct tn_pg_adapter_ctx
 	const char *caller_search_path; /* search_path for migration bodies */
 	bool		has_lock_key;	/* schema tenant: its own advisory key */
 	int64		lock_key;
+	Oid			body_user;		/* bodies run as this role (InvalidOid: the caller) */
+	bool		check_body_path;	/* refuse untrusted schemas in their search_path */
 } tn_pg_adapter_ctx;
 
 /*
@@ -52,6 +54,22 @@ extern void tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
  * search_path = <schema>, pg_catalog, pg_temp.  Strings are palloc'd in
  * the current context.
  */
+/*
+ * (tn_tracking_guard.c) Raise 42501 unless every existing
+ * <schema>.tenancy_* tracking relation is an ordinary table owned by a
+ * superuser or the current user.  Called by tn_pg_adapter_use_schema.
+ */
+extern void tn_pg_check_tracking_tables(const char *schema);
+
+/*
+ * (tn_body_guard.c) A fan-out's bodies in a tenant run as the tenant's
+ * owner (schema owner, else database owner) unless that is a superuser or
+ * the caller, and only with a search_path of trusted schemas
+ * (tn_pg_check_body_path raises 42501 otherwise; do_script calls it).
+ */
+extern void tn_pg_adapter_bodies_as_owner(tn_pg_adapter_ctx *ctx, const char *schema);
+extern void tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx);
+
 extern void tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 									 const char *schema);
 

@@ -220,4 +220,21 @@ typedef int (*tn_statement_fn) (void *arg, const char *const *w, const size_t *w
 								int n, long offset);
 int			tn_body_statements(const char *body, tn_statement_fn fn, void *arg);
 
+/* ---- tn_guard.c: what a migrate run checks before a body runs ---- */
+
+/*
+ * body (just read from the catalog) must hash to e->checksum.  TN_OK, or
+ * TN_ERR_DRIFT with err naming both checksums.
+ */
+int			tn_guard_body(const tn_entry *e, const char *body, tn_error *err);
+
+/*
+ * A fan-out runs only the tenant set's migrations: every entry of st that
+ * the run would apply (tn_entry_selected) must be in set with the same
+ * checksum.  TN_OK, or TN_ERR_PERMISSION naming the first that is not.
+ */
+int			tn_guard_sync_pending(const tn_db_state *st, const tn_migration_set *set,
+								  const char *target, int allow_out_of_order,
+								  tn_error *err);
+
 #endif							/* TN_INTERNAL_H */

@@ -113,6 +113,12 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 	/* read the body first, under the lock the caller still holds */
 	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
 		return rc;
+	if ((rc = tn_guard_body(e, body, err)) != TN_OK)
+	{
+		free(body);
+		tn_abort(a, err);
+		return rc;
+	}
 	if ((rc = tn_finish(a, err)) != TN_OK)
 	{
 		free(body);
@@ -299,6 +305,10 @@ open_batch(batch *b, const tn_migrate_opts *opts, int *empty, tn_error *err)
 
 	if ((rc = tn_state_check_runnable(&b->st, b->target, b->allow, err)) != TN_OK)
 		return rc;
+	/* a fan-out runs the set's migrations only, never the tenant's own */
+	if (opts && opts->sync &&
+		(rc = tn_guard_sync_pending(&b->st, opts->sync, b->target, b->allow, err)) != TN_OK)
+		return rc;
 	if (!anything_selected(b))
 	{
 		*empty = 1;
@@ -423,6 +433,12 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 
 	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
 		return rc;
+	/* re-hashed right before it runs: a body changed behind tenancy's back is refused */
+	if ((rc = tn_guard_body(e, body, err)) != TN_OK)
+	{
+		free(body);
+		return rc;
+	}
 	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
 	{
 		free(body);

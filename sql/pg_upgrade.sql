@@ -1,5 +1,6 @@
 -- pg_upgrade: install 1.0, use it, ALTER EXTENSION UPDATE to 1.1, and
--- compare every catalog object with a fresh 1.1 install.
+-- compare every catalog object with a fresh 1.1 install; then 1.0 -> the
+-- default version (1.3) the same way.
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tn_upgrade_old;
 DROP DATABASE IF EXISTS tn_upgrade_new;
@@ -35,6 +36,36 @@ SELECT :'old_md5' = :'new_md5' AS upgrade_equals_fresh_install;
 -- the available update paths
 SELECT source, target, path FROM pg_extension_update_paths('tenancy')
  WHERE source IN ('1.0', '1.1') AND target IN ('1.0', '1.1') ORDER BY 1, 2;
+
+\c postgres
+DROP DATABASE tn_upgrade_old;
+DROP DATABASE tn_upgrade_new;
+
+-- the same for the default version (1.3: 1.2 -> 1.3 holds both
+-- tenant_migrations_load_files and the capabilities): 1.0 with data,
+-- ALTER EXTENSION UPDATE, compared with a fresh CREATE EXTENSION
+CREATE DATABASE tn_upgrade_old;
+CREATE DATABASE tn_upgrade_new;
+\c tn_upgrade_old
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy VERSION '1.0';
+SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;');
+SELECT tenant_migrate();
+ALTER EXTENSION tenancy UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+SELECT version, state FROM tenant_status();
+SELECT tenant_migrations_load_files(ARRAY['V2__two.sql'], ARRAY['CREATE TABLE two (id int);']);
+SELECT tenant_migrate();
+SELECT md5((:describe)) AS old_md5 \gset
+SELECT string_agg(capability || ' ' || object, ', ' ORDER BY capability, object) AS load_files_capability
+  FROM tenancy.capabilities() WHERE object LIKE 'tenant\_migrations\_load%';
+
+\c tn_upgrade_new
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy;
+SELECT extversion FROM pg_extension WHERE extname = 'tenancy';
+SELECT md5((:describe)) AS new_md5 \gset
+SELECT :'old_md5' = :'new_md5' AS upgrade_to_default_equals_fresh_install;
 
 \c postgres
 DROP DATABASE tn_upgrade_old;

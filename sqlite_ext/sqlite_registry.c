@@ -425,9 +425,16 @@ prepare_tenant(tn_sqlite_conn *conn, const char *name, const char *path,
 		return tn_error_null_argument(err, "location");
 	if ((rc = tn_validate_tenant_name(name, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(conn, rp, err)) != TN_OK ||
-		(rc = tenant_exists(conn, name, path, err)) != TN_OK)
+		(rc = tenant_exists(conn, name, path, err)) != TN_OK ||
+		(rc = tn_validate_tenant_path(rp->dir, path, must_exist, resolved, err)) != TN_OK)
 		return rc;
-	return tn_validate_tenant_path(rp->dir, path, must_exist, resolved, err);
+	/* never the registry's own files, a link, or another tenant's file */
+	if ((rc = tnsq_guard_tenant_file(conn, rp, name, path, *resolved, err)) != TN_OK)
+	{
+		free(*resolved);
+		*resolved = NULL;
+	}
+	return rc;
 }
 
 /* The kind argument of tenant_create / tenant_register: the core's word, a SQLite tenant is a file. */
@@ -544,6 +551,7 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	tn_value	p;
 	tn_error	err;
 	char	   *location = NULL;
+	char	   *resolved = NULL;
 	int			delete_file = 0;
 	int			rc;
 
@@ -563,10 +571,22 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			tn_error_hint(&err, "See SELECT * FROM tenants().");
 		}
 		if (rc == TN_OK)
-		{
 			location = tn_strdup(tn_rows_get(&rows, 0, 0), &err);
+		if (rc == TN_OK && location == NULL)
+			rc = err.code;
+
+		/*
+		 * 'delete' removes only a file that is this tenant's alone: decided
+		 * before anything changes, so a refusal leaves the tenant
+		 * registered and says so (never success for work not done).
+		 */
+		if (rc == TN_OK && delete_file &&
+			(rc = tn_validate_tenant_path(rp.dir, location, -1, &resolved, &err)) == TN_OK)
+			rc = tnsq_guard_tenant_file(conn, &rp, name, location, resolved, &err);
+		if (rc != TN_OK && delete_file && err.code != TN_ERR_NOT_FOUND)
+			tn_error_hint(&err, "Nothing was changed. tenant_drop('%s', 'keep') unregisters it and leaves every file as it is.", name);
+		if (rc == TN_OK)
 			rc = tn_exec(&conn->adapter, "DELETE FROM {T}tenants WHERE name = $1", 1, &p, &err);
-		}
 		if (rc == TN_OK)
 			rc = tnsq_audit(conn, delete_file ? "drop_delete" : "drop", name, location, &err);
 		if (rc == TN_OK)
@@ -577,24 +597,22 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (rc == TN_OK && delete_file)
 	{
-		char	   *resolved = NULL;
+		static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
 
-		/* delete only what resolves inside the registry folder */
-		if (tn_validate_tenant_path(rp.dir, location, -1, &resolved, &err) == TN_OK)
+		for (size_t i = 0; i < 4 && rc == TN_OK; i++)
 		{
-			static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+			char		f[4300];
 
-			for (size_t i = 0; i < 4; i++)
+			snprintf(f, sizeof(f), "%s%s", resolved, suffixes[i]);
+			if (unlink(f) != 0 && errno != ENOENT)
 			{
-				char		f[4300];
-
-				snprintf(f, sizeof(f), "%s%s", resolved, suffixes[i]);
-				unlink(f);
+				rc = tn_error_set(&err, TN_ERR_IO, "tenant \"%s\" was unregistered, but \"%s\" could not be deleted",
+								  name, f);
+				tn_error_detail(&err, "%s.", strerror(errno));
 			}
 		}
-		tn_error_clear(&err);
-		free(resolved);
 	}
+	free(resolved);
 	free(location);
 	result_tenant(ctx, rc, &err, name);
 }

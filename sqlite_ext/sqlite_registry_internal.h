@@ -76,6 +76,20 @@ int			tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
 					   const char *detail, tn_error *err);
 int			tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
 
+/* sqlite_tenant_files.c */
+
+/*
+ * May path (resolved: its absolute path, from tn_validate_tenant_path) be
+ * the file of tenant name?  Not if it is a symbolic link, one of the
+ * registry's own files (registry, template, journals, snapshots, atomic
+ * copies: "<registry file>" + '.' or '-'), or the file (or a companion
+ * file, or a hard link) of another registered tenant.  TN_OK, or
+ * TN_ERR_INVALID_ARGUMENT / TN_ERR_EXISTS / TN_ERR_IO with err filled.
+ */
+int			tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
+								   const char *name, const char *path,
+								   const char *resolved, tn_error *err);
+
 /* sqlite_fanout.c */
 int			tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
 int			tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
