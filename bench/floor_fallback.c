@@ -45,9 +45,9 @@ static void
 pull(PGconn *pg, sqlite3 *db)
 {
 	sqlite3_stmt *st;
-	PGresult   *r;
-	char	   *line;
-	int			n;
+	PGresult	 *r;
+	char		 *line;
+	int			  n;
 
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(db, "INSERT INTO bench(id, name, amount, at, flag) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -59,11 +59,11 @@ pull(PGconn *pg, sqlite3 *db)
 	PQclear(r);
 	while ((n = PQgetCopyData(pg, &line, 0)) > 0)
 	{
-		char	   *f[5];
-		char	   *p = line;
-		int			i;
+		char *f[5];
+		char *p = line;
+		int	  i;
 
-		line[n - 1] = '\0';		/* the newline */
+		line[n - 1] = '\0'; /* the newline */
 		for (i = 0; i < 5; i++)
 		{
 			f[i] = p;
@@ -96,8 +96,8 @@ static void
 push(PGconn *pg, sqlite3 *db)
 {
 	sqlite3_stmt *st;
-	PGresult   *r;
-	char		buf[512];
+	PGresult	 *r;
+	char		  buf[512];
 
 	r = PQexec(pg, "BEGIN");
 	PQclear(r);
@@ -109,12 +109,12 @@ push(PGconn *pg, sqlite3 *db)
 		die("select", sqlite3_errmsg(db));
 	while (sqlite3_step(st) == SQLITE_ROW)
 	{
-		int			n = snprintf(buf, sizeof(buf), "%lld\t%s\t%s\t%s\t%s\n",
-								 (long long) sqlite3_column_int64(st, 0),
-								 (const char *) sqlite3_column_text(st, 1),
-								 (const char *) sqlite3_column_text(st, 2),
-								 (const char *) sqlite3_column_text(st, 3),
-								 sqlite3_column_int(st, 4) ? "t" : "f");
+		int n = snprintf(buf, sizeof(buf), "%lld\t%s\t%s\t%s\t%s\n",
+						 (long long) sqlite3_column_int64(st, 0),
+						 (const char *) sqlite3_column_text(st, 1),
+						 (const char *) sqlite3_column_text(st, 2),
+						 (const char *) sqlite3_column_text(st, 3),
+						 sqlite3_column_int(st, 4) ? "t" : "f");
 
 		if (PQputCopyData(pg, buf, n) != 1)
 			die("copy data", PQerrorMessage(pg));
@@ -135,9 +135,9 @@ push(PGconn *pg, sqlite3 *db)
 int
 main(int argc, char **argv)
 {
-	PGconn	   *pg;
-	sqlite3    *db;
-	double		t0;
+	PGconn	*pg;
+	sqlite3 *db;
+	double	 t0;
 
 	if (argc != 4)
 		die("usage", "floor_fallback pull|push CONNINFO SQLITE_FILE");

@@ -27,8 +27,8 @@
 
 typedef struct slot
 {
-	PGconn	   *conn;
-	int			connecting;		/* 1 until PQconnectPoll says OK */
+	PGconn					 *conn;
+	int						  connecting; /* 1 until PQconnectPoll says OK */
 	PostgresPollingStatusType poll;
 } slot;
 
@@ -44,9 +44,9 @@ now_ms(void)
 static char *
 read_file(const char *path)
 {
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		len;
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long  len;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0)
 	{
@@ -76,8 +76,8 @@ static void
 start(slot *s, const char *conninfo, const char *prefix, int i)
 {
 	char		db[128];
-	const char *keys[] = {"dbname", "dbname", NULL};
-	const char *vals[] = {conninfo, db, NULL};
+	const char *keys[] = { "dbname", "dbname", NULL };
+	const char *vals[] = { conninfo, db, NULL };
 
 	snprintf(db, sizeof(db), "%s%d", prefix, i);
 	/* expand the conninfo, then override its dbname */
@@ -91,12 +91,12 @@ start(slot *s, const char *conninfo, const char *prefix, int i)
 int
 main(int argc, char **argv)
 {
-	const char *mode, *conninfo, *prefix;
-	int			n, c, next = 0, done = 0;
-	char	   *sql;
-	slot	   *slots;
+	const char	  *mode, *conninfo, *prefix;
+	int			   n, c, next = 0, done = 0;
+	char		  *sql;
+	slot		  *slots;
 	struct pollfd *fds;
-	double		t0;
+	double		   t0;
 
 	if (argc < 6 || (strcmp(argv[1], "apply") == 0 && argc < 7))
 	{
@@ -112,7 +112,7 @@ main(int argc, char **argv)
 		c = n;
 	if (strcmp(mode, "apply") == 0)
 	{
-		char	   *body = read_file(argv[6]);
+		char *body = read_file(argv[6]);
 
 		sql = malloc(strlen(body) + 32);
 		sprintf(sql, "BEGIN;\n%s\nCOMMIT;", body);
@@ -140,7 +140,7 @@ main(int argc, char **argv)
 		}
 		for (int k = 0; k < c; k++)
 		{
-			slot	   *s = &slots[k];
+			slot *s = &slots[k];
 
 			if (s->conn == NULL || fds[k].revents == 0)
 				continue;
@@ -161,7 +161,7 @@ main(int argc, char **argv)
 				die_conn(s->conn, "read");
 			while (!PQisBusy(s->conn))
 			{
-				PGresult   *res = PQgetResult(s->conn);
+				PGresult *res = PQgetResult(s->conn);
 
 				if (res == NULL)
 				{

@@ -34,9 +34,9 @@ now_ms(void)
 static char *
 read_file(const char *path)
 {
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		len;
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long  len;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0)
 	{
@@ -59,8 +59,8 @@ read_file(const char *path)
 static int
 run(PGconn *conn, const char *sql)
 {
-	PGresult   *res;
-	int			bad = 0;
+	PGresult *res;
+	int		  bad = 0;
 
 	if (!PQsendQuery(conn, sql))
 	{
@@ -93,8 +93,8 @@ main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "apply") == 0)
 	{
-		char	   *body = read_file(argv[3]);
-		size_t		len = strlen(body) + 32;
+		char  *body = read_file(argv[3]);
+		size_t len = strlen(body) + 32;
 
 		script = malloc(len);
 		snprintf(script, len, "BEGIN;\n%s\nCOMMIT;", body);
@@ -108,7 +108,7 @@ main(int argc, char **argv)
 	else
 	{
 		fprintf(stderr, "usage: floor_pg apply CONNINFO SQLFILE\n"
-				"       floor_pg stmt CONNINFO REPEAT SQL\n");
+						"       floor_pg stmt CONNINFO REPEAT SQL\n");
 		return 2;
 	}
 	conn = PQconnectdb(argv[2]);

@@ -34,9 +34,9 @@ now_ms(void)
 static char *
 read_file(const char *path)
 {
-	FILE	   *f = fopen(path, "rb");
-	long		n;
-	char	   *buf;
+	FILE *f = fopen(path, "rb");
+	long  n;
+	char *buf;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
 	{
@@ -57,12 +57,12 @@ read_file(const char *path)
 int
 main(int argc, char **argv)
 {
-	PGconn	   *conn;
-	char	   *body;
-	size_t		cap;
-	char	   *sql;
-	int			n;
-	double		t0;
+	PGconn *conn;
+	char   *body;
+	size_t	cap;
+	char   *sql;
+	int		n;
+	double	t0;
 
 	if (argc != 5)
 	{
@@ -85,7 +85,7 @@ main(int argc, char **argv)
 	}
 	for (int i = 0; i < n; i++)
 	{
-		PGresult   *res;
+		PGresult *res;
 
 		/* schema names are PREFIX<i>: plain identifiers, quoted anyway */
 		snprintf(sql, cap, "BEGIN; SET LOCAL search_path = \"%s%d\", pg_catalog; %s; COMMIT", argv[2], i, body);

@@ -29,11 +29,11 @@
 
 typedef struct job
 {
-	const char *dir;
-	const char *script;			/* "BEGIN;" workload "COMMIT;" or the query */
-	int			n;
-	int			next;
-	int			failed;
+	const char	   *dir;
+	const char	   *script; /* "BEGIN;" workload "COMMIT;" or the query */
+	int				n;
+	int				next;
+	int				failed;
 	pthread_mutex_t lock;
 } job;
 
@@ -49,9 +49,9 @@ now_s(void)
 static char *
 read_file(const char *path)
 {
-	FILE	   *f = fopen(path, "rb");
-	char	   *buf;
-	long		len;
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long  len;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0)
 	{
@@ -74,10 +74,10 @@ read_file(const char *path)
 static int
 run_one(const char *dir, int i, const char *script)
 {
-	char		path[4096];
-	sqlite3    *db = NULL;
-	char	   *msg = NULL;
-	int			rc;
+	char	 path[4096];
+	sqlite3 *db = NULL;
+	char	*msg = NULL;
+	int		 rc;
 
 	snprintf(path, sizeof(path), "%s/t%05d.db", dir, i);
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -96,11 +96,11 @@ run_one(const char *dir, int i, const char *script)
 static void *
 worker(void *arg)
 {
-	job		   *j = arg;
+	job *j = arg;
 
 	for (;;)
 	{
-		int			i;
+		int i;
 
 		pthread_mutex_lock(&j->lock);
 		i = j->next++;
@@ -120,26 +120,26 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: floor_sqlite apply DIR N THREADS SQLFILE\n"
-			"       floor_sqlite noop DIR N\n"
-			"       floor_sqlite query DB REPEAT SQL\n");
+					"       floor_sqlite noop DIR N\n"
+					"       floor_sqlite query DB REPEAT SQL\n");
 	return 2;
 }
 
 int
 main(int argc, char **argv)
 {
-	job			j;
-	pthread_t	threads[64];
-	int			nthreads = 1;
-	double		t0;
+	job		  j;
+	pthread_t threads[64];
+	int		  nthreads = 1;
+	double	  t0;
 
 	memset(&j, 0, sizeof(j));
 	pthread_mutex_init(&j.lock, NULL);
 	if (argc == 6 && strcmp(argv[1], "apply") == 0)
 	{
-		char	   *body = read_file(argv[5]);
-		size_t		len = strlen(body) + 32;
-		char	   *script = malloc(len);
+		char  *body = read_file(argv[5]);
+		size_t len = strlen(body) + 32;
+		char  *script = malloc(len);
 
 		snprintf(script, len, "BEGIN;\n%s\nCOMMIT;", body);
 		j.script = script;
@@ -149,8 +149,8 @@ main(int argc, char **argv)
 		j.script = "SELECT count(*) FROM sqlite_schema";
 	else if (argc == 5 && strcmp(argv[1], "query") == 0)
 	{
-		sqlite3    *db = NULL;
-		int			repeat = atoi(argv[3]);
+		sqlite3 *db = NULL;
+		int		 repeat = atoi(argv[3]);
 
 		if (sqlite3_open_v2(argv[2], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		{

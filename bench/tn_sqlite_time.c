@@ -28,7 +28,7 @@ now_s(void)
 static int
 run(sqlite3 *db, const char *sql)
 {
-	char	   *msg = NULL;
+	char *msg = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
 	{
@@ -42,10 +42,10 @@ run(sqlite3 *db, const char *sql)
 int
 main(int argc, char **argv)
 {
-	sqlite3    *db = NULL;
-	char	   *msg = NULL;
-	int			repeat;
-	double		t0;
+	sqlite3 *db = NULL;
+	char	*msg = NULL;
+	int		 repeat;
+	double	 t0;
 
 	if (argc < 5 || argc > 6)
 	{

@@ -18,112 +18,67 @@
 typedef enum arg_kind
 {
 	A_END = 0,
-	A_POS,						/* required positional */
-	A_POS_OPT,					/* optional positional */
-	A_OPT,						/* --name VALUE */
-	A_FLAG						/* --name: passes flag_value */
+	A_POS,	   /* required positional */
+	A_POS_OPT, /* optional positional */
+	A_OPT,	   /* --name VALUE */
+	A_FLAG	   /* --name: passes flag_value */
 } arg_kind;
 
 typedef struct cmd_arg
 {
 	arg_kind	kind;
-	const char *name;			/* "TARGET" or "--concurrency" */
-	const char *metavar;		/* A_OPT: "N" */
+	const char *name;	 /* "TARGET" or "--concurrency" */
+	const char *metavar; /* A_OPT: "N" */
 	cli_ptype	type;
-	const char *flag_value;		/* A_FLAG */
+	const char *flag_value; /* A_FLAG */
 	const char *help;
 } cmd_arg;
 
 typedef struct command
 {
-	const char *name;
-	const char *function;		/* SQL function */
-	const tn_result_def *def;	/* table-valued: its columns; NULL: scalar */
-	int			number;			/* scalar result is a number */
-	const char *sentence;		/* scalar: what is printed (one %s) */
-	int			fanout;			/* *-all: progress and cancel by tenant */
-	const char *summary;
-	cmd_arg		args[6];
+	const char			*name;
+	const char			*function; /* SQL function */
+	const tn_result_def *def;	   /* table-valued: its columns; NULL: scalar */
+	int					 number;   /* scalar result is a number */
+	const char			*sentence; /* scalar: what is printed (one %s) */
+	int					 fanout;   /* *-all: progress and cancel by tenant */
+	const char			*summary;
+	cmd_arg				 args[6];
 } command;
 
-#define TARGET_ARG(what) {A_POS_OPT, "TARGET", NULL, CLI_P_TEXT, NULL, what}
-#define CONCURRENCY_ARG {A_OPT, "--concurrency", "N", CLI_P_INT, NULL, \
-	"tenants worked on at once (default: SQLite 4, PostgreSQL min(8, max_connections / 4))"}
+#define TARGET_ARG(what)                                  \
+	{                                                     \
+		A_POS_OPT, "TARGET", NULL, CLI_P_TEXT, NULL, what \
+	}
+#define CONCURRENCY_ARG                                                                             \
+	{                                                                                               \
+		A_OPT, "--concurrency", "N", CLI_P_INT, NULL,                                               \
+			"tenants worked on at once (default: SQLite 4, PostgreSQL min(8, max_connections / 4))" \
+	}
 
 static const command commands[] = {
-	{"load", "tenant_migrations_load_files", NULL, 1, "%s migrations added or changed\n", 0,
-		"read a migration folder on this machine and send it to the database (the folder rules are applied there)",
-		{{A_POS, "DIR", NULL, CLI_P_TEXT, NULL, "the migration folder (Flyway, golang-migrate, dbmate, dialect subfolders)"},
-		{A_FLAG, "--tenants", NULL, CLI_P_TEXT, "tenants", "load into the registry's tenant set (scope 'tenants') instead of this database's catalog"}}},
-	{"migrate", "tenant_migrate", NULL, 1, "%s migrations applied\n", 0,
-		"apply every pending migration up to TARGET in one batch",
-		{TARGET_ARG("newest version to apply (default: the newest)"),
-		{A_FLAG, "--allow-out-of-order", NULL, CLI_P_BOOL, "true", "also apply pending versions older than the newest applied one"}}},
-	{"plan", "tenant_plan", &tn_def_plan, 0, NULL, 0,
-		"what migrate would run, in order; changes nothing",
-		{TARGET_ARG("newest version to plan for (default: the newest)")}},
-	{"dry-run", "tenant_dry_run", &tn_def_dry_run, 0, NULL, 0,
-		"apply the pending migrations, report each, and roll everything back",
-		{TARGET_ARG("newest version to try (default: the newest)")}},
-	{"status", "tenant_status", &tn_def_status, 0, NULL, 0,
-		"one row per version known to the catalog or applied", {{A_END}}},
-	{"history", "tenant_history", &tn_def_history, 0, NULL, 0,
-		"every action recorded, oldest first", {{A_END}}},
-	{"verify", "tenant_verify", &tn_def_verify, 0, NULL, 0,
-		"only the problems: drifted, missing, out_of_order (exit code 1 when there are any)", {{A_END}}},
-	{"repair", "tenant_repair", NULL, 0, "repaired version %s\n", 0,
-		"accept the catalog's current checksum for a drifted migration",
-		{{A_POS, "VERSION", NULL, CLI_P_TEXT, NULL, "the drifted version"}}},
-	{"baseline", "tenant_baseline", NULL, 1, "%s migrations marked as applied\n", 0,
-		"mark every catalog version up to VERSION as applied without running it",
-		{{A_POS, "VERSION", NULL, CLI_P_TEXT, NULL, "the newest version the database already has"}}},
-	{"checkpoint", "tenant_checkpoint", NULL, 0, "checkpoint %s recorded\n", 0,
-		"record a named checkpoint",
-		{{A_POS_OPT, "NAME", NULL, CLI_P_TEXT, NULL, "checkpoint name (default: checkpoint_<UTC timestamp>)"},
-		{A_OPT, "--mode", "MODE", CLI_P_TEXT, NULL, "'marker' (default) or 'snapshot' (SQLite: also keep a full copy)"}}},
-	{"checkpoints", "tenant_checkpoints", &tn_def_checkpoints, 0, NULL, 0,
-		"every checkpoint", {{A_END}}},
-	{"rollback", "tenant_rollback", NULL, 1, "%s migrations rolled back\n", 0,
-		"undo every version applied after a checkpoint",
-		{{A_POS_OPT, "CHECKPOINT", NULL, CLI_P_TEXT, NULL, "checkpoint to go back to (default: the newest automatic one, i.e. the last batch)"}}},
-	{"tenants", "tenants", &tn_def_tenants, 0, NULL, 0,
-		"the registry's tenants with their state", {{A_END}}},
-	{"create", "tenant_create", NULL, 0, "tenant %s created\n", 0,
-		"create a tenant from the template, at the newest version of the tenant set",
-		{{A_POS, "NAME", NULL, CLI_P_TEXT, NULL, "tenant name (^[a-z][a-z0-9_]{0,62}$)"},
-		{A_OPT, "--location", "LOCATION", CLI_P_TEXT, NULL, "SQLite: file path relative to the registry (default NAME.db); PostgreSQL: libpq connection string without a password"},
-		{A_OPT, "--kind", "KIND", CLI_P_TEXT, NULL, "SQLite: 'file'; PostgreSQL: 'database' (default) or 'schema'"}}},
-	{"register", "tenant_register", NULL, 0, "tenant %s registered\n", 0,
-		"adopt an existing database, file or schema as a tenant",
-		{{A_POS, "NAME", NULL, CLI_P_TEXT, NULL, "tenant name"},
-		{A_POS, "LOCATION", NULL, CLI_P_TEXT, NULL, "where it is (as for create --location)"},
-		{A_OPT, "--kind", "KIND", CLI_P_TEXT, NULL, "as for create"}}},
-	{"drop", "tenant_drop", NULL, 0, "tenant %s dropped\n", 0,
-		"unregister a tenant",
-		{{A_POS, "NAME", NULL, CLI_P_TEXT, NULL, "tenant name"},
-		{A_OPT, "--mode", "MODE", CLI_P_TEXT, NULL, "'keep' (default: only unregister) or 'delete' (also remove the file, database or schema)"}}},
-	{"migrate-all", "tenant_migrate_all", &tn_def_migrate_all, 0, NULL, 1,
-		"migrate every tenant; a failed tenant is rolled back and the others go on (exit code 1 when any failed)",
-		{TARGET_ARG("newest version to apply (default: the newest of the tenant set)"),
-		CONCURRENCY_ARG,
-		{A_OPT, "--max-failures", "N", CLI_P_INT, NULL, "start no new tenant after N failed or unreachable ones (default: no limit)"}}},
-	{"migrate-all-atomic", "tenant_migrate_all_atomic", &tn_def_migrate_all_atomic, 0, NULL, 1,
-		"migrate every tenant, all or none",
-		{TARGET_ARG("newest version to apply (default: the newest of the tenant set)"),
-		CONCURRENCY_ARG}},
-	{"dry-run-all", "tenant_dry_run_all", &tn_def_dry_run_all, 0, NULL, 1,
-		"what migrate-all would do in each tenant; nothing changes anywhere",
-		{TARGET_ARG("newest version to try (default: the newest of the tenant set)"),
-		CONCURRENCY_ARG}},
-	{"verify-all", "tenant_verify_all", &tn_def_verify_all, 0, NULL, 1,
-		"check every tenant's checksums against its catalog and the tenant set (exit code 1 on problems)",
-		{CONCURRENCY_ARG}},
-	{"query-all", "tenant_query_all", &tn_def_query_all, 0, NULL, 1,
-		"run one read-only statement in every tenant; each row as JSON",
-		{{A_POS, "SQL", NULL, CLI_P_TEXT, NULL, "exactly one read-only statement"},
-		CONCURRENCY_ARG}},
-	{"runs", "tenant_runs", &tn_def_runs, 0, NULL, 0,
-		"every fan-out run", {{A_END}}},
+	{ "load", "tenant_migrations_load_files", NULL, 1, "%s migrations added or changed\n", 0, "read a migration folder on this machine and send it to the database (the folder rules are applied there)", { { A_POS, "DIR", NULL, CLI_P_TEXT, NULL, "the migration folder (Flyway, golang-migrate, dbmate, dialect subfolders)" }, { A_FLAG, "--tenants", NULL, CLI_P_TEXT, "tenants", "load into the registry's tenant set (scope 'tenants') instead of this database's catalog" } } },
+	{ "migrate", "tenant_migrate", NULL, 1, "%s migrations applied\n", 0, "apply every pending migration up to TARGET in one batch", { TARGET_ARG("newest version to apply (default: the newest)"), { A_FLAG, "--allow-out-of-order", NULL, CLI_P_BOOL, "true", "also apply pending versions older than the newest applied one" } } },
+	{ "plan", "tenant_plan", &tn_def_plan, 0, NULL, 0, "what migrate would run, in order; changes nothing", { TARGET_ARG("newest version to plan for (default: the newest)") } },
+	{ "dry-run", "tenant_dry_run", &tn_def_dry_run, 0, NULL, 0, "apply the pending migrations, report each, and roll everything back", { TARGET_ARG("newest version to try (default: the newest)") } },
+	{ "status", "tenant_status", &tn_def_status, 0, NULL, 0, "one row per version known to the catalog or applied", { { A_END } } },
+	{ "history", "tenant_history", &tn_def_history, 0, NULL, 0, "every action recorded, oldest first", { { A_END } } },
+	{ "verify", "tenant_verify", &tn_def_verify, 0, NULL, 0, "only the problems: drifted, missing, out_of_order (exit code 1 when there are any)", { { A_END } } },
+	{ "repair", "tenant_repair", NULL, 0, "repaired version %s\n", 0, "accept the catalog's current checksum for a drifted migration", { { A_POS, "VERSION", NULL, CLI_P_TEXT, NULL, "the drifted version" } } },
+	{ "baseline", "tenant_baseline", NULL, 1, "%s migrations marked as applied\n", 0, "mark every catalog version up to VERSION as applied without running it", { { A_POS, "VERSION", NULL, CLI_P_TEXT, NULL, "the newest version the database already has" } } },
+	{ "checkpoint", "tenant_checkpoint", NULL, 0, "checkpoint %s recorded\n", 0, "record a named checkpoint", { { A_POS_OPT, "NAME", NULL, CLI_P_TEXT, NULL, "checkpoint name (default: checkpoint_<UTC timestamp>)" }, { A_OPT, "--mode", "MODE", CLI_P_TEXT, NULL, "'marker' (default) or 'snapshot' (SQLite: also keep a full copy)" } } },
+	{ "checkpoints", "tenant_checkpoints", &tn_def_checkpoints, 0, NULL, 0, "every checkpoint", { { A_END } } },
+	{ "rollback", "tenant_rollback", NULL, 1, "%s migrations rolled back\n", 0, "undo every version applied after a checkpoint", { { A_POS_OPT, "CHECKPOINT", NULL, CLI_P_TEXT, NULL, "checkpoint to go back to (default: the newest automatic one, i.e. the last batch)" } } },
+	{ "tenants", "tenants", &tn_def_tenants, 0, NULL, 0, "the registry's tenants with their state", { { A_END } } },
+	{ "create", "tenant_create", NULL, 0, "tenant %s created\n", 0, "create a tenant from the template, at the newest version of the tenant set", { { A_POS, "NAME", NULL, CLI_P_TEXT, NULL, "tenant name (^[a-z][a-z0-9_]{0,62}$)" }, { A_OPT, "--location", "LOCATION", CLI_P_TEXT, NULL, "SQLite: file path relative to the registry (default NAME.db); PostgreSQL: libpq connection string without a password" }, { A_OPT, "--kind", "KIND", CLI_P_TEXT, NULL, "SQLite: 'file'; PostgreSQL: 'database' (default) or 'schema'" } } },
+	{ "register", "tenant_register", NULL, 0, "tenant %s registered\n", 0, "adopt an existing database, file or schema as a tenant", { { A_POS, "NAME", NULL, CLI_P_TEXT, NULL, "tenant name" }, { A_POS, "LOCATION", NULL, CLI_P_TEXT, NULL, "where it is (as for create --location)" }, { A_OPT, "--kind", "KIND", CLI_P_TEXT, NULL, "as for create" } } },
+	{ "drop", "tenant_drop", NULL, 0, "tenant %s dropped\n", 0, "unregister a tenant", { { A_POS, "NAME", NULL, CLI_P_TEXT, NULL, "tenant name" }, { A_OPT, "--mode", "MODE", CLI_P_TEXT, NULL, "'keep' (default: only unregister) or 'delete' (also remove the file, database or schema)" } } },
+	{ "migrate-all", "tenant_migrate_all", &tn_def_migrate_all, 0, NULL, 1, "migrate every tenant; a failed tenant is rolled back and the others go on (exit code 1 when any failed)", { TARGET_ARG("newest version to apply (default: the newest of the tenant set)"), CONCURRENCY_ARG, { A_OPT, "--max-failures", "N", CLI_P_INT, NULL, "start no new tenant after N failed or unreachable ones (default: no limit)" } } },
+	{ "migrate-all-atomic", "tenant_migrate_all_atomic", &tn_def_migrate_all_atomic, 0, NULL, 1, "migrate every tenant, all or none", { TARGET_ARG("newest version to apply (default: the newest of the tenant set)"), CONCURRENCY_ARG } },
+	{ "dry-run-all", "tenant_dry_run_all", &tn_def_dry_run_all, 0, NULL, 1, "what migrate-all would do in each tenant; nothing changes anywhere", { TARGET_ARG("newest version to try (default: the newest of the tenant set)"), CONCURRENCY_ARG } },
+	{ "verify-all", "tenant_verify_all", &tn_def_verify_all, 0, NULL, 1, "check every tenant's checksums against its catalog and the tenant set (exit code 1 on problems)", { CONCURRENCY_ARG } },
+	{ "query-all", "tenant_query_all", &tn_def_query_all, 0, NULL, 1, "run one read-only statement in every tenant; each row as JSON", { { A_POS, "SQL", NULL, CLI_P_TEXT, NULL, "exactly one read-only statement" }, CONCURRENCY_ARG } },
+	{ "runs", "tenant_runs", &tn_def_runs, 0, NULL, 0, "every fan-out run", { { A_END } } },
 };
 
 #define NCOMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))
@@ -140,7 +95,7 @@ find_command(const char *name)
 static int
 nargs_of(const command *cmd)
 {
-	int			n = 0;
+	int n = 0;
 
 	while (n < 6 && cmd->args[n].kind != A_END)
 		n++;
@@ -184,13 +139,14 @@ command_help(const command *cmd)
 				n++;
 			printf("%s", first ? "" : ", ");
 			for (; *n; n++)
-				putchar(*n == '-' ? '_' : (*n >= 'A' && *n <= 'Z') ? *n - 'A' + 'a' : *n);
+				putchar(*n == '-' ? '_' : (*n >= 'A' && *n <= 'Z') ? *n - 'A' + 'a'
+																   : *n);
 		}
 	printf(")\n\narguments:\n");
 	for (int i = 0; i < nargs_of(cmd); i++)
 	{
 		const cmd_arg *a = &cmd->args[i];
-		char		left[64];
+		char		   left[64];
 
 		snprintf(left, sizeof(left), "%s%s%s", a->name, a->kind == A_OPT ? " " : "",
 				 a->kind == A_OPT ? a->metavar : "");
@@ -241,7 +197,7 @@ is_integer_text(const char *s)
 static int
 result_exit_code(const command *cmd, const cli_result *r, int tenant_errors)
 {
-	int			status_col = -1;
+	int status_col = -1;
 
 	if (strcmp(cmd->name, "verify") == 0)
 		return r->nrows > 0 ? CLI_EXIT_FAILURES : CLI_EXIT_OK;
@@ -284,15 +240,15 @@ add_missing_function_hint(cli_result *r, const command *cmd)
 		return;
 	free(r->err.hint);
 	r->err.hint = strdup(strcmp(cmd->name, "load") == 0
-						 ? "The database's tenancy extension lacks tenant_migrations_load_files: update it (ALTER EXTENSION tenancy UPDATE)."
-						 : "Is the tenancy extension installed in this database? (CREATE EXTENSION tenancy)");
+							 ? "The database's tenancy extension lacks tenant_migrations_load_files: update it (ALTER EXTENSION tenancy UPDATE)."
+							 : "Is the tenancy extension installed in this database? (CREATE EXTENSION tenancy)");
 }
 
 /* Build the array argument of tenant_migrations_load_files: text[] on PostgreSQL, a JSON array on SQLite. */
 static char *
 array_literal(const cli_conn *conn, char **items, size_t n)
 {
-	tn_buf		b = {0};
+	tn_buf b = { 0 };
 
 	tn_buf_append(&b, conn->engine == CLI_POSTGRES ? "{" : "[", 1);
 	for (size_t i = 0; i < n; i++)
@@ -348,17 +304,17 @@ int
 cli_run_command(int argc, char **argv, const char *database, int json)
 {
 	const command *cmd;
-	const char *values[6] = {NULL};
-	int			npos = 0;
-	int			n,
-				last = -1,
-				code;
-	cli_param	params[6];
-	cli_conn   *conn = NULL;
-	cli_result	r;
-	tn_buf		sql = {0};
-	cli_files	files = {0};
-	char	   *arrays[2] = {NULL, NULL};
+	const char	  *values[6] = { NULL };
+	int			   npos = 0;
+	int			   n,
+		last = -1,
+		code;
+	cli_param  params[6];
+	cli_conn  *conn = NULL;
+	cli_result r;
+	tn_buf	   sql = { 0 };
+	cli_files  files = { 0 };
+	char	  *arrays[2] = { NULL, NULL };
 
 	if (argc < 1)
 	{
@@ -406,7 +362,7 @@ cli_run_command(int argc, char **argv, const char *database, int json)
 			for (int k = 0; k < n && !matched; k++)
 			{
 				const cmd_arg *spec = &cmd->args[k];
-				size_t		len = strlen(spec->name);
+				size_t		   len = strlen(spec->name);
 
 				if (spec->kind == A_FLAG && strcmp(a, spec->name) == 0)
 				{
@@ -455,11 +411,11 @@ cli_run_command(int argc, char **argv, const char *database, int json)
 	/* load: the folder is read here and sent as two arrays */
 	if (strcmp(cmd->name, "load") == 0)
 	{
-		char		msg[1024];
+		char msg[1024];
 
 		if (cli_read_folder(values[0], &files, msg, sizeof(msg)) != 0)
 		{
-			cli_error	e = {"58030", msg, NULL, NULL};
+			cli_error e = { "58030", msg, NULL, NULL };
 
 			cli_print_error(&e, json);
 			conn->close(conn);
@@ -467,9 +423,9 @@ cli_run_command(int argc, char **argv, const char *database, int json)
 		}
 		arrays[0] = array_literal(conn, files.names, files.count);
 		arrays[1] = array_literal(conn, files.bodies, files.count);
-		params[0] = (cli_param) {CLI_P_TEXT, arrays[0]};
-		params[1] = (cli_param) {CLI_P_TEXT, arrays[1]};
-		params[2] = (cli_param) {CLI_P_TEXT, values[1]};
+		params[0] = (cli_param){ CLI_P_TEXT, arrays[0] };
+		params[1] = (cli_param){ CLI_P_TEXT, arrays[1] };
+		params[2] = (cli_param){ CLI_P_TEXT, values[1] };
 		last = values[1] != NULL ? 2 : 1;
 	}
 	else
@@ -485,7 +441,7 @@ cli_run_command(int argc, char **argv, const char *database, int json)
 	tn_buf_printf(&sql, cmd->def != NULL ? "SELECT * FROM %s(" : "SELECT %s(", cmd->function);
 	for (int k = 0; k <= last; k++)
 	{
-		char		ph[16];
+		char ph[16];
 
 		cli_placeholder(conn, k + 1, ph, sizeof(ph));
 		tn_buf_printf(&sql, "%s%s", k > 0 ? ", " : "", ph);
@@ -505,9 +461,9 @@ cli_run_command(int argc, char **argv, const char *database, int json)
 	{
 		add_missing_function_hint(&r, cmd);
 		cli_print_error(&r.err, json);
-		code = cli_was_interrupted() ? CLI_EXIT_INTERRUPTED
-			: strcmp(r.err.sqlstate, "08006") == 0 && conn->engine == CLI_SQLITE ? CLI_EXIT_CONNECT
-			: CLI_EXIT_REFUSED;
+		code = cli_was_interrupted()												? CLI_EXIT_INTERRUPTED
+			   : strcmp(r.err.sqlstate, "08006") == 0 && conn->engine == CLI_SQLITE ? CLI_EXIT_CONNECT
+																					: CLI_EXIT_REFUSED;
 	}
 	else
 	{

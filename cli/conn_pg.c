@@ -22,8 +22,8 @@
 
 typedef struct pg_impl
 {
-	PGconn	   *conn;
-	PGcancel   *cancel;
+	PGconn	 *conn;
+	PGcancel *cancel;
 } pg_impl;
 
 static void
@@ -70,7 +70,7 @@ wait_for_results(PGconn *conn)
 {
 	while (PQisBusy(conn))
 	{
-		struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+		struct pollfd pfd = { PQsocket(conn), POLLIN, 0 };
 
 		if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
 			return -1;
@@ -83,10 +83,10 @@ wait_for_results(PGconn *conn)
 static void
 pg_query(cli_conn *c, const char *sql, int nparams, const cli_param *params, cli_result *out)
 {
-	pg_impl    *p = c->impl;
+	pg_impl	   *p = c->impl;
 	const char *values[16];
 	PGresult   *res,
-			   *last = NULL;
+		*last = NULL;
 
 	memset(out, 0, sizeof(*out));
 	for (int i = 0; i < nparams && i < 16; i++)
@@ -139,8 +139,8 @@ pg_query(cli_conn *c, const char *sql, int nparams, const cli_param *params, cli
 static void
 pg_cancel(cli_conn *c)
 {
-	pg_impl    *p = c->impl;
-	char		errbuf[256];
+	pg_impl *p = c->impl;
+	char	 errbuf[256];
 
 	if (p->cancel != NULL)
 		(void) PQcancel(p->cancel, errbuf, sizeof(errbuf));
@@ -149,7 +149,7 @@ pg_cancel(cli_conn *c)
 static void
 pg_close(cli_conn *c)
 {
-	pg_impl    *p = c->impl;
+	pg_impl *p = c->impl;
 
 	PQfreeCancel(p->cancel);
 	PQfinish(p->conn);
@@ -160,10 +160,10 @@ pg_close(cli_conn *c)
 cli_conn *
 cli_connect_pg(const char *conninfo, cli_result *err)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", NULL};
-	const char *vals[] = {conninfo, "tenancy", NULL};
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo, "tenancy", NULL };
 	cli_conn   *c = calloc(1, sizeof(*c));
-	pg_impl    *p = calloc(1, sizeof(*p));
+	pg_impl	   *p = calloc(1, sizeof(*p));
 
 	memset(err, 0, sizeof(*err));
 	if (c == NULL || p == NULL)

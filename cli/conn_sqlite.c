@@ -21,11 +21,11 @@
 #include "sqlite_adapter.h"
 #include "sqlite_registry.h"
 
-int			sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api);
+int sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api);
 
 typedef struct sqlite_impl
 {
-	sqlite3    *db;
+	sqlite3 *db;
 } sqlite_impl;
 
 /* Set by cancel (a signal handler): the fan-out observer reads it. */
@@ -34,13 +34,13 @@ static volatile int stop_requested;
 static void
 observe_tenant(void *arg, long long done, long long total, const char *tenant, const char *status)
 {
-	cli_conn   *c = arg;
+	cli_conn *c = arg;
 
 	if (c->progress != NULL)
 		cli_progress_tenant(c->progress, done, total, tenant, status, NULL);
 }
 
-static tn_sqlite_fanout_observer observer = {observe_tenant, &stop_requested, NULL};
+static tn_sqlite_fanout_observer observer = { observe_tenant, &stop_requested, NULL };
 
 /* An SQLite error without a tenancy SQLSTATE: the nearest PostgreSQL one. */
 static const char *
@@ -80,9 +80,9 @@ sqlstate_of(sqlite3 *db, int rc)
 static void
 sqlite_query(cli_conn *c, const char *sql, int nparams, const cli_param *params, cli_result *out)
 {
-	sqlite_impl *s = c->impl;
+	sqlite_impl	 *s = c->impl;
 	sqlite3_stmt *st = NULL;
-	int			rc;
+	int			  rc;
 
 	memset(out, 0, sizeof(*out));
 	tn_sqlite_clear_sqlstate();
@@ -135,13 +135,13 @@ sqlite_query(cli_conn *c, const char *sql, int nparams, const cli_param *params,
 	return;
 
 fail:
-	{
-		const char *msg = rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db);
-		char	   *copy = strdup(msg);
+{
+	const char *msg = rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db);
+	char	   *copy = strdup(msg);
 
-		cli_result_fail_rendered(out, sqlstate_of(s->db, rc), copy != NULL ? copy : "out of memory");
-		free(copy);
-	}
+	cli_result_fail_rendered(out, sqlstate_of(s->db, rc), copy != NULL ? copy : "out of memory");
+	free(copy);
+}
 	sqlite3_finalize(st);
 }
 
@@ -168,10 +168,10 @@ sqlite_close(cli_conn *c)
 cli_conn *
 cli_connect_sqlite(const char *path, cli_result *err)
 {
-	cli_conn   *c = calloc(1, sizeof(*c));
+	cli_conn	*c = calloc(1, sizeof(*c));
 	sqlite_impl *s = calloc(1, sizeof(*s));
-	char	   *errmsg = NULL;
-	int			rc;
+	char		*errmsg = NULL;
+	int			 rc;
 
 	memset(err, 0, sizeof(*err));
 	if (c == NULL || s == NULL)
@@ -189,12 +189,12 @@ cli_connect_sqlite(const char *path, cli_result *err)
 		rc = sqlite3_exec(s->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 	{
-		char		msg[600];
-		char		detail[5000];
+		char msg[600];
+		char detail[5000];
 
 		snprintf(msg, sizeof(msg), "could not open SQLite database \"%s\"", path);
-		snprintf(detail, sizeof(detail), "%s.", errmsg != NULL ? errmsg
-				 : s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		snprintf(detail, sizeof(detail), "%s.", errmsg != NULL ? errmsg : s->db != NULL ? sqlite3_errmsg(s->db)
+																						: sqlite3_errstr(rc));
 		cli_result_fail(err, "08006", msg, detail,
 						"Check the path in -d, TENANCY_DATABASE_URL or DATABASE_URL.");
 		sqlite3_free(errmsg);

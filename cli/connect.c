@@ -15,7 +15,7 @@ cli_conn *
 cli_open(const cli_target *t, cli_result *err)
 {
 	return t->engine == CLI_POSTGRES ? cli_connect_pg(t->conninfo, err)
-		: cli_connect_sqlite(t->conninfo, err);
+									 : cli_connect_sqlite(t->conninfo, err);
 }
 
 void

@@ -25,7 +25,7 @@
 static int
 ends_with_sql(const char *name)
 {
-	size_t		n = strlen(name);
+	size_t n = strlen(name);
 
 	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
 }
@@ -33,8 +33,8 @@ ends_with_sql(const char *name)
 static int
 add_file(cli_files *f, const char *name, char *body)
 {
-	char	  **names = realloc(f->names, (f->count + 1) * sizeof(char *));
-	char	  **bodies;
+	char **names = realloc(f->names, (f->count + 1) * sizeof(char *));
+	char **bodies;
 
 	if (names == NULL)
 		return -1;
@@ -54,11 +54,11 @@ add_file(cli_files *f, const char *name, char *body)
 static char *
 read_file(const char *path, const char *shown, char *msg, size_t msgsize)
 {
-	FILE	   *fp = fopen(path, "rb");
-	char	   *buf = NULL;
-	size_t		len = 0,
-				cap = 0,
-				got;
+	FILE  *fp = fopen(path, "rb");
+	char  *buf = NULL;
+	size_t len = 0,
+		   cap = 0,
+		   got;
 
 	if (fp == NULL)
 	{
@@ -69,7 +69,7 @@ read_file(const char *path, const char *shown, char *msg, size_t msgsize)
 	{
 		if (len + 65536 + 1 > cap)
 		{
-			char	   *nb;
+			char *nb;
 
 			cap = cap * 2 + 65536 + 1;
 			if ((nb = realloc(buf, cap)) == NULL)
@@ -106,12 +106,12 @@ static int
 read_level(const char *root, const char *root_real, const char *sub, cli_files *out,
 		   char *msg, size_t msgsize)
 {
-	char		path[PATH_MAX];
-	DIR		   *d;
+	char		   path[PATH_MAX];
+	DIR			  *d;
 	struct dirent *e;
-	char	  **entries = NULL;
-	size_t		n = 0;
-	int			rc = 0;
+	char		 **entries = NULL;
+	size_t		   n = 0;
+	int			   rc = 0;
 
 	snprintf(path, sizeof(path), "%s%s%s", root, sub[0] ? "/" : "", sub);
 	if ((d = opendir(path)) == NULL)
@@ -121,7 +121,7 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 	}
 	while ((e = readdir(d)) != NULL)
 	{
-		char	  **grown;
+		char **grown;
 
 		if (e->d_name[0] == '.')
 			continue;
@@ -141,9 +141,9 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 		qsort(entries, n, sizeof(char *), compare_names);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 	{
-		char		file[PATH_MAX],
-					shown[PATH_MAX],
-					real[PATH_MAX];
+		char file[PATH_MAX],
+			shown[PATH_MAX],
+			real[PATH_MAX];
 		struct stat st;
 
 		if (snprintf(file, sizeof(file), "%s/%s", path, entries[i]) >= (int) sizeof(file) ||
@@ -154,7 +154,7 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 			break;
 		}
 		if (stat(file, &st) != 0)
-			continue;			/* a dangling symlink is not a migration */
+			continue; /* a dangling symlink is not a migration */
 		if (S_ISDIR(st.st_mode))
 		{
 			/* every first-level subfolder goes: the core decides what it is (a dialect, a migration) */
@@ -172,7 +172,7 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 		}
 		else
 		{
-			char	   *body = read_file(file, shown, msg, msgsize);
+			char *body = read_file(file, shown, msg, msgsize);
 
 			if (body == NULL || add_file(out, shown, body) != 0)
 			{
@@ -194,7 +194,7 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 int
 cli_read_folder(const char *dir, cli_files *out, char *msg, size_t msgsize)
 {
-	char		root_real[PATH_MAX];
+	char root_real[PATH_MAX];
 
 	memset(out, 0, sizeof(*out));
 	if (realpath(dir, root_real) == NULL)

@@ -23,7 +23,7 @@ static void
 on_sigint(int sig)
 {
 	static const char msg[] = "\ncancelling: tenants already finished stay recorded (Ctrl-C again to quit at once)\n";
-	cli_conn   *c = interruptible;
+	cli_conn		 *c = interruptible;
 
 	(void) sig;
 	if (interrupts++ > 0 || c == NULL)
@@ -48,9 +48,9 @@ cli_was_interrupted(void)
 int
 main(int argc, char **argv)
 {
-	const char *database = NULL;
-	int			json = 0;
-	int			i = 1;
+	const char		*database = NULL;
+	int				 json = 0;
+	int				 i = 1;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -87,7 +87,7 @@ main(int argc, char **argv)
 	{
 		if (i + 1 < argc)
 		{
-			char	   *help_argv[] = {argv[i + 1], "--help", NULL};
+			char *help_argv[] = { argv[i + 1], "--help", NULL };
 
 			return cli_run_command(2, help_argv, database, json);
 		}

@@ -33,20 +33,20 @@ typedef enum style
 	STYLE_DBMATE
 } style;
 
-static const char *const style_names[] = {"", "flyway", "golang-migrate", "dbmate"};
+static const char *const style_names[] = { "", "flyway", "golang-migrate", "dbmate" };
 
 typedef struct folder_scan
 {
-	style		style;
-	char		max_version[TN_MAX_VERSION_LEN + 1];
-	size_t		width;			/* digits of the newest version as written (zero padding) */
+	style  style;
+	char   max_version[TN_MAX_VERSION_LEN + 1];
+	size_t width; /* digits of the newest version as written (zero padding) */
 } folder_scan;
 
 static int
 has_suffix(const char *s, const char *suffix)
 {
-	size_t		n = strlen(s),
-				k = strlen(suffix);
+	size_t n = strlen(s),
+		   k = strlen(suffix);
 
 	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
@@ -54,9 +54,9 @@ has_suffix(const char *s, const char *suffix)
 static int
 file_has_dbmate_marker(const char *path)
 {
-	FILE	   *fp = fopen(path, "r");
-	char		line[256];
-	int			found = 0;
+	FILE *fp = fopen(path, "r");
+	char  line[256];
+	int	  found = 0;
 
 	if (fp == NULL)
 		return 0;
@@ -70,7 +70,7 @@ file_has_dbmate_marker(const char *path)
 static void
 scan_folder(const char *dir, folder_scan *scan)
 {
-	DIR		   *d = opendir(dir);
+	DIR			  *d = opendir(dir);
 	struct dirent *e;
 
 	memset(scan, 0, sizeof(*scan));
@@ -78,13 +78,13 @@ scan_folder(const char *dir, folder_scan *scan)
 		return;
 	while ((e = readdir(d)) != NULL)
 	{
-		char	   *version = NULL,
-				   *name = NULL;
-		tn_dialect	dialect;
-		int			direction;
-		tn_error	err;
-		style		s;
-		char		path[PATH_MAX];
+		char *version = NULL,
+			 *name = NULL;
+		tn_dialect dialect;
+		int		   direction;
+		tn_error   err;
+		style	   s;
+		char	   path[PATH_MAX];
 
 		if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".sql"))
 			continue;
@@ -118,14 +118,14 @@ scan_folder(const char *dir, folder_scan *scan)
 static void
 increment_digits(const char *v, size_t width, char *out, size_t size)
 {
-	char		buf[TN_MAX_VERSION_LEN + 2];
-	size_t		n = strlen(v);
-	int			carry = 1;
+	char   buf[TN_MAX_VERSION_LEN + 2];
+	size_t n = strlen(v);
+	int	   carry = 1;
 
 	buf[n + 1] = '\0';
 	for (size_t i = n; i > 0; i--)
 	{
-		int			d = v[i - 1] - '0' + carry;
+		int d = v[i - 1] - '0' + carry;
 
 		carry = d / 10;
 		buf[i] = (char) ('0' + d % 10);
@@ -136,8 +136,8 @@ increment_digits(const char *v, size_t width, char *out, size_t size)
 
 		while (p[0] == '0' && p[1] != '\0')
 			p++;
-		size_t		len = strlen(p);
-		size_t		zeros = width > len ? width - len : 0;
+		size_t len = strlen(p);
+		size_t zeros = width > len ? width - len : 0;
 
 		if (zeros + len + 1 > size)
 			zeros = 0;
@@ -156,14 +156,14 @@ all_digits(const char *s)
 static void
 next_version(const folder_scan *scan, style s, char *out, size_t size)
 {
-	int			timestamps = scan->max_version[0] == '\0' ? (s == STYLE_DBMATE || s == STYLE_GOLANG)
-		: strlen(scan->max_version) == 14 && all_digits(scan->max_version);
+	int timestamps = scan->max_version[0] == '\0' ? (s == STYLE_DBMATE || s == STYLE_GOLANG)
+												  : strlen(scan->max_version) == 14 && all_digits(scan->max_version);
 
 	if (timestamps)
 	{
 		time_t		now = time(NULL);
 		struct tm	tm;
-		const char *fake = getenv("TENANCY_NOW");	/* tests: a fixed clock */
+		const char *fake = getenv("TENANCY_NOW"); /* tests: a fixed clock */
 
 		gmtime_r(&now, &tm);
 		if (fake != NULL && strlen(fake) == 14)
@@ -196,11 +196,11 @@ next_version(const folder_scan *scan, style s, char *out, size_t size)
 		snprintf(head, sizeof(head), "%.*s", (int) (last - scan->max_version), scan->max_version);
 		increment_digits(last, 0, out, size);
 		{
-			char		tail[TN_MAX_VERSION_LEN + 2];
+			char tail[TN_MAX_VERSION_LEN + 2];
 
 			snprintf(tail, sizeof(tail), "%s", out);
 			if (snprintf(out, size, "%s%s", head, tail) >= (int) size)
-				out[0] = '\0';	/* cannot happen: both parts fit a version */
+				out[0] = '\0'; /* cannot happen: both parts fit a version */
 		}
 	}
 }
@@ -208,8 +208,8 @@ next_version(const folder_scan *scan, style s, char *out, size_t size)
 static int
 write_new_file(const char *path, const char *content)
 {
-	int			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	size_t		n = strlen(content);
+	int	   fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	size_t n = strlen(content);
 
 	if (fd < 0)
 		return -1;
@@ -291,14 +291,16 @@ cli_new(int argc, char **argv, int json)
 
 	/* the description as the tools write it: spaces and punctuation become '_' */
 	{
-		size_t		k = 0;
+		size_t k = 0;
 
 		for (const char *p = name; *p && k < sizeof(desc) - 1; p++)
 		{
-			char		ch = *p;
+			char ch = *p;
 
 			desc[k++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-				(ch >= '0' && ch <= '9') || ch == '_' ? ch : '_';
+								(ch >= '0' && ch <= '9') || ch == '_'
+							? ch
+							: '_';
 		}
 		desc[k] = '\0';
 	}
@@ -343,7 +345,7 @@ cli_new(int argc, char **argv, int json)
 	}
 	if (json)
 	{
-		tn_buf		b = {0};
+		tn_buf b = { 0 };
 
 		tn_buf_append(&b, "{\"version\": ", 12);
 		cli_json_string(&b, version);

@@ -18,7 +18,7 @@
 static size_t
 display_width(const char *s, size_t n)
 {
-	size_t		w = 0;
+	size_t w = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (((unsigned char) s[i] & 0xC0) != 0x80)
@@ -47,7 +47,7 @@ nth_line(const char *text, int k, const char **start, size_t *len)
 static int
 line_count(const char *text)
 {
-	int			n = 1;
+	int n = 1;
 
 	for (const char *p = text != NULL ? text : ""; *p; p++)
 		n += *p == '\n';
@@ -74,7 +74,7 @@ pad(tn_buf *b, size_t n)
 static void
 flush_line(tn_buf *b)
 {
-	size_t		n = b->len;
+	size_t n = b->len;
 
 	while (n > 0 && b->data[n - 1] == ' ')
 		n--;
@@ -88,9 +88,9 @@ flush_line(tn_buf *b)
 static void
 print_aligned(const cli_result *r, const tn_result_def *def)
 {
-	size_t	   *width = calloc((size_t) r->ncols + 1, sizeof(size_t));
-	int		   *right = calloc((size_t) r->ncols + 1, sizeof(int));
-	tn_buf		line = {0};
+	size_t *width = calloc((size_t) r->ncols + 1, sizeof(size_t));
+	int	   *right = calloc((size_t) r->ncols + 1, sizeof(int));
+	tn_buf	line = { 0 };
 
 	if (width == NULL || right == NULL)
 	{
@@ -120,8 +120,8 @@ print_aligned(const cli_result *r, const tn_result_def *def)
 	/* header, centered as psql does (extra space on the right) */
 	for (int c = 0; c < r->ncols; c++)
 	{
-		size_t		w = display_width(r->colnames[c], strlen(r->colnames[c]));
-		size_t		left = (width[c] - w) / 2;
+		size_t w = display_width(r->colnames[c], strlen(r->colnames[c]));
+		size_t left = (width[c] - w) / 2;
 
 		tn_buf_append(&line, c > 0 ? "| " : " ", c > 0 ? 2 : 1);
 		pad(&line, left);
@@ -139,7 +139,7 @@ print_aligned(const cli_result *r, const tn_result_def *def)
 	flush_line(&line);
 	for (size_t i = 0; i < r->nrows; i++)
 	{
-		int			height = 1;
+		int height = 1;
 
 		for (int c = 0; c < r->ncols; c++)
 			if (line_count(r->cells[i * r->ncols + c]) > height)
@@ -151,8 +151,8 @@ print_aligned(const cli_result *r, const tn_result_def *def)
 				const char *cell = r->cells[i * r->ncols + c];
 				const char *s = "";
 				size_t		n = 0,
-							w;
-				int			more;
+					   w;
+				int more;
 
 				if (nth_line(cell, k, &s, &n) != 0)
 				{
@@ -182,7 +182,7 @@ int
 cli_json_string(tn_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	int			rc = tn_buf_append(b, "\"", 1);
+	int				  rc = tn_buf_append(b, "\"", 1);
 
 	for (; rc == TN_OK && *s; s++)
 	{
@@ -190,7 +190,7 @@ cli_json_string(tn_buf *b, const char *s)
 
 		if (c == '"' || c == '\\')
 		{
-			char		esc[2] = {'\\', (char) c};
+			char esc[2] = { '\\', (char) c };
 
 			rc = tn_buf_append(b, esc, 2);
 		}
@@ -202,7 +202,7 @@ cli_json_string(tn_buf *b, const char *s)
 			rc = tn_buf_append(b, "\\r", 2);
 		else if (c < 0x20)
 		{
-			char		esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
 			rc = tn_buf_append(b, esc, 6);
 		}
@@ -229,7 +229,7 @@ is_integer(const char *s)
 static void
 json_cell(tn_buf *b, const tn_result_def *def, const char *col, const char *v)
 {
-	tn_coltype	t = column_type(def, col);
+	tn_coltype t = column_type(def, col);
 
 	if (v == NULL)
 		tn_buf_append(b, "null", 4);
@@ -238,7 +238,7 @@ json_cell(tn_buf *b, const tn_result_def *def, const char *col, const char *v)
 	else if (t == TN_COL_BOOL)
 		tn_buf_append(b, tn_text_bool(v) ? "true" : "false", tn_text_bool(v) ? 4 : 5);
 	else if (def == &tn_def_query_all && strcmp(col, "row") == 0)
-		tn_buf_append(b, v, strlen(v));	/* already JSON on both engines */
+		tn_buf_append(b, v, strlen(v)); /* already JSON on both engines */
 	else
 		cli_json_string(b, v);
 }
@@ -246,7 +246,7 @@ json_cell(tn_buf *b, const tn_result_def *def, const char *col, const char *v)
 static void
 print_json(const cli_result *r, const tn_result_def *def)
 {
-	tn_buf		b = {0};
+	tn_buf b = { 0 };
 
 	tn_buf_append(&b, "[", 1);
 	for (size_t i = 0; i < r->nrows; i++)
@@ -285,7 +285,7 @@ cli_print_scalar(const cli_result *r, const char *key, int is_number,
 
 	if (json)
 	{
-		tn_buf		b = {0};
+		tn_buf b = { 0 };
 
 		tn_buf_append(&b, "{", 1);
 		cli_json_string(&b, key);
@@ -310,7 +310,7 @@ cli_print_error(const cli_error *e, int json)
 {
 	if (json)
 	{
-		tn_buf		b = {0};
+		tn_buf b = { 0 };
 
 		tn_buf_append(&b, "{\"error\": {\"message\": ", 22);
 		cli_json_string(&b, e->message != NULL ? e->message : "");

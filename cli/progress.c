@@ -56,17 +56,17 @@ static int
 is_failure(const char *status)
 {
 	return strcmp(status, "failed") == 0 || strcmp(status, "unreachable") == 0 ||
-		strcmp(status, "problems") == 0 || strcmp(status, "rolled_back") == 0;
+		   strcmp(status, "problems") == 0 || strcmp(status, "rolled_back") == 0;
 }
 
 static void
 draw_bar(cli_progress *p)
 {
-	char		bar[31];
-	double		elapsed = now_seconds() - p->started;
-	double		rate = elapsed > 0 ? (double) p->done / elapsed : 0;
-	int			fill = p->total > 0 ? (int) (30 * p->done / p->total) : 0;
-	long long	eta = rate > 0 ? (long long) ((double) (p->total - p->done) / rate + 0.5) : 0;
+	char	  bar[31];
+	double	  elapsed = now_seconds() - p->started;
+	double	  rate = elapsed > 0 ? (double) p->done / elapsed : 0;
+	int		  fill = p->total > 0 ? (int) (30 * p->done / p->total) : 0;
+	long long eta = rate > 0 ? (long long) ((double) (p->total - p->done) / rate + 0.5) : 0;
 
 	for (int i = 0; i < 30; i++)
 		bar[i] = i < fill ? '#' : '.';
@@ -105,8 +105,8 @@ cli_progress_tenant(cli_progress *p, long long done, long long total,
 void
 cli_progress_notice(cli_progress *p, const char *notice)
 {
-	long long	done,
-				total;
+	long long done,
+		total;
 	int			used = 0;
 	char		tenant[128];
 	char		word[32];
@@ -124,7 +124,7 @@ cli_progress_notice(cli_progress *p, const char *notice)
 		snprintf(word, sizeof(word), "up_to_date");
 	else
 	{
-		size_t		n = strcspn(rest, " :");
+		size_t n = strcspn(rest, " :");
 
 		snprintf(word, sizeof(word), "%.*s", (int) (n < sizeof(word) ? n : sizeof(word) - 1), rest);
 	}

@@ -53,7 +53,7 @@ cli_result_fail(cli_result *r, const char *sqlstate, const char *message,
 static char *
 cut_section(char *text, const char *marker)
 {
-	char	   *at = strstr(text, marker);
+	char *at = strstr(text, marker);
 
 	if (at == NULL)
 		return NULL;
@@ -64,9 +64,9 @@ cut_section(char *text, const char *marker)
 void
 cli_result_fail_rendered(cli_result *r, const char *sqlstate, const char *text)
 {
-	char	   *copy = strdup(text != NULL ? text : "unknown error");
-	char	   *hint,
-			   *detail;
+	char *copy = strdup(text != NULL ? text : "unknown error");
+	char *hint,
+		*detail;
 
 	if (copy == NULL)
 	{
@@ -82,8 +82,8 @@ cli_result_fail_rendered(cli_result *r, const char *sqlstate, const char *text)
 int
 cli_result_add_row(cli_result *r, const char *const *values)
 {
-	size_t		base = r->nrows * (size_t) r->ncols;
-	char	  **cells = realloc(r->cells, (base + (size_t) r->ncols + 1) * sizeof(char *));
+	size_t base = r->nrows * (size_t) r->ncols;
+	char **cells = realloc(r->cells, (base + (size_t) r->ncols + 1) * sizeof(char *));
 
 	if (cells == NULL)
 		return -1;

@@ -45,15 +45,15 @@
 
 typedef struct tracked_conn
 {
-	PGconn	   *conn;
+	PGconn			*conn;
 	SubTransactionId subid;
-	bool		fd_acquired;
+	bool			 fd_acquired;
 } tracked_conn;
 
 static tracked_conn *tracked = NULL;
-static int	ntracked = 0;
-static int	maxtracked = 0;
-static bool callbacks_registered = false;
+static int			 ntracked = 0;
+static int			 maxtracked = 0;
+static bool			 callbacks_registered = false;
 
 /* ------------------------------------------------------------------ */
 /* Tracking and cleanup                                                */
@@ -71,7 +71,7 @@ static bool callbacks_registered = false;
 static void
 close_tracked(int i)
 {
-	PGconn	   *conn = tracked[i].conn;
+	PGconn *conn = tracked[i].conn;
 
 	if (conn != NULL)
 	{
@@ -100,7 +100,7 @@ static void
 subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				 SubTransactionId parentSubid, void *arg pg_attribute_unused())
 {
-	int			i;
+	int i;
 
 	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
@@ -131,7 +131,7 @@ track(PGconn *conn, bool fd_acquired)
 {
 	if (ntracked == maxtracked)
 	{
-		int			newmax = maxtracked ? maxtracked * 2 : 16;
+		int newmax = maxtracked ? maxtracked * 2 : 16;
 
 		if (tracked == NULL)
 			tracked = MemoryContextAlloc(TopMemoryContext, newmax * sizeof(tracked_conn));
@@ -148,7 +148,7 @@ track(PGconn *conn, bool fd_acquired)
 void
 tn_lpq_finish(PGconn *conn)
 {
-	int			i;
+	int i;
 
 	if (conn == NULL)
 		return;
@@ -221,12 +221,12 @@ tn_lpq_check_location(const char *location, const char *what)
 {
 	PQconninfoOption *opts;
 	PQconninfoOption *o;
-	char	   *parse_err = NULL;
-	bool		has_password = false;
-	const char *keys[128] = {0};
-	const char *vals[128] = {0};
-	int			n = 0;
-	const char *refused;
+	char			 *parse_err = NULL;
+	bool			  has_password = false;
+	const char		 *keys[128] = { 0 };
+	const char		 *vals[128] = { 0 };
+	int				  n = 0;
+	const char		 *refused;
 
 	if (location == NULL)
 		return;
@@ -287,11 +287,11 @@ tn_lpq_check_location(const char *location, const char *what)
 static int
 caller_credentials(char **user, char **password, tn_error *err)
 {
-	ForeignServer *server = GetForeignServerByName(TN_LPQ_CREDENTIAL_SERVER, true);
+	ForeignServer	   *server = GetForeignServerByName(TN_LPQ_CREDENTIAL_SERVER, true);
 	ForeignDataWrapper *fdw;
-	HeapTuple	tp;
-	UserMapping *um;
-	ListCell   *lc;
+	HeapTuple			tp;
+	UserMapping		   *um;
+	ListCell		   *lc;
 
 	*user = NULL;
 	*password = NULL;
@@ -316,9 +316,9 @@ caller_credentials(char **user, char **password, tn_error *err)
 	if (server != NULL)
 	{
 		um = GetUserMapping(GetUserId(), server->serverid);
-		foreach(lc, um->options)
+		foreach (lc, um->options)
 		{
-			DefElem    *d = (DefElem *) lfirst(lc);
+			DefElem *d = (DefElem *) lfirst(lc);
 
 			if (strcmp(d->defname, "user") == 0)
 				*user = pstrdup(defGetString(d));
@@ -338,11 +338,11 @@ caller_credentials(char **user, char **password, tn_error *err)
 char *
 tn_lpq_self_conninfo(void)
 {
-	const char *setting = GetConfigOption("tenancy.self_conninfo", true, false);
-	char	   *dirs;
-	char	   *comma;
-	char	   *dbname;
-	char	   *user;
+	const char	  *setting = GetConfigOption("tenancy.self_conninfo", true, false);
+	char		  *dirs;
+	char		  *comma;
+	char		  *dbname;
+	char		  *user;
 	StringInfoData s;
 
 	if (setting != NULL && setting[0] != '\0')
@@ -398,7 +398,7 @@ static void
 put_param(const char **keys, const char **vals, int *n, const char *key,
 		  const char *val)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < *n; i++)
 		if (strcmp(keys[i], key) == 0)
@@ -416,7 +416,7 @@ static PQconninfoOption *
 put_conninfo(const char **keys, const char **vals, int *n, const char *conninfo,
 			 tn_error *err)
 {
-	char	   *parse_err = NULL;
+	char			 *parse_err = NULL;
 	PQconninfoOption *opts = PQconninfoParse(conninfo, &parse_err);
 	PQconninfoOption *o;
 
@@ -449,7 +449,7 @@ put_conninfo(const char **keys, const char **vals, int *n, const char *conninfo,
  */
 typedef struct parsed_opts
 {
-	char	   *self;
+	char			 *self;
 	PQconninfoOption *self_opts;
 	PQconninfoOption *loc_opts;
 } parsed_opts;
@@ -572,10 +572,10 @@ tn_lpq_start(const tn_lpq_opts *o, tn_error *err)
 tn_lpq_params *
 tn_lpq_params_make(const tn_lpq_opts *o, MemoryContext cxt, tn_error *err)
 {
-	const char *keys[128];
-	const char *vals[128];
-	int			n;
-	parsed_opts parsed;
+	const char	  *keys[128];
+	const char	  *vals[128];
+	int			   n;
+	parsed_opts	   parsed;
 	tn_lpq_params *p;
 
 	if (build_params(o, false, keys, vals, &n, &parsed, err) != TN_OK)
@@ -598,7 +598,7 @@ static bool
 poll_until(PGconn *conn, bool for_write, TimestampTz deadline)
 {
 	struct pollfd pfd;
-	long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
+	long		  left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
 
 	if (left <= 0)
 		return false;
@@ -611,9 +611,9 @@ poll_until(PGconn *conn, bool for_write, TimestampTz deadline)
 void
 tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql, int timeout_ms)
 {
-	TimestampTz deadline = GetCurrentTimestamp() + (TimestampTz) timeout_ms * 1000;
-	PGconn	   *conn = PQconnectStartParams((const char *const *) p->keys,
-											(const char *const *) p->vals, 0);
+	TimestampTz				  deadline = GetCurrentTimestamp() + (TimestampTz) timeout_ms * 1000;
+	PGconn					 *conn = PQconnectStartParams((const char *const *) p->keys,
+														  (const char *const *) p->vals, 0);
 	PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
 
 	if (conn == NULL)
@@ -651,11 +651,11 @@ tn_lpq_password_check(PGconn *conn, tn_error *err)
 static int
 wait_socket(PGconn *conn, uint32 io, long timeout_ms)
 {
-	int			rc;
+	int rc;
 
 	rc = WaitLatchOrSocket(MyLatch,
 						   WL_EXIT_ON_PM_DEATH | WL_LATCH_SET | io |
-						   (timeout_ms >= 0 ? WL_TIMEOUT : 0),
+							   (timeout_ms >= 0 ? WL_TIMEOUT : 0),
 						   PQsocket(conn), timeout_ms, PG_WAIT_EXTENSION);
 	if (rc & WL_LATCH_SET)
 	{
@@ -668,16 +668,16 @@ wait_socket(PGconn *conn, uint32 io, long timeout_ms)
 PGconn *
 tn_lpq_connect(const tn_lpq_opts *o, tn_error *err)
 {
-	PGconn	   *conn = tn_lpq_start(o, err);
+	PGconn					 *conn = tn_lpq_start(o, err);
 	PostgresPollingStatusType poll = PGRES_POLLING_WRITING;
-	int			secs = o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting();
-	TimestampTz deadline = GetCurrentTimestamp() + (TimestampTz) secs * 1000000;
+	int						  secs = o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting();
+	TimestampTz				  deadline = GetCurrentTimestamp() + (TimestampTz) secs * 1000000;
 
 	if (conn == NULL)
 		return NULL;
 	while (poll != PGRES_POLLING_OK && poll != PGRES_POLLING_FAILED)
 	{
-		long		left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
+		long left = (long) ((deadline - GetCurrentTimestamp()) / 1000);
 
 		if (left <= 0)
 		{
@@ -742,10 +742,10 @@ PGresult *
 tn_lpq_exec(PGconn *conn, const char *sql, int nparams,
 			const char *const *values, tn_error *err)
 {
-	PGresult   *last = NULL;
-	PGresult   *failed = NULL;
-	PGresult   *res;
-	int			f;
+	PGresult *last = NULL;
+	PGresult *failed = NULL;
+	PGresult *res;
+	int		  f;
 
 	if (!PQsendQueryParams(conn, sql, nparams, NULL, values, NULL, NULL, 0))
 	{
@@ -803,16 +803,14 @@ PGresult *
 tn_lpq_exec_or_raise(PGconn *conn, const char *sql, int nparams,
 					 const char *const *values)
 {
-	tn_error	err;
-	PGresult   *res;
+	tn_error  err;
+	PGresult *res;
 
 	tn_error_clear(&err);
 	res = tn_lpq_exec(conn, sql, nparams, values, &err);
 	if (res == NULL)
 	{
-		int			code = err.sqlstate[0] ?
-			MAKE_SQLSTATE(err.sqlstate[0], err.sqlstate[1], err.sqlstate[2], err.sqlstate[3], err.sqlstate[4]) :
-			ERRCODE_CONNECTION_FAILURE;
+		int code = err.sqlstate[0] ? MAKE_SQLSTATE(err.sqlstate[0], err.sqlstate[1], err.sqlstate[2], err.sqlstate[3], err.sqlstate[4]) : ERRCODE_CONNECTION_FAILURE;
 
 		ereport(ERROR,
 				(errcode(code),

@@ -28,10 +28,10 @@
 /* What a connection is opened for (picks the extra options). */
 typedef struct tn_lpq_opts
 {
-	const char *location;		/* libpq conninfo without password, or NULL */
-	const char *dbname;			/* overrides the location's dbname, or NULL */
-	int			connect_timeout_s;	/* 0: tenancy.connect_timeout (default 5) */
-	const char *options;		/* "-c statement_timeout=..." etc., or NULL */
+	const char *location;		   /* libpq conninfo without password, or NULL */
+	const char *dbname;			   /* overrides the location's dbname, or NULL */
+	int			connect_timeout_s; /* 0: tenancy.connect_timeout (default 5) */
+	const char *options;		   /* "-c statement_timeout=..." etc., or NULL */
 } tn_lpq_opts;
 
 /*
@@ -71,7 +71,7 @@ extern PGconn *tn_lpq_connect(const tn_lpq_opts *o, tn_error *err);
  * so the server's own trust/peer authentication cannot be borrowed.
  * Returns TN_OK or TN_ERR_PERMISSION with err filled.
  */
-extern int	tn_lpq_password_check(PGconn *conn, tn_error *err);
+extern int tn_lpq_password_check(PGconn *conn, tn_error *err);
 
 /*
  * Run one statement ($1..$n text parameters, NULL = SQL NULL) and wait for
@@ -100,9 +100,9 @@ extern void tn_lpq_cancel(PGconn *conn);
  */
 typedef struct tn_lpq_params
 {
-	char	  **keys;			/* NULL-terminated */
-	char	  **vals;
-	bool		password_required;	/* the caller was not a superuser */
+	char **keys; /* NULL-terminated */
+	char **vals;
+	bool   password_required; /* the caller was not a superuser */
 } tn_lpq_params;
 
 extern tn_lpq_params *tn_lpq_params_make(const tn_lpq_opts *o, MemoryContext cxt,
@@ -120,9 +120,9 @@ extern void tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql,
 extern void tn_lpq_finish(PGconn *conn);
 
 /* Number of tracked connections still open (tests, leak checks). */
-extern int	tn_lpq_open_count(void);
+extern int tn_lpq_open_count(void);
 
 /* Register the transaction callbacks (idempotent). */
 extern void tn_lpq_init(void);
 
-#endif							/* LIBPQ_CONN_H */
+#endif /* LIBPQ_CONN_H */

@@ -43,10 +43,10 @@
 #define SEARCH_PATH_SQL "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog, pg_temp', false)"
 
 /* sent_stmt values besides a no-transaction statement's index */
-#define SENT_SYNCED (-1)		/* migrate_synced: one row to read */
-#define SENT_PLAIN (-2)			/* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
-#define SENT_VERIFY (-3)		/* verify_synced: one row to read */
-#define SENT_EXT_CHECK (-4)		/* EXT_CHECK_SQL: one boolean to read */
+#define SENT_SYNCED	   (-1) /* migrate_synced: one row to read */
+#define SENT_PLAIN	   (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
+#define SENT_VERIFY	   (-3) /* verify_synced: one row to read */
+#define SENT_EXT_CHECK (-4) /* EXT_CHECK_SQL: one boolean to read */
 
 /*
  * Before tenancy.migrate_synced / verify_synced is called in a tenant: are
@@ -57,17 +57,17 @@
  * session's search_path is the tenant's to set (ALTER DATABASE ... SET),
  * so every name and operator here is qualified.
  */
-#define EXT_CHECK_SQL \
-	"SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 3" \
-	"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid" \
-	"  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner AND r.rolsuper" \
-	" WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass" \
-	"   AND d.deptype OPERATOR(pg_catalog.=) 'e' AND e.extname OPERATOR(pg_catalog.=) 'tenancy'" \
-	"   AND ((d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass" \
-	"         AND d.objid OPERATOR(pg_catalog.=) ANY (ARRAY[" \
+#define EXT_CHECK_SQL                                                                                                                   \
+	"SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 3"                                                                               \
+	"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid"                           \
+	"  JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner AND r.rolsuper"                                            \
+	" WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"                                         \
+	"   AND d.deptype OPERATOR(pg_catalog.=) 'e' AND e.extname OPERATOR(pg_catalog.=) 'tenancy'"                                        \
+	"   AND ((d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"                                               \
+	"         AND d.objid OPERATOR(pg_catalog.=) ANY (ARRAY["                                                                           \
 	"           pg_catalog.to_regprocedure('tenancy.migrate_synced(pg_catalog.text,pg_catalog.text,pg_catalog.text,pg_catalog.text)')," \
-	"           pg_catalog.to_regprocedure('tenancy.verify_synced(pg_catalog.text,pg_catalog.text)')]::pg_catalog.oid[]))" \
-	"     OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass" \
+	"           pg_catalog.to_regprocedure('tenancy.verify_synced(pg_catalog.text,pg_catalog.text)')]::pg_catalog.oid[]))"              \
+	"     OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass"                                          \
 	"         AND d.objid OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace('tenancy')::pg_catalog.oid))"
 
 typedef enum slot_state
@@ -79,44 +79,44 @@ typedef enum slot_state
 
 typedef struct fo_stmts
 {
-	int			n;
-	char	  **sql;
+	int	   n;
+	char **sql;
 } fo_stmts;
 
 typedef struct fo_slot
 {
-	slot_state	state;
-	int			index;
-	PGconn	   *conn;
+	slot_state				  state;
+	int						  index;
+	PGconn					 *conn;
 	PostgresPollingStatusType poll;
-	TimestampTz deadline;
-	TimestampTz started;
-	bool		flush_pending;
-	int			step;			/* next step to send */
-	int			stmt;			/* next statement of a no-transaction step */
-	int			sent_step;		/* step of the statement in flight */
-	int			sent_stmt;		/* -1: migrate_synced, else statement index */
-	bool		have_from;
-	bool		path_set;		/* schema tenant: search_path sent */
-	bool		ext_checked;	/* EXT_CHECK_SQL sent */
-	char		cur[TN_MAX_VERSION_LEN + 1];
-	PGresult   *failed;
-	fo_outcome	out;
+	TimestampTz				  deadline;
+	TimestampTz				  started;
+	bool					  flush_pending;
+	int						  step;		 /* next step to send */
+	int						  stmt;		 /* next statement of a no-transaction step */
+	int						  sent_step; /* step of the statement in flight */
+	int						  sent_stmt; /* -1: migrate_synced, else statement index */
+	bool					  have_from;
+	bool					  path_set;	   /* schema tenant: search_path sent */
+	bool					  ext_checked; /* EXT_CHECK_SQL sent */
+	char					  cur[TN_MAX_VERSION_LEN + 1];
+	PGresult				 *failed;
+	fo_outcome				  out;
 } fo_slot;
 
 typedef struct fo_state
 {
-	fo_job	   *job;
+	fo_job		   *job;
 	tn_fanout_step *steps;
-	size_t		nsteps;
-	fo_stmts   *stmts;			/* per step (no-transaction steps only) */
-	fo_slot    *slots;
-	int			nslots;
-	int			next;
-	int			active;
-	int			connect_timeout_s;
-	long long	query_bytes;	/* FO_QUERY: result bytes held so far */
-	long long	query_max;		/* tenancy.query_max_bytes */
+	size_t			nsteps;
+	fo_stmts	   *stmts; /* per step (no-transaction steps only) */
+	fo_slot		   *slots;
+	int				nslots;
+	int				next;
+	int				active;
+	int				connect_timeout_s;
+	long long		query_bytes; /* FO_QUERY: result bytes held so far */
+	long long		query_max;	 /* tenancy.query_max_bytes */
 } fo_state;
 
 char *
@@ -143,9 +143,9 @@ fo_timeout_options(void)
 static fo_stmts
 split_statements(const char *body)
 {
-	fo_stmts	s = {0, NULL};
+	fo_stmts	  s = { 0, NULL };
 	MemoryContext cxt = CurrentMemoryContext;
-	List	   *volatile parsed = NIL;
+	List *volatile parsed = NIL;
 	volatile bool ok = true;
 
 	PG_TRY();
@@ -171,8 +171,8 @@ split_statements(const char *body)
 	s.sql = palloc(sizeof(char *) * s.n);
 	for (int i = 0; i < s.n; i++)
 	{
-		RawStmt    *rs = list_nth_node(RawStmt, parsed, i);
-		int			len = rs->stmt_len > 0 ? rs->stmt_len : (int) strlen(body) - rs->stmt_location;
+		RawStmt *rs = list_nth_node(RawStmt, parsed, i);
+		int		 len = rs->stmt_len > 0 ? rs->stmt_len : (int) strlen(body) - rs->stmt_location;
 
 		s.sql[i] = pnstrdup(body + rs->stmt_location, len);
 	}
@@ -198,7 +198,7 @@ same_text(const char *a, const char *b)
 static bool
 slot_can_reuse(fo_state *st, fo_slot *slot)
 {
-	fo_job	   *job = st->job;
+	fo_job			*job = st->job;
 	const fo_tenant *t = &job->tenants[slot->index];
 	const fo_tenant *n;
 
@@ -208,13 +208,13 @@ slot_can_reuse(fo_state *st, fo_slot *slot)
 		return false;
 	n = &job->tenants[st->next];
 	return n->schema != NULL && same_text(n->location, t->location) &&
-		same_text(n->dbname, t->dbname);
+		   same_text(n->dbname, t->dbname);
 }
 
 static void
 slot_finish(fo_state *st, fo_slot *slot)
 {
-	fo_job	   *job = st->job;
+	fo_job			*job = st->job;
 	const fo_tenant *t = &job->tenants[slot->index];
 
 	slot->out.duration_ms = (long long) ((GetCurrentTimestamp() - slot->started) / 1000);
@@ -249,7 +249,7 @@ slot_finish(fo_state *st, fo_slot *slot)
 	if (slot->conn)
 	{
 		/* the next schema tenant of the same database, same connection */
-		PGconn	   *conn = slot->conn;
+		PGconn *conn = slot->conn;
 
 		slot->conn = NULL;
 		if (st->next < job->ntenants &&
@@ -298,7 +298,7 @@ slot_next_is_raw(fo_state *st, fo_slot *slot)
 static int
 send_search_path(fo_slot *slot, const char *schema)
 {
-	const char *params[1] = {schema};
+	const char *params[1] = { schema };
 
 	slot->path_set = true;
 	slot->sent_stmt = SENT_PLAIN;
@@ -323,15 +323,15 @@ send_query(fo_job *job, fo_slot *slot)
 		case 0:
 			return PQsendQuery(slot->conn, "BEGIN TRANSACTION READ ONLY");
 		case 1:
-			{
-				/* extended protocol: exactly one statement; rows one at a time */
-				int			ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
+		{
+			/* extended protocol: exactly one statement; rows one at a time */
+			int ok = PQsendQueryParams(slot->conn, job->sql, 0, NULL, NULL, NULL, NULL, 0);
 
-				slot->sent_stmt = -1;
-				if (ok)
-					(void) PQsetSingleRowMode(slot->conn);
-				return ok;
-			}
+			slot->sent_stmt = -1;
+			if (ok)
+				(void) PQsetSingleRowMode(slot->conn);
+			return ok;
+		}
 		case 2:
 			return PQsendQuery(slot->conn, "ROLLBACK");
 		default:
@@ -343,7 +343,7 @@ send_query(fo_job *job, fo_slot *slot)
 static int
 send_verify(fo_job *job, fo_slot *slot, const char *schema)
 {
-	const char *params[2] = {job->set_text, schema};
+	const char *params[2] = { job->set_text, schema };
 
 	if (slot->step > 0)
 		return NOTHING_TO_SEND;
@@ -381,7 +381,7 @@ send_atomic(fo_job *job, fo_slot *slot, const char *schema)
 	}
 	if (slot->step == 1)
 	{
-		const char *params[4] = {job->set_text, job->target, "migrate", schema};
+		const char *params[4] = { job->set_text, job->target, "migrate", schema };
 
 		slot->step = 2;
 		slot->sent_stmt = SENT_SYNCED;
@@ -405,16 +405,16 @@ send_atomic(fo_job *job, fo_slot *slot, const char *schema)
 static int
 send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 {
-	fo_job	   *job = st->job;
+	fo_job *job = st->job;
 
 	while ((size_t) slot->step < st->nsteps)
 	{
 		tn_fanout_step *s = &st->steps[slot->step];
-		const char *params[4];
+		const char	   *params[4];
 
 		if (s->kind == TN_STEP_NO_TRANSACTION)
 		{
-			fo_stmts   *stm = &st->stmts[slot->step];
+			fo_stmts *stm = &st->stmts[slot->step];
 
 			if (slot->stmt == 0 && !tn_fanout_step_needed(s, slot->cur))
 			{
@@ -444,8 +444,9 @@ send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 		params[0] = job->set_text;
 		params[1] = s->version;
 		/* a fan-out's failed tenant comes back as a row ('report'): from/to and the core's error */
-		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run" :
-			job->mode == FO_MIGRATE ? "report" : "migrate";
+		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run"
+												   : job->mode == FO_MIGRATE   ? "report"
+																			   : "migrate";
 		params[3] = schema;
 		return PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 	}
@@ -474,8 +475,8 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		ok = PQsendQuery(slot->conn, EXT_CHECK_SQL);
 	}
 	else if (schema != NULL && !slot->path_set &&
-		(job->mode == FO_QUERY ||
-		 (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
+			 (job->mode == FO_QUERY ||
+			  (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
 		ok = send_search_path(slot, schema);
 	else if (job->mode == FO_QUERY)
 		ok = send_query(job, slot);
@@ -503,7 +504,7 @@ slot_send_next(fo_state *st, fo_slot *slot)
 static void
 slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 {
-	fo_job	   *job = st->job;
+	fo_job *job = st->job;
 
 	if (slot->sent_stmt == SENT_EXT_CHECK)
 	{
@@ -520,7 +521,7 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 		return;
 	}
 	if (slot->sent_stmt == SENT_PLAIN)
-		return;					/* BEGIN, PREPARE, set_config: nothing to read */
+		return; /* BEGIN, PREPARE, set_config: nothing to read */
 	if (job->mode == FO_QUERY)
 	{
 		MemoryContext old;
@@ -559,7 +560,7 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 		return;
 	}
 	if (slot->sent_stmt != SENT_SYNCED)
-		return;					/* a no-transaction or plain statement: nothing to read */
+		return; /* a no-transaction or plain statement: nothing to read */
 	if (PQntuples(res) != 1 || PQnfields(res) != 4)
 	{
 		tn_error_set(&slot->out.err, TN_ERR_ENGINE, "unexpected answer from tenancy.migrate_synced()");
@@ -589,7 +590,7 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 static void
 slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 {
-	tn_error   *err = &slot->out.err;
+	tn_error *err = &slot->out.err;
 
 	tn_lpq_error(slot->conn, res, err);
 	if (PQstatus(slot->conn) == CONNECTION_BAD || tn_fanout_sqlstate_unreachable(err->sqlstate))
@@ -598,7 +599,7 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 			 (slot->sent_stmt == SENT_SYNCED || slot->sent_stmt == SENT_VERIFY))
 	{
 		/* tenancy raised it there: its code, as the core named it (TN002, TN001, ...) */
-		tn_code		code = tn_code_of_sqlstate(err->sqlstate);
+		tn_code code = tn_code_of_sqlstate(err->sqlstate);
 
 		err->code = code == TN_ERR_ENGINE ? TN_ERR_MIGRATION_FAILED : code;
 	}
@@ -608,13 +609,13 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 	if (slot->sent_stmt >= 0 && st->job->mode != FO_QUERY)
 	{
 		tn_fanout_step *s = &st->steps[slot->sent_step];
-		tn_error	inner = *err;
+		tn_error		inner = *err;
 
 		tn_error_set(err, TN_ERR_MIGRATION_FAILED,
 					 "migration \"%s\" failed at statement %d of %d: %s", s->version,
 					 slot->sent_stmt + 1, st->stmts[slot->sent_step].n, inner.message);
 		tn_error_detail(err, "It runs outside a transaction, so its statements before that one stay done; "
-						"migrations before it stay applied.%s%s",
+							 "migrations before it stay applied.%s%s",
 						inner.detail[0] ? " " : "", inner.detail);
 		if (inner.hint[0])
 			tn_error_hint(err, "%s", inner.hint);
@@ -635,7 +636,7 @@ slot_read(fo_state *st, fo_slot *slot)
 	}
 	while (!PQisBusy(slot->conn))
 	{
-		PGresult   *res = PQgetResult(slot->conn);
+		PGresult *res = PQgetResult(slot->conn);
 
 		if (res == NULL)
 		{
@@ -714,9 +715,9 @@ slot_start_on(fo_state *st, fo_slot *slot, int index, PGconn *conn)
 static void
 slot_start(fo_state *st, fo_slot *slot, int index)
 {
-	fo_job	   *job = st->job;
+	fo_job			*job = st->job;
 	const fo_tenant *t = &job->tenants[index];
-	tn_lpq_opts o;
+	tn_lpq_opts		 o;
 
 	memset(slot, 0, sizeof(*slot));
 	slot->index = index;
@@ -745,8 +746,8 @@ slot_connect_poll(fo_state *st, fo_slot *slot)
 		slot_connected(st, slot);
 	else if (slot->poll == PGRES_POLLING_FAILED)
 	{
-		char		msg[TN_DETAIL_MAX];
-		size_t		len;
+		char   msg[TN_DETAIL_MAX];
+		size_t len;
 
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(slot->conn));
 		len = strlen(msg);
@@ -766,15 +767,15 @@ slot_connect_poll(fo_state *st, fo_slot *slot)
 static void
 fo_loop(fo_state *st)
 {
-	fo_job	   *job = st->job;
-	WaitEvent  *events = palloc(sizeof(WaitEvent) * (st->nslots + 2));
+	fo_job	  *job = st->job;
+	WaitEvent *events = palloc(sizeof(WaitEvent) * (st->nslots + 2));
 
 	for (;;)
 	{
 		WaitEventSet *wes;
-		TimestampTz now;
-		long		timeout = 1000;
-		int			nev;
+		TimestampTz	  now;
+		long		  timeout = 1000;
+		int			  nev;
 
 		/* start tenants while there is room (and no early stop) */
 		for (int i = 0; i < st->nslots && st->next < job->ntenants; i++)
@@ -800,14 +801,14 @@ fo_loop(fo_state *st)
 		AddWaitEventToSet(wes, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
 		for (int i = 0; i < st->nslots; i++)
 		{
-			fo_slot    *s = &st->slots[i];
-			uint32		ev;
+			fo_slot *s = &st->slots[i];
+			uint32	 ev;
 
 			if (s->state == SLOT_FREE)
 				continue;
 			if (s->state == SLOT_CONNECTING)
 			{
-				long		left = (long) ((s->deadline - now) / 1000);
+				long left = (long) ((s->deadline - now) / 1000);
 
 				if (left < timeout)
 					timeout = left < 0 ? 0 : left;
@@ -822,7 +823,7 @@ fo_loop(fo_state *st)
 
 		for (int e = 0; e < nev; e++)
 		{
-			fo_slot    *s = events[e].user_data;
+			fo_slot *s = events[e].user_data;
 
 			if (events[e].events & WL_LATCH_SET)
 			{
@@ -848,7 +849,7 @@ fo_loop(fo_state *st)
 		now = GetCurrentTimestamp();
 		for (int i = 0; i < st->nslots; i++)
 		{
-			fo_slot    *s = &st->slots[i];
+			fo_slot *s = &st->slots[i];
 
 			if (s->state == SLOT_CONNECTING && now >= s->deadline)
 			{
@@ -885,7 +886,7 @@ fo_run(fo_job *job)
 
 	if (job->mode != FO_QUERY && job->mode != FO_VERIFY && job->mode != FO_FINISH)
 	{
-		int			rc;
+		int rc;
 
 		if (job->mode == FO_DRY_RUN || job->mode == FO_PREPARE)
 		{
@@ -932,7 +933,7 @@ fo_run(fo_job *job)
 		HOLD_INTERRUPTS();
 		for (int i = 0; i < st.nslots; i++)
 		{
-			fo_slot    *s = &st.slots[i];
+			fo_slot *s = &st.slots[i];
 
 			if (s->state == SLOT_BUSY && s->conn)
 				tn_lpq_cancel(s->conn);

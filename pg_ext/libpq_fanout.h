@@ -24,58 +24,58 @@
 
 typedef enum fo_mode
 {
-	FO_MIGRATE,					/* tenant_migrate_all */
-	FO_DRY_RUN,					/* tenant_dry_run_all */
-	FO_QUERY,					/* tenant_query_all: rows as jsonb text */
-	FO_SYNC_TEMPLATE,			/* bring a template database to the newest version */
-	FO_VERIFY,					/* tenant_verify_all: tenancy.verify_synced(set) */
-	FO_PREPARE,					/* atomic phase 1: BEGIN, migrate, PREPARE TRANSACTION */
-	FO_FINISH					/* atomic phase 2: COMMIT / ROLLBACK PREPARED */
+	FO_MIGRATE,		  /* tenant_migrate_all */
+	FO_DRY_RUN,		  /* tenant_dry_run_all */
+	FO_QUERY,		  /* tenant_query_all: rows as jsonb text */
+	FO_SYNC_TEMPLATE, /* bring a template database to the newest version */
+	FO_VERIFY,		  /* tenant_verify_all: tenancy.verify_synced(set) */
+	FO_PREPARE,		  /* atomic phase 1: BEGIN, migrate, PREPARE TRANSACTION */
+	FO_FINISH		  /* atomic phase 2: COMMIT / ROLLBACK PREPARED */
 } fo_mode;
 
 typedef struct fo_tenant
 {
 	const char *name;
-	const char *location;		/* conninfo, NULL: this server */
-	const char *dbname;			/* database kind without location: its name */
-	const char *schema;			/* schema tenant: its schema in dbname, else NULL */
+	const char *location; /* conninfo, NULL: this server */
+	const char *dbname;	  /* database kind without location: its name */
+	const char *schema;	  /* schema tenant: its schema in dbname, else NULL */
 } fo_tenant;
 
 /* The outcome of one tenant, handed to the callback when it finishes. */
 typedef struct fo_outcome
 {
-	int			rc;				/* TN_OK or the error code */
-	tn_error	err;
-	tn_migrate_result res;		/* from / to / applied */
-	long long	duration_ms;
-	List	   *rows;			/* FO_QUERY: char * of jsonb text */
-	char	   *cells[5];		/* FO_VERIFY: status, version, pending, problems, detail */
+	int				  rc; /* TN_OK or the error code */
+	tn_error		  err;
+	tn_migrate_result res; /* from / to / applied */
+	long long		  duration_ms;
+	List			 *rows;		/* FO_QUERY: char * of jsonb text */
+	char			 *cells[5]; /* FO_VERIFY: status, version, pending, problems, detail */
 } fo_outcome;
 
-typedef void (*fo_done_fn) (void *arg, int index, const fo_tenant *t,
-							fo_outcome *out);
+typedef void (*fo_done_fn)(void *arg, int index, const fo_tenant *t,
+						   fo_outcome *out);
 
 typedef struct fo_job
 {
-	fo_mode		mode;
-	const fo_tenant *tenants;
-	int			ntenants;
-	int			concurrency;
-	int			max_failures;	/* 0 = no limit */
-	const char *target;			/* NULL = newest */
-	const tn_migration_set *set;	/* FO_MIGRATE / FO_DRY_RUN / FO_SYNC_TEMPLATE */
-	const char *set_text;		/* tn_set_encode of set */
-	const char *sql;			/* FO_QUERY */
-	const char *options;		/* libpq options (timeouts) */
-	long long	run_id;			/* FO_PREPARE / FO_FINISH: gid tenancy_<run>_<tenant> */
-	bool		commit;			/* FO_FINISH: COMMIT (true) or ROLLBACK PREPARED */
-	fo_done_fn	done;
-	void	   *arg;
+	fo_mode					mode;
+	const fo_tenant		   *tenants;
+	int						ntenants;
+	int						concurrency;
+	int						max_failures; /* 0 = no limit */
+	const char			   *target;		  /* NULL = newest */
+	const tn_migration_set *set;		  /* FO_MIGRATE / FO_DRY_RUN / FO_SYNC_TEMPLATE */
+	const char			   *set_text;	  /* tn_set_encode of set */
+	const char			   *sql;		  /* FO_QUERY */
+	const char			   *options;	  /* libpq options (timeouts) */
+	long long				run_id;		  /* FO_PREPARE / FO_FINISH: gid tenancy_<run>_<tenant> */
+	bool					commit;		  /* FO_FINISH: COMMIT (true) or ROLLBACK PREPARED */
+	fo_done_fn				done;
+	void				   *arg;
 
 	/* filled by fo_run */
-	int			finished;
-	int			failures;
-	bool		stopped_early;	/* max_failures reached */
+	int	 finished;
+	int	 failures;
+	bool stopped_early; /* max_failures reached */
 } fo_job;
 
 /*
@@ -92,4 +92,4 @@ extern void fo_run(fo_job *job);
 /* libpq "options" for per-tenant timeouts (settings tenancy.*_timeout). */
 extern char *fo_timeout_options(void);
 
-#endif							/* LIBPQ_FANOUT_H */
+#endif /* LIBPQ_FANOUT_H */

@@ -17,7 +17,7 @@
 #include "pg_args.h"
 #include "tn_raise.h"
 
-bool		tn_pg_scope_given = false;
+bool tn_pg_scope_given = false;
 
 char *
 tn_pg_arg_text(FunctionCallInfo fcinfo, int argno)
@@ -30,11 +30,11 @@ tn_pg_arg_text(FunctionCallInfo fcinfo, int argno)
 char *
 tn_pg_arg_required(FunctionCallInfo fcinfo, int argno, const char *name)
 {
-	char	   *v = tn_pg_arg_text(fcinfo, argno);
+	char *v = tn_pg_arg_text(fcinfo, argno);
 
 	if (v == NULL)
 	{
-		tn_error	err;
+		tn_error err;
 
 		tn_error_clear(&err);
 		tn_error_null_argument(&err, name);
@@ -46,8 +46,8 @@ tn_pg_arg_required(FunctionCallInfo fcinfo, int argno, const char *name)
 int
 tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno)
 {
-	int			c;
-	tn_error	err;
+	int		 c;
+	tn_error err;
 
 	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
 		return tn_fanout_default_concurrency(MaxConnections);
@@ -61,8 +61,8 @@ tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno)
 int
 tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno)
 {
-	int			m;
-	tn_error	err;
+	int		 m;
+	tn_error err;
 
 	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
 		return 0;
@@ -103,7 +103,7 @@ void
 tn_pg_srf_put(tn_pg_srf *srf, char **values)
 {
 	MemoryContext old = MemoryContextSwitchTo(srf->outer);
-	HeapTuple	tuple = BuildTupleFromCStrings(srf->meta, values);
+	HeapTuple	  tuple = BuildTupleFromCStrings(srf->meta, values);
 
 	tuplestore_puttuple(srf->rsinfo->setResult, tuple);
 	heap_freetuple(tuple);

@@ -36,14 +36,14 @@ extern char *tn_pg_arg_required(FunctionCallInfo fcinfo, int argno,
  * the core's default for this server's max_connections; otherwise the
  * core's limits (tn_check_concurrency; raises 22023 outside).
  */
-extern int	tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno);
+extern int tn_pg_arg_concurrency(FunctionCallInfo fcinfo, int argno);
 
 /*
  * The max_failures argument of tenant_migrate_all: NULL or absent means 0
  * (no limit); otherwise the core's rule (tn_check_max_failures; raises
  * 22023 for a negative number).
  */
-extern int	tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno);
+extern int tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno);
 
 /*
  * Set by the scoped tenant_migration_add / tenant_migrations_load right
@@ -58,7 +58,7 @@ typedef struct tn_pg_srf
 {
 	ReturnSetInfo *rsinfo;
 	AttInMetadata *meta;
-	MemoryContext outer;		/* the function's context, outside SPI */
+	MemoryContext  outer; /* the function's context, outside SPI */
 } tn_pg_srf;
 
 /*
@@ -76,4 +76,4 @@ extern void tn_pg_srf_begin(FunctionCallInfo fcinfo, const tn_result_def *def,
  */
 extern void tn_pg_srf_put(tn_pg_srf *srf, char **values);
 
-#endif							/* PG_ARGS_H */
+#endif /* PG_ARGS_H */

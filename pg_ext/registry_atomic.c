@@ -34,34 +34,34 @@ PG_FUNCTION_INFO_V1(tenant_migrate_all_atomic);
 /* One tenant of the run, as phases 1 and 2 left it. */
 typedef struct atomic_tenant
 {
-	bool		finished;
-	int			rc;
-	tn_error	err;
-	char		from_version[TN_MAX_VERSION_LEN + 1];
-	char		to_version[TN_MAX_VERSION_LEN + 1];
-	long long	applied;
-	long long	ms;
-	bool		finish_failed;	/* phase 2 did not reach it */
-	tn_error	finish_err;
+	bool	  finished;
+	int		  rc;
+	tn_error  err;
+	char	  from_version[TN_MAX_VERSION_LEN + 1];
+	char	  to_version[TN_MAX_VERSION_LEN + 1];
+	long long applied;
+	long long ms;
+	bool	  finish_failed; /* phase 2 did not reach it */
+	tn_error  finish_err;
 } atomic_tenant;
 
 /* One call of tenant_migrate_all_atomic. */
 typedef struct atomic_call
 {
-	reg_run		run;
+	reg_run			 run;
 	tn_migration_set set;
-	char	   *target;			/* NULL = newest */
-	char	   *text;			/* the set's transport */
-	int			concurrency;
-	fo_tenant  *ts;				/* the behind tenants */
-	int			n;
-	atomic_tenant *at;			/* per tenant of ts */
-	int			done;			/* tenants through phase 1 */
-	const char *failed_tenant;	/* the first that failed in phase 1 */
-	bool		commit;			/* the decision */
-	fo_tenant  *prepared;		/* phase 2's tenants */
-	int		   *map;			/* phase 2 index -> tenant index */
-	int			nprepared;
+	char			*target; /* NULL = newest */
+	char			*text;	 /* the set's transport */
+	int				 concurrency;
+	fo_tenant		*ts; /* the behind tenants */
+	int				 n;
+	atomic_tenant	*at;			/* per tenant of ts */
+	int				 done;			/* tenants through phase 1 */
+	const char		*failed_tenant; /* the first that failed in phase 1 */
+	bool			 commit;		/* the decision */
+	fo_tenant		*prepared;		/* phase 2's tenants */
+	int				*map;			/* phase 2 index -> tenant index */
+	int				 nprepared;
 } atomic_call;
 
 /* ------------------------------------------------------------------ */
@@ -75,7 +75,7 @@ refuse_no_transaction(const tn_migration_set *set, const char *target)
 	for (size_t i = 0; i < set->count; i++)
 	{
 		const tn_migration *m = &set->items[i];
-		const char *v[1];
+		const char		   *v[1];
 
 		if (target && tn_version_compare(m->version, target) > 0)
 			break;
@@ -139,12 +139,12 @@ refuse_too_few_prepared(const fo_tenant *ts, int n)
 		const char *first;
 		int			count;
 	} server;
-	server	   *servers = palloc0(sizeof(server) * n);
-	int			nservers = 0;
+	server *servers = palloc0(sizeof(server) * n);
+	int		nservers = 0;
 
 	for (int i = 0; i < n; i++)
 	{
-		int			s;
+		int s;
 
 		for (s = 0; s < nservers; s++)
 			if ((servers[s].location == NULL) == (ts[i].location == NULL) &&
@@ -161,7 +161,7 @@ refuse_too_few_prepared(const fo_tenant *ts, int n)
 	}
 	for (int s = 0; s < nservers; s++)
 	{
-		int			max_prepared = server_max_prepared(servers[s].location, servers[s].dbname);
+		int max_prepared = server_max_prepared(servers[s].location, servers[s].dbname);
 
 		if (max_prepared == 0)
 			ereport(ERROR,
@@ -189,9 +189,9 @@ static void
 plan_call(atomic_call *ac)
 {
 	tn_fanout_step *steps;
-	size_t		nsteps;
-	tn_error	err;
-	char	   *key;
+	size_t			nsteps;
+	tn_error		err;
+	char		   *key;
 
 	tn_error_clear(&err);
 	if (tn_fanout_plan(&ac->set, ac->target, &steps, &nsteps, &err) != TN_OK)
@@ -213,9 +213,9 @@ plan_call(atomic_call *ac)
 static void
 prepare_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
 {
-	atomic_call *ac = arg;
+	atomic_call	  *ac = arg;
 	atomic_tenant *a = &ac->at[index];
-	char		line[TN_MESSAGE_MAX + 200];
+	char		   line[TN_MESSAGE_MAX + 200];
 
 	a->finished = true;
 	a->rc = out->rc;
@@ -236,7 +236,7 @@ prepare_done(void *arg, int index, const fo_tenant *t, fo_outcome *out)
 static void
 finish_done(void *arg, int index, const fo_tenant *t pg_attribute_unused(), fo_outcome *out)
 {
-	atomic_call *ac = arg;
+	atomic_call	  *ac = arg;
 	atomic_tenant *a = &ac->at[ac->map[index]];
 
 	if (out->rc != TN_OK)
@@ -283,7 +283,7 @@ control_exec(PGconn *control, const char *sql, long long run_id, const char *sta
 static void
 prepare_all(atomic_call *ac)
 {
-	fo_job		job;
+	fo_job job;
 
 	memset(&job, 0, sizeof(job));
 	job.mode = FO_PREPARE;
@@ -324,7 +324,7 @@ record_decision(atomic_call *ac)
 static void
 finish_all(atomic_call *ac)
 {
-	fo_job		job;
+	fo_job job;
 
 	ereport(NOTICE,
 			(errmsg_internal("%s %d prepared tenants", ac->commit ? "committing" : "rolling back",
@@ -364,11 +364,11 @@ static bool
 report_tenant(atomic_call *ac, int i)
 {
 	atomic_tenant *a = &ac->at[i];
-	bool		reached = true;
-	tn_rows		rows;
-	char	   *row[8];
-	fo_outcome	out;
-	MemoryContext old;
+	bool		   reached = true;
+	tn_rows		   rows;
+	char		  *row[8];
+	fo_outcome	   out;
+	MemoryContext  old;
 
 	memset(&out, 0, sizeof(out));
 	out.rc = a->rc;
@@ -400,7 +400,7 @@ report_tenant(atomic_call *ac, int i)
 	MemoryContextSwitchTo(old);
 	tn_rows_free(&rows);
 	if (!ac->commit && out.rc == TN_OK)
-		out.res.to_version[0] = '\0';	/* keep the cached version */
+		out.res.to_version[0] = '\0'; /* keep the cached version */
 	reg_record_tenant(&ac->run, ac->ts[i].name, row, &out);
 	return reached;
 }
@@ -409,7 +409,7 @@ report_tenant(atomic_call *ac, int i)
 static void
 report_all(atomic_call *ac)
 {
-	bool		clean = true;
+	bool clean = true;
 
 	for (int i = 0; i < ac->n; i++)
 	{
@@ -419,9 +419,11 @@ report_all(atomic_call *ac)
 			clean = false;
 	}
 	control_exec(ac->run.control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
-				 " WHERE run_id = $1::int8", ac->run.run_id,
-				 !clean ? (ac->commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING)
-				 : ac->commit ? "done" : TN_RUN_ROLLED_BACK);
+								  " WHERE run_id = $1::int8",
+				 ac->run.run_id,
+				 !clean		  ? (ac->commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING)
+				 : ac->commit ? "done"
+							  : TN_RUN_ROLLED_BACK);
 	tn_lpq_finish(ac->run.control);
 	ac->run.control = NULL;
 }
@@ -439,10 +441,11 @@ abandon_run(reg_run *run, bool decided)
 		return;
 	if (!decided)
 	{
-		char		sql[160];
+		char sql[160];
 
 		snprintf(sql, sizeof(sql), "UPDATE tenancy.runs SET status = '" TN_RUN_ABORTING "'"
-				 " WHERE run_id = %lld", run->run_id);
+								   " WHERE run_id = %lld",
+				 run->run_id);
 		(void) PQsendQuery(run->control, sql);
 		(void) PQflush(run->control);
 	}
@@ -453,7 +456,7 @@ abandon_run(reg_run *run, bool decided)
 Datum
 tenant_migrate_all_atomic(PG_FUNCTION_ARGS)
 {
-	atomic_call ac;
+	atomic_call	  ac;
 	volatile bool decided = false;
 
 	memset(&ac, 0, sizeof(ac));

@@ -21,13 +21,13 @@
 
 typedef struct created_db
 {
-	char	   *sql;			/* DROP DATABASE / DROP SCHEMA to send */
-	tn_lpq_params *params;		/* the forward path's connection, made then */
+	char			  *sql;	   /* DROP DATABASE / DROP SCHEMA to send */
+	tn_lpq_params	  *params; /* the forward path's connection, made then */
 	struct created_db *next;
 } created_db;
 
 static created_db *created_dbs = NULL;
-static bool created_cb_registered = false;
+static bool		   created_cb_registered = false;
 
 /*
  * Each drop is sent over a connection with exactly the parameters the

@@ -30,14 +30,14 @@ PG_FUNCTION_INFO_V1(tenant_verify_all);
 /* One call of a fan-out entry point. */
 typedef struct fanout_call
 {
-	reg_run		run;
-	fo_job		job;
+	reg_run			 run;
+	fo_job			 job;
 	tn_migration_set set;
-	char	   *target;			/* migrate / dry run: NULL = newest */
-	char	   *sql;			/* query: the statement to run */
-	char	   *text;			/* the set's transport */
-	fo_tenant  *ts;
-	int			n;
+	char			*target; /* migrate / dry run: NULL = newest */
+	char			*sql;	 /* query: the statement to run */
+	char			*text;	 /* the set's transport */
+	fo_tenant		*ts;
+	int				 n;
 } fanout_call;
 
 /* ------------------------------------------------------------------ */
@@ -63,8 +63,8 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	}
 	else
 	{
-		tn_rows		rows;
-		tn_error	err;
+		tn_rows	 rows;
+		tn_error err;
 
 		tn_error_clear(&err);
 		tn_rows_init(&rows, tn_def_verify_all.ncols);
@@ -91,7 +91,8 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 				" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
 				" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
 				" pending = coalesce($5::int8, pending), last_error = $6"
-				" WHERE name = $1", 6, v);
+				" WHERE name = $1",
+				6, v);
 	run->done_count++;
 }
 
@@ -99,19 +100,19 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 static void
 query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 {
-	ListCell   *lc;
+	ListCell *lc;
 
-	foreach(lc, out->rows)
+	foreach (lc, out->rows)
 	{
-		char	   *vals[2] = {(char *) t->name, lfirst(lc)};
+		char *vals[2] = { (char *) t->name, lfirst(lc) };
 
 		tn_pg_srf_put(&run->srf, vals);
 	}
 	if (out->rc != TN_OK)
 	{
 		/* the core's error row, as on SQLite: an aggregate sees the failure */
-		tn_buf		json = {0};
-		char	   *vals[2] = {(char *) t->name, NULL};
+		tn_buf json = { 0 };
+		char  *vals[2] = { (char *) t->name, NULL };
 
 		if (tn_query_all_error_json(&json, &out->err) != TN_OK)
 		{
@@ -130,9 +131,9 @@ static void
 migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 {
 	MemoryContext old;
-	tn_rows		rows;
-	char	   *row[8];
-	char		line[TN_MESSAGE_MAX + 200];
+	tn_rows		  rows;
+	char		 *row[8];
+	char		  line[TN_MESSAGE_MAX + 200];
 
 	/* the core names the status and renders the error */
 	tn_rows_init(&rows, tn_def_migrate_all.ncols);
@@ -167,7 +168,7 @@ migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 static void
 run_done(void *arg, int index pg_attribute_unused(), const fo_tenant *t, fo_outcome *out)
 {
-	reg_run    *run = arg;
+	reg_run *run = arg;
 
 	if (run->mode == FO_QUERY)
 		query_done(run, t, out);
@@ -189,14 +190,14 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 	fc->run.mode = mode;
 	fc->job.mode = mode;
 	tn_pg_srf_begin(fcinfo,
-					mode == FO_VERIFY ? &tn_def_verify_all :
-					mode == FO_QUERY ? NULL : &tn_def_migrate_all,
+					mode == FO_VERIFY ? &tn_def_verify_all : mode == FO_QUERY ? NULL
+																			  : &tn_def_migrate_all,
 					&fc->run.srf);
 
 	if (mode == FO_QUERY)
 	{
-		char	   *q = tn_pg_arg_required(fcinfo, 0, "sql");
-		size_t		len = strlen(q);
+		char  *q = tn_pg_arg_required(fcinfo, 0, "sql");
+		size_t len = strlen(q);
 
 		while (len > 0 && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n'))
 			q[--len] = '\0';
@@ -222,8 +223,8 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 static void
 load_call(fanout_call *fc)
 {
-	fo_mode		mode = fc->run.mode;
-	char	   *key = NULL;
+	fo_mode mode = fc->run.mode;
+	char   *key = NULL;
 
 	if (mode == FO_MIGRATE)
 	{
@@ -261,7 +262,7 @@ report_skipped(fanout_call *fc)
 static void
 close_run(fanout_call *fc)
 {
-	reg_run    *run = &fc->run;
+	reg_run	   *run = &fc->run;
 	char		run_id[32];
 	const char *p[2];
 	PGresult   *res;
@@ -275,7 +276,8 @@ close_run(fanout_call *fc)
 	if (res)
 		PQclear(res);
 	res = tn_lpq_exec(run->control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
-					  " WHERE run_id = $1::int8", 2, p, &err);
+									" WHERE run_id = $1::int8",
+					  2, p, &err);
 	if (res)
 		PQclear(res);
 	tn_lpq_finish(run->control);
@@ -289,13 +291,14 @@ close_run(fanout_call *fc)
 static void
 cancel_run(reg_run *run)
 {
-	char		sql[160];
+	char sql[160];
 
 	if (run->control == NULL)
 		return;
 	snprintf(sql, sizeof(sql),
 			 "UPDATE tenancy.runs SET status = 'cancelled', finished_at = pg_catalog.clock_timestamp()"
-			 " WHERE run_id = %lld", run->run_id);
+			 " WHERE run_id = %lld",
+			 run->run_id);
 	(void) PQsendQuery(run->control, sql);
 	(void) PQflush(run->control);
 	tn_lpq_finish(run->control);
@@ -305,7 +308,7 @@ cancel_run(reg_run *run)
 static void
 run_call(fanout_call *fc)
 {
-	fo_mode		mode = fc->run.mode;
+	fo_mode mode = fc->run.mode;
 
 	if (mode == FO_MIGRATE)
 	{
@@ -320,8 +323,8 @@ run_call(fanout_call *fc)
 	fc->job.set_text = fc->text;
 	fc->job.sql = fc->sql;
 	fc->job.options = mode == FO_QUERY
-		? psprintf("%s -c default_transaction_read_only=on", fo_timeout_options())
-		: fo_timeout_options();
+						  ? psprintf("%s -c default_transaction_read_only=on", fo_timeout_options())
+						  : fo_timeout_options();
 	fc->job.done = run_done;
 	fc->job.arg = &fc->run;
 	fo_run(&fc->job);

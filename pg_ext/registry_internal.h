@@ -44,7 +44,7 @@ extern void reg_spi_connect(void);
  * Run sql over SPI with text parameters $1..$nargs (values[i] NULL = SQL
  * NULL; at most 16).  Raises on error; returns the SPI result code.
  */
-extern int	reg_spi_run(const char *sql, int nargs, const char *const *values);
+extern int reg_spi_run(const char *sql, int nargs, const char *const *values);
 
 /* Column col (1-based) of row of the last result, palloc'd text or NULL. */
 extern char *reg_spi_value(uint64 row, int col);
@@ -148,16 +148,16 @@ extern void reg_drop_schema(const char *location, const char *dbname,
 /* One call of a fan-out or atomic entry point: its rows and its record. */
 typedef struct reg_run
 {
-	fo_mode		mode;
-	tn_pg_srf	srf;			/* the function's result */
-	PGconn	   *volatile control;	/* autocommit connection to this
+	fo_mode	  mode;
+	tn_pg_srf srf;			  /* the function's result */
+	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
-	long long	run_id;
-	int			total;			/* tenants of the run */
-	long long	applied;
-	long long	failed;
-	long long	unreachable;
-	long long	done_count;		/* tenants finished so far */
+	long long run_id;
+	int		  total; /* tenants of the run */
+	long long applied;
+	long long failed;
+	long long unreachable;
+	long long done_count; /* tenants finished so far */
 } reg_run;
 
 /*
@@ -207,4 +207,4 @@ extern void reg_record_tenant(reg_run *run, const char *tenant, char **row,
  */
 extern void reg_recover_atomic_runs(void);
 
-#endif							/* REGISTRY_INTERNAL_H */
+#endif /* REGISTRY_INTERNAL_H */

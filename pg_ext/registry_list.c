@@ -19,7 +19,7 @@ PG_FUNCTION_INFO_V1(tenant_runs);
 Datum
 tenants(PG_FUNCTION_ARGS)
 {
-	tn_pg_srf	srf;
+	tn_pg_srf		 srf;
 	tn_migration_set set;
 
 	tn_pg_srf_begin(fcinfo, &tn_def_tenants, &srf);
@@ -28,14 +28,15 @@ tenants(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		reg_spi_run("SELECT name, kind, location, state, version, last_run, last_error"
-					" FROM tenancy.tenants ORDER BY name", 0, NULL);
+					" FROM tenancy.tenants ORDER BY name",
+					0, NULL);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			char	   *row[8];
-			char	   *version = reg_spi_value(r, 5);
-			char	   *state = reg_spi_value(r, 4);
-			char	   *last_error = reg_spi_value(r, 7);
-			long long	pending = tn_set_count_newer(&set, version);
+			char	 *row[8];
+			char	 *version = reg_spi_value(r, 5);
+			char	 *state = reg_spi_value(r, 4);
+			char	 *last_error = reg_spi_value(r, 7);
+			long long pending = tn_set_count_newer(&set, version);
 
 			row[0] = reg_spi_value(r, 1);
 			row[1] = reg_spi_value(r, 2);
@@ -61,17 +62,18 @@ tenants(PG_FUNCTION_ARGS)
 Datum
 tenant_runs(PG_FUNCTION_ARGS)
 {
-	tn_pg_srf	srf;
+	tn_pg_srf srf;
 
 	tn_pg_srf_begin(fcinfo, &tn_def_runs, &srf);
 	reg_spi_connect();
 	reg_spi_run("SELECT r.run_id, r.started_at, r.finished_at, r.target,"
 				" CASE WHEN r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
 				"   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at) THEN 'aborted' ELSE r.status END,"
-				" r.tenants, r.applied, r.failed FROM tenancy.runs r ORDER BY r.run_id", 0, NULL);
+				" r.tenants, r.applied, r.failed FROM tenancy.runs r ORDER BY r.run_id",
+				0, NULL);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		char	   *row[8];
+		char *row[8];
 
 		for (int c = 0; c < 8; c++)
 			row[c] = reg_spi_value(r, c + 1);

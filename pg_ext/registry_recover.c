@@ -26,24 +26,23 @@
 /* The interrupted runs and what their records decided. */
 typedef struct pending_runs
 {
-	int			n;
-	long long  *ids;
-	bool	   *commit;
+	int		   n;
+	long long *ids;
+	bool	  *commit;
 } pending_runs;
 
 /* The servers to ask: one tenant database of each, and always this server. */
 typedef struct tenant_servers
 {
-	int			n;
-	char	  **locations;		/* NULL: this server */
-	char	  **dbnames;
+	int	   n;
+	char **locations; /* NULL: this server */
+	char **dbnames;
 } tenant_servers;
 
 static void
 load_pending_runs(pending_runs *runs)
 {
-	reg_spi_run("SELECT run_id, status FROM tenancy.runs WHERE status IN ('" TN_RUN_PREPARING "', '"
-				TN_RUN_COMMITTING "', '" TN_RUN_ABORTING "') ORDER BY run_id", 0, NULL);
+	reg_spi_run("SELECT run_id, status FROM tenancy.runs WHERE status IN ('" TN_RUN_PREPARING "', '" TN_RUN_COMMITTING "', '" TN_RUN_ABORTING "') ORDER BY run_id", 0, NULL);
 	runs->n = (int) SPI_processed;
 	if (runs->n == 0)
 		return;
@@ -59,11 +58,12 @@ load_pending_runs(pending_runs *runs)
 static void
 load_servers(tenant_servers *servers)
 {
-	char	   *self_db = get_database_name(MyDatabaseId);
-	int			n;
+	char *self_db = get_database_name(MyDatabaseId);
+	int	  n;
 
 	reg_spi_run("SELECT DISTINCT ON (coalesce(location, '')) location, dbname FROM tenancy.tenants"
-				" ORDER BY coalesce(location, ''), name", 0, NULL);
+				" ORDER BY coalesce(location, ''), name",
+				0, NULL);
 	n = (int) SPI_processed;
 	servers->locations = palloc(sizeof(char *) * (n + 1));
 	servers->dbnames = palloc(sizeof(char *) * (n + 1));
@@ -89,15 +89,14 @@ load_servers(tenant_servers *servers)
 static bool
 finish_prepared(tn_lpq_opts *o, const char *gid, long long run, bool commit)
 {
-	tn_error	err;
-	PGconn	   *conn;
-	PGresult   *res;
-	bool		done = true;
+	tn_error  err;
+	PGconn	 *conn;
+	PGresult *res;
+	bool	  done = true;
 
 	tn_error_clear(&err);
 	conn = tn_lpq_connect(o, &err);
-	res = conn ? tn_lpq_exec(conn, psprintf("%s PREPARED %s", commit ? "COMMIT" : "ROLLBACK",
-											quote_literal_cstr(gid)), 0, NULL, &err) : NULL;
+	res = conn ? tn_lpq_exec(conn, psprintf("%s PREPARED %s", commit ? "COMMIT" : "ROLLBACK", quote_literal_cstr(gid)), 0, NULL, &err) : NULL;
 	if (res == NULL && strcmp(err.sqlstate, "42704") != 0)
 	{
 		done = false;
@@ -133,7 +132,9 @@ finish_on_server(const pending_runs *runs, const char *location, const char *dbn
 	o.dbname = dbname;
 	conn = tn_lpq_connect(&o, &err);
 	res = conn ? tn_lpq_exec(conn, "SELECT gid, database FROM pg_catalog.pg_prepared_xacts"
-							 " WHERE gid LIKE 'tenancy\\_%' ORDER BY gid", 0, NULL, &err) : NULL;
+								   " WHERE gid LIKE 'tenancy\\_%' ORDER BY gid",
+							 0, NULL, &err)
+			   : NULL;
 	if (res == NULL)
 	{
 		ereport(WARNING,
@@ -163,9 +164,9 @@ finish_on_server(const pending_runs *runs, const char *location, const char *dbn
 void
 reg_recover_atomic_runs(void)
 {
-	pending_runs runs;
+	pending_runs   runs;
 	tenant_servers servers;
-	bool		all = true;
+	bool		   all = true;
 
 	memset(&runs, 0, sizeof(runs));
 	load_pending_runs(&runs);
@@ -184,6 +185,7 @@ reg_recover_atomic_runs(void)
 		v[0] = psprintf("%lld", runs.ids[r]);
 		v[1] = runs.commit[r] ? "done" : TN_RUN_ROLLED_BACK;
 		reg_spi_run("UPDATE tenancy.runs SET status = $2, finished_at = coalesce(finished_at, pg_catalog.clock_timestamp())"
-					" WHERE run_id = $1::int8", 2, v);
+					" WHERE run_id = $1::int8",
+					2, v);
 	}
 }

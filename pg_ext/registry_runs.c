@@ -35,8 +35,8 @@ reg_run_target(char *target)
 void
 reg_put_skipped(tn_pg_srf *srf, const char *tenant, const char *failed_tenant)
 {
-	tn_rows		rows;
-	char	   *row[8];
+	tn_rows rows;
+	char   *row[8];
 
 	tn_rows_init(&rows, tn_def_migrate_all.ncols);
 	if (tn_fanout_skipped_row(&rows, tenant, failed_tenant) != TN_OK)
@@ -58,7 +58,7 @@ fo_tenant *
 reg_load_tenants(bool only_behind, const char *key, int *n)
 {
 	fo_tenant  *ts;
-	const char *v[1] = {key};
+	const char *v[1] = { key };
 
 	/*
 	 * Database tenants by name, then schema tenants grouped by database, so
@@ -67,7 +67,8 @@ reg_load_tenants(bool only_behind, const char *key, int *n)
 #define TENANTS_ORDER " ORDER BY CASE WHEN kind = 'schema' THEN coalesce(location, '') || ' ' || dbname END NULLS FIRST, name"
 	if (only_behind)
 		reg_spi_run("SELECT name, location, dbname, schema_name FROM tenancy.tenants"
-					" WHERE version_key IS NULL OR version_key < $1 OR last_error IS NOT NULL" TENANTS_ORDER, 1, v);
+					" WHERE version_key IS NULL OR version_key < $1 OR last_error IS NOT NULL" TENANTS_ORDER,
+					1, v);
 	else
 		reg_spi_run("SELECT name, location, dbname, schema_name FROM tenancy.tenants" TENANTS_ORDER, 0, NULL);
 	*n = (int) SPI_processed;
@@ -87,7 +88,8 @@ reg_close_killed_runs(void)
 {
 	reg_spi_run("UPDATE tenancy.runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp()"
 				" WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
-				"   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at)", 0, NULL);
+				"   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at)",
+				0, NULL);
 }
 
 void
@@ -124,7 +126,8 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	p[3] = status;
 	res = tn_lpq_exec_or_raise(run->control,
 							   "INSERT INTO tenancy.runs (target, status, tenants, caller_pid)"
-							   " VALUES ($1, $4, $2::int8, $3::int4) RETURNING run_id", 4, p);
+							   " VALUES ($1, $4, $2::int8, $3::int4) RETURNING run_id",
+							   4, p);
 	run->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 }
@@ -167,7 +170,8 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 					  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
 					  "   SELECT 'migrate', $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 <> 'up_to_date')"
 					  " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
-					  " WHERE run_id = $1::int8", 12, p, &err);
+					  " WHERE run_id = $1::int8",
+					  12, p, &err);
 	if (res)
 		PQclear(res);
 	else

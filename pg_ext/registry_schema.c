@@ -28,19 +28,19 @@
 /* One tenant_create / tenant_register of a schema tenant. */
 typedef struct schema_call
 {
-	const char *name;			/* the tenant, and its schema */
-	const char *location;		/* NULL: this database */
-	bool		adopt;			/* tenant_register: the schema exists */
+	const char		*name;	   /* the tenant, and its schema */
+	const char		*location; /* NULL: this database */
+	bool			 adopt;	   /* tenant_register: the schema exists */
 	tn_migration_set set;
-	char	   *text;			/* the set's transport */
+	char			*text; /* the set's transport */
 	/* create: the first step of tn_fanout_plan */
 	const char *mode;
 	const char *target;
 	bool		more_steps;
-	PGconn	   *volatile conn;	/* location's database, else NULL (set
+	PGconn *volatile conn; /* location's database, else NULL (set
 								 * inside PG_TRY) */
-	char	   *dbname;
-	char	   *version;		/* where the schema stands */
+	char *dbname;
+	char *version; /* where the schema stands */
 } schema_call;
 
 /*
@@ -51,8 +51,8 @@ typedef struct schema_call
 static char *
 tenant_side(PGconn *conn, const char *sql, int n, const char *const *v)
 {
-	PGresult   *res;
-	char	   *out = NULL;
+	PGresult *res;
+	char	 *out = NULL;
 
 	if (conn == NULL)
 	{
@@ -86,8 +86,8 @@ static void
 plan_first_step(schema_call *sc)
 {
 	tn_fanout_step *steps;
-	size_t		nsteps;
-	tn_error	err;
+	size_t			nsteps;
+	tn_error		err;
 
 	sc->mode = "migrate";
 	tn_error_clear(&err);
@@ -120,8 +120,7 @@ open_remote(schema_call *sc)
 	if (sc->conn == NULL)
 		tn_raise_failure(&err);
 	extversion = reg_extension_version();
-	PQclear(tn_lpq_exec_or_raise(sc->conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s",
-													quote_literal_cstr(extversion)), 0, NULL));
+	PQclear(tn_lpq_exec_or_raise(sc->conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s", quote_literal_cstr(extversion)), 0, NULL));
 	PQclear(tn_lpq_exec_or_raise(sc->conn, "BEGIN", 0, NULL));
 }
 
@@ -129,12 +128,13 @@ open_remote(schema_call *sc)
 static void
 check_schema(schema_call *sc)
 {
-	const char *v[1] = {sc->name};
+	const char *v[1] = { sc->name };
 	char	   *state;
 
 	state = tenant_side(sc->conn, "SELECT CASE WHEN e.extnamespace = n.oid THEN 'extension' ELSE 'exists' END"
-						" FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"
-						" WHERE n.nspname = $1 AND e.extname = 'tenancy'", 1, v);
+								  " FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"
+								  " WHERE n.nspname = $1 AND e.extname = 'tenancy'",
+						1, v);
 	if (state != NULL && strcmp(state, "extension") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

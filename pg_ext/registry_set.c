@@ -43,10 +43,10 @@ extern Datum tenant_migrations_load(PG_FUNCTION_ARGS);
 void
 reg_load_set(tn_migration_set *set)
 {
-	tn_adapter	adapter;
+	tn_adapter		  adapter;
 	tn_pg_adapter_ctx ctx;
-	tn_error	err;
-	int			rc;
+	tn_error		  err;
+	int				  rc;
 
 	tn_error_clear(&err);
 	tn_pg_adapter_init(&adapter, &ctx, NULL);
@@ -63,9 +63,9 @@ reg_load_set(tn_migration_set *set)
 char *
 reg_encode_set(tn_migration_set *set)
 {
-	tn_buf		b;
-	tn_error	err;
-	char	   *out;
+	tn_buf	 b;
+	tn_error err;
+	char	*out;
 
 	tn_error_clear(&err);
 	if (tn_set_encode(set, &b, &err) != TN_OK)
@@ -83,13 +83,13 @@ reg_encode_set(tn_migration_set *set)
 /* ------------------------------------------------------------------ */
 
 /* Change the set with a core call over SPI on the tenancy.set_* tables. */
-typedef int (*set_change_fn) (const tn_adapter *a, void *arg, long long *count, tn_error *err);
+typedef int (*set_change_fn)(const tn_adapter *a, void *arg, long long *count, tn_error *err);
 
 static int
 change_add(const tn_adapter *a, void *arg, long long *count, tn_error *err)
 {
-	int			added = 0;
-	int			rc = tn_catalog_add(a, arg, &added, err);
+	int added = 0;
+	int rc = tn_catalog_add(a, arg, &added, err);
 
 	*count = added;
 	return rc;
@@ -104,13 +104,13 @@ change_load(const tn_adapter *a, void *arg, long long *count, tn_error *err)
 static long long
 change_tenant_set(set_change_fn change, void *arg, const char *action)
 {
-	tn_adapter	adapter;
+	tn_adapter		  adapter;
 	tn_pg_adapter_ctx ctx;
-	tn_error	err;
-	long long	count = 0;
-	int			rc;
-	tn_migration_set set;
-	char	   *text;
+	tn_error		  err;
+	long long		  count = 0;
+	int				  rc;
+	tn_migration_set  set;
+	char			 *text;
 
 	tn_error_clear(&err);
 	reg_spi_connect();
@@ -144,10 +144,10 @@ change_tenant_set(set_change_fn change, void *arg, const char *action)
 
 typedef struct sent_files
 {
-	size_t		n;
+	size_t			   n;
 	const char *const *names;
 	const char *const *bodies;
-	const size_t *lens;
+	const size_t	  *lens;
 } sent_files;
 
 static int
@@ -162,7 +162,7 @@ long long
 reg_set_load_files(size_t n, const char *const *names, const char *const *bodies,
 				   const size_t *lens)
 {
-	sent_files	f = {n, names, bodies, lens};
+	sent_files f = { n, names, bodies, lens };
 
 	return change_tenant_set(change_load_files, &f, "set_load");
 }
@@ -170,8 +170,8 @@ reg_set_load_files(size_t n, const char *const *names, const char *const *bodies
 static bool
 scope_is_tenants(const char *scope)
 {
-	tn_error	err;
-	int			tenants = 0;
+	tn_error err;
+	int		 tenants = 0;
 
 	tn_error_clear(&err);
 	if (tn_parse_scope(scope, &tenants, &err) != TN_OK)
@@ -183,9 +183,9 @@ scope_is_tenants(const char *scope)
 Datum
 tenant_migration_add_scoped(PG_FUNCTION_ARGS)
 {
-	char	   *scope = tn_pg_arg_text(fcinfo, 4);
-	tn_migration m;
-	tn_error	err;
+	char			  *scope = tn_pg_arg_text(fcinfo, 4);
+	tn_migration	   m;
+	tn_error		   err;
 	volatile long long added = 0;
 
 	if (!scope_is_tenants(scope))
@@ -219,8 +219,8 @@ tenant_migration_add_scoped(PG_FUNCTION_ARGS)
 Datum
 tenant_migrations_load_scoped(PG_FUNCTION_ARGS)
 {
-	char	   *scope = tn_pg_arg_text(fcinfo, 1);
-	char	   *path;
+	char *scope = tn_pg_arg_text(fcinfo, 1);
+	char *path;
 
 	if (!scope_is_tenants(scope))
 	{

@@ -19,9 +19,9 @@
 #include "registry_internal.h"
 
 /* Advisory lock keys in the control database: ("tena", 2) serializes runs. */
-#define TN_LOCK_KEY 1952804449	/* "tena" */
+#define TN_LOCK_KEY	 1952804449 /* "tena" */
 #define TN_LOCK_RUNS 2
-#define TN_LOCK_SET 3
+#define TN_LOCK_SET	 3
 
 #define SPI_MAX_ARGS 16
 
@@ -35,10 +35,10 @@ reg_spi_connect(void)
 int
 reg_spi_run(const char *sql, int nargs, const char *const *values)
 {
-	Oid			types[SPI_MAX_ARGS] = {0};
-	Datum		datums[SPI_MAX_ARGS] = {0};
-	char		nulls[SPI_MAX_ARGS + 1] = {0};
-	int			rc;
+	Oid	  types[SPI_MAX_ARGS] = { 0 };
+	Datum datums[SPI_MAX_ARGS] = { 0 };
+	char  nulls[SPI_MAX_ARGS + 1] = { 0 };
+	int	  rc;
 
 	Assert(nargs <= SPI_MAX_ARGS);
 	for (int i = 0; i < nargs; i++)
@@ -91,7 +91,7 @@ reg_lock_set(void)
 void
 reg_audit(const char *action, const char *tenant, const char *detail)
 {
-	const char *v[3] = {action, tenant, detail};
+	const char *v[3] = { action, tenant, detail };
 
 	reg_spi_run("INSERT INTO tenancy.audit (action, tenant, detail) VALUES ($1, $2, $3)", 3, v);
 }
@@ -108,7 +108,7 @@ reg_extension_version(void)
 char *
 reg_version_key(const char *version)
 {
-	char		key[TN_VERSION_KEY_MAX];
+	char key[TN_VERSION_KEY_MAX];
 
 	if (version == NULL || version[0] == '\0' ||
 		tn_version_key(version, key, sizeof(key)) != TN_OK)
@@ -123,7 +123,7 @@ reg_version_key(const char *version)
 void
 reg_refuse_existing(const char *name)
 {
-	const char *v[1] = {name};
+	const char *v[1] = { name };
 
 	reg_spi_run("SELECT 1 FROM tenancy.tenants WHERE name = $1", 1, v);
 	if (SPI_processed > 0)
@@ -152,13 +152,13 @@ reg_insert_tenant(const char *name, const char *location, const char *dbname,
 	{
 		v[6] = schema;
 		reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
-					" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)", 7, v);
-		reg_audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location)
-				  : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
+					" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)",
+					7, v);
+		reg_audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location) : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
 		return;
 	}
 	reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending)"
-				" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)", 6, v);
-	reg_audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location)
-			  : psprintf("database \"%s\" on this server", dbname));
+				" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)",
+				6, v);
+	reg_audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location) : psprintf("database \"%s\" on this server", dbname));
 }

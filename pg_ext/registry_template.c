@@ -27,8 +27,8 @@
 char *
 reg_template_name(void)
 {
-	char	   *db = get_database_name(MyDatabaseId);
-	char	   *name = psprintf("tenancy_template_%s", db);
+	char *db = get_database_name(MyDatabaseId);
+	char *name = psprintf("tenancy_template_%s", db);
 
 	if (strlen(name) >= NAMEDATALEN)
 		name[NAMEDATALEN - 1] = '\0';
@@ -52,13 +52,13 @@ reg_template_name(void)
  */
 typedef struct known_template
 {
-	bool		valid;
-	char	   *location;		/* NULL: this server */
-	char	   *tmpl;
-	Oid			oid;
-	char	   *extversion;
-	char	   *set_text;
-	char	   *version;		/* where reg_ensure_template left it */
+	bool  valid;
+	char *location; /* NULL: this server */
+	char *tmpl;
+	Oid	  oid;
+	char *extversion;
+	char *set_text;
+	char *version; /* where reg_ensure_template left it */
 } known_template;
 
 static known_template template_cache;
@@ -123,7 +123,7 @@ template_known(const char *location, const char *tmpl, Oid oid,
 static Oid
 database_oid(PGconn *conn, const char *dbname)
 {
-	const char *p[1] = {dbname};
+	const char *p[1] = { dbname };
 	PGresult   *res = tn_lpq_exec_or_raise(conn, "SELECT oid FROM pg_catalog.pg_database WHERE datname = $1", 1, p);
 	Oid			oid = InvalidOid;
 
@@ -157,7 +157,7 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 	oid = database_oid(conn, tmpl);
 	if (oid == InvalidOid)
 	{
-		char	   *sql = psprintf("CREATE DATABASE %s", quote_identifier(tmpl));
+		char *sql = psprintf("CREATE DATABASE %s", quote_identifier(tmpl));
 
 		res = tn_lpq_exec(conn, sql, 0, NULL, &err);
 		if (res == NULL && strcmp(err.sqlstate, "42P04") != 0)
@@ -175,8 +175,7 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 	conn = tn_lpq_connect(&o, &err);
 	if (conn == NULL)
 		tn_raise_failure(&err);
-	res = tn_lpq_exec(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s",
-									 quote_literal_cstr(extversion)), 0, NULL, &err);
+	res = tn_lpq_exec(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s", quote_literal_cstr(extversion)), 0, NULL, &err);
 	if (res == NULL && strcmp(err.sqlstate, "23505") != 0 && strcmp(err.sqlstate, "42710") != 0)
 	{
 		tn_lpq_finish(conn);
@@ -191,9 +190,9 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 /* The outcome of the one tenant (the template) of a FO_SYNC_TEMPLATE job. */
 typedef struct one_outcome
 {
-	int			rc;
-	tn_error	err;
-	char		to_version[TN_MAX_VERSION_LEN + 1];
+	int		 rc;
+	tn_error err;
+	char	 to_version[TN_MAX_VERSION_LEN + 1];
 } one_outcome;
 
 static void
@@ -243,10 +242,10 @@ template_sync(const char *location, const char *tmpl, tn_migration_set *set,
 char *
 reg_ensure_template(const char *location, tn_migration_set *set, const char *set_text)
 {
-	char	   *tmpl = reg_template_name();
-	char	   *extversion = reg_extension_version();
-	Oid			oid;
-	char	   *version;
+	char *tmpl = reg_template_name();
+	char *extversion = reg_extension_version();
+	Oid	  oid;
+	char *version;
 
 	reg_template_forget();
 	oid = template_make(location, tmpl, extversion);

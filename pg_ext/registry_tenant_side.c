@@ -29,10 +29,10 @@ PG_FUNCTION_INFO_V1(tenancy_verify_synced);
 /* The one row migrate_synced returns. */
 typedef struct synced_row
 {
-	char		from[TN_MAX_VERSION_LEN + 1];
-	char		to[TN_MAX_VERSION_LEN + 1];
-	long long	applied;
-	char	   *failure;		/* dry run, report: palloc'd, else NULL */
+	char	  from[TN_MAX_VERSION_LEN + 1];
+	char	  to[TN_MAX_VERSION_LEN + 1];
+	long long applied;
+	char	 *failure; /* dry run, report: palloc'd, else NULL */
 } synced_row;
 
 /*
@@ -51,9 +51,9 @@ static int
 synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *target,
 			   bool dry_run, bool report, synced_row *out, tn_error *err)
 {
-	tn_migrate_opts opts;
+	tn_migrate_opts	  opts;
 	tn_migrate_result res;
-	int			rc;
+	int				  rc;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.target = target;
@@ -61,7 +61,7 @@ synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 	opts.dry_run = dry_run;
 	for (int attempt = 1;; attempt++)
 	{
-		int			delay;
+		int delay;
 
 		memset(&res, 0, sizeof(res));
 		tn_rows_init(&res.report, 0);
@@ -86,7 +86,7 @@ synced_migrate(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 	out->applied = res.applied;
 	if (rc == TN_ERR_MIGRATION_FAILED && report)
 	{
-		char	   *text = tn_error_render(err);
+		char *text = tn_error_render(err);
 
 		out->failure = pstrdup(text ? text : err->message);
 		free(text);
@@ -123,9 +123,9 @@ static int
 synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *target,
 			   bool record, synced_row *out, tn_error *err)
 {
-	int			added = 0;
-	long long	count = 0;
-	int			rc = TN_OK;
+	int		  added = 0;
+	long long count = 0;
+	int		  rc = TN_OK;
 
 	for (size_t i = 0; i < set->count && rc == TN_OK; i++)
 		rc = tn_catalog_add(adapter, &set->items[i], &added, err);
@@ -141,7 +141,7 @@ synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 	else if (rc == TN_OK)
 	{
 		/* where it stands */
-		tn_rows		st;
+		tn_rows st;
 
 		tn_rows_init(&st, tn_def_status.ncols);
 		rc = tn_status(adapter, &st, err);
@@ -167,19 +167,19 @@ synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 Datum
 tenancy_migrate_synced(PG_FUNCTION_ARGS)
 {
-	char	   *text = tn_pg_arg_required(fcinfo, 0, "tenant_set");
-	char	   *target = tn_pg_arg_text(fcinfo, 1);
-	char	   *mode = tn_pg_arg_text(fcinfo, 2);
-	char	   *schema = tn_pg_arg_text(fcinfo, 3);
-	tn_migration_set set;
-	tn_adapter	adapter;
+	char			 *text = tn_pg_arg_required(fcinfo, 0, "tenant_set");
+	char			 *target = tn_pg_arg_text(fcinfo, 1);
+	char			 *mode = tn_pg_arg_text(fcinfo, 2);
+	char			 *schema = tn_pg_arg_text(fcinfo, 3);
+	tn_migration_set  set;
+	tn_adapter		  adapter;
 	tn_pg_adapter_ctx ctx;
-	tn_error	err;
-	int			rc;
-	synced_row	out;
-	tn_pg_srf	srf;
-	char	   *row[4];
-	char	   *path = tn_pg_caller_search_path();
+	tn_error		  err;
+	int				  rc;
+	synced_row		  out;
+	tn_pg_srf		  srf;
+	char			 *row[4];
+	char			 *path = tn_pg_caller_search_path();
 
 	if (mode == NULL)
 		mode = "migrate";
@@ -230,17 +230,17 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 Datum
 tenancy_verify_synced(PG_FUNCTION_ARGS)
 {
-	char	   *text = tn_pg_arg_text(fcinfo, 0);
-	char	   *schema = tn_pg_arg_text(fcinfo, 1);
-	tn_migration_set set;
-	tn_adapter	adapter;
+	char			 *text = tn_pg_arg_text(fcinfo, 0);
+	char			 *schema = tn_pg_arg_text(fcinfo, 1);
+	tn_migration_set  set;
+	tn_adapter		  adapter;
 	tn_pg_adapter_ctx ctx;
-	tn_error	err;
-	tn_rows		rows;
-	int			rc;
-	tn_pg_srf	srf;
-	char	   *row[5];
-	char	   *path = tn_pg_caller_search_path();
+	tn_error		  err;
+	tn_rows			  rows;
+	int				  rc;
+	tn_pg_srf		  srf;
+	char			 *row[5];
+	char			 *path = tn_pg_caller_search_path();
 
 	tn_pg_srf_begin(fcinfo, NULL, &srf);
 	tn_error_clear(&err);

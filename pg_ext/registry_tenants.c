@@ -31,7 +31,7 @@ PG_FUNCTION_INFO_V1(tenant_drop);
 static void
 validate_name(const char *name)
 {
-	tn_error	err;
+	tn_error err;
 
 	tn_error_clear(&err);
 	if (tn_validate_tenant_name(name, &err) != TN_OK)
@@ -43,7 +43,7 @@ static bool
 check_kind(const char *kind)
 {
 	tn_tenant_kind parsed;
-	tn_error	err;
+	tn_error	   err;
 
 	tn_error_clear(&err);
 	if (tn_parse_tenant_kind(kind, TN_DIALECT_POSTGRES, &parsed, &err) != TN_OK)
@@ -81,8 +81,7 @@ create_database_tenant(const char *name, const char *location,
 	version = reg_template_version(conn, location, set, text);
 
 	/* clone the template; nothing is registered until it exists */
-	res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name),
-									 quote_identifier(tmpl)), 0, NULL, &err);
+	res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name), quote_identifier(tmpl)), 0, NULL, &err);
 	tn_lpq_finish(conn);
 	if (res == NULL)
 	{
@@ -106,11 +105,11 @@ create_database_tenant(const char *name, const char *location,
 Datum
 tenant_create(PG_FUNCTION_ARGS)
 {
-	char	   *name = tn_pg_arg_required(fcinfo, 0, "name");
-	char	   *location = tn_pg_arg_text(fcinfo, 1);
-	char	   *kind = tn_pg_arg_text(fcinfo, 2);
+	char			*name = tn_pg_arg_required(fcinfo, 0, "name");
+	char			*location = tn_pg_arg_text(fcinfo, 1);
+	char			*kind = tn_pg_arg_text(fcinfo, 2);
 	tn_migration_set set;
-	char	   *text;
+	char			*text;
 
 	validate_name(name);
 	tn_lpq_check_location(location, "location");
@@ -148,7 +147,7 @@ tenant_create(PG_FUNCTION_ARGS)
 static char *
 location_dbname(const char *location, char *name)
 {
-	char	   *dbname = NULL;
+	char			 *dbname = NULL;
 	PQconninfoOption *opts = PQconninfoParse(location, NULL);
 
 	for (PQconninfoOption *p = opts; p && p->keyword; p++)
@@ -181,8 +180,7 @@ registered_version(const char *location, const char *dbname)
 	conn = tn_lpq_connect(&o, &err);
 	if (conn == NULL)
 		tn_raise_failure(&err);
-	res = tn_lpq_exec(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s",
-									 quote_literal_cstr(extversion)), 0, NULL, &err);
+	res = tn_lpq_exec(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s", quote_literal_cstr(extversion)), 0, NULL, &err);
 	if (res)
 	{
 		PQclear(res);
@@ -228,10 +226,10 @@ register_database_tenant(const char *name, const char *location, const char *dbn
 Datum
 tenant_register(PG_FUNCTION_ARGS)
 {
-	char	   *name = tn_pg_arg_required(fcinfo, 0, "name");
-	char	   *location = tn_pg_arg_text(fcinfo, 1);
-	char	   *kind = tn_pg_arg_text(fcinfo, 2);
-	char	   *dbname;
+	char *name = tn_pg_arg_required(fcinfo, 0, "name");
+	char *location = tn_pg_arg_text(fcinfo, 1);
+	char *kind = tn_pg_arg_text(fcinfo, 2);
+	char *dbname;
 
 	validate_name(name);
 	if (check_kind(kind))
@@ -287,11 +285,11 @@ drop_database(const char *location, const char *dbname)
 Datum
 tenant_drop(PG_FUNCTION_ARGS)
 {
-	char	   *name = tn_pg_arg_required(fcinfo, 0, "name");
-	char	   *mode = tn_pg_arg_text(fcinfo, 1);
-	int			delete;
+	char *name = tn_pg_arg_required(fcinfo, 0, "name");
+	char *mode = tn_pg_arg_text(fcinfo, 1);
+	int delete;
 	tn_error	err;
-	const char *v[1] = {name};
+	const char *v[1] = { name };
 	char	   *location;
 	char	   *dbname;
 	char	   *schema;
@@ -312,7 +310,7 @@ tenant_drop(PG_FUNCTION_ARGS)
 	schema = reg_spi_value(0, 3);
 	reg_audit(delete ? "drop_delete" : "drop", name, NULL);
 	/* last: if it fails, the registry row comes back with the error */
-	if (delete && schema != NULL)
+	if (delete &&schema != NULL)
 		reg_drop_schema(location, dbname, schema);
 	else if (delete)
 		drop_database(location, dbname);

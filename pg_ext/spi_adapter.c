@@ -51,12 +51,12 @@
 /* ------------------------------------------------------------------ */
 
 /* Last error position seen (edata->cursorpos), for exec_script. */
-static int	last_cursorpos = 0;
+static int last_cursorpos = 0;
 
 static void
 error_from_edata(tn_error *err, ErrorData *edata)
 {
-	char	   *state = unpack_sql_state(edata->sqlerrcode);
+	char *state = unpack_sql_state(edata->sqlerrcode);
 
 	tn_error_set(err, TN_ERR_ENGINE, "%s",
 				 edata->message ? edata->message : "unknown error");
@@ -67,7 +67,7 @@ error_from_edata(tn_error *err, ErrorData *edata)
 	strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
 }
 
-typedef int (*protected_fn) (tn_pg_adapter_ctx *ctx, void *arg, tn_error *err);
+typedef int (*protected_fn)(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err);
 
 /*
  * Run fn in an internal subtransaction.  fn returning TN_OK releases it;
@@ -80,7 +80,7 @@ run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile int rc = TN_OK;
+	volatile int  rc = TN_OK;
 
 	last_cursorpos = 0;
 	BeginInternalSubTransaction(NULL);
@@ -98,7 +98,7 @@ run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
@@ -140,7 +140,7 @@ static int
 pop_level(tn_pg_adapter_ctx *ctx, bool commit, tn_error *err)
 {
 	volatile int rc = TN_OK;
-	int			level;
+	int			 level;
 
 	if (ctx->depth <= 0)
 		return tn_error_set(err, TN_ERR_ENGINE,
@@ -158,7 +158,7 @@ pop_level(tn_pg_adapter_ctx *ctx, bool commit, tn_error *err)
 		}
 		PG_CATCH();
 		{
-			ErrorData  *edata;
+			ErrorData *edata;
 
 			MemoryContextSwitchTo(ctx->saved_cxt[level]);
 			edata = CopyErrorData();
@@ -181,13 +181,13 @@ pop_level(tn_pg_adapter_ctx *ctx, bool commit, tn_error *err)
 
 typedef struct query_args
 {
-	const char *sql;
-	int			nparams;
+	const char	   *sql;
+	int				nparams;
 	const tn_value *params;
-	tn_row_fn	fn;
-	void	   *arg;
-	Oid		   *types;			/* for variable-parameter parsing */
-	int			ntypes;
+	tn_row_fn		fn;
+	void		   *arg;
+	Oid			   *types; /* for variable-parameter parsing */
+	int				ntypes;
 } query_args;
 
 static void
@@ -242,24 +242,24 @@ spi_failure(tn_error *err, int spi_rc, const char *what)
  * one set of statements per schema, so past PLAN_CACHE_SIZE entries plans
  * are made and freed per call as before.
  */
-#define PLAN_CACHE_SIZE 256
+#define PLAN_CACHE_SIZE		  256
 #define PLAN_CACHE_MAX_PARAMS 16
 
 typedef struct cached_plan
 {
-	char	   *sql;
-	int			nparams;
-	Oid			types[PLAN_CACHE_MAX_PARAMS];
-	SPIPlanPtr	plan;
+	char	  *sql;
+	int		   nparams;
+	Oid		   types[PLAN_CACHE_MAX_PARAMS];
+	SPIPlanPtr plan;
 } cached_plan;
 
 static cached_plan plan_cache[PLAN_CACHE_SIZE];
-static int	plan_cache_used = 0;
+static int		   plan_cache_used = 0;
 
 static SPIPlanPtr
 plan_cache_lookup(const char *sql, int n, const Oid *types)
 {
-	int			i;
+	int i;
 
 	if (n > PLAN_CACHE_MAX_PARAMS)
 		return NULL;
@@ -299,7 +299,7 @@ plan_cache_store(const char *sql, int n, const Oid *types, SPIPlanPtr plan)
 static bool
 bind_params(const query_args *q, Oid *types, Datum *values, char *nulls)
 {
-	bool		untyped = false;
+	bool untyped = false;
 
 	for (int i = 0; i < q->nparams; i++)
 	{
@@ -325,7 +325,7 @@ bind_params(const query_args *q, Oid *types, Datum *values, char *nulls)
 				break;
 			case TN_T_NULL:
 			default:
-				types[i] = InvalidOid;	/* inferred from context below */
+				types[i] = InvalidOid; /* inferred from context below */
 				nulls[i] = 'n';
 				untyped = true;
 				break;
@@ -342,10 +342,10 @@ bind_params(const query_args *q, Oid *types, Datum *values, char *nulls)
 static int
 infer_param_types(query_args *q, Oid *types, tn_error *err)
 {
-	int			n = q->nparams;
+	int				  n = q->nparams;
 	SPIPrepareOptions opts;
-	SPIPlanPtr	plan;
-	int			i;
+	SPIPlanPtr		  plan;
+	int				  i;
 
 	memset(&opts, 0, sizeof(opts));
 	q->types = palloc(sizeof(Oid) * n);
@@ -375,14 +375,14 @@ static int
 deliver_rows(query_args *q, tn_error *err)
 {
 	SPITupleTable *tt = SPI_tuptable;
-	TupleDesc	desc = tt->tupdesc;
-	int			ncols = desc->natts;
-	const char **cells = palloc0(sizeof(char *) * (ncols > 0 ? ncols : 1));
+	TupleDesc	   desc = tt->tupdesc;
+	int			   ncols = desc->natts;
+	const char	 **cells = palloc0(sizeof(char *) * (ncols > 0 ? ncols : 1));
 
 	for (uint64 row = 0; row < tt->numvals; row++)
 	{
-		int			col;
-		int			rc;
+		int col;
+		int rc;
 
 		for (col = 0; col < ncols; col++)
 			cells[col] = SPI_getvalue(tt->vals[row], desc, col + 1);
@@ -451,9 +451,9 @@ pg_query(void *vctx, const char *sql, int nparams, const tn_value *params,
 		 tn_row_fn fn, void *arg, tn_error *err)
 {
 	tn_pg_adapter_ctx *ctx = CTX(vctx);
-	MemoryContext old;
-	query_args	q;
-	int			rc;
+	MemoryContext	   old;
+	query_args		   q;
+	int				   rc;
 
 	if (sql == NULL || nparams < 0 || (nparams > 0 && params == NULL))
 		return tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
@@ -482,8 +482,8 @@ pg_query(void *vctx, const char *sql, int nparams, const tn_value *params,
 typedef struct script_args
 {
 	const char *script;
-	bool		parsed;			/* raw_parser succeeded */
-	long		current;		/* offset of the statement running */
+	bool		parsed;	 /* raw_parser succeeded */
+	long		current; /* offset of the statement running */
 } script_args;
 
 /* Skip whitespace and comments: offset of the first token at or after pos. */
@@ -492,7 +492,7 @@ skip_blank(const char *s, long pos)
 {
 	for (;;)
 	{
-		char		c = s[pos];
+		char c = s[pos];
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
 			c == '\v')
@@ -504,7 +504,7 @@ skip_blank(const char *s, long pos)
 		}
 		else if (c == '/' && s[pos + 1] == '*')
 		{
-			int			depth = 1;
+			int depth = 1;
 
 			pos += 2;
 			while (s[pos] != '\0' && depth > 0)
@@ -525,7 +525,7 @@ skip_blank(const char *s, long pos)
 static void
 capture_error_position(void *arg pg_attribute_unused())
 {
-	int			pos = geterrposition();
+	int pos = geterrposition();
 
 	if (pos > 0)
 		last_cursorpos = pos;
@@ -534,14 +534,14 @@ capture_error_position(void *arg pg_attribute_unused())
 static int
 do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 {
-	script_args *s = (script_args *) arg;
-	List	   *stmts;
-	ListCell   *lc;
-	int			nestlevel = -1;
-	size_t		total = strlen(s->script);
+	script_args			*s = (script_args *) arg;
+	List				*stmts;
+	ListCell			*lc;
+	int					 nestlevel = -1;
+	size_t				 total = strlen(s->script);
 	ErrorContextCallback errcallback;
-	Oid			saved_user = InvalidOid;
-	int			saved_sec = 0;
+	Oid					 saved_user = InvalidOid;
+	int					 saved_sec = 0;
 
 	/*
 	 * Keep the syntax error position before an outer SPI error callback (a
@@ -573,13 +573,13 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 		SetUserIdAndSecContext(ctx->body_user, saved_sec | SECURITY_LOCAL_USERID_CHANGE);
 	}
 
-	foreach(lc, stmts)
+	foreach (lc, stmts)
 	{
-		RawStmt    *rs = lfirst_node(RawStmt, lc);
-		size_t		len;
-		char	   *text;
-		SPIPlanPtr	plan;
-		int			spi_rc;
+		RawStmt	  *rs = lfirst_node(RawStmt, lc);
+		size_t	   len;
+		char	  *text;
+		SPIPlanPtr plan;
+		int		   spi_rc;
 
 		len = rs->stmt_len > 0 ? (size_t) rs->stmt_len : total - rs->stmt_location;
 		s->current = skip_blank(s->script, rs->stmt_location);
@@ -617,8 +617,8 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 typedef struct scan_args
 {
 	const char *script;
-	long		error_byte;		/* where the syntax error was reported */
-	long		start;			/* result */
+	long		error_byte; /* where the syntax error was reported */
+	long		start;		/* result */
 } scan_args;
 
 /*
@@ -629,19 +629,19 @@ static int
 do_find_statement_start(tn_pg_adapter_ctx *ctx pg_attribute_unused(), void *arg,
 						tn_error *err pg_attribute_unused())
 {
-	scan_args  *a = (scan_args *) arg;
-	core_yyscan_t scanner;
+	scan_args		  *a = (scan_args *) arg;
+	core_yyscan_t	   scanner;
 	core_yy_extra_type extra;
-	core_YYSTYPE yylval;
-	YYLTYPE		yylloc;
-	int			depth = 0;
-	bool		at_start = true;
+	core_YYSTYPE	   yylval;
+	YYLTYPE			   yylloc;
+	int				   depth = 0;
+	bool			   at_start = true;
 
 	scanner = scanner_init(a->script, &extra, &ScanKeywords, ScanKeywordTokens);
 	a->start = 0;
 	for (;;)
 	{
-		int			tok = core_yylex(&yylval, &yylloc, scanner);
+		int tok = core_yylex(&yylval, &yylloc, scanner);
 
 		if (tok == 0 || yylloc > a->error_byte)
 			break;
@@ -664,8 +664,8 @@ do_find_statement_start(tn_pg_adapter_ctx *ctx pg_attribute_unused(), void *arg,
 static long
 char_pos_to_byte(const char *s, int cursorpos)
 {
-	long		byte = 0;
-	int			chr;
+	long byte = 0;
+	int	 chr;
 
 	for (chr = 1; chr < cursorpos && s[byte] != '\0'; chr++)
 		byte += pg_mblen(s + byte);
@@ -677,9 +677,9 @@ pg_exec_script(void *vctx, const char *script, long *failed_offset,
 			   tn_error *err)
 {
 	tn_pg_adapter_ctx *ctx = CTX(vctx);
-	MemoryContext old;
-	script_args s;
-	int			rc;
+	MemoryContext	   old;
+	script_args		   s;
+	int				   rc;
 
 	if (failed_offset)
 		*failed_offset = -1;
@@ -699,8 +699,8 @@ pg_exec_script(void *vctx, const char *script, long *failed_offset,
 			*failed_offset = s.current;
 		else if (last_cursorpos > 0)
 		{
-			scan_args	a;
-			tn_error	scan_err;
+			scan_args a;
+			tn_error  scan_err;
 
 			a.script = script;
 			a.error_byte = char_pos_to_byte(script, last_cursorpos);
@@ -743,7 +743,7 @@ static int
 pg_begin(void *vctx, tn_error *err)
 {
 	tn_pg_adapter_ctx *ctx = CTX(vctx);
-	int			rc;
+	int				   rc;
 
 	if (ctx->depth != 0)
 		return tn_error_set(err, TN_ERR_ENGINE,
@@ -787,7 +787,7 @@ static int
 pg_rollback(void *vctx, tn_error *err)
 {
 	tn_pg_adapter_ctx *ctx = CTX(vctx);
-	int			rc = TN_OK;
+	int				   rc = TN_OK;
 
 	if (ctx->depth <= 0)
 		return tn_error_set(err, TN_ERR_ENGINE,
@@ -863,7 +863,7 @@ tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 	a->release = pg_release;
 	a->rollback_to = pg_rollback_to;
 	a->exec_outside_transaction = NULL; /* a function cannot leave its txn */
-	a->snapshot_save = NULL;	/* no whole-database copy inside a txn */
+	a->snapshot_save = NULL;			/* no whole-database copy inside a txn */
 	a->snapshot_restore = NULL;
 	a->snapshot_drop = NULL;
 	a->interrupted = pg_interrupted;
@@ -888,11 +888,11 @@ tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 int
 tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err)
 {
-	int			left = ctx->depth;
+	int left = ctx->depth;
 
 	while (ctx->depth > 0)
 	{
-		tn_error	ignored;
+		tn_error ignored;
 
 		tn_error_clear(&ignored);
 		(void) pop_level(ctx, false, &ignored);
@@ -909,10 +909,10 @@ tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err)
 char *
 tn_pg_caller_search_path(void)
 {
-	const char *current = GetConfigOption("search_path", false, false);
+	const char			   *current = GetConfigOption("search_path", false, false);
 	struct config_generic **vars = get_guc_variables();
-	int			n = GetNumConfigOptions();
-	int			i;
+	int						n = GetNumConfigOptions();
+	int						i;
 
 	/*
 	 * Our functions carry SET search_path = pg_catalog, pg_temp, applied by

@@ -24,18 +24,18 @@
 
 typedef struct tn_pg_adapter_ctx
 {
-	MemoryContext mcxt;			/* context of the caller (SPI procedure) */
-	MemoryContext query_cxt;	/* scratch, reset after each call */
-	int			query_depth;	/* nested query() calls (a row callback) */
-	int			depth;			/* open units: begin + savepoints */
+	MemoryContext mcxt;		   /* context of the caller (SPI procedure) */
+	MemoryContext query_cxt;   /* scratch, reset after each call */
+	int			  query_depth; /* nested query() calls (a row callback) */
+	int			  depth;	   /* open units: begin + savepoints */
 	MemoryContext saved_cxt[TN_PG_MAX_NESTING];
 	ResourceOwner saved_owner[TN_PG_MAX_NESTING];
-	bool		locked;			/* advisory lock held: read latest snapshot */
-	const char *caller_search_path; /* search_path for migration bodies */
-	bool		has_lock_key;	/* schema tenant: its own advisory key */
-	int64		lock_key;
-	Oid			body_user;		/* bodies run as this role (InvalidOid: the caller) */
-	bool		check_body_path;	/* refuse untrusted schemas in their search_path */
+	bool		  locked;			  /* advisory lock held: read latest snapshot */
+	const char	 *caller_search_path; /* search_path for migration bodies */
+	bool		  has_lock_key;		  /* schema tenant: its own advisory key */
+	int64		  lock_key;
+	Oid			  body_user;	   /* bodies run as this role (InvalidOid: the caller) */
+	bool		  check_body_path; /* refuse untrusted schemas in their search_path */
 } tn_pg_adapter_ctx;
 
 /*
@@ -79,7 +79,7 @@ extern void tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
  * error when rc was TN_OK.  Returns the final code (err filled when not
  * TN_OK).
  */
-extern int	tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err);
+extern int tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err);
 
 /*
  * The search_path in effect where the current SQL function was called,
@@ -88,4 +88,4 @@ extern int	tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err);
  */
 extern char *tn_pg_caller_search_path(void);
 
-#endif							/* SPI_ADAPTER_H */
+#endif /* SPI_ADAPTER_H */

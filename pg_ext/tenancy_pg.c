@@ -48,16 +48,16 @@ PG_FUNCTION_INFO_V1(tenant_rollback);
 /* One core call: the adapter, its context and the error to raise. */
 typedef struct tn_call
 {
-	tn_adapter	adapter;
+	tn_adapter		  adapter;
 	tn_pg_adapter_ctx ctx;
-	tn_error	err;
-	MemoryContext outer;		/* the function's context, outside SPI */
+	tn_error		  err;
+	MemoryContext	  outer; /* the function's context, outside SPI */
 } tn_call;
 
 static void
 call_start(tn_call *call)
 {
-	char	   *path = tn_pg_caller_search_path();
+	char *path = tn_pg_caller_search_path();
 
 	tn_error_clear(&call->err);
 	call->outer = CurrentMemoryContext;
@@ -89,9 +89,9 @@ call_finish(tn_call *call, int rc)
 
 typedef struct copied_rows
 {
-	int			ncols;
-	size_t		nrows;
-	char	  **cells;			/* palloc'd in the function's context */
+	int	   ncols;
+	size_t nrows;
+	char **cells; /* palloc'd in the function's context */
 } copied_rows;
 
 /*
@@ -108,8 +108,8 @@ copy_rows(tn_call *call, tn_rows *rows, copied_rows *out)
 	out->cells = NULL;
 	PG_TRY();
 	{
-		size_t		n = rows->nrows * (size_t) rows->ncols;
-		size_t		i;
+		size_t n = rows->nrows * (size_t) rows->ncols;
+		size_t i;
 
 		out->cells = palloc0(sizeof(char *) * (n > 0 ? n : 1));
 		for (i = 0; i < n; i++)
@@ -130,7 +130,7 @@ static void
 return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 			copied_rows *rows)
 {
-	tn_pg_srf	srf;
+	tn_pg_srf srf;
 
 	tn_pg_srf_begin(fcinfo, def, &srf);
 	if (rows->nrows > 0 && rows->ncols != def->ncols)
@@ -151,9 +151,9 @@ return_rows(FunctionCallInfo fcinfo, const tn_result_def *def,
 static void
 warn_default_scope(const char *function)
 {
-	bool		given = tn_pg_scope_given;
-	tn_error	warn;
-	long long	n = 0;
+	bool	  given = tn_pg_scope_given;
+	tn_error  warn;
+	long long n = 0;
 
 	tn_pg_scope_given = false;
 	if (given)
@@ -176,14 +176,14 @@ warn_default_scope(const char *function)
 Datum
 tenant_migration_add(PG_FUNCTION_ARGS)
 {
-	char	   *version = tn_pg_arg_text(fcinfo, 0);
-	char	   *name = tn_pg_arg_text(fcinfo, 1);
-	char	   *up_sql = tn_pg_arg_text(fcinfo, 2);
-	char	   *down_sql = tn_pg_arg_text(fcinfo, 3);
-	tn_call		call;
+	char		*version = tn_pg_arg_text(fcinfo, 0);
+	char		*name = tn_pg_arg_text(fcinfo, 1);
+	char		*up_sql = tn_pg_arg_text(fcinfo, 2);
+	char		*down_sql = tn_pg_arg_text(fcinfo, 3);
+	tn_call		 call;
 	tn_migration m;
-	int			added = 0;
-	int			rc;
+	int			 added = 0;
+	int			 rc;
 
 	call_start(&call);
 	warn_default_scope("tenant_migration_add");
@@ -203,15 +203,15 @@ tenant_migration_add(PG_FUNCTION_ARGS)
 Datum
 tenant_migrations_load(PG_FUNCTION_ARGS)
 {
-	char	   *path = tn_pg_arg_required(fcinfo, 0, "path");
-	tn_call		call;
-	long long	count = 0;
-	int			rc;
+	char	 *path = tn_pg_arg_required(fcinfo, 0, "path");
+	tn_call	  call;
+	long long count = 0;
+	int		  rc;
 
 	if (!superuser() &&
 		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 	{
-		tn_error	err;
+		tn_error err;
 
 		tn_error_clear(&err);
 		tn_error_set(&err, TN_ERR_PERMISSION,
@@ -232,11 +232,11 @@ tenant_migrations_load(PG_FUNCTION_ARGS)
 static int
 text_array_arg(FunctionCallInfo fcinfo, int i, const char *argname, char ***items, size_t **lens)
 {
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n;
-	tn_error	err;
+	ArrayType *arr;
+	Datum	  *elems;
+	bool	  *nulls;
+	int		   n;
+	tn_error   err;
 
 	tn_error_clear(&err);
 	if (PG_ARGISNULL(i))
@@ -275,18 +275,18 @@ text_array_arg(FunctionCallInfo fcinfo, int i, const char *argname, char ***item
 Datum
 tenant_migrations_load_files(PG_FUNCTION_ARGS)
 {
-	char	  **names,
-			  **bodies;
-	size_t	   *name_lens,
-			   *lens;
-	int			n = text_array_arg(fcinfo, 0, "names", &names, &name_lens);
-	int			nb = text_array_arg(fcinfo, 1, "bodies", &bodies, &lens);
-	char	   *scope = tn_pg_arg_text(fcinfo, 2);
-	int			tenants = 0;
-	tn_call		call;
-	tn_error	err;
-	long long	count = 0;
-	int			rc;
+	char **names,
+		**bodies;
+	size_t *name_lens,
+		*lens;
+	int		  n = text_array_arg(fcinfo, 0, "names", &names, &name_lens);
+	int		  nb = text_array_arg(fcinfo, 1, "bodies", &bodies, &lens);
+	char	 *scope = tn_pg_arg_text(fcinfo, 2);
+	int		  tenants = 0;
+	tn_call	  call;
+	tn_error  err;
+	long long count = 0;
+	int		  rc;
 
 	tn_error_clear(&err);
 	if (tn_parse_scope(scope, &tenants, &err) != TN_OK)
@@ -318,13 +318,13 @@ add_no_transaction_hint(tn_error *err)
 Datum
 tenant_migrate(PG_FUNCTION_ARGS)
 {
-	char	   *target = tn_pg_arg_text(fcinfo, 0);
-	bool		allow;
-	tn_call		call;
-	tn_migrate_opts opts;
+	char			 *target = tn_pg_arg_text(fcinfo, 0);
+	bool			  allow;
+	tn_call			  call;
+	tn_migrate_opts	  opts;
 	tn_migrate_result res;
-	long long	applied;
-	int			rc;
+	long long		  applied;
+	int				  rc;
 
 	/* NULL means the default (false), as on SQLite. */
 	allow = PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1);
@@ -347,12 +347,12 @@ tenant_migrate(PG_FUNCTION_ARGS)
 Datum
 tenant_dry_run(PG_FUNCTION_ARGS)
 {
-	char	   *target = tn_pg_arg_text(fcinfo, 0);
-	tn_call		call;
-	tn_migrate_opts opts;
+	char			 *target = tn_pg_arg_text(fcinfo, 0);
+	tn_call			  call;
+	tn_migrate_opts	  opts;
 	tn_migrate_result res;
-	copied_rows rows;
-	int			rc;
+	copied_rows		  rows;
+	int				  rc;
 
 	call_start(&call);
 	memset(&opts, 0, sizeof(opts));
@@ -368,7 +368,7 @@ tenant_dry_run(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-typedef int (*table_fn) (const tn_adapter *a, tn_rows *out, tn_error *err);
+typedef int (*table_fn)(const tn_adapter *a, tn_rows *out, tn_error *err);
 
 static Datum
 table_result(FunctionCallInfo fcinfo, table_fn fn, const tn_result_def *def)
@@ -434,9 +434,9 @@ tenant_checkpoints(PG_FUNCTION_ARGS)
 Datum
 tenant_repair(PG_FUNCTION_ARGS)
 {
-	char	   *version = tn_pg_arg_required(fcinfo, 0, "version");
-	tn_call		call;
-	int			rc;
+	char   *version = tn_pg_arg_required(fcinfo, 0, "version");
+	tn_call call;
+	int		rc;
 
 	call_start(&call);
 	rc = tn_repair(&call.adapter, version, &call.err);
@@ -448,10 +448,10 @@ tenant_repair(PG_FUNCTION_ARGS)
 Datum
 tenant_baseline(PG_FUNCTION_ARGS)
 {
-	char	   *version = tn_pg_arg_required(fcinfo, 0, "version");
-	tn_call		call;
-	long long	count = 0;
-	int			rc;
+	char	 *version = tn_pg_arg_required(fcinfo, 0, "version");
+	tn_call	  call;
+	long long count = 0;
+	int		  rc;
 
 	call_start(&call);
 	rc = tn_baseline(&call.adapter, version, &count, &call.err);
@@ -463,15 +463,15 @@ tenant_baseline(PG_FUNCTION_ARGS)
 Datum
 tenant_checkpoint(PG_FUNCTION_ARGS)
 {
-	char	   *name = tn_pg_arg_text(fcinfo, 0);
-	char	   *mode = tn_pg_arg_text(fcinfo, 1);	/* NULL: marker, as on SQLite */
-	char		used[256];
-	tn_call		call;
-	int			snapshot;
-	int			rc;
+	char   *name = tn_pg_arg_text(fcinfo, 0);
+	char   *mode = tn_pg_arg_text(fcinfo, 1); /* NULL: marker, as on SQLite */
+	char	used[256];
+	tn_call call;
+	int		snapshot;
+	int		rc;
 
 	{
-		tn_error	err;
+		tn_error err;
 
 		tn_error_clear(&err);
 		if (tn_parse_checkpoint_mode(mode, &snapshot, &err) != TN_OK)
@@ -492,10 +492,10 @@ tenant_checkpoint(PG_FUNCTION_ARGS)
 Datum
 tenant_rollback(PG_FUNCTION_ARGS)
 {
-	char	   *checkpoint = tn_pg_arg_text(fcinfo, 0);
-	tn_call		call;
-	long long	count = 0;
-	int			rc;
+	char	 *checkpoint = tn_pg_arg_text(fcinfo, 0);
+	tn_call	  call;
+	long long count = 0;
+	int		  rc;
 
 	call_start(&call);
 	rc = tn_rollback(&call.adapter, checkpoint, &count, &call.err);

@@ -36,12 +36,12 @@
 void
 tn_pg_adapter_bodies_as_owner(tn_pg_adapter_ctx *ctx, const char *schema)
 {
-	Oid			owner = InvalidOid;
-	HeapTuple	tp;
+	Oid		  owner = InvalidOid;
+	HeapTuple tp;
 
 	if (schema != NULL)
 	{
-		Oid			nsp = get_namespace_oid(schema, true);
+		Oid nsp = get_namespace_oid(schema, true);
 
 		if (OidIsValid(nsp) && HeapTupleIsValid(tp = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp))))
 		{
@@ -56,7 +56,8 @@ tn_pg_adapter_bodies_as_owner(tn_pg_adapter_ctx *ctx, const char *schema)
 	}
 	ctx->check_body_path = true;
 	ctx->body_user = (!OidIsValid(owner) || superuser_arg(owner) || owner == GetUserId())
-		? InvalidOid : owner;
+						 ? InvalidOid
+						 : owner;
 }
 
 /*
@@ -64,35 +65,35 @@ tn_pg_adapter_bodies_as_owner(tn_pg_adapter_ctx *ctx, const char *schema)
  * superuser or $2 owns or may create in.  pg_database_owner (public's
  * owner since PostgreSQL 15) stands for the database's owner.
  */
-#define UNTRUSTED_SCHEMAS_SQL \
-	"WITH s AS (SELECT n.nspname, n.nspacl, CASE WHEN n.nspowner OPERATOR(pg_catalog.=) 'pg_database_owner'::pg_catalog.regrole" \
-	"            THEN (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.oid OPERATOR(pg_catalog.=) $3)" \
-	"            ELSE n.nspowner END AS owner" \
-	"       FROM pg_catalog.pg_namespace n" \
-	"      WHERE n.oid OPERATOR(pg_catalog.=) ANY ($1) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog')," \
-	" t AS (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolsuper OR r.oid OPERATOR(pg_catalog.=) $2)" \
-	"SELECT s.nspname::pg_catalog.text FROM s WHERE s.owner OPERATOR(pg_catalog.<>) ALL (SELECT oid FROM t)" \
-	" UNION ALL " \
-	"SELECT s.nspname::pg_catalog.text FROM s, pg_catalog.aclexplode(s.nspacl) a" \
-	" WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'" \
+#define UNTRUSTED_SCHEMAS_SQL                                                                                                     \
+	"WITH s AS (SELECT n.nspname, n.nspacl, CASE WHEN n.nspowner OPERATOR(pg_catalog.=) 'pg_database_owner'::pg_catalog.regrole"  \
+	"            THEN (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.oid OPERATOR(pg_catalog.=) $3)"                      \
+	"            ELSE n.nspowner END AS owner"                                                                                    \
+	"       FROM pg_catalog.pg_namespace n"                                                                                       \
+	"      WHERE n.oid OPERATOR(pg_catalog.=) ANY ($1) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog'),"                      \
+	" t AS (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolsuper OR r.oid OPERATOR(pg_catalog.=) $2)"                         \
+	"SELECT s.nspname::pg_catalog.text FROM s WHERE s.owner OPERATOR(pg_catalog.<>) ALL (SELECT oid FROM t)"                      \
+	" UNION ALL "                                                                                                                 \
+	"SELECT s.nspname::pg_catalog.text FROM s, pg_catalog.aclexplode(s.nspacl) a"                                                 \
+	" WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'"                                                                     \
 	"   AND (CASE WHEN a.grantee OPERATOR(pg_catalog.=) 'pg_database_owner'::pg_catalog.regrole THEN s.owner ELSE a.grantee END)" \
-	"       OPERATOR(pg_catalog.<>) ALL (SELECT oid FROM t)" \
-	"   AND a.grantee OPERATOR(pg_catalog.<>) s.owner" \
+	"       OPERATOR(pg_catalog.<>) ALL (SELECT oid FROM t)"                                                                      \
+	"   AND a.grantee OPERATOR(pg_catalog.<>) s.owner"                                                                            \
 	" LIMIT 1"
 
 void
 tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx)
 {
-	List	   *path = fetch_search_path(false);
-	Oid			user = OidIsValid(ctx->body_user) ? ctx->body_user : GetUserId();
-	Datum	   *oids = palloc(sizeof(Datum) * (list_length(path) + 1));
-	int			n = 0;
-	ListCell   *lc;
-	Datum		args[3];
-	Oid			types[3] = {OIDARRAYOID, OIDOID, OIDOID};
-	int			rc;
+	List	 *path = fetch_search_path(false);
+	Oid		  user = OidIsValid(ctx->body_user) ? ctx->body_user : GetUserId();
+	Datum	 *oids = palloc(sizeof(Datum) * (list_length(path) + 1));
+	int		  n = 0;
+	ListCell *lc;
+	Datum	  args[3];
+	Oid		  types[3] = { OIDARRAYOID, OIDOID, OIDOID };
+	int		  rc;
 
-	foreach(lc, path)
+	foreach (lc, path)
 		if (!isTempOrTempToastNamespace(lfirst_oid(lc)))
 			oids[n++] = ObjectIdGetDatum(lfirst_oid(lc));
 	args[0] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
@@ -103,7 +104,7 @@ tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx)
 		elog(ERROR, "could not check the schemas of the search_path (SPI %d)", rc);
 	if (SPI_processed > 0)
 	{
-		char	   *nsp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char *nsp = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -22,10 +22,10 @@ PG_FUNCTION_INFO_V1(tenancy_location_ok);
 Datum
 tenancy_location_ok(PG_FUNCTION_ARGS)
 {
-	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *parse_err = NULL;
+	char			 *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char			 *parse_err = NULL;
 	PQconninfoOption *opts = PQconninfoParse(location, &parse_err);
-	bool		ok = true;
+	bool			  ok = true;
 
 	if (opts == NULL)
 	{

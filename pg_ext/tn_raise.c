@@ -21,7 +21,7 @@
 static bool
 valid_sqlstate(const char *s)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < 5; i++)
 	{
@@ -34,7 +34,7 @@ valid_sqlstate(const char *s)
 int
 tn_error_sqlerrcode(const tn_error *err)
 {
-	const char *state = tn_error_sqlstate(err);	/* the core decides */
+	const char *state = tn_error_sqlstate(err); /* the core decides */
 
 	if (state == NULL || !valid_sqlstate(state))
 		state = "XX000";
@@ -44,10 +44,10 @@ tn_error_sqlerrcode(const tn_error *err)
 void
 tn_raise(const tn_error *err)
 {
-	char		message[TN_MESSAGE_MAX];
-	char		detail[TN_DETAIL_MAX];
-	char		hint[TN_HINT_MAX];
-	int			sqlerrcode;
+	char message[TN_MESSAGE_MAX];
+	char detail[TN_DETAIL_MAX];
+	char hint[TN_HINT_MAX];
+	int	 sqlerrcode;
 
 	/*
 	 * A cancel or termination that made the core stop is reported by

@@ -19,6 +19,6 @@ extern void tn_raise(const tn_error *err) pg_attribute_noreturn();
 extern void tn_raise_failure(tn_error *err) pg_attribute_noreturn();
 
 /* SQLSTATE (as made by MAKE_SQLSTATE) that tn_raise would use for err. */
-extern int	tn_error_sqlerrcode(const tn_error *err);
+extern int tn_error_sqlerrcode(const tn_error *err);
 
-#endif							/* TN_RAISE_H */
+#endif /* TN_RAISE_H */

@@ -25,14 +25,14 @@
 
 #include "libpq-fe.h"
 
-void		_PG_init(void);
+void _PG_init(void);
 
 static char *self_conninfo = NULL;
 static char *test_atomic_pause = NULL;
-static int	connect_timeout_s = 5;
-static int	statement_timeout_ms = 0;
-static int	lock_timeout_ms = 30000;
-static int	query_max_kb = 65536;
+static int	 connect_timeout_s = 5;
+static int	 statement_timeout_ms = 0;
+static int	 lock_timeout_ms = 30000;
+static int	 query_max_kb = 65536;
 
 /* self_conninfo: a libpq connection string without a password */
 static bool
@@ -40,8 +40,8 @@ check_self_conninfo(char **newval, void **extra pg_attribute_unused(),
 					GucSource source pg_attribute_unused())
 {
 	PQconninfoOption *opts;
-	char	   *parse_err = NULL;
-	bool		has_password = false;
+	char			 *parse_err = NULL;
+	bool			  has_password = false;
 
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
@@ -49,7 +49,7 @@ check_self_conninfo(char **newval, void **extra pg_attribute_unused(),
 	if (opts == NULL)
 	{
 		if (parse_err)
-			PQfreemem(parse_err);	/* may quote the value: not shown */
+			PQfreemem(parse_err); /* may quote the value: not shown */
 		GUC_check_errdetail("The value is not a valid libpq connection string.");
 		return false;
 	}

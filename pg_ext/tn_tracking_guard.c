@@ -31,18 +31,18 @@ tn_pg_check_tracking_tables(const char *schema)
 	static const char *const names[] = {
 		"tenancy_catalog", "tenancy_applied", "tenancy_history", "tenancy_checkpoints", NULL
 	};
-	Oid			nsp = get_namespace_oid(schema, true);
+	Oid nsp = get_namespace_oid(schema, true);
 
 	if (!OidIsValid(nsp))
-		return;					/* nothing there yet: tenancy creates them */
+		return; /* nothing there yet: tenancy creates them */
 	for (const char *const *n = names; *n; n++)
 	{
-		Oid			relid = get_relname_relid(*n, nsp);
-		HeapTuple	tp;
+		Oid			  relid = get_relname_relid(*n, nsp);
+		HeapTuple	  tp;
 		Form_pg_class rel;
-		bool		ok;
-		char		relkind;
-		Oid			owner;
+		bool		  ok;
+		char		  relkind;
+		Oid			  owner;
 
 		if (!OidIsValid(relid))
 			continue;
@@ -59,8 +59,8 @@ tn_pg_check_tracking_tables(const char *schema)
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("tracking table \"%s.%s\" of schema tenant \"%s\" is not tenancy's", schema, *n, schema),
 					 errdetail(relkind != RELKIND_RELATION
-							   ? "It is not an ordinary table; reading it could run code of whoever made it with your rights."
-							   : "It is owned by role \"%s\", who could make reading or writing it run code of theirs with your rights.",
+								   ? "It is not an ordinary table; reading it could run code of whoever made it with your rights."
+								   : "It is owned by role \"%s\", who could make reading or writing it run code of theirs with your rights.",
 							   GetUserNameFromId(owner, true) ? GetUserNameFromId(owner, true) : "?"),
 					 errhint("Drop it (a superuser or its owner) so tenancy can create its own, or register the schema as a superuser after checking it.")));
 	}

@@ -27,16 +27,16 @@ typedef struct line_view
 {
 	size_t		start;
 	size_t		eol;
-	const char *text;			/* after leading blanks and "--" and blanks */
-	size_t		n;				/* length of text, trailing blanks dropped */
-	int			is_comment;		/* the line is a "--" comment */
+	const char *text;		/* after leading blanks and "--" and blanks */
+	size_t		n;			/* length of text, trailing blanks dropped */
+	int			is_comment; /* the line is a "--" comment */
 } line_view;
 
 static void
 view_line(const char *s, size_t len, size_t start, line_view *lv)
 {
-	size_t		p = start;
-	size_t		e;
+	size_t p = start;
+	size_t e;
 
 	lv->start = start;
 	e = start;
@@ -60,7 +60,7 @@ view_line(const char *s, size_t len, size_t start, line_view *lv)
 static int
 starts_with(const char *text, size_t n, const char *w)
 {
-	size_t		wl = strlen(w);
+	size_t wl = strlen(w);
 
 	return n >= wl && tn_ascii_ieq(text, wl, w);
 }
@@ -68,8 +68,8 @@ starts_with(const char *text, size_t n, const char *w)
 static int
 contains(const char *text, size_t n, const char *w)
 {
-	size_t		wl = strlen(w);
-	size_t		i;
+	size_t wl = strlen(w);
+	size_t i;
 
 	for (i = 0; i + wl <= n; i++)
 		if (tn_ascii_ieq(text + i, wl, w))
@@ -128,7 +128,7 @@ foreign_tool(const line_view *lv, const char *raw, size_t rawn)
 	/* any other "-- +tool Up" / "-- +tool Down" */
 	if (n > 1 && t[0] == '+' && !starts_with(t, n, "+goose") && !starts_with(t, n, "+migrate"))
 	{
-		size_t		p = 1;
+		size_t p = 1;
 
 		while (p < n && !IS_BLANK(t[p]))
 			p++;
@@ -144,7 +144,7 @@ foreign_tool(const line_view *lv, const char *raw, size_t rawn)
 static int
 blank_range(const char *s, size_t a, size_t b)
 {
-	tn_error	e;
+	tn_error e;
 
 	return a >= b || tn_body_validate(s + a, b - a, "section", &e) != TN_OK;
 }
@@ -158,7 +158,7 @@ tn_annotations_read(const char *body, size_t len, const char *what,
 	int			line = 0;
 	int			in_statement = 0;
 	int			statement_line = 0;
-	int			current = 0;	/* +1 in the up section, -1 in the down one */
+	int			current = 0; /* +1 in the up section, -1 in the down one */
 	long		first_marker = -1;
 	const char *tool_word = NULL;
 	char		up_line[64];
@@ -192,7 +192,7 @@ tn_annotations_read(const char *body, size_t len, const char *what,
 		foreign = foreign_tool(&lv, body + pos, lv.eol - pos);
 		if (foreign != NULL)
 		{
-			char		d[256];
+			char d[256];
 
 			snprintf(d, sizeof(d), "The file carries annotations of %s, whose format tenancy does not read; running it as one body would run every section.", foreign);
 			return refuse(err, what, line, d,
@@ -222,7 +222,7 @@ tn_annotations_read(const char *body, size_t len, const char *what,
 			/* p .. n: the options after the command */
 			if (tn_ascii_ieq(t + cmd, cmdn, "up") || tn_ascii_ieq(t + cmd, cmdn, "down"))
 			{
-				int			dir = tn_ascii_ieq(t + cmd, cmdn, "up") ? 1 : -1;
+				int dir = tn_ascii_ieq(t + cmd, cmdn, "up") ? 1 : -1;
 
 				if (in_statement)
 					return refuse(err, what, statement_line, "The StatementBegin annotation has no StatementEnd before the next section.", NULL);
@@ -279,13 +279,12 @@ tn_annotations_read(const char *body, size_t len, const char *what,
 				return refuse(err, what, line, "goose's ENVSUB substitutes environment variables into the body; tenancy runs bodies as written.",
 							  "Write the values into the file, or remove the ENVSUB annotations if the body uses no ${VAR}.");
 			else
-				return refuse(err, what, line, is_goose ? "The goose annotation is not one tenancy reads (Up, Down, StatementBegin, StatementEnd, NO TRANSACTION)." :
-							  "The sql-migrate annotation is not one tenancy reads (Up, Down, StatementBegin, StatementEnd, notransaction).", NULL);
+				return refuse(err, what, line, is_goose ? "The goose annotation is not one tenancy reads (Up, Down, StatementBegin, StatementEnd, NO TRANSACTION)." : "The sql-migrate annotation is not one tenancy reads (Up, Down, StatementBegin, StatementEnd, notransaction).", NULL);
 		}
 		pos = next;
 	}
 	if (tool_word == NULL)
-		return TN_OK;			/* no annotations: a plain body */
+		return TN_OK; /* no annotations: a plain body */
 	if (in_statement)
 		return refuse(err, what, statement_line, "The StatementBegin annotation has no StatementEnd.", NULL);
 	if (current > 0)
@@ -296,8 +295,7 @@ tn_annotations_read(const char *body, size_t len, const char *what,
 	{
 		snprintf(up_line, sizeof(up_line), "-- %s Up", tool_word);
 		snprintf(hint, sizeof(hint), "Add a \"%s\" line before the statements of the migration.", up_line);
-		return refuse(err, what, 0, out->down_marker >= 0 ? "The file has a Down section but no Up section." :
-					  "The file has annotations but no Up section.", hint);
+		return refuse(err, what, 0, out->down_marker >= 0 ? "The file has a Down section but no Up section." : "The file has annotations but no Up section.", hint);
 	}
 	TN_ASSERT(out->up_start <= out->up_end && out->up_end <= (long) len);
 	TN_ASSERT(out->down_marker < 0 || (out->down_start <= out->down_end && out->down_end <= (long) len));

@@ -25,7 +25,7 @@ tn_parse_scope(const char *scope, int *tenants, tn_error *err)
 	}
 	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "invalid scope \"%s\"", scope);
 	tn_error_hint(err, "Use 'database' (this database's own migrations, the default) or 'tenants' "
-				  "(the set the registry pushes to its tenants).");
+					   "(the set the registry pushes to its tenants).");
 	return TN_ERR_INVALID_ARGUMENT;
 }
 
@@ -56,7 +56,7 @@ tn_parse_tenant_kind(const char *kind, tn_dialect engine, tn_tenant_kind *out,
 			return TN_OK;
 		tn_error_set(err, TN_ERR_NOT_SUPPORTED, "tenant kind \"%s\" is not supported on SQLite", kind);
 		tn_error_detail(err, "A SQLite tenant is a database file beside the registry: its kind is 'file'. "
-						"The kinds 'database' and 'schema' exist on PostgreSQL only.");
+							 "The kinds 'database' and 'schema' exist on PostgreSQL only.");
 		tn_error_hint(err, "Pass 'file' or NULL as the kind.");
 		return TN_ERR_NOT_SUPPORTED;
 	}

@@ -17,7 +17,7 @@
 int
 tn_atomic_gid(char *buf, size_t size, long long run_id, const char *tenant)
 {
-	int			n = snprintf(buf, size, GID_PREFIX "%lld_%s", run_id, tenant);
+	int n = snprintf(buf, size, GID_PREFIX "%lld_%s", run_id, tenant);
 
 	return n < 0 || (size_t) n >= size || (size_t) n >= TN_GID_MAX ? TN_ERR_TOO_LARGE : TN_OK;
 }
@@ -46,7 +46,7 @@ int
 tn_atomic_should_commit(const char *run_status)
 {
 	return run_status != NULL &&
-		(strcmp(run_status, TN_RUN_COMMITTING) == 0 || strcmp(run_status, TN_RUN_DONE) == 0);
+		   (strcmp(run_status, TN_RUN_COMMITTING) == 0 || strcmp(run_status, TN_RUN_DONE) == 0);
 }
 
 int
@@ -69,7 +69,7 @@ tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 	row[0] = tenant;
 	row[1] = TN_FANOUT_ROLLED_BACK;
 	row[2] = res && res->from_version[0] ? res->from_version : NULL;
-	row[3] = row[2];			/* it stays where it was */
+	row[3] = row[2]; /* it stays where it was */
 	row[4] = "0";
 	row[5] = ms;
 	row[6] = NULL;

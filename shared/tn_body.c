@@ -27,9 +27,9 @@
 typedef enum
 {
 	TOK_END,
-	TOK_WORD,					/* keyword or bare identifier */
-	TOK_SEMI,					/* ';' ends a statement */
-	TOK_OTHER					/* literal, quoted identifier, punctuation */
+	TOK_WORD, /* keyword or bare identifier */
+	TOK_SEMI, /* ';' ends a statement */
+	TOK_OTHER /* literal, quoted identifier, punctuation */
 } tok_kind;
 
 typedef struct scanner
@@ -37,7 +37,7 @@ typedef struct scanner
 	const char *s;
 	size_t		len;
 	size_t		pos;
-	int			marker;			/* saw "-- tenancy:no-transaction" line */
+	int			marker; /* saw "-- tenancy:no-transaction" line */
 } scanner;
 
 /* Is the text before pos on this line only whitespace? */
@@ -46,7 +46,7 @@ at_line_start(const scanner *sc, size_t pos)
 {
 	while (pos > 0)
 	{
-		char		c = sc->s[pos - 1];
+		char c = sc->s[pos - 1];
 
 		if (c == '\n' || c == '\r')
 			return 1;
@@ -82,7 +82,7 @@ check_marker(scanner *sc, size_t start, size_t end)
 static size_t
 end_of_block_comment(const char *s, size_t len, size_t p)
 {
-	int			depth = 1;
+	int depth = 1;
 
 	p += 2;
 	while (p < len && depth > 0)
@@ -107,7 +107,7 @@ end_of_block_comment(const char *s, size_t len, size_t p)
 static size_t
 end_of_quoted(const char *s, size_t len, size_t p)
 {
-	char		q = s[p];
+	char q = s[p];
 
 	p++;
 	while (p < len)
@@ -151,16 +151,15 @@ end_of_escape_string(const char *s, size_t len, size_t p)
 static size_t
 end_of_dollar(const char *s, size_t len, size_t p)
 {
-	size_t		t = p + 1;
+	size_t t = p + 1;
 
 	if (t < len && (IS_WORD_START(s[t]) && s[t] != '$'))
-		while (t < len && s[t] != '$' && (IS_WORD_START(s[t]) ||
-										  (s[t] >= '0' && s[t] <= '9')))
+		while (t < len && s[t] != '$' && (IS_WORD_START(s[t]) || (s[t] >= '0' && s[t] <= '9')))
 			t++;
 	if (t < len && s[t] == '$')
 	{
-		size_t		taglen = t + 1 - p;
-		size_t		q = t + 1;
+		size_t taglen = t + 1 - p;
+		size_t q = t + 1;
 
 		while (q + taglen <= len && memcmp(s + q, s + p, taglen) != 0)
 			q++;
@@ -182,8 +181,8 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 
 	for (;;)
 	{
-		size_t		p = sc->pos;
-		char		c;
+		size_t p = sc->pos;
+		char   c;
 
 		while (p < len && IS_SPACE(s[p]))
 			p++;
@@ -194,7 +193,7 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 
 		if (c == '-' && p + 1 < len && s[p + 1] == '-')
 		{
-			size_t		e = p + 2;
+			size_t e = p + 2;
 
 			while (e < len && s[e] != '\n' && s[e] != '\r')
 				e++;
@@ -227,7 +226,7 @@ next_token(scanner *sc, const char **tok, size_t *toklen)
 			sc->pos = end_of_dollar(s, len, p);
 		else if (IS_WORD_START(c))
 		{
-			size_t		e = p;
+			size_t e = p;
 
 			while (e < len && IS_WORD_CHAR(s[e]))
 				e++;
@@ -247,10 +246,10 @@ int
 tn_body_check_text(const char *body, size_t len, const char *what,
 				   tn_error *err)
 {
-	tn_error	scratch;
+	tn_error			 scratch;
 	const unsigned char *s = (const unsigned char *) body;
-	const char *nul;
-	long		bad;
+	const char			*nul;
+	long				 bad;
 
 	if (err == NULL)
 		err = &scratch;
@@ -301,7 +300,7 @@ tn_body_is_blank(const char *body, size_t len)
 		sc.pos = 3;
 	for (;;)
 	{
-		tok_kind	k = next_token(&sc, &tok, &toklen);
+		tok_kind k = next_token(&sc, &tok, &toklen);
 
 		if (k == TOK_END)
 			return 1;
@@ -314,8 +313,8 @@ int
 tn_body_validate(const char *body, size_t len, const char *what,
 				 tn_error *err)
 {
-	tn_error	scratch;
-	int			rc;
+	tn_error scratch;
+	int		 rc;
 
 	if (err == NULL)
 		err = &scratch;
@@ -342,7 +341,7 @@ tn_body_validate(const char *body, size_t len, const char *what,
 static int
 statement_needs_no_transaction(const char *const *w, const size_t *wl, int n)
 {
-	int			i;
+	int i;
 
 	if (n == 0)
 		return 0;
@@ -420,7 +419,7 @@ tn_detect_flags(const char *body)
 		}
 		if (k == TOK_OTHER)
 		{
-			char		c = sc.s[sc.pos - 1];
+			char c = sc.s[sc.pos - 1];
 
 			if (c == '(' && n == 1)
 				in_parens = 1;
@@ -458,16 +457,16 @@ statement_controls_transaction(const char *const *w, const size_t *wl, int n)
 		return 0;
 	if (tn_ascii_ieq(w[0], wl[0], "begin"))
 		return n == 1 || tn_ascii_ieq(w[1], wl[1], "transaction") || tn_ascii_ieq(w[1], wl[1], "work") ||
-			tn_ascii_ieq(w[1], wl[1], "deferred") || tn_ascii_ieq(w[1], wl[1], "immediate") ||
-			tn_ascii_ieq(w[1], wl[1], "exclusive") || tn_ascii_ieq(w[1], wl[1], "isolation") ||
-			tn_ascii_ieq(w[1], wl[1], "read");
+			   tn_ascii_ieq(w[1], wl[1], "deferred") || tn_ascii_ieq(w[1], wl[1], "immediate") ||
+			   tn_ascii_ieq(w[1], wl[1], "exclusive") || tn_ascii_ieq(w[1], wl[1], "isolation") ||
+			   tn_ascii_ieq(w[1], wl[1], "read");
 	if (tn_ascii_ieq(w[0], wl[0], "start"))
 		return n >= 2 && tn_ascii_ieq(w[1], wl[1], "transaction");
 	if (tn_ascii_ieq(w[0], wl[0], "commit"))
 		return 1;
 	if (tn_ascii_ieq(w[0], wl[0], "rollback"))
 		return !(n >= 2 && tn_ascii_ieq(w[1], wl[1], "to")) &&
-			!(n >= 3 && tn_ascii_ieq(w[2], wl[2], "to"));
+			   !(n >= 3 && tn_ascii_ieq(w[2], wl[2], "to"));
 	if (tn_ascii_ieq(w[0], wl[0], "end"))
 		return n >= 2 && (tn_ascii_ieq(w[1], wl[1], "transaction") || tn_ascii_ieq(w[1], wl[1], "work"));
 	return 0;
@@ -529,13 +528,13 @@ next_transaction_control(const char *body, size_t len, size_t *pos, size_t *star
 int
 tn_body_strip_transaction(char *body)
 {
-	size_t		len;
-	size_t		pos = 0;
-	size_t		start;
-	size_t		end;
-	int			open = 0;
-	int			kind;
-	int			found = 0;
+	size_t len;
+	size_t pos = 0;
+	size_t start;
+	size_t end;
+	int	   open = 0;
+	int	   kind;
+	int	   found = 0;
 
 	if (body == NULL)
 		return 0;

@@ -16,9 +16,9 @@
 static int
 buf_reserve(tn_buf *b, size_t extra)
 {
-	size_t		need = b->len + extra + 1;
-	size_t		cap;
-	char	   *p;
+	size_t need = b->len + extra + 1;
+	size_t cap;
+	char  *p;
 
 	if (need <= b->cap)
 		return TN_OK;
@@ -46,10 +46,10 @@ tn_buf_append(tn_buf *b, const char *s, size_t n)
 }
 
 int
-tn_buf_printf(tn_buf *b, const char *fmt,...)
+tn_buf_printf(tn_buf *b, const char *fmt, ...)
 {
-	va_list		ap;
-	int			n;
+	va_list ap;
+	int		n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
@@ -76,8 +76,8 @@ tn_buf_free(tn_buf *b)
 char *
 tn_strdup(const char *s, tn_error *err)
 {
-	size_t		n;
-	char	   *c;
+	size_t n;
+	char  *c;
 
 	if (s == NULL)
 		return NULL;
@@ -95,7 +95,7 @@ tn_strdup(const char *s, tn_error *err)
 char *
 tn_memdup(const char *s, size_t n)
 {
-	char	   *p = malloc(n + 1);
+	char *p = malloc(n + 1);
 
 	if (p)
 	{
@@ -110,7 +110,7 @@ int
 tn_json_string(tn_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	int			rc = tn_buf_append(b, "\"", 1);
+	int				  rc = tn_buf_append(b, "\"", 1);
 
 	for (size_t i = 0; rc == TN_OK && i < n;)
 	{
@@ -118,17 +118,18 @@ tn_json_string(tn_buf *b, const char *s, size_t n)
 
 		if (c == '"' || c == '\\')
 		{
-			char		esc[2] = {'\\', (char) c};
+			char esc[2] = { '\\', (char) c };
 
 			rc = tn_buf_append(b, esc, 2);
 			i++;
 		}
 		else if (c < 0x20)
 		{
-			char		esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
 
-			rc = c == '\n' ? tn_buf_append(b, "\\n", 2) : c == '\t' ? tn_buf_append(b, "\\t", 2) :
-				c == '\r' ? tn_buf_append(b, "\\r", 2) : tn_buf_append(b, esc, 6);
+			rc = c == '\n' ? tn_buf_append(b, "\\n", 2) : c == '\t' ? tn_buf_append(b, "\\t", 2)
+													  : c == '\r'	? tn_buf_append(b, "\\r", 2)
+																	: tn_buf_append(b, esc, 6);
 			i++;
 		}
 		else if (c < 0x80)
@@ -139,7 +140,9 @@ tn_json_string(tn_buf *b, const char *s, size_t n)
 		else
 		{
 			/* copy a valid UTF-8 sequence; a broken byte becomes U+FFFD */
-			size_t		len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+			size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3
+									 : c >= 0xC0   ? 2
+												   : 1;
 
 			if (len > 1 && i + len <= n && tn_utf8_error_offset(s + i, len) == -1)
 			{

@@ -30,9 +30,9 @@ static int
 catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 				   int *added, tn_error *err)
 {
-	tn_value	p[1];
-	tn_rows		rows;
-	int			rc;
+	tn_value p[1];
+	tn_rows	 rows;
+	int		 rc;
 
 	*added = 0;
 	p[0] = tn_text(m->version);
@@ -78,7 +78,7 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 			same_text(down, m->down_sql))
 		{
 			tn_rows_free(&rows);
-			return TN_OK;		/* identical: nothing to do */
+			return TN_OK; /* identical: nothing to do */
 		}
 		if (applied != NULL && strcmp(applied, m->checksum) != 0 && fix_forward)
 		{
@@ -112,7 +112,7 @@ static int
 catalog_add(const tn_adapter *a, const tn_migration *m, int fix_forward,
 			int *added, tn_error *err)
 {
-	int			rc;
+	int rc;
 
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
 		return rc;
@@ -125,8 +125,8 @@ catalog_add(const tn_adapter *a, const tn_migration *m, int fix_forward,
 	return tn_finish(a, err);
 }
 
-static int	add_set(const tn_adapter *a, tn_migration_set *set_in, int fix_forward,
-					long long *count, tn_error *err);
+static int add_set(const tn_adapter *a, tn_migration_set *set_in, int fix_forward,
+				   long long *count, tn_error *err);
 
 int
 tn_catalog_add(const tn_adapter *a, const tn_migration *m, int *added,
@@ -146,8 +146,8 @@ static int
 load_folder(const tn_adapter *a, const char *path, int fix_forward,
 			long long *count, tn_error *err)
 {
-	tn_migration_set set = {0};
-	int			rc;
+	tn_migration_set set = { 0 };
+	int				 rc;
 
 	*count = 0;
 	if (path == NULL)
@@ -162,8 +162,8 @@ tn_catalog_load_files(const tn_adapter *a, size_t n, const char *const *names,
 					  const char *const *bodies, const size_t *lens,
 					  long long *count, tn_error *err)
 {
-	tn_migration_set set = {0};
-	int			rc;
+	tn_migration_set set = { 0 };
+	int				 rc;
 
 	*count = 0;
 	if ((rc = tn_load_files(n, names, bodies, lens, a->dialect, &set, err)) != TN_OK)
@@ -181,8 +181,8 @@ add_set(const tn_adapter *a, tn_migration_set *set_in, int fix_forward,
 		long long *count, tn_error *err)
 {
 	tn_migration_set set = *set_in;
-	size_t		i;
-	int			rc;
+	size_t			 i;
+	int				 rc;
 
 	memset(set_in, 0, sizeof(*set_in));
 	if ((rc = a->begin(a->ctx, err)) != TN_OK)
@@ -192,7 +192,7 @@ add_set(const tn_adapter *a, tn_migration_set *set_in, int fix_forward,
 	}
 	for (i = 0; i < set.count; i++)
 	{
-		int			added = 0;
+		int added = 0;
 
 		rc = catalog_add_locked(a, &set.items[i], fix_forward, &added, err);
 		if (rc != TN_OK)
@@ -242,8 +242,8 @@ catalog_row_cmp(const void *x, const void *y)
 static int
 write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
 {
-	tn_value	p[7];
-	int			rc;
+	tn_value p[7];
+	int		 rc;
 
 	p[0] = tn_text(m->version);
 	p[1] = tn_text(m->name);
@@ -273,10 +273,10 @@ write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
 static int
 repair_applied(const tn_adapter *a, const tn_migration *m, tn_error *err)
 {
-	tn_value	p[2];
-	tn_rows		rows;
-	char		detail[200];
-	int			rc;
+	tn_value p[2];
+	tn_rows	 rows;
+	char	 detail[200];
+	int		 rc;
 
 	p[0] = tn_text(m->version);
 	if ((rc = tn_query_rows(a, "SELECT checksum FROM {T}applied WHERE version = $1", 1, p, 1, &rows, err)) != TN_OK)
@@ -304,14 +304,14 @@ static int
 catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 				size_t *differing, tn_error *err)
 {
-	tn_rows		rows;
+	tn_rows		 rows;
 	catalog_row *have = NULL;
-	size_t		i;
-	size_t		j = 0;
-	int			rc;
+	size_t		 i;
+	size_t		 j = 0;
+	int			 rc;
 
 	*differing = 0;
-	TN_ASSERT(tn_set_is_sorted(set));	/* the merge walk below needs it */
+	TN_ASSERT(tn_set_is_sorted(set)); /* the merge walk below needs it */
 	rc = tn_query_rows(a, "SELECT version, name, checksum, down_sql, flags FROM {T}catalog",
 					   0, NULL, 5, &rows, err);
 	if (rc != TN_OK)
@@ -336,7 +336,7 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 	for (i = 0; i < set->count && rc == TN_OK; i++)
 	{
 		const tn_migration *m = &set->items[i];
-		int			cmp = 1;
+		int					cmp = 1;
 
 		while (j < rows.nrows && (cmp = tn_version_compare(have[j].version, m->version)) < 0)
 			j++;
@@ -359,7 +359,7 @@ int
 tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 					   tn_error *err)
 {
-	size_t		differing;
+	size_t differing;
 
 	return catalog_compare(a, set, 1, &differing, err);
 }
@@ -368,8 +368,8 @@ int
 tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
 				   int *in_sync, tn_error *err)
 {
-	size_t		differing = 0;
-	int			rc = catalog_compare(a, set, 0, &differing, err);
+	size_t differing = 0;
+	int	   rc = catalog_compare(a, set, 0, &differing, err);
 
 	*in_sync = rc == TN_OK && differing == 0;
 	return rc;

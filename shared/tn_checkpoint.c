@@ -27,7 +27,7 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 
 	if (name == NULL)
 	{
-		char		stamp[40];
+		char stamp[40];
 
 		tn_utc_stamp(stamp, sizeof(stamp));
 		snprintf(generated, sizeof(generated), "checkpoint_%s", stamp);
@@ -40,7 +40,7 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 		tn_error_set(err, TN_ERR_NOT_SUPPORTED, "snapshot checkpoints are not supported on %s", a->engine);
 		tn_error_detail(err, "A full copy of the database cannot be taken inside a transaction on this engine.");
 		tn_error_hint(err, "Use a marker checkpoint (the default) and give every migration a down body, "
-					  "or take a backup with pg_dump before migrating.");
+						   "or take a backup with pg_dump before migrating.");
 		return TN_ERR_NOT_SUPPORTED;
 	}
 
@@ -69,8 +69,8 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 	 */
 	if (snapshot && (rc = a->snapshot_save(a->ctx, name, err)) != TN_OK)
 	{
-		tn_error	ignored;
-		tn_value	p = tn_text(name);
+		tn_error ignored;
+		tn_value p = tn_text(name);
 
 		tn_error_clear(&ignored);
 		if (a->begin(a->ctx, &ignored) == TN_OK)
@@ -78,7 +78,8 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 			/* the checkpoint never came to be: its rows go, a failure row says why */
 			if (tn_exec(a, "DELETE FROM {T}checkpoints WHERE name = $1", 1, &p, &ignored) == TN_OK &&
 				tn_exec(a, "DELETE FROM {T}history WHERE id = (SELECT max(id) FROM {T}history"
-						" WHERE action = 'checkpoint' AND detail = $1)", 1, &p, &ignored) == TN_OK &&
+						   " WHERE action = 'checkpoint' AND detail = $1)",
+						1, &p, &ignored) == TN_OK &&
 				tn_history_add(a, "fail", NULL, 0, err->message, &ignored) == TN_OK)
 				tn_finish(a, &ignored);
 			else
@@ -93,9 +94,9 @@ tn_checkpoint(const tn_adapter *a, const char *name, int snapshot,
 
 typedef struct checkpoint_row
 {
-	char	   *name;
-	long long	batch;
-	int			snapshot;
+	char	 *name;
+	long long batch;
+	int		  snapshot;
 } checkpoint_row;
 
 /* Find the checkpoint to return to (name NULL: the newest automatic one). */
@@ -103,9 +104,9 @@ static int
 resolve_checkpoint(const tn_adapter *a, const char *name, checkpoint_row *cp,
 				   tn_error *err)
 {
-	tn_value	p = tn_text(name);
-	tn_rows		rows;
-	int			rc;
+	tn_value p = tn_text(name);
+	tn_rows	 rows;
+	int		 rc;
 
 	memset(cp, 0, sizeof(*cp));
 	if (name != NULL)
@@ -113,7 +114,7 @@ resolve_checkpoint(const tn_adapter *a, const char *name, checkpoint_row *cp,
 						   1, &p, 3, &rows, err);
 	else
 		rc = tn_query_rows(a, "SELECT name, batch, mode FROM {T}checkpoints WHERE kind = 'automatic'"
-						   " ORDER BY created_at DESC, name DESC LIMIT 1",
+							  " ORDER BY created_at DESC, name DESC LIMIT 1",
 						   0, NULL, 3, &rows, err);
 	if (rc != TN_OK)
 		return rc;
@@ -145,8 +146,8 @@ static int
 drop_later_checkpoints(const tn_adapter *a, const checkpoint_row *cp,
 					   tn_rows *dropped_snapshots, tn_error *err)
 {
-	tn_value	p = tn_int8(cp->batch);
-	int			rc;
+	tn_value p = tn_int8(cp->batch);
+	int		 rc;
 
 	rc = tn_query_rows(a, "SELECT name FROM {T}checkpoints WHERE batch > $1 AND mode = 'snapshot'",
 					   1, &p, 1, dropped_snapshots, err);
@@ -158,8 +159,8 @@ drop_later_checkpoints(const tn_adapter *a, const checkpoint_row *cp,
 static void
 drop_snapshots(const tn_adapter *a, tn_rows *names)
 {
-	size_t		i;
-	tn_error	ignored;
+	size_t	 i;
+	tn_error ignored;
 
 	for (i = 0; a->snapshot_drop != NULL && i < names->nrows; i++)
 		a->snapshot_drop(a->ctx, tn_rows_get(names, i, 0), &ignored);
@@ -170,9 +171,9 @@ static int
 restore_snapshot(const tn_adapter *a, const checkpoint_row *cp,
 				 long long undone, long long *count, tn_error *err)
 {
-	tn_rows		dropped;
-	char		detail[256];
-	int			rc;
+	tn_rows dropped;
+	char	detail[256];
+	int		rc;
 
 	/* the adapter restores with nothing of ours open */
 	if ((rc = a->rollback(a->ctx, err)) != TN_OK)
@@ -209,9 +210,9 @@ static int
 load_undo(const tn_adapter *a, const checkpoint_row *cp, tn_rows *undo,
 		  tn_error *err)
 {
-	tn_value	p = tn_int8(cp->batch);
-	size_t		i;
-	int			rc;
+	tn_value p = tn_int8(cp->batch);
+	size_t	 i;
+	int		 rc;
 
 	rc = tn_query_rows(a,
 					   "SELECT a.version, a.name, a.batch, c.down_sql IS NOT NULL AND c.version IS NOT NULL"
@@ -222,20 +223,20 @@ load_undo(const tn_adapter *a, const checkpoint_row *cp, tn_rows *undo,
 		return rc;
 	for (i = 1; i < undo->nrows; i++)
 	{
-		size_t		j = i;
+		size_t j = i;
 
 		while (j > 0)
 		{
-			char	  **x = &undo->cells[(j - 1) * 4];
-			char	  **y = &undo->cells[j * 4];
-			long long	bx = tn_cell_int(x[2], 0);
-			long long	by = tn_cell_int(y[2], 0);
+			char	**x = &undo->cells[(j - 1) * 4];
+			char	**y = &undo->cells[j * 4];
+			long long bx = tn_cell_int(x[2], 0);
+			long long by = tn_cell_int(y[2], 0);
 
 			if (bx > by || (bx == by && tn_version_compare(x[0], y[0]) > 0))
 				break;
 			for (int k = 0; k < 4; k++)
 			{
-				char	   *t = x[k];
+				char *t = x[k];
 
 				x[k] = y[k];
 				y[k] = t;
@@ -257,8 +258,8 @@ static int
 check_downs(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
 			int *restored, long long *count, tn_error *err)
 {
-	tn_buf		missing = {0};
-	int			rc;
+	tn_buf missing = { 0 };
+	int	   rc;
 
 	*restored = 0;
 	for (size_t i = 0; i < undo->nrows; i++)
@@ -276,7 +277,7 @@ check_downs(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
 	tn_error_set(err, TN_ERR_MISSING_DOWN, "cannot roll back to checkpoint \"%s\"", cp->name);
 	tn_error_detail(err, "These migrations have no down body: %s. Nothing was changed.", missing.data);
 	tn_error_hint(err, "Add the down bodies with tenant_migration_add(version, name, up_sql, down_sql), "
-				  "or roll back to a checkpoint taken with mode 'snapshot'.");
+					   "or roll back to a checkpoint taken with mode 'snapshot'.");
 	rc = TN_ERR_MISSING_DOWN;
 	tn_buf_free(&missing);
 	return rc;
@@ -287,12 +288,12 @@ static int
 undo_one(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
 		 size_t i, tn_error *err)
 {
-	tn_entry	e;
-	tn_value	q;
-	tn_rows		body;
-	long		offset = -1;
-	char		detail[200];
-	int			rc;
+	tn_entry e;
+	tn_value q;
+	tn_rows	 body;
+	long	 offset = -1;
+	char	 detail[200];
+	int		 rc;
 
 	TN_ASSERT(i < undo->nrows);
 	memset(&e, 0, sizeof(e));
@@ -316,8 +317,8 @@ undo_one(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
 	rc = a->exec_script(a->ctx, tn_rows_get(&body, 0, 0), &offset, err);
 	if (rc != TN_OK)
 	{
-		tn_error	ignored;
-		char		after[200];
+		tn_error ignored;
+		char	 after[200];
 
 		a->rollback_to(a->ctx, &ignored);
 		snprintf(after, sizeof(after), "The rollback to checkpoint \"%s\" was undone; nothing was changed.",
@@ -342,11 +343,11 @@ tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
 			tn_error *err)
 {
 	checkpoint_row cp;
-	tn_rows		undo;
-	tn_rows		dropped;
-	size_t		i;
-	int			restored = 0;
-	int			rc;
+	tn_rows		   undo;
+	tn_rows		   dropped;
+	size_t		   i;
+	int			   restored = 0;
+	int			   rc;
 
 	*count = 0;
 	if (checkpoint != NULL && (rc = tn_validate_checkpoint_name(checkpoint, err)) != TN_OK)
@@ -365,7 +366,7 @@ tn_rollback(const tn_adapter *a, const char *checkpoint, long long *count,
 	{
 		tn_rows_free(&undo);
 		free(cp.name);
-		return rc;				/* restore_snapshot ended the unit of work */
+		return rc; /* restore_snapshot ended the unit of work */
 	}
 	for (i = 0; rc == TN_OK && i < undo.nrows; i++)
 	{
@@ -399,9 +400,9 @@ tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 					 const char *name, const char *kind, const char *mode,
 					 tn_error *err)
 {
-	tn_value	p[5];
-	tn_rows		rows;
-	int			rc;
+	tn_value p[5];
+	tn_rows	 rows;
+	int		 rc;
 
 	TN_ASSERT(strcmp(kind, "automatic") == 0 || strcmp(kind, "manual") == 0);
 	TN_ASSERT(strcmp(mode, "marker") == 0 || strcmp(mode, "snapshot") == 0);
@@ -429,6 +430,6 @@ int
 tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err)
 {
 	return tn_query_rows(a, "SELECT name, created_at, batch, version, kind, mode FROM {T}checkpoints"
-						 " ORDER BY created_at, name",
+							" ORDER BY created_at, name",
 						 0, NULL, tn_def_checkpoints.ncols, out, err);
 }

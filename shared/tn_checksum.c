@@ -34,13 +34,13 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 			tn_error *err)
 {
 	static const char hex[] = "0123456789abcdef";
-	tn_error	scratch;
-	EVP_MD_CTX *ctx;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char		buf[CHUNK];
-	size_t		n = 0;
-	size_t		i;
+	tn_error		  scratch;
+	EVP_MD_CTX		 *ctx;
+	unsigned char	  md[EVP_MAX_MD_SIZE];
+	unsigned int	  mdlen = 0;
+	char			  buf[CHUNK];
+	size_t			  n = 0;
+	size_t			  i;
 
 	if (err == NULL)
 		err = &scratch;
@@ -61,7 +61,7 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 
 	for (; i < len; i++)
 	{
-		char		c = body[i];
+		char c = body[i];
 
 		if (c == '\r')
 		{

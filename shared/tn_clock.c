@@ -25,7 +25,7 @@ void
 tn_utc_stamp(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm	tm;
+	struct tm		tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);

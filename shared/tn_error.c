@@ -19,29 +19,29 @@ static const struct
 {
 	const char *name;
 	const char *sqlstate;
-}			code_info[TN_CODE_COUNT] = {
-	[TN_OK] = {"ok", "00000"},
-	[TN_ERR_NULL_ARGUMENT] = {"null_argument", "22004"},
-	[TN_ERR_INVALID_ARGUMENT] = {"invalid_argument", "22023"},
-	[TN_ERR_INVALID_NAME] = {"invalid_name", "42602"},
-	[TN_ERR_IO] = {"io_error", "58030"},
-	[TN_ERR_FORMAT] = {"format_error", "TN005"},
-	[TN_ERR_DUPLICATE] = {"duplicate", "42710"},
-	[TN_ERR_EXISTS] = {"exists", "42710"},
-	[TN_ERR_NOT_FOUND] = {"not_found", "42704"},
-	[TN_ERR_DRIFT] = {"drift", "TN001"},
-	[TN_ERR_MIGRATION_FAILED] = {"migration_failed", "TN002"},
-	[TN_ERR_OUT_OF_ORDER] = {"out_of_order", "TN003"},
-	[TN_ERR_MISSING_DOWN] = {"missing_down", "TN004"},
-	[TN_ERR_NO_TRANSACTION] = {"no_transaction", "25001"},
-	[TN_ERR_NOT_SUPPORTED] = {"not_supported", "0A000"},
-	[TN_ERR_PERMISSION] = {"permission_denied", "42501"},
-	[TN_ERR_BUSY] = {"busy", "55P03"},
-	[TN_ERR_TOO_LARGE] = {"too_large", "54000"},
-	[TN_ERR_NO_MEMORY] = {"out_of_memory", "53200"},
-	[TN_ERR_INTERRUPTED] = {"interrupted", "57014"},
-	[TN_ERR_ENGINE] = {"engine_error", "XX000"},
-	[TN_ERR_UNREACHABLE] = {"unreachable", "08006"},
+} code_info[TN_CODE_COUNT] = {
+	[TN_OK] = { "ok", "00000" },
+	[TN_ERR_NULL_ARGUMENT] = { "null_argument", "22004" },
+	[TN_ERR_INVALID_ARGUMENT] = { "invalid_argument", "22023" },
+	[TN_ERR_INVALID_NAME] = { "invalid_name", "42602" },
+	[TN_ERR_IO] = { "io_error", "58030" },
+	[TN_ERR_FORMAT] = { "format_error", "TN005" },
+	[TN_ERR_DUPLICATE] = { "duplicate", "42710" },
+	[TN_ERR_EXISTS] = { "exists", "42710" },
+	[TN_ERR_NOT_FOUND] = { "not_found", "42704" },
+	[TN_ERR_DRIFT] = { "drift", "TN001" },
+	[TN_ERR_MIGRATION_FAILED] = { "migration_failed", "TN002" },
+	[TN_ERR_OUT_OF_ORDER] = { "out_of_order", "TN003" },
+	[TN_ERR_MISSING_DOWN] = { "missing_down", "TN004" },
+	[TN_ERR_NO_TRANSACTION] = { "no_transaction", "25001" },
+	[TN_ERR_NOT_SUPPORTED] = { "not_supported", "0A000" },
+	[TN_ERR_PERMISSION] = { "permission_denied", "42501" },
+	[TN_ERR_BUSY] = { "busy", "55P03" },
+	[TN_ERR_TOO_LARGE] = { "too_large", "54000" },
+	[TN_ERR_NO_MEMORY] = { "out_of_memory", "53200" },
+	[TN_ERR_INTERRUPTED] = { "interrupted", "57014" },
+	[TN_ERR_ENGINE] = { "engine_error", "XX000" },
+	[TN_ERR_UNREACHABLE] = { "unreachable", "08006" },
 };
 
 void
@@ -57,9 +57,9 @@ tn_error_clear(tn_error *err)
 }
 
 int
-tn_error_set(tn_error *err, tn_code code, const char *fmt,...)
+tn_error_set(tn_error *err, tn_code code, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	TN_ASSERT((int) code >= 0 && code < TN_CODE_COUNT);
 	if (err == NULL)
@@ -73,9 +73,9 @@ tn_error_set(tn_error *err, tn_code code, const char *fmt,...)
 }
 
 void
-tn_error_detail(tn_error *err, const char *fmt,...)
+tn_error_detail(tn_error *err, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (err == NULL)
 		return;
@@ -85,9 +85,9 @@ tn_error_detail(tn_error *err, const char *fmt,...)
 }
 
 void
-tn_error_hint(tn_error *err, const char *fmt,...)
+tn_error_hint(tn_error *err, const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	if (err == NULL)
 		return;
@@ -145,8 +145,8 @@ tn_code_sqlstate(tn_code code)
 char *
 tn_error_render(const tn_error *err)
 {
-	size_t		len;
-	char	   *out;
+	size_t len;
+	char  *out;
 
 	len = strlen(err->message) + strlen(err->detail) + strlen(err->hint) + 32;
 	out = malloc(len);
@@ -167,10 +167,10 @@ tn_error_null_argument(tn_error *err, const char *argname)
 }
 
 void
-tn_error_detail_append(tn_error *err, const char *fmt,...)
+tn_error_detail_append(tn_error *err, const char *fmt, ...)
 {
-	va_list		ap;
-	size_t		len;
+	va_list ap;
+	size_t	len;
 
 	if (err == NULL)
 		return;
@@ -197,10 +197,11 @@ tn_error_parse_rendered(tn_error *err, tn_code code, const char *text)
 {
 	const char *detail = strstr(text, "\nDETAIL:  ");
 	const char *hint = strstr(text, "\nHINT:  ");
-	const char *end_message = detail ? detail : hint ? hint : text + strlen(text);
+	const char *end_message = detail ? detail : hint ? hint
+													 : text + strlen(text);
 
 	if (hint != NULL && detail != NULL && hint < detail)
-		detail = NULL;			/* a "DETAIL:" inside the hint is text */
+		detail = NULL; /* a "DETAIL:" inside the hint is text */
 	if (detail == NULL)
 		end_message = hint ? hint : text + strlen(text);
 	tn_error_set(err, code, "%.*s", (int) (end_message - text), text);

@@ -18,18 +18,18 @@
 /* How one PostgreSQL column travels; README "Type mapping" is this table. */
 typedef enum tn_fb_kind
 {
-	TN_FB_BOOL,					/* boolean -> INTEGER 0/1 */
-	TN_FB_INT,					/* smallint/integer/bigint/oid -> INTEGER */
-	TN_FB_REAL,					/* real/double precision -> REAL ('NaN' as text) */
-	TN_FB_NUMERIC,				/* numeric -> TEXT, exact */
-	TN_FB_TEXT,					/* text/varchar/char/name/enum -> TEXT */
-	TN_FB_JSON,					/* json/jsonb -> TEXT, the server's text */
-	TN_FB_TIMESTAMPTZ,			/* timestamptz -> ISO 8601 UTC text ...Z */
-	TN_FB_DATETIME,				/* timestamp/date/time/timetz -> ISO text */
-	TN_FB_UUID,					/* uuid -> TEXT */
-	TN_FB_BYTEA,				/* bytea -> BLOB */
-	TN_FB_STRUCTURED,			/* arrays, composites -> JSON text */
-	TN_FB_OTHER					/* anything else -> output-function text */
+	TN_FB_BOOL,		   /* boolean -> INTEGER 0/1 */
+	TN_FB_INT,		   /* smallint/integer/bigint/oid -> INTEGER */
+	TN_FB_REAL,		   /* real/double precision -> REAL ('NaN' as text) */
+	TN_FB_NUMERIC,	   /* numeric -> TEXT, exact */
+	TN_FB_TEXT,		   /* text/varchar/char/name/enum -> TEXT */
+	TN_FB_JSON,		   /* json/jsonb -> TEXT, the server's text */
+	TN_FB_TIMESTAMPTZ, /* timestamptz -> ISO 8601 UTC text ...Z */
+	TN_FB_DATETIME,	   /* timestamp/date/time/timetz -> ISO text */
+	TN_FB_UUID,		   /* uuid -> TEXT */
+	TN_FB_BYTEA,	   /* bytea -> BLOB */
+	TN_FB_STRUCTURED,  /* arrays, composites -> JSON text */
+	TN_FB_OTHER		   /* anything else -> output-function text */
 } tn_fb_kind;
 
 /*
@@ -37,7 +37,7 @@ typedef enum tn_fb_kind
  * base_type is format_type(base oid, NULL), typtype and typcategory are
  * pg_type's of the base type.
  */
-tn_fb_kind	tn_fb_type_kind(const char *base_type, char typtype, char typcategory);
+tn_fb_kind tn_fb_type_kind(const char *base_type, char typtype, char typcategory);
 
 /* "bool", "int", ... (for tests and messages). */
 const char *tn_fb_kind_name(tn_fb_kind kind);
@@ -48,14 +48,14 @@ const char *tn_fb_sqlite_decl(tn_fb_kind kind);
 /* How the host binds the pulled text of a column into SQLite. */
 typedef enum tn_fb_bind
 {
-	TN_FB_BIND_INT,				/* strtoll */
-	TN_FB_BIND_REAL,			/* strtod; a non-number (NaN) as text */
+	TN_FB_BIND_INT,	 /* strtoll */
+	TN_FB_BIND_REAL, /* strtod; a non-number (NaN) as text */
 	TN_FB_BIND_TEXT,
-	TN_FB_BIND_BLOB_HEX,		/* "\x<hex>" decoded by tn_fb_hex_decode */
-	TN_FB_BIND_TIMESTAMPTZ		/* text through tn_fb_timestamptz_iso */
+	TN_FB_BIND_BLOB_HEX,   /* "\x<hex>" decoded by tn_fb_hex_decode */
+	TN_FB_BIND_TIMESTAMPTZ /* text through tn_fb_timestamptz_iso */
 } tn_fb_bind;
 
-tn_fb_bind	tn_fb_kind_bind(tn_fb_kind kind);
+tn_fb_bind tn_fb_kind_bind(tn_fb_kind kind);
 
 /*
  * PostgreSQL select expression giving the SQLite form of column qcol (an
@@ -63,7 +63,7 @@ tn_fb_bind	tn_fb_kind_bind(tn_fb_kind kind);
  * run with TimeZone UTC, DateStyle ISO, extra_float_digits 1,
  * bytea_output hex (tn_fb_session_sql).  Appends to out.
  */
-int			tn_fb_pull_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
+int tn_fb_pull_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
 
 /*
  * SQLite expression giving the JSON value of column qcol for
@@ -71,7 +71,7 @@ int			tn_fb_pull_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
  * goes through the host's SQL function tenancy_fb_real(x): a double as
  * "%.17g" text, anything else unchanged.
  */
-int			tn_fb_push_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
+int tn_fb_push_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
 
 /*
  * PostgreSQL expression for the pushed value of a column, given the
@@ -81,8 +81,8 @@ int			tn_fb_push_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
  * text survives).
  * colname is the raw column name; qtype the column's format_type.
  */
-int			tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname,
-								const char *qcol, const char *qtype, tn_buf *out);
+int tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname,
+						const char *qcol, const char *qtype, tn_buf *out);
 
 /* The settings every connection to a primary runs first (one statement). */
 extern const char *const tn_fb_session_sql;
@@ -93,7 +93,7 @@ extern const char *const tn_fb_session_sql;
  * Anything else (infinity, BC, years past 9999) is copied unchanged: the
  * primary reads it back the same.  Returns 1 when converted.
  */
-int			tn_fb_timestamptz_iso(const char *pgtext, char *out, size_t size);
+int tn_fb_timestamptz_iso(const char *pgtext, char *out, size_t size);
 
 /*
  * Hash of one row in its pulled form (the texts of the pull expressions,
@@ -102,17 +102,17 @@ int			tn_fb_timestamptz_iso(const char *pgtext, char *out, size_t size);
  * read the same way, so a changed row on the primary is a conflict.
  */
 #define TN_FB_HASH_LEN 17
-void		tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN]);
+void tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN]);
 
 /* Decode "\x<hex>" (bytea hex output).  *out malloc'd; TN_ERR_FORMAT if malformed. */
-int			tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
-							 tn_error *err);
+int tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
+					 tn_error *err);
 
 /* Append ident quoted with double quotes (embedded quotes doubled). */
-int			tn_fb_quote_ident(const char *ident, tn_buf *out);
+int tn_fb_quote_ident(const char *ident, tn_buf *out);
 
 /* Append s as a single-quoted SQL literal. */
-int			tn_fb_quote_literal(const char *s, tn_buf *out);
+int tn_fb_quote_literal(const char *s, tn_buf *out);
 
 /* ---- order, changes, conflicts, versions (tn_fallback_sync.c) ---- */
 
@@ -123,14 +123,14 @@ int			tn_fb_quote_literal(const char *s, tn_buf *out);
  * a cycle are placed in index order when nothing else can go (push then
  * relies on deferrable constraints).  *cyclic set to 1 in that case.
  */
-int			tn_fb_fk_order(size_t n, size_t nedges, const int *child,
-						   const int *parent, int *order, int *cyclic,
-						   tn_error *err);
+int tn_fb_fk_order(size_t n, size_t nedges, const int *child,
+				   const int *parent, int *order, int *cyclic,
+				   tn_error *err);
 
 /* What a recorded key means at push time. */
 typedef enum tn_fb_op
 {
-	TN_FB_OP_NONE,				/* inserted and deleted again: nothing to push */
+	TN_FB_OP_NONE, /* inserted and deleted again: nothing to push */
 	TN_FB_OP_INSERT,
 	TN_FB_OP_UPDATE,
 	TN_FB_OP_DELETE
@@ -149,8 +149,8 @@ const char *tn_fb_op_name(tn_fb_op op);
  * from synced_hash, or it is gone), or an insert whose key now exists on
  * the primary.  Hashes: NULL = no row.
  */
-int			tn_fb_is_conflict(tn_fb_op op, const char *synced_hash,
-							  const char *primary_hash);
+int tn_fb_is_conflict(tn_fb_op op, const char *synced_hash,
+					  const char *primary_hash);
 
 typedef enum tn_fb_policy
 {
@@ -160,8 +160,8 @@ typedef enum tn_fb_policy
 } tn_fb_policy;
 
 /* on_conflict: NULL or 'abort', 'primary_wins', 'fallback_wins'. */
-int			tn_fb_parse_policy(const char *text, tn_fb_policy *policy,
-							   tn_error *err);
+int tn_fb_parse_policy(const char *text, tn_fb_policy *policy,
+					   tn_error *err);
 
 /*
  * What to do on the primary for one key, and the outcome word of its
@@ -169,14 +169,14 @@ int			tn_fb_parse_policy(const char *text, tn_fb_policy *policy,
  * *action: the statement to run (TN_FB_OP_NONE: none).  *refresh: 1 when
  * the fallback's row must be replaced by the primary's (primary_wins).
  */
-#define TN_FB_PUSHED "pushed"
-#define TN_FB_CONFLICT "conflict"
-#define TN_FB_PRIMARY_KEPT "primary_kept"
+#define TN_FB_PUSHED		   "pushed"
+#define TN_FB_CONFLICT		   "conflict"
+#define TN_FB_PRIMARY_KEPT	   "primary_kept"
 #define TN_FB_FALLBACK_APPLIED "fallback_applied"
-#define TN_FB_SKIPPED "skipped"
-void		tn_fb_resolve(tn_fb_op op, int conflict, const char *primary_hash,
-						  tn_fb_policy policy, tn_fb_op *action, int *refresh,
-						  const char **outcome);
+#define TN_FB_SKIPPED		   "skipped"
+void tn_fb_resolve(tn_fb_op op, int conflict, const char *primary_hash,
+				   tn_fb_policy policy, tn_fb_op *action, int *refresh,
+				   const char **outcome);
 
 /*
  * Versions: may a fallback with applied versions fb[] (any order) follow a
@@ -188,9 +188,9 @@ void		tn_fb_resolve(tn_fb_op op, int conflict, const char *primary_hash,
  * into pr.  After migrating to it, call with exact = 1: the lists must
  * then be equal.
  */
-int			tn_fb_check_versions(const char *const *pr, size_t npr,
-								 const char *const *fb, size_t nfb, int exact,
-								 const char **target, tn_error *err);
+int tn_fb_check_versions(const char *const *pr, size_t npr,
+						 const char *const *fb, size_t nfb, int exact,
+						 const char **target, tn_error *err);
 
 /*
  * The change-capture triggers of one table (SQLite dialect): AFTER
@@ -199,16 +199,16 @@ int			tn_fb_check_versions(const char *const *pr, size_t npr,
  * row (an update that changes the key records old and new key).  Plain
  * SQL: every connection's writes are seen, with or without the extension.
  */
-int			tn_fb_trigger_sql(const char *table, const char *const *pk_cols,
-							  size_t npk, tn_buf *out);
+int tn_fb_trigger_sql(const char *table, const char *const *pk_cols,
+					  size_t npk, tn_buf *out);
 
 /* DROP TRIGGER IF EXISTS for the three triggers of table. */
-int			tn_fb_drop_trigger_sql(const char *table, tn_buf *out);
+int tn_fb_drop_trigger_sql(const char *table, tn_buf *out);
 
 /* Result shapes. */
-extern const tn_result_def tn_def_fallback_pull;	/* tenant_fallback_pull(primary [, tables]) */
-extern const tn_result_def tn_def_fallback_push;	/* tenant_fallback_push(primary [, on_conflict]) */
-extern const tn_result_def tn_def_fallback_status;	/* tenant_fallback_status(primary) */
-extern const tn_result_def tn_def_backups;	/* tenant_backups() */
+extern const tn_result_def tn_def_fallback_pull;   /* tenant_fallback_pull(primary [, tables]) */
+extern const tn_result_def tn_def_fallback_push;   /* tenant_fallback_push(primary [, on_conflict]) */
+extern const tn_result_def tn_def_fallback_status; /* tenant_fallback_status(primary) */
+extern const tn_result_def tn_def_backups;		   /* tenant_backups() */
 
-#endif							/* TN_FALLBACK_H */
+#endif /* TN_FALLBACK_H */

@@ -15,48 +15,48 @@
 #define COUNT_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 static const tn_column pull_cols[] = {
-	{"table_name", TN_COL_TEXT},
-	{"rows", TN_COL_INT8},
+	{ "table_name", TN_COL_TEXT },
+	{ "rows", TN_COL_INT8 },
 };
-const tn_result_def tn_def_fallback_pull = {"tenant_fallback_pull", COUNT_OF(pull_cols), pull_cols};
+const tn_result_def tn_def_fallback_pull = { "tenant_fallback_pull", COUNT_OF(pull_cols), pull_cols };
 
 static const tn_column push_cols[] = {
-	{"table_name", TN_COL_TEXT},
-	{"key", TN_COL_TEXT},
-	{"op", TN_COL_TEXT},
-	{"outcome", TN_COL_TEXT},
+	{ "table_name", TN_COL_TEXT },
+	{ "key", TN_COL_TEXT },
+	{ "op", TN_COL_TEXT },
+	{ "outcome", TN_COL_TEXT },
 };
-const tn_result_def tn_def_fallback_push = {"tenant_fallback_push", COUNT_OF(push_cols), push_cols};
+const tn_result_def tn_def_fallback_push = { "tenant_fallback_push", COUNT_OF(push_cols), push_cols };
 
 static const tn_column status_cols[] = {
-	{"primary_reachable", TN_COL_BOOL},
-	{"round_trip_ms", TN_COL_INT8},
-	{"primary_version", TN_COL_TEXT},
-	{"fallback_version", TN_COL_TEXT},
-	{"changes_waiting", TN_COL_INT8},
-	{"last_pull", TN_COL_TIMESTAMPTZ},
-	{"last_push", TN_COL_TIMESTAMPTZ},
-	{"conflicts_waiting", TN_COL_INT8},
-	{"error", TN_COL_TEXT},
+	{ "primary_reachable", TN_COL_BOOL },
+	{ "round_trip_ms", TN_COL_INT8 },
+	{ "primary_version", TN_COL_TEXT },
+	{ "fallback_version", TN_COL_TEXT },
+	{ "changes_waiting", TN_COL_INT8 },
+	{ "last_pull", TN_COL_TIMESTAMPTZ },
+	{ "last_push", TN_COL_TIMESTAMPTZ },
+	{ "conflicts_waiting", TN_COL_INT8 },
+	{ "error", TN_COL_TEXT },
 };
-const tn_result_def tn_def_fallback_status = {"tenant_fallback_status", COUNT_OF(status_cols), status_cols};
+const tn_result_def tn_def_fallback_status = { "tenant_fallback_status", COUNT_OF(status_cols), status_cols };
 
 static const tn_column backups_cols[] = {
-	{"name", TN_COL_TEXT},
-	{"path", TN_COL_TEXT},
-	{"created_at", TN_COL_TIMESTAMPTZ},
-	{"bytes", TN_COL_INT8},
+	{ "name", TN_COL_TEXT },
+	{ "path", TN_COL_TEXT },
+	{ "created_at", TN_COL_TIMESTAMPTZ },
+	{ "bytes", TN_COL_INT8 },
 };
-const tn_result_def tn_def_backups = {"tenant_backups", COUNT_OF(backups_cols), backups_cols};
+const tn_result_def tn_def_backups = { "tenant_backups", COUNT_OF(backups_cols), backups_cols };
 
 int
 tn_fb_fk_order(size_t n, size_t nedges, const int *child, const int *parent,
 			   int *order, int *cyclic, tn_error *err)
 {
-	int		   *indeg;
-	char	   *placed;
-	size_t		done = 0;
-	size_t		e;
+	int	  *indeg;
+	char  *placed;
+	size_t done = 0;
+	size_t e;
 
 	*cyclic = 0;
 	if (n == 0)
@@ -74,8 +74,8 @@ tn_fb_fk_order(size_t n, size_t nedges, const int *child, const int *parent,
 			indeg[child[e]]++;
 	while (done < n)
 	{
-		size_t		pick = n;
-		size_t		i;
+		size_t pick = n;
+		size_t i;
 
 		/* the first table whose parents are all placed */
 		for (i = 0; i < n && pick == n; i++)
@@ -135,7 +135,7 @@ tn_fb_is_conflict(tn_fb_op op, const char *synced_hash, const char *primary_hash
 		case TN_FB_OP_UPDATE:
 		case TN_FB_OP_DELETE:
 			return primary_hash == NULL || synced_hash == NULL ||
-				strcmp(primary_hash, synced_hash) != 0;
+				   strcmp(primary_hash, synced_hash) != 0;
 		case TN_FB_OP_NONE:
 			break;
 	}
@@ -202,7 +202,7 @@ tn_fb_resolve(tn_fb_op op, int conflict, const char *primary_hash,
 static int
 contains(const char *const *list, size_t n, const char *v)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (tn_version_compare(list[i], v) == 0)
@@ -255,8 +255,8 @@ tn_fb_check_versions(const char *const *pr, size_t npr, const char *const *fb,
 static int
 trigger_name(tn_buf *out, const char *what, const char *table)
 {
-	tn_buf		name = {0};
-	int			rc;
+	tn_buf name = { 0 };
+	int	   rc;
 
 	if ((rc = tn_buf_printf(&name, "tenancy_fb_%s_%s", what, table)) == TN_OK)
 		rc = tn_fb_quote_ident(name.data, out);
@@ -268,8 +268,8 @@ trigger_name(tn_buf *out, const char *what, const char *table)
 static int
 key_expr(tn_buf *out, const char *prefix, const char *const *pk, size_t npk)
 {
-	size_t		i;
-	int			rc = tn_buf_printf(out, "json_array(");
+	size_t i;
+	int	   rc = tn_buf_printf(out, "json_array(");
 
 	for (i = 0; rc == TN_OK && i < npk; i++)
 	{
@@ -284,7 +284,7 @@ static int
 one_trigger(tn_buf *out, const char *what, const char *event, const char *table,
 			const char *const *pk, size_t npk, const char *row, const char *op)
 {
-	int			rc;
+	int rc;
 
 	if ((rc = tn_buf_printf(out, "CREATE TRIGGER ")) != TN_OK ||
 		(rc = trigger_name(out, what, table)) != TN_OK ||
@@ -315,7 +315,7 @@ one_trigger(tn_buf *out, const char *what, const char *event, const char *table,
 int
 tn_fb_trigger_sql(const char *table, const char *const *pk, size_t npk, tn_buf *out)
 {
-	int			rc;
+	int rc;
 
 	if ((rc = one_trigger(out, "ins", "INSERT", table, pk, npk, "NEW", "insert")) != TN_OK ||
 		(rc = one_trigger(out, "upd", "UPDATE", table, pk, npk, "OLD", "update")) != TN_OK)
@@ -326,9 +326,9 @@ tn_fb_trigger_sql(const char *table, const char *const *pk, size_t npk, tn_buf *
 int
 tn_fb_drop_trigger_sql(const char *table, tn_buf *out)
 {
-	static const char *const what[] = {"ins", "upd", "del"};
-	int			i;
-	int			rc = TN_OK;
+	static const char *const what[] = { "ins", "upd", "del" };
+	int						 i;
+	int						 rc = TN_OK;
 
 	for (i = 0; rc == TN_OK && i < 3; i++)
 	{

@@ -15,43 +15,43 @@
 #include "tenancy.h"
 
 const char *const tn_fb_session_sql =
-"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
-" SET extra_float_digits = 1; SET bytea_output = 'hex'";
+	"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
+	" SET extra_float_digits = 1; SET bytea_output = 'hex'";
 
 static const struct
 {
 	const char *type;
 	tn_fb_kind	kind;
-}			named_types[] = {
-	{"boolean", TN_FB_BOOL},
-	{"smallint", TN_FB_INT},
-	{"integer", TN_FB_INT},
-	{"bigint", TN_FB_INT},
-	{"oid", TN_FB_INT},
-	{"real", TN_FB_REAL},
-	{"double precision", TN_FB_REAL},
-	{"numeric", TN_FB_NUMERIC},
-	{"text", TN_FB_TEXT},
-	{"character varying", TN_FB_TEXT},
-	{"character", TN_FB_TEXT},
-	{"\"char\"", TN_FB_TEXT},
-	{"name", TN_FB_TEXT},
-	{"citext", TN_FB_TEXT},
-	{"json", TN_FB_JSON},
-	{"jsonb", TN_FB_JSON},
-	{"timestamp with time zone", TN_FB_TIMESTAMPTZ},
-	{"timestamp without time zone", TN_FB_DATETIME},
-	{"date", TN_FB_DATETIME},
-	{"time without time zone", TN_FB_DATETIME},
-	{"time with time zone", TN_FB_DATETIME},
-	{"uuid", TN_FB_UUID},
-	{"bytea", TN_FB_BYTEA},
+} named_types[] = {
+	{ "boolean", TN_FB_BOOL },
+	{ "smallint", TN_FB_INT },
+	{ "integer", TN_FB_INT },
+	{ "bigint", TN_FB_INT },
+	{ "oid", TN_FB_INT },
+	{ "real", TN_FB_REAL },
+	{ "double precision", TN_FB_REAL },
+	{ "numeric", TN_FB_NUMERIC },
+	{ "text", TN_FB_TEXT },
+	{ "character varying", TN_FB_TEXT },
+	{ "character", TN_FB_TEXT },
+	{ "\"char\"", TN_FB_TEXT },
+	{ "name", TN_FB_TEXT },
+	{ "citext", TN_FB_TEXT },
+	{ "json", TN_FB_JSON },
+	{ "jsonb", TN_FB_JSON },
+	{ "timestamp with time zone", TN_FB_TIMESTAMPTZ },
+	{ "timestamp without time zone", TN_FB_DATETIME },
+	{ "date", TN_FB_DATETIME },
+	{ "time without time zone", TN_FB_DATETIME },
+	{ "time with time zone", TN_FB_DATETIME },
+	{ "uuid", TN_FB_UUID },
+	{ "bytea", TN_FB_BYTEA },
 };
 
 tn_fb_kind
 tn_fb_type_kind(const char *base_type, char typtype, char typcategory)
 {
-	size_t		i;
+	size_t i;
 
 	if (typcategory == 'A')
 		return TN_FB_STRUCTURED;
@@ -181,7 +181,7 @@ int
 tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
 					const char *qtype, tn_buf *out)
 {
-	int			rc;
+	int rc;
 
 	if (kind != TN_FB_JSON)
 		return tn_buf_printf(out, "tenancy_r.%s", qcol);
@@ -195,8 +195,8 @@ tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
 int
 tn_fb_timestamptz_iso(const char *v, char *out, size_t size)
 {
-	size_t		n = strlen(v);
-	size_t		i;
+	size_t n = strlen(v);
+	size_t i;
 
 	/* YYYY-MM-DD HH:MM:SS[.f+]+00 and nothing else */
 	if (n < 22 || n + 1 > size || strcmp(v + n - 3, "+00") != 0 || v[10] != ' ' ||
@@ -228,12 +228,12 @@ void
 tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN])
 {
 	unsigned long long h = 1469598103934665603ULL;
-	int			i;
+	int				   i;
 
 	for (i = 0; i < ncols; i++)
 	{
 		const unsigned char *p = (const unsigned char *) values[i];
-		char		len[24];
+		char				 len[24];
 		const unsigned char *q;
 
 		/* "-" for NULL, else "<length>:" then the bytes */
@@ -265,8 +265,8 @@ int
 tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
 				 tn_error *err)
 {
-	size_t		n;
-	size_t		i;
+	size_t		   n;
+	size_t		   i;
 	unsigned char *b;
 
 	*out = NULL;
@@ -279,8 +279,8 @@ tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (i = 0; i < n; i++)
 	{
-		int			hi = hexval((unsigned char) text[2 + 2 * i]);
-		int			lo = hexval((unsigned char) text[3 + 2 * i]);
+		int hi = hexval((unsigned char) text[2 + 2 * i]);
+		int lo = hexval((unsigned char) text[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 		{

@@ -24,13 +24,13 @@ int
 tn_fanout_plan(const tn_migration_set *set, const char *target,
 			   tn_fanout_step **steps, size_t *nsteps, tn_error *err)
 {
-	size_t		i, n = 0;
+	size_t			i, n = 0;
 	tn_fanout_step *s;
-	const char *prev = NULL;
+	const char	   *prev = NULL;
 
 	*steps = NULL;
 	*nsteps = 0;
-	TN_ASSERT(tn_set_is_sorted(set));	/* "the version just before N" needs the order */
+	TN_ASSERT(tn_set_is_sorted(set)); /* "the version just before N" needs the order */
 	target = tn_version_strip(target);
 	if (tn_set_check_target(set, target, err) != TN_OK)
 		return TN_ERR_NOT_FOUND;
@@ -59,7 +59,7 @@ tn_fanout_plan(const tn_migration_set *set, const char *target,
 	}
 	TN_ASSERT(n <= set->count * 2);
 	s[n].kind = TN_STEP_MIGRATE;
-	s[n].version = target;		/* NULL = newest */
+	s[n].version = target; /* NULL = newest */
 	n++;
 	*steps = s;
 	*nsteps = n;
@@ -72,7 +72,7 @@ tn_fanout_step_needed(const tn_fanout_step *step, const char *tenant_version)
 	if (step->kind != TN_STEP_NO_TRANSACTION)
 		return 1;
 	return tenant_version == NULL || tenant_version[0] == '\0' ||
-		tn_version_compare(tenant_version, step->version) < 0;
+		   tn_version_compare(tenant_version, step->version) < 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -109,7 +109,7 @@ tn_fanout_run_status(long long failed, long long unreachable, int stopped_early,
 int
 tn_fanout_default_concurrency(int max_connections)
 {
-	int			c = max_connections / 4;
+	int c = max_connections / 4;
 
 	if (c < 1)
 		c = 1;
@@ -129,7 +129,7 @@ tn_fanout_sqlstate_unreachable(const char *sqlstate)
 	if (sqlstate == NULL || sqlstate[0] == '\0')
 		return 0;
 	return strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
-		strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0;
+		   strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0;
 }
 
 
@@ -167,7 +167,7 @@ tn_fanout_row(tn_rows *out, const char *tenant, int rc,
 	row[2] = res && res->from_version[0] ? res->from_version : NULL;
 	row[3] = res && res->to_version[0] ? res->to_version : NULL;
 	if (rc != TN_OK && row[3] == NULL)
-		row[3] = row[2];		/* rolled back: it stays where it was */
+		row[3] = row[2]; /* rolled back: it stays where it was */
 	row[4] = applied;
 	row[5] = ms;
 	row[6] = rc != TN_OK ? tn_fanout_sqlstate(rc, err) : NULL;
@@ -208,8 +208,8 @@ tn_fanout_skipped_row(tn_rows *out, const char *tenant, const char *failed_tenan
 int
 tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
 {
-	char		failure[TN_MESSAGE_MAX];
-	long long	would_apply = 0;
+	char	  failure[TN_MESSAGE_MAX];
+	long long would_apply = 0;
 
 	if (rc != TN_OK)
 		return rc;
@@ -260,8 +260,8 @@ tn_error_transient(const tn_error *err)
 		return 1;
 	/* two sessions updating one catalog row (ALTER ROLE, GRANT ... ON DATABASE) */
 	return strcmp(s, "XX000") == 0 &&
-		(strstr(err->message, "tuple concurrently updated") != NULL ||
-		 strstr(err->detail, "tuple concurrently updated") != NULL);
+		   (strstr(err->message, "tuple concurrently updated") != NULL ||
+			strstr(err->detail, "tuple concurrently updated") != NULL);
 }
 
 int

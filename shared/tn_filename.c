@@ -21,7 +21,7 @@
 int
 tn_has_sql_suffix(const char *name)
 {
-	size_t		n = strlen(name);
+	size_t n = strlen(name);
 
 	return n > 4 && tn_ascii_ieq(name + n - 4, 4, ".sql");
 }
@@ -51,7 +51,7 @@ tn_dialect_of(const char *s, size_t n)
 static int
 bad_filename(tn_error *err, const char *base, const char *detail)
 {
-	char		s[TN_SHOWN_BUF];
+	char s[TN_SHOWN_BUF];
 
 	tn_shown(base, s, sizeof(s));
 	tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
@@ -63,26 +63,26 @@ bad_filename(tn_error *err, const char *base, const char *detail)
 /* A file name as tn_parse_filename reads it, in offsets into base. */
 typedef struct name_parts
 {
-	const char *base;			/* the file name without its folder */
-	size_t		end;			/* end of the stem: ".sql" and tags stripped */
-	size_t		vstart;			/* the version is [vstart, vend) */
+	const char *base;	/* the file name without its folder */
+	size_t		end;	/* end of the stem: ".sql" and tags stripped */
+	size_t		vstart; /* the version is [vstart, vend) */
 	size_t		vend;
-	size_t		dstart;			/* the description is [dstart, end) */
-	int			suffix_dir;		/* ".up" +1, ".down" -1, else 0 */
-	int			prefix_dir;		/* "V" +1, "U" -1, else 0 */
-	int			dial;			/* dialect tag, -1 when none */
-	int			autocommit;		/* pop's ".autocommit" tag */
+	size_t		dstart;		/* the description is [dstart, end) */
+	int			suffix_dir; /* ".up" +1, ".down" -1, else 0 */
+	int			prefix_dir; /* "V" +1, "U" -1, else 0 */
+	int			dial;		/* dialect tag, -1 when none */
+	int			autocommit; /* pop's ".autocommit" tag */
 } name_parts;
 
 /* Step 1: valid UTF-8, no control character, ends in ".sql". */
 static int
 check_name_bytes(const char *base, tn_error *err)
 {
-	long		bad = tn_utf8_error_offset(base, strlen(base));
+	long bad = tn_utf8_error_offset(base, strlen(base));
 
 	if (bad >= 0)
 	{
-		char		s[TN_SHOWN_BUF];
+		char s[TN_SHOWN_BUF];
 
 		tn_shown(base, s, sizeof(s));
 		tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
@@ -110,9 +110,9 @@ strip_tags(name_parts *np)
 	np->end = strlen(base) - 4;
 	for (int i = 0; i < 3; i++)
 	{
-		size_t		dot = np->end;
-		size_t		end = np->end;
-		int			d;
+		size_t dot = np->end;
+		size_t end = np->end;
+		int	   d;
 
 		while (dot > 0 && base[dot - 1] != '.')
 			dot--;
@@ -177,7 +177,7 @@ read_version(name_parts *np, size_t p, tn_error *err)
 		p++;
 	while (p + 1 < end && (base[p] == '.' || base[p] == '_') && IS_DIGIT(base[p + 1]))
 	{
-		size_t		q = p + 1;
+		size_t q = p + 1;
 
 		while (q < end && IS_DIGIT(base[q]))
 			q++;
@@ -229,7 +229,7 @@ int
 tn_parse_filename(const char *filename, char **version, char **name,
 				  tn_dialect *dialect, int *direction, tn_error *err)
 {
-	unsigned	flags;
+	unsigned flags;
 
 	return tn_parse_filename_flags(filename, version, name, dialect, direction,
 								   &flags, err);
@@ -257,10 +257,10 @@ tn_parse_filename_flags(const char *filename, char **version, char **name,
 	if (filename == NULL)
 		return tn_error_null_argument(err, "filename");
 	if (version == NULL || name == NULL || dialect == NULL || direction == NULL || flags == NULL)
-		return tn_error_null_argument(err, version == NULL ? "version" :
-									  name == NULL ? "name" :
-									  dialect == NULL ? "dialect" :
-									  direction == NULL ? "direction" : "flags");
+		return tn_error_null_argument(err, version == NULL ? "version" : name == NULL	 ? "name"
+																	 : dialect == NULL	 ? "dialect"
+																	 : direction == NULL ? "direction"
+																						 : "flags");
 	*flags = 0;
 
 	memset(&np, 0, sizeof(np));

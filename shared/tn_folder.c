@@ -14,7 +14,7 @@
  * open anything but regular files (a FIFO named x.sql would block the
  * backend), or leave anything allocated and *out non-empty when it fails.
  */
-#define _XOPEN_SOURCE 700			/* realpath, lstat, O_NOFOLLOW */
+#define _XOPEN_SOURCE 700 /* realpath, lstat, O_NOFOLLOW */
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,9 +31,9 @@
 static char *
 join_path(const char *dir, const char *name)
 {
-	size_t		dl = strlen(dir);
-	size_t		nl = strlen(name);
-	char	   *p = malloc(dl + nl + 2);
+	size_t dl = strlen(dir);
+	size_t nl = strlen(name);
+	char  *p = malloc(dl + nl + 2);
 
 	if (p == NULL)
 		return NULL;
@@ -53,7 +53,7 @@ tn_parts_no_memory(tn_error *err)
 void
 tn_parts_free(part_list *l)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < l->count; i++)
 	{
@@ -72,8 +72,8 @@ tn_parts_add(part_list *l, file_part *fp, tn_error *err)
 {
 	if (l->count == l->cap)
 	{
-		size_t		ncap = l->cap ? l->cap * 2 : 16;
-		file_part  *n = realloc(l->items, ncap * sizeof(*n));
+		size_t	   ncap = l->cap ? l->cap * 2 : 16;
+		file_part *n = realloc(l->items, ncap * sizeof(*n));
 
 		if (n == NULL)
 		{
@@ -101,15 +101,15 @@ find_dbmate_marker(const char *s, size_t len, const char *what,
 				   size_t *after, const char **opts, size_t *optlen,
 				   int *count)
 {
-	size_t		line = 0;
-	long		found = -1;
-	size_t		wl = strlen(what);
+	size_t line = 0;
+	long   found = -1;
+	size_t wl = strlen(what);
 
 	*count = 0;
 	while (line < len)
 	{
-		size_t		eol = line;
-		size_t		p = line;
+		size_t eol = line;
+		size_t p = line;
 
 		while (eol < len && s[eol] != '\n')
 			eol++;
@@ -143,7 +143,7 @@ find_dbmate_marker(const char *s, size_t len, const char *what,
 static int
 bad_file(tn_error *err, const char *path, const char *detail)
 {
-	char		s[TN_SHOWN_BUF];
+	char s[TN_SHOWN_BUF];
 
 	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_FORMAT, "invalid migration file \"%s\"", s);
@@ -154,8 +154,8 @@ bad_file(tn_error *err, const char *path, const char *detail)
 static int
 contains_word(const char *s, size_t len, const char *word)
 {
-	size_t		wl = strlen(word);
-	size_t		i;
+	size_t wl = strlen(word);
+	size_t i;
 
 	for (i = 0; i + wl <= len; i++)
 		if (memcmp(s + i, word, wl) == 0)
@@ -184,7 +184,7 @@ static int
 part_from_name(const char *dirpath, const char *fname, const char *as_name,
 			   file_part *fp, tn_error *err)
 {
-	int			rc;
+	int rc;
 
 	memset(fp, 0, sizeof(*fp));
 	fp->path = join_path(dirpath, fname);
@@ -195,9 +195,9 @@ part_from_name(const char *dirpath, const char *fname, const char *as_name,
 	fp->tagged = rc == TN_OK && fp->dialect != TN_DIALECT_ALL;
 	if (rc == TN_ERR_FORMAT)
 	{
-		char		detail[TN_DETAIL_MAX];
-		char		hint[TN_HINT_MAX];
-		char		s[TN_SHOWN_BUF];
+		char detail[TN_DETAIL_MAX];
+		char hint[TN_HINT_MAX];
+		char s[TN_SHOWN_BUF];
 
 		memcpy(detail, err->detail, sizeof(detail));
 		memcpy(hint, err->hint, sizeof(hint));
@@ -222,7 +222,7 @@ part_dialect(file_part *fp, tn_dialect folder_dialect, tn_dialect want,
 	*skip = 0;
 	if (fp->dialect == TN_DIALECT_OTHER)
 	{
-		*skip = 1;				/* "1_a.mysql.up.sql": another engine's file */
+		*skip = 1; /* "1_a.mysql.up.sql": another engine's file */
 		return TN_OK;
 	}
 	if (folder_dialect != TN_DIALECT_ALL && fp->dialect != TN_DIALECT_ALL &&
@@ -239,11 +239,11 @@ typedef struct dbmate_markers
 {
 	long		up_at;
 	long		down_at;
-	size_t		after_up;		/* just past the "-- migrate:up" line */
+	size_t		after_up; /* just past the "-- migrate:up" line */
 	size_t		after_down;
-	const char *up_opts;		/* options on the up line ("transaction:false") */
+	const char *up_opts; /* options on the up line ("transaction:false") */
 	size_t		up_optlen;
-	int			nup;			/* how many up / down lines there are */
+	int			nup; /* how many up / down lines there are */
 	int			ndown;
 } dbmate_markers;
 
@@ -265,7 +265,7 @@ static int
 check_dbmate_file(const file_part *fp, const char *body, const dbmate_markers *mk,
 				  tn_error *err)
 {
-	size_t		first;
+	size_t first;
 
 	if (fp->direction < 0)
 		return bad_file(err, fp->path, "A down migration file must not contain \"-- migrate:up\" or \"-- migrate:down\" sections.");
@@ -289,9 +289,9 @@ dbmate_sections(const dbmate_markers *mk, size_t len, tn_sections *sec)
 	sec->up_end = (mk->down_at > mk->up_at) ? mk->down_at : (long) len;
 	sec->down_marker = mk->down_at;
 	sec->down_start = mk->down_at >= 0 ? (long) mk->after_down : -1;
-	sec->down_end = mk->down_at < 0 ? -1 : (mk->up_at > mk->down_at) ? mk->up_at : (long) len;
-	sec->flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ?
-		TN_MIG_NO_TRANSACTION : 0;
+	sec->down_end = mk->down_at < 0 ? -1 : (mk->up_at > mk->down_at) ? mk->up_at
+																	 : (long) len;
+	sec->flags = contains_word(mk->up_opts, mk->up_optlen, "transaction:false") ? TN_MIG_NO_TRANSACTION : 0;
 }
 
 /*
@@ -304,9 +304,9 @@ dbmate_sections(const dbmate_markers *mk, size_t len, tn_sections *sec)
 static char *
 section_body_file_lines(const char *body, long first_marker, long marker, long end)
 {
-	size_t		n = 0;
-	long		i;
-	char	   *out;
+	size_t n = 0;
+	long   i;
+	char  *out;
 
 	for (i = 0; i < marker; i++)
 		if (i < first_marker || body[i] == '\n')
@@ -345,17 +345,14 @@ static int
 add_section_parts(part_list *parts, file_part *fp, char *body,
 				  const tn_sections *sec, tn_error *err)
 {
-	long		first = sec->down_marker >= 0 && sec->down_marker < sec->up_marker ?
-		sec->down_marker : sec->up_marker;
-	int			has_down = sec->down_marker >= 0;
-	file_part	down;
-	int			rc;
+	long	  first = sec->down_marker >= 0 && sec->down_marker < sec->up_marker ? sec->down_marker : sec->up_marker;
+	int		  has_down = sec->down_marker >= 0;
+	file_part down;
+	int		  rc;
 
 	memset(&down, 0, sizeof(down));
 	TN_ASSERT(sec->up_marker >= 0 && sec->up_start <= sec->up_end);
-	fp->body = sec->tool == TN_TOOL_NONE ?
-		section_body(body, sec->up_start, sec->up_end) :
-		section_body_file_lines(body, first, sec->up_marker, sec->up_end);
+	fp->body = sec->tool == TN_TOOL_NONE ? section_body(body, sec->up_start, sec->up_end) : section_body_file_lines(body, first, sec->up_marker, sec->up_end);
 	if (fp->body == NULL)
 	{
 		rc = tn_parts_no_memory(err);
@@ -365,9 +362,7 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 	fp->extra_flags |= sec->flags;
 	if (has_down)
 	{
-		down.body = sec->tool == TN_TOOL_NONE ?
-			section_body(body, sec->down_start, sec->down_end) :
-			section_body_file_lines(body, first, sec->down_marker, sec->down_end);
+		down.body = sec->tool == TN_TOOL_NONE ? section_body(body, sec->down_start, sec->down_end) : section_body_file_lines(body, first, sec->down_marker, sec->down_end);
 		down.path = tn_memdup(fp->path, strlen(fp->path));
 		down.version = tn_memdup(fp->version, strlen(fp->version));
 		down.name = tn_memdup(fp->name, strlen(fp->name));
@@ -409,15 +404,15 @@ load_file(const char *dirpath, const char *fname, const char *as_name,
 		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
 		  tn_error *err)
 {
-	file_part	fp;
-	char	   *body = NULL;
-	size_t		len = 0;
+	file_part	   fp;
+	char		  *body = NULL;
+	size_t		   len = 0;
 	dbmate_markers mk;
-	tn_sections sec;
-	char		s[TN_SHOWN_BUF];
-	char		what[TN_SHOWN_BUF + 64];
-	int			skip = 0;
-	int			rc;
+	tn_sections	   sec;
+	char		   s[TN_SHOWN_BUF];
+	char		   what[TN_SHOWN_BUF + 64];
+	int			   skip = 0;
+	int			   rc;
 
 	if ((rc = part_from_name(dirpath, fname, as_name, &fp, err)) != TN_OK)
 		return rc;
@@ -426,7 +421,7 @@ load_file(const char *dirpath, const char *fname, const char *as_name,
 		(root != NULL && (rc = tn_read_regular_file(fp.path, root, &body, &len, err)) != TN_OK))
 	{
 		part_clear(&fp);
-		return rc;				/* TN_OK for another dialect's file */
+		return rc; /* TN_OK for another dialect's file */
 	}
 	if (root == NULL)
 	{
@@ -481,7 +476,7 @@ cmp_names(const void *a, const void *b)
 static void
 free_names(char **names, size_t n)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		free(names[i]);
@@ -493,11 +488,11 @@ static int
 list_folder(const char *path, char ***names_out, size_t *count_out,
 			tn_error *err)
 {
-	DIR		   *dir;
+	DIR			  *dir;
 	struct dirent *de;
-	char	  **names = NULL;
-	size_t		n = 0;
-	size_t		cap = 0;
+	char		 **names = NULL;
+	size_t		   n = 0;
+	size_t		   cap = 0;
 
 	*names_out = NULL;
 	*count_out = 0;
@@ -512,7 +507,7 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 		{
 			if (errno != 0)
 			{
-				int			e = errno;
+				int e = errno;
 
 				closedir(dir);
 				free_names(names, n);
@@ -521,11 +516,11 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 			break;
 		}
 		if (de->d_name[0] == '.')
-			continue;			/* ".", "..", hidden and editor files */
+			continue; /* ".", "..", hidden and editor files */
 		if (n == cap)
 		{
-			size_t		ncap = cap ? cap * 2 : 32;
-			char	  **nn = realloc(names, ncap * sizeof(*nn));
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, ncap * sizeof(*nn));
 
 			if (nn == NULL)
 			{
@@ -558,10 +553,10 @@ static int
 load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 			   tn_dialect want, part_list *parts, tn_error *err)
 {
-	char	  **names;
-	size_t		n;
-	size_t		i;
-	int			rc;
+	char **names;
+	size_t n;
+	size_t i;
+	int	   rc;
 
 	rc = list_folder(dirpath, &names, &n, err);
 	if (rc != TN_OK)
@@ -569,7 +564,7 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 	for (i = 0; i < n; i++)
 	{
 		if (!tn_has_sql_suffix(names[i]))
-			continue;			/* README.md, .txt notes, ... */
+			continue; /* README.md, .txt notes, ... */
 		rc = load_file(dirpath, names[i], NULL, root, NULL, 0, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
 			break;
@@ -586,8 +581,8 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 static void
 folder_file_name(const char *folder, int direction, char *out, size_t outsize)
 {
-	const char *d = folder;
-	int			diesel = strlen(folder) > 18;
+	const char		 *d = folder;
+	int				  diesel = strlen(folder) > 18;
 	static const char shape[] = "dddd-dd-dd-dddddd_";
 
 	for (size_t i = 0; diesel && i < sizeof(shape) - 1; i++)
@@ -620,11 +615,11 @@ static int
 load_migration_folder(const char *sub, const char *folder, const char *root,
 					  tn_dialect want, part_list *parts, tn_error *err)
 {
-	char	  **names;
-	size_t		n;
-	int			rc;
-	int			prisma = 0;
-	char		as_name[TN_SHOWN_BUF];
+	char **names;
+	size_t n;
+	int	   rc;
+	int	   prisma = 0;
+	char   as_name[TN_SHOWN_BUF];
 
 	rc = list_folder(sub, &names, &n, err);
 	if (rc != TN_OK)
@@ -633,7 +628,7 @@ load_migration_folder(const char *sub, const char *folder, const char *root,
 		prisma |= strcmp(names[i], "migration.sql") == 0;
 	for (size_t i = 0; i < n && rc == TN_OK; i++)
 	{
-		int			dir = folder_file_direction(names[i]);
+		int dir = folder_file_direction(names[i]);
 
 		if (dir == 0 || (prisma && strcmp(names[i], "up.sql") == 0))
 			continue;
@@ -648,14 +643,14 @@ load_migration_folder(const char *sub, const char *folder, const char *root,
 static int
 nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
 {
-	char		s[TN_SHOWN_BUF];
-	char		found[512] = "";
-	size_t		used = 0;
+	char   s[TN_SHOWN_BUF];
+	char   found[512] = "";
+	size_t used = 0;
 
 	for (size_t i = 0; i < n && i < 6 && used < sizeof(found) - 64; i++)
 	{
-		char		one[TN_SHOWN_BUF];
-		int			w;
+		char one[TN_SHOWN_BUF];
+		int	 w;
 
 		tn_shown(names[i], one, sizeof(one));
 		w = snprintf(found + used, sizeof(found) - used, "%s\"%.60s\"", i ? ", " : "", one);
@@ -675,7 +670,7 @@ nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
 	tn_error_detail(err, "The folder holds %zu entr%s, none of them a migration file or folder: %s%s.",
 					n, n == 1 ? "y" : "ies", found, n > 6 ? ", ..." : "");
 	tn_error_hint(err, "Migration files are named like \"V1__create_users.sql\" or \"1_create_users.up.sql\"; "
-				  "a folder per migration (\"20230101000000_init/\") holds \"migration.sql\" or \"up.sql\" and \"down.sql\".");
+					   "a folder per migration (\"20230101000000_init/\") holds \"migration.sql\" or \"up.sql\" and \"down.sql\".");
 	return TN_ERR_FORMAT;
 }
 
@@ -697,7 +692,7 @@ check_sent_name(const char *name, const char *const *names, size_t i,
 	bad = name[0] == '\0' || name[0] == '.';
 	if (!bad && slash != NULL)
 		bad = slash == name || slash[1] == '\0' || slash[1] == '.' || strchr(slash + 1, '/') != NULL ||
-			(tn_dialect_of(name, (size_t) (slash - name)) < 0 && folder_file_direction(slash + 1) == 0);
+			  (tn_dialect_of(name, (size_t) (slash - name)) < 0 && folder_file_direction(slash + 1) == 0);
 	if (bad)
 	{
 		tn_error_set(err, TN_ERR_FORMAT, "invalid migration file name \"%s\"", s);
@@ -745,7 +740,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		return tn_io_error(err, "open migration folder", path, errno);
 	if (!S_ISDIR(st.st_mode))
 	{
-		char		s[TN_SHOWN_BUF];
+		char s[TN_SHOWN_BUF];
 
 		tn_shown(path, s, sizeof(s));
 		tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
@@ -764,9 +759,9 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	/* dialect subfolders: postgres/ (postgresql/, pg/), sqlite/, all/ */
 	for (i = 0; i < nnames && rc == TN_OK; i++)
 	{
-		int			d = tn_dialect_of(names[i], strlen(names[i]));
-		char	   *sub;
-		char	   *resolved;
+		int	  d = tn_dialect_of(names[i], strlen(names[i]));
+		char *sub;
+		char *resolved;
 
 		sub = join_path(path, names[i]);
 		if (sub == NULL)
@@ -777,13 +772,13 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		if (stat(sub, &st) != 0 || !S_ISDIR(st.st_mode))
 		{
 			free(sub);
-			continue;			/* a file named "all" is not a subfolder */
+			continue; /* a file named "all" is not a subfolder */
 		}
 		if (d >= 0 && !(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
 		{
 			parts.seen++;
 			free(sub);
-			continue;			/* another dialect's folder is not read */
+			continue; /* another dialect's folder is not read */
 		}
 		resolved = realpath(sub, NULL);
 		if (resolved == NULL)
@@ -830,11 +825,11 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 			  const size_t *lens, tn_dialect dialect, tn_migration_set *out,
 			  tn_error *err)
 {
-	tn_error	scratch;
-	part_list	parts;
-	size_t		i;
-	int			prisma = 0;
-	int			rc = TN_OK;
+	tn_error  scratch;
+	part_list parts;
+	size_t	  i;
+	int		  prisma = 0;
+	int		  rc = TN_OK;
 
 	if (err == NULL)
 		err = &scratch;
@@ -865,7 +860,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 		slash = strchr(name, '/');
 		if (slash != NULL)
 		{
-			size_t		fl = (size_t) (slash - name);
+			size_t fl = (size_t) (slash - name);
 
 			if (fl >= sizeof(folder))
 				fl = sizeof(folder) - 1;
@@ -875,9 +870,9 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 			if (d < 0)
 			{
 				/* a folder per migration: MIGRATION/migration.sql, up.sql, down.sql */
-				char		as_name[TN_SHOWN_BUF];
-				char	   *dir = tn_memdup(name, (size_t) (slash - name));
-				int			has_migration_sql = 0;
+				char  as_name[TN_SHOWN_BUF];
+				char *dir = tn_memdup(name, (size_t) (slash - name));
+				int	  has_migration_sql = 0;
 
 				if (dir == NULL)
 				{
@@ -886,7 +881,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 				}
 				for (size_t k = 0; k < n; k++)
 					has_migration_sql |= names[k] != NULL && strncmp(names[k], name, (size_t) (slash - name + 1)) == 0 &&
-						strcmp(names[k] + (slash - name + 1), "migration.sql") == 0;
+										 strcmp(names[k] + (slash - name + 1), "migration.sql") == 0;
 				if (!(has_migration_sql && strcmp(slash + 1, "up.sql") == 0))
 				{
 					folder_file_name(dir, folder_file_direction(slash + 1), as_name, sizeof(as_name));
@@ -897,12 +892,12 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 				continue;
 			}
 			if (!(d == TN_DIALECT_ALL || (dialect != TN_DIALECT_ALL && d == (int) dialect)))
-				continue;		/* another dialect's folder is not read */
+				continue; /* another dialect's folder is not read */
 		}
 		if (!tn_has_sql_suffix(slash ? slash + 1 : name))
-			continue;			/* README.md, .txt notes, ... */
+			continue; /* README.md, .txt notes, ... */
 		if (slash == NULL && prisma)
-			continue;			/* Prisma reads migration folders only */
+			continue; /* Prisma reads migration folders only */
 		rc = load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
 					   (tn_dialect) d, dialect, &parts, err);
 	}

@@ -8,7 +8,7 @@
  * (a FIFO named x.sql would block the backend), or follow a link out of
  * the root.
  */
-#define _XOPEN_SOURCE 700			/* realpath, lstat, O_NOFOLLOW */
+#define _XOPEN_SOURCE 700 /* realpath, lstat, O_NOFOLLOW */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 int
 tn_io_error(tn_error *err, const char *what, const char *path, int e)
 {
-	char		s[TN_SHOWN_BUF];
+	char s[TN_SHOWN_BUF];
 
 	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_IO, "could not %s \"%s\"", what, s);
@@ -38,12 +38,12 @@ tn_io_error(tn_error *err, const char *what, const char *path, int e)
 int
 tn_path_inside(const char *resolved, const char *root)
 {
-	size_t		n = strlen(root);
+	size_t n = strlen(root);
 
 	if (n == 1 && root[0] == '/')
 		return resolved[0] == '/';
 	return strncmp(resolved, root, n) == 0 &&
-		(resolved[n] == '/' || resolved[n] == '\0');
+		   (resolved[n] == '/' || resolved[n] == '\0');
 }
 
 /*
@@ -56,7 +56,7 @@ tn_path_inside(const char *resolved, const char *root)
 int
 tn_link_outside(tn_error *err, const char *path)
 {
-	char		s[TN_SHOWN_BUF];
+	char s[TN_SHOWN_BUF];
 
 	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_INVALID_ARGUMENT,
@@ -104,7 +104,7 @@ open_regular_file(const char *path, const char *root, int *fd, size_t *size,
 	*fd = open(open_path, flags);
 	if (*fd < 0)
 	{
-		int			e = errno;
+		int e = errno;
 
 		free(resolved);
 		return tn_io_error(err, "open migration file", path, e);
@@ -112,7 +112,7 @@ open_regular_file(const char *path, const char *root, int *fd, size_t *size,
 	free(resolved);
 	if (fstat(*fd, &st) != 0)
 	{
-		int			e = errno;
+		int e = errno;
 
 		close(*fd);
 		*fd = -1;
@@ -146,14 +146,14 @@ open_regular_file(const char *path, const char *root, int *fd, size_t *size,
  */
 int
 tn_read_regular_file(const char *path, const char *root, char **body, size_t *len,
-		  tn_error *err)
+					 tn_error *err)
 {
-	int			fd;
-	char	   *buf;
-	size_t		size = 0;
-	size_t		cap;
-	size_t		n = 0;
-	int			rc;
+	int	   fd;
+	char  *buf;
+	size_t size = 0;
+	size_t cap;
+	size_t n = 0;
+	int	   rc;
 
 	*body = NULL;
 	*len = 0;
@@ -170,14 +170,14 @@ tn_read_regular_file(const char *path, const char *root, char **body, size_t *le
 	}
 	for (;;)
 	{
-		ssize_t		r;
+		ssize_t r;
 
 		if (n + 1 == cap)
 		{
-			char	   *nb;
+			char *nb;
 
 			if (cap > (size_t) TN_MAX_BODY_BYTES + 1)
-				break;			/* grew while we read: too large below */
+				break; /* grew while we read: too large below */
 			nb = realloc(buf, cap * 2);
 			if (nb == NULL)
 			{
@@ -191,7 +191,7 @@ tn_read_regular_file(const char *path, const char *root, char **body, size_t *le
 		r = read(fd, buf + n, cap - 1 - n);
 		if (r < 0)
 		{
-			int			e = errno;
+			int e = errno;
 
 			if (e == EINTR)
 				continue;

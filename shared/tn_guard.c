@@ -23,8 +23,8 @@
 int
 tn_guard_body(const tn_entry *e, const char *body, tn_error *err)
 {
-	char		sum[TN_CHECKSUM_LEN];
-	int			rc;
+	char sum[TN_CHECKSUM_LEN];
+	int	 rc;
 
 	if ((rc = tn_checksum(body, strlen(body), sum, err)) != TN_OK)
 		return rc;
@@ -32,7 +32,8 @@ tn_guard_body(const tn_entry *e, const char *body, tn_error *err)
 		return TN_OK;
 	tn_error_set(err, TN_ERR_DRIFT, "body of migration \"%s\" does not match its checksum", e->version);
 	tn_error_detail(err, "The catalog records %s, the body there now hashes to %s: it was changed without "
-					"tenant_migration_add, so it is not run.", e->checksum ? e->checksum : "no checksum", sum);
+						 "tenant_migration_add, so it is not run.",
+					e->checksum ? e->checksum : "no checksum", sum);
 	tn_error_hint(err, "Add the migration again with tenant_migration_add (or reload its folder), then migrate.");
 	return TN_ERR_DRIFT;
 }
@@ -43,7 +44,7 @@ tn_guard_sync_pending(const tn_db_state *st, const tn_migration_set *set,
 {
 	for (size_t i = 0; i < st->count; i++)
 	{
-		const tn_entry *e = &st->entries[i];
+		const tn_entry	   *e = &st->entries[i];
 		const tn_migration *m = NULL;
 
 		if (!tn_entry_selected(e, target, allow_out_of_order))
@@ -56,8 +57,8 @@ tn_guard_sync_pending(const tn_db_state *st, const tn_migration_set *set,
 		tn_error_set(err, TN_ERR_PERMISSION, "pending migration \"%s\" of this tenant is not in the tenant set",
 					 e->version);
 		tn_error_detail(err, m == NULL
-						? "It was added to the tenant's own catalog, not to the registry's tenant set; a fan-out runs only the set's migrations. Nothing was applied."
-						: "The tenant's catalog has another body for it than the tenant set; a fan-out runs only the set's migrations. Nothing was applied.");
+								 ? "It was added to the tenant's own catalog, not to the registry's tenant set; a fan-out runs only the set's migrations. Nothing was applied."
+								 : "The tenant's catalog has another body for it than the tenant set; a fan-out runs only the set's migrations. Nothing was applied.");
 		tn_error_hint(err, "Run it in the tenant with tenant_migrate() as a role trusted there, or remove it from the tenant's catalog.");
 		return TN_ERR_PERMISSION;
 	}

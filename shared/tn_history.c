@@ -11,7 +11,7 @@ int
 tn_history_add(const tn_adapter *a, const char *action, const char *version,
 			   long long batch, const char *detail, tn_error *err)
 {
-	tn_value	p[4];
+	tn_value p[4];
 
 	p[0] = tn_text(action);
 	p[1] = tn_text(version);

@@ -18,7 +18,7 @@
 
 typedef struct in_call_scan
 {
-	const char *refused;		/* first refused statement's keyword */
+	const char *refused; /* first refused statement's keyword */
 	long		offset;
 } in_call_scan;
 
@@ -40,7 +40,7 @@ int
 tn_check_runs_in_call(tn_dialect dialect, const char *version, const char *name,
 					  const char *body, tn_error *err)
 {
-	in_call_scan scan = {NULL, -1};
+	in_call_scan scan = { NULL, -1 };
 
 	if (dialect != TN_DIALECT_SQLITE || body == NULL)
 		return TN_OK;
@@ -49,10 +49,12 @@ tn_check_runs_in_call(tn_dialect dialect, const char *version, const char *name,
 	tn_error_set(err, TN_ERR_NO_TRANSACTION, "migration \"%s\" cannot run from inside SELECT tenant_migrate()",
 				 version ? version : "");
 	tn_error_detail(err, "Migration \"%s\" (%s) has %s at line %d. SQLite cannot run %s while another statement "
-					"is in progress on the connection, and the SELECT that calls tenant_migrate() is one. "
-					"Nothing of this run was applied.", version ? version : "", name ? name : "",
+						 "is in progress on the connection, and the SELECT that calls tenant_migrate() is one. "
+						 "Nothing of this run was applied.",
+					version ? version : "", name ? name : "",
 					scan.refused, tn_line_of_offset(body, scan.offset), scan.refused);
 	tn_error_hint(err, "Take %s out of the migration and run it yourself after tenant_migrate(), "
-				  "e.g. in the sqlite3 shell: VACUUM;", scan.refused);
+					   "e.g. in the sqlite3 shell: VACUUM;",
+				  scan.refused);
 	return TN_ERR_NO_TRANSACTION;
 }

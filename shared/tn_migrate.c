@@ -35,10 +35,10 @@ static int
 fetch_body(const tn_adapter *a, const char *version, const char *column,
 		   char **body, tn_error *err)
 {
-	tn_value	p = tn_text(version);
-	tn_rows		rows;
-	char		tmpl[128];
-	int			rc;
+	tn_value p = tn_text(version);
+	tn_rows	 rows;
+	char	 tmpl[128];
+	int		 rc;
 
 	snprintf(tmpl, sizeof(tmpl), "SELECT %s FROM {T}catalog WHERE version = $1", column);
 	rc = tn_query_rows(a, tmpl, 1, &p, 1, &rows, err);
@@ -64,8 +64,8 @@ static int
 record_applied(const tn_adapter *a, const tn_entry *e, long long ms,
 			   long long batch, tn_error *err)
 {
-	tn_value	p[5];
-	int			rc;
+	tn_value p[5];
+	int		 rc;
 
 	p[0] = tn_text(e->version);
 	p[1] = tn_text(e->name);
@@ -73,7 +73,8 @@ record_applied(const tn_adapter *a, const tn_entry *e, long long ms,
 	p[3] = tn_int8(ms);
 	p[4] = tn_int8(batch);
 	rc = tn_exec(a, "INSERT INTO {T}applied (version, name, checksum, duration_ms, batch)"
-				 " VALUES ($1, $2, $3, $4, $5)", 5, p, err);
+					" VALUES ($1, $2, $3, $4, $5)",
+				 5, p, err);
 	if (rc == TN_OK)
 		rc = tn_history_add(a, "apply", e->version, batch, e->checksum, err);
 	return rc;
@@ -105,10 +106,10 @@ static int
 apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 						  long long batch, tn_error *err)
 {
-	char	   *body = NULL;
-	long		offset = -1;
-	double		t0;
-	int			rc;
+	char  *body = NULL;
+	long   offset = -1;
+	double t0;
+	int	   rc;
 
 	/* read the body first, under the lock the caller still holds */
 	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
@@ -128,12 +129,12 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 	rc = a->exec_outside_transaction(a->ctx, body, &offset, err);
 	if (rc != TN_OK)
 	{
-		tn_error	saved = *err;
-		tn_error	ignored;
+		tn_error saved = *err;
+		tn_error ignored;
 
 		tn_migration_failed(err, e, "migration", body, offset,
-						 "It ran outside a transaction, so what it did before the failing statement stays done; "
-						 "migrations before it in this run stay applied.");
+							"It ran outside a transaction, so what it did before the failing statement stays done; "
+							"migrations before it in this run stay applied.");
 		free(body);
 		memcpy(saved.message, err->message, sizeof(saved.message));
 		/* record the failure; the original error is what the caller sees */
@@ -166,9 +167,10 @@ refuse_no_transaction(const tn_entry *e, tn_error *err)
 {
 	tn_error_set(err, TN_ERR_NO_TRANSACTION, "migration \"%s\" cannot run inside a transaction", e->version);
 	tn_error_detail(err, "Migration \"%s\" (%s) contains a statement such as CREATE INDEX CONCURRENTLY or VACUUM, "
-					"or is marked \"-- tenancy:no-transaction\". Nothing was applied.", e->version, e->name);
+						 "or is marked \"-- tenancy:no-transaction\". Nothing was applied.",
+					e->version, e->name);
 	tn_error_hint(err, "Run it with SELECT * FROM tenant_migrate_all(), which applies it over its own connection "
-				  "outside a transaction, or run it by hand and then record it with tenant_baseline('%s').",
+					   "outside a transaction, or run it by hand and then record it with tenant_baseline('%s').",
 				  e->version);
 	return TN_ERR_NO_TRANSACTION;
 }
@@ -191,7 +193,7 @@ nothing_to_do(const tn_adapter *a, const tn_migrate_opts *opts,
 	*done = 0;
 	if (opts && opts->sync)
 	{
-		int			in_sync = 0;
+		int in_sync = 0;
 
 		if ((rc = tn_catalog_in_sync(a, opts->sync, &in_sync, err)) != TN_OK)
 			return rc;
@@ -230,13 +232,13 @@ nothing_to_do(const tn_adapter *a, const tn_migrate_opts *opts,
  */
 typedef struct batch
 {
-	const tn_adapter *a;
-	tn_db_state st;				/* loaded under the lock */
-	const char *target;			/* NULL = newest; already validated */
-	int			allow;			/* allow out of order */
-	int			dry_run;
-	long long	id;				/* the batch id */
-	int			failed;			/* dry run: one failed, the rest are skipped */
+	const tn_adapter  *a;
+	tn_db_state		   st;	   /* loaded under the lock */
+	const char		  *target; /* NULL = newest; already validated */
+	int				   allow;  /* allow out of order */
+	int				   dry_run;
+	long long		   id;	   /* the batch id */
+	int				   failed; /* dry run: one failed, the rest are skipped */
 	tn_migrate_result *res;
 } batch;
 
@@ -252,8 +254,8 @@ static int
 check_no_transaction_entry(const tn_adapter *a, const tn_migrate_opts *opts,
 						   const tn_entry *e, tn_error *err)
 {
-	char	   *body = NULL;
-	int			rc;
+	char *body = NULL;
+	int	  rc;
 
 	if (a->exec_outside_transaction == NULL)
 		return refuse_no_transaction(e, err);
@@ -290,9 +292,9 @@ anything_selected(const batch *b)
 static int
 open_batch(batch *b, const tn_migrate_opts *opts, int *empty, tn_error *err)
 {
-	const tn_adapter *a = b->a;
+	const tn_adapter  *a = b->a;
 	tn_migrate_result *res = b->res;
-	int			rc;
+	int				   rc;
 
 	*empty = 0;
 	if (opts && opts->sync && (rc = tn_catalog_sync_locked(a, opts->sync, err)) != TN_OK)
@@ -329,8 +331,8 @@ static int
 start_batch(batch *b, tn_error *err)
 {
 	const tn_adapter *a = b->a;
-	char		stamp[40];
-	int			rc;
+	char			  stamp[40];
+	int				  rc;
 
 	if ((rc = tn_next_batch(a, &b->id, err)) != TN_OK)
 		return rc;
@@ -351,7 +353,7 @@ static int
 run_outside(batch *b, tn_entry *e, int *closed, tn_error *err)
 {
 	const tn_adapter *a = b->a;
-	int			rc;
+	int				  rc;
 
 	if (b->dry_run)
 		return report_row(b->res, e, "skipped", -1, "cannot run inside a transaction", err);
@@ -360,7 +362,7 @@ run_outside(batch *b, tn_entry *e, int *closed, tn_error *err)
 		return rc;
 	if ((rc = apply_outside_transaction(a, e, b->id, err)) != TN_OK)
 	{
-		*closed = 1;			/* nothing of ours is open any more */
+		*closed = 1; /* nothing of ours is open any more */
 		return rc;
 	}
 	b->res->applied++;
@@ -377,15 +379,15 @@ static int
 body_failed(batch *b, tn_entry *e, const char *body, long offset,
 			long long ms, int *closed, tn_error *err)
 {
-	const tn_adapter *a = b->a;
+	const tn_adapter  *a = b->a;
 	tn_migrate_result *res = b->res;
-	tn_error	ignored;
-	char		after[256];
+	tn_error		   ignored;
+	char			   after[256];
 
 	tn_error_clear(&ignored);
 	if (b->dry_run)
 	{
-		char		msg[TN_MESSAGE_MAX + 64];
+		char msg[TN_MESSAGE_MAX + 64];
 
 		snprintf(msg, sizeof(msg), "%s", err->message);
 		tn_error_clear(err);
@@ -396,7 +398,7 @@ body_failed(batch *b, tn_entry *e, const char *body, long offset,
 			 "The batch was rolled back to checkpoint \"%s\"; no migration of it stays applied.",
 			 res->checkpoint);
 	tn_migration_failed(err, e, "migration", body, offset, after);
-	a->rollback_to(a->ctx, &ignored);	/* the batch savepoint */
+	a->rollback_to(a->ctx, &ignored); /* the batch savepoint */
 	/* record the failure, then end the unit of work */
 	if (tn_history_add(a, "fail", e->version, b->id, err->detail, &ignored) == TN_OK)
 		tn_finish(a, &ignored);
@@ -413,11 +415,11 @@ static int
 run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 {
 	const tn_adapter *a = b->a;
-	char	   *body = NULL;
-	long		offset = -1;
-	double		t0;
-	long long	ms;
-	int			rc;
+	char			 *body = NULL;
+	long			  offset = -1;
+	double			  t0;
+	long long		  ms;
+	int				  rc;
 
 	TN_ASSERT(e->state == TN_STATE_PENDING || e->state == TN_STATE_OUT_OF_ORDER);
 	if (b->failed)
@@ -449,7 +451,7 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 	ms = (long long) (tn_monotonic_ms() - t0 + 0.5);
 	if (rc != TN_OK)
 	{
-		tn_error	ignored;
+		tn_error ignored;
 
 		tn_error_clear(&ignored);
 		a->rollback_to(a->ctx, &ignored);
@@ -476,7 +478,7 @@ static int
 close_batch(batch *b, tn_error *err)
 {
 	const tn_adapter *a = b->a;
-	int			rc;
+	int				  rc;
 
 	if (b->dry_run)
 	{
@@ -498,10 +500,10 @@ int
 tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 		   tn_migrate_result *res, tn_error *err)
 {
-	batch		b;
-	int			empty = 0;
-	int			closed = 0;
-	int			rc;
+	batch b;
+	int	  empty = 0;
+	int	  closed = 0;
+	int	  rc;
 
 	TN_ASSERT(a != NULL && res != NULL);
 	memset(res, 0, sizeof(*res));
@@ -517,7 +519,7 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 	/* the common case, nothing to do, costs one read and no lock */
 	if (!b.dry_run)
 	{
-		int			done = 0;
+		int done = 0;
 
 		if ((rc = nothing_to_do(a, opts, b.target, b.allow, res, &done, err)) != TN_OK)
 			return rc;
@@ -583,7 +585,7 @@ tn_plan(const tn_adapter *a, const char *target, tn_rows *out, tn_error *err)
 	for (i = 0; i < st.count; i++)
 	{
 		const tn_entry *e = &st.entries[i];
-		const char *row[4];
+		const char	   *row[4];
 
 		if (!tn_entry_selected(e, target, 1))
 			continue;

@@ -20,9 +20,9 @@
 int
 tn_line_of_offset(const char *script, long offset)
 {
-	long		i;
-	long		len = (long) strlen(script);
-	int			line = 1;
+	long i;
+	long len = (long) strlen(script);
+	int	 line = 1;
 
 	if (offset < 0 || offset > len)
 		return 0;
@@ -54,11 +54,11 @@ tn_line_of_offset(const char *script, long offset)
 /* Turn an engine error from a migration body into TN_ERR_MIGRATION_FAILED. */
 int
 tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
-				 const char *script, long offset, const char *aftermath)
+					const char *script, long offset, const char *aftermath)
 {
-	tn_error	engine = *err;
-	int			line = tn_line_of_offset(script, offset);
-	char		where[64] = "";
+	tn_error engine = *err;
+	int		 line = tn_line_of_offset(script, offset);
+	char	 where[64] = "";
 
 	if (line > 0)
 		snprintf(where, sizeof(where), " at line %d", line);
@@ -74,7 +74,7 @@ tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
 		tn_error_detail_append(err, "%s", engine.detail);
 	tn_error_detail_append(err, "%s", aftermath);
 	if (tn_error_transient(&engine))
-		tn_error_hint(err, "%s", TN_TRANSIENT_HINT);	/* its own hint: nothing to fix */
+		tn_error_hint(err, "%s", TN_TRANSIENT_HINT); /* its own hint: nothing to fix */
 	else if (engine.hint[0])
 		tn_error_hint(err, "%s", engine.hint);
 	else
@@ -129,7 +129,7 @@ tn_migration_from_args(const char *version, const char *name,
 	}
 	if (tn_utf8_error_offset(name, strlen(name)) >= 0)
 	{
-		long		bad = tn_utf8_error_offset(name, strlen(name));
+		long bad = tn_utf8_error_offset(name, strlen(name));
 
 		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "migration name is not valid UTF-8");
 		tn_error_detail(err, "Invalid byte sequence at byte offset %ld (byte 0x%02x).",

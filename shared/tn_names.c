@@ -15,11 +15,11 @@
 
 #include "tenancy.h"
 
-#define TENANT_NAME_MAX 63
+#define TENANT_NAME_MAX		63
 #define CHECKPOINT_NAME_MAX 100
-#define SHOWN_MAX 80			/* bytes of a bad name echoed in a message */
+#define SHOWN_MAX			80 /* bytes of a bad name echoed in a message */
 
-#define KW_PG 1
+#define KW_PG	  1
 #define KW_SQLITE 2
 
 typedef struct keyword
@@ -35,188 +35,188 @@ typedef struct keyword
  * of SQLite 3.40 (sqlite3_keyword_name).  Sorted for bsearch-style lookup.
  */
 static const keyword keywords[] = {
-	{"abort", KW_SQLITE},
-	{"action", KW_SQLITE},
-	{"add", KW_SQLITE},
-	{"after", KW_SQLITE},
-	{"all", KW_PG | KW_SQLITE},
-	{"alter", KW_SQLITE},
-	{"always", KW_SQLITE},
-	{"analyse", KW_PG},
-	{"analyze", KW_PG | KW_SQLITE},
-	{"and", KW_PG | KW_SQLITE},
-	{"any", KW_PG},
-	{"array", KW_PG},
-	{"as", KW_PG | KW_SQLITE},
-	{"asc", KW_PG | KW_SQLITE},
-	{"asymmetric", KW_PG},
-	{"attach", KW_SQLITE},
-	{"authorization", KW_PG},
-	{"autoincrement", KW_SQLITE},
-	{"before", KW_SQLITE},
-	{"begin", KW_SQLITE},
-	{"between", KW_SQLITE},
-	{"binary", KW_PG},
-	{"both", KW_PG},
-	{"by", KW_SQLITE},
-	{"cascade", KW_SQLITE},
-	{"case", KW_PG | KW_SQLITE},
-	{"cast", KW_PG | KW_SQLITE},
-	{"check", KW_PG | KW_SQLITE},
-	{"collate", KW_PG | KW_SQLITE},
-	{"collation", KW_PG},
-	{"column", KW_PG | KW_SQLITE},
-	{"commit", KW_SQLITE},
-	{"concurrently", KW_PG},
-	{"conflict", KW_SQLITE},
-	{"constraint", KW_PG | KW_SQLITE},
-	{"create", KW_PG | KW_SQLITE},
-	{"cross", KW_PG | KW_SQLITE},
-	{"current", KW_SQLITE},
-	{"current_catalog", KW_PG},
-	{"current_date", KW_PG | KW_SQLITE},
-	{"current_role", KW_PG},
-	{"current_schema", KW_PG},
-	{"current_time", KW_PG | KW_SQLITE},
-	{"current_timestamp", KW_PG | KW_SQLITE},
-	{"current_user", KW_PG},
-	{"database", KW_SQLITE},
-	{"default", KW_PG | KW_SQLITE},
-	{"deferrable", KW_PG | KW_SQLITE},
-	{"deferred", KW_SQLITE},
-	{"delete", KW_SQLITE},
-	{"desc", KW_PG | KW_SQLITE},
-	{"detach", KW_SQLITE},
-	{"distinct", KW_PG | KW_SQLITE},
-	{"do", KW_PG | KW_SQLITE},
-	{"drop", KW_SQLITE},
-	{"each", KW_SQLITE},
-	{"else", KW_PG | KW_SQLITE},
-	{"end", KW_PG | KW_SQLITE},
-	{"escape", KW_SQLITE},
-	{"except", KW_PG | KW_SQLITE},
-	{"exclude", KW_SQLITE},
-	{"exclusive", KW_SQLITE},
-	{"exists", KW_SQLITE},
-	{"explain", KW_SQLITE},
-	{"fail", KW_SQLITE},
-	{"false", KW_PG},
-	{"fetch", KW_PG},
-	{"filter", KW_SQLITE},
-	{"first", KW_SQLITE},
-	{"following", KW_SQLITE},
-	{"for", KW_PG | KW_SQLITE},
-	{"foreign", KW_PG | KW_SQLITE},
-	{"freeze", KW_PG},
-	{"from", KW_PG | KW_SQLITE},
-	{"full", KW_PG | KW_SQLITE},
-	{"generated", KW_SQLITE},
-	{"glob", KW_SQLITE},
-	{"grant", KW_PG},
-	{"group", KW_PG | KW_SQLITE},
-	{"groups", KW_SQLITE},
-	{"having", KW_PG | KW_SQLITE},
-	{"if", KW_SQLITE},
-	{"ignore", KW_SQLITE},
-	{"ilike", KW_PG},
-	{"immediate", KW_SQLITE},
-	{"in", KW_PG | KW_SQLITE},
-	{"index", KW_SQLITE},
-	{"indexed", KW_SQLITE},
-	{"initially", KW_PG | KW_SQLITE},
-	{"inner", KW_PG | KW_SQLITE},
-	{"insert", KW_SQLITE},
-	{"instead", KW_SQLITE},
-	{"intersect", KW_PG | KW_SQLITE},
-	{"into", KW_PG | KW_SQLITE},
-	{"is", KW_PG | KW_SQLITE},
-	{"isnull", KW_PG | KW_SQLITE},
-	{"join", KW_PG | KW_SQLITE},
-	{"key", KW_SQLITE},
-	{"last", KW_SQLITE},
-	{"lateral", KW_PG},
-	{"leading", KW_PG},
-	{"left", KW_PG | KW_SQLITE},
-	{"like", KW_PG | KW_SQLITE},
-	{"limit", KW_PG | KW_SQLITE},
-	{"localtime", KW_PG},
-	{"localtimestamp", KW_PG},
-	{"match", KW_SQLITE},
-	{"materialized", KW_SQLITE},
-	{"natural", KW_PG | KW_SQLITE},
-	{"no", KW_SQLITE},
-	{"not", KW_PG | KW_SQLITE},
-	{"nothing", KW_SQLITE},
-	{"notnull", KW_PG | KW_SQLITE},
-	{"null", KW_PG | KW_SQLITE},
-	{"nulls", KW_SQLITE},
-	{"of", KW_SQLITE},
-	{"offset", KW_PG | KW_SQLITE},
-	{"on", KW_PG | KW_SQLITE},
-	{"only", KW_PG},
-	{"or", KW_PG | KW_SQLITE},
-	{"order", KW_PG | KW_SQLITE},
-	{"others", KW_SQLITE},
-	{"outer", KW_PG | KW_SQLITE},
-	{"over", KW_SQLITE},
-	{"overlaps", KW_PG},
-	{"partition", KW_SQLITE},
-	{"placing", KW_PG},
-	{"plan", KW_SQLITE},
-	{"pragma", KW_SQLITE},
-	{"preceding", KW_SQLITE},
-	{"primary", KW_PG | KW_SQLITE},
-	{"query", KW_SQLITE},
-	{"raise", KW_SQLITE},
-	{"range", KW_SQLITE},
-	{"recursive", KW_SQLITE},
-	{"references", KW_PG | KW_SQLITE},
-	{"regexp", KW_SQLITE},
-	{"reindex", KW_SQLITE},
-	{"release", KW_SQLITE},
-	{"rename", KW_SQLITE},
-	{"replace", KW_SQLITE},
-	{"restrict", KW_SQLITE},
-	{"returning", KW_PG | KW_SQLITE},
-	{"right", KW_PG | KW_SQLITE},
-	{"rollback", KW_SQLITE},
-	{"row", KW_SQLITE},
-	{"rows", KW_SQLITE},
-	{"savepoint", KW_SQLITE},
-	{"select", KW_PG | KW_SQLITE},
-	{"session_user", KW_PG},
-	{"set", KW_SQLITE},
-	{"similar", KW_PG},
-	{"some", KW_PG},
-	{"symmetric", KW_PG},
-	{"table", KW_PG | KW_SQLITE},
-	{"tablesample", KW_PG},
-	{"temp", KW_SQLITE},
-	{"temporary", KW_SQLITE},
-	{"then", KW_PG | KW_SQLITE},
-	{"ties", KW_SQLITE},
-	{"to", KW_PG | KW_SQLITE},
-	{"trailing", KW_PG},
-	{"transaction", KW_SQLITE},
-	{"trigger", KW_SQLITE},
-	{"true", KW_PG},
-	{"unbounded", KW_SQLITE},
-	{"union", KW_PG | KW_SQLITE},
-	{"unique", KW_PG | KW_SQLITE},
-	{"update", KW_SQLITE},
-	{"user", KW_PG},
-	{"using", KW_PG | KW_SQLITE},
-	{"vacuum", KW_SQLITE},
-	{"values", KW_SQLITE},
-	{"variadic", KW_PG},
-	{"verbose", KW_PG},
-	{"view", KW_SQLITE},
-	{"virtual", KW_SQLITE},
-	{"when", KW_PG | KW_SQLITE},
-	{"where", KW_PG | KW_SQLITE},
-	{"window", KW_PG | KW_SQLITE},
-	{"with", KW_PG | KW_SQLITE},
-	{"without", KW_SQLITE},
+	{ "abort", KW_SQLITE },
+	{ "action", KW_SQLITE },
+	{ "add", KW_SQLITE },
+	{ "after", KW_SQLITE },
+	{ "all", KW_PG | KW_SQLITE },
+	{ "alter", KW_SQLITE },
+	{ "always", KW_SQLITE },
+	{ "analyse", KW_PG },
+	{ "analyze", KW_PG | KW_SQLITE },
+	{ "and", KW_PG | KW_SQLITE },
+	{ "any", KW_PG },
+	{ "array", KW_PG },
+	{ "as", KW_PG | KW_SQLITE },
+	{ "asc", KW_PG | KW_SQLITE },
+	{ "asymmetric", KW_PG },
+	{ "attach", KW_SQLITE },
+	{ "authorization", KW_PG },
+	{ "autoincrement", KW_SQLITE },
+	{ "before", KW_SQLITE },
+	{ "begin", KW_SQLITE },
+	{ "between", KW_SQLITE },
+	{ "binary", KW_PG },
+	{ "both", KW_PG },
+	{ "by", KW_SQLITE },
+	{ "cascade", KW_SQLITE },
+	{ "case", KW_PG | KW_SQLITE },
+	{ "cast", KW_PG | KW_SQLITE },
+	{ "check", KW_PG | KW_SQLITE },
+	{ "collate", KW_PG | KW_SQLITE },
+	{ "collation", KW_PG },
+	{ "column", KW_PG | KW_SQLITE },
+	{ "commit", KW_SQLITE },
+	{ "concurrently", KW_PG },
+	{ "conflict", KW_SQLITE },
+	{ "constraint", KW_PG | KW_SQLITE },
+	{ "create", KW_PG | KW_SQLITE },
+	{ "cross", KW_PG | KW_SQLITE },
+	{ "current", KW_SQLITE },
+	{ "current_catalog", KW_PG },
+	{ "current_date", KW_PG | KW_SQLITE },
+	{ "current_role", KW_PG },
+	{ "current_schema", KW_PG },
+	{ "current_time", KW_PG | KW_SQLITE },
+	{ "current_timestamp", KW_PG | KW_SQLITE },
+	{ "current_user", KW_PG },
+	{ "database", KW_SQLITE },
+	{ "default", KW_PG | KW_SQLITE },
+	{ "deferrable", KW_PG | KW_SQLITE },
+	{ "deferred", KW_SQLITE },
+	{ "delete", KW_SQLITE },
+	{ "desc", KW_PG | KW_SQLITE },
+	{ "detach", KW_SQLITE },
+	{ "distinct", KW_PG | KW_SQLITE },
+	{ "do", KW_PG | KW_SQLITE },
+	{ "drop", KW_SQLITE },
+	{ "each", KW_SQLITE },
+	{ "else", KW_PG | KW_SQLITE },
+	{ "end", KW_PG | KW_SQLITE },
+	{ "escape", KW_SQLITE },
+	{ "except", KW_PG | KW_SQLITE },
+	{ "exclude", KW_SQLITE },
+	{ "exclusive", KW_SQLITE },
+	{ "exists", KW_SQLITE },
+	{ "explain", KW_SQLITE },
+	{ "fail", KW_SQLITE },
+	{ "false", KW_PG },
+	{ "fetch", KW_PG },
+	{ "filter", KW_SQLITE },
+	{ "first", KW_SQLITE },
+	{ "following", KW_SQLITE },
+	{ "for", KW_PG | KW_SQLITE },
+	{ "foreign", KW_PG | KW_SQLITE },
+	{ "freeze", KW_PG },
+	{ "from", KW_PG | KW_SQLITE },
+	{ "full", KW_PG | KW_SQLITE },
+	{ "generated", KW_SQLITE },
+	{ "glob", KW_SQLITE },
+	{ "grant", KW_PG },
+	{ "group", KW_PG | KW_SQLITE },
+	{ "groups", KW_SQLITE },
+	{ "having", KW_PG | KW_SQLITE },
+	{ "if", KW_SQLITE },
+	{ "ignore", KW_SQLITE },
+	{ "ilike", KW_PG },
+	{ "immediate", KW_SQLITE },
+	{ "in", KW_PG | KW_SQLITE },
+	{ "index", KW_SQLITE },
+	{ "indexed", KW_SQLITE },
+	{ "initially", KW_PG | KW_SQLITE },
+	{ "inner", KW_PG | KW_SQLITE },
+	{ "insert", KW_SQLITE },
+	{ "instead", KW_SQLITE },
+	{ "intersect", KW_PG | KW_SQLITE },
+	{ "into", KW_PG | KW_SQLITE },
+	{ "is", KW_PG | KW_SQLITE },
+	{ "isnull", KW_PG | KW_SQLITE },
+	{ "join", KW_PG | KW_SQLITE },
+	{ "key", KW_SQLITE },
+	{ "last", KW_SQLITE },
+	{ "lateral", KW_PG },
+	{ "leading", KW_PG },
+	{ "left", KW_PG | KW_SQLITE },
+	{ "like", KW_PG | KW_SQLITE },
+	{ "limit", KW_PG | KW_SQLITE },
+	{ "localtime", KW_PG },
+	{ "localtimestamp", KW_PG },
+	{ "match", KW_SQLITE },
+	{ "materialized", KW_SQLITE },
+	{ "natural", KW_PG | KW_SQLITE },
+	{ "no", KW_SQLITE },
+	{ "not", KW_PG | KW_SQLITE },
+	{ "nothing", KW_SQLITE },
+	{ "notnull", KW_PG | KW_SQLITE },
+	{ "null", KW_PG | KW_SQLITE },
+	{ "nulls", KW_SQLITE },
+	{ "of", KW_SQLITE },
+	{ "offset", KW_PG | KW_SQLITE },
+	{ "on", KW_PG | KW_SQLITE },
+	{ "only", KW_PG },
+	{ "or", KW_PG | KW_SQLITE },
+	{ "order", KW_PG | KW_SQLITE },
+	{ "others", KW_SQLITE },
+	{ "outer", KW_PG | KW_SQLITE },
+	{ "over", KW_SQLITE },
+	{ "overlaps", KW_PG },
+	{ "partition", KW_SQLITE },
+	{ "placing", KW_PG },
+	{ "plan", KW_SQLITE },
+	{ "pragma", KW_SQLITE },
+	{ "preceding", KW_SQLITE },
+	{ "primary", KW_PG | KW_SQLITE },
+	{ "query", KW_SQLITE },
+	{ "raise", KW_SQLITE },
+	{ "range", KW_SQLITE },
+	{ "recursive", KW_SQLITE },
+	{ "references", KW_PG | KW_SQLITE },
+	{ "regexp", KW_SQLITE },
+	{ "reindex", KW_SQLITE },
+	{ "release", KW_SQLITE },
+	{ "rename", KW_SQLITE },
+	{ "replace", KW_SQLITE },
+	{ "restrict", KW_SQLITE },
+	{ "returning", KW_PG | KW_SQLITE },
+	{ "right", KW_PG | KW_SQLITE },
+	{ "rollback", KW_SQLITE },
+	{ "row", KW_SQLITE },
+	{ "rows", KW_SQLITE },
+	{ "savepoint", KW_SQLITE },
+	{ "select", KW_PG | KW_SQLITE },
+	{ "session_user", KW_PG },
+	{ "set", KW_SQLITE },
+	{ "similar", KW_PG },
+	{ "some", KW_PG },
+	{ "symmetric", KW_PG },
+	{ "table", KW_PG | KW_SQLITE },
+	{ "tablesample", KW_PG },
+	{ "temp", KW_SQLITE },
+	{ "temporary", KW_SQLITE },
+	{ "then", KW_PG | KW_SQLITE },
+	{ "ties", KW_SQLITE },
+	{ "to", KW_PG | KW_SQLITE },
+	{ "trailing", KW_PG },
+	{ "transaction", KW_SQLITE },
+	{ "trigger", KW_SQLITE },
+	{ "true", KW_PG },
+	{ "unbounded", KW_SQLITE },
+	{ "union", KW_PG | KW_SQLITE },
+	{ "unique", KW_PG | KW_SQLITE },
+	{ "update", KW_SQLITE },
+	{ "user", KW_PG },
+	{ "using", KW_PG | KW_SQLITE },
+	{ "vacuum", KW_SQLITE },
+	{ "values", KW_SQLITE },
+	{ "variadic", KW_PG },
+	{ "verbose", KW_PG },
+	{ "view", KW_SQLITE },
+	{ "virtual", KW_SQLITE },
+	{ "when", KW_PG | KW_SQLITE },
+	{ "where", KW_PG | KW_SQLITE },
+	{ "window", KW_PG | KW_SQLITE },
+	{ "with", KW_PG | KW_SQLITE },
+	{ "without", KW_SQLITE },
 };
 
 #define NKEYWORDS ((int) (sizeof(keywords) / sizeof(keywords[0])))
@@ -225,20 +225,20 @@ static const keyword keywords[] = {
 typedef struct reserved_name
 {
 	const char *name;
-	int			prefix;			/* 1: any name starting with it */
+	int			prefix; /* 1: any name starting with it */
 	const char *why;
 } reserved_name;
 
 static const reserved_name reserved_names[] = {
-	{"tenancy", 1, "Names starting with \"tenancy\" are used by tenancy itself."},
-	{"template", 1, "Names starting with \"template\" are kept for PostgreSQL's template databases."},
-	{"postgres", 1, "Names starting with \"postgres\" are kept for PostgreSQL's default database and role."},
-	{"pg_", 1, "Names starting with \"pg_\" are reserved for PostgreSQL system schemas."},
-	{"sqlite_", 1, "Names starting with \"sqlite_\" are reserved for SQLite's internal objects."},
-	{"public", 0, "\"public\" is PostgreSQL's default schema."},
-	{"information_schema", 0, "\"information_schema\" is a PostgreSQL system schema."},
-	{"main", 0, "\"main\" is the name of SQLite's main database."},
-	{"temp", 0, "\"temp\" is the name of SQLite's temporary database."},
+	{ "tenancy", 1, "Names starting with \"tenancy\" are used by tenancy itself." },
+	{ "template", 1, "Names starting with \"template\" are kept for PostgreSQL's template databases." },
+	{ "postgres", 1, "Names starting with \"postgres\" are kept for PostgreSQL's default database and role." },
+	{ "pg_", 1, "Names starting with \"pg_\" are reserved for PostgreSQL system schemas." },
+	{ "sqlite_", 1, "Names starting with \"sqlite_\" are reserved for SQLite's internal objects." },
+	{ "public", 0, "\"public\" is PostgreSQL's default schema." },
+	{ "information_schema", 0, "\"information_schema\" is a PostgreSQL system schema." },
+	{ "main", 0, "\"main\" is the name of SQLite's main database." },
+	{ "temp", 0, "\"temp\" is the name of SQLite's temporary database." },
 };
 
 /*
@@ -250,8 +250,8 @@ static void
 shown_name(const char *name, char *out, size_t outsize)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		o = 0;
-	size_t		i;
+	size_t			  o = 0;
+	size_t			  i;
 
 	for (i = 0; name[i] != '\0' && i < SHOWN_MAX; i++)
 	{
@@ -280,13 +280,13 @@ shown_name(const char *name, char *out, size_t outsize)
 static int
 find_keyword(const char *name)
 {
-	int			lo = 0;
-	int			hi = NKEYWORDS - 1;
+	int lo = 0;
+	int hi = NKEYWORDS - 1;
 
 	while (lo <= hi)
 	{
-		int			mid = (lo + hi) / 2;
-		int			c = strcmp(name, keywords[mid].word);
+		int mid = (lo + hi) / 2;
+		int c = strcmp(name, keywords[mid].word);
 
 		if (c == 0)
 			return keywords[mid].engines;
@@ -301,7 +301,7 @@ find_keyword(const char *name)
 static int
 bad_tenant(tn_error *err, const char *name)
 {
-	char		shown[SHOWN_MAX * 4 + 8];
+	char shown[SHOWN_MAX * 4 + 8];
 
 	shown_name(name, shown, sizeof(shown));
 	return tn_error_set(err, TN_ERR_INVALID_NAME,
@@ -311,10 +311,10 @@ bad_tenant(tn_error *err, const char *name)
 int
 tn_validate_tenant_name(const char *name, tn_error *err)
 {
-	tn_error	scratch;
-	size_t		len;
-	size_t		i;
-	int			engines;
+	tn_error scratch;
+	size_t	 len;
+	size_t	 i;
+	int		 engines;
 
 	if (err == NULL)
 		err = &scratch;
@@ -343,7 +343,7 @@ tn_validate_tenant_name(const char *name, tn_error *err)
 	}
 	for (i = 1; i < len; i++)
 	{
-		char		c = name[i];
+		char c = name[i];
 
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')
 			continue;
@@ -366,8 +366,8 @@ tn_validate_tenant_name(const char *name, tn_error *err)
 		bad_tenant(err, name);
 		tn_error_detail(err, "Tenant names must not be a reserved key word; \"%s\" is reserved in %s.",
 						name,
-						engines == (KW_PG | KW_SQLITE) ? "PostgreSQL and SQLite" :
-						engines == KW_PG ? "PostgreSQL" : "SQLite");
+						engines == (KW_PG | KW_SQLITE) ? "PostgreSQL and SQLite" : engines == KW_PG ? "PostgreSQL"
+																									: "SQLite");
 		tn_error_hint(err, "Add a prefix or a suffix, for example \"%s_tenant\".", name);
 		return TN_ERR_INVALID_NAME;
 	}
@@ -375,7 +375,7 @@ tn_validate_tenant_name(const char *name, tn_error *err)
 	for (i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++)
 	{
 		const reserved_name *r = &reserved_names[i];
-		int			hit;
+		int					 hit;
 
 		if (r->prefix)
 			hit = strncmp(name, r->name, strlen(r->name)) == 0;
@@ -395,10 +395,10 @@ tn_validate_tenant_name(const char *name, tn_error *err)
 int
 tn_validate_checkpoint_name(const char *name, tn_error *err)
 {
-	tn_error	scratch;
-	char		shown[SHOWN_MAX * 4 + 8];
-	size_t		len;
-	size_t		i;
+	tn_error scratch;
+	char	 shown[SHOWN_MAX * 4 + 8];
+	size_t	 len;
+	size_t	 i;
 
 	if (err == NULL)
 		err = &scratch;
@@ -422,7 +422,7 @@ tn_validate_checkpoint_name(const char *name, tn_error *err)
 	}
 	for (i = 0; i < len; i++)
 	{
-		char		c = name[i];
+		char c = name[i];
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-')

@@ -17,20 +17,20 @@ cmp_parts(const void *a, const void *b)
 {
 	const file_part *x = a;
 	const file_part *y = b;
-	int			c = tn_version_compare(x->version, y->version);
+	int				 c = tn_version_compare(x->version, y->version);
 
 	if (c != 0)
 		return c;
 	if (x->direction != y->direction)
-		return x->direction > y->direction ? -1 : 1;	/* up first */
+		return x->direction > y->direction ? -1 : 1; /* up first */
 	return strcmp(x->path, y->path);
 }
 
 static int
 duplicate(tn_error *err, const file_part *a, const file_part *b)
 {
-	char		sa[TN_SHOWN_BUF];
-	char		sb[TN_SHOWN_BUF];
+	char sa[TN_SHOWN_BUF];
+	char sb[TN_SHOWN_BUF];
 
 	const char *ba = strrchr(a->path, '/');
 	const char *bb = strrchr(b->path, '/');
@@ -53,8 +53,8 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 						sa, sb, a->version, b->version);
 	if (strcmp(a->name, b->name) != 0)
 		tn_error_hint(err, "Give each migration its own version.  tenancy orders migrations by version, never by "
-					  "file name: if the folder was written for a tool that runs files sharing a number in name order "
-					  "(maragudk/migrate), rename them in that order, for example \"%s_1-%s\" and \"%s_2-%s\".",
+						   "file name: if the folder was written for a tool that runs files sharing a number in name order "
+						   "(maragudk/migrate), rename them in that order, for example \"%s_1-%s\" and \"%s_2-%s\".",
 					  a->version, a->name, b->version, b->name);
 	else
 		tn_error_hint(err, "Give each migration its own version.");
@@ -70,8 +70,8 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
 static int
 own_transaction(const char *path, const char *body, tn_error *err)
 {
-	long		at = tn_body_transaction_control(body);
-	char		s[TN_SHOWN_BUF];
+	long at = tn_body_transaction_control(body);
+	char s[TN_SHOWN_BUF];
 
 	if (at < 0)
 		return TN_OK;
@@ -80,7 +80,7 @@ own_transaction(const char *path, const char *body, tn_error *err)
 	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK outside a BEGIN ... COMMIT pair; tenancy runs each batch in one transaction, which it would end half way.",
 					tn_line_of_offset(body, at));
 	tn_error_hint(err, "Remove the file's own transaction control: tenancy wraps every migration in a transaction (BEGIN ... COMMIT pairs are taken out by themselves).  "
-				  "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
+					   "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
 	return TN_ERR_FORMAT;
 }
 
@@ -88,7 +88,7 @@ own_transaction(const char *path, const char *body, tn_error *err)
 static int
 build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 {
-	size_t		i = 0;
+	size_t i = 0;
 
 	if (parts->count > 0)
 	{
@@ -99,19 +99,19 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 	}
 	while (i < parts->count)
 	{
-		size_t		j = i + 1;
-		file_part  *up = NULL;
-		file_part  *down = NULL;
-		size_t		k;
+		size_t		  j = i + 1;
+		file_part	 *up = NULL;
+		file_part	 *down = NULL;
+		size_t		  k;
 		tn_migration *m;
-		int			rc;
+		int			  rc;
 
 		while (j < parts->count &&
 			   tn_version_compare(parts->items[i].version, parts->items[j].version) == 0)
 			j++;
 		for (k = i; k < j; k++)
 		{
-			file_part  *fp = &parts->items[k];
+			file_part *fp = &parts->items[k];
 
 			file_part **slot = fp->direction > 0 ? &up : &down;
 
@@ -123,12 +123,12 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 		}
 		if (up == NULL && down->tagged)
 		{
-			i = j;				/* pop: this engine's down of a version that has no up here runs nothing */
+			i = j; /* pop: this engine's down of a version that has no up here runs nothing */
 			continue;
 		}
 		if (up == NULL)
 		{
-			char		s[TN_SHOWN_BUF];
+			char s[TN_SHOWN_BUF];
 
 			tn_shown(down->path, s, sizeof(s));
 			tn_error_set(err, TN_ERR_FORMAT,
@@ -178,7 +178,7 @@ int
 tn_parts_finish_set(part_list *parts, tn_migration_set *out, tn_error *err)
 {
 	tn_migration_set set;
-	int			rc;
+	int				 rc;
 
 	memset(&set, 0, sizeof(set));
 	if (parts->count > 1)
@@ -192,4 +192,3 @@ tn_parts_finish_set(part_list *parts, tn_migration_set *out, tn_error *err)
 	tn_migration_set_free(&set);
 	return rc;
 }
-

@@ -43,7 +43,7 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 	}
 	for (p = path; *p; p = slash + 1)
 	{
-		size_t		len;
+		size_t len;
 
 		slash = strchr(p, '/');
 		len = slash ? (size_t) (slash - p) : strlen(p);
@@ -98,7 +98,7 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 	}
 	memcpy(probe, joined, strlen(joined) + 1);
 	{
-		char	   *last = strrchr(probe, '/');
+		char *last = strrchr(probe, '/');
 
 		*last = '\0';
 		if (realpath(probe, parent_real) == NULL)
@@ -154,9 +154,9 @@ tn_registry_scope_warning(const char *function, long long ntenants, tn_error *wa
 	tn_error_set(warn, TN_OK, "%s() without a scope changes this database's own migrations, not its tenants'",
 				 function);
 	tn_error_detail(warn, "This database is a registry with %lld tenant%s; the default scope 'database' "
-					"adds to the migrations tenant_migrate() applies to the registry itself.",
+						  "adds to the migrations tenant_migrate() applies to the registry itself.",
 					ntenants, ntenants == 1 ? "" : "s");
 	tn_error_hint(warn, "Pass 'tenants' as the scope to change the set pushed to every tenant, "
-				  "or 'database' to say you mean this database.");
+						"or 'database' to say you mean this database.");
 	return 1;
 }

@@ -35,8 +35,8 @@ tn_status(const tn_adapter *a, tn_rows *out, tn_error *err)
 	for (i = 0; i < st.count; i++)
 	{
 		const tn_entry *e = &st.entries[i];
-		char		ms[32], batch[32];
-		const char *row[7];
+		char			ms[32], batch[32];
+		const char	   *row[7];
 
 		snprintf(ms, sizeof(ms), "%lld", e->duration_ms);
 		snprintf(batch, sizeof(batch), "%lld", e->batch);
@@ -67,8 +67,8 @@ tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err)
 	for (i = 0; i < st.count; i++)
 	{
 		const tn_entry *e = &st.entries[i];
-		char		detail[512];
-		const char *row[4];
+		char			detail[512];
+		const char	   *row[4];
 
 		switch (e->state)
 		{
@@ -102,7 +102,7 @@ tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err)
 static tn_entry *
 find_version(tn_db_state *st, const char *version, tn_error *err)
 {
-	tn_entry   *e = tn_state_find(st, version);
+	tn_entry *e = tn_state_find(st, version);
 
 	if (e == NULL)
 	{
@@ -193,8 +193,8 @@ tn_baseline(const tn_adapter *a, const char *version, long long *count,
 		goto fail;
 	for (i = 0; i < st.count; i++)
 	{
-		tn_entry   *e = &st.entries[i];
-		tn_value	p[4];
+		tn_entry *e = &st.entries[i];
+		tn_value  p[4];
 
 		if (e->is_applied || !e->in_catalog ||
 			tn_version_compare(e->version, target->version) > 0)
@@ -204,7 +204,8 @@ tn_baseline(const tn_adapter *a, const char *version, long long *count,
 		p[2] = tn_text(e->checksum);
 		p[3] = tn_int8(batch);
 		rc = tn_exec(a, "INSERT INTO {T}applied (version, name, checksum, duration_ms, batch)"
-					 " VALUES ($1, $2, $3, 0, $4)", 4, p, err);
+						" VALUES ($1, $2, $3, 0, $4)",
+					 4, p, err);
 		if (rc == TN_OK)
 			rc = tn_history_add(a, "baseline", e->version, batch, e->checksum, err);
 		if (rc != TN_OK)

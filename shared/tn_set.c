@@ -20,7 +20,7 @@
 void
 tn_migration_set_free(tn_migration_set *set)
 {
-	size_t		i;
+	size_t i;
 
 	if (set == NULL)
 		return;
@@ -45,15 +45,15 @@ put_field(tn_buf *b, const char *s)
 int
 tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err)
 {
-	size_t		i;
-	int			rc;
+	size_t i;
+	int	   rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = tn_buf_append(out, SET_MAGIC, strlen(SET_MAGIC));
 	for (i = 0; rc == TN_OK && i < set->count; i++)
 	{
 		const tn_migration *m = &set->items[i];
-		char		flags[32];
+		char				flags[32];
 
 		snprintf(flags, sizeof(flags), "%u", m->flags);
 		rc = put_field(out, m->version);
@@ -76,8 +76,7 @@ tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 	if (out->data == NULL)
-		return tn_buf_append(out, "", 0) == TN_OK ? TN_OK :
-			tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		return tn_buf_append(out, "", 0) == TN_OK ? TN_OK : tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	return TN_OK;
 }
 
@@ -85,8 +84,8 @@ tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err)
 static int
 get_field(const char **p, const char *end, char **field, int *is_null)
 {
-	char	   *stop;
-	long long	len;
+	char	 *stop;
+	long long len;
 
 	*field = NULL;
 	*is_null = 0;
@@ -112,7 +111,7 @@ get_field(const char **p, const char *end, char **field, int *is_null)
 	{
 		free(*field);
 		*field = NULL;
-		return -1;				/* embedded NUL */
+		return -1; /* embedded NUL */
 	}
 	*p += len;
 	return 0;
@@ -138,15 +137,15 @@ tn_set_decode(const char *text, tn_migration_set *out, tn_error *err)
 	p += strlen(SET_MAGIC);
 	while (p < end && rc == TN_OK)
 	{
-		char	   *f[7];
-		int			nul[7];
-		int			k, bad = 0;
+		char		 *f[7];
+		int			  nul[7];
+		int			  k, bad = 0;
 		tn_migration *m;
-		char		sum[TN_CHECKSUM_LEN];
+		char		  sum[TN_CHECKSUM_LEN];
 
 		for (k = 0; k < 7; k++)
 		{
-			int			r = bad ? -1 : get_field(&p, end, &f[k], &nul[k]);
+			int r = bad ? -1 : get_field(&p, end, &f[k], &nul[k]);
 
 			if (bad)
 				f[k] = NULL;
@@ -159,7 +158,7 @@ tn_set_decode(const char *text, tn_migration_set *out, tn_error *err)
 			bad = 1;
 		if (!bad && out->count == out->cap)
 		{
-			size_t		cap = out->cap ? out->cap * 2 : 16;
+			size_t		  cap = out->cap ? out->cap * 2 : 16;
 			tn_migration *items = realloc(out->items, cap * sizeof(*items));
 
 			if (items == NULL)
@@ -214,8 +213,8 @@ tn_set_decode(const char *text, tn_migration_set *out, tn_error *err)
 long long
 tn_set_count_newer(const tn_migration_set *set, const char *version)
 {
-	long long	n = 0;
-	size_t		i;
+	long long n = 0;
+	size_t	  i;
 
 	for (i = 0; i < set->count; i++)
 		if (version == NULL || version[0] == '\0' ||
@@ -263,16 +262,16 @@ migration_cmp(const void *x, const void *y)
 typedef struct set_reader
 {
 	tn_migration_set *set;
-	tn_dialect	dialect;
+	tn_dialect		  dialect;
 } set_reader;
 
 /* One catalog row into the set: version, name, up, down, checksum, flags, source. */
 static int
 read_migration(void *arg, int ncols, const char *const *v, tn_error *err)
 {
-	set_reader *rd = arg;
+	set_reader		 *rd = arg;
 	tn_migration_set *set = rd->set;
-	tn_migration *m;
+	tn_migration	 *m;
 
 	if (ncols != 7)
 		return tn_error_set(err, TN_ERR_ENGINE, "internal query returned %d columns, expected 7", ncols);
@@ -280,7 +279,7 @@ read_migration(void *arg, int ncols, const char *const *v, tn_error *err)
 		return tn_error_set(err, TN_ERR_ENGINE, "the tenant set has a row with a NULL version, name, body or checksum");
 	if (set->count == set->cap)
 	{
-		size_t		cap = set->cap ? set->cap * 2 : 16;
+		size_t		  cap = set->cap ? set->cap * 2 : 16;
 		tn_migration *items = realloc(set->items, cap * sizeof(*items));
 
 		if (items == NULL)
@@ -290,7 +289,7 @@ read_migration(void *arg, int ncols, const char *const *v, tn_error *err)
 	}
 	m = &set->items[set->count];
 	memset(m, 0, sizeof(*m));
-	set->count++;				/* counted now, so tn_migration_set_free frees a half-made one */
+	set->count++; /* counted now, so tn_migration_set_free frees a half-made one */
 	m->version = tn_strdup(v[0], err);
 	m->name = tn_strdup(v[1], err);
 	m->up_sql = tn_strdup(v[2], err);
@@ -308,10 +307,10 @@ int
 tn_set_read(const tn_adapter *a, const char *table, tn_migration_set *out,
 			tn_error *err)
 {
-	char		tmpl[128];
-	char		sql[TN_SQL_MAX];
-	set_reader	rd;
-	int			rc;
+	char	   tmpl[128];
+	char	   sql[TN_SQL_MAX];
+	set_reader rd;
+	int		   rc;
 
 	TN_ASSERT(a != NULL && table != NULL && out != NULL);
 	memset(out, 0, sizeof(*out));

@@ -38,7 +38,7 @@ int
 tn_exec(const tn_adapter *a, const char *tmpl, int nparams,
 		const tn_value *params, tn_error *err)
 {
-	char		sql[TN_SQL_MAX];
+	char sql[TN_SQL_MAX];
 
 	return a->query(a->ctx, tn_sql(a, tmpl, sql), nparams, params, NULL, NULL, err);
 }
@@ -46,7 +46,7 @@ tn_exec(const tn_adapter *a, const char *tmpl, int nparams,
 static int
 collect_row(void *arg, int ncols, const char *const *values, tn_error *err)
 {
-	tn_rows    *rows = arg;
+	tn_rows *rows = arg;
 
 	if (ncols != rows->ncols)
 		return tn_error_set(err, TN_ERR_ENGINE,
@@ -61,8 +61,8 @@ int
 tn_query_rows(const tn_adapter *a, const char *tmpl, int nparams,
 			  const tn_value *params, int ncols, tn_rows *out, tn_error *err)
 {
-	char		sql[TN_SQL_MAX];
-	int			rc;
+	char sql[TN_SQL_MAX];
+	int	 rc;
 
 	tn_rows_init(out, ncols);
 	rc = a->query(a->ctx, tn_sql(a, tmpl, sql), nparams, params, collect_row, out, err);
@@ -74,7 +74,7 @@ tn_query_rows(const tn_adapter *a, const char *tmpl, int nparams,
 tn_value
 tn_text(const char *s)
 {
-	tn_value	v;
+	tn_value v;
 
 	v.type = s ? TN_T_TEXT : TN_T_NULL;
 	v.text = s;
@@ -85,7 +85,7 @@ tn_text(const char *s)
 tn_value
 tn_int8(long long i)
 {
-	tn_value	v;
+	tn_value v;
 
 	v.type = TN_T_INT8;
 	v.text = NULL;
@@ -96,7 +96,7 @@ tn_int8(long long i)
 tn_value
 tn_null(void)
 {
-	tn_value	v;
+	tn_value v;
 
 	v.type = TN_T_NULL;
 	v.text = NULL;
@@ -107,8 +107,8 @@ tn_null(void)
 long long
 tn_cell_int(const char *cell, long long dflt)
 {
-	char	   *end;
-	long long	v;
+	char	 *end;
+	long long v;
 
 	if (cell == NULL || *cell == '\0')
 		return dflt;
@@ -121,7 +121,7 @@ tn_cell_int(const char *cell, long long dflt)
 void
 tn_abort(const tn_adapter *a, tn_error *err)
 {
-	tn_error	ignored;
+	tn_error ignored;
 
 	tn_error_clear(&ignored);
 	/* the first error is what the caller reports; a failing rollback is worse */
@@ -134,10 +134,9 @@ tn_abort(const tn_adapter *a, tn_error *err)
 int
 tn_finish(const tn_adapter *a, tn_error *err)
 {
-	int			rc = a->commit(a->ctx, err);
+	int rc = a->commit(a->ctx, err);
 
 	if (rc != TN_OK)
 		tn_abort(a, err);
 	return rc;
 }
-

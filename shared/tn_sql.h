@@ -22,33 +22,33 @@
 const char *tn_sql(const tn_adapter *a, const char *tmpl, char *buf);
 
 /* Run a statement (template with {T}) through a->query and ignore its rows. */
-int			tn_exec(const tn_adapter *a, const char *tmpl, int nparams,
-					const tn_value *params, tn_error *err);
+int tn_exec(const tn_adapter *a, const char *tmpl, int nparams,
+			const tn_value *params, tn_error *err);
 
 /*
  * Run a statement and copy every row into out (tn_rows_init'd here with
  * ncols; a row of another width is TN_ERR_ENGINE).  On error out is freed.
  */
-int			tn_query_rows(const tn_adapter *a, const char *tmpl, int nparams,
-						  const tn_value *params, int ncols, tn_rows *out,
-						  tn_error *err);
+int tn_query_rows(const tn_adapter *a, const char *tmpl, int nparams,
+				  const tn_value *params, int ncols, tn_rows *out,
+				  tn_error *err);
 
 /* Parameter constructors: text (NULL s gives SQL NULL), int8, NULL. */
-tn_value	tn_text(const char *s);
-tn_value	tn_int8(long long v);
-tn_value	tn_null(void);
+tn_value tn_text(const char *s);
+tn_value tn_int8(long long v);
+tn_value tn_null(void);
 
 /* Strict integer parse of a cell (NULL or junk -> dflt). */
-long long	tn_cell_int(const char *cell, long long dflt);
+long long tn_cell_int(const char *cell, long long dflt);
 
 /*
  * Commit the adapter's unit of work; if the commit fails (e.g.
  * SQLITE_BUSY), roll it back so nothing stays open, and return the
  * commit's error.
  */
-int			tn_finish(const tn_adapter *a, tn_error *err);
+int tn_finish(const tn_adapter *a, tn_error *err);
 
 /* Roll back the adapter's unit of work, keeping the first error in err. */
-void		tn_abort(const tn_adapter *a, tn_error *err);
+void tn_abort(const tn_adapter *a, tn_error *err);
 
-#endif							/* TN_SQL_H */
+#endif /* TN_SQL_H */

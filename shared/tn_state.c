@@ -25,14 +25,14 @@
  * which made this query ten times slower than it needs to be.
  */
 static const char *STATE_SQL =
-"SELECT c.version, a.version, c.name, a.name, c.checksum, a.checksum,"
-" a.applied_at, a.duration_ms, a.batch, c.flags,"
-" CASE WHEN c.down_sql IS NULL THEN 0 ELSE 1 END"
-" FROM {T}catalog c LEFT JOIN {T}applied a ON a.version = c.version"
-" UNION ALL"
-" SELECT NULL, a.version, NULL, a.name, NULL, a.checksum,"
-" a.applied_at, a.duration_ms, a.batch, NULL, 0"
-" FROM {T}applied a WHERE NOT EXISTS (SELECT 1 FROM {T}catalog c WHERE c.version = a.version)";
+	"SELECT c.version, a.version, c.name, a.name, c.checksum, a.checksum,"
+	" a.applied_at, a.duration_ms, a.batch, c.flags,"
+	" CASE WHEN c.down_sql IS NULL THEN 0 ELSE 1 END"
+	" FROM {T}catalog c LEFT JOIN {T}applied a ON a.version = c.version"
+	" UNION ALL"
+	" SELECT NULL, a.version, NULL, a.name, NULL, a.checksum,"
+	" a.applied_at, a.duration_ms, a.batch, NULL, 0"
+	" FROM {T}applied a WHERE NOT EXISTS (SELECT 1 FROM {T}catalog c WHERE c.version = a.version)";
 
 const char *
 tn_state_name(tn_state s)
@@ -66,7 +66,7 @@ entry_free(tn_entry *e)
 void
 tn_state_free(tn_db_state *st)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < st->count; i++)
 		entry_free(&st->entries[i]);
@@ -98,10 +98,10 @@ dup_into(char **dst, const char *src, int *oom)
 int
 tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 {
-	tn_rows		rows;
-	size_t		i;
-	int			rc;
-	int			oom = 0;
+	tn_rows rows;
+	size_t	i;
+	int		rc;
+	int		oom = 0;
 
 	memset(st, 0, sizeof(*st));
 	rc = tn_query_rows(a, STATE_SQL, 0, NULL, 11, &rows, err);
@@ -147,18 +147,18 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 
 	for (i = 0; i < st->count; i++)
 	{
-		tn_entry   *e = &st->entries[i];
+		tn_entry *e = &st->entries[i];
 
 		if (e->is_applied)
 		{
-			st->newest_applied = e->version;	/* sorted: the last one wins */
+			st->newest_applied = e->version; /* sorted: the last one wins */
 			if (e->batch > st->max_applied_batch)
 				st->max_applied_batch = e->batch;
 		}
 	}
 	for (i = 0; i < st->count; i++)
 	{
-		tn_entry   *e = &st->entries[i];
+		tn_entry *e = &st->entries[i];
 
 		TN_ASSERT(e->version != NULL && (e->in_catalog || e->is_applied));
 		TN_ASSERT(i == 0 || tn_version_compare(st->entries[i - 1].version, e->version) <= 0);
@@ -195,7 +195,7 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 tn_entry *
 tn_state_find(tn_db_state *st, const char *version)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < st->count; i++)
 		if (tn_version_compare(st->entries[i].version, version) == 0)
@@ -219,12 +219,12 @@ int
 tn_state_check_runnable(const tn_db_state *st, const char *target,
 						int allow_out_of_order, tn_error *err)
 {
-	size_t		i;
-	tn_buf		list = {0};
+	size_t i;
+	tn_buf list = { 0 };
 
 	if (target != NULL)
 	{
-		int			known = 0;
+		int known = 0;
 
 		for (i = 0; i < st->count; i++)
 			if (st->entries[i].in_catalog &&
@@ -298,8 +298,8 @@ tn_state_check_runnable(const tn_db_state *st, const char *target,
 int
 tn_next_batch(const tn_adapter *a, long long *batch, tn_error *err)
 {
-	tn_rows		rows;
-	int			rc;
+	tn_rows rows;
+	int		rc;
 
 	rc = tn_query_rows(a,
 					   "SELECT max(b) FROM (SELECT max(batch) AS b FROM {T}history"

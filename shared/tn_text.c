@@ -13,16 +13,16 @@ long
 tn_utf8_error_offset(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *) str;
-	size_t		i = 0;
+	size_t				 i = 0;
 
 	/* strict: no overlongs, no surrogates, nothing above U+10FFFF */
 	while (i < len)
 	{
 		unsigned char c = s[i];
-		size_t		need;
+		size_t		  need;
 		unsigned char lo = 0x80;
 		unsigned char hi = 0xBF;
-		size_t		k;
+		size_t		  k;
 
 		if (c < 0x80)
 		{
@@ -62,13 +62,13 @@ tn_utf8_error_offset(const char *str, size_t len)
 int
 tn_ascii_ieq(const char *a, size_t alen, const char *lower)
 {
-	size_t		i;
+	size_t i;
 
 	if (alen != strlen(lower))
 		return 0;
 	for (i = 0; i < alen; i++)
 	{
-		char		c = a[i];
+		char c = a[i];
 
 		if (c >= 'A' && c <= 'Z')
 			c = (char) (c - 'A' + 'a');
@@ -90,9 +90,9 @@ void
 tn_shown(const char *s, char *out, size_t outsize)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t		o = 0;
-	size_t		i = 0;
-	size_t		n = strlen(s);
+	size_t			  o = 0;
+	size_t			  i = 0;
+	size_t			  n = strlen(s);
 
 	if (n > TN_SHOWN_MAX)
 	{

@@ -12,7 +12,7 @@
 
 #include "tn_internal.h"
 
-#define MAX_LISTED 5			/* problems named in the detail; the rest counted */
+#define MAX_LISTED 5 /* problems named in the detail; the rest counted */
 
 static int
 add_row(tn_rows *out, const char *tenant, const char *status,
@@ -53,14 +53,14 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 {
 	tn_rows		found;
 	tn_db_state st;
-	tn_buf		detail = {0};
+	tn_buf		detail = { 0 };
 	long long	pending = 0, problems = 0;
 	int			rc, oom = 0;
 
 	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
 	if (a == NULL)
 	{
-		char	   *msg = reach_err ? tn_error_render(reach_err) : NULL;
+		char *msg = reach_err ? tn_error_render(reach_err) : NULL;
 
 		rc = add_row(out, tenant, TN_VERIFY_UNREACHABLE, NULL, 0, 0,
 					 msg ? msg : "the tenant could not be reached", err);
@@ -84,18 +84,18 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 		/* against the tenant set: what it would still run, what changed under it */
 		for (size_t i = 0; i < set->count; i++)
 		{
-			tn_entry   *e = tn_state_find(&st, set->items[i].version);
+			tn_entry *e = tn_state_find(&st, set->items[i].version);
 
 			if (e == NULL || !e->is_applied)
 				pending++;
 		}
 		for (size_t i = 0; i < st.count && !oom; i++)
 		{
-			const tn_entry *e = &st.entries[i];
+			const tn_entry	   *e = &st.entries[i];
 			const tn_migration *m;
 
 			if (!e->is_applied || e->state != TN_STATE_APPLIED)
-				continue;		/* already counted by tn_verify */
+				continue; /* already counted by tn_verify */
 			m = tn_set_find(set, e->version);
 			if (m == NULL)
 				oom = note_problem(&detail, &problems, e->version, "applied but not in the tenant set") != TN_OK;

@@ -20,14 +20,14 @@
 #include "tenancy.h"
 
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
-#define IS_SEP(c) ((c) == '.' || (c) == '_')
+#define IS_SEP(c)	((c) == '.' || (c) == '_')
 
 int
 tn_version_validate(const char *version, tn_error *err)
 {
-	tn_error	scratch;
-	size_t		len;
-	size_t		i;
+	tn_error scratch;
+	size_t	 len;
+	size_t	 i;
 
 	if (err == NULL)
 		err = &scratch;
@@ -107,10 +107,10 @@ tn_version_strip(const char *version)
 static int
 compare_component(const char *a, size_t alen, const char *b, size_t blen)
 {
-	size_t		i;
-	int			a_num = 1;
-	int			b_num = 1;
-	int			c;
+	size_t i;
+	int	   a_num = 1;
+	int	   b_num = 1;
+	int	   c;
 
 	for (i = 0; i < alen; i++)
 		if (!IS_DIGIT(a[i]))
@@ -158,9 +158,9 @@ tn_version_compare(const char *a, const char *b)
 
 	for (;;)
 	{
-		size_t		alen = strcspn(a, "._");
-		size_t		blen = strcspn(b, "._");
-		int			c = compare_component(a, alen, b, blen);
+		size_t alen = strcspn(a, "._");
+		size_t blen = strcspn(b, "._");
+		int	   c = compare_component(a, alen, b, blen);
 
 		if (c != 0)
 			return c;
@@ -172,7 +172,7 @@ tn_version_compare(const char *a, const char *b)
 				return 0;
 			return *a == '\0' ? -1 : 1;
 		}
-		a++;					/* skip one separator */
+		a++; /* skip one separator */
 		b++;
 	}
 }
@@ -193,14 +193,14 @@ tn_version_key(const char *version, char *out, size_t size)
 		size_t		len;
 
 		while (*p == '0' && p[1] >= '0' && p[1] <= '9')
-			p++;				/* "0002" == "2"; "0" stays "0" */
+			p++; /* "0002" == "2"; "0" stays "0" */
 		start = p;
 		while (*p >= '0' && *p <= '9')
 			p++;
 		len = (size_t) (p - start);
 		if (n + len + 2 > size)
 			return TN_ERR_TOO_LARGE;
-		out[n++] = (char) ('!' + len);	/* longer number sorts after */
+		out[n++] = (char) ('!' + len); /* longer number sorts after */
 		memcpy(out + n, start, len);
 		n += len;
 		if (*p == '.' || *p == '_')

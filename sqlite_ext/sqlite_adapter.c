@@ -28,27 +28,27 @@ SQLITE_EXTENSION_INIT3
  * on top of the migration itself in a DELETE-journal database.
  */
 static const char *SCHEMA_SQL =
-"CREATE TABLE IF NOT EXISTS tenancy_catalog("
-"  version TEXT PRIMARY KEY, name TEXT NOT NULL, up_sql TEXT NOT NULL, down_sql TEXT,"
-"  checksum TEXT NOT NULL, flags INTEGER NOT NULL DEFAULT 0, source TEXT,"
-"  added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now'))) WITHOUT ROWID;"
-"CREATE TABLE IF NOT EXISTS tenancy_applied("
-"  version TEXT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
-"  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
-"  duration_ms INTEGER NOT NULL DEFAULT 0, batch INTEGER NOT NULL) WITHOUT ROWID;"
-"CREATE TABLE IF NOT EXISTS tenancy_history("
-"  id INTEGER PRIMARY KEY,"
-"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
-"  action TEXT NOT NULL, version TEXT, batch INTEGER, detail TEXT);"
-"CREATE TABLE IF NOT EXISTS tenancy_checkpoints("
-"  name TEXT PRIMARY KEY,"
-"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
-"  batch INTEGER NOT NULL, version TEXT, kind TEXT NOT NULL, mode TEXT NOT NULL) WITHOUT ROWID;";
+	"CREATE TABLE IF NOT EXISTS tenancy_catalog("
+	"  version TEXT PRIMARY KEY, name TEXT NOT NULL, up_sql TEXT NOT NULL, down_sql TEXT,"
+	"  checksum TEXT NOT NULL, flags INTEGER NOT NULL DEFAULT 0, source TEXT,"
+	"  added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now'))) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tenancy_applied("
+	"  version TEXT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,"
+	"  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+	"  duration_ms INTEGER NOT NULL DEFAULT 0, batch INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tenancy_history("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+	"  action TEXT NOT NULL, version TEXT, batch INTEGER, detail TEXT);"
+	"CREATE TABLE IF NOT EXISTS tenancy_checkpoints("
+	"  name TEXT PRIMARY KEY,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+	"  batch INTEGER NOT NULL, version TEXT, kind TEXT NOT NULL, mode TEXT NOT NULL) WITHOUT ROWID;";
 
 int
 tn_sqlite_error(sqlite3 *db, int rc, tn_error *err)
 {
-	int			primary = rc & 0xff;
+	int primary = rc & 0xff;
 
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 	{
@@ -74,7 +74,7 @@ tn_sqlite_error(sqlite3 *db, int rc, tn_error *err)
 int
 tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err)
 {
-	int			rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
 		return tn_sqlite_error(db, rc, err);
@@ -84,18 +84,18 @@ tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err)
 static int
 bind_params(sqlite3_stmt *stmt, int nparams, const tn_value *params)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < nparams; i++)
 	{
-		char		name[16];
-		int			idx;
-		int			rc = SQLITE_OK;
+		char name[16];
+		int	 idx;
+		int	 rc = SQLITE_OK;
 
 		snprintf(name, sizeof(name), "$%d", i + 1);
 		idx = sqlite3_bind_parameter_index(stmt, name);
 		if (idx == 0)
-			continue;			/* the statement does not use it */
+			continue; /* the statement does not use it */
 		switch (params[i].type)
 		{
 			case TN_T_NULL:
@@ -119,8 +119,8 @@ bind_params(sqlite3_stmt *stmt, int nparams, const tn_value *params)
 static int
 stmt_acquire(tn_sqlite_conn *conn, const char *sql, sqlite3_stmt **out, int *from_cache)
 {
-	int			i;
-	int			rc;
+	int i;
+	int rc;
 
 	*from_cache = 0;
 	if (conn->cache_on)
@@ -134,7 +134,7 @@ stmt_acquire(tn_sqlite_conn *conn, const char *sql, sqlite3_stmt **out, int *fro
 	rc = sqlite3_prepare_v2(conn->db, sql, -1, out, NULL);
 	if (rc == SQLITE_OK && *out != NULL && conn->cache_on && conn->ncached < TN_SQLITE_STMT_CACHE)
 	{
-		char	   *copy = sqlite3_mprintf("%s", sql);
+		char *copy = sqlite3_mprintf("%s", sql);
 
 		if (copy != NULL)
 		{
@@ -168,7 +168,7 @@ tn_sqlite_conn_cache(tn_sqlite_conn *conn)
 void
 tn_sqlite_conn_release(tn_sqlite_conn *conn)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < conn->ncached; i++)
 	{
@@ -184,8 +184,8 @@ static int
 conn_exec(tn_sqlite_conn *conn, const char *sql, tn_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
-	int			cached;
-	int			rc;
+	int			  cached;
+	int			  rc;
 
 	if (!conn->cache_on || strchr(sql, ';') != NULL)
 		return tn_sqlite_exec(conn->db, sql, err);
@@ -196,7 +196,7 @@ conn_exec(tn_sqlite_conn *conn, const char *sql, tn_error *err)
 		;
 	if (rc != SQLITE_DONE)
 	{
-		int			code = tn_sqlite_error(conn->db, rc, err);
+		int code = tn_sqlite_error(conn->db, rc, err);
 
 		stmt_release(stmt, cached);
 		return code;
@@ -210,25 +210,25 @@ adapter_query(void *ctx, const char *sql, int nparams, const tn_value *params,
 			  tn_row_fn fn, void *arg, tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
-	sqlite3_stmt *stmt = NULL;
-	const char *values[32];
-	int			cached = 0;
-	int			rc;
+	sqlite3_stmt   *stmt = NULL;
+	const char	   *values[32];
+	int				cached = 0;
+	int				rc;
 
 	rc = stmt_acquire(conn, sql, &stmt, &cached);
 	if (rc != SQLITE_OK)
 		return tn_sqlite_error(conn->db, rc, err);
 	if ((rc = bind_params(stmt, nparams, params)) != SQLITE_OK)
 	{
-		int			code = tn_sqlite_error(conn->db, rc, err);
+		int code = tn_sqlite_error(conn->db, rc, err);
 
 		stmt_release(stmt, cached);
 		return code;
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 	{
-		int			n = sqlite3_column_count(stmt);
-		int			i;
+		int n = sqlite3_column_count(stmt);
+		int i;
 
 		if (fn == NULL)
 			continue;
@@ -244,7 +244,7 @@ adapter_query(void *ctx, const char *sql, int nparams, const tn_value *params,
 	}
 	if (rc != SQLITE_DONE)
 	{
-		int			code = tn_sqlite_error(conn->db, rc, err);
+		int code = tn_sqlite_error(conn->db, rc, err);
 
 		stmt_release(stmt, cached);
 		return code;
@@ -258,14 +258,14 @@ adapter_exec_script(void *ctx, const char *script, long *failed_offset,
 					tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
-	const char *p = script;
+	const char	   *p = script;
 
 	*failed_offset = -1;
 	while (p && *p)
 	{
 		sqlite3_stmt *stmt = NULL;
-		const char *tail = NULL;
-		int			rc;
+		const char	 *tail = NULL;
+		int			  rc;
 
 		rc = sqlite3_prepare_v2(conn->db, p, -1, &stmt, &tail);
 		if (rc != SQLITE_OK)
@@ -279,7 +279,7 @@ adapter_exec_script(void *ctx, const char *script, long *failed_offset,
 				;
 			if (rc != SQLITE_DONE)
 			{
-				int			code = tn_sqlite_error(conn->db, rc, err);
+				int code = tn_sqlite_error(conn->db, rc, err);
 
 				*failed_offset = (long) (p - script);
 				sqlite3_finalize(stmt);
@@ -298,7 +298,7 @@ static int
 ensure_busy_timeout(sqlite3 *db)
 {
 	sqlite3_stmt *stmt;
-	int			current = 0;
+	int			  current = 0;
 
 	if (sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &stmt, NULL) == SQLITE_OK)
 	{
@@ -346,14 +346,14 @@ adapter_rollback(void *ctx, tn_error *err)
 	if (conn->unit_is_savepoint)
 		return tn_sqlite_exec(conn->db, "ROLLBACK TO tenancy_unit; RELEASE tenancy_unit", err);
 	if (sqlite3_get_autocommit(conn->db))
-		return TN_OK;			/* SQLite already rolled back (e.g. after SQLITE_FULL) */
+		return TN_OK; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
 	return conn_exec(conn, "ROLLBACK", err);
 }
 
 static int
 savepoint_sql(tn_sqlite_conn *conn, const char *fmt, tn_error *err)
 {
-	char		sql[96];
+	char sql[96];
 
 	snprintf(sql, sizeof(sql), fmt, conn->depth, conn->depth);
 	return conn_exec(conn, sql, err);
@@ -372,7 +372,7 @@ static int
 adapter_release(void *ctx, tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
-	int			rc = savepoint_sql(conn, "RELEASE tenancy_sp_%d", err);
+	int				rc = savepoint_sql(conn, "RELEASE tenancy_sp_%d", err);
 
 	conn->depth--;
 	return rc;
@@ -382,7 +382,7 @@ static int
 adapter_rollback_to(void *ctx, tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
-	int			rc = savepoint_sql(conn, "ROLLBACK TO tenancy_sp_%d; RELEASE tenancy_sp_%d", err);
+	int				rc = savepoint_sql(conn, "ROLLBACK TO tenancy_sp_%d; RELEASE tenancy_sp_%d", err);
 
 	conn->depth--;
 	return rc;
@@ -435,7 +435,7 @@ copy_database(sqlite3 *from, const char *from_schema, sqlite3 *to,
 			  tn_error *err)
 {
 	sqlite3_backup *b = sqlite3_backup_init(to, "main", from, from_schema);
-	int			rc;
+	int				rc;
 
 	if (b == NULL)
 		return tn_sqlite_error(to, sqlite3_errcode(to), err);
@@ -454,9 +454,9 @@ static int
 adapter_snapshot_save(void *ctx, const char *checkpoint, tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
-	char		path[4200];
-	sqlite3    *copy = NULL;
-	int			rc;
+	char			path[4200];
+	sqlite3		   *copy = NULL;
+	int				rc;
 
 	if ((rc = snapshot_path(conn, checkpoint, path, sizeof(path), 1, err)) != TN_OK)
 		return rc;
@@ -483,25 +483,25 @@ static int
 adapter_snapshot_restore(void *ctx, const char *checkpoint, tn_error *err)
 {
 	static const char *KEEP =
-	"DROP TABLE IF EXISTS temp.tenancy_keep_catalog; DROP TABLE IF EXISTS temp.tenancy_keep_history;"
-	"DROP TABLE IF EXISTS temp.tenancy_keep_checkpoints;"
-	"CREATE TEMP TABLE tenancy_keep_catalog AS SELECT * FROM main.tenancy_catalog;"
-	"CREATE TEMP TABLE tenancy_keep_history AS SELECT * FROM main.tenancy_history;"
-	"CREATE TEMP TABLE tenancy_keep_checkpoints AS SELECT * FROM main.tenancy_checkpoints;";
+		"DROP TABLE IF EXISTS temp.tenancy_keep_catalog; DROP TABLE IF EXISTS temp.tenancy_keep_history;"
+		"DROP TABLE IF EXISTS temp.tenancy_keep_checkpoints;"
+		"CREATE TEMP TABLE tenancy_keep_catalog AS SELECT * FROM main.tenancy_catalog;"
+		"CREATE TEMP TABLE tenancy_keep_history AS SELECT * FROM main.tenancy_history;"
+		"CREATE TEMP TABLE tenancy_keep_checkpoints AS SELECT * FROM main.tenancy_checkpoints;";
 	static const char *PUT_BACK =
-	"BEGIN IMMEDIATE;"
-	"DELETE FROM main.tenancy_catalog; INSERT INTO main.tenancy_catalog SELECT * FROM temp.tenancy_keep_catalog;"
-	"DELETE FROM main.tenancy_history; INSERT INTO main.tenancy_history SELECT * FROM temp.tenancy_keep_history;"
-	"DELETE FROM main.tenancy_checkpoints;"
-	"INSERT INTO main.tenancy_checkpoints SELECT * FROM temp.tenancy_keep_checkpoints;"
-	"COMMIT;"
-	"DROP TABLE temp.tenancy_keep_catalog; DROP TABLE temp.tenancy_keep_history;"
-	"DROP TABLE temp.tenancy_keep_checkpoints;";
+		"BEGIN IMMEDIATE;"
+		"DELETE FROM main.tenancy_catalog; INSERT INTO main.tenancy_catalog SELECT * FROM temp.tenancy_keep_catalog;"
+		"DELETE FROM main.tenancy_history; INSERT INTO main.tenancy_history SELECT * FROM temp.tenancy_keep_history;"
+		"DELETE FROM main.tenancy_checkpoints;"
+		"INSERT INTO main.tenancy_checkpoints SELECT * FROM temp.tenancy_keep_checkpoints;"
+		"COMMIT;"
+		"DROP TABLE temp.tenancy_keep_catalog; DROP TABLE temp.tenancy_keep_history;"
+		"DROP TABLE temp.tenancy_keep_checkpoints;";
 	tn_sqlite_conn *conn = ctx;
-	char		path[4200];
-	sqlite3    *copy = NULL;
-	struct stat sb;
-	int			rc;
+	char			path[4200];
+	sqlite3		   *copy = NULL;
+	struct stat		sb;
+	int				rc;
 
 	if ((rc = snapshot_path(conn, checkpoint, path, sizeof(path), 0, err)) != TN_OK)
 		return rc;
@@ -540,8 +540,8 @@ static int
 adapter_snapshot_drop(void *ctx, const char *checkpoint, tn_error *err)
 {
 	tn_sqlite_conn *conn = ctx;
-	char		path[4200];
-	int			rc;
+	char			path[4200];
+	int				rc;
 
 	if ((rc = snapshot_path(conn, checkpoint, path, sizeof(path), 0, err)) != TN_OK)
 		return rc;
@@ -576,23 +576,23 @@ tn_sqlite_conn_init(tn_sqlite_conn *conn, sqlite3 *db)
 int
 tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err)
 {
-	int			rc;
+	int rc;
 
 	if (conn->schema_ready)
 		return TN_OK;
 	if (sqlite3_db_readonly(conn->db, "main") == 1)
 	{
-		conn->schema_ready = 1;	/* reads work if the tables exist; writes report the engine error */
+		conn->schema_ready = 1; /* reads work if the tables exist; writes report the engine error */
 		return TN_OK;
 	}
 	ensure_busy_timeout(conn->db);
 	/* the usual case: all four tables are there; a read costs less than the DDL */
 	{
 		sqlite3_stmt *st;
-		int			present = 0;
+		int			  present = 0;
 
 		if (sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-							   " ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints')",
+										 " ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints')",
 							   -1, &st, NULL) == SQLITE_OK)
 		{
 			if (sqlite3_step(st) == SQLITE_ROW)
@@ -623,7 +623,8 @@ void
 tn_sqlite_note_error(const tn_error *err)
 {
 	const char *state = err->code == TN_ERR_ENGINE && err->sqlstate[0] != '\0'
-		? err->sqlstate : tn_code_sqlstate(err->code);
+							? err->sqlstate
+							: tn_code_sqlstate(err->code);
 
 	memcpy(last_sqlstate, state, 5);
 	last_sqlstate[5] = '\0';
@@ -644,7 +645,7 @@ tn_sqlite_clear_sqlstate(void)
 void
 tn_sqlite_raise(sqlite3_context *ctx, const tn_error *err)
 {
-	char	   *text = tn_error_render(err);
+	char *text = tn_error_render(err);
 
 	tn_sqlite_note_error(err);
 

@@ -13,26 +13,26 @@
 
 typedef struct tn_sqlite_cached_stmt
 {
-	char	   *sql;			/* sqlite3_malloc'd copy */
+	char		 *sql; /* sqlite3_malloc'd copy */
 	sqlite3_stmt *stmt;
 } tn_sqlite_cached_stmt;
 
 typedef struct tn_sqlite_conn
 {
-	sqlite3    *db;
-	int			owns_db;		/* close db on free (tenant files we opened) */
-	int			unit_is_savepoint;	/* begin ran inside a caller's transaction */
-	int			depth;			/* savepoint nesting */
-	int			schema_ready;
-	int			busy_timeout_set;	/* the opener set one: no need to ask */
-	int			cache_on;		/* keep prepared statements (tn_sqlite_conn_cache) */
-	int			ncached;
+	sqlite3				 *db;
+	int					  owns_db;			 /* close db on free (tenant files we opened) */
+	int					  unit_is_savepoint; /* begin ran inside a caller's transaction */
+	int					  depth;			 /* savepoint nesting */
+	int					  schema_ready;
+	int					  busy_timeout_set; /* the opener set one: no need to ask */
+	int					  cache_on;			/* keep prepared statements (tn_sqlite_conn_cache) */
+	int					  ncached;
 	tn_sqlite_cached_stmt cached[TN_SQLITE_STMT_CACHE];
-	tn_adapter	adapter;
+	tn_adapter			  adapter;
 } tn_sqlite_conn;
 
 /* Fill conn->adapter for db.  Does not touch the database. */
-void		tn_sqlite_conn_init(tn_sqlite_conn *conn, sqlite3 *db);
+void tn_sqlite_conn_init(tn_sqlite_conn *conn, sqlite3 *db);
 
 /*
  * Keep the core's prepared statements on this connection until
@@ -41,16 +41,16 @@ void		tn_sqlite_conn_init(tn_sqlite_conn *conn, sqlite3 *db);
  * Only for connections whose every use ends in tn_sqlite_conn_release
  * before the connection is closed or handed back to SQLite.
  */
-void		tn_sqlite_conn_cache(tn_sqlite_conn *conn);
+void tn_sqlite_conn_cache(tn_sqlite_conn *conn);
 
 /* Finalize the cached statements (always safe to call). */
-void		tn_sqlite_conn_release(tn_sqlite_conn *conn);
+void tn_sqlite_conn_release(tn_sqlite_conn *conn);
 
 /* Create the tracking tables if they are missing (once per connection). */
-int			tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err);
+int tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err);
 
 /* Raise err as the SQL function's error (message + DETAIL/HINT lines). */
-void		tn_sqlite_raise(sqlite3_context *ctx, const tn_error *err);
+void tn_sqlite_raise(sqlite3_context *ctx, const tn_error *err);
 
 /*
  * The SQLSTATE (tn_code_sqlstate, or the engine's for TN_ERR_ENGINE) of the
@@ -63,9 +63,9 @@ const char *tn_sqlite_last_sqlstate(void);
 void		tn_sqlite_clear_sqlstate(void);
 
 /* Run a script with sqlite3_exec semantics, mapping the error. */
-int			tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err);
+int tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err);
 
 /* Map the connection's current error to a tn_error (BUSY -> TN_ERR_BUSY). */
-int			tn_sqlite_error(sqlite3 *db, int rc, tn_error *err);
+int tn_sqlite_error(sqlite3 *db, int rc, tn_error *err);
 
 #endif

@@ -7,7 +7,7 @@
  * states are the core's (tn_atomic_row, TN_RUN_*).
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE			/* flock(): the atomic run's liveness lock */
+#define _DEFAULT_SOURCE /* flock(): the atomic run's liveness lock */
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +34,7 @@ SQLITE_EXTENSION_INIT3
 static int
 atomic_lock(const registry_paths *rp, int *fd, tn_error *err)
 {
-	char		path[4400];
+	char path[4400];
 
 	snprintf(path, sizeof(path), "%s.atomic-lock", rp->file);
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -68,12 +68,12 @@ atomic_unlock(int fd)
 static void
 remove_folder(const char *folder)
 {
-	DIR		   *d = opendir(folder);
+	DIR			  *d = opendir(folder);
 	struct dirent *e;
 
 	while (d && (e = readdir(d)) != NULL)
 	{
-		char		f[4600];
+		char f[4600];
 
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
@@ -88,7 +88,7 @@ remove_folder(const char *folder)
 static void
 fsync_path(const char *path)
 {
-	int			fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY);
 
 	if (fd >= 0)
 	{
@@ -101,9 +101,9 @@ fsync_path(const char *path)
 static int
 restore_copy(const char *copy, const char *path, tn_error *err)
 {
-	sqlite3    *src = NULL, *dst = NULL;
+	sqlite3		   *src = NULL, *dst = NULL;
 	sqlite3_backup *b;
-	int			rc = sqlite3_open_v2(copy, &src, SQLITE_OPEN_READONLY, NULL);
+	int				rc = sqlite3_open_v2(copy, &src, SQLITE_OPEN_READONLY, NULL);
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL);
@@ -130,9 +130,9 @@ static int
 tenant_has_version(const char *path, const char *version, int *has, tn_error *err)
 {
 	tn_sqlite_conn t;
-	tn_value	p = tn_text(version);
-	tn_rows		rows;
-	int			rc = tnsq_open_tenant_file(path, OPEN_RW, &t, err);
+	tn_value	   p = tn_text(version);
+	tn_rows		   rows;
+	int			   rc = tnsq_open_tenant_file(path, OPEN_RW, &t, err);
 
 	*has = 0;
 	if (rc != TN_OK)
@@ -173,7 +173,8 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 		rc = tn_query_rows(&conn->adapter,
 						   "SELECT t.tenant, t.to_version, x.location FROM {T}run_tenants t"
 						   " JOIN {T}tenants x ON x.name = t.tenant WHERE t.run_id = $1 AND t.applied > 0"
-						   " ORDER BY t.tenant", 1, p, 3, &ts, err);
+						   " ORDER BY t.tenant",
+						   1, p, 3, &ts, err);
 		if (rc != TN_OK)
 			return rc;
 		has = calloc(ts.nrows + 1, sizeof(int));
@@ -181,7 +182,7 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 		for (size_t i = 0; rc == TN_OK && i < ts.nrows; i++)
 		{
-			char	   *path = NULL;
+			char *path = NULL;
 
 			rc = tn_validate_tenant_path(rp->dir, tn_rows_get(&ts, i, 2), 1, &path, err);
 			if (rc == TN_OK)
@@ -193,8 +194,8 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 		{
 			for (size_t i = 0; rc == TN_OK && i < ts.nrows; i++)
 			{
-				char		copy[4600];
-				char	   *path = NULL;
+				char  copy[4600];
+				char *path = NULL;
 
 				if (!has[i])
 					continue;
@@ -221,7 +222,8 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 				rc = tn_exec(&conn->adapter,
 							 "UPDATE {T}run_tenants SET status = '" TN_FANOUT_ROLLED_BACK "', to_version = from_version,"
 							 " applied = 0, error = 'rolled back: the run was interrupted while committing'"
-							 " WHERE run_id = $1 AND applied > 0", 1, p, err);
+							 " WHERE run_id = $1 AND applied > 0",
+							 1, p, err);
 			if (rc == TN_OK)
 				rc = tn_finish(&conn->adapter, err);
 			else
@@ -232,17 +234,19 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 		if (rc != TN_OK)
 		{
 			tn_error_detail_append(err, "Atomic run %lld was interrupted while committing and could not be settled;"
-								   " its copies stay in \"%s\" and the next call tries again.", run_id, folder);
+										" its copies stay in \"%s\" and the next call tries again.",
+								   run_id, folder);
 			return rc;
 		}
 	}
 	else if (status == NULL || strcmp(status, TN_RUN_PREPARING) == 0)
-		final = TN_RUN_ROLLED_BACK;	/* no commit record: SQLite rolled every tenant back from its journal */
+		final = TN_RUN_ROLLED_BACK; /* no commit record: SQLite rolled every tenant back from its journal */
 	if (final != NULL)
 	{
 		p[1] = tn_text(final);
 		rc = tn_exec(&conn->adapter, "UPDATE {T}runs SET status = $2,"
-					 " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1", 2, p, err);
+									 " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1",
+					 2, p, err);
 		snprintf(detail, sizeof(detail), "run %lld: %s after an interruption", run_id, final);
 		if (rc == TN_OK)
 			rc = tnsq_audit(conn, "atomic_recover", NULL, detail, err);
@@ -259,11 +263,11 @@ atomic_settle(tn_sqlite_conn *conn, const registry_paths *rp, long long run_id,
 static int
 atomic_recover(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err)
 {
-	tn_rows		runs;
-	int			rc = tn_query_rows(&conn->adapter,
-								   "SELECT a.run_id, a.folder, r.status FROM {T}atomic_runs a"
+	tn_rows runs;
+	int		rc = tn_query_rows(&conn->adapter,
+							   "SELECT a.run_id, a.folder, r.status FROM {T}atomic_runs a"
 								   " LEFT JOIN {T}runs r ON r.run_id = a.run_id ORDER BY a.run_id",
-								   0, NULL, 3, &runs, err);
+							   0, NULL, 3, &runs, err);
 
 	if (rc != TN_OK)
 		return rc;
@@ -278,9 +282,9 @@ atomic_recover(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err)
 int
 tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err)
 {
-	tn_error	busy;
-	int			fd;
-	int			rc;
+	tn_error busy;
+	int		 fd;
+	int		 rc;
 
 	tn_error_clear(&busy);
 	if (atomic_lock(rp, &fd, &busy) != TN_OK)
@@ -317,19 +321,19 @@ tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *e
 /* What one tenant_migrate_all_atomic call holds, from its start to its cleanup. */
 typedef struct atomic_run
 {
-	tn_sqlite_conn conn;		/* the registry */
-	registry_paths rp;
+	tn_sqlite_conn	 conn; /* the registry */
+	registry_paths	 rp;
 	tn_migration_set set;
-	fanout_job	job;
-	const char *target;
-	long long	concurrency;
-	long long	run_id;
-	char		folder[4400];	/* the run's copies; "" once they must stay or are gone */
-	size_t		n;				/* tenants */
-	size_t		first_failed;	/* NONE_FAILED, or the first tenant that failed */
-	size_t		committed;		/* tenants committed in phase 3 */
-	int			lockfd;
-	int			in_record;		/* the durable 'committing' record exists */
+	fanout_job		 job;
+	const char		*target;
+	long long		 concurrency;
+	long long		 run_id;
+	char			 folder[4400]; /* the run's copies; "" once they must stay or are gone */
+	size_t			 n;			   /* tenants */
+	size_t			 first_failed; /* NONE_FAILED, or the first tenant that failed */
+	size_t			 committed;	   /* tenants committed in phase 3 */
+	int				 lockfd;
+	int				 in_record; /* the durable 'committing' record exists */
 } atomic_run;
 
 /* Every tenant's row of an atomic run (the core words them): committed, or all rolled back. */
@@ -355,8 +359,8 @@ atomic_rows(tn_rows *out, atomic_run *ar, tn_error *err)
 static int
 atomic_start(atomic_run *ar, tn_error *err)
 {
-	tn_value	p[2];
-	int			rc;
+	tn_value p[2];
+	int		 rc;
 
 	if ((rc = atomic_lock(&ar->rp, &ar->lockfd, err)) != TN_OK ||
 		(rc = atomic_recover(&ar->conn, &ar->rp, err)) != TN_OK ||
@@ -416,8 +420,8 @@ static int
 atomic_write_commit_record(atomic_run *ar, const tn_rows *out, tn_error *err)
 {
 	tn_sqlite_conn *conn = &ar->conn;
-	tn_value	p = tn_int8(ar->run_id);
-	int			rc;
+	tn_value		p = tn_int8(ar->run_id);
+	int				rc;
 
 	if ((rc = conn->adapter.begin(conn, err)) != TN_OK)
 		return rc;
@@ -436,11 +440,11 @@ atomic_write_commit_record(atomic_run *ar, const tn_rows *out, tn_error *err)
 static void
 atomic_commit_tenants(atomic_run *ar)
 {
-	const char *kill_after = getenv("TENANCY_TEST_KILL_AFTER_COMMITS");	/* crash tests only */
+	const char *kill_after = getenv("TENANCY_TEST_KILL_AFTER_COMMITS"); /* crash tests only */
 
 	for (size_t i = 0; i < ar->n; i++)
 	{
-		tn_error	cerr;
+		tn_error cerr;
 
 		tn_error_clear(&cerr);
 		if (tn_sqlite_exec(ar->job.held[i].db, "COMMIT", &cerr) != TN_OK)
@@ -460,17 +464,17 @@ atomic_commit_tenants(atomic_run *ar)
 static int
 atomic_undo_commits(atomic_run *ar, tn_rows *out, tn_error *err)
 {
-	int			rc = TN_OK;
+	int rc = TN_OK;
 
 	tn_rows_free(out);
 	tn_rows_init(out, tn_def_migrate_all_atomic.ncols);
 	for (size_t i = 0; i < ar->n; i++)
-		tnsq_close_tenant(&ar->job.held[i]);	/* uncommitted: closing rolls back */
+		tnsq_close_tenant(&ar->job.held[i]); /* uncommitted: closing rolls back */
 	for (size_t i = 0; rc == TN_OK && i < ar->committed; i++)
 		if (ar->job.res[i].applied > 0)
 		{
-			char		copy[4600];
-			char	   *path = NULL;
+			char  copy[4600];
+			char *path = NULL;
 
 			snprintf(copy, sizeof(copy), "%s/%s.db", ar->folder, tn_rows_get(&ar->job.tenants, i, 0));
 			rc = tn_validate_tenant_path(ar->rp.dir, tn_rows_get(&ar->job.tenants, i, 1), 1, &path, err);
@@ -481,7 +485,7 @@ atomic_undo_commits(atomic_run *ar, tn_rows *out, tn_error *err)
 	if (rc != TN_OK)
 	{
 		tn_error_detail_append(err, "The run stays 'committing'; the next tenant_migrate_all() settles it.");
-		ar->folder[0] = '\0';	/* keep the copies */
+		ar->folder[0] = '\0'; /* keep the copies */
 		return rc;
 	}
 	return atomic_rows(out, ar, err);
@@ -491,15 +495,15 @@ atomic_undo_commits(atomic_run *ar, tn_rows *out, tn_error *err)
 static int
 atomic_commit_all(atomic_run *ar, tn_rows *out, tn_error *err)
 {
-	char		dir[4400];
-	int			rc;
+	char dir[4400];
+	int	 rc;
 
 	fsync_path(ar->folder);
 	snprintf(dir, sizeof(dir), "%s", ar->rp.dir);
 	fsync_path(dir);
 	if ((rc = atomic_rows(out, ar, err)) != TN_OK ||
 		(rc = atomic_write_commit_record(ar, out, err)) != TN_OK)
-		return rc;				/* no record: job_free rolls every tenant back */
+		return rc; /* no record: job_free rolls every tenant back */
 	ar->in_record = 1;
 	atomic_commit_tenants(ar);
 	if (ar->first_failed != NONE_FAILED)
@@ -512,9 +516,9 @@ static int
 atomic_record_outcome(atomic_run *ar, const tn_rows *out, tn_error *err)
 {
 	tn_sqlite_conn *conn = &ar->conn;
-	int			all = ar->first_failed == NONE_FAILED;
-	tn_value	p = tn_int8(ar->run_id);
-	int			rc;
+	int				all = ar->first_failed == NONE_FAILED;
+	tn_value		p = tn_int8(ar->run_id);
+	int				rc;
 
 	if ((rc = conn->adapter.begin(conn, err)) != TN_OK)
 		return rc;
@@ -548,14 +552,13 @@ atomic_end(atomic_run *ar, tn_rows *out, int rc)
 		remove_folder(ar->folder);
 	else if (ar->folder[0] && !ar->in_record)
 	{
-		tn_value	p = tn_int8(ar->run_id);
-		tn_error	ignored;
+		tn_value p = tn_int8(ar->run_id);
+		tn_error ignored;
 
 		remove_folder(ar->folder);
 		(void) tn_exec(&ar->conn.adapter, "DELETE FROM {T}atomic_runs WHERE run_id = $1", 1, &p, &ignored);
 		(void) tn_exec(&ar->conn.adapter, "UPDATE {T}runs SET status = '" TN_RUN_ROLLED_BACK "',"
-					   " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1 AND status = '"
-					   TN_RUN_PREPARING "'",
+										  " finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE run_id = $1 AND status = '" TN_RUN_PREPARING "'",
 					   1, &p, &ignored);
 	}
 	atomic_unlock(ar->lockfd);
@@ -567,8 +570,8 @@ atomic_end(atomic_run *ar, tn_rows *out, int rc)
 int
 tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	atomic_run	ar;
-	int			rc;
+	atomic_run ar;
+	int		   rc;
 
 	(void) nargs;
 	memset(&ar, 0, sizeof(ar));
@@ -597,6 +600,6 @@ tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_ro
 	if (rc == TN_OK)
 		rc = atomic_record_outcome(&ar, out, err);
 	if (rc != TN_OK && ar.in_record)
-		ar.folder[0] = '\0';	/* the record stays: keep the copies for the settling */
+		ar.folder[0] = '\0'; /* the record stays: keep the copies for the settling */
 	return atomic_end(&ar, out, rc);
 }

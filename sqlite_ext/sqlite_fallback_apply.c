@@ -28,8 +28,8 @@ oom(tn_error *err)
 static char *
 dup_or_null(const unsigned char *s)
 {
-	size_t		n;
-	char	   *d;
+	size_t n;
+	char  *d;
 
 	if (s == NULL)
 		return NULL;
@@ -42,8 +42,8 @@ dup_or_null(const unsigned char *s)
 void
 tnfb_push_free_tables(push_table *pt, size_t n)
 {
-	size_t		i;
-	size_t		j;
+	size_t i;
+	size_t j;
 
 	for (i = 0; i < n; i++)
 	{
@@ -63,7 +63,7 @@ tnfb_push_free_tables(push_table *pt, size_t n)
 static int
 qcol(tn_buf *b, const char *alias, const char *col)
 {
-	int			rc = TN_OK;
+	int rc = TN_OK;
 
 	if (alias != NULL)
 		rc = tn_buf_printf(b, "%s.", alias);
@@ -78,8 +78,8 @@ qcol(tn_buf *b, const char *alias, const char *col)
 static int
 read_items_sql(const tnfb_table *t, tn_buf *b)
 {
-	int			j;
-	int			rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
+	int j;
+	int rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
 
 	if (rc == TN_OK)
 		rc = qcol(b, "t", t->pk[0]);
@@ -87,7 +87,7 @@ read_items_sql(const tnfb_table *t, tn_buf *b)
 		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE json_object(");
 	for (j = 0; rc == TN_OK && j < t->ncols; j++)
 	{
-		tn_buf		c = {0};
+		tn_buf c = { 0 };
 
 		rc = tn_buf_printf(b, "%s", j ? ", " : "");
 		if (rc == TN_OK)
@@ -112,7 +112,7 @@ read_items_sql(const tnfb_table *t, tn_buf *b)
 	}
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, "), h.hash FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
-						   " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c LEFT JOIN ");
+							  " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c LEFT JOIN ");
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, b);
 	if (rc == TN_OK)
@@ -133,10 +133,10 @@ read_items_sql(const tnfb_table *t, tn_buf *b)
 int
 tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
 {
-	tn_buf		sql = {0};
+	tn_buf		  sql = { 0 };
 	sqlite3_stmt *st = NULL;
-	size_t		cap = 0;
-	int			rc;
+	size_t		  cap = 0;
+	int			  rc;
 
 	if (read_items_sql(pt->t, &sql) != TN_OK)
 		return oom(err);
@@ -153,12 +153,12 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
 		push_item  *it;
 		const char *row = (const char *) sqlite3_column_text(st, 2);
 		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
-		tn_buf		e = {0};
+		tn_buf		e = { 0 };
 
 		if (pt->n == cap)
 		{
 			/* grow geometrically: 100,000 keys must not mean 100,000 copies */
-			push_item  *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
+			push_item *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
 
 			if (grown == NULL)
 				break;
@@ -193,8 +193,8 @@ static int
 batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op want,
 		   tn_buf *b, size_t *count)
 {
-	size_t		i;
-	int			rc = tn_buf_printf(b, "[");
+	size_t i;
+	int	   rc = tn_buf_printf(b, "[");
 
 	*count = 0;
 	for (i = from; rc == TN_OK && i < to; i++)
@@ -220,8 +220,8 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 static int
 pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out)
 {
-	int			j;
-	int			rc = TN_OK;
+	int j;
+	int rc = TN_OK;
 
 	for (j = 0; rc == TN_OK && j < t->npk; j++)
 	{
@@ -240,8 +240,8 @@ pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out)
 static int
 from_elems(const tnfb_table *t, tn_buf *out)
 {
-	int			rc = tn_buf_printf(out, " FROM pg_catalog.json_array_elements($1::json) AS tenancy_e,"
-								   " pg_catalog.json_populate_record(NULL::");
+	int rc = tn_buf_printf(out, " FROM pg_catalog.json_array_elements($1::json) AS tenancy_e,"
+								" pg_catalog.json_populate_record(NULL::");
 
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, out);
@@ -256,8 +256,8 @@ from_elems(const tnfb_table *t, tn_buf *out)
 int
 tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int lock, tn_error *err)
 {
-	tn_buf		elems = {0};
-	tn_buf		sql = {0};
+	tn_buf		elems = { 0 };
+	tn_buf		sql = { 0 };
 	size_t		count;
 	PGresult   *r = NULL;
 	const char *params[1];
@@ -272,8 +272,8 @@ tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int
 	}
 	if (rc == TN_OK && lock)
 	{
-		tn_buf		synced = {0};
-		size_t		nsynced;
+		tn_buf synced = { 0 };
+		size_t nsynced;
 
 		/* lock the rows the primary had (an insert's key has none to lock) */
 		rc = batch_json(pt, from, to, -1, TN_FB_OP_NONE, &synced, &nsynced);
@@ -328,7 +328,7 @@ check:
 		goto done;
 	/* results come back in element order: match them to the items */
 	{
-		size_t		k = from;
+		size_t k = from;
 
 		for (i = 0; i < PQntuples(r); i++)
 		{
@@ -340,7 +340,7 @@ check:
 			pt->items[k].primary_hash = NULL;
 			if (strcmp(PQgetvalue(r, i, 1), "t") == 0)
 			{
-				char		hash[TN_FB_HASH_LEN];
+				char hash[TN_FB_HASH_LEN];
 
 				tnfb_result_hash(r, i, 2, pt->t->ncols, hash);
 				pt->items[k].primary_hash = dup_or_null((const unsigned char *) hash);
@@ -363,13 +363,13 @@ int
 tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_op action, tn_error *err)
 {
 	const tnfb_table *t = pt->t;
-	tn_buf		elems = {0};
-	tn_buf		sql = {0};
-	size_t		count;
-	const char *params[1];
-	int			rc;
-	int			j;
-	int			first = 1;
+	tn_buf			  elems = { 0 };
+	tn_buf			  sql = { 0 };
+	size_t			  count;
+	const char		 *params[1];
+	int				  rc;
+	int				  j;
+	int				  first = 1;
 
 	rc = batch_json(pt, from, to, 1, action, &elems, &count);
 	if (rc == TN_OK && count == 0)
@@ -394,12 +394,12 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 	else
 	{
 		/* the pushed values, one column each: SELECT <expr> AS "c", ... FROM ... */
-		tn_buf		vals = {0};
+		tn_buf vals = { 0 };
 
 		rc = tn_buf_printf(&vals, "SELECT ");
 		for (j = 0; rc == TN_OK && j < t->ncols; j++)
 		{
-			tn_buf		q = {0};
+			tn_buf q = { 0 };
 
 			if (t->cols[j].generated)
 				continue;
@@ -481,15 +481,15 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 int
 tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err)
 {
-	tn_buf		qt = {0};
-	int			j;
-	int			rc = tn_fb_quote_ident(t->name, &qt);
+	tn_buf qt = { 0 };
+	int	   j;
+	int	   rc = tn_fb_quote_ident(t->name, &qt);
 
 	for (j = 0; rc == TN_OK && j < t->ncols; j++)
 	{
 		PGresult   *r;
 		const char *params[2];
-		tn_buf		sql = {0};
+		tn_buf		sql = { 0 };
 
 		if (t->cols[j].kind != TN_FB_INT)
 			continue;
@@ -506,7 +506,7 @@ tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err)
 				rc = tn_fb_quote_ident(t->cols[j].name, &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, ")::int8 AS m FROM %s) AS x WHERE x.m IS NOT NULL AND x.m >"
-								   " (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s)",
+										 " (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM %s)",
 								   qt.data, PQgetvalue(r, 0, 0));
 			params[0] = PQgetvalue(r, 0, 0);
 			if (rc == TN_OK)
@@ -527,8 +527,8 @@ tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err)
 {
 	sqlite3_stmt *up = NULL;
 	sqlite3_stmt *del = NULL;
-	size_t		i;
-	int			rc;
+	size_t		  i;
+	int			  rc;
 
 	if ((rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
 								 -1, &up, NULL)) != SQLITE_OK ||
@@ -541,7 +541,7 @@ tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err)
 	for (i = 0; rc == SQLITE_OK && i < pt->n; i++)
 	{
 		const push_item *it = &pt->items[i];
-		sqlite3_stmt *st = it->primary_hash ? up : del;
+		sqlite3_stmt	*st = it->primary_hash ? up : del;
 
 		if (it->op == TN_FB_OP_NONE)
 			continue;
@@ -566,17 +566,17 @@ int
 tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 {
 	const tnfb_table *t = pt->t;
-	size_t		i;
-	int			rc = TN_OK;
+	size_t			  i;
+	int				  rc = TN_OK;
 
 	for (i = 0; rc == TN_OK && i < pt->n; i++)
 	{
-		push_item  *it = &pt->items[i];
-		tn_buf		sql = {0};
+		push_item	 *it = &pt->items[i];
+		tn_buf		  sql = { 0 };
 		sqlite3_stmt *st = NULL;
-		PGresult   *r = NULL;
-		const char *params[1];
-		int			j;
+		PGresult	 *r = NULL;
+		const char	 *params[1];
+		int			  j;
 
 		if (!it->refresh)
 			continue;
@@ -613,7 +613,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			rc = tn_buf_printf(&sql, " WHERE EXISTS (SELECT 1");
 		if (rc == TN_OK)
 		{
-			tn_buf		one = {0};
+			tn_buf one = { 0 };
 
 			rc = from_elems(t, &sql);
 			if (rc == TN_OK)
@@ -630,7 +630,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			return oom(err);
 		}
 		{
-			tn_buf		arr = {0};
+			tn_buf arr = { 0 };
 
 			if (tn_buf_printf(&arr, "[%s]", it->elem) != TN_OK)
 			{

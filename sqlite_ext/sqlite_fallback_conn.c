@@ -20,21 +20,21 @@
 SQLITE_EXTENSION_INIT3
 
 static const char *LOCAL_SQL =
-"CREATE TABLE IF NOT EXISTS tenancy_fallback_tables("
-"  name TEXT PRIMARY KEY, ord INTEGER NOT NULL, columns TEXT NOT NULL) WITHOUT ROWID;"
-"CREATE TABLE IF NOT EXISTS tenancy_fallback_rows("
-"  tbl TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
-"CREATE TABLE IF NOT EXISTS tenancy_fallback_changes("
-"  id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,"
-"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
-"CREATE INDEX IF NOT EXISTS tenancy_fallback_changes_key ON tenancy_fallback_changes(tbl, key);"
-"CREATE TABLE IF NOT EXISTS tenancy_fallback_conflicts("
-"  tbl TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,"
-"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
-"CREATE TABLE IF NOT EXISTS tenancy_fallback_state("
-"  id INTEGER PRIMARY KEY CHECK (id = 1), primary_version TEXT, last_pull TEXT, last_push TEXT,"
-"  pending_push TEXT, pending_upto INTEGER);"
-"INSERT OR IGNORE INTO tenancy_fallback_state(id) VALUES (1);";
+	"CREATE TABLE IF NOT EXISTS tenancy_fallback_tables("
+	"  name TEXT PRIMARY KEY, ord INTEGER NOT NULL, columns TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tenancy_fallback_rows("
+	"  tbl TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (tbl, key)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tenancy_fallback_changes("
+	"  id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,"
+	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
+	"CREATE INDEX IF NOT EXISTS tenancy_fallback_changes_key ON tenancy_fallback_changes(tbl, key);"
+	"CREATE TABLE IF NOT EXISTS tenancy_fallback_conflicts("
+	"  tbl TEXT NOT NULL, key TEXT NOT NULL, op TEXT NOT NULL,"
+	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
+	"CREATE TABLE IF NOT EXISTS tenancy_fallback_state("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1), primary_version TEXT, last_pull TEXT, last_push TEXT,"
+	"  pending_push TEXT, pending_upto INTEGER);"
+	"INSERT OR IGNORE INTO tenancy_fallback_state(id) VALUES (1);";
 
 int
 tnfb_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err)
@@ -46,7 +46,7 @@ long long
 tnfb_sqlite_int(sqlite3 *db, const char *sql, long long dflt)
 {
 	sqlite3_stmt *st;
-	long long	v = dflt;
+	long long	  v = dflt;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return dflt;
@@ -82,7 +82,7 @@ tnfb_commit(sqlite3 *db, int savepoint, tn_error *err)
 void
 tnfb_rollback(sqlite3 *db, int savepoint)
 {
-	tn_error	ignored;
+	tn_error ignored;
 
 	tn_error_clear(&ignored);
 	if (savepoint)
@@ -97,7 +97,7 @@ tnfb_rollback(sqlite3 *db, int savepoint)
 static void
 first_line(const char *msg, char *buf, size_t size)
 {
-	size_t		n = 0;
+	size_t n = 0;
 
 	if (msg == NULL)
 		msg = "";
@@ -147,8 +147,8 @@ tnfb_pq_exec(PGconn *pg, const char *sql, int nparams, const char *const *values
 			 PGresult **res, const char *what, tn_error *err)
 {
 	/* without parameters: PQexec, which also takes several statements */
-	PGresult   *r = nparams == 0 ? PQexec(pg, sql)
-		: PQexecParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+	PGresult	  *r = nparams == 0 ? PQexec(pg, sql)
+									: PQexecParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
 	if (res != NULL)
@@ -178,11 +178,11 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 {
 	PQconninfoOption *opts;
 	PQconninfoOption *o;
-	char	   *parse_err = NULL;
-	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *vals[] = {"5", "tenancy_fallback", conninfo, NULL};
-	PGconn	   *pg;
-	PGresult   *r;
+	char			 *parse_err = NULL;
+	const char		 *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char		 *vals[] = { "5", "tenancy_fallback", conninfo, NULL };
+	PGconn			 *pg;
+	PGresult		 *r;
 
 	*out = NULL;
 	if (conninfo == NULL)
@@ -191,7 +191,7 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 	if (opts == NULL)
 	{
 		/* libpq's parse message never repeats the string's values */
-		char		line[TN_MESSAGE_MAX];
+		char line[TN_MESSAGE_MAX];
 
 		first_line(parse_err, line, sizeof(line));
 		PQfreemem(parse_err);
@@ -213,7 +213,7 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
 	{
-		char		line[TN_MESSAGE_MAX];
+		char line[TN_MESSAGE_MAX];
 
 		first_line(pg ? PQerrorMessage(pg) : "out of memory", line, sizeof(line));
 		PQfinish(pg);
@@ -239,7 +239,7 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 int
 tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err)
 {
-	PGresult   *r;
+	PGresult *r;
 
 	if (tnfb_pq_exec(pg, "SELECT pg_catalog.to_regclass('tenancy.applied') IS NOT NULL",
 					 0, NULL, &r, "the version check", err) != TN_OK)
@@ -254,7 +254,7 @@ tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err)
 static void
 table_free(tnfb_table *t)
 {
-	int			j;
+	int j;
 
 	for (j = 0; j < t->ncols; j++)
 	{
@@ -269,7 +269,7 @@ table_free(tnfb_table *t)
 void
 tnfb_tables_free(tnfb_tables *ts)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < ts->n; i++)
 		table_free(&ts->t[i]);
@@ -281,8 +281,8 @@ tnfb_tables_free(tnfb_tables *ts)
 static char *
 dup(const char *s)
 {
-	size_t		n = strlen(s) + 1;
-	char	   *d = malloc(n);
+	size_t n = strlen(s) + 1;
+	char  *d = malloc(n);
 
 	if (d != NULL)
 		memcpy(d, s, n);
@@ -333,8 +333,8 @@ add_col(tnfb_tables *ts, const char *table, const char *col, const char *type,
 static int
 finish_tables(tnfb_tables *ts, tn_error *err)
 {
-	size_t		i;
-	int			j;
+	size_t i;
+	int	   j;
 
 	for (i = 0; i < ts->n; i++)
 	{
@@ -358,7 +358,7 @@ finish_tables(tnfb_tables *ts, tn_error *err)
 static tn_fb_kind
 kind_from_name(const char *name)
 {
-	int			k;
+	int k;
 
 	for (k = TN_FB_BOOL; k <= TN_FB_OTHER; k++)
 		if (strcmp(tn_fb_kind_name((tn_fb_kind) k), name) == 0)
@@ -367,35 +367,35 @@ kind_from_name(const char *name)
 }
 
 static const char *COLUMNS_SQL =
-"WITH RECURSIVE ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = pg_catalog.current_schema()),"
-" cols AS ("
-"  SELECT c.relname, a.attname, a.attnum, a.atttypid AS t,"
-"         pg_catalog.format_type(a.atttypid, a.atttypmod) AS ftype, a.attgenerated <> '' AS gen,"
-"         (SELECT pg_catalog.array_position(k.conkey, a.attnum) FROM pg_catalog.pg_constraint k"
-"           WHERE k.conrelid = c.oid AND k.contype = 'p') AS pkpos"
-"    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a"
-"      ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-"   WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
-"     AND c.relname NOT LIKE 'tenancy\\_%'"
-"  UNION ALL"
-"  SELECT cols.relname, cols.attname, cols.attnum, ty.typbasetype, cols.ftype, cols.gen, cols.pkpos"
-"    FROM cols JOIN pg_catalog.pg_type ty ON ty.oid = cols.t WHERE ty.typtype = 'd')"
-" SELECT cols.relname, cols.attname, cols.ftype, pg_catalog.format_type(ty.oid, NULL),"
-"        ty.typtype, ty.typcategory, cols.gen, coalesce(cols.pkpos, 0)"
-"   FROM cols JOIN pg_catalog.pg_type ty ON ty.oid = cols.t"
-"  WHERE ty.typtype <> 'd' ORDER BY cols.relname COLLATE \"C\", cols.attnum";
+	"WITH RECURSIVE ns AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = pg_catalog.current_schema()),"
+	" cols AS ("
+	"  SELECT c.relname, a.attname, a.attnum, a.atttypid AS t,"
+	"         pg_catalog.format_type(a.atttypid, a.atttypmod) AS ftype, a.attgenerated <> '' AS gen,"
+	"         (SELECT pg_catalog.array_position(k.conkey, a.attnum) FROM pg_catalog.pg_constraint k"
+	"           WHERE k.conrelid = c.oid AND k.contype = 'p') AS pkpos"
+	"    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a"
+	"      ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+	"   WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+	"     AND c.relname NOT LIKE 'tenancy\\_%'"
+	"  UNION ALL"
+	"  SELECT cols.relname, cols.attname, cols.attnum, ty.typbasetype, cols.ftype, cols.gen, cols.pkpos"
+	"    FROM cols JOIN pg_catalog.pg_type ty ON ty.oid = cols.t WHERE ty.typtype = 'd')"
+	" SELECT cols.relname, cols.attname, cols.ftype, pg_catalog.format_type(ty.oid, NULL),"
+	"        ty.typtype, ty.typcategory, cols.gen, coalesce(cols.pkpos, 0)"
+	"   FROM cols JOIN pg_catalog.pg_type ty ON ty.oid = cols.t"
+	"  WHERE ty.typtype <> 'd' ORDER BY cols.relname COLLATE \"C\", cols.attnum";
 
 static const char *FKEYS_SQL =
-"SELECT c.relname, p.relname FROM pg_catalog.pg_constraint k"
-"  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_class p ON p.oid = k.confrelid"
-" WHERE k.contype = 'f'"
-"   AND c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = pg_catalog.current_schema())"
-"   AND p.relnamespace = c.relnamespace";
+	"SELECT c.relname, p.relname FROM pg_catalog.pg_constraint k"
+	"  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_class p ON p.oid = k.confrelid"
+	" WHERE k.contype = 'f'"
+	"   AND c.relnamespace = (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = pg_catalog.current_schema())"
+	"   AND p.relnamespace = c.relnamespace";
 
 static int
 table_index(const tnfb_tables *ts, const char *name)
 {
-	size_t		i;
+	size_t i;
 
 	for (i = 0; i < ts->n; i++)
 		if (strcmp(ts->t[i].name, name) == 0)
@@ -407,12 +407,12 @@ table_index(const tnfb_tables *ts, const char *name)
 static int
 filter_tables(tnfb_tables *ts, const char *only, tn_error *err)
 {
-	char	   *list = dup(only);
-	char	   *keep;
-	char	   *tok;
-	char	   *save = NULL;
-	size_t		i;
-	size_t		w = 0;
+	char  *list = dup(only);
+	char  *keep;
+	char  *tok;
+	char  *save = NULL;
+	size_t i;
+	size_t w = 0;
 
 	if (list == NULL || (keep = calloc(ts->n ? ts->n : 1, 1)) == NULL)
 	{
@@ -421,8 +421,8 @@ filter_tables(tnfb_tables *ts, const char *only, tn_error *err)
 	}
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 	{
-		char	   *end;
-		int			idx;
+		char *end;
+		int	  idx;
 
 		while (*tok == ' ')
 			tok++;
@@ -471,8 +471,8 @@ tnfb_read_tables(PGconn *pg, const char *only, tnfb_tables *out, tn_error *err)
 		return err->code;
 	for (i = 0; i < PQntuples(r); i++)
 	{
-		tn_fb_kind	kind = tn_fb_type_kind(PQgetvalue(r, i, 3), PQgetvalue(r, i, 4)[0],
-										   PQgetvalue(r, i, 5)[0]);
+		tn_fb_kind kind = tn_fb_type_kind(PQgetvalue(r, i, 3), PQgetvalue(r, i, 4)[0],
+										  PQgetvalue(r, i, 5)[0]);
 
 		if (add_col(out, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), kind,
 					PQgetvalue(r, i, 6)[0] == 't', atoi(PQgetvalue(r, i, 7)), err) != TN_OK)
@@ -505,8 +505,8 @@ tnfb_read_tables(PGconn *pg, const char *only, tnfb_tables *out, tn_error *err)
 	}
 	for (i = 0; i < PQntuples(r); i++)
 	{
-		int			c = table_index(out, PQgetvalue(r, i, 0));
-		int			p = table_index(out, PQgetvalue(r, i, 1));
+		int c = table_index(out, PQgetvalue(r, i, 0));
+		int p = table_index(out, PQgetvalue(r, i, 1));
 
 		if (c >= 0 && p >= 0)
 		{
@@ -540,7 +540,7 @@ int
 tnfb_load_tables(sqlite3 *db, tnfb_tables *out, tn_error *err)
 {
 	sqlite3_stmt *st;
-	int			rc;
+	int			  rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = sqlite3_prepare_v2(db,

@@ -29,12 +29,12 @@ SQLITE_EXTENSION_INIT3
 int
 tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out)
 {
-	int			j;
-	int			rc = TN_OK;
+	int j;
+	int rc = TN_OK;
 
 	for (j = 0; rc == TN_OK && j < t->ncols; j++)
 	{
-		tn_buf		q = {0};
+		tn_buf q = { 0 };
 
 		rc = tn_buf_printf(&q, "%s.", alias);
 		if (rc == TN_OK)
@@ -52,7 +52,7 @@ tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out)
 int
 tnfb_pull_select(const tnfb_table *t, tn_buf *out)
 {
-	int			rc = tn_buf_printf(out, "SELECT true, ");
+	int rc = tn_buf_printf(out, "SELECT true, ");
 
 	if (rc == TN_OK)
 		rc = tnfb_pull_exprs(t, "tenancy_t", out);
@@ -67,11 +67,11 @@ void
 tnfb_result_hash(const PGresult *r, int row, int first, int ncols, char out[TN_FB_HASH_LEN])
 {
 	const char **v = malloc((ncols + 1) * sizeof(char *));
-	int			j;
+	int			 j;
 
 	if (v == NULL)
 	{
-		out[0] = '\0';			/* no hash: a later push sees a conflict, never a false match */
+		out[0] = '\0'; /* no hash: a later push sees a conflict, never a false match */
 		return;
 	}
 	for (j = 0; j < ncols; j++)
@@ -86,44 +86,43 @@ tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c, const char *v,
 				 int isnull, tn_error *err)
 {
 	if (isnull)
-		return sqlite3_bind_null(st, idx) == SQLITE_OK ? TN_OK :
-			tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		return sqlite3_bind_null(st, idx) == SQLITE_OK ? TN_OK : tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	switch (tn_fb_kind_bind(c->kind))
 	{
 		case TN_FB_BIND_INT:
 			sqlite3_bind_int64(st, idx, strtoll(v, NULL, 10));
 			break;
 		case TN_FB_BIND_REAL:
-			{
-				char	   *end;
-				double		d = strtod(v, &end);
+		{
+			char  *end;
+			double d = strtod(v, &end);
 
-				/* SQLite stores a NaN as NULL: keep it as the text 'NaN' */
-				if (*end != '\0' || isnan(d))
-					sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
-				else
-					sqlite3_bind_double(st, idx, d);
-				break;
-			}
+			/* SQLite stores a NaN as NULL: keep it as the text 'NaN' */
+			if (*end != '\0' || isnan(d))
+				sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_double(st, idx, d);
+			break;
+		}
 		case TN_FB_BIND_BLOB_HEX:
-			{
-				unsigned char *b;
-				size_t		n;
+		{
+			unsigned char *b;
+			size_t		   n;
 
-				if (tn_fb_hex_decode(v, &b, &n, err) != TN_OK)
-					return err->code;
-				if (sqlite3_bind_blob64(st, idx, b, n, free) != SQLITE_OK)
-					return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-				break;
-			}
+			if (tn_fb_hex_decode(v, &b, &n, err) != TN_OK)
+				return err->code;
+			if (sqlite3_bind_blob64(st, idx, b, n, free) != SQLITE_OK)
+				return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+			break;
+		}
 		case TN_FB_BIND_TIMESTAMPTZ:
-			{
-				char		iso[128];
+		{
+			char iso[128];
 
-				tn_fb_timestamptz_iso(v, iso, sizeof(iso));
-				sqlite3_bind_text(st, idx, iso, -1, SQLITE_TRANSIENT);
-				break;
-			}
+			tn_fb_timestamptz_iso(v, iso, sizeof(iso));
+			sqlite3_bind_text(st, idx, iso, -1, SQLITE_TRANSIENT);
+			break;
+		}
 		case TN_FB_BIND_TEXT:
 			sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
 			break;
@@ -135,7 +134,7 @@ static int
 table_exists(sqlite3 *db, const char *name)
 {
 	sqlite3_stmt *st;
-	int			found = 0;
+	int			  found = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
 						   -1, &st, NULL) != SQLITE_OK)
@@ -151,14 +150,14 @@ static int
 check_columns(sqlite3 *db, const tnfb_table *t, tn_error *err)
 {
 	sqlite3_stmt *st;
-	int			j;
+	int			  j;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
 						   -1, &st, NULL) != SQLITE_OK)
 		return tn_sqlite_error(db, sqlite3_errcode(db), err);
 	for (j = 0; j < t->ncols; j++)
 	{
-		int			found;
+		int found;
 
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, t->cols[j].name, -1, SQLITE_STATIC);
@@ -181,9 +180,9 @@ check_columns(sqlite3 *db, const tnfb_table *t, tn_error *err)
 static int
 create_table(sqlite3 *db, const tnfb_table *t, tn_error *err)
 {
-	tn_buf		sql = {0};
-	int			j;
-	int			rc = tn_buf_printf(&sql, "CREATE TABLE ");
+	tn_buf sql = { 0 };
+	int	   j;
+	int	   rc = tn_buf_printf(&sql, "CREATE TABLE ");
 
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, &sql);
@@ -223,13 +222,13 @@ create_table(sqlite3 *db, const tnfb_table *t, tn_error *err)
 static int
 make_triggers(sqlite3 *db, const tnfb_table *t, tn_error *err)
 {
-	tn_buf		sql = {0};
-	static const char *const rowid[] = {"rowid"};
-	int			rc = tn_fb_drop_trigger_sql(t->name, &sql);
+	tn_buf					 sql = { 0 };
+	static const char *const rowid[] = { "rowid" };
+	int						 rc = tn_fb_drop_trigger_sql(t->name, &sql);
 
 	if (rc == TN_OK)
 		rc = t->npk > 0 ? tn_fb_trigger_sql(t->name, t->pk, (size_t) t->npk, &sql)
-			: tn_fb_trigger_sql(t->name, rowid, 1, &sql);
+						: tn_fb_trigger_sql(t->name, rowid, 1, &sql);
 	if (rc != TN_OK)
 		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	else
@@ -243,9 +242,9 @@ static int
 record_table(sqlite3 *db, const tnfb_table *t, int ord, tn_error *err)
 {
 	sqlite3_stmt *st;
-	char	   *cols = NULL;
-	int			j;
-	int			rc;
+	char		 *cols = NULL;
+	int			  j;
+	int			  rc;
 
 	rc = sqlite3_prepare_v2(db,
 							"SELECT json_insert(coalesce(?1, '[]'), '$[#]',"
@@ -299,15 +298,15 @@ record_table(sqlite3 *db, const tnfb_table *t, int ord, tn_error *err)
 static int
 copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_error *err)
 {
-	tn_buf		sel = {0};
-	tn_buf		ins = {0};
+	tn_buf		  sel = { 0 };
+	tn_buf		  ins = { 0 };
 	sqlite3_stmt *st = NULL;
 	sqlite3_stmt *hs = NULL;
-	PGresult   *r;
-	int			j;
-	int			rc = TN_OK;
-	int			done = 0;
-	int			by_rowid = 0;
+	PGresult	 *r;
+	int			  j;
+	int			  rc = TN_OK;
+	int			  done = 0;
+	int			  by_rowid = 0;
 
 	*count = 0;
 	if (tnfb_pull_select(t, &sel) != TN_OK)
@@ -332,7 +331,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 	if (rc == TN_OK && t->npk > 0)
 	{
 		sqlite3_stmt *probe = NULL;
-		tn_buf		q = {0};
+		tn_buf		  q = { 0 };
 
 		if (tn_buf_printf(&q, "SELECT rowid FROM ") == TN_OK && tn_fb_quote_ident(t->name, &q) == TN_OK)
 			by_rowid = sqlite3_prepare_v2(db, q.data, -1, &probe, NULL) == SQLITE_OK;
@@ -341,8 +340,10 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 	}
 	if (rc == TN_OK && by_rowid)
 		rc = tn_sqlite_exec(db, "CREATE TEMP TABLE IF NOT EXISTS tenancy_pull_hashes"
-							"(rid INTEGER PRIMARY KEY, hash TEXT NOT NULL); DELETE FROM temp.tenancy_pull_hashes",
-							err) == TN_OK ? TN_OK : TN_ERR_ENGINE;
+								"(rid INTEGER PRIMARY KEY, hash TEXT NOT NULL); DELETE FROM temp.tenancy_pull_hashes",
+							err) == TN_OK
+				 ? TN_OK
+				 : TN_ERR_ENGINE;
 	if (rc == TN_ERR_ENGINE)
 		goto out;
 	if (rc == TN_OK && t->npk > 0 && !by_rowid)
@@ -363,9 +364,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 		goto out;
 	}
 	if (sqlite3_prepare_v2(db, ins.data, -1, &st, NULL) != SQLITE_OK ||
-		sqlite3_prepare_v2(db, by_rowid
-						   ? "INSERT INTO temp.tenancy_pull_hashes(rid, hash) VALUES (last_insert_rowid(), ?3)"
-						   : "INSERT INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
+		sqlite3_prepare_v2(db, by_rowid ? "INSERT INTO temp.tenancy_pull_hashes(rid, hash) VALUES (last_insert_rowid(), ?3)" : "INSERT INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
 						   -1, &hs, NULL) != SQLITE_OK)
 	{
 		rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
@@ -381,7 +380,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 	 * more than the copy itself).
 	 */
 	{
-		tn_buf		decl = {0};
+		tn_buf decl = { 0 };
 
 		if (tn_buf_printf(&decl, "DECLARE tenancy_pull NO SCROLL CURSOR FOR %s", sel.data) != TN_OK)
 		{
@@ -395,7 +394,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 	}
 	while (rc == TN_OK && !done)
 	{
-		int			i;
+		int i;
 
 		if ((rc = tnfb_pq_exec(pg, "FETCH " PULL_FETCH " FROM tenancy_pull", 0, NULL, &r,
 							   "the copy", err)) != TN_OK)
@@ -403,7 +402,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 		done = PQntuples(r) == 0;
 		for (i = 0; rc == TN_OK && i < PQntuples(r); i++)
 		{
-			int			src;
+			int src;
 
 			for (j = 0; rc == TN_OK && j < t->ncols; j++)
 				rc = tnfb_bind_pulled(st, j + 1, &t->cols[j], PQgetvalue(r, i, j + 1),
@@ -413,7 +412,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 			src = sqlite3_step(st);
 			if (src == SQLITE_DONE && by_rowid)
 			{
-				char		hash[TN_FB_HASH_LEN];
+				char hash[TN_FB_HASH_LEN];
 
 				tnfb_result_hash(r, i, 1, t->ncols, hash);
 				sqlite3_bind_text(hs, 3, hash, -1, SQLITE_TRANSIENT);
@@ -422,7 +421,7 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 			}
 			else if (src == SQLITE_ROW)
 			{
-				char		hash[TN_FB_HASH_LEN];
+				char hash[TN_FB_HASH_LEN];
 
 				tnfb_result_hash(r, i, 1, t->ncols, hash);
 				sqlite3_bind_text(hs, 2, (const char *) sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
@@ -451,7 +450,7 @@ out:
 	if (rc == TN_OK && by_rowid)
 	{
 		/* the keys as stored, once for the whole table */
-		tn_buf		q = {0};
+		tn_buf q = { 0 };
 
 		rc = tn_buf_printf(&q, "INSERT INTO tenancy_fallback_rows(tbl, key, hash) SELECT ");
 		if (rc == TN_OK)
@@ -483,14 +482,14 @@ static int
 fallback_versions(sqlite3 *db, tn_rows *out, tn_error *err)
 {
 	sqlite3_stmt *st;
-	int			rc;
+	int			  rc;
 
 	tn_rows_init(out, 1);
 	if ((rc = sqlite3_prepare_v2(db, "SELECT version FROM tenancy_applied", -1, &st, NULL)) != SQLITE_OK)
 		return tn_sqlite_error(db, rc, err);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 	{
-		const char *v[1] = {(const char *) sqlite3_column_text(st, 0)};
+		const char *v[1] = { (const char *) sqlite3_column_text(st, 0) };
 
 		if (tn_rows_add(out, v) != TN_OK)
 		{
@@ -511,12 +510,12 @@ static int
 match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t size,
 			   tn_error *err)
 {
-	PGresult   *r;
-	tn_rows		fb;
+	PGresult	*r;
+	tn_rows		 fb;
 	const char **pr = NULL;
-	const char *target = NULL;
-	int			i;
-	int			rc;
+	const char	*target = NULL;
+	int			 i;
+	int			 rc;
 
 	primary_version[0] = '\0';
 	if (tnfb_pq_exec(pg, "SELECT version FROM tenancy.applied", 0, NULL, &r,
@@ -536,7 +535,7 @@ match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t s
 								  &target, err);
 	if (rc == TN_OK && target != NULL)
 	{
-		tn_migrate_opts opts = {0};
+		tn_migrate_opts	  opts = { 0 };
 		tn_migrate_result res;
 
 		opts.target = target;
@@ -564,17 +563,17 @@ match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t s
 int
 tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	const char *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
-	const char *only = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
+	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
+	const char	  *only = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
 	tn_sqlite_conn conn;
-	PGconn	   *pg = NULL;
-	tnfb_tables ts = {0};
-	char		version[TN_MAX_VERSION_LEN + 1] = "";
-	int			has_tenancy = 0;
-	int			savepoint = 0;
-	int			in_txn = 0;
-	size_t		i;
-	int			rc;
+	PGconn		  *pg = NULL;
+	tnfb_tables	   ts = { 0 };
+	char		   version[TN_MAX_VERSION_LEN + 1] = "";
+	int			   has_tenancy = 0;
+	int			   savepoint = 0;
+	int			   in_txn = 0;
+	size_t		   i;
+	int			   rc;
 
 	tn_rows_init(out, tn_def_fallback_pull.ncols);
 	tn_sqlite_conn_init(&conn, db);
@@ -608,7 +607,7 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	for (i = 0; i < ts.n; i++)
 	{
 		tnfb_table *t = &ts.t[i];
-		tn_buf		sql = {0};
+		tn_buf		sql = { 0 };
 		long long	count = 0;
 		char		num[32];
 		const char *row[2];
@@ -629,7 +628,7 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 			if (rc == TN_OK)
 				rc = tn_fb_quote_literal(t->name, &sql);
 			rc = rc == TN_OK ? tn_sqlite_exec(db, sql.data, err)
-				: tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+							 : tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 			tn_buf_free(&sql);
 		}
 		if (rc == TN_OK)

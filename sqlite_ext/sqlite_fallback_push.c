@@ -56,14 +56,14 @@ add_row(tn_rows *out, const char *table, const push_item *it, const char *outcom
 static int
 refuse_keyless(sqlite3 *db, const tnfb_tables *ts, long long upto, tn_error *err)
 {
-	tn_buf		names = {0};
-	size_t		i;
-	int			n = 0;
+	tn_buf names = { 0 };
+	size_t i;
+	int	   n = 0;
 
 	for (i = 0; i < ts->n; i++)
 	{
 		sqlite3_stmt *st;
-		int			has = 0;
+		int			  has = 0;
 
 		if (ts->t[i].npk > 0)
 			continue;
@@ -95,8 +95,8 @@ static int
 set_pending(sqlite3 *db, const char *id, long long upto, tn_error *err)
 {
 	sqlite3_stmt *st;
-	int			rc = sqlite3_prepare_v2(db, "UPDATE tenancy_fallback_state SET pending_push = ?1, pending_upto = ?2",
-										-1, &st, NULL);
+	int			  rc = sqlite3_prepare_v2(db, "UPDATE tenancy_fallback_state SET pending_push = ?1, pending_upto = ?2",
+										  -1, &st, NULL);
 
 	if (rc != SQLITE_OK)
 		return tn_sqlite_error(db, rc, err);
@@ -114,14 +114,15 @@ static int
 pending_push(sqlite3 *db, char *id, size_t size, long long *upto, tn_error *err)
 {
 	sqlite3_stmt *st;
-	int			savepoint;
-	int			rc;
+	int			  savepoint;
+	int			  rc;
 
 	id[0] = '\0';
 	if ((rc = tnfb_begin(db, &savepoint, err)) != TN_OK)
 		return rc;
 	if (sqlite3_prepare_v2(db, "SELECT pending_push, pending_upto, (SELECT max(id) FROM tenancy_fallback_changes)"
-						   " FROM tenancy_fallback_state", -1, &st, NULL) != SQLITE_OK)
+							   " FROM tenancy_fallback_state",
+						   -1, &st, NULL) != SQLITE_OK)
 	{
 		rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
 		tnfb_rollback(db, savepoint);
@@ -141,7 +142,7 @@ pending_push(sqlite3 *db, char *id, size_t size, long long *upto, tn_error *err)
 	if (id[0] == '\0' && *upto > 0)
 	{
 		unsigned char rnd[16];
-		int			i;
+		int			  i;
 
 		sqlite3_randomness(sizeof(rnd), rnd);
 		for (i = 0; i < 16 && (size_t) (2 * i + 2) < size; i++)
@@ -156,33 +157,33 @@ pending_push(sqlite3 *db, char *id, size_t size, long long *upto, tn_error *err)
 }
 
 static const char *PUSHES_SQL =
-"CREATE SCHEMA IF NOT EXISTS tenancy_fallback;"
-"CREATE TABLE IF NOT EXISTS tenancy_fallback.pushes("
-"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
+	"CREATE SCHEMA IF NOT EXISTS tenancy_fallback;"
+	"CREATE TABLE IF NOT EXISTS tenancy_fallback.pushes("
+	"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
 
 int
 tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	const char *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
-	const char *policy_text = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
+	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
+	const char	  *policy_text = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
 	tn_sqlite_conn conn;
-	tn_fb_policy policy;
-	tnfb_tables ts = {0};
-	push_table *pt = NULL;
-	PGconn	   *pg = NULL;
-	PGresult   *r = NULL;
-	char		id[64];
-	long long	upto = 0;
-	long long	before_refresh;
-	int			savepoint = 0;
-	int			in_txn = 0;
-	int			pg_txn = 0;
-	int			already = 0;
-	int			conflicts = 0;
-	int			refreshes = 0;
-	size_t		i;
-	size_t		k;
-	int			rc;
+	tn_fb_policy   policy;
+	tnfb_tables	   ts = { 0 };
+	push_table	  *pt = NULL;
+	PGconn		  *pg = NULL;
+	PGresult	  *r = NULL;
+	char		   id[64];
+	long long	   upto = 0;
+	long long	   before_refresh;
+	int			   savepoint = 0;
+	int			   in_txn = 0;
+	int			   pg_txn = 0;
+	int			   already = 0;
+	int			   conflicts = 0;
+	int			   refreshes = 0;
+	size_t		   i;
+	size_t		   k;
+	int			   rc;
 
 	tn_rows_init(out, tn_def_fallback_push.ncols);
 	tn_sqlite_conn_init(&conn, db);
@@ -195,14 +196,14 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	if ((rc = pending_push(db, id, sizeof(id), &upto, err)) != TN_OK)
 		return rc;
 	if (id[0] == '\0')
-		return TN_OK;			/* nothing recorded: nothing to push */
+		return TN_OK; /* nothing recorded: nothing to push */
 	if ((rc = tnfb_connect(primary, &pg, err)) != TN_OK)
 		return rc;
 	if ((rc = tnfb_pq_exec(pg, "BEGIN", 0, NULL, NULL, "the push", err)) != TN_OK ||
 		(pg_txn = 1, rc = tnfb_pq_exec(pg, PUSHES_SQL, 0, NULL, NULL, "the push", err)) != TN_OK)
 		goto out;
 	{
-		const char *params[1] = {id};
+		const char *params[1] = { id };
 
 		if ((rc = tnfb_pq_exec(pg, "SELECT 1 FROM tenancy_fallback.pushes WHERE push_id = $1", 1, params,
 							   &r, "the push", err)) != TN_OK)
@@ -219,7 +220,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	if (!already && (rc = refuse_keyless(db, &ts, upto, err)) != TN_OK)
 	{
 		/* nothing reached the primary: this push id is not needed */
-		tn_error	ignored;
+		tn_error ignored;
 
 		tn_error_clear(&ignored);
 		if (set_pending(db, NULL, 0, &ignored) == TN_OK && tnfb_commit(db, savepoint, &ignored) == TN_OK)
@@ -247,7 +248,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-										 0, err)) != TN_OK)
+												   0, err)) != TN_OK)
 					goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
@@ -263,13 +264,13 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-										 1, err)) != TN_OK)
+												   1, err)) != TN_OK)
 					goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
 			{
-				push_item  *it = &pt[i].items[k];
-				int			c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
+				push_item *it = &pt[i].items[k];
+				int		   c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
 
 				tn_fb_resolve(it->op, c, it->primary_hash, policy, &it->action, &it->refresh, &it->outcome);
 				conflicts += c;
@@ -291,7 +292,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 				for (i = 0; i < ts.n; i++)
 					for (k = 0; k < pt[i].n; k++)
 					{
-						push_item  *it = &pt[i].items[k];
+						push_item *it = &pt[i].items[k];
 
 						if (strcmp(it->outcome, TN_FB_CONFLICT) != 0)
 							continue;
@@ -316,14 +317,14 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		for (i = ts.n; i-- > 0;)
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 				if ((rc = tnfb_push_apply_batch(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-									  TN_FB_OP_DELETE, err)) != TN_OK)
+												TN_FB_OP_DELETE, err)) != TN_OK)
 					goto out;
 		/* inserts and updates, parents first */
 		for (i = 0; i < ts.n; i++)
 		{
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 			{
-				size_t		end = k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n;
+				size_t end = k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n;
 
 				if ((rc = tnfb_push_apply_batch(pg, &pt[i], k, end, TN_FB_OP_UPDATE, err)) != TN_OK ||
 					(rc = tnfb_push_apply_batch(pg, &pt[i], k, end, TN_FB_OP_INSERT, err)) != TN_OK)
@@ -336,7 +337,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-										 0, err)) != TN_OK)
+												   0, err)) != TN_OK)
 					goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
@@ -347,7 +348,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 				}
 		{
 			char		n[32];
-			const char *params[2] = {id, n};
+			const char *params[2] = { id, n };
 
 			snprintf(n, sizeof(n), "%zu", out->nrows);
 			if ((rc = tnfb_pq_exec(pg, "INSERT INTO tenancy_fallback.pushes(push_id, changes) VALUES ($1, $2)",
@@ -389,7 +390,8 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	}
 	if ((rc = set_pending(db, NULL, 0, err)) != TN_OK ||
 		(rc = tn_sqlite_exec(db, "UPDATE tenancy_fallback_state SET last_push = strftime('%Y-%m-%d %H:%M:%f+00','now');"
-							 " DELETE FROM tenancy_fallback_conflicts", err)) != TN_OK)
+								 " DELETE FROM tenancy_fallback_conflicts",
+							 err)) != TN_OK)
 		goto out;
 	rc = tnfb_commit(db, savepoint, err);
 	in_txn = rc != TN_OK;
@@ -400,7 +402,7 @@ out:
 	if (rc != TN_OK)
 		tn_rows_free(out);
 	PQclear(r);
-	PQfinish(pg);				/* an open transaction there is rolled back */
+	PQfinish(pg); /* an open transaction there is rolled back */
 	if (pt != NULL)
 		tnfb_push_free_tables(pt, ts.n);
 	tnfb_tables_free(&ts);

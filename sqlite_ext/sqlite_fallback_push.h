@@ -13,13 +13,13 @@
 /* One recorded key of one table. */
 typedef struct push_item
 {
-	char	   *key;			/* json_array(<key>) as the triggers wrote it */
-	char	   *elem;			/* {"k": key, "r": {...}} for the primary */
-	char	   *synced_hash;	/* NULL: the primary had no row at the sync */
-	char	   *primary_hash;	/* the primary's row now, NULL: none */
-	tn_fb_op	op;				/* net change */
-	tn_fb_op	action;			/* what runs on the primary */
-	int			refresh;		/* primary_wins: take the primary's row */
+	char	   *key;		  /* json_array(<key>) as the triggers wrote it */
+	char	   *elem;		  /* {"k": key, "r": {...}} for the primary */
+	char	   *synced_hash;  /* NULL: the primary had no row at the sync */
+	char	   *primary_hash; /* the primary's row now, NULL: none */
+	tn_fb_op	op;			  /* net change */
+	tn_fb_op	action;		  /* what runs on the primary */
+	int			refresh;	  /* primary_wins: take the primary's row */
 	const char *outcome;
 } push_item;
 
@@ -30,29 +30,29 @@ typedef struct push_table
 	push_item  *items;
 } push_table;
 
-void		tnfb_push_free_tables(push_table *pt, size_t n);
+void tnfb_push_free_tables(push_table *pt, size_t n);
 
 /* The keys recorded for pt->t with change id <= upto, net change and row JSON each. */
-int			tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err);
+int tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err);
 
 /*
  * The primary's row of each item in [from, to), hashed as a pull would
  * (NULL: no row); lock: first lock the rows the primary had at the sync.
  */
-int			tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to,
-									 int lock, tn_error *err);
+int tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to,
+							 int lock, tn_error *err);
 
 /* Run action on the primary for the items in [from, to) that have it. */
-int			tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to,
-								  tn_fb_op action, tn_error *err);
+int tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to,
+						  tn_fb_op action, tn_error *err);
 
 /* Move serial / identity sequences of t past the largest key (never back). */
-int			tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err);
+int tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err);
 
 /* Record the primary's hash of each pushed key in tenancy_fallback_rows. */
-int			tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err);
+int tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err);
 
 /* primary_wins: replace the fallback's rows marked refresh by the primary's. */
-int			tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err);
+int tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err);
 
 #endif

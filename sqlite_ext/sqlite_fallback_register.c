@@ -13,10 +13,10 @@
 SQLITE_EXTENSION_INIT3
 
 static const tn_vtab_spec fallback_tables[] = {
-	{&tn_def_fallback_pull, 2, {"primary", "tables"}, tnfb_fill_pull},
-	{&tn_def_fallback_push, 2, {"primary", "on_conflict"}, tnfb_fill_push},
-	{&tn_def_fallback_status, 1, {"primary"}, tnfb_fill_status},
-	{&tn_def_backups, 0, {NULL}, tnfb_fill_backups},
+	{ &tn_def_fallback_pull, 2, { "primary", "tables" }, tnfb_fill_pull },
+	{ &tn_def_fallback_push, 2, { "primary", "on_conflict" }, tnfb_fill_push },
+	{ &tn_def_fallback_status, 1, { "primary" }, tnfb_fill_status },
+	{ &tn_def_backups, 0, { NULL }, tnfb_fill_backups },
 };
 
 /*
@@ -26,7 +26,7 @@ static const tn_vtab_spec fallback_tables[] = {
 static void
 fn_fb_real(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	char		buf[40];
+	char buf[40];
 
 	(void) argc;
 	if (sqlite3_value_type(argv[0]) != SQLITE_FLOAT)
@@ -41,8 +41,8 @@ fn_fb_real(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 int
 tn_fallback_register(sqlite3 *db, tn_sqlite_conn *conn)
 {
-	size_t		i;
-	int			rc = SQLITE_OK;
+	size_t i;
+	int	   rc = SQLITE_OK;
 
 	(void) conn;
 	if (rc == SQLITE_OK)

@@ -47,15 +47,15 @@ static void
 fallback_version(sqlite3 *db, char *buf, size_t size)
 {
 	sqlite3_stmt *st;
-	char	  **v = NULL;
-	int			n = 0;
+	char		**v = NULL;
+	int			  n = 0;
 
 	buf[0] = '\0';
 	if (sqlite3_prepare_v2(db, "SELECT version FROM tenancy_applied", -1, &st, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW)
 	{
-		char	  **grown = realloc(v, (n + 1) * sizeof(char *));
+		char **grown = realloc(v, (n + 1) * sizeof(char *));
 
 		if (grown == NULL)
 			break;
@@ -75,7 +75,7 @@ static char *
 text_of(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
-	char	   *s = NULL;
+	char		 *s = NULL;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
@@ -88,21 +88,21 @@ text_of(sqlite3 *db, const char *sql)
 int
 tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	const char *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
+	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
 	tn_sqlite_conn conn;
-	PGconn	   *pg = NULL;
-	tn_error	reach;
-	char		rtt[32] = "";
-	char		pver[TN_MAX_VERSION_LEN + 1] = "";
-	char		fver[TN_MAX_VERSION_LEN + 1] = "";
-	char		changes[32];
-	char		conflicts[32];
-	char	   *last_pull;
-	char	   *last_push;
-	char	   *reach_text = NULL;
-	const char *row[9];
-	int			reachable = 0;
-	int			rc;
+	PGconn		  *pg = NULL;
+	tn_error	   reach;
+	char		   rtt[32] = "";
+	char		   pver[TN_MAX_VERSION_LEN + 1] = "";
+	char		   fver[TN_MAX_VERSION_LEN + 1] = "";
+	char		   changes[32];
+	char		   conflicts[32];
+	char		  *last_pull;
+	char		  *last_push;
+	char		  *reach_text = NULL;
+	const char	  *row[9];
+	int			   reachable = 0;
+	int			   rc;
 
 	(void) nargs;
 	tn_rows_init(out, tn_def_fallback_status.ncols);
@@ -116,9 +116,9 @@ tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 	tn_error_clear(&reach);
 	if (tnfb_connect(primary, &pg, &reach) == TN_OK)
 	{
-		long long	t0 = now_ms();
-		PGresult   *r;
-		int			has = 0;
+		long long t0 = now_ms();
+		PGresult *r;
+		int		  has = 0;
 
 		if (tnfb_pq_exec(pg, "SELECT 1", 0, NULL, NULL, "the health check", &reach) == TN_OK)
 		{
@@ -129,7 +129,7 @@ tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 							 "the health check", &reach) == TN_OK)
 			{
 				const char **v = malloc((PQntuples(r) + 1) * sizeof(char *));
-				int			i;
+				int			 i;
 
 				if (v != NULL)
 				{
@@ -171,31 +171,32 @@ tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 /* ---- backups ---- */
 
 static const char *BACKUPS_SQL =
-"CREATE TABLE IF NOT EXISTS tenancy_backups("
-"  name TEXT PRIMARY KEY, path TEXT NOT NULL,"
-"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now'))) WITHOUT ROWID";
+	"CREATE TABLE IF NOT EXISTS tenancy_backups("
+	"  name TEXT PRIMARY KEY, path TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now'))) WITHOUT ROWID";
 
 void
 tnfb_fn_backup(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	sqlite3    *db = sqlite3_context_db_handle(ctx);
-	const char *file = sqlite3_db_filename(db, "main");
-	const char *given = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL
-		? (const char *) sqlite3_value_text(argv[0]) : NULL;
-	char	   *path = NULL;
-	const char *name;
+	sqlite3		 *db = sqlite3_context_db_handle(ctx);
+	const char	 *file = sqlite3_db_filename(db, "main");
+	const char	 *given = argc > 0 && sqlite3_value_type(argv[0]) != SQLITE_NULL
+							  ? (const char *) sqlite3_value_text(argv[0])
+							  : NULL;
+	char		 *path = NULL;
+	const char	 *name;
 	sqlite3_stmt *st;
-	tn_error	err;
-	struct stat sb;
+	tn_error	  err;
+	struct stat	  sb;
 
 
 	tn_error_clear(&err);
 	if (given == NULL)
 	{
-		char		stamp[32];
-		char	   *dir;
-		time_t		now = time(NULL);
-		struct tm	tm;
+		char	  stamp[32];
+		char	 *dir;
+		time_t	  now = time(NULL);
+		struct tm tm;
 
 		if (file == NULL || file[0] == '\0')
 		{
@@ -244,11 +245,11 @@ tnfb_fn_backup(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	 * a consistent copy into "<path>.tmp", fsynced, then renamed into place.
 	 */
 	{
-		char	   *tmp = sqlite3_mprintf("%s.tmp", path);
-		sqlite3    *to = NULL;
+		char		   *tmp = sqlite3_mprintf("%s.tmp", path);
+		sqlite3		   *to = NULL;
 		sqlite3_backup *bk;
-		int			rc = tmp ? sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
-			: SQLITE_NOMEM;
+		int				rc = tmp ? sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL)
+								 : SQLITE_NOMEM;
 
 		if (rc == SQLITE_OK)
 			rc = sqlite3_exec(to, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
@@ -260,7 +261,7 @@ tnfb_fn_backup(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			{
 				rc = sqlite3_backup_step(bk, -1);
 				rc = sqlite3_backup_finish(bk) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK
-					: (rc == SQLITE_DONE ? sqlite3_errcode(to) : rc);
+																				 : (rc == SQLITE_DONE ? sqlite3_errcode(to) : rc);
 			}
 		}
 		if (rc != SQLITE_OK)
@@ -304,7 +305,7 @@ int
 tnfb_fill_backups(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
 	sqlite3_stmt *st;
-	int			rc;
+	int			  rc;
 
 	(void) nargs;
 	(void) args;
@@ -327,7 +328,7 @@ tnfb_fill_backups(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn
 		if (stat(row[1], &sb) == 0)
 		{
 			snprintf(bytes, sizeof(bytes), "%lld", (long long) sb.st_size);
-			row[3] = bytes;		/* NULL: the file is gone */
+			row[3] = bytes; /* NULL: the file is gone */
 		}
 		if (tn_rows_add(out, row) != TN_OK)
 		{

@@ -8,7 +8,7 @@
  * happens in each tenant (migrate, verify, classify) is the core's.
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE			/* flock(): the atomic run's liveness lock */
+#define _DEFAULT_SOURCE /* flock(): the atomic run's liveness lock */
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,12 +43,12 @@ static int
 prepare_one(fanout_job *job, size_t i, const char *path)
 {
 	tn_sqlite_conn *held = &job->held[i];
-	tn_error   *err = &job->errs[i];
-	tn_migrate_opts opts = {0};
-	char		copy[4400];
-	sqlite3    *src = NULL, *dst = NULL;
+	tn_error	   *err = &job->errs[i];
+	tn_migrate_opts opts = { 0 };
+	char			copy[4400];
+	sqlite3		   *src = NULL, *dst = NULL;
 	sqlite3_backup *b;
-	int			rc;
+	int				rc;
 
 	if ((rc = tnsq_open_tenant_file(path, OPEN_RW, held, err)) != TN_OK)
 		return rc;
@@ -95,10 +95,10 @@ prepare_one(fanout_job *job, size_t i, const char *path)
 static int
 migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
 {
-	tn_sqlite_conn tenant;
-	tn_migrate_opts opts = {0};
-	tn_error   *err = &job->errs[i];
-	int			rc;
+	tn_sqlite_conn	tenant;
+	tn_migrate_opts opts = { 0 };
+	tn_error	   *err = &job->errs[i];
+	int				rc;
 
 	if ((rc = tnsq_open_tenant_file(path, OPEN_RW, &tenant, err)) != TN_OK)
 		return rc;
@@ -125,7 +125,7 @@ static int
 verify_one(fanout_job *job, size_t i, const char *path)
 {
 	tn_sqlite_conn tenant;
-	int			rc;
+	int			   rc;
 
 	if ((rc = tnsq_open_tenant_file(path, OPEN_READONLY, &tenant, &job->errs[i])) != TN_OK)
 		return rc;
@@ -172,7 +172,7 @@ run_one(fanout_job *job, size_t i)
 	job->ms[i] = (long long) (tn_monotonic_ms() - t0 + 0.5);
 	if (job->mode == JOB_VERIFY && rc != TN_OK)
 	{
-		tn_error	ignored;
+		tn_error ignored;
 
 		tn_rows_free(&job->rows[i]);
 		tn_rows_init(&job->rows[i], tn_def_verify_all.ncols);
@@ -216,7 +216,7 @@ fanout_worker(void *arg)
 
 	for (;;)
 	{
-		size_t		i;
+		size_t i;
 
 		pthread_mutex_lock(&job->lock);
 		if (job->max_failures > 0 && job->failures >= job->max_failures)
@@ -244,9 +244,9 @@ fanout_worker(void *arg)
 void
 tnsq_run_workers(fanout_job *job, long long concurrency)
 {
-	pthread_t	threads[TN_FANOUT_MAX_CONCURRENCY];
-	long long	workers = (long long) (job->end - job->next);
-	long long	started = 0;
+	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
+	long long workers = (long long) (job->end - job->next);
+	long long started = 0;
 
 	if (workers > concurrency)
 		workers = concurrency;
@@ -289,7 +289,7 @@ job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 void
 tnsq_job_free(fanout_job *job)
 {
-	size_t		n = job->tenants.nrows;
+	size_t n = job->tenants.nrows;
 
 	for (size_t i = 0; job->res && i < n; i++)
 		tn_migrate_result_free(&job->res[i]);
@@ -344,7 +344,7 @@ tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err)
 		return TN_ERR_INVALID_ARGUMENT;
 	}
 	*out = sqlite3_value_int64(v);
-	return tn_check_concurrency(*out, err);	/* the limits are the core's */
+	return tn_check_concurrency(*out, err); /* the limits are the core's */
 }
 
 static int
@@ -384,11 +384,11 @@ tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err)
  */
 int
 tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
-		  tn_migration_set *set, const char *target, tn_error *err)
+			   tn_migration_set *set, const char *target, tn_error *err)
 {
-	int			rc;
-	int			ncols = mode == JOB_QUERY ? tn_def_query_all.ncols :
-		mode == JOB_VERIFY ? tn_def_verify_all.ncols : tn_def_migrate_all.ncols;
+	int rc;
+	int ncols = mode == JOB_QUERY ? tn_def_query_all.ncols : mode == JOB_VERIFY ? tn_def_verify_all.ncols
+																				: tn_def_migrate_all.ncols;
 
 	memset(job, 0, sizeof(*job));
 	memset(set, 0, sizeof(*set));
@@ -413,7 +413,7 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 int
 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows, size_t r, tn_error *err)
 {
-	tn_value	p[9];
+	tn_value p[9];
 
 	p[0] = tn_int8(run_id);
 	for (int c = 0; c < 8; c++)
@@ -427,7 +427,7 @@ tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *ro
 /* The registry's cached state of tenant i after its run (row r of out). */
 int
 tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job, size_t i,
-					const tn_rows *out, size_t r, tn_error *err)
+						 const tn_rows *out, size_t r, tn_error *err)
 {
 	const char *name = tn_rows_get(&job->tenants, i, 0);
 	int			ok = job->rc[i] == TN_OK;
@@ -438,17 +438,17 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 	p[1] = tn_text(ok ? job->res[i].to_version : NULL);
 	p[2] = tn_text(tn_rows_get(out, r, 7));
 	p[3] = tn_int8(ok ? tn_set_count_newer(job->set, job->res[i].to_version) : 0);
-	p[4] = tn_text(tn_rows_get(out, r, 1));	/* the row's status: tenants() reads it (tn_tenant_state) */
+	p[4] = tn_text(tn_rows_get(out, r, 1)); /* the row's status: tenants() reads it (tn_tenant_state) */
 	rc = tn_exec(&conn->adapter,
 				 ok
-				 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
-				 " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
-				 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
-				 " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
+					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
+					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
+					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
 				 5, p, err);
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
-		char		detail[TN_MESSAGE_MAX + 64];
+		char detail[TN_MESSAGE_MAX + 64];
 
 		snprintf(detail, sizeof(detail), "run %lld: %s", run_id,
 				 ok ? tn_rows_get(out, r, 1) : job->errs[i].message);
@@ -462,11 +462,11 @@ static int
 record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 			   tn_rows *out, size_t from, size_t to, tn_error *err)
 {
-	int			rc = conn->adapter.begin(conn, err);
+	int rc = conn->adapter.begin(conn, err);
 
 	for (size_t i = from; rc == TN_OK && i < to; i++)
 	{
-		size_t		r = out->nrows;
+		size_t r = out->nrows;
 
 		if (job->rows[i].nrows != 1)
 		{
@@ -485,14 +485,15 @@ record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 
 int
 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
-		  long long *run_id, tn_error *err)
+			   long long *run_id, tn_error *err)
 {
-	tn_value	p[3] = {tn_text(target), tn_int8((long long) n), tn_text(status)};
-	tn_rows		idrow;
-	int			rc;
+	tn_value p[3] = { tn_text(target), tn_int8((long long) n), tn_text(status) };
+	tn_rows	 idrow;
+	int		 rc;
 
 	rc = tn_query_rows(&conn->adapter, "INSERT INTO {T}runs (target, status, tenants) VALUES ($1, $3, $2)"
-					   " RETURNING run_id", 3, p, 1, &idrow, err);
+									   " RETURNING run_id",
+					   3, p, 1, &idrow, err);
 	if (rc != TN_OK)
 		return rc;
 	*run_id = tn_cell_int(tn_rows_get(&idrow, 0, 0), 0);
@@ -503,10 +504,10 @@ tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *s
 /* Close a run: its status word comes from the core. */
 int
 tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
-		   const char *status_word, tn_error *err)
+				const char *status_word, tn_error *err)
 {
-	long long	applied = 0, failed = 0, unreachable = 0;
-	tn_value	p[4];
+	long long applied = 0, failed = 0, unreachable = 0;
+	tn_value  p[4];
 
 	for (size_t r = 0; r < out->nrows; r++)
 	{
@@ -523,7 +524,8 @@ tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int 
 	p[2] = tn_int8(failed + unreachable);
 	p[3] = tn_text(status_word ? status_word : tn_fanout_run_status(failed, unreachable, stopped, 0));
 	return tn_exec(&conn->adapter, "UPDATE {T}runs SET finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
-				   " status = $4, applied = $2, failed = $3 WHERE run_id = $1", 4, p, err);
+								   " status = $4, applied = $2, failed = $3 WHERE run_id = $1",
+				   4, p, err);
 }
 
 /*
@@ -533,10 +535,10 @@ tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int 
  */
 typedef struct fanout_call
 {
-	tn_sqlite_conn conn;
-	registry_paths rp;
+	tn_sqlite_conn	 conn;
+	registry_paths	 rp;
 	tn_migration_set set;
-	fanout_job	job;
+	fanout_job		 job;
 } fanout_call;
 
 static void
@@ -563,8 +565,8 @@ call_end(fanout_call *c, tn_rows *out, int rc)
 static int
 cancelled_row(tn_rows *out, const char *tenant)
 {
-	const char *row[8] = {tenant, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
-	"not started: the run was cancelled"};
+	const char *row[8] = { tenant, TN_FANOUT_SKIPPED, NULL, NULL, "0", "0", NULL,
+						   "not started: the run was cancelled" };
 
 	return tn_rows_add(out, row);
 }
@@ -610,7 +612,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
 		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&c.job.tenants, i, 0))
-			 : tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL)) != TN_OK)
+							 : tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL)) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
@@ -681,12 +683,12 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 			p[1] = tn_text(tn_rows_get(out, r, 2));
 			p[2] = tn_int8(tn_cell_int(tn_rows_get(out, r, 3), 0));
 			p[3] = tn_text(strcmp(status, TN_VERIFY_OK) == 0 ? NULL : tn_rows_get(out, r, 5));
-			p[4] = tn_text(status);	/* ok / problems / unreachable: tenants() reads it */
+			p[4] = tn_text(status); /* ok / problems / unreachable: tenants() reads it */
 			rc = tn_exec(&c.conn.adapter,
 						 strcmp(status, TN_VERIFY_UNREACHABLE) == 0
-						 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5 WHERE name = $1"
-						 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5"
-						 " WHERE name = $1",
+							 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5 WHERE name = $1"
+							 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5"
+							   " WHERE name = $1",
 						 5, p, err);
 		}
 		if (rc == TN_OK)
@@ -731,7 +733,7 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 				rc = copy_rows(out, &c.job.rows[i], err);
 			else
 			{
-				tn_buf		json = {0};
+				tn_buf		json = { 0 };
 				const char *row[2];
 
 				/* the core writes the error row, as on PostgreSQL */
@@ -747,4 +749,3 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 	}
 	return call_end(&c, out, rc);
 }
-

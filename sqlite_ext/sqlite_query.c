@@ -26,33 +26,33 @@ json_column(tn_buf *b, sqlite3_stmt *st, int i)
 		case SQLITE_INTEGER:
 			return tn_buf_printf(b, "%lld", (long long) sqlite3_column_int64(st, i));
 		case SQLITE_FLOAT:
-			{
-				double		d = sqlite3_column_double(st, i);
-				char		num[64];
+		{
+			double d = sqlite3_column_double(st, i);
+			char   num[64];
 
-				if (d != d)
-					return tn_buf_append(b, "null", 4);
-				if (d - d != 0)	/* infinity: no JSON number; as SQLite's json() writes it */
-					return tn_buf_append(b, d > 0 ? "9e999" : "-9e999", d > 0 ? 5 : 6);
-				sqlite3_snprintf(sizeof(num), num, "%!.15g", d);
-				if (strtod(num, NULL) != d)
-					sqlite3_snprintf(sizeof(num), num, "%!.17g", d);
-				return tn_buf_append(b, num, strlen(num));
-			}
+			if (d != d)
+				return tn_buf_append(b, "null", 4);
+			if (d - d != 0) /* infinity: no JSON number; as SQLite's json() writes it */
+				return tn_buf_append(b, d > 0 ? "9e999" : "-9e999", d > 0 ? 5 : 6);
+			sqlite3_snprintf(sizeof(num), num, "%!.15g", d);
+			if (strtod(num, NULL) != d)
+				sqlite3_snprintf(sizeof(num), num, "%!.17g", d);
+			return tn_buf_append(b, num, strlen(num));
+		}
 		case SQLITE_TEXT:
 			return tn_json_string(b, (const char *) sqlite3_column_text(st, i),
-							   (size_t) sqlite3_column_bytes(st, i));
+								  (size_t) sqlite3_column_bytes(st, i));
 		case SQLITE_BLOB:
-			{
-				/* "\x0a1b", as PostgreSQL's to_jsonb writes a bytea */
-				const unsigned char *p = sqlite3_column_blob(st, i);
-				int			n = sqlite3_column_bytes(st, i);
-				int			rc = tn_buf_append(b, "\"\\\\x", 4);
+		{
+			/* "\x0a1b", as PostgreSQL's to_jsonb writes a bytea */
+			const unsigned char *p = sqlite3_column_blob(st, i);
+			int					 n = sqlite3_column_bytes(st, i);
+			int					 rc = tn_buf_append(b, "\"\\\\x", 4);
 
-				for (int k = 0; rc == TN_OK && k < n; k++)
-					rc = tn_buf_printf(b, "%02x", p[k]);
-				return rc == TN_OK ? tn_buf_append(b, "\"", 1) : rc;
-			}
+			for (int k = 0; rc == TN_OK && k < n; k++)
+				rc = tn_buf_printf(b, "%02x", p[k]);
+			return rc == TN_OK ? tn_buf_append(b, "\"", 1) : rc;
+		}
 		default:
 			return tn_buf_append(b, "null", 4);
 	}
@@ -92,12 +92,12 @@ file_is_broken(int code)
 int
 tnsq_query_one(fanout_job *job, size_t i, const char *path)
 {
-	const char *name = tn_rows_get(&job->tenants, i, 0);
-	tn_error   *err = &job->errs[i];
-	sqlite3    *db = NULL;
+	const char	 *name = tn_rows_get(&job->tenants, i, 0);
+	tn_error	 *err = &job->errs[i];
+	sqlite3		 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	const char *tail = NULL;
-	int			rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	const char	 *tail = NULL;
+	int			  rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
 
 	if (rc != SQLITE_OK)
 	{
@@ -140,9 +140,9 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 	}
 	while (rc == TN_OK)
 	{
-		tn_buf		json = {0};
-		int			step = sqlite3_step(st);
-		int			oom = 0;
+		tn_buf json = { 0 };
+		int	   step = sqlite3_step(st);
+		int	   oom = 0;
 
 		if (step == SQLITE_DONE)
 			break;
@@ -159,15 +159,15 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 			const char *col = sqlite3_column_name(st, c);
 
 			oom = (c > 0 && tn_buf_append(&json, ",", 1) != TN_OK) ||
-				tn_json_string(&json, col ? col : "", col ? strlen(col) : 0) != TN_OK ||
-				tn_buf_append(&json, ":", 1) != TN_OK ||
-				json_column(&json, st, c) != TN_OK;
+				  tn_json_string(&json, col ? col : "", col ? strlen(col) : 0) != TN_OK ||
+				  tn_buf_append(&json, ":", 1) != TN_OK ||
+				  json_column(&json, st, c) != TN_OK;
 		}
 		if (!oom)
 			oom = tn_buf_append(&json, "}", 1) != TN_OK;
 		if (!oom)
 		{
-			const char *row[2] = {name, json.data};
+			const char *row[2] = { name, json.data };
 
 			oom = tn_rows_add(&job->rows[i], row) != TN_OK;
 		}

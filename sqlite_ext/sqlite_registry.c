@@ -10,7 +10,7 @@
  * is the core's.
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE			/* flock(): the atomic run's liveness lock */
+#define _DEFAULT_SOURCE /* flock(): the atomic run's liveness lock */
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,27 +33,27 @@ SQLITE_EXTENSION_INIT3
 
 
 static const char *REGISTRY_SCHEMA_SQL =
-"CREATE TABLE IF NOT EXISTS tenancy_tenants("
-"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
-"  last_run TEXT, last_error TEXT, last_status TEXT,"
-"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
-"CREATE TABLE IF NOT EXISTS tenancy_audit("
-"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
-"  action TEXT NOT NULL, tenant TEXT, detail TEXT);"
-"CREATE TABLE IF NOT EXISTS tenancy_runs("
-"  run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
-"  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
-"  finished_at TEXT, target TEXT, status TEXT NOT NULL,"
-"  tenants INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0,"
-"  failed INTEGER NOT NULL DEFAULT 0);"
-"CREATE TABLE IF NOT EXISTS tenancy_run_tenants("
-"  run_id INTEGER NOT NULL, tenant TEXT NOT NULL, status TEXT NOT NULL,"
-"  from_version TEXT, to_version TEXT, applied INTEGER, duration_ms INTEGER,"
-"  sqlstate TEXT, error TEXT, PRIMARY KEY (run_id, tenant));"
-/* tenant_migrate_all_atomic: a run whose copies are kept in folder until it is settled */
-"CREATE TABLE IF NOT EXISTS tenancy_atomic_runs("
-"  run_id INTEGER PRIMARY KEY, folder TEXT NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS tenancy_tenants("
+	"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
+	"  last_run TEXT, last_error TEXT, last_status TEXT,"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
+	"CREATE TABLE IF NOT EXISTS tenancy_audit("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+	"  action TEXT NOT NULL, tenant TEXT, detail TEXT);"
+	"CREATE TABLE IF NOT EXISTS tenancy_runs("
+	"  run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+	"  finished_at TEXT, target TEXT, status TEXT NOT NULL,"
+	"  tenants INTEGER NOT NULL DEFAULT 0, applied INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS tenancy_run_tenants("
+	"  run_id INTEGER NOT NULL, tenant TEXT NOT NULL, status TEXT NOT NULL,"
+	"  from_version TEXT, to_version TEXT, applied INTEGER, duration_ms INTEGER,"
+	"  sqlstate TEXT, error TEXT, PRIMARY KEY (run_id, tenant));"
+	/* tenant_migrate_all_atomic: a run whose copies are kept in folder until it is settled */
+	"CREATE TABLE IF NOT EXISTS tenancy_atomic_runs("
+	"  run_id INTEGER PRIMARY KEY, folder TEXT NOT NULL);";
 
 /* ---- where things are ---- */
 
@@ -92,12 +92,13 @@ registry_locate(sqlite3 *db, registry_paths *rp, tn_error *err)
 static int
 registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
 {
-	tn_rows		rows;
-	int			rc;
-	int			missing;
+	tn_rows rows;
+	int		rc;
+	int		missing;
 
 	rc = tn_query_rows(&conn->adapter, "SELECT count(*) FROM pragma_table_info('tenancy_tenants')"
-					   " WHERE name = 'last_status'", 0, NULL, 1, &rows, err);
+									   " WHERE name = 'last_status'",
+					   0, NULL, 1, &rows, err);
 	if (rc != TN_OK)
 		return rc;
 	missing = tn_cell_int(tn_rows_get(&rows, 0, 0), 0) == 0;
@@ -110,7 +111,7 @@ registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
 int
 tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
 {
-	int			rc;
+	int rc;
 
 	if ((rc = registry_locate(conn->db, rp, err)) != TN_OK)
 		return rc;
@@ -126,11 +127,11 @@ tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
 int
 tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err)
 {
-	sqlite3    *db = NULL;
-	int			flags = SQLITE_OPEN_NOMUTEX |
-		(how == OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-		(how == OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
-	int			rc = sqlite3_open_v2(path, &db, flags, NULL);
+	sqlite3 *db = NULL;
+	int		 flags = SQLITE_OPEN_NOMUTEX |
+				(how == OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+				(how == OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 
 	if (rc != SQLITE_OK)
 	{
@@ -143,7 +144,7 @@ tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *
 	tn_sqlite_conn_init(out, db);
 	out->owns_db = 1;
 	out->busy_timeout_set = 1;
-	tn_sqlite_conn_cache(out);	/* close_tenant releases it */
+	tn_sqlite_conn_cache(out); /* close_tenant releases it */
 	if ((rc = tn_sqlite_ensure_schema(out, err)) != TN_OK)
 	{
 		if (rc == TN_ERR_UNREACHABLE)
@@ -169,9 +170,9 @@ tnsq_close_tenant(tn_sqlite_conn *conn)
 static int
 template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
 {
-	tn_migrate_opts opts = {0};
+	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
-	int			rc = tn_migrate(&tmpl->adapter, &opts, &res, err);
+	int				  rc = tn_migrate(&tmpl->adapter, &opts, &res, err);
 
 	tn_migrate_result_free(&res);
 	if (rc != TN_OK)
@@ -181,9 +182,9 @@ template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
 
 int
 tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
-	  const char *detail, tn_error *err)
+		   const char *detail, tn_error *err)
 {
-	tn_value	p[3];
+	tn_value p[3];
 
 	p[0] = tn_text(action);
 	p[1] = tn_text(tenant);
@@ -197,7 +198,7 @@ tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
  * Change the tenant set: in one transaction on the template, apply the
  * change and migrate the template; a failure leaves the set unchanged.
  */
-typedef int (*set_change_fn) (tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err);
+typedef int (*set_change_fn)(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err);
 
 static int
 change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
@@ -205,7 +206,7 @@ change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
 {
 	registry_paths rp;
 	tn_sqlite_conn tmpl;
-	int			rc;
+	int			   rc;
 
 	if ((rc = tnsq_registry_ready(registry, &rp, err)) != TN_OK)
 		return rc;
@@ -229,7 +230,7 @@ change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
 	tnsq_close_tenant(&tmpl);
 	if (rc == TN_OK && *count > 0)
 	{
-		char		detail[64];
+		char detail[64];
 
 		snprintf(detail, sizeof(detail), "%lld migrations", *count);
 		rc = tnsq_audit(registry, what, NULL, detail, err);
@@ -240,8 +241,8 @@ change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
 static int
 change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 {
-	int			added = 0;
-	int			rc = tn_catalog_add_to_set(&tmpl->adapter, arg, &added, err);
+	int added = 0;
+	int rc = tn_catalog_add_to_set(&tmpl->adapter, arg, &added, err);
 
 	*count = added;
 	return rc;
@@ -255,10 +256,10 @@ change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 
 typedef struct sent_files
 {
-	size_t		n;
+	size_t			   n;
 	const char *const *names;
 	const char *const *bodies;
-	const size_t *lens;
+	const size_t	  *lens;
 } sent_files;
 
 static int
@@ -274,7 +275,7 @@ tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n, const char *c
 							   const char *const *bodies, const size_t *lens,
 							   long long *count, tn_error *err)
 {
-	sent_files	f = {n, names, bodies, lens};
+	sent_files f = { n, names, bodies, lens };
 
 	return change_tenant_set(registry, change_load_files, &f, count, "set_load", err);
 }
@@ -283,8 +284,8 @@ int
 tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
 						int *added, tn_error *err)
 {
-	long long	count = 0;
-	int			rc = change_tenant_set(registry, change_add, (void *) m, &count, "set_add", err);
+	long long count = 0;
+	int		  rc = change_tenant_set(registry, change_add, (void *) m, &count, "set_add", err);
 
 	*added = (int) count;
 	return rc;
@@ -313,9 +314,9 @@ static int
 tenant_exists(tn_sqlite_conn *conn, const char *name, const char *location,
 			  tn_error *err)
 {
-	tn_value	p[2] = {tn_text(name), tn_text(location)};
-	tn_rows		rows;
-	int			rc;
+	tn_value p[2] = { tn_text(name), tn_text(location) };
+	tn_rows	 rows;
+	int		 rc;
 
 	rows.nrows = 0;
 	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants WHERE name = $1 OR location = $2",
@@ -345,8 +346,8 @@ static int
 register_row(tn_sqlite_conn *conn, const char *name, const char *location,
 			 const char *version, const char *action, tn_error *err)
 {
-	tn_value	p[3] = {tn_text(name), tn_text(location), tn_text(version)};
-	int			rc;
+	tn_value p[3] = { tn_text(name), tn_text(location), tn_text(version) };
+	int		 rc;
 
 	rc = tn_exec(&conn->adapter, "INSERT INTO {T}tenants (name, location, version, pending) VALUES ($1, $2, $3, 0)",
 				 3, p, err);
@@ -360,11 +361,11 @@ static int
 copy_template(const registry_paths *rp, const char *final_path, char *version,
 			  size_t vsize, tn_error *err)
 {
-	tn_sqlite_conn tmpl;
-	sqlite3    *dst = NULL;
+	tn_sqlite_conn	tmpl;
+	sqlite3		   *dst = NULL;
 	sqlite3_backup *b;
-	char		tmp[4300];
-	int			rc;
+	char			tmp[4300];
+	int				rc;
 
 	if ((rc = tnsq_open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
 		return rc;
@@ -416,7 +417,7 @@ static int
 prepare_tenant(tn_sqlite_conn *conn, const char *name, const char *path,
 			   int must_exist, registry_paths *rp, char **resolved, tn_error *err)
 {
-	int			rc;
+	int rc;
 
 	*resolved = NULL;
 	if (name == NULL)
@@ -459,14 +460,14 @@ static void
 fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
-	const char *name = arg_text(argc, argv, 0);
-	const char *path = arg_text(argc, argv, 1);
-	char		default_path[128];
-	char		version[TN_MAX_VERSION_LEN + 1] = "";
-	char	   *resolved = NULL;
-	registry_paths rp;
-	tn_error	err;
-	int			rc;
+	const char	   *name = arg_text(argc, argv, 0);
+	const char	   *path = arg_text(argc, argv, 1);
+	char			default_path[128];
+	char			version[TN_MAX_VERSION_LEN + 1] = "";
+	char		   *resolved = NULL;
+	registry_paths	rp;
+	tn_error		err;
+	int				rc;
 
 	tn_error_clear(&err);
 	if (name != NULL && path == NULL)
@@ -493,7 +494,7 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		else
 			tn_abort(&conn->adapter, &err);
 		if (rc != TN_OK && err.code != TN_ERR_EXISTS)
-			unlink(resolved);	/* a file we made must not stay unclaimed */
+			unlink(resolved); /* a file we made must not stay unclaimed */
 	}
 	free(resolved);
 	result_tenant(ctx, rc, &err, name);
@@ -503,14 +504,14 @@ static void
 fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
-	const char *name = arg_text(argc, argv, 0);
-	const char *path = arg_text(argc, argv, 1);
-	char		version[TN_MAX_VERSION_LEN + 1] = "";
-	char	   *resolved = NULL;
-	registry_paths rp;
-	tn_sqlite_conn tenant;
-	tn_error	err;
-	int			rc;
+	const char	   *name = arg_text(argc, argv, 0);
+	const char	   *path = arg_text(argc, argv, 1);
+	char			version[TN_MAX_VERSION_LEN + 1] = "";
+	char		   *resolved = NULL;
+	registry_paths	rp;
+	tn_sqlite_conn	tenant;
+	tn_error		err;
+	int				rc;
 
 	tn_error_clear(&err);
 	rc = check_kind(arg_text(argc, argv, 2), &err);
@@ -544,16 +545,16 @@ static void
 fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
-	const char *name = arg_text(argc, argv, 0);
-	const char *mode = arg_text(argc, argv, 1);
-	registry_paths rp;
-	tn_rows		rows;
-	tn_value	p;
-	tn_error	err;
-	char	   *location = NULL;
-	char	   *resolved = NULL;
-	int			delete_file = 0;
-	int			rc;
+	const char	   *name = arg_text(argc, argv, 0);
+	const char	   *mode = arg_text(argc, argv, 1);
+	registry_paths	rp;
+	tn_rows			rows;
+	tn_value		p;
+	tn_error		err;
+	char		   *location = NULL;
+	char		   *resolved = NULL;
+	int				delete_file = 0;
+	int				rc;
 
 	tn_error_clear(&err);
 	rows.nrows = 0;
@@ -597,11 +598,11 @@ fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (rc == TN_OK && delete_file)
 	{
-		static const char *const suffixes[] = {"", "-journal", "-wal", "-shm"};
+		static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
 
 		for (size_t i = 0; i < 4 && rc == TN_OK; i++)
 		{
-			char		f[4300];
+			char f[4300];
 
 			snprintf(f, sizeof(f), "%s%s", resolved, suffixes[i]);
 			if (unlink(f) != 0 && errno != ENOENT)
@@ -624,7 +625,7 @@ int
 tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err)
 {
 	tn_sqlite_conn tmpl;
-	int			rc;
+	int			   rc;
 
 	memset(set, 0, sizeof(*set));
 	if ((rc = tnsq_open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
@@ -641,11 +642,11 @@ tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *
 static int
 fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	tn_sqlite_conn conn;
-	registry_paths rp;
+	tn_sqlite_conn	 conn;
+	registry_paths	 rp;
 	tn_migration_set set;
-	tn_rows		rows;
-	int			rc;
+	tn_rows			 rows;
+	int				 rc;
 
 	(void) nargs;
 	(void) args;
@@ -656,7 +657,8 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 	if ((rc = tnsq_load_tenant_set(&rp, &set, err)) != TN_OK)
 		return rc;
 	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status"
-					   " FROM {T}tenants ORDER BY name", 0, NULL, 6, &rows, err);
+									  " FROM {T}tenants ORDER BY name",
+					   0, NULL, 6, &rows, err);
 	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
 	{
 		const char *version = tn_rows_get(&rows, i, 2);
@@ -677,7 +679,7 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		if (tn_rows_add(out, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
-	tn_rows_free(&rows);		/* initialised by tn_query_rows, also on its failure */
+	tn_rows_free(&rows); /* initialised by tn_query_rows, also on its failure */
 	tn_migration_set_free(&set);
 	return rc;
 }
@@ -689,7 +691,7 @@ fill_runs(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *
 {
 	tn_sqlite_conn conn;
 	registry_paths rp;
-	int			rc;
+	int			   rc;
 
 	(void) nargs;
 	(void) args;
@@ -697,18 +699,18 @@ fill_runs(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *
 	if ((rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
 		return rc;
 	return tn_query_rows(&conn.adapter, "SELECT run_id, started_at, finished_at, target, status, tenants,"
-						 " applied, failed FROM {T}runs ORDER BY run_id",
+										" applied, failed FROM {T}runs ORDER BY run_id",
 						 0, NULL, tn_def_runs.ncols, out, err);
 }
 
 static const tn_vtab_spec registry_tables[] = {
-	{&tn_def_tenants, 0, {NULL}, fill_tenants},
-	{&tn_def_migrate_all, 3, {"target", "concurrency", "max_failures"}, tnsq_fill_migrate_all},
-	{&tn_def_runs, 0, {NULL}, fill_runs},
-	{&tn_def_dry_run_all, 2, {"target", "concurrency"}, tnsq_fill_dry_run_all},
-	{&tn_def_verify_all, 1, {"concurrency"}, tnsq_fill_verify_all},
-	{&tn_def_query_all, 2, {"sql", "concurrency"}, tnsq_fill_query_all},
-	{&tn_def_migrate_all_atomic, 2, {"target", "concurrency"}, tnsq_fill_migrate_all_atomic},
+	{ &tn_def_tenants, 0, { NULL }, fill_tenants },
+	{ &tn_def_migrate_all, 3, { "target", "concurrency", "max_failures" }, tnsq_fill_migrate_all },
+	{ &tn_def_runs, 0, { NULL }, fill_runs },
+	{ &tn_def_dry_run_all, 2, { "target", "concurrency" }, tnsq_fill_dry_run_all },
+	{ &tn_def_verify_all, 1, { "concurrency" }, tnsq_fill_verify_all },
+	{ &tn_def_query_all, 2, { "sql", "concurrency" }, tnsq_fill_query_all },
+	{ &tn_def_migrate_all_atomic, 2, { "target", "concurrency" }, tnsq_fill_migrate_all_atomic },
 };
 
 int
@@ -718,13 +720,13 @@ tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn)
 	{
 		const char *name;
 		int			min_args, max_args;
-		void		(*fn) (sqlite3_context *, int, sqlite3_value **);
-	}			fns[] = {
-		{"tenant_create", 1, 3, fn_tenant_create},
-		{"tenant_register", 2, 3, fn_tenant_register},
-		{"tenant_drop", 1, 2, fn_tenant_drop},
+		void (*fn)(sqlite3_context *, int, sqlite3_value **);
+	} fns[] = {
+		{ "tenant_create", 1, 3, fn_tenant_create },
+		{ "tenant_register", 2, 3, fn_tenant_register },
+		{ "tenant_drop", 1, 2, fn_tenant_drop },
 	};
-	int			rc = SQLITE_OK;
+	int rc = SQLITE_OK;
 
 	for (size_t i = 0; rc == SQLITE_OK && i < sizeof(fns) / sizeof(fns[0]); i++)
 		for (int n = fns[i].min_args; rc == SQLITE_OK && n <= fns[i].max_args; n++)

@@ -10,18 +10,18 @@
 #include "sqlite_adapter.h"
 
 /* Register tenant_create, tenant_register, tenant_drop, tenants(), tenant_migrate_all(), tenant_runs(). */
-int			tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn);
+int tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn);
 
 /* scope 'tenants': add to / load into the template, which is then migrated. */
-int			tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
-									int *added, tn_error *err);
-int			tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
-									 long long *count, tn_error *err);
-int			tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n,
-										   const char *const *names,
-										   const char *const *bodies,
-										   const size_t *lens, long long *count,
-										   tn_error *err);
+int tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
+							int *added, tn_error *err);
+int tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
+							 long long *count, tn_error *err);
+int tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n,
+								   const char *const *names,
+								   const char *const *bodies,
+								   const size_t *lens, long long *count,
+								   tn_error *err);
 
 /*
  * For a program that links the extension in (the tenancy command): watch the
@@ -38,12 +38,12 @@ int			tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n,
  */
 typedef struct tn_sqlite_fanout_observer
 {
-	void		(*tenant_done) (void *arg, long long done, long long total,
-								const char *tenant, const char *status);
+	void (*tenant_done)(void *arg, long long done, long long total,
+						const char *tenant, const char *status);
 	volatile const int *stop;
-	void	   *arg;
+	void			   *arg;
 } tn_sqlite_fanout_observer;
 
-void		tn_sqlite_fanout_observe(const tn_sqlite_fanout_observer *observer);
+void tn_sqlite_fanout_observe(const tn_sqlite_fanout_observer *observer);
 
 #endif

@@ -15,66 +15,66 @@
 #include "sqlite_adapter.h"
 
 #define DEFAULT_CONCURRENCY 4
-#define RUN_FLUSH_EVERY 200
+#define RUN_FLUSH_EVERY		200
 
 /* How tnsq_open_tenant_file opens a file. */
-#define OPEN_RW 0
-#define OPEN_CREATE 1			/* may create it */
-#define OPEN_READONLY 2			/* SQLITE_OPEN_READONLY: verify and query never write */
+#define OPEN_RW		  0
+#define OPEN_CREATE	  1 /* may create it */
+#define OPEN_READONLY 2 /* SQLITE_OPEN_READONLY: verify and query never write */
 
 /* ---- where things are ---- */
 
 typedef struct registry_paths
 {
-	char		file[4096];		/* the registry database */
-	char		dir[4096];		/* its folder: tenant paths are relative to it */
-	char		template_file[4200];
+	char file[4096]; /* the registry database */
+	char dir[4096];	 /* its folder: tenant paths are relative to it */
+	char template_file[4200];
 } registry_paths;
 
 /* ---- the fan-out: worker threads over the tenant list ---- */
 
 typedef enum job_mode
 {
-	JOB_MIGRATE,				/* tenant_migrate_all */
-	JOB_DRY_RUN,				/* tenant_dry_run_all */
-	JOB_VERIFY,					/* tenant_verify_all */
-	JOB_QUERY,					/* tenant_query_all */
-	JOB_PREPARE					/* tenant_migrate_all_atomic, first phase */
+	JOB_MIGRATE, /* tenant_migrate_all */
+	JOB_DRY_RUN, /* tenant_dry_run_all */
+	JOB_VERIFY,	 /* tenant_verify_all */
+	JOB_QUERY,	 /* tenant_query_all */
+	JOB_PREPARE	 /* tenant_migrate_all_atomic, first phase */
 } job_mode;
 
 typedef struct fanout_job
 {
-	job_mode	mode;
-	const registry_paths *rp;
+	job_mode				mode;
+	const registry_paths   *rp;
 	const tn_migration_set *set;
-	const char *target;
-	const char *sql;			/* JOB_QUERY */
-	const char *backup_dir;		/* JOB_PREPARE */
-	tn_rows		tenants;		/* name, location */
-	size_t		next;			/* next tenant to start */
-	size_t		end;			/* workers start none at or after this */
-	long long	max_failures;	/* JOB_MIGRATE; 0 = no limit */
-	long long	failures;
-	int			stopped;		/* max_failures reached: nothing new starts */
-	int			cancelled;		/* the observer's stop flag was set */
-	long long	finished;		/* tenants done, for the observer */
-	pthread_mutex_t lock;
+	const char			   *target;
+	const char			   *sql;		  /* JOB_QUERY */
+	const char			   *backup_dir;	  /* JOB_PREPARE */
+	tn_rows					tenants;	  /* name, location */
+	size_t					next;		  /* next tenant to start */
+	size_t					end;		  /* workers start none at or after this */
+	long long				max_failures; /* JOB_MIGRATE; 0 = no limit */
+	long long				failures;
+	int						stopped;   /* max_failures reached: nothing new starts */
+	int						cancelled; /* the observer's stop flag was set */
+	long long				finished;  /* tenants done, for the observer */
+	pthread_mutex_t			lock;
 	/* per tenant, filled by the workers */
-	int		   *rc;
-	tn_error   *errs;
+	int				  *rc;
+	tn_error		  *errs;
 	tn_migrate_result *res;
-	long long  *ms;
-	tn_rows    *rows;			/* the tenant's output rows */
-	tn_sqlite_conn *held;		/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	long long		  *ms;
+	tn_rows			  *rows; /* the tenant's output rows */
+	tn_sqlite_conn	  *held; /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
 } fanout_job;
 
 /* sqlite_registry.c */
-int			tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
-int			tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
-void		tnsq_close_tenant(tn_sqlite_conn *conn);
-int			tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
-					   const char *detail, tn_error *err);
-int			tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
+int	 tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
+int	 tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
+void tnsq_close_tenant(tn_sqlite_conn *conn);
+int	 tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
+				const char *detail, tn_error *err);
+int	 tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
 
 /* sqlite_tenant_files.c */
 
@@ -86,36 +86,36 @@ int			tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_e
  * file, or a hard link) of another registered tenant.  TN_OK, or
  * TN_ERR_INVALID_ARGUMENT / TN_ERR_EXISTS / TN_ERR_IO with err filled.
  */
-int			tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
-								   const char *name, const char *path,
-								   const char *resolved, tn_error *err);
+int tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
+						   const char *name, const char *path,
+						   const char *resolved, tn_error *err);
 
 /* sqlite_fanout.c */
-int			tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
-int			tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
-int			tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
-						   tn_migration_set *set, const char *target, tn_error *err);
-void		tnsq_run_workers(fanout_job *job, long long concurrency);
-void		tnsq_job_free(fanout_job *job);
-int			tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
-						   long long *run_id, tn_error *err);
-int			tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,
-								   size_t r, tn_error *err);
-int			tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
-									 size_t i, const tn_rows *out, size_t r, tn_error *err);
-int			tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
-							const char *status_word, tn_error *err);
-int			tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
-int			tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
-int			tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
-int			tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int	 tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
+int	 tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
+int	 tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
+					tn_migration_set *set, const char *target, tn_error *err);
+void tnsq_run_workers(fanout_job *job, long long concurrency);
+void tnsq_job_free(fanout_job *job);
+int	 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
+					long long *run_id, tn_error *err);
+int	 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,
+							size_t r, tn_error *err);
+int	 tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
+							  size_t i, const tn_rows *out, size_t r, tn_error *err);
+int	 tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
+					 const char *status_word, tn_error *err);
+int	 tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int	 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int	 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int	 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 
 /* sqlite_query.c */
-int			tnsq_query_one(fanout_job *job, size_t i, const char *path);
+int tnsq_query_one(fanout_job *job, size_t i, const char *path);
 
 /* sqlite_atomic.c */
-int			tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);
-int			tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
-										 tn_error *err);
+int tnsq_recover_if_idle(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);
+int tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
+								 tn_error *err);
 
 #endif

@@ -14,7 +14,7 @@
  * core's).
  */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE			/* realpath() */
+#define _DEFAULT_SOURCE /* realpath() */
 
 #include <errno.h>
 #include <limits.h>
@@ -30,7 +30,7 @@
 static int
 same_or_companion(const char *a, const char *b)
 {
-	size_t		n = strlen(b);
+	size_t n = strlen(b);
 
 	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '.' || a[n] == '-');
 }
@@ -74,17 +74,17 @@ tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 	/* no other tenant is this file, a companion of it, or a hard link to it */
 	rows.nrows = 0;
 	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants WHERE name <> $1",
-					   1, (tn_value[]) {tn_text(name)}, 2, &rows, err);
+					   1, (tn_value[]){ tn_text(name) }, 2, &rows, err);
 	if (rc != TN_OK)
 		return rc;
 	for (size_t i = 0; i < rows.nrows && rc == TN_OK; i++)
 	{
-		char	   *other = NULL;
-		tn_error	ignored;
+		char	*other = NULL;
+		tn_error ignored;
 
 		tn_error_clear(&ignored);
 		if (tn_validate_tenant_path(rp->dir, tn_rows_get(&rows, i, 1), -1, &other, &ignored) != TN_OK)
-			continue;			/* a location that resolves nowhere is nobody's file */
+			continue; /* a location that resolves nowhere is nobody's file */
 		if (same_or_companion(resolved, other) ||
 			(have_sb && stat(other, &other_sb) == 0 &&
 			 other_sb.st_dev == sb.st_dev && other_sb.st_ino == sb.st_ino))

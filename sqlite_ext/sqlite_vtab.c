@@ -13,17 +13,17 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct tn_vtab
 {
-	sqlite3_vtab base;
-	sqlite3    *db;
+	sqlite3_vtab		base;
+	sqlite3			   *db;
 	const tn_vtab_spec *spec;
 } tn_vtab;
 
 typedef struct tn_cursor
 {
 	sqlite3_vtab_cursor base;
-	tn_rows		rows;
-	size_t		row;
-	sqlite3_value *args[TN_VTAB_MAX_ARGS];
+	tn_rows				rows;
+	size_t				row;
+	sqlite3_value	   *args[TN_VTAB_MAX_ARGS];
 } tn_cursor;
 
 static const char *
@@ -45,11 +45,11 @@ vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
 		   sqlite3_vtab **out, char **errmsg)
 {
 	const tn_vtab_spec *spec = aux;
-	sqlite3_str *ddl = sqlite3_str_new(db);
-	tn_vtab    *vt;
-	char	   *sql;
-	int			i;
-	int			rc;
+	sqlite3_str		   *ddl = sqlite3_str_new(db);
+	tn_vtab			   *vt;
+	char			   *sql;
+	int					i;
+	int					rc;
 
 	(void) argc;
 	(void) argv;
@@ -93,24 +93,24 @@ vt_disconnect(sqlite3_vtab *vt)
 static int
 vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
-	tn_vtab    *vt = (tn_vtab *) base;
-	int			ncols = vt->spec->def->ncols;
-	int			slot[TN_VTAB_MAX_ARGS];
-	int			mask = 0;
-	int			i;
-	int			next = 1;
+	tn_vtab *vt = (tn_vtab *) base;
+	int		 ncols = vt->spec->def->ncols;
+	int		 slot[TN_VTAB_MAX_ARGS];
+	int		 mask = 0;
+	int		 i;
+	int		 next = 1;
 
 	for (i = 0; i < TN_VTAB_MAX_ARGS; i++)
 		slot[i] = -1;
 	for (i = 0; i < info->nConstraint; i++)
 	{
 		const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-		int			arg = c->iColumn - ncols;
+		int									   arg = c->iColumn - ncols;
 
 		if (arg < 0 || arg >= vt->spec->nargs)
 			continue;
 		if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ)
-			return SQLITE_CONSTRAINT;	/* argument not yet available: ask for another plan */
+			return SQLITE_CONSTRAINT; /* argument not yet available: ask for another plan */
 		slot[arg] = i;
 	}
 	for (i = 0; i < vt->spec->nargs; i++)
@@ -129,7 +129,7 @@ vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 static int
 vt_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
 {
-	tn_cursor  *cur = sqlite3_malloc(sizeof(*cur));
+	tn_cursor *cur = sqlite3_malloc(sizeof(*cur));
 
 	(void) base;
 	if (cur == NULL)
@@ -143,7 +143,7 @@ vt_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
 static int
 vt_close(sqlite3_vtab_cursor *base)
 {
-	tn_cursor  *cur = (tn_cursor *) base;
+	tn_cursor *cur = (tn_cursor *) base;
 
 	tn_rows_free(&cur->rows);
 	sqlite3_free(cur);
@@ -154,12 +154,12 @@ static int
 vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
 		  int argc, sqlite3_value **argv)
 {
-	tn_cursor  *cur = (tn_cursor *) base;
-	tn_vtab    *vt = (tn_vtab *) base->pVtab;
-	sqlite3_value *args[TN_VTAB_MAX_ARGS] = {0};
-	tn_error	err;
-	int			i;
-	int			used = 0;
+	tn_cursor	  *cur = (tn_cursor *) base;
+	tn_vtab		  *vt = (tn_vtab *) base->pVtab;
+	sqlite3_value *args[TN_VTAB_MAX_ARGS] = { 0 };
+	tn_error	   err;
+	int			   i;
+	int			   used = 0;
 
 	(void) idxStr;
 	(void) argc;
@@ -172,14 +172,14 @@ vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
 	tn_error_clear(&err);
 	if (vt->spec->fill(vt->db, vt->spec->nargs, args, &cur->rows, &err) != TN_OK)
 	{
-		char	   *text = tn_error_render(&err);
+		char *text = tn_error_render(&err);
 
 		tn_sqlite_note_error(&err);
 		sqlite3_free(vt->base.zErrMsg);
 		vt->base.zErrMsg = sqlite3_mprintf("%s", text ? text : err.message);
 		free(text);
 		tn_rows_init(&cur->rows, 0);
-		return SQLITE_ERROR;	/* SQLITE_BUSY would replace our message with SQLite's own */
+		return SQLITE_ERROR; /* SQLITE_BUSY would replace our message with SQLite's own */
 	}
 	return SQLITE_OK;
 }
@@ -194,7 +194,7 @@ vt_next(sqlite3_vtab_cursor *base)
 static int
 vt_eof(sqlite3_vtab_cursor *base)
 {
-	tn_cursor  *cur = (tn_cursor *) base;
+	tn_cursor *cur = (tn_cursor *) base;
 
 	return cur->row >= cur->rows.nrows;
 }
@@ -203,7 +203,7 @@ static int
 vt_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 {
 	tn_cursor  *cur = (tn_cursor *) base;
-	tn_vtab    *vt = (tn_vtab *) base->pVtab;
+	tn_vtab	   *vt = (tn_vtab *) base->pVtab;
 	int			ncols = vt->spec->def->ncols;
 	const char *v;
 
@@ -234,7 +234,7 @@ vt_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
 
 static const sqlite3_module tn_module = {
 	.iVersion = 0,
-	.xCreate = NULL,			/* eponymous only */
+	.xCreate = NULL, /* eponymous only */
 	.xConnect = vt_connect,
 	.xBestIndex = vt_best_index,
 	.xDisconnect = vt_disconnect,

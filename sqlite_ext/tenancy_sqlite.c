@@ -34,22 +34,22 @@ conn_for(sqlite3_context *ctx, tn_error *err)
 	return conn;
 }
 
-#define BEGIN_CALL() \
-	tn_error	err; \
-	tn_sqlite_conn *conn; \
-	tn_error_clear(&err); \
+#define BEGIN_CALL()                          \
+	tn_error		err;                      \
+	tn_sqlite_conn *conn;                     \
+	tn_error_clear(&err);                     \
 	if ((conn = conn_for(ctx, &err)) == NULL) \
-	{ \
-		tn_sqlite_raise(ctx, &err); \
-		return; \
+	{                                         \
+		tn_sqlite_raise(ctx, &err);           \
+		return;                               \
 	}
 
 static void
 fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_migration m;
-	int			added = 0;
-	int			tenants = 0;
+	int			 added = 0;
+	int			 tenants = 0;
 
 	BEGIN_CALL();
 	if (tn_parse_scope(arg_text(argc, argv, 4), &tenants, &err) != TN_OK)
@@ -65,7 +65,7 @@ fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		return;
 	}
 	if ((tenants ? tn_registry_catalog_add(conn, &m, &added, &err)
-		 : tn_catalog_add(&conn->adapter, &m, &added, &err)) != TN_OK)
+				 : tn_catalog_add(&conn->adapter, &m, &added, &err)) != TN_OK)
 	{
 		tn_migration_clear(&m);
 		tn_sqlite_raise(ctx, &err);
@@ -78,13 +78,13 @@ fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 fn_migrations_load(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	long long	count = 0;
-	int			tenants = 0;
+	long long count = 0;
+	int		  tenants = 0;
 
 	BEGIN_CALL();
 	if (tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err) != TN_OK ||
 		(tenants ? tn_registry_catalog_load(conn, arg_text(argc, argv, 0), &count, &err)
-		 : tn_catalog_load_folder(&conn->adapter, arg_text(argc, argv, 0), &count, &err)) != TN_OK)
+				 : tn_catalog_load_folder(&conn->adapter, arg_text(argc, argv, 0), &count, &err)) != TN_OK)
 	{
 		tn_sqlite_raise(ctx, &err);
 		return;
@@ -95,9 +95,9 @@ fn_migrations_load(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* One text array of tenant_migrations_load_files: SQLite has no arrays, so a JSON array of strings. */
 typedef struct text_array
 {
-	size_t		n;
-	char	  **items;
-	size_t	   *lens;
+	size_t	n;
+	char  **items;
+	size_t *lens;
 } text_array;
 
 static void
@@ -124,7 +124,7 @@ static int
 read_text_array(sqlite3 *db, sqlite3_value *v, const char *argname, text_array *out, tn_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int			rc;
+	int			  rc;
 
 	memset(out, 0, sizeof(*out));
 	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
@@ -188,11 +188,11 @@ read_text_array(sqlite3 *db, sqlite3_value *v, const char *argname, text_array *
 static void
 fn_migrations_load_files(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	text_array	names,
-				bodies;
-	long long	count = 0;
-	int			tenants = 0;
-	int			rc;
+	text_array names,
+		bodies;
+	long long count = 0;
+	int		  tenants = 0;
+	int		  rc;
 
 	BEGIN_CALL();
 	memset(&names, 0, sizeof(names));
@@ -208,10 +208,10 @@ fn_migrations_load_files(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	}
 	if (rc == TN_OK)
 		rc = tenants
-			? tn_registry_catalog_load_files(conn, names.n, (const char *const *) names.items,
-											 (const char *const *) bodies.items, bodies.lens, &count, &err)
-			: tn_catalog_load_files(&conn->adapter, names.n, (const char *const *) names.items,
-									(const char *const *) bodies.items, bodies.lens, &count, &err);
+				 ? tn_registry_catalog_load_files(conn, names.n, (const char *const *) names.items,
+												  (const char *const *) bodies.items, bodies.lens, &count, &err)
+				 : tn_catalog_load_files(&conn->adapter, names.n, (const char *const *) names.items,
+										 (const char *const *) bodies.items, bodies.lens, &count, &err);
 	text_array_free(&names);
 	text_array_free(&bodies);
 	if (rc != TN_OK)
@@ -225,15 +225,14 @@ fn_migrations_load_files(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 fn_migrate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	tn_migrate_opts opts = {0};
+	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
 
 	BEGIN_CALL();
 	opts.target = arg_text(argc, argv, 0);
 	opts.allow_out_of_order = argc > 1 && sqlite3_value_int(argv[1]) != 0;
 	/* this SELECT is a statement in progress; and maybe inside the caller's BEGIN */
-	opts.in_statement = sqlite3_get_autocommit(sqlite3_context_db_handle(ctx)) ?
-		TN_IN_STATEMENT : TN_IN_STATEMENT_AND_TRANSACTION;
+	opts.in_statement = sqlite3_get_autocommit(sqlite3_context_db_handle(ctx)) ? TN_IN_STATEMENT : TN_IN_STATEMENT_AND_TRANSACTION;
 	if (tn_migrate(&conn->adapter, &opts, &res, &err) != TN_OK)
 	{
 		tn_migrate_result_free(&res);
@@ -259,7 +258,7 @@ fn_repair(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 fn_baseline(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	long long	count = 0;
+	long long count = 0;
 
 	BEGIN_CALL();
 	if (tn_baseline(&conn->adapter, arg_text(argc, argv, 0), &count, &err) != TN_OK)
@@ -273,8 +272,8 @@ fn_baseline(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 fn_checkpoint(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	char		name[160];
-	int			snapshot = 0;
+	char name[160];
+	int	 snapshot = 0;
 
 	BEGIN_CALL();
 	if (tn_parse_checkpoint_mode(arg_text(argc, argv, 1), &snapshot, &err) != TN_OK)
@@ -293,7 +292,7 @@ fn_checkpoint(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void
 fn_rollback(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	long long	count = 0;
+	long long count = 0;
 
 	BEGIN_CALL();
 	if (tn_rollback(&conn->adapter, arg_text(argc, argv, 0), &count, &err) != TN_OK)
@@ -383,10 +382,10 @@ fill_plan(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
 static int
 fill_dry_run(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
-	tn_sqlite_conn conn;
-	tn_migrate_opts opts = {0};
+	tn_sqlite_conn	  conn;
+	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
-	int			rc;
+	int				  rc;
 
 	(void) n;
 	if (with_conn(db, &conn, err) != TN_OK)
@@ -394,19 +393,19 @@ fill_dry_run(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *e
 	opts.target = value_text(args[0]);
 	opts.dry_run = 1;
 	rc = tn_migrate(&conn.adapter, &opts, &res, err);
-	*out = res.report;			/* hand the report over */
+	*out = res.report; /* hand the report over */
 	if (rc != TN_OK)
 		tn_rows_free(out);
 	return rc;
 }
 
 static const tn_vtab_spec table_functions[] = {
-	{&tn_def_status, 0, {NULL}, fill_status},
-	{&tn_def_verify, 0, {NULL}, fill_verify},
-	{&tn_def_history, 0, {NULL}, fill_history},
-	{&tn_def_checkpoints, 0, {NULL}, fill_checkpoints},
-	{&tn_def_plan, 1, {"target"}, fill_plan},
-	{&tn_def_dry_run, 1, {"target"}, fill_dry_run},
+	{ &tn_def_status, 0, { NULL }, fill_status },
+	{ &tn_def_verify, 0, { NULL }, fill_verify },
+	{ &tn_def_history, 0, { NULL }, fill_history },
+	{ &tn_def_checkpoints, 0, { NULL }, fill_checkpoints },
+	{ &tn_def_plan, 1, { "target" }, fill_plan },
+	{ &tn_def_dry_run, 1, { "target" }, fill_dry_run },
 };
 
 /* ---- registration ---- */
@@ -416,18 +415,18 @@ typedef struct fn_entry
 	const char *name;
 	int			min_args;
 	int			max_args;
-	void		(*fn) (sqlite3_context *, int, sqlite3_value **);
+	void (*fn)(sqlite3_context *, int, sqlite3_value **);
 } fn_entry;
 
 static const fn_entry scalar_functions[] = {
-	{"tenant_migration_add", 3, 5, fn_migration_add},
-	{"tenant_migrations_load", 1, 2, fn_migrations_load},
-	{"tenant_migrations_load_files", 2, 3, fn_migrations_load_files},
-	{"tenant_migrate", 0, 2, fn_migrate},
-	{"tenant_repair", 1, 1, fn_repair},
-	{"tenant_baseline", 1, 1, fn_baseline},
-	{"tenant_checkpoint", 0, 2, fn_checkpoint},
-	{"tenant_rollback", 0, 1, fn_rollback},
+	{ "tenant_migration_add", 3, 5, fn_migration_add },
+	{ "tenant_migrations_load", 1, 2, fn_migrations_load },
+	{ "tenant_migrations_load_files", 2, 3, fn_migrations_load_files },
+	{ "tenant_migrate", 0, 2, fn_migrate },
+	{ "tenant_repair", 1, 1, fn_repair },
+	{ "tenant_baseline", 1, 1, fn_baseline },
+	{ "tenant_checkpoint", 0, 2, fn_checkpoint },
+	{ "tenant_rollback", 0, 1, fn_rollback },
 };
 
 static void
@@ -442,12 +441,11 @@ __declspec(dllexport)
 #else
 __attribute__((visibility("default")))
 #endif
-int
-sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+	int sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
 {
 	tn_sqlite_conn *conn;
-	size_t		i;
-	int			rc = SQLITE_OK;
+	size_t			i;
+	int				rc = SQLITE_OK;
 
 	SQLITE_EXTENSION_INIT2(api);
 	conn = sqlite3_malloc(sizeof(*conn));
@@ -458,8 +456,8 @@ sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
 	for (i = 0; rc == SQLITE_OK && i < sizeof(scalar_functions) / sizeof(scalar_functions[0]); i++)
 	{
 		const fn_entry *f = &scalar_functions[i];
-		int			flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
-		int			n;
+		int				flags = SQLITE_UTF8 | SQLITE_DIRECTONLY;
+		int				n;
 
 		for (n = f->min_args; rc == SQLITE_OK && n <= f->max_args; n++)
 			rc = sqlite3_create_function_v2(db, f->name, n, flags, conn, f->fn, NULL, NULL,

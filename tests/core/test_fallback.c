@@ -13,7 +13,7 @@
 
 #include "tenancy.h"
 
-static int	n_pass, n_fail;
+static int n_pass, n_fail;
 
 static void
 check(int ok, const char *what)
@@ -26,10 +26,10 @@ check(int ok, const char *what)
 }
 
 static int
-expr_is(int (*fn) (tn_fb_kind, const char *, tn_buf *), tn_fb_kind k, const char *want)
+expr_is(int (*fn)(tn_fb_kind, const char *, tn_buf *), tn_fb_kind k, const char *want)
 {
-	tn_buf		b = {0};
-	int			ok;
+	tn_buf b = { 0 };
+	int	   ok;
 
 	fn(k, "c", &b);
 	ok = b.data != NULL && strcmp(b.data, want) == 0;
@@ -52,13 +52,16 @@ main(void)
 	/* type kinds: every row of the README table */
 	check(tn_fb_type_kind("boolean", 'b', 'B') == TN_FB_BOOL, "boolean is bool");
 	check(tn_fb_type_kind("smallint", 'b', 'N') == TN_FB_INT &&
-		  tn_fb_type_kind("integer", 'b', 'N') == TN_FB_INT &&
-		  tn_fb_type_kind("bigint", 'b', 'N') == TN_FB_INT, "smallint/integer/bigint are int");
+			  tn_fb_type_kind("integer", 'b', 'N') == TN_FB_INT &&
+			  tn_fb_type_kind("bigint", 'b', 'N') == TN_FB_INT,
+		  "smallint/integer/bigint are int");
 	check(tn_fb_type_kind("real", 'b', 'N') == TN_FB_REAL &&
-		  tn_fb_type_kind("double precision", 'b', 'N') == TN_FB_REAL, "real/double are real");
+			  tn_fb_type_kind("double precision", 'b', 'N') == TN_FB_REAL,
+		  "real/double are real");
 	check(tn_fb_type_kind("numeric", 'b', 'N') == TN_FB_NUMERIC, "numeric stays exact text");
 	check(tn_fb_type_kind("character varying", 'b', 'S') == TN_FB_TEXT &&
-		  tn_fb_type_kind("character", 'b', 'S') == TN_FB_TEXT, "varchar/char are text");
+			  tn_fb_type_kind("character", 'b', 'S') == TN_FB_TEXT,
+		  "varchar/char are text");
 	check(tn_fb_type_kind("jsonb", 'b', 'U') == TN_FB_JSON, "jsonb is json");
 	check(tn_fb_type_kind("timestamp with time zone", 'b', 'D') == TN_FB_TIMESTAMPTZ, "timestamptz");
 	check(tn_fb_type_kind("date", 'b', 'D') == TN_FB_DATETIME, "date is ISO text");
@@ -68,15 +71,16 @@ main(void)
 	check(tn_fb_type_kind("mood", 'e', 'E') == TN_FB_TEXT, "enums are text");
 	check(tn_fb_type_kind("inet", 'b', 'I') == TN_FB_OTHER, "anything else: output text");
 	check(strcmp(tn_fb_sqlite_decl(TN_FB_BOOL), "INTEGER") == 0 &&
-		  strcmp(tn_fb_sqlite_decl(TN_FB_REAL), "REAL") == 0 &&
-		  strcmp(tn_fb_sqlite_decl(TN_FB_BYTEA), "BLOB") == 0 &&
-		  strcmp(tn_fb_sqlite_decl(TN_FB_NUMERIC), "TEXT") == 0, "declared SQLite types");
+			  strcmp(tn_fb_sqlite_decl(TN_FB_REAL), "REAL") == 0 &&
+			  strcmp(tn_fb_sqlite_decl(TN_FB_BYTEA), "BLOB") == 0 &&
+			  strcmp(tn_fb_sqlite_decl(TN_FB_NUMERIC), "TEXT") == 0,
+		  "declared SQLite types");
 	check(expr_is(tn_fb_pull_expr, TN_FB_BOOL, "(c)::int4"), "pull expression of a boolean");
 	check(expr_is(tn_fb_pull_expr, TN_FB_STRUCTURED, "pg_catalog.to_json(c)::text"), "pull expression of an array");
 	check(expr_is(tn_fb_push_expr, TN_FB_REAL, "tenancy_fb_real(c)"),
 		  "push expression of a double keeps 17 digits");
 	{
-		tn_buf		b = {0};
+		tn_buf b = { 0 };
 
 		tn_fb_pg_value_expr(TN_FB_JSON, "it's", "\"it's\"", "json", &b);
 		check(b.data && strcmp(b.data, "((tenancy_e->'r')->>'it''s')::json") == 0,
@@ -86,25 +90,25 @@ main(void)
 
 	/* FK order: 0 <- 1 <- 2, 3 alone, 4 self-referencing */
 	{
-		int			child[] = {2, 1, 4};
-		int			parent[] = {1, 0, 4};
+		int child[] = { 2, 1, 4 };
+		int parent[] = { 1, 0, 4 };
 
 		check(tn_fb_fk_order(5, 3, child, parent, order, &cyclic, &err) == TN_OK &&
-			  order[0] == 0 && order[1] == 1 && order[2] == 2 && order[3] == 3 && order[4] == 4 && !cyclic,
+				  order[0] == 0 && order[1] == 1 && order[2] == 2 && order[3] == 3 && order[4] == 4 && !cyclic,
 			  "foreign-key order: parents first, self references ignored");
 	}
 	{
-		int			child[] = {0, 1, 2};
-		int			parent[] = {1, 0, 1};
+		int child[] = { 0, 1, 2 };
+		int parent[] = { 1, 0, 1 };
 
 		check(tn_fb_fk_order(3, 3, child, parent, order, &cyclic, &err) == TN_OK && cyclic &&
-			  order[0] == 0 && order[1] == 1 && order[2] == 2,
+				  order[0] == 0 && order[1] == 1 && order[2] == 2,
 			  "foreign-key cycle: placed in name order and reported");
 	}
 
 	/* net change and conflicts */
 	check(tn_fb_net_op(1, 1) == TN_FB_OP_UPDATE && tn_fb_net_op(1, 0) == TN_FB_OP_DELETE &&
-		  tn_fb_net_op(0, 1) == TN_FB_OP_INSERT && tn_fb_net_op(0, 0) == TN_FB_OP_NONE,
+			  tn_fb_net_op(0, 1) == TN_FB_OP_INSERT && tn_fb_net_op(0, 0) == TN_FB_OP_NONE,
 		  "net change of a key");
 	check(!tn_fb_is_conflict(TN_FB_OP_UPDATE, "h1", "h1"), "unchanged primary row: no conflict");
 	check(tn_fb_is_conflict(TN_FB_OP_UPDATE, "h1", "h2"), "changed primary row: conflict");
@@ -131,24 +135,28 @@ main(void)
 		tn_fb_policy p;
 
 		check(tn_fb_parse_policy("sideways", &p, &err) == TN_ERR_INVALID_ARGUMENT &&
-			  strstr(err.message, "invalid on_conflict") != NULL, "unknown on_conflict refused");
+				  strstr(err.message, "invalid on_conflict") != NULL,
+			  "unknown on_conflict refused");
 		tn_error_clear(&err);
 	}
 
 	/* versions */
 	{
-		const char *pr[] = {"1", "2"};
-		const char *fb_ok[] = {"1"};
-		const char *fb_ahead[] = {"1", "2", "3"};
-		const char *fb_other[] = {"1", "1.5"};
+		const char *pr[] = { "1", "2" };
+		const char *fb_ok[] = { "1" };
+		const char *fb_ahead[] = { "1", "2", "3" };
+		const char *fb_other[] = { "1", "1.5" };
 
 		check(tn_fb_check_versions(pr, 2, fb_ok, 1, 0, &target, &err) == TN_OK && target &&
-			  strcmp(target, "2") == 0, "fallback behind the primary: migrate to the primary's newest");
+				  strcmp(target, "2") == 0,
+			  "fallback behind the primary: migrate to the primary's newest");
 		check(tn_fb_check_versions(pr, 2, fb_ahead, 3, 0, &target, &err) == TN_ERR_INVALID_ARGUMENT &&
-			  strcmp(err.message, "primary is behind the fallback") == 0, "primary behind: refused");
+				  strcmp(err.message, "primary is behind the fallback") == 0,
+			  "primary behind: refused");
 		tn_error_clear(&err);
 		check(tn_fb_check_versions(pr, 2, fb_other, 2, 0, &target, &err) == TN_ERR_INVALID_ARGUMENT &&
-			  strstr(err.message, "applied versions differ") != NULL, "lists differ: refused");
+				  strstr(err.message, "applied versions differ") != NULL,
+			  "lists differ: refused");
 		tn_error_clear(&err);
 		check(tn_fb_check_versions(pr, 2, fb_ok, 1, 1, &target, &err) == TN_ERR_INVALID_ARGUMENT,
 			  "after migrating, the lists must be equal");
@@ -158,7 +166,7 @@ main(void)
 	/* hex */
 	{
 		unsigned char *b;
-		size_t		n;
+		size_t		   n;
 
 		check(tn_fb_hex_decode("\\x00ff10", &b, &n, &err) == TN_OK && n == 3 && b[1] == 0xff,
 			  "bytea hex decodes");
@@ -170,17 +178,18 @@ main(void)
 	/* timestamptz text and row hashes */
 	{
 		char		iso[64];
-		const char *a[] = {"1", NULL, "x"};
-		const char *b[] = {"1", "", "x"};
-		const char *c[] = {"1", NULL, "x"};
+		const char *a[] = { "1", NULL, "x" };
+		const char *b[] = { "1", "", "x" };
+		const char *c[] = { "1", NULL, "x" };
 		char		ha[TN_FB_HASH_LEN], hb[TN_FB_HASH_LEN], hc[TN_FB_HASH_LEN];
 
 		check(tn_fb_timestamptz_iso("2024-02-29 23:59:59.5+00", iso, sizeof(iso)) == 1 &&
-			  strcmp(iso, "2024-02-29T23:59:59.5Z") == 0, "timestamptz becomes ISO 8601 UTC with Z");
+				  strcmp(iso, "2024-02-29T23:59:59.5Z") == 0,
+			  "timestamptz becomes ISO 8601 UTC with Z");
 		check(tn_fb_timestamptz_iso("0044-03-15 12:00:00+00 BC", iso, sizeof(iso)) == 0 &&
-			  strcmp(iso, "0044-03-15 12:00:00+00 BC") == 0 &&
-			  tn_fb_timestamptz_iso("infinity", iso, sizeof(iso)) == 0 &&
-			  tn_fb_timestamptz_iso("10000-01-01 00:00:00+00", iso, sizeof(iso)) == 0,
+				  strcmp(iso, "0044-03-15 12:00:00+00 BC") == 0 &&
+				  tn_fb_timestamptz_iso("infinity", iso, sizeof(iso)) == 0 &&
+				  tn_fb_timestamptz_iso("10000-01-01 00:00:00+00", iso, sizeof(iso)) == 0,
 			  "infinity, BC and 5-digit years keep the server's text");
 		tn_fb_row_hash(3, a, ha);
 		tn_fb_row_hash(3, b, hb);
@@ -191,13 +200,13 @@ main(void)
 
 	/* triggers */
 	{
-		tn_buf		b = {0};
-		const char *pk[] = {"a", "b\"c"};
+		tn_buf		b = { 0 };
+		const char *pk[] = { "a", "b\"c" };
 
 		tn_fb_trigger_sql("t\"x", pk, 2, &b);
 		check(b.data && strstr(b.data, "AFTER INSERT ON \"t\"\"x\"") &&
-			  strstr(b.data, "json_array(NEW.\"a\", NEW.\"b\"\"c\")") &&
-			  strstr(b.data, "AFTER DELETE") && strstr(b.data, "'t\"x'"),
+				  strstr(b.data, "json_array(NEW.\"a\", NEW.\"b\"\"c\")") &&
+				  strstr(b.data, "AFTER DELETE") && strstr(b.data, "'t\"x'"),
 			  "capture triggers quote names and key the change by json_array");
 		tn_buf_free(&b);
 	}

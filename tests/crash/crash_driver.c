@@ -69,12 +69,12 @@ static const char *const FULL[NMIG] = {
 };
 
 /* SQLITE_TRACE_STMT fires as each statement starts, also the ones the extension runs */
-static long stmt_count;
-static long batch_from;
-static long stop_at;
+static long		   stmt_count;
+static long		   batch_from;
+static long		   stop_at;
 static const char *mark_path;
 static const char *mark_at = "CREATE TABLE m1";
-static int	marked;
+static int		   marked;
 
 static int
 on_statement(unsigned type, void *ctx, void *p, void *x)
@@ -93,7 +93,7 @@ on_statement(unsigned type, void *ctx, void *p, void *x)
 		batch_from = stmt_count + 1;
 	if (mark_path && !marked && strstr(sql, mark_at) != NULL)
 	{
-		int			fd = open(mark_path, O_WRONLY | O_NONBLOCK);
+		int fd = open(mark_path, O_WRONLY | O_NONBLOCK);
 
 		marked = 1;
 		if (fd >= 0)
@@ -104,7 +104,7 @@ on_statement(unsigned type, void *ctx, void *p, void *x)
 		}
 	}
 	if (stop_at > 0 && stmt_count == stop_at)
-		raise(SIGSTOP);			/* the suite kills us here, inside the operation */
+		raise(SIGSTOP); /* the suite kills us here, inside the operation */
 	return 0;
 }
 
@@ -119,7 +119,7 @@ static long long
 scalar(sqlite3 *db, const char *sql, int *ok)
 {
 	sqlite3_stmt *st;
-	long long	v = -1;
+	long long	  v = -1;
 
 	*ok = 0;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -137,7 +137,7 @@ static int
 run_text(sqlite3 *db, const char *sql, char *out, size_t size)
 {
 	sqlite3_stmt *st;
-	int			rc;
+	int			  rc;
 
 	out[0] = '\0';
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -152,8 +152,8 @@ run_text(sqlite3 *db, const char *sql, char *out, size_t size)
 static int
 check(sqlite3 *db)
 {
-	char		buf[512];
-	int			ok, bad = 0, applied = 0;
+	char buf[512];
+	int	 ok, bad = 0, applied = 0;
 
 	if (run_text(db, "PRAGMA integrity_check", buf, sizeof(buf)) != SQLITE_OK || strcmp(buf, "ok") != 0)
 	{
@@ -162,13 +162,13 @@ check(sqlite3 *db)
 	}
 	for (int i = 0; i < NMIG; i++)
 	{
-		char		sql[128];
-		long long	row, present;
+		char	  sql[128];
+		long long row, present;
 
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenancy_applied WHERE version = '%d'", i + 1);
 		row = scalar(db, sql, &ok);
 		if (!ok)
-			row = 0;			/* no tracking table yet: nothing applied */
+			row = 0; /* no tracking table yet: nothing applied */
 		present = scalar(db, PRESENT[i], &ok);
 		if (!ok)
 		{
@@ -190,7 +190,8 @@ check(sqlite3 *db)
 	}
 	/* each applied version was recorded as applied exactly once */
 	if (scalar(db, "SELECT count(*) FROM (SELECT version FROM tenancy_history WHERE action = 'apply'"
-			   " GROUP BY version HAVING count(*) <> 1)", &ok) > 0)
+				   " GROUP BY version HAVING count(*) <> 1)",
+			   &ok) > 0)
 	{
 		printf("history shows a version applied more than once\n");
 		bad = 1;
@@ -207,7 +208,7 @@ check(sqlite3 *db)
 int
 main(int argc, char **argv)
 {
-	sqlite3    *db = NULL;
+	sqlite3	   *db = NULL;
 	char	   *err = NULL;
 	char		buf[1024];
 	char		sqlbuf[64];
@@ -255,8 +256,8 @@ main(int argc, char **argv)
 
 		for (int i = 0; i < NMIG; i++)
 		{
-			char	   *sql = sqlite3_mprintf("SELECT tenant_migration_add('%d', 'step_%d', %Q, NULL, %Q)",
-											  i + 1, i + 1, UP[i], scope);
+			char *sql = sqlite3_mprintf("SELECT tenant_migration_add('%d', 'step_%d', %Q, NULL, %Q)",
+										i + 1, i + 1, UP[i], scope);
 
 			rc = run_text(db, sql, buf, sizeof(buf));
 			sqlite3_free(sql);
@@ -273,9 +274,9 @@ main(int argc, char **argv)
 	}
 	else if ((strcmp(action, "create") == 0 || strcmp(action, "register") == 0) && argc > 5)
 	{
-		char	   *sql = strcmp(action, "create") == 0
-		? sqlite3_mprintf("SELECT tenant_create(%Q)", argv[5])
-		: sqlite3_mprintf("SELECT tenant_register(%Q, %Q)", argv[5], sqlite3_mprintf("%s.db", argv[5]));
+		char *sql = strcmp(action, "create") == 0
+						? sqlite3_mprintf("SELECT tenant_create(%Q)", argv[5])
+						: sqlite3_mprintf("SELECT tenant_register(%Q, %Q)", argv[5], sqlite3_mprintf("%s.db", argv[5]));
 
 		rc = run_text(db, sql, buf, sizeof(buf));
 		sqlite3_free(sql);

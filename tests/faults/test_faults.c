@@ -23,8 +23,8 @@
 #include "sqlite_adapter.h"
 #include "tenancy.h"
 
-static int	n_pass;
-static int	n_fail;
+static int n_pass;
+static int n_fail;
 
 /*
  * Every check has a short label saying what it asserts; the end of the run
@@ -34,16 +34,16 @@ static int	n_fail;
 #define MAX_LABELS 256
 static struct
 {
-	char		label[120];
-	int			pass;
-	int			fail;
-}			tally[MAX_LABELS];
-static int	n_labels;
+	char label[120];
+	int	 pass;
+	int	 fail;
+} tally[MAX_LABELS];
+static int n_labels;
 
 static void
 check(int ok, const char *label, long n)
 {
-	int			i;
+	int i;
 
 	for (i = 0; i < n_labels; i++)
 		if (strcmp(tally[i].label, label) == 0)
@@ -75,12 +75,12 @@ print_tally(void)
 
 /* ---- allocation faults ---- */
 
-void	   *__real_malloc(size_t n);
-void	   *__real_calloc(size_t a, size_t b);
-void	   *__real_realloc(void *p, size_t n);
-char	   *__real_strdup(const char *s);
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
 
-static long alloc_countdown = -1;	/* -1: never fail */
+static long alloc_countdown = -1; /* -1: never fail */
 static int	alloc_failed;
 
 static int
@@ -160,7 +160,7 @@ f_exec_script(void *ctx, const char *script, long *off, tn_error *err)
 	if (faults.script_fail_at > 0 && faults.scripts == faults.script_fail_at)
 	{
 		/* the body runs (its objects exist now), then fails: a late statement error */
-		int			rc = faults.real->exec_script(faults.real->ctx, script, off, err);
+		int rc = faults.real->exec_script(faults.real->ctx, script, off, err);
 
 		if (rc != TN_OK)
 			return rc;
@@ -175,17 +175,17 @@ f_exec_script(void *ctx, const char *script, long *off, tn_error *err)
 	return faults.real->exec_script(faults.real->ctx, script, off, err);
 }
 
-#define WRAP0(name) \
-static int \
-f_##name(void *ctx, tn_error *err) \
-{ \
-	(void) ctx; \
-	if (strcmp(#name, "begin") == 0 || strcmp(#name, "savepoint") == 0) \
-		faults.opened++; \
-	if (inject(err)) \
-		return TN_ERR_ENGINE; \
-	return faults.real->name(faults.real->ctx, err); \
-}
+#define WRAP0(name)                                                         \
+	static int                                                              \
+		f_##name(void *ctx, tn_error *err)                                  \
+	{                                                                       \
+		(void) ctx;                                                         \
+		if (strcmp(#name, "begin") == 0 || strcmp(#name, "savepoint") == 0) \
+			faults.opened++;                                                \
+		if (inject(err))                                                    \
+			return TN_ERR_ENGINE;                                           \
+		return faults.real->name(faults.real->ctx, err);                    \
+	}
 
 WRAP0(begin)
 WRAP0(commit)
@@ -229,7 +229,7 @@ f_snapshot_drop(void *ctx, const char *cp, tn_error *err)
 static tn_adapter
 fault_adapter(tn_adapter *real)
 {
-	tn_adapter	a = *real;
+	tn_adapter a = *real;
 
 	faults.real = real;
 	a.ctx = &faults;
@@ -271,15 +271,16 @@ static char *
 picture(sqlite3 *db, int skip_fail_history)
 {
 	sqlite3_stmt *tables;
-	sqlite3_str *out = sqlite3_str_new(db);
+	sqlite3_str	 *out = sqlite3_str_new(db);
 
 	if (sqlite3_prepare_v2(db, "SELECT name, sql FROM sqlite_master WHERE type IN ('table','index')"
-						   " AND name NOT LIKE 'sqlite_%' ORDER BY name", -1, &tables, NULL) != SQLITE_OK)
+							   " AND name NOT LIKE 'sqlite_%' ORDER BY name",
+						   -1, &tables, NULL) != SQLITE_OK)
 		die("picture", db);
 	while (sqlite3_step(tables) == SQLITE_ROW)
 	{
-		const char *name = (const char *) sqlite3_column_text(tables, 0);
-		char	   *q;
+		const char	 *name = (const char *) sqlite3_column_text(tables, 0);
+		char		 *q;
 		sqlite3_stmt *rows;
 
 		sqlite3_str_appendf(out, "%s: %s\n", name, sqlite3_column_text(tables, 1));
@@ -318,16 +319,16 @@ picture(sqlite3 *db, int skip_fail_history)
 static sqlite3 *
 fresh_db(tn_sqlite_conn *conn)
 {
-	char		path[512];
-	sqlite3    *db;
-	tn_error	err;
-	tn_migrate_opts opts = {0};
-	tn_migrate_result res;
+	char			   path[512];
+	sqlite3			  *db;
+	tn_error		   err;
+	tn_migrate_opts	   opts = { 0 };
+	tn_migrate_result  res;
 	static const char *mig[][4] = {
-		{"1", "users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);", "DROP TABLE users;"},
-		{"2", "seed", "INSERT INTO users(email) VALUES ('a'), ('b');", "DELETE FROM users;"},
-		{"3", "roles", "CREATE TABLE roles(n TEXT); INSERT INTO roles VALUES ('x');", "DROP TABLE roles;"},
-		{"4", "index", "CREATE INDEX users_email ON users(email);", NULL},
+		{ "1", "users", "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);", "DROP TABLE users;" },
+		{ "2", "seed", "INSERT INTO users(email) VALUES ('a'), ('b');", "DELETE FROM users;" },
+		{ "3", "roles", "CREATE TABLE roles(n TEXT); INSERT INTO roles VALUES ('x');", "DROP TABLE roles;" },
+		{ "4", "index", "CREATE INDEX users_email ON users(email);", NULL },
 	};
 
 	snprintf(path, sizeof(path), "%s/faults.db", dir);
@@ -341,7 +342,7 @@ fresh_db(tn_sqlite_conn *conn)
 	for (int i = 0; i < 4; i++)
 	{
 		tn_migration m;
-		int			added;
+		int			 added;
 
 		if (tn_migration_from_args(mig[i][0], mig[i][1], mig[i][2], mig[i][3], TN_DIALECT_SQLITE, &m, &err) != TN_OK ||
 			tn_catalog_add(&conn->adapter, &m, &added, &err) != TN_OK)
@@ -358,14 +359,14 @@ fresh_db(tn_sqlite_conn *conn)
 	return db;
 }
 
-typedef int (*scenario_fn) (const tn_adapter *a, tn_error *err);
+typedef int (*scenario_fn)(const tn_adapter *a, tn_error *err);
 
 static int
 sc_migrate(const tn_adapter *a, tn_error *err)
 {
-	tn_migrate_opts opts = {0};
+	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
-	int			rc = tn_migrate(a, &opts, &res, err);
+	int				  rc = tn_migrate(a, &opts, &res, err);
 
 	tn_migrate_result_free(&res);
 	return rc;
@@ -374,9 +375,9 @@ sc_migrate(const tn_adapter *a, tn_error *err)
 static int
 sc_dry_run(const tn_adapter *a, tn_error *err)
 {
-	tn_migrate_opts opts = {0};
+	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
-	int			rc;
+	int				  rc;
 
 	opts.dry_run = 1;
 	rc = tn_migrate(a, &opts, &res, err);
@@ -387,7 +388,7 @@ sc_dry_run(const tn_adapter *a, tn_error *err)
 static int
 sc_rollback(const tn_adapter *a, tn_error *err)
 {
-	long long	n;
+	long long n;
 
 	return tn_rollback(a, "before_1", &n, err);
 }
@@ -395,7 +396,7 @@ sc_rollback(const tn_adapter *a, tn_error *err)
 static int
 sc_baseline(const tn_adapter *a, tn_error *err)
 {
-	long long	n;
+	long long n;
 
 	return tn_baseline(a, "4", &n, err);
 }
@@ -403,7 +404,7 @@ sc_baseline(const tn_adapter *a, tn_error *err)
 static int
 sc_checkpoint(const tn_adapter *a, tn_error *err)
 {
-	char		name[64];
+	char name[64];
 
 	return tn_checkpoint(a, "cp1", 0, name, sizeof(name), err);
 }
@@ -411,7 +412,7 @@ sc_checkpoint(const tn_adapter *a, tn_error *err)
 static int
 sc_snapshot(const tn_adapter *a, tn_error *err)
 {
-	char		name[64];
+	char name[64];
 
 	return tn_checkpoint(a, "snap1", 1, name, sizeof(name), err);
 }
@@ -420,8 +421,8 @@ static int
 sc_add(const tn_adapter *a, tn_error *err)
 {
 	tn_migration m;
-	int			added;
-	int			rc;
+	int			 added;
+	int			 rc;
 
 	rc = tn_migration_from_args("5", "more", "CREATE TABLE t5(a);", "DROP TABLE t5;", TN_DIALECT_SQLITE, &m, err);
 	if (rc != TN_OK)
@@ -434,8 +435,8 @@ sc_add(const tn_adapter *a, tn_error *err)
 static int
 sc_reports(const tn_adapter *a, tn_error *err)
 {
-	tn_rows		r;
-	int			rc;
+	tn_rows r;
+	int		rc;
 
 	if ((rc = tn_status(a, &r, err)) != TN_OK)
 		return rc;
@@ -473,15 +474,15 @@ static int
 run_one(const char *label, scenario_fn sc, int writes, fault_kind kind, long n, const char *clean_after)
 {
 	tn_sqlite_conn conn;
-	sqlite3    *db = fresh_db(&conn);
-	char	   *before = picture(db, 1);
-	tn_adapter	a = fault_adapter(&conn.adapter);
-	tn_error	err;
-	int			rc;
-	int			hit;
-	char	   *after;
-	char		what[200];
-	const char *k = kind == ADAPTER_FAULTS ? "adapter" : "allocation";
+	sqlite3		  *db = fresh_db(&conn);
+	char		  *before = picture(db, 1);
+	tn_adapter	   a = fault_adapter(&conn.adapter);
+	tn_error	   err;
+	int			   rc;
+	int			   hit;
+	char		  *after;
+	char		   what[200];
+	const char	  *k = kind == ADAPTER_FAULTS ? "adapter" : "allocation";
 
 	tn_error_clear(&err);
 	faults.calls = 0;
@@ -531,11 +532,11 @@ static void
 run_scenario(const char *label, scenario_fn sc, int writes)
 {
 	tn_sqlite_conn conn;
-	sqlite3    *db = fresh_db(&conn);
-	tn_error	err;
-	char	   *clean;
-	char	   *start;
-	long		n;
+	sqlite3		  *db = fresh_db(&conn);
+	tn_error	   err;
+	char		  *clean;
+	char		  *start;
+	long		   n;
 
 	tn_error_clear(&err);
 	start = picture(db, 1);
@@ -558,13 +559,13 @@ run_scenario(const char *label, scenario_fn sc, int writes)
 /* ---- a failure in the middle of a batch ---- */
 
 #define BATCH_FIRST 3
-#define BATCH_LAST 8
+#define BATCH_LAST	8
 
 static long long
 scalar(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
-	long long	v = -1;
+	long long	  v = -1;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		die(sql, db);
@@ -578,16 +579,16 @@ scalar(sqlite3 *db, const char *sql)
 static sqlite3 *
 batch_db(tn_sqlite_conn *conn)
 {
-	sqlite3    *db = fresh_db(conn);
-	tn_error	err;
+	sqlite3 *db = fresh_db(conn);
+	tn_error err;
 
 	tn_error_clear(&err);
 	exec_or_die(db, "DELETE FROM tenancy_catalog WHERE version IN ('3', '4')");
 	for (int v = BATCH_FIRST; v <= BATCH_LAST; v++)
 	{
-		char		ver[8], name[16], up[128], down[64];
+		char		 ver[8], name[16], up[128], down[64];
 		tn_migration m;
-		int			added;
+		int			 added;
 
 		snprintf(ver, sizeof(ver), "%d", v);
 		snprintf(name, sizeof(name), "step %d", v);
@@ -613,16 +614,16 @@ run_batch_failures(void)
 {
 	for (int k = 1; k <= BATCH_LAST - BATCH_FIRST + 1; k++)
 	{
-		tn_sqlite_conn conn;
-		sqlite3    *db = batch_db(&conn);
-		tn_adapter	a = fault_adapter(&conn.adapter);
-		tn_migrate_opts opts = {0};
+		tn_sqlite_conn	  conn;
+		sqlite3			 *db = batch_db(&conn);
+		tn_adapter		  a = fault_adapter(&conn.adapter);
+		tn_migrate_opts	  opts = { 0 };
 		tn_migrate_result res;
-		tn_error	err;
-		int			rc;
-		int			failing = BATCH_FIRST + k - 1;
-		long long	checkpoints = scalar(db, "SELECT count(*) FROM tenancy_checkpoints");
-		char		sql[200];
+		tn_error		  err;
+		int				  rc;
+		int				  failing = BATCH_FIRST + k - 1;
+		long long		  checkpoints = scalar(db, "SELECT count(*) FROM tenancy_checkpoints");
+		char			  sql[200];
 
 		tn_error_clear(&err);
 		faults.calls = 0;
@@ -649,7 +650,7 @@ run_batch_failures(void)
 			check(scalar(db, sql) == 0, "batch failure: no object of any batch version", k);
 		}
 		check(scalar(db, "SELECT count(*) FROM tenancy_applied WHERE version IN ('1', '2')") == 2 &&
-			  scalar(db, "SELECT count(*) FROM users") == 2,
+				  scalar(db, "SELECT count(*) FROM users") == 2,
 			  "batch failure: the versions applied before the batch stay", k);
 		snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenancy_history WHERE action = 'fail' AND version = '%d'", failing);
 		check(scalar(db, sql) == 1, "batch failure: history has one fail row naming the failing version", k);
@@ -665,7 +666,7 @@ run_batch_failures(void)
 			  "batch failure: a rerun applies the whole batch", k);
 		tn_migrate_result_free(&res);
 		check(scalar(db, "SELECT count(*) FROM tenancy_applied") == BATCH_LAST &&
-			  scalar(db, "SELECT count(*) FROM sqlite_master WHERE name GLOB 't[0-9]'") == BATCH_LAST - BATCH_FIRST + 1,
+				  scalar(db, "SELECT count(*) FROM sqlite_master WHERE name GLOB 't[0-9]'") == BATCH_LAST - BATCH_FIRST + 1,
 			  "batch failure: after the rerun every version is tracked and its object exists", k);
 		sqlite3_close(db);
 	}

@@ -20,12 +20,12 @@
 #include "tenancy.h"
 #include "fuzz_replay.h"
 
-int			LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static size_t
 count_lines(const char *s, size_t n)
 {
-	size_t		k = 0;
+	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
 		k += s[i] == '\n';
@@ -40,8 +40,8 @@ count_lines(const char *s, size_t n)
 static int
 has_down_marker(const char *s)
 {
-	static const char *const markers[] = {"+goose down", "+migrate down", "migrate:down"};
-	const char *p = s;
+	static const char *const markers[] = { "+goose down", "+migrate down", "migrate:down" };
+	const char				*p = s;
 
 	while (*p)
 	{
@@ -56,8 +56,8 @@ has_down_marker(const char *s)
 				q++;
 			for (size_t m = 0; m < sizeof(markers) / sizeof(markers[0]); m++)
 			{
-				size_t		ml = strlen(markers[m]);
-				size_t		i;
+				size_t ml = strlen(markers[m]);
+				size_t i;
 
 				for (i = 0; i < ml && q[i] && (m == 2 || q[i] < 'A' || q[i] > 'Z' ? q[i] : q[i] + 32) == markers[m][i]; i++)
 					;
@@ -77,9 +77,9 @@ static void
 check_one(const char *name, const char *body, size_t size)
 {
 	tn_migration_set set;
-	tn_error	err;
-	char		sum[TN_CHECKSUM_LEN];
-	int			rc = tn_load_files(1, &name, &body, &size, TN_DIALECT_SQLITE, &set, &err);
+	tn_error		 err;
+	char			 sum[TN_CHECKSUM_LEN];
+	int				 rc = tn_load_files(1, &name, &body, &size, TN_DIALECT_SQLITE, &set, &err);
 
 	if (rc != TN_OK)
 	{
@@ -92,7 +92,7 @@ check_one(const char *name, const char *body, size_t size)
 		abort();
 	{
 		const tn_migration *m = &set.items[0];
-		size_t		lines = count_lines(body, size);
+		size_t				lines = count_lines(body, size);
 
 		if (has_down_marker(m->up_sql) ||
 			count_lines(m->up_sql, strlen(m->up_sql)) > lines ||
@@ -110,7 +110,7 @@ check_one(const char *name, const char *body, size_t size)
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	char	   *s = malloc(size + 1);
+	char *s = malloc(size + 1);
 
 	if (s == NULL)
 		return 0;

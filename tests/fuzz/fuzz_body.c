@@ -16,7 +16,7 @@
 #include "tenancy.h"
 #include "fuzz_replay.h"
 
-int			LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (tn_detect_flags(s) & ~(unsigned) TN_MIG_NO_TRANSACTION)
 		abort();
 	{
-		long		at = tn_body_transaction_control(s);
+		long at = tn_body_transaction_control(s);
 
 		/* an offset inside the text, at a statement's first byte */
 		if (at < -1 || (at >= 0 && (size_t) at >= strlen(s)))
@@ -57,9 +57,9 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	{
 		/* taking out BEGIN ... COMMIT pairs keeps the length and leaves no transaction control */
-		size_t		n = strlen(s);
-		char	   *c = malloc(n + 1);
-		int			r;
+		size_t n = strlen(s);
+		char  *c = malloc(n + 1);
+		int	   r;
 
 		if (c != NULL)
 		{
@@ -88,7 +88,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	if (size >= 3 && (unsigned char) s[0] == 0xEF &&
 		(unsigned char) s[1] == 0xBB && (unsigned char) s[2] == 0xBF)
-		;						/* a second BOM is content: skip the check */
+		; /* a second BOM is content: skip the check */
 	else
 	{
 		if (tn_checksum(crlf, k, c2, &err) != TN_OK || strcmp(c1, c2) != 0)

@@ -18,18 +18,18 @@
 #include "tenancy.h"
 #include "fuzz_replay.h"
 
-int			LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	char	   *s = malloc(size + 1);
-	char	   *version = NULL;
-	char	   *name = NULL;
-	tn_dialect	dialect = TN_DIALECT_ALL;
-	int			direction = 0;
-	tn_error	err;
-	int			rc;
+	char	  *s = malloc(size + 1);
+	char	  *version = NULL;
+	char	  *name = NULL;
+	tn_dialect dialect = TN_DIALECT_ALL;
+	int		   direction = 0;
+	tn_error   err;
+	int		   rc;
 
 	if (s == NULL)
 		return 0;
@@ -58,8 +58,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	/* the same bytes as a version, and compare is antisymmetric */
 	(void) tn_version_validate(s, &err);
 	{
-		int			a = tn_version_compare(s, "1.2_3");
-		int			b = tn_version_compare("1.2_3", s);
+		int a = tn_version_compare(s, "1.2_3");
+		int b = tn_version_compare("1.2_3", s);
 
 		if ((a < 0 && b <= 0) || (a > 0 && b >= 0) || (a == 0 && b != 0))
 			abort();

@@ -20,17 +20,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int			LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
-static int	replay_pass;
-static int	replay_fail;
+static int replay_pass;
+static int replay_fail;
 
 static void
 replay_file(const char *path)
 {
-	FILE	   *f = fopen(path, "rb");
+	FILE		  *f = fopen(path, "rb");
 	unsigned char *buf;
-	long		n;
+	long		   n;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
 		fseek(f, 0, SEEK_SET) != 0)
@@ -66,7 +66,7 @@ replay_cmp(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	int			i;
+	int i;
 
 	for (i = 1; i < argc; i++)
 	{
@@ -74,16 +74,16 @@ main(int argc, char **argv)
 
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
 		{
-			DIR		   *d = opendir(argv[i]);
+			DIR			  *d = opendir(argv[i]);
 			struct dirent *de;
-			char	  **names = NULL;
-			size_t		n = 0;
-			size_t		k;
+			char		 **names = NULL;
+			size_t		   n = 0;
+			size_t		   k;
 
 			while (d && (de = readdir(d)) != NULL)
 			{
-				char	  **nn;
-				char	   *p;
+				char **nn;
+				char  *p;
 
 				if (de->d_name[0] == '.')
 					continue;
@@ -117,5 +117,5 @@ main(int argc, char **argv)
 	return replay_fail == 0 ? 0 : 1;
 }
 
-#endif							/* REPLAY */
-#endif							/* FUZZ_REPLAY_H */
+#endif /* REPLAY */
+#endif /* FUZZ_REPLAY_H */

@@ -9,9 +9,9 @@
 
 #include <sqlite3.h>
 
-int			sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api);
+int sqlite3_tenancy_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api);
 
-static int	n_pass, n_fail;
+static int n_pass, n_fail;
 
 static void
 check(int ok, const char *what)
@@ -27,7 +27,7 @@ static long long
 scalar(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
-	long long	v = -1;
+	long long	  v = -1;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
@@ -40,8 +40,8 @@ scalar(sqlite3 *db, const char *sql)
 int
 main(void)
 {
-	sqlite3    *db;
-	char	   *err = NULL;
+	sqlite3 *db;
+	char	*err = NULL;
 
 	sqlite3_open(":memory:", &db);
 	check(sqlite3_tenancy_init(db, &err, NULL) == SQLITE_OK, "sqlite3_tenancy_init registers the functions");
