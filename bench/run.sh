@@ -294,3 +294,9 @@ fi
 if [ "${BENCH_PG:-1}" != 0 ]; then
 	bash "$ROOT/bench/fallback.sh" || echo "bench: fallback.sh failed (see above)" >&2
 fi
+
+# ---- the tenancy command next to the SQL call it wraps (bench/cli.sh) ----
+# SQLite only; prints its own lines; BENCH_SQLITE=0 skips it.
+if [ "${BENCH_SQLITE:-1}" != 0 ]; then
+	bash "$ROOT/bench/cli.sh" || echo "bench: cli.sh failed (see above)" >&2
+fi
