@@ -58,15 +58,20 @@ def section(tag, nxt):
     return spec[a:b]
 search = section('search', 'replace')
 replace = section('replace', 'end')
+# Blanks inside a line (spaces, tabs) match any run of blanks, so `make format`
+# (alignment, tabs) does not break a mutant; line breaks and words must match.
+import re
+words = [re.escape(t) for t in re.split(r'[ \t]+', search.strip(' \t\n'))]
+pattern = re.compile(r'[ \t]*' + r'[ \t]+'.join(words).replace('\\\n', '[ \t]*\n[ \t]*'))
 paths = sorted({p for g in sys.argv[2:] for p in glob.glob(g)})
-hits = [(p, open(p).read().count(search)) for p in paths]
+hits = [(p, len(pattern.findall(open(p).read()))) for p in paths]
 total = sum(n for _, n in hits)
 if total != 1:
     print("snippet found %d times in %s" % (total, " ".join(sys.argv[2:])))
     sys.exit(1)
 p = [p for p, n in hits if n][0]
 s = open(p).read()
-open(p, 'w').write(s.replace(search, replace))
+open(p, 'w').write(pattern.sub(lambda m: replace.rstrip('\n'), s, count=1))
 print(p)
 PY
   ); then
