@@ -111,6 +111,7 @@ const tn_result_def tn_def_runs = { "tenant_runs", COUNT_OF(runs_cols), runs_col
 /* the dry run and the atomic run report exactly like tenant_migrate_all */
 const tn_result_def tn_def_dry_run_all = { "tenant_dry_run_all", COUNT_OF(migrate_all_cols), migrate_all_cols };
 const tn_result_def tn_def_migrate_all_atomic = { "tenant_migrate_all_atomic", COUNT_OF(migrate_all_cols), migrate_all_cols };
+const tn_result_def tn_def_rollback_all = { "tenant_rollback_all", COUNT_OF(migrate_all_cols), migrate_all_cols };
 
 static const tn_column verify_all_cols[] = {
 	{ "tenant", TN_COL_TEXT },

@@ -300,6 +300,87 @@ tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
 	return change_tenant_set(registry, change_load, (void *) path, count, "set_load", err);
 }
 
+static const char *arg_text(int argc, sqlite3_value **argv, int i);
+
+/* Undo version in the template (it has no data), forget it; change_tenant_set then migrates the rest again. */
+static int
+change_remove(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
+{
+	tn_migration_set  set;
+	tn_migrate_result res;
+	int				  rc;
+
+	if ((rc = tn_set_read(&tmpl->adapter, "catalog", &set, err)) != TN_OK)
+		return rc;
+	rc = tn_rollback_before(&tmpl->adapter, &set, arg, &res, err);
+	tn_migrate_result_free(&res);
+	tn_migration_set_free(&set);
+	if (rc == TN_OK)
+		rc = tn_catalog_forget(&tmpl->adapter, arg, err);
+	*count = rc == TN_OK ? 1 : 0;
+	return rc;
+}
+
+/*
+ * tenant_migration_remove(version [, scope]): take a version that no
+ * database has applied out of a set.  Scope 'tenants': every tenant file
+ * is asked (tnsq_version_holders), the core decides, then the template
+ * forgets it.  Default scope: this database's own catalog.
+ */
+static void
+fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_sqlite_conn	*conn = sqlite3_user_data(ctx);
+	const char		*version = arg_text(argc, argv, 0);
+	tn_migration_set set;
+	registry_paths	 rp;
+	tn_rows			 holders;
+	tn_error		 err;
+	long long		 count = 0;
+	int				 tenants = 0;
+	int				 rc;
+
+	tn_error_clear(&err);
+	memset(&set, 0, sizeof(set));
+	tn_rows_init(&holders, 1);
+	if ((rc = tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err)) == TN_OK && !tenants)
+	{
+		/* this database: its own catalog is the set, itself the only holder */
+		if ((rc = tn_sqlite_ensure_schema(conn, &err)) == TN_OK &&
+			(rc = tn_set_read(&conn->adapter, "catalog", &set, &err)) == TN_OK && version != NULL)
+		{
+			tn_value p = tn_text(tn_version_strip(version));
+			tn_rows	 applied;
+
+			rc = tn_query_rows(&conn->adapter, "SELECT 'this database' FROM {T}applied WHERE version = $1",
+							   1, &p, 1, &applied, &err);
+			if (rc == TN_OK)
+			{
+				tn_rows_free(&holders);
+				holders = applied;
+			}
+		}
+		if (rc == TN_OK && (rc = tn_migration_remove_check(&set, version, &holders, 0, &err)) == TN_OK)
+			rc = tn_catalog_forget(&conn->adapter, tn_set_find(&set, version)->version, &err);
+	}
+	else if (rc == TN_OK &&
+			 (rc = tnsq_registry_ready(conn, &rp, &err)) == TN_OK &&
+			 (rc = tnsq_load_tenant_set(&rp, &set, &err)) == TN_OK &&
+			 (rc = version == NULL ? tn_error_null_argument(&err, "version")
+								   : tnsq_version_holders(conn, &rp, version, &holders, &err)) == TN_OK &&
+			 (rc = tn_migration_remove_check(&set, version, &holders, 1, &err)) == TN_OK)
+		rc = change_tenant_set(conn, change_remove, (void *) tn_set_find(&set, version)->version, &count,
+							   "set_remove", &err);
+	tn_rows_free(&holders);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, 1);
+}
+
 /* ---- tenant_create / tenant_register / tenant_drop ---- */
 
 static const char *
@@ -705,7 +786,8 @@ fill_runs(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *
 
 static const tn_vtab_spec registry_tables[] = {
 	{ &tn_def_tenants, 0, { NULL }, fill_tenants },
-	{ &tn_def_migrate_all, 3, { "target", "concurrency", "max_failures" }, tnsq_fill_migrate_all },
+	{ &tn_def_migrate_all, 4, { "target", "concurrency", "max_failures", "tenants" }, tnsq_fill_migrate_all },
+	{ &tn_def_rollback_all, 3, { "checkpoint_or_version", "concurrency", "tenants" }, tnsq_fill_rollback_all },
 	{ &tn_def_runs, 0, { NULL }, fill_runs },
 	{ &tn_def_dry_run_all, 2, { "target", "concurrency" }, tnsq_fill_dry_run_all },
 	{ &tn_def_verify_all, 1, { "concurrency" }, tnsq_fill_verify_all },
@@ -725,6 +807,7 @@ tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn)
 		{ "tenant_create", 1, 3, fn_tenant_create },
 		{ "tenant_register", 2, 3, fn_tenant_register },
 		{ "tenant_drop", 1, 2, fn_tenant_drop },
+		{ "tenant_migration_remove", 1, 2, fn_migration_remove },
 	};
 	int rc = SQLITE_OK;
 
