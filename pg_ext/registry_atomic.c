@@ -198,7 +198,7 @@ plan_call(atomic_call *ac)
 		tn_raise_failure(&err);
 	free(steps);
 	key = reg_version_key(ac->target ? ac->target : tn_set_newest(&ac->set));
-	ac->ts = reg_load_tenants(true, key ? key : "", &ac->n);
+	ac->ts = reg_load_tenants(false, key ? key : "", &ac->n);
 	if (ac->n > 0)
 	{
 		refuse_no_transaction(&ac->set, ac->target);

@@ -135,7 +135,7 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 void
 reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome *out)
 {
-	const char *p[12];
+	const char *p[13];
 	char		run_id[32];
 	char		fails[32];
 	const char *status = row[1];
@@ -158,6 +158,7 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	p[9] = version;
 	p[10] = version ? reg_version_key(version) : NULL;
 	p[11] = fails;
+	p[12] = run->mode == FO_ROLLBACK ? "rollback" : "migrate";
 	tn_error_clear(&err);
 	res = tn_lpq_exec(run->control,
 					  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
@@ -168,10 +169,10 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 					  "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp()"
 					  "   WHERE name = $2),"
 					  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
-					  "   SELECT 'migrate', $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 <> 'up_to_date')"
+					  "   SELECT $13, $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 NOT IN ('up_to_date', 'unchanged'))"
 					  " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
 					  " WHERE run_id = $1::int8",
-					  12, p, &err);
+					  13, p, &err);
 	if (res)
 		PQclear(res);
 	else

@@ -155,9 +155,49 @@ synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 }
 
 /*
+ * Mode 'rollback' (tenant_rollback_all): target is a version of the set
+ * (undo it and every later one, downs from the set) or a checkpoint name,
+ * as the core reads it (tn_rollback_all_arg); the core undoes it in one
+ * unit of work.  A failure is raised, so the fan-out gets its SQLSTATE.
+ */
+static int
+synced_rollback(const tn_adapter *adapter, tn_migration_set *set, const char *target,
+				synced_row *out, tn_error *err)
+{
+	const char		 *version, *checkpoint;
+	tn_migrate_result res;
+	int				  rc;
+
+	if ((rc = tn_rollback_all_arg(set, target, &version, &checkpoint, err)) != TN_OK)
+		return rc;
+	rc = tn_rollback_all_one(adapter, set, version, checkpoint, &res, err);
+	snprintf(out->from, sizeof(out->from), "%s", res.from_version);
+	snprintf(out->to, sizeof(out->to), "%s", res.to_version);
+	out->applied = res.applied;
+	tn_migrate_result_free(&res);
+	return rc;
+}
+
+/*
+ * Mode 'holds' (tenant_migration_remove): does the tenant have version
+ * applied?  applied = 1 or 0; reads only, in the tenant itself (never a
+ * registry's cache).
+ */
+static int
+synced_holds(const tn_adapter *adapter, const char *version, synced_row *out, tn_error *err)
+{
+	int applied = 0;
+	int rc = tn_version_applied(adapter, version, &applied, err);
+
+	out->applied = applied;
+	return rc == TN_OK ? tn_newest_applied(adapter, out->to, sizeof(out->to), err) : rc;
+}
+
+/*
  * tenancy.migrate_synced(tenant_set, target, mode DEFAULT 'migrate',
  * schema DEFAULT NULL).  mode: 'migrate' (tn_migrate with opts.sync =
- * set), 'report' (the same; a failed migration comes back in "error"
+ * set), 'rollback' (tenant_rollback_all: target a version or a checkpoint),
+ * 'holds' (is target applied: applied 1 / 0), 'report' (the same; a failed migration comes back in "error"
  * instead of an ERROR), 'dry_run' (the same, rolled back; the first
  * failure comes back in "error"), 'sync' (bring the set into the catalog only), 'record' (a
  * no-transaction migration target ran outside: mark it applied).  Returns
@@ -202,12 +242,16 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	if (strcmp(mode, "migrate") == 0 || strcmp(mode, "report") == 0 || strcmp(mode, "dry_run") == 0)
 		rc = synced_migrate(&adapter, &set, target, strcmp(mode, "dry_run") == 0,
 							strcmp(mode, "report") == 0, &out, &err);
+	else if (strcmp(mode, "rollback") == 0)
+		rc = synced_rollback(&adapter, &set, target, &out, &err);
+	else if (strcmp(mode, "holds") == 0)
+		rc = synced_holds(&adapter, target, &out, &err);
 	else if (strcmp(mode, "sync") == 0 || strcmp(mode, "record") == 0)
 		rc = synced_catalog(&adapter, &set, target, strcmp(mode, "record") == 0, &out, &err);
 	else
 	{
 		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync' or 'record'.");
+		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync', 'record', 'rollback' or 'holds'.");
 	}
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);

@@ -1155,11 +1155,15 @@ int tn_rollback_all_one(const tn_adapter *a, const tn_migration_set *set,
  * One tenant's row of tenant_rollback_all (tn_def_rollback_all, the
  * columns of tenant_migrate_all): as tn_fanout_row, but success is
  * "rolled_back" (applied = versions undone) or "unchanged" (nothing to
- * undo).
+ * undo), and a failed tenant (nothing undone) has NULL versions.
  */
 int tn_rollback_all_row(tn_rows *out, const char *tenant, int rc,
 						const tn_migrate_result *res, const tn_error *err,
 						long long duration_ms);
+
+/* The target column of a tenant_rollback_all run in tenant_runs(): "rollback to before V" / "rollback to checkpoint C". */
+void tn_rollback_all_run_target(char *buf, size_t size, const char *version,
+								const char *checkpoint);
 
 /*
  * A tenant list given as text (SQLite: 'canary,acme'): names separated by
@@ -1187,11 +1191,15 @@ int tn_tenant_subset(const tn_rows *all, const tn_rows *wanted, size_t *order,
  */
 int tn_catalog_forget(const tn_adapter *a, const char *version, tn_error *err);
 
+/* Is version applied in this database (its tracking tables)?  *applied 1 / 0; reads only. */
+int tn_version_applied(const tn_adapter *a, const char *version, int *applied,
+					   tn_error *err);
+
 /*
  * May version leave the tenant set?  holders: the tenants (column 0) that
  * have it applied, asked of each tenant, never of a cache.  Not in the
  * set: TN_ERR_NOT_FOUND; applied somewhere: TN_ERR_INVALID_ARGUMENT
- * naming up to five of them, with the tenant_rollback_all hint.  fleet 0:
+ * naming up to five of them (by name), with the tenant_rollback_all hint.  fleet 0:
  * the set is one database's own catalog (holders: that database), and the
  * words say so.
  */

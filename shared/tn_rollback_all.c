@@ -281,7 +281,8 @@ tn_rollback_all_row(tn_rows *out, const char *tenant, int rc,
 					const tn_migrate_result *res, const tn_error *err,
 					long long duration_ms)
 {
-	int		 added = tn_fanout_row(out, tenant, rc, res, err, duration_ms);
+	/* a tenant that failed undid nothing and stays where it was: no versions, as an unreachable one */
+	int		 added = tn_fanout_row(out, tenant, rc, rc == TN_OK ? res : NULL, err, duration_ms);
 	char   **status;
 	tn_error scratch;
 
@@ -292,6 +293,15 @@ tn_rollback_all_row(tn_rows *out, const char *tenant, int rc,
 	free(*status);
 	*status = tn_strdup(res->applied > 0 ? TN_FANOUT_ROLLED_BACK : TN_FANOUT_UNCHANGED, &scratch);
 	return *status ? TN_OK : TN_ERR_NO_MEMORY;
+}
+
+void
+tn_rollback_all_run_target(char *buf, size_t size, const char *version, const char *checkpoint)
+{
+	if (version != NULL)
+		snprintf(buf, size, "rollback to before %s", version);
+	else
+		snprintf(buf, size, "rollback to checkpoint %s", checkpoint ? checkpoint : "");
 }
 
 /* ------------------------------------------------------------------ */
@@ -385,6 +395,30 @@ tn_tenant_subset(const tn_rows *all, const tn_rows *wanted, size_t *order,
 /* tenant_migration_remove                                             */
 /* ------------------------------------------------------------------ */
 
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+int
+tn_version_applied(const tn_adapter *a, const char *version, int *applied, tn_error *err)
+{
+	tn_value p = tn_text(tn_version_strip(version));
+	tn_rows	 rows;
+	int		 rc;
+
+	*applied = 0;
+	if (version == NULL)
+		return tn_error_null_argument(err, "version");
+	rc = tn_query_rows(a, "SELECT 1 FROM {T}applied WHERE version = $1", 1, &p, 1, &rows, err);
+	if (rc != TN_OK)
+		return rc;
+	*applied = rows.nrows > 0;
+	tn_rows_free(&rows);
+	return TN_OK;
+}
+
 int
 tn_migration_remove_check(const tn_migration_set *set, const char *version,
 						  const tn_rows *holders, int fleet, tn_error *err)
@@ -409,8 +443,19 @@ tn_migration_remove_check(const tn_migration_set *set, const char *version,
 		tn_error_hint(err, "Roll it back first with tenant_rollback(checkpoint), then remove it.");
 		return TN_ERR_INVALID_ARGUMENT;
 	}
-	for (size_t i = 0; i < holders->nrows && i < 5; i++)
-		tn_buf_printf(&names, "%s%s", i ? ", " : "", tn_rows_get(holders, i, 0));
+	{
+		/* by name, whatever order the tenants answered in */
+		const char **sorted = calloc(holders->nrows, sizeof(char *));
+
+		if (sorted == NULL)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		for (size_t i = 0; i < holders->nrows; i++)
+			sorted[i] = tn_rows_get(holders, i, 0);
+		qsort(sorted, holders->nrows, sizeof(char *), compare_names);
+		for (size_t i = 0; i < holders->nrows && i < 5; i++)
+			tn_buf_printf(&names, "%s%s", i ? ", " : "", sorted[i]);
+		free(sorted);
+	}
 	if (holders->nrows > 5)
 		tn_buf_printf(&names, " and %zu more", holders->nrows - 5);
 	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "version \"%s\" is applied in %zu tenant%s", version,

@@ -349,16 +349,12 @@ fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if ((rc = tn_sqlite_ensure_schema(conn, &err)) == TN_OK &&
 			(rc = tn_set_read(&conn->adapter, "catalog", &set, &err)) == TN_OK && version != NULL)
 		{
-			tn_value p = tn_text(tn_version_strip(version));
-			tn_rows	 applied;
+			int			applied = 0;
+			const char *row[1] = { "this database" };
 
-			rc = tn_query_rows(&conn->adapter, "SELECT 'this database' FROM {T}applied WHERE version = $1",
-							   1, &p, 1, &applied, &err);
-			if (rc == TN_OK)
-			{
-				tn_rows_free(&holders);
-				holders = applied;
-			}
+			rc = tn_version_applied(&conn->adapter, version, &applied, &err);
+			if (rc == TN_OK && applied)
+				rc = tn_rows_add(&holders, row);
 		}
 		if (rc == TN_OK && (rc = tn_migration_remove_check(&set, version, &holders, 0, &err)) == TN_OK)
 			rc = tn_catalog_forget(&conn->adapter, tn_set_find(&set, version)->version, &err);

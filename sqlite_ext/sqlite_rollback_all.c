@@ -39,16 +39,6 @@ tnsq_rollback_one(fanout_job *job, size_t i, const char *path)
 	return rc;
 }
 
-/* The run's target column: what was rolled back to, in words (the core's argument reading). */
-static void
-run_target(char *buf, size_t size, const fanout_job *job)
-{
-	if (job->rb_version)
-		snprintf(buf, size, "rollback to before %s", job->rb_version);
-	else
-		snprintf(buf, size, "rollback to checkpoint %s", job->rb_checkpoint);
-}
-
 int
 tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
@@ -78,7 +68,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 		(rc = tnsq_job_subset(&job, args[2], err)) != TN_OK)
 		goto done;
 	n = job.end;
-	run_target(target, sizeof(target), &job);
+	tn_rollback_all_run_target(target, sizeof(target), job.rb_version, job.rb_checkpoint);
 	if ((rc = tnsq_start_run(&conn, target, n, "running", &run_id, err)) != TN_OK)
 		goto done;
 	while (done < n && rc == TN_OK && !job.stopped)
@@ -123,8 +113,7 @@ tnsq_version_holders(tn_sqlite_conn *conn, const registry_paths *rp, const char 
 		const char	  *name = tn_rows_get(&tenants, i, 0);
 		char		  *resolved = NULL;
 		tn_sqlite_conn t;
-		tn_rows		   applied;
-		tn_value	   p = tn_text(version);
+		int			   applied = 0;
 
 		rc = tn_validate_tenant_path(rp->dir, tn_rows_get(&tenants, i, 1), 1, &resolved, err);
 		if (rc == TN_OK)
@@ -137,14 +126,13 @@ tnsq_version_holders(tn_sqlite_conn *conn, const registry_paths *rp, const char 
 								   name, version);
 			break;
 		}
-		rc = tn_query_rows(&t.adapter, "SELECT 1 FROM {T}applied WHERE version = $1", 1, &p, 1, &applied, err);
-		if (rc == TN_OK)
+		rc = tn_version_applied(&t.adapter, version, &applied, err);
+		if (rc == TN_OK && applied)
 		{
 			const char *row[1] = { name };
 
-			if (applied.nrows > 0 && tn_rows_add(holders, row) != TN_OK)
+			if (tn_rows_add(holders, row) != TN_OK)
 				rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-			tn_rows_free(&applied);
 		}
 		tnsq_close_tenant(&t);
 	}

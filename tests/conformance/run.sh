@@ -31,10 +31,14 @@ pass=0; fail=0
 # register); such lines must print nothing, so the outputs stay comparable.
 expand() { # engine file
   local table_prefix other
-  if [ "$1" = pg ]; then table_prefix='tenancy.'; other=sqlite; else table_prefix='tenancy_'; other=pg; fi
+  # @LIST(a,b)@: a list of tenant names, text[] on PostgreSQL, 'a,b' on SQLite
+  local list_rule
+  if [ "$1" = pg ]; then table_prefix='tenancy.'; other=sqlite; list_rule="s#@LIST(\([^)]*\))@#string_to_array('\1', ',')#g"
+  else table_prefix='tenancy_'; other=pg; list_rule="s#@LIST(\([^)]*\))@#'\1'#g"; fi
   sed -e "s#^--@$1 ##" -e "/^--@$other /d" \
       -e "s#@TABLE(\([a-z_]*\))@#${table_prefix}\1#g" \
-      -e "s#@FIXTURES@#$share/fixtures#g" -e "s#@CONFORMANCE@#$share#g" "$2"
+      -e "s#@FIXTURES@#$share/fixtures#g" -e "s#@CONFORMANCE@#$share#g" \
+      -e "$list_rule" "$2"
 }
 
 # Only printing differs: error prefixes, psql's boolean letters, the engine's own
