@@ -29,7 +29,8 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catal
 
 -- tenant_migrate_all gains tenants text[] (a subset, canary first): the
 -- 3-argument function goes and the 4-argument one takes its place; every
--- role that could execute the old one can execute the new one.
+-- role that could execute the old one can execute the new one, and
+-- tenant_rollback_all.
 CREATE FUNCTION tenancy.migrate_all_grantees_1_3()
 RETURNS pg_catalog.text[]
 LANGUAGE sql STABLE
@@ -61,6 +62,8 @@ DECLARE r pg_catalog.text;
 BEGIN
 	FOREACH r IN ARRAY (SELECT roles FROM pg_temp.tenancy_migrate_all_grantees) LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
+		-- whoever could migrate every tenant can revert them (the migrator capability)
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
 	END LOOP;
 END $$;
 DROP TABLE pg_temp.tenancy_migrate_all_grantees;

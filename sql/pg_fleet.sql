@@ -39,6 +39,26 @@ SELECT pg_temp.try($$SELECT tenant_migration_add('1', 'plan', E'CREATE TABLE pla
 SELECT pg_temp.try($$SELECT tenant_migrate()$$);
 SELECT count(*) AS applied FROM tenancy.applied;
 
+-- issue 9: tenant_rollback_all and tenant_migration_remove refuse bad input
+-- before any tenant is contacted (the core reads the argument and the list)
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_rollback_all(NULL)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_rollback_all('9')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_rollback_all('bad name!')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_rollback_all('1', 0)$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_rollback_all('cp1', NULL, ARRAY[]::text[])$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_rollback_all('cp1', NULL, ARRAY['nobody'])$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all(NULL, NULL, NULL, ARRAY[NULL]::text[])$$);
+SELECT pg_temp.try($$SELECT tenant_migration_remove(NULL, 'tenants')$$);
+SELECT pg_temp.try($$SELECT tenant_migration_remove('9', 'tenants')$$);
+SELECT pg_temp.try($$SELECT tenant_migration_remove('1', 'everything')$$);
+-- the database's own catalog: the broken, never applied "1" above goes; an applied one stays
+SELECT pg_temp.try($$SELECT tenant_migration_remove('1')$$);
+SELECT version, state FROM tenant_status();
+SELECT action, version FROM tenant_history() WHERE action = 'remove';
+SELECT pg_temp.try($$SELECT tenant_migration_add('41', 'own', 'CREATE TABLE own41 (a int);', NULL, 'database')$$);
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+SELECT pg_temp.try($$SELECT tenant_migration_remove('41')$$);
+
 \c postgres
 SET client_min_messages = warning;
 DROP DATABASE tn_fleet;

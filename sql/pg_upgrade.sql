@@ -1,6 +1,6 @@
 -- pg_upgrade: install 1.0, use it, ALTER EXTENSION UPDATE to 1.1, and
 -- compare every catalog object with a fresh 1.1 install; then 1.0 -> the
--- default version (1.3) the same way.
+-- default version (1.4) the same way.
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tn_upgrade_old;
 DROP DATABASE IF EXISTS tn_upgrade_new;
@@ -41,7 +41,7 @@ SELECT source, target, path FROM pg_extension_update_paths('tenancy')
 DROP DATABASE tn_upgrade_old;
 DROP DATABASE tn_upgrade_new;
 
--- the same for the default version (1.3: 1.2 -> 1.3 holds both
+-- the same for the default version (1.4; 1.2 -> 1.3 holds both
 -- tenant_migrations_load_files and the capabilities): 1.0 with data,
 -- ALTER EXTENSION UPDATE, compared with a fresh CREATE EXTENSION
 CREATE DATABASE tn_upgrade_old;
@@ -70,3 +70,27 @@ SELECT :'old_md5' = :'new_md5' AS upgrade_to_default_equals_fresh_install;
 \c postgres
 DROP DATABASE tn_upgrade_old;
 DROP DATABASE tn_upgrade_new;
+
+-- 1.3 -> 1.4: tenant_migrate_all gains tenants text[]; a role given the
+-- migrator capability under 1.3 can still run it, and tenant_rollback_all
+-- with it; tenant_migration_remove stays admin's (issue 9)
+CREATE DATABASE tn_upgrade_grants;
+\c tn_upgrade_grants
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS tn_upgrade_migrator;
+CREATE ROLE tn_upgrade_migrator;
+CREATE EXTENSION tenancy VERSION '1.3';
+SELECT tenancy.grant_capability('tn_upgrade_migrator', 'migrator');
+ALTER EXTENSION tenancy UPDATE;
+SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_migrate_all(text, integer, integer, text[])', 'EXECUTE') AS migrate_all_kept,
+  pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_rollback_all(text, integer, text[])', 'EXECUTE') AS rollback_all_given,
+  pg_catalog.has_function_privilege('public',
+  'tenant_migrate_all(text, integer, integer, text[])', 'EXECUTE') AS public_may;
+SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_migration_remove(text, text)', 'EXECUTE') AS migrator_may_remove;
+DROP EXTENSION tenancy;
+\c postgres
+DROP DATABASE tn_upgrade_grants;
+DROP ROLE tn_upgrade_migrator;
