@@ -96,7 +96,7 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	reg_spi_run("UPDATE tenancy.tenants SET state = $2,"
 				" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
 				" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
-				" pending = coalesce($5::int8, pending), last_error = $6"
+				" pending = coalesce($5::int8, pending), last_error = $6, last_checked = pg_catalog.clock_timestamp()"
 				" WHERE name = $1",
 				6, v);
 	run->done_count++;

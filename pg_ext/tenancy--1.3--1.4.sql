@@ -31,19 +31,12 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catal
 -- 3-argument function goes and the 4-argument one takes its place; every
 -- role that could execute the old one can execute the new one, and
 -- tenant_rollback_all.
-CREATE FUNCTION tenancy.migrate_all_grantees_1_3()
-RETURNS pg_catalog.text[]
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')
+CREATE TEMP TABLE tenancy_migrate_all_grantees AS
+	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}') AS roles
 	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
 	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4)'::pg_catalog.regprocedure
 	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-$$;
-CREATE TEMP TABLE tenancy_migrate_all_grantees AS SELECT tenancy.migrate_all_grantees_1_3() AS roles;
-DROP FUNCTION tenancy.migrate_all_grantees_1_3();
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
 DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
 CREATE FUNCTION @extschema@.tenant_migrate_all(target pg_catalog.text DEFAULT NULL,
@@ -78,8 +71,49 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.tenant_migration_remove(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
 
--- capabilities: migrator holds tenant_rollback_all and the new tenant_migrate_all,
--- admin tenant_migration_remove (tenancy.grant_capability)
+-- tenants() gains last_checked: when a fan-out (migrate, rollback, verify,
+-- atomic) last asked the tenant itself; the registry's cached state is as
+-- fresh as that.  Same grants as before.
+ALTER TABLE tenancy.tenants ADD COLUMN last_checked pg_catalog.timestamptz;
+CREATE TEMP TABLE tenancy_tenants_grantees AS
+	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}') AS roles
+	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenants()'::pg_catalog.regprocedure
+	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenants();
+DROP FUNCTION @extschema@.tenants();
+CREATE FUNCTION @extschema@.tenants()
+RETURNS TABLE (name pg_catalog.text, kind pg_catalog.text,
+	location pg_catalog.text, state pg_catalog.text, version pg_catalog.text,
+	pending pg_catalog.int8, last_run pg_catalog.timestamptz,
+	last_error pg_catalog.text, last_checked pg_catalog.timestamptz)
+AS 'MODULE_PATHNAME', 'tenants'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenants() FROM PUBLIC;
+DO $$
+DECLARE r pg_catalog.text;
+BEGIN
+	FOREACH r IN ARRAY (SELECT roles FROM pg_temp.tenancy_tenants_grantees) LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenants() TO %s', r);
+	END LOOP;
+END $$;
+DROP TABLE pg_temp.tenancy_tenants_grantees;
+
+-- tenant_settings(): every setting tenancy reads, with its engine, default,
+-- unit, this session's value and meaning (the core's list; issue 9)
+CREATE FUNCTION @extschema@.tenant_settings()
+RETURNS TABLE (name pg_catalog.text, engine pg_catalog.text,
+	default_value pg_catalog.text, unit pg_catalog.text,
+	current_value pg_catalog.text, meaning pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_settings'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenant_settings() FROM PUBLIC;
+
+-- capabilities: reader holds tenant_settings, migrator tenant_rollback_all and the
+-- new tenant_migrate_all, admin tenant_migration_remove (tenancy.grant_capability)
 CREATE OR REPLACE FUNCTION tenancy.capabilities()
 RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -94,6 +128,7 @@ AS $$
 		('reader', 'function', 'tenant_plan(text)'),
 		('reader', 'function', 'tenants()'),
 		('reader', 'function', 'tenant_runs()'),
+		('reader', 'function', 'tenant_settings()'),
 		('reader', 'table', 'tenancy.catalog'),
 		('reader', 'table', 'tenancy.applied'),
 		('reader', 'table', 'tenancy.history'),

@@ -226,6 +226,7 @@ extern const tn_result_def tn_def_migrate_all;		  /* tenant_migrate_all([target 
 extern const tn_result_def tn_def_runs;				  /* tenant_runs() */
 extern const tn_result_def tn_def_dry_run_all;		  /* tenant_dry_run_all([target [, concurrency]]) */
 extern const tn_result_def tn_def_migrate_all_atomic; /* tenant_migrate_all_atomic([target [, concurrency]]) */
+extern const tn_result_def tn_def_settings;			  /* tenant_settings() */
 extern const tn_result_def tn_def_rollback_all;		  /* tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants]]) */
 extern const tn_result_def tn_def_verify_all;		  /* tenant_verify_all([concurrency]) */
 extern const tn_result_def tn_def_query_all;		  /* tenant_query_all(sql [, concurrency]) */
@@ -1112,6 +1113,12 @@ int tn_fanout_status_counts_as_failure(const char *status);
 /* ------------------------------------------------------------------ */
 /* Reverting a fleet, subsets, removing a version (tn_rollback_all.c)  */
 /* ------------------------------------------------------------------ */
+
+/*
+ * tenant_settings(): one row of tn_def_settings per setting tenancy reads
+ * (tn_settings_doc.c), current_value NULL (the host fills it in).
+ */
+int tn_settings_rows(tn_rows *out, tn_error *err);
 
 /* Status of a tenant_rollback_all row whose tenant had nothing to undo. */
 #define TN_FANOUT_UNCHANGED "unchanged"

@@ -81,6 +81,7 @@ static const tn_column tenants_cols[] = {
 	{ "pending", TN_COL_INT8 },
 	{ "last_run", TN_COL_TIMESTAMPTZ },
 	{ "last_error", TN_COL_TEXT },
+	{ "last_checked", TN_COL_TIMESTAMPTZ }, /* when a fan-out last asked the tenant itself */
 };
 const tn_result_def tn_def_tenants = { "tenants", COUNT_OF(tenants_cols), tenants_cols };
 
@@ -122,6 +123,16 @@ static const tn_column verify_all_cols[] = {
 	{ "detail", TN_COL_TEXT },
 };
 const tn_result_def tn_def_verify_all = { "tenant_verify_all", COUNT_OF(verify_all_cols), verify_all_cols };
+
+static const tn_column settings_cols[] = {
+	{ "name", TN_COL_TEXT },
+	{ "engine", TN_COL_TEXT }, /* postgresql | sqlite */
+	{ "default_value", TN_COL_TEXT },
+	{ "unit", TN_COL_TEXT },
+	{ "current_value", TN_COL_TEXT }, /* the host fills it where it can read it */
+	{ "meaning", TN_COL_TEXT },
+};
+const tn_result_def tn_def_settings = { "tenant_settings", COUNT_OF(settings_cols), settings_cols };
 
 static const tn_column query_all_cols[] = {
 	{ "tenant", TN_COL_TEXT },

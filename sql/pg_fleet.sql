@@ -59,6 +59,17 @@ SELECT pg_temp.try($$SELECT tenant_migration_add('41', 'own', 'CREATE TABLE own4
 SELECT pg_temp.try($$SELECT tenant_migrate()$$);
 SELECT pg_temp.try($$SELECT tenant_migration_remove('41')$$);
 
+-- tenant_settings(): every tenancy.* GUC this server defines is listed (and nothing else
+-- of PostgreSQL's), with its default; current values follow SET
+SELECT s.name FROM pg_catalog.pg_settings s WHERE s.name LIKE 'tenancy.%'
+EXCEPT SELECT name FROM tenant_settings() WHERE engine = 'postgresql';
+SELECT name FROM tenant_settings() WHERE engine = 'postgresql'
+EXCEPT SELECT s.name FROM pg_catalog.pg_settings s WHERE s.name LIKE 'tenancy.%';
+SELECT t.name, t.default_value = s.boot_val AS default_matches, t.unit IS NOT DISTINCT FROM s.unit AS unit_matches
+  FROM tenant_settings() t JOIN pg_catalog.pg_settings s USING (name) ORDER BY 1;
+SET tenancy.lock_timeout = '2s';
+SELECT name, current_value FROM tenant_settings() WHERE name = 'tenancy.lock_timeout';
+
 \c postgres
 SET client_min_messages = warning;
 DROP DATABASE tn_fleet;

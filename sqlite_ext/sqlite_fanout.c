@@ -492,9 +492,10 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 	rc = tn_exec(&conn->adapter,
 				 ok
 					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
-					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now')"
+					   " WHERE name = $1"
 					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
-					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
+					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
 				 5, p, err);
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
@@ -737,9 +738,10 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 			p[4] = tn_text(status); /* ok / problems / unreachable: tenants() reads it */
 			rc = tn_exec(&c.conn.adapter,
 						 strcmp(status, TN_VERIFY_UNREACHABLE) == 0
-							 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5 WHERE name = $1"
-							 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5"
-							   " WHERE name = $1",
+							 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5,"
+							   " last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+							 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5,"
+							   " last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
 						 5, p, err);
 		}
 		if (rc == TN_OK)

@@ -35,7 +35,7 @@ SQLITE_EXTENSION_INIT3
 static const char *REGISTRY_SCHEMA_SQL =
 	"CREATE TABLE IF NOT EXISTS tenancy_tenants("
 	"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
-	"  last_run TEXT, last_error TEXT, last_status TEXT,"
+	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT,"
 	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
 	"CREATE TABLE IF NOT EXISTS tenancy_audit("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -90,22 +90,33 @@ registry_locate(sqlite3 *db, registry_paths *rp, tn_error *err)
  * the first registries: add it to a registry made without it.
  */
 static int
-registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
+add_column_if_missing(tn_sqlite_conn *conn, const char *column, const char *alter, tn_error *err)
 {
-	tn_rows rows;
-	int		rc;
-	int		missing;
+	tn_value p = tn_text(column);
+	tn_rows	 rows;
+	int		 rc;
+	int		 missing;
 
 	rc = tn_query_rows(&conn->adapter, "SELECT count(*) FROM pragma_table_info('tenancy_tenants')"
-									   " WHERE name = 'last_status'",
-					   0, NULL, 1, &rows, err);
+									   " WHERE name = $1",
+					   1, &p, 1, &rows, err);
 	if (rc != TN_OK)
 		return rc;
 	missing = tn_cell_int(tn_rows_get(&rows, 0, 0), 0) == 0;
 	tn_rows_free(&rows);
-	if (!missing)
-		return TN_OK;
-	return tn_sqlite_exec(conn->db, "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT", err);
+	return missing ? tn_sqlite_exec(conn->db, alter, err) : TN_OK;
+}
+
+/* ... and last_checked (issue 9: when a fan-out last asked the tenant itself). */
+static int
+registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
+{
+	int rc = add_column_if_missing(conn, "last_status", "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT", err);
+
+	if (rc == TN_OK)
+		rc = add_column_if_missing(conn, "last_checked", "ALTER TABLE tenancy_tenants ADD COLUMN last_checked TEXT",
+								   err);
+	return rc;
 }
 
 int
@@ -733,16 +744,16 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		return rc;
 	if ((rc = tnsq_load_tenant_set(&rp, &set, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status"
+	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status, last_checked"
 									  " FROM {T}tenants ORDER BY name",
-					   0, NULL, 6, &rows, err);
+					   0, NULL, 7, &rows, err);
 	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
 	{
 		const char *version = tn_rows_get(&rows, i, 2);
 		const char *last_error = tn_rows_get(&rows, i, 4);
 		long long	pending = tn_set_count_newer(&set, version);
 		char		pbuf[32];
-		const char *row[8];
+		const char *row[9];
 
 		snprintf(pbuf, sizeof(pbuf), "%lld", pending);
 		row[0] = tn_rows_get(&rows, i, 0);
@@ -753,6 +764,7 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		row[5] = pbuf;
 		row[6] = tn_rows_get(&rows, i, 3);
 		row[7] = last_error;
+		row[8] = tn_rows_get(&rows, i, 6);
 		if (tn_rows_add(out, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}

@@ -17,7 +17,7 @@ SELECT tenant_create('canary');
 SELECT tenant_migration_add('2', 'plan', 'CREATE TABLE plans (plan text NOT NULL); INSERT INTO plans SELECT NULL FROM notes;', 'DROP TABLE plans;', 'tenants');
 -- a wave: the canary alone first, in the order given
 SELECT tenant, status, from_version, to_version FROM tenant_migrate_all(NULL, NULL, NULL, 'canary');
-SELECT name, version, state FROM tenants() ORDER BY name;
+SELECT name, version, state, last_checked IS NOT NULL AS checked FROM tenants() ORDER BY name;
 -- then the rest: beta fails (a row without a plan), alpha applies
 SELECT tenant, status, from_version, to_version, sqlstate FROM tenant_migrate_all(NULL, 1, NULL, 'beta,alpha');
 -- a subset must name registered tenants, each once

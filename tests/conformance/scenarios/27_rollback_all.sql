@@ -17,6 +17,8 @@ SELECT tenant_migration_add('2', 'plan', 'CREATE TABLE plans (plan text NOT NULL
 -- a wave: the canary first, then the rest in the order given
 --@pg SET client_min_messages = warning;
 SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all(NULL, NULL, NULL, @LIST(conf_kc)@);
+-- tenants() says which tenants a fan-out has asked, and when (last_checked)
+SELECT name, state, last_checked IS NOT NULL AS checked FROM tenants() ORDER BY name;
 SELECT tenant, status, from_version, to_version, applied, sqlstate FROM tenant_migrate_all(NULL, 1, NULL, @LIST(conf_kb,conf_ka)@);
 SELECT tenant FROM tenant_migrate_all(NULL, NULL, NULL, @LIST(conf_ka,conf_zz)@);
 SELECT tenant FROM tenant_migrate_all(NULL, NULL, NULL, @LIST(conf_ka,conf_ka)@);
@@ -28,6 +30,8 @@ SELECT tenant, status, applied FROM tenant_rollback_all('2', 2, @LIST(conf_ka)@)
 SELECT tenant_migration_remove('2', 'tenants');
 SELECT name, state, version, pending FROM tenants() ORDER BY name;
 SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all() ORDER BY tenant;
+SELECT tenant, status, version FROM tenant_verify_all() ORDER BY tenant;
+SELECT name, last_checked IS NOT NULL AND last_checked >= last_run AS checked_by_verify FROM tenants() ORDER BY name;
 SELECT tenant_migration_add('2', 'plan', 'CREATE TABLE plans (plan text NOT NULL); INSERT INTO plans SELECT ''free'' FROM notes;', 'DROP TABLE plans;', 'tenants');
 SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all() ORDER BY tenant;
 -- errors: a version the set lacks, NULL, an unknown tenant, a version still applied, no down
