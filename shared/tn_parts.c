@@ -3,8 +3,8 @@
  * sorted tn_migration_set: order, up/down pairs, duplicate versions, bodies
  * that carry their own transaction control, checksums and flags.
  *
- * Must not: read files or touch a database (tn_folder.c reads; the set is
- * all this file sees).
+ * Must not: read files or touch a database (tn_folder.c and
+ * tn_file_parts.c read; the set is all this file sees).
  */
 #include <stdio.h>
 #include <stdlib.h>
