@@ -17,6 +17,22 @@
 
 #include "tn_parts.h"
 
+char *
+join_path(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir);
+	size_t nl = strlen(name);
+	char  *p = malloc(dl + nl + 2);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, dir, dl);
+	if (dl > 0 && dir[dl - 1] != '/')
+		p[dl++] = '/';
+	memcpy(p + dl, name, nl + 1);
+	return p;
+}
+
 /*
  * Find a dbmate marker line "-- migrate:<what>[ options]" (leading blanks
  * and blanks after "--" allowed).  Returns the offset of the line start or

@@ -29,68 +29,6 @@
 
 #include "tn_parts.h"
 
-char *
-join_path(const char *dir, const char *name)
-{
-	size_t dl = strlen(dir);
-	size_t nl = strlen(name);
-	char  *p = malloc(dl + nl + 2);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, dir, dl);
-	if (dl > 0 && dir[dl - 1] != '/')
-		p[dl++] = '/';
-	memcpy(p + dl, name, nl + 1);
-	return p;
-}
-
-int
-tn_parts_no_memory(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
-void
-tn_parts_free(part_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->count; i++)
-	{
-		free(l->items[i].path);
-		free(l->items[i].version);
-		free(l->items[i].name);
-		free(l->items[i].body);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Takes ownership of every string in *fp, also on failure. */
-int
-tn_parts_add(part_list *l, file_part *fp, tn_error *err)
-{
-	if (l->count == l->cap)
-	{
-		size_t	   ncap = l->cap ? l->cap * 2 : 16;
-		file_part *n = realloc(l->items, ncap * sizeof(*n));
-
-		if (n == NULL)
-		{
-			free(fp->path);
-			free(fp->version);
-			free(fp->name);
-			free(fp->body);
-			return tn_parts_no_memory(err);
-		}
-		l->items = n;
-		l->cap = ncap;
-	}
-	l->items[l->count++] = *fp;
-	return TN_OK;
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {

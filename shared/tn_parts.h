@@ -47,7 +47,7 @@ int tn_parts_no_memory(tn_error *err);
  */
 int tn_parts_finish_set(part_list *parts, tn_migration_set *out, tn_error *err);
 
-/* tn_folder.c: dir "/" name, malloc'd (NULL when out of memory). */
+/* tn_file_parts.c: dir "/" name, malloc'd (NULL when out of memory). */
 char *join_path(const char *dir, const char *name);
 
 /*
