@@ -96,9 +96,11 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	reg_spi_run("UPDATE tenancy.tenants SET state = $2,"
 				" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
 				" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
-				" pending = coalesce($5::int8, pending), last_error = $6, last_checked = pg_catalog.clock_timestamp()"
+				" pending = coalesce($5::int8, pending), last_error = $6"
 				" WHERE name = $1",
 				6, v);
+	if (run->has_last_checked)
+		reg_spi_run("UPDATE tenancy.tenants SET last_checked = pg_catalog.clock_timestamp() WHERE name = $1", 1, v);
 	run->done_count++;
 }
 
@@ -430,6 +432,7 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 
 	begin_call(fcinfo, mode, &fc);
 	reg_spi_connect();
+	fc.run.has_last_checked = reg_has_last_checked();
 	load_call(&fc);
 	PG_TRY();
 	{

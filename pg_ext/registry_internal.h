@@ -157,8 +157,16 @@ typedef struct reg_run
 	long long applied;
 	long long failed;
 	long long unreachable;
-	long long done_count; /* tenants finished so far */
+	long long done_count;		/* tenants finished so far */
+	bool	  has_last_checked; /* tenancy.tenants has last_checked (1.4) */
 } reg_run;
+
+/*
+ * Does tenancy.tenants have last_checked (1.4)?  A registry whose extension
+ * script is older than the library (before ALTER EXTENSION UPDATE) has not:
+ * its runs then leave it out.  Inside SPI.
+ */
+extern bool reg_has_last_checked(void);
 
 /*
  * The target argument as the core reads it (tn_parse_target): without a

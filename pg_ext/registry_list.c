@@ -58,13 +58,17 @@ tenants(PG_FUNCTION_ARGS)
 	tn_pg_srf		 srf;
 	tn_migration_set set;
 
-	tn_pg_srf_begin(fcinfo, &tn_def_tenants, &srf);
+	/* before ALTER EXTENSION UPDATE to 1.4, tenants() declares 8 columns (no last_checked) */
+	tn_pg_srf_begin_compat(fcinfo, &tn_def_tenants, 8, &srf);
 	reg_spi_connect();
 	reg_load_set(&set);
 	PG_TRY();
 	{
-		reg_spi_run("SELECT name, kind, location, state, version, last_run, last_error, last_checked"
-					" FROM tenancy.tenants ORDER BY name",
+		reg_spi_run(srf.rsinfo->setDesc->natts > 8
+						? "SELECT name, kind, location, state, version, last_run, last_error, last_checked"
+						  " FROM tenancy.tenants ORDER BY name"
+						: "SELECT name, kind, location, state, version, last_run, last_error, NULL"
+						  " FROM tenancy.tenants ORDER BY name",
 					0, NULL);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{

@@ -92,6 +92,15 @@ reg_close_killed_runs(void)
 				0, NULL);
 }
 
+bool
+reg_has_last_checked(void)
+{
+	reg_spi_run("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) 'tenancy.tenants'::pg_catalog.regclass"
+				" AND attname OPERATOR(pg_catalog.=) 'last_checked' AND NOT attisdropped",
+				0, NULL);
+	return SPI_processed > 0;
+}
+
 void
 reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 			 bool async_progress)
@@ -104,6 +113,7 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	const char *p[4];
 
 	tn_error_clear(&err);
+	run->has_last_checked = reg_has_last_checked();
 	memset(&o, 0, sizeof(o));
 	run->control = tn_lpq_connect(&o, &err);
 	if (run->control == NULL)
@@ -136,6 +146,7 @@ void
 reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome *out)
 {
 	const char *p[13];
+	char	   *sql;
 	char		run_id[32];
 	char		fails[32];
 	const char *status = row[1];
@@ -160,20 +171,19 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	p[11] = fails;
 	p[12] = run->mode == FO_ROLLBACK ? "rollback" : "migrate";
 	tn_error_clear(&err);
-	res = tn_lpq_exec(run->control,
-					  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
-					  "   applied, duration_ms, sqlstate, error)"
-					  "   VALUES ($1::int8, $2, $3, $4, $5, $6::int8, $7::int8, $8, $9)),"
-					  " u AS (UPDATE tenancy.tenants SET version = coalesce($10, version),"
-					  "   version_key = coalesce($11, version_key), state = $3,"
-					  "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp(),"
-					  "   last_checked = pg_catalog.clock_timestamp()"
-					  "   WHERE name = $2),"
-					  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
-					  "   SELECT $13, $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 NOT IN ('up_to_date', 'unchanged'))"
-					  " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
-					  " WHERE run_id = $1::int8",
-					  13, p, &err);
+	sql = psprintf("WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
+				   "   applied, duration_ms, sqlstate, error)"
+				   "   VALUES ($1::int8, $2, $3, $4, $5, $6::int8, $7::int8, $8, $9)),"
+				   " u AS (UPDATE tenancy.tenants SET version = coalesce($10, version),"
+				   "   version_key = coalesce($11, version_key), state = $3,"
+				   "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp()%s"
+				   "   WHERE name = $2),"
+				   " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
+				   "   SELECT $13, $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 NOT IN ('up_to_date', 'unchanged'))"
+				   " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
+				   " WHERE run_id = $1::int8",
+				   run->has_last_checked ? ", last_checked = pg_catalog.clock_timestamp()" : "");
+	res = tn_lpq_exec(run->control, sql, 13, p, &err);
 	if (res)
 		PQclear(res);
 	else
