@@ -69,6 +69,9 @@ typedef enum tn_code
 	TN_ERR_INTERRUPTED,		 /* host asked us to stop                  57014 */
 	TN_ERR_ENGINE,			 /* database error (sqlstate filled in)    XX000 */
 	TN_ERR_UNREACHABLE,		 /* tenant database cannot be opened       08006 */
+	TN_ERR_DISK_FULL,		 /* no space left where the database lives 53100 */
+	TN_ERR_READ_ONLY,		 /* the database cannot be written         25006 */
+	TN_ERR_WRONG_OBJECT_TYPE, /* a folder where a database file belongs 42809 */
 	TN_CODE_COUNT
 } tn_code;
 
@@ -946,6 +949,13 @@ const char *tn_tenant_state(const char *last_status, const char *last_error,
 /* Fan-out (tn_fanout.c)                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A second recorded fan-out on a registry that cannot run two at once
+ * (SQLite): TN_ERR_BUSY (55P03) "another recorded fan-out is running on
+ * this registry"; the detail names function (the refused call).
+ */
+int tn_error_fanout_busy(tn_error *err, const char *function);
+
 /* Status words of a fan-out row. */
 #define TN_FANOUT_APPLIED	  "applied"
 #define TN_FANOUT_UP_TO_DATE  "up_to_date"
@@ -1167,6 +1177,9 @@ long long tn_atomic_gid_run(const char *gid);
 #define TN_RUN_ABORTING	   "aborting"
 #define TN_RUN_ROLLED_BACK "rolled_back"
 #define TN_RUN_DONE		   "done"
+/* A recorded fan-out in progress, and one whose caller died before it ended. */
+#define TN_RUN_RUNNING "running"
+#define TN_RUN_ABORTED "aborted"
 int tn_atomic_should_commit(const char *run_status);
 
 /*
@@ -1179,6 +1192,52 @@ int tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 				  const tn_migrate_result *res, const tn_error *err,
 				  long long duration_ms, int committed,
 				  const char *failed_tenant);
+
+/* ------------------------------------------------------------------ */
+/* Storage faults (tn_storage_error.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a host's file layer reported, as a class: the host translates its
+ * own error (SQLite's result code, errno) into one of these and the core
+ * decides the code, SQLSTATE and hint, so both engines say the same.
+ */
+typedef enum tn_storage_fault
+{
+	TN_FAULT_NONE = 0,	   /* not a storage fault */
+	TN_FAULT_DISK_FULL,	   /* ENOSPC, EDQUOT, SQLITE_FULL          -> 53100 */
+	TN_FAULT_READ_ONLY,	   /* EROFS, SQLITE_READONLY               -> 25006 */
+	TN_FAULT_IO,		   /* EIO and other I/O failures           -> 58030 */
+	TN_FAULT_IS_DIRECTORY  /* EISDIR: a folder where a file belongs -> 42809 */
+} tn_storage_fault;
+
+/* The class of an errno value (TN_FAULT_NONE for one that is not a storage fault). */
+tn_storage_fault tn_storage_fault_of_errno(int sys_errno);
+
+/*
+ * Sets err to the fault's code (TN_ERR_DISK_FULL, TN_ERR_READ_ONLY,
+ * TN_ERR_IO, TN_ERR_WRONG_OBJECT_TYPE) with message (as given: the engine's
+ * or the caller's text), a detail naming file (may be NULL) and the core's
+ * hint naming the real cause; err->sqlstate holds the code's SQLSTATE so a
+ * failed migration wrapping it keeps it.  Returns the code.  fault must not
+ * be TN_FAULT_NONE.
+ */
+int tn_error_storage(tn_error *err, tn_storage_fault fault, const char *message, const char *file);
+
+/*
+ * 1 when sqlstate names a cause outside the migration (insufficient
+ * resources 53, operator intervention 57, system error 58, read-only
+ * transaction 25006): a migration failing with it keeps that SQLSTATE
+ * instead of TN002, and its hint is tn_environment_hint's.
+ */
+int tn_sqlstate_is_environment(const char *sqlstate);
+
+/*
+ * The core's hint for an engine error of such a class (disk full, read
+ * only, I/O, out of lock slots naming max_locks_per_transaction and
+ * batch_size), or NULL when the core has none for it.
+ */
+const char *tn_environment_hint(const tn_error *engine);
 
 /* ================================================================== */
 
