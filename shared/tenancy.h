@@ -48,29 +48,29 @@ typedef struct tn_adapter tn_adapter;
 typedef enum tn_code
 {
 	TN_OK = 0,
-	TN_ERR_NULL_ARGUMENT,	 /* a required argument was NULL           22004 */
-	TN_ERR_INVALID_ARGUMENT, /* bad value (empty, malformed, unknown)  22023 */
-	TN_ERR_INVALID_NAME,	 /* tenant/checkpoint name breaks a rule   42602 */
-	TN_ERR_IO,				 /* file or folder cannot be read/written  58030 */
-	TN_ERR_FORMAT,			 /* migration file/folder is malformed     TN005 */
-	TN_ERR_DUPLICATE,		 /* version given twice                    42710 */
-	TN_ERR_EXISTS,			 /* object already exists                  42710 */
-	TN_ERR_NOT_FOUND,		 /* version/checkpoint/tenant unknown      42704 */
-	TN_ERR_DRIFT,			 /* applied checksum differs from catalog  TN001 */
-	TN_ERR_MIGRATION_FAILED, /* a migration body raised an error       TN002 */
-	TN_ERR_OUT_OF_ORDER,	 /* pending version older than newest      TN003 */
-	TN_ERR_MISSING_DOWN,	 /* rollback needs downs that do not exist TN004 */
-	TN_ERR_NO_TRANSACTION,	 /* migration must run outside a txn       25001 */
-	TN_ERR_NOT_SUPPORTED,	 /* feature not available on this engine   0A000 */
-	TN_ERR_PERMISSION,		 /* caller lacks a privilege               42501 */
-	TN_ERR_BUSY,			 /* lock not obtained within the timeout   55P03 */
-	TN_ERR_TOO_LARGE,		 /* input exceeds a documented limit       54000 */
-	TN_ERR_NO_MEMORY,		 /* malloc failed                          53200 */
-	TN_ERR_INTERRUPTED,		 /* host asked us to stop                  57014 */
-	TN_ERR_ENGINE,			 /* database error (sqlstate filled in)    XX000 */
-	TN_ERR_UNREACHABLE,		 /* tenant database cannot be opened       08006 */
-	TN_ERR_DISK_FULL,		 /* no space left where the database lives 53100 */
-	TN_ERR_READ_ONLY,		 /* the database cannot be written         25006 */
+	TN_ERR_NULL_ARGUMENT,	  /* a required argument was NULL           22004 */
+	TN_ERR_INVALID_ARGUMENT,  /* bad value (empty, malformed, unknown)  22023 */
+	TN_ERR_INVALID_NAME,	  /* tenant/checkpoint name breaks a rule   42602 */
+	TN_ERR_IO,				  /* file or folder cannot be read/written  58030 */
+	TN_ERR_FORMAT,			  /* migration file/folder is malformed     TN005 */
+	TN_ERR_DUPLICATE,		  /* version given twice                    42710 */
+	TN_ERR_EXISTS,			  /* object already exists                  42710 */
+	TN_ERR_NOT_FOUND,		  /* version/checkpoint/tenant unknown      42704 */
+	TN_ERR_DRIFT,			  /* applied checksum differs from catalog  TN001 */
+	TN_ERR_MIGRATION_FAILED,  /* a migration body raised an error       TN002 */
+	TN_ERR_OUT_OF_ORDER,	  /* pending version older than newest      TN003 */
+	TN_ERR_MISSING_DOWN,	  /* rollback needs downs that do not exist TN004 */
+	TN_ERR_NO_TRANSACTION,	  /* migration must run outside a txn       25001 */
+	TN_ERR_NOT_SUPPORTED,	  /* feature not available on this engine   0A000 */
+	TN_ERR_PERMISSION,		  /* caller lacks a privilege               42501 */
+	TN_ERR_BUSY,			  /* lock not obtained within the timeout   55P03 */
+	TN_ERR_TOO_LARGE,		  /* input exceeds a documented limit       54000 */
+	TN_ERR_NO_MEMORY,		  /* malloc failed                          53200 */
+	TN_ERR_INTERRUPTED,		  /* host asked us to stop                  57014 */
+	TN_ERR_ENGINE,			  /* database error (sqlstate filled in)    XX000 */
+	TN_ERR_UNREACHABLE,		  /* tenant database cannot be opened       08006 */
+	TN_ERR_DISK_FULL,		  /* no space left where the database lives 53100 */
+	TN_ERR_READ_ONLY,		  /* the database cannot be written         25006 */
 	TN_ERR_WRONG_OBJECT_TYPE, /* a folder where a database file belongs 42809 */
 	TN_CODE_COUNT
 } tn_code;
@@ -1204,11 +1204,11 @@ int tn_atomic_row(tn_rows *out, const char *tenant, int rc,
  */
 typedef enum tn_storage_fault
 {
-	TN_FAULT_NONE = 0,	   /* not a storage fault */
-	TN_FAULT_DISK_FULL,	   /* ENOSPC, EDQUOT, SQLITE_FULL          -> 53100 */
-	TN_FAULT_READ_ONLY,	   /* EROFS, SQLITE_READONLY               -> 25006 */
-	TN_FAULT_IO,		   /* EIO and other I/O failures           -> 58030 */
-	TN_FAULT_IS_DIRECTORY  /* EISDIR: a folder where a file belongs -> 42809 */
+	TN_FAULT_NONE = 0,	  /* not a storage fault */
+	TN_FAULT_DISK_FULL,	  /* ENOSPC, EDQUOT, SQLITE_FULL          -> 53100 */
+	TN_FAULT_READ_ONLY,	  /* EROFS, SQLITE_READONLY               -> 25006 */
+	TN_FAULT_IO,		  /* EIO and other I/O failures           -> 58030 */
+	TN_FAULT_IS_DIRECTORY /* EISDIR: a folder where a file belongs -> 42809 */
 } tn_storage_fault;
 
 /* The class of an errno value (TN_FAULT_NONE for one that is not a storage fault). */

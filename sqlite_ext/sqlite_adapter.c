@@ -622,7 +622,7 @@ tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err)
 		sqlite3_stmt *st;
 		int			  present = 0;
 
-		int			  step = SQLITE_OK;
+		int step = SQLITE_OK;
 
 		if ((step = sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 												 " ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints')",

@@ -333,7 +333,7 @@ typedef struct atomic_run
 	size_t			 first_failed; /* NONE_FAILED, or the first tenant that failed */
 	size_t			 committed;	   /* tenants committed in phase 3 */
 	int				 lockfd;
-	int				 runfd; /* the registry's run lock (sqlite_run_lock.c) */
+	int				 runfd;		/* the registry's run lock (sqlite_run_lock.c) */
 	int				 in_record; /* the durable 'committing' record exists */
 } atomic_run;
 

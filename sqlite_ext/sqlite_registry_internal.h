@@ -70,8 +70,8 @@ typedef struct fanout_job
 } fanout_job;
 
 /* sqlite_registry.c */
-int	 tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
-int	 tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
+int tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
+int tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
 /* The same, waiting at most busy_ms for a lock (one wait: the schema check does not wait again). */
 int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
 								   tn_error *err);
@@ -118,7 +118,7 @@ int	 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *
 int	 tnsq_run_lock(const registry_paths *rp, const char *function, int *fd, tn_error *err);
 void tnsq_run_unlock(int fd);
 /* Under the run lock: a run still 'running' lost its caller; it becomes 'aborted'. */
-int	 tnsq_close_abandoned_runs(tn_sqlite_conn *conn, tn_error *err);
+int tnsq_close_abandoned_runs(tn_sqlite_conn *conn, tn_error *err);
 
 /* sqlite_query.c */
 int tnsq_query_one(fanout_job *job, size_t i, const char *path);

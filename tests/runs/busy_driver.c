@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static sqlite3_vfs		 counting;
-static sqlite3_vfs		*real;
-static long long		 asked_us;
+static sqlite3_vfs	counting;
+static sqlite3_vfs *real;
+static long long	asked_us;
 
 static int
 counting_sleep(sqlite3_vfs *vfs, int us)
