@@ -110,14 +110,6 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 		tn_raise_failure(&err);
 	PQclear(tn_lpq_exec_or_raise(run->control, "SET lock_timeout = '10s'", 0, NULL));
 
-	/*
-	 * Progress rows are visible at once but need not each wait for a WAL
-	 * flush: a server crash can lose the last few hundred ms of them, and
-	 * each tenant's own tracking rows stay the truth a rerun reads.  The
-	 * run's final status is written durably.
-	 */
-	if (async_progress)
-		PQclear(tn_lpq_exec_or_raise(run->control, "SET synchronous_commit = off", 0, NULL));
 	snprintf(cnt, sizeof(cnt), "%d", ntenants);
 	snprintf(pid, sizeof(pid), "%d", MyProcPid);
 	p[0] = target;
@@ -130,6 +122,17 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 							   4, p);
 	run->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+
+	/*
+	 * The start row above committed durably (the session default): a crash
+	 * after any tenant is touched cannot lose the run or reuse its id.
+	 * Progress rows from here on are visible at once but need not each wait
+	 * for a WAL flush: a server crash can lose the last few hundred ms of
+	 * them, and each tenant's own tracking rows stay the truth a rerun
+	 * reads.  The run's final status is written durably.
+	 */
+	if (async_progress)
+		PQclear(tn_lpq_exec_or_raise(run->control, "SET synchronous_commit = off", 0, NULL));
 }
 
 void
