@@ -580,6 +580,8 @@ int tn_parse_target(const char *target, const char **out, tn_error *err);
 #define TN_FANOUT_MAX_CONCURRENCY 64
 int tn_check_concurrency(long long concurrency, tn_error *err);
 int tn_check_max_failures(long long max_failures, tn_error *err);
+/* batch_size of tenant_migrate_in_batches: 1 or more, else 22023 naming it. */
+int tn_check_batch_size(long long batch_size, tn_error *err);
 
 /* ------------------------------------------------------------------ */
 /* The adapter: how the core reaches one database (hosts implement it) */
@@ -783,6 +785,14 @@ typedef struct tn_migrate_opts
 	 * no-transaction body is refused up front (25001).
 	 */
 	int in_statement;
+
+	/*
+	 * Apply at most this many of the selected migrations (0 = all): the rest
+	 * stay pending for the next call.  A long batch applied in chunks this
+	 * way is one batch (and one automatic checkpoint) per chunk, each its own
+	 * transaction in the host (tenant_migrate_in_batches).
+	 */
+	long long max_migrations;
 } tn_migrate_opts;
 
 #define TN_IN_STATEMENT					1

@@ -130,6 +130,17 @@ tn_check_concurrency(long long concurrency, tn_error *err)
 }
 
 int
+tn_check_batch_size(long long batch_size, tn_error *err)
+{
+	if (batch_size >= 1)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "batch_size must be a whole number of 1 or more");
+	tn_error_detail(err, "%lld was given.", batch_size);
+	tn_error_hint(err, "Each batch of that many migrations commits on its own; 500 suits most servers.");
+	return TN_ERR_INVALID_ARGUMENT;
+}
+
+int
 tn_check_max_failures(long long max_failures, tn_error *err)
 {
 	if (max_failures >= 0)
