@@ -65,6 +65,7 @@ error_from_edata(tn_error *err, ErrorData *edata)
 	if (edata->hint)
 		tn_error_hint(err, "%s", edata->hint);
 	strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
+	tn_error_engine_cause(err); /* disk full, read only, lock slots: the core's hint */
 }
 
 typedef int (*protected_fn)(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err);

@@ -85,9 +85,7 @@ tenant_migrate_in_batches(PG_FUNCTION_ARGS)
 	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
 		castNode(CallContext, fcinfo->context)->atomic)
 	{
-		tn_error_set(&err, TN_ERR_NO_TRANSACTION, "tenant_migrate_in_batches() must commit between batches");
-		tn_error_detail(&err, "It was called inside a transaction block or from a function, where it cannot commit.");
-		tn_error_hint(&err, "Run CALL tenant_migrate_in_batches(...) on its own, outside BEGIN ... COMMIT.");
+		tn_error_batches_need_commit(&err);
 		tn_raise(&err);
 	}
 	caller_path = tn_pg_caller_search_path();

@@ -582,6 +582,8 @@ int tn_check_concurrency(long long concurrency, tn_error *err);
 int tn_check_max_failures(long long max_failures, tn_error *err);
 /* batch_size of tenant_migrate_in_batches: 1 or more, else 22023 naming it. */
 int tn_check_batch_size(long long batch_size, tn_error *err);
+/* tenant_migrate_in_batches called where it cannot commit: 25001, the same text on both engines. */
+int tn_error_batches_need_commit(tn_error *err);
 
 /* ------------------------------------------------------------------ */
 /* The adapter: how the core reaches one database (hosts implement it) */
@@ -1248,6 +1250,13 @@ int tn_sqlstate_is_environment(const char *sqlstate);
  * batch_size), or NULL when the core has none for it.
  */
 const char *tn_environment_hint(const tn_error *engine);
+
+/*
+ * An engine error a host just captured (code, message, hint, sqlstate
+ * filled): when its SQLSTATE is a storage or resource cause the core has a
+ * hint for, that hint replaces the engine's, so both engines say the same.
+ */
+void tn_error_engine_cause(tn_error *err);
 
 /* ================================================================== */
 

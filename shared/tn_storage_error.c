@@ -90,6 +90,15 @@ tn_sqlstate_is_environment(const char *sqlstate)
 		   strncmp(sqlstate, "58", 2) == 0 || strcmp(sqlstate, "25006") == 0;
 }
 
+void
+tn_error_engine_cause(tn_error *err)
+{
+	const char *hint;
+
+	if (err != NULL && (hint = tn_environment_hint(err)) != NULL)
+		tn_error_hint(err, "%s", hint);
+}
+
 const char *
 tn_environment_hint(const tn_error *engine)
 {

@@ -4,7 +4,8 @@
 # PostgreSQL's SQLSTATE 53200 and its hint names max_locks_per_transaction and
 # batch_size, and nothing is applied; CALL tenant_migrate_in_batches(batch_size)
 # then applies them all, one committed batch (with its checkpoint) per chunk.
-# Its argument and transaction-block errors are checked too.
+# Its argument and transaction-block errors are checked too, and a read-only
+# transaction's error class (25006, the core's hint, as on SQLite).
 # Must not: run as root (PostgreSQL refuses), or depend on a server it did not start.
 use strict;
 use warnings;
@@ -52,4 +53,13 @@ is(db('SELECT count(DISTINCT batch) FROM tenancy.applied'), '8', 'in batches: on
 is(db("SELECT count(*) FROM pg_catalog.pg_class WHERE relname ~ '^t[0-9]+\$' AND relkind = 'r'"), $n, "in batches: $n tables exist");
 ($out, $notice, $rc) = tn_psql($A, 'db', ['CALL tenant_migrate_in_batches(200)'], quiet => 1);
 like($notice, qr/applied 0 migrations in 0 batches/, 'again: nothing to do');
+
+# error classes as on SQLite: a read-only transaction is 25006 with the core's hint
+db("SELECT tenant_migration_add('9999', 'late', 'CREATE TABLE late (id int);')");
+my (undef, $ro) = tn_psql($A, 'db', ['SET default_transaction_read_only = on', 'SELECT tenant_migrate()'],
+	vars => ['VERBOSITY=verbose'], quiet => 1);
+like($ro, qr/^ERROR:  25006:/m, 'read-only transaction: SQLSTATE 25006');
+like($ro, qr/HINT:  The database cannot be written \(file or folder permissions, a read-only mount, or a read-only server or transaction\)/,
+	'read-only transaction: the same hint as on SQLite');
+is(db("SELECT count(*) FROM tenancy.applied WHERE version = '9999'"), '0', 'read-only transaction: nothing applied');
 done_testing();
