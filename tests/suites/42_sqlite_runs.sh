@@ -4,7 +4,9 @@
 #  1. two tenant_migrate_all() at once on one registry (two sqlite3
 #     processes): the second is refused at once with the busy error, the
 #     first finishes and records everything (runs, per-tenant rows, audit);
-#     a run whose caller was killed is closed as 'aborted' by the next one;
+#     a run whose caller was killed is closed as 'aborted' by the next one,
+#     and so is one whose results could not be written (the registry busy
+#     past the timeout: the error says what was done);
 #  2. the disk fills during tenant_migrate_all() (a small tmpfs): per-tenant
 #     failure rows with 53100, a final run status, audit rows for what was
 #     done, tenants() and the tenant files agree;
@@ -56,23 +58,25 @@ make_registry() {
 # a migration 3 that writes rows of incompressible data, and an index on them
 M3="SELECT tenant_migration_add('3', 'big', 'CREATE TABLE big(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100) INSERT INTO big SELECT randomblob(3000) FROM c;', NULL, 'tenants');"
 sq() { sqlite3 -batch "$@" 2>&1; }
-# lock_file DB: hold BEGIN EXCLUSIVE on DB until $WORK/release exists; sets $locker
+# lock_file DB [MODE [TAG]]: hold BEGIN MODE (default EXCLUSIVE) on DB until $WORK/release.TAG
+# exists; sets $locker (and locker_TAG)
 lock_file() {
-  rm -f "$WORK/release" "$WORK/locked"
-  python3 - "$1" "$WORK" <<'PY' &
+  local mode=${2:-EXCLUSIVE} tag=${3:-0}
+  rm -f "$WORK/release.$tag" "$WORK/locked.$tag"
+  python3 - "$1" "$WORK" "$mode" "$tag" <<'PY' &
 import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN EXCLUSIVE")
-open(os.path.join(sys.argv[2], "locked"), "w").close()
-while not os.path.exists(os.path.join(sys.argv[2], "release")):
+c.execute("BEGIN " + sys.argv[3])
+open(os.path.join(sys.argv[2], "locked." + sys.argv[4]), "w").close()
+while not os.path.exists(os.path.join(sys.argv[2], "release." + sys.argv[4])):
     time.sleep(0.02)
 c.execute("ROLLBACK")
 PY
-  locker=$!
-  for ((w = 0; w < 500; w++)); do [ -f "$WORK/locked" ] && return 0; sleep 0.02; done
+  locker=$!; eval "locker_$tag=\$!"
+  for ((w = 0; w < 500; w++)); do [ -f "$WORK/locked.$tag" ] && return 0; sleep 0.02; done
   return 1
 }
-release_file() { touch "$WORK/release"; wait "$locker" 2>/dev/null; }
+release_file() { local tag=${1:-0} pid; touch "$WORK/release.$tag"; eval "pid=\$locker_$tag"; wait "$pid" 2>/dev/null; }
 # wait_running REG: until the registry shows a run in progress
 wait_running() {
   for ((w = 0; w < 1000; w++)); do
@@ -115,6 +119,28 @@ after=$(printf '.load %s\nSELECT count(*) FROM tenant_migrate_all() WHERE status
 check "killed caller: the next run works" "3" "$after"
 check "killed caller: its run is closed as aborted" "1|aborted|1
 2|done|1" "$(sq "$reg/registry.db" "SELECT run_id, status, finished_at IS NOT NULL FROM tenancy_runs ORDER BY 1")"
+
+# the registry cannot be written when the run ends (another writer holds it past the busy timeout):
+# the call fails saying what was done, and the next run closes the lost run as aborted
+reg=$WORK/w; make_registry "$reg" 3 "$M3"
+lock_file "$reg/t03.db" EXCLUSIVE t
+migrate_all_sql 1000 | sed 's/tenant_migrate_all(NULL, 2)/tenant_migrate_all(NULL, 1)/' |
+  sqlite3 -batch "$reg/registry.db" >"$WORK/w.out" 2>&1 & first=$!
+wait_running "$reg/registry.db"
+lock_file "$reg/registry.db" IMMEDIATE r   # a writer on the registry: our results cannot be written
+release_file t; wait "$first"; release_file r
+res=$(cat "$WORK/w.out")
+grep -q "database is locked by another connection" <<<"$res" && ok "registry busy at the end: the call fails busy" || bad "registry busy: $res"
+grep -q "Run 1 could not be closed in the registry either" <<<"$res" && grep -q "3 tenant(s) had been migrated or tried" <<<"$res" &&
+  ok "registry busy at the end: the error says what was done" || bad "registry busy (detail): $res"
+check "registry busy at the end: the tenants' own files hold the truth" "3 3 3" \
+  "$(for t in 01 02 03; do sq "$reg/t$t.db" "SELECT max(CAST(version AS INTEGER)) FROM tenancy_applied"; done | tr '\n' ' ' | sed 's/ $//')"
+after=$(printf '.load %s\nSELECT tenant, status FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
+check "registry busy at the end: the next run sees them up to date" "t01|up_to_date
+t02|up_to_date
+t03|up_to_date" "$after"
+check "registry busy at the end: the lost run is closed as aborted" "1|aborted
+2|done" "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")"
 
 # ---- 4. one busy timeout, not two ----
 reg=$WORK/b; make_registry "$reg" 2 "$M3"
