@@ -22,30 +22,30 @@ typedef struct tn_adapter tn_adapter;
 typedef enum tn_code
 {
 	TN_OK = 0,
-	TN_ERR_NULL_ARGUMENT,	  /* a required argument was NULL           22004 */
-	TN_ERR_INVALID_ARGUMENT,  /* bad value (empty, malformed, unknown)  22023 */
-	TN_ERR_INVALID_NAME,	  /* tenant/checkpoint name breaks a rule   42602 */
-	TN_ERR_IO,				  /* file or folder cannot be read/written  58030 */
-	TN_ERR_FORMAT,			  /* migration file/folder is malformed     TN005 */
-	TN_ERR_DUPLICATE,		  /* version given twice                    42710 */
-	TN_ERR_EXISTS,			  /* object already exists                  42710 */
-	TN_ERR_NOT_FOUND,		  /* version/checkpoint/tenant unknown      42704 */
-	TN_ERR_DRIFT,			  /* applied checksum differs from catalog  TN001 */
-	TN_ERR_MIGRATION_FAILED,  /* a migration body raised an error       TN002 */
-	TN_ERR_OUT_OF_ORDER,	  /* pending version older than newest      TN003 */
-	TN_ERR_MISSING_DOWN,	  /* rollback needs downs that do not exist TN004 */
-	TN_ERR_NO_TRANSACTION,	  /* migration must run outside a txn       25001 */
-	TN_ERR_NOT_SUPPORTED,	  /* feature not available on this engine   0A000 */
-	TN_ERR_PERMISSION,		  /* caller lacks a privilege               42501 */
-	TN_ERR_BUSY,			  /* lock not obtained within the timeout   55P03 */
-	TN_ERR_TOO_LARGE,		  /* input exceeds a documented limit       54000 */
-	TN_ERR_NO_MEMORY,		  /* malloc failed                          53200 */
-	TN_ERR_INTERRUPTED,		  /* host asked us to stop                  57014 */
-	TN_ERR_ENGINE,			  /* database error (sqlstate filled in)    XX000 */
-	TN_ERR_UNREACHABLE,		  /* tenant database cannot be opened       08006 */
-	TN_ERR_DISK_FULL,		  /* no space left where the database lives 53100 */
-	TN_ERR_READ_ONLY,		  /* the database cannot be written         25006 */
-	TN_ERR_WRONG_OBJECT_TYPE, /* a folder where a database file belongs 42809 */
+	TN_ERR_NULL_ARGUMENT,	 /* a required argument was NULL           22004 */
+	TN_ERR_INVALID_ARGUMENT, /* bad value (empty, malformed, unknown)  22023 */
+	TN_ERR_INVALID_NAME,	 /* tenant/checkpoint name breaks a rule   42602 */
+	TN_ERR_IO,				 /* file or folder cannot be read/written  58030 */
+	TN_ERR_FORMAT,			 /* migration file/folder is malformed     TN005 */
+	TN_ERR_DUPLICATE,		 /* version given twice                    42710 */
+	TN_ERR_EXISTS,			 /* object already exists                  42710 */
+	TN_ERR_NOT_FOUND,		 /* version/checkpoint/tenant unknown      42704 */
+	TN_ERR_DRIFT,			 /* applied checksum differs from catalog  TN001 */
+	TN_ERR_MIGRATION_FAILED, /* a migration body raised an error       TN002 */
+	TN_ERR_OUT_OF_ORDER,	 /* pending version older than newest      TN003 */
+	TN_ERR_MISSING_DOWN,	 /* rollback needs downs that do not exist TN004 */
+	TN_ERR_NO_TRANSACTION,	 /* migration must run outside a txn       25001 */
+	TN_ERR_NOT_SUPPORTED,	 /* feature not available on this engine   0A000 */
+	TN_ERR_PERMISSION,		 /* caller lacks a privilege               42501 */
+	TN_ERR_BUSY,			 /* lock not obtained within the timeout   55P03 */
+	TN_ERR_TOO_LARGE,		 /* input exceeds a documented limit       54000 */
+	TN_ERR_NO_MEMORY,		 /* malloc failed                          53200 */
+	TN_ERR_INTERRUPTED,		 /* host asked us to stop                  57014 */
+	TN_ERR_ENGINE,			 /* database error (sqlstate filled in)    XX000 */
+	TN_ERR_UNREACHABLE,		 /* tenant database cannot be opened       08006 */
+	TN_ERR_DISK_FULL,		 /* no space left where the database lives 53100 */
+	TN_ERR_READ_ONLY,		 /* the database cannot be written         25006 */
+	TN_ERR_WRONG_OBJECT,	 /* a folder where a database file belongs 42809 */
 	TN_CODE_COUNT
 } tn_code;
 
@@ -306,7 +306,7 @@ tn_storage_fault tn_storage_fault_of_errno(int sys_errno);
 
 /*
  * Sets err to the fault's code (TN_ERR_DISK_FULL, TN_ERR_READ_ONLY,
- * TN_ERR_IO, TN_ERR_WRONG_OBJECT_TYPE) with message (as given: the engine's
+ * TN_ERR_IO, TN_ERR_WRONG_OBJECT) with message (as given: the engine's
  * or the caller's text), a detail naming file (may be NULL) and the core's
  * hint naming the real cause; err->sqlstate holds the code's SQLSTATE so a
  * failed migration wrapping it keeps it.  Returns the code.  fault must not

@@ -44,7 +44,7 @@ static const struct
 	[TN_ERR_UNREACHABLE] = { "unreachable", "08006" },
 	[TN_ERR_DISK_FULL] = { "disk_full", "53100" },
 	[TN_ERR_READ_ONLY] = { "read_only", "25006" },
-	[TN_ERR_WRONG_OBJECT_TYPE] = { "wrong_object_type", "42809" },
+	[TN_ERR_WRONG_OBJECT] = { "wrong_object_type", "42809" },
 };
 
 void

@@ -63,7 +63,7 @@ tn_error_storage(tn_error *err, tn_storage_fault fault, const char *message, con
 			hint = HINT_READ_ONLY;
 			break;
 		case TN_FAULT_IS_DIRECTORY:
-			code = TN_ERR_WRONG_OBJECT_TYPE;
+			code = TN_ERR_WRONG_OBJECT;
 			hint = HINT_IS_DIRECTORY;
 			break;
 		default:
