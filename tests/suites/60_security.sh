@@ -290,6 +290,54 @@ if ctl -c "SELECT 'tenancy.grant_capability'::regproc" >/dev/null 2>&1; then
 	done
 fi
 
+# ---- capabilities end to end: a migrator's fan-out records its run; nothing else ----
+# mig holds only the migrator capability, rd only reader; both must use a
+# password on A (a non-superuser's connections, the control one included)
+sed -i '1i local all mig,rd scram-sha-256' "$A_DIR/data/pg_hba.conf"
+pgc_psql A -c "SELECT pg_reload_conf()" -c "CREATE ROLE mig LOGIN PASSWORD 'MigPw1'" -c "CREATE ROLE rd LOGIN PASSWORD 'RdPw1'" \
+	-c "CREATE DATABASE cap1 OWNER mig" >/dev/null
+as_mig() { PGPASSWORD=MigPw1 pgc_psql A -d ctl -U mig "$@"; }
+as_rd() { PGPASSWORD=RdPw1 pgc_psql A -d ctl -U rd "$@"; }
+state_pw() { PGPASSWORD=$2 pgc_psql A -d ctl -U "$1" -v VERBOSITY=sqlstate -c "$3" 2>&1 >/dev/null | sed -n 's/^ERROR: *//p' | head -1; }
+ctl -c "SELECT tenancy.grant_capability('mig', 'migrator')" -c "SELECT tenancy.grant_capability('rd', 'reader')" \
+	-c "CREATE SERVER IF NOT EXISTS tenancy FOREIGN DATA WRAPPER tenancy_fdw" \
+	-c "SELECT tenancy.grant_capability('mig', 'migrator')" -c "SELECT tenant_register('cap1', 'dbname=cap1')" >/dev/null
+pgc_psql A -d cap1 -c "SELECT tenancy.grant_capability('mig', 'migrator')" >/dev/null
+as_mig -c "CREATE USER MAPPING FOR CURRENT_USER SERVER tenancy OPTIONS (user 'mig', password 'MigPw1')" >/dev/null
+runs0=$(ctl -c "SELECT count(*) FROM tenancy.runs")
+as_mig -c "SELECT tenant, status, error FROM tenant_migrate_all() WHERE tenant = 'cap1'" >"$OUT/cap.out" 2>&1
+check "capability: a role with only the migrator capability runs tenant_migrate_all (cap1 applied: the set is at 6 here)" \
+	"$(grep -c '^cap1|applied|$' "$OUT/cap.out")" "1"
+check "capability: ... its run is recorded (tenancy.runs row, finished)" \
+	"$(ctl -c "SELECT count(*) - $runs0, bool_and(status <> 'running') FROM tenancy.runs")" "1|t"
+check "capability: ... with cap1's run_tenants row, registry state and audit row" \
+	"$(ctl -c "SELECT (SELECT status FROM tenancy.run_tenants WHERE tenant = 'cap1' ORDER BY run_id DESC LIMIT 1), (SELECT version || ':' || state FROM tenancy.tenants WHERE name = 'cap1'), (SELECT count(*) FROM tenancy.audit WHERE tenant = 'cap1' AND action = 'migrate')")" "applied|6:applied|1"
+ctl -c "UPDATE tenancy.tenants SET state = 'stale' WHERE name = 'cap1'" >/dev/null
+check "capability: a migrator's tenant_verify_all refreshes the registry's state" \
+	"$(as_mig -c "SELECT tenant || ':' || status FROM tenant_verify_all() WHERE tenant = 'cap1'" 2>&1)|$(ctl -c "SELECT state FROM tenancy.tenants WHERE name = 'cap1'")" "cap1:ok|ok"
+# the write paths are tenancy's own: a direct call without the run's secret writes nothing
+ctl -c "UPDATE tenancy.tenants SET state = 'failed', last_error = 'x' WHERE name = 'cap1'" >/dev/null
+check "capability: a migrator cannot open a run record of its own (42501)" \
+	"$(state_pw mig MigPw1 "SELECT tenancy.run_open('0123456789abcdef0123456789abcdef', NULL, 'running', 1, 'mig')")" "42501"
+rid=$(ctl -c "SELECT max(run_id) FROM tenancy.runs")
+check "capability: a migrator cannot record a tenant up_to_date in a run without its secret (42501)" \
+	"$(state_pw mig MigPw1 "SELECT tenancy.run_record_tenant($rid, '0123456789abcdef0123456789abcdef', 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')")|$(ctl -c "SELECT state FROM tenancy.tenants WHERE name = 'cap1'")" "42501|failed"
+check "capability: ... nor change a run's status (42501)" \
+	"$(state_pw mig MigPw1 "SELECT tenancy.run_finish($rid, '0123456789abcdef0123456789abcdef', 'running', false)")" "42501"
+check "capability: a migrator cannot call an admin function (tenant_register, 42501)" \
+	"$(state_pw mig MigPw1 "SELECT tenant_register('cap2', 'dbname=cap1')")" "42501"
+check "capability: ... nor tenant_drop (42501)" "$(state_pw mig MigPw1 "SELECT tenant_drop('cap1')")" "42501"
+check "capability: a reader reads the registry and the runs" \
+	"$(as_rd -c "SELECT count(*) FROM tenants() WHERE name = 'cap1'" -c "SELECT count(*) > 0 FROM tenant_runs()" 2>&1 | tr '\n' ' ')" "1 t "
+check "capability: a reader cannot run a fan-out (42501)" "$(state_pw rd RdPw1 "SELECT count(*) FROM tenant_migrate_all()")" "42501"
+check "capability: ... nor call a run's write path (42501)" \
+	"$(state_pw rd RdPw1 "SELECT tenancy.run_record_tenant($rid, 'x', 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')")" "42501"
+check "capability: ... nor write the registry (42501)" "$(state_pw rd RdPw1 "UPDATE tenancy.tenants SET state = 'ok'")" "42501"
+check "capability: every write path is SECURITY DEFINER with a pinned search_path, owned by the extension's owner" \
+	"$(ctl -c "SELECT count(*) FILTER (WHERE p.prosecdef AND p.proconfig = '{\"search_path=pg_catalog, pg_temp\"}' AND p.proowner = e.extowner) || '/' || count(*) FROM pg_proc p, pg_extension e WHERE e.extname = 'tenancy' AND p.pronamespace = 'tenancy'::regnamespace AND p.proname LIKE 'run\_%'")" "3/3"
+check "capability: no role ends superuser" "$(pgc_psql A -c "SELECT count(*) FROM pg_roles WHERE rolname IN ('mig', 'rd') AND rolsuper")" "0"
+ctl -c "SELECT tenant_drop('cap1')" >/dev/null
+
 # ---- finding 11: tenant_query_all holds at most tenancy.query_max_bytes ----
 check "11: a result over tenancy.query_max_bytes fails the call (54000) instead of filling memory" \
 	"$(ctl -v VERBOSITY=sqlstate -c "SET tenancy.query_max_bytes = '1MB'" \
