@@ -39,14 +39,29 @@
 
 #define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3, $4)"
 #define VERIFY_SQL "SELECT status, version, pending, problems, detail FROM tenancy.verify_synced($1, $2)"
-/* a schema tenant's session: its schema first (query_all, no-transaction statements) */
-#define SEARCH_PATH_SQL "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog, pg_temp', false)"
+/*
+ * A schema tenant's session before no-transaction statements: its schema
+ * first, so that what they create unqualified lands there (pg_catalog
+ * first would make it the creation schema).  Safe because RAW_GUARD_SQL
+ * ran first: the schema's owner is a superuser or the connected role, and
+ * nobody else may create in it, so nothing there shadows pg_catalog for
+ * anyone else.
+ */
+#define RAW_PATH_SQL "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog, pg_temp', false)"
+/*
+ * Before the first no-transaction statement: the tenant side refuses to
+ * take raw statements when they would run with the connected role's
+ * rights among code someone else controls (issue 7, finding 4; see
+ * tn_pg_guard_raw_session).
+ */
+#define RAW_GUARD_SQL "SELECT 1 FROM tenancy.migrate_synced($1, NULL, 'raw', $2)"
 
 /* sent_stmt values besides a no-transaction statement's index */
 #define SENT_SYNCED	   (-1) /* migrate_synced: one row to read */
 #define SENT_PLAIN	   (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
 #define SENT_VERIFY	   (-3) /* verify_synced: one row to read */
 #define SENT_EXT_CHECK (-4) /* EXT_CHECK_SQL: one boolean to read */
+#define SENT_RAW_GUARD (-5) /* RAW_GUARD_SQL: nothing to read, an error fails the tenant */
 
 /*
  * Before tenancy.migrate_synced / verify_synced is called in a tenant: are
@@ -98,6 +113,7 @@ typedef struct fo_slot
 	int						  sent_stmt; /* -1: migrate_synced, else statement index */
 	bool					  have_from;
 	bool					  path_set;	   /* schema tenant: search_path sent */
+	bool					  raw_guarded; /* RAW_GUARD_SQL sent */
 	bool					  ext_checked; /* EXT_CHECK_SQL sent */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
@@ -294,7 +310,7 @@ slot_next_is_raw(fo_state *st, fo_slot *slot)
  */
 #define NOTHING_TO_SEND (-1)
 
-/* A schema tenant's session search_path, before what is sent raw. */
+/* A schema tenant's session search_path, before no-transaction statements. */
 static int
 send_search_path(fo_slot *slot, const char *schema)
 {
@@ -302,7 +318,38 @@ send_search_path(fo_slot *slot, const char *schema)
 
 	slot->path_set = true;
 	slot->sent_stmt = SENT_PLAIN;
-	return PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
+	return PQsendQueryParams(slot->conn, RAW_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
+}
+
+/* The tenant side's consent to no-transaction statements (RAW_GUARD_SQL). */
+static int
+send_raw_guard(fo_job *job, fo_slot *slot, const char *schema)
+{
+	const char *params[2] = { job->set_text, schema };
+
+	slot->raw_guarded = true;
+	slot->sent_stmt = SENT_RAW_GUARD;
+	return PQsendQueryParams(slot->conn, RAW_GUARD_SQL, 2, NULL, params, NULL, NULL, 0);
+}
+
+/*
+ * The statement that opens a tenant_query_all transaction: READ ONLY, and
+ * pg_catalog first in its search_path (local to it).  The query runs with
+ * the caller's rights, so neither a schema tenant's owner (objects in its
+ * schema) nor a tenant database's owner (ALTER DATABASE ... SET
+ * search_path = evil, pg_catalog) may shadow a pg_catalog function or
+ * operator it calls (issue 7, finding 4).
+ */
+static char *
+query_begin_sql(const char *schema)
+{
+	const char *path;
+
+	if (schema != NULL)
+		path = quote_literal_cstr(psprintf("pg_catalog, %s, pg_temp", quote_identifier(schema)));
+	else
+		path = "'pg_catalog, ' OPERATOR(pg_catalog.||) pg_catalog.current_setting('search_path')";
+	return psprintf("BEGIN TRANSACTION READ ONLY; SELECT pg_catalog.set_config('search_path', %s, true)", path);
 }
 
 /*
@@ -321,7 +368,7 @@ send_query(fo_job *job, fo_slot *slot)
 	switch (slot->step++)
 	{
 		case 0:
-			return PQsendQuery(slot->conn, "BEGIN TRANSACTION READ ONLY");
+			return PQsendQuery(slot->conn, query_begin_sql(job->tenants[slot->index].schema));
 		case 1:
 		{
 			/* extended protocol: exactly one statement; rows one at a time */
@@ -462,10 +509,11 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	int			ok;
 
 	/*
-	 * A schema tenant's session search_path matters only for what is sent
-	 * raw: tenant_query_all's query and no-transaction statements.
-	 * migrate_synced sets the schema's path for the bodies itself, so a
-	 * migrate run without a no-transaction step saves this round trip.
+	 * What is sent raw gets its guards first: tenant_query_all's query its
+	 * search_path in its BEGIN (query_begin_sql), no-transaction
+	 * statements the tenant side's consent (RAW_GUARD_SQL) and a schema
+	 * tenant's path.  migrate_synced guards the bodies itself, so a migrate
+	 * run without a no-transaction step saves these round trips.
 	 */
 	if (!slot->ext_checked && job->mode != FO_QUERY && job->mode != FO_FINISH)
 	{
@@ -474,9 +522,9 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		slot->sent_stmt = SENT_EXT_CHECK;
 		ok = PQsendQuery(slot->conn, EXT_CHECK_SQL);
 	}
-	else if (schema != NULL && !slot->path_set &&
-			 (job->mode == FO_QUERY ||
-			  (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
+	else if (!slot->raw_guarded && job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))
+		ok = send_raw_guard(job, slot, schema);
+	else if (schema != NULL && !slot->path_set && job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))
 		ok = send_search_path(slot, schema);
 	else if (job->mode == FO_QUERY)
 		ok = send_query(job, slot);
@@ -596,7 +644,7 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 	if (PQstatus(slot->conn) == CONNECTION_BAD || tn_fanout_sqlstate_unreachable(err->sqlstate))
 		err->code = TN_ERR_UNREACHABLE;
 	else if (st->job->mode != FO_QUERY &&
-			 (slot->sent_stmt == SENT_SYNCED || slot->sent_stmt == SENT_VERIFY))
+			 (slot->sent_stmt == SENT_SYNCED || slot->sent_stmt == SENT_VERIFY || slot->sent_stmt == SENT_RAW_GUARD))
 	{
 		/* tenancy raised it there: its code, as the core named it (TN002, TN001, ...) */
 		tn_code code = tn_code_of_sqlstate(err->sqlstate);

@@ -357,4 +357,47 @@ check "11: ... nor can it take the run lock of 1.3 (42501)" \
 	"$(state_as lk "BEGIN; LOCK TABLE tenancy.lock_runs IN EXCLUSIVE MODE; COMMIT")" "42501"
 wait "$LK_PID"
 
+# ---- finding 4, rest: what is sent raw to a tenant (tenant_query_all's query,
+# no-transaction statements) meets the tenant's guards too ----
+# owners who shadow lower() and "=" for whoever calls them with more rights
+pgc_psql A -c "CREATE ROLE owner7 LOGIN" -c "CREATE ROLE owner7s LOGIN" -c "CREATE DATABASE t7db OWNER owner7" >/dev/null
+EVIL_LOWER="RETURNS text LANGUAGE plpgsql AS \$\$ BEGIN
+	IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN EXECUTE 'ALTER ROLE ' || '%s' || ' SUPERUSER'; END IF;
+	RETURN current_user::text; END \$\$"
+ctl -c "SELECT tenant_register('t7', 'dbname=t7db')" -c "SELECT tenant_create('acme7', NULL, 'schema')" -c "ALTER SCHEMA acme7 OWNER TO owner7s" >/dev/null
+pgc_psql A -d t7db -U owner7 -c "CREATE SCHEMA evil7" -c "CREATE FUNCTION evil7.lower(text) $(printf "$EVIL_LOWER" owner7)" \
+	-c "ALTER DATABASE t7db SET search_path = evil7, pg_catalog, public" >/dev/null
+pgc_psql A -d ctl -U owner7s -c "CREATE FUNCTION acme7.lower(text) $(printf "$EVIL_LOWER" owner7s)" \
+	-c "CREATE FUNCTION acme7.eq7(int, int) RETURNS boolean LANGUAGE sql AS 'SELECT false'" \
+	-c "CREATE OPERATOR acme7.= (LEFTARG = int, RIGHTARG = int, FUNCTION = acme7.eq7)" >/dev/null
+# bring both to the set's newest version (bodies run as their owners: nothing escalates)
+ctl -c "SELECT tenant, status, error FROM tenant_migrate_all()" >"$OUT/f4r_setup.out" 2>&1
+check "4: a schema tenant's owner cannot shadow lower() or \"=\" in the caller's tenant_query_all (pg_catalog first)" \
+	"$(ctl -c "SELECT \"row\"->>'l' || ':' || (\"row\"->>'e') FROM tenant_query_all('SELECT lower(''X'') AS l, 1 = 1 AS e') WHERE tenant = 'acme7'" 2>&1)" "x:true"
+check "4: ... nor a tenant database's owner through ALTER DATABASE ... SET search_path" \
+	"$(ctl -c "SELECT \"row\"->>'l' FROM tenant_query_all('SELECT lower(''X'') AS l') WHERE tenant = 't7'" 2>&1)" "x"
+ctl -c "SELECT tenant_migration_add('7', 'notx', E'-- tenancy:no-transaction\nSELECT lower(''X'');', NULL, 'tenants')" >/dev/null
+ctl -c "SELECT tenant, status, sqlstate, error FROM tenant_migrate_all()" >"$OUT/f4r.out" 2>&1
+check "4: a no-transaction statement sent to a schema tenant runs none of its owner's code with the caller's rights" \
+	"$(pgc_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'owner7s'")" "f"
+check "4: ... nor in a tenant database whose owner set its search_path" \
+	"$(pgc_psql A -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'owner7'")" "f"
+check "4: ... both tenants are refused (42501) before any statement is sent, naming the owner" \
+	"$(grep -c '^\(t7\|acme7\)|failed|42501|no-transaction migrations do not run in a tenant owned by role "owner7s\?"' "$OUT/f4r.out")" "2"
+check "4: ... and version 7 is not recorded there" \
+	"$(pgc_psql A -d t7db -c "SELECT count(*) FROM tenancy.applied WHERE version = '7'")" "0"
+# timeouts: tenancy.lock_timeout reaches raw statements, whatever the tenant database sets
+pgc_psql A -c "CREATE DATABASE t8db" >/dev/null
+pgc_psql A -d t8db -c "CREATE TABLE held8 (id int)" -c "ALTER DATABASE t8db SET lock_timeout = 0" -c "ALTER DATABASE t8db SET statement_timeout = 0" >/dev/null
+ctl -c "SELECT tenant_register('t8', 'dbname=t8db')" -c "SELECT tenant_migrate_all()" >/dev/null 2>&1
+ctl -c "SELECT tenant_migration_add('8', 'vacuum', E'-- tenancy:no-transaction\nCREATE TABLE IF NOT EXISTS held8 (id int); VACUUM held8;', NULL, 'tenants')" >"$OUT/f4t.add" 2>&1
+( pgc_psql A -d t8db -c "BEGIN" -c "LOCK TABLE held8 IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null 2>&1 ) &
+HOLD_PID=$!
+for i in $(seq 50); do [ "$(pgc_psql A -d t8db -c "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'held8' AND l.granted")" -ge 1 ] && break; sleep 0.1; done
+check "4: tenancy.lock_timeout holds for a no-transaction statement although the tenant database sets lock_timeout = 0 (control)" \
+	"$(ctl -c "SET tenancy.lock_timeout = '300ms'" -c "SELECT split_part(error, E'\\n', 1) FROM tenant_migrate_all() WHERE tenant = 't8'" 2>"$OUT/f4t.err")" \
+	'migration "8" failed at statement 2 of 2: canceling statement due to lock timeout'
+
+wait "$HOLD_PID"
+
 finish
