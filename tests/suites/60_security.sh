@@ -356,6 +356,19 @@ check "11: an unprivileged role holding tenancy's old advisory key does not bloc
 check "11: ... nor can it take the run lock of 1.3 (42501)" \
 	"$(state_as lk "BEGIN; LOCK TABLE tenancy.lock_runs IN EXCLUSIVE MODE; COMMIT")" "42501"
 wait "$LK_PID"
+# tenant_migrate()'s own lock, in a database any role can connect to
+pgc_psql A -c "CREATE DATABASE lk11" >/dev/null
+pgc_psql A -d lk11 -c "CREATE EXTENSION tenancy" -c "SELECT tenant_migration_add('1', 'a', 'CREATE TABLE a11 (id int);')" >/dev/null
+LK11_OID=$(pgc_psql A -c "SELECT oid FROM pg_database WHERE datname = 'lk11'")
+( pgc_psql A -d lk11 -U lk -c "SELECT pg_advisory_lock(1952804449, $LK11_OID)" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 ) &
+LK_PID=$!
+for i in $(seq 50); do [ "$(pgc_psql A -d lk11 -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.usename = 'lk' AND l.locktype = 'advisory' AND l.granted")" -ge 1 ] && break; sleep 0.1; done
+check "11: a role that can only connect cannot block tenant_migrate() by holding its advisory key" \
+	"$(pgc_psql A -d lk11 -v VERBOSITY=sqlstate -c "SET lock_timeout = '500ms'" -c "SELECT tenant_migrate()" 2>&1 | sed -n 's/^ERROR: *//p;s/^1$/applied/p' | head -1)" "applied"
+wait "$LK_PID"
+check "11: ... and tenant_migrate()'s lock still serializes callers (a second one waits: 55P03 under lock_timeout; control)" \
+	"$(pgc_psql A -d lk11 -c "SELECT tenant_migration_add('2', 'b', 'SELECT pg_sleep(2);')" >/dev/null; ( pgc_psql A -d lk11 -c "SELECT tenant_migrate()" >/dev/null 2>&1 & ); sleep 0.7;
+		pgc_psql A -d lk11 -v VERBOSITY=sqlstate -c "SET lock_timeout = '300ms'" -c "SELECT tenant_migrate()" 2>&1 | sed -n 's/^ERROR: *//p' | head -1)" "55P03"
 
 # ---- finding 4, rest: what is sent raw to a tenant (tenant_query_all's query,
 # no-transaction statements) meets the tenant's guards too ----
