@@ -294,18 +294,22 @@ BEGIN
 END
 $$;
 
--- roles that hold the migrator capability from 1.3 get the write paths now
+-- roles that hold a capability from 1.3 get what it holds now (a reader
+-- holds tenants(), a migrator tenant_migrate_all_atomic)
 DO $$
 DECLARE
 	r record;
 BEGIN
-	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role
+	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role,
+			CASE p.proname WHEN 'tenants' THEN 'reader' ELSE 'migrator' END AS capability
 		FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-		WHERE p.proname OPERATOR(pg_catalog.=) 'tenant_migrate_all_atomic'
+		WHERE p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['tenants', 'tenant_migrate_all_atomic'])
+		  AND p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
 		  AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
 		  AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+		ORDER BY 2 DESC
 	LOOP
-		PERFORM tenancy.capability_apply(r.role, 'migrator', true);
+		PERFORM tenancy.capability_apply(r.role, r.capability, true);
 	END LOOP;
 END
 $$;
