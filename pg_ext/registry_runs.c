@@ -238,16 +238,27 @@ reg_run_status(reg_run *run, const char *status, bool finished, bool raise)
 void
 reg_run_status_nowait(reg_run *run, const char *status, bool finished)
 {
-	char sql[200];
+	char		run_id[32];
+	const char *p[3];
 
-	/* status is one of tenancy's words, the secret hex: nothing to quote */
+	/*
+	 * Parameters, not text: the secret must not show in the control
+	 * session's pg_stat_activity.query (still non-blocking).
+	 */
+	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
+	p[0] = run_id;
+	p[1] = status;
+	p[2] = run->secret;
 	if (run->secret[0])
-		snprintf(sql, sizeof(sql), "SELECT tenancy.run_finish(%lld, '%s', '%s', %s)",
-				 run->run_id, run->secret, status, finished ? "true" : "false");
+		(void) PQsendQueryParams(run->control,
+								 finished ? "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, true)"
+										  : "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, false)",
+								 3, NULL, p, NULL, NULL, 0);
 	else
-		snprintf(sql, sizeof(sql), "UPDATE tenancy.runs SET status = '%s'%s WHERE run_id = %lld",
-				 status, finished ? ", finished_at = pg_catalog.clock_timestamp()" : "", run->run_id);
-	(void) PQsendQuery(run->control, sql);
+		(void) PQsendQueryParams(run->control,
+								 finished ? "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp() WHERE run_id = $1::int8"
+										  : "UPDATE tenancy.runs SET status = $2 WHERE run_id = $1::int8",
+								 2, NULL, p, NULL, NULL, 0);
 	(void) PQflush(run->control);
 }
 
