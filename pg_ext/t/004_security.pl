@@ -261,6 +261,20 @@ is(tn_count($f4, qr/schema "globex" of the search_path of the tenant.s migration
 is(rolsuper('owner4'), 'f', '4: a tenant database owner\'s ALTER DATABASE ... SET search_path runs nothing with the caller\'s rights');
 
 # ---- sweep: a role holding exactly one capability tries the escalations above ----
+# "count:functions" whose EXECUTE for role $r differs from what tenancy.capabilities() gives $cap
+sub outside_model
+{
+	my ($r, $cap) = @_;
+	return ctl(qq{WITH listed AS (
+		SELECT c.capability, (CASE WHEN c.object LIKE 'tenancy.%' THEN c.object
+			ELSE e.extnamespace::regnamespace::text || '.' || c.object END)::regprocedure::oid AS p
+		  FROM tenancy.capabilities() c, pg_extension e WHERE e.extname = 'tenancy' AND c.kind = 'function'),
+	  ext AS (SELECT d.objid AS p FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		 WHERE e.extname = 'tenancy' AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e')
+	SELECT count(*) || ':' || coalesce(string_agg(ext.p::regprocedure::text, ', '), '') FROM ext
+	 WHERE has_function_privilege('$r', ext.p, 'EXECUTE') IS DISTINCT FROM
+		   EXISTS (SELECT 1 FROM listed l WHERE l.p = ext.p AND l.capability = ANY (tenancy.capability_closure('$cap')))});
+}
 for my $cap (qw(reader migrator admin))
 {
 	my $r = "sw_$cap";
@@ -293,6 +307,16 @@ for my $cap (qw(reader migrator admin))
 	tn_psql($A, 'ctl', [q{CREATE FUNCTION public.lower(text) RETURNS text LANGUAGE sql AS 'SELECT ''x''::text'}], user => $r, quiet => 1);
 	is(ctl(q{SELECT count(*) FROM pg_proc WHERE proname = 'lower' AND pronamespace = 'public'::regnamespace}), '0',
 		"sweep $cap: cannot shadow functions in public (PostgreSQL 15: no CREATE there)");
+	# every function of the extension: EXECUTE exactly when tenancy.capabilities() lists it
+	# under this capability or one below it (internal helpers: never)
+	is(outside_model($r, $cap), '0:', "sweep $cap: EXECUTE on exactly the functions its capability lists, none of another's or tenancy's internals");
+	if ($cap eq 'reader')
+	{
+		ctl("GRANT EXECUTE ON FUNCTION tenancy.capability_apply(regrole, text, boolean) TO $r");
+		is(outside_model($r, $cap), '1:tenancy.capability_apply(regrole,text,boolean)',
+			'sweep: ... a grant outside the model is seen (control)');
+		ctl("REVOKE EXECUTE ON FUNCTION tenancy.capability_apply(regrole, text, boolean) FROM $r");
+	}
 	is(rolsuper($r), 'f', "sweep $cap: ends without superuser");
 }
 
