@@ -384,6 +384,22 @@ is(ctl(q{SELECT count(*) FILTER (WHERE p.prosecdef AND p.proconfig = '{"search_p
 	'capability: every write path is SECURITY DEFINER with a pinned search_path, owned by the extension\'s owner');
 is(A('postgres', q{SELECT count(*) FROM pg_roles WHERE rolname IN ('mig', 'rd') AND rolsuper}), '0', 'capability: no role ends superuser');
 ctl(q{SELECT tenant_drop('cap1')});
+# the atomic run's record too (its own control database, so nothing else is behind)
+A('postgres', 'CREATE DATABASE ctl2', 'CREATE DATABASE cap2 OWNER mig');
+A('ctl2', 'CREATE EXTENSION tenancy', q{SELECT tenant_migration_add('1', 'a', 'CREATE TABLE a2 (id int);', NULL, 'tenants')},
+	'CREATE SERVER tenancy FOREIGN DATA WRAPPER tenancy_fdw', q{SELECT tenancy.grant_capability('mig', 'migrator')},
+	q{SELECT tenant_register('cap2', 'dbname=cap2')},
+	q{SELECT tenant_migration_add('2', 'b', 'CREATE TABLE b2 (id int);', NULL, 'tenants')});
+A('cap2', q{SELECT tenancy.grant_capability('mig', 'migrator')});
+{
+	local $ENV{PGPASSWORD} = 'MigPw1';
+	tn_out($A, 'ctl2', [q{CREATE USER MAPPING FOR CURRENT_USER SERVER tenancy OPTIONS (user 'mig', password 'MigPw1')}], user => 'mig');
+	my ($o) = tn_psql($A, 'ctl2', ['SELECT tenant, status FROM tenant_migrate_all_atomic()'], user => 'mig', quiet => 1);
+	is($o, 'cap2|applied', 'capability: a migrator\'s tenant_migrate_all_atomic commits (cap2 applied)');
+}
+is(A('ctl2', q{SELECT string_agg(r.status || ':' || r.actor || ':' || (r.finished_at IS NOT NULL) || ':' || t.status, ',')
+	FROM tenancy.runs r JOIN tenancy.run_tenants t USING (run_id)}) . '|' . A('ctl2', 'SELECT count(*) FROM tenancy.run_secrets'),
+	'done:mig:true:applied|0', 'capability: ... and its record says done, by mig, with cap2\'s row; the run\'s secret is forgotten');
 
 # ---- finding 11: tenant_query_all holds at most tenancy.query_max_bytes ----
 is(state_cmds($A, 'ctl', 'postgres', q{SET tenancy.query_max_bytes = '1MB'},
