@@ -24,6 +24,11 @@ SELECT count(*) >= 13 AS has_functions,
                           AND prokind <> 'p') AS without_safe_search_path,
        count(*) FILTER (WHERE prosecdef) AS security_definer
   FROM ext_functions;
+-- the only SECURITY DEFINER functions: the run record's write paths (1.4),
+-- owned by the extension's owner
+SELECT string_agg(p.proname, ', ' ORDER BY p.proname) AS security_definer_functions,
+       bool_and(p.proowner = e.extowner) AS owned_by_extension_owner
+  FROM ext_functions p, pg_extension e WHERE e.extname = 'tenancy' AND p.prosecdef;
 -- a procedure cannot carry a SET clause and still commit: each one is C and
 -- pins search_path = pg_catalog, pg_temp in every transaction it opens
 SELECT proname, prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') AS is_c, proconfig
