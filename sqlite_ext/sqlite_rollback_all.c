@@ -50,7 +50,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	char			 target[200];
 	long long		 concurrency, run_id = 0;
 	size_t			 n, done = 0;
-	int				 rc;
+	int				 rc, lockfd = -1;
 
 	(void) nargs;
 	memset(&job, 0, sizeof(job));
@@ -61,15 +61,17 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 		arg = (const char *) sqlite3_value_text(args[0]);
 	if ((rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK ||
-		(rc = tnsq_recover_if_idle(&conn, &rp, err)) != TN_OK)
+		(rc = tnsq_run_lock(&rp, "tenant_rollback_all()", &lockfd, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&job, JOB_ROLLBACK, &conn, &rp, &set, NULL, err)) != TN_OK ||
+	if ((rc = tnsq_recover_if_idle(&conn, &rp, err)) != TN_OK ||
+		(rc = tnsq_close_abandoned_runs(&conn, err)) != TN_OK ||
+		(rc = tnsq_job_start(&job, JOB_ROLLBACK, &conn, &rp, &set, NULL, err)) != TN_OK ||
 		(rc = tn_rollback_all_arg(&set, arg, &job.rb_version, &job.rb_checkpoint, err)) != TN_OK ||
 		(rc = tnsq_job_subset(&job, args[2], err)) != TN_OK)
 		goto done;
 	n = job.end;
 	tn_rollback_all_run_target(target, sizeof(target), job.rb_version, job.rb_checkpoint);
-	if ((rc = tnsq_start_run(&conn, target, n, "running", &run_id, err)) != TN_OK)
+	if ((rc = tnsq_start_run(&conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
 		goto done;
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
@@ -77,7 +79,8 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 		job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
 		tnsq_run_workers(&job, concurrency);
 		rc = tnsq_record_results(&conn, run_id, &job, out, done, job.next, err);
-		done = job.next;
+		if (rc == TN_OK)
+			done = job.next;
 	}
 	for (size_t i = done; rc == TN_OK && i < n; i++)
 		if (tn_fanout_skipped_row(out, tn_rows_get(&job.tenants, i, 0), NULL) != TN_OK)
@@ -86,6 +89,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 		rc = tnsq_finish_run(&conn, run_id, out, job.stopped,
 							 job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
 done:
+	tnsq_run_unlock(lockfd);
 	tnsq_job_free(&job);
 	tn_migration_set_free(&set);
 	if (rc != TN_OK)
