@@ -263,6 +263,7 @@ send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 		params[1] = s->version;
 		/* a fan-out's failed tenant comes back as a row ('report'): from/to and the core's error */
 		params[2] = job->mode == FO_ROLLBACK ? "rollback" : job->mode == FO_HOLDS ? "holds"
+														: job->mode == FO_FORGET  ? "forget"
 														: s->kind == TN_STEP_SYNC ? "sync"
 														: job->mode == FO_DRY_RUN ? "dry_run"
 														: job->mode == FO_MIGRATE ? "report"

@@ -145,12 +145,27 @@ remove_from_tenant_set(const char *version)
 	}
 	tn_rows_free(&hc.holders);
 
+	/* every tenant's catalog forgets it (never applied there), so no later run applies it */
+	tn_rows_init(&hc.holders, 1);
+	if (n > 0)
+		run_job(FO_FORGET, ts, n, &set, text, canonical, holds_done, &hc);
+	tn_rows_free(&hc.holders);
+	if (hc.failed)
+	{
+		tn_migration_set_free(&set);
+		tn_error_detail_append(&hc.err, "Tenant \"%s\" could not forget version \"%s\"; the version stays in the tenant set.",
+							   hc.tenant, canonical);
+		tn_raise_failure(&hc.err);
+	}
+
 	/* this server's template undoes it (downs from the set) */
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.name = tmpl.dbname = reg_template_name();
 	if (OidIsValid(get_database_oid(tmpl.name, true)))
 	{
 		run_job(FO_ROLLBACK, &tmpl, 1, &set, text, canonical, template_done, &hc);
+		if (!hc.failed)
+			run_job(FO_FORGET, &tmpl, 1, &set, text, canonical, template_done, &hc);
 		if (hc.failed)
 		{
 			tn_migration_set_free(&set);

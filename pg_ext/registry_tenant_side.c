@@ -248,6 +248,14 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 		rc = synced_rollback(&adapter, &set, target, &out, &err);
 	else if (strcmp(mode, "holds") == 0)
 		rc = synced_holds(&adapter, target, &out, &err);
+	else if (strcmp(mode, "forget") == 0)
+	{
+		/* tenant_migration_remove, after every tenant was asked: the catalog forgets it */
+		int forgot = 0;
+
+		rc = tn_catalog_forget_unapplied(&adapter, target, &forgot, &err);
+		out.applied = forgot;
+	}
 	else if (strcmp(mode, "sync") == 0 || strcmp(mode, "record") == 0)
 		rc = synced_catalog(&adapter, &set, target, strcmp(mode, "record") == 0, &out, &err);
 	else if (strcmp(mode, "raw") == 0)
@@ -259,7 +267,7 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	else
 	{
 		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync', 'record', 'raw', 'rollback' or 'holds'.");
+		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync', 'record', 'raw', 'rollback', 'holds' or 'forget'.");
 	}
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);

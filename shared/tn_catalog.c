@@ -350,28 +350,6 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 			!same_text(have[j].checksum, m->checksum))
 			rc = repair_applied(a, m, err);
 	}
-	/*
-	 * A catalog version the set no longer has and the database never
-	 * applied was taken out of the tenant set (tenant_migration_remove):
-	 * it goes, or the next migrate would apply it from the catalog.
-	 */
-	for (j = 0; j < rows.nrows && rc == TN_OK; j++)
-		if (tn_set_find(set, have[j].version) == NULL)
-		{
-			tn_value v = tn_text(have[j].version);
-			tn_rows	 applied;
-
-			rc = tn_query_rows(a, "SELECT 1 FROM {T}applied WHERE version = $1", 1, &v, 1, &applied, err);
-			if (rc != TN_OK)
-				break;
-			if (applied.nrows == 0)
-			{
-				(*differing)++;
-				if (write)
-					rc = tn_catalog_forget(a, have[j].version, err);
-			}
-			tn_rows_free(&applied);
-		}
 	free(have);
 	tn_rows_free(&rows);
 	return rc;

@@ -330,6 +330,15 @@ int tn_tenant_subset(const tn_rows *all, const tn_rows *wanted, size_t *order,
  */
 int tn_catalog_forget(const tn_adapter *a, const char *version, tn_error *err);
 
+/*
+ * tenant_migration_remove, in each tenant once the core allowed it: the
+ * tenant's catalog forgets version when it has it and never applied it
+ * (*forgot 1), in a unit of work of its own; else nothing (a tenant-local
+ * pending version is never dropped by a sync: the fan-out refuses it).
+ */
+int tn_catalog_forget_unapplied(const tn_adapter *a, const char *version, int *forgot,
+								tn_error *err);
+
 /* Is version applied in this database (its tracking tables)?  *applied 1 / 0; reads only. */
 int tn_version_applied(const tn_adapter *a, const char *version, int *applied,
 					   tn_error *err);

@@ -395,6 +395,32 @@ tn_tenant_subset(const tn_rows *all, const tn_rows *wanted, size_t *order,
 /* tenant_migration_remove                                             */
 /* ------------------------------------------------------------------ */
 
+int
+tn_catalog_forget_unapplied(const tn_adapter *a, const char *version, int *forgot, tn_error *err)
+{
+	tn_value p = tn_text(tn_version_strip(version));
+	tn_rows	 rows;
+	int		 applied = 0;
+	int		 rc;
+
+	*forgot = 0;
+	if ((rc = tn_version_applied(a, version, &applied, err)) != TN_OK || applied)
+		return rc;
+	if ((rc = tn_query_rows(a, "SELECT version FROM {T}catalog WHERE version = $1", 1, &p, 1, &rows, err)) != TN_OK)
+		return rc;
+	if (rows.nrows > 0)
+	{
+		rc = a->begin(a->ctx, err);
+		if (rc == TN_OK && (rc = tn_catalog_forget(a, tn_rows_get(&rows, 0, 0), err)) == TN_OK)
+			rc = tn_finish(a, err);
+		else if (rc != TN_OK)
+			tn_abort(a, err);
+		*forgot = rc == TN_OK;
+	}
+	tn_rows_free(&rows);
+	return rc;
+}
+
 static int
 compare_names(const void *a, const void *b)
 {

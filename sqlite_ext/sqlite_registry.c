@@ -381,7 +381,8 @@ fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			 (rc = tnsq_load_tenant_set(&rp, &set, &err)) == TN_OK &&
 			 (rc = version == NULL ? tn_error_null_argument(&err, "version")
 								   : tnsq_version_holders(conn, &rp, version, &holders, &err)) == TN_OK &&
-			 (rc = tn_migration_remove_check(&set, version, &holders, 1, &err)) == TN_OK)
+			 (rc = tn_migration_remove_check(&set, version, &holders, 1, &err)) == TN_OK &&
+			 (rc = tnsq_forget_in_tenants(conn, &rp, tn_set_find(&set, version)->version, &err)) == TN_OK)
 		rc = change_tenant_set(conn, change_remove, (void *) tn_set_find(&set, version)->version, &count,
 							   "set_remove", &err);
 	tn_rows_free(&holders);

@@ -123,6 +123,8 @@ int	 tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 /* sqlite_rollback_all.c */
 int tnsq_rollback_one(fanout_job *job, size_t i, const char *path);
 int tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int tnsq_forget_in_tenants(tn_sqlite_conn *conn, const registry_paths *rp, const char *version,
+						   tn_error *err);
 int tnsq_version_holders(tn_sqlite_conn *conn, const registry_paths *rp, const char *version,
 						 tn_rows *holders, tn_error *err);
 

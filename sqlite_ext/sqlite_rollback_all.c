@@ -143,3 +143,34 @@ tnsq_version_holders(tn_sqlite_conn *conn, const registry_paths *rp, const char 
 	tn_rows_free(&tenants);
 	return rc;
 }
+
+/*
+ * Once the core allowed the removal: every tenant's catalog forgets the
+ * version (it never applied it), so no later run applies it from there.
+ */
+int
+tnsq_forget_in_tenants(tn_sqlite_conn *conn, const registry_paths *rp, const char *version, tn_error *err)
+{
+	tn_rows tenants;
+	int		rc;
+
+	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants ORDER BY name", 0, NULL, 2,
+					   &tenants, err);
+	for (size_t i = 0; rc == TN_OK && i < tenants.nrows; i++)
+	{
+		char		  *resolved = NULL;
+		tn_sqlite_conn t;
+		int			   forgot = 0;
+
+		rc = tn_validate_tenant_path(rp->dir, tn_rows_get(&tenants, i, 1), 1, &resolved, err);
+		if (rc == TN_OK)
+			rc = tnsq_open_tenant_file(resolved, OPEN_RW, &t, err);
+		free(resolved);
+		if (rc != TN_OK)
+			break;
+		rc = tn_catalog_forget_unapplied(&t.adapter, version, &forgot, err);
+		tnsq_close_tenant(&t);
+	}
+	tn_rows_free(&tenants);
+	return rc;
+}
