@@ -54,7 +54,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/de
 CONN="host=$WORK port=$PORT user=postgres"
 psqlq() { "$PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres "$@"; }
 psqlq -c "CREATE DATABASE ctl" -c "CREATE DATABASE fl" || die "setup failed"
-psqlq -d ctl -c "CREATE EXTENSION tenancy VERSION '1.2'" || die "CREATE EXTENSION failed"
+psqlq -d ctl -c "CREATE EXTENSION tenancy" || die "CREATE EXTENSION failed"
 cat "$ROOT"/bench/workload/postgres/V*.sql >"$WORK/workload_pg.sql"
 mkdir -p "$WORK/wl" && cp "$ROOT"/bench/workload/postgres/V*.sql "$WORK/wl/" && chmod -R a+rX "$WORK/wl"
 

@@ -876,10 +876,8 @@ tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 	const char *q = quote_identifier(schema);
 	uint32		h = hash_bytes((const unsigned char *) schema, (int) strlen(schema));
 
-	/* its tracking tables must be tenancy's, not the schema owner's (finding 3) */
-	tn_pg_check_tracking_tables(schema);
-
-	a->table_prefix = psprintf("%s.tenancy_", q);
+	/* its tracking rows: tenancy's shared tables, or (before 1.4) its own */
+	a->table_prefix = tn_pg_schema_tracking_begin(ctx, schema);
 	ctx->caller_search_path = psprintf("%s, pg_catalog, pg_temp", q);
 	ctx->has_lock_key = true;
 	ctx->lock_key = (int64) (((uint64) MyDatabaseId << 32) | (uint64) h);
@@ -897,6 +895,7 @@ tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err)
 		tn_error_clear(&ignored);
 		(void) pop_level(ctx, false, &ignored);
 	}
+	tn_pg_schema_tracking_end(ctx);
 	if (left > 0 && rc == TN_OK)
 	{
 		rc = tn_error_set(err, TN_ERR_ENGINE,
