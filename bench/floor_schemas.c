@@ -68,7 +68,7 @@ main(int argc, char **argv)
 	int		n;
 	double	t0;
 
-	int		create = argc == 6 && strcmp(argv[5], "create") == 0;
+	int create = argc == 6 && strcmp(argv[5], "create") == 0;
 
 	if (argc != 5 && !create)
 	{

@@ -34,9 +34,10 @@ typedef struct tn_pg_adapter_ctx
 	const char	 *caller_search_path; /* search_path for migration bodies */
 	bool		  has_lock_key;		  /* schema tenant: its own advisory key */
 	int64		  lock_key;
-	Oid			  body_user;	   /* bodies run as this role (InvalidOid: the caller) */
-	bool		  check_body_path; /* refuse untrusted schemas in their search_path */
+	Oid			  body_user;		  /* bodies run as this role (InvalidOid: the caller) */
+	bool		  check_body_path;	  /* refuse untrusted schemas in their search_path */
 	int			  tracking_nestlevel; /* schema tenant, 1.4: GUC level to end (0: none) */
+	const char	 *tracking_schema;	  /* ... and the schema it names */
 } tn_pg_adapter_ctx;
 
 /*
@@ -80,11 +81,14 @@ extern void tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx);
  * of its own (ctx->tracking_nestlevel), else it checks the schema's own
  * tables (tn_pg_check_tracking_tables; raises 42501).  _end: restores the
  * setting; called by tn_pg_adapter_finish after every level is closed.
+ * _reassert: after a migration body, the setting is schema's again
+ * (a superuser's body can change it; nothing when _begin did not set it).
  */
 #define TN_PG_SCHEMA_SETTING "tenancy.tenant_schema"
-extern bool tn_pg_schema_tracking_shared(void);
+extern bool		   tn_pg_schema_tracking_shared(void);
 extern const char *tn_pg_schema_tracking_begin(tn_pg_adapter_ctx *ctx, const char *schema);
-extern void tn_pg_schema_tracking_end(tn_pg_adapter_ctx *ctx);
+extern void		   tn_pg_schema_tracking_reassert(tn_pg_adapter_ctx *ctx);
+extern void		   tn_pg_schema_tracking_end(tn_pg_adapter_ctx *ctx);
 
 extern void tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 									 const char *schema);

@@ -49,9 +49,25 @@ tn_pg_schema_tracking_begin(tn_pg_adapter_ctx *ctx, const char *schema)
 	}
 	/* a nest level of our own: ended (and the value restored) by _end */
 	ctx->tracking_nestlevel = NewGUCNestLevel();
+	ctx->tracking_schema = pstrdup(schema);
 	(void) set_config_option(TN_PG_SCHEMA_SETTING, schema, PGC_SUSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	return "tenancy.tenant_";
+}
+
+void
+tn_pg_schema_tracking_reassert(tn_pg_adapter_ctx *ctx)
+{
+	const char *now;
+
+	if (ctx->tracking_nestlevel <= 0)
+		return;
+	now = GetConfigOption(TN_PG_SCHEMA_SETTING, true, false);
+	if (now != NULL && strcmp(now, ctx->tracking_schema) == 0)
+		return;
+	/* SET, not SAVE: it must outlast the body's subtransaction; _end restores */
+	(void) set_config_option(TN_PG_SCHEMA_SETTING, ctx->tracking_schema, PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
 }
 
 void
@@ -60,4 +76,5 @@ tn_pg_schema_tracking_end(tn_pg_adapter_ctx *ctx)
 	if (ctx->tracking_nestlevel > 0)
 		AtEOXact_GUC(true, ctx->tracking_nestlevel);
 	ctx->tracking_nestlevel = 0;
+	ctx->tracking_schema = NULL;
 }
