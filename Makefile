@@ -5,6 +5,7 @@
 #   make demo         run the demo on the embedded SQLite default
 #   make test         every suite (core, SQLite, PostgreSQL, conformance, crash), assertions on
 #   make bench        benchmarks: tenancy next to the floor, with ratios
+#   make bench-scale  1,000 and 10,000 tenants: time per tenant, peak memory, file descriptors
 #   make format       rewrite the C sources with clang-format (.clang-format, pgindent-like)
 #   make format-check report what `make format` would change; fails if anything
 #   make warnings     every C file of the project, tests and benches included, with -Werror
@@ -47,7 +48,7 @@ SQLITE_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRC) $(SQLITE_SRC))
 # every C file clang-format looks after
 FORMAT_FILES = $(sort $(wildcard shared/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] cli/*.[ch] tests/*/*.[ch] bench/*.c))
 
-.PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench clean \
+.PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench bench-scale clean \
 	core-check fuzz format format-check warnings FORCE cli install-cli
 
 all: sqlite pg cli
@@ -115,6 +116,11 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory sqlite
 	@bench/run.sh
+
+# 1,000 and 10,000 tenants: time per tenant, peak memory, fds (long; BENCH_SCALE=1 make bench runs it too)
+bench-scale: deps
+	@$(MAKE) --no-print-directory sqlite
+	@bench/scale.sh
 
 # Coverage-guided fuzzing of the core's parsers (libFuzzer); new inputs go to tests/out/.
 fuzz: deps
