@@ -123,14 +123,13 @@ CONF
 	pg_round() {	# $1 = label, $2 = n, $3 = SQL of the timed call (in database ctl)
 		sample "$OTHERS" "$WORK/o.out"
 		t0=$(now_ms)
-		psqlq -d ctl -c "SET client_min_messages = warning" \
-			-c "$3" -c "SELECT pg_backend_pid() AS pid \gset" \
-			-c "\\setenv PID :pid" -c "\\! awk '/^VmHWM:/ {print \$2}' /proc/\$PID/status >$WORK/caller.out" >/dev/null ||
-			die "$1 failed"
+		printf '%s\n' "SET client_min_messages = warning;" "$3;" 'SELECT pg_backend_pid() AS pid \gset' '\setenv PID :pid' \
+			"\\! awk '/^VmHWM:/ {print \$2}' /proc/\$PID/status >$WORK/caller.out" >"$WORK/round.sql"
+		psqlq -d ctl -f "$WORK/round.sql" >/dev/null || die "$1 failed"
 		t=$(($(now_ms) - t0)); sample_stop; read -r rss fds <"$WORK/o.out"
 		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" \
 			"$(($(cat "$WORK/caller.out") / 1024)) MB" "$fds"
-		echo "   (largest backend seen: $((rss / 1024)) MB)"
+		[ "$rss" -gt 0 ] && echo "   (largest backend seen: $((rss / 1024)) MB)"
 	}
 	for n in $SIZES; do
 		psqlq -c "DROP DATABASE IF EXISTS ctl" -c "DROP DATABASE IF EXISTS tenancy_template_ctl" -c "CREATE DATABASE ctl" >/dev/null 2>&1 || die "setup failed"
