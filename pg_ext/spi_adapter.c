@@ -427,7 +427,13 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 		cached = true;
 	else
 	{
-		plan = SPI_prepare(q->sql, n, types);
+		/*
+		 * A generic plan at once: the core's statements are key lookups and
+		 * single-row writes on small tables, which a custom plan cannot do
+		 * better, and the plan cache would otherwise plan each of the first
+		 * five executions anew (all five of a five-migration batch).
+		 */
+		plan = SPI_prepare_cursor(q->sql, n, types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			return spi_failure(err, SPI_result, "prepare");
 		cached = plan_cache_store(q->sql, n, types, plan);
