@@ -162,11 +162,11 @@ check_schema(schema_call *sc)
  * The statement that forgets schema $1's rows in the shared tracking
  * tables (extension 1.4), or NULL when that database's extension is older.
  */
-#define FORGET_SCHEMA_ROWS                                                   \
-	"WITH c AS (DELETE FROM tenancy.schema_catalog WHERE schema_name = $1)," \
-	" a AS (DELETE FROM tenancy.schema_applied WHERE schema_name = $1),"     \
-	" h AS (DELETE FROM tenancy.schema_history WHERE schema_name = $1)"      \
-	" DELETE FROM tenancy.schema_checkpoints WHERE schema_name = $1"
+#define FORGET_SCHEMA_ROWS                                                                        \
+	"WITH c AS (DELETE FROM tenancy.schema_catalog WHERE schema_name OPERATOR(pg_catalog.=) $1)," \
+	" a AS (DELETE FROM tenancy.schema_applied WHERE schema_name OPERATOR(pg_catalog.=) $1),"     \
+	" h AS (DELETE FROM tenancy.schema_history WHERE schema_name OPERATOR(pg_catalog.=) $1)"      \
+	" DELETE FROM tenancy.schema_checkpoints WHERE schema_name OPERATOR(pg_catalog.=) $1"
 #define HAS_SHARED_TRACKING \
 	"SELECT pg_catalog.to_regclass('tenancy.tenant_applied') IS NOT NULL"
 
