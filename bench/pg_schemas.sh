@@ -154,5 +154,5 @@ done
 echo
 echo "floor: bench/floor_schemas.c, one connection, one transaction per schema (SET LOCAL search_path), no tracking;"
 echo "       for create + migrate each transaction starts with CREATE SCHEMA."
-echo "medians of $REPS rounds; ratio: median of tenancy/floor pair by pair (each pair back to back)."
+echo "medians of $REPS rounds; ratio: median of tenancy/floor pair by pair (each pair back to back, which side goes first alternates)."
 echo "Shared 2-core machine: read the ratios, not the absolute times."
