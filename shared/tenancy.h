@@ -349,6 +349,13 @@ long tn_body_transaction_control(const char *body);
  */
 int tn_body_strip_transaction(char *body);
 
+/*
+ * The same for a Sqitch verify script, whose template is BEGIN; ...
+ * ROLLBACK;: only BEGIN ... ROLLBACK pairs, each closed, are taken out (1);
+ * 0 when there is no transaction control, -1 (unchanged) for anything else.
+ */
+int tn_body_strip_verify_transaction(char *body);
+
 /* Is the body only whitespace, comments and semicolons (nothing to run)? */
 int tn_body_is_blank(const char *body, size_t len);
 

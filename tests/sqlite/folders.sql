@@ -158,8 +158,63 @@ SELECT sql FROM sqlite_master WHERE name IN ('x', 'x_kind') ORDER BY name;
 SELECT tenant_rollback();
 SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
 SELECT tenant_migrations_load('fx/bad_own_transaction');
--- a Sqitch project is not read yet: said so
-SELECT tenant_migrations_load('fx/bad_sqitch');
+-- Sqitch: the plan's order, verify after deploy, revert as down; compared with a plain apply of the deploys
+.open plain_sqitch.db
+.read fx/sqitch_sqlite/deploy/users.sql
+.read fx/sqitch_sqlite/deploy/flips.sql
+.open sqitch.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/sqitch_sqlite');
+SELECT version, name, down_sql IS NOT NULL AS has_down, source FROM tenancy_catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status();
+ATTACH 'plain_sqitch.db' AS plain;
+SELECT count(*) AS differences FROM (
+  SELECT type, name, sql FROM main.sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM plain.sqlite_master
+  UNION ALL
+  SELECT type, name, sql FROM plain.sqlite_master WHERE name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM main.sqlite_master);
+DETACH plain;
+SELECT tenant_rollback();
+SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
+-- a verify that fails fails the migration (and the batch)
+.shell mkdir -p sq/deploy sq/verify && printf 'a 2020-01-01T00:00:00Z Me <m@x>\n' > sq/sqitch.plan && printf 'CREATE TABLE a (x);\n' > sq/deploy/a.sql && printf 'BEGIN;\nSELECT no_such_column FROM a;\nROLLBACK;\n' > sq/verify/a.sql
+SELECT tenant_migrations_load('sq');
+SELECT tenant_migrate();
+SELECT count(*) AS a_exists FROM sqlite_master WHERE name = 'a';
+-- Liquibase formatted SQL: changesets in file order, this engine's dbms only, --rollback lines as downs
+.open plain_liquibase.db
+CREATE TABLE tb_product (
+    id BIGINT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    price DECIMAL(10,2) NOT NULL
+);
+CREATE TABLE tb_state (
+    code VARCHAR(2) PRIMARY KEY,
+    name VARCHAR(64) NOT NULL
+);
+CREATE INDEX tb_product_name ON tb_product (name);
+ALTER TABLE tb_product ADD COLUMN note TEXT;
+.open liquibase.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/liquibase');
+SELECT version, name, flags, down_sql IS NOT NULL AS has_down, source FROM tenancy_catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT code, name FROM tb_state ORDER BY code;
+ATTACH 'plain_liquibase.db' AS plain;
+SELECT count(*) AS differences FROM (
+  SELECT type, name, sql FROM main.sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM plain.sqlite_master
+  UNION ALL
+  SELECT type, name, sql FROM plain.sqlite_master WHERE name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM main.sqlite_master);
+DETACH plain;
+SELECT tenant_rollback();
+SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
+-- what tenancy cannot honour (runOnChange) is refused naming the line, nothing loaded
+SELECT tenant_migrations_load('fx/bad_liquibase');
+SELECT count(*) AS catalog_rows FROM tenancy_catalog WHERE source LIKE '%bad_liquibase%';
 -- dbmate: an error in the down section names its line within the section
 .open dbmate_lines.db
 .load ./tenancy
