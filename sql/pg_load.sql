@@ -202,5 +202,44 @@ SELECT tenant_migrate();
 SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'x' ORDER BY ordinal_position;
 SELECT tenant_rollback();
 :objects;
+
+-- Sqitch: order from the plan, verify after deploy, revert as down, the reworked insert_user read from its
+-- @v1.0.0-dev2 copy first; compared with a plain apply of the deploys in plan order
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'sqitch');
+SELECT version, name, replace(source, :'fx', '') AS source, down_sql IS NOT NULL AS has_down FROM tenancy.catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status();
+SELECT flipr.insert_user('marge', 'secret');
+SELECT nickname, password = md5('secret') AS md5_password FROM flipr.users;
+SELECT tenant_rollback();
+SELECT count(*) AS flipr_schemas FROM pg_namespace WHERE nspname = 'flipr';
+-- Liquibase formatted SQL: changesets in file order, dbms:postgresql ones (not sqlite or mysql), rollbacks
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'liquibase');
+SELECT version, name, flags, down_sql IS NOT NULL AS has_down, replace(source, :'fx', '') AS source FROM tenancy.catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT code, name FROM tb_state ORDER BY code;
+DROP SCHEMA IF EXISTS plain CASCADE;
+CREATE SCHEMA plain;
+SET search_path = plain;
+CREATE TABLE tb_product (
+    id BIGINT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    price DECIMAL(10,2) NOT NULL
+);
+CREATE TABLE tb_state (
+    code VARCHAR(2) PRIMARY KEY,
+    name VARCHAR(64) NOT NULL
+);
+CREATE INDEX tb_product_name ON tb_product USING btree (name);
+ALTER TABLE tb_product ADD COLUMN note TEXT;
+RESET search_path;
+:differences;
+DROP SCHEMA plain CASCADE;
+SELECT tenant_rollback();
+:objects;
 \c postgres
 DROP DATABASE tn_fx;
