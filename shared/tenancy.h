@@ -258,6 +258,18 @@ void		tn_rows_free(tn_rows *r);
 int tn_version_validate(const char *version, tn_error *err);
 
 /*
+ * A Flyway repeatable migration ("R__views.sql") has the version
+ * "R__<description>": it orders after every versioned migration, and
+ * repeatables among themselves by description (bytewise), as Flyway
+ * applies them.  It is applied again whenever its checksum changes (that
+ * is not drift), never counts as a database's version, needs no down (a
+ * rollback passes over it) and is selected only when migrating to the
+ * newest version.  1 when version is one, else 0.
+ */
+#define TN_REPEATABLE_PREFIX "R__"
+int tn_version_is_repeatable(const char *version);
+
+/*
  * The version without a leading V/v, as a file name or a target argument
  * may write it ("V3" -> "3"); NULL stays NULL.  Points into version.
  */
@@ -427,11 +439,11 @@ void tn_migration_set_free(tn_migration_set *set);
 /* The migration of version in set (V/v and leading zeros ignored), or NULL. */
 const tn_migration *tn_set_find(const tn_migration_set *set, const char *version);
 
-/* The newest version of a sorted set, or NULL when it is empty. */
+/* The newest version of a sorted set (repeatables are not versions), or NULL when it has none. */
 const char *tn_set_newest(const tn_migration_set *set);
 
 /*
- * How many versions of a tenant set are newer than version (NULL or "":
+ * How many versions of a tenant set (repeatables not counted) are newer than version (NULL or "":
  * all of them) -- the "pending" a registry shows for a tenant.
  */
 long long tn_set_count_newer(const tn_migration_set *set, const char *version);

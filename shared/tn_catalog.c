@@ -89,7 +89,7 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 			*added = 1;
 			return repair_applied(a, m, err);
 		}
-		if (applied != NULL && strcmp(applied, m->checksum) != 0)
+		if (applied != NULL && strcmp(applied, m->checksum) != 0 && !tn_version_is_repeatable(m->version))
 		{
 			tn_error_set(err, TN_ERR_DRIFT, "migration \"%s\" is already applied with a different body",
 						 m->version);

@@ -215,6 +215,33 @@ SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE
 -- what tenancy cannot honour (runOnChange) is refused naming the line, nothing loaded
 SELECT tenant_migrations_load('fx/bad_liquibase');
 SELECT count(*) AS catalog_rows FROM tenancy_catalog WHERE source LIKE '%bad_liquibase%';
+-- Flyway repeatables (R__): applied after the versioned ones, by description; applied again when they change
+-- (not drift), only that one; status and history show them; a rollback passes over them
+.shell mkdir -p fr && cp fx/flyway_repeatable/*.sql fr/
+.open repeatable.db
+.load ./tenancy
+SELECT tenant_migrations_load('fr');
+SELECT version, name, down_sql IS NOT NULL AS has_down FROM tenancy_catalog ORDER BY version;
+SELECT * FROM tenant_plan();
+SELECT tenant_migrate();
+SELECT NAME FROM PEOPLE;
+.shell printf "drop view if exists PEOPLE;\ncreate view PEOPLE as\n    select P.NAME from PERSON P\n    where P.NAME like 'M%%';\n" > fr/R__People_view.sql
+SELECT tenant_migrations_load('fr');
+SELECT version, state FROM tenant_status();
+SELECT count(*) AS problems FROM tenant_verify();
+SELECT * FROM tenant_plan();
+SELECT tenant_migrate();
+SELECT NAME FROM PEOPLE;
+SELECT version, state, batch FROM tenant_status();
+SELECT action, version, batch FROM tenant_history() WHERE action IN ('apply', 'checkpoint');
+SELECT tenant_migrate();
+SELECT tenant_rollback();
+SELECT version, state FROM tenant_status();
+-- a versioned migration added after a repeatable ran is not out of order: it runs, then nothing else
+.shell printf 'alter table PERSON add column AGE int;\n' > fr/V3__Add_age.sql
+SELECT tenant_migrations_load('fr');
+SELECT tenant_migrate();
+SELECT version, state, batch FROM tenant_status();
 -- dbmate: an error in the down section names its line within the section
 .open dbmate_lines.db
 .load ./tenancy
