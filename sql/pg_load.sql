@@ -241,5 +241,25 @@ RESET search_path;
 DROP SCHEMA plain CASCADE;
 SELECT tenant_rollback();
 :objects;
+
+-- Flyway repeatables (R__): after the versioned ones, by description; a changed body is applied again (not drift),
+-- only it; status and history show them; a rollback passes over them
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'flyway_repeatable');
+SELECT version, name, down_sql IS NOT NULL AS has_down FROM tenancy.catalog ORDER BY version;
+SELECT * FROM tenant_plan();
+SELECT tenant_migrate();
+SELECT name FROM people;
+SELECT tenant_migrations_load_files(ARRAY['R__People_view.sql'],
+  ARRAY[E'drop view if exists PEOPLE;\ncreate view PEOPLE as\n    select P.NAME from PERSON P\n    where P.NAME like \'M%\';\n']);
+SELECT version, state FROM tenant_status();
+SELECT count(*) AS problems FROM tenant_verify();
+SELECT tenant_migrate();
+SELECT name FROM people;
+SELECT version, state, batch FROM tenant_status();
+SELECT action, version, batch FROM tenant_history() WHERE action IN ('apply', 'checkpoint') ORDER BY id;
+SELECT tenant_rollback();
+SELECT version, state FROM tenant_status();
 \c postgres
 DROP DATABASE tn_fx;
