@@ -242,6 +242,20 @@ SELECT version, state FROM tenant_status();
 SELECT tenant_migrations_load('fr');
 SELECT tenant_migrate();
 SELECT version, state, batch FROM tenant_status();
+-- the same in a fan-out: a changed repeatable in the tenant set is applied again in every tenant (not repaired)
+.shell mkdir -p frreg frset && cp fx/flyway_repeatable/*.sql frset/
+.open frreg/registry.db
+.load ./tenancy
+SELECT tenant_migrations_load('frset', 'tenants');
+SELECT tenant_create('alpha');
+SELECT tenant_create('beta');
+SELECT name, version, pending, state FROM tenants();
+.shell printf "drop view if exists PEOPLE;\ncreate view PEOPLE as\n    select P.NAME from PERSON P\n    where P.NAME like 'M%%';\n" > frset/R__People_view.sql
+SELECT tenant_migrations_load('frset', 'tenants');
+SELECT tenant, status, from_version, to_version, applied, error FROM tenant_migrate_all();
+.shell sqlite3 frreg/alpha.db "SELECT NAME FROM PEOPLE; SELECT version, batch FROM tenancy_applied ORDER BY version; SELECT count(*) AS repairs FROM tenancy_history WHERE action = 'repair';"
+SELECT tenant, status, applied FROM tenant_migrate_all();
+SELECT tenant, status, problems FROM tenant_verify_all();
 -- dbmate: an error in the down section names its line within the section
 .open dbmate_lines.db
 .load ./tenancy
