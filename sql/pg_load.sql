@@ -242,6 +242,16 @@ DROP SCHEMA plain CASCADE;
 SELECT tenant_rollback();
 :objects;
 
+-- a real project's Liquibase folder (glav-kod/glav-lib migrations/public, read by includeAll), unchanged
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'liquibase_glav');
+SELECT version, name, down_sql IS NOT NULL AS has_down FROM tenancy.catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' ORDER BY ordinal_position;
+SELECT tenant_rollback();
+SELECT to_regclass('public.users') AS users_after_rollback;
+
 -- Flyway repeatables (R__): after the versioned ones, by description; a changed body is applied again (not drift),
 -- only it; status and history show them; a rollback passes over them
 DROP EXTENSION tenancy;

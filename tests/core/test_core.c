@@ -1263,6 +1263,12 @@ test_sqitch_liquibase(void)
 	rc = tn_load_folder(fixture("liquibase"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_OK && s.count == 6 && strcmp(s.items[3].version, "2.2") == 0, "liquibase: sqlite gets its own changeset%s", NULL);
 	tn_migration_set_free(&s);
+	rc = tn_load_folder(fixture("liquibase_glav"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && strcmp(s.items[1].version, "1.2") == 0 &&
+			  strcmp(s.items[1].name, "uamangeldiev:20") == 0 && s.items[1].down_sql && blank(s.items[1].down_sql) &&
+			  strstr(s.items[0].down_sql, "drop table public.users;"),
+		  "liquibase: glav-kod/glav-lib's folder loads unchanged (\"--rollback ;\" is a no-op down)%s", NULL);
+	tn_migration_set_free(&s);
 	rc = tn_load_folder(fixture("bad_liquibase"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.detail, "Line 7") && strstr(err.detail, "runOnChange"),
 		  "liquibase: runOnChange is refused naming the line%s", NULL);
