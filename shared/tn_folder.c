@@ -500,7 +500,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 					   (tn_dialect) d, dialect, &parts, err);
 	}
 	if (rc == TN_OK)
-		rc = tn_liquibase_check_alone(&parts, "the files sent", err);
+		rc = tn_liquibase_check_alone(&parts, NULL, err); /* the files sent */
 	if (rc == TN_OK)
 		rc = tn_parts_finish_set(&parts, out, err);
 	tn_parts_free(&parts);

@@ -529,8 +529,13 @@ tn_liquibase_check_alone(const part_list *parts, const char *path,
 
 	if (parts->liquibase_files == 0 || parts->seen == 0)
 		return TN_OK;
-	tn_shown(path, s, sizeof(s));
-	tn_error_set(err, TN_ERR_FORMAT, "folder \"%s\" mixes Liquibase formatted SQL files with other migration files", s);
+	if (path == NULL)
+		tn_error_set(err, TN_ERR_FORMAT, "the files sent mix Liquibase formatted SQL files with other migration files");
+	else
+	{
+		tn_shown(path, s, sizeof(s));
+		tn_error_set(err, TN_ERR_FORMAT, "folder \"%s\" mixes Liquibase formatted SQL files with other migration files", s);
+	}
 	tn_error_detail(err, "Its Liquibase files give versions by file and changeset (\"1.1\", \"1.2\", ...), which would interleave with the other files' versions.");
 	tn_error_hint(err, "Load the Liquibase changelogs from a folder of their own.");
 	return TN_ERR_FORMAT;

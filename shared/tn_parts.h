@@ -105,7 +105,8 @@ int tn_liquibase_read(const char *path, const char *body, size_t len,
  * that cannot be read is left to the ordinary reader, which reports it) or
  * the i-th file a client sent is read as Liquibase formatted SQL when it
  * is one (*taken = 1; numbered by its place among such files in name
- * order).  check_alone refuses a load that mixes them with other files.
+ * order).  check_alone refuses a load that mixes them with other files
+ * (path: the folder, NULL for files a client sent).
  */
 int tn_liquibase_try_file(const char *path, const char *root, tn_dialect want,
 						  part_list *parts, int *taken, tn_error *err);
