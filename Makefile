@@ -125,7 +125,7 @@ bench-scale: deps
 # Coverage-guided fuzzing of the core's parsers (libFuzzer); new inputs go to tests/out/.
 fuzz: deps
 	mkdir -p tests/out
-	for t in fuzz_filename fuzz_body fuzz_annotations; do \
+	for t in fuzz_filename fuzz_body fuzz_annotations fuzz_projects; do \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -DTN_ASSERT_CHECKING -Ishared -Itests/fuzz \
 	    -o tests/out/$$t tests/fuzz/$$t.c $(CORE_SRC) -lcrypto -lpthread || exit 1; \
 	  mkdir -p tests/out/corpus_$$t; \
@@ -145,7 +145,7 @@ warnings:
 	for f in $(SQLITE_SRC) $(CORE_SRC); do $(CC) -std=c99 $(WARN) -O2 -fPIC -Ishared -I$(PQ_INC) -DSQLITE_CORE -c -o /dev/null $$f || exit 1; done
 	for f in tests/core/test_core.c tests/core/test_core_*.c tests/faults/test_faults.c tests/crash/crash_driver.c tests/static/static_main.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DSQLITE_CORE -Ishared -Isqlite_ext -c -o /dev/null $$f || exit 1; done
-	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c tests/fuzz/fuzz_annotations.c; do \
+	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c tests/fuzz/fuzz_annotations.c tests/fuzz/fuzz_projects.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DREPLAY -Ishared -Itests/fuzz -c -o /dev/null $$f || exit 1; done
 	for f in bench/*.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 -I"$$(pg_config --includedir)" -c -o /dev/null $$f || exit 1; done

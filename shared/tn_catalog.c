@@ -83,7 +83,8 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 			tn_rows_free(&rows);
 			return TN_OK; /* identical: nothing to do */
 		}
-		if (applied != NULL && strcmp(applied, m->checksum) != 0 && fix_forward)
+		if (applied != NULL && strcmp(applied, m->checksum) != 0 && fix_forward &&
+			!tn_version_is_repeatable(m->version))
 		{
 			/* the fix-forward of a tenant set: the new body, the applied one recorded as repaired */
 			tn_rows_free(&rows);
@@ -92,7 +93,8 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 			*added = 1;
 			return repair_applied(a, m, err);
 		}
-		if (applied != NULL && strcmp(applied, m->checksum) != 0)
+		/* a repeatable's new body is applied again by the next migrate: neither drift nor repair */
+		if (applied != NULL && strcmp(applied, m->checksum) != 0 && !tn_version_is_repeatable(m->version))
 		{
 			tn_error_set(err, TN_ERR_DRIFT, "migration \"%s\" is already applied with a different body",
 						 m->version);
@@ -367,10 +369,13 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 			same_text(have[j].down_sql, m->down_sql) && have[j].flags == (long long) m->flags)
 			continue;
 		(*differing)++;
-		/* a fix-forward of the set reaches a tenant that applied the old body: repaired */
+		/*
+		 * a fix-forward of the set reaches a tenant that applied the old body: repaired
+		 * (a repeatable's new body is applied again instead)
+		 */
 		if (write && (rc = write_catalog_row(a, m, j < rows.nrows && cmp == 0, err)) == TN_OK &&
-			j < rows.nrows && cmp == 0 &&
-			!same_text(have[j].checksum, m->checksum))
+			j < rows.nrows && cmp == 0 && !same_text(have[j].checksum, m->checksum) &&
+			!tn_version_is_repeatable(m->version))
 			rc = repair_applied(a, m, err);
 	}
 	free(have);
