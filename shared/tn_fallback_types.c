@@ -178,18 +178,25 @@ tn_fb_push_expr(tn_fb_kind kind, const char *c, tn_buf *out)
 }
 
 int
-tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
-					const char *qtype, tn_buf *out)
+tn_fb_pg_value_expr_in(tn_fb_kind kind, const char *colname, const char *qcol,
+					   const char *qtype, const char *rec, const char *jkey, tn_buf *out)
 {
 	int rc;
 
 	if (kind != TN_FB_JSON)
-		return tn_buf_printf(out, "tenancy_r.%s", qcol);
+		return tn_buf_printf(out, "%s.%s", rec, qcol);
 	/* json keeps its exact text: read the pushed string, cast it */
-	if ((rc = tn_buf_printf(out, "((tenancy_e->'r')->>")) != TN_OK ||
+	if ((rc = tn_buf_printf(out, "((tenancy_e->'%s')->>", jkey)) != TN_OK ||
 		(rc = tn_fb_quote_literal(colname, out)) != TN_OK)
 		return rc;
 	return tn_buf_printf(out, ")::%s", qtype);
+}
+
+int
+tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
+					const char *qtype, tn_buf *out)
+{
+	return tn_fb_pg_value_expr_in(kind, colname, qcol, qtype, "tenancy_r", "r", out);
 }
 
 int

@@ -88,6 +88,17 @@ void tnfb_rollback(sqlite3 *db, int savepoint);
 /* 1 when the primary has the tenancy extension (tenancy.applied exists). */
 int tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err);
 
+/* ---- SQL pieces (sqlite_fallback_sql.c) ---- */
+
+/* Append alias."col" (alias NULL: "col"). */
+int tnfb_qcol(tn_buf *b, const char *alias, const char *col);
+
+/* Append a."k1" = b."k1" AND ... over the primary key. */
+int tnfb_pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out);
+
+/* Append INSERT INTO "t" ("c1", ...) VALUES (?1, ...): every column, in order. */
+int tnfb_insert_sql(const tnfb_table *t, tn_buf *out);
+
 /* The pull expression of each column of alias, comma-separated. */
 int tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out);
 

@@ -59,32 +59,13 @@ tnfb_push_free_tables(push_table *pt, size_t n)
 	free(pt);
 }
 
-/* "t"."c" or "c" */
+/* json_object('c1', <push expression of alias."c1">, ...): a row for the primary */
 static int
-qcol(tn_buf *b, const char *alias, const char *col)
-{
-	int rc = TN_OK;
-
-	if (alias != NULL)
-		rc = tn_buf_printf(b, "%s.", alias);
-	return rc == TN_OK ? tn_fb_quote_ident(col, b) : rc;
-}
-
-/*
- * The SQLite query that reads the recorded keys of one table: key, its
- * JSON-quoted form, the row as JSON for the primary (NULL when the
- * fallback no longer has it), the key as a JSON object, the synced hash.
- */
-static int
-read_items_sql(const tnfb_table *t, tn_buf *b)
+row_json(const tnfb_table *t, const char *alias, tn_buf *b)
 {
 	int j;
-	int rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
+	int rc = tn_buf_printf(b, "json_object(");
 
-	if (rc == TN_OK)
-		rc = qcol(b, "t", t->pk[0]);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE json_object(");
 	for (j = 0; rc == TN_OK && j < t->ncols; j++)
 	{
 		tn_buf c = { 0 };
@@ -95,13 +76,57 @@ read_items_sql(const tnfb_table *t, tn_buf *b)
 		if (rc == TN_OK)
 			rc = tn_buf_printf(b, ", ");
 		if (rc == TN_OK)
-			rc = qcol(&c, "t", t->cols[j].name);
+			rc = tnfb_qcol(&c, alias, t->cols[j].name);
 		if (rc == TN_OK)
 			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
 		tn_buf_free(&c);
 	}
+	return rc == TN_OK ? tn_buf_printf(b, ")") : rc;
+}
+
+/* LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ... */
+static int
+join_key(const tnfb_table *t, int shadow, const char *alias, tn_buf *b)
+{
+	int j;
+	int rc = tn_buf_printf(b, " LEFT JOIN ");
+
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, ") END, json_object(");
+		rc = shadow ? tn_fb_shadow_name(t->name, b) : tn_fb_quote_ident(t->name, b);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " AS %s ON ", alias);
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+	{
+		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
+		if (rc == TN_OK)
+			rc = tnfb_qcol(b, alias, t->pk[j]);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
+	}
+	return rc;
+}
+
+/*
+ * The SQLite query that reads the recorded keys of one table: key, its
+ * JSON-quoted form, the row as JSON for the primary (NULL when the
+ * fallback no longer has it), the key as a JSON object, the hash a push
+ * recorded, and else the row the first change kept (shadow table) as
+ * JSON, NULL when the key had no row at the sync.
+ */
+static int
+read_items_sql(const tnfb_table *t, tn_buf *b)
+{
+	int j;
+	int rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
+
+	if (rc == TN_OK)
+		rc = tnfb_qcol(b, "t", t->pk[0]);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE ");
+	if (rc == TN_OK)
+		rc = row_json(t, "t", b);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " END, json_object(");
 	for (j = 0; rc == TN_OK && j < t->npk; j++)
 	{
 		rc = tn_buf_printf(b, "%s", j ? ", " : "");
@@ -111,20 +136,16 @@ read_items_sql(const tnfb_table *t, tn_buf *b)
 			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
 	}
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, "), h.hash FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
-							  " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c LEFT JOIN ");
+		rc = tn_buf_printf(b, "), h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
 	if (rc == TN_OK)
-		rc = tn_fb_quote_ident(t->name, b);
+		rc = row_json(t, "s", b);
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " AS t ON ");
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
-		if (rc == TN_OK)
-			rc = qcol(b, "t", t->pk[j]);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
-	}
+		rc = tn_buf_printf(b, " END FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
+							  " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c");
+	if (rc == TN_OK)
+		rc = join_key(t, 0, "t", b);
+	if (rc == TN_OK)
+		rc = join_key(t, 1, "s", b);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key ORDER BY c.first");
 	return rc;
@@ -165,16 +186,22 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
 			pt->items = grown;
 			cap = cap ? 2 * cap : 64;
 		}
-		it = &pt->items[pt->n];
+		it = &pt->items[pt->n++];
 		memset(it, 0, sizeof(*it));
 		it->key = dup_or_null(sqlite3_column_text(st, 0));
 		it->synced_hash = dup_or_null(sqlite3_column_text(st, 4));
-		it->op = tn_fb_net_op(it->synced_hash != NULL, row != NULL);
-		if (tn_buf_printf(&e, "{\"k\":%s,\"r\":%s}", (const char *) sqlite3_column_text(st, 1),
-						  row ? row : keyobj) != TN_OK)
+		it->synced = it->synced_hash != NULL || sqlite3_column_type(st, 5) != SQLITE_NULL;
+		it->op = tn_fb_net_op(it->synced, row != NULL);
+		if (tn_buf_printf(&e, "{\"k\":%s,\"r\":%s", (const char *) sqlite3_column_text(st, 1),
+						  row ? row : keyobj) != TN_OK ||
+			(sqlite3_column_type(st, 5) != SQLITE_NULL &&
+			 tn_buf_printf(&e, ",\"o\":%s", (const char *) sqlite3_column_text(st, 5)) != TN_OK) ||
+			tn_buf_printf(&e, "}") != TN_OK)
+		{
+			tn_buf_free(&e);
 			break;
+		}
 		it->elem = e.data;
-		pt->n++;
 		if (it->key == NULL)
 			break;
 	}
@@ -205,7 +232,7 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 			continue;
 		if (want == TN_FB_OP_NONE && it->op == TN_FB_OP_NONE)
 			continue;
-		if (by_action < 0 && it->synced_hash == NULL)
+		if (by_action < 0 && !it->synced)
 			continue;
 		if (*count)
 			rc = tn_buf_append(b, ",", 1);
@@ -214,26 +241,6 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 		(*count)++;
 	}
 	return rc == TN_OK ? tn_buf_printf(b, "]") : rc;
-}
-
-/* WHERE/ON condition t.pk = r.pk for every key column */
-static int
-pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out)
-{
-	int j;
-	int rc = TN_OK;
-
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(out, "%s", j ? " AND " : "");
-		if (rc == TN_OK)
-			rc = qcol(out, a, t->pk[j]);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(out, " = ");
-		if (rc == TN_OK)
-			rc = qcol(out, b, t->pk[j]);
-	}
-	return rc;
 }
 
 /* FROM json_array_elements($1::json) e, json_populate_record(NULL::"t", e->'r') r */
@@ -246,6 +253,35 @@ from_elems(const tnfb_table *t, tn_buf *out)
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, out);
 	return rc == TN_OK ? tn_buf_printf(out, ", tenancy_e->'r') AS tenancy_r") : rc;
+}
+
+/*
+ * , (tenancy_e->'o') IS NOT NULL, <pull expression of each column of the
+ * row a change kept> (sent as element key 'o', read from tenancy_o).
+ */
+static int
+kept_row_exprs(const tnfb_table *t, tn_buf *sql)
+{
+	int j;
+	int rc = tn_buf_printf(sql, ", (tenancy_e->'o') IS NOT NULL");
+
+	for (j = 0; rc == TN_OK && j < t->ncols; j++)
+	{
+		tn_buf q = { 0 };
+		tn_buf v = { 0 };
+
+		rc = tn_fb_quote_ident(t->cols[j].name, &q);
+		if (rc == TN_OK)
+			rc = tn_fb_pg_value_expr_in(t->cols[j].kind, t->cols[j].name, q.data, t->cols[j].type,
+										"tenancy_o", "o", &v);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(sql, ", ");
+		if (rc == TN_OK)
+			rc = tn_fb_pull_expr(t->cols[j].kind, v.data, sql);
+		tn_buf_free(&q);
+		tn_buf_free(&v);
+	}
+	return rc;
 }
 
 /*
@@ -292,7 +328,7 @@ tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int
 		if (rc == TN_OK)
 			rc = tn_buf_printf(&sql, " WHERE ");
 		if (rc == TN_OK)
-			rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+			rc = tnfb_pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
 		if (rc == TN_OK)
 			rc = tn_buf_printf(&sql, ") FOR UPDATE");
 		if (rc != TN_OK)
@@ -312,6 +348,8 @@ check:
 	if (rc == TN_OK)
 		rc = tnfb_pull_exprs(pt->t, "tenancy_t", &sql);
 	if (rc == TN_OK)
+		rc = kept_row_exprs(pt->t, &sql);
+	if (rc == TN_OK)
 		rc = from_elems(pt->t, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " LEFT JOIN ");
@@ -320,7 +358,14 @@ check:
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " AS tenancy_t ON ");
 	if (rc == TN_OK)
-		rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+		rc = tnfb_pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+	/* a function in FROM is lateral: one row, all NULL without a kept row */
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, ", pg_catalog.json_populate_record(NULL::");
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(pt->t->name, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, ", tenancy_e->'o') AS tenancy_o");
 	if (rc != TN_OK)
 		goto done;
 	params[0] = elems.data;
@@ -344,6 +389,14 @@ check:
 
 				tnfb_result_hash(r, i, 2, pt->t->ncols, hash);
 				pt->items[k].primary_hash = dup_or_null((const unsigned char *) hash);
+			}
+			/* the kept row as the primary reads it: the hash of the sync */
+			if (pt->items[k].synced_hash == NULL && strcmp(PQgetvalue(r, i, pt->t->ncols + 2), "t") == 0)
+			{
+				char hash[TN_FB_HASH_LEN];
+
+				tnfb_result_hash(r, i, pt->t->ncols + 3, pt->t->ncols, hash);
+				pt->items[k].synced_hash = dup_or_null((const unsigned char *) hash);
 			}
 			k++;
 		}
@@ -389,7 +442,7 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 		if (rc == TN_OK)
 			rc = tn_buf_printf(&sql, ") AS tenancy_x WHERE ");
 		if (rc == TN_OK)
-			rc = pk_match(t, "tenancy_t", "tenancy_x", &sql);
+			rc = tnfb_pk_match(t, "tenancy_t", "tenancy_x", &sql);
 	}
 	else
 	{
@@ -454,12 +507,12 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 				if (rc == TN_OK)
 					rc = tn_buf_printf(&sql, " = ");
 				if (rc == TN_OK)
-					rc = qcol(&sql, "tenancy_x", t->cols[j].name);
+					rc = tnfb_qcol(&sql, "tenancy_x", t->cols[j].name);
 			}
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, " FROM (%s) AS tenancy_x WHERE ", vals.data);
 			if (rc == TN_OK)
-				rc = pk_match(t, "tenancy_t", "tenancy_x", &sql);
+				rc = tnfb_pk_match(t, "tenancy_t", "tenancy_x", &sql);
 		}
 		tn_buf_free(&vals);
 	}
@@ -519,42 +572,6 @@ tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err)
 	}
 	tn_buf_free(&qt);
 	return rc;
-}
-
-/* Keep (tbl, key) -> hash for the next push (NULL hash: forget the row). */
-int
-tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err)
-{
-	sqlite3_stmt *up = NULL;
-	sqlite3_stmt *del = NULL;
-	size_t		  i;
-	int			  rc;
-
-	if ((rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
-								 -1, &up, NULL)) != SQLITE_OK ||
-		(rc = sqlite3_prepare_v2(db, "DELETE FROM tenancy_fallback_rows WHERE tbl = ?1 AND key = ?2",
-								 -1, &del, NULL)) != SQLITE_OK)
-	{
-		sqlite3_finalize(up);
-		return tn_sqlite_error(db, rc, err);
-	}
-	for (i = 0; rc == SQLITE_OK && i < pt->n; i++)
-	{
-		const push_item *it = &pt->items[i];
-		sqlite3_stmt	*st = it->primary_hash ? up : del;
-
-		if (it->op == TN_FB_OP_NONE)
-			continue;
-		sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
-		if (it->primary_hash)
-			sqlite3_bind_text(st, 3, it->primary_hash, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(up);
-	sqlite3_finalize(del);
-	return rc == SQLITE_OK ? TN_OK : tn_sqlite_error(db, rc, err);
 }
 
 /*
@@ -619,7 +636,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, " WHERE ");
 			if (rc == TN_OK)
-				rc = pk_match(t, "tenancy_t", "tenancy_r", &sql);
+				rc = tnfb_pk_match(t, "tenancy_t", "tenancy_r", &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, ")");
 			tn_buf_free(&one);
@@ -646,23 +663,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			return rc;
 		if (PQntuples(r) == 1)
 		{
-			rc = tn_buf_printf(&sql, "INSERT INTO ");
-			if (rc == TN_OK)
-				rc = tn_fb_quote_ident(t->name, &sql);
-			if (rc == TN_OK)
-				rc = tn_buf_printf(&sql, " (");
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-			{
-				rc = tn_buf_printf(&sql, "%s", j ? ", " : "");
-				if (rc == TN_OK)
-					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
-			}
-			if (rc == TN_OK)
-				rc = tn_buf_printf(&sql, ") VALUES (");
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-				rc = tn_buf_printf(&sql, "%s?%d", j ? ", " : "", j + 1);
-			if (rc == TN_OK)
-				rc = tn_buf_printf(&sql, ")");
+			rc = tnfb_insert_sql(t, &sql);
 			if (rc != TN_OK)
 				rc = oom(err);
 			else if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)

@@ -170,6 +170,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	tn_fb_policy   policy;
 	tnfb_tables	   ts = { 0 };
 	push_table	  *pt = NULL;
+	int			  *read_back = NULL; /* per table: record the primary's rows read back */
 	PGconn		  *pg = NULL;
 	PGresult	  *r = NULL;
 	char		   id[64];
@@ -228,7 +229,8 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		goto out;
 	}
 	before_refresh = tnfb_sqlite_int(db, "SELECT max(id) FROM tenancy_fallback_changes", 0);
-	if ((pt = calloc(ts.n + 1, sizeof(push_table))) == NULL)
+	if ((pt = calloc(ts.n + 1, sizeof(push_table))) == NULL ||
+		(read_back = calloc(ts.n + 1, sizeof(int))) == NULL)
 	{
 		rc = oom(err);
 		goto out;
@@ -244,7 +246,13 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 
 	if (already)
 	{
-		/* an earlier push committed on the primary: finish the fallback's side */
+		/*
+		 * An earlier push committed on the primary: finish the fallback's
+		 * side, with the primary's rows read back (the fallback may have
+		 * changed since that push read it).
+		 */
+		for (i = 0; i < ts.n; i++)
+			read_back[i] = 1;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
@@ -333,9 +341,13 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 			if (pt[i].n > 0 && (rc = tnfb_push_move_sequences(pg, &ts.t[i], err)) != TN_OK)
 				goto out;
 		}
-		/* the primary's hashes after the push, for the next one */
+		/* the primary's hashes after the push, where its rows are not as sent */
 		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
+			if (pt[i].n > 0 && ts.t[i].npk > 0 &&
+				(rc = tnfb_push_needs_read_back(pg, &ts.t[i], &read_back[i], err)) != TN_OK)
+				goto out;
+		for (i = 0; i < ts.n; i++)
+			for (k = 0; read_back[i] && k < pt[i].n; k += PUSH_BATCH)
 				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
 												   0, err)) != TN_OK)
 					goto out;
@@ -368,7 +380,7 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	}
 	/* the primary has the changes: clear them in the fallback */
 	for (i = 0; i < ts.n; i++)
-		if ((rc = tnfb_push_store_hashes(db, &pt[i], err)) != TN_OK)
+		if ((rc = tnfb_push_store_synced(db, &pt[i], upto, before_refresh, read_back[i], err)) != TN_OK)
 			goto out;
 	{
 		sqlite3_stmt *st;
@@ -405,6 +417,7 @@ out:
 	PQfinish(pg); /* an open transaction there is rolled back */
 	if (pt != NULL)
 		tnfb_push_free_tables(pt, ts.n);
+	free(read_back);
 	tnfb_tables_free(&ts);
 	return rc;
 }
