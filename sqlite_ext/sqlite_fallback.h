@@ -99,6 +99,12 @@ int tnfb_pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out
 /* Append INSERT INTO "t" ("c1", ...) VALUES (?1, ...): every column, in order. */
 int tnfb_insert_sql(const tnfb_table *t, tn_buf *out);
 
+/*
+ * (Re)make t's capture triggers and its shadow table (emptied, columns it
+ * lacks added); a table without a primary key gets triggers keyed by rowid.
+ */
+int tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err);
+
 /* The pull expression of each column of alias, comma-separated. */
 int tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out);
 

@@ -40,175 +40,33 @@ dup_or_null(const unsigned char *s)
 }
 
 void
+tnfb_push_free_items(push_table *pt)
+{
+	size_t j;
+
+	for (j = 0; j < pt->n; j++)
+	{
+		free(pt->items[j].key);
+		free(pt->items[j].elem);
+		free(pt->items[j].synced_hash);
+		free(pt->items[j].primary_hash);
+	}
+	free(pt->items);
+	tn_buf_free(&pt->copy_data);
+	pt->items = NULL;
+	pt->n = 0;
+	pt->ncopy = 0;
+	pt->copy = 0;
+}
+
+void
 tnfb_push_free_tables(push_table *pt, size_t n)
 {
 	size_t i;
-	size_t j;
 
 	for (i = 0; i < n; i++)
-	{
-		for (j = 0; j < pt[i].n; j++)
-		{
-			free(pt[i].items[j].key);
-			free(pt[i].items[j].elem);
-			free(pt[i].items[j].synced_hash);
-			free(pt[i].items[j].primary_hash);
-		}
-		free(pt[i].items);
-	}
+		tnfb_push_free_items(&pt[i]);
 	free(pt);
-}
-
-/* json_object('c1', <push expression of alias."c1">, ...): a row for the primary */
-static int
-row_json(const tnfb_table *t, const char *alias, tn_buf *b)
-{
-	int j;
-	int rc = tn_buf_printf(b, "json_object(");
-
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-	{
-		tn_buf c = { 0 };
-
-		rc = tn_buf_printf(b, "%s", j ? ", " : "");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_literal(t->cols[j].name, b);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, ", ");
-		if (rc == TN_OK)
-			rc = tnfb_qcol(&c, alias, t->cols[j].name);
-		if (rc == TN_OK)
-			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
-		tn_buf_free(&c);
-	}
-	return rc == TN_OK ? tn_buf_printf(b, ")") : rc;
-}
-
-/* LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ... */
-static int
-join_key(const tnfb_table *t, int shadow, const char *alias, tn_buf *b)
-{
-	int j;
-	int rc = tn_buf_printf(b, " LEFT JOIN ");
-
-	if (rc == TN_OK)
-		rc = shadow ? tn_fb_shadow_name(t->name, b) : tn_fb_quote_ident(t->name, b);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " AS %s ON ", alias);
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
-		if (rc == TN_OK)
-			rc = tnfb_qcol(b, alias, t->pk[j]);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
-	}
-	return rc;
-}
-
-/*
- * The SQLite query that reads the recorded keys of one table: key, its
- * JSON-quoted form, the row as JSON for the primary (NULL when the
- * fallback no longer has it), the key as a JSON object, the hash a push
- * recorded, and else the row the first change kept (shadow table) as
- * JSON, NULL when the key had no row at the sync.
- */
-static int
-read_items_sql(const tnfb_table *t, tn_buf *b)
-{
-	int j;
-	int rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
-
-	if (rc == TN_OK)
-		rc = tnfb_qcol(b, "t", t->pk[0]);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE ");
-	if (rc == TN_OK)
-		rc = row_json(t, "t", b);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " END, json_object(");
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(b, "%s", j ? ", " : "");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_literal(t->pk[j], b);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
-	}
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, "), h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
-	if (rc == TN_OK)
-		rc = row_json(t, "s", b);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " END FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
-							  " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c");
-	if (rc == TN_OK)
-		rc = join_key(t, 0, "t", b);
-	if (rc == TN_OK)
-		rc = join_key(t, 1, "s", b);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key ORDER BY c.first");
-	return rc;
-}
-
-int
-tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
-{
-	tn_buf		  sql = { 0 };
-	sqlite3_stmt *st = NULL;
-	size_t		  cap = 0;
-	int			  rc;
-
-	if (read_items_sql(pt->t, &sql) != TN_OK)
-		return oom(err);
-	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
-	{
-		tn_buf_free(&sql);
-		return tn_sqlite_error(db, rc, err);
-	}
-	tn_buf_free(&sql);
-	sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, upto);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-	{
-		push_item  *it;
-		const char *row = (const char *) sqlite3_column_text(st, 2);
-		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
-		tn_buf		e = { 0 };
-
-		if (pt->n == cap)
-		{
-			/* grow geometrically: 100,000 keys must not mean 100,000 copies */
-			push_item *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
-
-			if (grown == NULL)
-				break;
-			pt->items = grown;
-			cap = cap ? 2 * cap : 64;
-		}
-		it = &pt->items[pt->n++];
-		memset(it, 0, sizeof(*it));
-		it->key = dup_or_null(sqlite3_column_text(st, 0));
-		it->synced_hash = dup_or_null(sqlite3_column_text(st, 4));
-		it->synced = it->synced_hash != NULL || sqlite3_column_type(st, 5) != SQLITE_NULL;
-		it->op = tn_fb_net_op(it->synced, row != NULL);
-		if (tn_buf_printf(&e, "{\"k\":%s,\"r\":%s", (const char *) sqlite3_column_text(st, 1),
-						  row ? row : keyobj) != TN_OK ||
-			(sqlite3_column_type(st, 5) != SQLITE_NULL &&
-			 tn_buf_printf(&e, ",\"o\":%s", (const char *) sqlite3_column_text(st, 5)) != TN_OK) ||
-			tn_buf_printf(&e, "}") != TN_OK)
-		{
-			tn_buf_free(&e);
-			break;
-		}
-		it->elem = e.data;
-		if (it->key == NULL)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return oom(err);
-	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
 }
 
 /*
@@ -228,6 +86,8 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 	{
 		const push_item *it = &pt->items[i];
 
+		if (it->elem == NULL)
+			continue; /* sent by COPY (tnfb_push_copy_inserts) */
 		if (want != TN_FB_OP_NONE && (by_action ? it->action : it->op) != want)
 			continue;
 		if (want == TN_FB_OP_NONE && it->op == TN_FB_OP_NONE)
@@ -377,7 +237,7 @@ check:
 
 		for (i = 0; i < PQntuples(r); i++)
 		{
-			while (k < to && pt->items[k].op == TN_FB_OP_NONE)
+			while (k < to && (pt->items[k].op == TN_FB_OP_NONE || pt->items[k].elem == NULL))
 				k++;
 			if (k >= to)
 				break;

@@ -110,83 +110,6 @@ create_table(sqlite3 *db, const tnfb_table *t, tn_error *err)
 	return rc;
 }
 
-/* Has the shadow table of t (if any yet) the column col? A missing table has every column. */
-static int
-shadow_has(sqlite3 *db, const tnfb_table *t, const char *col)
-{
-	tn_buf		  name = { 0 };
-	sqlite3_stmt *st;
-	int			  has = 1;
-
-	if (tn_buf_printf(&name, "tenancy_fb_old_%s", t->name) != TN_OK)
-		return 1;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) = 0 OR sum(name = ?2) > 0 FROM pragma_table_info(?1)", -1, &st, NULL) == SQLITE_OK)
-	{
-		sqlite3_bind_text(st, 1, name.data, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			has = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	tn_buf_free(&name);
-	return has;
-}
-
-/*
- * The capture triggers, keyed by the primary key (or rowid without one),
- * and for a keyed table its shadow table, made empty: the rows as they were
- * at this sync are the table's own until a change keeps one there.
- */
-static int
-make_triggers(sqlite3 *db, const tnfb_table *t, tn_error *err)
-{
-	tn_buf					 sql = { 0 };
-	static const char *const rowid[] = { "rowid" };
-	const char			   **cols = NULL;
-	int						 j;
-	int						 rc = tn_fb_drop_trigger_sql(t->name, &sql);
-
-	if (rc == TN_OK && t->npk > 0)
-	{
-		if ((cols = malloc((t->ncols + 1) * sizeof(char *))) == NULL)
-			rc = TN_ERR_NO_MEMORY;
-		for (j = 0; rc == TN_OK && j < t->ncols; j++)
-			cols[j] = t->cols[j].name;
-		if (rc == TN_OK)
-			rc = tn_fb_shadow_sql(t->name, cols, (size_t) t->ncols, t->pk, (size_t) t->npk, &sql);
-		if (rc == TN_OK)
-			rc = tn_fb_trigger_sql(t->name, t->pk, (size_t) t->npk, cols, (size_t) t->ncols, &sql);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(&sql, "DELETE FROM ");
-		if (rc == TN_OK)
-			rc = tn_fb_shadow_name(t->name, &sql);
-		/* the shadow table was made before: the columns it lacks */
-		for (j = 0; rc == TN_OK && j < t->ncols; j++)
-			if (!shadow_has(db, t, t->cols[j].name))
-			{
-				rc = tn_buf_printf(&sql, ";\nALTER TABLE ");
-				if (rc == TN_OK)
-					rc = tn_fb_shadow_name(t->name, &sql);
-				if (rc == TN_OK)
-					rc = tn_buf_printf(&sql, " ADD COLUMN ");
-				if (rc == TN_OK)
-					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
-			}
-	}
-	else if (rc == TN_OK)
-	{
-		/* keyed by rowid: its changes are refused by a push, nothing is kept */
-		rc = tn_fb_trigger_sql(t->name, rowid, 1, NULL, 0, &sql);
-	}
-	if (rc != TN_OK)
-		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	else
-		rc = tn_sqlite_exec(db, sql.data, err);
-	free(cols);
-	tn_buf_free(&sql);
-	return rc;
-}
-
 /* Record the table's description for push (tenancy_fallback_tables). */
 static int
 record_table(sqlite3 *db, const tnfb_table *t, int ord, tn_error *err)
@@ -488,7 +411,7 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		if (rc == TN_OK)
 			rc = copy_table(db, pg, t, &count, err);
 		if (rc == TN_OK)
-			rc = make_triggers(db, t, err);
+			rc = tnfb_make_capture(db, t, err);
 		if (rc == TN_OK)
 			rc = record_table(db, t, (int) i, err);
 		if (rc != TN_OK)

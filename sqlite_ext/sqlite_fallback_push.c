@@ -156,6 +156,149 @@ pending_push(sqlite3 *db, char *id, size_t size, long long *upto, tn_error *err)
 	return rc;
 }
 
+/* The primary's hashes of pt's items, PUSH_BATCH keys per statement. */
+static int
+primary_hashes(PGconn *pg, push_table *pt, int lock, tn_error *err)
+{
+	size_t k;
+	int	   rc = TN_OK;
+
+	for (k = 0; rc == TN_OK && k < pt->n; k += PUSH_BATCH)
+		rc = tnfb_push_primary_hashes(pg, pt, k, k + PUSH_BATCH < pt->n ? k + PUSH_BATCH : pt->n, lock, err);
+	return rc;
+}
+
+/* The core decides each key (tn_fb_is_conflict, tn_fb_resolve); counts for the caller. */
+static void
+resolve_all(push_table *pt, size_t n, tn_fb_policy policy, int *conflicts, int *refreshes)
+{
+	size_t i;
+	size_t k;
+
+	*conflicts = 0;
+	*refreshes = 0;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < pt[i].n; k++)
+		{
+			push_item *it = &pt[i].items[k];
+			int		   c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
+
+			tn_fb_resolve(it->op, c, it->primary_hash, policy, &it->action, &it->refresh, &it->outcome);
+			*conflicts += c;
+			*refreshes += it->refresh;
+		}
+}
+
+/* abort: the conflicts as result rows and in tenancy_fallback_conflicts (for status). */
+static int
+record_conflicts(sqlite3 *db, const tnfb_tables *ts, push_table *pt, tn_rows *out, tn_error *err)
+{
+	sqlite3_stmt *st;
+	size_t		  i;
+	size_t		  k;
+	int			  rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts", err);
+
+	if (rc != TN_OK)
+		return rc;
+	if (sqlite3_prepare_v2(db, "INSERT INTO tenancy_fallback_conflicts(tbl, key, op) VALUES (?1, ?2, ?3)",
+						   -1, &st, NULL) != SQLITE_OK)
+		return tn_sqlite_error(db, sqlite3_errcode(db), err);
+	for (i = 0; rc == TN_OK && i < ts->n; i++)
+		for (k = 0; rc == TN_OK && k < pt[i].n; k++)
+		{
+			push_item *it = &pt[i].items[k];
+
+			if (strcmp(it->outcome, TN_FB_CONFLICT) != 0)
+				continue;
+			sqlite3_bind_text(st, 1, ts->t[i].name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, tn_fb_op_name(it->op), -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
+			sqlite3_reset(st);
+			if (rc == TN_OK && add_row(out, ts->t[i].name, it, TN_FB_CONFLICT) != TN_OK)
+				rc = oom(err);
+		}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * The tables from..n-1 whose new rows were to go by COPY: read again with
+ * a JSON row each and checked against the primary key by key (locked).
+ */
+static int
+check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, long long upto,
+			 tn_error *err)
+{
+	size_t j;
+	int	   rc = TN_OK;
+
+	for (j = from; rc == TN_OK && j < n; j++)
+	{
+		if (!pt[j].copy)
+			continue;
+		tnfb_push_free_items(&pt[j]);
+		if ((rc = tnfb_push_read_items(db, &pt[j], upto, 0, err)) == TN_OK)
+			rc = primary_hashes(pg, &pt[j], 1, err);
+	}
+	return rc;
+}
+
+/*
+ * May t's rows new since the sync go by COPY?  Not when the primary may
+ * store a row otherwise than sent (*read_back: its rows are read back
+ * after the push) or a column needs json_populate_record (an array or a
+ * composite travels as JSON).  Asked only for a table with changes.
+ */
+static int
+copy_allowed(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long upto, int *copy, int *read_back,
+			 tn_error *err)
+{
+	sqlite3_stmt *st;
+	int			  has = 0;
+	int			  j;
+	int			  rc;
+
+	*copy = 0;
+	*read_back = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM tenancy_fallback_changes WHERE tbl = ?1 AND id <= ?2 LIMIT 1",
+						   -1, &st, NULL) != SQLITE_OK)
+		return tn_sqlite_error(db, sqlite3_errcode(db), err);
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, upto);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!has)
+		return TN_OK;
+	if ((rc = tnfb_push_needs_read_back(pg, t, read_back, err)) != TN_OK)
+		return rc;
+	*copy = !*read_back;
+	for (j = 0; j < t->ncols; j++)
+		if (t->cols[j].kind == TN_FB_STRUCTURED)
+			*copy = 0;
+	return TN_OK;
+}
+
+static int
+shadow_exists(sqlite3 *db, const tnfb_table *t)
+{
+	tn_buf		  name = { 0 };
+	sqlite3_stmt *st;
+	int			  found = 1;
+
+	if (tn_buf_printf(&name, "tenancy_fb_old_%s", t->name) != TN_OK)
+		return 1;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL) == SQLITE_OK)
+	{
+		sqlite3_bind_text(st, 1, name.data, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	tn_buf_free(&name);
+	return found;
+}
+
 static const char *PUSHES_SQL =
 	"CREATE SCHEMA IF NOT EXISTS tenancy_fallback;"
 	"CREATE TABLE IF NOT EXISTS tenancy_fallback.pushes("
@@ -218,6 +361,10 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	in_txn = 1;
 	if ((rc = tnfb_load_tables(db, &ts, err)) != TN_OK)
 		goto out;
+	/* a file pulled before shadow tables existed: its triggers are made again */
+	for (i = 0; i < ts.n; i++)
+		if (ts.t[i].npk > 0 && !shadow_exists(db, &ts.t[i]) && (rc = tnfb_make_capture(db, &ts.t[i], err)) != TN_OK)
+			goto out;
 	if (!already && (rc = refuse_keyless(db, &ts, upto, err)) != TN_OK)
 	{
 		/* nothing reached the primary: this push id is not needed */
@@ -237,10 +384,15 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	}
 	for (i = 0; i < ts.n; i++)
 	{
+		int copy = 0;
+
 		pt[i].t = &ts.t[i];
 		if (ts.t[i].npk == 0)
 			continue;
-		if ((rc = tnfb_push_read_items(db, &pt[i], upto, err)) != TN_OK)
+		/* rows new since the sync go by COPY where the primary stores them as sent */
+		if (!already && (rc = copy_allowed(db, pg, &ts.t[i], upto, &copy, &read_back[i], err)) != TN_OK)
+			goto out;
+		if ((rc = tnfb_push_read_items(db, &pt[i], upto, copy, err)) != TN_OK)
 			goto out;
 	}
 
@@ -254,10 +406,8 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		for (i = 0; i < ts.n; i++)
 			read_back[i] = 1;
 		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
-				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-												   0, err)) != TN_OK)
-					goto out;
+			if ((rc = primary_hashes(pg, &pt[i], 0, err)) != TN_OK)
+				goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
 				if (add_row(out, ts.t[i].name, &pt[i].items[k], TN_FB_PUSHED) != TN_OK)
@@ -268,58 +418,18 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	}
 	else
 	{
-		/* check every key (locking the primary's rows), then decide */
+		/* check every key the primary had (locking its row), then decide */
 		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
-				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-												   1, err)) != TN_OK)
-					goto out;
-		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k++)
-			{
-				push_item *it = &pt[i].items[k];
-				int		   c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
-
-				tn_fb_resolve(it->op, c, it->primary_hash, policy, &it->action, &it->refresh, &it->outcome);
-				conflicts += c;
-				refreshes += it->refresh;
-			}
+			if ((rc = primary_hashes(pg, &pt[i], 1, err)) != TN_OK)
+				goto out;
+		resolve_all(pt, ts.n, policy, &conflicts, &refreshes);
 		if (policy == TN_FB_ABORT && conflicts > 0)
 		{
-			sqlite3_stmt *st;
-
-			/* nothing is pushed; the conflicts are returned and kept for status */
-			tnfb_pq_exec(pg, "ROLLBACK", 0, NULL, NULL, "the push", err);
-			pg_txn = 0;
-			tn_error_clear(err);
-			rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts", err);
-			if (rc == TN_OK &&
-				sqlite3_prepare_v2(db, "INSERT INTO tenancy_fallback_conflicts(tbl, key, op) VALUES (?1, ?2, ?3)",
-								   -1, &st, NULL) == SQLITE_OK)
-			{
-				for (i = 0; i < ts.n; i++)
-					for (k = 0; k < pt[i].n; k++)
-					{
-						push_item *it = &pt[i].items[k];
-
-						if (strcmp(it->outcome, TN_FB_CONFLICT) != 0)
-							continue;
-						sqlite3_bind_text(st, 1, ts.t[i].name, -1, SQLITE_STATIC);
-						sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
-						sqlite3_bind_text(st, 3, tn_fb_op_name(it->op), -1, SQLITE_STATIC);
-						sqlite3_step(st);
-						sqlite3_reset(st);
-						if (add_row(out, ts.t[i].name, it, TN_FB_CONFLICT) != TN_OK)
-							rc = oom(err);
-					}
-				sqlite3_finalize(st);
-			}
-			if (rc == TN_OK)
-				rc = set_pending(db, NULL, 0, err);
-			if (rc == TN_OK)
-				rc = tnfb_commit(db, savepoint, err);
-			in_txn = rc != TN_OK;
-			goto out;
+			/* every conflict is reported: the new rows are checked too */
+			if ((rc = check_copied(db, pg, pt, 0, ts.n, upto, err)) != TN_OK)
+				goto out;
+			resolve_all(pt, ts.n, policy, &conflicts, &refreshes);
+			goto abort;
 		}
 		/* deletes, children first */
 		for (i = ts.n; i-- > 0;)
@@ -330,6 +440,23 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		/* inserts and updates, parents first */
 		for (i = 0; i < ts.n; i++)
 		{
+			int taken = 0;
+
+			if (pt[i].copy && (rc = tnfb_push_copy_inserts(pg, &pt[i], &taken, err)) != TN_OK)
+				goto out;
+			if (taken)
+			{
+				/*
+				 * A new key is on the primary already: this table and the
+				 * later ones that went by COPY are read again and checked
+				 * key by key, as every table without COPY was.
+				 */
+				if ((rc = check_copied(db, pg, pt, i, ts.n, upto, err)) != TN_OK)
+					goto out;
+				resolve_all(pt, ts.n, policy, &conflicts, &refreshes);
+				if (policy == TN_FB_ABORT && conflicts > 0)
+					goto abort;
+			}
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 			{
 				size_t end = k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n;
@@ -343,14 +470,8 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		}
 		/* the primary's hashes after the push, where its rows are not as sent */
 		for (i = 0; i < ts.n; i++)
-			if (pt[i].n > 0 && ts.t[i].npk > 0 &&
-				(rc = tnfb_push_needs_read_back(pg, &ts.t[i], &read_back[i], err)) != TN_OK)
+			if (read_back[i] && (rc = primary_hashes(pg, &pt[i], 0, err)) != TN_OK)
 				goto out;
-		for (i = 0; i < ts.n; i++)
-			for (k = 0; read_back[i] && k < pt[i].n; k += PUSH_BATCH)
-				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-												   0, err)) != TN_OK)
-					goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
 				if (add_row(out, ts.t[i].name, &pt[i].items[k], pt[i].items[k].outcome) != TN_OK)
@@ -406,6 +527,20 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 							 err)) != TN_OK)
 		goto out;
 	rc = tnfb_commit(db, savepoint, err);
+	in_txn = rc != TN_OK;
+
+	goto out;
+
+abort:
+	/* nothing is pushed; the conflicts are returned and kept for status */
+	tnfb_pq_exec(pg, "ROLLBACK", 0, NULL, NULL, "the push", err);
+	pg_txn = 0;
+	tn_error_clear(err);
+	rc = record_conflicts(db, &ts, pt, out, err);
+	if (rc == TN_OK)
+		rc = set_pending(db, NULL, 0, err);
+	if (rc == TN_OK)
+		rc = tnfb_commit(db, savepoint, err);
 	in_txn = rc != TN_OK;
 
 out:

@@ -29,12 +29,29 @@ typedef struct push_table
 	tnfb_table *t;
 	size_t		n;
 	push_item  *items;
+	int			copy;	   /* rows new since the sync go by COPY (no JSON for them) */
+	tn_buf		copy_data; /* their COPY text */
+	size_t		ncopy;	   /* lines in copy_data */
 } push_table;
 
 void tnfb_push_free_tables(push_table *pt, size_t n);
 
-/* The keys recorded for pt->t with change id <= upto, net change and row JSON each. */
-int tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err);
+/* Free the items (and COPY text) of one table, leaving it empty. */
+void tnfb_push_free_items(push_table *pt);
+
+/*
+ * The keys recorded for pt->t with change id <= upto, net change and row
+ * JSON each (sqlite_fallback_items.c).  copy: a row new since the sync
+ * goes into pt->copy_data as COPY text instead (its item has no elem).
+ */
+int tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_error *err);
+
+/*
+ * COPY pt->copy_data into the primary's table in a savepoint.  A key there
+ * already (unique violation): rolled back to the savepoint, *conflict = 1,
+ * TN_OK; the caller reads the items again without copy and checks them.
+ */
+int tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err);
 
 /*
  * The primary's row of each item in [from, to), hashed as a pull would

@@ -222,7 +222,8 @@ tnfb_push_needs_read_back(PGconn *pg, const tnfb_table *t, int *needs, tn_error 
 	params[0] = qt.data;
 	/* internal triggers (foreign keys) only check; a rule named _RETURN is a view's */
 	rc = tnfb_pq_exec(pg,
-					  "WITH p AS (SELECT relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass))"
+					  "WITH p AS (SELECT $1::pg_catalog.regclass AS relid"
+					  "           UNION SELECT relid FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass))"
 					  " SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g JOIN p ON g.tgrelid = p.relid"
 					  "                 WHERE NOT g.tgisinternal)"
 					  "     OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w JOIN p ON w.ev_class = p.relid"
