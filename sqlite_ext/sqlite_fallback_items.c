@@ -81,7 +81,7 @@ join_key(const tnfb_table *t, int shadow, const char *alias, tn_buf *b)
 		if (rc == TN_OK)
 			rc = tnfb_qcol(b, alias, t->pk[j]);
 		if (rc == TN_OK)
-			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
+			rc = tn_buf_printf(b, " = c.tenancy_k%d", j);
 	}
 	return rc;
 }
@@ -99,7 +99,7 @@ static int
 read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
 {
 	int j;
-	int rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
+	int rc = tn_buf_printf(b, "SELECT c.key, NULL, CASE WHEN ");
 
 	if (rc == TN_OK)
 		rc = tnfb_qcol(b, "t", t->pk[0]);
@@ -108,18 +108,23 @@ read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
 						   copy ? "WHEN h.hash IS NULL AND s.rowid IS NULL THEN ''" : "");
 	if (rc == TN_OK)
 		rc = row_json(t, "t", b);
+	/* the key as an object, only for a row the fallback no longer has */
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " END, json_object(");
+		rc = tn_buf_printf(b, " END, CASE WHEN ");
+	if (rc == TN_OK)
+		rc = tnfb_qcol(b, "t", t->pk[0]);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " IS NULL THEN json_object(");
 	for (j = 0; rc == TN_OK && j < t->npk; j++)
 	{
 		rc = tn_buf_printf(b, "%s", j ? ", " : "");
 		if (rc == TN_OK)
 			rc = tn_fb_quote_literal(t->pk[j], b);
 		if (rc == TN_OK)
-			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
+			rc = tn_buf_printf(b, ", c.tenancy_k%d", j);
 	}
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, "), h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
+		rc = tn_buf_printf(b, ") END, h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
 	if (rc == TN_OK)
 		rc = row_json(t, "s", b);
 	if (rc == TN_OK)
@@ -138,9 +143,13 @@ read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
 			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
 		tn_buf_free(&c);
 	}
+	/* the key's parts once per key, for the joins */
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
-							  " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c");
+		rc = tn_buf_printf(b, " FROM (SELECT key, min(id) AS first");
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+		rc = tn_buf_printf(b, ", json_extract(key, '$[%d]') AS tenancy_k%d", j, j);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " FROM tenancy_fallback_changes WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c");
 	if (rc == TN_OK)
 		rc = join_key(t, 0, "t", b);
 	if (rc == TN_OK)
@@ -226,8 +235,9 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 				break;
 			continue;
 		}
-		if (tn_buf_printf(&e, "{\"k\":%s,\"r\":%s", (const char *) sqlite3_column_text(st, 1),
-						  row ? row : keyobj) != TN_OK ||
+		if (tn_buf_printf(&e, "{\"k\":") != TN_OK ||
+			tn_json_string(&e, it->key ? it->key : "", it->key ? strlen(it->key) : 0) != TN_OK ||
+			tn_buf_printf(&e, ",\"r\":%s", row ? row : keyobj) != TN_OK ||
 			(sqlite3_column_type(st, 5) != SQLITE_NULL &&
 			 tn_buf_printf(&e, ",\"o\":%s", (const char *) sqlite3_column_text(st, 5)) != TN_OK) ||
 			tn_buf_printf(&e, "}") != TN_OK)

@@ -506,12 +506,26 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	{
 		sqlite3_stmt *st;
 
-		rc = sqlite3_prepare_v2(db, "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2",
+		/*
+		 * Kept: the changes made after this push read them (id in (upto,
+		 * before_refresh]).  None (the usual case): a DELETE without WHERE
+		 * empties the table at once.
+		 */
+		char *q = sqlite3_mprintf("SELECT count(*) FROM tenancy_fallback_changes WHERE id > %lld AND id <= %lld",
+								  upto, before_refresh);
+		int	  keep = q == NULL || tnfb_sqlite_int(db, q, 1) > 0;
+
+		sqlite3_free(q);
+
+		rc = sqlite3_prepare_v2(db, keep ? "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2" : "DELETE FROM tenancy_fallback_changes",
 								-1, &st, NULL);
 		if (rc == SQLITE_OK)
 		{
-			sqlite3_bind_int64(st, 1, upto);
-			sqlite3_bind_int64(st, 2, before_refresh);
+			if (keep)
+			{
+				sqlite3_bind_int64(st, 1, upto);
+				sqlite3_bind_int64(st, 2, before_refresh);
+			}
 			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
 			sqlite3_finalize(st);
 		}
