@@ -11,8 +11,8 @@
 \echo Use "ALTER EXTENSION tenancy UPDATE TO '1.4'" to load this file. \quit
 
 -- ---- issue 10: the SQLite fallback's functions, refused by PostgreSQL ----
--- tenant_fallback_pull / _push / _status, tenant_backup and tenant_backups
--- run in the SQLite file that keeps a copy of a PostgreSQL tenant.  They
+-- tenant_fallback_pull / _push / _status (and their _all forms over a
+-- registry), tenant_backup and tenant_backups run in the SQLite file that keeps a copy of a PostgreSQL tenant.  They
 -- exist here with the same arguments and result columns, so both engines
 -- offer the same functions, and each refuses (0A000) with a hint naming
 -- what to use instead.
@@ -70,8 +70,38 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$ BEGIN PERFORM tenancy.refuse_sqlite_only('tenant_backups'); END $$;
 
+-- the registry level: a SQLite registry mirrors this one (tenancy.tenants)
+CREATE FUNCTION @extschema@.tenant_fallback_pull_all(primary_registry pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text, created pg_catalog.bool, tables pg_catalog.int8,
+	"rows" pg_catalog.int8, duration_ms pg_catalog.int8, error pg_catalog.text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN PERFORM tenancy.refuse_sqlite_only('tenant_fallback_pull_all'); END $$;
+
+CREATE FUNCTION @extschema@.tenant_fallback_push_all(primary_registry pg_catalog.text,
+	on_conflict pg_catalog.text DEFAULT 'abort', concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text, changes pg_catalog.int8, conflicts pg_catalog.int8,
+	duration_ms pg_catalog.int8, error pg_catalog.text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN PERFORM tenancy.refuse_sqlite_only('tenant_fallback_push_all'); END $$;
+
+CREATE FUNCTION @extschema@.tenant_fallback_status_all(primary_registry pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, primary_reachable pg_catalog.bool, round_trip_ms pg_catalog.int8,
+	primary_version pg_catalog.text, fallback_version pg_catalog.text, changes_waiting pg_catalog.int8,
+	last_pull pg_catalog.timestamptz, last_push pg_catalog.timestamptz, conflicts_waiting pg_catalog.int8,
+	error pg_catalog.text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$ BEGIN PERFORM tenancy.refuse_sqlite_only('tenant_fallback_status_all'); END $$;
+
 REVOKE ALL ON FUNCTION
 	tenancy.refuse_sqlite_only(pg_catalog.text),
+	@extschema@.tenant_fallback_pull_all(pg_catalog.text, pg_catalog.int4),
+	@extschema@.tenant_fallback_push_all(pg_catalog.text, pg_catalog.text, pg_catalog.int4),
+	@extschema@.tenant_fallback_status_all(pg_catalog.text, pg_catalog.int4),
 	@extschema@.tenant_fallback_pull(pg_catalog.text, pg_catalog.text),
 	@extschema@.tenant_fallback_push(pg_catalog.text, pg_catalog.text),
 	@extschema@.tenant_fallback_status(pg_catalog.text),

@@ -253,4 +253,29 @@ extern const tn_result_def tn_def_fallback_push;   /* tenant_fallback_push(prima
 extern const tn_result_def tn_def_fallback_status; /* tenant_fallback_status(primary) */
 extern const tn_result_def tn_def_backups;		   /* tenant_backups() */
 
+/* ---- the registry level (tn_fallback_all.c) ---- */
+
+extern const tn_result_def tn_def_fallback_pull_all;   /* tenant_fallback_pull_all(primary_registry [, concurrency]) */
+extern const tn_result_def tn_def_fallback_push_all;   /* tenant_fallback_push_all(primary_registry [, on_conflict [, concurrency]]) */
+extern const tn_result_def tn_def_fallback_status_all; /* tenant_fallback_status_all(primary_registry [, concurrency]) */
+
+#define TN_FB_PULLED "pulled"
+
+/*
+ * Status word of one tenant's row: rc TN_ERR_UNREACHABLE "unreachable",
+ * another error "failed", else "conflict" when conflicts > 0 (a push that
+ * aborted on them), else done ("pulled", "pushed").
+ */
+const char *tn_fb_all_status(const char *done, int rc, long long conflicts);
+
+/*
+ * The connection string of one tenant of a PostgreSQL registry: its
+ * location (a key=value connection string without password; NULL or '':
+ * the registry's own, registry), then dbname='<dbname>', and for a schema
+ * tenant options='-csearch_path="<schema>"' (later keywords win).  A URI
+ * cannot be extended that way: TN_ERR_NOT_SUPPORTED.
+ */
+int tn_fb_tenant_conninfo(const char *registry, const char *location, const char *dbname,
+						  const char *schema, tn_buf *out, tn_error *err);
+
 #endif /* TN_FALLBACK_H */

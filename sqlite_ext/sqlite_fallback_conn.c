@@ -237,14 +237,20 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 }
 
 int
-tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err)
+tnfb_primary_applied(PGconn *pg, const char **rel, tn_error *err)
 {
 	PGresult *r;
 
-	if (tnfb_pq_exec(pg, "SELECT pg_catalog.to_regclass('tenancy.applied') IS NOT NULL",
+	/* a schema tenant keeps <schema>.tenancy_applied (its search_path finds it) */
+	if (tnfb_pq_exec(pg, "SELECT pg_catalog.to_regclass('tenancy_applied') IS NOT NULL,"
+						 " pg_catalog.to_regclass('tenancy.applied') IS NOT NULL",
 					 0, NULL, &r, "the version check", err) != TN_OK)
 		return err->code;
-	*has = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	*rel = NULL;
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		*rel = "tenancy_applied";
+	else if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), "t") == 0)
+		*rel = "tenancy.applied";
 	PQclear(r);
 	return TN_OK;
 }

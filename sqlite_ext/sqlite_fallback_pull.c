@@ -284,8 +284,8 @@ fallback_versions(sqlite3 *db, tn_rows *out, tn_error *err)
  * to the primary's newest, check again.  *primary_version: the newest.
  */
 static int
-match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t size,
-			   tn_error *err)
+match_versions(tn_sqlite_conn *conn, PGconn *pg, const char *applied, char *primary_version,
+			   size_t size, tn_error *err)
 {
 	PGresult	*r;
 	tn_rows		 fb;
@@ -293,10 +293,12 @@ match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t s
 	const char	*target = NULL;
 	int			 i;
 	int			 rc;
+	char		 q[64];
 
 	primary_version[0] = '\0';
-	if (tnfb_pq_exec(pg, "SELECT version FROM tenancy.applied", 0, NULL, &r,
-					 "the version check", err) != TN_OK)
+
+	snprintf(q, sizeof(q), "SELECT version FROM %s", applied);
+	if (tnfb_pq_exec(pg, q, 0, NULL, &r, "the version check", err) != TN_OK)
 		return err->code;
 	pr = malloc((PQntuples(r) + 1) * sizeof(char *));
 	if (pr == NULL)
@@ -338,15 +340,13 @@ match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t s
 }
 
 int
-tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+tnfb_pull(sqlite3 *db, const char *primary, const char *only, tn_rows *out, tn_error *err)
 {
-	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
-	const char	  *only = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
 	tn_sqlite_conn conn;
 	PGconn		  *pg = NULL;
 	tnfb_tables	   ts = { 0 };
 	char		   version[TN_MAX_VERSION_LEN + 1] = "";
-	int			   has_tenancy = 0;
+	const char	  *applied = NULL;
 	int			   savepoint = 0;
 	int			   in_txn = 0;
 	size_t		   i;
@@ -361,7 +361,7 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		return rc;
 	if ((rc = tnfb_pq_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
 						   "the snapshot", err)) != TN_OK ||
-		(rc = tnfb_primary_has_tenancy(pg, &has_tenancy, err)) != TN_OK ||
+		(rc = tnfb_primary_applied(pg, &applied, err)) != TN_OK ||
 		(rc = tnfb_read_tables(pg, only, &ts, err)) != TN_OK)
 		goto out;
 	if ((rc = tnfb_begin(db, &savepoint, err)) != TN_OK)
@@ -378,8 +378,8 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		tn_error_hint(err, "Push them first: SELECT * FROM tenant_fallback_push(primary).");
 		goto out;
 	}
-	if (has_tenancy &&
-		(rc = match_versions(&conn, pg, version, sizeof(version), err)) != TN_OK)
+	if (applied != NULL &&
+		(rc = match_versions(&conn, pg, applied, version, sizeof(version), err)) != TN_OK)
 		goto out;
 	for (i = 0; i < ts.n; i++)
 	{
@@ -462,4 +462,11 @@ out:
 	tnfb_tables_free(&ts);
 	PQfinish(pg);
 	return rc;
+}
+
+int
+tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	return tnfb_pull(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL,
+					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, err);
 }

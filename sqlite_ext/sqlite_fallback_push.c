@@ -305,10 +305,8 @@ static const char *PUSHES_SQL =
 	"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
 
 int
-tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err)
 {
-	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
-	const char	  *policy_text = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
 	tn_sqlite_conn conn;
 	tn_fb_policy   policy;
 	tnfb_tables	   ts = { 0 };
@@ -569,4 +567,11 @@ out:
 	free(read_back);
 	tnfb_tables_free(&ts);
 	return rc;
+}
+
+int
+tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	return tnfb_push(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL,
+					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, err);
 }

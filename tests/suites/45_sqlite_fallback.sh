@@ -354,6 +354,52 @@ check "a primary version missing from the fallback's catalog is refused with a h
   grep -q "tenant_migrations_load" <<<"$out"
 check "... the fallback stays as it was" test "$(plain v1.db "SELECT count(*) FROM tenancy_applied")" = "2"
 
+# ---- the registry level: a SQLite registry mirrors a PostgreSQL registry ----
+$PSQL -d postgres -c "CREATE DATABASE reg" -c "CREATE DATABASE acme" >/dev/null || bad "registry databases"
+$PSQL -d acme -c "CREATE TABLE t1 (id int PRIMARY KEY, v text); INSERT INTO t1 VALUES (1, 'a'), (2, 'b')" >/dev/null
+# tenancy.tenants as the extension has it (name, kind, location, dbname, schema_name): a
+# database tenant, a schema tenant and one whose server is away
+$PSQL -d reg >/dev/null <<SQL || bad "registry schema"
+CREATE SCHEMA tenancy;
+CREATE TABLE tenancy.tenants (name text PRIMARY KEY, kind text, location text, dbname text NOT NULL, schema_name text);
+CREATE SCHEMA "beta s";
+CREATE TABLE "beta s".t2 (id int PRIMARY KEY);
+INSERT INTO "beta s".t2 VALUES (7);
+INSERT INTO tenancy.tenants VALUES ('acme', 'database', NULL, 'acme', NULL), ('beta', 'schema', NULL, 'reg', 'beta s'),
+  ('gone', 'database', 'host=$PGC_SOCK port=1', 'acme', NULL);
+SQL
+REG=$(prim reg)
+out=$(sq fbreg.db "SELECT tenant, status, created, tables, rows FROM tenant_fallback_pull_all('$REG')")
+check "pull_all creates a SQLite tenant per PostgreSQL tenant and pulls each (database and schema tenants)" \
+  test "$(echo "$out" | head -2)" = "$(printf 'acme|pulled|1|1|2\nbeta|pulled|1|1|1')"
+check "... a tenant whose server is away is its own row, the others go on" \
+  test "$(echo "$out" | sed -n 3p)" = "gone|unreachable|1|0|0"
+check "... the tenants are registered and hold their primary's rows" \
+  test "$(sq fbreg.db "SELECT count(*) FROM tenants()")|$(plain acme.db "SELECT group_concat(v) FROM t1")|$(plain beta.db "SELECT id FROM t2")" = "3|a,b|7"
+out=$(sq fbreg.db "SELECT tenant, status, created FROM tenant_fallback_pull_all('$REG', 2) WHERE tenant <> 'gone'")
+check "pull_all again (2 threads): nothing created, each pulled" test "$out" = "$(printf 'acme|pulled|0\nbeta|pulled|0')"
+plain acme.db "UPDATE t1 SET v = 'a2' WHERE id = 1; INSERT INTO t1 VALUES (3, 'c')" >/dev/null
+out=$(sq fbreg.db "SELECT tenant, status, changes, conflicts FROM tenant_fallback_push_all('$REG')")
+check "push_all pushes each tenant's changes (one with nothing recorded does not connect)" \
+  test "$out" = "$(printf 'acme|pushed|2|0\nbeta|pushed|0|0\ngone|pushed|0|0')"
+check "... the primary tenant holds them" test "$(pq acme "SELECT string_agg(id || v, ',' ORDER BY id) FROM t1")" = "1a2,2b,3c"
+plain beta.db "INSERT INTO t2 VALUES (8)" >/dev/null
+pq reg 'INSERT INTO "beta s".t2 VALUES (8)' >/dev/null
+out=$(sq fbreg.db "SELECT tenant, status, conflicts FROM tenant_fallback_push_all('$REG') WHERE tenant = 'beta'")
+check "push_all: a tenant with a conflict says so (abort: nothing of it pushed)" test "$out" = "beta|conflict|1"
+out=$(sq fbreg.db "SELECT tenant, primary_reachable, changes_waiting, conflicts_waiting FROM tenant_fallback_status_all('$REG')")
+check "status_all: one row per tenant" test "$out" = "$(printf 'acme|1|0|0\nbeta|1|1|1\ngone|0|0|0')"
+check "pull_all and push_all are recorded as runs, a row per tenant" \
+  test "$(sq fbreg.db "SELECT count(*), sum(tenants) FROM tenant_runs()")|$(sq fbreg.db "SELECT count(*) FROM tenancy_run_tenants WHERE status = 'unreachable'")" = "4|12|2"
+out=$(sq fbreg.db "SELECT * FROM tenant_fallback_push_all('$REG', 'sideways')")
+check "push_all: an unknown on_conflict is refused" grep -q 'invalid on_conflict "sideways"' <<<"$out"
+out=$(sq fbreg.db "SELECT * FROM tenant_fallback_pull_all(NULL)")
+check "pull_all: primary_registry must not be null" grep -q 'primary_registry' <<<"$out"
+out=$(sq fbreg.db "SELECT * FROM tenant_fallback_status_all('$SHOP')")
+check "a database without a registry is refused with a hint" grep -q "primary_registry has no tenancy registry" <<<"$out"
+out=$(sq fbreg.db "SELECT * FROM tenant_fallback_pull_all('$REG', 0)")
+check "pull_all: concurrency is checked" grep -qi "concurrency" <<<"$out"
+
 # ---- backups ----
 path=$(sq fb.db "SELECT tenant_backup()")
 check "tenant_backup() writes a UTC-stamped copy beside the file" \
