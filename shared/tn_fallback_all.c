@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tenancy.h"
+#include "tn_internal.h"
 
 #define COUNT_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
@@ -35,20 +36,9 @@ static const tn_column push_all_cols[] = {
 const tn_result_def tn_def_fallback_push_all = { "tenant_fallback_push_all", COUNT_OF(push_all_cols),
 												 push_all_cols };
 
-static const tn_column status_all_cols[] = {
-	{ "tenant", TN_COL_TEXT },
-	{ "primary_reachable", TN_COL_BOOL },
-	{ "round_trip_ms", TN_COL_INT8 },
-	{ "primary_version", TN_COL_TEXT },
-	{ "fallback_version", TN_COL_TEXT },
-	{ "changes_waiting", TN_COL_INT8 },
-	{ "last_pull", TN_COL_TIMESTAMPTZ },
-	{ "last_push", TN_COL_TIMESTAMPTZ },
-	{ "conflicts_waiting", TN_COL_INT8 },
-	{ "error", TN_COL_TEXT },
-};
-const tn_result_def tn_def_fallback_status_all = { "tenant_fallback_status_all", COUNT_OF(status_all_cols),
-												   status_all_cols };
+static const tn_column status_all_cols[] = { { "tenant", TN_COL_TEXT }, TN_FB_STATUS_COLUMNS };
+const tn_result_def	   tn_def_fallback_status_all = { "tenant_fallback_status_all", COUNT_OF(status_all_cols),
+													  status_all_cols };
 
 const char *
 tn_fb_all_status(const char *done, int rc, long long conflicts)

@@ -12,18 +12,7 @@
 #include <string.h>
 
 #include "tenancy.h"
-
-static int
-hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "tn_internal.h"
 
 int
 tn_fb_copy_split(char *line, size_t len, int nfields, char **fields, int *isnull,
@@ -83,8 +72,8 @@ tn_fb_copy_split(char *line, size_t len, int nfields, char **fields, int *isnull
 					int v = 0;
 					int n = 0;
 
-					while (n < 2 && r < end && hexdigit((unsigned char) *r) >= 0)
-						v = v * 16 + hexdigit((unsigned char) *r++), n++;
+					while (n < 2 && r < end && tn_hex_value((unsigned char) *r) >= 0)
+						v = v * 16 + tn_hex_value((unsigned char) *r++), n++;
 					if (n == 0)
 						*w++ = 'x';
 					else

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tenancy.h"
+#include "tn_internal.h"
 
 #define COUNT_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
@@ -28,18 +29,8 @@ static const tn_column push_cols[] = {
 };
 const tn_result_def tn_def_fallback_push = { "tenant_fallback_push", COUNT_OF(push_cols), push_cols };
 
-static const tn_column status_cols[] = {
-	{ "primary_reachable", TN_COL_BOOL },
-	{ "round_trip_ms", TN_COL_INT8 },
-	{ "primary_version", TN_COL_TEXT },
-	{ "fallback_version", TN_COL_TEXT },
-	{ "changes_waiting", TN_COL_INT8 },
-	{ "last_pull", TN_COL_TIMESTAMPTZ },
-	{ "last_push", TN_COL_TIMESTAMPTZ },
-	{ "conflicts_waiting", TN_COL_INT8 },
-	{ "error", TN_COL_TEXT },
-};
-const tn_result_def tn_def_fallback_status = { "tenant_fallback_status", COUNT_OF(status_cols), status_cols };
+static const tn_column status_cols[] = { TN_FB_STATUS_COLUMNS };
+const tn_result_def	   tn_def_fallback_status = { "tenant_fallback_status", COUNT_OF(status_cols), status_cols };
 
 static const tn_column backups_cols[] = {
 	{ "name", TN_COL_TEXT },

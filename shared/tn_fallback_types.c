@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tenancy.h"
+#include "tn_internal.h"
 
 const char *const tn_fb_session_sql =
 	"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
@@ -256,8 +257,8 @@ tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN])
 	snprintf(out, TN_FB_HASH_LEN, "%016llx", h);
 }
 
-static int
-hexval(int c)
+int
+tn_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -286,8 +287,8 @@ tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (i = 0; i < n; i++)
 	{
-		int hi = hexval((unsigned char) text[2 + 2 * i]);
-		int lo = hexval((unsigned char) text[3 + 2 * i]);
+		int hi = tn_hex_value((unsigned char) text[2 + 2 * i]);
+		int lo = tn_hex_value((unsigned char) text[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 		{

@@ -94,6 +94,15 @@ int tnfb_primary_applied(PGconn *pg, const char **rel, tn_error *err);
 
 /* ---- SQL pieces (sqlite_fallback_sql.c) ---- */
 
+/* "out of memory" into err; returns its code. */
+int tnfb_oom(tn_error *err);
+
+/* malloc'd copy of s, NULL for NULL (or out of memory). */
+char *tnfb_strdup(const char *s);
+
+/* Append "c1", "c2", ...: the columns a push sends (every one but the generated). */
+int tnfb_sent_cols(const tnfb_table *t, tn_buf *out);
+
 /* Append alias."col" (alias NULL: "col"). */
 int tnfb_qcol(tn_buf *b, const char *alias, const char *col);
 

@@ -60,26 +60,6 @@ typedef struct all_job
 	pthread_mutex_t lock;
 } all_job;
 
-static int
-oom(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
-static char *
-dup_str(const char *s)
-{
-	size_t n;
-	char  *d;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s) + 1;
-	if ((d = malloc(n)) != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
 static void
 run_tenant(all_job *job, all_tenant *t)
 {
@@ -230,7 +210,7 @@ list_tenants(sqlite3 *db, tn_sqlite_conn *conn, const registry_paths *rp, const 
 	{
 		PQclear(r);
 		job->n = 0;
-		return oom(err);
+		return tnfb_oom(err);
 	}
 	for (size_t i = 0; rc == TN_OK && i < job->n; i++)
 	{
@@ -241,9 +221,9 @@ list_tenants(sqlite3 *db, tn_sqlite_conn *conn, const registry_paths *rp, const 
 							   : job->mode == ALL_PUSH ? tn_def_fallback_push.ncols
 													   : tn_def_fallback_status.ncols);
 		tn_error_clear(&t->err);
-		if ((t->name = dup_str(PQgetvalue(r, (int) i, 0))) == NULL)
+		if ((t->name = tnfb_strdup(PQgetvalue(r, (int) i, 0))) == NULL)
 		{
-			rc = oom(err);
+			rc = tnfb_oom(err);
 			break;
 		}
 		/* a tenant that cannot be reached or made is its own row, never the call's error */
@@ -362,7 +342,7 @@ record_run(tn_sqlite_conn *conn, all_job *job, const tn_rows *out, tn_error *err
 		row[5] = ms;
 		row[7] = tn_rows_get(out, i, job->mode == ALL_PULL ? 6 : 5);
 		if (tn_rows_add(&rt, row) != TN_OK)
-			rc = oom(err);
+			rc = tnfb_oom(err);
 		else
 			rc = tnsq_insert_run_tenant(conn, run_id, &rt, rt.nrows - 1, err);
 	}
@@ -407,7 +387,7 @@ fill_all(sqlite3 *db, all_mode mode, const char *registry, const char *policy, s
 		run_all(&job, concurrency);
 		for (size_t i = 0; rc == TN_OK && i < job.n; i++)
 			if (tenant_row(&job, &job.t[i], out, &applied) != TN_OK)
-				rc = oom(err);
+				rc = tnfb_oom(err);
 		if (rc == TN_OK && mode != ALL_STATUS)
 			rc = record_run(&conn, &job, out, err);
 	}

@@ -19,26 +19,6 @@
 
 SQLITE_EXTENSION_INIT3
 
-static int
-oom(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
-static char *
-dup_or_null(const unsigned char *s)
-{
-	size_t n;
-	char  *d;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen((const char *) s) + 1;
-	if ((d = malloc(n)) != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
 void
 tnfb_push_free_items(push_table *pt)
 {
@@ -248,7 +228,7 @@ check:
 				char hash[TN_FB_HASH_LEN];
 
 				tnfb_result_hash(r, i, 2, pt->t->ncols, hash);
-				pt->items[k].primary_hash = dup_or_null((const unsigned char *) hash);
+				pt->items[k].primary_hash = tnfb_strdup(hash);
 			}
 			/* the kept row as the primary reads it: the hash of the sync */
 			if (pt->items[k].synced_hash == NULL && strcmp(PQgetvalue(r, i, pt->t->ncols + 2), "t") == 0)
@@ -256,7 +236,7 @@ check:
 				char hash[TN_FB_HASH_LEN];
 
 				tnfb_result_hash(r, i, pt->t->ncols + 3, pt->t->ncols, hash);
-				pt->items[k].synced_hash = dup_or_null((const unsigned char *) hash);
+				pt->items[k].synced_hash = tnfb_strdup(hash);
 			}
 			k++;
 		}
@@ -264,7 +244,7 @@ check:
 
 done:
 	if (rc != TN_OK && err->code == TN_OK)
-		rc = oom(err);
+		rc = tnfb_oom(err);
 	PQclear(r);
 	tn_buf_free(&elems);
 	tn_buf_free(&sql);
@@ -335,16 +315,8 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 				rc = tn_fb_quote_ident(t->name, &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, " (");
-			first = 1;
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-			{
-				if (t->cols[j].generated)
-					continue;
-				rc = tn_buf_printf(&sql, "%s", first ? "" : ", ");
-				first = 0;
-				if (rc == TN_OK)
-					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
-			}
+			if (rc == TN_OK)
+				rc = tnfb_sent_cols(t, &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, ") OVERRIDING SYSTEM VALUE %s", vals.data);
 		}
@@ -377,7 +349,7 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 		tn_buf_free(&vals);
 	}
 	if (rc != TN_OK)
-		rc = oom(err);
+		rc = tnfb_oom(err);
 	else
 	{
 		params[0] = elems.data;
@@ -425,7 +397,7 @@ tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err)
 			if (rc == TN_OK)
 				rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "moving sequences", err);
 			else
-				rc = oom(err);
+				rc = tnfb_oom(err);
 			tn_buf_free(&sql);
 		}
 		PQclear(r);
@@ -472,7 +444,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 				rc = tn_buf_printf(&sql, " = json_extract(?1, '$[%d]')", j);
 		}
 		if (rc != TN_OK)
-			return oom(err);
+			return tnfb_oom(err);
 		if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
 		{
 			tn_buf_free(&sql);
@@ -504,7 +476,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 		if (rc != TN_OK)
 		{
 			tn_buf_free(&sql);
-			return oom(err);
+			return tnfb_oom(err);
 		}
 		{
 			tn_buf arr = { 0 };
@@ -512,7 +484,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			if (tn_buf_printf(&arr, "[%s]", it->elem) != TN_OK)
 			{
 				tn_buf_free(&sql);
-				return oom(err);
+				return tnfb_oom(err);
 			}
 			params[0] = arr.data;
 			rc = tnfb_pq_exec(pg, sql.data, 1, params, &r, "refreshing a row", err);
@@ -525,7 +497,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 		{
 			rc = tnfb_insert_sql(t, &sql);
 			if (rc != TN_OK)
-				rc = oom(err);
+				rc = tnfb_oom(err);
 			else if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
 				rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
 			else

@@ -19,26 +19,6 @@
 
 SQLITE_EXTENSION_INIT3
 
-static int
-oom(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
-static char *
-dup_text(const unsigned char *s)
-{
-	size_t n;
-	char  *d;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen((const char *) s) + 1;
-	if ((d = malloc(n)) != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
 /* json_object('c1', <push expression of alias."c1">, ...): a row for the primary */
 static int
 row_json(const tnfb_table *t, const char *alias, tn_buf *b)
@@ -195,7 +175,7 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 	int			  rc;
 
 	if (read_items_sql(pt->t, copy, &sql) != TN_OK)
-		return oom(err);
+		return tnfb_oom(err);
 	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
 	{
 		tn_buf_free(&sql);
@@ -224,8 +204,8 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 		}
 		it = &pt->items[pt->n++];
 		memset(it, 0, sizeof(*it));
-		it->key = dup_text(sqlite3_column_text(st, 0));
-		it->synced_hash = dup_text(sqlite3_column_text(st, 4));
+		it->key = tnfb_strdup((const char *) sqlite3_column_text(st, 0));
+		it->synced_hash = tnfb_strdup((const char *) sqlite3_column_text(st, 4));
 		it->synced = it->synced_hash != NULL || sqlite3_column_type(st, 5) != SQLITE_NULL;
 		it->op = tn_fb_net_op(it->synced, row != NULL);
 		if (copy && row != NULL && row[0] == '\0')
@@ -251,7 +231,7 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
-		return oom(err);
+		return tnfb_oom(err);
 	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
 }
 
@@ -262,8 +242,6 @@ tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 	tn_buf			  sql = { 0 };
 	PGresult		 *r;
 	size_t			  off;
-	int				  first = 1;
-	int				  j;
 	int				  rc;
 
 	*conflict = 0;
@@ -276,21 +254,14 @@ tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 		rc = tn_fb_quote_ident(t->name, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " (");
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-	{
-		if (t->cols[j].generated)
-			continue;
-		rc = tn_buf_printf(&sql, "%s", first ? "" : ", ");
-		first = 0;
-		if (rc == TN_OK)
-			rc = tn_fb_quote_ident(t->cols[j].name, &sql);
-	}
+	if (rc == TN_OK)
+		rc = tnfb_sent_cols(t, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, ") FROM STDIN");
 	if (rc != TN_OK)
 	{
 		tn_buf_free(&sql);
-		return oom(err);
+		return tnfb_oom(err);
 	}
 	r = PQexec(pg, sql.data);
 	tn_buf_free(&sql);

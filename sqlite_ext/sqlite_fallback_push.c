@@ -35,12 +35,6 @@ SQLITE_EXTENSION_INIT3
 #define PUSH_BATCH 2000
 
 static int
-oom(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
-static int
 add_row(tn_rows *out, const char *table, const push_item *it, const char *outcome)
 {
 	const char *row[4];
@@ -78,7 +72,7 @@ refuse_keyless(sqlite3 *db, const tnfb_tables *ts, long long upto, tn_error *err
 		if (has && tn_buf_printf(&names, "%s\"%s\"", n++ ? ", " : "", ts->t[i].name) != TN_OK)
 		{
 			tn_buf_free(&names);
-			return oom(err);
+			return tnfb_oom(err);
 		}
 	}
 	if (n == 0)
@@ -217,7 +211,7 @@ record_conflicts(sqlite3 *db, const tnfb_tables *ts, push_table *pt, tn_rows *ou
 				rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
 			sqlite3_reset(st);
 			if (rc == TN_OK && add_row(out, ts->t[i].name, it, TN_FB_CONFLICT) != TN_OK)
-				rc = oom(err);
+				rc = tnfb_oom(err);
 		}
 	sqlite3_finalize(st);
 	return rc;
@@ -377,7 +371,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	if ((pt = calloc(ts.n + 1, sizeof(push_table))) == NULL ||
 		(read_back = calloc(ts.n + 1, sizeof(int))) == NULL)
 	{
-		rc = oom(err);
+		rc = tnfb_oom(err);
 		goto out;
 	}
 	for (i = 0; i < ts.n; i++)
@@ -410,7 +404,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 			for (k = 0; k < pt[i].n; k++)
 				if (add_row(out, ts.t[i].name, &pt[i].items[k], TN_FB_PUSHED) != TN_OK)
 				{
-					rc = oom(err);
+					rc = tnfb_oom(err);
 					goto out;
 				}
 	}
@@ -474,7 +468,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 			for (k = 0; k < pt[i].n; k++)
 				if (add_row(out, ts.t[i].name, &pt[i].items[k], pt[i].items[k].outcome) != TN_OK)
 				{
-					rc = oom(err);
+					rc = tnfb_oom(err);
 					goto out;
 				}
 		{

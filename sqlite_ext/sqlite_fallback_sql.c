@@ -21,6 +21,45 @@
 SQLITE_EXTENSION_INIT3
 
 int
+tnfb_oom(tn_error *err)
+{
+	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+}
+
+char *
+tnfb_strdup(const char *s)
+{
+	size_t n;
+	char  *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	if ((d = malloc(n)) != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+int
+tnfb_sent_cols(const tnfb_table *t, tn_buf *out)
+{
+	int j;
+	int first = 1;
+	int rc = TN_OK;
+
+	for (j = 0; rc == TN_OK && j < t->ncols; j++)
+	{
+		if (t->cols[j].generated)
+			continue;
+		rc = tn_buf_printf(out, "%s", first ? "" : ", ");
+		first = 0;
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(t->cols[j].name, out);
+	}
+	return rc;
+}
+
+int
 tnfb_qcol(tn_buf *b, const char *alias, const char *col)
 {
 	int rc = TN_OK;

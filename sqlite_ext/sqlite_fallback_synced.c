@@ -26,12 +26,6 @@
 
 SQLITE_EXTENSION_INIT3
 
-static int
-oom(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
 /* Does the one-row query sql (parameters ?1 text, ?2 ?3 int64) give a row? */
 static int
 any_row(sqlite3 *db, const char *sql, const char *tbl, long long a, long long b, int *found,
@@ -103,7 +97,7 @@ forget_kept(sqlite3 *db, const tnfb_table *t, long long upto, tn_error *err)
 	if (rc == TN_OK)
 		rc = tn_fb_shadow_name(t->name, &sql);
 	if (rc != TN_OK || (rc = tn_buf_printf(&sql, " LIMIT 1")) != TN_OK)
-		return oom(err);
+		return tnfb_oom(err);
 	rc = any_row(db, sql.data, t->name, 0, 0, &found, err);
 	tn_buf_free(&sql);
 	if (rc != TN_OK || !found)
@@ -117,7 +111,7 @@ forget_kept(sqlite3 *db, const tnfb_table *t, long long upto, tn_error *err)
 		rc = key_of(t, NULL, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " IN " PUSHED_KEYS);
-	rc = rc == TN_OK ? run(db, sql.data, t->name, upto, 0, err) : oom(err);
+	rc = rc == TN_OK ? run(db, sql.data, t->name, upto, 0, err) : tnfb_oom(err);
 	tn_buf_free(&sql);
 	return rc;
 }
@@ -159,7 +153,7 @@ keep_pushed_rows(sqlite3 *db, const tnfb_table *t, long long upto, long long las
 		rc = key_of(t, "t", &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " IN " PUSHED_KEYS);
-	rc = rc == TN_OK ? run(db, sql.data, t->name, upto, last, err) : oom(err);
+	rc = rc == TN_OK ? run(db, sql.data, t->name, upto, last, err) : tnfb_oom(err);
 	tn_buf_free(&sql);
 	return rc;
 }
@@ -218,7 +212,7 @@ tnfb_push_needs_read_back(PGconn *pg, const tnfb_table *t, int *needs, tn_error 
 	if (*needs)
 		return TN_OK;
 	if (tn_fb_quote_ident(t->name, &qt) != TN_OK)
-		return oom(err);
+		return tnfb_oom(err);
 	params[0] = qt.data;
 	/* internal triggers (foreign keys) only check; a rule named _RETURN is a view's */
 	rc = tnfb_pq_exec(pg,
