@@ -19,6 +19,8 @@
 
 SQLITE_EXTENSION_INIT3
 
+static int copy_send(PGconn *pg, push_table *pt);
+
 /* json_object('c1', <push expression of alias."c1">, ...): a row for the primary */
 static int
 row_json(const tnfb_table *t, const char *alias, tn_buf *b)
@@ -163,6 +165,9 @@ copy_line(sqlite3_stmt *st, push_table *pt, int first)
 	if (rc == TN_OK)
 		rc = tn_buf_append(&pt->copy_data, "\n", 1);
 	pt->ncopy++;
+	/* streaming: the primary takes the rows while the rest are read */
+	if (rc == TN_OK && pt->stream != NULL && pt->copy_data.len >= 65536)
+		copy_send(pt->stream, pt);
 	return rc;
 }
 
@@ -236,26 +241,21 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 }
 
 int
-tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
+tnfb_push_copy_begin(PGconn *pg, push_table *pt, tn_error *err)
 {
-	const tnfb_table *t = pt->t;
-	tn_buf			  sql = { 0 };
-	PGresult		 *r;
-	size_t			  off;
-	int				  rc;
+	tn_buf	  sql = { 0 };
+	PGresult *r;
+	int		  rc;
 
-	*conflict = 0;
-	if (pt->ncopy == 0)
-		return TN_OK;
 	if ((rc = tnfb_pq_exec(pg, "SAVEPOINT tenancy_fb_copy", 0, NULL, NULL, "the push", err)) != TN_OK)
 		return rc;
 	rc = tn_buf_printf(&sql, "COPY ");
 	if (rc == TN_OK)
-		rc = tn_fb_quote_ident(t->name, &sql);
+		rc = tn_fb_quote_ident(pt->t->name, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " (");
 	if (rc == TN_OK)
-		rc = tnfb_sent_cols(t, &sql);
+		rc = tnfb_sent_cols(pt->t, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, ") FROM STDIN");
 	if (rc != TN_OK)
@@ -266,19 +266,38 @@ tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 	r = PQexec(pg, sql.data);
 	tn_buf_free(&sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN)
-	{
 		rc = tnfb_pq_error(pg, r, "the push", err);
-		PQclear(r);
-		return rc;
-	}
 	PQclear(r);
+	return rc;
+}
+
+/* Send what copy_data holds (the stream keeps going). */
+static int
+copy_send(PGconn *pg, push_table *pt)
+{
+	size_t off;
+
 	for (off = 0; off < pt->copy_data.len; off += 65536)
 	{
 		size_t n = pt->copy_data.len - off < 65536 ? pt->copy_data.len - off : 65536;
 
 		if (PQputCopyData(pg, pt->copy_data.data + off, (int) n) != 1)
-			break;
+			return TN_ERR_UNREACHABLE;
 	}
+	pt->copy_data.len = 0;
+	if (pt->copy_data.data)
+		pt->copy_data.data[0] = '\0';
+	return TN_OK;
+}
+
+int
+tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
+{
+	PGresult *r;
+	int		  rc = TN_OK;
+
+	*conflict = 0;
+	copy_send(pg, pt);
 	PQputCopyEnd(pg, NULL);
 	r = PQgetResult(pg);
 	if (PQresultStatus(r) == PGRES_COMMAND_OK)
@@ -291,10 +310,25 @@ tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 	PQclear(r);
 	while ((r = PQgetResult(pg)) != NULL)
 		PQclear(r);
+	pt->stream = NULL;
+	pt->ncopy = 0; /* sent (or rolled back with the savepoint below) */
 	if (rc == TN_OK)
 		rc = tnfb_pq_exec(pg, *conflict ? "ROLLBACK TO SAVEPOINT tenancy_fb_copy" : "RELEASE SAVEPOINT tenancy_fb_copy",
 						  0, NULL, NULL, "the push", err);
 	if (rc != TN_OK && err->code == TN_ERR_ENGINE)
-		tn_error_detail_append(err, "While pushing inserts of table \"%s\".", t->name);
+		tn_error_detail_append(err, "While pushing inserts of table \"%s\".", pt->t->name);
 	return rc;
+}
+
+int
+tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
+{
+	int rc;
+
+	*conflict = 0;
+	if (pt->ncopy == 0)
+		return TN_OK;
+	if ((rc = tnfb_push_copy_begin(pg, pt, err)) != TN_OK)
+		return rc;
+	return tnfb_push_copy_end(pg, pt, conflict, err);
 }

@@ -239,6 +239,19 @@ check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, lon
 	return rc;
 }
 
+/* Are the changes up to upto all inserts? */
+static int
+only_inserts(sqlite3 *db, long long upto)
+{
+	char *q = sqlite3_mprintf("SELECT count(*) FROM (SELECT 1 FROM tenancy_fallback_changes"
+							  " WHERE id <= %lld AND op <> 'insert' LIMIT 1)",
+							  upto);
+	int	  only = q != NULL && tnfb_sqlite_int(db, q, 1) == 0;
+
+	sqlite3_free(q);
+	return only;
+}
+
 /*
  * May t's rows new since the sync go by COPY?  Not when the primary may
  * store a row otherwise than sent (*read_back: its rows are read back
@@ -306,6 +319,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	tnfb_tables	   ts = { 0 };
 	push_table	  *pt = NULL;
 	int			  *read_back = NULL; /* per table: record the primary's rows read back */
+	int			   stream;
 	PGconn		  *pg = NULL;
 	PGresult	  *r = NULL;
 	char		   id[64];
@@ -374,9 +388,16 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		rc = tnfb_oom(err);
 		goto out;
 	}
+	/*
+	 * Only inserts recorded (no update, no delete to go first): each COPY
+	 * is opened before its table is read, and rows stream to the primary
+	 * while the rest are read.
+	 */
+	stream = !already && only_inserts(db, upto);
 	for (i = 0; i < ts.n; i++)
 	{
 		int copy = 0;
+		int taken = 0;
 
 		pt[i].t = &ts.t[i];
 		if (ts.t[i].npk == 0)
@@ -384,8 +405,33 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		/* rows new since the sync go by COPY where the primary stores them as sent */
 		if (!already && (rc = copy_allowed(db, pg, &ts.t[i], upto, &copy, &read_back[i], err)) != TN_OK)
 			goto out;
-		if ((rc = tnfb_push_read_items(db, &pt[i], upto, copy, err)) != TN_OK)
+		if (copy && stream)
+		{
+			if ((rc = tnfb_push_copy_begin(pg, &pt[i], err)) != TN_OK)
+				goto out;
+			pt[i].stream = pg;
+		}
+		rc = tnfb_push_read_items(db, &pt[i], upto, copy, err);
+		if (pt[i].stream != NULL)
+		{
+			tn_error end_err;
+
+			/* the COPY is ended even after a failed read, so the connection stays usable */
+			tn_error_clear(&end_err);
+			if (tnfb_push_copy_end(pg, &pt[i], &taken, &end_err) != TN_OK && rc == TN_OK)
+				rc = (*err = end_err).code;
+		}
+		if (rc != TN_OK)
 			goto out;
+		if (taken)
+		{
+			/* a new key is on the primary already: read without COPY, checked key by key below */
+			tnfb_push_free_items(&pt[i]);
+			pt[i].t = &ts.t[i];
+			stream = 0;
+			if ((rc = tnfb_push_read_items(db, &pt[i], upto, 0, err)) != TN_OK)
+				goto out;
+		}
 	}
 
 	if (already)

@@ -32,6 +32,7 @@ typedef struct push_table
 	int			copy;	   /* rows new since the sync go by COPY (no JSON for them) */
 	tn_buf		copy_data; /* their COPY text */
 	size_t		ncopy;	   /* lines in copy_data */
+	PGconn	   *stream;	   /* a COPY is open there: copy_data is sent as it fills */
 } push_table;
 
 void tnfb_push_free_tables(push_table *pt, size_t n);
@@ -52,6 +53,14 @@ int tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, 
  * TN_OK; the caller reads the items again without copy and checks them.
  */
 int tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err);
+
+/*
+ * The same in two steps around tnfb_push_read_items: begin opens the
+ * savepoint and the COPY; with pt->stream = pg the reading sends each
+ * 64 kB of rows as it goes; end sends the rest and finishes as above.
+ */
+int tnfb_push_copy_begin(PGconn *pg, push_table *pt, tn_error *err);
+int tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err);
 
 /*
  * The primary's row of each item in [from, to), hashed as a pull would
