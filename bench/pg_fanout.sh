@@ -14,6 +14,7 @@
 #   no-op rerun    tenant_migrate_all(NULL, C) again: every tenant asked (the registry's
 #                                                       cache never decides, issue 9)
 #                                                     vs floor_fanout noop: connect + SELECT 1 per database
+#   verify all     tenant_verify_all(C)               vs floor_fanout noop (goal <= 1.2x)
 #   who is behind  the registry query of tenant_migrate_all at 10,000 registry rows
 #                  (fake rows inserted), median of 20
 #
@@ -83,7 +84,8 @@ for ((i = 0; i < N; i++)); do echo "CREATE DATABASE f$i TEMPLATE fl_template;"; 
 t0=$(now_ms); psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "tenant_create failed"; t_prov=$(($(now_ms) - t0))
 t0=$(now_ms); psqlq -d postgres -f "$WORK/floor_create.sql" >/dev/null || die "CREATE DATABASE failed"; f_prov=$(($(now_ms) - t0))
 line "provisioning, per tenant" "$(calc '%.1f ms' "$t_prov / $N")" "$(calc '%.1f ms' "$f_prov / $N")" \
-	"$(calc '%.2f' "$t_prov / $f_prov")" "(tenant_create vs CREATE DATABASE .. TEMPLATE)"
+	"$(calc '%.2f' "$t_prov / $f_prov")" \
+	"$(awk -v r="$t_prov" -v f="$f_prov" 'BEGIN {printf "goal <= 1.1x: %s (tenant_create vs CREATE DATABASE .. TEMPLATE)", (r / f <= 1.1 ? "met" : "NOT met")}')"
 
 # ---- migrate: 5 migrations into N tenants ---------------------------------------
 psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "loading the tenant set failed"
@@ -143,6 +145,17 @@ noop_ratio=$(printf '%s\n' "${RATIOS[@]}" | median)
 line "no-op rerun, every tenant asked" "$(calc '%.0f ms' "$t_noop")" "$(calc '%.0f ms' "$f_noop")" \
 	"$(calc '%.2f' "$noop_ratio")" "(goal <= 1.2x: $(awk "BEGIN {print ($noop_ratio <= 1.2) ? \"met\" : \"NOT met\"}"); $asked of $N tenants answered up_to_date; floor = connect + SELECT 1 each)"
 echo "  no-op pairs (tenancy/floor ms): $(for ((r = 0; r < REPS; r++)); do printf '%s/%s ' "${TN[r]}" "${FN[r]}"; done)"
+
+# ---- verify every tenant: tenant_verify_all(C) vs connect + one query per tenant ------
+declare -a TV FV RV
+for ((r = 0; r < REPS; r++)); do
+	TV+=("$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_verify_all($C)")")
+	FV+=("$("$WORK/floor_fanout" noop "$CONN" f "$N" "$C")")
+	RV+=("$(calc '%.4f' "${TV[-1]} / ${FV[-1]}")")
+done
+t_ver=$(printf '%s\n' "${TV[@]}" | median); f_ver=$(printf '%s\n' "${FV[@]}" | median); r_ver=$(printf '%s\n' "${RV[@]}" | median)
+line "verify_all, every tenant contacted" "$(calc '%.0f ms' "$t_ver")" "$(calc '%.0f ms' "$f_ver")" "$(calc '%.2f' "$r_ver")" \
+	"$(awk -v r="$r_ver" 'BEGIN {printf "goal <= 1.2x: %s (floor = connect + SELECT 1 each)", (r <= 1.2 ? "met" : "NOT met")}')"
 
 # ---- who is behind, at 10,000 registry rows -----------------------------------------
 psqlq -d ctl >/dev/null <<SQL || die "fake registry rows failed"
