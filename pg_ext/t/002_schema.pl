@@ -124,7 +124,7 @@ ctl("SELECT tenant_migration_add('2', 'orders and seed', 'CREATE TABLE orders (i
 my ($rb) = tn_psql($A, 'ctl', [q{SELECT tenant, status, from_version, to_version, applied FROM tenant_rollback_all('2', NULL, ARRAY['s4', 'd1'])}], quiet => 1);
 is(join(' ', split /\n/, $rb), 's4|rolled_back|2|1|1 d1|rolled_back|2|1|1',
 	'rollback_all: a schema tenant and a database tenant, in the order given, back to before 2 (downs from the set)');
-is(ctl("SELECT to_regclass('s4.orders') IS NULL, to_regclass('s3.orders') IS NOT NULL, (SELECT string_agg(version, ',') FROM s4.tenancy_applied)")
+is(ctl("SELECT to_regclass('s4.orders') IS NULL, to_regclass('s3.orders') IS NOT NULL, (SELECT string_agg(version, ',') FROM tenancy.schema_applied WHERE schema_name = 's4')")
 	  . '|' . A('d1', "SELECT to_regclass('orders') IS NULL"),
 	't|t|1|t', "rollback_all: only the tenants named, each in its own schema / database");
 is(ctl("SELECT string_agg(name || ':' || state || ':' || version, ',' ORDER BY name) FROM tenants() WHERE name IN ('s4', 'd1')"),
