@@ -135,9 +135,11 @@ extern void reg_remember_created(const char *location, const char *dbname,
 /*
  * tenant_create (adopt false) or tenant_register (adopt true) of a schema
  * tenant named name, in this database (location NULL) or in the database
- * location names.
+ * location names.  placement (NULL, 'local', 'distributed', 'host:port'):
+ * where Citus keeps it, when the database has Citus (citus.c).
  */
-extern void reg_schema_tenant(const char *name, const char *location, bool adopt);
+extern void reg_schema_tenant(const char *name, const char *location, bool adopt,
+							  const char *placement);
 
 /* tenant_drop(name, 'delete') of a schema tenant: DROP SCHEMA .. CASCADE. */
 extern void reg_drop_schema(const char *location, const char *dbname,

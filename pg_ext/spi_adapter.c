@@ -40,6 +40,7 @@
 #include "common/hashfn.h"
 
 #include "spi_adapter.h"
+#include "citus.h"
 
 /* First key of the advisory lock ("tena"); the second is the database oid. */
 #define TN_PG_LOCK_KEY 0x74656e61
@@ -604,6 +605,9 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 			SPI_freetuptable(SPI_tuptable);
 		SPI_freeplan(plan);
 		pfree(text);
+		/* Citus converts only top-level CREATE TABLEs: tenancy converts the body's */
+		if (ctx->citus_schema != NULL)
+			tn_pg_citus_adopt_new(ctx->citus_schema);
 	}
 	/* (an ERROR above is undone by the savepoint's rollback, user id included) */
 	if (OidIsValid(ctx->body_user))

@@ -36,6 +36,8 @@ typedef struct tn_pg_adapter_ctx
 	int64		  lock_key;
 	Oid			  body_user;	   /* bodies run as this role (InvalidOid: the caller) */
 	bool		  check_body_path; /* refuse untrusted schemas in their search_path */
+	const char	 *citus_schema;	   /* a distributed schema on Citus: its new tables
+									* join its group after each statement (citus.c) */
 } tn_pg_adapter_ctx;
 
 /*

@@ -1185,4 +1185,7 @@ int tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 /* SQLite fallback of a PostgreSQL tenant: type mapping, order, conflicts. */
 #include "tn_fallback.h"
 
+/* Schema tenants on Citus: placement, distribution state, refusals. */
+#include "tn_citus.h"
+
 #endif /* TENANCY_H */
