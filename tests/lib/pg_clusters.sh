@@ -5,6 +5,8 @@
 #
 # Source it, then:
 #   pgc_start NAME PORT   initdb + start in a fresh temp dir; sets NAME_DIR, NAME_PORT, NAME_SOCK
+#                         (PGC_EXTRA_CONF: more postgresql.conf lines; @DIR@ in them is the
+#                         cluster's dir, which is also its socket dir)
 #   pgc_psql NAME ARGS... psql -X -At -q -v ON_ERROR_STOP=1 -U postgres against that cluster
 #   pgc_cleanup           stop (immediate) every cluster started here and remove its dir
 #                         (KEEP_PGC=1 keeps the dirs)
@@ -35,6 +37,7 @@ lc_messages = 'C'
 timezone = 'UTC'
 restart_after_crash = on
 CONF
+	[ -n "${PGC_EXTRA_CONF:-}" ] && printf '%s\n' "${PGC_EXTRA_CONF//@DIR@/$dir}" >>"$dir/data/postgresql.conf"
 	eval "${name}_DIR=$dir ${name}_PORT=$port ${name}_SOCK=$dir"
 	PGC_CLUSTERS="$PGC_CLUSTERS $name"
 	trap pgc_cleanup EXIT
