@@ -1,16 +1,63 @@
 /*
  * tn_parts.c -- pairing the parts read from a migration folder into a
  * sorted tn_migration_set: order, up/down pairs, duplicate versions, bodies
- * that carry their own transaction control, checksums and flags.
+ * that carry their own transaction control, checksums and flags; and the
+ * part list the readers fill (tn_parts_add, tn_parts_free).
  *
- * Must not: read files or touch a database (tn_folder.c reads; the set is
- * all this file sees).
+ * Must not: read files or touch a database (tn_folder.c and
+ * tn_file_parts.c read; the set is all this file sees).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tn_parts.h"
+
+int
+tn_parts_no_memory(tn_error *err)
+{
+	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+}
+
+void
+tn_parts_free(part_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+	{
+		free(l->items[i].path);
+		free(l->items[i].version);
+		free(l->items[i].name);
+		free(l->items[i].body);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Takes ownership of every string in *fp, also on failure. */
+int
+tn_parts_add(part_list *l, file_part *fp, tn_error *err)
+{
+	if (l->count == l->cap)
+	{
+		size_t	   ncap = l->cap ? l->cap * 2 : 16;
+		file_part *n = realloc(l->items, ncap * sizeof(*n));
+
+		if (n == NULL)
+		{
+			free(fp->path);
+			free(fp->version);
+			free(fp->name);
+			free(fp->body);
+			return tn_parts_no_memory(err);
+		}
+		l->items = n;
+		l->cap = ncap;
+	}
+	l->items[l->count++] = *fp;
+	return TN_OK;
+}
 
 static int
 cmp_parts(const void *a, const void *b)

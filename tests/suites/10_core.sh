@@ -39,7 +39,7 @@ build() { # name, sources...
   fi
 }
 
-if build test_core tests/core/test_core.c; then
+if build test_core tests/core/test_core.c tests/core/test_core_*.c; then
   log=$OUT/test_core.log
   "$OUT/test_core" tests/fixtures "$OUT/core_scratch" >"$log" 2>&1; rc=$?
   grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$log"

@@ -1,0 +1,311 @@
+/*
+ * tn_fleet.h -- one family of the public header tenancy.h: many tenants:
+ * registry rules (tn_registry.c), fan-out (tn_fanout.c), tenant_verify_all
+ * rows (tn_verify_all.c) and atomic runs (tn_atomic.c).
+ *
+ * Hosts include tenancy.h, never this file.  The sections keep tenancy.h's
+ * order; each family header includes the one before it.
+ */
+#ifndef TN_FLEET_H
+#define TN_FLEET_H
+
+#include "tn_database.h"
+
+/* ------------------------------------------------------------------ */
+/* Registry rules (tn_registry.c)                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A tenant file path given to tenant_create/tenant_register: relative to
+ * the registry folder, no ".." component, no NUL, and (resolving symlinks
+ * of whatever exists) inside the registry folder.  *resolved receives the
+ * absolute path (malloc'd).  must_exist: 1 the file must exist, 0 it must
+ * not, -1 either.
+ */
+int tn_validate_tenant_path(const char *registry_dir, const char *path,
+							int must_exist, char **resolved,
+							tn_error *err);
+
+/*
+ * SQLite's tenant_create makes a file, which no transaction can take back:
+ * called inside the caller's transaction (in_transaction != 0) it is
+ * refused before anything is made, TN_ERR_NO_TRANSACTION (25001), so a
+ * ROLLBACK never leaves a file behind.  TN_OK otherwise.
+ */
+int tn_registry_check_create_outside(int in_transaction, tn_error *err);
+
+/*
+ * The warning of tenant_migration_add / tenant_migrations_load (function)
+ * called with the default scope in a registry that has ntenants tenants:
+ * the migrations go into the registry's own catalog, which is seldom what
+ * is meant there.  Fills warn (code TN_OK: a warning, not an error) and
+ * returns 1 when ntenants > 0; else 0.  An explicit 'database' scope does
+ * not warn (the host does not call this then).
+ */
+int tn_registry_scope_warning(const char *function, long long ntenants,
+							  tn_error *warn);
+
+/* The state words of tenants(). */
+#define TN_TENANT_UP_TO_DATE  "up_to_date"
+#define TN_TENANT_BEHIND	  "behind"
+#define TN_TENANT_FAILED	  "failed"
+#define TN_TENANT_UNREACHABLE "unreachable"
+#define TN_TENANT_PROBLEMS	  "problems"
+
+/*
+ * The state tenants() shows for a tenant, from what the registry recorded
+ * when it last reached (or tried to reach) the tenant:
+ *   last_status  the status word of the tenant's last fan-out or verify row
+ *                (tenant_migrate_all, _atomic or tenant_verify_all), NULL
+ *                when none was recorded;
+ *   last_error   the error (or verify detail) recorded with it, NULL when
+ *                that check went well;
+ *   pending      versions of the tenant set newer than the tenant's
+ *                (tn_set_count_newer).
+ * With an error: "unreachable" (the tenant could not be opened or
+ * connected to), "problems" (tenant_verify_all found drift, a missing or
+ * an out-of-order version) or "failed" (its migration failed).  Without:
+ * "behind" when pending > 0, else "up_to_date".  Returns a static word.
+ */
+const char *tn_tenant_state(const char *last_status, const char *last_error,
+							long long pending);
+
+/* ------------------------------------------------------------------ */
+/* Fan-out (tn_fanout.c)                                               */
+/* ------------------------------------------------------------------ */
+
+/* Status words of a fan-out row. */
+#define TN_FANOUT_APPLIED	  "applied"
+#define TN_FANOUT_UP_TO_DATE  "up_to_date"
+#define TN_FANOUT_FAILED	  "failed"
+#define TN_FANOUT_UNREACHABLE "unreachable"
+#define TN_FANOUT_SKIPPED	  "skipped"
+/* Status of a tenant whose finished batch was undone by tenant_migrate_all_atomic. */
+#define TN_FANOUT_ROLLED_BACK "rolled_back"
+
+/*
+ * The steps of one tenant's run up to target (NULL = newest).  Without a
+ * no-transaction migration in range this is a single TN_STEP_MIGRATE: one
+ * round trip.  Each no-transaction migration N adds, before it, a step
+ * that migrates (in one transaction) up to the version just before N (or
+ * only syncs the catalog when N is the first), then TN_STEP_NO_TRANSACTION
+ * for N (the host runs N's statements outside a transaction and records
+ * it).  *steps is calloc'd (free()); step pointers point into set.
+ * Unknown target: TN_ERR_NOT_FOUND (tn_set_check_target).
+ */
+typedef enum tn_step_kind
+{
+	TN_STEP_SYNC,		   /* bring the set into the catalog only */
+	TN_STEP_MIGRATE,	   /* sync + migrate to version (NULL newest) */
+	TN_STEP_NO_TRANSACTION /* run migration outside a transaction */
+} tn_step_kind;
+
+typedef struct tn_fanout_step
+{
+	tn_step_kind		kind;
+	const char		   *version;
+	const tn_migration *migration; /* TN_STEP_NO_TRANSACTION only */
+} tn_fanout_step;
+
+int tn_fanout_plan(const tn_migration_set *set, const char *target,
+				   tn_fanout_step **steps, size_t *nsteps, tn_error *err);
+
+/* Does the tenant, now at tenant_version ("" or NULL: none), need step? */
+int tn_fanout_step_needed(const tn_fanout_step *step,
+						  const char		   *tenant_version);
+
+/*
+ * One tenant's outcome of a migrate call, as a row of tn_def_migrate_all
+ * appended to out.  rc/err: what tn_migrate returned.  Picks the status
+ * word: applied / up_to_date / failed / unreachable (TN_ERR_UNREACHABLE or
+ * TN_ERR_IO), the sqlstate (tn_fanout_sqlstate) and the error text
+ * (tn_error_render).  from_version / to_version: what res holds; a failed
+ * tenant whose to_version is unknown reports its from_version there (the
+ * batch was rolled back, the tenant stays where it was).  Returns TN_OK or
+ * TN_ERR_NO_MEMORY.
+ */
+/*
+ * The sqlstate column of a tenant that did not succeed, the same on both
+ * engines: a failed migration (rc TN_ERR_MIGRATION_FAILED) as
+ * tn_error_sqlstate decides (TN002; the body's own SQLSTATE is named in
+ * the error's detail), else the engine's
+ * SQLSTATE when err has one (08006 of a server that went away), else the
+ * code's (tn_code_sqlstate).
+ */
+const char *tn_fanout_sqlstate(int rc, const tn_error *err);
+
+/*
+ * The SQLSTATE a host reports for err, decided once for both engines: the
+ * code's documented one (tn_code_sqlstate); TN_ERR_ENGINE: the engine's
+ * own (err->sqlstate, else XX000); TN_ERR_MIGRATION_FAILED: TN002, with
+ * the body's SQLSTATE named in the detail, except a class 57 SQLSTATE
+ * (query cancelled, statement timeout, shutdown), which stays.
+ */
+const char *tn_error_sqlstate(const tn_error *err);
+
+/*
+ * The core code of a SQLSTATE another tenancy raised (a tenant's error
+ * read over libpq): the code whose documented SQLSTATE it is (TN001 ->
+ * TN_ERR_DRIFT, TN002 -> TN_ERR_MIGRATION_FAILED, 22023 ->
+ * TN_ERR_INVALID_ARGUMENT, ...), TN_ERR_ENGINE for any other.
+ */
+tn_code tn_code_of_sqlstate(const char *sqlstate);
+
+int tn_fanout_row(tn_rows *out, const char *tenant, int rc,
+				  const tn_migrate_result *res, const tn_error *err,
+				  long long duration_ms);
+
+/*
+ * The row of a tenant a fan-out never started, appended to out (a table
+ * of tn_def_migrate_all): status "skipped", applied 0, and why -- "not
+ * started: max_failures reached" when failed_tenant is NULL, else "not
+ * started: tenant "x" failed, so no tenant was migrated" (an atomic run
+ * stopped by x).  Returns TN_OK or TN_ERR_NO_MEMORY.
+ */
+int tn_fanout_skipped_row(tn_rows *out, const char *tenant,
+						  const char *failed_tenant);
+
+/*
+ * A tenant's dry run (tn_migrate with opts.dry_run) as a fan-out outcome:
+ * rc is what tn_migrate returned (returned unchanged unless TN_OK).  Sets
+ * res->to_version to the newest version the report shows "ok" and
+ * res->applied to how many would apply; when the report shows a failure,
+ * returns TN_ERR_MIGRATION_FAILED with the message
+ * "migration \"V\" would fail: <engine message>" (applied 0), which
+ * tn_fanout_row reports as "failed".
+ */
+int tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err);
+
+/* The NOTICE line of one finished tenant: "[120/1000] acme: applied 3 in 14 ms". */
+void tn_fanout_progress(char *buf, size_t size, long long done,
+						long long total, const char *tenant,
+						const char *status, long long applied,
+						long long ms, const char *error);
+
+/* Status word of a whole run: done / failed / stopped (max_failures) / cancelled. */
+const char *tn_fanout_run_status(long long failed, long long unreachable,
+								 int stopped_early, int cancelled);
+
+/* Default concurrency for a server: min(8, max(1, max_connections / 4)). */
+int tn_fanout_default_concurrency(int max_connections);
+
+/*
+ * 1 when a tenant's error means its server is gone, not that its
+ * migration failed: SQLSTATE class 08, or 57P01/57P02/57P03 (shutdown,
+ * crash, not yet accepting connections).  The host then reports
+ * TN_ERR_UNREACHABLE.
+ */
+int tn_fanout_sqlstate_unreachable(const char *sqlstate);
+
+/*
+ * The row of tenant_query_all for a tenant that could not answer (not
+ * reached, or the statement failed there), the same on both engines: a
+ * JSON object {"error": "<message>", "sqlstate": "<SQLSTATE>"} appended to
+ * out (the engine's SQLSTATE when err has one, else the code's), so an
+ * aggregate over the rows can see failures (row->>'error' IS NOT NULL,
+ * json_extract(row, '$.error') IS NOT NULL).  TN_OK or TN_ERR_NO_MEMORY.
+ */
+int tn_query_all_error_json(tn_buf *out, const tn_error *err);
+
+/*
+ * Transient errors: a serialization failure (40001), a deadlock (40P01), a
+ * lock timeout (55P03) or "tuple concurrently updated" (XX000, two
+ * sessions changing one catalog row: ALTER ROLE, GRANT ... ON DATABASE).
+ * The batch was rolled back cleanly, so the same call can simply run
+ * again.  tn_error_transient: 1 when err (the engine's error, or a failed
+ * migration that kept the engine's SQLSTATE) is one.  A failed migration
+ * with a transient cause gets TN_TRANSIENT_HINT instead of "Fix the
+ * migration" (tn_migration_failed).
+ *
+ * tn_retry_delay_ms: after try number attempt (1-based) failed with err,
+ * how long to wait before the next try (TN_RETRY_FIRST_DELAY_MS, doubled
+ * each time), or 0: do not retry (not transient, or TN_RETRY_ATTEMPTS
+ * tries made).  Hosts retry a fan-out tenant's migration with it; a run
+ * that still fails says so (tn_error_retried appends "It was tried N
+ * times ..." to the detail when attempts > 1).  SQLite's errors carry no
+ * SQLSTATE, so there this applies to nothing: a locked SQLite tenant waits
+ * for its busy timeout instead.
+ */
+#define TN_RETRY_ATTEMPTS		4
+#define TN_RETRY_FIRST_DELAY_MS 250
+#define TN_TRANSIENT_HINT		"The error is transient (a concurrent transaction, a deadlock or a lock timeout) and the batch was rolled back cleanly: run the migration again; nothing needs fixing."
+int	 tn_error_transient(const tn_error *err);
+int	 tn_retry_delay_ms(const tn_error *err, int attempt);
+void tn_error_retried(tn_error *err, int attempts);
+
+/* 1 for failed / unreachable (counted against max_failures), else 0. */
+int tn_fanout_status_counts_as_failure(const char *status);
+
+/* ------------------------------------------------------------------ */
+/* tenant_verify_all rows (tn_verify_all.c)                            */
+/* ------------------------------------------------------------------ */
+
+/* Status words of a tenant_verify_all row. */
+#define TN_VERIFY_OK		  "ok"
+#define TN_VERIFY_PROBLEMS	  "problems"
+#define TN_VERIFY_UNREACHABLE "unreachable"
+
+/*
+ * One row of tn_def_verify_all for one tenant, appended to out (initialised
+ * by the caller with tn_def_verify_all.ncols).  Reads only: tn_verify and
+ * the tenant's state, nothing is synced or written.
+ *   a: the tenant's adapter, or NULL when it could not be reached; the
+ *      row is then "unreachable" with reach_err rendered in detail and
+ *      version/pending/problems NULL.
+ *   set: the registry's tenant set, or NULL.  With a set, pending counts
+ *      the set's versions the tenant has not applied, and an applied
+ *      version whose checksum differs from the set's (or that the set no
+ *      longer has) is a problem too.  Without one, pending and problems
+ *      come from the tenant's own catalog.
+ * status: ok | problems; detail names the first five problems
+ * ("version 3 drifted; version 4 drifted from the tenant set") and counts
+ * the rest.
+ * Errors (reading the tenant failed, out of memory): nothing appended; the
+ * host may then call again with a = NULL and that error.
+ */
+int tn_verify_all_row(const tn_adapter *a, const char *tenant,
+					  const tn_migration_set *set,
+					  const tn_error *reach_err, tn_rows *out,
+					  tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Atomic runs: tenant_migrate_all_atomic (tn_atomic.c)                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The prepared-transaction id of a tenant in an atomic run:
+ * "tenancy_<run_id>_<tenant>" (tenant names are validated, so it is a
+ * plain literal).  Returns TN_OK or TN_ERR_TOO_LARGE.
+ */
+#define TN_GID_MAX 200
+int tn_atomic_gid(char *buf, size_t size, long long run_id, const char *tenant);
+
+/* The run id of a tenancy gid, or 0 when gid is not one of ours. */
+long long tn_atomic_gid_run(const char *gid);
+
+/*
+ * Run states of the durable decision record (tenancy.runs.status):
+ * preparing -> committing -> done, or preparing -> aborting -> rolled_back.
+ * What to do with a prepared transaction of a run whose caller is gone:
+ * 1 = COMMIT PREPARED (the record says committing or done), 0 = ROLLBACK
+ * PREPARED (anything else: the decision to commit was never made).
+ */
+#define TN_RUN_PREPARING   "preparing"
+#define TN_RUN_COMMITTING  "committing"
+#define TN_RUN_ABORTING	   "aborting"
+#define TN_RUN_ROLLED_BACK "rolled_back"
+#define TN_RUN_DONE		   "done"
+int tn_atomic_should_commit(const char *run_status);
+
+/*
+ * One row of tn_def_migrate_all_atomic.  rc/res/err: the tenant's prepare
+ * outcome; committed: whether the run committed.  A tenant that prepared
+ * but whose run was rolled back reads "rolled_back" with the failing
+ * tenant named (failed_tenant, may be NULL).
+ */
+int tn_atomic_row(tn_rows *out, const char *tenant, int rc,
+				  const tn_migrate_result *res, const tn_error *err,
+				  long long duration_ms, int committed,
+				  const char *failed_tenant);
+
+#endif /* TN_FLEET_H */
