@@ -123,7 +123,10 @@ $PSQL -X -q -A -t -F'|' -d conf_iface -c "SET client_min_messages = warning" -c 
     FROM pg_proc p
     JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
     JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'tenancy'
-    WHERE p.pronamespace <> 'tenancy'::regnamespace)
+    WHERE p.pronamespace <> 'tenancy'::regnamespace
+      -- schema tenants on Citus exist on PostgreSQL only (SQLite has no Citus)
+      AND p.proname NOT IN ('tenant_distribute', 'tenant_move', 'tenant_placements')
+      AND NOT (p.proname = 'tenant_create' AND p.pronargs = 4))
   SELECT CASE WHEN max(cols) IS NULL
               THEN proname || '(' || min(lo) || '..' || max(hi) || ')'
               ELSE proname || '(..' || max(hi) || ') -> ' || max(cols) END
