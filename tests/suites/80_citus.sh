@@ -193,6 +193,19 @@ check "tenant_register of h1 completes it: every table a schema table, the data 
 		-c "SELECT count(*) FROM citus_tables WHERE table_name::text LIKE 'h1.%' AND citus_table_type = 'schema'" \
 		-c "SELECT count(*) FROM h1.events JOIN h1.settings USING (k)")" $'h1\ndistributed\n6\n1'
 
+# an existing local schema, registered with the setting on, is distributed with its data
+cq -c "SET citus.enable_schema_based_sharding = off" -c "CREATE SCHEMA r1" -c "CREATE TABLE r1.items (id int PRIMARY KEY)" \
+	-c "INSERT INTO r1.items VALUES (1), (2)" >/dev/null
+check "tenant_register with the setting on distributes an existing local schema, data kept" \
+	"$(cq -c "SET citus.enable_schema_based_sharding = on" -c "SELECT tenant_register('r1', NULL, 'schema')" \
+		-c "SELECT state FROM tenant_placements() WHERE name = 'r1'" -c "SELECT count(*) FROM r1.items")" $'r1\ndistributed\n2'
+# a dry run converts inside its savepoint and leaves nothing behind, on the coordinator or a worker
+add 8 dry "CREATE TABLE dry_probe (id int PRIMARY KEY, customer_id int REFERENCES customers (id));" "DROP TABLE dry_probe;"
+check "tenant_dry_run_all of a new table: would reach 8 everywhere" \
+	"$(cq -c "SELECT count(*) FILTER (WHERE to_version = '8') FROM tenant_dry_run_all() WHERE tenant ~ '^t[0-9]+$'" 2>>"$OUT/notices.log")" "20"
+check "...and left no table, no Citus table and no shard behind" \
+	"$(cq -c "SELECT count(*) FROM pg_class WHERE relname = 'dry_probe'")/$(cq -c "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE '%dry_probe'")/$(for n in W1 W2; do pgc_psql $n -c "SET citus.override_table_visibility = off" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'dry\_probe%'"; done | tr '\n' ' ')" "0/0/0 0 "
+
 # ---- bad input: clear errors, nothing changed ----
 check "an unknown placement word is refused (22023)" "$(state_of "SELECT tenant_create('bad1', NULL, 'schema', 'somewhere')")" "22023"
 check "a placement for a database tenant is refused (22023)" "$(state_of "SELECT tenant_create('bad2', NULL, 'database', 'distributed')")" "22023"
