@@ -68,6 +68,8 @@ tn_sqlite_error(sqlite3 *db, int rc, tn_error *err)
 	if (primary == SQLITE_NOMEM)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	tn_error_set(err, TN_ERR_ENGINE, "%s", sqlite3_errmsg(db));
+	if (err != NULL)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", tn_sqlite_sqlstate(db, rc));
 	return TN_ERR_ENGINE;
 }
 
@@ -622,9 +624,7 @@ static __thread char last_sqlstate[6];
 void
 tn_sqlite_note_error(const tn_error *err)
 {
-	const char *state = err->code == TN_ERR_ENGINE && err->sqlstate[0] != '\0'
-							? err->sqlstate
-							: tn_code_sqlstate(err->code);
+	const char *state = tn_error_sqlstate(err); /* the core's rule, as the PostgreSQL host raises it */
 
 	memcpy(last_sqlstate, state, 5);
 	last_sqlstate[5] = '\0';
