@@ -736,6 +736,7 @@ tn_lpq_error(PGconn *conn, const PGresult *res, tn_error *err)
 		tn_error_hint(err, "%s", PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
 	if (state)
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	tn_error_engine_cause(err); /* disk full, read only, lock slots: the core's hint */
 }
 
 PGresult *

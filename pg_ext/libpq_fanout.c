@@ -283,7 +283,7 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 	if (PQstatus(slot->conn) == CONNECTION_BAD || tn_fanout_sqlstate_unreachable(err->sqlstate))
 		err->code = TN_ERR_UNREACHABLE;
 	else if (st->job->mode != FO_QUERY &&
-			 (slot->sent_stmt == SENT_SYNCED || slot->sent_stmt == SENT_VERIFY))
+			 (slot->sent_stmt == SENT_SYNCED || slot->sent_stmt == SENT_VERIFY || slot->sent_stmt == SENT_RAW_GUARD))
 	{
 		/* tenancy raised it there: its code, as the core named it (TN002, TN001, ...) */
 		tn_code code = tn_code_of_sqlstate(err->sqlstate);

@@ -22,6 +22,7 @@
 #define SENT_PLAIN	   (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
 #define SENT_VERIFY	   (-3) /* verify_synced: one row to read */
 #define SENT_EXT_CHECK (-4) /* EXT_CHECK_SQL: one boolean to read */
+#define SENT_RAW_GUARD (-5) /* RAW_GUARD_SQL: nothing to read, an error fails the tenant */
 
 typedef enum slot_state
 {
@@ -51,6 +52,7 @@ typedef struct fo_slot
 	int						  sent_stmt; /* -1: migrate_synced, else statement index */
 	bool					  have_from;
 	bool					  path_set;	   /* schema tenant: search_path sent */
+	bool					  raw_guarded; /* RAW_GUARD_SQL sent */
 	bool					  ext_checked; /* EXT_CHECK_SQL sent */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;

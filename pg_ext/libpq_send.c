@@ -1,6 +1,6 @@
 /*
  * libpq_send.c -- the fan-out driver's send steps: what a slot sends next
- * (the extension check, a schema tenant's search_path, then the statements
+ * (the extension check, the guards of what is sent raw, then the statements
  * of its mode: FO_QUERY, FO_VERIFY, FO_PREPARE / FO_FINISH, or the core's
  * migrate plan), each as one non-blocking PQsend*.
  *
@@ -15,8 +15,22 @@
 
 #define SYNCED_SQL "SELECT from_version, to_version, applied, error FROM tenancy.migrate_synced($1, $2, $3, $4)"
 #define VERIFY_SQL "SELECT status, version, pending, problems, detail FROM tenancy.verify_synced($1, $2)"
-/* a schema tenant's session: its schema first (query_all, no-transaction statements) */
-#define SEARCH_PATH_SQL "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog, pg_temp', false)"
+/*
+ * A schema tenant's session before no-transaction statements: its schema
+ * first, so that what they create unqualified lands there (pg_catalog
+ * first would make it the creation schema).  Safe because RAW_GUARD_SQL
+ * ran first: the schema's owner is a superuser or the connected role, and
+ * nobody else may create in it, so nothing there shadows pg_catalog for
+ * anyone else.
+ */
+#define RAW_PATH_SQL "SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1) || ', pg_catalog, pg_temp', false)"
+/*
+ * Before the first no-transaction statement: the tenant side refuses to
+ * take raw statements when they would run with the connected role's
+ * rights among code someone else controls (issue 7, finding 4; see
+ * tn_pg_guard_raw_session).
+ */
+#define RAW_GUARD_SQL "SELECT 1 FROM tenancy.migrate_synced($1, NULL, 'raw', $2)"
 
 /*
  * Before tenancy.migrate_synced / verify_synced is called in a tenant: are
@@ -67,7 +81,7 @@ slot_next_is_raw(fo_state *st, fo_slot *slot)
  */
 #define NOTHING_TO_SEND (-1)
 
-/* A schema tenant's session search_path, before what is sent raw. */
+/* A schema tenant's session search_path, before no-transaction statements. */
 static int
 send_search_path(fo_slot *slot, const char *schema)
 {
@@ -75,7 +89,38 @@ send_search_path(fo_slot *slot, const char *schema)
 
 	slot->path_set = true;
 	slot->sent_stmt = SENT_PLAIN;
-	return PQsendQueryParams(slot->conn, SEARCH_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
+	return PQsendQueryParams(slot->conn, RAW_PATH_SQL, 1, NULL, params, NULL, NULL, 0);
+}
+
+/* The tenant side's consent to no-transaction statements (RAW_GUARD_SQL). */
+static int
+send_raw_guard(fo_job *job, fo_slot *slot, const char *schema)
+{
+	const char *params[2] = { job->set_text, schema };
+
+	slot->raw_guarded = true;
+	slot->sent_stmt = SENT_RAW_GUARD;
+	return PQsendQueryParams(slot->conn, RAW_GUARD_SQL, 2, NULL, params, NULL, NULL, 0);
+}
+
+/*
+ * The statement that opens a tenant_query_all transaction: READ ONLY, and
+ * pg_catalog first in its search_path (local to it).  The query runs with
+ * the caller's rights, so neither a schema tenant's owner (objects in its
+ * schema) nor a tenant database's owner (ALTER DATABASE ... SET
+ * search_path = evil, pg_catalog) may shadow a pg_catalog function or
+ * operator it calls (issue 7, finding 4).
+ */
+static char *
+query_begin_sql(const char *schema)
+{
+	const char *path;
+
+	if (schema != NULL)
+		path = quote_literal_cstr(psprintf("pg_catalog, %s, pg_temp", quote_identifier(schema)));
+	else
+		path = "'pg_catalog, ' OPERATOR(pg_catalog.||) pg_catalog.current_setting('search_path')";
+	return psprintf("BEGIN TRANSACTION READ ONLY; SELECT pg_catalog.set_config('search_path', %s, true)", path);
 }
 
 /*
@@ -94,7 +139,7 @@ send_query(fo_job *job, fo_slot *slot)
 	switch (slot->step++)
 	{
 		case 0:
-			return PQsendQuery(slot->conn, "BEGIN TRANSACTION READ ONLY");
+			return PQsendQuery(slot->conn, query_begin_sql(job->tenants[slot->index].schema));
 		case 1:
 		{
 			/* extended protocol: exactly one statement; rows one at a time */
@@ -235,10 +280,11 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	int			ok;
 
 	/*
-	 * A schema tenant's session search_path matters only for what is sent
-	 * raw: tenant_query_all's query and no-transaction statements.
-	 * migrate_synced sets the schema's path for the bodies itself, so a
-	 * migrate run without a no-transaction step saves this round trip.
+	 * What is sent raw gets its guards first: tenant_query_all's query its
+	 * search_path in its BEGIN (query_begin_sql), no-transaction
+	 * statements the tenant side's consent (RAW_GUARD_SQL) and a schema
+	 * tenant's path.  migrate_synced guards the bodies itself, so a migrate
+	 * run without a no-transaction step saves these round trips.
 	 */
 	if (!slot->ext_checked && job->mode != FO_QUERY && job->mode != FO_FINISH)
 	{
@@ -247,9 +293,9 @@ slot_send_next(fo_state *st, fo_slot *slot)
 		slot->sent_stmt = SENT_EXT_CHECK;
 		ok = PQsendQuery(slot->conn, EXT_CHECK_SQL);
 	}
-	else if (schema != NULL && !slot->path_set &&
-			 (job->mode == FO_QUERY ||
-			  (job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))))
+	else if (!slot->raw_guarded && job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))
+		ok = send_raw_guard(job, slot, schema);
+	else if (schema != NULL && !slot->path_set && job->mode == FO_MIGRATE && slot_next_is_raw(st, slot))
 		ok = send_search_path(slot, schema);
 	else if (job->mode == FO_QUERY)
 		ok = send_query(job, slot);

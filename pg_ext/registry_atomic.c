@@ -263,19 +263,6 @@ atomic_test_pause(const char *where)
 	}
 }
 
-/* Set the run's status over the control connection (raises). */
-static void
-control_exec(PGconn *control, const char *sql, long long run_id, const char *status)
-{
-	char		run[32];
-	const char *p[2];
-
-	snprintf(run, sizeof(run), "%lld", run_id);
-	p[0] = run;
-	p[1] = status;
-	PQclear(tn_lpq_exec_or_raise(control, sql, 2, p));
-}
-
 /*
  * Phase 1: prepare everywhere, stop starting tenants at the first
  * failure.  Decides commit, and which tenants phase 2 finishes.
@@ -316,8 +303,7 @@ static void
 record_decision(atomic_call *ac)
 {
 	atomic_test_pause("prepared");
-	control_exec(ac->run.control, "UPDATE tenancy.runs SET status = $2 WHERE run_id = $1::int8",
-				 ac->run.run_id, ac->commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING);
+	reg_run_status(&ac->run, ac->commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING, false, true);
 }
 
 /* Phase 2: COMMIT or ROLLBACK PREPARED in every prepared tenant. */
@@ -418,12 +404,11 @@ report_all(atomic_call *ac)
 		else if (!report_tenant(ac, i))
 			clean = false;
 	}
-	control_exec(ac->run.control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
-								  " WHERE run_id = $1::int8",
-				 ac->run.run_id,
-				 !clean		  ? (ac->commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING)
-				 : ac->commit ? "done"
-							  : TN_RUN_ROLLED_BACK);
+	reg_run_status(&ac->run,
+				   !clean		? (ac->commit ? TN_RUN_COMMITTING : TN_RUN_ABORTING)
+				   : ac->commit ? "done"
+								: TN_RUN_ROLLED_BACK,
+				   true, true);
 	tn_lpq_finish(ac->run.control);
 	ac->run.control = NULL;
 }
@@ -440,15 +425,7 @@ abandon_run(reg_run *run, bool decided)
 	if (run->control == NULL)
 		return;
 	if (!decided)
-	{
-		char sql[160];
-
-		snprintf(sql, sizeof(sql), "UPDATE tenancy.runs SET status = '" TN_RUN_ABORTING "'"
-								   " WHERE run_id = %lld",
-				 run->run_id);
-		(void) PQsendQuery(run->control, sql);
-		(void) PQflush(run->control);
-	}
+		reg_run_status_nowait(run, TN_RUN_ABORTING, false);
 	tn_lpq_finish(run->control);
 }
 

@@ -87,12 +87,12 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	v[3] = row[2] ? reg_version_key(row[2]) : NULL;
 	v[4] = row[3];
 	v[5] = strcmp(row[1], TN_VERIFY_OK) == 0 ? NULL : row[5];
-	reg_spi_run("UPDATE tenancy.tenants SET state = $2,"
-				" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
-				" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
-				" pending = coalesce($5::int8, pending), last_error = $6"
-				" WHERE name = $1",
-				6, v);
+	reg_spi_write("UPDATE tenancy.tenants SET state = $2,"
+				  " version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
+				  " version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
+				  " pending = coalesce($5::int8, pending), last_error = $6"
+				  " WHERE name = $1",
+				  6, v);
 	run->done_count++;
 }
 
@@ -264,24 +264,15 @@ report_skipped(fanout_call *fc)
 static void
 close_run(fanout_call *fc)
 {
-	reg_run	   *run = &fc->run;
-	char		run_id[32];
-	const char *p[2];
-	PGresult   *res;
-	tn_error	err;
+	reg_run	 *run = &fc->run;
+	PGresult *res;
+	tn_error  err;
 
-	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
-	p[0] = run_id;
-	p[1] = tn_fanout_run_status(run->failed, run->unreachable, fc->job.stopped_early, 0);
 	tn_error_clear(&err);
 	res = tn_lpq_exec(run->control, "SET synchronous_commit = on", 0, NULL, &err);
 	if (res)
 		PQclear(res);
-	res = tn_lpq_exec(run->control, "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
-									" WHERE run_id = $1::int8",
-					  2, p, &err);
-	if (res)
-		PQclear(res);
+	reg_run_status(run, tn_fanout_run_status(run->failed, run->unreachable, fc->job.stopped_early, 0), true, false);
 	tn_lpq_finish(run->control);
 	run->control = NULL;
 }
@@ -293,16 +284,9 @@ close_run(fanout_call *fc)
 static void
 cancel_run(reg_run *run)
 {
-	char sql[160];
-
 	if (run->control == NULL)
 		return;
-	snprintf(sql, sizeof(sql),
-			 "UPDATE tenancy.runs SET status = 'cancelled', finished_at = pg_catalog.clock_timestamp()"
-			 " WHERE run_id = %lld",
-			 run->run_id);
-	(void) PQsendQuery(run->control, sql);
-	(void) PQflush(run->control);
+	reg_run_status_nowait(run, "cancelled", true);
 	tn_lpq_finish(run->control);
 }
 

@@ -47,6 +47,13 @@ extern void reg_spi_connect(void);
  */
 extern int reg_spi_run(const char *sql, int nargs, const char *const *values);
 
+/*
+ * reg_spi_run as the extension's owner, for the registry's own writes
+ * (tenancy.tenants, audit, runs): call it only with tenancy's fixed
+ * statements, from an entry point whose EXECUTE is the capability check.
+ */
+extern int reg_spi_write(const char *sql, int nargs, const char *const *values);
+
 /* Column col (1-based) of row of the last result, palloc'd text or NULL. */
 extern char *reg_spi_value(uint64 row, int col);
 
@@ -154,7 +161,8 @@ typedef struct reg_run
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
 	long long run_id;
-	int		  total; /* tenants of the run */
+	char	  secret[33]; /* hex; "" = a 1.3 control database, written directly */
+	int		  total;	  /* tenants of the run */
 	long long applied;
 	long long failed;
 	long long unreachable;
@@ -199,6 +207,19 @@ extern void reg_open_run(reg_run *run, const char *target, int ntenants,
  */
 extern void reg_record_tenant(reg_run *run, const char *tenant, char **row,
 							  const fo_outcome *out);
+
+/*
+ * Set the run's status through the control connection, and its
+ * finished_at when finished (a finished run takes no more writes).
+ * raise: an error raises, else it is a WARNING.
+ */
+extern void reg_run_status(reg_run *run, const char *status, bool finished, bool raise);
+
+/*
+ * The same, sent without waiting for the answer (a cancelled or failed
+ * call: the server runs it before it reads the close); never raises.
+ */
+extern void reg_run_status_nowait(reg_run *run, const char *status, bool finished);
 
 /* ---- registry_query_check.c: tenant_query_all's statement, read once ---- */
 

@@ -184,8 +184,8 @@ reg_recover_atomic_runs(void)
 
 		v[0] = psprintf("%lld", runs.ids[r]);
 		v[1] = runs.commit[r] ? "done" : TN_RUN_ROLLED_BACK;
-		reg_spi_run("UPDATE tenancy.runs SET status = $2, finished_at = coalesce(finished_at, pg_catalog.clock_timestamp())"
-					" WHERE run_id = $1::int8",
-					2, v);
+		reg_spi_write("UPDATE tenancy.runs SET status = $2, finished_at = coalesce(finished_at, pg_catalog.clock_timestamp())"
+					  " WHERE run_id = $1::int8",
+					  2, v);
 	}
 }

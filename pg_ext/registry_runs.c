@@ -5,7 +5,13 @@
  *
  * The record is written over an autocommit connection to this database
  * (the control connection), so it is visible while the run goes on and
- * stays when the caller's transaction aborts.
+ * stays when the caller's transaction aborts.  The caller may hold only
+ * the migrator capability, which writes no registry table: the writes go
+ * through tenancy.run_open / run_record_tenant / run_finish (1.4,
+ * SECURITY DEFINER), which take them only from the backend that holds
+ * the run's lock and only with the run's secret (see
+ * tenancy--1.3--1.4.sql).  A control database still at 1.3 is written
+ * directly, as before.
  *
  * Must not: decide a tenant's or a run's status (the core's tn_fanout_row
  * and tn_fanout_run_status do), or connect to a tenant.
@@ -14,8 +20,13 @@
 
 #include <stdlib.h>
 
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
 
 #include "registry_internal.h"
 #include "tn_raise.h"
@@ -86,10 +97,55 @@ reg_load_tenants(bool only_behind, const char *key, int *n)
 void
 reg_close_killed_runs(void)
 {
-	reg_spi_run("UPDATE tenancy.runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp()"
-				" WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
-				"   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at)",
+	reg_spi_write("UPDATE tenancy.runs r SET status = 'aborted', finished_at = pg_catalog.clock_timestamp()"
+				  " WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a"
+				  "   WHERE a.pid = r.caller_pid AND a.backend_start <= r.started_at)",
+				  0, NULL);
+}
+
+/* Fourth field of the run's lock tag: the pg_advisory_* functions use 1 and 2. */
+#define RUN_LOCK_FIELD4 7
+
+/*
+ * The run's secret (16 random bytes, hex) and its lock: an advisory
+ * ExclusiveLock for this transaction whose key is the first 8 bytes of
+ * the secret's SHA-256, which tenancy.run_open looks for in pg_locks.
+ * Only C code can take a lock with that fourth field, and only this
+ * backend knows the secret.
+ */
+static void
+take_run_secret(reg_run *run)
+{
+	uint8			   raw[16];
+	uint8			   hash[PG_SHA256_DIGEST_LENGTH];
+	pg_cryptohash_ctx *ctx;
+	LOCKTAG			   tag;
+
+	if (!pg_strong_random(raw, sizeof(raw)))
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate a random run secret")));
+	for (int i = 0; i < 16; i++)
+		snprintf(run->secret + 2 * i, 3, "%02x", raw[i]);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) run->secret, 32) < 0 ||
+		pg_cryptohash_final(ctx, hash, sizeof(hash)) < 0)
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not hash the run secret")));
+	pg_cryptohash_free(ctx);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
+						 ((uint32) hash[0] << 24) | ((uint32) hash[1] << 16) | ((uint32) hash[2] << 8) | hash[3],
+						 ((uint32) hash[4] << 24) | ((uint32) hash[5] << 16) | ((uint32) hash[6] << 8) | hash[7],
+						 RUN_LOCK_FIELD4);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/* Is this control database at 1.4 (tenancy.run_open exists)? */
+static bool
+has_run_writes(void)
+{
+	reg_spi_run("SELECT pg_catalog.to_regprocedure('tenancy.run_open(pg_catalog.text, pg_catalog.text,"
+				" pg_catalog.text, pg_catalog.int8, pg_catalog.text)') IS NOT NULL",
 				0, NULL);
+	return SPI_processed == 1 && strcmp(reg_spi_value(0, 1), "t") == 0;
 }
 
 void
@@ -101,8 +157,11 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	PGresult   *res;
 	char		cnt[32];
 	char		pid[32];
-	const char *p[4];
+	const char *p[5];
 
+	run->secret[0] = '\0';
+	if (has_run_writes())
+		take_run_secret(run);
 	tn_error_clear(&err);
 	memset(&o, 0, sizeof(o));
 	run->control = tn_lpq_connect(&o, &err);
@@ -110,26 +169,100 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 		tn_raise_failure(&err);
 	PQclear(tn_lpq_exec_or_raise(run->control, "SET lock_timeout = '10s'", 0, NULL));
 
+	snprintf(cnt, sizeof(cnt), "%d", ntenants);
+	snprintf(pid, sizeof(pid), "%d", MyProcPid);
+	if (run->secret[0])
+	{
+		p[0] = run->secret;
+		p[1] = target;
+		p[2] = status;
+		p[3] = cnt;
+		p[4] = GetUserNameFromId(GetUserId(), false);
+		res = tn_lpq_exec_or_raise(run->control,
+								   "SELECT tenancy.run_open($1, $2, $3, $4::pg_catalog.int8, $5)", 5, p);
+	}
+	else
+	{
+		p[0] = target;
+		p[1] = cnt;
+		p[2] = pid;
+		p[3] = status;
+		res = tn_lpq_exec_or_raise(run->control,
+								   "INSERT INTO tenancy.runs (target, status, tenants, caller_pid)"
+								   " VALUES ($1, $4, $2::int8, $3::int4) RETURNING run_id",
+								   4, p);
+	}
+	run->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+
 	/*
-	 * Progress rows are visible at once but need not each wait for a WAL
-	 * flush: a server crash can lose the last few hundred ms of them, and
-	 * each tenant's own tracking rows stay the truth a rerun reads.  The
-	 * run's final status is written durably.
+	 * The start row above committed durably (the session default): a crash
+	 * after any tenant is touched cannot lose the run or reuse its id.
+	 * Progress rows from here on are visible at once but need not each wait
+	 * for a WAL flush: a server crash can lose the last few hundred ms of
+	 * them, and each tenant's own tracking rows stay the truth a rerun
+	 * reads.  The run's final status is written durably.
 	 */
 	if (async_progress)
 		PQclear(tn_lpq_exec_or_raise(run->control, "SET synchronous_commit = off", 0, NULL));
-	snprintf(cnt, sizeof(cnt), "%d", ntenants);
-	snprintf(pid, sizeof(pid), "%d", MyProcPid);
-	p[0] = target;
-	p[1] = cnt;
-	p[2] = pid;
-	p[3] = status;
-	res = tn_lpq_exec_or_raise(run->control,
-							   "INSERT INTO tenancy.runs (target, status, tenants, caller_pid)"
-							   " VALUES ($1, $4, $2::int8, $3::int4) RETURNING run_id",
-							   4, p);
-	run->run_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+}
+
+void
+reg_run_status(reg_run *run, const char *status, bool finished, bool raise)
+{
+	char		run_id[32];
+	const char *p[4];
+	PGresult   *res;
+	tn_error	err;
+
+	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
+	p[0] = run_id;
+	p[1] = status;
+	p[2] = run->secret;
+	p[3] = finished ? "true" : "false";
+	tn_error_clear(&err);
+	if (run->secret[0])
+		res = tn_lpq_exec(run->control, "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, $4::pg_catalog.bool)",
+						  4, p, &err);
+	else
+		res = tn_lpq_exec(run->control,
+						  finished ? "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
+									 " WHERE run_id = $1::int8"
+								   : "UPDATE tenancy.runs SET status = $2 WHERE run_id = $1::int8",
+						  2, p, &err);
+	if (res)
+		PQclear(res);
+	else if (raise)
+		tn_raise_failure(&err);
+	else
+		ereport(WARNING, (errmsg("could not record the status of run %lld: %s", run->run_id, err.message)));
+}
+
+void
+reg_run_status_nowait(reg_run *run, const char *status, bool finished)
+{
+	char		run_id[32];
+	const char *p[3];
+
+	/*
+	 * Parameters, not text: the secret must not show in the control
+	 * session's pg_stat_activity.query (still non-blocking).
+	 */
+	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
+	p[0] = run_id;
+	p[1] = status;
+	p[2] = run->secret;
+	if (run->secret[0])
+		(void) PQsendQueryParams(run->control,
+								 finished ? "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, true)"
+										  : "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, false)",
+								 3, NULL, p, NULL, NULL, 0);
+	else
+		(void) PQsendQueryParams(run->control,
+								 finished ? "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp() WHERE run_id = $1::int8"
+										  : "UPDATE tenancy.runs SET status = $2 WHERE run_id = $1::int8",
+								 2, NULL, p, NULL, NULL, 0);
+	(void) PQflush(run->control);
 }
 
 void
@@ -159,19 +292,32 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	p[10] = version ? reg_version_key(version) : NULL;
 	p[11] = fails;
 	tn_error_clear(&err);
-	res = tn_lpq_exec(run->control,
-					  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
-					  "   applied, duration_ms, sqlstate, error)"
-					  "   VALUES ($1::int8, $2, $3, $4, $5, $6::int8, $7::int8, $8, $9)),"
-					  " u AS (UPDATE tenancy.tenants SET version = coalesce($10, version),"
-					  "   version_key = coalesce($11, version_key), state = $3,"
-					  "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp()"
-					  "   WHERE name = $2),"
-					  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
-					  "   SELECT 'migrate', $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 <> 'up_to_date')"
-					  " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
-					  " WHERE run_id = $1::int8",
-					  12, p, &err);
+	if (run->secret[0])
+	{
+		const char *q[13];
+
+		q[0] = p[0];
+		q[1] = run->secret;
+		memcpy(q + 2, p + 1, sizeof(const char *) * 10); /* tenant .. version key */
+		res = tn_lpq_exec(run->control,
+						  "SELECT tenancy.run_record_tenant($1::pg_catalog.int8, $2, $3, $4, $5, $6,"
+						  " $7::pg_catalog.int8, $8::pg_catalog.int8, $9, $10, $11, $12)",
+						  12, q, &err);
+	}
+	else
+		res = tn_lpq_exec(run->control,
+						  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
+						  "   applied, duration_ms, sqlstate, error)"
+						  "   VALUES ($1::int8, $2, $3, $4, $5, $6::int8, $7::int8, $8, $9)),"
+						  " u AS (UPDATE tenancy.tenants SET version = coalesce($10, version),"
+						  "   version_key = coalesce($11, version_key), state = $3,"
+						  "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp()"
+						  "   WHERE name = $2),"
+						  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"
+						  "   SELECT 'migrate', $2, 'run ' || $1 || ': ' || coalesce($9, $3) WHERE $3 <> 'up_to_date')"
+						  " UPDATE tenancy.runs SET applied = applied + $6::int8, failed = failed + $12::int8"
+						  " WHERE run_id = $1::int8",
+						  12, p, &err);
 	if (res)
 		PQclear(res);
 	else

@@ -9,8 +9,16 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "miscadmin.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -50,6 +58,60 @@ reg_spi_run(const char *sql, int nargs, const char *const *values)
 	rc = SPI_execute_with_args(sql, nargs, types, datums, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+/* The role that ran CREATE EXTENSION tenancy (pg_extension.extowner). */
+static Oid
+extension_owner(void)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("tenancy"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("extension \"tenancy\" is not installed")));
+	return owner;
+}
+
+/*
+ * A registry write as the extension's owner (pg_cron's way of letting a
+ * role schedule only its own jobs): the caller got here through a tenancy
+ * entry point it may EXECUTE, which is its capability check, and the
+ * statement is tenancy's own, so the role needs no write grant on the
+ * registry tables (1.3 took those back: issue 7, finding 2).
+ * SECURITY_RESTRICTED_OPERATION: nothing the statement reaches may SET
+ * ROLE or leave state behind as the owner.
+ */
+int
+reg_spi_write(const char *sql, int nargs, const char *const *values)
+{
+	Oid			 save_user;
+	int			 save_sec;
+	volatile int rc = 0;
+	Oid			 owner = extension_owner();
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		rc = reg_spi_run(sql, nargs, values);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
 	return rc;
 }
 
@@ -93,7 +155,7 @@ reg_audit(const char *action, const char *tenant, const char *detail)
 {
 	const char *v[3] = { action, tenant, detail };
 
-	reg_spi_run("INSERT INTO tenancy.audit (action, tenant, detail) VALUES ($1, $2, $3)", 3, v);
+	reg_spi_write("INSERT INTO tenancy.audit (action, tenant, detail) VALUES ($1, $2, $3)", 3, v);
 }
 
 char *
@@ -151,14 +213,14 @@ reg_insert_tenant(const char *name, const char *location, const char *dbname,
 	if (schema != NULL)
 	{
 		v[6] = schema;
-		reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
-					" VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)",
-					7, v);
+		reg_spi_write("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending, schema_name)"
+					  " VALUES ($1, 'schema', $2, $3, $4, $5, $6::int8, $7)",
+					  7, v);
 		reg_audit(action, name, location ? psprintf("schema \"%s\" in database \"%s\" at %s", schema, dbname, location) : psprintf("schema \"%s\" in database \"%s\" on this server", schema, dbname));
 		return;
 	}
-	reg_spi_run("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending)"
-				" VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)",
-				6, v);
+	reg_spi_write("INSERT INTO tenancy.tenants (name, kind, location, dbname, version, version_key, pending)"
+				  " VALUES ($1, 'database', $2, $3, $4, $5, $6::int8)",
+				  6, v);
 	reg_audit(action, name, location ? psprintf("database \"%s\" at %s", dbname, location) : psprintf("database \"%s\" on this server", dbname));
 }

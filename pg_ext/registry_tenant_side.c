@@ -160,7 +160,9 @@ synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *tar
  * set), 'report' (the same; a failed migration comes back in "error"
  * instead of an ERROR), 'dry_run' (the same, rolled back; the first
  * failure comes back in "error"), 'sync' (bring the set into the catalog only), 'record' (a
- * no-transaction migration target ran outside: mark it applied).  Returns
+ * no-transaction migration target ran outside: mark it applied), 'raw'
+ * (no-transaction statements are about to be sent on this session:
+ * tn_pg_guard_raw_session's consent; changes nothing).  Returns
  * one row (from_version, to_version, applied, error); raises the core's
  * error otherwise.
  */
@@ -204,10 +206,16 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 							strcmp(mode, "report") == 0, &out, &err);
 	else if (strcmp(mode, "sync") == 0 || strcmp(mode, "record") == 0)
 		rc = synced_catalog(&adapter, &set, target, strcmp(mode, "record") == 0, &out, &err);
+	else if (strcmp(mode, "raw") == 0)
+	{
+		/* no-transaction statements come next on this session: may they? */
+		tn_pg_guard_raw_session(&ctx);
+		rc = TN_OK;
+	}
 	else
 	{
 		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync' or 'record'.");
+		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync', 'record' or 'raw'.");
 	}
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);

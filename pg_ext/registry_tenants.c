@@ -299,7 +299,7 @@ tenant_drop(PG_FUNCTION_ARGS)
 		tn_raise(&err);
 
 	reg_spi_connect();
-	reg_spi_run("DELETE FROM tenancy.tenants WHERE name = $1 RETURNING location, dbname, schema_name", 1, v);
+	reg_spi_write("DELETE FROM tenancy.tenants WHERE name = $1 RETURNING location, dbname, schema_name", 1, v);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -32,6 +32,7 @@
 #include "parser/parse_node.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "storage/lock.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 #include "utils/memutils.h"
@@ -42,8 +43,18 @@
 #include "spi_adapter.h"
 #include "spi_internal.h"
 
-/* First key of the advisory lock ("tena"); the second is the database oid. */
-#define TN_PG_LOCK_KEY 0x74656e61
+/*
+ * The migration lock: an advisory lock tag taken from C, (database,
+ * "tena", database oid) or, for a schema tenant, (database, the two halves
+ * of lock_key), with a fourth field of 8.  pg_advisory_lock() and its
+ * kin always put 1 or 2 there, so no SQL call can take, hold or wait on
+ * this lock: only tenancy's functions, which a role may EXECUTE only with
+ * a capability.  Up to 1.3 the lock was pg_advisory_xact_lock's own key,
+ * which any role that could connect could hold to block every migration
+ * (issue 7, finding 11).
+ */
+#define TN_PG_LOCK_KEY	  0x74656e61
+#define TN_PG_LOCK_FIELD4 8
 
 /* ------------------------------------------------------------------ */
 /* Errors and subtransactions                                          */
@@ -64,6 +75,7 @@ error_from_edata(tn_error *err, ErrorData *edata)
 	if (edata->hint)
 		tn_error_hint(err, "%s", edata->hint);
 	strlcpy(err->sqlstate, state, sizeof(err->sqlstate));
+	tn_error_engine_cause(err); /* disk full, read only, lock slots: the core's hint */
 }
 
 /*
@@ -480,15 +492,16 @@ static int
 do_lock(tn_pg_adapter_ctx *ctx, void *arg pg_attribute_unused(),
 		tn_error *err pg_attribute_unused())
 {
-	/* a schema tenant: the bigint key space, apart from the (int4, int4) one */
+	LOCKTAG tag;
+
+	/* a schema tenant: its own key, apart from the database's */
 	if (ctx->has_lock_key)
-	{
-		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(ctx->lock_key));
-		return TN_OK;
-	}
-	DirectFunctionCall2(pg_advisory_xact_lock_int4,
-						Int32GetDatum(TN_PG_LOCK_KEY),
-						Int32GetDatum((int32) MyDatabaseId));
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) ((uint64) ctx->lock_key >> 32),
+							 (uint32) ctx->lock_key, TN_PG_LOCK_FIELD4);
+	else
+		SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, TN_PG_LOCK_KEY, (uint32) MyDatabaseId, TN_PG_LOCK_FIELD4);
+	/* transaction-scoped, honours lock_timeout (55P03), as pg_advisory_xact_lock */
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 	return TN_OK;
 }
 

@@ -70,6 +70,15 @@ extern void tn_pg_check_tracking_tables(const char *schema);
 extern void tn_pg_adapter_bodies_as_owner(tn_pg_adapter_ctx *ctx, const char *schema);
 extern void tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx);
 
+/*
+ * (tn_body_guard.c) Before no-transaction statements are sent to this
+ * tenant (migrate_synced mode 'raw'; ctx set up by bodies_as_owner):
+ * raises 42501 unless the tenant's owner is a superuser or the current
+ * role, and unless every schema of the path they will run with
+ * (ctx->caller_search_path) is trusted.  Changes nothing.
+ */
+extern void tn_pg_guard_raw_session(const tn_pg_adapter_ctx *ctx);
+
 extern void tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 									 const char *schema);
 

@@ -15,7 +15,13 @@
  * The administrator's opt-in is ownership: make a trusted role (or a
  * superuser) the tenant's owner.
  *
- * Must not: run a body, or change the search_path.
+ * No-transaction statements are sent to a tenant as they are, as the
+ * connected role: they cannot be moved into the owner's rights (SET ROLE
+ * is no boundary: code the owner controls can RESET it), so the tenant
+ * side takes them only where that owner is a superuser or the connected
+ * role itself, and in trusted schemas (tn_pg_guard_raw_session).
+ *
+ * Must not: run a body, or change the session's search_path.
  */
 #include "postgres.h"
 
@@ -28,6 +34,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -116,4 +123,37 @@ tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx)
 						 quote_identifier(nsp))));
 	}
 	SPI_freetuptable(SPI_tuptable);
+}
+
+void
+tn_pg_guard_raw_session(const tn_pg_adapter_ctx *ctx)
+{
+	int nest;
+
+	if (OidIsValid(ctx->body_user))
+	{
+		const char *owner = GetUserNameFromId(ctx->body_user, true);
+		const char *me = GetUserNameFromId(GetUserId(), true);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no-transaction migrations do not run in a tenant owned by role \"%s\"", owner ? owner : "?"),
+				 errdetail("Their statements are sent as they are and run with the rights of %s, not the tenant owner's, "
+						   "so code the owner controls would run with those rights.",
+						   me ? me : "the connected role"),
+				 errhint("Make a superuser or the connecting role the tenant's owner, or apply that migration in the tenant as its owner.")));
+	}
+	/* the schemas their names resolve in: the path they will run with */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("search_path", ctx->caller_search_path ? ctx->caller_search_path : "",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	PG_TRY();
+	{
+		tn_pg_check_body_path(ctx);
+	}
+	PG_FINALLY();
+	{
+		AtEOXact_GUC(true, nest);
+	}
+	PG_END_TRY();
 }

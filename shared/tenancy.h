@@ -31,7 +31,8 @@
  *   and rollback (tn_checkpoint.c), status / verify / repair / baseline
  *   (tn_report.c), history (tn_history.c), registry rules (tn_registry.c),
  *   fan-out (tn_fanout.c), tenant_verify_all rows (tn_verify_all.c),
- *   atomic runs (tn_atomic.c).
+ *   atomic runs (tn_atomic.c); storage faults (tn_storage_error.c, in
+ *   tn_base.h after the errors).
  */
 #ifndef TENANCY_H
 #define TENANCY_H

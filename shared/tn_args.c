@@ -130,6 +130,26 @@ tn_check_concurrency(long long concurrency, tn_error *err)
 }
 
 int
+tn_check_batch_size(long long batch_size, tn_error *err)
+{
+	if (batch_size >= 1)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "batch_size must be a whole number of 1 or more");
+	tn_error_detail(err, "%lld was given.", batch_size);
+	tn_error_hint(err, "Each batch of that many migrations commits on its own; 500 suits most servers.");
+	return TN_ERR_INVALID_ARGUMENT;
+}
+
+int
+tn_error_batches_need_commit(tn_error *err)
+{
+	tn_error_set(err, TN_ERR_NO_TRANSACTION, "tenant_migrate_in_batches() must commit between batches");
+	tn_error_detail(err, "It was called inside a transaction block, where it cannot commit.");
+	tn_error_hint(err, "Call it on its own, outside BEGIN ... COMMIT.");
+	return TN_ERR_NO_TRANSACTION;
+}
+
+int
 tn_check_max_failures(long long max_failures, tn_error *err)
 {
 	if (max_failures >= 0)

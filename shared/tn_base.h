@@ -43,6 +43,9 @@ typedef enum tn_code
 	TN_ERR_INTERRUPTED,		 /* host asked us to stop                  57014 */
 	TN_ERR_ENGINE,			 /* database error (sqlstate filled in)    XX000 */
 	TN_ERR_UNREACHABLE,		 /* tenant database cannot be opened       08006 */
+	TN_ERR_DISK_FULL,		 /* no space left where the database lives 53100 */
+	TN_ERR_READ_ONLY,		 /* the database cannot be written         25006 */
+	TN_ERR_WRONG_OBJECT,	 /* a folder where a database file belongs 42809 */
 	TN_CODE_COUNT
 } tn_code;
 
@@ -279,5 +282,58 @@ int tn_validate_checkpoint_name(const char *name, tn_error *err);
  */
 int tn_checksum(const char *body, size_t len,
 				char out[TN_CHECKSUM_LEN], tn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Storage faults (tn_storage_error.c)                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a host's file layer reported, as a class: the host translates its
+ * own error (SQLite's result code, errno) into one of these and the core
+ * decides the code, SQLSTATE and hint, so both engines say the same.
+ */
+typedef enum tn_storage_fault
+{
+	TN_FAULT_NONE = 0,	  /* not a storage fault */
+	TN_FAULT_DISK_FULL,	  /* ENOSPC, EDQUOT, SQLITE_FULL          -> 53100 */
+	TN_FAULT_READ_ONLY,	  /* EROFS, SQLITE_READONLY               -> 25006 */
+	TN_FAULT_IO,		  /* EIO and other I/O failures           -> 58030 */
+	TN_FAULT_IS_DIRECTORY /* EISDIR: a folder where a file belongs -> 42809 */
+} tn_storage_fault;
+
+/* The class of an errno value (TN_FAULT_NONE for one that is not a storage fault). */
+tn_storage_fault tn_storage_fault_of_errno(int sys_errno);
+
+/*
+ * Sets err to the fault's code (TN_ERR_DISK_FULL, TN_ERR_READ_ONLY,
+ * TN_ERR_IO, TN_ERR_WRONG_OBJECT) with message (as given: the engine's
+ * or the caller's text), a detail naming file (may be NULL) and the core's
+ * hint naming the real cause; err->sqlstate holds the code's SQLSTATE so a
+ * failed migration wrapping it keeps it.  Returns the code.  fault must not
+ * be TN_FAULT_NONE.
+ */
+int tn_error_storage(tn_error *err, tn_storage_fault fault, const char *message, const char *file);
+
+/*
+ * 1 when sqlstate names a cause outside the migration (insufficient
+ * resources 53, operator intervention 57, system error 58, read-only
+ * transaction 25006): a migration failing with it keeps that SQLSTATE
+ * instead of TN002, and its hint is tn_environment_hint's.
+ */
+int tn_sqlstate_is_environment(const char *sqlstate);
+
+/*
+ * The core's hint for an engine error of such a class (disk full, read
+ * only, I/O, out of lock slots naming max_locks_per_transaction and
+ * batch_size), or NULL when the core has none for it.
+ */
+const char *tn_environment_hint(const tn_error *engine);
+
+/*
+ * An engine error a host just captured (code, message, hint, sqlstate
+ * filled): when its SQLSTATE is a storage or resource cause the core has a
+ * hint for, that hint replaces the engine's, so both engines say the same.
+ */
+void tn_error_engine_cause(tn_error *err);
 
 #endif /* TN_BASE_H */

@@ -215,6 +215,14 @@ typedef struct tn_migrate_opts
 	 * no-transaction body is refused up front (25001).
 	 */
 	int in_statement;
+
+	/*
+	 * Apply at most this many of the selected migrations (0 = all): the rest
+	 * stay pending for the next call.  A long batch applied in chunks this
+	 * way is one batch (and one automatic checkpoint) per chunk, each its own
+	 * transaction in the host (tenant_migrate_in_batches).
+	 */
+	long long max_migrations;
 } tn_migrate_opts;
 
 #define TN_IN_STATEMENT					1

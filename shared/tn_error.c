@@ -42,6 +42,9 @@ static const struct
 	[TN_ERR_INTERRUPTED] = { "interrupted", "57014" },
 	[TN_ERR_ENGINE] = { "engine_error", "XX000" },
 	[TN_ERR_UNREACHABLE] = { "unreachable", "08006" },
+	[TN_ERR_DISK_FULL] = { "disk_full", "53100" },
+	[TN_ERR_READ_ONLY] = { "read_only", "25006" },
+	[TN_ERR_WRONG_OBJECT] = { "wrong_object_type", "42809" },
 };
 
 void
@@ -113,10 +116,11 @@ tn_error_sqlstate(const tn_error *err)
 		return own[0] ? own : tn_code_sqlstate(TN_ERR_ENGINE);
 	/*
 	 * A failed migration is TN002, the body's SQLSTATE in the detail --
-	 * except an operator's intervention (class 57: cancel, statement
-	 * timeout, shutdown), which is not the body's fault.
+	 * except a cause outside the body (an operator's intervention, class
+	 * 57; a full disk, lock slots, read-only storage, I/O: classes 53, 58
+	 * and 25006), which is not the body's fault (tn_storage_error.c).
 	 */
-	if (err->code == TN_ERR_MIGRATION_FAILED && strncmp(own, "57", 2) == 0 && strlen(own) == 5)
+	if (err->code == TN_ERR_MIGRATION_FAILED && strlen(own) == 5 && tn_sqlstate_is_environment(own))
 		return own;
 	return tn_code_sqlstate(err->code) ? tn_code_sqlstate(err->code) : tn_code_sqlstate(TN_ERR_ENGINE);
 }

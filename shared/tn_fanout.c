@@ -107,6 +107,18 @@ tn_fanout_run_status(long long failed, long long unreachable, int stopped_early,
 }
 
 int
+tn_error_fanout_busy(tn_error *err, const char *function)
+{
+	tn_error_set(err, TN_ERR_BUSY, "another recorded fan-out is running on this registry");
+	tn_error_detail(err, "%s was refused at once and did nothing. tenant_migrate_all(), tenant_migrate_all_atomic()"
+						 " and tenant_verify_all() run one at a time per registry: each holds the registry's read"
+						 " lock while it waits to write its results, so two would block each other.",
+					function);
+	tn_error_hint(err, "Wait for the running call to finish (tenant_runs() shows it), then call again.");
+	return TN_ERR_BUSY;
+}
+
+int
 tn_fanout_default_concurrency(int max_connections)
 {
 	int c = max_connections / 4;

@@ -74,6 +74,13 @@ const char *tn_tenant_state(const char *last_status, const char *last_error,
 /* Fan-out (tn_fanout.c)                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A second recorded fan-out on a registry that cannot run two at once
+ * (SQLite): TN_ERR_BUSY (55P03) "another recorded fan-out is running on
+ * this registry"; the detail names function (the refused call).
+ */
+int tn_error_fanout_busy(tn_error *err, const char *function);
+
 /* Status words of a fan-out row. */
 #define TN_FANOUT_APPLIED	  "applied"
 #define TN_FANOUT_UP_TO_DATE  "up_to_date"
@@ -316,6 +323,9 @@ long long tn_atomic_gid_run(const char *gid);
 #define TN_RUN_ABORTING	   "aborting"
 #define TN_RUN_ROLLED_BACK "rolled_back"
 #define TN_RUN_DONE		   "done"
+/* A recorded fan-out in progress, and one whose caller died before it ended. */
+#define TN_RUN_RUNNING "running"
+#define TN_RUN_ABORTED "aborted"
 int tn_atomic_should_commit(const char *run_status);
 
 /*

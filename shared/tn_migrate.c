@@ -539,10 +539,12 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 	}
 	if ((rc = start_batch(&b, err)) != TN_OK)
 		goto fail;
-	for (size_t i = 0; i < b.st.count; i++)
+	for (size_t i = 0, ran = 0; i < b.st.count; i++)
 	{
 		if (!tn_entry_selected(&b.st.entries[i], b.target, b.allow))
 			continue;
+		if (opts && opts->max_migrations > 0 && (long long) ran++ >= opts->max_migrations)
+			break; /* the rest stay pending: the next chunk's */
 		if ((rc = run_entry(&b, &b.st.entries[i], &closed, err)) != TN_OK)
 		{
 			if (closed)

@@ -75,6 +75,8 @@ tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
 	tn_error_detail_append(err, "%s", aftermath);
 	if (tn_error_transient(&engine))
 		tn_error_hint(err, "%s", TN_TRANSIENT_HINT); /* its own hint: nothing to fix */
+	else if (tn_environment_hint(&engine) != NULL)
+		tn_error_hint(err, "%s", tn_environment_hint(&engine)); /* the disk, not the migration */
 	else if (engine.hint[0])
 		tn_error_hint(err, "%s", engine.hint);
 	else

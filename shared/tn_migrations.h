@@ -283,5 +283,9 @@ int tn_parse_target(const char *target, const char **out, tn_error *err);
 #define TN_FANOUT_MAX_CONCURRENCY 64
 int tn_check_concurrency(long long concurrency, tn_error *err);
 int tn_check_max_failures(long long max_failures, tn_error *err);
+/* batch_size of tenant_migrate_in_batches: 1 or more, else 22023 naming it. */
+int tn_check_batch_size(long long batch_size, tn_error *err);
+/* tenant_migrate_in_batches called where it cannot commit: 25001, the same text on both engines. */
+int tn_error_batches_need_commit(tn_error *err);
 
 #endif /* TN_MIGRATIONS_H */

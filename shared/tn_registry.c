@@ -86,6 +86,14 @@ tn_validate_tenant_path(const char *registry_dir, const char *path,
 			tn_error_detail(err, "It resolves to a place outside \"%s\".", dir_real);
 			return TN_ERR_INVALID_ARGUMENT;
 		}
+		if (stat(probe, &sb) == 0 && S_ISDIR(sb.st_mode))
+		{
+			char message[TN_MESSAGE_MAX];
+
+			/* one answer wherever the path is opened, not the engine's guess at it */
+			snprintf(message, sizeof(message), "tenant file \"%s\" is a directory", path);
+			return tn_error_storage(err, TN_FAULT_IS_DIRECTORY, message, probe);
+		}
 		*resolved = tn_strdup(probe, err);
 		return *resolved ? TN_OK : TN_ERR_NO_MEMORY;
 	}

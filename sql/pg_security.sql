@@ -20,9 +20,19 @@ CREATE TEMP VIEW ext_functions AS
 SELECT count(*) >= 13 AS has_functions,
        count(*) FILTER (WHERE proacl IS NULL OR EXISTS (
          SELECT 1 FROM aclexplode(proacl) a WHERE a.grantee = 0)) AS granted_to_public,
-       count(*) FILTER (WHERE proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}') AS without_safe_search_path,
+       count(*) FILTER (WHERE proconfig IS DISTINCT FROM '{"search_path=pg_catalog, pg_temp"}'
+                          AND prokind <> 'p') AS without_safe_search_path,
        count(*) FILTER (WHERE prosecdef) AS security_definer
   FROM ext_functions;
+-- the only SECURITY DEFINER functions: the run record's write paths (1.4),
+-- owned by the extension's owner
+SELECT string_agg(p.proname, ', ' ORDER BY p.proname) AS security_definer_functions,
+       bool_and(p.proowner = e.extowner) AS owned_by_extension_owner
+  FROM ext_functions p, pg_extension e WHERE e.extname = 'tenancy' AND p.prosecdef;
+-- a procedure cannot carry a SET clause and still commit: each one is C and
+-- pins search_path = pg_catalog, pg_temp in every transaction it opens
+SELECT proname, prolang = (SELECT oid FROM pg_language WHERE lanname = 'c') AS is_c, proconfig
+  FROM ext_functions WHERE prokind = 'p' ORDER BY 1;
 SELECT has_schema_privilege('tn_nobody', 'tenancy', 'USAGE') AS nobody_usage;
 
 SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;');

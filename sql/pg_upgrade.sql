@@ -1,6 +1,6 @@
 -- pg_upgrade: install 1.0, use it, ALTER EXTENSION UPDATE to 1.1, and
 -- compare every catalog object with a fresh 1.1 install; then 1.0 -> the
--- default version (1.3) the same way.
+-- default version (1.4) the same way.
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tn_upgrade_old;
 DROP DATABASE IF EXISTS tn_upgrade_new;
@@ -41,7 +41,7 @@ SELECT source, target, path FROM pg_extension_update_paths('tenancy')
 DROP DATABASE tn_upgrade_old;
 DROP DATABASE tn_upgrade_new;
 
--- the same for the default version (1.3: 1.2 -> 1.3 holds both
+-- the same for the default version (1.4; 1.2 -> 1.3 holds both
 -- tenant_migrations_load_files and the capabilities): 1.0 with data,
 -- ALTER EXTENSION UPDATE, compared with a fresh CREATE EXTENSION
 CREATE DATABASE tn_upgrade_old;
@@ -70,3 +70,30 @@ SELECT :'old_md5' = :'new_md5' AS upgrade_to_default_equals_fresh_install;
 \c postgres
 DROP DATABASE tn_upgrade_old;
 DROP DATABASE tn_upgrade_new;
+
+-- 1.3 -> 1.4: a role given the migrator capability under 1.3 holds the run
+-- record's write paths after the update (issue 7); a reader does not
+CREATE DATABASE tn_upgrade_14;
+\c tn_upgrade_14
+SET client_min_messages = warning;
+CREATE EXTENSION tenancy VERSION '1.3';
+DROP ROLE IF EXISTS tn_up_migrator;
+DROP ROLE IF EXISTS tn_up_reader;
+CREATE ROLE tn_up_migrator;
+CREATE ROLE tn_up_reader;
+SELECT tenancy.grant_capability('tn_up_migrator', 'migrator');
+SELECT tenancy.grant_capability('tn_up_reader', 'reader');
+ALTER EXTENSION tenancy UPDATE TO '1.4';
+SELECT r AS role,
+       has_function_privilege(r, 'tenancy.run_open(text, text, text, bigint, text)', 'EXECUTE') AS run_open,
+       has_function_privilege(r, 'tenancy.run_finish(bigint, text, text, boolean)', 'EXECUTE') AS run_finish,
+       has_function_privilege(r, 'tenancy.migrate_synced(text, text, text, text)', 'EXECUTE') AS migrate_synced,
+       has_function_privilege(r, 'tenancy.verify_synced(text, text)', 'EXECUTE') AS verify_synced
+  FROM unnest(ARRAY['tn_up_migrator', 'tn_up_reader']) AS r ORDER BY r;
+SELECT count(*) AS run_paths_in_capabilities FROM tenancy.capabilities() WHERE kind = 'function' AND object LIKE 'tenancy.run\_%';
+SELECT tenancy.revoke_capability('tn_up_migrator', 'migrator');
+SELECT has_function_privilege('tn_up_migrator', 'tenancy.run_open(text, text, text, bigint, text)', 'EXECUTE') AS run_open_after_revoke;
+\c postgres
+DROP DATABASE tn_upgrade_14;
+DROP ROLE tn_up_migrator;
+DROP ROLE tn_up_reader;

@@ -19,7 +19,7 @@
 
 SQLITE_EXTENSION_INIT3
 
-#define DEFAULT_BUSY_TIMEOUT_MS 5000
+#define DEFAULT_BUSY_TIMEOUT_MS TN_SQLITE_DEFAULT_BUSY_MS
 
 /*
  * Tracking tables.  Text-keyed tables are WITHOUT ROWID and history has no
@@ -67,6 +67,22 @@ tn_sqlite_error(sqlite3 *db, int rc, tn_error *err)
 	}
 	if (primary == SQLITE_NOMEM)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	{
+		/* storage faults: the core names the class and the hint */
+		tn_storage_fault fault = tn_storage_fault_of_errno(sqlite3_system_errno(db));
+		const char		*file = sqlite3_db_filename(db, "main");
+
+		if (primary == SQLITE_FULL)
+			fault = TN_FAULT_DISK_FULL;
+		else if (primary == SQLITE_READONLY)
+			fault = TN_FAULT_READ_ONLY;
+		else if (primary == SQLITE_IOERR && fault == TN_FAULT_NONE)
+			fault = TN_FAULT_IO;
+		else if (primary != SQLITE_IOERR && primary != SQLITE_CANTOPEN)
+			fault = TN_FAULT_NONE; /* a stale errno from an earlier call */
+		if (fault != TN_FAULT_NONE)
+			return tn_error_storage(err, fault, sqlite3_errmsg(db), file);
+	}
 	tn_error_set(err, TN_ERR_ENGINE, "%s", sqlite3_errmsg(db));
 	if (err != NULL)
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", tn_sqlite_sqlstate(db, rc));
@@ -294,6 +310,21 @@ adapter_exec_script(void *ctx, const char *script, long *failed_offset,
 		p = tail;
 	}
 	return TN_OK;
+}
+
+int
+tn_sqlite_busy_timeout_ms(sqlite3 *db)
+{
+	sqlite3_stmt *stmt;
+	int			  current = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &stmt, NULL) == SQLITE_OK)
+	{
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			current = sqlite3_column_int(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	return current > 0 ? current : DEFAULT_BUSY_TIMEOUT_MS;
 }
 
 static int
@@ -593,14 +624,22 @@ tn_sqlite_ensure_schema(tn_sqlite_conn *conn, tn_error *err)
 		sqlite3_stmt *st;
 		int			  present = 0;
 
-		if (sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-										 " ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints')",
-							   -1, &st, NULL) == SQLITE_OK)
+		int step = SQLITE_OK;
+
+		if ((step = sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+												 " ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints')",
+									   -1, &st, NULL)) == SQLITE_OK)
 		{
-			if (sqlite3_step(st) == SQLITE_ROW)
+			if ((step = sqlite3_step(st)) == SQLITE_ROW)
 				present = sqlite3_column_int(st, 0);
 			sqlite3_finalize(st);
 		}
+		/*
+		 * A lock that outlived the busy timeout already used the whole wait:
+		 * report it now, not after waiting a second time for the DDL.
+		 */
+		if ((step & 0xff) == SQLITE_BUSY || (step & 0xff) == SQLITE_LOCKED)
+			return tn_sqlite_error(conn->db, step, err);
 		if (present == 4)
 		{
 			conn->schema_ready = 1;

@@ -78,4 +78,10 @@ int tn_sqlite_error(sqlite3 *db, int rc, tn_error *err);
  */
 const char *tn_sqlite_sqlstate(sqlite3 *db, int rc);
 
+/* The busy timeout when the caller set none (documented: 5 s). */
+#define TN_SQLITE_DEFAULT_BUSY_MS 5000
+
+/* db's busy timeout in ms (PRAGMA busy_timeout), TN_SQLITE_DEFAULT_BUSY_MS if it has none. */
+int tn_sqlite_busy_timeout_ms(sqlite3 *db);
+
 #endif

@@ -333,6 +333,7 @@ typedef struct atomic_run
 	size_t			 first_failed; /* NONE_FAILED, or the first tenant that failed */
 	size_t			 committed;	   /* tenants committed in phase 3 */
 	int				 lockfd;
+	int				 runfd;		/* the registry's run lock (sqlite_run_lock.c) */
 	int				 in_record; /* the durable 'committing' record exists */
 } atomic_run;
 
@@ -362,7 +363,8 @@ atomic_start(atomic_run *ar, tn_error *err)
 	tn_value p[2];
 	int		 rc;
 
-	if ((rc = atomic_lock(&ar->rp, &ar->lockfd, err)) != TN_OK ||
+	if ((rc = tnsq_run_lock(&ar->rp, "tenant_migrate_all_atomic()", &ar->runfd, err)) != TN_OK ||
+		(rc = atomic_lock(&ar->rp, &ar->lockfd, err)) != TN_OK ||
 		(rc = atomic_recover(&ar->conn, &ar->rp, err)) != TN_OK ||
 		(rc = tnsq_job_start(&ar->job, JOB_PREPARE, &ar->conn, &ar->rp, &ar->set, ar->target, err)) != TN_OK)
 		return rc;
@@ -562,6 +564,7 @@ atomic_end(atomic_run *ar, tn_rows *out, int rc)
 					   1, &p, &ignored);
 	}
 	atomic_unlock(ar->lockfd);
+	tnsq_run_unlock(ar->runfd);
 	if (rc != TN_OK)
 		tn_rows_free(out);
 	return rc;
@@ -576,6 +579,7 @@ tnsq_fill_migrate_all_atomic(sqlite3 *db, int nargs, sqlite3_value **args, tn_ro
 	(void) nargs;
 	memset(&ar, 0, sizeof(ar));
 	ar.lockfd = -1;
+	ar.runfd = -1;
 	ar.first_failed = NONE_FAILED;
 	tn_rows_init(out, tn_def_migrate_all_atomic.ncols);
 	tn_sqlite_conn_init(&ar.conn, db);

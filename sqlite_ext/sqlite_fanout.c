@@ -50,7 +50,7 @@ prepare_one(fanout_job *job, size_t i, const char *path)
 	sqlite3_backup *b;
 	int				rc;
 
-	if ((rc = tnsq_open_tenant_file(path, OPEN_RW, held, err)) != TN_OK)
+	if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_RW, job->busy_ms, held, err)) != TN_OK)
 		return rc;
 	if ((rc = tn_sqlite_exec(held->db, "BEGIN IMMEDIATE", err)) != TN_OK)
 	{
@@ -63,7 +63,7 @@ prepare_one(fanout_job *job, size_t i, const char *path)
 		rc = SQLITE_CANTOPEN;
 	else
 	{
-		sqlite3_busy_timeout(src, 5000);
+		sqlite3_busy_timeout(src, job->busy_ms);
 		b = sqlite3_backup_init(dst, "main", src, "main");
 		rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dst);
 		if (b)
@@ -100,7 +100,7 @@ migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
 	tn_error	   *err = &job->errs[i];
 	int				rc;
 
-	if ((rc = tnsq_open_tenant_file(path, OPEN_RW, &tenant, err)) != TN_OK)
+	if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_RW, job->busy_ms, &tenant, err)) != TN_OK)
 		return rc;
 	opts.target = job->target;
 	opts.sync = job->set;
@@ -127,7 +127,7 @@ verify_one(fanout_job *job, size_t i, const char *path)
 	tn_sqlite_conn tenant;
 	int			   rc;
 
-	if ((rc = tnsq_open_tenant_file(path, OPEN_READONLY, &tenant, &job->errs[i])) != TN_OK)
+	if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_READONLY, job->busy_ms, &tenant, &job->errs[i])) != TN_OK)
 		return rc;
 	rc = tn_verify_all_row(&tenant.adapter, tn_rows_get(&job->tenants, i, 0), job->set, NULL,
 						   &job->rows[i], &job->errs[i]);
@@ -396,6 +396,7 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 	job->rp = rp;
 	job->set = set;
 	job->target = target;
+	job->busy_ms = tn_sqlite_busy_timeout_ms(conn->db); /* one timeout: the caller's, for every tenant */
 	if (mode != JOB_QUERY && (rc = tnsq_load_tenant_set(rp, set, err)) != TN_OK)
 		return rc;
 	if ((rc = tn_set_check_target(set, target, err)) != TN_OK)
@@ -573,6 +574,29 @@ cancelled_row(tn_rows *out, const char *tenant)
 
 /* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
 
+/*
+ * A run that cannot go on (its registry writes failed, memory ran out)
+ * still ends: its final status is written in a transaction of its own, and
+ * the error says what was done and where the truth is.
+ */
+static void
+end_failed_run(fanout_call *c, long long run_id, const tn_rows *out, size_t migrated, tn_error *err)
+{
+	tn_error ignored;
+
+	tn_error_clear(&ignored);
+	if (tnsq_finish_run(&c->conn, run_id, out, c->job.stopped, tn_fanout_run_status(1, 0, 0, 0), &ignored) != TN_OK)
+		tn_error_detail_append(err, "Run %lld could not be closed in the registry either (%s); the next"
+									" tenant_migrate_all() marks it aborted.",
+							   run_id, ignored.message);
+	else
+		tn_error_detail_append(err, "Run %lld was closed as failed.", run_id);
+	tn_error_detail_append(err, "%zu tenant(s) had been migrated or tried before it stopped; each tenant's"
+								" own tracking tables hold the truth, and tenant_verify_all() brings the"
+								" registry up to date.",
+						   migrated);
+}
+
 int
 tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
@@ -581,7 +605,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	long long	run_id = 0;
 	long long	concurrency, max_failures;
 	size_t		n, done = 0;
-	int			rc;
+	int			rc, lockfd = -1;
 
 	(void) nargs;
 	call_init(&c, db, out, &tn_def_migrate_all);
@@ -589,15 +613,17 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
-		(rc = tnsq_recover_if_idle(&c.conn, &c.rp, err)) != TN_OK)
+		(rc = tnsq_run_lock(&c.rp, "tenant_migrate_all()", &lockfd, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_MIGRATE, &c.conn, &c.rp, &c.set, target, err)) != TN_OK)
+	if ((rc = tnsq_recover_if_idle(&c.conn, &c.rp, err)) != TN_OK ||
+		(rc = tnsq_close_abandoned_runs(&c.conn, err)) != TN_OK ||
+		(rc = tnsq_job_start(&c.job, JOB_MIGRATE, &c.conn, &c.rp, &c.set, target, err)) != TN_OK)
 		goto done;
 	c.job.max_failures = max_failures;
 	n = c.job.tenants.nrows;
 
 	/* the run is recorded before any tenant is touched */
-	if ((rc = tnsq_start_run(&c.conn, target, n, "running", &run_id, err)) != TN_OK)
+	if ((rc = tnsq_start_run(&c.conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
 		goto done;
 
 	/* in slices, so finished tenants are on record while the run goes on */
@@ -607,7 +633,8 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		c.job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
 		tnsq_run_workers(&c.job, concurrency);
 		rc = record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
-		done = c.job.next;
+		if (rc == TN_OK)
+			done = c.job.next;
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
@@ -617,8 +644,11 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
 							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
+	if (rc != TN_OK)
+		end_failed_run(&c, run_id, out, c.job.next, err);
 
 done:
+	tnsq_run_unlock(lockfd);
 	return call_end(&c, out, rc);
 }
 
@@ -654,12 +684,13 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 {
 	fanout_call c;
 	long long	concurrency;
-	int			rc;
+	int			rc, lockfd = -1;
 
 	(void) nargs;
 	call_init(&c, db, out, &tn_def_verify_all);
 	if ((rc = tnsq_parse_concurrency(args[0], &concurrency, err)) != TN_OK ||
-		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
+		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
+		(rc = tnsq_run_lock(&c.rp, "tenant_verify_all()", &lockfd, err)) != TN_OK)
 		return rc;
 	if ((rc = tnsq_job_start(&c.job, JOB_VERIFY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
 	{
@@ -696,6 +727,7 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 		else
 			tn_abort(&c.conn.adapter, err);
 	}
+	tnsq_run_unlock(lockfd);
 	return call_end(&c, out, rc);
 }
 

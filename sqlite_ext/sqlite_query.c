@@ -97,7 +97,7 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 		sqlite3_close(db);
 		return TN_ERR_UNREACHABLE;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3_busy_timeout(db, job->busy_ms);
 	sqlite3_exec(db, "PRAGMA query_only = 1", NULL, NULL, NULL);
 	sqlite3_set_authorizer(db, query_authorizer, NULL);
 	rc = sqlite3_prepare_v2(db, job->sql, -1, &st, &tail);

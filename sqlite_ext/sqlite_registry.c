@@ -127,6 +127,12 @@ tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
 int
 tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err)
 {
+	return tnsq_open_tenant_file_waiting(path, how, TN_SQLITE_DEFAULT_BUSY_MS, out, err);
+}
+
+int
+tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out, tn_error *err)
+{
 	sqlite3 *db = NULL;
 	int		 flags = SQLITE_OPEN_NOMUTEX |
 				(how == OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
@@ -140,7 +146,7 @@ tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *
 		sqlite3_close(db);
 		return TN_ERR_UNREACHABLE;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3_busy_timeout(db, busy_ms);
 	tn_sqlite_conn_init(out, db);
 	out->owns_db = 1;
 	out->busy_timeout_set = 1;

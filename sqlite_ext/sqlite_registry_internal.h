@@ -58,6 +58,7 @@ typedef struct fanout_job
 	int						stopped;   /* max_failures reached: nothing new starts */
 	int						cancelled; /* the observer's stop flag was set */
 	long long				finished;  /* tenants done, for the observer */
+	int						busy_ms;   /* each tenant connection's busy timeout: the caller's */
 	pthread_mutex_t			lock;
 	/* per tenant, filled by the workers */
 	int				  *rc;
@@ -69,8 +70,11 @@ typedef struct fanout_job
 } fanout_job;
 
 /* sqlite_registry.c */
-int	 tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
-int	 tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
+int tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
+int tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
+/* The same, waiting at most busy_ms for a lock (one wait: the schema check does not wait again). */
+int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
+								   tn_error *err);
 void tnsq_close_tenant(tn_sqlite_conn *conn);
 int	 tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
 				const char *detail, tn_error *err);
@@ -109,6 +113,12 @@ int	 tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows
 int	 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int	 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int	 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+
+/* sqlite_run_lock.c: one recorded fan-out per registry at a time (refused at once: 55P03) */
+int	 tnsq_run_lock(const registry_paths *rp, const char *function, int *fd, tn_error *err);
+void tnsq_run_unlock(int fd);
+/* Under the run lock: a run still 'running' lost its caller; it becomes 'aborted'. */
+int tnsq_close_abandoned_runs(tn_sqlite_conn *conn, tn_error *err);
 
 /* sqlite_query.c */
 int tnsq_query_one(fanout_job *job, size_t i, const char *path);

@@ -243,6 +243,48 @@ fn_migrate(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	tn_migrate_result_free(&res);
 }
 
+/*
+ * tenant_migrate_in_batches(batch_size [, target]): chunks of batch_size
+ * migrations, each its own batch and committed transaction (the core's
+ * max_migrations), as PostgreSQL's CALL; returns how many were applied.
+ */
+static void
+fn_migrate_in_batches(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_migrate_opts	  opts = { 0 };
+	tn_migrate_result res;
+	long long		  total = 0;
+
+	BEGIN_CALL();
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		tn_error_null_argument(&err, "batch_size");
+	else if (sqlite3_value_numeric_type(argv[0]) != SQLITE_INTEGER)
+		tn_check_batch_size(0, &err);
+	else if (tn_check_batch_size(sqlite3_value_int64(argv[0]), &err) == TN_OK &&
+			 !sqlite3_get_autocommit(sqlite3_context_db_handle(ctx)))
+		tn_error_batches_need_commit(&err);
+	if (err.code != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	opts.target = arg_text(argc, argv, 1);
+	opts.in_statement = TN_IN_STATEMENT;
+	opts.max_migrations = sqlite3_value_int64(argv[0]);
+	do
+	{
+		if (tn_migrate(&conn->adapter, &opts, &res, &err) != TN_OK)
+		{
+			tn_migrate_result_free(&res);
+			tn_sqlite_raise(ctx, &err);
+			return;
+		}
+		total += res.applied;
+		tn_migrate_result_free(&res);
+	} while (res.applied == opts.max_migrations);
+	sqlite3_result_int64(ctx, total);
+}
+
 static void
 fn_repair(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -423,6 +465,7 @@ static const fn_entry scalar_functions[] = {
 	{ "tenant_migrations_load", 1, 2, fn_migrations_load },
 	{ "tenant_migrations_load_files", 2, 3, fn_migrations_load_files },
 	{ "tenant_migrate", 0, 2, fn_migrate },
+	{ "tenant_migrate_in_batches", 1, 2, fn_migrate_in_batches },
 	{ "tenant_repair", 1, 1, fn_repair },
 	{ "tenant_baseline", 1, 1, fn_baseline },
 	{ "tenant_checkpoint", 0, 2, fn_checkpoint },

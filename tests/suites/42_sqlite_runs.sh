@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# 42_sqlite_runs.sh -- runs that never lie on SQLite (issue 14), each part a
+# finding that failed before:
+#  1. two tenant_migrate_all() at once on one registry (two sqlite3
+#     processes): the second is refused at once with the busy error, the
+#     first finishes and records everything (runs, per-tenant rows, audit);
+#     a run whose caller was killed is closed as 'aborted' by the next one,
+#     and so is one whose results could not be written (the registry busy
+#     past the timeout: the error says what was done);
+#  2. the disk fills during tenant_migrate_all() (a small tmpfs): per-tenant
+#     failure rows with 53100, a final run status, audit rows for what was
+#     done, tenants() and the tenant files agree;
+#  4. one busy timeout, not two: tests/runs/busy_driver.c counts the sleep
+#     SQLite's busy handler asks for (no clock): tenant_migrate() and the
+#     fan-out each wait exactly the caller's timeout once;
+#  5. error classes: read-only storage 25006, a folder where a tenant file
+#     belongs 42809, both with the core's hints.
+# Parts that mount a tmpfs need root; without it they are reported as
+# failures (CI runs as root). Ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+OUT=$ROOT/tests/out/runs
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+check() { # name expected actual
+  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: expected [$2], got [$3]"; fi
+}
+
+mkdir -p "$OUT"
+if ! make -s sqlite >/dev/null 2>"$OUT/build.log"; then cat "$OUT/build.log"; bad "build extension"; finish; fi
+DRV=$OUT/busy_driver
+if ! ${CC:-cc} -std=c99 -Wall -Wextra -O1 -o "$DRV" tests/runs/busy_driver.c -lsqlite3 2>"$OUT/driver.log"; then
+  cat "$OUT/driver.log"; bad "build busy_driver"; finish
+fi
+WORK=$(mktemp -d)
+MNT=$WORK/mnt
+RO=$WORK/r/ro
+cleanup() {
+  for m in "$MNT" "$RO"; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cp sqlite_ext/tenancy.so "$WORK/tenancy.so"   # a private copy: a rebuild may replace the file
+EXT=$WORK/tenancy
+cp -r tests/fixtures/sqlite_tenant_set "$WORK/set"
+
+# make_registry DIR N EXTRA_SQL: a registry with N tenants t01..tNN at version 2, then EXTRA_SQL
+make_registry() {
+  local dir=$1 n=$2 extra=$3
+  mkdir -p "$dir"
+  { echo ".load $EXT"; echo "SELECT tenant_migrations_load('$WORK/set', 'tenants');"
+    for ((i = 1; i <= n; i++)); do printf "SELECT tenant_create('t%02d');\n" "$i"; done
+    echo "$extra"; } | sqlite3 -batch "$dir/registry.db" >/dev/null
+}
+# a migration 3 that writes rows of incompressible data, and an index on them
+M3="SELECT tenant_migration_add('3', 'big', 'CREATE TABLE big(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100) INSERT INTO big SELECT randomblob(3000) FROM c;', NULL, 'tenants');"
+sq() { sqlite3 -batch "$@" 2>&1; }
+# lock_file DB [MODE [TAG]]: hold BEGIN MODE (default EXCLUSIVE) on DB until $WORK/release.TAG
+# exists; sets $locker (and locker_TAG)
+lock_file() {
+  local mode=${2:-EXCLUSIVE} tag=${3:-0}
+  rm -f "$WORK/release.$tag" "$WORK/locked.$tag"
+  python3 - "$1" "$WORK" "$mode" "$tag" <<'PY' &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN " + sys.argv[3])
+open(os.path.join(sys.argv[2], "locked." + sys.argv[4]), "w").close()
+while not os.path.exists(os.path.join(sys.argv[2], "release." + sys.argv[4])):
+    time.sleep(0.02)
+c.execute("ROLLBACK")
+PY
+  locker=$!; eval "locker_$tag=\$!"
+  for ((w = 0; w < 500; w++)); do [ -f "$WORK/locked.$tag" ] && return 0; sleep 0.02; done
+  return 1
+}
+release_file() { local tag=${1:-0} pid; touch "$WORK/release.$tag"; eval "pid=\$locker_$tag"; wait "$pid" 2>/dev/null; }
+# wait_running REG: until the registry shows a run in progress
+wait_running() {
+  for ((w = 0; w < 1000; w++)); do
+    [ "$(sqlite3 "$1" "SELECT count(*) FROM tenancy_runs WHERE status = 'running'" 2>/dev/null)" = 1 ] && return 0
+    sleep 0.02
+  done
+  return 1
+}
+migrate_all_sql() { printf '.load %s\n.timeout %s\nSELECT status, count(*) FROM tenant_migrate_all(NULL, 2) GROUP BY 1;\n' "$EXT" "$1"; }
+
+# ---- 1. two tenant_migrate_all() at once ----
+ROUNDS=${RUN_ROUNDS:-3}
+for ((round = 1; round <= ROUNDS; round++)); do
+  reg=$WORK/c$round; make_registry "$reg" 12 "$M3"
+  # the first run is held inside its fan-out by a lock on the last tenant, so the second surely overlaps it
+  lock_file "$reg/t12.db" || { bad "round $round: could not lock t12"; continue; }
+  migrate_all_sql 20000 | sqlite3 -batch "$reg/registry.db" >"$WORK/a.out" 2>&1 & first=$!
+  wait_running "$reg/registry.db" || bad "round $round: the first run never showed as running"
+  second=$(migrate_all_sql 2000 | sqlite3 -batch "$reg/registry.db" 2>&1)
+  release_file; wait "$first"
+  check "round $round: the second call is refused at once with the busy error" \
+    "another recorded fan-out is running on this registry" \
+    "$(sed -n 's/^Runtime error near line [0-9]*: //p' <<<"$second")"
+  check "round $round: the first call reports its own work" "applied|12" "$(cat "$WORK/a.out")"
+  check "round $round: one run, closed" "1|done|12" \
+    "$(sq "$reg/registry.db" "SELECT run_id, status, applied FROM tenancy_runs")"
+  check "round $round: per-tenant rows and audit rows for every tenant migrated" "12|12" \
+    "$(sq "$reg/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE run_id = 1 AND status = 'applied'),
+        (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%')")"
+done
+# a caller killed inside its fan-out leaves 'running'; the next run closes it as aborted
+reg=$WORK/k; make_registry "$reg" 3 "$M3"
+lock_file "$reg/t03.db"
+migrate_all_sql 20000 | sqlite3 -batch "$reg/registry.db" >/dev/null 2>&1 & victim=$!
+wait_running "$reg/registry.db"
+kill -KILL "$victim"; wait "$victim" 2>/dev/null   # $! of a pipeline: its last process, sqlite3
+release_file
+after=$(printf '.load %s\nSELECT count(*) FROM tenant_migrate_all() WHERE status IN (%s, %s);\n' "$EXT" "'applied'" "'up_to_date'" |
+  sqlite3 -batch "$reg/registry.db" 2>&1)
+check "killed caller: the next run works" "3" "$after"
+check "killed caller: its run is closed as aborted" "1|aborted|1
+2|done|1" "$(sq "$reg/registry.db" "SELECT run_id, status, finished_at IS NOT NULL FROM tenancy_runs ORDER BY 1")"
+
+# the registry cannot be written when the run ends (another writer holds it past the busy timeout):
+# the call fails saying what was done, and the next run closes the lost run as aborted
+reg=$WORK/w; make_registry "$reg" 3 "$M3"
+lock_file "$reg/t03.db" EXCLUSIVE t
+migrate_all_sql 1000 | sed 's/tenant_migrate_all(NULL, 2)/tenant_migrate_all(NULL, 1)/' |
+  sqlite3 -batch "$reg/registry.db" >"$WORK/w.out" 2>&1 & first=$!
+wait_running "$reg/registry.db"
+lock_file "$reg/registry.db" IMMEDIATE r   # a writer on the registry: our results cannot be written
+release_file t; wait "$first"; release_file r
+res=$(cat "$WORK/w.out")
+grep -q "database is locked by another connection" <<<"$res" && ok "registry busy at the end: the call fails busy" || bad "registry busy: $res"
+grep -q "Run 1 could not be closed in the registry either" <<<"$res" && grep -q "3 tenant(s) had been migrated or tried" <<<"$res" &&
+  ok "registry busy at the end: the error says what was done" || bad "registry busy (detail): $res"
+check "registry busy at the end: the tenants' own files hold the truth" "3 3 3" \
+  "$(for t in 01 02 03; do sq "$reg/t$t.db" "SELECT max(CAST(version AS INTEGER)) FROM tenancy_applied"; done | tr '\n' ' ' | sed 's/ $//')"
+after=$(printf '.load %s\nSELECT tenant, status FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
+check "registry busy at the end: the next run sees them up to date" "t01|up_to_date
+t02|up_to_date
+t03|up_to_date" "$after"
+check "registry busy at the end: the lost run is closed as aborted" "1|aborted
+2|done" "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")"
+
+# ---- 4. one busy timeout, not two ----
+reg=$WORK/b; make_registry "$reg" 2 "$M3"
+res=$("$DRV" "$EXT.so" "$reg/t01.db" 700 "$reg/t01.db" "SELECT tenant_migrate()")
+check "tenant_migrate() on a locked file waits the busy timeout once" "asked_sleep_ms 700" "$(tail -1 <<<"$res")"
+grep -q "database is locked by another connection" <<<"$res" && ok "tenant_migrate(): busy error" || bad "tenant_migrate(): $res"
+res=$("$DRV" "$EXT.so" "$reg/registry.db" 700 "$reg/t01.db" "SELECT tenant, status, sqlstate FROM tenant_migrate_all(NULL, 1)")
+check "the fan-out waits the caller's busy timeout once for a locked tenant" "t01|failed|55P03
+t02|applied|
+asked_sleep_ms 700" "$res"
+
+# ---- 2 and 5: storage faults on a small tmpfs ----
+mkdir -p "$MNT"
+if ! mount -t tmpfs -o size=6m tmpfs "$MNT" 2>"$OUT/mount.log"; then
+  bad "mount a tmpfs (needs root): $(cat "$OUT/mount.log")"; finish
+fi
+reg=$MNT/reg; make_registry "$reg" 6 ""
+# what one tenant's migration 3 needs: measured on a copy elsewhere
+cp "$reg/t01.db" "$WORK/cal.db"; before=$(stat -c %s "$WORK/cal.db")
+sqlite3 "$WORK/cal.db" "CREATE TABLE big(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100) INSERT INTO big SELECT randomblob(3000) FROM c;"
+need=$(( $(stat -c %s "$WORK/cal.db") - before ))
+echo "$M3" | sqlite3 -batch -cmd ".load $EXT" "$reg/registry.db" >/dev/null
+# leave room for two tenants' migration (and the registry's few pages), not three
+free=$(df -B1 --output=avail "$MNT" | tail -1)
+fill=$(( free - need * 5 / 2 ))
+head -c "$fill" /dev/zero >"$MNT/filler" 2>/dev/null
+res=$(printf '.load %s\nSELECT tenant, status, applied, sqlstate FROM tenant_migrate_all(NULL, 1);\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
+check "disk full: a row per tenant, the full ones 53100" "t01|applied|1|
+t02|applied|1|
+t03|failed|0|53100
+t04|failed|0|53100
+t05|failed|0|53100
+t06|failed|0|53100" "$res"
+check "disk full: the run ends failed, with a row per tenant" "failed|2|4|6" \
+  "$(sq "$reg/registry.db" "SELECT status, applied, failed, (SELECT count(*) FROM tenancy_run_tenants) FROM tenancy_runs")"
+check "disk full: audit rows for every tenant touched" "6" \
+  "$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_audit WHERE action = 'migrate'")"
+check "disk full: the hint names the disk" "4" \
+  "$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_run_tenants WHERE error LIKE '%HINT:  The disk that holds the database is full%'")"
+check "disk full: tenants() agrees with the files" "t01|3|3 t02|3|3 t03|2|2 t04|2|2 t05|2|2 t06|2|2" \
+  "$(for t in 01 02 03 04 05 06; do
+       printf 't%s|%s|%s ' $t "$(sq "$reg/registry.db" "SELECT version FROM tenancy_tenants WHERE name = 't$t'")" \
+         "$(sq "$reg/t$t.db" "SELECT max(CAST(version AS INTEGER)) FROM tenancy_applied")"
+     done | sed 's/ $//')"
+rm -f "$MNT/filler"
+res=$(printf '.load %s\nSELECT status, count(*), max(error) FROM tenant_migrate_all() GROUP BY 1;\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
+check "disk full: with space again, the rest is migrated" "applied|4|
+up_to_date|2|" "$res"
+
+# a folder where a tenant file belongs: 42809 in every function
+rm -f "$reg/t06.db"; mkdir "$reg/t06.db"
+check "a folder for a tenant file: its own class in the fan-out" "t06|failed|42809" \
+  "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenant_migrate_all() WHERE tenant = %s;\n' "$EXT" "'t06'" | sqlite3 -batch "$reg/registry.db" 2>&1)"
+check "a folder for a tenant file: the same text from tenant_register" 'tenant file "t06.db" is a directory' \
+  "$(mkdir "$reg/adir.db"; printf '.load %s\nSELECT tenant_register(%s, %s);\n' "$EXT" "'x6'" "'adir.db'" | sqlite3 -batch "$reg/registry.db" 2>&1 | sed -n 's/^Runtime error near line [0-9]*: //p' | sed 's/adir/t06/')"
+rmdir "$reg/t06.db" "$reg/adir.db"
+
+# read-only storage: 25006 with its hint (tenant files on a tmpfs inside the registry folder, remounted read-only)
+mkdir -p "$RO"
+if mount -t tmpfs -o size=2m tmpfs "$RO"; then
+  make_registry "$WORK/r" 0 "SELECT tenant_create('r1', 'ro/r1.db'); SELECT tenant_create('r2', 'ro/r2.db'); $M3"
+  mount -o remount,ro "$RO"
+  check "read-only: a row per tenant with 25006" "r1|failed|25006
+r2|failed|25006" "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$WORK/r/registry.db" 2>&1)"
+  check "read-only: the hint names the cause, the run is closed" "2|failed" \
+    "$(sq "$WORK/r/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE error LIKE '%HINT:  The database cannot be written%'), status FROM tenancy_runs")"
+  umount "$RO"
+else
+  bad "mount a second tmpfs"
+fi
+finish
