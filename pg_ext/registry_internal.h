@@ -13,6 +13,7 @@
  *   registry_runs.c         a run's record and the tenants it takes
  *   registry_fanout.c       tenant_migrate_all, tenant_dry_run_all,
  *                           tenant_query_all, tenant_verify_all
+ *   registry_query_check.c  tenant_query_all's statement refused up front
  *   registry_tenant_side.c  tenancy.migrate_synced / verify_synced, in a tenant
  *   registry_atomic.c       tenant_migrate_all_atomic (two-phase commit)
  *   registry_recover.c      atomic runs whose caller died between phases
@@ -221,6 +222,15 @@ extern void reg_run_status(reg_run *run, const char *status, bool finished, bool
  * call: the server runs it before it reads the close); never raises.
  */
 extern void reg_run_status_nowait(reg_run *run, const char *status, bool finished);
+
+/* ---- registry_query_check.c: tenant_query_all's statement, read once ---- */
+
+/*
+ * Raise the core's refusal (tn_query_all_refuse) when sql is no statement,
+ * several, or one that writes, as PostgreSQL's parser reads it; return
+ * when it may run in every tenant (a syntax error too: each tenant reports it).
+ */
+void reg_check_query(const char *sql);
 
 /* ---- registry_recover.c: atomic runs whose caller died ---- */
 
