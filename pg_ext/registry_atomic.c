@@ -26,6 +26,7 @@
 #include "storage/latch.h"
 #include "utils/guc.h"
 
+#include "citus.h"
 #include "registry_internal.h"
 #include "tn_raise.h"
 
@@ -202,6 +203,8 @@ plan_call(atomic_call *ac)
 	if (ac->n > 0)
 	{
 		refuse_no_transaction(&ac->set, ac->target);
+		/* a distributed schema on Citus cannot be prepared (citus.c) */
+		tn_pg_citus_refuse_atomic(ac->ts, ac->n);
 		refuse_too_few_prepared(ac->ts, ac->n);
 	}
 }

@@ -209,10 +209,12 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 		char  *q = tn_pg_arg_required(fcinfo, 0, "sql");
 		size_t len = strlen(q);
 
+		/* none, several or a writing statement: refused for the whole call, as on SQLite */
+		reg_check_query(q);
 		while (len > 0 && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n'))
 			q[--len] = '\0';
 		/* one statement (extended protocol), in a read-only session */
-		fc->sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s) AS q", q);
+		fc->sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s\n) AS q", q); /* \n: a closing -- comment */
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
 	}
 	else if (mode == FO_VERIFY)

@@ -19,6 +19,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 
+#include "citus.h"
 #include "registry_internal.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"
@@ -222,6 +223,7 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	tn_pg_srf		  srf;
 	char			 *row[4];
 	char			 *path = tn_pg_caller_search_path();
+	MemoryContext	  outer = CurrentMemoryContext;
 
 	if (mode == NULL)
 		mode = "migrate";
@@ -238,6 +240,20 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	tn_pg_adapter_init(&adapter, &ctx, path);
 	if (schema != NULL)
 		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
+	/* a distributed schema on Citus: its new tables join its group (citus.c) */
+	if (schema != NULL)
+	{
+		PG_TRY();
+		{
+			ctx.citus_schema = tn_pg_citus_migrating(schema);
+		}
+		PG_CATCH();
+		{
+			tn_migration_set_free(&set);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	/* bodies run with the tenant owner's rights, in trusted schemas only */
 	tn_pg_adapter_bodies_as_owner(&ctx, schema);
 	memset(&out, 0, sizeof(out));
@@ -271,6 +287,17 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	}
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	if (ctx.citus_schema != NULL)
+	{
+		/* a worker's error names shards: give the user's table names back */
+		if (rc != TN_OK)
+		{
+			strlcpy(err.message, tn_pg_citus_unshard(schema, err.message), sizeof(err.message));
+			strlcpy(err.detail, tn_pg_citus_unshard(schema, err.detail), sizeof(err.detail));
+		}
+		if (out.failure != NULL)
+			out.failure = MemoryContextStrdup(outer, tn_pg_citus_unshard(schema, out.failure));
+	}
 	SPI_finish();
 	if (rc != TN_OK)
 		tn_raise_failure(&err);
@@ -301,6 +328,7 @@ tenancy_verify_synced(PG_FUNCTION_ARGS)
 	tn_pg_srf		  srf;
 	char			 *row[5];
 	char			 *path = tn_pg_caller_search_path();
+	MemoryContext	  outer = CurrentMemoryContext;
 
 	tn_pg_srf_begin(fcinfo, NULL, &srf);
 	tn_error_clear(&err);
@@ -319,19 +347,22 @@ tenancy_verify_synced(PG_FUNCTION_ARGS)
 	rc = tn_verify_all_row(&adapter, "", text ? &set : NULL, NULL, &rows, &err);
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);
-	SPI_finish();
-	if (rc != TN_OK)
+	if (rc == TN_OK)
 	{
-		tn_rows_free(&rows);
-		tn_raise_failure(&err);
-	}
-	for (int c = 0; c < 5; c++)
-	{
-		const char *v = tn_rows_get(&rows, 0, c + 1);
+		for (int c = 0; c < 5; c++)
+		{
+			const char *v = tn_rows_get(&rows, 0, c + 1);
 
-		row[c] = v ? pstrdup(v) : NULL;
+			row[c] = v ? MemoryContextStrdup(outer, v) : NULL;
+		}
+		/* a half-distributed schema on Citus is a problem of its own (citus.c) */
+		if (schema != NULL)
+			tn_pg_citus_verify(schema, row, outer);
 	}
+	SPI_finish();
 	tn_rows_free(&rows);
+	if (rc != TN_OK)
+		tn_raise_failure(&err);
 	tn_pg_srf_put(&srf, row);
 	return (Datum) 0;
 }

@@ -215,6 +215,27 @@ int tn_fanout_sqlstate_unreachable(const char *sqlstate);
 int tn_query_all_error_json(tn_buf *out, const tn_error *err);
 
 /*
+ * What makes tenant_query_all() refuse its statement for the whole call,
+ * before any tenant answers: each engine reads the statement with its own
+ * parser (SQLite: sqlite3_prepare and sqlite3_stmt_readonly; PostgreSQL:
+ * raw_parser) and names the reason; the core words the error.
+ */
+typedef enum tn_query_refusal
+{
+	TN_QUERY_EMPTY,		/* no statement at all (blanks, comments, ";") */
+	TN_QUERY_SEVERAL,	/* more than one statement */
+	TN_QUERY_WRITES,	/* the statement would write */
+	TN_QUERY_NOT_QUERY, /* reads, but returns no rows to wrap (PostgreSQL SHOW, EXPLAIN) */
+	TN_QUERY_ATTACH		/* SQLite ATTACH / DETACH */
+} tn_query_refusal;
+
+/*
+ * Fill err with tenant_query_all's refusal for why (TN_ERR_INVALID_ARGUMENT,
+ * the same message, detail and hint on both engines); returns the code.
+ */
+int tn_query_all_refuse(tn_error *err, tn_query_refusal why);
+
+/*
  * Transient errors: a serialization failure (40001), a deadlock (40P01), a
  * lock timeout (55P03) or "tuple concurrently updated" (XX000, two
  * sessions changing one catalog row: ALTER ROLE, GRANT ... ON DATABASE).

@@ -32,6 +32,17 @@ SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all(NULL, 64, -1)$$);
 SELECT pg_temp.try($$SELECT count(*) FROM tenant_dry_run_all(NULL, 0)$$);
 SELECT pg_temp.try($$SELECT count(*) FROM tenant_verify_all(65)$$);
 SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('SELECT 1', 0)$$);
+-- tenant_query_all's statement is read by PostgreSQL's parser before any tenant: refused for the whole
+-- call with the core's error, as on SQLite (conformance 24: DELETE, CREATE, several, none)
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('SHOW work_mem')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('EXPLAIN SELECT 1')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('EXPLAIN ANALYZE DELETE FROM t')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('SELECT 1 INTO t')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('WITH d AS (DELETE FROM t RETURNING 1) SELECT * FROM d')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('SELECT 1 UNION (WITH d AS (DELETE FROM t RETURNING 1) SELECT 1)')$$);
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all(';;')$$);
+-- a syntax error is not refused here (each tenant reports it): the next check is reached
+SELECT pg_temp.try($$SELECT count(*) FROM tenant_query_all('SELEC 1', 0)$$);
 SELECT pg_temp.try($$SELECT count(*) FROM tenant_migrate_all_atomic(NULL, 65)$$);
 
 -- a failed body: TN002 (as on SQLite), the body's SQLSTATE in the detail
