@@ -89,23 +89,27 @@ in_tenant(const schema_tenant *t, const char *sql, int n, const char *const *v)
 	return out;
 }
 
-/* tenant_distribute(name, placement DEFAULT NULL) -> where it lives ("host:port") */
-Datum
-tenant_distribute(PG_FUNCTION_ARGS)
+/*
+ * One Citus step on a schema tenant, inside its database: lock, find the
+ * tenant, run sql ($1 schema, $2 arg), audit the step as action, and return
+ * where the schema lives now ("host:port"), or NULL.
+ */
+static Datum
+citus_step(FunctionCallInfo fcinfo, const char *name, const char *arg, void (*lock)(void),
+		   const char *sql, const char *action)
 {
-	char		 *name = tn_pg_arg_required(fcinfo, 0, "name");
 	const char	 *v[2];
 	schema_tenant t;
 	char		 *node;
 	MemoryContext outer = CurrentMemoryContext;
 
-	v[1] = tn_pg_arg_text(fcinfo, 1);
+	v[1] = arg;
 	reg_spi_connect();
-	reg_lock_set();
+	lock();
 	find_schema_tenant(name, &t);
 	v[0] = t.schema;
-	node = in_tenant(&t, "SELECT tenancy.citus_distribute($1, $2)", 2, v);
-	reg_audit("distribute", name, node);
+	node = in_tenant(&t, sql, 2, v);
+	reg_audit(action, name, node);
 	if (node != NULL)
 		node = MemoryContextStrdup(outer, node);
 	SPI_finish();
@@ -114,29 +118,24 @@ tenant_distribute(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(node));
 }
 
+/* tenant_distribute(name, placement DEFAULT NULL) -> where it lives ("host:port") */
+Datum
+tenant_distribute(PG_FUNCTION_ARGS)
+{
+	char *name = tn_pg_arg_required(fcinfo, 0, "name");
+
+	return citus_step(fcinfo, name, tn_pg_arg_text(fcinfo, 1), reg_lock_set,
+					  "SELECT tenancy.citus_distribute($1, $2)", "distribute");
+}
+
 /* tenant_move(name, node 'host:port') -> where it lives now */
 Datum
 tenant_move(PG_FUNCTION_ARGS)
 {
-	char		 *name = tn_pg_arg_required(fcinfo, 0, "name");
-	const char	 *v[2];
-	schema_tenant t;
-	char		 *node;
-	MemoryContext outer = CurrentMemoryContext;
+	char *name = tn_pg_arg_required(fcinfo, 0, "name");
 
-	v[1] = tn_pg_arg_required(fcinfo, 1, "node");
-	reg_spi_connect();
-	reg_lock_runs();
-	find_schema_tenant(name, &t);
-	v[0] = t.schema;
-	node = in_tenant(&t, "SELECT tenancy.citus_move($1, $2)", 2, v);
-	reg_audit("move", name, node);
-	if (node != NULL)
-		node = MemoryContextStrdup(outer, node);
-	SPI_finish();
-	if (node == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(node));
+	return citus_step(fcinfo, name, tn_pg_arg_required(fcinfo, 1, "node"), reg_lock_runs,
+					  "SELECT tenancy.citus_move($1, $2)", "move");
 }
 
 /*
