@@ -181,7 +181,7 @@ slot_finish(fo_state *st, fo_slot *slot)
 }
 
 void
-slot_fail(fo_state *st, fo_slot *slot, int rc)
+fanout_slot_fail(fo_state *st, fo_slot *slot, int rc)
 {
 	slot->out.rc = rc;
 	slot_finish(st, slot);
@@ -318,7 +318,7 @@ slot_read(fo_state *st, fo_slot *slot)
 	{
 		tn_lpq_error(slot->conn, NULL, &slot->out.err);
 		slot->out.err.code = TN_ERR_UNREACHABLE;
-		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+		fanout_slot_fail(st, slot, TN_ERR_UNREACHABLE);
 		return;
 	}
 	while (!PQisBusy(slot->conn))
@@ -339,7 +339,7 @@ slot_read(fo_state *st, fo_slot *slot)
 				slot_finish(st, slot);
 				return;
 			}
-			if (!slot_send_next(st, slot))
+			if (!fanout_slot_send_next(st, slot))
 				slot_finish(st, slot);
 			return;
 		}
@@ -376,11 +376,11 @@ slot_connected(fo_state *st, fo_slot *slot)
 {
 	if (tn_lpq_password_check(slot->conn, &slot->out.err) != TN_OK)
 	{
-		slot_fail(st, slot, TN_ERR_PERMISSION);
+		fanout_slot_fail(st, slot, TN_ERR_PERMISSION);
 		return;
 	}
 	PQsetnonblocking(slot->conn, 1);
-	if (!slot_send_next(st, slot))
+	if (!fanout_slot_send_next(st, slot))
 		slot_finish(st, slot);
 }
 
@@ -395,7 +395,7 @@ slot_start_on(fo_state *st, fo_slot *slot, int index, PGconn *conn)
 	tn_error_clear(&slot->out.err);
 	tn_rows_init(&slot->out.res.report, 0);
 	st->active++;
-	if (!slot_send_next(st, slot))
+	if (!fanout_slot_send_next(st, slot))
 		slot_finish(st, slot);
 }
 
@@ -422,7 +422,7 @@ slot_start(fo_state *st, fo_slot *slot, int index)
 	o.options = job->options;
 	slot->conn = tn_lpq_start(&o, &slot->out.err);
 	if (slot->conn == NULL)
-		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+		fanout_slot_fail(st, slot, TN_ERR_UNREACHABLE);
 }
 
 static void
@@ -443,7 +443,7 @@ slot_connect_poll(fo_state *st, fo_slot *slot)
 		tn_error_set(&slot->out.err, TN_ERR_UNREACHABLE, "could not connect to tenant \"%s\"",
 					 st->job->tenants[slot->index].name);
 		tn_error_detail(&slot->out.err, "%s", msg);
-		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+		fanout_slot_fail(st, slot, TN_ERR_UNREACHABLE);
 	}
 }
 
@@ -543,7 +543,7 @@ fo_loop(fo_state *st)
 				tn_error_set(&s->out.err, TN_ERR_UNREACHABLE, "could not connect to tenant \"%s\"",
 							 job->tenants[s->index].name);
 				tn_error_detail(&s->out.err, "The connection timed out after %d s.", st->connect_timeout_s);
-				slot_fail(st, s, TN_ERR_UNREACHABLE);
+				fanout_slot_fail(st, s, TN_ERR_UNREACHABLE);
 			}
 		}
 	}

@@ -75,9 +75,9 @@ typedef struct fo_state
 } fo_state;
 
 /* libpq_fanout.c: the slot failed with rc; finish it (the callback runs) */
-void slot_fail(fo_state *st, fo_slot *slot, int rc);
+void fanout_slot_fail(fo_state *st, fo_slot *slot, int rc);
 
 /* libpq_send.c: send the slot's next statement; false when nothing is left */
-bool slot_send_next(fo_state *st, fo_slot *slot);
+bool fanout_slot_send_next(fo_state *st, fo_slot *slot);
 
 #endif /* LIBPQ_FANOUT_INTERNAL_H */

@@ -276,7 +276,7 @@ send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 
 /* Send the next statement of the slot's plan; false when nothing is left. */
 bool
-slot_send_next(fo_state *st, fo_slot *slot)
+fanout_slot_send_next(fo_state *st, fo_slot *slot)
 {
 	fo_job	   *job = st->job;
 	const char *schema = job->tenants[slot->index].schema;
@@ -314,7 +314,7 @@ slot_send_next(fo_state *st, fo_slot *slot)
 	{
 		tn_lpq_error(slot->conn, NULL, &slot->out.err);
 		slot->out.err.code = TN_ERR_UNREACHABLE;
-		slot_fail(st, slot, TN_ERR_UNREACHABLE);
+		fanout_slot_fail(st, slot, TN_ERR_UNREACHABLE);
 		return true;
 	}
 	slot->state = SLOT_BUSY;

@@ -61,7 +61,7 @@
 /* ------------------------------------------------------------------ */
 
 /* Last error position seen (edata->cursorpos), for exec_script. */
-int last_cursorpos = 0;
+int spi_last_cursorpos = 0;
 
 static void
 error_from_edata(tn_error *err, ErrorData *edata)
@@ -84,14 +84,14 @@ error_from_edata(tn_error *err, ErrorData *edata)
  * back.  Memory context and resource owner are what they were on entry.
  */
 int
-run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
-			   tn_error *err)
+spi_run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
+				   tn_error *err)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile int  rc = TN_OK;
 
-	last_cursorpos = 0;
+	spi_last_cursorpos = 0;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 
@@ -119,7 +119,7 @@ run_in_subxact(tn_pg_adapter_ctx *ctx, protected_fn fn, void *arg,
 
 		error_from_edata(err, edata);
 		if (edata->cursorpos > 0)
-			last_cursorpos = edata->cursorpos;
+			spi_last_cursorpos = edata->cursorpos;
 		FreeErrorData(edata);
 		rc = err->code;
 	}
@@ -209,8 +209,8 @@ variable_params_setup(ParseState *pstate, void *arg)
 
 /* Execute a prepared plan, on the latest snapshot once the lock is held. */
 int
-execute_plan(tn_pg_adapter_ctx *ctx, SPIPlanPtr plan, Datum *values,
-			 const char *nulls)
+spi_execute_plan(tn_pg_adapter_ctx *ctx, SPIPlanPtr plan, Datum *values,
+				 const char *nulls)
 {
 	if (ctx->locked)
 		return SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(),
@@ -447,7 +447,7 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 			return spi_failure(err, SPI_result, "prepare");
 		cached = plan_cache_store(q->sql, n, types, plan);
 	}
-	rc = execute_plan(ctx, plan, values, nulls);
+	rc = spi_execute_plan(ctx, plan, values, nulls);
 	if (rc < 0)
 		return spi_failure(err, rc, "query");
 
@@ -482,7 +482,7 @@ pg_query(void *vctx, const char *sql, int nparams, const tn_value *params,
 
 	old = MemoryContextSwitchTo(ctx->query_cxt);
 	ctx->query_depth++;
-	rc = run_in_subxact(ctx, do_query, &q, err);
+	rc = spi_run_in_subxact(ctx, do_query, &q, err);
 	ctx->query_depth--;
 	MemoryContextSwitchTo(old);
 	if (ctx->query_depth == 0)
@@ -526,7 +526,7 @@ pg_begin(void *vctx, tn_error *err)
 	 * belongs to the caller's transaction and survives a rollback of the
 	 * batch: it is held until the rows are committed or discarded.
 	 */
-	rc = run_in_subxact(ctx, do_lock, NULL, err);
+	rc = spi_run_in_subxact(ctx, do_lock, NULL, err);
 	if (rc != TN_OK)
 	{
 		if (strcmp(err->sqlstate, "55P03") == 0)
@@ -627,7 +627,7 @@ tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 	a->dialect = TN_DIALECT_POSTGRES;
 	a->table_prefix = TN_POSTGRES_TABLE_PREFIX;
 	a->query = pg_query;
-	a->exec_script = pg_exec_script;
+	a->exec_script = spi_exec_script;
 	a->begin = pg_begin;
 	a->commit = pg_commit;
 	a->rollback = pg_rollback;

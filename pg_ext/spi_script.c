@@ -4,7 +4,7 @@
  * search_path), and on failure find the offset of the statement that failed,
  * even after a syntax error.
  *
- * Must not: call the core, or run outside run_in_subxact (spi_adapter.c).
+ * Must not: call the core, or run outside spi_run_in_subxact (spi_adapter.c).
  */
 #include "postgres.h"
 
@@ -74,7 +74,7 @@ capture_error_position(void *arg pg_attribute_unused())
 	int pos = geterrposition();
 
 	if (pos > 0)
-		last_cursorpos = pos;
+		spi_last_cursorpos = pos;
 }
 
 static int
@@ -139,7 +139,7 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 				SetUserIdAndSecContext(saved_user, saved_sec);
 			return spi_failure(err, SPI_result, "prepare");
 		}
-		spi_rc = execute_plan(ctx, plan, NULL, NULL);
+		spi_rc = spi_execute_plan(ctx, plan, NULL, NULL);
 		if (spi_rc < 0)
 		{
 			if (OidIsValid(ctx->body_user))
@@ -224,8 +224,8 @@ char_pos_to_byte(const char *s, int cursorpos)
 }
 
 int
-pg_exec_script(void *vctx, const char *script, long *failed_offset,
-			   tn_error *err)
+spi_exec_script(void *vctx, const char *script, long *failed_offset,
+				tn_error *err)
 {
 	tn_pg_adapter_ctx *ctx = CTX(vctx);
 	MemoryContext	   old;
@@ -243,21 +243,21 @@ pg_exec_script(void *vctx, const char *script, long *failed_offset,
 
 	old = MemoryContextSwitchTo(ctx->query_cxt);
 	ctx->query_depth++;
-	rc = run_in_subxact(ctx, do_script, &s, err);
+	rc = spi_run_in_subxact(ctx, do_script, &s, err);
 	if (rc != TN_OK && failed_offset)
 	{
 		if (s.parsed)
 			*failed_offset = s.current;
-		else if (last_cursorpos > 0)
+		else if (spi_last_cursorpos > 0)
 		{
 			scan_args a;
 			tn_error  scan_err;
 
 			a.script = script;
-			a.error_byte = char_pos_to_byte(script, last_cursorpos);
+			a.error_byte = char_pos_to_byte(script, spi_last_cursorpos);
 			a.start = -1;
 			tn_error_clear(&scan_err);
-			if (run_in_subxact(ctx, do_find_statement_start, &a, &scan_err) == TN_OK)
+			if (spi_run_in_subxact(ctx, do_find_statement_start, &a, &scan_err) == TN_OK)
 				*failed_offset = a.start;
 			else
 				*failed_offset = -1;

@@ -3,7 +3,7 @@
  * parts: the name (tn_parse_filename), the dialect, the bytes (through
  * tn_fs.c), then a plain body or the sections of a dbmate, goose or
  * sql-migrate file (tn_annotations.c reads goose's and sql-migrate's),
- * with the file's flags.  tn_folder.c walks the folder and calls load_file
+ * with the file's flags.  tn_folder.c walks the folder and calls tn_parts_load_file
  * for each file; tn_parts.c pairs the parts into a set.
  *
  * Must not: touch a database, walk folders, or leave anything allocated
@@ -18,7 +18,7 @@
 #include "tn_parts.h"
 
 char *
-join_path(const char *dir, const char *name)
+tn_join_path(const char *dir, const char *name)
 {
 	size_t dl = strlen(dir);
 	size_t nl = strlen(name);
@@ -130,7 +130,7 @@ part_from_name(const char *dirpath, const char *fname, const char *as_name,
 	int rc;
 
 	memset(fp, 0, sizeof(*fp));
-	fp->path = join_path(dirpath, fname);
+	fp->path = tn_join_path(dirpath, fname);
 	if (fp->path == NULL)
 		return tn_parts_no_memory(err);
 	rc = tn_parse_filename_flags(as_name ? as_name : fname, &fp->version, &fp->name, &fp->dialect, &fp->direction,
@@ -342,10 +342,10 @@ fail:
  * file a down that runs nothing (only a missing down file means no down).
  */
 int
-load_file(const char *dirpath, const char *fname, const char *as_name,
-		  const char *root, const char *given, size_t given_len,
-		  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
-		  tn_error *err)
+tn_parts_load_file(const char *dirpath, const char *fname, const char *as_name,
+				   const char *root, const char *given, size_t given_len,
+				   tn_dialect folder_dialect, tn_dialect want, part_list *parts,
+				   tn_error *err)
 {
 	file_part	   fp;
 	char		  *body = NULL;

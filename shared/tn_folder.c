@@ -7,7 +7,7 @@
  * down sections (tn_annotations.c reads goose's and sql-migrate's), pairs
  * ups with downs, refuses duplicate versions, and computes checksums and
  * flags.  Blank files are no-op versions and no-op downs.
- * Each file is read in named steps (load_file, in tn_file_parts.c); the
+ * Each file is read in named steps (tn_parts_load_file, in tn_file_parts.c); the
  * bytes come through tn_fs.c, which keeps links inside the folder and
  * reads regular files only.
  *
@@ -131,7 +131,7 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 			continue; /* README.md, .txt notes, ... */
 		if (top)
 		{
-			char *p = join_path(dirpath, names[i]);
+			char *p = tn_join_path(dirpath, names[i]);
 
 			rc = p == NULL ? tn_parts_no_memory(err) : tn_liquibase_try_file(p, root, want, parts, &taken, err);
 			free(p);
@@ -140,7 +140,7 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 			if (taken)
 				continue;
 		}
-		rc = load_file(dirpath, names[i], NULL, root, NULL, 0, folder_dialect, want, parts, err);
+		rc = tn_parts_load_file(dirpath, names[i], NULL, root, NULL, 0, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
 			break;
 	}
@@ -208,7 +208,7 @@ load_migration_folder(const char *sub, const char *folder, const char *root,
 		if (dir == 0 || (prisma && strcmp(names[i], "up.sql") == 0))
 			continue;
 		folder_file_name(folder, dir, as_name, sizeof(as_name));
-		rc = load_file(sub, names[i], as_name, root, NULL, 0, TN_DIALECT_ALL, want, parts, err);
+		rc = tn_parts_load_file(sub, names[i], as_name, root, NULL, 0, TN_DIALECT_ALL, want, parts, err);
 	}
 	free_names(names, n);
 	return rc;
@@ -341,7 +341,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		char *sub;
 		char *resolved;
 
-		sub = join_path(path, names[i]);
+		sub = tn_join_path(path, names[i]);
 		if (sub == NULL)
 		{
 			rc = tn_parts_no_memory(err);
@@ -475,8 +475,8 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 				if (!(has_migration_sql && strcmp(slash + 1, "up.sql") == 0))
 				{
 					folder_file_name(dir, folder_file_direction(slash + 1), as_name, sizeof(as_name));
-					rc = load_file(dir, slash + 1, as_name, NULL, bodies[i], lens[i], TN_DIALECT_ALL,
-								   dialect, &parts, err);
+					rc = tn_parts_load_file(dir, slash + 1, as_name, NULL, bodies[i], lens[i], TN_DIALECT_ALL,
+											dialect, &parts, err);
 				}
 				free(dir);
 				continue;
@@ -496,8 +496,8 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 			if (rc != TN_OK || taken)
 				continue;
 		}
-		rc = load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
-					   (tn_dialect) d, dialect, &parts, err);
+		rc = tn_parts_load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
+								(tn_dialect) d, dialect, &parts, err);
 	}
 	if (rc == TN_OK)
 		rc = tn_liquibase_check_alone(&parts, NULL, err); /* the files sent */

@@ -118,15 +118,15 @@ int tn_liquibase_check_alone(const part_list *parts, const char *path,
 							 tn_error *err);
 
 /* tn_file_parts.c: dir "/" name, malloc'd (NULL when out of memory). */
-char *join_path(const char *dir, const char *name);
+char *tn_join_path(const char *dir, const char *name);
 
 /*
  * tn_file_parts.c: read one migration file into its up and down parts and
  * add them to *parts (files for another dialect than want are skipped).
  */
-int load_file(const char *dirpath, const char *fname, const char *as_name,
-			  const char *root, const char *given, size_t given_len,
-			  tn_dialect folder_dialect, tn_dialect want, part_list *parts,
-			  tn_error *err);
+int tn_parts_load_file(const char *dirpath, const char *fname, const char *as_name,
+					   const char *root, const char *given, size_t given_len,
+					   tn_dialect folder_dialect, tn_dialect want, part_list *parts,
+					   tn_error *err);
 
 #endif /* TN_PARTS_H */
