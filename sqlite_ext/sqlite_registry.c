@@ -188,8 +188,8 @@ tnsq_close_tenant(tn_sqlite_conn *conn)
  * in_transaction: our BEGIN is open on it, so a no-transaction migration
  * is refused up front (TN_ERR_NO_TRANSACTION) before anything runs.
  */
-static int
-template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_error *err)
+int
+tnsq_template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_error *err)
 {
 	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
@@ -203,10 +203,10 @@ template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_error *err)
 	return rc;
 }
 
-static int
-template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
+int
+tnsq_template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
 {
-	return template_migrate_in(tmpl, 0, err);
+	return tnsq_template_migrate_in(tmpl, 0, err);
 }
 
 int
@@ -223,267 +223,10 @@ tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
 							   3, p, NULL, NULL, err);
 }
 
-/*
- * Change the tenant set: in one transaction on the template, apply the
- * change and migrate the template; a failure leaves the set unchanged.
- */
-typedef int (*set_change_fn)(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err);
-
-/* Copy one database into another with the backup API (whole file). */
-static int
-copy_database(sqlite3 *to, sqlite3 *from, tn_error *err)
-{
-	sqlite3_backup *b = from ? sqlite3_backup_init(to, "main", from, "main") : NULL;
-	int				rc = b ? sqlite3_backup_step(b, -1) : from ? sqlite3_errcode(to)
-															   : SQLITE_CANTOPEN;
-
-	if (b)
-		sqlite3_backup_finish(b);
-	if (rc == SQLITE_DONE)
-		return TN_OK;
-	tn_error_set(err, TN_ERR_IO, "could not copy the template");
-	tn_error_detail(err, "SQLite reported: %s.", sqlite3_errstr(rc));
-	return TN_ERR_IO;
-}
-
-/*
- * The set now holds a no-transaction migration the template has not run:
- * it cannot run inside the transaction that changes the set (PostgreSQL
- * runs the template's over a connection of its own).  The template's
- * content is kept in memory, the change committed, the template migrated
- * outside a transaction (each no-transaction body alone, as tenant_migrate
- * runs it); a failure puts the kept content back, so the set is unchanged.
- */
-static int
-change_then_migrate(tn_sqlite_conn *tmpl, set_change_fn change, void *arg,
-					long long *count, tn_error *err)
-{
-	sqlite3 *kept = NULL;
-	int		 rc;
-
-	if (sqlite3_open_v2(":memory:", &kept, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-	{
-		sqlite3_close(kept);
-		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	}
-	if ((rc = tn_sqlite_exec(tmpl->db, "BEGIN IMMEDIATE", err)) == TN_OK)
-	{
-		/* read through a second connection: ours holds the write lock */
-		sqlite3 *reader = NULL;
-
-		if (sqlite3_open_v2(sqlite3_db_filename(tmpl->db, "main"), &reader, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
-		{
-			sqlite3_busy_timeout(reader, 5000);
-			rc = copy_database(kept, reader, err);
-		}
-		else
-			rc = copy_database(kept, NULL, err);
-		sqlite3_close(reader);
-		if (rc == TN_OK)
-			rc = change(tmpl, arg, count, err);
-		if (rc == TN_OK)
-			rc = tn_sqlite_exec(tmpl->db, "COMMIT", err);
-		else
-			sqlite3_exec(tmpl->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-	if (rc == TN_OK && (rc = template_migrate(tmpl, err)) != TN_OK)
-	{
-		tn_error ignored;
-
-		tn_error_clear(&ignored);
-		copy_database(tmpl->db, kept, &ignored);
-	}
-	sqlite3_close(kept);
-	return rc;
-}
-
-static int
-change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
-				  long long *count, const char *what, tn_error *err)
-{
-	registry_paths rp;
-	tn_sqlite_conn tmpl;
-	int			   rc;
-
-	if ((rc = tnsq_registry_ready(registry, &rp, err)) != TN_OK)
-		return rc;
-	if ((rc = tnsq_open_tenant_file(rp.template_file, 1, &tmpl, err)) != TN_OK)
-		return rc;
-	if ((rc = tn_sqlite_exec(tmpl.db, "BEGIN IMMEDIATE", err)) != TN_OK)
-	{
-		tnsq_close_tenant(&tmpl);
-		return rc;
-	}
-	rc = change(&tmpl, arg, count, err);
-	if (rc == TN_OK)
-		rc = template_migrate_in(&tmpl, 1, err);
-	if (rc != TN_OK)
-		sqlite3_exec(tmpl.db, "ROLLBACK", NULL, NULL, NULL);
-	else
-		rc = tn_sqlite_exec(tmpl.db, "COMMIT", err);
-	if (rc == TN_ERR_NO_TRANSACTION)
-	{
-		tn_error_clear(err);
-		*count = 0;
-		rc = change_then_migrate(&tmpl, change, arg, count, err);
-	}
-	tnsq_close_tenant(&tmpl);
-	if (rc != TN_OK)
-		return rc;
-	if (rc == TN_OK && *count > 0)
-	{
-		char detail[64];
-
-		snprintf(detail, sizeof(detail), "%lld migrations", *count);
-		rc = tnsq_audit(registry, what, NULL, detail, err);
-	}
-	return rc;
-}
-
-static int
-change_add(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
-{
-	int added = 0;
-	int rc = tn_catalog_add_to_set(&tmpl->adapter, arg, &added, err);
-
-	*count = added;
-	return rc;
-}
-
-static int
-change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
-{
-	return tn_catalog_load_folder_to_set(&tmpl->adapter, arg, count, err);
-}
-
-typedef struct sent_files
-{
-	size_t			   n;
-	const char *const *names;
-	const char *const *bodies;
-	const size_t	  *lens;
-} sent_files;
-
-static int
-change_load_files(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
-{
-	const sent_files *f = arg;
-
-	return tn_catalog_load_files(&tmpl->adapter, f->n, f->names, f->bodies, f->lens, count, err);
-}
-
-int
-tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n, const char *const *names,
-							   const char *const *bodies, const size_t *lens,
-							   long long *count, tn_error *err)
-{
-	sent_files f = { n, names, bodies, lens };
-
-	return change_tenant_set(registry, change_load_files, &f, count, "set_load", err);
-}
-
-int
-tn_registry_catalog_add(tn_sqlite_conn *registry, const tn_migration *m,
-						int *added, tn_error *err)
-{
-	long long count = 0;
-	int		  rc = change_tenant_set(registry, change_add, (void *) m, &count, "set_add", err);
-
-	*added = (int) count;
-	return rc;
-}
-
-int
-tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
-						 long long *count, tn_error *err)
-{
-	if (path == NULL)
-		return tn_error_null_argument(err, "path");
-	return change_tenant_set(registry, change_load, (void *) path, count, "set_load", err);
-}
-
-static const char *arg_text(int argc, sqlite3_value **argv, int i);
-
-/* Undo version in the template (it has no data), forget it; change_tenant_set then migrates the rest again. */
-static int
-change_remove(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
-{
-	tn_migration_set  set;
-	tn_migrate_result res;
-	int				  rc;
-
-	if ((rc = tn_set_read(&tmpl->adapter, "catalog", &set, err)) != TN_OK)
-		return rc;
-	rc = tn_rollback_before(&tmpl->adapter, &set, arg, &res, err);
-	tn_migrate_result_free(&res);
-	tn_migration_set_free(&set);
-	if (rc == TN_OK)
-		rc = tn_catalog_forget(&tmpl->adapter, arg, err);
-	*count = rc == TN_OK ? 1 : 0;
-	return rc;
-}
-
-/*
- * tenant_migration_remove(version [, scope]): take a version that no
- * database has applied out of a set.  Scope 'tenants': every tenant file
- * is asked (tnsq_version_holders), the core decides, then the template
- * forgets it.  Default scope: this database's own catalog.
- */
-static void
-fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	tn_sqlite_conn	*conn = sqlite3_user_data(ctx);
-	const char		*version = arg_text(argc, argv, 0);
-	tn_migration_set set;
-	registry_paths	 rp;
-	tn_rows			 holders;
-	tn_error		 err;
-	long long		 count = 0;
-	int				 tenants = 0;
-	int				 rc;
-
-	tn_error_clear(&err);
-	memset(&set, 0, sizeof(set));
-	tn_rows_init(&holders, 1);
-	if ((rc = tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err)) == TN_OK && !tenants)
-	{
-		/* this database: its own catalog is the set, itself the only holder */
-		if ((rc = tn_sqlite_ensure_schema(conn, &err)) == TN_OK &&
-			(rc = tn_set_read(&conn->adapter, "catalog", &set, &err)) == TN_OK && version != NULL)
-		{
-			int			applied = 0;
-			const char *row[1] = { "this database" };
-
-			rc = tn_version_applied(&conn->adapter, version, &applied, &err);
-			if (rc == TN_OK && applied)
-				rc = tn_rows_add(&holders, row);
-		}
-		if (rc == TN_OK && (rc = tn_migration_remove_check(&set, version, &holders, 0, &err)) == TN_OK)
-			rc = tn_catalog_forget(&conn->adapter, tn_set_find(&set, version)->version, &err);
-	}
-	else if (rc == TN_OK &&
-			 (rc = tnsq_registry_ready(conn, &rp, &err)) == TN_OK &&
-			 (rc = tnsq_load_tenant_set(&rp, &set, &err)) == TN_OK &&
-			 (rc = version == NULL ? tn_error_null_argument(&err, "version")
-								   : tnsq_version_holders(conn, &rp, version, &holders, &err)) == TN_OK &&
-			 (rc = tn_migration_remove_check(&set, version, &holders, 1, &err)) == TN_OK &&
-			 (rc = tnsq_forget_in_tenants(conn, &rp, tn_set_find(&set, version)->version, &err)) == TN_OK)
-		rc = change_tenant_set(conn, change_remove, (void *) tn_set_find(&set, version)->version, &count,
-							   "set_remove", &err);
-	tn_rows_free(&holders);
-	tn_migration_set_free(&set);
-	if (rc != TN_OK)
-	{
-		tn_sqlite_raise(ctx, &err);
-		return;
-	}
-	sqlite3_result_int64(ctx, 1);
-}
-
 /* ---- tenant_create / tenant_register / tenant_drop ---- */
 
-static const char *
-arg_text(int argc, sqlite3_value **argv, int i)
+const char *
+tnsq_arg_text(int argc, sqlite3_value **argv, int i)
 {
 	if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL)
 		return NULL;
@@ -549,7 +292,7 @@ copy_template(const registry_paths *rp, const char *final_path, char *version,
 
 	if ((rc = tnsq_open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
 		return rc;
-	if ((rc = template_migrate(&tmpl, err)) != TN_OK ||
+	if ((rc = tnsq_template_migrate(&tmpl, err)) != TN_OK ||
 		(rc = tn_newest_applied(&tmpl.adapter, version, vsize, err)) != TN_OK)
 	{
 		tnsq_close_tenant(&tmpl);
@@ -640,8 +383,8 @@ static void
 fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
-	const char	   *name = arg_text(argc, argv, 0);
-	const char	   *path = arg_text(argc, argv, 1);
+	const char	   *name = tnsq_arg_text(argc, argv, 0);
+	const char	   *path = tnsq_arg_text(argc, argv, 1);
 	char			default_path[128];
 	char			version[TN_MAX_VERSION_LEN + 1] = "";
 	char		   *resolved = NULL;
@@ -655,7 +398,7 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		snprintf(default_path, sizeof(default_path), "%s.db", name);
 		path = default_path;
 	}
-	rc = check_kind(arg_text(argc, argv, 2), &err);
+	rc = check_kind(tnsq_arg_text(argc, argv, 2), &err);
 	/* a caller's ROLLBACK could not take the file back: refused there (the core's rule) */
 	if (rc == TN_OK)
 		rc = tn_registry_check_create_outside(!sqlite3_get_autocommit(conn->db), &err);
@@ -684,8 +427,8 @@ static void
 fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
-	const char	   *name = arg_text(argc, argv, 0);
-	const char	   *path = arg_text(argc, argv, 1);
+	const char	   *name = tnsq_arg_text(argc, argv, 0);
+	const char	   *path = tnsq_arg_text(argc, argv, 1);
 	char			version[TN_MAX_VERSION_LEN + 1] = "";
 	char		   *resolved = NULL;
 	registry_paths	rp;
@@ -694,7 +437,7 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int				rc;
 
 	tn_error_clear(&err);
-	rc = check_kind(arg_text(argc, argv, 2), &err);
+	rc = check_kind(tnsq_arg_text(argc, argv, 2), &err);
 	if (rc == TN_OK)
 		rc = prepare_tenant(conn, name, path, 1, &rp, &resolved, &err);
 	if (rc == TN_OK)
@@ -725,8 +468,8 @@ static void
 fn_tenant_drop(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	tn_sqlite_conn *conn = sqlite3_user_data(ctx);
-	const char	   *name = arg_text(argc, argv, 0);
-	const char	   *mode = arg_text(argc, argv, 1);
+	const char	   *name = tnsq_arg_text(argc, argv, 0);
+	const char	   *mode = tnsq_arg_text(argc, argv, 1);
 	registry_paths	rp;
 	tn_rows			rows;
 	tn_value		p;
@@ -810,7 +553,7 @@ tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *
 	memset(set, 0, sizeof(*set));
 	if ((rc = tnsq_open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
 		return rc;
-	rc = template_migrate(&tmpl, err);
+	rc = tnsq_template_migrate(&tmpl, err);
 	if (rc == TN_OK)
 		rc = tn_set_read(&tmpl.adapter, "catalog", set, err);
 	tnsq_close_tenant(&tmpl);
@@ -907,7 +650,7 @@ tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn)
 		{ "tenant_create", 1, 3, fn_tenant_create },
 		{ "tenant_register", 2, 3, fn_tenant_register },
 		{ "tenant_drop", 1, 2, fn_tenant_drop },
-		{ "tenant_migration_remove", 1, 2, fn_migration_remove },
+		{ "tenant_migration_remove", 1, 2, tnsq_fn_migration_remove },
 	};
 	int rc = SQLITE_OK;
 

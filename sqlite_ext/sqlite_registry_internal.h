@@ -1,7 +1,7 @@
 /*
- * sqlite_registry_internal.h -- what the three files of the SQLite registry
+ * sqlite_registry_internal.h -- what the files of the SQLite registry
  * host share: sqlite_registry.c (files, template, create/register/drop,
- * tenants()), sqlite_fanout.c (worker threads, tenant_migrate_all,
+ * tenants()), sqlite_tenant_set.c (changing the tenant set), sqlite_fanout.c (worker threads, tenant_migrate_all,
  * dry_run_all, verify_all, query_all, run records), sqlite_query.c (the
  * statement of tenant_query_all in one tenant) and sqlite_atomic.c
  * (tenant_migrate_all_atomic and settling interrupted atomic runs).
@@ -79,9 +79,18 @@ int tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_err
 int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
 								   tn_error *err);
 void tnsq_close_tenant(tn_sqlite_conn *conn);
-int	 tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
-				const char *detail, tn_error *err);
-int	 tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
+/* sqlite_registry.c: bring the template to its catalog's newest version
+ * (in_transaction: our BEGIN is open on it); one optional text argument. */
+int			tnsq_template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_error *err);
+int			tnsq_template_migrate(tn_sqlite_conn *tmpl, tn_error *err);
+const char *tnsq_arg_text(int argc, sqlite3_value **argv, int i);
+
+/* sqlite_tenant_set.c: tenant_migration_remove(version [, scope]) */
+void tnsq_fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
+int tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
+			   const char *detail, tn_error *err);
+int tnsq_load_tenant_set(const registry_paths *rp, tn_migration_set *set, tn_error *err);
 
 /* sqlite_tenant_files.c */
 
