@@ -5,6 +5,7 @@
 #   make demo         run the demo on the embedded SQLite default
 #   make test         every suite (core, SQLite, PostgreSQL, conformance, crash), assertions on
 #   make bench        benchmarks: tenancy next to the floor, with ratios
+#   make bench-scale  1,000 and 10,000 tenants: time per tenant, peak memory, file descriptors
 #   make format       rewrite the C sources with clang-format (.clang-format, pgindent-like)
 #   make format-check report what `make format` would change; fails if anything
 #   make warnings     every C file of the project, tests and benches included, with -Werror
@@ -47,7 +48,7 @@ SQLITE_OBJS = $(patsubst %.c,$(OBJDIR)/%.o,$(CORE_SRC) $(SQLITE_SRC))
 # every C file clang-format looks after
 FORMAT_FILES = $(sort $(wildcard shared/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] cli/*.[ch] tests/*/*.[ch] bench/*.c))
 
-.PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench clean \
+.PHONY: all deps sqlite pg install install-sqlite install-pg uninstall demo test bench bench-scale clean \
 	core-check fuzz format format-check warnings FORCE cli install-cli
 
 all: sqlite pg cli
@@ -116,10 +117,15 @@ bench: deps
 	@$(MAKE) --no-print-directory sqlite
 	@bench/run.sh
 
+# 1,000 and 10,000 tenants: time per tenant, peak memory, fds (long; BENCH_SCALE=1 make bench runs it too)
+bench-scale: deps
+	@$(MAKE) --no-print-directory sqlite
+	@bench/scale.sh
+
 # Coverage-guided fuzzing of the core's parsers (libFuzzer); new inputs go to tests/out/.
 fuzz: deps
 	mkdir -p tests/out
-	for t in fuzz_filename fuzz_body fuzz_annotations; do \
+	for t in fuzz_filename fuzz_body fuzz_annotations fuzz_projects; do \
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -DTN_ASSERT_CHECKING -Ishared -Itests/fuzz \
 	    -o tests/out/$$t tests/fuzz/$$t.c $(CORE_SRC) -lcrypto -lpthread || exit 1; \
 	  mkdir -p tests/out/corpus_$$t; \
@@ -139,7 +145,7 @@ warnings:
 	for f in $(SQLITE_SRC) $(CORE_SRC); do $(CC) -std=c99 $(WARN) -O2 -fPIC -Ishared -I$(PQ_INC) -DSQLITE_CORE -c -o /dev/null $$f || exit 1; done
 	for f in tests/core/test_core.c tests/core/test_core_*.c tests/faults/test_faults.c tests/crash/crash_driver.c tests/static/static_main.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DSQLITE_CORE -Ishared -Isqlite_ext -c -o /dev/null $$f || exit 1; done
-	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c tests/fuzz/fuzz_annotations.c; do \
+	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c tests/fuzz/fuzz_annotations.c tests/fuzz/fuzz_projects.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DREPLAY -Ishared -Itests/fuzz -c -o /dev/null $$f || exit 1; done
 	for f in bench/*.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 -I"$$(pg_config --includedir)" -c -o /dev/null $$f || exit 1; done

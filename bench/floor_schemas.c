@@ -10,6 +10,10 @@
  *       <SQLFILE>; COMMIT" (one round trip, one transaction per schema).
  *       The schemas must exist.
  *
+ *   floor_schemas CONNINFO PREFIX N SQLFILE create
+ *       the same, each transaction starting with CREATE SCHEMA <schema>
+ *       (the floor of creating N schema tenants at the workload's version).
+ *
  * Prints the elapsed wall time in milliseconds (the connection included).
  * Any failure: message on stderr, exit 1.  Must not: retry, or hide a
  * failed schema.
@@ -64,9 +68,11 @@ main(int argc, char **argv)
 	int		n;
 	double	t0;
 
-	if (argc != 5)
+	int create = argc == 6 && strcmp(argv[5], "create") == 0;
+
+	if (argc != 5 && !create)
 	{
-		fprintf(stderr, "usage: floor_schemas CONNINFO PREFIX N SQLFILE\n");
+		fprintf(stderr, "usage: floor_schemas CONNINFO PREFIX N SQLFILE [create]\n");
 		return 2;
 	}
 	n = atoi(argv[3]);
@@ -88,7 +94,11 @@ main(int argc, char **argv)
 		PGresult *res;
 
 		/* schema names are PREFIX<i>: plain identifiers, quoted anyway */
-		snprintf(sql, cap, "BEGIN; SET LOCAL search_path = \"%s%d\", pg_catalog; %s; COMMIT", argv[2], i, body);
+		if (create)
+			snprintf(sql, cap, "BEGIN; CREATE SCHEMA \"%s%d\"; SET LOCAL search_path = \"%s%d\", pg_catalog; %s; COMMIT",
+					 argv[2], i, argv[2], i, body);
+		else
+			snprintf(sql, cap, "BEGIN; SET LOCAL search_path = \"%s%d\", pg_catalog; %s; COMMIT", argv[2], i, body);
 		res = PQexec(conn, sql);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
 		{

@@ -16,6 +16,7 @@
 #   forced no-op   the same with the registry's cache cleared (every tenant contacted,
 #                                                       one round trip each)
 #                                                     vs floor_fanout noop: connect + SELECT 1 per database
+#   verify all     tenant_verify_all(C)               vs floor_fanout noop (goal <= 1.2x)
 #   who is behind  the registry query of tenant_migrate_all at 10,000 registry rows
 #                  (fake rows inserted), median of 20
 #
@@ -85,7 +86,8 @@ for ((i = 0; i < N; i++)); do echo "CREATE DATABASE f$i TEMPLATE fl_template;"; 
 t0=$(now_ms); psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "tenant_create failed"; t_prov=$(($(now_ms) - t0))
 t0=$(now_ms); psqlq -d postgres -f "$WORK/floor_create.sql" >/dev/null || die "CREATE DATABASE failed"; f_prov=$(($(now_ms) - t0))
 line "provisioning, per tenant" "$(calc '%.1f ms' "$t_prov / $N")" "$(calc '%.1f ms' "$f_prov / $N")" \
-	"$(calc '%.2f' "$t_prov / $f_prov")" "(tenant_create vs CREATE DATABASE .. TEMPLATE)"
+	"$(calc '%.2f' "$t_prov / $f_prov")" \
+	"$(awk -v r="$t_prov" -v f="$f_prov" 'BEGIN {printf "goal <= 1.1x: %s (tenant_create vs CREATE DATABASE .. TEMPLATE)", (r / f <= 1.1 ? "met" : "NOT met")}')"
 
 # ---- migrate: 5 migrations into N tenants ---------------------------------------
 psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "loading the tenant set failed"
@@ -140,6 +142,17 @@ line "no-op rerun (registry: nobody behind)" "$(calc '%.1f ms' "$t_noop")" "$(ca
 	"$(calc '%.3f' "$t_noop / $f_noop")" "(no tenant contacted; floor = connect + SELECT 1 each)"
 line "no-op rerun, every tenant contacted" "$(calc '%.0f ms' "$t_forced")" "$(calc '%.0f ms' "$f_noop")" \
 	"$(calc '%.2f' "$t_forced / $f_noop")" "(cache cleared: one migrate_synced round trip each)"
+
+# ---- verify every tenant: tenant_verify_all(C) vs connect + one query per tenant ------
+declare -a TV FV RV
+for ((r = 0; r < REPS; r++)); do
+	TV+=("$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_verify_all($C)")")
+	FV+=("$("$WORK/floor_fanout" noop "$CONN" f "$N" "$C")")
+	RV+=("$(calc '%.4f' "${TV[-1]} / ${FV[-1]}")")
+done
+t_ver=$(printf '%s\n' "${TV[@]}" | median); f_ver=$(printf '%s\n' "${FV[@]}" | median); r_ver=$(printf '%s\n' "${RV[@]}" | median)
+line "verify_all, every tenant contacted" "$(calc '%.0f ms' "$t_ver")" "$(calc '%.0f ms' "$f_ver")" "$(calc '%.2f' "$r_ver")" \
+	"$(awk -v r="$r_ver" 'BEGIN {printf "goal <= 1.2x: %s (floor = connect + SELECT 1 each)", (r <= 1.2 ? "met" : "NOT met")}')"
 
 # ---- who is behind, at 10,000 registry rows -----------------------------------------
 psqlq -d ctl >/dev/null <<SQL || die "fake registry rows failed"

@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# bench/pg_schemas.sh -- schema tenants (tenancy 1.2): N schemas in one database
-# brought to the workload's version (bench/workload/postgres/, 5 migrations) by
-# tenant_migrate_all, next to the floor, on one throwaway cluster (port 55494;
-# BENCH_SCH_PORT, use 55490-55499).  Prints times and ratios; never fails
-# because of a timing.
+# bench/pg_schemas.sh -- schema tenants: N schemas in one database brought to
+# the workload's version (bench/workload/postgres/, 5 migrations), next to the
+# floor, on one throwaway cluster (port 55494; BENCH_SCH_PORT, use
+# 55490-55499).  Prints times and ratios; never fails because of a timing.
 #
-#   tenancy  tenant_migrate_all(NULL, C) over N schema tenants of the control
-#            database (C = 1, and C = BENCH_SCH_C, default 8)
+#   tenancy  N x tenant_create(name, NULL, 'schema') with the workload loaded
+#            (create + migrate), and tenant_migrate_all(NULL, C) over N schema
+#            tenants at version 0 (C = 1, and C = BENCH_SCH_C, default 8, whose
+#            goal is to beat the one-connection floor)
 #   floor    bench/floor_schemas.c: one connection, per schema one round trip
 #            "BEGIN; SET LOCAL search_path = <schema>, pg_catalog; <5 migrations>; COMMIT",
 #            no tracking
 #
-# Env: BENCH_QUICK=1 (N=200, else 1000), BENCH_SCHEMAS, BENCH_SCH_C, BENCH_DIR
+# Env: BENCH_QUICK=1 (N=200, else 1000), BENCH_SCHEMAS, BENCH_SCH_C, BENCH_SCH_REPS (3), BENCH_DIR
 #      (scratch parent, default /var/tmp), BENCH_PG_INSTALL=0 (use the installed pg_ext).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 if [ "${BENCH_QUICK:-0}" = 1 ]; then N=${BENCH_SCHEMAS:-200}; else N=${BENCH_SCHEMAS:-1000}; fi
 C=${BENCH_SCH_C:-8}
+REPS=${BENCH_SCH_REPS:-3}
 PORT=${BENCH_SCH_PORT:-55494}
 PG_BIN=$(pg_config --bindir 2>/dev/null || true)
 [ -x "${PG_BIN:-/nonexistent}/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
@@ -54,7 +56,7 @@ as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/de
 CONN="host=$WORK port=$PORT user=postgres"
 psqlq() { "$PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres "$@"; }
 psqlq -c "CREATE DATABASE ctl" -c "CREATE DATABASE fl" || die "setup failed"
-psqlq -d ctl -c "CREATE EXTENSION tenancy VERSION '1.2'" || die "CREATE EXTENSION failed"
+psqlq -d ctl -c "CREATE EXTENSION tenancy" || die "CREATE EXTENSION failed"
 cat "$ROOT"/bench/workload/postgres/V*.sql >"$WORK/workload_pg.sql"
 mkdir -p "$WORK/wl" && cp "$ROOT"/bench/workload/postgres/V*.sql "$WORK/wl/" && chmod -R a+rX "$WORK/wl"
 
@@ -65,33 +67,92 @@ echo
 line "measurement" "tenancy" "floor" "ratio" ""
 line "-----------" "-------" "-----" "-----" ""
 
-# ---- set up: N schema tenants at version 0 (empty set), N plain schemas ----------
-run_round() {	# $1 = concurrency; prints "tenancy_ms floor_ms"
-	local c=$1 t0 tt tf
+# ---- create + migrate: N tenant_create with the workload in the tenant set --------------
+# tenancy: N calls of tenant_create(name, NULL, 'schema') over one psql connection, each
+# its own transaction (CREATE SCHEMA, migrate to 5, registry row, audit);
+# floor: one connection, per schema "BEGIN; CREATE SCHEMA; SET LOCAL search_path; <5>; COMMIT".
+reset_ctl() {
 	psqlq -d ctl >/dev/null <<SQL || die "reset failed"
 SET client_min_messages = warning;
 SELECT tenant_drop(name, 'delete') FROM tenancy.tenants;
 TRUNCATE tenancy.set_catalog, tenancy.set_applied, tenancy.set_history, tenancy.set_checkpoints;
 SQL
-	for ((i = 0; i < N; i++)); do echo "SELECT tenant_create('s$i', NULL, 'schema');"; done | psqlq -d ctl >/dev/null || die "tenant_create failed"
 	psqlq -d fl -c "SET client_min_messages = warning" -c "DROP SCHEMA IF EXISTS $(seq -s, -f 'fl%g' 0 $((N - 1))) CASCADE" >/dev/null 2>&1
+}
+create_round() {	# prints "tenancy_ms floor_ms"
+	local t0 tt tf
+	reset_ctl
+	psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "loading the tenant set failed"
+	for ((i = 0; i < N; i++)); do echo "SELECT tenant_create('s$i', NULL, 'schema');"; done >"$WORK/create.sql"
+	psqlq -c "CHECKPOINT" >/dev/null
+	# the side that runs first after the drops pays the file system's cleanup: alternate
+	if ((ROUND % 2)); then
+		tf=$("$WORK/floor_schemas" "$CONN dbname=fl" fl "$N" "$WORK/workload_pg.sql" create) || die "floor failed"
+		psqlq -c "CHECKPOINT" >/dev/null
+	fi
+	t0=$(now_ms)
+	psqlq "$CONN dbname=ctl options=-cclient_min_messages=warning" -f "$WORK/create.sql" >/dev/null || die "tenant_create failed"
+	tt=$(($(now_ms) - t0))
+	[ "$(psqlq -d ctl -c "SELECT count(*) FROM tenants() WHERE version = '5'")" = "$N" ] || die "create: not every schema reached version 5"
+	if ! ((ROUND % 2)); then
+		psqlq -c "CHECKPOINT" >/dev/null
+		tf=$("$WORK/floor_schemas" "$CONN dbname=fl" fl "$N" "$WORK/workload_pg.sql" create) || die "floor failed"
+	fi
+	echo "$tt ${tf%.*}"
+}
+
+# ---- migrate_all: N schema tenants at version 0 (empty set), N plain schemas ----------
+run_round() {	# $1 = concurrency; prints "tenancy_ms floor_ms"
+	local c=$1 t0 tt tf
+	reset_ctl
+	for ((i = 0; i < N; i++)); do echo "SELECT tenant_create('s$i', NULL, 'schema');"; done | psqlq -d ctl >/dev/null || die "tenant_create failed"
 	for ((i = 0; i < N; i++)); do echo "CREATE SCHEMA fl$i;"; done | psqlq -d fl >/dev/null || die "floor schemas failed"
 	psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "loading the tenant set failed"
 	psqlq -c "CHECKPOINT" >/dev/null
+	if ((ROUND % 2)); then
+		tf=$("$WORK/floor_schemas" "$CONN dbname=fl" fl "$N" "$WORK/workload_pg.sql") || die "floor failed"
+		psqlq -c "CHECKPOINT" >/dev/null
+	fi
 	t0=$(now_ms)
 	psqlq "$CONN dbname=ctl options=-cclient_min_messages=warning" -c "SELECT count(*) FROM tenant_migrate_all(NULL, $c)" >/dev/null || die "tenant_migrate_all failed"
 	tt=$(($(now_ms) - t0))
 	[ "$(psqlq -d ctl -c "SELECT count(*) FROM tenants() WHERE version = '5'")" = "$N" ] || die "not every schema reached version 5"
-	psqlq -c "CHECKPOINT" >/dev/null
-	tf=$("$WORK/floor_schemas" "$CONN dbname=fl" fl "$N" "$WORK/workload_pg.sql") || die "floor failed"
+	if ! ((ROUND % 2)); then
+		psqlq -c "CHECKPOINT" >/dev/null
+		tf=$("$WORK/floor_schemas" "$CONN dbname=fl" fl "$N" "$WORK/workload_pg.sql") || die "floor failed"
+	fi
 	echo "$tt ${tf%.*}"
 }
+median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+# rounds FN ARG: REPS rounds, prints "median_tenancy median_floor median_ratio" (ratio pair by pair)
+rounds() {
+	local -a T F R
+	local r tt tf
+	for ((r = 1; r <= REPS; r++)); do
+		ROUND=$r
+		read -r tt tf < <("$@")
+		[ -n "${tt:-}" ] || die "round $* failed"
+		T+=("$tt"); F+=("$tf"); R+=("$(calc '%.4f' "$tt / $tf")")
+		echo "#   $* rep $r: tenancy $tt ms, floor $tf ms" >&2
+	done
+	echo "$(printf '%s\n' "${T[@]}" | median) $(printf '%s\n' "${F[@]}" | median) $(printf '%s\n' "${R[@]}" | median)"
+}
+goal() { awk -v r="$1" -v m="$2" 'BEGIN {printf "goal <= %sx: %s", m, (r <= m ? "met" : "NOT met")}'; }
+
+read -r tt tf ratio < <(rounds create_round)
+line "create + migrate to 5, $N schemas" "$tt ms" "$tf ms" "$(calc '%.2f' "$ratio")x" "$(goal "$ratio" 1.15)"
+line "  per schema" "$(calc '%.2f ms' "$tt / $N")" "$(calc '%.2f ms' "$tf / $N")" "" ""
 for c in 1 "$C"; do
-	read -r tt tf < <(run_round "$c")
-	[ -n "${tt:-}" ] || die "round with concurrency $c failed"
-	ratio=$(calc '%.2f' "$tt / $tf")
-	line "tenant_migrate_all, $N schemas, C = $c" "$tt ms" "$tf ms" "${ratio}x" \
-		"$(awk -v r="$ratio" 'BEGIN {printf "goal <= 1.15x: %s", (r <= 1.15 ? "met" : "NOT met")}')"
+	read -r tt tf ratio < <(rounds run_round "$c")
+	if [ "$c" = 1 ]; then
+		line "tenant_migrate_all, $N schemas, C = 1" "$tt ms" "$tf ms" "$(calc '%.2f' "$ratio")x" "$(goal "$ratio" 1.15)"
+	else
+		line "tenant_migrate_all, $N schemas, C = $c" "$tt ms" "$tf ms" "$(calc '%.2f' "$ratio")x" \
+			"$(awk -v r="$ratio" 'BEGIN {printf "goal < 1x of the one-connection floor: %s", (r < 1 ? "met" : "NOT met")}')"
+	fi
 done
 echo
-echo "floor: bench/floor_schemas.c, one connection, one transaction per schema (SET LOCAL search_path), no tracking."
+echo "floor: bench/floor_schemas.c, one connection, one transaction per schema (SET LOCAL search_path), no tracking;"
+echo "       for create + migrate each transaction starts with CREATE SCHEMA."
+echo "medians of $REPS rounds; ratio: median of tenancy/floor pair by pair (each pair back to back, which side goes first alternates)."
+echo "Shared 2-core machine: read the ratios, not the absolute times."

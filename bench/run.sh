@@ -12,7 +12,8 @@
 #      BENCH_REPS (fan-out repetitions, default 5; 3 in quick mode), BENCH_SINGLE_REPS (default 15),
 #      BENCH_PG_REPS (default 7), BENCH_PG_PORT (default 55441; use 55440-55449),
 #      BENCH_DIR (scratch parent; default /var/tmp: a real disk, not tmpfs),
-#      BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0 skips SQLite, BENCH_PG_INSTALL=0 uses the installed pg_ext
+#      BENCH_PG=0 skips PostgreSQL, BENCH_SQLITE=0 skips SQLite, BENCH_PG_INSTALL=0 uses the installed pg_ext,
+#      BENCH_SCALE=1 adds bench/scale.sh (1,000 and 10,000 tenants; long; also `make bench-scale`)
 #      without `make -C pg_ext install`.
 set -u
 cd "$(dirname "$0")/.."
@@ -299,4 +300,9 @@ fi
 # SQLite only; prints its own lines; BENCH_SQLITE=0 skips it.
 if [ "${BENCH_SQLITE:-1}" != 0 ]; then
 	bash "$ROOT/bench/cli.sh" || echo "bench: cli.sh failed (see above)" >&2
+fi
+
+# ---- scale: 1,000 and 10,000 tenants (bench/scale.sh; long, so only with BENCH_SCALE=1) ----
+if [ "${BENCH_SCALE:-0}" = 1 ]; then
+	bash "$ROOT/bench/scale.sh" || echo "bench: scale.sh failed (see above)" >&2
 fi

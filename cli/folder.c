@@ -162,7 +162,8 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 				rc = read_level(root, root_real, entries[i], out, msg, msgsize);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || !ends_with_sql(entries[i]))
+		/* a Sqitch project's plan goes too: the core reads the project from it */
+		if (!S_ISREG(st.st_mode) || !(ends_with_sql(entries[i]) || (sub[0] == '\0' && strcmp(entries[i], "sqitch.plan") == 0)))
 			continue;
 		if (realpath(file, real) == NULL ||
 			strncmp(real, root_real, strlen(root_real)) != 0 || real[strlen(root_real)] != '/')

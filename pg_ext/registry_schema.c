@@ -3,8 +3,10 @@
  * tenant_register of one, and dropping its schema.
  *
  * A schema tenant is a schema named like the tenant, in this database or
- * in the one a location names, with its own tracking tables
- * <schema>.tenancy_* (tenancy.create_tracking_tables).  Its tenant side is
+ * in the one a location names.  Its tracking rows are in that database's
+ * tenancy.schema_* tables, keyed by the schema (extension 1.4; an older
+ * extension there still gives it tracking tables <schema>.tenancy_* of its
+ * own, tenancy.create_tracking_tables).  Its tenant side is
  * tenancy.migrate_synced(set, target, mode, schema), whose adapter uses
  * that table prefix, a per-schema advisory lock and search_path =
  * <schema>, pg_catalog, pg_temp for migration bodies.  In this database
@@ -23,6 +25,7 @@
 #include "utils/builtins.h"
 
 #include "registry_internal.h"
+#include "spi_adapter.h"
 #include "tn_raise.h"
 
 /* One tenant_create / tenant_register of a schema tenant. */
@@ -156,19 +159,38 @@ check_schema(schema_call *sc)
 }
 
 /*
- * Create: CREATE SCHEMA, its tracking tables, then migrate_synced brings
- * it to the first step's target.  Register: its tracking tables if
- * missing, and where it stands by its own catalog (reads only).
+ * The statement that forgets schema $1's rows in the shared tracking
+ * tables (extension 1.4), or NULL when that database's extension is older.
+ */
+#define FORGET_SCHEMA_ROWS                                                                        \
+	"WITH c AS (DELETE FROM tenancy.schema_catalog WHERE schema_name OPERATOR(pg_catalog.=) $1)," \
+	" a AS (DELETE FROM tenancy.schema_applied WHERE schema_name OPERATOR(pg_catalog.=) $1),"     \
+	" h AS (DELETE FROM tenancy.schema_history WHERE schema_name OPERATOR(pg_catalog.=) $1)"      \
+	" DELETE FROM tenancy.schema_checkpoints WHERE schema_name OPERATOR(pg_catalog.=) $1"
+#define HAS_SHARED_TRACKING \
+	"SELECT pg_catalog.to_regclass('tenancy.tenant_applied') IS NOT NULL"
+
+/*
+ * Create: CREATE SCHEMA, rows of an earlier schema of that name forgotten
+ * (a schema dropped by hand leaves its rows behind), then migrate_synced
+ * brings it to the first step's target.  Register: where it stands by its
+ * tracking rows (reads only; rows kept by tenant_drop 'keep' count).
+ * Before 1.4 there: its own tracking tables, created if missing.
  */
 static void
 make_schema(schema_call *sc)
 {
 	const char *v[4];
+	char	   *shared;
 
 	v[0] = sc->name;
 	if (!sc->adopt)
 		tenant_side(sc->conn, psprintf("CREATE SCHEMA %s", quote_identifier(sc->name)), 0, NULL);
-	tenant_side(sc->conn, "SELECT tenancy.create_tracking_tables($1::pg_catalog.name)", 1, v);
+	shared = tenant_side(sc->conn, HAS_SHARED_TRACKING, 0, NULL);
+	if (shared == NULL || strcmp(shared, "t") != 0)
+		tenant_side(sc->conn, "SELECT tenancy.create_tracking_tables($1::pg_catalog.name)", 1, v);
+	else if (!sc->adopt)
+		tenant_side(sc->conn, FORGET_SCHEMA_ROWS, 1, v);
 	if (sc->adopt)
 	{
 		sc->version = tenant_side(sc->conn, "SELECT version FROM tenancy.verify_synced(NULL, $1)", 1, v);
@@ -241,10 +263,12 @@ reg_schema_tenant(const char *name, const char *location, bool adopt)
 	SPI_finish();
 }
 
+/* The schema and (1.4) its tracking rows go; one transaction there. */
 void
 reg_drop_schema(const char *location, const char *dbname, const char *schema)
 {
 	char	   *sql = psprintf("DROP SCHEMA IF EXISTS %s CASCADE", quote_identifier(schema));
+	const char *v[1] = { schema };
 	tn_lpq_opts o;
 	tn_error	err;
 	PGconn	   *conn;
@@ -254,8 +278,17 @@ reg_drop_schema(const char *location, const char *dbname, const char *schema)
 	{
 		/* this database: in the caller's transaction */
 		reg_spi_run(sql, 0, NULL);
+		if (tn_pg_schema_tracking_shared())
+			reg_spi_run(FORGET_SCHEMA_ROWS, 1, v);
 		return;
 	}
+	sql = psprintf("DO $tn$ BEGIN %s; IF pg_catalog.to_regclass('tenancy.tenant_applied') IS NOT NULL THEN"
+				   " DELETE FROM tenancy.schema_catalog WHERE schema_name OPERATOR(pg_catalog.=) %s;"
+				   " DELETE FROM tenancy.schema_applied WHERE schema_name OPERATOR(pg_catalog.=) %s;"
+				   " DELETE FROM tenancy.schema_history WHERE schema_name OPERATOR(pg_catalog.=) %s;"
+				   " DELETE FROM tenancy.schema_checkpoints WHERE schema_name OPERATOR(pg_catalog.=) %s; END IF; END $tn$",
+				   sql, quote_literal_cstr(schema), quote_literal_cstr(schema),
+				   quote_literal_cstr(schema), quote_literal_cstr(schema));
 	tn_error_clear(&err);
 	memset(&o, 0, sizeof(o));
 	o.location = location;

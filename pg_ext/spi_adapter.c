@@ -436,7 +436,13 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 		cached = true;
 	else
 	{
-		plan = SPI_prepare(q->sql, n, types);
+		/*
+		 * A generic plan at once: the core's statements are key lookups and
+		 * single-row writes on small tables, which a custom plan cannot do
+		 * better, and the plan cache would otherwise plan each of the first
+		 * five executions anew (all five of a five-migration batch).
+		 */
+		plan = SPI_prepare_cursor(q->sql, n, types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			return spi_failure(err, SPI_result, "prepare");
 		cached = plan_cache_store(q->sql, n, types, plan);
@@ -642,10 +648,8 @@ tn_pg_adapter_use_schema(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 	const char *q = quote_identifier(schema);
 	uint32		h = hash_bytes((const unsigned char *) schema, (int) strlen(schema));
 
-	/* its tracking tables must be tenancy's, not the schema owner's (finding 3) */
-	tn_pg_check_tracking_tables(schema);
-
-	a->table_prefix = psprintf("%s.tenancy_", q);
+	/* its tracking rows: tenancy's shared tables, or (before 1.4) its own */
+	a->table_prefix = tn_pg_schema_tracking_begin(ctx, schema);
 	ctx->caller_search_path = psprintf("%s, pg_catalog, pg_temp", q);
 	ctx->has_lock_key = true;
 	ctx->lock_key = (int64) (((uint64) MyDatabaseId << 32) | (uint64) h);
@@ -663,6 +667,7 @@ tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err)
 		tn_error_clear(&ignored);
 		(void) pop_level(ctx, false, &ignored);
 	}
+	tn_pg_schema_tracking_end(ctx);
 	if (left > 0 && rc == TN_OK)
 	{
 		rc = tn_error_set(err, TN_ERR_ENGINE,

@@ -34,8 +34,10 @@ typedef struct tn_pg_adapter_ctx
 	const char	 *caller_search_path; /* search_path for migration bodies */
 	bool		  has_lock_key;		  /* schema tenant: its own advisory key */
 	int64		  lock_key;
-	Oid			  body_user;	   /* bodies run as this role (InvalidOid: the caller) */
-	bool		  check_body_path; /* refuse untrusted schemas in their search_path */
+	Oid			  body_user;		  /* bodies run as this role (InvalidOid: the caller) */
+	bool		  check_body_path;	  /* refuse untrusted schemas in their search_path */
+	int			  tracking_nestlevel; /* schema tenant, 1.4: GUC level to end (0: none) */
+	const char	 *tracking_schema;	  /* ... and the schema it names */
 } tn_pg_adapter_ctx;
 
 /*
@@ -47,8 +49,9 @@ extern void tn_pg_adapter_init(tn_adapter *a, tn_pg_adapter_ctx *ctx,
 							   const char *caller_search_path);
 
 /*
- * Point an initialised adapter at a schema tenant: tracking tables
- * <quoted schema>.tenancy_*, an advisory lock of its own (database oid and
+ * Point an initialised adapter at a schema tenant: its tracking rows (from
+ * 1.4 the rows of tenancy.schema_* keyed by the schema, through the views
+ * tenancy.tenant_*; before, <quoted schema>.tenancy_*), an advisory lock of its own (database oid and
  * a hash of the schema name, so schemas of one database migrate
  * concurrently but one schema never twice), and migration bodies run with
  * search_path = <schema>, pg_catalog, pg_temp.  Strings are palloc'd in
@@ -69,6 +72,23 @@ extern void tn_pg_check_tracking_tables(const char *schema);
  */
 extern void tn_pg_adapter_bodies_as_owner(tn_pg_adapter_ctx *ctx, const char *schema);
 extern void tn_pg_check_body_path(const tn_pg_adapter_ctx *ctx);
+
+/*
+ * (tn_schema_tracking.c) Schema tenants' tracking rows.  _shared: true when
+ * this database's extension has the 1.4 shared tables (the views
+ * tenancy.tenant_*).  _begin: the table prefix for schema's rows; with the
+ * shared tables it sets TN_PG_SCHEMA_SETTING to schema in a GUC nest level
+ * of its own (ctx->tracking_nestlevel), else it checks the schema's own
+ * tables (tn_pg_check_tracking_tables; raises 42501).  _end: restores the
+ * setting; called by tn_pg_adapter_finish after every level is closed.
+ * _reassert: after a migration body, the setting is schema's again
+ * (a superuser's body can change it; nothing when _begin did not set it).
+ */
+#define TN_PG_SCHEMA_SETTING "tenancy.tenant_schema"
+extern bool		   tn_pg_schema_tracking_shared(void);
+extern const char *tn_pg_schema_tracking_begin(tn_pg_adapter_ctx *ctx, const char *schema);
+extern void		   tn_pg_schema_tracking_reassert(tn_pg_adapter_ctx *ctx);
+extern void		   tn_pg_schema_tracking_end(tn_pg_adapter_ctx *ctx);
 
 /*
  * (tn_body_guard.c) Before no-transaction statements are sent to this

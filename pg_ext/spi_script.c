@@ -156,6 +156,8 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 
 	if (nestlevel >= 0)
 		AtEOXact_GUC(true, nestlevel);
+	/* a body (a superuser's) may have set it: the rows stay its schema's */
+	tn_pg_schema_tracking_reassert(ctx);
 	return TN_OK;
 }
 

@@ -29,6 +29,7 @@ void _PG_init(void);
 
 static char *self_conninfo = NULL;
 static char *test_atomic_pause = NULL;
+static char *tenant_schema = NULL;
 static int	 connect_timeout_s = 5;
 static int	 statement_timeout_ms = 0;
 static int	 lock_timeout_ms = 30000;
@@ -93,6 +94,12 @@ _PG_init(void)
 	DefineCustomStringVariable("tenancy.test_atomic_pause",
 							   "Test hook: pause an atomic run at this point ('prepared' or 'committing').",
 							   NULL, &test_atomic_pause, "", PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
+	DefineCustomStringVariable("tenancy.tenant_schema",
+							   "Set by tenancy for one call: the schema tenant whose tracking rows the views tenancy.tenant_* show.",
+							   "Superuser only, so a migration body running as the schema's owner cannot change it.",
+							   &tenant_schema, "", PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE | GUC_NO_RESET_ALL,
 							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("tenancy");
 }

@@ -235,6 +235,18 @@ void		tn_rows_free(tn_rows *r);
 int tn_version_validate(const char *version, tn_error *err);
 
 /*
+ * A Flyway repeatable migration ("R__views.sql") has the version
+ * "R__<description>": it orders after every versioned migration, and
+ * repeatables among themselves by description (bytewise), as Flyway
+ * applies them.  It is applied again whenever its checksum changes (that
+ * is not drift), never counts as a database's version, needs no down (a
+ * rollback passes over it) and is selected only when migrating to the
+ * newest version.  1 when version is one, else 0.
+ */
+#define TN_REPEATABLE_PREFIX "R__"
+int tn_version_is_repeatable(const char *version);
+
+/*
  * The version without a leading V/v, as a file name or a target argument
  * may write it ("V3" -> "3"); NULL stays NULL.  Points into version.
  */

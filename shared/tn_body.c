@@ -649,3 +649,42 @@ tn_body_statements(const char *body, tn_statement_fn fn, void *arg)
 	}
 	return 0;
 }
+
+/*
+ * Sqitch's verify template wraps its checks in BEGIN; ... ROLLBACK;.  When
+ * the body's transaction control is only such pairs, each closed, the
+ * statements are overwritten with spaces (newlines kept) and 1 is
+ * returned; 0 when there is none; -1 (body unchanged) for anything else.
+ */
+int
+tn_body_strip_verify_transaction(char *body)
+{
+	size_t len;
+	size_t pos = 0;
+	size_t start;
+	size_t end;
+	int	   open = 0;
+	int	   kind;
+	int	   found = 0;
+
+	if (body == NULL)
+		return 0;
+	len = strlen(body);
+	while ((kind = next_transaction_control(body, len, &pos, &start, &end)) != 0)
+	{
+		if (kind == 2 || (kind == 1) == open)
+			return -1;
+		open = kind == 1;
+		found = 1;
+	}
+	if (open)
+		return -1;
+	if (!found)
+		return 0;
+	pos = 0;
+	while (next_transaction_control(body, len, &pos, &start, &end) != 0)
+		for (size_t i = start; i < end; i++)
+			if (body[i] != '\n' && body[i] != '\r')
+				body[i] = ' ';
+	return 1;
+}

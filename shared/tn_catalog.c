@@ -22,7 +22,8 @@ same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-static int write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err);
+static int write_catalog_row(const tn_adapter *a, const tn_migration *m, int may_exist,
+							 tn_error *err);
 static int repair_applied(const tn_adapter *a, const tn_migration *m, tn_error *err);
 
 /* Add one migration inside an open unit of work. */
@@ -33,6 +34,7 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 	tn_value p[1];
 	tn_rows	 rows;
 	int		 rc;
+	int		 found;
 
 	*added = 0;
 	p[0] = tn_text(m->version);
@@ -44,6 +46,7 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 	if (rc != TN_OK)
 		return rc;
 
+	found = rows.nrows > 0;
 	if (rows.nrows == 0)
 	{
 		/* versions compare numerically: "01" and "1" are the same version */
@@ -80,16 +83,18 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 			tn_rows_free(&rows);
 			return TN_OK; /* identical: nothing to do */
 		}
-		if (applied != NULL && strcmp(applied, m->checksum) != 0 && fix_forward)
+		if (applied != NULL && strcmp(applied, m->checksum) != 0 && fix_forward &&
+			!tn_version_is_repeatable(m->version))
 		{
 			/* the fix-forward of a tenant set: the new body, the applied one recorded as repaired */
 			tn_rows_free(&rows);
-			if ((rc = write_catalog_row(a, m, err)) != TN_OK)
+			if ((rc = write_catalog_row(a, m, 1, err)) != TN_OK)
 				return rc;
 			*added = 1;
 			return repair_applied(a, m, err);
 		}
-		if (applied != NULL && strcmp(applied, m->checksum) != 0)
+		/* a repeatable's new body is applied again by the next migrate: neither drift nor repair */
+		if (applied != NULL && strcmp(applied, m->checksum) != 0 && !tn_version_is_repeatable(m->version))
 		{
 			tn_error_set(err, TN_ERR_DRIFT, "migration \"%s\" is already applied with a different body",
 						 m->version);
@@ -101,7 +106,7 @@ catalog_add_locked(const tn_adapter *a, const tn_migration *m, int fix_forward,
 		tn_rows_free(&rows);
 	}
 
-	rc = write_catalog_row(a, m, err);
+	rc = write_catalog_row(a, m, found, err);
 	if (rc != TN_OK)
 		return rc;
 	*added = 1;
@@ -239,11 +244,21 @@ catalog_row_cmp(const void *x, const void *y)
 							  ((const catalog_row *) y)->version);
 }
 
+/*
+ * m's catalog row: replaced when may_exist and a row of that version text
+ * is there, else inserted (an upsert in two plain statements, because a
+ * PostgreSQL schema tenant writes through a view keyed by its schema, where
+ * ON CONFLICT (version) has no index to infer; issue 14).  A row that was
+ * there keeps its added_at, as before.
+ */
 static int
-write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
+write_catalog_row(const tn_adapter *a, const tn_migration *m, int may_exist,
+				  tn_error *err)
 {
 	tn_value p[7];
+	tn_rows	 rows;
 	int		 rc;
+	int		 replaced = 0;
 
 	p[0] = tn_text(m->version);
 	p[1] = tn_text(m->name);
@@ -252,13 +267,22 @@ write_catalog_row(const tn_adapter *a, const tn_migration *m, tn_error *err)
 	p[4] = tn_text(m->checksum);
 	p[5] = tn_int8((long long) m->flags);
 	p[6] = tn_text(m->source);
-	rc = tn_exec(a,
-				 "INSERT INTO {T}catalog (version, name, up_sql, down_sql, checksum, flags, source)"
-				 " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-				 " ON CONFLICT (version) DO UPDATE SET name = excluded.name, up_sql = excluded.up_sql,"
-				 " down_sql = excluded.down_sql, checksum = excluded.checksum, flags = excluded.flags,"
-				 " source = excluded.source",
-				 7, p, err);
+	if (may_exist)
+	{
+		rc = tn_query_rows(a,
+						   "UPDATE {T}catalog SET name = $2, up_sql = $3, down_sql = $4, checksum = $5,"
+						   " flags = $6, source = $7 WHERE version = $1 RETURNING version",
+						   7, p, 1, &rows, err);
+		if (rc != TN_OK)
+			return rc;
+		replaced = rows.nrows > 0;
+		tn_rows_free(&rows);
+	}
+	if (!replaced)
+		rc = tn_exec(a,
+					 "INSERT INTO {T}catalog (version, name, up_sql, down_sql, checksum, flags, source)"
+					 " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+					 7, p, err);
 	if (rc == TN_OK)
 		rc = tn_history_add(a, "add", m->version, 0, m->checksum, err);
 	return rc;
@@ -345,9 +369,13 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 			same_text(have[j].down_sql, m->down_sql) && have[j].flags == (long long) m->flags)
 			continue;
 		(*differing)++;
-		/* a fix-forward of the set reaches a tenant that applied the old body: repaired */
-		if (write && (rc = write_catalog_row(a, m, err)) == TN_OK && j < rows.nrows && cmp == 0 &&
-			!same_text(have[j].checksum, m->checksum))
+		/*
+		 * a fix-forward of the set reaches a tenant that applied the old body: repaired
+		 * (a repeatable's new body is applied again instead)
+		 */
+		if (write && (rc = write_catalog_row(a, m, j < rows.nrows && cmp == 0, err)) == TN_OK &&
+			j < rows.nrows && cmp == 0 && !same_text(have[j].checksum, m->checksum) &&
+			!tn_version_is_repeatable(m->version))
 			rc = repair_applied(a, m, err);
 	}
 	free(have);

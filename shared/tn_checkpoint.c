@@ -203,7 +203,7 @@ restore_snapshot(const tn_adapter *a, const checkpoint_row *cp,
 
 /*
  * The applied rows a rollback to cp undoes (version, name, batch, has a
- * down), newest first: by batch, then by the core's version order within
+ * down), repeatables left out, newest first: by batch, then by the core's version order within
  * a batch (batches never interleave).
  */
 static int
@@ -221,6 +221,25 @@ load_undo(const tn_adapter *a, const checkpoint_row *cp, tn_rows *undo,
 					   1, &p, 4, undo, err);
 	if (rc != TN_OK)
 		return rc;
+	/* repeatables (R__) have no down: a rollback passes over them and they stay applied */
+	{
+		size_t kept = 0;
+
+		for (i = 0; i < undo->nrows; i++)
+		{
+			char **row = &undo->cells[i * 4];
+
+			if (tn_version_is_repeatable(row[0]))
+			{
+				for (int k = 0; k < 4; k++)
+					free(row[k]);
+				continue;
+			}
+			memmove(&undo->cells[kept * 4], row, 4 * sizeof(char *));
+			kept++;
+		}
+		undo->nrows = kept;
+	}
 	for (i = 1; i < undo->nrows; i++)
 	{
 		size_t j = i;

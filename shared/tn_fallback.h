@@ -84,6 +84,15 @@ int tn_fb_push_expr(tn_fb_kind kind, const char *qcol, tn_buf *out);
 int tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname,
 						const char *qcol, const char *qtype, tn_buf *out);
 
+/*
+ * The same for another record and element key: rec.<qcol>, or for JSON
+ * kinds the text of tenancy_e->'<jkey>' (the push's pre-check reads the
+ * row a change kept, element key 'o', record tenancy_o).
+ */
+int tn_fb_pg_value_expr_in(tn_fb_kind kind, const char *colname, const char *qcol,
+						   const char *qtype, const char *rec, const char *jkey,
+						   tn_buf *out);
+
 /* The settings every connection to a primary runs first (one statement). */
 extern const char *const tn_fb_session_sql;
 
@@ -107,6 +116,20 @@ void tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LE
 /* Decode "\x<hex>" (bytea hex output).  *out malloc'd; TN_ERR_FORMAT if malformed. */
 int tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
 					 tn_error *err);
+
+/* ---- COPY text format (tn_fallback_copy.c) ---- */
+
+/*
+ * Split one line of COPY ... TO STDOUT (text format; len bytes, the final
+ * newline optional) into nfields fields, in place: fields[i] points into
+ * line, NUL-terminated, escapes undone; isnull[i] = 1 for \N.
+ * TN_ERR_FORMAT when the line has another number of fields.
+ */
+int tn_fb_copy_split(char *line, size_t len, int nfields, char **fields,
+					 int *isnull, tn_error *err);
+
+/* Append value (len bytes; NULL = SQL NULL, \N) escaped for COPY FROM STDIN text. */
+int tn_fb_copy_append(const char *value, size_t len, tn_buf *out);
 
 /* Append ident quoted with double quotes (embedded quotes doubled). */
 int tn_fb_quote_ident(const char *ident, tn_buf *out);
@@ -198,11 +221,30 @@ int tn_fb_check_versions(const char *const *pr, size_t npr,
  * tenancy_fallback_changes, key = json_array(<primary key columns>) of the
  * row (an update that changes the key records old and new key).  Plain
  * SQL: every connection's writes are seen, with or without the extension.
+ * cols (ncols columns, NULL for a table without a primary key, whose key
+ * is its rowid): the first change of a key since the sync also keeps the
+ * row as it was into the shadow table (tn_fb_shadow_sql), from OLD, or for
+ * an insert that replaces a row (INSERT OR REPLACE, upsert) from a BEFORE
+ * INSERT trigger.  A push compares the primary's row with that one, so a
+ * pull records nothing per row.
  */
 int tn_fb_trigger_sql(const char *table, const char *const *pk_cols,
-					  size_t npk, tn_buf *out);
+					  size_t npk, const char *const *cols, size_t ncols,
+					  tn_buf *out);
 
-/* DROP TRIGGER IF EXISTS for the three triggers of table. */
+/* The shadow table of table, quoted: "tenancy_fb_old_<table>". */
+int tn_fb_shadow_name(const char *table, tn_buf *out);
+
+/*
+ * CREATE TABLE IF NOT EXISTS of the shadow table: the columns without
+ * declared types (values kept as stored), primary key pk_cols.  (Not a
+ * DROP: SQLite refuses one while the calling SELECT runs; the host adds
+ * columns an existing one lacks.)
+ */
+int tn_fb_shadow_sql(const char *table, const char *const *cols, size_t ncols,
+					 const char *const *pk_cols, size_t npk, tn_buf *out);
+
+/* DROP TRIGGER IF EXISTS for the four triggers of table. */
 int tn_fb_drop_trigger_sql(const char *table, tn_buf *out);
 
 /* Result shapes. */
@@ -210,5 +252,30 @@ extern const tn_result_def tn_def_fallback_pull;   /* tenant_fallback_pull(prima
 extern const tn_result_def tn_def_fallback_push;   /* tenant_fallback_push(primary [, on_conflict]) */
 extern const tn_result_def tn_def_fallback_status; /* tenant_fallback_status(primary) */
 extern const tn_result_def tn_def_backups;		   /* tenant_backups() */
+
+/* ---- the registry level (tn_fallback_all.c) ---- */
+
+extern const tn_result_def tn_def_fallback_pull_all;   /* tenant_fallback_pull_all(primary_registry [, concurrency]) */
+extern const tn_result_def tn_def_fallback_push_all;   /* tenant_fallback_push_all(primary_registry [, on_conflict [, concurrency]]) */
+extern const tn_result_def tn_def_fallback_status_all; /* tenant_fallback_status_all(primary_registry [, concurrency]) */
+
+#define TN_FB_PULLED "pulled"
+
+/*
+ * Status word of one tenant's row: rc TN_ERR_UNREACHABLE "unreachable",
+ * another error "failed", else "conflict" when conflicts > 0 (a push that
+ * aborted on them), else done ("pulled", "pushed").
+ */
+const char *tn_fb_all_status(const char *done, int rc, long long conflicts);
+
+/*
+ * The connection string of one tenant of a PostgreSQL registry: its
+ * location (a key=value connection string without password; NULL or '':
+ * the registry's own, registry), then dbname='<dbname>', and for a schema
+ * tenant options='-csearch_path="<schema>"' (later keywords win).  A URI
+ * cannot be extended that way: TN_ERR_NOT_SUPPORTED.
+ */
+int tn_fb_tenant_conninfo(const char *registry, const char *location, const char *dbname,
+						  const char *schema, tn_buf *out, tn_error *err);
 
 #endif /* TN_FALLBACK_H */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tenancy.h"
+#include "tn_internal.h"
 
 #define COUNT_OF(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
@@ -28,18 +29,8 @@ static const tn_column push_cols[] = {
 };
 const tn_result_def tn_def_fallback_push = { "tenant_fallback_push", COUNT_OF(push_cols), push_cols };
 
-static const tn_column status_cols[] = {
-	{ "primary_reachable", TN_COL_BOOL },
-	{ "round_trip_ms", TN_COL_INT8 },
-	{ "primary_version", TN_COL_TEXT },
-	{ "fallback_version", TN_COL_TEXT },
-	{ "changes_waiting", TN_COL_INT8 },
-	{ "last_pull", TN_COL_TIMESTAMPTZ },
-	{ "last_push", TN_COL_TIMESTAMPTZ },
-	{ "conflicts_waiting", TN_COL_INT8 },
-	{ "error", TN_COL_TEXT },
-};
-const tn_result_def tn_def_fallback_status = { "tenant_fallback_status", COUNT_OF(status_cols), status_cols };
+static const tn_column status_cols[] = { TN_FB_STATUS_COLUMNS };
+const tn_result_def	   tn_def_fallback_status = { "tenant_fallback_status", COUNT_OF(status_cols), status_cols };
 
 static const tn_column backups_cols[] = {
 	{ "name", TN_COL_TEXT },
@@ -280,9 +271,66 @@ key_expr(tn_buf *out, const char *prefix, const char *const *pk, size_t npk)
 	return rc == TN_OK ? tn_buf_printf(out, ")") : rc;
 }
 
+/* "tenancy_fb_old_<table>", quoted: the rows as they were at the last sync */
+int
+tn_fb_shadow_name(const char *table, tn_buf *out)
+{
+	return trigger_name(out, "old", table);
+}
+
+/* "a", "b" or <prefix>."a", <prefix>."b" */
+static int
+col_list(tn_buf *out, const char *prefix, const char *const *cols, size_t ncols)
+{
+	size_t i;
+	int	   rc = TN_OK;
+
+	for (i = 0; rc == TN_OK && i < ncols; i++)
+	{
+		rc = tn_buf_printf(out, "%s%s%s", i ? ", " : "", prefix ? prefix : "", prefix ? "." : "");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(cols[i], out);
+	}
+	return rc;
+}
+
+/* WHERE NOT EXISTS (a change of <key> recorded since the sync) */
+static int
+first_change(tn_buf *out, const char *table, const char *row, const char *const *pk, size_t npk)
+{
+	int rc;
+
+	if ((rc = tn_buf_printf(out, "NOT EXISTS (SELECT 1 FROM tenancy_fallback_changes WHERE tbl = ")) != TN_OK ||
+		(rc = tn_fb_quote_literal(table, out)) != TN_OK ||
+		(rc = tn_buf_printf(out, " AND key = ")) != TN_OK ||
+		(rc = key_expr(out, row, pk, npk)) != TN_OK)
+		return rc;
+	return tn_buf_printf(out, ")");
+}
+
+/* INSERT OR IGNORE INTO <shadow>(cols) SELECT <row>.cols WHERE <first change> */
+static int
+capture_old(tn_buf *out, const char *table, const char *const *cols, size_t ncols,
+			const char *const *pk, size_t npk)
+{
+	int rc;
+
+	if ((rc = tn_buf_printf(out, " INSERT OR IGNORE INTO ")) != TN_OK ||
+		(rc = tn_fb_shadow_name(table, out)) != TN_OK ||
+		(rc = tn_buf_printf(out, " (")) != TN_OK ||
+		(rc = col_list(out, NULL, cols, ncols)) != TN_OK ||
+		(rc = tn_buf_printf(out, ") SELECT ")) != TN_OK ||
+		(rc = col_list(out, "OLD", cols, ncols)) != TN_OK ||
+		(rc = tn_buf_printf(out, " WHERE ")) != TN_OK ||
+		(rc = first_change(out, table, "OLD", pk, npk)) != TN_OK)
+		return rc;
+	return tn_buf_printf(out, ";");
+}
+
 static int
 one_trigger(tn_buf *out, const char *what, const char *event, const char *table,
-			const char *const *pk, size_t npk, const char *row, const char *op)
+			const char *const *pk, size_t npk, const char *row, const char *op,
+			const char *const *cols, size_t ncols)
 {
 	int rc;
 
@@ -290,7 +338,13 @@ one_trigger(tn_buf *out, const char *what, const char *event, const char *table,
 		(rc = trigger_name(out, what, table)) != TN_OK ||
 		(rc = tn_buf_printf(out, " AFTER %s ON ", event)) != TN_OK ||
 		(rc = tn_fb_quote_ident(table, out)) != TN_OK ||
-		(rc = tn_buf_printf(out, " BEGIN INSERT INTO tenancy_fallback_changes(tbl, key, op) VALUES (")) != TN_OK ||
+		(rc = tn_buf_printf(out, " BEGIN")) != TN_OK)
+		return rc;
+	/* the row as it was at the sync, kept by the first change of its key */
+	if (cols != NULL && strcmp(row, "OLD") == 0 &&
+		(rc = capture_old(out, table, cols, ncols, pk, npk)) != TN_OK)
+		return rc;
+	if ((rc = tn_buf_printf(out, " INSERT INTO tenancy_fallback_changes(tbl, key, op) VALUES (")) != TN_OK ||
 		(rc = tn_fb_quote_literal(table, out)) != TN_OK ||
 		(rc = tn_buf_printf(out, ", ")) != TN_OK ||
 		(rc = key_expr(out, row, pk, npk)) != TN_OK ||
@@ -312,25 +366,87 @@ one_trigger(tn_buf *out, const char *what, const char *event, const char *table,
 	return tn_buf_printf(out, "; END;\n");
 }
 
+/*
+ * BEFORE INSERT: an INSERT OR REPLACE (or an upsert) over a row the sync
+ * left there replaces it without a delete trigger: keep that row first.
+ */
+static int
+before_insert(tn_buf *out, const char *table, const char *const *cols, size_t ncols,
+			  const char *const *pk, size_t npk)
+{
+	size_t i;
+	int	   rc;
+
+	if ((rc = tn_buf_printf(out, "CREATE TRIGGER ")) != TN_OK ||
+		(rc = trigger_name(out, "bin", table)) != TN_OK ||
+		(rc = tn_buf_printf(out, " BEFORE INSERT ON ")) != TN_OK ||
+		(rc = tn_fb_quote_ident(table, out)) != TN_OK ||
+		(rc = tn_buf_printf(out, " BEGIN INSERT OR IGNORE INTO ")) != TN_OK ||
+		(rc = tn_fb_shadow_name(table, out)) != TN_OK ||
+		(rc = tn_buf_printf(out, " (")) != TN_OK ||
+		(rc = col_list(out, NULL, cols, ncols)) != TN_OK ||
+		(rc = tn_buf_printf(out, ") SELECT ")) != TN_OK ||
+		(rc = col_list(out, "tenancy_o", cols, ncols)) != TN_OK ||
+		(rc = tn_buf_printf(out, " FROM ")) != TN_OK ||
+		(rc = tn_fb_quote_ident(table, out)) != TN_OK ||
+		(rc = tn_buf_printf(out, " AS tenancy_o WHERE ")) != TN_OK)
+		return rc;
+	for (i = 0; rc == TN_OK && i < npk; i++)
+	{
+		rc = tn_buf_printf(out, "tenancy_o.");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(pk[i], out);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(out, " = NEW.");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_ident(pk[i], out);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(out, " AND ");
+	}
+	if (rc == TN_OK)
+		rc = first_change(out, table, "NEW", pk, npk);
+	return rc == TN_OK ? tn_buf_printf(out, "; END;\n") : rc;
+}
+
 int
-tn_fb_trigger_sql(const char *table, const char *const *pk, size_t npk, tn_buf *out)
+tn_fb_trigger_sql(const char *table, const char *const *pk, size_t npk,
+				  const char *const *cols, size_t ncols, tn_buf *out)
 {
 	int rc;
 
-	if ((rc = one_trigger(out, "ins", "INSERT", table, pk, npk, "NEW", "insert")) != TN_OK ||
-		(rc = one_trigger(out, "upd", "UPDATE", table, pk, npk, "OLD", "update")) != TN_OK)
+	if (cols != NULL && (rc = before_insert(out, table, cols, ncols, pk, npk)) != TN_OK)
 		return rc;
-	return one_trigger(out, "del", "DELETE", table, pk, npk, "OLD", "delete");
+	if ((rc = one_trigger(out, "ins", "INSERT", table, pk, npk, "NEW", "insert", cols, ncols)) != TN_OK ||
+		(rc = one_trigger(out, "upd", "UPDATE", table, pk, npk, "OLD", "update", cols, ncols)) != TN_OK)
+		return rc;
+	return one_trigger(out, "del", "DELETE", table, pk, npk, "OLD", "delete", cols, ncols);
+}
+
+int
+tn_fb_shadow_sql(const char *table, const char *const *cols, size_t ncols,
+				 const char *const *pk, size_t npk, tn_buf *out)
+{
+	int rc;
+
+	/* no declared types: a value is kept exactly as the table held it */
+	if ((rc = tn_buf_printf(out, "CREATE TABLE IF NOT EXISTS ")) != TN_OK ||
+		(rc = tn_fb_shadow_name(table, out)) != TN_OK ||
+		(rc = tn_buf_printf(out, " (")) != TN_OK ||
+		(rc = col_list(out, NULL, cols, ncols)) != TN_OK ||
+		(rc = tn_buf_printf(out, ", PRIMARY KEY (")) != TN_OK ||
+		(rc = col_list(out, NULL, pk, npk)) != TN_OK)
+		return rc;
+	return tn_buf_printf(out, "));\n");
 }
 
 int
 tn_fb_drop_trigger_sql(const char *table, tn_buf *out)
 {
-	static const char *const what[] = { "ins", "upd", "del" };
+	static const char *const what[] = { "bin", "ins", "upd", "del" };
 	int						 i;
 	int						 rc = TN_OK;
 
-	for (i = 0; rc == TN_OK && i < 3; i++)
+	for (i = 0; rc == TN_OK && i < 4; i++)
 	{
 		rc = tn_buf_printf(out, "DROP TRIGGER IF EXISTS ");
 		if (rc == TN_OK)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "tenancy.h"
+#include "tn_internal.h"
 
 const char *const tn_fb_session_sql =
 	"SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
@@ -178,18 +179,25 @@ tn_fb_push_expr(tn_fb_kind kind, const char *c, tn_buf *out)
 }
 
 int
-tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
-					const char *qtype, tn_buf *out)
+tn_fb_pg_value_expr_in(tn_fb_kind kind, const char *colname, const char *qcol,
+					   const char *qtype, const char *rec, const char *jkey, tn_buf *out)
 {
 	int rc;
 
 	if (kind != TN_FB_JSON)
-		return tn_buf_printf(out, "tenancy_r.%s", qcol);
+		return tn_buf_printf(out, "%s.%s", rec, qcol);
 	/* json keeps its exact text: read the pushed string, cast it */
-	if ((rc = tn_buf_printf(out, "((tenancy_e->'r')->>")) != TN_OK ||
+	if ((rc = tn_buf_printf(out, "((tenancy_e->'%s')->>", jkey)) != TN_OK ||
 		(rc = tn_fb_quote_literal(colname, out)) != TN_OK)
 		return rc;
 	return tn_buf_printf(out, ")::%s", qtype);
+}
+
+int
+tn_fb_pg_value_expr(tn_fb_kind kind, const char *colname, const char *qcol,
+					const char *qtype, tn_buf *out)
+{
+	return tn_fb_pg_value_expr_in(kind, colname, qcol, qtype, "tenancy_r", "r", out);
 }
 
 int
@@ -249,8 +257,8 @@ tn_fb_row_hash(int ncols, const char *const *values, char out[TN_FB_HASH_LEN])
 	snprintf(out, TN_FB_HASH_LEN, "%016llx", h);
 }
 
-static int
-hexval(int c)
+int
+tn_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -279,8 +287,8 @@ tn_fb_hex_decode(const char *text, unsigned char **out, size_t *len,
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (i = 0; i < n; i++)
 	{
-		int hi = hexval((unsigned char) text[2 + 2 * i]);
-		int lo = hexval((unsigned char) text[3 + 2 * i]);
+		int hi = tn_hex_value((unsigned char) text[2 + 2 * i]);
+		int lo = tn_hex_value((unsigned char) text[3 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 		{

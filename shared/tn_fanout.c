@@ -233,7 +233,8 @@ tn_dry_run_outcome(int rc, tn_migrate_result *res, tn_error *err)
 
 		if (strcmp(outcome, "ok") == 0)
 		{
-			snprintf(res->to_version, sizeof(res->to_version), "%s", tn_rows_get(&res->report, r, 0));
+			if (!tn_version_is_repeatable(tn_rows_get(&res->report, r, 0)))
+				snprintf(res->to_version, sizeof(res->to_version), "%s", tn_rows_get(&res->report, r, 0));
 			would_apply++;
 		}
 		else if (strcmp(outcome, "failed") == 0 && failure[0] == '\0')

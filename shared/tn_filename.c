@@ -132,7 +132,7 @@ strip_tags(name_parts *np)
 	}
 }
 
-/* Step 3: the Flyway "V"/"U" prefix (Flyway's "R__" is refused); *p is where the version starts. */
+/* Step 3: the Flyway "V"/"U" prefix ("R__" is read before, by read_repeatable); *p is where the version starts. */
 static int
 read_prefix(name_parts *np, size_t *p, tn_error *err)
 {
@@ -149,14 +149,38 @@ read_prefix(name_parts *np, size_t *p, tn_error *err)
 		np->prefix_dir = -1;
 		*p = 1;
 	}
-	else if ((base[0] == 'R' || base[0] == 'r') && base[1] == '_' && base[2] == '_')
-	{
-		bad_filename(err, base, "Flyway repeatable migrations (R__) are not supported.");
-		tn_error_hint(err, "Give the migration a version, for example \"V5__refresh_views.sql\".");
-		return TN_ERR_FORMAT;
-	}
 	if (*p >= np->end || !IS_DIGIT(base[*p]))
 		return bad_filename(err, base, "A migration file name starts with a version: digits with optional \".\" or \"_\" separators, optionally after \"V\".");
+	return TN_OK;
+}
+
+/*
+ * Flyway's repeatable "R__<description>.sql" (any dialect tag): version
+ * "R__<description>", name the description, always an up.  *is = 0 when
+ * the name is not one.
+ */
+static int
+read_repeatable(name_parts *np, int *is, tn_error *err)
+{
+	const char *base = np->base;
+
+	*is = base[0] == 'R' && base[1] == '_' && base[2] == '_';
+	if (!*is)
+		return TN_OK;
+	if (np->end <= 3)
+		return bad_filename(err, base, "A Flyway repeatable migration has a description after \"R__\".");
+	if (np->suffix_dir != 0)
+		return bad_filename(err, base, "A Flyway repeatable migration (R__) has no \".up\"/\".down\" suffix: it is applied again whenever it changes and has no down.");
+	if (np->end > TN_MAX_VERSION_LEN)
+	{
+		bad_filename(err, base, "The description of a repeatable migration is too long.");
+		tn_error_detail(err, "\"R__\" and the description are %zu bytes long; the limit is %d bytes.", np->end,
+						TN_MAX_VERSION_LEN);
+		return TN_ERR_FORMAT;
+	}
+	np->vstart = 0;
+	np->vend = np->end; /* the version is "R__<description>" */
+	np->dstart = 3;
 	return TN_OK;
 }
 
@@ -245,6 +269,7 @@ tn_parse_filename_flags(const char *filename, char **version, char **name,
 	name_parts	np;
 	size_t		p = 0;
 	int			rc;
+	int			repeatable;
 	char	   *v;
 	char	   *nm;
 
@@ -270,6 +295,10 @@ tn_parse_filename_flags(const char *filename, char **version, char **name,
 	if ((rc = check_name_bytes(np.base, err)) != TN_OK)
 		return rc;
 	strip_tags(&np);
+	if ((rc = read_repeatable(&np, &repeatable, err)) != TN_OK)
+		return rc;
+	if (repeatable)
+		goto parsed;
 	if ((rc = read_prefix(&np, &p, err)) != TN_OK ||
 		(rc = read_version(&np, p, err)) != TN_OK ||
 		(rc = read_description(&np, err)) != TN_OK)
@@ -281,6 +310,7 @@ tn_parse_filename_flags(const char *filename, char **version, char **name,
 	if (np.prefix_dir != 0 && np.suffix_dir != 0 && np.prefix_dir != np.suffix_dir)
 		return bad_filename(err, np.base, "The \"V\"/\"U\" prefix and the \".up\"/\".down\" suffix disagree.");
 
+parsed:
 	v = tn_memdup(np.base + np.vstart, np.vend - np.vstart);
 	nm = tn_memdup(np.base + np.dstart, np.end - np.dstart);
 	if (v == NULL || nm == NULL)

@@ -110,10 +110,10 @@ list_folder(const char *path, char ***names_out, size_t *count_out,
 	return TN_OK;
 }
 
-/* Load every .sql file directly in dirpath. */
+/* Load every .sql file directly in dirpath (top: the loaded folder itself, where Liquibase files are read). */
 static int
 load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
-			   tn_dialect want, part_list *parts, tn_error *err)
+			   tn_dialect want, int top, part_list *parts, tn_error *err)
 {
 	char **names;
 	size_t n;
@@ -125,8 +125,21 @@ load_dir_files(const char *dirpath, const char *root, tn_dialect folder_dialect,
 		return rc;
 	for (i = 0; i < n; i++)
 	{
+		int taken = 0;
+
 		if (!tn_has_sql_suffix(names[i]))
 			continue; /* README.md, .txt notes, ... */
+		if (top)
+		{
+			char *p = join_path(dirpath, names[i]);
+
+			rc = p == NULL ? tn_parts_no_memory(err) : tn_liquibase_try_file(p, root, want, parts, &taken, err);
+			free(p);
+			if (rc != TN_OK)
+				break;
+			if (taken)
+				continue;
+		}
 		rc = load_file(dirpath, names[i], NULL, root, NULL, 0, folder_dialect, want, parts, err);
 		if (rc != TN_OK)
 			break;
@@ -220,14 +233,6 @@ nothing_recognised(const char *path, char **names, size_t n, tn_error *err)
 			used += (size_t) w;
 	}
 	tn_shown(path, s, sizeof(s));
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], "sqitch.plan") == 0)
-		{
-			tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
-			tn_error_detail(err, "The folder is a Sqitch project (it holds \"sqitch.plan\"); tenancy does not read Sqitch plans yet.");
-			tn_error_hint(err, "Load the deploy scripts as versioned files (\"1_change.up.sql\" with the matching revert script as \"1_change.down.sql\"), without their BEGIN; and COMMIT; lines.");
-			return TN_ERR_FORMAT;
-		}
 	tn_error_set(err, TN_ERR_FORMAT, "no migrations found in folder \"%s\"", s);
 	tn_error_detail(err, "The folder holds %zu entr%s, none of them a migration file or folder: %s%s.",
 					n, n == 1 ? "y" : "ies", found, n > 6 ? ", ..." : "");
@@ -317,6 +322,17 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	rc = list_folder(path, &names, &nnames, err);
 	if (rc != TN_OK)
 		goto done;
+	for (i = 0; i < nnames; i++)
+		if (strcmp(names[i], "sqitch.plan") == 0)
+			break;
+	if (i < nnames)
+	{
+		/* a Sqitch project: the plan decides, the other files are its scripts */
+		rc = tn_sqitch_load_folder(path, root, &parts, err);
+		if (rc == TN_OK)
+			rc = tn_parts_finish_set(&parts, out, err);
+		goto done;
+	}
 
 	/* dialect subfolders: postgres/ (postgresql/, pg/), sqlite/, all/ */
 	for (i = 0; i < nnames && rc == TN_OK; i++)
@@ -348,7 +364,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 		else if (!tn_path_inside(resolved, root))
 			rc = tn_link_outside(err, sub);
 		else if (d >= 0)
-			rc = load_dir_files(sub, root, (tn_dialect) d, dialect, &parts, err);
+			rc = load_dir_files(sub, root, (tn_dialect) d, dialect, 0, &parts, err);
 		else
 			rc = load_migration_folder(sub, names[i], root, dialect, &parts, err);
 		free(resolved);
@@ -363,8 +379,10 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	for (i = 0; i < nnames; i++)
 		prisma |= strcmp(names[i], "migration_lock.toml") == 0;
 	if (rc == TN_OK && !prisma)
-		rc = load_dir_files(path, root, TN_DIALECT_ALL, dialect, &parts, err);
-	if (rc == TN_OK && parts.seen == 0 && nnames > 0)
+		rc = load_dir_files(path, root, TN_DIALECT_ALL, dialect, 1, &parts, err);
+	if (rc == TN_OK)
+		rc = tn_liquibase_check_alone(&parts, path, err);
+	if (rc == TN_OK && parts.seen == 0 && parts.liquibase_files == 0 && nnames > 0)
 		rc = nothing_recognised(path, names, nnames, err);
 	if (rc != TN_OK)
 		goto done;
@@ -402,6 +420,16 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 	if (n > 0 && (names == NULL || bodies == NULL || lens == NULL))
 		return tn_error_null_argument(err, names == NULL ? "names" : "bodies");
 	memset(&parts, 0, sizeof(parts));
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], "sqitch.plan") == 0)
+		{
+			/* a Sqitch project: its scripts are looked up by the plan's names */
+			rc = tn_sqitch_load_sent(n, names, bodies, lens, &parts, err);
+			if (rc == TN_OK)
+				rc = tn_parts_finish_set(&parts, out, err);
+			tn_parts_free(&parts);
+			return rc;
+		}
 	for (i = 0; i < n; i++)
 		prisma |= names[i] != NULL && strcmp(names[i], "migration_lock.toml") == 0;
 	for (i = 0; i < n && rc == TN_OK; i++)
@@ -460,9 +488,19 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 			continue; /* README.md, .txt notes, ... */
 		if (slash == NULL && prisma)
 			continue; /* Prisma reads migration folders only */
+		if (slash == NULL)
+		{
+			int taken = 0;
+
+			rc = tn_liquibase_try_sent(n, names, bodies, lens, i, dialect, &parts, &taken, err);
+			if (rc != TN_OK || taken)
+				continue;
+		}
 		rc = load_file(folder, slash ? slash + 1 : name, NULL, NULL, bodies[i], lens[i],
 					   (tn_dialect) d, dialect, &parts, err);
 	}
+	if (rc == TN_OK)
+		rc = tn_liquibase_check_alone(&parts, NULL, err); /* the files sent */
 	if (rc == TN_OK)
 		rc = tn_parts_finish_set(&parts, out, err);
 	tn_parts_free(&parts);

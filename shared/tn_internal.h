@@ -37,6 +37,22 @@ void tn_shown(const char *s, char *out, size_t outsize);
 int tn_has_sql_suffix(const char *name);
 
 /*
+ * The columns of tenant_fallback_status, which tenant_fallback_status_all
+ * repeats after its tenant column (tn_fallback_sync.c, tn_fallback_all.c).
+ */
+#define TN_FB_STATUS_COLUMNS                                                       \
+	{ "primary_reachable", TN_COL_BOOL }, { "round_trip_ms", TN_COL_INT8 },        \
+		{ "primary_version", TN_COL_TEXT }, { "fallback_version", TN_COL_TEXT },   \
+		{ "changes_waiting", TN_COL_INT8 }, { "last_pull", TN_COL_TIMESTAMPTZ },   \
+		{ "last_push", TN_COL_TIMESTAMPTZ }, { "conflicts_waiting", TN_COL_INT8 }, \
+	{                                                                              \
+		"error", TN_COL_TEXT                                                       \
+	}
+
+/* Value of a hexadecimal digit (either case), -1 for anything else (tn_fallback_types.c). */
+int tn_hex_value(int c);
+
+/*
  * Dialect named by a file-name tag or a folder name (pg, postgres,
  * postgresql, sqlite, sqlite3, all; TN_DIALECT_OTHER for mysql, mariadb,
  * cockroach, sqlserver, oracle, ...), or -1.

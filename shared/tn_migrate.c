@@ -72,6 +72,10 @@ record_applied(const tn_adapter *a, const tn_entry *e, long long ms,
 	p[2] = tn_text(e->checksum);
 	p[3] = tn_int8(ms);
 	p[4] = tn_int8(batch);
+	/* a repeatable applied again replaces its row */
+	if (e->is_applied && tn_version_is_repeatable(e->version) &&
+		(rc = tn_exec(a, "DELETE FROM {T}applied WHERE version = $1", 1, p, err)) != TN_OK)
+		return rc;
 	rc = tn_exec(a, "INSERT INTO {T}applied (version, name, checksum, duration_ms, batch)"
 					" VALUES ($1, $2, $3, $4, $5)",
 				 5, p, err);
@@ -366,7 +370,8 @@ run_outside(batch *b, tn_entry *e, int *closed, tn_error *err)
 		return rc;
 	}
 	b->res->applied++;
-	snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", e->version);
+	if (!tn_version_is_repeatable(e->version))
+		snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", e->version);
 	return a->savepoint(a->ctx, err);
 }
 
@@ -469,7 +474,8 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 	if (rc != TN_OK)
 		return rc;
 	b->res->applied++;
-	snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", e->version);
+	if (!tn_version_is_repeatable(e->version))
+		snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", e->version);
 	return TN_OK;
 }
 

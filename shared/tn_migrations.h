@@ -55,6 +55,13 @@ long tn_body_transaction_control(const char *body);
  */
 int tn_body_strip_transaction(char *body);
 
+/*
+ * The same for a Sqitch verify script, whose template is BEGIN; ...
+ * ROLLBACK;: only BEGIN ... ROLLBACK pairs, each closed, are taken out (1);
+ * 0 when there is no transaction control, -1 (unchanged) for anything else.
+ */
+int tn_body_strip_verify_transaction(char *body);
+
 /* Is the body only whitespace, comments and semicolons (nothing to run)? */
 int tn_body_is_blank(const char *body, size_t len);
 
@@ -126,11 +133,11 @@ void tn_migration_set_free(tn_migration_set *set);
 /* The migration of version in set (V/v and leading zeros ignored), or NULL. */
 const tn_migration *tn_set_find(const tn_migration_set *set, const char *version);
 
-/* The newest version of a sorted set, or NULL when it is empty. */
+/* The newest version of a sorted set (repeatables are not versions), or NULL when it has none. */
 const char *tn_set_newest(const tn_migration_set *set);
 
 /*
- * How many versions of a tenant set are newer than version (NULL or "":
+ * How many versions of a tenant set (repeatables not counted) are newer than version (NULL or "":
  * all of them) -- the "pending" a registry shows for a tenant.
  */
 long long tn_set_count_newer(const tn_migration_set *set, const char *version);

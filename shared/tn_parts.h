@@ -28,7 +28,8 @@ typedef struct part_list
 	file_part *items;
 	size_t	   count;
 	size_t	   cap;
-	size_t	   seen; /* migration files and folders recognised, skipped ones too */
+	size_t	   seen;			/* migration files and folders recognised, skipped ones too */
+	size_t	   liquibase_files; /* Liquibase formatted SQL files read (tn_liquibase.c) */
 } part_list;
 
 /* Free every part and the list. */
@@ -46,6 +47,75 @@ int tn_parts_no_memory(tn_error *err);
  * set to *out (left empty on failure).
  */
 int tn_parts_finish_set(part_list *parts, tn_migration_set *out, tn_error *err);
+
+/*
+ * How a project reader (tn_sqitch.c) gets one script by its path relative
+ * to the project ("deploy/users.sql"): *path receives the path to show and
+ * store as source (malloc'd), *body the bytes (malloc'd, NUL-terminated,
+ * *len bytes).  A script that does not exist is TN_OK with *missing = 1
+ * and nothing allocated.  Folders read from disk (tn_folder.c), sent files
+ * from the names a client sent.
+ */
+typedef int (*tn_script_reader)(void *ctx, const char *rel, char **path,
+								char **body, size_t *len, int *missing,
+								tn_error *err);
+
+/*
+ * A Sqitch project (tn_sqitch.c): plan is the text of sqitch.plan
+ * (plan_path names it in errors).  Each change of the plan becomes one
+ * migration, versioned by its place in the plan (1, 2, ...) and named by
+ * the change: deploy/<change>.sql as up with verify/<change>.sql run after
+ * it, revert/<change>.sql as down.  A reworked change's earlier entries
+ * read <change>@<tag>.sql, as Sqitch writes them.
+ */
+int tn_sqitch_read(const char *plan_path, const char *plan, size_t len,
+				   tn_script_reader rd, void *ctx, part_list *parts,
+				   tn_error *err);
+
+/*
+ * A Sqitch project in a folder (dir/sqitch.plan, scripts read inside root)
+ * or among the files a client sent ("sqitch.plan", "deploy/x.sql", ...;
+ * nothing added when no "sqitch.plan" was sent).
+ */
+int tn_sqitch_load_folder(const char *dir, const char *root, part_list *parts,
+						  tn_error *err);
+int tn_sqitch_load_sent(size_t n, const char *const *names,
+						const char *const *bodies, const size_t *lens,
+						part_list *parts, tn_error *err);
+
+/*
+ * Is body a Liquibase formatted SQL file (its first line is
+ * "--liquibase formatted sql")?
+ */
+int tn_liquibase_is(const char *body, size_t len);
+
+/*
+ * The changesets of one Liquibase formatted SQL file (tn_liquibase.c), the
+ * file_no-th such file of the folder in name order: changeset k becomes
+ * version "<file_no>.<k>", named "author:id", with its --rollback lines as
+ * down.  Changesets whose dbms excludes want are skipped.  Attributes
+ * tenancy cannot honour are TN_ERR_FORMAT naming the line.
+ */
+int tn_liquibase_read(const char *path, const char *body, size_t len,
+					  unsigned file_no, tn_dialect want, part_list *parts,
+					  tn_error *err);
+
+/*
+ * The folder walk's hooks: a top-level file of a folder (read here; a file
+ * that cannot be read is left to the ordinary reader, which reports it) or
+ * the i-th file a client sent is read as Liquibase formatted SQL when it
+ * is one (*taken = 1; numbered by its place among such files in name
+ * order).  check_alone refuses a load that mixes them with other files
+ * (path: the folder, NULL for files a client sent).
+ */
+int tn_liquibase_try_file(const char *path, const char *root, tn_dialect want,
+						  part_list *parts, int *taken, tn_error *err);
+int tn_liquibase_try_sent(size_t n, const char *const *names,
+						  const char *const *bodies, const size_t *lens,
+						  size_t i, tn_dialect want, part_list *parts,
+						  int *taken, tn_error *err);
+int tn_liquibase_check_alone(const part_list *parts, const char *path,
+							 tn_error *err);
 
 /* tn_file_parts.c: dir "/" name, malloc'd (NULL when out of memory). */
 char *join_path(const char *dir, const char *name);

@@ -217,8 +217,9 @@ tn_set_count_newer(const tn_migration_set *set, const char *version)
 	size_t	  i;
 
 	for (i = 0; i < set->count; i++)
-		if (version == NULL || version[0] == '\0' ||
-			tn_version_compare(set->items[i].version, version) > 0)
+		if (!tn_version_is_repeatable(set->items[i].version) &&
+			(version == NULL || version[0] == '\0' ||
+			 tn_version_compare(set->items[i].version, version) > 0))
 			n++;
 	return n;
 }
@@ -235,7 +236,11 @@ tn_set_find(const tn_migration_set *set, const char *version)
 const char *
 tn_set_newest(const tn_migration_set *set)
 {
-	return set->count ? set->items[set->count - 1].version : NULL;
+	size_t n = set->count;
+
+	while (n > 0 && tn_version_is_repeatable(set->items[n - 1].version))
+		n--; /* repeatables sort last and are never a version of the set */
+	return n ? set->items[n - 1].version : NULL;
 }
 
 int

@@ -3,7 +3,9 @@
  *
  * The planner lives here: every version is applied, pending, drifted
  * (checksum differs), missing (applied, gone from the catalog) or
- * out_of_order (pending but older than the newest applied).  Also which
+ * out_of_order (pending but older than the newest applied).  A repeatable
+ * (R__) whose checksum changed since it was applied is pending again, not
+ * drifted, and never the newest applied version.  Also which
  * entries a run selects, the checks before a run, and the next batch id.
  *
  * Must not: write to the database (history and checkpoint rows are
@@ -151,7 +153,8 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 
 		if (e->is_applied)
 		{
-			st->newest_applied = e->version; /* sorted: the last one wins */
+			if (!tn_version_is_repeatable(e->version))
+				st->newest_applied = e->version; /* sorted: the last one wins */
 			if (e->batch > st->max_applied_batch)
 				st->max_applied_batch = e->batch;
 		}
@@ -166,6 +169,12 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 		{
 			e->state = TN_STATE_MISSING;
 			st->n_missing++;
+		}
+		else if (e->is_applied && strcmp(e->checksum, e->applied_checksum) != 0 &&
+				 tn_version_is_repeatable(e->version))
+		{
+			e->state = TN_STATE_PENDING; /* a changed repeatable runs again: not drift */
+			st->n_pending++;
 		}
 		else if (e->is_applied && strcmp(e->checksum, e->applied_checksum) != 0)
 		{

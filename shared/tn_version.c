@@ -11,6 +11,10 @@
  * scan on PostgreSQL) and the one place a leading V/v is stripped from a
  * version written as a file name or target writes it ("V3").
  *
+ * A repeatable migration's version is "R__<description>" (see
+ * tn_version_is_repeatable): after every other version, bytewise among
+ * themselves; its key is "~" and the description, after every numeric key.
+ *
  * Must not: allocate, or parse file names (tn_filename.c does that); a
  * leading V/v belongs to the file name, not the version, and
  * tn_version_validate refuses it.
@@ -49,6 +53,17 @@ tn_version_validate(const char *version, tn_error *err)
 		tn_error_detail(err, "The version is %zu bytes long; the limit is %d bytes.",
 						len, TN_MAX_VERSION_LEN);
 		return TN_ERR_TOO_LARGE;
+	}
+	if (tn_version_is_repeatable(version))
+	{
+		for (i = 3; i < len; i++)
+			if ((unsigned char) version[i] < 0x20 || version[i] == 0x7f || version[i] == '/' || version[i] == '\\')
+			{
+				tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "invalid repeatable migration version");
+				tn_error_detail(err, "A repeatable migration's version is \"R__\" and a description without control characters, \"/\" or \"\\\".");
+				return TN_ERR_INVALID_ARGUMENT;
+			}
+		return TN_OK;
 	}
 	if (version[0] == 'V' || version[0] == 'v')
 	{
@@ -147,10 +162,25 @@ compare_component(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 int
+tn_version_is_repeatable(const char *version)
+{
+	return version != NULL && strncmp(version, TN_REPEATABLE_PREFIX, 3) == 0 && version[3] != '\0';
+}
+
+int
 tn_version_compare(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return (a == NULL && b == NULL) ? 0 : (a == NULL ? -1 : 1);
+	if (tn_version_is_repeatable(a) || tn_version_is_repeatable(b))
+	{
+		int c;
+
+		if (!tn_version_is_repeatable(a) || !tn_version_is_repeatable(b))
+			return tn_version_is_repeatable(a) ? 1 : -1; /* after every versioned one */
+		c = strcmp(a + 3, b + 3);
+		return c < 0 ? -1 : (c > 0 ? 1 : 0);
+	}
 
 	/* Be forgiving: a stray V/v is not part of the version. */
 	a = tn_version_strip(a);
@@ -187,6 +217,15 @@ tn_version_key(const char *version, char *out, size_t size)
 		return TN_ERR_INVALID_ARGUMENT;
 	if (tn_version_validate(p, NULL) != TN_OK)
 		return TN_ERR_INVALID_ARGUMENT;
+	if (tn_version_is_repeatable(version))
+	{
+		/* '~' sorts after every numeric key's length byte ('!' + at most 64) */
+		if (strlen(version) - 3 + 2 > size)
+			return TN_ERR_TOO_LARGE;
+		out[0] = '~';
+		memcpy(out + 1, version + 3, strlen(version) - 3 + 1);
+		return TN_OK;
+	}
 	while (*p)
 	{
 		const char *start;

@@ -58,6 +58,7 @@ SELECT pg_temp.try($$SELECT tenant_migrations_load('/nonexistent/tenancy')$$);
 -- (the checkout's absolute path is masked: CI clones into another folder)
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_tern')) AS t;
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_nothing')) AS t;
+SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_liquibase')) AS t;
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_own_transaction')) AS t;
 SELECT replace(t, :'abs_srcdir', '<srcdir>') FROM pg_temp.try(format('SELECT tenant_migrations_load(%L)', :'abs_srcdir' || '/tests/fixtures/bad_duplicate')) AS t;
 

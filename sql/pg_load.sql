@@ -202,5 +202,74 @@ SELECT tenant_migrate();
 SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'x' ORDER BY ordinal_position;
 SELECT tenant_rollback();
 :objects;
+
+-- Sqitch: order from the plan, verify after deploy, revert as down, the reworked insert_user read from its
+-- @v1.0.0-dev2 copy first; compared with a plain apply of the deploys in plan order
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'sqitch');
+SELECT version, name, replace(source, :'fx', '') AS source, down_sql IS NOT NULL AS has_down FROM tenancy.catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status();
+SELECT flipr.insert_user('marge', 'secret');
+SELECT nickname, password = md5('secret') AS md5_password FROM flipr.users;
+SELECT tenant_rollback();
+SELECT count(*) AS flipr_schemas FROM pg_namespace WHERE nspname = 'flipr';
+-- Liquibase formatted SQL: changesets in file order, dbms:postgresql ones (not sqlite or mysql), rollbacks
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'liquibase');
+SELECT version, name, flags, down_sql IS NOT NULL AS has_down, replace(source, :'fx', '') AS source FROM tenancy.catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT code, name FROM tb_state ORDER BY code;
+DROP SCHEMA IF EXISTS plain CASCADE;
+CREATE SCHEMA plain;
+SET search_path = plain;
+CREATE TABLE tb_product (
+    id BIGINT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    price DECIMAL(10,2) NOT NULL
+);
+CREATE TABLE tb_state (
+    code VARCHAR(2) PRIMARY KEY,
+    name VARCHAR(64) NOT NULL
+);
+CREATE INDEX tb_product_name ON tb_product USING btree (name);
+ALTER TABLE tb_product ADD COLUMN note TEXT;
+RESET search_path;
+:differences;
+DROP SCHEMA plain CASCADE;
+SELECT tenant_rollback();
+:objects;
+
+-- a real project's Liquibase folder (glav-kod/glav-lib migrations/public, read by includeAll), unchanged
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'liquibase_glav');
+SELECT version, name, down_sql IS NOT NULL AS has_down FROM tenancy.catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'users' ORDER BY ordinal_position;
+SELECT tenant_rollback();
+SELECT to_regclass('public.users') AS users_after_rollback;
+
+-- Flyway repeatables (R__): after the versioned ones, by description; a changed body is applied again (not drift),
+-- only it; status and history show them; a rollback passes over them
+DROP EXTENSION tenancy;
+CREATE EXTENSION tenancy;
+SELECT tenant_migrations_load(:'fx' || 'flyway_repeatable');
+SELECT version, name, down_sql IS NOT NULL AS has_down FROM tenancy.catalog ORDER BY version;
+SELECT * FROM tenant_plan();
+SELECT tenant_migrate();
+SELECT name FROM people;
+SELECT tenant_migrations_load_files(ARRAY['R__People_view.sql'],
+  ARRAY[E'drop view if exists PEOPLE;\ncreate view PEOPLE as\n    select P.NAME from PERSON P\n    where P.NAME like \'M%\';\n']);
+SELECT version, state FROM tenant_status();
+SELECT count(*) AS problems FROM tenant_verify();
+SELECT tenant_migrate();
+SELECT name FROM people;
+SELECT version, state, batch FROM tenant_status();
+SELECT action, version, batch FROM tenant_history() WHERE action IN ('apply', 'checkpoint') ORDER BY id;
+SELECT tenant_rollback();
+SELECT version, state FROM tenant_status();
 \c postgres
 DROP DATABASE tn_fx;

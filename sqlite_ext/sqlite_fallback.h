@@ -85,8 +85,38 @@ int	 tnfb_begin(sqlite3 *db, int *savepoint, tn_error *err);
 int	 tnfb_commit(sqlite3 *db, int savepoint, tn_error *err);
 void tnfb_rollback(sqlite3 *db, int savepoint);
 
-/* 1 when the primary has the tenancy extension (tenancy.applied exists). */
-int tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err);
+/*
+ * Where the primary keeps its applied versions: "tenancy_applied" (a
+ * schema tenant's, found through its search_path), "tenancy.applied" (the
+ * extension's), or NULL: the primary has no tenancy.
+ */
+int tnfb_primary_applied(PGconn *pg, const char **rel, tn_error *err);
+
+/* ---- SQL pieces (sqlite_fallback_sql.c) ---- */
+
+/* "out of memory" into err; returns its code. */
+int tnfb_oom(tn_error *err);
+
+/* malloc'd copy of s, NULL for NULL (or out of memory). */
+char *tnfb_strdup(const char *s);
+
+/* Append "c1", "c2", ...: the columns a push sends (every one but the generated). */
+int tnfb_sent_cols(const tnfb_table *t, tn_buf *out);
+
+/* Append alias."col" (alias NULL: "col"). */
+int tnfb_qcol(tn_buf *b, const char *alias, const char *col);
+
+/* Append a."k1" = b."k1" AND ... over the primary key. */
+int tnfb_pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out);
+
+/* Append INSERT INTO "t" ("c1", ...) VALUES (?1, ...): every column, in order. */
+int tnfb_insert_sql(const tnfb_table *t, tn_buf *out);
+
+/*
+ * (Re)make t's capture triggers and its shadow table (emptied, columns it
+ * lacks added); a table without a primary key gets triggers keyed by rowid.
+ */
+int tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err);
 
 /* The pull expression of each column of alias, comma-separated. */
 int tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out);
@@ -102,6 +132,11 @@ void tnfb_result_hash(const PGresult *r, int row, int first, int ncols,
 int tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c,
 					 const char *v, int isnull, tn_error *err);
 
+/* The work of each function, callable for one tenant file by the *_all functions. */
+int tnfb_pull(sqlite3 *db, const char *primary, const char *only, tn_rows *out, tn_error *err);
+int tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err);
+int tnfb_status(sqlite3 *db, const char *primary, tn_rows *out, tn_error *err);
+
 /* The entry points. */
 int	 tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args,
 					tn_rows *out, tn_error *err);
@@ -109,6 +144,12 @@ int	 tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args,
 					tn_rows *out, tn_error *err);
 int	 tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args,
 					  tn_rows *out, tn_error *err);
+int	 tnfb_fill_pull_all(sqlite3 *db, int nargs, sqlite3_value **args,
+						tn_rows *out, tn_error *err);
+int	 tnfb_fill_push_all(sqlite3 *db, int nargs, sqlite3_value **args,
+						tn_rows *out, tn_error *err);
+int	 tnfb_fill_status_all(sqlite3 *db, int nargs, sqlite3_value **args,
+						  tn_rows *out, tn_error *err);
 void tnfb_fn_backup(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 int	 tnfb_fill_backups(sqlite3 *db, int nargs, sqlite3_value **args,
 					   tn_rows *out, tn_error *err);

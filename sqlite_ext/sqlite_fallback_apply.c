@@ -19,169 +19,35 @@
 
 SQLITE_EXTENSION_INIT3
 
-static int
-oom(tn_error *err)
+void
+tnfb_push_free_items(push_table *pt)
 {
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
+	size_t j;
 
-static char *
-dup_or_null(const unsigned char *s)
-{
-	size_t n;
-	char  *d;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen((const char *) s) + 1;
-	if ((d = malloc(n)) != NULL)
-		memcpy(d, s, n);
-	return d;
+	for (j = 0; j < pt->n; j++)
+	{
+		free(pt->items[j].key);
+		free(pt->items[j].elem);
+		free(pt->items[j].synced_hash);
+		free(pt->items[j].primary_hash);
+	}
+	free(pt->items);
+	tn_buf_free(&pt->copy_data);
+	pt->items = NULL;
+	pt->n = 0;
+	pt->ncopy = 0;
+	pt->copy = 0;
+	pt->stream = NULL;
 }
 
 void
 tnfb_push_free_tables(push_table *pt, size_t n)
 {
 	size_t i;
-	size_t j;
 
 	for (i = 0; i < n; i++)
-	{
-		for (j = 0; j < pt[i].n; j++)
-		{
-			free(pt[i].items[j].key);
-			free(pt[i].items[j].elem);
-			free(pt[i].items[j].synced_hash);
-			free(pt[i].items[j].primary_hash);
-		}
-		free(pt[i].items);
-	}
+		tnfb_push_free_items(&pt[i]);
 	free(pt);
-}
-
-/* "t"."c" or "c" */
-static int
-qcol(tn_buf *b, const char *alias, const char *col)
-{
-	int rc = TN_OK;
-
-	if (alias != NULL)
-		rc = tn_buf_printf(b, "%s.", alias);
-	return rc == TN_OK ? tn_fb_quote_ident(col, b) : rc;
-}
-
-/*
- * The SQLite query that reads the recorded keys of one table: key, its
- * JSON-quoted form, the row as JSON for the primary (NULL when the
- * fallback no longer has it), the key as a JSON object, the synced hash.
- */
-static int
-read_items_sql(const tnfb_table *t, tn_buf *b)
-{
-	int j;
-	int rc = tn_buf_printf(b, "SELECT c.key, json_quote(c.key), CASE WHEN ");
-
-	if (rc == TN_OK)
-		rc = qcol(b, "t", t->pk[0]);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE json_object(");
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-	{
-		tn_buf c = { 0 };
-
-		rc = tn_buf_printf(b, "%s", j ? ", " : "");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_literal(t->cols[j].name, b);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, ", ");
-		if (rc == TN_OK)
-			rc = qcol(&c, "t", t->cols[j].name);
-		if (rc == TN_OK)
-			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
-		tn_buf_free(&c);
-	}
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, ") END, json_object(");
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(b, "%s", j ? ", " : "");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_literal(t->pk[j], b);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
-	}
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, "), h.hash FROM (SELECT key, min(id) AS first FROM tenancy_fallback_changes"
-							  " WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c LEFT JOIN ");
-	if (rc == TN_OK)
-		rc = tn_fb_quote_ident(t->name, b);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " AS t ON ");
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
-		if (rc == TN_OK)
-			rc = qcol(b, "t", t->pk[j]);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
-	}
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key ORDER BY c.first");
-	return rc;
-}
-
-int
-tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, tn_error *err)
-{
-	tn_buf		  sql = { 0 };
-	sqlite3_stmt *st = NULL;
-	size_t		  cap = 0;
-	int			  rc;
-
-	if (read_items_sql(pt->t, &sql) != TN_OK)
-		return oom(err);
-	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
-	{
-		tn_buf_free(&sql);
-		return tn_sqlite_error(db, rc, err);
-	}
-	tn_buf_free(&sql);
-	sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, upto);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-	{
-		push_item  *it;
-		const char *row = (const char *) sqlite3_column_text(st, 2);
-		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
-		tn_buf		e = { 0 };
-
-		if (pt->n == cap)
-		{
-			/* grow geometrically: 100,000 keys must not mean 100,000 copies */
-			push_item *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
-
-			if (grown == NULL)
-				break;
-			pt->items = grown;
-			cap = cap ? 2 * cap : 64;
-		}
-		it = &pt->items[pt->n];
-		memset(it, 0, sizeof(*it));
-		it->key = dup_or_null(sqlite3_column_text(st, 0));
-		it->synced_hash = dup_or_null(sqlite3_column_text(st, 4));
-		it->op = tn_fb_net_op(it->synced_hash != NULL, row != NULL);
-		if (tn_buf_printf(&e, "{\"k\":%s,\"r\":%s}", (const char *) sqlite3_column_text(st, 1),
-						  row ? row : keyobj) != TN_OK)
-			break;
-		it->elem = e.data;
-		pt->n++;
-		if (it->key == NULL)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return oom(err);
-	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
 }
 
 /*
@@ -201,11 +67,13 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 	{
 		const push_item *it = &pt->items[i];
 
+		if (it->elem == NULL)
+			continue; /* sent by COPY (tnfb_push_copy_inserts) */
 		if (want != TN_FB_OP_NONE && (by_action ? it->action : it->op) != want)
 			continue;
 		if (want == TN_FB_OP_NONE && it->op == TN_FB_OP_NONE)
 			continue;
-		if (by_action < 0 && it->synced_hash == NULL)
+		if (by_action < 0 && !it->synced)
 			continue;
 		if (*count)
 			rc = tn_buf_append(b, ",", 1);
@@ -214,26 +82,6 @@ batch_json(const push_table *pt, size_t from, size_t to, int by_action, tn_fb_op
 		(*count)++;
 	}
 	return rc == TN_OK ? tn_buf_printf(b, "]") : rc;
-}
-
-/* WHERE/ON condition t.pk = r.pk for every key column */
-static int
-pk_match(const tnfb_table *t, const char *a, const char *b, tn_buf *out)
-{
-	int j;
-	int rc = TN_OK;
-
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-	{
-		rc = tn_buf_printf(out, "%s", j ? " AND " : "");
-		if (rc == TN_OK)
-			rc = qcol(out, a, t->pk[j]);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(out, " = ");
-		if (rc == TN_OK)
-			rc = qcol(out, b, t->pk[j]);
-	}
-	return rc;
 }
 
 /* FROM json_array_elements($1::json) e, json_populate_record(NULL::"t", e->'r') r */
@@ -246,6 +94,35 @@ from_elems(const tnfb_table *t, tn_buf *out)
 	if (rc == TN_OK)
 		rc = tn_fb_quote_ident(t->name, out);
 	return rc == TN_OK ? tn_buf_printf(out, ", tenancy_e->'r') AS tenancy_r") : rc;
+}
+
+/*
+ * , (tenancy_e->'o') IS NOT NULL, <pull expression of each column of the
+ * row a change kept> (sent as element key 'o', read from tenancy_o).
+ */
+static int
+kept_row_exprs(const tnfb_table *t, tn_buf *sql)
+{
+	int j;
+	int rc = tn_buf_printf(sql, ", (tenancy_e->'o') IS NOT NULL");
+
+	for (j = 0; rc == TN_OK && j < t->ncols; j++)
+	{
+		tn_buf q = { 0 };
+		tn_buf v = { 0 };
+
+		rc = tn_fb_quote_ident(t->cols[j].name, &q);
+		if (rc == TN_OK)
+			rc = tn_fb_pg_value_expr_in(t->cols[j].kind, t->cols[j].name, q.data, t->cols[j].type,
+										"tenancy_o", "o", &v);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(sql, ", ");
+		if (rc == TN_OK)
+			rc = tn_fb_pull_expr(t->cols[j].kind, v.data, sql);
+		tn_buf_free(&q);
+		tn_buf_free(&v);
+	}
+	return rc;
 }
 
 /*
@@ -292,7 +169,7 @@ tnfb_push_primary_hashes(PGconn *pg, push_table *pt, size_t from, size_t to, int
 		if (rc == TN_OK)
 			rc = tn_buf_printf(&sql, " WHERE ");
 		if (rc == TN_OK)
-			rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+			rc = tnfb_pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
 		if (rc == TN_OK)
 			rc = tn_buf_printf(&sql, ") FOR UPDATE");
 		if (rc != TN_OK)
@@ -312,6 +189,8 @@ check:
 	if (rc == TN_OK)
 		rc = tnfb_pull_exprs(pt->t, "tenancy_t", &sql);
 	if (rc == TN_OK)
+		rc = kept_row_exprs(pt->t, &sql);
+	if (rc == TN_OK)
 		rc = from_elems(pt->t, &sql);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " LEFT JOIN ");
@@ -320,7 +199,14 @@ check:
 	if (rc == TN_OK)
 		rc = tn_buf_printf(&sql, " AS tenancy_t ON ");
 	if (rc == TN_OK)
-		rc = pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+		rc = tnfb_pk_match(pt->t, "tenancy_t", "tenancy_r", &sql);
+	/* a function in FROM is lateral: one row, all NULL without a kept row */
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, ", pg_catalog.json_populate_record(NULL::");
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(pt->t->name, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, ", tenancy_e->'o') AS tenancy_o");
 	if (rc != TN_OK)
 		goto done;
 	params[0] = elems.data;
@@ -332,7 +218,7 @@ check:
 
 		for (i = 0; i < PQntuples(r); i++)
 		{
-			while (k < to && pt->items[k].op == TN_FB_OP_NONE)
+			while (k < to && (pt->items[k].op == TN_FB_OP_NONE || pt->items[k].elem == NULL))
 				k++;
 			if (k >= to)
 				break;
@@ -343,7 +229,15 @@ check:
 				char hash[TN_FB_HASH_LEN];
 
 				tnfb_result_hash(r, i, 2, pt->t->ncols, hash);
-				pt->items[k].primary_hash = dup_or_null((const unsigned char *) hash);
+				pt->items[k].primary_hash = tnfb_strdup(hash);
+			}
+			/* the kept row as the primary reads it: the hash of the sync */
+			if (pt->items[k].synced_hash == NULL && strcmp(PQgetvalue(r, i, pt->t->ncols + 2), "t") == 0)
+			{
+				char hash[TN_FB_HASH_LEN];
+
+				tnfb_result_hash(r, i, pt->t->ncols + 3, pt->t->ncols, hash);
+				pt->items[k].synced_hash = tnfb_strdup(hash);
 			}
 			k++;
 		}
@@ -351,7 +245,7 @@ check:
 
 done:
 	if (rc != TN_OK && err->code == TN_OK)
-		rc = oom(err);
+		rc = tnfb_oom(err);
 	PQclear(r);
 	tn_buf_free(&elems);
 	tn_buf_free(&sql);
@@ -389,7 +283,7 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 		if (rc == TN_OK)
 			rc = tn_buf_printf(&sql, ") AS tenancy_x WHERE ");
 		if (rc == TN_OK)
-			rc = pk_match(t, "tenancy_t", "tenancy_x", &sql);
+			rc = tnfb_pk_match(t, "tenancy_t", "tenancy_x", &sql);
 	}
 	else
 	{
@@ -422,16 +316,8 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 				rc = tn_fb_quote_ident(t->name, &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, " (");
-			first = 1;
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-			{
-				if (t->cols[j].generated)
-					continue;
-				rc = tn_buf_printf(&sql, "%s", first ? "" : ", ");
-				first = 0;
-				if (rc == TN_OK)
-					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
-			}
+			if (rc == TN_OK)
+				rc = tnfb_sent_cols(t, &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, ") OVERRIDING SYSTEM VALUE %s", vals.data);
 		}
@@ -454,17 +340,17 @@ tnfb_push_apply_batch(PGconn *pg, push_table *pt, size_t from, size_t to, tn_fb_
 				if (rc == TN_OK)
 					rc = tn_buf_printf(&sql, " = ");
 				if (rc == TN_OK)
-					rc = qcol(&sql, "tenancy_x", t->cols[j].name);
+					rc = tnfb_qcol(&sql, "tenancy_x", t->cols[j].name);
 			}
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, " FROM (%s) AS tenancy_x WHERE ", vals.data);
 			if (rc == TN_OK)
-				rc = pk_match(t, "tenancy_t", "tenancy_x", &sql);
+				rc = tnfb_pk_match(t, "tenancy_t", "tenancy_x", &sql);
 		}
 		tn_buf_free(&vals);
 	}
 	if (rc != TN_OK)
-		rc = oom(err);
+		rc = tnfb_oom(err);
 	else
 	{
 		params[0] = elems.data;
@@ -512,49 +398,13 @@ tnfb_push_move_sequences(PGconn *pg, const tnfb_table *t, tn_error *err)
 			if (rc == TN_OK)
 				rc = tnfb_pq_exec(pg, sql.data, 1, params, NULL, "moving sequences", err);
 			else
-				rc = oom(err);
+				rc = tnfb_oom(err);
 			tn_buf_free(&sql);
 		}
 		PQclear(r);
 	}
 	tn_buf_free(&qt);
 	return rc;
-}
-
-/* Keep (tbl, key) -> hash for the next push (NULL hash: forget the row). */
-int
-tnfb_push_store_hashes(sqlite3 *db, const push_table *pt, tn_error *err)
-{
-	sqlite3_stmt *up = NULL;
-	sqlite3_stmt *del = NULL;
-	size_t		  i;
-	int			  rc;
-
-	if ((rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
-								 -1, &up, NULL)) != SQLITE_OK ||
-		(rc = sqlite3_prepare_v2(db, "DELETE FROM tenancy_fallback_rows WHERE tbl = ?1 AND key = ?2",
-								 -1, &del, NULL)) != SQLITE_OK)
-	{
-		sqlite3_finalize(up);
-		return tn_sqlite_error(db, rc, err);
-	}
-	for (i = 0; rc == SQLITE_OK && i < pt->n; i++)
-	{
-		const push_item *it = &pt->items[i];
-		sqlite3_stmt	*st = it->primary_hash ? up : del;
-
-		if (it->op == TN_FB_OP_NONE)
-			continue;
-		sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
-		if (it->primary_hash)
-			sqlite3_bind_text(st, 3, it->primary_hash, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(up);
-	sqlite3_finalize(del);
-	return rc == SQLITE_OK ? TN_OK : tn_sqlite_error(db, rc, err);
 }
 
 /*
@@ -595,7 +445,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 				rc = tn_buf_printf(&sql, " = json_extract(?1, '$[%d]')", j);
 		}
 		if (rc != TN_OK)
-			return oom(err);
+			return tnfb_oom(err);
 		if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
 		{
 			tn_buf_free(&sql);
@@ -619,7 +469,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, " WHERE ");
 			if (rc == TN_OK)
-				rc = pk_match(t, "tenancy_t", "tenancy_r", &sql);
+				rc = tnfb_pk_match(t, "tenancy_t", "tenancy_r", &sql);
 			if (rc == TN_OK)
 				rc = tn_buf_printf(&sql, ")");
 			tn_buf_free(&one);
@@ -627,7 +477,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 		if (rc != TN_OK)
 		{
 			tn_buf_free(&sql);
-			return oom(err);
+			return tnfb_oom(err);
 		}
 		{
 			tn_buf arr = { 0 };
@@ -635,7 +485,7 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			if (tn_buf_printf(&arr, "[%s]", it->elem) != TN_OK)
 			{
 				tn_buf_free(&sql);
-				return oom(err);
+				return tnfb_oom(err);
 			}
 			params[0] = arr.data;
 			rc = tnfb_pq_exec(pg, sql.data, 1, params, &r, "refreshing a row", err);
@@ -646,25 +496,9 @@ tnfb_push_refresh_rows(sqlite3 *db, PGconn *pg, push_table *pt, tn_error *err)
 			return rc;
 		if (PQntuples(r) == 1)
 		{
-			rc = tn_buf_printf(&sql, "INSERT INTO ");
-			if (rc == TN_OK)
-				rc = tn_fb_quote_ident(t->name, &sql);
-			if (rc == TN_OK)
-				rc = tn_buf_printf(&sql, " (");
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-			{
-				rc = tn_buf_printf(&sql, "%s", j ? ", " : "");
-				if (rc == TN_OK)
-					rc = tn_fb_quote_ident(t->cols[j].name, &sql);
-			}
-			if (rc == TN_OK)
-				rc = tn_buf_printf(&sql, ") VALUES (");
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-				rc = tn_buf_printf(&sql, "%s?%d", j ? ", " : "", j + 1);
-			if (rc == TN_OK)
-				rc = tn_buf_printf(&sql, ")");
+			rc = tnfb_insert_sql(t, &sql);
 			if (rc != TN_OK)
-				rc = oom(err);
+				rc = tnfb_oom(err);
 			else if (sqlite3_prepare_v2(db, sql.data, -1, &st, NULL) != SQLITE_OK)
 				rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
 			else

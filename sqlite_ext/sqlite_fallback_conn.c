@@ -237,14 +237,20 @@ tnfb_connect(const char *conninfo, PGconn **out, tn_error *err)
 }
 
 int
-tnfb_primary_has_tenancy(PGconn *pg, int *has, tn_error *err)
+tnfb_primary_applied(PGconn *pg, const char **rel, tn_error *err)
 {
 	PGresult *r;
 
-	if (tnfb_pq_exec(pg, "SELECT pg_catalog.to_regclass('tenancy.applied') IS NOT NULL",
+	/* a schema tenant keeps <schema>.tenancy_applied (its search_path finds it) */
+	if (tnfb_pq_exec(pg, "SELECT pg_catalog.to_regclass('tenancy_applied') IS NOT NULL,"
+						 " pg_catalog.to_regclass('tenancy.applied') IS NOT NULL",
 					 0, NULL, &r, "the version check", err) != TN_OK)
 		return err->code;
-	*has = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	*rel = NULL;
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		*rel = "tenancy_applied";
+	else if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), "t") == 0)
+		*rel = "tenancy.applied";
 	PQclear(r);
 	return TN_OK;
 }
@@ -278,23 +284,6 @@ tnfb_tables_free(tnfb_tables *ts)
 	ts->n = 0;
 }
 
-static char *
-dup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char  *d = malloc(n);
-
-	if (d != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
-static int
-no_memory(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
 /* Append a column to the last table (a new table when name differs). */
 static int
 add_col(tnfb_tables *ts, const char *table, const char *col, const char *type,
@@ -308,24 +297,24 @@ add_col(tnfb_tables *ts, const char *table, const char *col, const char *type,
 		tnfb_table *grown = realloc(ts->t, (ts->n + 1) * sizeof(*grown));
 
 		if (grown == NULL)
-			return no_memory(err);
+			return tnfb_oom(err);
 		ts->t = grown;
 		t = &ts->t[ts->n++];
 		memset(t, 0, sizeof(*t));
-		if ((t->name = dup(table)) == NULL)
-			return no_memory(err);
+		if ((t->name = tnfb_strdup(table)) == NULL)
+			return tnfb_oom(err);
 	}
 	c = realloc(t->cols, (t->ncols + 1) * sizeof(*c));
 	if (c == NULL)
-		return no_memory(err);
+		return tnfb_oom(err);
 	t->cols = c;
 	c = &t->cols[t->ncols++];
 	memset(c, 0, sizeof(*c));
 	c->kind = kind;
 	c->generated = generated;
 	c->pkpos = pkpos;
-	if ((c->name = dup(col)) == NULL || (c->type = dup(type)) == NULL)
-		return no_memory(err);
+	if ((c->name = tnfb_strdup(col)) == NULL || (c->type = tnfb_strdup(type)) == NULL)
+		return tnfb_oom(err);
 	return TN_OK;
 }
 
@@ -347,7 +336,7 @@ finish_tables(tnfb_tables *ts, tn_error *err)
 		if (t->npk == 0)
 			continue;
 		if ((t->pk = calloc(t->npk, sizeof(char *))) == NULL)
-			return no_memory(err);
+			return tnfb_oom(err);
 		for (j = 0; j < t->ncols; j++)
 			if (t->cols[j].pkpos > 0)
 				t->pk[t->cols[j].pkpos - 1] = t->cols[j].name;
@@ -407,7 +396,7 @@ table_index(const tnfb_tables *ts, const char *name)
 static int
 filter_tables(tnfb_tables *ts, const char *only, tn_error *err)
 {
-	char  *list = dup(only);
+	char  *list = tnfb_strdup(only);
 	char  *keep;
 	char  *tok;
 	char  *save = NULL;
@@ -417,7 +406,7 @@ filter_tables(tnfb_tables *ts, const char *only, tn_error *err)
 	if (list == NULL || (keep = calloc(ts->n ? ts->n : 1, 1)) == NULL)
 	{
 		free(list);
-		return no_memory(err);
+		return tnfb_oom(err);
 	}
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 	{
@@ -500,7 +489,7 @@ tnfb_read_tables(PGconn *pg, const char *only, tnfb_tables *out, tn_error *err)
 	sorted = malloc((out->n + 1) * sizeof(tnfb_table));
 	if (child == NULL || parent == NULL || order == NULL || sorted == NULL)
 	{
-		no_memory(err);
+		tnfb_oom(err);
 		goto fail;
 	}
 	for (i = 0; i < PQntuples(r); i++)

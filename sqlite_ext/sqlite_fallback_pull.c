@@ -14,7 +14,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,113 +21,6 @@
 #include "sqlite_fallback.h"
 
 SQLITE_EXTENSION_INIT3
-
-#define PULL_FETCH "2000"
-
-/* The pull expressions of every column, comma-separated, columns of alias. */
-int
-tnfb_pull_exprs(const tnfb_table *t, const char *alias, tn_buf *out)
-{
-	int j;
-	int rc = TN_OK;
-
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-	{
-		tn_buf q = { 0 };
-
-		rc = tn_buf_printf(&q, "%s.", alias);
-		if (rc == TN_OK)
-			rc = tn_fb_quote_ident(t->cols[j].name, &q);
-		if (rc == TN_OK && j > 0)
-			rc = tn_buf_printf(out, ", ");
-		if (rc == TN_OK)
-			rc = tn_fb_pull_expr(t->cols[j].kind, q.data, out);
-		tn_buf_free(&q);
-	}
-	return rc;
-}
-
-/* SELECT true, <pull exprs> FROM "t" AS tenancy_t (column 0 marks a row) */
-int
-tnfb_pull_select(const tnfb_table *t, tn_buf *out)
-{
-	int rc = tn_buf_printf(out, "SELECT true, ");
-
-	if (rc == TN_OK)
-		rc = tnfb_pull_exprs(t, "tenancy_t", out);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(out, " FROM ");
-	if (rc == TN_OK)
-		rc = tn_fb_quote_ident(t->name, out);
-	return rc == TN_OK ? tn_buf_printf(out, " AS tenancy_t") : rc;
-}
-
-void
-tnfb_result_hash(const PGresult *r, int row, int first, int ncols, char out[TN_FB_HASH_LEN])
-{
-	const char **v = malloc((ncols + 1) * sizeof(char *));
-	int			 j;
-
-	if (v == NULL)
-	{
-		out[0] = '\0'; /* no hash: a later push sees a conflict, never a false match */
-		return;
-	}
-	for (j = 0; j < ncols; j++)
-		v[j] = PQgetisnull(r, row, first + j) ? NULL : PQgetvalue(r, row, first + j);
-	tn_fb_row_hash(ncols, v, out);
-	free(v);
-}
-
-/* Bind the pulled text of column j to parameter idx of st. */
-int
-tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c, const char *v,
-				 int isnull, tn_error *err)
-{
-	if (isnull)
-		return sqlite3_bind_null(st, idx) == SQLITE_OK ? TN_OK : tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	switch (tn_fb_kind_bind(c->kind))
-	{
-		case TN_FB_BIND_INT:
-			sqlite3_bind_int64(st, idx, strtoll(v, NULL, 10));
-			break;
-		case TN_FB_BIND_REAL:
-		{
-			char  *end;
-			double d = strtod(v, &end);
-
-			/* SQLite stores a NaN as NULL: keep it as the text 'NaN' */
-			if (*end != '\0' || isnan(d))
-				sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
-			else
-				sqlite3_bind_double(st, idx, d);
-			break;
-		}
-		case TN_FB_BIND_BLOB_HEX:
-		{
-			unsigned char *b;
-			size_t		   n;
-
-			if (tn_fb_hex_decode(v, &b, &n, err) != TN_OK)
-				return err->code;
-			if (sqlite3_bind_blob64(st, idx, b, n, free) != SQLITE_OK)
-				return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-			break;
-		}
-		case TN_FB_BIND_TIMESTAMPTZ:
-		{
-			char iso[128];
-
-			tn_fb_timestamptz_iso(v, iso, sizeof(iso));
-			sqlite3_bind_text(st, idx, iso, -1, SQLITE_TRANSIENT);
-			break;
-		}
-		case TN_FB_BIND_TEXT:
-			sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT);
-			break;
-	}
-	return TN_OK;
-}
 
 static int
 table_exists(sqlite3 *db, const char *name)
@@ -218,25 +110,6 @@ create_table(sqlite3 *db, const tnfb_table *t, tn_error *err)
 	return rc;
 }
 
-/* The key columns for the triggers: the primary key, or rowid without one. */
-static int
-make_triggers(sqlite3 *db, const tnfb_table *t, tn_error *err)
-{
-	tn_buf					 sql = { 0 };
-	static const char *const rowid[] = { "rowid" };
-	int						 rc = tn_fb_drop_trigger_sql(t->name, &sql);
-
-	if (rc == TN_OK)
-		rc = t->npk > 0 ? tn_fb_trigger_sql(t->name, t->pk, (size_t) t->npk, &sql)
-						: tn_fb_trigger_sql(t->name, rowid, 1, &sql);
-	if (rc != TN_OK)
-		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	else
-		rc = tn_sqlite_exec(db, sql.data, err);
-	tn_buf_free(&sql);
-	return rc;
-}
-
 /* Record the table's description for push (tenancy_fallback_tables). */
 static int
 record_table(sqlite3 *db, const tnfb_table *t, int ord, tn_error *err)
@@ -287,13 +160,11 @@ record_table(sqlite3 *db, const tnfb_table *t, int ord, tn_error *err)
 }
 
 /*
- * Stream one table of the primary into the fallback: the rows of
- * SELECT ... FROM t go batch by batch (a cursor) into INSERT, and each
- * row's hash into tenancy_fallback_rows under json_array(<key>) as stored
- * (the key the triggers record).  A rowid table keeps (rowid, hash) in a
- * temp table and joins once at the end; a WITHOUT ROWID table uses
- * INSERT ... RETURNING, which builds a temporary table per row and costs
- * several times more.  *count receives the rows copied.
+ * Stream one table of the primary into the fallback: COPY (SELECT <pull
+ * expressions> FROM t) TO STDOUT, each line split (tn_fb_copy_split) and
+ * bound to one prepared INSERT.  Memory is one line whatever the table's
+ * size.  Nothing is recorded per row: the capture triggers keep a row's
+ * pulled form when it is first changed.  *count receives the rows copied.
  */
 static int
 copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_error *err)
@@ -301,177 +172,83 @@ copy_table(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long *count, tn_er
 	tn_buf		  sel = { 0 };
 	tn_buf		  ins = { 0 };
 	sqlite3_stmt *st = NULL;
-	sqlite3_stmt *hs = NULL;
 	PGresult	 *r;
+	char		**fields = NULL;
+	int			 *isnull = NULL;
+	char		 *line = NULL;
+	int			  n;
 	int			  j;
-	int			  rc = TN_OK;
-	int			  done = 0;
-	int			  by_rowid = 0;
+	int			  rc;
 
 	*count = 0;
-	if (tnfb_pull_select(t, &sel) != TN_OK)
-		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	rc = tn_buf_printf(&ins, "INSERT INTO ");
+	rc = tn_buf_printf(&sel, "COPY (SELECT ");
 	if (rc == TN_OK)
-		rc = tn_fb_quote_ident(t->name, &ins);
+		rc = tnfb_pull_exprs(t, "tenancy_t", &sel);
 	if (rc == TN_OK)
-		rc = tn_buf_printf(&ins, " (");
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-	{
-		rc = tn_buf_printf(&ins, "%s", j ? ", " : "");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_ident(t->cols[j].name, &ins);
-	}
+		rc = tn_buf_printf(&sel, " FROM ");
 	if (rc == TN_OK)
-		rc = tn_buf_printf(&ins, ") VALUES (");
-	for (j = 0; rc == TN_OK && j < t->ncols; j++)
-		rc = tn_buf_printf(&ins, "%s?%d", j ? ", " : "", j + 1);
+		rc = tn_fb_quote_ident(t->name, &sel);
 	if (rc == TN_OK)
-		rc = tn_buf_printf(&ins, ")");
-	if (rc == TN_OK && t->npk > 0)
-	{
-		sqlite3_stmt *probe = NULL;
-		tn_buf		  q = { 0 };
-
-		if (tn_buf_printf(&q, "SELECT rowid FROM ") == TN_OK && tn_fb_quote_ident(t->name, &q) == TN_OK)
-			by_rowid = sqlite3_prepare_v2(db, q.data, -1, &probe, NULL) == SQLITE_OK;
-		sqlite3_finalize(probe);
-		tn_buf_free(&q);
-	}
-	if (rc == TN_OK && by_rowid)
-		rc = tn_sqlite_exec(db, "CREATE TEMP TABLE IF NOT EXISTS tenancy_pull_hashes"
-								"(rid INTEGER PRIMARY KEY, hash TEXT NOT NULL); DELETE FROM temp.tenancy_pull_hashes",
-							err) == TN_OK
-				 ? TN_OK
-				 : TN_ERR_ENGINE;
-	if (rc == TN_ERR_ENGINE)
-		goto out;
-	if (rc == TN_OK && t->npk > 0 && !by_rowid)
-	{
-		rc = tn_buf_printf(&ins, " RETURNING json_array(");
-		for (j = 0; rc == TN_OK && j < t->npk; j++)
-		{
-			rc = tn_buf_printf(&ins, "%s", j ? ", " : "");
-			if (rc == TN_OK)
-				rc = tn_fb_quote_ident(t->pk[j], &ins);
-		}
-		if (rc == TN_OK)
-			rc = tn_buf_printf(&ins, ")");
-	}
-	if (rc != TN_OK)
+		rc = tn_buf_printf(&sel, " AS tenancy_t) TO STDOUT");
+	if (rc == TN_OK)
+		rc = tnfb_insert_sql(t, &ins);
+	if (rc != TN_OK || (fields = malloc((t->ncols + 1) * sizeof(char *))) == NULL ||
+		(isnull = malloc((t->ncols + 1) * sizeof(int))) == NULL)
 	{
 		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 		goto out;
 	}
-	if (sqlite3_prepare_v2(db, ins.data, -1, &st, NULL) != SQLITE_OK ||
-		sqlite3_prepare_v2(db, by_rowid ? "INSERT INTO temp.tenancy_pull_hashes(rid, hash) VALUES (last_insert_rowid(), ?3)" : "INSERT INTO tenancy_fallback_rows(tbl, key, hash) VALUES (?1, ?2, ?3)",
-						   -1, &hs, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, ins.data, -1, &st, NULL) != SQLITE_OK)
 	{
 		rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
 		goto out;
 	}
-	if (!by_rowid)
-		sqlite3_bind_text(hs, 1, t->name, -1, SQLITE_STATIC);
-
-	/*
-	 * A cursor in the snapshot's transaction, PULL_FETCH rows per round
-	 * trip: memory is bounded by one batch whatever the table's size
-	 * (single-row mode allocates and frees a result per row, which cost
-	 * more than the copy itself).
-	 */
+	r = PQexec(pg, sel.data);
+	if (PQresultStatus(r) != PGRES_COPY_OUT)
 	{
-		tn_buf decl = { 0 };
-
-		if (tn_buf_printf(&decl, "DECLARE tenancy_pull NO SCROLL CURSOR FOR %s", sel.data) != TN_OK)
-		{
-			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-			goto out;
-		}
-		rc = tnfb_pq_exec(pg, decl.data, 0, NULL, NULL, "the copy", err);
-		tn_buf_free(&decl);
-		if (rc != TN_OK)
-			goto out;
+		rc = tnfb_pq_error(pg, r, "the copy", err);
+		PQclear(r);
+		goto out;
 	}
-	while (rc == TN_OK && !done)
+	PQclear(r);
+	while ((n = PQgetCopyData(pg, &line, 0)) > 0)
 	{
-		int i;
-
-		if ((rc = tnfb_pq_exec(pg, "FETCH " PULL_FETCH " FROM tenancy_pull", 0, NULL, &r,
-							   "the copy", err)) != TN_OK)
-			break;
-		done = PQntuples(r) == 0;
-		for (i = 0; rc == TN_OK && i < PQntuples(r); i++)
+		if (rc == TN_OK)
+			rc = tn_fb_copy_split(line, (size_t) n, t->ncols, fields, isnull, err);
+		for (j = 0; rc == TN_OK && j < t->ncols; j++)
+			rc = tnfb_bind_pulled(st, j + 1, &t->cols[j], fields[j], isnull[j], err);
+		if (rc == TN_OK)
 		{
-			int src;
+			int src = sqlite3_step(st);
 
-			for (j = 0; rc == TN_OK && j < t->ncols; j++)
-				rc = tnfb_bind_pulled(st, j + 1, &t->cols[j], PQgetvalue(r, i, j + 1),
-									  PQgetisnull(r, i, j + 1), err);
-			if (rc != TN_OK)
-				break;
-			src = sqlite3_step(st);
-			if (src == SQLITE_DONE && by_rowid)
-			{
-				char hash[TN_FB_HASH_LEN];
-
-				tnfb_result_hash(r, i, 1, t->ncols, hash);
-				sqlite3_bind_text(hs, 3, hash, -1, SQLITE_TRANSIENT);
-				src = sqlite3_step(hs) == SQLITE_DONE ? SQLITE_DONE : sqlite3_errcode(db);
-				sqlite3_reset(hs);
-			}
-			else if (src == SQLITE_ROW)
-			{
-				char hash[TN_FB_HASH_LEN];
-
-				tnfb_result_hash(r, i, 1, t->ncols, hash);
-				sqlite3_bind_text(hs, 2, (const char *) sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
-				sqlite3_bind_text(hs, 3, hash, -1, SQLITE_TRANSIENT);
-				src = sqlite3_step(st);
-				if (src == SQLITE_DONE)
-					src = sqlite3_step(hs) == SQLITE_DONE ? SQLITE_DONE : sqlite3_errcode(db);
-				sqlite3_reset(hs);
-			}
 			if (src != SQLITE_DONE)
 				rc = tn_sqlite_error(db, src, err);
 			sqlite3_reset(st);
 			(*count)++;
 		}
-		PQclear(r);
+		/* after a failure the rest of the stream is read and dropped */
+		PQfreemem(line);
 	}
-	if (rc == TN_OK)
-		rc = tnfb_pq_exec(pg, "CLOSE tenancy_pull", 0, NULL, NULL, "the copy", err);
+	r = PQgetResult(pg);
+	if (n == -2 || PQresultStatus(r) != PGRES_COMMAND_OK)
+	{
+		tn_error pqerr;
+
+		tn_error_clear(&pqerr);
+		tnfb_pq_error(pg, r, "the copy", &pqerr);
+		if (rc == TN_OK)
+			rc = (*err = pqerr).code;
+	}
+	PQclear(r);
+	while ((r = PQgetResult(pg)) != NULL)
+		PQclear(r);
 	if (rc != TN_OK && err->code == TN_ERR_ENGINE && strstr(err->message, "table") == NULL)
 		tn_error_detail_append(err, "While copying table \"%s\".", t->name);
 
 out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(hs);
-	/* (the temp table stays for the connection: DROP is refused while the calling SELECT runs) */
-	if (rc == TN_OK && by_rowid)
-	{
-		/* the keys as stored, once for the whole table */
-		tn_buf q = { 0 };
-
-		rc = tn_buf_printf(&q, "INSERT INTO tenancy_fallback_rows(tbl, key, hash) SELECT ");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_literal(t->name, &q);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(&q, ", json_array(");
-		for (j = 0; rc == TN_OK && j < t->npk; j++)
-		{
-			rc = tn_buf_printf(&q, "%st.", j ? ", " : "");
-			if (rc == TN_OK)
-				rc = tn_fb_quote_ident(t->pk[j], &q);
-		}
-		if (rc == TN_OK)
-			rc = tn_buf_printf(&q, "), h.hash FROM temp.tenancy_pull_hashes AS h JOIN ");
-		if (rc == TN_OK)
-			rc = tn_fb_quote_ident(t->name, &q);
-		if (rc == TN_OK)
-			rc = tn_buf_printf(&q, " AS t ON t.rowid = h.rid; DELETE FROM temp.tenancy_pull_hashes");
-		rc = rc == TN_OK ? tn_sqlite_exec(db, q.data, err) : tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-		tn_buf_free(&q);
-	}
+	free(fields);
+	free(isnull);
 	tn_buf_free(&sel);
 	tn_buf_free(&ins);
 	return rc;
@@ -507,8 +284,8 @@ fallback_versions(sqlite3 *db, tn_rows *out, tn_error *err)
  * to the primary's newest, check again.  *primary_version: the newest.
  */
 static int
-match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t size,
-			   tn_error *err)
+match_versions(tn_sqlite_conn *conn, PGconn *pg, const char *applied, char *primary_version,
+			   size_t size, tn_error *err)
 {
 	PGresult	*r;
 	tn_rows		 fb;
@@ -516,10 +293,12 @@ match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t s
 	const char	*target = NULL;
 	int			 i;
 	int			 rc;
+	char		 q[64];
 
 	primary_version[0] = '\0';
-	if (tnfb_pq_exec(pg, "SELECT version FROM tenancy.applied", 0, NULL, &r,
-					 "the version check", err) != TN_OK)
+
+	snprintf(q, sizeof(q), "SELECT version FROM %s", applied);
+	if (tnfb_pq_exec(pg, q, 0, NULL, &r, "the version check", err) != TN_OK)
 		return err->code;
 	pr = malloc((PQntuples(r) + 1) * sizeof(char *));
 	if (pr == NULL)
@@ -561,15 +340,13 @@ match_versions(tn_sqlite_conn *conn, PGconn *pg, char *primary_version, size_t s
 }
 
 int
-tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+tnfb_pull(sqlite3 *db, const char *primary, const char *only, tn_rows *out, tn_error *err)
 {
-	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
-	const char	  *only = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
 	tn_sqlite_conn conn;
 	PGconn		  *pg = NULL;
 	tnfb_tables	   ts = { 0 };
 	char		   version[TN_MAX_VERSION_LEN + 1] = "";
-	int			   has_tenancy = 0;
+	const char	  *applied = NULL;
 	int			   savepoint = 0;
 	int			   in_txn = 0;
 	size_t		   i;
@@ -584,7 +361,7 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		return rc;
 	if ((rc = tnfb_pq_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
 						   "the snapshot", err)) != TN_OK ||
-		(rc = tnfb_primary_has_tenancy(pg, &has_tenancy, err)) != TN_OK ||
+		(rc = tnfb_primary_applied(pg, &applied, err)) != TN_OK ||
 		(rc = tnfb_read_tables(pg, only, &ts, err)) != TN_OK)
 		goto out;
 	if ((rc = tnfb_begin(db, &savepoint, err)) != TN_OK)
@@ -601,8 +378,8 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		tn_error_hint(err, "Push them first: SELECT * FROM tenant_fallback_push(primary).");
 		goto out;
 	}
-	if (has_tenancy &&
-		(rc = match_versions(&conn, pg, version, sizeof(version), err)) != TN_OK)
+	if (applied != NULL &&
+		(rc = match_versions(&conn, pg, applied, version, sizeof(version), err)) != TN_OK)
 		goto out;
 	for (i = 0; i < ts.n; i++)
 	{
@@ -634,7 +411,7 @@ tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		if (rc == TN_OK)
 			rc = copy_table(db, pg, t, &count, err);
 		if (rc == TN_OK)
-			rc = make_triggers(db, t, err);
+			rc = tnfb_make_capture(db, t, err);
 		if (rc == TN_OK)
 			rc = record_table(db, t, (int) i, err);
 		if (rc != TN_OK)
@@ -685,4 +462,11 @@ out:
 	tnfb_tables_free(&ts);
 	PQfinish(pg);
 	return rc;
+}
+
+int
+tnfb_fill_pull(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	return tnfb_pull(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL,
+					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, err);
 }

@@ -35,12 +35,6 @@ SQLITE_EXTENSION_INIT3
 #define PUSH_BATCH 2000
 
 static int
-oom(tn_error *err)
-{
-	return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-}
-
-static int
 add_row(tn_rows *out, const char *table, const push_item *it, const char *outcome)
 {
 	const char *row[4];
@@ -78,7 +72,7 @@ refuse_keyless(sqlite3 *db, const tnfb_tables *ts, long long upto, tn_error *err
 		if (has && tn_buf_printf(&names, "%s\"%s\"", n++ ? ", " : "", ts->t[i].name) != TN_OK)
 		{
 			tn_buf_free(&names);
-			return oom(err);
+			return tnfb_oom(err);
 		}
 	}
 	if (n == 0)
@@ -156,20 +150,176 @@ pending_push(sqlite3 *db, char *id, size_t size, long long *upto, tn_error *err)
 	return rc;
 }
 
+/* The primary's hashes of pt's items, PUSH_BATCH keys per statement. */
+static int
+primary_hashes(PGconn *pg, push_table *pt, int lock, tn_error *err)
+{
+	size_t k;
+	int	   rc = TN_OK;
+
+	for (k = 0; rc == TN_OK && k < pt->n; k += PUSH_BATCH)
+		rc = tnfb_push_primary_hashes(pg, pt, k, k + PUSH_BATCH < pt->n ? k + PUSH_BATCH : pt->n, lock, err);
+	return rc;
+}
+
+/* The core decides each key (tn_fb_is_conflict, tn_fb_resolve); counts for the caller. */
+static void
+resolve_all(push_table *pt, size_t n, tn_fb_policy policy, int *conflicts, int *refreshes)
+{
+	size_t i;
+	size_t k;
+
+	*conflicts = 0;
+	*refreshes = 0;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < pt[i].n; k++)
+		{
+			push_item *it = &pt[i].items[k];
+			int		   c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
+
+			tn_fb_resolve(it->op, c, it->primary_hash, policy, &it->action, &it->refresh, &it->outcome);
+			*conflicts += c;
+			*refreshes += it->refresh;
+		}
+}
+
+/* abort: the conflicts as result rows and in tenancy_fallback_conflicts (for status). */
+static int
+record_conflicts(sqlite3 *db, const tnfb_tables *ts, push_table *pt, tn_rows *out, tn_error *err)
+{
+	sqlite3_stmt *st;
+	size_t		  i;
+	size_t		  k;
+	int			  rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts", err);
+
+	if (rc != TN_OK)
+		return rc;
+	if (sqlite3_prepare_v2(db, "INSERT INTO tenancy_fallback_conflicts(tbl, key, op) VALUES (?1, ?2, ?3)",
+						   -1, &st, NULL) != SQLITE_OK)
+		return tn_sqlite_error(db, sqlite3_errcode(db), err);
+	for (i = 0; rc == TN_OK && i < ts->n; i++)
+		for (k = 0; rc == TN_OK && k < pt[i].n; k++)
+		{
+			push_item *it = &pt[i].items[k];
+
+			if (strcmp(it->outcome, TN_FB_CONFLICT) != 0)
+				continue;
+			sqlite3_bind_text(st, 1, ts->t[i].name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, tn_fb_op_name(it->op), -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = tn_sqlite_error(db, sqlite3_errcode(db), err);
+			sqlite3_reset(st);
+			if (rc == TN_OK && add_row(out, ts->t[i].name, it, TN_FB_CONFLICT) != TN_OK)
+				rc = tnfb_oom(err);
+		}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * The tables from..n-1 whose new rows were to go by COPY: read again with
+ * a JSON row each and checked against the primary key by key (locked).
+ */
+static int
+check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, long long upto,
+			 tn_error *err)
+{
+	size_t j;
+	int	   rc = TN_OK;
+
+	for (j = from; rc == TN_OK && j < n; j++)
+	{
+		if (!pt[j].copy)
+			continue;
+		tnfb_push_free_items(&pt[j]);
+		if ((rc = tnfb_push_read_items(db, &pt[j], upto, 0, err)) == TN_OK)
+			rc = primary_hashes(pg, &pt[j], 1, err);
+	}
+	return rc;
+}
+
+/* Are the changes up to upto all inserts? */
+static int
+only_inserts(sqlite3 *db, long long upto)
+{
+	char *q = sqlite3_mprintf("SELECT count(*) FROM (SELECT 1 FROM tenancy_fallback_changes"
+							  " WHERE id <= %lld AND op <> 'insert' LIMIT 1)",
+							  upto);
+	int	  only = q != NULL && tnfb_sqlite_int(db, q, 1) == 0;
+
+	sqlite3_free(q);
+	return only;
+}
+
+/*
+ * May t's rows new since the sync go by COPY?  Not when the primary may
+ * store a row otherwise than sent (*read_back: its rows are read back
+ * after the push) or a column needs json_populate_record (an array or a
+ * composite travels as JSON).  Asked only for a table with changes.
+ */
+static int
+copy_allowed(sqlite3 *db, PGconn *pg, const tnfb_table *t, long long upto, int *copy, int *read_back,
+			 tn_error *err)
+{
+	sqlite3_stmt *st;
+	int			  has = 0;
+	int			  j;
+	int			  rc;
+
+	*copy = 0;
+	*read_back = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM tenancy_fallback_changes WHERE tbl = ?1 AND id <= ?2 LIMIT 1",
+						   -1, &st, NULL) != SQLITE_OK)
+		return tn_sqlite_error(db, sqlite3_errcode(db), err);
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, upto);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!has)
+		return TN_OK;
+	if ((rc = tnfb_push_needs_read_back(pg, t, read_back, err)) != TN_OK)
+		return rc;
+	*copy = !*read_back;
+	for (j = 0; j < t->ncols; j++)
+		if (t->cols[j].kind == TN_FB_STRUCTURED)
+			*copy = 0;
+	return TN_OK;
+}
+
+static int
+shadow_exists(sqlite3 *db, const tnfb_table *t)
+{
+	tn_buf		  name = { 0 };
+	sqlite3_stmt *st;
+	int			  found = 1;
+
+	if (tn_buf_printf(&name, "tenancy_fb_old_%s", t->name) != TN_OK)
+		return 1;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?1", -1, &st, NULL) == SQLITE_OK)
+	{
+		sqlite3_bind_text(st, 1, name.data, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	tn_buf_free(&name);
+	return found;
+}
+
 static const char *PUSHES_SQL =
 	"CREATE SCHEMA IF NOT EXISTS tenancy_fallback;"
 	"CREATE TABLE IF NOT EXISTS tenancy_fallback.pushes("
 	"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
 
 int
-tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err)
 {
-	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
-	const char	  *policy_text = nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL;
 	tn_sqlite_conn conn;
 	tn_fb_policy   policy;
 	tnfb_tables	   ts = { 0 };
 	push_table	  *pt = NULL;
+	int			  *read_back = NULL; /* per table: record the primary's rows read back */
+	int			   stream;
 	PGconn		  *pg = NULL;
 	PGresult	  *r = NULL;
 	char		   id[64];
@@ -217,6 +367,10 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	in_txn = 1;
 	if ((rc = tnfb_load_tables(db, &ts, err)) != TN_OK)
 		goto out;
+	/* a file pulled before shadow tables existed: its triggers are made again */
+	for (i = 0; i < ts.n; i++)
+		if (ts.t[i].npk > 0 && !shadow_exists(db, &ts.t[i]) && (rc = tnfb_make_capture(db, &ts.t[i], err)) != TN_OK)
+			goto out;
 	if (!already && (rc = refuse_keyless(db, &ts, upto, err)) != TN_OK)
 	{
 		/* nothing reached the primary: this push id is not needed */
@@ -228,90 +382,92 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		goto out;
 	}
 	before_refresh = tnfb_sqlite_int(db, "SELECT max(id) FROM tenancy_fallback_changes", 0);
-	if ((pt = calloc(ts.n + 1, sizeof(push_table))) == NULL)
+	if ((pt = calloc(ts.n + 1, sizeof(push_table))) == NULL ||
+		(read_back = calloc(ts.n + 1, sizeof(int))) == NULL)
 	{
-		rc = oom(err);
+		rc = tnfb_oom(err);
 		goto out;
 	}
+	/*
+	 * Only inserts recorded (no update, no delete to go first): each COPY
+	 * is opened before its table is read, and rows stream to the primary
+	 * while the rest are read.
+	 */
+	stream = !already && only_inserts(db, upto);
 	for (i = 0; i < ts.n; i++)
 	{
+		int copy = 0;
+		int taken = 0;
+
 		pt[i].t = &ts.t[i];
 		if (ts.t[i].npk == 0)
 			continue;
-		if ((rc = tnfb_push_read_items(db, &pt[i], upto, err)) != TN_OK)
+		/* rows new since the sync go by COPY where the primary stores them as sent */
+		if (!already && (rc = copy_allowed(db, pg, &ts.t[i], upto, &copy, &read_back[i], err)) != TN_OK)
 			goto out;
+		if (copy && stream)
+		{
+			if ((rc = tnfb_push_copy_begin(pg, &pt[i], err)) != TN_OK)
+				goto out;
+			pt[i].stream = pg;
+		}
+		rc = tnfb_push_read_items(db, &pt[i], upto, copy, err);
+		if (pt[i].stream != NULL)
+		{
+			tn_error end_err;
+
+			/* the COPY is ended even after a failed read, so the connection stays usable */
+			tn_error_clear(&end_err);
+			if (tnfb_push_copy_end(pg, &pt[i], &taken, &end_err) != TN_OK && rc == TN_OK)
+				rc = (*err = end_err).code;
+		}
+		if (rc != TN_OK)
+			goto out;
+		if (taken)
+		{
+			/* a new key is on the primary already: read without COPY, checked key by key below */
+			tnfb_push_free_items(&pt[i]);
+			pt[i].t = &ts.t[i];
+			stream = 0;
+			if ((rc = tnfb_push_read_items(db, &pt[i], upto, 0, err)) != TN_OK)
+				goto out;
+		}
 	}
 
 	if (already)
 	{
-		/* an earlier push committed on the primary: finish the fallback's side */
+		/*
+		 * An earlier push committed on the primary: finish the fallback's
+		 * side, with the primary's rows read back (the fallback may have
+		 * changed since that push read it).
+		 */
 		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
-				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-												   0, err)) != TN_OK)
-					goto out;
+			read_back[i] = 1;
+		for (i = 0; i < ts.n; i++)
+			if ((rc = primary_hashes(pg, &pt[i], 0, err)) != TN_OK)
+				goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
 				if (add_row(out, ts.t[i].name, &pt[i].items[k], TN_FB_PUSHED) != TN_OK)
 				{
-					rc = oom(err);
+					rc = tnfb_oom(err);
 					goto out;
 				}
 	}
 	else
 	{
-		/* check every key (locking the primary's rows), then decide */
+		/* check every key the primary had (locking its row), then decide */
 		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
-				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-												   1, err)) != TN_OK)
-					goto out;
-		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k++)
-			{
-				push_item *it = &pt[i].items[k];
-				int		   c = tn_fb_is_conflict(it->op, it->synced_hash, it->primary_hash);
-
-				tn_fb_resolve(it->op, c, it->primary_hash, policy, &it->action, &it->refresh, &it->outcome);
-				conflicts += c;
-				refreshes += it->refresh;
-			}
+			if ((rc = primary_hashes(pg, &pt[i], 1, err)) != TN_OK)
+				goto out;
+		resolve_all(pt, ts.n, policy, &conflicts, &refreshes);
 		if (policy == TN_FB_ABORT && conflicts > 0)
 		{
-			sqlite3_stmt *st;
-
-			/* nothing is pushed; the conflicts are returned and kept for status */
-			tnfb_pq_exec(pg, "ROLLBACK", 0, NULL, NULL, "the push", err);
-			pg_txn = 0;
-			tn_error_clear(err);
-			rc = tn_sqlite_exec(db, "DELETE FROM tenancy_fallback_conflicts", err);
-			if (rc == TN_OK &&
-				sqlite3_prepare_v2(db, "INSERT INTO tenancy_fallback_conflicts(tbl, key, op) VALUES (?1, ?2, ?3)",
-								   -1, &st, NULL) == SQLITE_OK)
-			{
-				for (i = 0; i < ts.n; i++)
-					for (k = 0; k < pt[i].n; k++)
-					{
-						push_item *it = &pt[i].items[k];
-
-						if (strcmp(it->outcome, TN_FB_CONFLICT) != 0)
-							continue;
-						sqlite3_bind_text(st, 1, ts.t[i].name, -1, SQLITE_STATIC);
-						sqlite3_bind_text(st, 2, it->key, -1, SQLITE_STATIC);
-						sqlite3_bind_text(st, 3, tn_fb_op_name(it->op), -1, SQLITE_STATIC);
-						sqlite3_step(st);
-						sqlite3_reset(st);
-						if (add_row(out, ts.t[i].name, it, TN_FB_CONFLICT) != TN_OK)
-							rc = oom(err);
-					}
-				sqlite3_finalize(st);
-			}
-			if (rc == TN_OK)
-				rc = set_pending(db, NULL, 0, err);
-			if (rc == TN_OK)
-				rc = tnfb_commit(db, savepoint, err);
-			in_txn = rc != TN_OK;
-			goto out;
+			/* every conflict is reported: the new rows are checked too */
+			if ((rc = check_copied(db, pg, pt, 0, ts.n, upto, err)) != TN_OK)
+				goto out;
+			resolve_all(pt, ts.n, policy, &conflicts, &refreshes);
+			goto abort;
 		}
 		/* deletes, children first */
 		for (i = ts.n; i-- > 0;)
@@ -322,6 +478,23 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 		/* inserts and updates, parents first */
 		for (i = 0; i < ts.n; i++)
 		{
+			int taken = 0;
+
+			if (pt[i].copy && (rc = tnfb_push_copy_inserts(pg, &pt[i], &taken, err)) != TN_OK)
+				goto out;
+			if (taken)
+			{
+				/*
+				 * A new key is on the primary already: this table and the
+				 * later ones that went by COPY are read again and checked
+				 * key by key, as every table without COPY was.
+				 */
+				if ((rc = check_copied(db, pg, pt, i, ts.n, upto, err)) != TN_OK)
+					goto out;
+				resolve_all(pt, ts.n, policy, &conflicts, &refreshes);
+				if (policy == TN_FB_ABORT && conflicts > 0)
+					goto abort;
+			}
 			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
 			{
 				size_t end = k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n;
@@ -333,17 +506,15 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 			if (pt[i].n > 0 && (rc = tnfb_push_move_sequences(pg, &ts.t[i], err)) != TN_OK)
 				goto out;
 		}
-		/* the primary's hashes after the push, for the next one */
+		/* the primary's hashes after the push, where its rows are not as sent */
 		for (i = 0; i < ts.n; i++)
-			for (k = 0; k < pt[i].n; k += PUSH_BATCH)
-				if ((rc = tnfb_push_primary_hashes(pg, &pt[i], k, k + PUSH_BATCH < pt[i].n ? k + PUSH_BATCH : pt[i].n,
-												   0, err)) != TN_OK)
-					goto out;
+			if (read_back[i] && (rc = primary_hashes(pg, &pt[i], 0, err)) != TN_OK)
+				goto out;
 		for (i = 0; i < ts.n; i++)
 			for (k = 0; k < pt[i].n; k++)
 				if (add_row(out, ts.t[i].name, &pt[i].items[k], pt[i].items[k].outcome) != TN_OK)
 				{
-					rc = oom(err);
+					rc = tnfb_oom(err);
 					goto out;
 				}
 		{
@@ -368,17 +539,31 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	}
 	/* the primary has the changes: clear them in the fallback */
 	for (i = 0; i < ts.n; i++)
-		if ((rc = tnfb_push_store_hashes(db, &pt[i], err)) != TN_OK)
+		if ((rc = tnfb_push_store_synced(db, &pt[i], upto, before_refresh, read_back[i], err)) != TN_OK)
 			goto out;
 	{
 		sqlite3_stmt *st;
 
-		rc = sqlite3_prepare_v2(db, "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2",
+		/*
+		 * Kept: the changes made after this push read them (id in (upto,
+		 * before_refresh]).  None (the usual case): a DELETE without WHERE
+		 * empties the table at once.
+		 */
+		char *q = sqlite3_mprintf("SELECT count(*) FROM tenancy_fallback_changes WHERE id > %lld AND id <= %lld",
+								  upto, before_refresh);
+		int	  keep = q == NULL || tnfb_sqlite_int(db, q, 1) > 0;
+
+		sqlite3_free(q);
+
+		rc = sqlite3_prepare_v2(db, keep ? "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2" : "DELETE FROM tenancy_fallback_changes",
 								-1, &st, NULL);
 		if (rc == SQLITE_OK)
 		{
-			sqlite3_bind_int64(st, 1, upto);
-			sqlite3_bind_int64(st, 2, before_refresh);
+			if (keep)
+			{
+				sqlite3_bind_int64(st, 1, upto);
+				sqlite3_bind_int64(st, 2, before_refresh);
+			}
 			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
 			sqlite3_finalize(st);
 		}
@@ -396,6 +581,20 @@ tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_er
 	rc = tnfb_commit(db, savepoint, err);
 	in_txn = rc != TN_OK;
 
+	goto out;
+
+abort:
+	/* nothing is pushed; the conflicts are returned and kept for status */
+	tnfb_pq_exec(pg, "ROLLBACK", 0, NULL, NULL, "the push", err);
+	pg_txn = 0;
+	tn_error_clear(err);
+	rc = record_conflicts(db, &ts, pt, out, err);
+	if (rc == TN_OK)
+		rc = set_pending(db, NULL, 0, err);
+	if (rc == TN_OK)
+		rc = tnfb_commit(db, savepoint, err);
+	in_txn = rc != TN_OK;
+
 out:
 	if (in_txn)
 		tnfb_rollback(db, savepoint);
@@ -405,6 +604,14 @@ out:
 	PQfinish(pg); /* an open transaction there is rolled back */
 	if (pt != NULL)
 		tnfb_push_free_tables(pt, ts.n);
+	free(read_back);
 	tnfb_tables_free(&ts);
 	return rc;
+}
+
+int
+tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	return tnfb_push(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL,
+					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, err);
 }

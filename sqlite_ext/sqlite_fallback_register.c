@@ -1,6 +1,7 @@
 /*
  * sqlite_fallback_register.c -- registers the fallback's SQL functions
- * (tenant_fallback_pull / _push / _status, tenant_backup, tenant_backups)
+ * (tenant_fallback_pull / _push / _status and their _all forms over a
+ * registry, tenant_backup, tenant_backups)
  * from one table, as tenancy_sqlite.c does for the rest.
  *
  * Must not: hold any fallback logic (the sqlite_fallback_*.c files do).
@@ -17,6 +18,9 @@ static const tn_vtab_spec fallback_tables[] = {
 	{ &tn_def_fallback_push, 2, { "primary", "on_conflict" }, tnfb_fill_push },
 	{ &tn_def_fallback_status, 1, { "primary" }, tnfb_fill_status },
 	{ &tn_def_backups, 0, { NULL }, tnfb_fill_backups },
+	{ &tn_def_fallback_pull_all, 2, { "primary_registry", "concurrency" }, tnfb_fill_pull_all },
+	{ &tn_def_fallback_push_all, 3, { "primary_registry", "on_conflict", "concurrency" }, tnfb_fill_push_all },
+	{ &tn_def_fallback_status_all, 2, { "primary_registry", "concurrency" }, tnfb_fill_status_all },
 };
 
 /*

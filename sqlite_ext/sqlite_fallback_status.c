@@ -86,9 +86,8 @@ text_of(sqlite3 *db, const char *sql)
 }
 
 int
-tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+tnfb_status(sqlite3 *db, const char *primary, tn_rows *out, tn_error *err)
 {
-	const char	  *primary = args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL;
 	tn_sqlite_conn conn;
 	PGconn		  *pg = NULL;
 	tn_error	   reach;
@@ -104,7 +103,6 @@ tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 	int			   reachable = 0;
 	int			   rc;
 
-	(void) nargs;
 	tn_rows_init(out, tn_def_fallback_status.ncols);
 	tn_sqlite_conn_init(&conn, db);
 	if (primary == NULL)
@@ -116,17 +114,18 @@ tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_
 	tn_error_clear(&reach);
 	if (tnfb_connect(primary, &pg, &reach) == TN_OK)
 	{
-		long long t0 = now_ms();
-		PGresult *r;
-		int		  has = 0;
+		long long	t0 = now_ms();
+		PGresult   *r;
+		const char *applied = NULL;
+		char		q[64];
 
 		if (tnfb_pq_exec(pg, "SELECT 1", 0, NULL, NULL, "the health check", &reach) == TN_OK)
 		{
 			reachable = 1;
 			snprintf(rtt, sizeof(rtt), "%lld", now_ms() - t0);
-			if (tnfb_primary_has_tenancy(pg, &has, &reach) == TN_OK && has &&
-				tnfb_pq_exec(pg, "SELECT version FROM tenancy.applied", 0, NULL, &r,
-							 "the health check", &reach) == TN_OK)
+			if (tnfb_primary_applied(pg, &applied, &reach) == TN_OK && applied != NULL &&
+				snprintf(q, sizeof(q), "SELECT version FROM %s", applied) > 0 &&
+				tnfb_pq_exec(pg, q, 0, NULL, &r, "the health check", &reach) == TN_OK)
 			{
 				const char **v = malloc((PQntuples(r) + 1) * sizeof(char *));
 				int			 i;
@@ -338,4 +337,11 @@ tnfb_fill_backups(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
+}
+
+int
+tnfb_fill_status(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	(void) nargs;
+	return tnfb_status(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL, out, err);
 }

@@ -172,18 +172,30 @@ tnsq_close_tenant(tn_sqlite_conn *conn)
 	conn->db = NULL;
 }
 
-/* Bring the template to the newest version of its own catalog. */
+/*
+ * Bring the template to the newest version of its own catalog.
+ * in_transaction: our BEGIN is open on it, so a no-transaction migration
+ * is refused up front (TN_ERR_NO_TRANSACTION) before anything runs.
+ */
 static int
-template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
+template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_error *err)
 {
 	tn_migrate_opts	  opts = { 0 };
 	tn_migrate_result res;
-	int				  rc = tn_migrate(&tmpl->adapter, &opts, &res, err);
+	int				  rc;
 
+	opts.in_statement = in_transaction ? TN_IN_STATEMENT_AND_TRANSACTION : 0;
+	rc = tn_migrate(&tmpl->adapter, &opts, &res, err);
 	tn_migrate_result_free(&res);
-	if (rc != TN_OK)
+	if (rc != TN_OK && !(in_transaction && rc == TN_ERR_NO_TRANSACTION))
 		tn_error_detail_append(err, "This happened in the template tenant, so the change was not accepted.");
 	return rc;
+}
+
+static int
+template_migrate(tn_sqlite_conn *tmpl, tn_error *err)
+{
+	return template_migrate_in(tmpl, 0, err);
 }
 
 int
@@ -206,6 +218,74 @@ tnsq_audit(tn_sqlite_conn *conn, const char *action, const char *tenant,
  */
 typedef int (*set_change_fn)(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err);
 
+/* Copy one database into another with the backup API (whole file). */
+static int
+copy_database(sqlite3 *to, sqlite3 *from, tn_error *err)
+{
+	sqlite3_backup *b = from ? sqlite3_backup_init(to, "main", from, "main") : NULL;
+	int				rc = b ? sqlite3_backup_step(b, -1) : from ? sqlite3_errcode(to)
+															   : SQLITE_CANTOPEN;
+
+	if (b)
+		sqlite3_backup_finish(b);
+	if (rc == SQLITE_DONE)
+		return TN_OK;
+	tn_error_set(err, TN_ERR_IO, "could not copy the template");
+	tn_error_detail(err, "SQLite reported: %s.", sqlite3_errstr(rc));
+	return TN_ERR_IO;
+}
+
+/*
+ * The set now holds a no-transaction migration the template has not run:
+ * it cannot run inside the transaction that changes the set (PostgreSQL
+ * runs the template's over a connection of its own).  The template's
+ * content is kept in memory, the change committed, the template migrated
+ * outside a transaction (each no-transaction body alone, as tenant_migrate
+ * runs it); a failure puts the kept content back, so the set is unchanged.
+ */
+static int
+change_then_migrate(tn_sqlite_conn *tmpl, set_change_fn change, void *arg,
+					long long *count, tn_error *err)
+{
+	sqlite3 *kept = NULL;
+	int		 rc;
+
+	if (sqlite3_open_v2(":memory:", &kept, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+	{
+		sqlite3_close(kept);
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	if ((rc = tn_sqlite_exec(tmpl->db, "BEGIN IMMEDIATE", err)) == TN_OK)
+	{
+		/* read through a second connection: ours holds the write lock */
+		sqlite3 *reader = NULL;
+
+		if (sqlite3_open_v2(sqlite3_db_filename(tmpl->db, "main"), &reader, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		{
+			sqlite3_busy_timeout(reader, 5000);
+			rc = copy_database(kept, reader, err);
+		}
+		else
+			rc = copy_database(kept, NULL, err);
+		sqlite3_close(reader);
+		if (rc == TN_OK)
+			rc = change(tmpl, arg, count, err);
+		if (rc == TN_OK)
+			rc = tn_sqlite_exec(tmpl->db, "COMMIT", err);
+		else
+			sqlite3_exec(tmpl->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (rc == TN_OK && (rc = template_migrate(tmpl, err)) != TN_OK)
+	{
+		tn_error ignored;
+
+		tn_error_clear(&ignored);
+		copy_database(tmpl->db, kept, &ignored);
+	}
+	sqlite3_close(kept);
+	return rc;
+}
+
 static int
 change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
 				  long long *count, const char *what, tn_error *err)
@@ -225,15 +305,20 @@ change_tenant_set(tn_sqlite_conn *registry, set_change_fn change, void *arg,
 	}
 	rc = change(&tmpl, arg, count, err);
 	if (rc == TN_OK)
-		rc = template_migrate(&tmpl, err);
+		rc = template_migrate_in(&tmpl, 1, err);
 	if (rc != TN_OK)
-	{
 		sqlite3_exec(tmpl.db, "ROLLBACK", NULL, NULL, NULL);
-		tnsq_close_tenant(&tmpl);
-		return rc;
+	else
+		rc = tn_sqlite_exec(tmpl.db, "COMMIT", err);
+	if (rc == TN_ERR_NO_TRANSACTION)
+	{
+		tn_error_clear(err);
+		*count = 0;
+		rc = change_then_migrate(&tmpl, change, arg, count, err);
 	}
-	rc = tn_sqlite_exec(tmpl.db, "COMMIT", err);
 	tnsq_close_tenant(&tmpl);
+	if (rc != TN_OK)
+		return rc;
 	if (rc == TN_OK && *count > 0)
 	{
 		char detail[64];

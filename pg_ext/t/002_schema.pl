@@ -1,6 +1,8 @@
-# 002_schema.pl -- schema tenants of the registry (tenancy 1.2) on two clusters:
+# 002_schema.pl -- schema tenants of the registry on two clusters:
 # create (bad names, an injection-shaped name, an existing schema, a reserved name,
-# a rolled-back create), register (adopt), the tracking tables per schema,
+# a rolled-back create), register (adopt), the tracking rows in tenancy.schema_*
+# keyed by schema (1.4: no table per schema; the schema's owner cannot read or
+# edit them, nor point tenancy.tenant_schema elsewhere),
 # tenant_migrate_all over database + schema tenants with one schema failing, two
 # schemas of one database locked independently (the same schema never twice),
 # query_all / verify_all / dry_run_all / atomic over schemas, drop keep / delete,
@@ -41,7 +43,7 @@ sub run_ok
 }
 
 my (undef, undef, $rc1) = tn_psql($A, 'postgres', ['CREATE DATABASE ctl']);
-my (undef, undef, $rc2) = tn_psql($A, 'ctl', ["CREATE EXTENSION tenancy VERSION '1.2'"]);
+my (undef, undef, $rc2) = tn_psql($A, 'ctl', ['CREATE EXTENSION tenancy']);
 my (undef, undef, $rc3) = tn_psql($B, 'postgres', ['CREATE DATABASE shared']);
 BAIL_OUT('control database') if $rc1 || $rc2 || $rc3;
 ctl("SELECT tenant_migration_add('1', 'users', 'CREATE TABLE users (id int PRIMARY KEY);', 'DROP TABLE users;', 'tenants')");
@@ -52,11 +54,11 @@ run_ok('create r1', "SELECT tenant_create('r1', '$LOCB', 'schema')");
 run_ok('create d1', "SELECT tenant_create('d1')");
 is(ctl("SELECT count(*) FILTER (WHERE kind = 'schema'), count(*) FILTER (WHERE version = '1' AND state = 'up_to_date') FROM tenants()"),
 	'4|5', 'create: 4 schema tenants + 1 database tenant, all at 1');
-is(ctl("SELECT count(*) FROM pg_tables WHERE schemaname = 's1' AND tablename IN ('tenancy_catalog', 'tenancy_applied', 'tenancy_history', 'tenancy_checkpoints', 'users')")
-	  . '|' . ctl("SELECT string_agg(version, ',') FROM s1.tenancy_applied"),
-	'5|1', "create: schema with its own tracking tables and the set's objects");
+is(ctl("SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 's1'")
+	  . '|' . ctl("SELECT string_agg(version, ',') FROM tenancy.schema_applied WHERE schema_name = 's1'"),
+	'users|1', "create: the schema holds only the set's objects, its tracking rows are tenancy's (keyed s1)");
 is(ctl('SELECT count(*) FROM tenancy.applied'), '0', "create: nothing written to the control db's own tracking tables");
-is(B('shared', "SELECT to_regclass('r1.users') IS NOT NULL, (SELECT string_agg(version, ',') FROM r1.tenancy_applied)"),
+is(B('shared', "SELECT to_regclass('r1.users') IS NOT NULL, (SELECT string_agg(version, ',') FROM tenancy.schema_applied WHERE schema_name = 'r1')"),
 	't|1', 'create: remote schema in the database the location names');
 is(ctl("SELECT kind, dbname, schema_name, location IS NULL FROM tenancy.tenants WHERE name = 's1'"),
 	'schema|ctl|s1|t', 'create: registry row (kind, dbname, schema_name)');
@@ -89,10 +91,10 @@ is(ctl("SELECT version FROM tenants() WHERE name = 's4'"), '2', 'create: new sch
 ctl('CREATE SCHEMA adopted', 'CREATE TABLE adopted.users (id int PRIMARY KEY)');
 run_ok('register adopted', "SELECT tenant_register('adopted', NULL, 'schema')");
 is(ctl("SELECT state, pending FROM tenants() WHERE name = 'adopted'") . '|'
-	  . ctl("SELECT to_regclass('adopted.tenancy_applied') IS NOT NULL"),
-	'behind|2|t', 'register: adopted schema gets tracking tables, is behind by 2');
+	  . ctl("SELECT count(*) FROM pg_tables WHERE schemaname = 'adopted'"),
+	'behind|2|1', 'register: adopted schema is behind by 2, no table added to it');
 is(state_of("SELECT tenant_register('nosuch', NULL, 'schema')"), '3F000', 'register: unknown schema refused (3F000)');
-ctl("INSERT INTO adopted.tenancy_applied (version, name, checksum, batch) SELECT version, name, checksum, 1 FROM tenancy.set_catalog WHERE version = '1'");
+ctl("INSERT INTO tenancy.schema_applied (schema_name, version, name, checksum, batch) SELECT 'adopted', version, name, checksum, 1 FROM tenancy.set_catalog WHERE version = '1'");
 
 # ---- fan-out over database + schema tenants, one schema failing -----------------
 ctl('INSERT INTO s2.users VALUES (1)');
@@ -100,15 +102,15 @@ my ($run1) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet =>
 my $s2 = row_of($run1, 's2');
 is(tn_count($run1, qr/\|applied\|/) . '|' . tn_count($run1, qr/\|failed\|/) . '|' . join('|', map { $_ // '' } @$s2[ 1, 2, 3, 6 ]),
 	'5|1|failed|1|1|TN002', 'migrate_all: 5 applied (s4 was up to date), s2 failed with TN002, from = to = 1');
-is(ctl("SELECT to_regclass('s2.orders') IS NULL, (SELECT string_agg(version, ',') FROM s2.tenancy_applied)"), 't|1',
+is(ctl("SELECT to_regclass('s2.orders') IS NULL, (SELECT string_agg(version, ',') FROM tenancy.schema_applied WHERE schema_name = 's2')"), 't|1',
 	'migrate_all: the failing schema rolled back (no orders, still at 1)');
 is(ctl("SELECT to_regclass('s1.orders') IS NOT NULL AND to_regclass('s3.orders') IS NOT NULL AND to_regclass('adopted.orders') IS NOT NULL AND to_regclass('public.orders') IS NULL")
-	  . '|' . B('shared', "SELECT string_agg(version, ',' ORDER BY version) FROM r1.tenancy_applied")
+	  . '|' . B('shared', "SELECT string_agg(version, ',' ORDER BY version) FROM tenancy.schema_applied WHERE schema_name = 'r1'")
 	  . '|' . A('d1', "SELECT to_regclass('orders') IS NOT NULL"),
 	't|1,2|t', 'migrate_all: the others applied in their own schema / database');
-is(ctl("SELECT count(*) FROM s1.tenancy_history WHERE action = 'apply' AND version = '2'") . '|'
+is(ctl("SELECT count(*) FROM tenancy.schema_history WHERE schema_name = 's1' AND action = 'apply' AND version = '2'") . '|'
 	  . ctl('SELECT count(*) FROM tenancy.history'),
-	'1|0', "migrate_all: history in the schema's own table");
+	'1|0', "migrate_all: history in the schema's own rows");
 ctl('DELETE FROM s2.users');
 my ($run2) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
 is(join(' ', sort split / /, first_two($run2)),
@@ -135,7 +137,7 @@ tn_finish_psql($holder);
 ctl("SELECT tenant_migration_add('3', 'slow', 'SELECT pg_sleep(1); CREATE TABLE slow3 (id int);', NULL, 'tenants')");
 my ($run3) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all(NULL, 4)'], quiet => 1);
 is(tn_count($run3, qr/\|applied\|2\|3\|1\|/) . '|'
-	  . ctl("SELECT sum(n) FROM (SELECT count(*) n FROM s1.tenancy_history WHERE action = 'apply' AND version = '3' UNION ALL SELECT count(*) FROM s2.tenancy_history WHERE action = 'apply' AND version = '3' UNION ALL SELECT count(*) FROM s3.tenancy_history WHERE action = 'apply' AND version = '3') x"),
+	  . ctl("SELECT count(*) FROM tenancy.schema_history WHERE schema_name IN ('s1', 's2', 's3') AND action = 'apply' AND version = '3'"),
 	'7|3', 'concurrent fan-out over schemas of one database: all 7 applied once');
 
 # ---- no-transaction migration in schema tenants (statements with the schema's search_path) ----
@@ -179,13 +181,13 @@ my ($hijack) = tn_psql($A, 'ctl', [ 'SET search_path = public, pg_catalog', 'SEL
 is(ctl("SELECT count(*) FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE o.oprname = '=' AND n.nspname = 's1'"),
 	'1', 'hijack: the operator landed in the tenant schema (bodies use its search_path)');
 is(tn_count($hijack, qr/\|applied\|5\|7\|2\|/) . '|'
-	  . ctl("SELECT string_agg(version, ',' ORDER BY version::int) FROM s1.tenancy_applied") . '|'
-	  . ctl("SELECT bool_and(applied_at > '2020-01-01') FROM s1.tenancy_applied"),
+	  . ctl("SELECT string_agg(version, ',' ORDER BY version::int) FROM tenancy.schema_applied WHERE schema_name = 's1'") . '|'
+	  . ctl("SELECT bool_and(applied_at > '2020-01-01') FROM tenancy.schema_applied WHERE schema_name = 's1'"),
 	'7|1,2,3,4,5,6,7|t', 'hijack: every tenant applied 6 and 7, tracked correctly');
 ctl("SELECT tenant_migration_add('8', 'later', 'CREATE TABLE later8 (id int);', NULL, 'tenants')");
 my ($h2out, $h2err) = tn_psql($A, 'ctl', [ 'SET search_path = s1, public, pg_catalog', 'SELECT * FROM tenant_migrate_all()' ], quiet => 1);
 is(tn_count("$h2out\n$h2err", qr/\|applied\|7\|8\|1\|/) . '|'
-	  . ctl("SELECT count(*), max(c) FROM (SELECT version, count(*) c FROM s1.tenancy_history WHERE action = 'apply' GROUP BY version) h"),
+	  . ctl("SELECT count(*), max(c) FROM (SELECT version, count(*) c FROM tenancy.schema_history WHERE schema_name = 's1' AND action = 'apply' GROUP BY version) h"),
 	'7|7|1', 'hijack: a later run is unaffected (only 8 runs, nothing applied twice)');
 is(ctl("SELECT count(*) FILTER (WHERE status = 'ok') FROM tenant_verify_all()"), '7', 'hijack: verify_all still ok everywhere');
 
@@ -204,5 +206,58 @@ is(ctl("SELECT count(*) FILTER (WHERE action = 'create' AND detail LIKE 'schema%
 	'5|1|3', "audit: schema tenants' create/register/drop recorded");
 is(A('postgres', "SELECT count(*) FROM pg_stat_activity WHERE datname IN ('ctl', 'd1') AND pid <> pg_backend_pid() AND backend_type = 'client backend'"),
 	'0', 'no connection left open by the fan-outs');
+
+# ---- 1.4: the tracking rows are tenancy's (issues 7 and 14) ------------------------------
+is(ctl("SELECT count(*) FROM tenancy.schema_applied WHERE schema_name = 's1'")
+	  . B('shared', "SELECT count(*) FROM tenancy.schema_applied WHERE schema_name = 'r1'"),
+	'00', "drop delete: the schema's tracking rows go with it (local and remote)");
+ctl('CREATE ROLE alice LOGIN', 'ALTER SCHEMA s4 OWNER TO alice', 'GRANT USAGE ON SCHEMA tenancy TO alice');
+# (a SET before the module is loaded is only a placeholder, dropped with a WARNING when it loads)
+is(join(',',
+		map { tn_state_of($A, 'ctl', $_, user => 'alice') } "DELETE FROM tenancy.schema_applied WHERE schema_name = 's4'",
+		'SELECT count(*) FROM tenancy.tenant_applied',
+		"SET tenancy.tenant_schema = 's2'; SELECT count(*) FROM tenancy.tenant_applied"),
+	'42501,42501,42501',
+	"owner: the schema's owner can neither read nor edit its tracking rows");
+# a body that points the setting at another schema: as the owner (alice) it is refused, as a
+# superuser it runs, and the tracking rows still land in the body's own schema
+ctl(q{SELECT tenant_migration_add('9', 'point elsewhere', 'SELECT pg_catalog.set_config(''tenancy.tenant_schema'', ''s2'', true); CREATE TABLE t9 (id int);', NULL, 'tenants')});
+my ($run9) = tn_psql($A, 'ctl', ['SELECT * FROM tenant_migrate_all()'], quiet => 1);
+is((row_of($run9, 's4')->[1] // '') . '|'
+	  . ($run9 =~ /SQLSTATE 42501: permission denied to set parameter "tenancy.tenant_schema"/ ? 'refused' : 'not refused') . '|'
+	  . (row_of($run9, 'adopted')->[1] // '') . '|'
+	  . ctl("SELECT string_agg(schema_name || '=' || n, ',' ORDER BY schema_name) FROM (SELECT schema_name, count(*) n FROM tenancy.schema_applied WHERE version = '9' GROUP BY 1) x"),
+	'failed|refused|applied|adopted=1,s2=1', "setting: refused in the owner's body, and a superuser's body cannot move tracking rows");
+# a schema dropped by hand leaves its rows behind (drop 'keep'); a new schema tenant of that name starts clean
+ctl('DROP SCHEMA s3 CASCADE');
+run_ok('create s3 again', "SELECT tenant_create('s3', NULL, 'schema')");
+is(ctl("SELECT version FROM tenants() WHERE name = 's3'") . '|'
+	  . ctl("SELECT count(*) FILTER (WHERE action = 'apply'), count(DISTINCT version) FILTER (WHERE action = 'apply') FROM tenancy.schema_history WHERE schema_name = 's3'"),
+	'3|3|3', 'create (to 3: 4 runs outside a transaction): rows left by an earlier schema of that name are forgotten (each version applied once)');
+# drop 'keep' then register: the kept rows count
+ctl("SELECT tenant_drop('s2')");
+run_ok('register s2 again', "SELECT tenant_register('s2', NULL, 'schema')");
+is(ctl("SELECT state, version FROM tenants() WHERE name = 's2'"), 'up_to_date|9', 'register: rows kept by drop keep count');
+is(ctl("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'tenancy\\_%' AND schemaname <> 'tenancy'"), '0',
+	'no tracking table in any tenant schema');
+
+# ---- 1.3 -> 1.4: each schema's tenancy_* rows move into tenancy.schema_* -----------------------
+tn_psql($A, 'postgres', ['CREATE DATABASE up']);
+tn_psql($A, 'up', [ "CREATE EXTENSION tenancy VERSION '1.3'",
+	"SELECT tenant_migration_add('1', 'users', 'CREATE TABLE users (id int PRIMARY KEY);', NULL, 'tenants')",
+	"SELECT tenant_create('u1', NULL, 'schema')", "SELECT tenant_create('u2', NULL, 'schema')",
+	"SELECT tenant_create('u3', NULL, 'schema')", 'ALTER TABLE u3.tenancy_applied OWNER TO alice' ]);
+is(A('up', "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'tenancy\\_%' AND schemaname IN ('u1', 'u2', 'u3')"), '12',
+	'1.3: four tracking tables per schema tenant');
+my (undef, $uperr) = tn_psql($A, 'up', ['ALTER EXTENSION tenancy UPDATE'], quiet => 1);
+is(A('up', 'SELECT extversion FROM pg_extension WHERE extname = \'tenancy\'') . '|'
+	  . A('up', "SELECT string_agg(schema_name || ':' || version, ',' ORDER BY schema_name) FROM tenancy.schema_applied") . '|'
+	  . A('up', "SELECT string_agg(DISTINCT schemaname, ',') FROM pg_tables WHERE tablename LIKE 'tenancy\\_%'"),
+	'1.4|u1:1,u2:1|u3', 'upgrade: rows of u1, u2 moved and their tables dropped; u3 (a table owned by another role) left alone');
+like($uperr, qr/WARNING:  tracking tables of schema "u3" were not moved/, 'upgrade: ... with a warning naming u3');
+tn_psql($A, 'up', ["SELECT tenant_migration_add('2', 'orders', 'CREATE TABLE orders (id int);', NULL, 'tenants')"]);
+my ($uprun) = tn_psql($A, 'up', ["SELECT * FROM tenant_migrate_all() WHERE tenant IN ('u1', 'u2')"], quiet => 1);
+is(join(' ', sort split / /, first_two($uprun)) . '|' . A('up', "SELECT count(*) FROM tenancy.schema_history WHERE schema_name = 'u1' AND action = 'apply'"),
+	'u1|applied u2|applied|2', 'upgrade: the moved schemas migrate on from where they were, history kept');
 
 done_testing();

@@ -129,16 +129,16 @@ $PSQL -X -q -A -t -F'|' -d conf_iface -c "SET client_min_messages = warning" -c 
               ELSE proname || '(..' || max(hi) || ') -> ' || max(cols) END
   FROM f GROUP BY proname ORDER BY 1" >"$out/interface.pg.out" 2>&1
 $PSQL -X -q -d postgres -c "DROP DATABASE conf_iface" >/dev/null
-# the SQLite fallback (tenant_fallback_*, tenant_backup, tenant_backups) exists on SQLite only
+# the SQLite fallback's functions (tenant_fallback_*, tenant_backup, tenant_backups) work on SQLite
+# only; PostgreSQL has them with the same arguments and columns, and refuses (0A000)
 (cd "$(mktemp -d)" && sqlite3 -batch -list -separator '|' ":memory:" ".load $top/sqlite_ext/tenancy" "
   WITH f AS (SELECT name, min(narg) AS lo, max(narg) AS hi FROM pragma_function_list
-             WHERE name LIKE 'tenant%' AND name NOT LIKE 'tenant_fallback%' AND name <> 'tenant_backup'
+             WHERE name LIKE 'tenant%'
              GROUP BY name),
   m AS (SELECT p.name, (SELECT count(*) FROM pragma_table_xinfo(p.name) WHERE hidden = 1) AS args,
                (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_xinfo(p.name)
                                                     WHERE hidden = 0 ORDER BY cid)) AS cols
-        FROM pragma_module_list p WHERE p.name LIKE 'tenant%' AND p.name NOT LIKE 'tenant_fallback%'
-                                        AND p.name <> 'tenant_backups')
+        FROM pragma_module_list p WHERE p.name LIKE 'tenant%')
   SELECT name || '(' || lo || '..' || hi || ')' FROM f
   UNION ALL
   SELECT name || '(..' || args || ') -> ' || cols FROM m

@@ -78,6 +78,7 @@ main(int argc, char **argv)
 	test_filenames();
 	test_folders();
 	test_tool_layouts();
+	test_sqitch_liquibase();
 	test_sent_files();
 	test_order_folders();
 	test_runtime_folders();

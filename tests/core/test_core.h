@@ -55,6 +55,9 @@ void test_names(void);
 void test_tool_layouts(void);
 void test_sent_files(void);
 
+/* test_core_projects.c */
+void test_sqitch_liquibase(void);
+
 /* test_core_decisions.c */
 void test_tenant_state(void);
 void test_word_arguments(void);

@@ -139,7 +139,8 @@ test_filenames(void)
 		"1_.sql",
 		"V1.sql",
 		"V__x.sql",
-		"R__views.sql",
+		"R__.sql",
+		"R__views.down.sql",
 		"U1__a.up.sql",
 		"1abc.sql",
 		".sql",
@@ -200,9 +201,33 @@ test_filenames(void)
 		CHECK(tn_parse_filename("1_\xff.sql", &v, &n, &d, &dir, &err) == TN_ERR_FORMAT &&
 				  strstr(err.detail, "UTF-8") != NULL && strstr(err.message, "\\xff") != NULL,
 			  "non-UTF-8 file name escaped in message%s", NULL);
-		CHECK(tn_parse_filename("R__v.sql", &v, &n, &d, &dir, &err) == TN_ERR_FORMAT &&
-				  strstr(err.detail, "repeatable") != NULL,
-			  "Flyway R__ explained%s", NULL);
+		CHECK(tn_parse_filename("R__v.sql", &v, &n, &d, &dir, &err) == TN_OK && strcmp(v, "R__v") == 0 &&
+				  strcmp(n, "v") == 0 && dir == 0,
+			  "Flyway R__v.sql: version R__v, name v%s", NULL);
+		free(v);
+		free(n);
+		CHECK(tn_parse_filename("R__People_view.sqlite.sql", &v, &n, &d, &dir, &err) == TN_OK &&
+				  strcmp(v, "R__People_view") == 0 && d == TN_DIALECT_SQLITE,
+			  "a repeatable with a dialect tag%s", NULL);
+		free(v);
+		free(n);
+		CHECK(tn_parse_filename("R__x.up.sql", &v, &n, &d, &dir, &err) == TN_ERR_FORMAT && strstr(err.detail, "no down"),
+			  "a repeatable has no up/down suffix%s", NULL);
+		CHECK(tn_version_compare("R__a", "999999") > 0 && tn_version_compare("1", "R__a") < 0 &&
+				  tn_version_compare("R__a", "R__b") < 0 && tn_version_compare("R__b", "R__a") > 0 &&
+				  tn_version_compare("R__a", "R__a") == 0 && tn_version_is_repeatable("R__a") &&
+				  !tn_version_is_repeatable("R__") && !tn_version_is_repeatable("1"),
+			  "repeatables order after every version, by description%s", NULL);
+		{
+			char k1[TN_VERSION_KEY_MAX];
+			char k2[TN_VERSION_KEY_MAX];
+
+			CHECK(tn_version_key("R__a", k1, sizeof(k1)) == TN_OK && tn_version_key("99999999999999", k2, sizeof(k2)) == TN_OK &&
+					  strcmp(k1, k2) > 0,
+				  "a repeatable's key sorts after every version's%s", NULL);
+		}
+		CHECK(tn_version_validate("R__a/b", &err) == TN_ERR_INVALID_ARGUMENT && tn_version_validate("R__a b", &err) == TN_OK,
+			  "a repeatable's description has no slash%s", NULL);
 		CHECK(tn_parse_filename(NULL, &v, &n, &d, &dir, &err) == TN_ERR_NULL_ARGUMENT,
 			  "filename NULL%s", NULL);
 	}

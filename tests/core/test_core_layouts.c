@@ -112,7 +112,7 @@ test_tool_layouts(void)
 		const char *tool;
 		const char *body;
 	} foreign[] = {
-		{ "Liquibase", "--liquibase formatted sql\n--changeset alice:1\nCREATE TABLE t (a int);\n--rollback DROP TABLE t;\n" },
+		{ "Liquibase", "-- a changelog without its first line\n--changeset alice:1\nCREATE TABLE t (a int);\n--rollback DROP TABLE t;\n" },
 		{ "MyBatis", "CREATE TABLE t (a int);\n\n-- //@UNDO\nDROP TABLE t;\n" },
 		{ "Play", "# --- !Ups\nCREATE TABLE t (a int);\n# --- !Downs\nDROP TABLE t;\n" },
 		{ "Play", "-- !Ups\nCREATE TABLE t (a int);\n-- !Downs\nDROP TABLE t;\n" },
@@ -331,8 +331,6 @@ test_tool_layouts(void)
 				  TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_OK && s.count == 1, "a no-transaction migration may run its own BEGIN/COMMIT%s", NULL);
 	tn_migration_set_free(&s);
-	rc = tn_load_folder(fixture("bad_sqitch"), TN_DIALECT_POSTGRES, &s, &err);
-	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.detail, "Sqitch"), "a Sqitch project is named as such%s", NULL);
 	rc = tn_load_folder(fixture("bad_nothing"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_ERR_FORMAT && s.count == 0 && strstr(err.message, "no migrations found") &&
 			  strstr(err.detail, "3 entries") && strstr(err.detail, "\"schema.prisma\"") && strstr(err.detail, "\"notes\""),

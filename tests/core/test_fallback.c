@@ -203,11 +203,24 @@ main(void)
 		tn_buf		b = { 0 };
 		const char *pk[] = { "a", "b\"c" };
 
-		tn_fb_trigger_sql("t\"x", pk, 2, &b);
+		const char *cols[] = { "a", "b\"c", "v" };
+
+		tn_fb_trigger_sql("t\"x", pk, 2, NULL, 0, &b);
 		check(b.data && strstr(b.data, "AFTER INSERT ON \"t\"\"x\"") &&
 				  strstr(b.data, "json_array(NEW.\"a\", NEW.\"b\"\"c\")") &&
-				  strstr(b.data, "AFTER DELETE") && strstr(b.data, "'t\"x'"),
+				  strstr(b.data, "AFTER DELETE") && strstr(b.data, "'t\"x'") &&
+				  strstr(b.data, "tenancy_fb_old_") == NULL,
 			  "capture triggers quote names and key the change by json_array");
+		tn_buf_free(&b);
+		tn_fb_trigger_sql("t\"x", pk, 2, cols, 3, &b);
+		check(b.data && strstr(b.data, "BEFORE INSERT ON \"t\"\"x\"") &&
+				  strstr(b.data, "INSERT OR IGNORE INTO \"tenancy_fb_old_t\"\"x\" (\"a\", \"b\"\"c\", \"v\") SELECT OLD.\"a\", OLD.\"b\"\"c\", OLD.\"v\" WHERE NOT EXISTS") &&
+				  strstr(b.data, "tenancy_o.\"a\" = NEW.\"a\" AND tenancy_o.\"b\"\"c\" = NEW.\"b\"\"c\" AND NOT EXISTS"),
+			  "with columns, the first change of a key keeps the row as it was (OLD, or the row an insert replaces)");
+		tn_buf_free(&b);
+		tn_fb_shadow_sql("t\"x", cols, 3, pk, 2, &b);
+		check(b.data && strstr(b.data, "CREATE TABLE IF NOT EXISTS \"tenancy_fb_old_t\"\"x\" (\"a\", \"b\"\"c\", \"v\", PRIMARY KEY (\"a\", \"b\"\"c\"))"),
+			  "the shadow table: the columns without declared types, keyed like the table");
 		tn_buf_free(&b);
 	}
 

@@ -158,8 +158,104 @@ SELECT sql FROM sqlite_master WHERE name IN ('x', 'x_kind') ORDER BY name;
 SELECT tenant_rollback();
 SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
 SELECT tenant_migrations_load('fx/bad_own_transaction');
--- a Sqitch project is not read yet: said so
-SELECT tenant_migrations_load('fx/bad_sqitch');
+-- Sqitch: the plan's order, verify after deploy, revert as down; compared with a plain apply of the deploys
+.open plain_sqitch.db
+.read fx/sqitch_sqlite/deploy/users.sql
+.read fx/sqitch_sqlite/deploy/flips.sql
+.open sqitch.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/sqitch_sqlite');
+SELECT version, name, down_sql IS NOT NULL AS has_down, source FROM tenancy_catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status();
+ATTACH 'plain_sqitch.db' AS plain;
+SELECT count(*) AS differences FROM (
+  SELECT type, name, sql FROM main.sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM plain.sqlite_master
+  UNION ALL
+  SELECT type, name, sql FROM plain.sqlite_master WHERE name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM main.sqlite_master);
+DETACH plain;
+SELECT tenant_rollback();
+SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
+-- a verify that fails fails the migration (and the batch)
+.shell mkdir -p sq/deploy sq/verify && printf 'a 2020-01-01T00:00:00Z Me <m@x>\n' > sq/sqitch.plan && printf 'CREATE TABLE a (x);\n' > sq/deploy/a.sql && printf 'BEGIN;\nSELECT no_such_column FROM a;\nROLLBACK;\n' > sq/verify/a.sql
+SELECT tenant_migrations_load('sq');
+SELECT tenant_migrate();
+SELECT count(*) AS a_exists FROM sqlite_master WHERE name = 'a';
+-- Liquibase formatted SQL: changesets in file order, this engine's dbms only, --rollback lines as downs
+.open plain_liquibase.db
+CREATE TABLE tb_product (
+    id BIGINT PRIMARY KEY,
+    name VARCHAR(255) NOT NULL,
+    price DECIMAL(10,2) NOT NULL
+);
+CREATE TABLE tb_state (
+    code VARCHAR(2) PRIMARY KEY,
+    name VARCHAR(64) NOT NULL
+);
+CREATE INDEX tb_product_name ON tb_product (name);
+ALTER TABLE tb_product ADD COLUMN note TEXT;
+.open liquibase.db
+.load ./tenancy
+SELECT tenant_migrations_load('fx/liquibase');
+SELECT version, name, flags, down_sql IS NOT NULL AS has_down, source FROM tenancy_catalog ORDER BY version;
+SELECT tenant_migrate();
+SELECT code, name FROM tb_state ORDER BY code;
+ATTACH 'plain_liquibase.db' AS plain;
+SELECT count(*) AS differences FROM (
+  SELECT type, name, sql FROM main.sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM plain.sqlite_master
+  UNION ALL
+  SELECT type, name, sql FROM plain.sqlite_master WHERE name NOT LIKE 'sqlite%'
+  EXCEPT SELECT type, name, sql FROM main.sqlite_master);
+DETACH plain;
+SELECT tenant_rollback();
+SELECT count(*) AS objects_after_rollback FROM sqlite_master WHERE name NOT LIKE 'tenancy%' AND name NOT LIKE 'sqlite%';
+-- what tenancy cannot honour (runOnChange) is refused naming the line, nothing loaded
+SELECT tenant_migrations_load('fx/bad_liquibase');
+SELECT count(*) AS catalog_rows FROM tenancy_catalog WHERE source LIKE '%bad_liquibase%';
+-- Flyway repeatables (R__): applied after the versioned ones, by description; applied again when they change
+-- (not drift), only that one; status and history show them; a rollback passes over them
+.shell mkdir -p fr && cp fx/flyway_repeatable/*.sql fr/
+.open repeatable.db
+.load ./tenancy
+SELECT tenant_migrations_load('fr');
+SELECT version, name, down_sql IS NOT NULL AS has_down FROM tenancy_catalog ORDER BY version;
+SELECT * FROM tenant_plan();
+SELECT tenant_migrate();
+SELECT NAME FROM PEOPLE;
+.shell printf "drop view if exists PEOPLE;\ncreate view PEOPLE as\n    select P.NAME from PERSON P\n    where P.NAME like 'M%%';\n" > fr/R__People_view.sql
+SELECT tenant_migrations_load('fr');
+SELECT version, state FROM tenant_status();
+SELECT count(*) AS problems FROM tenant_verify();
+SELECT * FROM tenant_plan();
+SELECT tenant_migrate();
+SELECT NAME FROM PEOPLE;
+SELECT version, state, batch FROM tenant_status();
+SELECT action, version, batch FROM tenant_history() WHERE action IN ('apply', 'checkpoint');
+SELECT tenant_migrate();
+SELECT tenant_rollback();
+SELECT version, state FROM tenant_status();
+-- a versioned migration added after a repeatable ran is not out of order: it runs, then nothing else
+.shell printf 'alter table PERSON add column AGE int;\n' > fr/V3__Add_age.sql
+SELECT tenant_migrations_load('fr');
+SELECT tenant_migrate();
+SELECT version, state, batch FROM tenant_status();
+-- the same in a fan-out: a changed repeatable in the tenant set is applied again in every tenant (not repaired)
+.shell mkdir -p frreg frset && cp fx/flyway_repeatable/*.sql frset/
+.open frreg/registry.db
+.load ./tenancy
+SELECT tenant_migrations_load('frset', 'tenants');
+SELECT tenant_create('alpha');
+SELECT tenant_create('beta');
+SELECT name, version, pending, state FROM tenants();
+.shell printf "drop view if exists PEOPLE;\ncreate view PEOPLE as\n    select P.NAME from PERSON P\n    where P.NAME like 'M%%';\n" > frset/R__People_view.sql
+SELECT tenant_migrations_load('frset', 'tenants');
+SELECT tenant, status, from_version, to_version, applied, error FROM tenant_migrate_all();
+.shell sqlite3 frreg/alpha.db "SELECT NAME FROM PEOPLE; SELECT version, batch FROM tenancy_applied ORDER BY version; SELECT count(*) AS repairs FROM tenancy_history WHERE action = 'repair';"
+SELECT tenant, status, applied FROM tenant_migrate_all();
+SELECT tenant, status, problems FROM tenant_verify_all();
 -- dbmate: an error in the down section names its line within the section
 .open dbmate_lines.db
 .load ./tenancy

@@ -48,7 +48,7 @@ fi
 
 # TN_CORE_QUICK=1: unit tests only (mutant runs); the corpus replay is skipped
 [ "${TN_CORE_QUICK:-0}" = 1 ] && { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
-for target in fuzz_filename fuzz_body fuzz_annotations; do
+for target in fuzz_filename fuzz_body fuzz_annotations fuzz_projects; do
   if build "${target}_replay" -DREPLAY -Itests/fuzz "tests/fuzz/$target.c"; then
     log=$OUT/${target}_replay.log
     "$OUT/${target}_replay" "tests/fuzz/corpus/$target" >"$log" 2>&1; rc=$?

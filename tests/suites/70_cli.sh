@@ -91,6 +91,10 @@ printf 'ALTER TABLE users ADD COLUMN email text;\n' >migrations/V2__email.sql
 printf 'CREATE INDEX users_email ON users (email);\n' >migrations/V3__email_index.sql
 run load_sqlite "$T" load migrations
 check "sqlite: load DIR (tenant_migrations_load_files): Flyway V and U files" "$RC $(cat "$OUT/load_sqlite.out")" "0 3 migrations added or changed"
+run load_sqitch "$T" -d sqlite:sqitch.db load "$ROOT/tests/fixtures/sqitch_sqlite"
+check "sqlite: load a Sqitch project (sqitch.plan sent with deploy/, revert/, verify/)" "$RC $(cat "$OUT/load_sqitch.out")" "0 2 migrations added or changed"
+run migrate_sqitch "$T" -d sqlite:sqitch.db migrate
+check "sqlite: the Sqitch project migrates" "$RC $(cat "$OUT/migrate_sqitch.out")" "0 2 migrations applied"
 
 engine_suite() {
 	local e=$1			# sqlite or pg: golden folder

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# bench/scale.sh -- `make bench-scale` (or BENCH_SCALE=1 make bench): tenancy at
+# 1,000 and 10,000 tenants.  For each size it prints the time per tenant and the
+# peak memory (largest resident set) of the process doing the work, and the most
+# file descriptors it held at once, so "time linear, memory flat, fds bounded by
+# the concurrency" can be read off the lines.  It only reports: it never fails
+# because of a number.
+#
+#   sqlite    N tenant files: tenant_create x N (provisioning), then
+#             tenant_migrate_all(NULL, C) with the workload (bench/workload/sqlite);
+#             peak RSS and fds of the sqlite3 process
+#   schemas   N schema tenants of one PostgreSQL database: tenant_create x N
+#             (empty set), then tenant_migrate_all(NULL, C) with the workload;
+#             peak RSS of the calling backend and of the largest fan-out backend
+#   databases N_DB database tenants (CREATE DATABASE ... TEMPLATE each), then
+#             tenant_migrate_all(NULL, C); the same memory figures
+#
+# Env: BENCH_SCALE_SIZES (default "1000 10000"), BENCH_SCALE_DB (database tenants,
+#      default 200; 0 skips), BENCH_SCALE_C (concurrency, default 4),
+#      BENCH_SCALE_PORT (default 55496; use 55490-55499), BENCH_DIR (scratch parent,
+#      default /var/tmp), BENCH_PG=0 / BENCH_SQLITE=0 skip an engine,
+#      BENCH_PG_INSTALL=0 uses the installed pg_ext.
+# 10,000 tenants take a long while on 2 cores (tens of minutes per engine).
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SIZES=${BENCH_SCALE_SIZES:-1000 10000}
+NDB=${BENCH_SCALE_DB:-200}
+C=${BENCH_SCALE_C:-4}
+PORT=${BENCH_SCALE_PORT:-55496}
+EXT=$ROOT/sqlite_ext/tenancy
+PG_BIN=$(pg_config --bindir 2>/dev/null || true)
+[ -x "${PG_BIN:-/nonexistent}/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+die() { echo "bench scale: $*" >&2; exit 1; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+line() { printf '%-44s %10s %12s %12s %8s\n' "$1" "$2" "$3" "$4" "$5"; }
+
+WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/tenancy_scale.XXXXXX") || exit 1
+chmod 755 "$WORK"
+SAMPLER=
+cleanup() {
+	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+	[ -f "$WORK/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# sample PIDS_CMD OUT: every 100 ms, for each pid the command prints, keep the
+# largest VmRSS (kB) and the most open fds seen; writes "rss_kb fds" to OUT on TERM
+sample() {
+	local cmd=$1 out=$2
+	(
+		rss=0 fds=0
+		trap 'echo "$rss $fds" >"$out"; exit 0' TERM
+		while :; do
+			for p in $(eval "$cmd" 2>/dev/null); do
+				r=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+				f=$(ls "/proc/$p/fd" 2>/dev/null | wc -l)
+				[ -n "$r" ] && [ "$r" -gt "$rss" ] && rss=$r
+				[ "$f" -gt "$fds" ] && fds=$f
+			done
+			sleep 0.1
+		done
+	) &
+	SAMPLER=$!
+}
+sample_stop() { kill -TERM "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; SAMPLER=; }
+
+echo "tenancy scale benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo "machine: $(nproc) cores, shared with other work: read the per-tenant trend, not the absolute times"
+echo "concurrency C = $C; memory: largest resident set seen (100 ms samples); fds: most open at once"
+echo
+line "measurement" "tenants" "per tenant" "peak RSS" "max fds"
+line "-----------" "-------" "----------" "--------" "-------"
+
+# ---- SQLite -------------------------------------------------------------------
+if [ "${BENCH_SQLITE:-1}" != 0 ]; then
+	[ -f "$EXT.so" ] || die "sqlite_ext/tenancy.so is missing (make sqlite)"
+	for n in $SIZES; do
+		D=$WORK/sqlite_$n
+		rm -rf "$D"; mkdir -p "$D"
+		for ((i = 0; i < n; i++)); do printf "SELECT tenant_create('t%05d');\n" "$i"; done >"$D/create.sql"
+		# provisioning
+		sample "pgrep -f 'sqlite3 $D/registry.db'" "$WORK/s.out"
+		t0=$(now_ms)
+		sqlite3 "$D/registry.db" ".load $EXT" ".read $D/create.sql" >/dev/null || die "sqlite tenant_create failed"
+		t=$(($(now_ms) - t0)); sample_stop; read -r rss fds <"$WORK/s.out"
+		line "sqlite tenant_create" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "$((rss / 1024)) MB" "$fds"
+		sqlite3 "$D/registry.db" ".load $EXT" "SELECT tenant_migrations_load('$ROOT/bench/workload/sqlite', 'tenants')" >/dev/null || die "load failed"
+		sample "pgrep -f 'sqlite3 $D/registry.db'" "$WORK/s.out"
+		t0=$(now_ms)
+		sqlite3 "$D/registry.db" ".load $EXT" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" >/dev/null || die "sqlite migrate_all failed"
+		t=$(($(now_ms) - t0)); sample_stop; read -r rss fds <"$WORK/s.out"
+		bad=$(sqlite3 "$D/registry.db" "SELECT count(*) FROM tenancy_tenants WHERE version IS NOT '5'")
+		line "sqlite tenant_migrate_all (5 mig.)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "$((rss / 1024)) MB" "$fds"
+		[ "$bad" = 0 ] || echo "   ($bad tenants not at version 5)"
+		rm -rf "$D"
+	done
+fi
+
+# ---- PostgreSQL -----------------------------------------------------------------
+if [ "${BENCH_PG:-1}" != 0 ]; then
+	if [ "${BENCH_PG_INSTALL:-1}" = 1 ]; then
+		{ make -C pg_ext && make -C pg_ext install; } >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log"; die "pg_ext build failed"; }
+	fi
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$WORK"
+	as_pg "$PG_BIN/initdb" -D "$WORK/data" -A trust -U postgres --no-sync >"$WORK/initdb.log" 2>&1 || die "initdb failed"
+	cat >>"$WORK/data/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $PORT
+unix_socket_directories = '$WORK'
+max_connections = $((C * 2 + 40))
+lc_messages = 'C'
+CONF
+	as_pg "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start >/dev/null || { tail "$WORK/server.log"; die "cluster did not start"; }
+	PM=$(head -1 "$WORK/data/postmaster.pid")
+	psqlq() { "$PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PORT" -U postgres "$@"; }
+	mkdir -p "$WORK/wl" && cp "$ROOT"/bench/workload/postgres/V*.sql "$WORK/wl/" && chmod -R a+rX "$WORK/wl"
+	# every client backend (the caller reads its own peak itself)
+	OTHERS="pgrep -P $PM -f 'postgres: postgres'"
+	pg_round() {	# $1 = label, $2 = n, $3 = SQL of the timed call (in database ctl)
+		sample "$OTHERS" "$WORK/o.out"
+		t0=$(now_ms)
+		printf '%s\n' "SET client_min_messages = warning;" "$3;" 'SELECT pg_backend_pid() AS pid \gset' '\setenv PID :pid' \
+			"\\! awk '/^VmHWM:/ {print \$2}' /proc/\$PID/status >$WORK/caller.out" >"$WORK/round.sql"
+		psqlq -d ctl -f "$WORK/round.sql" >/dev/null || die "$1 failed"
+		t=$(($(now_ms) - t0)); sample_stop; read -r rss fds <"$WORK/o.out"
+		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" \
+			"$(($(cat "$WORK/caller.out") / 1024)) MB" "$fds"
+		[ "$rss" -gt 0 ] && echo "   (largest backend seen: $((rss / 1024)) MB)"
+	}
+	for n in $SIZES; do
+		psqlq -c "DROP DATABASE IF EXISTS ctl" -c "DROP DATABASE IF EXISTS tenancy_template_ctl" -c "CREATE DATABASE ctl" >/dev/null 2>&1 || die "setup failed"
+		psqlq -d ctl -c "CREATE EXTENSION tenancy" >/dev/null || die "CREATE EXTENSION failed"
+		for ((i = 0; i < n; i++)); do echo "SELECT tenant_create('s$i', NULL, 'schema');"; done >"$WORK/create.sql"
+		t0=$(now_ms)
+		psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "schema tenant_create failed"
+		t=$(($(now_ms) - t0))
+		line "postgres schema tenant_create (empty set)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-"
+		psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "load failed"
+		pg_round "postgres schema tenant_migrate_all (5 mig.)" "$n" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)"
+		pg_round "postgres schema tenant_verify_all" "$n" "SELECT count(*) FROM tenant_verify_all($C)"
+		pg_round "postgres schema tenant_query_all" "$n" "SELECT count(*) FROM tenant_query_all('SELECT * FROM settings', $C)"
+		echo "   (catalog: $(psqlq -d ctl -c "SELECT count(*) FROM pg_class") relations for $n schema tenants)"
+	done
+	if [ "$NDB" -gt 0 ]; then
+		psqlq -c "DROP DATABASE IF EXISTS ctl" -c "DROP DATABASE IF EXISTS tenancy_template_ctl" -c "CREATE DATABASE ctl" >/dev/null 2>&1 || die "setup failed"
+		psqlq -d ctl -c "CREATE EXTENSION tenancy" >/dev/null || die "CREATE EXTENSION failed"
+		for ((i = 0; i < NDB; i++)); do echo "SELECT tenant_create('d$i');"; done >"$WORK/create.sql"
+		t0=$(now_ms)
+		psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "database tenant_create failed"
+		t=$(($(now_ms) - t0))
+		line "postgres database tenant_create (empty set)" "$NDB" "$(awk -v t="$t" -v n="$NDB" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-"
+		psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "load failed"
+		pg_round "postgres database tenant_migrate_all" "$NDB" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)"
+		pg_round "postgres database tenant_verify_all" "$NDB" "SELECT count(*) FROM tenant_verify_all($C)"
+	fi
+fi
+echo
+echo "peak RSS: SQLite, the sqlite3 process; PostgreSQL, the calling backend (VmHWM), the largest other backend below it."

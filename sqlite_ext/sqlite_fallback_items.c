@@ -1,0 +1,334 @@
+/*
+ * sqlite_fallback_items.c -- what a push sends, read from the fallback:
+ * the keys recorded for a table with their net change, the row as JSON
+ * for json_populate_record on the primary, what is known of the row at
+ * the sync (a hash a push recorded, or the row the first change kept),
+ * and, for a table whose new rows go by COPY, those rows as COPY text,
+ * sent by tnfb_push_copy_inserts.
+ *
+ * Must not: decide a conflict or an action (the core does, called by
+ * sqlite_fallback_push.c), or write to either side except by that COPY.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_fallback_push.h"
+
+SQLITE_EXTENSION_INIT3
+
+static int copy_send(PGconn *pg, push_table *pt);
+
+/* json_object('c1', <push expression of alias."c1">, ...): a row for the primary */
+static int
+row_json(const tnfb_table *t, const char *alias, tn_buf *b)
+{
+	int j;
+	int rc = tn_buf_printf(b, "json_object(");
+
+	for (j = 0; rc == TN_OK && j < t->ncols; j++)
+	{
+		tn_buf c = { 0 };
+
+		rc = tn_buf_printf(b, "%s", j ? ", " : "");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_literal(t->cols[j].name, b);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, ", ");
+		if (rc == TN_OK)
+			rc = tnfb_qcol(&c, alias, t->cols[j].name);
+		if (rc == TN_OK)
+			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
+		tn_buf_free(&c);
+	}
+	return rc == TN_OK ? tn_buf_printf(b, ")") : rc;
+}
+
+/* LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ... */
+static int
+join_key(const tnfb_table *t, int shadow, const char *alias, tn_buf *b)
+{
+	int j;
+	int rc = tn_buf_printf(b, " LEFT JOIN ");
+
+	if (rc == TN_OK)
+		rc = shadow ? tn_fb_shadow_name(t->name, b) : tn_fb_quote_ident(t->name, b);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " AS %s ON ", alias);
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+	{
+		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
+		if (rc == TN_OK)
+			rc = tnfb_qcol(b, alias, t->pk[j]);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, " = c.tenancy_k%d", j);
+	}
+	return rc;
+}
+
+/*
+ * The SQLite query that reads the recorded keys of one table: key, its
+ * JSON-quoted form, the row as JSON for the primary (NULL when the
+ * fallback no longer has it), the key as a JSON object, the hash a push
+ * recorded, and else the row the first change kept (shadow table) as
+ * JSON, NULL when the key had no row at the sync.  copy: a row that is new
+ * since the sync has '' for its JSON and is read column by column after
+ * those (the push expression of each column that is sent).
+ */
+static int
+read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
+{
+	int j;
+	int rc = tn_buf_printf(b, "SELECT c.key, NULL, CASE WHEN ");
+
+	if (rc == TN_OK)
+		rc = tnfb_qcol(b, "t", t->pk[0]);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " IS NULL THEN NULL %s ELSE ",
+						   copy ? "WHEN h.hash IS NULL AND s.rowid IS NULL THEN ''" : "");
+	if (rc == TN_OK)
+		rc = row_json(t, "t", b);
+	/* the key as an object, only for a row the fallback no longer has */
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " END, CASE WHEN ");
+	if (rc == TN_OK)
+		rc = tnfb_qcol(b, "t", t->pk[0]);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " IS NULL THEN json_object(");
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+	{
+		rc = tn_buf_printf(b, "%s", j ? ", " : "");
+		if (rc == TN_OK)
+			rc = tn_fb_quote_literal(t->pk[j], b);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, ", c.tenancy_k%d", j);
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, ") END, h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
+	if (rc == TN_OK)
+		rc = row_json(t, "s", b);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " END");
+	/* copy: the push expression of each column sent, for COPY's text */
+	for (j = 0; rc == TN_OK && copy && j < t->ncols; j++)
+	{
+		tn_buf c = { 0 };
+
+		if (t->cols[j].generated)
+			continue;
+		rc = tn_buf_printf(b, ", ");
+		if (rc == TN_OK)
+			rc = tnfb_qcol(&c, "t", t->cols[j].name);
+		if (rc == TN_OK)
+			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
+		tn_buf_free(&c);
+	}
+	/* the key's parts once per key, for the joins */
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " FROM (SELECT key, min(id) AS first");
+	for (j = 0; rc == TN_OK && j < t->npk; j++)
+		rc = tn_buf_printf(b, ", json_extract(key, '$[%d]') AS tenancy_k%d", j, j);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " FROM tenancy_fallback_changes WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c");
+	if (rc == TN_OK)
+		rc = join_key(t, 0, "t", b);
+	if (rc == TN_OK)
+		rc = join_key(t, 1, "s", b);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key ORDER BY c.first");
+	return rc;
+}
+
+/* Append the columns from first on of the current row as one COPY line. */
+static int
+copy_line(sqlite3_stmt *st, push_table *pt, int first)
+{
+	int j;
+	int k = first;
+	int rc = TN_OK;
+
+	for (j = 0; rc == TN_OK && j < pt->t->ncols; j++)
+	{
+		if (pt->t->cols[j].generated)
+			continue;
+		if (k > first)
+			rc = tn_buf_append(&pt->copy_data, "\t", 1);
+		if (rc == TN_OK)
+			rc = sqlite3_column_type(st, k) == SQLITE_NULL
+					 ? tn_fb_copy_append(NULL, 0, &pt->copy_data)
+					 : tn_fb_copy_append((const char *) sqlite3_column_text(st, k),
+										 (size_t) sqlite3_column_bytes(st, k), &pt->copy_data);
+		k++;
+	}
+	if (rc == TN_OK)
+		rc = tn_buf_append(&pt->copy_data, "\n", 1);
+	pt->ncopy++;
+	/* streaming: the primary takes the rows while the rest are read */
+	if (rc == TN_OK && pt->stream != NULL && pt->copy_data.len >= 65536)
+		copy_send(pt->stream, pt);
+	return rc;
+}
+
+int
+tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_error *err)
+{
+	tn_buf		  sql = { 0 };
+	sqlite3_stmt *st = NULL;
+	size_t		  cap = 0;
+	int			  rc;
+
+	if (read_items_sql(pt->t, copy, &sql) != TN_OK)
+		return tnfb_oom(err);
+	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
+	{
+		tn_buf_free(&sql);
+		return tn_sqlite_error(db, rc, err);
+	}
+	tn_buf_free(&sql);
+	pt->copy = copy;
+	sqlite3_bind_text(st, 1, pt->t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	{
+		push_item  *it;
+		const char *row = (const char *) sqlite3_column_text(st, 2);
+		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
+		tn_buf		e = { 0 };
+
+		if (pt->n == cap)
+		{
+			/* grow geometrically: 100,000 keys must not mean 100,000 copies */
+			push_item *grown = realloc(pt->items, (cap ? 2 * cap : 64) * sizeof(push_item));
+
+			if (grown == NULL)
+				break;
+			pt->items = grown;
+			cap = cap ? 2 * cap : 64;
+		}
+		it = &pt->items[pt->n++];
+		memset(it, 0, sizeof(*it));
+		it->key = tnfb_strdup((const char *) sqlite3_column_text(st, 0));
+		it->synced_hash = tnfb_strdup((const char *) sqlite3_column_text(st, 4));
+		it->synced = it->synced_hash != NULL || sqlite3_column_type(st, 5) != SQLITE_NULL;
+		it->op = tn_fb_net_op(it->synced, row != NULL);
+		if (copy && row != NULL && row[0] == '\0')
+		{
+			/* new since the sync: a line of COPY text, no JSON */
+			if (copy_line(st, pt, 6) != TN_OK || it->key == NULL)
+				break;
+			continue;
+		}
+		if (tn_buf_printf(&e, "{\"k\":") != TN_OK ||
+			tn_json_string(&e, it->key ? it->key : "", it->key ? strlen(it->key) : 0) != TN_OK ||
+			tn_buf_printf(&e, ",\"r\":%s", row ? row : keyobj) != TN_OK ||
+			(sqlite3_column_type(st, 5) != SQLITE_NULL &&
+			 tn_buf_printf(&e, ",\"o\":%s", (const char *) sqlite3_column_text(st, 5)) != TN_OK) ||
+			tn_buf_printf(&e, "}") != TN_OK)
+		{
+			tn_buf_free(&e);
+			break;
+		}
+		it->elem = e.data;
+		if (it->key == NULL)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return tnfb_oom(err);
+	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);
+}
+
+int
+tnfb_push_copy_begin(PGconn *pg, push_table *pt, tn_error *err)
+{
+	tn_buf	  sql = { 0 };
+	PGresult *r;
+	int		  rc;
+
+	if ((rc = tnfb_pq_exec(pg, "SAVEPOINT tenancy_fb_copy", 0, NULL, NULL, "the push", err)) != TN_OK)
+		return rc;
+	rc = tn_buf_printf(&sql, "COPY ");
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(pt->t->name, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, " (");
+	if (rc == TN_OK)
+		rc = tnfb_sent_cols(pt->t, &sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(&sql, ") FROM STDIN");
+	if (rc != TN_OK)
+	{
+		tn_buf_free(&sql);
+		return tnfb_oom(err);
+	}
+	r = PQexec(pg, sql.data);
+	tn_buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		rc = tnfb_pq_error(pg, r, "the push", err);
+	PQclear(r);
+	return rc;
+}
+
+/* Send what copy_data holds (the stream keeps going). */
+static int
+copy_send(PGconn *pg, push_table *pt)
+{
+	size_t off;
+
+	for (off = 0; off < pt->copy_data.len; off += 65536)
+	{
+		size_t n = pt->copy_data.len - off < 65536 ? pt->copy_data.len - off : 65536;
+
+		if (PQputCopyData(pg, pt->copy_data.data + off, (int) n) != 1)
+			return TN_ERR_UNREACHABLE;
+	}
+	pt->copy_data.len = 0;
+	if (pt->copy_data.data)
+		pt->copy_data.data[0] = '\0';
+	return TN_OK;
+}
+
+int
+tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
+{
+	PGresult *r;
+	int		  rc = TN_OK;
+
+	*conflict = 0;
+	copy_send(pg, pt);
+	PQputCopyEnd(pg, NULL);
+	r = PQgetResult(pg);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+		rc = TN_OK;
+	else if (r != NULL && PQresultErrorField(r, PG_DIAG_SQLSTATE) != NULL &&
+			 strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505") == 0)
+		*conflict = 1; /* a key is on the primary now: the caller checks them one by one */
+	else
+		rc = tnfb_pq_error(pg, r, "the push", err);
+	PQclear(r);
+	while ((r = PQgetResult(pg)) != NULL)
+		PQclear(r);
+	pt->stream = NULL;
+	pt->ncopy = 0; /* sent (or rolled back with the savepoint below) */
+	if (rc == TN_OK)
+		rc = tnfb_pq_exec(pg, *conflict ? "ROLLBACK TO SAVEPOINT tenancy_fb_copy" : "RELEASE SAVEPOINT tenancy_fb_copy",
+						  0, NULL, NULL, "the push", err);
+	if (rc != TN_OK && err->code == TN_ERR_ENGINE)
+		tn_error_detail_append(err, "While pushing inserts of table \"%s\".", pt->t->name);
+	return rc;
+}
+
+int
+tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
+{
+	int rc;
+
+	*conflict = 0;
+	if (pt->ncopy == 0)
+		return TN_OK;
+	if ((rc = tnfb_push_copy_begin(pg, pt, err)) != TN_OK)
+		return rc;
+	return tnfb_push_copy_end(pg, pt, conflict, err);
+}
