@@ -143,7 +143,7 @@ format-check:
 # with COPT=-Werror on top of PGXS's own warning flags.  Used by .ci/run.
 warnings:
 	for f in $(SQLITE_SRC) $(CORE_SRC); do $(CC) -std=c99 $(WARN) -O2 -fPIC -Ishared -I$(PQ_INC) -DSQLITE_CORE -c -o /dev/null $$f || exit 1; done
-	for f in tests/core/test_core.c tests/core/test_core_*.c tests/faults/test_faults.c tests/crash/crash_driver.c tests/static/static_main.c; do \
+	for f in tests/core/test_core.c tests/core/test_core_*.c tests/core/test_citus.c tests/faults/test_faults.c tests/crash/crash_driver.c tests/static/static_main.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DSQLITE_CORE -Ishared -Isqlite_ext -c -o /dev/null $$f || exit 1; done
 	for f in tests/fuzz/fuzz_filename.c tests/fuzz/fuzz_body.c tests/fuzz/fuzz_annotations.c tests/fuzz/fuzz_projects.c; do \
 	  $(CC) -std=c99 $(WARN) -O2 $(TN_TEST_CFLAGS) -DREPLAY -Ishared -Itests/fuzz -c -o /dev/null $$f || exit 1; done

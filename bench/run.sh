@@ -296,6 +296,12 @@ if [ "${BENCH_PG:-1}" != 0 ]; then
 	bash "$ROOT/bench/fallback.sh" || echo "bench: fallback.sh failed (see above)" >&2
 fi
 
+# ---- schema tenants on Citus: coordinator + 2 workers vs one server (bench/citus.sh) ----
+# Its own clusters on ports 55565-55568; skipped (one line) without Citus; BENCH_PG=0 skips it too.
+if [ "${BENCH_PG:-1}" != 0 ]; then
+	bash "$ROOT/bench/citus.sh" || echo "bench: citus.sh failed (see above)" >&2
+fi
+
 # ---- the tenancy command next to the SQL call it wraps (bench/cli.sh) ----
 # SQLite only; prints its own lines; BENCH_SQLITE=0 skips it.
 if [ "${BENCH_SQLITE:-1}" != 0 ]; then

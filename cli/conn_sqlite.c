@@ -42,39 +42,19 @@ observe_tenant(void *arg, long long done, long long total, const char *tenant, c
 
 static tn_sqlite_fanout_observer observer = { observe_tenant, &stop_requested, NULL };
 
-/* An SQLite error without a tenancy SQLSTATE: the nearest PostgreSQL one. */
+/* An SQLite error without a tenancy SQLSTATE: the extension's mapping, else the nearest class. */
 static const char *
 sqlstate_of(sqlite3 *db, int rc)
 {
 	const char *noted = tn_sqlite_last_sqlstate();
+	const char *mapped;
 
 	if (noted[0] != '\0')
 		return noted;
-	switch (rc & 0xff)
-	{
-		case SQLITE_BUSY:
-		case SQLITE_LOCKED:
-			return "55P03";
-		case SQLITE_INTERRUPT:
-			return "57014";
-		case SQLITE_NOMEM:
-			return "53200";
-		case SQLITE_READONLY:
-		case SQLITE_PERM:
-		case SQLITE_AUTH:
-			return "42501";
-		case SQLITE_CANTOPEN:
-		case SQLITE_NOTADB:
-			return "08006";
-		case SQLITE_IOERR:
-		case SQLITE_FULL:
-			return "58030";
-		case SQLITE_CONSTRAINT:
-			return "23000";
-		default:
-			(void) db;
-			return rc == SQLITE_ERROR ? "42000" : "XX000";
-	}
+	mapped = tn_sqlite_sqlstate(db, rc);
+	if (mapped[0] != '\0')
+		return mapped;
+	return (rc & 0xff) == SQLITE_ERROR ? "42000" : "XX000";
 }
 
 static void

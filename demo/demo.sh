@@ -3,7 +3,10 @@
 # a registry with three tenants, a migration folder, fan-out, a migration that
 # fails on one tenant (rolled back there, applied elsewhere), the fix-forward of its
 # body (repaired where the old body ran, the new body where it failed), the rerun
-# with the tenancy command, tenant_status and a rollback to a checkpoint.
+# with the tenancy command, tenant_status, a rollback inside one tenant that the
+# next fan-out sees, and the revert of the migration across the fleet
+# (tenant_rollback_all, canary first) before it leaves the set
+# (tenant_migration_remove).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ext="$here/../sqlite_ext/tenancy"
@@ -58,14 +61,27 @@ step "6. tenant_status() inside one tenant"
 sqlite3 -header -column initech.db ".load $ext" \
   "SELECT version, name, state, batch, substr(checksum, 1, 20) || '...' AS checksum FROM tenant_status();"
 
-step "7. Roll globex back to the checkpoint taken before migration 4"
+step "7. Roll globex back inside the tenant: the next fan-out asks every tenant, so the registry is not fooled"
 sqlite3 -header -column globex.db ".load $ext" \
   "SELECT name, batch, version, kind FROM tenant_checkpoints();" \
   "SELECT tenant_rollback() AS rolled_back;" \
-  "SELECT version, state FROM tenant_status();" \
-  "SELECT action, version FROM tenant_history() WHERE action IN ('apply', 'rollback');"
+  "SELECT version, state FROM tenant_status();"
+echo "the registry's cache still says 4 for globex (last_checked: when a fan-out last asked):"
+sql "SELECT name, state, version, last_checked FROM tenants();"
+sql "SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all();"
 
-step "8. The registry's audit trail"
+step "8. Revert migration 4 across the fleet (tenant_rollback_all), canary first, then take it out of the set"
+echo "removing it while tenants have it applied is refused:"
+sql "SELECT tenant_migration_remove('4', 'tenants');" || true
+sql "SELECT tenant, status, from_version, to_version, applied FROM tenant_rollback_all('4', NULL, 'acme');" \
+    "SELECT tenant, status, from_version, to_version, applied FROM tenant_rollback_all('4');" \
+    "SELECT run_id, target, status, tenants, applied, failed FROM tenant_runs();"
+sql "SELECT tenant_migration_remove('4', 'tenants') AS removed;" \
+    "SELECT name, state, version, pending FROM tenants();" \
+    "SELECT tenant, status, to_version FROM tenant_migrate_all();"
+sqlite3 -header -column initech.db "SELECT count(*) AS unique_email_index FROM sqlite_master WHERE name = 'users_email';"
+
+step "9. The registry's audit trail"
 sql "SELECT action, tenant, detail FROM tenancy_audit ORDER BY id;"
 echo
 echo "demo finished: registry and tenants were in $work (removed on exit)"

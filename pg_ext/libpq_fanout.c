@@ -575,7 +575,8 @@ fo_run(fo_job *job)
 	{
 		int rc;
 
-		if (job->mode == FO_DRY_RUN || job->mode == FO_PREPARE)
+		if (job->mode == FO_DRY_RUN || job->mode == FO_PREPARE || job->mode == FO_ROLLBACK || job->mode == FO_HOLDS ||
+			job->mode == FO_FORGET)
 		{
 			/*
 			 * the core's dry run reports no-transaction migrations itself;

@@ -30,7 +30,10 @@ typedef enum fo_mode
 	FO_SYNC_TEMPLATE, /* bring a template database to the newest version */
 	FO_VERIFY,		  /* tenant_verify_all: tenancy.verify_synced(set) */
 	FO_PREPARE,		  /* atomic phase 1: BEGIN, migrate, PREPARE TRANSACTION */
-	FO_FINISH		  /* atomic phase 2: COMMIT / ROLLBACK PREPARED */
+	FO_FINISH,		  /* atomic phase 2: COMMIT / ROLLBACK PREPARED */
+	FO_ROLLBACK,	  /* tenant_rollback_all: migrate_synced(set, arg, 'rollback') */
+	FO_HOLDS,		  /* tenant_migration_remove: migrate_synced(set, version, 'holds') */
+	FO_FORGET		  /* tenant_migration_remove: migrate_synced(set, version, 'forget') */
 } fo_mode;
 
 typedef struct fo_tenant

@@ -262,9 +262,12 @@ send_migrate_step(fo_state *st, fo_slot *slot, const char *schema)
 		params[0] = job->set_text;
 		params[1] = s->version;
 		/* a fan-out's failed tenant comes back as a row ('report'): from/to and the core's error */
-		params[2] = s->kind == TN_STEP_SYNC ? "sync" : job->mode == FO_DRY_RUN ? "dry_run"
-												   : job->mode == FO_MIGRATE   ? "report"
-																			   : "migrate";
+		params[2] = job->mode == FO_ROLLBACK ? "rollback" : job->mode == FO_HOLDS ? "holds"
+														: job->mode == FO_FORGET  ? "forget"
+														: s->kind == TN_STEP_SYNC ? "sync"
+														: job->mode == FO_DRY_RUN ? "dry_run"
+														: job->mode == FO_MIGRATE ? "report"
+																				  : "migrate";
 		params[3] = schema;
 		return PQsendQueryParams(slot->conn, SYNCED_SQL, 4, NULL, params, NULL, NULL, 0);
 	}

@@ -73,10 +73,23 @@ tn_pg_arg_max_failures(FunctionCallInfo fcinfo, int argno)
 	return m;
 }
 
-/* The SQL declaration must match the core's definition exactly. */
+/*
+ * The SQL declaration must match the core's definition exactly, or (min_cols
+ * > 0) be its first min_cols or more columns: an extension script older than
+ * the library (before ALTER EXTENSION UPDATE) gets the columns it declares.
+ */
 static void
-check_columns(TupleDesc desc, const tn_result_def *def)
+check_columns(TupleDesc desc, const tn_result_def *def, int min_cols)
 {
+	if (min_cols > 0 && desc->natts >= min_cols && desc->natts < def->ncols)
+	{
+		for (int i = 0; i < desc->natts; i++)
+			if (strcmp(NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name) != 0)
+				elog(ERROR, "%s() column %d is \"%s\", the core defines \"%s\"",
+					 def->function, i + 1,
+					 NameStr(TupleDescAttr(desc, i)->attname), def->cols[i].name);
+		return;
+	}
 	if (desc->natts != def->ncols)
 		elog(ERROR, "%s() returns %d columns, the core defines %d",
 			 def->function, desc->natts, def->ncols);
@@ -95,7 +108,18 @@ tn_pg_srf_begin(FunctionCallInfo fcinfo, const tn_result_def *def,
 	InitMaterializedSRF(fcinfo, 0);
 	srf->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	if (def != NULL)
-		check_columns(srf->rsinfo->setDesc, def);
+		check_columns(srf->rsinfo->setDesc, def, 0);
+	srf->meta = TupleDescGetAttInMetadata(srf->rsinfo->setDesc);
+}
+
+void
+tn_pg_srf_begin_compat(FunctionCallInfo fcinfo, const tn_result_def *def, int min_cols,
+					   tn_pg_srf *srf)
+{
+	srf->outer = CurrentMemoryContext;
+	InitMaterializedSRF(fcinfo, 0);
+	srf->rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	check_columns(srf->rsinfo->setDesc, def, min_cols);
 	srf->meta = TupleDescGetAttInMetadata(srf->rsinfo->setDesc);
 }
 

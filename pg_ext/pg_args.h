@@ -71,6 +71,14 @@ extern void tn_pg_srf_begin(FunctionCallInfo fcinfo, const tn_result_def *def,
 							tn_pg_srf *srf);
 
 /*
+ * The same, accepting a declaration that is def's first min_cols or more
+ * columns (an extension script older than the library: tenants() of 1.3
+ * has 8 of the 9 columns); tn_pg_srf_put then stores the declared ones.
+ */
+extern void tn_pg_srf_begin_compat(FunctionCallInfo fcinfo, const tn_result_def *def,
+								   int min_cols, tn_pg_srf *srf);
+
+/*
  * Add one row: values[i] is the text of column i, NULL for SQL NULL.
  * Works from any memory context (SPI's too).
  */

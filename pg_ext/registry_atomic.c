@@ -26,6 +26,7 @@
 #include "storage/latch.h"
 #include "utils/guc.h"
 
+#include "citus.h"
 #include "registry_internal.h"
 #include "tn_raise.h"
 
@@ -198,10 +199,12 @@ plan_call(atomic_call *ac)
 		tn_raise_failure(&err);
 	free(steps);
 	key = reg_version_key(ac->target ? ac->target : tn_set_newest(&ac->set));
-	ac->ts = reg_load_tenants(true, key ? key : "", &ac->n);
+	ac->ts = reg_load_tenants(false, key ? key : "", &ac->n);
 	if (ac->n > 0)
 	{
 		refuse_no_transaction(&ac->set, ac->target);
+		/* a distributed schema on Citus cannot be prepared (citus.c) */
+		tn_pg_citus_refuse_atomic(ac->ts, ac->n);
 		refuse_too_few_prepared(ac->ts, ac->n);
 	}
 }

@@ -17,7 +17,10 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "catalog/pg_type.h"
 #include "nodes/pg_list.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
 
 #include "registry_internal.h"
 #include "tn_raise.h"
@@ -26,6 +29,7 @@ PG_FUNCTION_INFO_V1(tenant_migrate_all);
 PG_FUNCTION_INFO_V1(tenant_dry_run_all);
 PG_FUNCTION_INFO_V1(tenant_query_all);
 PG_FUNCTION_INFO_V1(tenant_verify_all);
+PG_FUNCTION_INFO_V1(tenant_rollback_all);
 
 /* One call of a fan-out entry point. */
 typedef struct fanout_call
@@ -33,9 +37,11 @@ typedef struct fanout_call
 	reg_run			 run;
 	fo_job			 job;
 	tn_migration_set set;
-	char			*target; /* migrate / dry run: NULL = newest */
-	char			*sql;	 /* query: the statement to run */
-	char			*text;	 /* the set's transport */
+	char			*target;		  /* migrate / dry run: NULL = newest */
+	char			*sql;			  /* query: the statement to run */
+	ArrayType		*subset;		  /* tenants text[]: NULL = every tenant */
+	char			 run_target[200]; /* rollback: the run's target words */
+	char			*text;			  /* the set's transport */
 	fo_tenant		*ts;
 	int				 n;
 } fanout_call;
@@ -93,6 +99,8 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 				  " pending = coalesce($5::int8, pending), last_error = $6"
 				  " WHERE name = $1",
 				  6, v);
+	if (run->has_last_checked)
+		reg_spi_write("UPDATE tenancy.tenants SET last_checked = pg_catalog.clock_timestamp() WHERE name = $1", 1, v);
 	run->done_count++;
 }
 
@@ -137,7 +145,9 @@ migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 
 	/* the core names the status and renders the error */
 	tn_rows_init(&rows, tn_def_migrate_all.ncols);
-	if (tn_fanout_row(&rows, t->name, out->rc, &out->res, &out->err, out->duration_ms) != TN_OK)
+	if ((run->mode == FO_ROLLBACK
+			 ? tn_rollback_all_row(&rows, t->name, out->rc, &out->res, &out->err, out->duration_ms)
+			 : tn_fanout_row(&rows, t->name, out->rc, &out->res, &out->err, out->duration_ms)) != TN_OK)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	old = MemoryContextSwitchTo(run->srf.outer);
 	for (int c = 0; c < 8; c++)
@@ -199,21 +209,84 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 		char  *q = tn_pg_arg_required(fcinfo, 0, "sql");
 		size_t len = strlen(q);
 
+		/* none, several or a writing statement: refused for the whole call, as on SQLite */
+		reg_check_query(q);
 		while (len > 0 && (q[len - 1] == ';' || q[len - 1] == ' ' || q[len - 1] == '\n'))
 			q[--len] = '\0';
 		/* one statement (extended protocol), in a read-only session */
-		fc->sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s) AS q", q);
+		fc->sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s\n) AS q", q); /* \n: a closing -- comment */
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
 	}
 	else if (mode == FO_VERIFY)
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 0);
-	else
+	else if (mode != FO_ROLLBACK)
 	{
 		fc->target = tn_pg_arg_text(fcinfo, 0);
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
 		if (mode == FO_MIGRATE)
+		{
 			fc->job.max_failures = tn_pg_arg_max_failures(fcinfo, 2);
+			fc->subset = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_ARRAYTYPE_P(3) : NULL;
+		}
 	}
+	if (mode == FO_ROLLBACK)
+	{
+		fc->target = tn_pg_arg_required(fcinfo, 0, "checkpoint_or_version");
+		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
+		fc->subset = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+	}
+}
+
+/*
+ * tenants text[]: the core picks the tenants to run and their order
+ * (tn_tenant_subset: every name a registered tenant, none twice, canary
+ * first); fc->ts then holds exactly those.
+ */
+static void
+pick_subset(fanout_call *fc)
+{
+	Datum	  *elems;
+	bool	  *nulls;
+	int		   nwanted;
+	tn_rows	   all, wanted;
+	size_t	  *order = palloc0(sizeof(size_t) * (fc->n + 1));
+	size_t	   n = 0;
+	fo_tenant *picked;
+	tn_error   err;
+	int		   rc = TN_OK;
+
+	deconstruct_array(fc->subset, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nwanted);
+	tn_error_clear(&err);
+	tn_rows_init(&all, 1);
+	tn_rows_init(&wanted, 1);
+	for (int i = 0; rc == TN_OK && i < fc->n; i++)
+	{
+		const char *row[1] = { fc->ts[i].name };
+
+		rc = tn_rows_add(&all, row);
+	}
+	for (int i = 0; rc == TN_OK && i < nwanted; i++)
+	{
+		const char *row[1] = { nulls[i] ? NULL : TextDatumGetCString(elems[i]) };
+
+		rc = tn_rows_add(&wanted, row);
+	}
+	if (rc != TN_OK)
+		tn_error_set(&err, TN_ERR_NO_MEMORY, "out of memory");
+	else
+		rc = tn_tenant_subset(&all, &wanted, order, &n, &err);
+	tn_rows_free(&all);
+	tn_rows_free(&wanted);
+	if (rc != TN_OK)
+	{
+		tn_migration_set_free(&fc->set);
+		tn_raise(&err);
+	}
+	picked = palloc0(sizeof(fo_tenant) * (n + 1));
+	for (size_t k = 0; k < n; k++)
+		picked[k] = fc->ts[order[k]];
+	fc->ts = picked;
+	fc->n = (int) n;
 }
 
 /*
@@ -226,14 +299,31 @@ load_call(fanout_call *fc)
 	fo_mode mode = fc->run.mode;
 	char   *key = NULL;
 
-	if (mode == FO_MIGRATE)
+	if (mode == FO_MIGRATE || mode == FO_ROLLBACK)
 	{
 		/* one migrating run at a time: a second caller waits here */
 		reg_lock_runs();
 		/* an atomic run whose caller died between its two phases ends first */
 		reg_recover_atomic_runs();
 	}
-	if (mode != FO_QUERY)
+	if (mode == FO_ROLLBACK)
+	{
+		const char *version, *checkpoint;
+		tn_error	err;
+
+		/* the core reads the argument against the set; a refusal changes nothing */
+		reg_load_set(&fc->set);
+		tn_error_clear(&err);
+		if (tn_rollback_all_arg(&fc->set, fc->target, &version, &checkpoint, &err) != TN_OK)
+		{
+			tn_migration_set_free(&fc->set);
+			tn_raise(&err);
+		}
+		tn_rollback_all_run_target(fc->run_target, sizeof(fc->run_target), version, checkpoint);
+		fc->target = pstrdup(version ? version : checkpoint);
+		fc->text = reg_encode_set(&fc->set);
+	}
+	else if (mode != FO_QUERY)
 	{
 		fc->target = reg_run_target(fc->target);
 		reg_load_set(&fc->set);
@@ -247,6 +337,8 @@ load_call(fanout_call *fc)
 	 * last_run says when it was last checked (issue 9, registry truth).
 	 */
 	fc->ts = reg_load_tenants(false, key ? key : "", &fc->n);
+	if (fc->subset != NULL)
+		pick_subset(fc);
 	fc->run.total = fc->n;
 }
 
@@ -294,11 +386,11 @@ run_call(fanout_call *fc)
 {
 	fo_mode mode = fc->run.mode;
 
-	if (mode == FO_MIGRATE)
+	if (mode == FO_MIGRATE || mode == FO_ROLLBACK)
 	{
 		/* runs of killed callers are closed first */
 		reg_close_killed_runs();
-		reg_open_run(&fc->run, fc->target, fc->n, "running", true);
+		reg_open_run(&fc->run, mode == FO_ROLLBACK ? fc->run_target : fc->target, fc->n, "running", true);
 	}
 	fc->job.tenants = fc->ts;
 	fc->job.ntenants = fc->n;
@@ -313,7 +405,7 @@ run_call(fanout_call *fc)
 	fc->job.arg = &fc->run;
 	fo_run(&fc->job);
 
-	if (mode == FO_MIGRATE && fc->job.stopped_early)
+	if ((mode == FO_MIGRATE || mode == FO_ROLLBACK) && fc->job.stopped_early)
 		report_skipped(fc);
 	if (fc->run.control)
 		close_run(fc);
@@ -326,6 +418,7 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 
 	begin_call(fcinfo, mode, &fc);
 	reg_spi_connect();
+	fc.run.has_last_checked = reg_has_last_checked();
 	load_call(&fc);
 	PG_TRY();
 	{
@@ -347,7 +440,7 @@ fanout_entry(FunctionCallInfo fcinfo, fo_mode mode)
 /* Entry points                                                        */
 /* ------------------------------------------------------------------ */
 
-/* tenant_migrate_all(target DEFAULT NULL, concurrency DEFAULT NULL, max_failures DEFAULT NULL) */
+/* tenant_migrate_all(target DEFAULT NULL, concurrency DEFAULT NULL, max_failures DEFAULT NULL, tenants DEFAULT NULL) */
 Datum
 tenant_migrate_all(PG_FUNCTION_ARGS)
 {
@@ -373,4 +466,11 @@ Datum
 tenant_verify_all(PG_FUNCTION_ARGS)
 {
 	return fanout_entry(fcinfo, FO_VERIFY);
+}
+
+/* tenant_rollback_all(checkpoint_or_version, concurrency DEFAULT NULL, tenants DEFAULT NULL) */
+Datum
+tenant_rollback_all(PG_FUNCTION_ARGS)
+{
+	return fanout_entry(fcinfo, FO_ROLLBACK);
 }

@@ -13,6 +13,7 @@
  *   registry_runs.c         a run's record and the tenants it takes
  *   registry_fanout.c       tenant_migrate_all, tenant_dry_run_all,
  *                           tenant_query_all, tenant_verify_all
+ *   registry_query_check.c  tenant_query_all's statement refused up front
  *   registry_tenant_side.c  tenancy.migrate_synced / verify_synced, in a tenant
  *   registry_atomic.c       tenant_migrate_all_atomic (two-phase commit)
  *   registry_recover.c      atomic runs whose caller died between phases
@@ -142,9 +143,11 @@ extern void reg_remember_created(const char *location, const char *dbname,
 /*
  * tenant_create (adopt false) or tenant_register (adopt true) of a schema
  * tenant named name, in this database (location NULL) or in the database
- * location names.
+ * location names.  placement (NULL, 'local', 'distributed', 'host:port'):
+ * where Citus keeps it, when the database has Citus (citus.c).
  */
-extern void reg_schema_tenant(const char *name, const char *location, bool adopt);
+extern void reg_schema_tenant(const char *name, const char *location, bool adopt,
+							  const char *placement);
 
 /* tenant_drop(name, 'delete') of a schema tenant: DROP SCHEMA .. CASCADE. */
 extern void reg_drop_schema(const char *location, const char *dbname,
@@ -165,8 +168,16 @@ typedef struct reg_run
 	long long applied;
 	long long failed;
 	long long unreachable;
-	long long done_count; /* tenants finished so far */
+	long long done_count;		/* tenants finished so far */
+	bool	  has_last_checked; /* tenancy.tenants has last_checked (1.4) */
 } reg_run;
+
+/*
+ * Does tenancy.tenants have last_checked (1.4)?  A registry whose extension
+ * script is older than the library (before ALTER EXTENSION UPDATE) has not:
+ * its runs then leave it out.  Inside SPI.
+ */
+extern bool reg_has_last_checked(void);
 
 /*
  * The target argument as the core reads it (tn_parse_target): without a
@@ -219,6 +230,15 @@ extern void reg_run_status(reg_run *run, const char *status, bool finished, bool
  * call: the server runs it before it reads the close); never raises.
  */
 extern void reg_run_status_nowait(reg_run *run, const char *status, bool finished);
+
+/* ---- registry_query_check.c: tenant_query_all's statement, read once ---- */
+
+/*
+ * Raise the core's refusal (tn_query_all_refuse) when sql is no statement,
+ * several, or one that writes, as PostgreSQL's parser reads it; return
+ * when it may run in every tenant (a syntax error too: each tenant reports it).
+ */
+void reg_check_query(const char *sql);
 
 /* ---- registry_recover.c: atomic runs whose caller died ---- */
 

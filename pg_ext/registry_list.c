@@ -9,11 +9,47 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/guc.h"
 
 #include "registry_internal.h"
+#include "tn_raise.h"
 
 PG_FUNCTION_INFO_V1(tenants);
 PG_FUNCTION_INFO_V1(tenant_runs);
+PG_FUNCTION_INFO_V1(tenant_settings);
+
+/* tenant_settings() -> the core's list (tn_settings_rows), with each tenancy.* setting's value in this session */
+Datum
+tenant_settings(PG_FUNCTION_ARGS)
+{
+	tn_pg_srf srf;
+	tn_rows	  rows;
+	tn_error  err;
+
+	tn_pg_srf_begin(fcinfo, &tn_def_settings, &srf);
+	tn_error_clear(&err);
+	tn_rows_init(&rows, tn_def_settings.ncols);
+	if (tn_settings_rows(&rows, &err) != TN_OK)
+	{
+		tn_rows_free(&rows);
+		tn_raise(&err);
+	}
+	for (size_t r = 0; r < rows.nrows; r++)
+	{
+		char	   *row[6];
+		const char *name = tn_rows_get(&rows, r, 0);
+		const char *current = NULL;
+
+		if (strcmp(tn_rows_get(&rows, r, 1), "postgresql") == 0)
+			current = GetConfigOption(name, true, false);
+		for (int c = 0; c < 6; c++)
+			row[c] = tn_rows_get(&rows, r, c) ? pstrdup(tn_rows_get(&rows, r, c)) : NULL;
+		row[4] = current ? pstrdup(current) : NULL;
+		tn_pg_srf_put(&srf, row);
+	}
+	tn_rows_free(&rows);
+	return (Datum) 0;
+}
 
 /* tenants() -> rows of tn_def_tenants */
 Datum
@@ -22,17 +58,21 @@ tenants(PG_FUNCTION_ARGS)
 	tn_pg_srf		 srf;
 	tn_migration_set set;
 
-	tn_pg_srf_begin(fcinfo, &tn_def_tenants, &srf);
+	/* before ALTER EXTENSION UPDATE to 1.4, tenants() declares 8 columns (no last_checked) */
+	tn_pg_srf_begin_compat(fcinfo, &tn_def_tenants, 8, &srf);
 	reg_spi_connect();
 	reg_load_set(&set);
 	PG_TRY();
 	{
-		reg_spi_run("SELECT name, kind, location, state, version, last_run, last_error"
-					" FROM tenancy.tenants ORDER BY name",
+		reg_spi_run(srf.rsinfo->setDesc->natts > 8
+						? "SELECT name, kind, location, state, version, last_run, last_error, last_checked"
+						  " FROM tenancy.tenants ORDER BY name"
+						: "SELECT name, kind, location, state, version, last_run, last_error, NULL"
+						  " FROM tenancy.tenants ORDER BY name",
 					0, NULL);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
-			char	 *row[8];
+			char	 *row[9];
 			char	 *version = reg_spi_value(r, 5);
 			char	 *state = reg_spi_value(r, 4);
 			char	 *last_error = reg_spi_value(r, 7);
@@ -46,6 +86,7 @@ tenants(PG_FUNCTION_ARGS)
 			row[5] = psprintf("%lld", pending);
 			row[6] = reg_spi_value(r, 6);
 			row[7] = last_error;
+			row[8] = reg_spi_value(r, 8);
 			tn_pg_srf_put(&srf, row);
 		}
 	}

@@ -148,6 +148,15 @@ has_run_writes(void)
 	return SPI_processed == 1 && strcmp(reg_spi_value(0, 1), "t") == 0;
 }
 
+bool
+reg_has_last_checked(void)
+{
+	reg_spi_run("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) 'tenancy.tenants'::pg_catalog.regclass"
+				" AND attname OPERATOR(pg_catalog.=) 'last_checked' AND NOT attisdropped",
+				0, NULL);
+	return SPI_processed > 0;
+}
+
 void
 reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 			 bool async_progress)
@@ -163,6 +172,7 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	if (has_run_writes())
 		take_run_secret(run);
 	tn_error_clear(&err);
+	run->has_last_checked = reg_has_last_checked();
 	memset(&o, 0, sizeof(o));
 	run->control = tn_lpq_connect(&o, &err);
 	if (run->control == NULL)
@@ -268,7 +278,7 @@ reg_run_status_nowait(reg_run *run, const char *status, bool finished)
 void
 reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome *out)
 {
-	const char *p[12];
+	const char *p[13];
 	char		run_id[32];
 	char		fails[32];
 	const char *status = row[1];
@@ -291,6 +301,7 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	p[9] = version;
 	p[10] = version ? reg_version_key(version) : NULL;
 	p[11] = fails;
+	p[12] = run->mode == FO_ROLLBACK ? "rollback" : "migrate";
 	tn_error_clear(&err);
 	if (run->secret[0])
 	{

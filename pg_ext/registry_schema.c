@@ -44,6 +44,11 @@ typedef struct schema_call
 								 * inside PG_TRY) */
 	char *dbname;
 	char *version; /* where the schema stands */
+	/* Citus (citus.c): the placement argument, and the core's decision */
+	const char *placement;
+	bool		citus;		/* the citus extension is in the tenant's database */
+	bool		distribute; /* the schema becomes a distributed schema */
+	char	   *node;		/* where it lives then ("host:port") */
 } schema_call;
 
 /*
@@ -184,7 +189,10 @@ make_schema(schema_call *sc)
 	char	   *shared;
 
 	v[0] = sc->name;
-	if (!sc->adopt)
+	/* with Citus: not registered by Citus before it has its tables (citus.c) */
+	if (!sc->adopt && sc->citus)
+		tenant_side(sc->conn, "SELECT tenancy.citus_create_schema($1)", 1, v);
+	else if (!sc->adopt)
 		tenant_side(sc->conn, psprintf("CREATE SCHEMA %s", quote_identifier(sc->name)), 0, NULL);
 	shared = tenant_side(sc->conn, HAS_SHARED_TRACKING, 0, NULL);
 	if (shared == NULL || strcmp(shared, "t") != 0)
@@ -203,15 +211,54 @@ make_schema(schema_call *sc)
 	sc->version = tenant_side(sc->conn, "SELECT to_version FROM tenancy.migrate_synced($1, $2, $3, $4)", 4, v);
 }
 
+/*
+ * Citus in the tenant's database: is it there, is schema-based sharding on,
+ * and does the core distribute this tenant (tn_citus_decide)?
+ */
+static void
+plan_citus(schema_call *sc)
+{
+	tn_placement p;
+	tn_error	 err;
+	char		*facts;
+	int			 distribute = 0;
+
+	tn_error_clear(&err);
+	if (tn_citus_parse_placement(sc->placement, &p, &err) != TN_OK)
+		tn_raise(&err);
+	facts = tenant_side(sc->conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')::text"
+								  " || ',' || coalesce(pg_catalog.current_setting('citus.enable_schema_based_sharding', true), 'off')",
+						0, NULL);
+	sc->citus = strncmp(facts, "true,", 5) == 0;
+	if (tn_citus_decide(&p, sc->citus, sc->citus && strcmp(facts + 5, "on") == 0, &distribute, &err) != TN_OK)
+		tn_raise(&err);
+	sc->distribute = distribute != 0;
+	/* an adopted schema Citus already registered is completed, whatever the setting */
+	if (sc->adopt && sc->citus && !sc->distribute)
+		sc->distribute = tenant_side(sc->conn, "SELECT 1 FROM pg_catalog.pg_dist_schema s JOIN pg_catalog.pg_namespace n"
+											   " ON n.oid = s.schemaid WHERE n.nspname = $1",
+									 1, &sc->name) != NULL;
+}
+
 /* The steps, in order; the caller closes sc->conn and frees the set. */
 static void
 schema_tenant_steps(schema_call *sc)
 {
+	const char *v[2];
+
 	if (sc->location != NULL)
 		open_remote(sc);
 	sc->dbname = tenant_side(sc->conn, "SELECT pg_catalog.current_database()", 0, NULL);
 	check_schema(sc);
+	plan_citus(sc);
 	make_schema(sc);
+	/* tables and tracking data into one colocation group on one worker (citus.c) */
+	if (sc->distribute)
+	{
+		v[0] = sc->name;
+		v[1] = sc->placement;
+		sc->node = tenant_side(sc->conn, "SELECT tenancy.citus_distribute($1, $2)", 2, v);
+	}
 	if (sc->conn != NULL)
 	{
 		PQclear(tn_lpq_exec_or_raise(sc->conn, "COMMIT", 0, NULL));
@@ -231,7 +278,8 @@ schema_tenant_steps(schema_call *sc)
 }
 
 void
-reg_schema_tenant(const char *name, const char *location, bool adopt)
+reg_schema_tenant(const char *name, const char *location, bool adopt,
+				  const char *placement)
 {
 	schema_call sc;
 
@@ -240,6 +288,7 @@ reg_schema_tenant(const char *name, const char *location, bool adopt)
 	sc.name = name;
 	sc.location = location;
 	sc.adopt = adopt;
+	sc.placement = placement;
 	sc.mode = "migrate";
 
 	reg_spi_connect();

@@ -19,6 +19,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 
+#include "citus.h"
 #include "registry_internal.h"
 #include "spi_adapter.h"
 #include "tn_raise.h"
@@ -155,9 +156,49 @@ synced_catalog(const tn_adapter *adapter, tn_migration_set *set, const char *tar
 }
 
 /*
+ * Mode 'rollback' (tenant_rollback_all): target is a version of the set
+ * (undo it and every later one, downs from the set) or a checkpoint name,
+ * as the core reads it (tn_rollback_all_arg); the core undoes it in one
+ * unit of work.  A failure is raised, so the fan-out gets its SQLSTATE.
+ */
+static int
+synced_rollback(const tn_adapter *adapter, tn_migration_set *set, const char *target,
+				synced_row *out, tn_error *err)
+{
+	const char		 *version, *checkpoint;
+	tn_migrate_result res;
+	int				  rc;
+
+	if ((rc = tn_rollback_all_arg(set, target, &version, &checkpoint, err)) != TN_OK)
+		return rc;
+	rc = tn_rollback_all_one(adapter, set, version, checkpoint, &res, err);
+	snprintf(out->from, sizeof(out->from), "%s", res.from_version);
+	snprintf(out->to, sizeof(out->to), "%s", res.to_version);
+	out->applied = res.applied;
+	tn_migrate_result_free(&res);
+	return rc;
+}
+
+/*
+ * Mode 'holds' (tenant_migration_remove): does the tenant have version
+ * applied?  applied = 1 or 0; reads only, in the tenant itself (never a
+ * registry's cache).
+ */
+static int
+synced_holds(const tn_adapter *adapter, const char *version, synced_row *out, tn_error *err)
+{
+	int applied = 0;
+	int rc = tn_version_applied(adapter, version, &applied, err);
+
+	out->applied = applied;
+	return rc == TN_OK ? tn_newest_applied(adapter, out->to, sizeof(out->to), err) : rc;
+}
+
+/*
  * tenancy.migrate_synced(tenant_set, target, mode DEFAULT 'migrate',
  * schema DEFAULT NULL).  mode: 'migrate' (tn_migrate with opts.sync =
- * set), 'report' (the same; a failed migration comes back in "error"
+ * set), 'rollback' (tenant_rollback_all: target a version or a checkpoint),
+ * 'holds' (is target applied: applied 1 / 0), 'report' (the same; a failed migration comes back in "error"
  * instead of an ERROR), 'dry_run' (the same, rolled back; the first
  * failure comes back in "error"), 'sync' (bring the set into the catalog only), 'record' (a
  * no-transaction migration target ran outside: mark it applied), 'raw'
@@ -182,6 +223,7 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	tn_pg_srf		  srf;
 	char			 *row[4];
 	char			 *path = tn_pg_caller_search_path();
+	MemoryContext	  outer = CurrentMemoryContext;
 
 	if (mode == NULL)
 		mode = "migrate";
@@ -198,12 +240,38 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	tn_pg_adapter_init(&adapter, &ctx, path);
 	if (schema != NULL)
 		tn_pg_adapter_use_schema(&adapter, &ctx, schema);
+	/* a distributed schema on Citus: its new tables join its group (citus.c) */
+	if (schema != NULL)
+	{
+		PG_TRY();
+		{
+			ctx.citus_schema = tn_pg_citus_migrating(schema);
+		}
+		PG_CATCH();
+		{
+			tn_migration_set_free(&set);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
 	/* bodies run with the tenant owner's rights, in trusted schemas only */
 	tn_pg_adapter_bodies_as_owner(&ctx, schema);
 	memset(&out, 0, sizeof(out));
 	if (strcmp(mode, "migrate") == 0 || strcmp(mode, "report") == 0 || strcmp(mode, "dry_run") == 0)
 		rc = synced_migrate(&adapter, &set, target, strcmp(mode, "dry_run") == 0,
 							strcmp(mode, "report") == 0, &out, &err);
+	else if (strcmp(mode, "rollback") == 0)
+		rc = synced_rollback(&adapter, &set, target, &out, &err);
+	else if (strcmp(mode, "holds") == 0)
+		rc = synced_holds(&adapter, target, &out, &err);
+	else if (strcmp(mode, "forget") == 0)
+	{
+		/* tenant_migration_remove, after every tenant was asked: the catalog forgets it */
+		int forgot = 0;
+
+		rc = tn_catalog_forget_unapplied(&adapter, target, &forgot, &err);
+		out.applied = forgot;
+	}
 	else if (strcmp(mode, "sync") == 0 || strcmp(mode, "record") == 0)
 		rc = synced_catalog(&adapter, &set, target, strcmp(mode, "record") == 0, &out, &err);
 	else if (strcmp(mode, "raw") == 0)
@@ -215,10 +283,21 @@ tenancy_migrate_synced(PG_FUNCTION_ARGS)
 	else
 	{
 		rc = tn_error_set(&err, TN_ERR_INVALID_ARGUMENT, "invalid mode \"%s\"", mode);
-		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync', 'record' or 'raw'.");
+		tn_error_hint(&err, "Use 'migrate', 'report', 'dry_run', 'sync', 'record', 'raw', 'rollback', 'holds' or 'forget'.");
 	}
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	if (ctx.citus_schema != NULL)
+	{
+		/* a worker's error names shards: give the user's table names back */
+		if (rc != TN_OK)
+		{
+			strlcpy(err.message, tn_pg_citus_unshard(schema, err.message), sizeof(err.message));
+			strlcpy(err.detail, tn_pg_citus_unshard(schema, err.detail), sizeof(err.detail));
+		}
+		if (out.failure != NULL)
+			out.failure = MemoryContextStrdup(outer, tn_pg_citus_unshard(schema, out.failure));
+	}
 	SPI_finish();
 	if (rc != TN_OK)
 		tn_raise_failure(&err);
@@ -249,6 +328,7 @@ tenancy_verify_synced(PG_FUNCTION_ARGS)
 	tn_pg_srf		  srf;
 	char			 *row[5];
 	char			 *path = tn_pg_caller_search_path();
+	MemoryContext	  outer = CurrentMemoryContext;
 
 	tn_pg_srf_begin(fcinfo, NULL, &srf);
 	tn_error_clear(&err);
@@ -267,19 +347,22 @@ tenancy_verify_synced(PG_FUNCTION_ARGS)
 	rc = tn_verify_all_row(&adapter, "", text ? &set : NULL, NULL, &rows, &err);
 	tn_migration_set_free(&set);
 	rc = tn_pg_adapter_finish(&ctx, rc, &err);
-	SPI_finish();
-	if (rc != TN_OK)
+	if (rc == TN_OK)
 	{
-		tn_rows_free(&rows);
-		tn_raise_failure(&err);
-	}
-	for (int c = 0; c < 5; c++)
-	{
-		const char *v = tn_rows_get(&rows, 0, c + 1);
+		for (int c = 0; c < 5; c++)
+		{
+			const char *v = tn_rows_get(&rows, 0, c + 1);
 
-		row[c] = v ? pstrdup(v) : NULL;
+			row[c] = v ? MemoryContextStrdup(outer, v) : NULL;
+		}
+		/* a half-distributed schema on Citus is a problem of its own (citus.c) */
+		if (schema != NULL)
+			tn_pg_citus_verify(schema, row, outer);
 	}
+	SPI_finish();
 	tn_rows_free(&rows);
+	if (rc != TN_OK)
+		tn_raise_failure(&err);
 	tn_pg_srf_put(&srf, row);
 	return (Datum) 0;
 }

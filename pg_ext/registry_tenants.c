@@ -100,7 +100,8 @@ create_database_tenant(const char *name, const char *location,
 /*
  * tenant_create(name, location DEFAULT NULL, kind DEFAULT 'database'): the
  * argument order of tenant_register(name, location, kind) and of SQLite's
- * tenant_create(name [, path]).
+ * tenant_create(name [, path]).  tenant_create(name, location, 'schema',
+ * placement): where Citus keeps the schema (registry_schema.c, citus.c).
  */
 Datum
 tenant_create(PG_FUNCTION_ARGS)
@@ -108,6 +109,7 @@ tenant_create(PG_FUNCTION_ARGS)
 	char			*name = tn_pg_arg_required(fcinfo, 0, "name");
 	char			*location = tn_pg_arg_text(fcinfo, 1);
 	char			*kind = tn_pg_arg_text(fcinfo, 2);
+	char			*placement = PG_NARGS() > 3 ? tn_pg_arg_text(fcinfo, 3) : NULL;
 	tn_migration_set set;
 	char			*text;
 
@@ -117,9 +119,15 @@ tenant_create(PG_FUNCTION_ARGS)
 		location = NULL;
 	if (check_kind(kind))
 	{
-		reg_schema_tenant(name, location, false);
+		reg_schema_tenant(name, location, false, placement);
 		PG_RETURN_TEXT_P(cstring_to_text(name));
 	}
+	if (placement != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a placement is for schema tenants"),
+				 errdetail("A database tenant lives in its own database; Citus places schemas."),
+				 errhint("Use tenant_create('%s', location, 'schema', placement), or leave the placement NULL.", name)));
 
 	reg_spi_connect();
 	reg_refuse_existing(name);
@@ -238,7 +246,7 @@ tenant_register(PG_FUNCTION_ARGS)
 		tn_lpq_check_location(location, "location");
 		if (location && location[0] == '\0')
 			location = NULL;
-		reg_schema_tenant(name, location, true);
+		reg_schema_tenant(name, location, true, NULL);
 		PG_RETURN_TEXT_P(cstring_to_text(name));
 	}
 	if (location == NULL)

@@ -38,6 +38,8 @@ typedef struct tn_pg_adapter_ctx
 	bool		  check_body_path;	  /* refuse untrusted schemas in their search_path */
 	int			  tracking_nestlevel; /* schema tenant, 1.4: GUC level to end (0: none) */
 	const char	 *tracking_schema;	  /* ... and the schema it names */
+	const char	 *citus_schema;		  /* a distributed schema on Citus: its new tables
+										   * join its group after each statement (citus.c) */
 } tn_pg_adapter_ctx;
 
 /*

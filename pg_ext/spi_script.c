@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
+#include "citus.h"
 #include "spi_internal.h"
 
 /* ------------------------------------------------------------------ */
@@ -149,6 +150,9 @@ do_script(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 			SPI_freetuptable(SPI_tuptable);
 		SPI_freeplan(plan);
 		pfree(text);
+		/* Citus converts only top-level CREATE TABLEs: tenancy converts the body's */
+		if (ctx->citus_schema != NULL)
+			tn_pg_citus_adopt_new(ctx->citus_schema);
 	}
 	/* (an ERROR above is undone by the savepoint's rollback, user id included) */
 	if (OidIsValid(ctx->body_user))

@@ -625,3 +625,250 @@ REVOKE ALL ON FUNCTION
 	@extschema@.tenant_backup(pg_catalog.text),
 	@extschema@.tenant_backups()
 FROM PUBLIC;
+
+-- ======================================================================
+-- Issue 13: schema tenants on Citus (README "Scaling out with Citus").
+-- Registry: tenant_create(name, location, 'schema', placement),
+-- tenant_distribute(name, placement) (distribute, or repair a
+-- half-distributed schema), tenant_move(name, node), tenant_placements().
+-- Tenant side (in a tenant's database, called by the registry):
+-- tenancy.citus_create_schema, citus_distribute, citus_move, citus_where.
+-- Without the citus extension they do nothing new (or say it is missing).
+-- Superuser only (not in a capability): they change Citus's metadata.
+-- ======================================================================
+
+CREATE FUNCTION @extschema@.tenant_create(name pg_catalog.text,
+	location pg_catalog.text, kind pg_catalog.text, placement pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_create'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_distribute(name pg_catalog.text,
+	placement pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_distribute'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_move(name pg_catalog.text, node pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenant_move'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_placements()
+RETURNS TABLE (name pg_catalog.text, schema_name pg_catalog.text,
+	state pg_catalog.text, node pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_placements'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tenancy.citus_create_schema(schema pg_catalog.text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'tenancy_citus_create_schema'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tenancy.citus_distribute(schema pg_catalog.text,
+	placement pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenancy_citus_distribute'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tenancy.citus_move(schema pg_catalog.text, node pg_catalog.text)
+RETURNS pg_catalog.text
+AS 'MODULE_PATHNAME', 'tenancy_citus_move'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tenancy.citus_where(schema pg_catalog.text)
+RETURNS TABLE (state pg_catalog.text, node pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenancy_citus_where'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 1
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+	@extschema@.tenant_create(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_distribute(pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_move(pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_placements(),
+	tenancy.citus_create_schema(pg_catalog.text),
+	tenancy.citus_distribute(pg_catalog.text, pg_catalog.text),
+	tenancy.citus_move(pg_catalog.text, pg_catalog.text),
+	tenancy.citus_where(pg_catalog.text)
+FROM PUBLIC;
+
+-- ==== issue 9 (operating a fleet): tenant_rollback_all ====
+-- tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants]]):
+-- every tenant (or the tenants named, in that order) back to before a
+-- version of the tenant set, or to a checkpoint, over the same fan-out as
+-- tenant_migrate_all (tenancy.migrate_synced(set, arg, 'rollback') in each
+-- tenant), recorded in tenancy.runs / tenancy.run_tenants.  A migrator may
+-- call it, as tenant_migrate_all.
+CREATE FUNCTION @extschema@.tenant_rollback_all(checkpoint_or_version pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_rollback_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]) FROM PUBLIC;
+
+-- tenant_migrate_all gains tenants text[] (a subset, canary first): the
+-- 3-argument function goes and the 4-argument one takes its place; every
+-- role that could execute the old one can execute the new one, and
+-- tenant_rollback_all.
+CREATE TEMP TABLE tenancy_migrate_all_grantees AS
+	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}') AS roles
+	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4)'::pg_catalog.regprocedure
+	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
+CREATE FUNCTION @extschema@.tenant_migrate_all(target pg_catalog.text DEFAULT NULL,
+	concurrency pg_catalog.int4 DEFAULT NULL, max_failures pg_catalog.int4 DEFAULT NULL,
+	tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_migrate_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[]) FROM PUBLIC;
+DO $$
+DECLARE r pg_catalog.text;
+BEGIN
+	FOREACH r IN ARRAY (SELECT roles FROM pg_temp.tenancy_migrate_all_grantees) LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
+		-- whoever could migrate every tenant can revert them (the migrator capability)
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
+	END LOOP;
+END $$;
+DROP TABLE pg_temp.tenancy_migrate_all_grantees;
+
+-- tenant_migration_remove(version [, scope]): a version no database has
+-- applied leaves a set ('tenants': asked of every tenant); admin only.
+CREATE FUNCTION @extschema@.tenant_migration_remove(version pg_catalog.text,
+	scope pg_catalog.text DEFAULT NULL)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_migration_remove'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenant_migration_remove(pg_catalog.text, pg_catalog.text) FROM PUBLIC;
+
+-- tenant_settings(): every setting tenancy reads, with its engine, default,
+-- unit, this session's value and meaning (the core's list; issue 9)
+CREATE FUNCTION @extschema@.tenant_settings()
+RETURNS TABLE (name pg_catalog.text, engine pg_catalog.text,
+	default_value pg_catalog.text, unit pg_catalog.text,
+	current_value pg_catalog.text, meaning pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_settings'
+LANGUAGE C STABLE PARALLEL SAFE ROWS 10
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenant_settings() FROM PUBLIC;
+
+-- tenants() gains last_checked: when a fan-out (migrate, rollback, verify,
+-- atomic) last asked the tenant itself; the registry's cached state is as
+-- fresh as that.  Same grants as before.
+ALTER TABLE tenancy.tenants ADD COLUMN last_checked pg_catalog.timestamptz;
+CREATE TEMP TABLE tenancy_tenants_grantees AS
+	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}') AS roles
+	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenants()'::pg_catalog.regprocedure
+	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenants();
+DROP FUNCTION @extschema@.tenants();
+CREATE FUNCTION @extschema@.tenants()
+RETURNS TABLE (name pg_catalog.text, kind pg_catalog.text,
+	location pg_catalog.text, state pg_catalog.text, version pg_catalog.text,
+	pending pg_catalog.int8, last_run pg_catalog.timestamptz,
+	last_error pg_catalog.text, last_checked pg_catalog.timestamptz)
+AS 'MODULE_PATHNAME', 'tenants'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenants() FROM PUBLIC;
+DO $$
+DECLARE r pg_catalog.text;
+BEGIN
+	FOREACH r IN ARRAY (SELECT roles FROM pg_temp.tenancy_tenants_grantees) LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenants() TO %s', r);
+		-- whoever could read the registry can read the settings list (the reader capability)
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_settings() TO %s', r);
+	END LOOP;
+END $$;
+DROP TABLE pg_temp.tenancy_tenants_grantees;
+
+-- run_record_tenant (issue 7's write path) learns tenant_rollback_all's rows:
+-- status 'unchanged' (nothing undone, not audited), the audit action of a
+-- rollback run ('rollback'), and last_checked (when a fan-out last asked the
+-- tenant).  The same checks otherwise.
+CREATE OR REPLACE FUNCTION tenancy.run_record_tenant(run_id pg_catalog.int8, secret pg_catalog.text,
+	tenant pg_catalog.text, status pg_catalog.text, from_version pg_catalog.text,
+	to_version pg_catalog.text, applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text, version pg_catalog.text,
+	version_key pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	id pg_catalog.int8 := tenancy.checked_run(run_id, secret);
+	is_failure pg_catalog.bool := error IS NOT NULL OR status OPERATOR(pg_catalog.=) ANY (ARRAY['failed', 'unreachable']);
+	action pg_catalog.text;
+BEGIN
+	IF tenant IS NULL OR status IS NULL
+		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['applied', 'up_to_date', 'failed', 'unreachable', 'skipped', 'rolled_back', 'unchanged'])
+		OR COALESCE(applied, 0) OPERATOR(pg_catalog.<) 0
+		OR COALESCE(duration_ms, 0) OPERATOR(pg_catalog.<) 0
+		OR (version IS NULL) OPERATOR(pg_catalog.<>) (version_key IS NULL) THEN
+		RAISE EXCEPTION 'invalid tenant record of run %', id USING ERRCODE = '22023',
+			DETAIL = 'A tenant, a fan-out status, counts of zero or more and a version with its key are required.';
+	END IF;
+	SELECT CASE WHEN r.target OPERATOR(pg_catalog.~~) 'rollback %' THEN 'rollback' ELSE 'migrate' END INTO action
+	  FROM tenancy.runs r WHERE r.run_id OPERATOR(pg_catalog.=) id;
+	INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version, applied,
+		duration_ms, sqlstate, error)
+		VALUES (id, tenant, status, from_version, to_version, applied, duration_ms, sqlstate, error);
+	UPDATE tenancy.tenants t SET version = COALESCE(run_record_tenant.version, t.version),
+		version_key = COALESCE(run_record_tenant.version_key, t.version_key), state = run_record_tenant.status,
+		last_error = CASE WHEN is_failure THEN run_record_tenant.error END, last_run = pg_catalog.clock_timestamp(),
+		last_checked = pg_catalog.clock_timestamp()
+	 WHERE t.name OPERATOR(pg_catalog.=) tenant;
+	IF status OPERATOR(pg_catalog.<>) ALL (ARRAY['up_to_date', 'unchanged']) THEN
+		INSERT INTO tenancy.audit (action, tenant, detail)
+			VALUES (action, tenant, 'run ' OPERATOR(pg_catalog.||) id OPERATOR(pg_catalog.||) ': '
+				OPERATOR(pg_catalog.||) COALESCE(error, status));
+	END IF;
+	UPDATE tenancy.runs r SET applied = r.applied OPERATOR(pg_catalog.+) COALESCE(run_record_tenant.applied, 0),
+		failed = r.failed OPERATOR(pg_catalog.+) CASE WHEN is_failure THEN 1 ELSE 0 END
+	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
+END
+$$;
+
+-- capabilities() is extended, as above: what was defined so far stays under
+-- capabilities_before_fleet() (less the 3-argument tenant_migrate_all, which
+-- is gone), and issue 9's functions are added.
+ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_fleet;
+CREATE FUNCTION tenancy.capabilities()
+RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_fleet() b
+	 WHERE b.object OPERATOR(pg_catalog.<>) 'tenant_migrate_all(text, integer, integer)'
+	UNION ALL
+	SELECT c, k, o FROM (VALUES
+		('reader', 'function', 'tenant_settings()'),
+		('migrator', 'function', 'tenant_migrate_all(text, integer, integer, text[])'),
+		('migrator', 'function', 'tenant_rollback_all(text, integer, text[])'),
+		('admin', 'function', 'tenant_migration_remove(text, text)')
+	) AS v(c, k, o)
+$$;
+REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet() FROM PUBLIC;

@@ -52,4 +52,7 @@
 /* SQLite fallback of a PostgreSQL tenant: type mapping, order, conflicts. */
 #include "tn_fallback.h"
 
+/* Schema tenants on Citus: placement, distribution state, refusals. */
+#include "tn_citus.h"
+
 #endif /* TENANCY_H */

@@ -203,6 +203,8 @@ extern const tn_result_def tn_def_migrate_all;		  /* tenant_migrate_all([target 
 extern const tn_result_def tn_def_runs;				  /* tenant_runs() */
 extern const tn_result_def tn_def_dry_run_all;		  /* tenant_dry_run_all([target [, concurrency]]) */
 extern const tn_result_def tn_def_migrate_all_atomic; /* tenant_migrate_all_atomic([target [, concurrency]]) */
+extern const tn_result_def tn_def_settings;			  /* tenant_settings() */
+extern const tn_result_def tn_def_rollback_all;		  /* tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants]]) */
 extern const tn_result_def tn_def_verify_all;		  /* tenant_verify_all([concurrency]) */
 extern const tn_result_def tn_def_query_all;		  /* tenant_query_all(sql [, concurrency]) */
 

@@ -525,8 +525,14 @@ next_transaction_control(const char *body, size_t len, size_t *pos, size_t *star
 	}
 }
 
-int
-tn_body_strip_transaction(char *body)
+/*
+ * Blank out (newlines kept) every BEGIN ... <closing> pair of the body when
+ * its transaction control is only such pairs, each closed: 1; 0 when there is
+ * none; -1 (body unchanged) for anything else.  closing is 2 (COMMIT) or 3
+ * (ROLLBACK), the kinds next_transaction_control returns.
+ */
+static int
+strip_transaction_pairs(char *body, int closing)
 {
 	size_t len;
 	size_t pos = 0;
@@ -539,10 +545,10 @@ tn_body_strip_transaction(char *body)
 	if (body == NULL)
 		return 0;
 	len = strlen(body);
-	/* first pass: only BEGIN ... COMMIT pairs, none left open, no ROLLBACK */
+	/* first pass: only BEGIN ... closing pairs, none left open */
 	while ((kind = next_transaction_control(body, len, &pos, &start, &end)) != 0)
 	{
-		if (kind == 3 || (kind == 1) == open)
+		if ((kind != 1 && kind != closing) || (kind == 1) == open)
 			return -1;
 		open = kind == 1;
 		found = 1;
@@ -557,6 +563,12 @@ tn_body_strip_transaction(char *body)
 			if (body[i] != '\n' && body[i] != '\r')
 				body[i] = ' ';
 	return 1;
+}
+
+int
+tn_body_strip_transaction(char *body)
+{
+	return strip_transaction_pairs(body, 2);
 }
 
 long
@@ -659,32 +671,5 @@ tn_body_statements(const char *body, tn_statement_fn fn, void *arg)
 int
 tn_body_strip_verify_transaction(char *body)
 {
-	size_t len;
-	size_t pos = 0;
-	size_t start;
-	size_t end;
-	int	   open = 0;
-	int	   kind;
-	int	   found = 0;
-
-	if (body == NULL)
-		return 0;
-	len = strlen(body);
-	while ((kind = next_transaction_control(body, len, &pos, &start, &end)) != 0)
-	{
-		if (kind == 2 || (kind == 1) == open)
-			return -1;
-		open = kind == 1;
-		found = 1;
-	}
-	if (open)
-		return -1;
-	if (!found)
-		return 0;
-	pos = 0;
-	while (next_transaction_control(body, len, &pos, &start, &end) != 0)
-		for (size_t i = start; i < end; i++)
-			if (body[i] != '\n' && body[i] != '\r')
-				body[i] = ' ';
-	return 1;
+	return strip_transaction_pairs(body, 3);
 }

@@ -384,6 +384,17 @@ catalog_compare(const tn_adapter *a, const tn_migration_set *set, int write,
 }
 
 int
+tn_catalog_forget(const tn_adapter *a, const char *version, tn_error *err)
+{
+	tn_value v = tn_text(version);
+	int		 rc = tn_exec(a, "DELETE FROM {T}catalog WHERE version = $1", 1, &v, err);
+
+	if (rc == TN_OK)
+		rc = tn_history_add(a, "remove", version, 0, "taken out of the tenant set", err);
+	return rc;
+}
+
+int
 tn_catalog_sync_locked(const tn_adapter *a, const tn_migration_set *set,
 					   tn_error *err)
 {

@@ -140,7 +140,7 @@ struct tn_adapter
  *         batch int8 NOT NULL, version text, kind text NOT NULL, mode text NOT NULL)
  *
  * history.action is one of: add, apply, fail, rollback, restore,
- * checkpoint, repair, baseline, dry_run.
+ * checkpoint, repair, baseline, dry_run, remove.
  * checkpoints.batch is the highest applied batch when it was taken: a
  * rollback undoes applied rows with a larger batch.  kind: automatic |
  * manual; mode: marker | snapshot.

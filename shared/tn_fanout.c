@@ -265,6 +265,24 @@ tn_query_all_error_json(tn_buf *out, const tn_error *err)
 }
 
 int
+tn_query_all_refuse(tn_error *err, tn_query_refusal why)
+{
+	static const char *const detail[] = {
+		[TN_QUERY_EMPTY] = "The statement is empty.",
+		[TN_QUERY_SEVERAL] = "More than one statement was given.",
+		[TN_QUERY_WRITES] = "The statement would write.",
+		[TN_QUERY_NOT_QUERY] = "The statement returns no rows to read (only a query does: SELECT, VALUES, TABLE, WITH ... SELECT).",
+		[TN_QUERY_ATTACH] = "ATTACH and DETACH are not allowed.",
+	};
+
+	TN_ASSERT((int) why >= 0 && (size_t) why < sizeof(detail) / sizeof(detail[0]));
+	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant_query_all() runs exactly one read-only statement");
+	tn_error_detail(err, "%s", detail[why]);
+	tn_error_hint(err, "Pass one SELECT (or another statement that only reads); change tenants with tenant_migrate_all().");
+	return TN_ERR_INVALID_ARGUMENT;
+}
+
+int
 tn_error_transient(const tn_error *err)
 {
 	const char *s = err->sqlstate;

@@ -215,6 +215,27 @@ int tn_fanout_sqlstate_unreachable(const char *sqlstate);
 int tn_query_all_error_json(tn_buf *out, const tn_error *err);
 
 /*
+ * What makes tenant_query_all() refuse its statement for the whole call,
+ * before any tenant answers: each engine reads the statement with its own
+ * parser (SQLite: sqlite3_prepare and sqlite3_stmt_readonly; PostgreSQL:
+ * raw_parser) and names the reason; the core words the error.
+ */
+typedef enum tn_query_refusal
+{
+	TN_QUERY_EMPTY,		/* no statement at all (blanks, comments, ";") */
+	TN_QUERY_SEVERAL,	/* more than one statement */
+	TN_QUERY_WRITES,	/* the statement would write */
+	TN_QUERY_NOT_QUERY, /* reads, but returns no rows to wrap (PostgreSQL SHOW, EXPLAIN) */
+	TN_QUERY_ATTACH		/* SQLite ATTACH / DETACH */
+} tn_query_refusal;
+
+/*
+ * Fill err with tenant_query_all's refusal for why (TN_ERR_INVALID_ARGUMENT,
+ * the same message, detail and hint on both engines); returns the code.
+ */
+int tn_query_all_refuse(tn_error *err, tn_query_refusal why);
+
+/*
  * Transient errors: a serialization failure (40001), a deadlock (40P01), a
  * lock timeout (55P03) or "tuple concurrently updated" (XX000, two
  * sessions changing one catalog row: ALTER ROLE, GRANT ... ON DATABASE).
@@ -242,6 +263,118 @@ void tn_error_retried(tn_error *err, int attempts);
 
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int tn_fanout_status_counts_as_failure(const char *status);
+/* ------------------------------------------------------------------ */
+/* Reverting a fleet, subsets, removing a version (tn_rollback_all.c)  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * tenant_settings(): one row of tn_def_settings per setting tenancy reads
+ * (tn_settings_doc.c), current_value NULL (the host fills it in).
+ */
+int tn_settings_rows(tn_rows *out, tn_error *err);
+
+/* Status of a tenant_rollback_all row whose tenant had nothing to undo. */
+#define TN_FANOUT_UNCHANGED "unchanged"
+
+/*
+ * tenant_rollback_all's argument: a version of the tenant set (*version
+ * points into set: undo it and every later version) or else a checkpoint
+ * name (*checkpoint = arg: each tenant's tn_rollback to it).  Text written
+ * like a version that the set lacks is TN_ERR_NOT_FOUND (never taken for
+ * a checkpoint); NULL is TN_ERR_NULL_ARGUMENT; a bad checkpoint name
+ * TN_ERR_INVALID_NAME.
+ */
+int tn_rollback_all_arg(const tn_migration_set *set, const char *arg,
+						const char **version, const char **checkpoint,
+						tn_error *err);
+
+/*
+ * Undo every applied version >= version, newest first, with downs, in one
+ * unit of work.  The down of a version comes from set when set has it (a
+ * down added to the tenant set later reaches every tenant), else from the
+ * database's own catalog.  A missing down refuses before any change
+ * (TN_ERR_MISSING_DOWN, naming them); a failing down undoes everything
+ * (TN_ERR_MIGRATION_FAILED).  Marker checkpoints taken at an undone
+ * version are forgotten.  res: from_version / to_version (newest applied
+ * before / after), applied = versions undone.  set may be NULL.
+ */
+int tn_rollback_before(const tn_adapter *a, const tn_migration_set *set,
+					   const char *version, tn_migrate_result *res,
+					   tn_error *err);
+
+/*
+ * One tenant of tenant_rollback_all: tn_rollback_before(version) or
+ * tn_rollback(checkpoint) (exactly one is non-NULL, tn_rollback_all_arg),
+ * with res filled as tn_rollback_before does.
+ */
+int tn_rollback_all_one(const tn_adapter *a, const tn_migration_set *set,
+						const char *version, const char *checkpoint,
+						tn_migrate_result *res, tn_error *err);
+
+/*
+ * One tenant's row of tenant_rollback_all (tn_def_rollback_all, the
+ * columns of tenant_migrate_all): as tn_fanout_row, but success is
+ * "rolled_back" (applied = versions undone) or "unchanged" (nothing to
+ * undo), and a failed tenant (nothing undone) has NULL versions.
+ */
+int tn_rollback_all_row(tn_rows *out, const char *tenant, int rc,
+						const tn_migrate_result *res, const tn_error *err,
+						long long duration_ms);
+
+/* The target column of a tenant_rollback_all run in tenant_runs(): "rollback to before V" / "rollback to checkpoint C". */
+void tn_rollback_all_run_target(char *buf, size_t size, const char *version,
+								const char *checkpoint);
+
+/*
+ * A tenant list given as text (SQLite: 'canary,acme'): names separated by
+ * commas, blanks around each ignored, into names (one column; NULL text:
+ * no rows).  An empty or over-long name: TN_ERR_INVALID_ARGUMENT.
+ */
+int tn_tenant_list_parse(const char *text, tn_rows *names, tn_error *err);
+
+/*
+ * Which tenants a *_all call runs, in what order: wanted NULL means every
+ * tenant of all (column 0: name) in all's order; else exactly the wanted
+ * names in the order given (canary first), each a tenant of all, none
+ * twice.  order (all->nrows entries) receives indexes into all, *n their
+ * count.  Errors: empty list / unknown name (TN_ERR_NOT_FOUND) / a name
+ * twice (TN_ERR_DUPLICATE): nothing runs.
+ */
+int tn_tenant_subset(const tn_rows *all, const tn_rows *wanted, size_t *order,
+					 size_t *n, tn_error *err);
+
+/*
+ * Take version out of a catalog (a template's, a tenant's, or the
+ * PostgreSQL registry's tenant set through its adapter): its catalog row
+ * goes and history records "remove".  The caller has made sure it is not
+ * applied there (tn_migration_remove_check, tn_rollback_before).
+ */
+int tn_catalog_forget(const tn_adapter *a, const char *version, tn_error *err);
+
+/*
+ * tenant_migration_remove, in each tenant once the core allowed it: the
+ * tenant's catalog forgets version when it has it and never applied it
+ * (*forgot 1), in a unit of work of its own; else nothing (a tenant-local
+ * pending version is never dropped by a sync: the fan-out refuses it).
+ */
+int tn_catalog_forget_unapplied(const tn_adapter *a, const char *version, int *forgot,
+								tn_error *err);
+
+/* Is version applied in this database (its tracking tables)?  *applied 1 / 0; reads only. */
+int tn_version_applied(const tn_adapter *a, const char *version, int *applied,
+					   tn_error *err);
+
+/*
+ * May version leave the tenant set?  holders: the tenants (column 0) that
+ * have it applied, asked of each tenant, never of a cache.  Not in the
+ * set: TN_ERR_NOT_FOUND; applied somewhere: TN_ERR_INVALID_ARGUMENT
+ * naming up to five of them (by name), with the tenant_rollback_all hint.  fleet 0:
+ * the set is one database's own catalog (holders: that database), and the
+ * words say so.
+ */
+int tn_migration_remove_check(const tn_migration_set *set, const char *version,
+							  const tn_rows *holders, int fleet, tn_error *err);
+
 
 /* ------------------------------------------------------------------ */
 /* tenant_verify_all rows (tn_verify_all.c)                            */

@@ -81,6 +81,7 @@ static const tn_column tenants_cols[] = {
 	{ "pending", TN_COL_INT8 },
 	{ "last_run", TN_COL_TIMESTAMPTZ },
 	{ "last_error", TN_COL_TEXT },
+	{ "last_checked", TN_COL_TIMESTAMPTZ }, /* when a fan-out last asked the tenant itself */
 };
 const tn_result_def tn_def_tenants = { "tenants", COUNT_OF(tenants_cols), tenants_cols };
 
@@ -111,6 +112,7 @@ const tn_result_def tn_def_runs = { "tenant_runs", COUNT_OF(runs_cols), runs_col
 /* the dry run and the atomic run report exactly like tenant_migrate_all */
 const tn_result_def tn_def_dry_run_all = { "tenant_dry_run_all", COUNT_OF(migrate_all_cols), migrate_all_cols };
 const tn_result_def tn_def_migrate_all_atomic = { "tenant_migrate_all_atomic", COUNT_OF(migrate_all_cols), migrate_all_cols };
+const tn_result_def tn_def_rollback_all = { "tenant_rollback_all", COUNT_OF(migrate_all_cols), migrate_all_cols };
 
 static const tn_column verify_all_cols[] = {
 	{ "tenant", TN_COL_TEXT },
@@ -121,6 +123,16 @@ static const tn_column verify_all_cols[] = {
 	{ "detail", TN_COL_TEXT },
 };
 const tn_result_def tn_def_verify_all = { "tenant_verify_all", COUNT_OF(verify_all_cols), verify_all_cols };
+
+static const tn_column settings_cols[] = {
+	{ "name", TN_COL_TEXT },
+	{ "engine", TN_COL_TEXT }, /* postgresql | sqlite */
+	{ "default_value", TN_COL_TEXT },
+	{ "unit", TN_COL_TEXT },
+	{ "current_value", TN_COL_TEXT }, /* the host fills it where it can read it */
+	{ "meaning", TN_COL_TEXT },
+};
+const tn_result_def tn_def_settings = { "tenant_settings", COUNT_OF(settings_cols), settings_cols };
 
 static const tn_column query_all_cols[] = {
 	{ "tenant", TN_COL_TEXT },

@@ -97,3 +97,27 @@ SELECT has_function_privilege('tn_up_migrator', 'tenancy.run_open(text, text, te
 DROP DATABASE tn_upgrade_14;
 DROP ROLE tn_up_migrator;
 DROP ROLE tn_up_reader;
+
+-- 1.3 -> 1.4: tenant_migrate_all gains tenants text[]; a role given the
+-- migrator capability under 1.3 can still run it, and tenant_rollback_all
+-- with it; tenant_migration_remove stays admin's (issue 9)
+CREATE DATABASE tn_upgrade_grants;
+\c tn_upgrade_grants
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS tn_upgrade_migrator;
+CREATE ROLE tn_upgrade_migrator;
+CREATE EXTENSION tenancy VERSION '1.3';
+SELECT tenancy.grant_capability('tn_upgrade_migrator', 'migrator');
+ALTER EXTENSION tenancy UPDATE;
+SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_migrate_all(text, integer, integer, text[])', 'EXECUTE') AS migrate_all_kept,
+  pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_rollback_all(text, integer, text[])', 'EXECUTE') AS rollback_all_given,
+  pg_catalog.has_function_privilege('public',
+  'tenant_migrate_all(text, integer, integer, text[])', 'EXECUTE') AS public_may;
+SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_migration_remove(text, text)', 'EXECUTE') AS migrator_may_remove;
+DROP EXTENSION tenancy;
+\c postgres
+DROP DATABASE tn_upgrade_grants;
+DROP ROLE tn_upgrade_migrator;

@@ -84,6 +84,8 @@ tn_sqlite_error(sqlite3 *db, int rc, tn_error *err)
 			return tn_error_storage(err, fault, sqlite3_errmsg(db), file);
 	}
 	tn_error_set(err, TN_ERR_ENGINE, "%s", sqlite3_errmsg(db));
+	if (err != NULL)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", tn_sqlite_sqlstate(db, rc));
 	return TN_ERR_ENGINE;
 }
 
@@ -661,9 +663,7 @@ static __thread char last_sqlstate[6];
 void
 tn_sqlite_note_error(const tn_error *err)
 {
-	const char *state = err->code == TN_ERR_ENGINE && err->sqlstate[0] != '\0'
-							? err->sqlstate
-							: tn_code_sqlstate(err->code);
+	const char *state = tn_error_sqlstate(err); /* the core's rule, as the PostgreSQL host raises it */
 
 	memcpy(last_sqlstate, state, 5);
 	last_sqlstate[5] = '\0';

@@ -65,8 +65,18 @@ void		tn_sqlite_clear_sqlstate(void);
 /* Run a script with sqlite3_exec semantics, mapping the error. */
 int tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err);
 
-/* Map the connection's current error to a tn_error (BUSY -> TN_ERR_BUSY). */
+/*
+ * Map the connection's current error to a tn_error (BUSY -> TN_ERR_BUSY);
+ * a TN_ERR_ENGINE error gets tn_sqlite_sqlstate's SQLSTATE, when it has one.
+ */
 int tn_sqlite_error(sqlite3 *db, int rc, tn_error *err);
+
+/*
+ * The SQLSTATE PostgreSQL gives for the error SQLite reported as rc on db
+ * (sqlite_sqlstate.c: extended result code, or the start of an SQLITE_ERROR
+ * message); "" when there is none to give.  db may be NULL (rc alone).
+ */
+const char *tn_sqlite_sqlstate(sqlite3 *db, int rc);
 
 /* The busy timeout when the caller set none (documented: 5 s). */
 #define TN_SQLITE_DEFAULT_BUSY_MS 5000

@@ -162,6 +162,9 @@ run_one(fanout_job *job, size_t i)
 			case JOB_PREPARE:
 				rc = prepare_one(job, i, resolved);
 				break;
+			case JOB_ROLLBACK:
+				rc = tnsq_rollback_one(job, i, resolved);
+				break;
 			default:
 				rc = migrate_or_dry_run_one(job, i, resolved);
 				break;
@@ -178,6 +181,8 @@ run_one(fanout_job *job, size_t i)
 		tn_rows_init(&job->rows[i], tn_def_verify_all.ncols);
 		(void) tn_verify_all_row(NULL, name, job->set, err, &job->rows[i], &ignored);
 	}
+	else if (job->mode == JOB_ROLLBACK)
+		(void) tn_rollback_all_row(&job->rows[i], name, rc, &job->res[i], err, job->ms[i]);
 	else if (job->mode != JOB_VERIFY && job->mode != JOB_QUERY)
 		(void) tn_fanout_row(&job->rows[i], name, rc, &job->res[i], err, job->ms[i]);
 }
@@ -232,7 +237,7 @@ fanout_worker(void *arg)
 		pthread_mutex_unlock(&job->lock);
 		run_one(job, i);
 		pthread_mutex_lock(&job->lock);
-		if (job->mode == JOB_MIGRATE && job->rows[i].nrows == 1 &&
+		if ((job->mode == JOB_MIGRATE || job->mode == JOB_ROLLBACK) && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
 			job->failures++;
 		observe_done(job, i);
@@ -409,6 +414,51 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 	return job_alloc(job, job->tenants.nrows, ncols, err);
 }
 
+/*
+ * A subset (tenants: NULL = every tenant, else 'canary,acme'): the core
+ * parses the list and picks the tenants in the order given; job->tenants
+ * then holds exactly those and job->end their count.
+ */
+int
+tnsq_job_subset(fanout_job *job, sqlite3_value *tenants, tn_error *err)
+{
+	tn_rows wanted, picked;
+	size_t *order;
+	size_t	n = 0;
+	int		rc;
+
+	if (tenants == NULL || sqlite3_value_type(tenants) == SQLITE_NULL)
+		return TN_OK;
+	if ((rc = tn_tenant_list_parse((const char *) sqlite3_value_text(tenants), &wanted, err)) != TN_OK)
+		return rc;
+	order = calloc(job->tenants.nrows + 1, sizeof(size_t));
+	if (order == NULL)
+	{
+		tn_rows_free(&wanted);
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	rc = tn_tenant_subset(&job->tenants, &wanted, order, &n, err);
+	tn_rows_init(&picked, 2);
+	for (size_t k = 0; rc == TN_OK && k < n; k++)
+	{
+		const char *row[2] = { tn_rows_get(&job->tenants, order[k], 0), tn_rows_get(&job->tenants, order[k], 1) };
+
+		if (tn_rows_add(&picked, row) != TN_OK)
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	free(order);
+	tn_rows_free(&wanted);
+	if (rc != TN_OK)
+	{
+		tn_rows_free(&picked);
+		return rc;
+	}
+	tn_rows_free(&job->tenants); /* the per-tenant slots stay: there are as many or more */
+	job->tenants = picked;
+	job->end = picked.nrows;
+	return TN_OK;
+}
+
 /* ---- registry writes of a run ---- */
 
 int
@@ -443,9 +493,10 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 	rc = tn_exec(&conn->adapter,
 				 ok
 					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
-					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now')"
+					   " WHERE name = $1"
 					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
-					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
+					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
 				 5, p, err);
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
@@ -453,15 +504,15 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 
 		snprintf(detail, sizeof(detail), "run %lld: %s", run_id,
 				 ok ? tn_rows_get(out, r, 1) : job->errs[i].message);
-		rc = tnsq_audit(conn, "migrate", name, detail, err);
+		rc = tnsq_audit(conn, job->mode == JOB_ROLLBACK ? "rollback" : "migrate", name, detail, err);
 	}
 	return rc;
 }
 
 /* Write finished tenants [from, to) of the run into the registry, in one transaction. */
-static int
-record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
-			   tn_rows *out, size_t from, size_t to, tn_error *err)
+int
+tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
+					tn_rows *out, size_t from, size_t to, tn_error *err)
 {
 	int rc = conn->adapter.begin(conn, err);
 
@@ -572,7 +623,7 @@ cancelled_row(tn_rows *out, const char *tenant)
 	return tn_rows_add(out, row);
 }
 
-/* ---- tenant_migrate_all([target [, concurrency [, max_failures]]]) ---- */
+/* ---- tenant_migrate_all([target [, concurrency [, max_failures [, tenants]]]]) ---- */
 
 /*
  * A run that cannot go on (its registry writes failed, memory ran out)
@@ -617,7 +668,8 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		return rc;
 	if ((rc = tnsq_recover_if_idle(&c.conn, &c.rp, err)) != TN_OK ||
 		(rc = tnsq_close_abandoned_runs(&c.conn, err)) != TN_OK ||
-		(rc = tnsq_job_start(&c.job, JOB_MIGRATE, &c.conn, &c.rp, &c.set, target, err)) != TN_OK)
+		(rc = tnsq_job_start(&c.job, JOB_MIGRATE, &c.conn, &c.rp, &c.set, target, err)) != TN_OK ||
+		(rc = tnsq_job_subset(&c.job, args[3], err)) != TN_OK)
 		goto done;
 	c.job.max_failures = max_failures;
 	n = c.job.tenants.nrows;
@@ -632,7 +684,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		c.job.next = done;
 		c.job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
 		tnsq_run_workers(&c.job, concurrency);
-		rc = record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
+		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
 		if (rc == TN_OK)
 			done = c.job.next;
 	}
@@ -717,9 +769,10 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 			p[4] = tn_text(status); /* ok / problems / unreachable: tenants() reads it */
 			rc = tn_exec(&c.conn.adapter,
 						 strcmp(status, TN_VERIFY_UNREACHABLE) == 0
-							 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5 WHERE name = $1"
-							 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5"
-							   " WHERE name = $1",
+							 ? "UPDATE {T}tenants SET last_error = $4, last_status = $5,"
+							   " last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1"
+							 : "UPDATE {T}tenants SET version = $2, pending = $3, last_error = $4, last_status = $5,"
+							   " last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
 						 5, p, err);
 		}
 		if (rc == TN_OK)

@@ -71,15 +71,6 @@ query_authorizer(void *arg, int action, const char *a, const char *b,
 	return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
 }
 
-static int
-query_refuse(tn_error *err, const char *what)
-{
-	tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "tenant_query_all() runs exactly one read-only statement");
-	tn_error_detail(err, "%s", what);
-	tn_error_hint(err, "Pass one SELECT (or another statement that only reads); change tenants with tenant_migrate_all().");
-	return TN_ERR_INVALID_ARGUMENT;
-}
-
 /* Is the SQLite error one of a file that is not a usable database? */
 static int
 file_is_broken(int code)
@@ -111,7 +102,7 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 	sqlite3_set_authorizer(db, query_authorizer, NULL);
 	rc = sqlite3_prepare_v2(db, job->sql, -1, &st, &tail);
 	if (rc == SQLITE_AUTH)
-		rc = query_refuse(err, "ATTACH and DETACH are not allowed.");
+		rc = tn_query_all_refuse(err, TN_QUERY_ATTACH);
 	else if (rc != SQLITE_OK)
 	{
 		rc = tn_sqlite_error(db, rc, err);
@@ -119,9 +110,9 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 			rc = err->code = TN_ERR_UNREACHABLE;
 	}
 	else if (st == NULL)
-		rc = query_refuse(err, "The statement is empty.");
+		rc = tn_query_all_refuse(err, TN_QUERY_EMPTY);
 	else if (!sqlite3_stmt_readonly(st))
-		rc = query_refuse(err, "The statement would write.");
+		rc = tn_query_all_refuse(err, TN_QUERY_WRITES);
 	else
 	{
 		/* anything after the statement but blanks, comments and ";" is a second statement */
@@ -133,7 +124,7 @@ tnsq_query_one(fanout_job *job, size_t i, const char *path)
 			if (more != NULL || rc != SQLITE_OK)
 			{
 				sqlite3_finalize(more);
-				rc = query_refuse(err, "More than one statement was given.");
+				rc = tn_query_all_refuse(err, TN_QUERY_SEVERAL);
 				break;
 			}
 		}

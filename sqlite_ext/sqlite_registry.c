@@ -35,7 +35,7 @@ SQLITE_EXTENSION_INIT3
 static const char *REGISTRY_SCHEMA_SQL =
 	"CREATE TABLE IF NOT EXISTS tenancy_tenants("
 	"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
-	"  last_run TEXT, last_error TEXT, last_status TEXT,"
+	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT,"
 	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
 	"CREATE TABLE IF NOT EXISTS tenancy_audit("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -90,22 +90,33 @@ registry_locate(sqlite3 *db, registry_paths *rp, tn_error *err)
  * the first registries: add it to a registry made without it.
  */
 static int
-registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
+add_column_if_missing(tn_sqlite_conn *conn, const char *column, const char *alter, tn_error *err)
 {
-	tn_rows rows;
-	int		rc;
-	int		missing;
+	tn_value p = tn_text(column);
+	tn_rows	 rows;
+	int		 rc;
+	int		 missing;
 
 	rc = tn_query_rows(&conn->adapter, "SELECT count(*) FROM pragma_table_info('tenancy_tenants')"
-									   " WHERE name = 'last_status'",
-					   0, NULL, 1, &rows, err);
+									   " WHERE name = $1",
+					   1, &p, 1, &rows, err);
 	if (rc != TN_OK)
 		return rc;
 	missing = tn_cell_int(tn_rows_get(&rows, 0, 0), 0) == 0;
 	tn_rows_free(&rows);
-	if (!missing)
-		return TN_OK;
-	return tn_sqlite_exec(conn->db, "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT", err);
+	return missing ? tn_sqlite_exec(conn->db, alter, err) : TN_OK;
+}
+
+/* ... and last_checked (issue 9: when a fan-out last asked the tenant itself). */
+static int
+registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
+{
+	int rc = add_column_if_missing(conn, "last_status", "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT", err);
+
+	if (rc == TN_OK)
+		rc = add_column_if_missing(conn, "last_checked", "ALTER TABLE tenancy_tenants ADD COLUMN last_checked TEXT",
+								   err);
+	return rc;
 }
 
 int
@@ -389,6 +400,84 @@ tn_registry_catalog_load(tn_sqlite_conn *registry, const char *path,
 	if (path == NULL)
 		return tn_error_null_argument(err, "path");
 	return change_tenant_set(registry, change_load, (void *) path, count, "set_load", err);
+}
+
+static const char *arg_text(int argc, sqlite3_value **argv, int i);
+
+/* Undo version in the template (it has no data), forget it; change_tenant_set then migrates the rest again. */
+static int
+change_remove(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
+{
+	tn_migration_set  set;
+	tn_migrate_result res;
+	int				  rc;
+
+	if ((rc = tn_set_read(&tmpl->adapter, "catalog", &set, err)) != TN_OK)
+		return rc;
+	rc = tn_rollback_before(&tmpl->adapter, &set, arg, &res, err);
+	tn_migrate_result_free(&res);
+	tn_migration_set_free(&set);
+	if (rc == TN_OK)
+		rc = tn_catalog_forget(&tmpl->adapter, arg, err);
+	*count = rc == TN_OK ? 1 : 0;
+	return rc;
+}
+
+/*
+ * tenant_migration_remove(version [, scope]): take a version that no
+ * database has applied out of a set.  Scope 'tenants': every tenant file
+ * is asked (tnsq_version_holders), the core decides, then the template
+ * forgets it.  Default scope: this database's own catalog.
+ */
+static void
+fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	tn_sqlite_conn	*conn = sqlite3_user_data(ctx);
+	const char		*version = arg_text(argc, argv, 0);
+	tn_migration_set set;
+	registry_paths	 rp;
+	tn_rows			 holders;
+	tn_error		 err;
+	long long		 count = 0;
+	int				 tenants = 0;
+	int				 rc;
+
+	tn_error_clear(&err);
+	memset(&set, 0, sizeof(set));
+	tn_rows_init(&holders, 1);
+	if ((rc = tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err)) == TN_OK && !tenants)
+	{
+		/* this database: its own catalog is the set, itself the only holder */
+		if ((rc = tn_sqlite_ensure_schema(conn, &err)) == TN_OK &&
+			(rc = tn_set_read(&conn->adapter, "catalog", &set, &err)) == TN_OK && version != NULL)
+		{
+			int			applied = 0;
+			const char *row[1] = { "this database" };
+
+			rc = tn_version_applied(&conn->adapter, version, &applied, &err);
+			if (rc == TN_OK && applied)
+				rc = tn_rows_add(&holders, row);
+		}
+		if (rc == TN_OK && (rc = tn_migration_remove_check(&set, version, &holders, 0, &err)) == TN_OK)
+			rc = tn_catalog_forget(&conn->adapter, tn_set_find(&set, version)->version, &err);
+	}
+	else if (rc == TN_OK &&
+			 (rc = tnsq_registry_ready(conn, &rp, &err)) == TN_OK &&
+			 (rc = tnsq_load_tenant_set(&rp, &set, &err)) == TN_OK &&
+			 (rc = version == NULL ? tn_error_null_argument(&err, "version")
+								   : tnsq_version_holders(conn, &rp, version, &holders, &err)) == TN_OK &&
+			 (rc = tn_migration_remove_check(&set, version, &holders, 1, &err)) == TN_OK &&
+			 (rc = tnsq_forget_in_tenants(conn, &rp, tn_set_find(&set, version)->version, &err)) == TN_OK)
+		rc = change_tenant_set(conn, change_remove, (void *) tn_set_find(&set, version)->version, &count,
+							   "set_remove", &err);
+	tn_rows_free(&holders);
+	tn_migration_set_free(&set);
+	if (rc != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, 1);
 }
 
 /* ---- tenant_create / tenant_register / tenant_drop ---- */
@@ -747,16 +836,16 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		return rc;
 	if ((rc = tnsq_load_tenant_set(&rp, &set, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status"
+	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status, last_checked"
 									  " FROM {T}tenants ORDER BY name",
-					   0, NULL, 6, &rows, err);
+					   0, NULL, 7, &rows, err);
 	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
 	{
 		const char *version = tn_rows_get(&rows, i, 2);
 		const char *last_error = tn_rows_get(&rows, i, 4);
 		long long	pending = tn_set_count_newer(&set, version);
 		char		pbuf[32];
-		const char *row[8];
+		const char *row[9];
 
 		snprintf(pbuf, sizeof(pbuf), "%lld", pending);
 		row[0] = tn_rows_get(&rows, i, 0);
@@ -767,6 +856,7 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		row[5] = pbuf;
 		row[6] = tn_rows_get(&rows, i, 3);
 		row[7] = last_error;
+		row[8] = tn_rows_get(&rows, i, 6);
 		if (tn_rows_add(out, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
@@ -796,7 +886,8 @@ fill_runs(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *
 
 static const tn_vtab_spec registry_tables[] = {
 	{ &tn_def_tenants, 0, { NULL }, fill_tenants },
-	{ &tn_def_migrate_all, 3, { "target", "concurrency", "max_failures" }, tnsq_fill_migrate_all },
+	{ &tn_def_migrate_all, 4, { "target", "concurrency", "max_failures", "tenants" }, tnsq_fill_migrate_all },
+	{ &tn_def_rollback_all, 3, { "checkpoint_or_version", "concurrency", "tenants" }, tnsq_fill_rollback_all },
 	{ &tn_def_runs, 0, { NULL }, fill_runs },
 	{ &tn_def_dry_run_all, 2, { "target", "concurrency" }, tnsq_fill_dry_run_all },
 	{ &tn_def_verify_all, 1, { "concurrency" }, tnsq_fill_verify_all },
@@ -816,6 +907,7 @@ tn_registry_register(sqlite3 *db, tn_sqlite_conn *conn)
 		{ "tenant_create", 1, 3, fn_tenant_create },
 		{ "tenant_register", 2, 3, fn_tenant_register },
 		{ "tenant_drop", 1, 2, fn_tenant_drop },
+		{ "tenant_migration_remove", 1, 2, fn_migration_remove },
 	};
 	int rc = SQLITE_OK;
 

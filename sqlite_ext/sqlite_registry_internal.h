@@ -39,7 +39,8 @@ typedef enum job_mode
 	JOB_DRY_RUN, /* tenant_dry_run_all */
 	JOB_VERIFY,	 /* tenant_verify_all */
 	JOB_QUERY,	 /* tenant_query_all */
-	JOB_PREPARE	 /* tenant_migrate_all_atomic, first phase */
+	JOB_PREPARE, /* tenant_migrate_all_atomic, first phase */
+	JOB_ROLLBACK /* tenant_rollback_all */
 } job_mode;
 
 typedef struct fanout_job
@@ -48,12 +49,14 @@ typedef struct fanout_job
 	const registry_paths   *rp;
 	const tn_migration_set *set;
 	const char			   *target;
-	const char			   *sql;		  /* JOB_QUERY */
-	const char			   *backup_dir;	  /* JOB_PREPARE */
-	tn_rows					tenants;	  /* name, location */
-	size_t					next;		  /* next tenant to start */
-	size_t					end;		  /* workers start none at or after this */
-	long long				max_failures; /* JOB_MIGRATE; 0 = no limit */
+	const char			   *sql;		   /* JOB_QUERY */
+	const char			   *backup_dir;	   /* JOB_PREPARE */
+	const char			   *rb_version;	   /* JOB_ROLLBACK: undo it and later (points into set) */
+	const char			   *rb_checkpoint; /* JOB_ROLLBACK: or roll back to this checkpoint */
+	tn_rows					tenants;	   /* name, location */
+	size_t					next;		   /* next tenant to start */
+	size_t					end;		   /* workers start none at or after this */
+	long long				max_failures;  /* JOB_MIGRATE; 0 = no limit */
 	long long				failures;
 	int						stopped;   /* max_failures reached: nothing new starts */
 	int						cancelled; /* the observer's stop flag was set */
@@ -113,6 +116,17 @@ int	 tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows
 int	 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int	 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int	 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int	 tnsq_job_subset(fanout_job *job, sqlite3_value *tenants, tn_error *err);
+int	 tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job, tn_rows *out,
+						 size_t from, size_t to, tn_error *err);
+
+/* sqlite_rollback_all.c */
+int tnsq_rollback_one(fanout_job *job, size_t i, const char *path);
+int tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
+int tnsq_forget_in_tenants(tn_sqlite_conn *conn, const registry_paths *rp, const char *version,
+						   tn_error *err);
+int tnsq_version_holders(tn_sqlite_conn *conn, const registry_paths *rp, const char *version,
+						 tn_rows *holders, tn_error *err);
 
 /* sqlite_run_lock.c: one recorded fan-out per registry at a time (refused at once: 55P03) */
 int	 tnsq_run_lock(const registry_paths *rp, const char *function, int *fd, tn_error *err);

@@ -8,7 +8,7 @@
 
 #include "sqlite_adapter.h"
 
-#define TN_VTAB_MAX_ARGS 3
+#define TN_VTAB_MAX_ARGS 4
 
 /* Produce the rows for one scan.  args[i] NULL = not given or SQL NULL. */
 typedef int (*tn_vtab_fill_fn)(sqlite3 *db, int nargs,

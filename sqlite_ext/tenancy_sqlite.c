@@ -441,6 +441,41 @@ fill_dry_run(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *e
 	return rc;
 }
 
+/* tenant_settings(): the core's list; this connection's PRAGMA busy_timeout as the current value */
+static int
+fill_settings(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *err)
+{
+	int rc;
+
+	(void) n;
+	(void) args;
+	tn_rows_init(out, tn_def_settings.ncols);
+	if ((rc = tn_settings_rows(out, err)) != TN_OK)
+		return rc;
+	for (size_t r = 0; r < out->nrows; r++)
+		if (strcmp(tn_rows_get(out, r, 0), "busy_timeout") == 0)
+		{
+			sqlite3_stmt *stmt = NULL;
+			char		 *value = NULL;
+
+			if (sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &stmt, NULL) == SQLITE_OK &&
+				sqlite3_step(stmt) == SQLITE_ROW)
+				value = sqlite3_mprintf("%d", sqlite3_column_int(stmt, 0));
+			sqlite3_finalize(stmt);
+			if (value != NULL)
+			{
+				char **cell = &out->cells[r * out->ncols + 4];
+
+				free(*cell);
+				*cell = tn_strdup(value, err);
+				sqlite3_free(value);
+				if (*cell == NULL)
+					return TN_ERR_NO_MEMORY;
+			}
+		}
+	return TN_OK;
+}
+
 static const tn_vtab_spec table_functions[] = {
 	{ &tn_def_status, 0, { NULL }, fill_status },
 	{ &tn_def_verify, 0, { NULL }, fill_verify },
@@ -448,6 +483,7 @@ static const tn_vtab_spec table_functions[] = {
 	{ &tn_def_checkpoints, 0, { NULL }, fill_checkpoints },
 	{ &tn_def_plan, 1, { "target" }, fill_plan },
 	{ &tn_def_dry_run, 1, { "target" }, fill_dry_run },
+	{ &tn_def_settings, 0, { NULL }, fill_settings },
 };
 
 /* ---- registration ---- */

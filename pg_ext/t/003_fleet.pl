@@ -47,6 +47,12 @@ is(join(' ', sort split /\n/, $run2), 't1|applied|1|2 t2|up_to_date|2|2',
 is(A('t1', "SELECT to_regclass('notes') IS NOT NULL"), 't', 'truth: t1 has notes again');
 is(ctl("SELECT count(*) FROM tenants() WHERE last_run IS NOT NULL AND last_run > now() - interval '1 hour'"), '2',
 	'truth: last_run says when each tenant was last checked (the up-to-date one too)');
+is(ctl("SELECT count(*) FROM tenants() WHERE last_checked >= last_run"), '2', 'truth: last_checked too');
+# an atomic run does not trust the cache either (issue 9)
+is(A('t2', 'SELECT tenant_rollback()'), '1', 'truth (atomic): tenant_rollback() inside t2 undoes 2');
+my ($run2a) = tn_psql($A, 'ctl', ['SELECT tenant, status, from_version, to_version FROM tenant_migrate_all_atomic()'], quiet => 1);
+is(join(' ', sort split /\n/, $run2a), 't1|up_to_date|2|2 t2|applied|1|2',
+	'truth: tenant_migrate_all_atomic() asks every tenant, so t2 is migrated again');
 
 # ---- a failed tenant: the same row as on SQLite -----------------------------------
 A('t2', 'INSERT INTO marks VALUES (1)');

@@ -65,4 +65,7 @@ void test_sets(void);
 void test_fanout_rows(void);
 void test_one_decision(void);
 
+/* test_core_revert.c */
+void test_revert_decisions(void);
+
 #endif /* TEST_CORE_H */

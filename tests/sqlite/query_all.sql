@@ -45,6 +45,12 @@ SELECT * FROM tenant_query_all();
 .shell ls reg | grep -c other || true
 -- a statement that fails in a tenant (here: everywhere) is that tenant's error row
 SELECT * FROM tenant_query_all('SELECT * FROM no_such_table');
+-- the SQLSTATE PostgreSQL gives for the same error (sqlite_sqlstate.c); the text stays SQLite's
+SELECT DISTINCT json_extract("row", '$.sqlstate') AS state, json_extract("row", '$.error') AS error FROM tenant_query_all('SELECT no_such_column FROM notes');
+SELECT DISTINCT json_extract("row", '$.sqlstate') AS state, json_extract("row", '$.error') AS error FROM tenant_query_all('SELECT no_such_function(1)');
+SELECT DISTINCT json_extract("row", '$.sqlstate') AS state, json_extract("row", '$.error') AS error FROM tenant_query_all('SELECT 1 FRM notes');
+SELECT DISTINCT json_extract("row", '$.sqlstate') AS state, json_extract("row", '$.error') AS error FROM tenant_query_all('SELECT id FROM notes, notes AS n2 WHERE id = 1');
+SELECT DISTINCT json_extract("row", '$.sqlstate') AS state, json_extract("row", '$.error') AS error FROM tenant_query_all('SELECT abs(1, 2)');
 -- a missing tenant and a garbage tenant: one error row each, the others answer
 .shell rm reg/gamma.db
 .shell printf 'garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage' | dd of=reg/beta.db bs=1 seek=0 conv=notrunc status=none

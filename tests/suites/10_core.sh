@@ -46,6 +46,14 @@ if build test_core tests/core/test_core.c tests/core/test_core_*.c; then
   tally "$log" "$rc" test_core
 fi
 
+# the Citus decisions (shared/tn_citus.c)
+if build test_citus tests/core/test_citus.c; then
+  log=$OUT/test_citus.log
+  "$OUT/test_citus" >"$log" 2>&1; rc=$?
+  grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$log"
+  tally "$log" "$rc" test_citus
+fi
+
 # TN_CORE_QUICK=1: unit tests only (mutant runs); the corpus replay is skipped
 [ "${TN_CORE_QUICK:-0}" = 1 ] && { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
 for target in fuzz_filename fuzz_body fuzz_annotations fuzz_projects; do

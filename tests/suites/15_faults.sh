@@ -10,7 +10,7 @@ OUT=tests/out/faults
 mkdir -p "$OUT"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 if ! ${CC:-cc} -std=c99 -Wall -Wextra -g -O1 $SAN -DSQLITE_CORE -Ishared -Isqlite_ext \
-    -o "$OUT/test_faults.$$" tests/faults/test_faults.c shared/*.c sqlite_ext/sqlite_adapter.c \
+    -o "$OUT/test_faults.$$" tests/faults/test_faults.c shared/*.c sqlite_ext/sqlite_adapter.c sqlite_ext/sqlite_sqlstate.c \
     -lsqlite3 -lcrypto -lpthread -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
     2>"$OUT/build.$$.log"; then
   cat "$OUT/build.$$.log"; echo "0 passed, 1 failed"; exit 1
