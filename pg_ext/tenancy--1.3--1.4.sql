@@ -274,7 +274,8 @@ BEGIN
 		IF r.kind OPERATOR(pg_catalog.=) 'function' THEN
 			-- tenant_* live in the extension's schema; objects named with
 			-- their schema (tenancy.run_open(...)) are taken as they are
-			EXECUTE pg_catalog.format('%s EXECUTE ON FUNCTION %s %s %s',
+			-- ROUTINE: the same grant for functions and procedures
+			EXECUTE pg_catalog.format('%s EXECUTE ON ROUTINE %s %s %s',
 				CASE WHEN give THEN 'GRANT' ELSE 'REVOKE' END,
 				CASE WHEN r.object OPERATOR(pg_catalog.~~) 'tenancy.%' THEN r.object
 					ELSE pg_catalog.format('%I.%s', ext, r.object) END,
@@ -722,12 +723,14 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catal
 -- 3-argument function goes and the 4-argument one takes its place; every
 -- role that could execute the old one can execute the new one, and
 -- tenant_rollback_all.
-CREATE TEMP TABLE tenancy_migrate_all_grantees AS
-	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}') AS roles
+-- kept in a transaction-local setting, not a temporary table: Citus
+-- cannot PREPARE a transaction that touched temporary objects
+SELECT pg_catalog.set_config('tenancy_upgrade.tenancy_migrate_all_grantees',
+	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
 	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
 	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4)'::pg_catalog.regprocedure
 	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true);
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
 DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
 CREATE FUNCTION @extschema@.tenant_migrate_all(target pg_catalog.text DEFAULT NULL,
@@ -744,13 +747,12 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalo
 DO $$
 DECLARE r pg_catalog.text;
 BEGIN
-	FOREACH r IN ARRAY (SELECT roles FROM pg_temp.tenancy_migrate_all_grantees) LOOP
+	FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.tenancy_migrate_all_grantees')::pg_catalog.text[] LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
 		-- whoever could migrate every tenant can revert them (the migrator capability)
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
 	END LOOP;
 END $$;
-DROP TABLE pg_temp.tenancy_migrate_all_grantees;
 
 -- tenant_migration_remove(version [, scope]): a version no database has
 -- applied leaves a set ('tenants': asked of every tenant); admin only.
@@ -777,12 +779,14 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_settings() FROM PUBLIC;
 -- atomic) last asked the tenant itself; the registry's cached state is as
 -- fresh as that.  Same grants as before.
 ALTER TABLE tenancy.tenants ADD COLUMN last_checked pg_catalog.timestamptz;
-CREATE TEMP TABLE tenancy_tenants_grantees AS
-	SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}') AS roles
+-- kept in a transaction-local setting, not a temporary table: Citus
+-- cannot PREPARE a transaction that touched temporary objects
+SELECT pg_catalog.set_config('tenancy_upgrade.tenancy_tenants_grantees',
+	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
 	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
 	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenants()'::pg_catalog.regprocedure
 	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner;
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true);
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenants();
 DROP FUNCTION @extschema@.tenants();
 CREATE FUNCTION @extschema@.tenants()
@@ -797,13 +801,12 @@ REVOKE ALL ON FUNCTION @extschema@.tenants() FROM PUBLIC;
 DO $$
 DECLARE r pg_catalog.text;
 BEGIN
-	FOREACH r IN ARRAY (SELECT roles FROM pg_temp.tenancy_tenants_grantees) LOOP
+	FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.tenancy_tenants_grantees')::pg_catalog.text[] LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenants() TO %s', r);
 		-- whoever could read the registry can read the settings list (the reader capability)
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_settings() TO %s', r);
 	END LOOP;
 END $$;
-DROP TABLE pg_temp.tenancy_tenants_grantees;
 
 -- run_record_tenant (issue 7's write path) learns tenant_rollback_all's rows:
 -- status 'unchanged' (nothing undone, not audited), the audit action of a
@@ -868,7 +871,10 @@ AS $$
 		('reader', 'function', 'tenant_settings()'),
 		('migrator', 'function', 'tenant_migrate_all(text, integer, integer, text[])'),
 		('migrator', 'function', 'tenant_rollback_all(text, integer, text[])'),
-		('admin', 'function', 'tenant_migration_remove(text, text)')
+		('admin', 'function', 'tenant_migration_remove(text, text)'),
+		-- issue 14's chunked batches: a migrator may apply a long batch in chunks
+		-- (the capability sweep, 006_sweep.pl, found it in no capability)
+		('migrator', 'function', 'tenant_migrate_in_batches(bigint, text)')
 	) AS v(c, k, o)
 $$;
 REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet() FROM PUBLIC;
