@@ -102,18 +102,8 @@ worker(void *arg)
 static void
 run_all(all_job *job, long long concurrency)
 {
-	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
-	long long started = 0;
-	long long want = concurrency < (long long) job->n ? concurrency : (long long) job->n;
-
 	pthread_mutex_init(&job->lock, NULL);
-	for (; want > 1 && started < want; started++)
-		if (pthread_create(&threads[started], NULL, worker, job) != 0)
-			break;
-	if (started == 0)
-		worker(job);
-	for (long long k = 0; k < started; k++)
-		pthread_join(threads[k], NULL);
+	tnsq_run_threads(worker, job, concurrency < (long long) job->n ? concurrency : (long long) job->n);
 	pthread_mutex_destroy(&job->lock);
 }
 

@@ -245,28 +245,36 @@ fanout_worker(void *arg)
 	}
 }
 
+/*
+ * Run fn(arg) on up to workers threads and wait for them all; fn takes its
+ * next item itself (under its own lock) until none is left.  With one worker,
+ * or when no thread can be started, fn runs on the caller's thread.  Used by
+ * every SQLite fan-out (this file and sqlite_fallback_all.c).
+ */
+void
+tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers)
+{
+	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
+	long long started = 0;
+
+	if (workers > TN_FANOUT_MAX_CONCURRENCY)
+		workers = TN_FANOUT_MAX_CONCURRENCY;
+	for (; workers > 1 && started < workers; started++)
+		if (pthread_create(&threads[started], NULL, fn, arg) != 0)
+			break;
+	if (started == 0)
+		fn(arg);
+	for (long long t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+}
+
 /* Run tenants [job->next, job->end) on up to concurrency threads. */
 void
 tnsq_run_workers(fanout_job *job, long long concurrency)
 {
-	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
 	long long workers = (long long) (job->end - job->next);
-	long long started = 0;
 
-	if (workers > concurrency)
-		workers = concurrency;
-	if (workers <= 1)
-	{
-		fanout_worker(job);
-		return;
-	}
-	for (; started < workers; started++)
-		if (pthread_create(&threads[started], NULL, fanout_worker, job) != 0)
-			break;
-	if (started == 0)
-		fanout_worker(job);
-	for (long long t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
+	tnsq_run_threads(fanout_worker, job, workers < concurrency ? workers : concurrency);
 }
 
 static int

@@ -107,10 +107,12 @@ int tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 						   const char *resolved, tn_error *err);
 
 /* sqlite_fanout.c */
-int	 tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
-int	 tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
-int	 tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
-					tn_migration_set *set, const char *target, tn_error *err);
+int tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
+int tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
+int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
+				   tn_migration_set *set, const char *target, tn_error *err);
+/* Run fn(arg) on up to workers threads, joined before it returns (sqlite_fanout.c). */
+void tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers);
 void tnsq_run_workers(fanout_job *job, long long concurrency);
 void tnsq_job_free(fanout_job *job);
 int	 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
