@@ -878,3 +878,115 @@ AS $$
 	) AS v(c, k, o)
 $$;
 REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet() FROM PUBLIC;
+
+-- ==== issue 9 (operating a fleet), branch fleet: subsets and max_failures ====
+-- tenant_dry_run_all, tenant_verify_all and tenant_query_all take a subset
+-- (tenants text[], as tenant_migrate_all: each a registered tenant, none
+-- twice, in the order given); tenant_rollback_all takes max_failures (as
+-- tenant_migrate_all: nothing new starts after that many failed or
+-- unreachable tenants, the rest are 'skipped').  Each old function goes and
+-- the new one takes its place; every role that could execute the old one
+-- can execute the new one.
+-- kept in transaction-local settings, not a temporary table: Citus
+-- cannot PREPARE a transaction that touched temporary objects
+SELECT pg_catalog.set_config('tenancy_upgrade.fleet_' OPERATOR(pg_catalog.||) f.key,
+	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
+	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+	 WHERE p.oid OPERATOR(pg_catalog.=) f.sig::pg_catalog.regprocedure
+	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true)
+  FROM (VALUES
+	('dry_run_all', '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4)'),
+	('verify_all', '@extschema@.tenant_verify_all(pg_catalog.int4)'),
+	('query_all', '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)'),
+	('rollback_all', '@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])')
+  ) AS f(key, sig);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_verify_all(pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_verify_all(pg_catalog.int4);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]);
+DROP FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]);
+
+CREATE FUNCTION @extschema@.tenant_dry_run_all(target pg_catalog.text DEFAULT NULL,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_dry_run_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_verify_all(concurrency pg_catalog.int4 DEFAULT NULL,
+	tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	version pg_catalog.text, pending pg_catalog.int8, problems pg_catalog.int8,
+	detail pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_verify_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_query_all(sql pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, "row" pg_catalog.jsonb)
+AS 'MODULE_PATHNAME', 'tenant_query_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_rollback_all(checkpoint_or_version pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL,
+	max_failures pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_rollback_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+	@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]),
+	@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[]),
+	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]),
+	@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)
+FROM PUBLIC;
+DO $$
+DECLARE
+	f pg_catalog.text[];
+	r pg_catalog.text;
+BEGIN
+	FOREACH f SLICE 1 IN ARRAY ARRAY[
+		['dry_run_all', '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'],
+		['verify_all', '@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[])'],
+		['query_all', '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'],
+		['rollback_all', '@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)']]
+	LOOP
+		FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.fleet_' OPERATOR(pg_catalog.||) f[1])::pg_catalog.text[] LOOP
+			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f[2], r);
+		END LOOP;
+	END LOOP;
+END $$;
+
+-- capabilities() follows: the new signatures take the old ones' places
+ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_fleet_subsets;
+CREATE FUNCTION tenancy.capabilities()
+RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_fleet_subsets() b
+	 WHERE b.object OPERATOR(pg_catalog.<>) ALL (ARRAY['tenant_dry_run_all(text, integer)',
+		'tenant_verify_all(integer)', 'tenant_query_all(text, integer)',
+		'tenant_rollback_all(text, integer, text[])'])
+	UNION ALL
+	SELECT c, k, o FROM (VALUES
+		('migrator', 'function', 'tenant_dry_run_all(text, integer, text[])'),
+		('migrator', 'function', 'tenant_verify_all(integer, text[])'),
+		('migrator', 'function', 'tenant_query_all(text, integer, text[])'),
+		('migrator', 'function', 'tenant_rollback_all(text, integer, text[], integer)')
+	) AS v(c, k, o)
+$$;
+REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet_subsets() FROM PUBLIC;

@@ -360,8 +360,8 @@ tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err)
 	return tn_check_concurrency(*out, err); /* the limits are the core's */
 }
 
-static int
-parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
+int
+tnsq_parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
 {
 	*out = 0;
 	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
@@ -670,7 +670,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	call_init(&c, db, out, &tn_def_migrate_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
-		(rc = parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
+		(rc = tnsq_parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
 		(rc = tnsq_run_lock(&c.rp, "tenant_migrate_all()", &lockfd, err)) != TN_OK)
 		return rc;
@@ -712,7 +712,7 @@ done:
 	return call_end(&c, out, rc);
 }
 
-/* ---- tenant_dry_run_all([target [, concurrency]]): not recorded, nothing changes ---- */
+/* ---- tenant_dry_run_all([target [, concurrency [, tenants]]]): not recorded, nothing changes ---- */
 
 int
 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
@@ -728,7 +728,8 @@ tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_DRY_RUN, &c.conn, &c.rp, &c.set, target, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_DRY_RUN, &c.conn, &c.rp, &c.set, target, err)) == TN_OK &&
+		(rc = tnsq_job_subset(&c.job, args[2], err)) == TN_OK)
 	{
 		tnsq_run_workers(&c.job, concurrency);
 		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
@@ -737,7 +738,7 @@ tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	return call_end(&c, out, rc);
 }
 
-/* ---- tenant_verify_all([concurrency]): read every tenant, refresh the registry's cache ---- */
+/* ---- tenant_verify_all([concurrency [, tenants]]): read every tenant, refresh the registry's cache ---- */
 
 int
 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
@@ -752,7 +753,8 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
 		(rc = tnsq_run_lock(&c.rp, "tenant_verify_all()", &lockfd, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_VERIFY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_VERIFY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK &&
+		(rc = tnsq_job_subset(&c.job, args[1], err)) == TN_OK)
 	{
 		tnsq_run_workers(&c.job, concurrency);
 		rc = c.conn.adapter.begin(&c.conn, err);
@@ -792,7 +794,7 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 	return call_end(&c, out, rc);
 }
 
-/* ---- tenant_query_all(sql [, concurrency]) ---- */
+/* ---- tenant_query_all(sql [, concurrency [, tenants]]) ---- */
 
 int
 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
@@ -808,7 +810,8 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 	if ((rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_QUERY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_QUERY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK &&
+		(rc = tnsq_job_subset(&c.job, args[2], err)) == TN_OK)
 	{
 		c.job.sql = (const char *) sqlite3_value_text(args[0]);
 		tnsq_run_workers(&c.job, concurrency);

@@ -56,7 +56,7 @@ typedef struct fanout_job
 	tn_rows					tenants;	   /* name, location */
 	size_t					next;		   /* next tenant to start */
 	size_t					end;		   /* workers start none at or after this */
-	long long				max_failures;  /* JOB_MIGRATE; 0 = no limit */
+	long long				max_failures;  /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
 	long long				failures;
 	int						stopped;   /* max_failures reached: nothing new starts */
 	int						cancelled; /* the observer's stop flag was set */
@@ -108,6 +108,8 @@ int tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 
 /* sqlite_fanout.c */
 int tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
+/* max_failures: NULL or 0 = no limit; a negative number or a non-integer is refused (22023) */
+int tnsq_parse_max_failures(sqlite3_value *v, long long *out, tn_error *err);
 int tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
 int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
 				   tn_migration_set *set, const char *target, tn_error *err);
