@@ -63,13 +63,23 @@ typedef struct fanout_job
 	long long				finished;  /* tenants done, for the observer */
 	int						busy_ms;   /* each tenant connection's busy timeout: the caller's */
 	pthread_mutex_t			lock;
+	/*
+	 * A recorded run (migrate, rollback): each tenant's row is written to
+	 * the registry as the tenant finishes, if the registry can be written
+	 * at once, so another connection's tenant_runs() and
+	 * tenancy_run_tenants show the run's progress; recorded[i] says it
+	 * was.  tnsq_record_results writes the others.  NULL: not recorded.
+	 */
+	tn_sqlite_conn *record_conn;
+	long long		record_run_id;
 	/* per tenant, filled by the workers */
 	int				  *rc;
 	tn_error		  *errs;
 	tn_migrate_result *res;
 	long long		  *ms;
-	tn_rows			  *rows; /* the tenant's output rows */
-	tn_sqlite_conn	  *held; /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	tn_rows			  *rows;	 /* the tenant's output rows */
+	char			  *recorded; /* record_conn: its row is in the registry already */
+	tn_sqlite_conn	  *held;	 /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
 } fanout_job;
 
 /* sqlite_registry.c */

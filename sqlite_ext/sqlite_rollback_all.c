@@ -77,6 +77,9 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	tn_rollback_all_run_target(target, sizeof(target), job.rb_version, job.rb_checkpoint);
 	if ((rc = tnsq_start_run(&conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
 		goto done;
+	/* each tenant's row as it finishes: another connection sees the progress */
+	job.record_conn = &conn;
+	job.record_run_id = run_id;
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
 		job.next = done;

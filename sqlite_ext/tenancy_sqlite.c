@@ -44,6 +44,46 @@ conn_for(sqlite3_context *ctx, tn_error *err)
 		return;                               \
 	}
 
+/*
+ * The default scope in a registry with tenants: PostgreSQL raises a
+ * WARNING; SQLite's channel for one is its error log, sqlite3_log() with
+ * SQLITE_WARNING (what an application's SQLITE_CONFIG_LOG callback gets;
+ * the sqlite3 shell prints it after ".log stderr").  The core's text,
+ * message, detail and hint, as on PostgreSQL; an explicit 'database' scope
+ * does not warn.
+ */
+static void
+warn_default_scope(tn_sqlite_conn *conn, const char *function, int scope_given)
+{
+	sqlite3_stmt *st = NULL;
+	long long	  n = 0;
+	tn_error	  warn;
+
+	if (scope_given)
+		return;
+	/* no registry table: not a registry, nothing to warn about (and no error in the log) */
+	if (sqlite3_prepare_v2(conn->db,
+						   "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'tenancy_tenants'", -1,
+						   &st, NULL) == SQLITE_OK &&
+		sqlite3_step(st) == SQLITE_ROW)
+	{
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM main.tenancy_tenants", -1, &st, NULL) == SQLITE_OK &&
+			sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	tn_error_clear(&warn);
+	/* one line each: sqlite3_log cuts a message at about 200 bytes */
+	if (tn_registry_scope_warning(function, n, &warn))
+	{
+		sqlite3_log(SQLITE_WARNING, "WARNING:  %s", warn.message);
+		sqlite3_log(SQLITE_WARNING, "DETAIL:  %s", warn.detail);
+		sqlite3_log(SQLITE_WARNING, "HINT:  %s", warn.hint);
+	}
+}
+
 static void
 fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -57,6 +97,7 @@ fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		tn_sqlite_raise(ctx, &err);
 		return;
 	}
+	warn_default_scope(conn, "tenant_migration_add", arg_text(argc, argv, 4) != NULL);
 	if (tn_migration_from_args(arg_text(argc, argv, 0), arg_text(argc, argv, 1),
 							   arg_text(argc, argv, 2), arg_text(argc, argv, 3),
 							   TN_DIALECT_SQLITE, &m, &err) != TN_OK)
@@ -82,6 +123,8 @@ fn_migrations_load(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int		  tenants = 0;
 
 	BEGIN_CALL();
+	if (tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err) == TN_OK)
+		warn_default_scope(conn, "tenant_migrations_load", arg_text(argc, argv, 1) != NULL);
 	if (tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err) != TN_OK ||
 		(tenants ? tn_registry_catalog_load(conn, arg_text(argc, argv, 0), &count, &err)
 				 : tn_catalog_load_folder(&conn->adapter, arg_text(argc, argv, 0), &count, &err)) != TN_OK)
