@@ -95,6 +95,13 @@ int			tnsq_template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_erro
 int			tnsq_template_migrate(tn_sqlite_conn *tmpl, tn_error *err);
 const char *tnsq_arg_text(int argc, sqlite3_value **argv, int i);
 
+/*
+ * sqlite_one_tenant.c: tenant_status(tenant) and its kin: the named
+ * tenant's file opened read-only, kind read there (out initialised by the
+ * caller); errors as the core words them (unknown 42704, unreachable 08006).
+ */
+int tnsq_one_tenant_fill(sqlite3 *db, tn_one_tenant_kind kind, const char *name, tn_rows *out, tn_error *err);
+
 /* sqlite_tenant_set.c: tenant_migration_remove(version [, scope]) */
 void tnsq_fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 

@@ -10,6 +10,7 @@
 #include "sqlite_adapter.h"
 #include "sqlite_fallback.h"
 #include "sqlite_registry.h"
+#include "sqlite_registry_internal.h"
 #include "sqlite_vtab.h"
 
 SQLITE_EXTENSION_INIT1
@@ -411,7 +412,9 @@ fill_status(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *er
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_STATUS, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_status(&conn.adapter, out, err);
@@ -423,7 +426,9 @@ fill_verify(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *er
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_VERIFY, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_verify(&conn.adapter, out, err);
@@ -435,7 +440,9 @@ fill_history(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *e
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_HISTORY, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_history(&conn.adapter, out, err);
@@ -447,7 +454,9 @@ fill_checkpoints(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_erro
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_CHECKPOINTS, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_checkpoints(&conn.adapter, out, err);
@@ -520,10 +529,10 @@ fill_settings(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *
 }
 
 static const tn_vtab_spec table_functions[] = {
-	{ &tn_def_status, 0, { NULL }, fill_status },
-	{ &tn_def_verify, 0, { NULL }, fill_verify },
-	{ &tn_def_history, 0, { NULL }, fill_history },
-	{ &tn_def_checkpoints, 0, { NULL }, fill_checkpoints },
+	{ &tn_def_status, 1, { "tenant" }, fill_status },
+	{ &tn_def_verify, 1, { "tenant" }, fill_verify },
+	{ &tn_def_history, 1, { "tenant" }, fill_history },
+	{ &tn_def_checkpoints, 1, { "tenant" }, fill_checkpoints },
 	{ &tn_def_plan, 1, { "target" }, fill_plan },
 	{ &tn_def_dry_run, 1, { "target" }, fill_dry_run },
 	{ &tn_def_settings, 0, { NULL }, fill_settings },
