@@ -184,8 +184,8 @@ typedef struct reg_run
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
 	long long run_id;
-	char	  secret[33]; /* hex; "" = a 1.3 control database, written directly */
-	int		  total;	  /* tenants of the run */
+	bool	  writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	int		  total;  /* tenants of the run */
 	long long applied;
 	long long failed;
 	long long unreachable;

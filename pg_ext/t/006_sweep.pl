@@ -88,7 +88,7 @@ ctl(q{CREATE SCHEMA sweep_probe}, q{GRANT USAGE ON SCHEMA sweep_probe TO PUBLIC}
 	    (SELECT string_agg(t::text, ',' ORDER BY run_id) FROM tenancy.runs t),
 	    (SELECT string_agg(t::text, ',' ORDER BY run_id, tenant) FROM tenancy.run_tenants t),
 	    (SELECT string_agg(t::text, ',' ORDER BY id) FROM tenancy.audit t),
-	    (SELECT string_agg(t::text, ',' ORDER BY run_id) FROM tenancy.run_secrets t))),
+	    (SELECT string_agg(t::text, ',' ORDER BY run_id) FROM tenancy.run_writers t))),
 	  -- privileges: never changes
 	  md5(concat_ws('/',
 	    (SELECT string_agg(a::text, ',' ORDER BY oid) FROM pg_authid a),

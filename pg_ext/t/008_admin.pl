@@ -35,6 +35,7 @@ sub adm_err
 	my (undef, $err) = tn_psql($A, 'ctl', [$sql], user => 'adm', vars => ['VERBOSITY=verbose'], quiet => 1);
 	return ($err =~ /^ERROR: *(\w{5}):/m ? $1 : '', $err);
 }
+sub slurp_from { my ($f, $from) = @_; open(my $fh, '<', $f) or return ''; seek($fh, $from, 0); local $/; my $t = <$fh>; close $fh; return $t; }
 sub registered { return su('ctl', 'SELECT coalesce(string_agg(name, \',\' ORDER BY name), \'\') FROM tenancy.tenants'); }
 sub db_exists { my ($d) = @_; return su('postgres', "SELECT count(*) FROM pg_database WHERE datname = '$d'"); }
 
@@ -149,6 +150,42 @@ is(adm(q{SELECT tenant_drop('s1', 'delete')}), 's1', 'drop: adm drops schema ten
 is(su('ctl', q{SELECT count(*) FROM pg_namespace WHERE nspname = 's1'}), '0', '... its schema is gone');
 is(adm(q{SELECT tenant_drop('evdb')}, q{SELECT tenant_drop('evs')}), "evdb\nevs", 'drop: adm unregisters evil\'s tenants (keep)');
 is(db_exists('evdb') . su('ctl', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'evs'}), '11', '... which stay where they are');
+
+# ---- the run record: only the fan-out's own control session writes it (no secret to log) ----
+# every statement and its parameters are logged; a run is held open by a slow migration while
+# adm, from another session, tries each write path on it with whatever the log shows
+su('postgres', q{ALTER SYSTEM SET log_statement = 'all'}, q{ALTER SYSTEM SET log_min_messages = 'debug1'}, 'SELECT pg_reload_conf()');
+my $log_from = -s $A->logfile;
+adm(q{SELECT tenant_migration_add('3', 'slow', 'SELECT pg_catalog.pg_sleep(3); CREATE TABLE slow3 (id int);', 'DROP TABLE slow3;', 'tenants')});
+my $last = su('ctl', 'SELECT max(run_id) FROM tenancy.runs');
+my $bg;
+{
+	local $ENV{PGPASSWORD} = 'AdmPw1';
+	$bg = tn_start_psql($A, 'ctl', [q{SELECT tenant || ':' || status FROM tenant_migrate_all()}], user => 'adm');
+}
+my $rid = '';
+for (1 .. 600)
+{
+	$rid = su('ctl', "SELECT run_id FROM tenancy.runs WHERE status = 'running' AND run_id > $last");
+	last if $rid ne '';
+	select(undef, undef, undef, 0.01);
+}
+ok($rid ne '', "run: adm's fan-out opened run $rid");
+is((adm_err(q{SELECT tenancy.run_open(NULL, 'running', 1, 'adm')}))[0], '42501', 'run: a hand call of run_open from another session is refused (42501)');
+is((adm_err("SELECT tenancy.run_record_tenant($rid, 'a1', 'up_to_date', '2', '2', 0, 0, NULL, NULL, '2', '2')"))[0], '42501',
+	'run: ... run_record_tenant into the open run, 42501');
+is((adm_err("SELECT tenancy.run_finish($rid, 'done', true)"))[0], '42501', 'run: ... run_finish of the open run, 42501');
+my ($bg_out) = tn_finish_psql($bg);
+is($bg_out, 'a1:applied', 'run: the fan-out itself records its tenant');
+is(su('ctl', "SELECT string_agg(tenant || ':' || status, ',') || '/' || (SELECT status FROM tenancy.runs WHERE run_id = $rid)"
+	  . " || '/' || (SELECT count(*) FROM tenancy.run_writers) FROM tenancy.run_tenants WHERE run_id = $rid"),
+	'a1:applied/done/0', 'run: ... and nothing the hand calls tried was written; the closed run forgets its writer');
+my $log = slurp_from($A->logfile, $log_from);
+like($log, qr/tenancy\.run_open\(\$1, \$2, \$3::pg_catalog\.int8, \$4\)/, 'log: the run_open call was logged (log_statement = all)');
+my @params = grep { /parameters:/ } split /\n/, $log;
+ok(@params > 0, 'log: ... with its parameters');
+is(scalar(grep { /[0-9a-f]{32}/ } @params), 0, 'log: no logged parameter holds a token like the former 128-bit run secret');
+su('postgres', 'ALTER SYSTEM RESET log_statement', 'ALTER SYSTEM RESET log_min_messages', 'SELECT pg_reload_conf()');
 
 # ---- nothing was gained ----
 is(su('evdb', q{SELECT count(*) FROM trap_log WHERE who = 'adm'}) . su('ctl', q{SELECT count(*) FROM evs.trap_log WHERE who = 'adm'}),
