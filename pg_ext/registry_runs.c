@@ -155,6 +155,19 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	const char *p[5];
 
 	run->writer = has_run_writes();
+
+	/*
+	 * Before ALTER EXTENSION UPDATE to 1.4 the record is written directly,
+	 * which only a superuser may (1.3 took the registry's write grants
+	 * back): anyone else is told so before any tenant is touched.
+	 */
+	if (!run->writer && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the run record of this database needs extension tenancy 1.4"),
+				 errdetail("Extension tenancy in this database is at %s, whose run record only a superuser writes; nothing was run.",
+						   reg_extension_version()),
+				 errhint("A superuser runs ALTER EXTENSION tenancy UPDATE here, then the fan-out works for the migrator capability.")));
 	tn_error_clear(&err);
 	run->has_last_checked = reg_has_last_checked();
 	memset(&o, 0, sizeof(o));

@@ -187,6 +187,23 @@ ok(@params > 0, 'log: ... with its parameters');
 is(scalar(grep { /[0-9a-f]{32}/ } @params), 0, 'log: no logged parameter holds a token like the former 128-bit run secret');
 su('postgres', 'ALTER SYSTEM RESET log_statement', 'ALTER SYSTEM RESET log_min_messages', 'SELECT pg_reload_conf()');
 
+# ---- a control database still at 1.3: its run record is written directly, so only a superuser fans out ----
+su('postgres', 'CREATE DATABASE ctl13');
+su('ctl13', q{CREATE EXTENSION tenancy VERSION '1.3'}, 'CREATE SERVER tenancy FOREIGN DATA WRAPPER tenancy_fdw',
+	q{SELECT tenancy.grant_capability('adm', 'migrator')});
+{
+	local $ENV{PGPASSWORD} = 'AdmPw1';
+	tn_out($A, 'ctl13', [q{CREATE USER MAPPING FOR CURRENT_USER SERVER tenancy OPTIONS (user 'adm', password 'AdmPw1')}], user => 'adm', quiet => 1);
+	my (undef, $e13) = tn_psql($A, 'ctl13', ['SELECT count(*) FROM tenant_migrate_all()'], user => 'adm', vars => ['VERBOSITY=verbose'], quiet => 1);
+	like($e13, qr/ERROR:  42501: the run record of this database needs extension tenancy 1\.4.*\n.*at 1\.3.*\nHINT:.*ALTER EXTENSION tenancy UPDATE/,
+		'1.3: a migrator\'s fan-out in a control database at 1.3 is refused (42501) with the update as hint');
+	is(su('ctl13', 'SELECT count(*) FROM tenancy.runs'), '0', '1.3: ... and records nothing');
+	su('ctl13', 'ALTER EXTENSION tenancy UPDATE', q{SELECT tenancy.grant_capability('adm', 'migrator')});
+	my ($o13) = tn_psql($A, 'ctl13', ['SELECT count(*) FROM tenant_migrate_all()'], user => 'adm', quiet => 1);
+	is($o13 . '/' . su('ctl13', q{SELECT string_agg(status || ':' || actor, ',') FROM tenancy.runs}), '0/done:adm',
+		'1.3: after ALTER EXTENSION UPDATE the same fan-out runs and is recorded');
+}
+
 # ---- nothing was gained ----
 is(su('evdb', q{SELECT count(*) FROM trap_log WHERE who = 'adm'}) . su('ctl', q{SELECT count(*) FROM evs.trap_log WHERE who = 'adm'}),
 	'00', 'traps: no trap of the tenant owner ran as adm');
