@@ -155,11 +155,18 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	const char *p[5];
 
 	run->writer = has_run_writes();
+	tn_error_clear(&err);
+	run->has_last_checked = reg_has_last_checked();
+	memset(&o, 0, sizeof(o));
+	run->control = tn_lpq_connect(&o, &err);
+	if (run->control == NULL)
+		tn_raise_failure(&err);
 
 	/*
 	 * Before ALTER EXTENSION UPDATE to 1.4 the record is written directly,
 	 * which only a superuser may (1.3 took the registry's write grants
-	 * back): anyone else is told so before any tenant is touched.
+	 * back): anyone else is told so before any tenant is touched (after
+	 * the control connection, whose own refusal comes first).
 	 */
 	if (!run->writer && !superuser())
 		ereport(ERROR,
@@ -168,12 +175,6 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 				 errdetail("Extension tenancy in this database is at %s, whose run record only a superuser writes; nothing was run.",
 						   reg_extension_version()),
 				 errhint("A superuser runs ALTER EXTENSION tenancy UPDATE here, then the fan-out works for the migrator capability.")));
-	tn_error_clear(&err);
-	run->has_last_checked = reg_has_last_checked();
-	memset(&o, 0, sizeof(o));
-	run->control = tn_lpq_connect(&o, &err);
-	if (run->control == NULL)
-		tn_raise_failure(&err);
 	PQclear(tn_lpq_exec_or_raise(run->control, "SET lock_timeout = '10s'", 0, NULL));
 
 	snprintf(cnt, sizeof(cnt), "%d", ntenants);
