@@ -2,7 +2,8 @@
  * registry_set.c -- the tenant set: the migrations every tenant of the
  * registry gets, kept in the control database (tenancy.set_catalog,
  * written by the core through the SPI adapter with table prefix
- * "tenancy.set_").  SQL entry points: the 'tenants' scope of
+ * "tenancy.set_", as the extension's owner: the admin capability's EXECUTE
+ * is the check, the role has no write grant on those tables).  SQL entry points: the 'tenants' scope of
  * tenant_migration_add and tenant_migrations_load, and of
  * tenant_migrations_load_files through reg_set_load_files (the 'database'
  * scope is tenancy_pg.c's); and reading the set for the other registry files.

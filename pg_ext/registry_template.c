@@ -7,7 +7,10 @@
  * makes (or brings) the one of its server before CREATE DATABASE ..
  * TEMPLATE, which runs over a libpq connection (it cannot run in a
  * transaction).  What this backend last made of a template is remembered,
- * so that a run of tenant_create calls checks it once.
+ * so that a run of tenant_create calls checks it once.  A role that is not
+ * a superuser on that server makes no template (tenancy is not a trusted
+ * extension): it uses one a superuser prepared for it, owned by it, and is
+ * told how when there is none (issue 7; SECURITY.md).
  *
  * Must not: register or drop a tenant, or bring a template anywhere but
  * to the newest version of the set.
