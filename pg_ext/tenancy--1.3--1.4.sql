@@ -1229,7 +1229,9 @@ REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet
 -- "tenancy" and the function members of an extension a superuser
 -- installed?): its argument is evaluated first and fails otherwise (a
 -- STABLE format() keeps the planner from folding the failing branch), so a
--- tenant owner's look-alike is never called.  Unknown names are refused
+-- tenant owner's look-alike is never called.  The call is in the target
+-- list, not in FROM: a look-alike SQL function in FROM could be inlined by
+-- the planner, its body run without its argument ever being evaluated.  Unknown names are refused
 -- (42704), a tenant that cannot be reached is 08006, both in the core's
 -- words (tenancy.one_tenant_error); NULL reads this database, as the
 -- functions without an argument (and SQLite's).  Migrator capability (they connect to
@@ -1281,8 +1283,8 @@ BEGIN
 		PERFORM tenancy.one_tenant_error(tenant, NULL, NULL);
 	END IF;
 	FOR r IN SELECT q."row" FROM @extschema@.tenant_query_all(pg_catalog.format(
-			'SELECT x.c1, x.c2, x.c3, x.c4, x.c5, x.c6, x.c7 FROM tenancy.inspect_synced('
-			'CASE WHEN %s THEN %L ELSE pg_catalog.int4(pg_catalog.format(''%%s'', %L))::pg_catalog.text END, %L) AS x',
+			'SELECT tenancy.inspect_synced('
+			'CASE WHEN %s THEN %L ELSE pg_catalog.int4(pg_catalog.format(''%%s'', %L))::pg_catalog.text END, %L) AS r',
 			ext_check, what, 'tenancy in this tenant is not the extension a superuser installed', sch),
 			1, ARRAY[tenant]) q
 	LOOP
@@ -1290,13 +1292,13 @@ BEGIN
 			PERFORM tenancy.one_tenant_error(tenant, r OPERATOR(pg_catalog.->>) 'error',
 				r OPERATOR(pg_catalog.->>) 'sqlstate');
 		END IF;
-		c1 := r OPERATOR(pg_catalog.->>) 'c1';
-		c2 := r OPERATOR(pg_catalog.->>) 'c2';
-		c3 := r OPERATOR(pg_catalog.->>) 'c3';
-		c4 := r OPERATOR(pg_catalog.->>) 'c4';
-		c5 := r OPERATOR(pg_catalog.->>) 'c5';
-		c6 := r OPERATOR(pg_catalog.->>) 'c6';
-		c7 := r OPERATOR(pg_catalog.->>) 'c7';
+		c1 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c1';
+		c2 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c2';
+		c3 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c3';
+		c4 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c4';
+		c5 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c5';
+		c6 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c6';
+		c7 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c7';
 		RETURN NEXT;
 	END LOOP;
 END
