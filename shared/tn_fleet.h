@@ -486,7 +486,7 @@ int tn_one_tenant_failed(const char *name, int reached, tn_error *err);
  * The same from a tenant_query_all error row (PostgreSQL reaches the
  * tenant through it): message NULL = the tenant is unknown; sqlstate class
  * 08 = unreachable; any other SQLSTATE is kept, except an internal one
- * (XX, or not an SQLSTATE: 58000).  Returns the code.
+ * (XX, or not an SQLSTATE: 22023).  Returns the code.
  */
 int tn_one_tenant_error_row(const char *name, const char *message, const char *sqlstate, tn_error *err);
 

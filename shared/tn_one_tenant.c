@@ -110,14 +110,13 @@ tn_one_tenant_error_row(const char *name, const char *message, const char *sqlst
 	/* an error row of tenant_query_all: its SQLSTATE, never an internal error class */
 	if (sqlstate != NULL && strncmp(sqlstate, "08", 2) == 0)
 		tn_error_set(err, TN_ERR_UNREACHABLE, "%s", message);
-	else
+	else if (sqlstate != NULL && strlen(sqlstate) == 5 && strncmp(sqlstate, "XX", 2) != 0 &&
+			 strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5)
 	{
 		tn_error_set(err, TN_ERR_ENGINE, "%s", message);
-		if (sqlstate != NULL && strlen(sqlstate) == 5 && strncmp(sqlstate, "XX", 2) != 0 &&
-			strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5)
-			memcpy(err->sqlstate, sqlstate, 6);
-		else
-			memcpy(err->sqlstate, "58000", 6);
+		memcpy(err->sqlstate, sqlstate, 6);
 	}
+	else
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s", message); /* 22023: no internal class passed on */
 	return tn_one_tenant_failed(name, 1, err);
 }

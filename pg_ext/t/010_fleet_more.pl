@@ -39,12 +39,14 @@ ctl("SELECT tenant_create('a1')", "SELECT tenant_create('b1', '$LOCB')", "SELECT
 ctl("SELECT tenant_migration_add('2', 'notes', 'CREATE TABLE notes (id int);', 'DROP TABLE notes;', 'tenants')");
 is(sorted(ctl('SELECT tenant, status, to_version FROM tenant_migrate_all()')),
 	'a1|applied|2 b1|applied|2 s1|applied|2', 'set-up: three tenants on two servers at 2');
+# a set change brings this server's template along; server B's follows at its next tenant_create
+ctl("SELECT tenant_create('b0', '$LOCB')");
 is(B('tenancy_template_ctl', "SELECT string_agg(version, ',' ORDER BY version) FROM tenancy.applied"), '1,2',
-	"set-up: server B's template is at 2");
+	"set-up: server B's template is at 2 (after a tenant_create there)");
 
 # ---- 1. tenant_migration_remove and the other server's template ------------------
 is(sorted(ctl("SELECT tenant, status FROM tenant_rollback_all('2')")),
-	'a1|rolled_back b1|rolled_back s1|rolled_back', 'remove: every tenant rolled back to before 2');
+	'a1|rolled_back b0|rolled_back b1|rolled_back s1|rolled_back', 'remove: every tenant rolled back to before 2');
 is(ctl("SELECT tenant_migration_remove('2', 'tenants')"), '1', 'remove: 2 leaves the set');
 is(A('tenancy_template_ctl', "SELECT string_agg(version, ',' ORDER BY version) FROM tenancy.applied"), '1',
 	"remove: this server's template undid 2");
@@ -57,7 +59,7 @@ is(B('b2', "SELECT string_agg(version, ',' ORDER BY version) FROM tenancy.applie
 	  . B('b2', "SELECT to_regclass('notes') IS NULL"),
 	'1|t', 'remove: a tenant created on B afterwards never gets the removed version');
 is(sorted(ctl('SELECT tenant, status, to_version FROM tenant_migrate_all()')),
-	'a1|up_to_date|1 b1|up_to_date|1 b2|up_to_date|1 s1|up_to_date|1',
+	'a1|up_to_date|1 b0|up_to_date|1 b1|up_to_date|1 b2|up_to_date|1 s1|up_to_date|1',
 	'remove: the next fan-out finds every tenant at 1');
 
 # ---- 2. one tenant from the control database ---------------------------------------
