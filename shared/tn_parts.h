@@ -18,9 +18,10 @@ typedef struct file_part
 	char	  *name;
 	char	  *body; /* NULL for an empty down file */
 	tn_dialect dialect;
-	int		   direction;	/* +1 up, -1 down */
-	unsigned   extra_flags; /* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
-	int		   tagged;		/* the name carries a dialect tag (".sqlite3", ".pg", ...) */
+	int		   direction;	 /* +1 up, -1 down */
+	unsigned   extra_flags;	 /* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
+	int		   tagged;		 /* the name carries a dialect tag (".sqlite3", ".pg", ...) */
+	long	   lines_before; /* lines of the file before the body (a dbmate section's), 0 for a whole file */
 } file_part;
 
 typedef struct part_list
