@@ -408,6 +408,45 @@ int tn_verify_all_row(const tn_adapter *a, const char *tenant,
 					  const tn_error *reach_err, tn_rows *out,
 					  tn_error *err);
 
+/*
+ * What a fan-out may read in a tenant itself, with plain SQL and no
+ * tenancy function called there (issue 14): two statements, for
+ * table_prefix ("tenancy."), malloc'd (free()), NULL when out of memory.
+ * The first is the query tn_state_load runs; its rows (TN_STATE_NCOLS
+ * columns: catalog version, applied version, the two names, the two
+ * checksums, applied_at, duration_ms, batch, flags, has a down 0/1) are
+ * the state_rows below.  The second reads the catalog as (version, name,
+ * checksum, down_sql): the catalog_rows below.  The host runs them only
+ * where it has checked that these tables are its own to read.
+ */
+#define TN_STATE_NCOLS	 11
+#define TN_CATALOG_NCOLS 4
+char *tn_fanout_probe_sql(const char *table_prefix);
+
+/*
+ * tn_verify_all_row from the state rows of tn_fanout_probe_sql (read by the caller
+ * over its own connection) instead of an adapter: the same row, judged
+ * the same way.  Malformed rows: TN_ERR_ENGINE, nothing appended.
+ */
+int tn_verify_all_row_from_rows(const char *tenant, const tn_migration_set *set,
+								const tn_rows *state_rows, tn_rows *out, tn_error *err);
+
+/*
+ * Has a tenant nothing to do for tenant_migrate_all(target) with set?
+ * state_rows and catalog_rows: what tn_fanout_probe_sql's statements
+ * returned.  *current
+ * = 1 when syncing the set into the tenant's catalog would change nothing
+ * (the same versions, names, checksums and downs) and every version is
+ * applied as the set has it (nothing pending, drifted, missing or out of
+ * order) and target is NULL or the newest applied version; version then
+ * gets the newest applied version.  Else *current = 0: the tenant takes
+ * the full path (migrate_synced), which decides and reports as before.
+ * Errors: malformed rows (TN_ERR_ENGINE), out of memory.
+ */
+int tn_fanout_state_current(const tn_migration_set *set, const char *target,
+							const tn_rows *state_rows, const tn_rows *catalog_rows,
+							int *current, char *version, size_t size, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Atomic runs: tenant_migrate_all_atomic (tn_atomic.c)                */
 /* ------------------------------------------------------------------ */

@@ -101,43 +101,75 @@ int
 tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 {
 	tn_rows rows;
-	size_t	i;
 	int		rc;
-	int		oom = 0;
 
 	memset(st, 0, sizeof(*st));
-	rc = tn_query_rows(a, STATE_SQL, 0, NULL, 11, &rows, err);
+	rc = tn_query_rows(a, STATE_SQL, 0, NULL, TN_STATE_NCOLS, &rows, err);
 	if (rc != TN_OK)
 		return rc;
-	if (rows.nrows > 0)
+	rc = tn_state_from_rows(&rows, st, err);
+	tn_rows_free(&rows);
+	return rc;
+}
+
+char *
+tn_fanout_probe_sql(const char *table_prefix)
+{
+	static const char *catalog_sql = "SELECT version, name, checksum, down_sql FROM {T}catalog";
+	tn_adapter		   a;
+	char			   state[TN_SQL_MAX], catalog[TN_SQL_MAX];
+	tn_buf			   b = { 0 };
+
+	memset(&a, 0, sizeof(a));
+	a.table_prefix = table_prefix;
+	if (tn_buf_printf(&b, "%s; %s", tn_sql(&a, STATE_SQL, state), tn_sql(&a, catalog_sql, catalog)) != TN_OK)
 	{
-		st->entries = calloc(rows.nrows, sizeof(tn_entry));
-		if (st->entries == NULL)
-		{
-			tn_rows_free(&rows);
-			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-		}
+		tn_buf_free(&b);
+		return NULL;
 	}
-	for (i = 0; i < rows.nrows; i++)
+	return b.data;
+}
+
+int
+tn_state_from_rows(const tn_rows *rows, tn_db_state *st, tn_error *err)
+{
+	size_t i;
+	int	   oom = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (rows->ncols != TN_STATE_NCOLS)
+		return tn_error_set(err, TN_ERR_ENGINE, "tracking state has %d columns, expected %d",
+							rows->ncols, TN_STATE_NCOLS);
+	if (rows->nrows > 0)
+	{
+		st->entries = calloc(rows->nrows, sizeof(tn_entry));
+		if (st->entries == NULL)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	for (i = 0; i < rows->nrows; i++)
 	{
 		tn_entry   *e = &st->entries[i];
-		const char *cv = tn_rows_get(&rows, i, 0);
-		const char *av = tn_rows_get(&rows, i, 1);
+		const char *cv = tn_rows_get(rows, i, 0);
+		const char *av = tn_rows_get(rows, i, 1);
 
+		if (cv == NULL && av == NULL)
+		{
+			tn_state_free(st);
+			return tn_error_set(err, TN_ERR_ENGINE, "tracking state row %zu has no version", i + 1);
+		}
 		st->count++;
 		e->in_catalog = cv != NULL;
 		e->is_applied = av != NULL;
 		dup_into(&e->version, cv ? cv : av, &oom);
-		dup_into(&e->name, cv ? tn_rows_get(&rows, i, 2) : tn_rows_get(&rows, i, 3), &oom);
-		dup_into(&e->checksum, tn_rows_get(&rows, i, 4), &oom);
-		dup_into(&e->applied_checksum, tn_rows_get(&rows, i, 5), &oom);
-		dup_into(&e->applied_at, tn_rows_get(&rows, i, 6), &oom);
-		e->duration_ms = tn_cell_int(tn_rows_get(&rows, i, 7), 0);
-		e->batch = tn_cell_int(tn_rows_get(&rows, i, 8), 0);
-		e->flags = tn_cell_int(tn_rows_get(&rows, i, 9), 0);
-		e->has_down = tn_cell_int(tn_rows_get(&rows, i, 10), 0) != 0;
+		dup_into(&e->name, cv ? tn_rows_get(rows, i, 2) : tn_rows_get(rows, i, 3), &oom);
+		dup_into(&e->checksum, tn_rows_get(rows, i, 4), &oom);
+		dup_into(&e->applied_checksum, tn_rows_get(rows, i, 5), &oom);
+		dup_into(&e->applied_at, tn_rows_get(rows, i, 6), &oom);
+		e->duration_ms = tn_cell_int(tn_rows_get(rows, i, 7), 0);
+		e->batch = tn_cell_int(tn_rows_get(rows, i, 8), 0);
+		e->flags = tn_cell_int(tn_rows_get(rows, i, 9), 0);
+		e->has_down = tn_cell_int(tn_rows_get(rows, i, 10), 0) != 0;
 	}
-	tn_rows_free(&rows);
 	if (oom)
 	{
 		tn_state_free(st);
