@@ -60,7 +60,7 @@ typedef struct fo_slot
 	bool					  probe_trusted; /* its answer: the tables may be read */
 	bool					  probe_sent;	 /* the probe sent */
 	bool					  probe_done;	 /* the core answered from the rows: nothing more */
-	PGresult				 *probe_state;	 /* the probe's state rows, until its catalog rows */
+	PGresult				 *probe_catalog; /* the probe's catalog rows, until its applied rows */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
 	fo_outcome				  out;
@@ -90,8 +90,8 @@ bool fanout_slot_send_next(fo_state *st, fo_slot *slot);
 /*
  * libpq_probe.c: a database tenant's no-op read with plain SQL.  applies:
  * does the slot probe first?  send: its next statement (PQsend* result),
- * -1 when nothing of it is left.  result: one PGresult of it (the state's
- * is kept until the catalog's: keeps says so, clear frees it).
+ * -1 when nothing of it is left.  result: one PGresult of it (the
+ * catalog's is kept until the applied rows': keeps says so, clear frees it).
  */
 bool fanout_probe_applies(fo_state *st, fo_slot *slot);
 int	 fanout_probe_send(fo_state *st, fo_slot *slot);

@@ -15,8 +15,9 @@
  *      non-superuser cannot give a superuser a table, a policy or a rule.
  *      Every name and operator is qualified: the session's search_path is
  *      the tenant's to set (ALTER DATABASE ... SET).
- *   2. the probe: search_path pinned to pg_catalog, pg_temp for its one
- *      implicit transaction, then tn_fanout_probe_sql's two statements.
+ *   2. the probe: tn_fanout_probe_sql's two statements in one round trip
+ *      (the two tables as they are: no operator or function, so the
+ *      tenant's search_path cannot change what they run).
  *   3. the core's judgement: verify is answered; a migrate with nothing
  *      to do is up_to_date; anything else (or a failed check, or rows the
  *      core cannot read) takes the full path unchanged: EXT_CHECK_SQL,
@@ -25,7 +26,7 @@
  *
  * Must not: decide a tenant's status (the core does), call a function in
  * a tenant's schema, or keep a result past the slot's statement (the
- * state's PGresult is the slot's until the catalog's arrives).
+ * catalog's PGresult is the slot's until the applied rows arrive).
  */
 #include "postgres.h"
 
@@ -46,8 +47,6 @@
 	"       pg_catalog.to_regclass('tenancy.applied')]::pg_catalog.oid[])"                      \
 	"   AND c.relkind OPERATOR(pg_catalog.=) 'r' AND NOT c.relrowsecurity"                      \
 	"   AND pg_catalog.pg_has_role(c.relowner, 10::pg_catalog.oid, 'USAGE')"
-
-#define PROBE_PATH_SQL "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true); "
 
 bool
 fanout_probe_applies(fo_state *st, fo_slot *slot)
@@ -77,7 +76,7 @@ fanout_probe_send(fo_state *st pg_attribute_unused(), fo_slot *slot)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 		slot->probe_sent = true;
 		slot->sent_stmt = SENT_PROBE;
-		ok = PQsendQuery(slot->conn, psprintf("%s%s", PROBE_PATH_SQL, sql));
+		ok = PQsendQuery(slot->conn, sql);
 		free(sql);
 		return ok;
 	}
@@ -107,27 +106,28 @@ rows_of(PGresult *res, tn_rows *out)
 
 /* Both results are in: the core judges; a tenant it cannot call done goes the full path. */
 static void
-probe_judge(fo_state *st, fo_slot *slot, PGresult *catalog)
+probe_judge(fo_state *st, fo_slot *slot, PGresult *applied)
 {
 	fo_job	*job = st->job;
-	tn_rows	 state_rows, catalog_rows, verify;
+	tn_rows	 catalog_rows, applied_rows, verify;
 	tn_error err;
 	int		 rc = TN_ERR_NO_MEMORY;
 	int		 current = 0;
 	char	 version[TN_MAX_VERSION_LEN + 1];
 
 	tn_error_clear(&err);
-	if (!rows_of(slot->probe_state, &state_rows))
+	if (!rows_of(slot->probe_catalog, &catalog_rows))
 		return;
-	if (!rows_of(catalog, &catalog_rows))
+	if (!rows_of(applied, &applied_rows))
 	{
-		tn_rows_free(&state_rows);
+		tn_rows_free(&catalog_rows);
 		return;
 	}
 	if (job->mode == FO_VERIFY)
 	{
 		tn_rows_init(&verify, tn_def_verify_all.ncols);
-		rc = tn_verify_all_row_from_rows(job->tenants[slot->index].name, job->set, &state_rows, &verify, &err);
+		rc = tn_verify_all_row_from_rows(job->tenants[slot->index].name, job->set, &catalog_rows, &applied_rows,
+										 &verify, &err);
 		if (rc == TN_OK && verify.nrows == 1)
 		{
 			MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
@@ -146,7 +146,7 @@ probe_judge(fo_state *st, fo_slot *slot, PGresult *catalog)
 	}
 	else
 	{
-		rc = tn_fanout_state_current(job->set, job->target, &state_rows, &catalog_rows, &current,
+		rc = tn_fanout_state_current(job->set, job->target, &catalog_rows, &applied_rows, &current,
 									 version, sizeof(version), &err);
 		if (rc == TN_OK && current)
 		{
@@ -157,8 +157,8 @@ probe_judge(fo_state *st, fo_slot *slot, PGresult *catalog)
 			slot->probe_done = true;
 		}
 	}
-	tn_rows_free(&state_rows);
 	tn_rows_free(&catalog_rows);
+	tn_rows_free(&applied_rows);
 }
 
 void
@@ -169,23 +169,23 @@ fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res)
 		slot->probe_trusted = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		return;
 	}
-	/* SENT_PROBE: set_config's row, then the state, then the catalog */
-	if (PQnfields(res) == TN_STATE_NCOLS && slot->probe_state == NULL)
-		slot->probe_state = res;
-	else if (PQnfields(res) == TN_CATALOG_NCOLS && slot->probe_state != NULL)
+	/* SENT_PROBE: the catalog's rows, then the applied rows */
+	if (slot->probe_catalog == NULL)
+		slot->probe_catalog = res;
+	else
 		probe_judge(st, slot, res);
 }
 
 bool
 fanout_probe_keeps(fo_slot *slot, PGresult *res)
 {
-	return slot->probe_state == res;
+	return slot->probe_catalog == res;
 }
 
 void
 fanout_probe_clear(fo_slot *slot)
 {
-	if (slot->probe_state)
-		PQclear(slot->probe_state);
-	slot->probe_state = NULL;
+	if (slot->probe_catalog)
+		PQclear(slot->probe_catalog);
+	slot->probe_catalog = NULL;
 }

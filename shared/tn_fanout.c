@@ -110,7 +110,7 @@ catalog_matches(const tn_migration_set *set, const tn_rows *catalog)
 
 int
 tn_fanout_state_current(const tn_migration_set *set, const char *target,
-						const tn_rows *state_rows, const tn_rows *catalog_rows,
+						const tn_rows *catalog_rows, const tn_rows *applied_rows,
 						int *current, char *version, size_t size, tn_error *err)
 {
 	tn_db_state st;
@@ -119,10 +119,7 @@ tn_fanout_state_current(const tn_migration_set *set, const char *target,
 	*current = 0;
 	if (size > 0)
 		version[0] = '\0';
-	if (catalog_rows->ncols != TN_CATALOG_NCOLS)
-		return tn_error_set(err, TN_ERR_ENGINE, "catalog rows have %d columns, expected %d",
-							catalog_rows->ncols, TN_CATALOG_NCOLS);
-	if ((rc = tn_state_from_rows(state_rows, &st, err)) != TN_OK)
+	if ((rc = tn_state_from_probe(catalog_rows, applied_rows, &st, err)) != TN_OK)
 		return rc;
 	target = tn_version_strip(target);
 	if (catalog_matches(set, catalog_rows) && st.n_pending == 0 && st.n_drifted == 0 &&

@@ -132,14 +132,15 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 
 int
 tn_verify_all_row_from_rows(const char *tenant, const tn_migration_set *set,
-							const tn_rows *state_rows, tn_rows *out, tn_error *err)
+							const tn_rows *catalog_rows, const tn_rows *applied_rows,
+							tn_rows *out, tn_error *err)
 {
 	tn_rows		found;
 	tn_db_state st;
 	int			rc;
 
 	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
-	if ((rc = tn_state_from_rows(state_rows, &st, err)) != TN_OK)
+	if ((rc = tn_state_from_probe(catalog_rows, applied_rows, &st, err)) != TN_OK)
 		return rc;
 	if ((rc = tn_verify_state(&st, &found, err)) == TN_OK)
 	{
