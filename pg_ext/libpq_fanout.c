@@ -143,6 +143,7 @@ slot_finish(fo_state *st, fo_slot *slot)
 		PQclear(slot->failed);
 		slot->failed = NULL;
 	}
+	fanout_probe_clear(slot);
 	if (slot->conn && !slot_can_reuse(st, slot))
 	{
 		tn_lpq_finish(slot->conn);
@@ -193,6 +194,11 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 {
 	fo_job *job = st->job;
 
+	if (slot->sent_stmt == SENT_TRACK_CHECK || slot->sent_stmt == SENT_PROBE)
+	{
+		fanout_probe_result(st, slot, res);
+		return;
+	}
 	if (slot->sent_stmt == SENT_EXT_CHECK)
 	{
 		if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
@@ -328,6 +334,14 @@ slot_read(fo_state *st, fo_slot *slot)
 		if (res == NULL)
 		{
 			/* the statement is complete */
+			if (slot->failed && (slot->sent_stmt == SENT_TRACK_CHECK || slot->sent_stmt == SENT_PROBE) &&
+				PQstatus(slot->conn) == CONNECTION_OK)
+			{
+				/* the probe cannot tell: the full path decides and reports (libpq_probe.c) */
+				PQclear(slot->failed);
+				slot->failed = NULL;
+				fanout_probe_clear(slot);
+			}
 			if (slot->failed)
 			{
 				slot_error(st, slot, slot->failed);
@@ -361,12 +375,14 @@ slot_read(fo_state *st, fo_slot *slot)
 				}
 				PG_CATCH();
 				{
-					PQclear(res);
+					if (!fanout_probe_keeps(slot, res))
+						PQclear(res);
 					PG_RE_THROW();
 				}
 				PG_END_TRY();
 			}
-			PQclear(res);
+			if (!fanout_probe_keeps(slot, res))
+				PQclear(res);
 		}
 	}
 }
@@ -629,6 +645,7 @@ fo_run(fo_job *job)
 				tn_lpq_finish(s->conn);
 			if (s->failed)
 				PQclear(s->failed);
+			fanout_probe_clear(s);
 			s->conn = NULL;
 			s->failed = NULL;
 			s->state = SLOT_FREE;
