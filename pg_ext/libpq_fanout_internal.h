@@ -54,6 +54,7 @@ typedef struct fo_slot
 	bool					  path_set;	   /* schema tenant: search_path sent */
 	bool					  raw_guarded; /* RAW_GUARD_SQL sent */
 	bool					  ext_checked; /* EXT_CHECK_SQL sent */
+	int						  conn_served; /* tenants this connection served before */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
 	fo_outcome				  out;
