@@ -21,7 +21,12 @@
 #      default 1000; 0 skips: 10,000 do not fit, the line after them says why), BENCH_SCALE_C (concurrency, default 4),
 #      BENCH_SCALE_PORT (default 55496; use 55490-55499), BENCH_DIR (scratch parent,
 #      default /var/tmp), BENCH_PG=0 / BENCH_SQLITE=0 skip an engine,
-#      BENCH_PG_INSTALL=0 uses the installed pg_ext.
+#      BENCH_PG_INSTALL=0 uses the installed pg_ext; BENCH_PG_BIN: the server's bin
+#      folder.  On a machine where others install tenancy into the same tree during
+#      the long run, use a private copy of the tree (PostgreSQL finds lib/ and share/
+#      relative to bin/): copy usr/lib/postgresql/15 and usr/share/postgresql/15 under
+#      DIR, `make -C pg_ext install DESTDIR=DIR`, then BENCH_PG_BIN=DIR/usr/lib/postgresql/15/bin
+#      BENCH_PG_INSTALL=0.
 # 10,000 tenants take a long while on 2 cores (tens of minutes per engine).
 set -u
 cd "$(dirname "$0")/.."
@@ -31,7 +36,7 @@ NDB=${BENCH_SCALE_DB:-1000}
 C=${BENCH_SCALE_C:-4}
 PORT=${BENCH_SCALE_PORT:-55496}
 EXT=$ROOT/sqlite_ext/tenancy
-PG_BIN=$(pg_config --bindir 2>/dev/null || true)
+PG_BIN=${BENCH_PG_BIN:-$(pg_config --bindir 2>/dev/null || true)}
 [ -x "${PG_BIN:-/nonexistent}/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 die() { echo "bench scale: $*" >&2; exit 1; }
@@ -51,18 +56,20 @@ trap 'exit 130' INT TERM
 
 # sample PIDS_CMD OUT: every 100 ms, for each pid the command prints, keep its
 # largest private memory (RssAnon, kB: what the process allocated itself, not the
-# shared buffers it touched), largest resident set (VmRSS, kB) and most open fds;
-# on TERM writes "pid anon_kb rss_kb fds" per pid to OUT
+# shared buffers it touched), largest resident set (VmRSS, kB), most open fds and
+# how many samples saw it (its lifetime); on TERM writes "pid anon_kb rss_kb fds
+# samples" per pid to OUT
 sample() {
 	local cmd=$1 out=$2
 	(
-		declare -A A R F
-		trap 'for p in "${!A[@]}"; do echo "$p ${A[$p]} ${R[$p]} ${F[$p]}"; done >"$out"; exit 0' TERM
+		declare -A A R F N
+		trap 'for p in "${!A[@]}"; do echo "$p ${A[$p]} ${R[$p]:-0} ${F[$p]:-0} ${N[$p]:-0}"; done >"$out"; exit 0' TERM
 		while :; do
 			for p in $(eval "$cmd" 2>/dev/null); do
 				read -r a r < <(awk '/^RssAnon:/ {a=$2} /^VmRSS:/ {r=$2} END {print a+0, r+0}' "/proc/$p/status" 2>/dev/null)
 				f=$(ls "/proc/$p/fd" 2>/dev/null | wc -l)
 				[ -n "$a" ] || continue
+				N[$p]=$((${N[$p]:-0} + 1))
 				[ "$a" -gt "${A[$p]:-0}" ] && A[$p]=$a
 				[ "$r" -gt "${R[$p]:-0}" ] && R[$p]=$r
 				[ "$f" -gt "${F[$p]:-0}" ] && F[$p]=$f
@@ -78,7 +85,7 @@ sample_stop() { kill -TERM "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; 
 
 echo "tenancy scale benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "machine: $(nproc) cores, shared with other work: read the per-tenant trend, not the absolute times"
-echo "concurrency C = $C; memory: largest resident set seen (100 ms samples); fds: most open at once"
+echo "concurrency C = $C; memory and fds: the most seen in 100 ms samples (see the note at the end)"
 echo
 line "measurement" "tenants" "per tenant" "peak RSS" "max fds"
 line "-----------" "-------" "----------" "--------" "-------"
@@ -140,10 +147,14 @@ CONF
 		cp=$(cat "$WORK/caller.pid")
 		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" \
 			"$(($(peak "$cp" "$WORK/o.out" 2) / 1024)) MB" "$(peak "$cp" "$WORK/o.out" 4)"
-		grep -v "^$cp " "$WORK/o.out" >"$WORK/t.out"
+		# the other backends: the longest-lived is the run's control connection (it
+		# writes the run record for every tenant), the rest served tenants
+		sort -k5,5nr "$WORK/o.out" | grep -v "^$cp " >"$WORK/t.out"
+		head -1 "$WORK/t.out" >"$WORK/c.out"; tail -n +2 "$WORK/t.out" >"$WORK/s.out2"
 		echo "   (caller resident $(($(peak "$cp" "$WORK/o.out" 3) / 1024)) MB with shared buffers;" \
-			"largest tenant-side backend: $(($(peak max "$WORK/t.out" 2) / 1024)) MB private," \
-			"$(($(peak max "$WORK/t.out" 3) / 1024)) MB resident; $(wc -l <"$WORK/t.out") tenant backends)"
+			"control connection's backend $(($(peak max "$WORK/c.out" 2) / 1024)) MB private;" \
+			"largest of $(wc -l <"$WORK/s.out2") tenant-serving backends $(($(peak max "$WORK/s.out2" 2) / 1024)) MB private," \
+			"$(($(peak max "$WORK/s.out2" 3) / 1024)) MB resident)"
 	}
 	for n in $SIZES; do
 		psqlq -c "DROP DATABASE IF EXISTS ctl" -c "DROP DATABASE IF EXISTS tenancy_template_ctl" -c "CREATE DATABASE ctl" >/dev/null 2>&1 || die "setup failed"
