@@ -136,7 +136,7 @@ CONF
 	mkdir -p "$WORK/wl" && cp "$ROOT"/bench/workload/postgres/V*.sql "$WORK/wl/" && chmod -R a+rX "$WORK/wl"
 	# every client backend: the caller (its pid in caller.pid) and the fan-out's tenant backends
 	OTHERS="pgrep -P $PM -f 'postgres: postgres'"
-	pg_round() {	# $1 = label, $2 = n, $3 = SQL of the timed call (in database ctl)
+	pg_round() {	# $1 = label, $2 = n, $3 = SQL of the timed call (in database ctl), $4 = 1: it has a control connection
 		rm -f "$WORK/caller.pid"
 		sample "$OTHERS" "$WORK/o.out"
 		printf '%s\n' "SET client_min_messages = warning;" 'SELECT pg_backend_pid() AS pid \gset' \
@@ -147,12 +147,16 @@ CONF
 		cp=$(cat "$WORK/caller.pid")
 		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" \
 			"$(($(peak "$cp" "$WORK/o.out" 2) / 1024)) MB" "$(peak "$cp" "$WORK/o.out" 4)"
-		# the other backends: the longest-lived is the run's control connection (it
-		# writes the run record for every tenant), the rest served tenants
+		# the other backends: in a migrate run the longest-lived is the control
+		# connection's (it writes the run record for every tenant), the rest served tenants
 		sort -k5,5nr "$WORK/o.out" | grep -v "^$cp " >"$WORK/t.out"
-		head -1 "$WORK/t.out" >"$WORK/c.out"; tail -n +2 "$WORK/t.out" >"$WORK/s.out2"
-		echo "   (caller resident $(($(peak "$cp" "$WORK/o.out" 3) / 1024)) MB with shared buffers;" \
-			"control connection's backend $(($(peak max "$WORK/c.out" 2) / 1024)) MB private;" \
+		if [ "${4:-0}" = 1 ]; then
+			head -1 "$WORK/t.out" >"$WORK/c.out"; tail -n +2 "$WORK/t.out" >"$WORK/s.out2"
+			ctl_mb="control connection's backend $(($(peak max "$WORK/c.out" 2) / 1024)) MB private;"
+		else
+			cp "$WORK/t.out" "$WORK/s.out2"; ctl_mb=
+		fi
+		echo "   (caller resident $(($(peak "$cp" "$WORK/o.out" 3) / 1024)) MB with shared buffers; $ctl_mb" \
 			"largest of $(wc -l <"$WORK/s.out2") tenant-serving backends $(($(peak max "$WORK/s.out2" 2) / 1024)) MB private," \
 			"$(($(peak max "$WORK/s.out2" 3) / 1024)) MB resident)"
 	}
@@ -165,7 +169,7 @@ CONF
 		t=$(($(now_ms) - t0))
 		line "postgres schema tenant_create (empty set)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-"
 		psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "load failed"
-		pg_round "postgres schema tenant_migrate_all (5 mig.)" "$n" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)"
+		pg_round "postgres schema tenant_migrate_all (5 mig.)" "$n" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" 1
 		pg_round "postgres schema tenant_verify_all" "$n" "SELECT count(*) FROM tenant_verify_all($C)"
 		pg_round "postgres schema tenant_query_all" "$n" "SELECT count(*) FROM tenant_query_all('SELECT * FROM settings', $C)"
 		echo "   (catalog: $(psqlq -d ctl -c "SELECT count(*) FROM pg_class") relations for $n schema tenants)"
@@ -179,11 +183,11 @@ CONF
 		t=$(($(now_ms) - t0))
 		line "postgres database tenant_create (empty set)" "$NDB" "$(awk -v t="$t" -v n="$NDB" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-"
 		psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "load failed"
-		pg_round "postgres database tenant_migrate_all" "$NDB" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)"
+		pg_round "postgres database tenant_migrate_all" "$NDB" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" 1
 		pg_round "postgres database tenant_verify_all" "$NDB" "SELECT count(*) FROM tenant_verify_all($C)"
 		# how many would fit: each tenant database's size against the free disk
 		per=$(psqlq -c "SELECT (avg(pg_database_size(datname)))::int8 FROM pg_database WHERE datname ~ '^d[0-9]+$'")
-		free=$(df -Pk "$WORK" | awk 'NR == 2 {print $4 * 1024}')
+		free=$(($(df -Pk "$WORK" | awk 'NR == 2 {print $4}') * 1024))
 		echo "   (a tenant database holds $((per / 1024)) kB; $((free / 1024 / 1024 / 1024)) GB free here: room for about" \
 			"$((free / per)) more; 10,000 need $((per * 10000 / 1024 / 1024 / 1024)) GB, and CREATE DATABASE WAL-logs each copy)"
 	fi
