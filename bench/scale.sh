@@ -145,8 +145,12 @@ CONF
 		psqlq -d ctl -f "$WORK/round.sql" >/dev/null || die "$1 failed"
 		t=$(($(now_ms) - t0)); sample_stop
 		cp=$(cat "$WORK/caller.pid")
-		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" \
-			"$(($(peak "$cp" "$WORK/o.out" 2) / 1024)) MB" "$(peak "$cp" "$WORK/o.out" 4)"
+		if grep -q "^$cp " "$WORK/o.out"; then
+			mem="$(($(peak "$cp" "$WORK/o.out" 2) / 1024)) MB"; fds=$(peak "$cp" "$WORK/o.out" 4)
+		else
+			mem="-"; fds="-"	# over before the first sample (100 ms)
+		fi
+		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" "$mem" "$fds"
 		# the other backends: in a migrate run the longest-lived is the control
 		# connection's (it writes the run record for every tenant), the rest served tenants
 		sort -k5,5nr "$WORK/o.out" | grep -v "^$cp " >"$WORK/t.out"
