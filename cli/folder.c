@@ -1,7 +1,8 @@
 /*
  * folder.c -- read a migration folder on this machine into the two arrays
  * tenant_migrations_load_files takes: file names (with their first-level
- * subfolder, "sqlite/1_a.sql", "20230101_init/migration.sql") and bodies.  Only what the server cannot see
+ * subfolder, "sqlite/1_a.sql", "20230101_init/migration.sql"; every file of
+ * a Sqitch project with its path, "db/deploy/users.sql") and bodies.  Only what the server cannot see
  * is checked here: files are read, symlinks must stay inside the folder,
  * bodies must be text.  Which files are migrations and how they pair up is
  * decided by the core on the server.
@@ -101,10 +102,18 @@ compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Read the .sql files of dir/sub (sub may be ""), prefixing names with sub. */
+/*
+ * Read the .sql files of dir/sub (sub may be ""), prefixing names with sub.
+ * project: the folder is a Sqitch project (it holds sqitch.conf or
+ * sqitch.plan): every file of it goes, at any depth up to CLI_PROJECT_DEPTH
+ * (its sqitch.conf may put the plan and scripts anywhere inside, with any
+ * ending; the core reads the conf), else .sql files and the first-level
+ * subfolders only.
+ */
+#define CLI_PROJECT_DEPTH 8
 static int
-read_level(const char *root, const char *root_real, const char *sub, cli_files *out,
-		   char *msg, size_t msgsize)
+read_level(const char *root, const char *root_real, const char *sub, int depth, int project,
+		   cli_files *out, char *msg, size_t msgsize)
 {
 	char		   path[PATH_MAX];
 	DIR			  *d;
@@ -158,12 +167,11 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 		if (S_ISDIR(st.st_mode))
 		{
 			/* every first-level subfolder goes: the core decides what it is (a dialect, a migration) */
-			if (sub[0] == '\0')
-				rc = read_level(root, root_real, entries[i], out, msg, msgsize);
+			if (sub[0] == '\0' || (project && depth < CLI_PROJECT_DEPTH))
+				rc = read_level(root, root_real, shown, depth + 1, project, out, msg, msgsize);
 			continue;
 		}
-		/* a Sqitch project's plan goes too: the core reads the project from it */
-		if (!S_ISREG(st.st_mode) || !(ends_with_sql(entries[i]) || (sub[0] == '\0' && strcmp(entries[i], "sqitch.plan") == 0)))
+		if (!S_ISREG(st.st_mode) || !(ends_with_sql(entries[i]) || project))
 			continue;
 		if (realpath(file, real) == NULL ||
 			strncmp(real, root_real, strlen(root_real)) != 0 || real[strlen(root_real)] != '/')
@@ -192,6 +200,20 @@ read_level(const char *root, const char *root_real, const char *sub, cli_files *
 	return rc;
 }
 
+/* Does dir hold a Sqitch project (sqitch.conf or sqitch.plan at its top)? */
+static int
+is_sqitch_project(const char *dir)
+{
+	char		path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/sqitch.conf", dir);
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		return 1;
+	snprintf(path, sizeof(path), "%s/sqitch.plan", dir);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int
 cli_read_folder(const char *dir, cli_files *out, char *msg, size_t msgsize)
 {
@@ -203,7 +225,7 @@ cli_read_folder(const char *dir, cli_files *out, char *msg, size_t msgsize)
 		snprintf(msg, msgsize, "could not open migration folder \"%s\": %s", dir, strerror(errno));
 		return -1;
 	}
-	if (read_level(dir, root_real, "", out, msg, msgsize) != 0)
+	if (read_level(dir, root_real, "", 0, is_sqitch_project(dir), out, msg, msgsize) != 0)
 	{
 		cli_files_free(out);
 		return -1;

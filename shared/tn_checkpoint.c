@@ -325,9 +325,10 @@ undo_one(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
 		tn_error_detail(err, "Nothing was changed.");
 		return rc;
 	}
-	rc = tn_query_rows(a, "SELECT down_sql FROM {T}catalog WHERE version = $1", 1, &q, 1, &body, err);
+	rc = tn_query_rows(a, "SELECT down_sql, flags FROM {T}catalog WHERE version = $1", 1, &q, 2, &body, err);
 	if (rc != TN_OK)
 		return rc;
+	e.flags = body.nrows > 0 ? tn_cell_int(tn_rows_get(&body, 0, 1), 0) : 0; /* where the down starts in its file */
 	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
 	{
 		tn_rows_free(&body);
@@ -342,7 +343,7 @@ undo_one(const tn_adapter *a, const checkpoint_row *cp, const tn_rows *undo,
 		a->rollback_to(a->ctx, &ignored);
 		snprintf(after, sizeof(after), "The rollback to checkpoint \"%s\" was undone; nothing was changed.",
 				 cp->name);
-		tn_migration_failed(err, &e, "down of migration", tn_rows_get(&body, 0, 0), offset, after);
+		tn_migration_failed(err, &e, -1, "down of migration", tn_rows_get(&body, 0, 0), offset, after);
 		tn_error_hint(err, "Fix the down body with tenant_migration_add and roll back again.");
 		tn_rows_free(&body);
 		return TN_ERR_MIGRATION_FAILED;

@@ -270,11 +270,15 @@ section_body_file_lines(const char *body, long first_marker, long marker, long e
  * The body of one section: its text from just after its marker line to the
  * next marker (or the end of the file), exactly as dbmate's sections were
  * always cut, so a checksum recorded by an earlier release still matches.
- * Line numbers in errors count from the section's first line.
+ * *lines_before receives how many lines of the file come before it, which
+ * the migration's flags carry so that errors name the file's line.
  */
 static char *
-section_body(const char *body, long start, long end)
+section_body(const char *body, long start, long end, long *lines_before)
 {
+	*lines_before = 0;
+	for (long i = 0; i < start; i++)
+		*lines_before += body[i] == '\n';
 	return tn_memdup(body + start, (size_t) (end - start));
 }
 
@@ -295,7 +299,7 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 
 	memset(&down, 0, sizeof(down));
 	TN_ASSERT(sec->up_marker >= 0 && sec->up_start <= sec->up_end);
-	fp->body = sec->tool == TN_TOOL_NONE ? section_body(body, sec->up_start, sec->up_end) : section_body_file_lines(body, first, sec->up_marker, sec->up_end);
+	fp->body = sec->tool == TN_TOOL_NONE ? section_body(body, sec->up_start, sec->up_end, &fp->lines_before) : section_body_file_lines(body, first, sec->up_marker, sec->up_end);
 	if (fp->body == NULL)
 	{
 		rc = tn_parts_no_memory(err);
@@ -305,7 +309,7 @@ add_section_parts(part_list *parts, file_part *fp, char *body,
 	fp->extra_flags |= sec->flags;
 	if (has_down)
 	{
-		down.body = sec->tool == TN_TOOL_NONE ? section_body(body, sec->down_start, sec->down_end) : section_body_file_lines(body, first, sec->down_marker, sec->down_end);
+		down.body = sec->tool == TN_TOOL_NONE ? section_body(body, sec->down_start, sec->down_end, &down.lines_before) : section_body_file_lines(body, first, sec->down_marker, sec->down_end);
 		down.path = tn_memdup(fp->path, strlen(fp->path));
 		down.version = tn_memdup(fp->version, strlen(fp->version));
 		down.name = tn_memdup(fp->name, strlen(fp->name));

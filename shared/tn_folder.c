@@ -323,7 +323,7 @@ tn_load_folder(const char *path, tn_dialect dialect, tn_migration_set *out,
 	if (rc != TN_OK)
 		goto done;
 	for (i = 0; i < nnames; i++)
-		if (strcmp(names[i], "sqitch.plan") == 0)
+		if (strcmp(names[i], "sqitch.plan") == 0 || strcmp(names[i], "sqitch.conf") == 0)
 			break;
 	if (i < nnames)
 	{
@@ -421,7 +421,7 @@ tn_load_files(size_t n, const char *const *names, const char *const *bodies,
 		return tn_error_null_argument(err, names == NULL ? "names" : "bodies");
 	memset(&parts, 0, sizeof(parts));
 	for (i = 0; i < n; i++)
-		if (names[i] != NULL && strcmp(names[i], "sqitch.plan") == 0)
+		if (names[i] != NULL && (strcmp(names[i], "sqitch.plan") == 0 || strcmp(names[i], "sqitch.conf") == 0))
 		{
 			/* a Sqitch project: its scripts are looked up by the plan's names */
 			rc = tn_sqitch_load_sent(n, names, bodies, lens, &parts, err);

@@ -198,9 +198,11 @@ int tn_line_of_offset(const char *script, long offset);
  * Turn the engine error in err, raised by a migration body (or a down),
  * into TN_ERR_MIGRATION_FAILED: "<what> "<version>" failed", with the
  * line, the engine's SQLSTATE and message in the detail, then aftermath.
+ * The line counts in the body's file: e->flags says how many lines of the
+ * file come before the up (direction +1) or down (-1) body.
  * Returns TN_ERR_MIGRATION_FAILED.
  */
-int tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
+int tn_migration_failed(tn_error *err, const tn_entry *e, int direction, const char *what,
 						const char *script, long offset, const char *aftermath);
 
 /* ---- history (tn_history.c) ---- */

@@ -136,7 +136,7 @@ apply_outside_transaction(const tn_adapter *a, const tn_entry *e,
 		tn_error saved = *err;
 		tn_error ignored;
 
-		tn_migration_failed(err, e, "migration", body, offset,
+		tn_migration_failed(err, e, 1, "migration", body, offset,
 							"It ran outside a transaction, so what it did before the failing statement stays done; "
 							"migrations before it in this run stay applied.");
 		free(body);
@@ -402,7 +402,7 @@ body_failed(batch *b, tn_entry *e, const char *body, long offset,
 	snprintf(after, sizeof(after),
 			 "The batch was rolled back to checkpoint \"%s\"; no migration of it stays applied.",
 			 res->checkpoint);
-	tn_migration_failed(err, e, "migration", body, offset, after);
+	tn_migration_failed(err, e, 1, "migration", body, offset, after);
 	a->rollback_to(a->ctx, &ignored); /* the batch savepoint */
 	/* record the failure, then end the unit of work */
 	if (tn_history_add(a, "fail", e->version, b->id, err->detail, &ignored) == TN_OK)

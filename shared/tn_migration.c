@@ -51,15 +51,40 @@ tn_line_of_offset(const char *script, long offset)
 	return line;
 }
 
-/* Turn an engine error from a migration body into TN_ERR_MIGRATION_FAILED. */
+unsigned long long
+tn_flags_with_lines(unsigned long long flags, long up_lines_before, long down_lines_before)
+{
+	flags &= ~((TN_MIG_LINE_MAX << TN_MIG_UP_LINE_SHIFT) | (TN_MIG_LINE_MAX << TN_MIG_DOWN_LINE_SHIFT));
+	if (up_lines_before > 0 && (unsigned long long) up_lines_before <= TN_MIG_LINE_MAX)
+		flags |= (unsigned long long) up_lines_before << TN_MIG_UP_LINE_SHIFT;
+	if (down_lines_before > 0 && (unsigned long long) down_lines_before <= TN_MIG_LINE_MAX)
+		flags |= (unsigned long long) down_lines_before << TN_MIG_DOWN_LINE_SHIFT;
+	return flags;
+}
+
+long
+tn_flags_lines_before(long long flags, int direction)
+{
+	unsigned long long f = (unsigned long long) flags;
+
+	return (long) ((f >> (direction < 0 ? TN_MIG_DOWN_LINE_SHIFT : TN_MIG_UP_LINE_SHIFT)) & TN_MIG_LINE_MAX);
+}
+
+/*
+ * Turn an engine error from a migration body into TN_ERR_MIGRATION_FAILED.
+ * The line is the file's: the lines before the body in its file (a dbmate
+ * section's, from e->flags) are added to the line in the body.
+ */
 int
-tn_migration_failed(tn_error *err, const tn_entry *e, const char *what,
+tn_migration_failed(tn_error *err, const tn_entry *e, int direction, const char *what,
 					const char *script, long offset, const char *aftermath)
 {
 	tn_error engine = *err;
 	int		 line = tn_line_of_offset(script, offset);
 	char	 where[64] = "";
 
+	if (line > 0)
+		line += (int) tn_flags_lines_before(e->flags, direction);
 	if (line > 0)
 		snprintf(where, sizeof(where), " at line %d", line);
 	tn_error_set(err, TN_ERR_MIGRATION_FAILED, "%s \"%s\" failed", what, e->version);

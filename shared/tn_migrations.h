@@ -22,6 +22,28 @@
 #define TN_MIG_NO_TRANSACTION 0x01 /* must run outside a transaction */
 
 /*
+ * Where a body starts in its file, kept in the flags so that it travels
+ * with the migration through every catalog, tenant set and fan-out without
+ * changing a stored body (a dbmate section's body is cut from just after
+ * its "-- migrate:up" line, and its checksum is what users applied): bits
+ * 8..31 hold how many lines of the file come before the up body, bits
+ * 32..55 the same for the down body.  0 for a whole-file body, and for a
+ * body starting more than TN_MIG_LINE_MAX lines down (its lines are then
+ * counted from the section).  tn_migration_failed adds them to the line of
+ * a failing statement.
+ */
+#define TN_MIG_UP_LINE_SHIFT   8
+#define TN_MIG_DOWN_LINE_SHIFT 32
+#define TN_MIG_LINE_MAX		   0xffffffULL
+
+/* flags with the lines of the file before the up and the down body set (tn_migration.c) */
+unsigned long long tn_flags_with_lines(unsigned long long flags, long up_lines_before,
+									   long down_lines_before);
+
+/* How many lines of its file come before the up (direction +1) or down (-1) body. */
+long tn_flags_lines_before(long long flags, int direction);
+
+/*
  * Check a migration body: not NULL, not empty/blank, valid UTF-8, at most
  * TN_MAX_BODY_BYTES.  what names it in the message ("up body of 3").
  */
@@ -91,14 +113,14 @@ typedef enum tn_dialect
 
 typedef struct tn_migration
 {
-	char	  *version;	 /* as written, without a leading V/v */
-	char	  *name;	 /* description, never NULL or empty */
-	char	  *up_sql;	 /* never NULL */
-	char	  *down_sql; /* NULL when there is no down */
-	char	  *source;	 /* file it came from, NULL when added by SQL */
-	tn_dialect dialect;
-	unsigned   flags;					  /* TN_MIG_* */
-	char	   checksum[TN_CHECKSUM_LEN]; /* of up_sql */
+	char			  *version;	 /* as written, without a leading V/v */
+	char			  *name;	 /* description, never NULL or empty */
+	char			  *up_sql;	 /* never NULL */
+	char			  *down_sql; /* NULL when there is no down */
+	char			  *source;	 /* file it came from, NULL when added by SQL */
+	tn_dialect		   dialect;
+	unsigned long long flags;					  /* TN_MIG_* bits and body lines */
+	char			   checksum[TN_CHECKSUM_LEN]; /* of up_sql */
 } tn_migration;
 
 /*

@@ -115,7 +115,7 @@ duplicate(tn_error *err, const file_part *a, const file_part *b)
  * migration runs outside a transaction anyway.
  */
 static int
-own_transaction(const char *path, const char *body, tn_error *err)
+own_transaction(const char *path, const char *body, long lines_before, tn_error *err)
 {
 	long at = tn_body_transaction_control(body);
 	char s[TN_SHOWN_BUF];
@@ -125,7 +125,7 @@ own_transaction(const char *path, const char *body, tn_error *err)
 	tn_shown(path, s, sizeof(s));
 	tn_error_set(err, TN_ERR_FORMAT, "migration file \"%s\" controls its own transaction", s);
 	tn_error_detail(err, "Line %d runs BEGIN, COMMIT or ROLLBACK outside a BEGIN ... COMMIT pair; tenancy runs each batch in one transaction, which it would end half way.",
-					tn_line_of_offset(body, at));
+					tn_line_of_offset(body, at) + (int) lines_before);
 	tn_error_hint(err, "Remove the file's own transaction control: tenancy wraps every migration in a transaction (BEGIN ... COMMIT pairs are taken out by themselves).  "
 					   "A migration that must manage its own transaction carries the line \"-- tenancy:no-transaction\".");
 	return TN_ERR_FORMAT;
@@ -201,7 +201,8 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 			down->body = NULL;
 		}
 		m->dialect = up->dialect;
-		m->flags = tn_detect_flags(m->up_sql) | up->extra_flags;
+		m->flags = tn_flags_with_lines(tn_detect_flags(m->up_sql) | up->extra_flags, up->lines_before,
+									   down ? down->lines_before : 0);
 		if (!(m->flags & TN_MIG_NO_TRANSACTION))
 		{
 			(void) tn_body_strip_transaction(m->up_sql);
@@ -209,8 +210,9 @@ build_set(part_list *parts, tn_migration_set *set, tn_error *err)
 				(void) tn_body_strip_transaction(m->down_sql);
 		}
 		if (!(m->flags & TN_MIG_NO_TRANSACTION) &&
-			((rc = own_transaction(m->source, m->up_sql, err)) != TN_OK ||
-			 (m->down_sql && (rc = own_transaction(down->path ? down->path : m->source, m->down_sql, err)) != TN_OK)))
+			((rc = own_transaction(m->source, m->up_sql, up->lines_before, err)) != TN_OK ||
+			 (m->down_sql && (rc = own_transaction(down->path ? down->path : m->source, m->down_sql,
+												   down->lines_before, err)) != TN_OK)))
 			return rc;
 		rc = tn_checksum(m->up_sql, strlen(m->up_sql), m->checksum, err);
 		if (rc != TN_OK)

@@ -18,9 +18,10 @@ typedef struct file_part
 	char	  *name;
 	char	  *body; /* NULL for an empty down file */
 	tn_dialect dialect;
-	int		   direction;	/* +1 up, -1 down */
-	unsigned   extra_flags; /* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
-	int		   tagged;		/* the name carries a dialect tag (".sqlite3", ".pg", ...) */
+	int		   direction;	 /* +1 up, -1 down */
+	unsigned   extra_flags;	 /* from pop's ".autocommit", dbmate "transaction:false", goose/sql-migrate */
+	int		   tagged;		 /* the name carries a dialect tag (".sqlite3", ".pg", ...) */
+	long	   lines_before; /* lines of the file before the body (a dbmate section's), 0 for a whole file */
 } file_part;
 
 typedef struct part_list
@@ -60,22 +61,49 @@ typedef int (*tn_script_reader)(void *ctx, const char *rel, char **path,
 								char **body, size_t *len, int *missing,
 								tn_error *err);
 
+/* Where a Sqitch project keeps its plan and scripts, relative to the project folder. */
+#define TN_SQITCH_PATH_MAX	  256
+#define TN_SQITCH_MAX_ENGINES 8
+typedef struct tn_sqitch_layout
+{
+	char plan_file[TN_SQITCH_PATH_MAX];	 /* "sqitch.plan" */
+	char deploy_dir[TN_SQITCH_PATH_MAX]; /* "deploy" ("" = the project folder itself) */
+	char revert_dir[TN_SQITCH_PATH_MAX];
+	char verify_dir[TN_SQITCH_PATH_MAX];
+	char extension[32]; /* "sql" */
+} tn_sqitch_layout;
+
+/* Sqitch's defaults: sqitch.plan, deploy/, revert/, verify/, ".sql" (tn_sqitch_conf.c). */
+void tn_sqitch_layout_default(tn_sqitch_layout *lay);
+
+/*
+ * Read sqitch.conf (conf_path names it in errors) into *lay
+ * (tn_sqitch_conf.c): core.top_dir, plan_file, deploy_dir, revert_dir,
+ * verify_dir, extension, [engine "<core.engine>"] winning over [core].  A
+ * path that leaves the project (absolute, "..") or a malformed line is
+ * TN_ERR_FORMAT naming the line.
+ */
+int tn_sqitch_read_conf(const char *conf_path, const char *conf, size_t len,
+						tn_sqitch_layout *lay, tn_error *err);
+
 /*
  * A Sqitch project (tn_sqitch.c): plan is the text of sqitch.plan
  * (plan_path names it in errors).  Each change of the plan becomes one
  * migration, versioned by its place in the plan (1, 2, ...) and named by
  * the change: deploy/<change>.sql as up with verify/<change>.sql run after
- * it, revert/<change>.sql as down.  A reworked change's earlier entries
+ * it, revert/<change>.sql as down (the folders and the ending as lay says).  A reworked change's earlier entries
  * read <change>@<tag>.sql, as Sqitch writes them.
  */
 int tn_sqitch_read(const char *plan_path, const char *plan, size_t len,
-				   tn_script_reader rd, void *ctx, part_list *parts,
-				   tn_error *err);
+				   const tn_sqitch_layout *lay, tn_script_reader rd, void *ctx,
+				   part_list *parts, tn_error *err);
 
 /*
  * A Sqitch project in a folder (dir/sqitch.plan, scripts read inside root)
  * or among the files a client sent ("sqitch.plan", "deploy/x.sql", ...;
- * nothing added when no "sqitch.plan" was sent).
+ * nothing added when neither "sqitch.plan" nor "sqitch.conf" was sent).
+ * A sqitch.conf beside the plan says where the plan and scripts are
+ * (tn_sqitch_read_conf).
  */
 int tn_sqitch_load_folder(const char *dir, const char *root, part_list *parts,
 						  tn_error *err);

@@ -96,7 +96,7 @@ load_undo_from(const tn_adapter *a, const char *version, tn_rows *undo, tn_error
  */
 static int
 find_down(const tn_adapter *a, const tn_migration_set *set, const char *version,
-		  char **down, tn_error *err)
+		  char **down, long long *flags, tn_error *err)
 {
 	const tn_migration *m = set ? tn_set_find(set, version) : NULL;
 	tn_value			p = tn_text(version);
@@ -104,16 +104,20 @@ find_down(const tn_adapter *a, const tn_migration_set *set, const char *version,
 	int					rc;
 
 	*down = NULL;
+	*flags = 0;
 	if (m != NULL)
 	{
+		*flags = (long long) m->flags;
 		if (m->down_sql == NULL)
 			return TN_OK;
 		*down = tn_strdup(m->down_sql, err);
 		return *down ? TN_OK : TN_ERR_NO_MEMORY;
 	}
-	rc = tn_query_rows(a, "SELECT down_sql FROM {T}catalog WHERE version = $1", 1, &p, 1, &rows, err);
+	rc = tn_query_rows(a, "SELECT down_sql, flags FROM {T}catalog WHERE version = $1", 1, &p, 2, &rows, err);
 	if (rc != TN_OK)
 		return rc;
+	if (rows.nrows > 0)
+		*flags = tn_cell_int(tn_rows_get(&rows, 0, 1), 0);
 	if (rows.nrows > 0 && tn_rows_get(&rows, 0, 0) != NULL)
 		*down = tn_strdup(tn_rows_get(&rows, 0, 0), err);
 	rc = rows.nrows > 0 && tn_rows_get(&rows, 0, 0) != NULL && *down == NULL ? TN_ERR_NO_MEMORY : TN_OK;
@@ -124,7 +128,7 @@ find_down(const tn_adapter *a, const tn_migration_set *set, const char *version,
 /* Undo row i: its down in a savepoint, its applied row gone, a history row. */
 static int
 undo_version(const tn_adapter *a, const tn_rows *undo, size_t i, const char *down,
-			 const char *from, tn_error *err)
+			 long long flags, const char *from, tn_error *err)
 {
 	tn_entry e;
 	tn_value q;
@@ -135,6 +139,7 @@ undo_version(const tn_adapter *a, const tn_rows *undo, size_t i, const char *dow
 	memset(&e, 0, sizeof(e));
 	e.version = undo->cells[i * 3];
 	e.name = undo->cells[i * 3 + 1];
+	e.flags = flags; /* where the down starts in its file */
 	if (a->interrupted != NULL && a->interrupted(a->ctx))
 	{
 		rc = tn_error_set(err, TN_ERR_INTERRUPTED, "rollback interrupted before \"%s\"", e.version);
@@ -151,7 +156,7 @@ undo_version(const tn_adapter *a, const tn_rows *undo, size_t i, const char *dow
 		a->rollback_to(a->ctx, &ignored);
 		snprintf(after, sizeof(after), "The rollback to before version \"%s\" was undone; nothing was changed.",
 				 from);
-		tn_migration_failed(err, &e, "down of migration", down, offset, after);
+		tn_migration_failed(err, &e, -1, "down of migration", down, offset, after);
 		tn_error_hint(err, "Fix the down body with tenant_migration_add(..., 'tenants') and roll back again.");
 		return TN_ERR_MIGRATION_FAILED;
 	}
@@ -168,14 +173,14 @@ undo_version(const tn_adapter *a, const tn_rows *undo, size_t i, const char *dow
 /* Every version to undo needs a down: refuse before any change, naming the missing ones. */
 static int
 collect_downs(const tn_adapter *a, const tn_migration_set *set, const tn_rows *undo,
-			  const char *version, char **downs, tn_error *err)
+			  const char *version, char **downs, long long *flags, tn_error *err)
 {
 	tn_buf missing = { 0 };
 	int	   rc = TN_OK;
 
 	for (size_t i = 0; rc == TN_OK && i < undo->nrows; i++)
 	{
-		rc = find_down(a, set, tn_rows_get(undo, i, 0), &downs[i], err);
+		rc = find_down(a, set, tn_rows_get(undo, i, 0), &downs[i], &flags[i], err);
 		if (rc == TN_OK && downs[i] == NULL)
 			tn_buf_printf(&missing, "%s%s (%s)", missing.len ? ", " : "",
 						  tn_rows_get(undo, i, 0), tn_rows_get(undo, i, 1));
@@ -197,11 +202,12 @@ int
 tn_rollback_before(const tn_adapter *a, const tn_migration_set *set,
 				   const char *version, tn_migrate_result *res, tn_error *err)
 {
-	tn_rows	 undo;
-	tn_rows	 cps;
-	char   **downs = NULL;
-	tn_value p;
-	int		 rc;
+	tn_rows	   undo;
+	tn_rows	   cps;
+	char	 **downs = NULL;
+	long long *flags = NULL;
+	tn_value   p;
+	int		   rc;
 
 	memset(res, 0, sizeof(*res));
 	tn_rows_init(&res->report, 0);
@@ -216,12 +222,13 @@ tn_rollback_before(const tn_adapter *a, const tn_migration_set *set,
 		return rc;
 	}
 	downs = calloc(undo.nrows + 1, sizeof(char *));
-	if (downs == NULL)
+	flags = calloc(undo.nrows + 1, sizeof(long long));
+	if (downs == NULL || flags == NULL)
 		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	if (rc == TN_OK)
-		rc = collect_downs(a, set, &undo, version, downs, err);
+		rc = collect_downs(a, set, &undo, version, downs, flags, err);
 	for (size_t i = 0; rc == TN_OK && i < undo.nrows; i++)
-		if ((rc = undo_version(a, &undo, i, downs[i], version, err)) == TN_OK)
+		if ((rc = undo_version(a, &undo, i, downs[i], flags[i], version, err)) == TN_OK)
 			res->applied++;
 	/* marker checkpoints taken at a version now undone describe a state that is gone */
 	if (rc == TN_OK && undo.nrows > 0 &&
@@ -240,6 +247,7 @@ tn_rollback_before(const tn_adapter *a, const tn_migration_set *set,
 	for (size_t i = 0; downs && i < undo.nrows; i++)
 		free(downs[i]);
 	free(downs);
+	free(flags);
 	tn_rows_free(&undo);
 	if (rc != TN_OK)
 	{

@@ -55,7 +55,7 @@ tn_set_encode(const tn_migration_set *set, tn_buf *out, tn_error *err)
 		const tn_migration *m = &set->items[i];
 		char				flags[32];
 
-		snprintf(flags, sizeof(flags), "%u", m->flags);
+		snprintf(flags, sizeof(flags), "%llu", m->flags);
 		rc = put_field(out, m->version);
 		if (rc == TN_OK)
 			rc = put_field(out, m->name);
@@ -195,7 +195,7 @@ tn_set_decode(const char *text, tn_migration_set *out, tn_error *err)
 		m->up_sql = f[2];
 		m->down_sql = f[3];
 		snprintf(m->checksum, sizeof(m->checksum), "%s", f[4]);
-		m->flags = (unsigned) strtoul(f[5], NULL, 10);
+		m->flags = strtoull(f[5], NULL, 10);
 		free(f[5]);
 		m->source = f[6];
 		m->dialect = TN_DIALECT_POSTGRES;
@@ -301,7 +301,7 @@ read_migration(void *arg, int ncols, const char *const *v, tn_error *err)
 	m->down_sql = tn_strdup(v[3], err);
 	m->source = tn_strdup(v[6], err);
 	snprintf(m->checksum, sizeof(m->checksum), "%s", v[4]);
-	m->flags = (unsigned) tn_cell_int(v[5], 0);
+	m->flags = (unsigned long long) tn_cell_int(v[5], 0);
 	m->dialect = rd->dialect;
 	if (!m->version || !m->name || !m->up_sql || (v[3] && !m->down_sql) || (v[6] && !m->source))
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");

@@ -9,7 +9,8 @@
  * taken out), revert/<change>.sql is the down.  A reworked change (its name
  * planned again after a tag) reads <change>@<tag>.sql for its earlier
  * entries, the tag being the first one planned after that entry, as Sqitch
- * names the copies "sqitch rework" makes.
+ * names the copies "sqitch rework" makes.  A sqitch.conf beside the plan
+ * may move the plan and the script folders (tn_sqitch_conf.c reads it).
  *
  * Must not: read files itself (a tn_script_reader does), touch a database,
  * or leave parts half added for a change when it fails (the caller frees
@@ -228,13 +229,13 @@ script_name(const char *plan_path, const plan_entry *list, size_t count,
 	return TN_OK;
 }
 
-/* Read folder/<script>.sql through rd; checks the text. */
+/* Read folder/<script>.<ext> through rd; checks the text. */
 static int
-read_script(tn_script_reader rd, void *ctx, const char *folder,
+read_script(tn_script_reader rd, void *ctx, const char *folder, const char *ext,
 			const char *script, char **path, char **body, int *missing,
 			tn_error *err)
 {
-	char   rel[MAX_CHANGE_NAME * 2 + 32];
+	char   rel[TN_SQITCH_PATH_MAX + MAX_CHANGE_NAME * 2 + 64];
 	char   s[TN_SHOWN_BUF];
 	char   what[TN_SHOWN_BUF + 64];
 	size_t len = 0;
@@ -242,7 +243,7 @@ read_script(tn_script_reader rd, void *ctx, const char *folder,
 
 	*path = NULL;
 	*body = NULL;
-	snprintf(rel, sizeof(rel), "%s/%s.sql", folder, script);
+	snprintf(rel, sizeof(rel), "%s%s%s.%s", folder, folder[0] ? "/" : "", script, ext);
 	rc = rd(ctx, rel, path, body, &len, missing, err);
 	if (rc != TN_OK || *missing)
 		return rc;
@@ -300,8 +301,8 @@ deploy_and_verify(const char *deploy, char *verify, const char *verify_path,
 /* The up and down parts of change i (version = its place among the changes). */
 static int
 add_change(const char *plan_path, const plan_entry *list, size_t count,
-		   size_t i, long version, tn_script_reader rd, void *ctx,
-		   part_list *parts, tn_error *err)
+		   size_t i, long version, const tn_sqitch_layout *lay, tn_script_reader rd,
+		   void *ctx, part_list *parts, tn_error *err)
 {
 	char	  script[MAX_CHANGE_NAME * 2 + 2];
 	char	  vbuf[32];
@@ -319,18 +320,19 @@ add_change(const char *plan_path, const plan_entry *list, size_t count,
 	snprintf(vbuf, sizeof(vbuf), "%ld", version);
 	if ((rc = script_name(plan_path, list, count, i, script, sizeof(script), err)) != TN_OK)
 		return rc;
-	rc = read_script(rd, ctx, "deploy", script, &up.path, &up.body, &missing, err);
+	rc = read_script(rd, ctx, lay->deploy_dir, lay->extension, script, &up.path, &up.body, &missing, err);
 	if (rc == TN_OK && missing)
 	{
 		char s[TN_SHOWN_BUF];
 
 		tn_shown(plan_path, s, sizeof(s));
 		tn_error_set(err, TN_ERR_FORMAT, "Sqitch change \"%s\" has no deploy script", list[i].name);
-		tn_error_detail(err, "Line %d of \"%s\" plans it, and \"deploy/%s.sql\" does not exist.", list[i].line, s, script);
+		tn_error_detail(err, "Line %d of \"%s\" plans it, and \"%s%s%s.%s\" does not exist.", list[i].line, s,
+						lay->deploy_dir, lay->deploy_dir[0] ? "/" : "", script, lay->extension);
 		return TN_ERR_FORMAT;
 	}
 	if (rc == TN_OK)
-		rc = read_script(rd, ctx, "verify", script, &verify_path, &verify, &missing, err);
+		rc = read_script(rd, ctx, lay->verify_dir, lay->extension, script, &verify_path, &verify, &missing, err);
 	if (rc == TN_OK && verify != NULL)
 	{
 		char *both = deploy_and_verify(up.body, verify, verify_path, plan_path, err);
@@ -344,7 +346,7 @@ add_change(const char *plan_path, const plan_entry *list, size_t count,
 		}
 	}
 	if (rc == TN_OK)
-		rc = read_script(rd, ctx, "revert", script, &revert_path, &revert, &missing, err);
+		rc = read_script(rd, ctx, lay->revert_dir, lay->extension, script, &revert_path, &revert, &missing, err);
 	free(verify_path);
 	free(verify);
 	if (rc == TN_OK)
@@ -394,8 +396,8 @@ add_change(const char *plan_path, const plan_entry *list, size_t count,
 
 int
 tn_sqitch_read(const char *plan_path, const char *plan, size_t len,
-			   tn_script_reader rd, void *ctx, part_list *parts,
-			   tn_error *err)
+			   const tn_sqitch_layout *lay, tn_script_reader rd, void *ctx,
+			   part_list *parts, tn_error *err)
 {
 	plan_entry *list;
 	size_t		count;
@@ -412,7 +414,7 @@ tn_sqitch_read(const char *plan_path, const char *plan, size_t len,
 		return rc;
 	for (size_t i = 0; i < count && rc == TN_OK; i++)
 		if (!list[i].is_tag)
-			rc = add_change(plan_path, list, count, i, ++version, rd, ctx, parts, err);
+			rc = add_change(plan_path, list, count, i, ++version, lay, rd, ctx, parts, err);
 	if (rc == TN_OK && version == 0)
 		rc = bad_plan(err, plan_path, 1, "the plan holds no change.");
 	free(list);
@@ -484,18 +486,35 @@ int
 tn_sqitch_load_folder(const char *dir, const char *root, part_list *parts,
 					  tn_error *err)
 {
-	folder_reader f = { dir, root };
-	char		 *plan_path = join2(dir, "sqitch.plan");
-	char		 *plan = NULL;
-	size_t		  len = 0;
-	int			  rc;
+	folder_reader	 f = { dir, root };
+	tn_sqitch_layout lay;
+	char			*conf_path = join2(dir, "sqitch.conf");
+	char			*plan_path = NULL;
+	char			*text = NULL;
+	size_t			 len = 0;
+	int				 rc = TN_OK;
 
-	if (plan_path == NULL)
+	tn_sqitch_layout_default(&lay);
+	if (conf_path == NULL)
 		return tn_parts_no_memory(err);
-	rc = tn_read_regular_file(plan_path, root, &plan, &len, err);
+	if (entry_exists(conf_path))
+	{
+		/* sqitch.conf says where the plan and the scripts are */
+		rc = tn_read_regular_file(conf_path, root, &text, &len, err);
+		if (rc == TN_OK)
+			rc = tn_sqitch_read_conf(conf_path, text, len, &lay, err);
+		free(text);
+		text = NULL;
+	}
+	free(conf_path);
+	if (rc != TN_OK)
+		return rc;
+	if ((plan_path = join2(dir, lay.plan_file)) == NULL)
+		return tn_parts_no_memory(err);
+	rc = tn_read_regular_file(plan_path, root, &text, &len, err);
 	if (rc == TN_OK)
-		rc = tn_sqitch_read(plan_path, plan, len, read_from_folder, &f, parts, err);
-	free(plan);
+		rc = tn_sqitch_read(plan_path, text, len, &lay, read_from_folder, &f, parts, err);
+	free(text);
 	free(plan_path);
 	return rc;
 }
@@ -541,14 +560,35 @@ tn_sqitch_load_sent(size_t n, const char *const *names,
 					const char *const *bodies, const size_t *lens,
 					part_list *parts, tn_error *err)
 {
-	sent_reader f = { n, names, bodies, lens };
+	sent_reader		 f = { n, names, bodies, lens };
+	tn_sqitch_layout lay;
+	int				 found = 0;
 
+	tn_sqitch_layout_default(&lay);
 	for (size_t i = 0; i < n; i++)
-		if (names[i] != NULL && strcmp(names[i], "sqitch.plan") == 0)
+		if (names[i] != NULL && strcmp(names[i], "sqitch.conf") == 0)
+		{
+			int rc;
+
+			if (bodies[i] == NULL)
+				return tn_error_null_argument(err, "bodies");
+			if ((rc = tn_sqitch_read_conf("sqitch.conf", bodies[i], lens[i], &lay, err)) != TN_OK)
+				return rc;
+			found = 1;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], lay.plan_file) == 0)
 		{
 			if (bodies[i] == NULL)
 				return tn_error_null_argument(err, "bodies");
-			return tn_sqitch_read("sqitch.plan", bodies[i], lens[i], read_from_sent, &f, parts, err);
+			return tn_sqitch_read(names[i], bodies[i], lens[i], &lay, read_from_sent, &f, parts, err);
 		}
+	if (found)
+	{
+		tn_error_set(err, TN_ERR_FORMAT, "Sqitch plan \"%s\" was not sent", lay.plan_file);
+		tn_error_detail(err, "The files sent hold a sqitch.conf, and the plan it names is not among them.");
+		tn_error_hint(err, "Send every file of the Sqitch project: the plan and the deploy, revert and verify scripts.");
+		return TN_ERR_FORMAT;
+	}
 	return TN_OK;
 }

@@ -1,4 +1,4 @@
-# 004_run_durable.pl -- issue 14, finding 3: the start row of a tenant_migrate_all()
+# 007_run_durable.pl -- issue 14, finding 3: the start row of a tenant_migrate_all()
 # run is durable before any tenant is touched.  The caller is killed with kill -9 the
 # moment its run row becomes visible (a poller watches tenancy.runs); after crash
 # recovery the row is still there, and the next run gets a new id.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "test_core.h"
+#include "tn_internal.h" /* tn_entry, tn_migration_failed */
 
 /* ------------------------------------------------------------------ */
 
@@ -121,6 +122,40 @@ test_folders(void)
 		  "dbmate empty down section is a no-op down%s", NULL);
 	m = find_version(&s, "20240103120000");
 	CHECK(m && (m->flags & TN_MIG_NO_TRANSACTION), "dbmate transaction:false flags the migration%s", NULL);
+	tn_migration_set_free(&s);
+
+	/* dbmate: the flags carry where each section starts, so errors name the file's line */
+	rc = tn_load_folder(fixture("dbmate_lines"), TN_DIALECT_POSTGRES, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2, "dbmate_lines folder loads 2%s", NULL);
+	m = find_version(&s, "20240302100000");
+	CHECK(m && line_of(m->up_sql, "INSERT INTO accounts_missing") == 4 &&
+			  tn_flags_lines_before((long long) m->flags, 1) == 5 &&
+			  tn_flags_lines_before((long long) m->flags, -1) == 11 &&
+			  (m->flags & TN_MIG_NO_TRANSACTION) == 0,
+		  "dbmate section bodies unchanged, their first lines in the flags (up after 5, down after 11)%s", NULL);
+	if (m)
+	{
+		tn_entry	e;
+		tn_error	fe;
+		const char *at = strstr(m->up_sql, "INSERT INTO accounts_missing");
+
+		memset(&e, 0, sizeof(e));
+		e.version = m->version;
+		e.name = m->name;
+		e.flags = (long long) m->flags;
+		tn_error_clear(&fe);
+		tn_error_set(&fe, TN_ERR_ENGINE, "relation \"accounts_missing\" does not exist");
+		tn_migration_failed(&fe, &e, 1, "migration", m->up_sql, at ? (long) (at - m->up_sql) : -1, "");
+		CHECK(strstr(fe.detail, "The statement at line 9 of") != NULL,
+			  "a failing statement of a dbmate section is reported at its file line (9): %s", fe.detail);
+	}
+	m = find_version(&s, "20240301100000");
+	CHECK(m && tn_flags_lines_before((long long) m->flags, 1) == 1 &&
+			  tn_flags_lines_before((long long) m->flags, -1) == 4,
+		  "dbmate file starting with its up line: up after 1 line, down after 4%s", NULL);
+	CHECK(tn_flags_with_lines(TN_MIG_NO_TRANSACTION, (long) TN_MIG_LINE_MAX + 1, 3) ==
+			  (TN_MIG_NO_TRANSACTION | (3ULL << TN_MIG_DOWN_LINE_SHIFT)),
+		  "a section starting past TN_MIG_LINE_MAX lines counts from the section, other bits kept%s", NULL);
 	tn_migration_set_free(&s);
 
 	/* dialect subfolders */

@@ -102,6 +102,55 @@ test_sqitch_liquibase(void)
 			  "sqitch: a verify script that commits is refused naming its line%s", NULL);
 	}
 
+	/* sqitch.conf: top_dir as "sqitch init --top-dir db" writes it; deploy/revert/verify_dir, plan_file, engine section */
+	rc = tn_load_folder(fixture("sqitch_top_dir"), TN_DIALECT_SQLITE, &s, &err);
+	CHECK(rc == TN_OK && s.count == 2 && strcmp(s.items[0].name, "accounts") == 0 &&
+			  strcmp(s.items[1].name, "users") == 0 && strstr(s.items[1].source, "db/deploy/users.sql") &&
+			  strstr(s.items[1].up_sql, "FROM users WHERE 0 = 1") && s.items[1].down_sql &&
+			  strstr(s.items[1].down_sql, "DROP TABLE users"),
+		  "sqitch.conf top_dir = db: plan and scripts read from db/ (%s)", rc == TN_OK ? "" : err.message);
+	tn_migration_set_free(&s);
+	{
+		const char *names[] = { "sqitch.conf", "plans/main.plan", "up_sqlite/a.ddl", "down/a.ddl", "check/a.ddl",
+								"up/a.ddl" };
+		const char *bodies[] = { "[core]\n\tengine = sqlite\n\ttop_dir = ignored\n\tplan_file = plans/main.plan ; a comment\n"
+								 "\tdeploy_dir = up\n\trevert_dir = \"down\"\n\tVerify_Dir = ./check/\n\textension = ddl\n"
+								 "[engine \"pg\"]\n\tdeploy_dir = up_pg\n[engine \"sqlite\"]\n\tdeploy_dir = up_sqlite\n"
+								 "[target \"prod\"]\n\turi = db:sqlite:prod.db\n",
+								 "%project=p\na 2020-01-01T00:00:00Z Me <m@x>\n", "CREATE TABLE a (x int);",
+								 "DROP TABLE a;", "SELECT x FROM a;", "CREATE TABLE wrong (x int);" };
+		size_t		lens[6];
+		static const struct
+		{
+			const char *conf;
+			const char *says;
+		} bad[] = {
+			{ "[core]\n\ttop_dir = ../elsewhere\n", "Line 2: the path must be relative" },
+			{ "[core]\n\tdeploy_dir = /srv/deploy\n", "Line 2: the path must be relative" },
+			{ "[core\n\ttop_dir = db\n", "Line 1: a section header" },
+			{ "[core]\n\tplan_file\n", "Line 2: a key line" },
+			{ "[core]\n\tplan_file = other.plan\n", "the plan it names is not among them" },
+		};
+
+		for (size_t i = 0; i < 6; i++)
+			lens[i] = strlen(bodies[i]);
+		rc = tn_load_files(6, names, bodies, lens, TN_DIALECT_SQLITE, &s, &err);
+		CHECK(rc == TN_OK && s.count == 1 && strcmp(s.items[0].source, "up_sqlite/a.ddl") == 0 &&
+				  strstr(s.items[0].up_sql, "SELECT x FROM a") && s.items[0].down_sql &&
+				  strstr(s.items[0].down_sql, "DROP TABLE a"),
+			  "sqitch.conf sent: plan_file, [engine \"sqlite\"] deploy_dir over [core], revert_dir, verify_dir, extension (%s)",
+			  rc == TN_OK ? "" : err.detail);
+		tn_migration_set_free(&s);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		{
+			bodies[0] = bad[i].conf;
+			lens[0] = strlen(bad[i].conf);
+			rc = tn_load_files(6, names, bodies, lens, TN_DIALECT_SQLITE, &s, &err);
+			CHECK(rc == TN_ERR_FORMAT && s.count == 0 && (strstr(err.detail, bad[i].says) || strstr(err.message, bad[i].says)),
+				  "sqitch.conf refused: %s", bad[i].says);
+		}
+	}
+
 	/* Flyway repeatables: after the versioned ones, by description; never the newest version of a set */
 	rc = tn_load_folder(fixture("flyway_repeatable"), TN_DIALECT_SQLITE, &s, &err);
 	CHECK(rc == TN_OK && s.count == 4 && strcmp(s.items[2].version, "R__Count_people_view") == 0 &&

@@ -99,7 +99,13 @@ check_one(const char *name, const char *body, size_t size)
 			tn_body_check_text(m->up_sql, strlen(m->up_sql), "up", &err) != TN_OK ||
 			(m->down_sql && (count_lines(m->down_sql, strlen(m->down_sql)) > lines ||
 							 tn_body_check_text(m->down_sql, strlen(m->down_sql), "down", &err) != TN_OK)) ||
-			(m->flags & ~(unsigned) TN_MIG_NO_TRANSACTION) ||
+			(m->flags & ~(TN_MIG_NO_TRANSACTION | (TN_MIG_LINE_MAX << TN_MIG_UP_LINE_SHIFT) |
+						  (TN_MIG_LINE_MAX << TN_MIG_DOWN_LINE_SHIFT))) ||
+			/* the lines before a section and the section's own fit in the file */
+			(size_t) tn_flags_lines_before((long long) m->flags, 1) + count_lines(m->up_sql, strlen(m->up_sql)) > lines ||
+			(m->down_sql && (size_t) tn_flags_lines_before((long long) m->flags, -1) +
+									count_lines(m->down_sql, strlen(m->down_sql)) >
+								lines) ||
 			tn_checksum(m->up_sql, strlen(m->up_sql), sum, &err) != TN_OK ||
 			strcmp(sum, m->checksum) != 0)
 			abort();

@@ -3,7 +3,8 @@
  * plan (tn_sqitch.c) and a Liquibase formatted SQL file (tn_liquibase.c).
  *
  * Feeds arbitrary bytes (1) as "sqitch.plan" sent with deploy/revert/verify
- * scripts for changes "a" and "b", (2) as a Liquibase changelog (the
+ * scripts for changes "a" and "b", (2) as "sqitch.conf" beside plans and
+ * scripts in the default and in other places, (3) as a Liquibase changelog (the
  * header line is put first, so the changeset parser is reached) through
  * tn_load_files, and checks what every load must guarantee: on failure an
  * empty set and a message; on success a set sorted by version, every body
@@ -122,6 +123,20 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		for (size_t i = 0; i < 6; i++)
 			lens[i] = i == 0 ? size : strlen(bodies[i]);
 		rc = tn_load_files(6, names, bodies, lens, TN_DIALECT_POSTGRES, &set, &err);
+		check_set(rc, &set, &err, 0);
+	}
+	{
+		/* the bytes as sqitch.conf: wherever it points, only files sent are read, and the set holds */
+		const char *names[] = { "sqitch.conf", "sqitch.plan", "deploy/a.sql", "db/sqitch.plan", "db/deploy/a.sql",
+								"db/revert/a.sql", "up/a.ddl" };
+		const char *bodies[] = { s, "a 2020-01-01T00:00:00Z Me <m@x>\n", "CREATE TABLE a (x int);",
+								 "a 2020-01-01T00:00:00Z Me <m@x>\n", "CREATE TABLE a (y int);", "DROP TABLE a;",
+								 "SELECT 1;" };
+		size_t		lens[7];
+
+		for (size_t i = 0; i < 7; i++)
+			lens[i] = i == 0 ? size : strlen(bodies[i]);
+		rc = tn_load_files(7, names, bodies, lens, TN_DIALECT_SQLITE, &set, &err);
 		check_set(rc, &set, &err, 0);
 	}
 	{

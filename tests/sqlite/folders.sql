@@ -256,7 +256,7 @@ SELECT tenant, status, from_version, to_version, applied, error FROM tenant_migr
 .shell sqlite3 frreg/alpha.db "SELECT NAME FROM PEOPLE; SELECT version, batch FROM tenancy_applied ORDER BY version; SELECT count(*) AS repairs FROM tenancy_history WHERE action = 'repair';"
 SELECT tenant, status, applied FROM tenant_migrate_all();
 SELECT tenant, status, problems FROM tenant_verify_all();
--- dbmate: an error in the down section names its line within the section
+-- dbmate: an error in the down section names its line in the file (7), not in the section
 .open dbmate_lines.db
 .load ./tenancy
 .shell mkdir -p dbm && printf -- '-- migrate:up\nCREATE TABLE d (a);\n\n-- migrate:down\n\nDROP TABLE d;\nDROP TABLE no_such_table;\n' > dbm/20240101120000_d.sql

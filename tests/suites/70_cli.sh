@@ -95,6 +95,11 @@ run load_sqitch "$T" -d sqlite:sqitch.db load "$ROOT/tests/fixtures/sqitch_sqlit
 check "sqlite: load a Sqitch project (sqitch.plan sent with deploy/, revert/, verify/)" "$RC $(cat "$OUT/load_sqitch.out")" "0 2 migrations added or changed"
 run migrate_sqitch "$T" -d sqlite:sqitch.db migrate
 check "sqlite: the Sqitch project migrates" "$RC $(cat "$OUT/migrate_sqitch.out")" "0 2 migrations applied"
+run load_sqitch_top "$T" -d sqlite:sqitch_top.db load "$ROOT/tests/fixtures/sqitch_top_dir"
+check "sqlite: load a Sqitch project whose sqitch.conf says top_dir = db (sqitch.conf and db/... sent)" \
+	"$RC $(cat "$OUT/load_sqitch_top.out")" "0 2 migrations added or changed"
+run migrate_sqitch_top "$T" -d sqlite:sqitch_top.db migrate
+check "sqlite: the top_dir Sqitch project migrates" "$RC $(cat "$OUT/migrate_sqitch_top.out")" "0 2 migrations applied"
 
 engine_suite() {
 	local e=$1			# sqlite or pg: golden folder
@@ -330,6 +335,11 @@ check "pg: ... while tenant_migrations_load(path) is refused to deployer (42501)
 	"$(pg_psql -d app -U deployer -v VERBOSITY=sqlstate -c "SELECT tenant_migrations_load('$W/migrations')" 2>&1 | sed -n 's/^ERROR: *//p')" "42501"
 run pg_load_again "$T" load migrations --json
 check "pg: load again: nothing changed" "$RC $(cat "$OUT/pg_load_again.out")" '0 {"tenant_migrations_load_files": 0}'
+pg_psql -c "CREATE DATABASE sq" >/dev/null && pg_psql -d sq -c "CREATE EXTENSION tenancy" >/dev/null
+run pg_load_sqitch_top "$T" -d "postgresql:///sq?host=$PGC_SOCK&port=$PGC_PORT&user=postgres" load "$ROOT/tests/fixtures/sqitch_top_dir"
+check "pg: load a Sqitch project whose sqitch.conf says top_dir = db" "$RC $(cat "$OUT/pg_load_sqitch_top.out")" "0 2 migrations added or changed"
+run pg_migrate_sqitch_top "$T" -d "postgresql:///sq?host=$PGC_SOCK&port=$PGC_PORT&user=postgres" migrate
+check "pg: the top_dir Sqitch project migrates" "$RC $(cat "$OUT/pg_migrate_sqitch_top.out")" "0 2 migrations applied"
 engine_suite pg
 differ=""
 for g in status_pending.txt plan.txt plan_2.json dry_run.json status_applied.txt status_applied.json repair_unknown.err repair_unknown.json; do
