@@ -134,7 +134,9 @@ int tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c,
 
 /* The work of each function, callable for one tenant file by the *_all functions. */
 int tnfb_pull(sqlite3 *db, const char *primary, const char *only, tn_rows *out, tn_error *err);
-int tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err);
+/* tnfb_push: *contacted (may be NULL) is 1 once it connected to the primary (0: nothing was recorded). */
+int tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, int *contacted,
+			  tn_error *err);
 int tnfb_status(sqlite3 *db, const char *primary, tn_rows *out, tn_error *err);
 
 /* The entry points. */

@@ -312,7 +312,8 @@ static const char *PUSHES_SQL =
 	"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
 
 int
-tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err)
+tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, int *contacted,
+		  tn_error *err)
 {
 	tn_sqlite_conn conn;
 	tn_fb_policy   policy;
@@ -336,6 +337,8 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	int			   rc;
 
 	tn_rows_init(out, tn_def_fallback_push.ncols);
+	if (contacted != NULL)
+		*contacted = 0;
 	tn_sqlite_conn_init(&conn, db);
 	if (primary == NULL)
 		return tn_error_null_argument(err, "primary");
@@ -347,6 +350,8 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		return rc;
 	if (id[0] == '\0')
 		return TN_OK; /* nothing recorded: nothing to push */
+	if (contacted != NULL)
+		*contacted = 1; /* tried, at least: unreachable is an answer from the primary's side */
 	if ((rc = tnfb_connect(primary, &pg, err)) != TN_OK)
 		return rc;
 	if ((rc = tnfb_pq_exec(pg, "BEGIN", 0, NULL, NULL, "the push", err)) != TN_OK ||
@@ -613,5 +618,5 @@ int
 tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
 	return tnfb_push(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL,
-					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, err);
+					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, NULL, err);
 }

@@ -380,8 +380,10 @@ out=$(sq fbreg.db "SELECT tenant, status, created FROM tenant_fallback_pull_all(
 check "pull_all again (2 threads): nothing created, each pulled" test "$out" = "$(printf 'acme|pulled|0\nbeta|pulled|0')"
 plain acme.db "UPDATE t1 SET v = 'a2' WHERE id = 1; INSERT INTO t1 VALUES (3, 'c')" >/dev/null
 out=$(sq fbreg.db "SELECT tenant, status, changes, conflicts FROM tenant_fallback_push_all('$REG')")
-check "push_all pushes each tenant's changes (one with nothing recorded does not connect)" \
-  test "$out" = "$(printf 'acme|pushed|2|0\nbeta|pushed|0|0\ngone|pushed|0|0')"
+check "push_all pushes each tenant's changes; one with nothing recorded is unchanged, not pushed (its server is away: never contacted)" \
+  test "$out" = "$(printf 'acme|pushed|2|0\nbeta|unchanged|0|0\ngone|unchanged|0|0')"
+check "... the run records them as unchanged, not failed" \
+  test "$(sq fbreg.db "SELECT group_concat(status, ',') FROM (SELECT status FROM tenancy_run_tenants WHERE run_id = (SELECT max(run_id) FROM tenancy_run_tenants) ORDER BY tenant)")" = "pushed,unchanged,unchanged"
 check "... the primary tenant holds them" test "$(pq acme "SELECT string_agg(id || v, ',' ORDER BY id) FROM t1")" = "1a2,2b,3c"
 plain beta.db "INSERT INTO t2 VALUES (8)" >/dev/null
 pq reg 'INSERT INTO "beta s".t2 VALUES (8)' >/dev/null
