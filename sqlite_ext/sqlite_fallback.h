@@ -114,7 +114,9 @@ int tnfb_insert_sql(const tnfb_table *t, tn_buf *out);
 
 /*
  * (Re)make t's capture triggers and its shadow table (emptied, columns it
- * lacks added); a table without a primary key gets triggers keyed by rowid.
+ * lacks added; keyed otherwise than t: set aside as
+ * tenancy_fb_retired_<t>_<n> and made again); a table without a primary
+ * key gets triggers keyed by rowid.
  */
 int tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err);
 

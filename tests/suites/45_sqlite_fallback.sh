@@ -5,7 +5,10 @@
 # argument, one snapshot, refusal of unpushed changes), the type round trip,
 # change capture from a connection without the extension, push (exact rows on
 # the primary, keyless tables refused by name, sequences), each conflict
-# policy, the version check against a primary's tenancy.applied, status,
+# policy, a primary key changed on the primary (shadow table made again), a
+# file pulled by an earlier version (tests/fixtures/fallback_pulled_2299b87.sql:
+# its first push rebuilds the capture), the version check against a primary's
+# tenancy.applied, status,
 # backups, password refusal, the primary stopped during a push, the example
 # application (examples/fallback_app.py) failing over and back, and kill -9
 # trials during pull and push (FB_TRIALS, default 30 each).
@@ -254,6 +257,64 @@ out=$(sq shapes.db "SELECT outcome FROM tenant_fallback_push('$SHOP', 'primary_w
 check "primary_wins over a row the primary deleted: the fallback deletes it too" \
   test "$out $(plain shapes.db "SELECT count(*) FROM tags WHERE id = 1")" = "primary_kept 0"
 pq shop "DROP TABLE tags, events" >/dev/null
+
+# ---- a primary key changed on the primary: the pull makes the shadow table again ----
+$PSQL -d postgres -c "CREATE DATABASE rekey" >/dev/null || bad "create rekey"
+pq rekey "CREATE TABLE pkc (id int PRIMARY KEY, region text NOT NULL, v text); INSERT INTO pkc VALUES (1, 'eu', 'a'), (2, 'eu', 'b')" >/dev/null
+REKEY=$(prim rekey)
+sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')" >/dev/null
+pq rekey "ALTER TABLE pkc DROP CONSTRAINT pkc_pkey, ADD PRIMARY KEY (id, region); INSERT INTO pkc VALUES (1, 'us', 'c')" >/dev/null
+# the fallback's own table keeps the key it was made with: dropped by the application, made again by the pull
+plain rk.db "DROP TABLE pkc" >/dev/null
+out=$(sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')")
+check "a primary key changed on the primary: the pull copies the rows" test "$out" = "pkc|3"
+check "... and makes the shadow table again under the new key" \
+  test "$(plain rk.db "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0 ORDER BY pk)")" = "id,region"
+check "... the old one set aside empty (SQLite cannot drop it while the pull's statement runs)" \
+  test "$(plain rk.db "SELECT count(*) FROM tenancy_fb_retired_pkc_1")" = "0"
+plain rk.db "UPDATE pkc SET v = v || '2'" >/dev/null
+out=$(sq rk.db "SELECT key, op, outcome FROM tenant_fallback_push('$REKEY')")
+check "... so rows sharing the old key are each kept and pushed as updates (no false conflict)" \
+  test "$out" = "$(printf '[1,"eu"]|update|pushed\n[2,"eu"]|update|pushed\n[1,"us"]|update|pushed')"
+check "... and the primary holds them" test "$(pq rekey "SELECT string_agg(id || region || v, ',' ORDER BY id, region) FROM pkc")" = "1eua2,1usc2,2eub2"
+out=$(sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')")
+check "... a pull with the key unchanged keeps the shadow table" \
+  test "$out|$(plain rk.db "SELECT count(*) FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0")" = "pkc|3|2"
+
+# ---- a file pulled by an earlier version (hashes per row, no shadow tables): the push rebuilds ----
+$PSQL -d postgres -c "CREATE DATABASE oldpull" >/dev/null || bad "create oldpull"
+$PSQL -d oldpull >/dev/null <<'SQL' || bad "oldpull schema"
+CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL, since timestamptz);
+CREATE TABLE pets (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners(id), kind text, weight numeric(6,2));
+INSERT INTO owners VALUES (1, 'ann', '2024-03-01 10:00:00+00'), (2, 'bob', NULL), (3, 'cy', '2024-03-02 11:30:00+00');
+INSERT INTO pets VALUES (10, 1, 'cat', 4.20), (11, 1, 'dog', 12.50), (12, 2, 'fish', 0.05);
+SQL
+OLDP=$(prim oldpull)
+plain old.db ".read $ROOT/tests/fixtures/fallback_pulled_2299b87.sql" >/dev/null
+# the application writes through the old file's triggers (no shadow table to keep rows in)
+plain old.db "UPDATE owners SET name = 'ann2' WHERE id = 1; UPDATE pets SET weight = '4.40' WHERE id = 10;
+  UPDATE pets SET kind = 'dog2' WHERE id = 11; DELETE FROM pets WHERE id = 12; INSERT INTO pets VALUES (13, 3, 'bird', '0.30')" >/dev/null
+pq oldpull "UPDATE pets SET kind = 'wolf' WHERE id = 11; UPDATE owners SET name = 'bobby' WHERE id = 2" >/dev/null
+check "an old file: no shadow tables, a hash per pulled row" \
+  test "$(plain old.db "SELECT (SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%') || ':' || (SELECT count(*) FROM tenancy_fallback_rows) || ':' || (SELECT count(*) FROM tenancy_fallback_changes)")" = "0:6:5"
+out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP')")
+check "its first push checks conflicts by the old hashes: the key changed on both sides is the conflict, nothing pushed" \
+  test "$out|$(pq oldpull "SELECT string_agg(id || kind, ',' ORDER BY id) FROM pets")" = "[11]|update|conflict|10cat,11wolf,12fish"
+check "... and rebuilds the capture: shadow tables made, new triggers" \
+  test "$(plain old.db "SELECT (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%' ORDER BY name)) || ':' || (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tenancy_fb_bin_%')")" = "tenancy_fb_old_owners,tenancy_fb_old_pets:2"
+out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP', 'fallback_wins')")
+check "... fallback_wins pushes every change of the old file" \
+  test "$out" = "$(printf '[1]|update|pushed\n[10]|update|pushed\n[11]|update|fallback_applied\n[12]|delete|pushed\n[13]|insert|pushed')"
+check "... the primary holds them, the primary's own change kept" \
+  test "$(pq oldpull "SELECT string_agg(id || name, ',' ORDER BY id) FROM owners") $(pq oldpull "SELECT string_agg(id || kind || weight, ',' ORDER BY id) FROM pets")" = "1ann2,2bobby,3cy 10cat4.40,11dog212.50,13bird0.30"
+check "... the old hashes of the pushed keys are gone" test "$(plain old.db "SELECT group_concat(key, ',') FROM (SELECT key FROM tenancy_fallback_rows ORDER BY tbl, key)")" = "[2],[3]"
+plain old.db "UPDATE owners SET name = 'cy2' WHERE id = 3; UPDATE pets SET kind = 'cat2' WHERE id = 10" >/dev/null
+pq oldpull "UPDATE pets SET weight = 5 WHERE id = 10" >/dev/null
+check "... later writes go through the new triggers: the first change keeps the row (as pushed) in the shadow table" \
+  test "$(plain old.db "SELECT (SELECT group_concat(id || kind || weight, ',') FROM tenancy_fb_old_pets) || ':' || (SELECT group_concat(id || name, ',') FROM tenancy_fb_old_owners)")" = "10cat4.40:3cy"
+out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP')")
+check "... and the next push checks the old hash (owners 3) and the kept row (pets 10, changed on the primary)" \
+  test "$out" = "[10]|update|conflict"
 
 # ---- the type round trip ----
 $PSQL -d types >/dev/null <<'SQL' || bad "types schema"
