@@ -573,7 +573,9 @@ check "kill -9 during pull, $TRIALS trials, WAL and rollback journal ($pull_hit 
 pq shop "DELETE FROM logs WHERE msg LIKE 'bulk %'" >/dev/null
 
 # push: kill at a random moment (odd trials) or just after the primary committed
-# (even trials: poll tenancy_fallback.pushes), rerun; never half-applied, nothing twice
+# (even trials: poll tenancy_fallback.pushes; every fourth trial the push kills
+# itself between the primary's commit and the fallback's, by
+# TENANCY_TEST_FB_KILL_AFTER_PRIMARY_COMMIT), rerun; never half-applied, nothing twice
 N=20000; WANT="$N:$((N * (N + 1) / 2))"
 push_bad=0; push_hit=0; after_commit=0
 for i in $(seq 1 "$TRIALS"); do
@@ -581,7 +583,11 @@ for i in $(seq 1 "$TRIALS"); do
   reset_shop kq.db "$N"
   [ $(((i + 1) / 2 % 2)) -eq 1 ] && plain kq.db "PRAGMA journal_mode = WAL" >/dev/null
   pushes=$(pq shop "SELECT count(*) FROM tenancy_fallback.pushes")
-  (cd "$WORK" && exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
+  if [ $((i % 4)) -eq 0 ]; then
+    (cd "$WORK" && TENANCY_TEST_FB_KILL_AFTER_PRIMARY_COMMIT=1 exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
+  else
+    (cd "$WORK" && exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
+  fi
   p=$!
   if [ $((i % 2)) -eq 1 ]; then
     sleep "0.$(( RANDOM % 9 + 1 ))$(( RANDOM % 10 ))"
@@ -606,6 +612,7 @@ for i in $(seq 1 "$TRIALS"); do
 done
 check "kill -9 during push, $TRIALS trials, WAL and rollback journal ($push_hit killed in flight, $after_commit after the primary committed): never half-applied, nothing twice, nothing lost" \
   test "$push_bad" -eq 0
+[ "$TRIALS" -ge 4 ] && check "... the window between the primary's commit and the fallback's was hit" test "$after_commit" -gt 0
 echo "fallback trials: pull $TRIALS ($pull_hit killed in flight), push $TRIALS ($push_hit in flight, $after_commit after the primary's commit)"
 
 finish
