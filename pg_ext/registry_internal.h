@@ -54,6 +54,14 @@ extern int reg_spi_run(const char *sql, int nargs, const char *const *values);
  */
 extern int reg_spi_write(const char *sql, int nargs, const char *const *values);
 
+/*
+ * call(arg) as the extension's owner (SECURITY_RESTRICTED_OPERATION), for
+ * the core's writes of the tenant set (tenancy.set_*); returns its result.
+ * Only from an entry point whose EXECUTE is the admin capability.
+ */
+typedef int (*reg_owner_call)(void *arg);
+extern int reg_as_extension_owner(reg_owner_call call, void *arg);
+
 /* Column col (1-based) of row of the last result, palloc'd text or NULL. */
 extern char *reg_spi_value(uint64 row, int col);
 
@@ -119,6 +127,19 @@ extern char *reg_ensure_template(const char *location, tn_migration_set *set,
 								 const char *set_text);
 
 /*
+ * After a change of the set (inside SPI): this server's template follows
+ * it (reg_ensure_template), except a template that does not exist when
+ * the caller is not a superuser (it cannot make one: tenant_create says how).
+ */
+extern void reg_template_follow_set(tn_migration_set *set, const char *set_text);
+
+/*
+ * Raise 42501, with a hint, unless the role conn is connected as may
+ * create databases there (CREATEDB or superuser); name is the tenant's.
+ */
+extern void reg_check_createdb(PGconn *conn, const char *name);
+
+/*
  * The template's version for tenant_create: from what this backend knows
  * when nothing it was made from has changed, else reg_ensure_template.
  * admin is a connection to location's server.
@@ -163,8 +184,8 @@ typedef struct reg_run
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
 	long long run_id;
-	char	  secret[33]; /* hex; "" = a 1.3 control database, written directly */
-	int		  total;	  /* tenants of the run */
+	bool	  writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	int		  total;  /* tenants of the run */
 	long long applied;
 	long long failed;
 	long long unreachable;

@@ -95,19 +95,39 @@ template_done(void *arg, int index pg_attribute_unused(), const fo_tenant *t pg_
 	}
 }
 
-static void
-remove_from_tenant_set(const char *version)
+/* The set forgets one version: the core's write, as the extension's owner. */
+typedef struct set_forget
 {
-	tn_migration_set  set;
-	holders_call	  hc;
-	fo_tenant		 *ts;
-	fo_tenant		  tmpl;
-	char			 *text;
-	const char		 *canonical;
-	int				  n;
+	const char *version;
+	tn_error   *err;
+} set_forget;
+
+static int
+set_forget_run(void *p)
+{
+	set_forget		 *f = p;
 	tn_adapter		  adapter;
 	tn_pg_adapter_ctx ctx;
 	int				  rc;
+
+	tn_pg_adapter_init(&adapter, &ctx, NULL);
+	adapter.table_prefix = "tenancy.set_";
+	rc = tn_catalog_forget(&adapter, f->version, f->err);
+	return tn_pg_adapter_finish(&ctx, rc, f->err);
+}
+
+static void
+remove_from_tenant_set(const char *version)
+{
+	tn_migration_set set;
+	holders_call	 hc;
+	fo_tenant		*ts;
+	fo_tenant		 tmpl;
+	char			*text;
+	const char		*canonical;
+	int				 n;
+	set_forget		 fs;
+	int				 rc;
 
 	reg_spi_connect();
 	reg_lock_set();
@@ -178,17 +198,16 @@ remove_from_tenant_set(const char *version)
 
 	/* the set forgets it; the template follows the set again */
 	tn_error_clear(&hc.err);
-	tn_pg_adapter_init(&adapter, &ctx, NULL);
-	adapter.table_prefix = "tenancy.set_";
-	rc = tn_catalog_forget(&adapter, canonical, &hc.err);
-	rc = tn_pg_adapter_finish(&ctx, rc, &hc.err);
+	fs.version = canonical;
+	fs.err = &hc.err;
+	rc = reg_as_extension_owner(set_forget_run, &fs);
 	if (rc != TN_OK)
 		tn_raise_failure(&hc.err);
 	reg_load_set(&set);
 	text = reg_encode_set(&set);
 	PG_TRY();
 	{
-		reg_ensure_template(NULL, &set, text);
+		reg_template_follow_set(&set, text);
 	}
 	PG_FINALLY();
 	{

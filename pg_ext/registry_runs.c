@@ -8,9 +8,8 @@
  * stays when the caller's transaction aborts.  The caller may hold only
  * the migrator capability, which writes no registry table: the writes go
  * through tenancy.run_open / run_record_tenant / run_finish (1.4,
- * SECURITY DEFINER), which take them only from the backend that holds
- * the run's lock and only with the run's secret (see
- * tenancy--1.3--1.4.sql).  A control database still at 1.3 is written
+ * SECURITY DEFINER), which take them only from the control session this
+ * backend named in the run's lock (see tenancy--1.3--1.4.sql).  A control database still at 1.3 is written
  * directly, as before.
  *
  * Must not: decide a tenant's or a run's status (the core's tn_fanout_row
@@ -20,8 +19,6 @@
 
 #include <stdlib.h>
 
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lock.h"
@@ -103,38 +100,27 @@ reg_close_killed_runs(void)
 				  0, NULL);
 }
 
-/* Fourth field of the run's lock tag: the pg_advisory_* functions use 1 and 2. */
+/* The run's lock tag: ("tena", pid of the control session, 7); the pg_advisory_* functions use 1 and 2. */
+#define RUN_LOCK_KEY	1952804449 /* "tena" */
 #define RUN_LOCK_FIELD4 7
 
 /*
- * The run's secret (16 random bytes, hex) and its lock: an advisory
- * ExclusiveLock for this transaction whose key is the first 8 bytes of
- * the secret's SHA-256, which tenancy.run_open looks for in pg_locks.
- * Only C code can take a lock with that fourth field, and only this
- * backend knows the secret.
+ * Name the control session as the run's only writer: read its backend pid
+ * over it and hold, for this transaction, an advisory ExclusiveLock keyed
+ * by that pid, which tenancy.run_open looks for in pg_locks.  Only C code
+ * can take a lock with that fourth field, and this backend takes it only
+ * for a connection it opened itself; nothing secret is sent, so nothing
+ * can leak into a server log (issue 7).
  */
 static void
-take_run_secret(reg_run *run)
+take_run_writer_lock(reg_run *run)
 {
-	uint8			   raw[16];
-	uint8			   hash[PG_SHA256_DIGEST_LENGTH];
-	pg_cryptohash_ctx *ctx;
-	LOCKTAG			   tag;
+	PGresult *res = tn_lpq_exec_or_raise(run->control, "SELECT pg_catalog.pg_backend_pid()", 0, NULL);
+	uint32	  pid = (uint32) strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+	LOCKTAG	  tag;
 
-	if (!pg_strong_random(raw, sizeof(raw)))
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not generate a random run secret")));
-	for (int i = 0; i < 16; i++)
-		snprintf(run->secret + 2 * i, 3, "%02x", raw[i]);
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) run->secret, 32) < 0 ||
-		pg_cryptohash_final(ctx, hash, sizeof(hash)) < 0)
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not hash the run secret")));
-	pg_cryptohash_free(ctx);
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
-						 ((uint32) hash[0] << 24) | ((uint32) hash[1] << 16) | ((uint32) hash[2] << 8) | hash[3],
-						 ((uint32) hash[4] << 24) | ((uint32) hash[5] << 16) | ((uint32) hash[6] << 8) | hash[7],
-						 RUN_LOCK_FIELD4);
+	PQclear(res);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, RUN_LOCK_KEY, pid, RUN_LOCK_FIELD4);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
@@ -143,7 +129,7 @@ static bool
 has_run_writes(void)
 {
 	reg_spi_run("SELECT pg_catalog.to_regprocedure('tenancy.run_open(pg_catalog.text, pg_catalog.text,"
-				" pg_catalog.text, pg_catalog.int8, pg_catalog.text)') IS NOT NULL",
+				" pg_catalog.int8, pg_catalog.text)') IS NOT NULL",
 				0, NULL);
 	return SPI_processed == 1 && strcmp(reg_spi_value(0, 1), "t") == 0;
 }
@@ -168,28 +154,40 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	char		pid[32];
 	const char *p[5];
 
-	run->secret[0] = '\0';
-	if (has_run_writes())
-		take_run_secret(run);
+	run->writer = has_run_writes();
 	tn_error_clear(&err);
 	run->has_last_checked = reg_has_last_checked();
 	memset(&o, 0, sizeof(o));
 	run->control = tn_lpq_connect(&o, &err);
 	if (run->control == NULL)
 		tn_raise_failure(&err);
+
+	/*
+	 * Before ALTER EXTENSION UPDATE to 1.4 the record is written directly,
+	 * which only a superuser may (1.3 took the registry's write grants
+	 * back): anyone else is told so before any tenant is touched (after
+	 * the control connection, whose own refusal comes first).
+	 */
+	if (!run->writer && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the run record of this database needs extension tenancy 1.4"),
+				 errdetail("Extension tenancy in this database is at %s, whose run record only a superuser writes; nothing was run.",
+						   reg_extension_version()),
+				 errhint("A superuser runs ALTER EXTENSION tenancy UPDATE here, then the fan-out works for the migrator capability.")));
 	PQclear(tn_lpq_exec_or_raise(run->control, "SET lock_timeout = '10s'", 0, NULL));
 
 	snprintf(cnt, sizeof(cnt), "%d", ntenants);
 	snprintf(pid, sizeof(pid), "%d", MyProcPid);
-	if (run->secret[0])
+	if (run->writer)
 	{
-		p[0] = run->secret;
-		p[1] = target;
-		p[2] = status;
-		p[3] = cnt;
-		p[4] = GetUserNameFromId(GetUserId(), false);
+		take_run_writer_lock(run);
+		p[0] = target;
+		p[1] = status;
+		p[2] = cnt;
+		p[3] = GetUserNameFromId(GetUserId(), false);
 		res = tn_lpq_exec_or_raise(run->control,
-								   "SELECT tenancy.run_open($1, $2, $3, $4::pg_catalog.int8, $5)", 5, p);
+								   "SELECT tenancy.run_open($1, $2, $3::pg_catalog.int8, $4)", 4, p);
 	}
 	else
 	{
@@ -228,12 +226,11 @@ reg_run_status(reg_run *run, const char *status, bool finished, bool raise)
 	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
 	p[0] = run_id;
 	p[1] = status;
-	p[2] = run->secret;
-	p[3] = finished ? "true" : "false";
+	p[2] = finished ? "true" : "false";
 	tn_error_clear(&err);
-	if (run->secret[0])
-		res = tn_lpq_exec(run->control, "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, $4::pg_catalog.bool)",
-						  4, p, &err);
+	if (run->writer)
+		res = tn_lpq_exec(run->control, "SELECT tenancy.run_finish($1::pg_catalog.int8, $2, $3::pg_catalog.bool)",
+						  3, p, &err);
 	else
 		res = tn_lpq_exec(run->control,
 						  finished ? "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp()"
@@ -252,21 +249,17 @@ void
 reg_run_status_nowait(reg_run *run, const char *status, bool finished)
 {
 	char		run_id[32];
-	const char *p[3];
+	const char *p[2];
 
-	/*
-	 * Parameters, not text: the secret must not show in the control
-	 * session's pg_stat_activity.query (still non-blocking).
-	 */
+	/* non-blocking: the caller is being cancelled */
 	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
 	p[0] = run_id;
 	p[1] = status;
-	p[2] = run->secret;
-	if (run->secret[0])
+	if (run->writer)
 		(void) PQsendQueryParams(run->control,
-								 finished ? "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, true)"
-										  : "SELECT tenancy.run_finish($1::pg_catalog.int8, $3, $2, false)",
-								 3, NULL, p, NULL, NULL, 0);
+								 finished ? "SELECT tenancy.run_finish($1::pg_catalog.int8, $2, true)"
+										  : "SELECT tenancy.run_finish($1::pg_catalog.int8, $2, false)",
+								 2, NULL, p, NULL, NULL, 0);
 	else
 		(void) PQsendQueryParams(run->control,
 								 finished ? "UPDATE tenancy.runs SET status = $2, finished_at = pg_catalog.clock_timestamp() WHERE run_id = $1::int8"
@@ -303,18 +296,11 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	p[11] = fails;
 	p[12] = run->mode == FO_ROLLBACK ? "rollback" : "migrate";
 	tn_error_clear(&err);
-	if (run->secret[0])
-	{
-		const char *q[13];
-
-		q[0] = p[0];
-		q[1] = run->secret;
-		memcpy(q + 2, p + 1, sizeof(const char *) * 10); /* tenant .. version key */
+	if (run->writer)
 		res = tn_lpq_exec(run->control,
-						  "SELECT tenancy.run_record_tenant($1::pg_catalog.int8, $2, $3, $4, $5, $6,"
-						  " $7::pg_catalog.int8, $8::pg_catalog.int8, $9, $10, $11, $12)",
-						  12, q, &err);
-	}
+						  "SELECT tenancy.run_record_tenant($1::pg_catalog.int8, $2, $3, $4, $5,"
+						  " $6::pg_catalog.int8, $7::pg_catalog.int8, $8, $9, $10, $11)",
+						  11, p, &err);
 	else
 		res = tn_lpq_exec(run->control,
 						  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"

@@ -193,10 +193,24 @@ make_schema(schema_call *sc)
 	if (!sc->adopt && sc->citus)
 		tenant_side(sc->conn, "SELECT tenancy.citus_create_schema($1)", 1, v);
 	else if (!sc->adopt)
+	{
+		/* made with the caller's rights: say what is missing, not CREATE SCHEMA's bare 42501 */
+		char *can = tenant_side(sc->conn, "SELECT pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE')", 0, NULL);
+
+		if (can == NULL || strcmp(can, "t") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to create schema \"%s\" in database \"%s\"", sc->name, sc->dbname),
+					 errdetail("tenant_create makes a schema tenant with the rights of the role it runs as, which has no CREATE privilege on that database."),
+					 errhint("A superuser or the database's owner gives it with GRANT CREATE ON DATABASE %s TO ..., or creates the schema, which you then adopt with tenant_register('%s', %s, 'schema').",
+							 quote_identifier(sc->dbname), sc->name, sc->location ? "location" : "NULL")));
 		tenant_side(sc->conn, psprintf("CREATE SCHEMA %s", quote_identifier(sc->name)), 0, NULL);
+	}
 	shared = tenant_side(sc->conn, HAS_SHARED_TRACKING, 0, NULL);
 	if (shared == NULL || strcmp(shared, "t") != 0)
 		tenant_side(sc->conn, "SELECT tenancy.create_tracking_tables($1::pg_catalog.name)", 1, v);
+	else if (!sc->adopt && sc->conn == NULL)
+		reg_spi_write(FORGET_SCHEMA_ROWS, 1, v); /* tenancy's own tables: as the extension's owner */
 	else if (!sc->adopt)
 		tenant_side(sc->conn, FORGET_SCHEMA_ROWS, 1, v);
 	if (sc->adopt)
@@ -328,7 +342,7 @@ reg_drop_schema(const char *location, const char *dbname, const char *schema)
 		/* this database: in the caller's transaction */
 		reg_spi_run(sql, 0, NULL);
 		if (tn_pg_schema_tracking_shared())
-			reg_spi_run(FORGET_SCHEMA_ROWS, 1, v);
+			reg_spi_write(FORGET_SCHEMA_ROWS, 1, v); /* tenancy's tables: as the extension's owner */
 		return;
 	}
 	sql = psprintf("DO $tn$ BEGIN %s; IF pg_catalog.to_regclass('tenancy.tenant_applied') IS NOT NULL THEN"

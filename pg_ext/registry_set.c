@@ -2,7 +2,8 @@
  * registry_set.c -- the tenant set: the migrations every tenant of the
  * registry gets, kept in the control database (tenancy.set_catalog,
  * written by the core through the SPI adapter with table prefix
- * "tenancy.set_").  SQL entry points: the 'tenants' scope of
+ * "tenancy.set_", as the extension's owner: the admin capability's EXECUTE
+ * is the check, the role has no write grant on those tables).  SQL entry points: the 'tenants' scope of
  * tenant_migration_add and tenant_migrations_load, and of
  * tenant_migrations_load_files through reg_set_load_files (the 'database'
  * scope is tenancy_pg.c's); and reading the set for the other registry files.
@@ -101,35 +102,58 @@ change_load(const tn_adapter *a, void *arg, long long *count, tn_error *err)
 	return tn_catalog_load_folder(a, arg, count, err);
 }
 
+/* One change of the set: the core call and what it reports. */
+typedef struct set_change
+{
+	set_change_fn change;
+	void		 *arg;
+	long long	  count;
+	tn_error	  err;
+} set_change;
+
+/* The core's writes on tenancy.set_*, run as the extension's owner (reg_as_extension_owner). */
+static int
+set_change_run(void *p)
+{
+	set_change		 *c = p;
+	tn_adapter		  adapter;
+	tn_pg_adapter_ctx ctx;
+	int				  rc;
+
+	tn_pg_adapter_init(&adapter, &ctx, NULL);
+	adapter.table_prefix = SET_PREFIX;
+	rc = c->change(&adapter, c->arg, &c->count, &c->err);
+	return tn_pg_adapter_finish(&ctx, rc, &c->err);
+}
+
 static long long
 change_tenant_set(set_change_fn change, void *arg, const char *action)
 {
-	tn_adapter		  adapter;
-	tn_pg_adapter_ctx ctx;
-	tn_error		  err;
-	long long		  count = 0;
-	int				  rc;
-	tn_migration_set  set;
-	char			 *text;
+	set_change		 c;
+	long long		 count;
+	int				 rc;
+	tn_migration_set set;
+	char			*text;
 
-	tn_error_clear(&err);
+	memset(&c, 0, sizeof(c));
+	c.change = change;
+	c.arg = arg;
+	tn_error_clear(&c.err);
 	reg_spi_connect();
 	reg_lock_set();
-	tn_pg_adapter_init(&adapter, &ctx, NULL);
-	adapter.table_prefix = SET_PREFIX;
-	rc = change(&adapter, arg, &count, &err);
-	rc = tn_pg_adapter_finish(&ctx, rc, &err);
+	rc = reg_as_extension_owner(set_change_run, &c);
+	count = c.count;
 	if (rc != TN_OK)
 	{
 		SPI_finish();
-		tn_raise_failure(&err);
+		tn_raise_failure(&c.err);
 	}
 	/* the local template follows the set now; its failure undoes the change */
 	reg_load_set(&set);
 	text = reg_encode_set(&set);
 	PG_TRY();
 	{
-		reg_ensure_template(NULL, &set, text);
+		reg_template_follow_set(&set, text);
 	}
 	PG_FINALLY();
 	{

@@ -7,7 +7,10 @@
  * makes (or brings) the one of its server before CREATE DATABASE ..
  * TEMPLATE, which runs over a libpq connection (it cannot run in a
  * transaction).  What this backend last made of a template is remembered,
- * so that a run of tenant_create calls checks it once.
+ * so that a run of tenant_create calls checks it once.  A role that is not
+ * a superuser on that server makes no template (tenancy is not a trusted
+ * extension): it uses one a superuser prepared for it, owned by it, and is
+ * told how when there is none (issue 7; SECURITY.md).
  *
  * Must not: register or drop a tenant, or bring a template anywhere but
  * to the newest version of the set.
@@ -133,10 +136,85 @@ database_oid(PGconn *conn, const char *dbname)
 	return oid;
 }
 
+/* One text value of a query on conn (NULL when no row or NULL), palloc'd. */
+static char *
+remote_value(PGconn *conn, const char *sql, int nargs, const char *const *args)
+{
+	PGresult *res = tn_lpq_exec_or_raise(conn, sql, nargs, args);
+	char	 *v = NULL;
+
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		v = pstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* Is the role conn is connected as a superuser of that server? */
+static bool
+remote_superuser(PGconn *conn)
+{
+	char *v = remote_value(conn, "SELECT rolsuper::text FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER", 0, NULL);
+
+	return v != NULL && strcmp(v, "true") == 0;
+}
+
+/*
+ * An administrator that is not a superuser (issue 7): it cannot create the
+ * template's extension (tenancy is not a trusted extension), clones only a
+ * database it owns, and migrates the template with its own rights.  So a
+ * superuser prepares the template once, owned by that role; until then
+ * tenant_create says exactly how (42501), instead of failing half-way.
+ */
+static void
+refuse_unprepared_template(const char *tmpl, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("template database \"%s\" is not prepared for role \"%s\"", tmpl, GetUserNameFromId(GetUserId(), false)),
+			 errdetail("%s A role that is not a superuser clones only a template it owns, with tenancy installed and its migrator capability granted there.", why),
+			 errhint("A superuser prepares it once: CREATE DATABASE %s OWNER %s (or ALTER DATABASE ... OWNER TO), then, connected to it, CREATE EXTENSION tenancy and SELECT tenancy.grant_capability('%s', 'migrator').",
+					 quote_identifier(tmpl), quote_identifier(GetUserNameFromId(GetUserId(), false)),
+					 GetUserNameFromId(GetUserId(), false))));
+}
+
+/* The template of a non-superuser: it must exist, be its own and hold tenancy for it. */
+static void
+check_template_of_nonsuperuser(PGconn *conn, const char *location, const char *tmpl, Oid oid)
+{
+	const char *p[1] = { tmpl };
+	tn_lpq_opts o;
+	tn_error	err;
+	PGconn	   *tconn;
+	char	   *ok;
+
+	if (oid == InvalidOid)
+		refuse_unprepared_template(tmpl, "It does not exist.");
+	ok = remote_value(conn, "SELECT (d.datdba OPERATOR(pg_catalog.=) r.oid)::text FROM pg_catalog.pg_database d, pg_catalog.pg_roles r"
+							" WHERE d.datname OPERATOR(pg_catalog.=) $1 AND r.rolname OPERATOR(pg_catalog.=) CURRENT_USER",
+					  1, p);
+	if (ok == NULL || strcmp(ok, "true") != 0)
+		refuse_unprepared_template(tmpl, "Another role owns it.");
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	o.location = location;
+	o.dbname = tmpl;
+	tconn = tn_lpq_connect(&o, &err);
+	if (tconn == NULL)
+		tn_raise_failure(&err);
+	ok = remote_value(tconn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) f.pronamespace"
+							 " WHERE n.nspname OPERATOR(pg_catalog.=) 'tenancy' AND f.proname OPERATOR(pg_catalog.=) 'migrate_synced'"
+							 " AND pg_catalog.has_function_privilege(f.oid, 'EXECUTE'))::text",
+					  0, NULL);
+	tn_lpq_finish(tconn);
+	if (ok == NULL || strcmp(ok, "true") != 0)
+		refuse_unprepared_template(tmpl, "tenancy is not installed there, or the role may not migrate it.");
+}
+
 /*
  * Create the template database on location's server when it is missing
  * (a concurrent tenant_create may have made it: fine) and the extension
- * in it.  Returns the template's OID.
+ * in it.  Returns the template's OID.  A role that is not a superuser
+ * there only uses a template prepared for it (check_template_of_nonsuperuser).
  */
 static Oid
 template_make(const char *location, const char *tmpl, const char *extversion)
@@ -155,6 +233,12 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 	if (conn == NULL)
 		tn_raise_failure(&err);
 	oid = database_oid(conn, tmpl);
+	if (!remote_superuser(conn))
+	{
+		check_template_of_nonsuperuser(conn, location, tmpl, oid);
+		tn_lpq_finish(conn);
+		return oid;
+	}
 	if (oid == InvalidOid)
 	{
 		char *sql = psprintf("CREATE DATABASE %s", quote_identifier(tmpl));
@@ -252,6 +336,33 @@ reg_ensure_template(const char *location, tn_migration_set *set, const char *set
 	version = template_sync(location, tmpl, set, set_text);
 	template_remember(location, tmpl, oid, extversion, set_text, version);
 	return version;
+}
+
+void
+reg_template_follow_set(tn_migration_set *set, const char *set_text)
+{
+	/*
+	 * A template a non-superuser administrator cannot make is left to
+	 * tenant_create (which says how a superuser prepares it); one that
+	 * exists follows the set, whoever changes it.
+	 */
+	if (!superuser() && !OidIsValid(get_database_oid(reg_template_name(), true)))
+		return;
+	(void) reg_ensure_template(NULL, set, set_text);
+}
+
+void
+reg_check_createdb(PGconn *conn, const char *name)
+{
+	char *ok = remote_value(conn, "SELECT (rolsuper OR rolcreatedb)::text FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER", 0, NULL);
+
+	if (ok != NULL && strcmp(ok, "true") == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to create database \"%s\"", name),
+			 errdetail("tenant_create makes a database with the rights of the role it connects as, and that role has no CREATEDB attribute on that server."),
+			 errhint("A superuser gives it with ALTER ROLE ... CREATEDB, or creates the database, which you then adopt with tenant_register('%s', location).", name)));
 }
 
 char *

@@ -78,6 +78,7 @@ create_database_tenant(const char *name, const char *location,
 	conn = tn_lpq_connect(&o, &err);
 	if (conn == NULL)
 		tn_raise_failure(&err);
+	reg_check_createdb(conn, name);
 	version = reg_template_version(conn, location, set, text);
 
 	/* clone the template; nothing is registered until it exists */

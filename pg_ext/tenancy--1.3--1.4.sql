@@ -878,3 +878,230 @@ AS $$
 	) AS v(c, k, o)
 $$;
 REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet() FROM PUBLIC;
+
+-- ==========================================================================
+-- Issue 7 (security), branch secadmin: the run record without a secret.
+--
+-- The first design above gave the control connection a random secret to
+-- pass to run_open / run_record_tenant / run_finish as a parameter, so a
+-- server with log_statement = all (or log_min_duration_statement = 0)
+-- logged it with the bind parameters, and whoever reads the log could
+-- write into the run.  Now nothing secret crosses the wire: the fan-out's
+-- backend opens the control connection, reads that session's
+-- pg_backend_pid() over it, and takes, for its transaction, an advisory
+-- ExclusiveLock whose key is (1952804449 "tena", that pid) and whose fourth
+-- field (7) no pg_advisory_* function produces.  run_open, called in that
+-- session, finds the lock naming its own pg_backend_pid() in pg_locks (only
+-- tenancy's C code takes it, and only for a connection it opened itself)
+-- and writes down the session (pid and backend start) as the run's only
+-- writer; every later write must come from that session; closing the run
+-- forgets it.  A migrator calling them from any other session gets 42501
+-- and writes nothing.  The functions lose their secret argument (1.4 is
+-- not released, so nothing outside this script calls the old ones).
+-- ==========================================================================
+
+DROP FUNCTION tenancy.run_open(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.text);
+DROP FUNCTION tenancy.run_record_tenant(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8, pg_catalog.text,
+	pg_catalog.text, pg_catalog.text, pg_catalog.text);
+DROP FUNCTION tenancy.run_finish(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.bool);
+DROP FUNCTION tenancy.checked_run(pg_catalog.int8, pg_catalog.text);
+DROP TABLE tenancy.run_secrets;
+
+CREATE TABLE tenancy.run_writers (
+	run_id pg_catalog.int8 PRIMARY KEY REFERENCES tenancy.runs ON DELETE CASCADE,
+	writer_pid pg_catalog.int4 NOT NULL,
+	writer_start pg_catalog.timestamptz NOT NULL
+);
+COMMENT ON TABLE tenancy.run_writers IS 'the one session allowed to write each open run: readable by nobody but the extension''s owner';
+REVOKE ALL ON tenancy.run_writers FROM PUBLIC;
+
+-- this session's start, which a later backend with the same pid does not share
+CREATE FUNCTION tenancy.session_start()
+RETURNS pg_catalog.timestamptz
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a
+$$;
+
+-- the run_id of an open run this session writes, or a 42501 error
+CREATE FUNCTION tenancy.checked_run(run_id pg_catalog.int8)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF run_id IS NULL OR NOT EXISTS (
+		SELECT 1 FROM tenancy.run_writers w
+		 WHERE w.run_id OPERATOR(pg_catalog.=) checked_run.run_id
+		   AND w.writer_pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+		   AND w.writer_start OPERATOR(pg_catalog.=) tenancy.session_start()) THEN
+		RAISE EXCEPTION 'run record refused'
+			USING ERRCODE = '42501',
+				DETAIL = 'Only the tenancy fan-out that opened a run writes its record, and only while it is open.',
+				HINT = 'Run tenant_migrate_all() to record a run.';
+	END IF;
+	RETURN run_id;
+END
+$$;
+
+CREATE FUNCTION tenancy.run_open(target pg_catalog.text, status pg_catalog.text,
+	tenants pg_catalog.int8, actor pg_catalog.text)
+RETURNS pg_catalog.int8
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	holder pg_catalog.int4;
+	id pg_catalog.int8;
+BEGIN
+	-- the fan-out's backend holds a lock naming this very session: tenancy's C code, and only it, takes it
+	SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
+	 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+	   AND l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock'
+	   AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND l.classid OPERATOR(pg_catalog.=) 1952804449::pg_catalog.oid
+	   AND l.objid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()::pg_catalog.oid
+	   AND l.objsubid OPERATOR(pg_catalog.=) 7
+	 LIMIT 1;
+	IF holder IS NULL THEN
+		RAISE EXCEPTION 'run record refused'
+			USING ERRCODE = '42501',
+				DETAIL = 'Only a tenancy fan-out running in this database opens a run record.',
+				HINT = 'Run tenant_migrate_all() to record a run.';
+	END IF;
+	IF status IS NULL OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['running', 'preparing']) THEN
+		RAISE EXCEPTION 'invalid run status "%"', status USING ERRCODE = '22023';
+	END IF;
+	IF tenants IS NULL OR tenants OPERATOR(pg_catalog.<) 0 OR actor IS NULL
+		OR pg_catalog.to_regrole(pg_catalog.quote_ident(actor)) IS NULL THEN
+		RAISE EXCEPTION 'invalid run record' USING ERRCODE = '22023',
+			DETAIL = 'The number of tenants must be zero or more and the actor a role.';
+	END IF;
+	INSERT INTO tenancy.runs (target, status, tenants, caller_pid, actor)
+		VALUES (target, status, tenants, holder, actor) RETURNING runs.run_id INTO id;
+	INSERT INTO tenancy.run_writers (run_id, writer_pid, writer_start)
+		VALUES (id, pg_catalog.pg_backend_pid(), tenancy.session_start());
+	RETURN id;
+END
+$$;
+
+-- as the version above (rollback rows, 'unchanged', last_checked), the writer checked by session
+CREATE FUNCTION tenancy.run_record_tenant(run_id pg_catalog.int8,
+	tenant pg_catalog.text, status pg_catalog.text, from_version pg_catalog.text,
+	to_version pg_catalog.text, applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text, version pg_catalog.text,
+	version_key pg_catalog.text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	id pg_catalog.int8 := tenancy.checked_run(run_id);
+	is_failure pg_catalog.bool := error IS NOT NULL OR status OPERATOR(pg_catalog.=) ANY (ARRAY['failed', 'unreachable']);
+	action pg_catalog.text;
+BEGIN
+	IF tenant IS NULL OR status IS NULL
+		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['applied', 'up_to_date', 'failed', 'unreachable', 'skipped', 'rolled_back', 'unchanged'])
+		OR COALESCE(applied, 0) OPERATOR(pg_catalog.<) 0
+		OR COALESCE(duration_ms, 0) OPERATOR(pg_catalog.<) 0
+		OR (version IS NULL) OPERATOR(pg_catalog.<>) (version_key IS NULL) THEN
+		RAISE EXCEPTION 'invalid tenant record of run %', id USING ERRCODE = '22023',
+			DETAIL = 'A tenant, a fan-out status, counts of zero or more and a version with its key are required.';
+	END IF;
+	SELECT CASE WHEN r.target OPERATOR(pg_catalog.~~) 'rollback %' THEN 'rollback' ELSE 'migrate' END INTO action
+	  FROM tenancy.runs r WHERE r.run_id OPERATOR(pg_catalog.=) id;
+	INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version, applied,
+		duration_ms, sqlstate, error)
+		VALUES (id, tenant, status, from_version, to_version, applied, duration_ms, sqlstate, error);
+	UPDATE tenancy.tenants t SET version = COALESCE(run_record_tenant.version, t.version),
+		version_key = COALESCE(run_record_tenant.version_key, t.version_key), state = run_record_tenant.status,
+		last_error = CASE WHEN is_failure THEN run_record_tenant.error END, last_run = pg_catalog.clock_timestamp(),
+		last_checked = pg_catalog.clock_timestamp()
+	 WHERE t.name OPERATOR(pg_catalog.=) tenant;
+	IF status OPERATOR(pg_catalog.<>) ALL (ARRAY['up_to_date', 'unchanged']) THEN
+		INSERT INTO tenancy.audit (action, tenant, detail)
+			VALUES (action, tenant, 'run ' OPERATOR(pg_catalog.||) id OPERATOR(pg_catalog.||) ': '
+				OPERATOR(pg_catalog.||) COALESCE(error, status));
+	END IF;
+	UPDATE tenancy.runs r SET applied = r.applied OPERATOR(pg_catalog.+) COALESCE(run_record_tenant.applied, 0),
+		failed = r.failed OPERATOR(pg_catalog.+) CASE WHEN is_failure THEN 1 ELSE 0 END
+	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
+END
+$$;
+
+CREATE FUNCTION tenancy.run_finish(run_id pg_catalog.int8,
+	status pg_catalog.text, finished pg_catalog.bool)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	id pg_catalog.int8 := tenancy.checked_run(run_id);
+BEGIN
+	IF status IS NULL OR finished IS NULL
+		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['preparing', 'committing', 'aborting', 'done',
+			'rolled_back', 'cancelled', 'stopped', 'failed']) THEN
+		RAISE EXCEPTION 'invalid run status "%"', status USING ERRCODE = '22023';
+	END IF;
+	UPDATE tenancy.runs r SET status = run_finish.status,
+		finished_at = CASE WHEN finished THEN pg_catalog.clock_timestamp() ELSE r.finished_at END
+	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
+	-- a closed run takes no more writes
+	IF finished THEN
+		DELETE FROM tenancy.run_writers w WHERE w.run_id OPERATOR(pg_catalog.=) id;
+	END IF;
+END
+$$;
+
+REVOKE ALL ON FUNCTION
+	tenancy.session_start(),
+	tenancy.checked_run(pg_catalog.int8),
+	tenancy.run_open(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.text),
+	tenancy.run_record_tenant(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
+		pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8, pg_catalog.text,
+		pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	tenancy.run_finish(pg_catalog.int8, pg_catalog.text, pg_catalog.bool)
+FROM PUBLIC;
+
+-- capabilities() is extended, as above: what was defined so far stays under
+-- capabilities_before_run_writers(), less the three write paths with a
+-- secret argument (dropped), and the ones without it are added.
+ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_run_writers;
+CREATE FUNCTION tenancy.capabilities()
+RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_run_writers() b
+	 WHERE b.object OPERATOR(pg_catalog.<>) ALL (ARRAY[
+		'tenancy.run_open(text, text, text, bigint, text)',
+		'tenancy.run_record_tenant(bigint, text, text, text, text, text, bigint, bigint, text, text, text, text)',
+		'tenancy.run_finish(bigint, text, text, boolean)'])
+	UNION ALL
+	SELECT c, k, o FROM (VALUES
+		('migrator', 'function', 'tenancy.run_open(text, text, bigint, text)'),
+		('migrator', 'function', 'tenancy.run_record_tenant(bigint, text, text, text, text, bigint, bigint, text, text, text, text)'),
+		('migrator', 'function', 'tenancy.run_finish(bigint, text, boolean)')
+	) AS v(c, k, o)
+$$;
+REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_run_writers() FROM PUBLIC;
+
+-- roles that held the migrator capability get the new write paths
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role
+		FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
+		WHERE p.proname OPERATOR(pg_catalog.=) 'tenant_migrate_all_atomic'
+		  AND p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
+		  AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
+		  AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+	LOOP
+		PERFORM tenancy.capability_apply(r.role, 'migrator', true);
+	END LOOP;
+END
+$$;

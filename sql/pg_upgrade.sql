@@ -85,14 +85,14 @@ SELECT tenancy.grant_capability('tn_up_migrator', 'migrator');
 SELECT tenancy.grant_capability('tn_up_reader', 'reader');
 ALTER EXTENSION tenancy UPDATE TO '1.4';
 SELECT r AS role,
-       has_function_privilege(r, 'tenancy.run_open(text, text, text, bigint, text)', 'EXECUTE') AS run_open,
-       has_function_privilege(r, 'tenancy.run_finish(bigint, text, text, boolean)', 'EXECUTE') AS run_finish,
+       has_function_privilege(r, 'tenancy.run_open(text, text, bigint, text)', 'EXECUTE') AS run_open,
+       has_function_privilege(r, 'tenancy.run_finish(bigint, text, boolean)', 'EXECUTE') AS run_finish,
        has_function_privilege(r, 'tenancy.migrate_synced(text, text, text, text)', 'EXECUTE') AS migrate_synced,
        has_function_privilege(r, 'tenancy.verify_synced(text, text)', 'EXECUTE') AS verify_synced
   FROM unnest(ARRAY['tn_up_migrator', 'tn_up_reader']) AS r ORDER BY r;
 SELECT count(*) AS run_paths_in_capabilities FROM tenancy.capabilities() WHERE kind = 'function' AND object LIKE 'tenancy.run\_%';
 SELECT tenancy.revoke_capability('tn_up_migrator', 'migrator');
-SELECT has_function_privilege('tn_up_migrator', 'tenancy.run_open(text, text, text, bigint, text)', 'EXECUTE') AS run_open_after_revoke;
+SELECT has_function_privilege('tn_up_migrator', 'tenancy.run_open(text, text, bigint, text)', 'EXECUTE') AS run_open_after_revoke;
 \c postgres
 DROP DATABASE tn_upgrade_14;
 DROP ROLE tn_up_migrator;

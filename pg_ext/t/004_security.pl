@@ -356,15 +356,15 @@ ctl(q{UPDATE tenancy.tenants SET state = 'stale' WHERE name = 'cap1'});
 is(as_pw('mig', 'MigPw1', q{SELECT tenant || ':' || status FROM tenant_verify_all() WHERE tenant = 'cap1'})
 	  . '|' . ctl(q{SELECT state FROM tenancy.tenants WHERE name = 'cap1'}),
 	'cap1:ok|ok', 'capability: a migrator\'s tenant_verify_all refreshes the registry\'s state');
-# the write paths are tenancy's own: a direct call without the run's secret writes nothing
+# the write paths are tenancy's own: a direct call from a session that is not the run's writes nothing
 ctl(q{UPDATE tenancy.tenants SET state = 'failed', last_error = 'x' WHERE name = 'cap1'});
-is(state_pw('mig', 'MigPw1', q{SELECT tenancy.run_open('0123456789abcdef0123456789abcdef', NULL, 'running', 1, 'mig')}), '42501',
+is(state_pw('mig', 'MigPw1', q{SELECT tenancy.run_open(NULL, 'running', 1, 'mig')}), '42501',
 	'capability: a migrator cannot open a run record of its own (42501)');
 my $rid = ctl('SELECT max(run_id) FROM tenancy.runs');
-is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_record_tenant($rid, '0123456789abcdef0123456789abcdef', 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')")
+is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_record_tenant($rid, 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')")
 	  . '|' . ctl(q{SELECT state FROM tenancy.tenants WHERE name = 'cap1'}),
-	'42501|failed', 'capability: a migrator cannot record a tenant up_to_date in a run without its secret (42501)');
-is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_finish($rid, '0123456789abcdef0123456789abcdef', 'running', false)"), '42501',
+	'42501|failed', 'capability: a migrator cannot record a tenant up_to_date in a run it does not write (42501)');
+is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_finish($rid, 'running', false)"), '42501',
 	'capability: ... nor change a run\'s status (42501)');
 is(state_pw('mig', 'MigPw1', q{SELECT tenant_register('cap2', 'dbname=cap1')}), '42501',
 	'capability: a migrator cannot call an admin function (tenant_register, 42501)');
@@ -376,7 +376,7 @@ is(state_pw('mig', 'MigPw1', q{SELECT tenant_drop('cap1')}), '42501', 'capabilit
 	is($o =~ tr/\n/ /r, '1 t', 'capability: a reader reads the registry and the runs');
 }
 is(state_pw('rd', 'RdPw1', 'SELECT count(*) FROM tenant_migrate_all()'), '42501', 'capability: a reader cannot run a fan-out (42501)');
-is(state_pw('rd', 'RdPw1', "SELECT tenancy.run_record_tenant($rid, 'x', 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')"),
+is(state_pw('rd', 'RdPw1', "SELECT tenancy.run_record_tenant($rid, 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')"),
 	'42501', 'capability: ... nor call a run\'s write path (42501)');
 is(state_pw('rd', 'RdPw1', q{UPDATE tenancy.tenants SET state = 'ok'}), '42501', 'capability: ... nor write the registry (42501)');
 is(ctl(q{SELECT count(*) FILTER (WHERE p.prosecdef AND p.proconfig = '{"search_path=pg_catalog, pg_temp"}' AND p.proowner = e.extowner)
@@ -399,8 +399,8 @@ A('cap2', q{SELECT tenancy.grant_capability('mig', 'migrator')});
 	is($o, 'cap2|applied', 'capability: a migrator\'s tenant_migrate_all_atomic commits (cap2 applied)');
 }
 is(A('ctl2', q{SELECT string_agg(r.status || ':' || r.actor || ':' || (r.finished_at IS NOT NULL) || ':' || t.status, ',')
-	FROM tenancy.runs r JOIN tenancy.run_tenants t USING (run_id)}) . '|' . A('ctl2', 'SELECT count(*) FROM tenancy.run_secrets'),
-	'done:mig:true:applied|0', 'capability: ... and its record says done, by mig, with cap2\'s row; the run\'s secret is forgotten');
+	FROM tenancy.runs r JOIN tenancy.run_tenants t USING (run_id)}) . '|' . A('ctl2', 'SELECT count(*) FROM tenancy.run_writers'),
+	'done:mig:true:applied|0', 'capability: ... and its record says done, by mig, with cap2\'s row; the run\'s writer is forgotten');
 
 # ---- finding 11: tenant_query_all holds at most tenancy.query_max_bytes ----
 is(state_cmds($A, 'ctl', 'postgres', q{SET tenancy.query_max_bytes = '1MB'},

@@ -88,7 +88,7 @@ ctl(q{CREATE SCHEMA sweep_probe}, q{GRANT USAGE ON SCHEMA sweep_probe TO PUBLIC}
 	    (SELECT string_agg(t::text, ',' ORDER BY run_id) FROM tenancy.runs t),
 	    (SELECT string_agg(t::text, ',' ORDER BY run_id, tenant) FROM tenancy.run_tenants t),
 	    (SELECT string_agg(t::text, ',' ORDER BY id) FROM tenancy.audit t),
-	    (SELECT string_agg(t::text, ',' ORDER BY run_id) FROM tenancy.run_secrets t))),
+	    (SELECT string_agg(t::text, ',' ORDER BY run_id) FROM tenancy.run_writers t))),
 	  -- privileges: never changes
 	  md5(concat_ws('/',
 	    (SELECT string_agg(a::text, ',' ORDER BY oid) FROM pg_authid a),
@@ -177,7 +177,8 @@ for my $f (@funcs)
 # a list of [sqlstate or 'LOST', snapshot before, snapshot after] per call
 sub sweep_role
 {
-	my ($role) = @_;
+	my ($role, $calls) = @_;
+	my @calls = @$calls;
 	my @res;
 	my $start = 0;
 	while ($start < @calls)
@@ -216,55 +217,104 @@ sub sweep_role
 	return @res;
 }
 
+# sweep the calls as each role and check every outcome; $pass names the pass in the test names
 my $tried = 0;
-for my $role (@caps)
+sub sweep_pass
 {
-	my @res = sweep_role($role);
-	my (@bad_state, @refused_changed, @forbidden_write, @priv_changed, %states, %where);
-	for my $n (0 .. $#calls)
+	my ($pass, $calls, @roles) = @_;
+	my @calls = @$calls;
+	for my $role (@roles)
 	{
-		my ($st, $b, $a) = @{ $res[$n] // [ 'MISSING', '', '' ] };
-		$tried++;
-		$states{$st}++;
-		$where{$st}{ $calls[$n][0] }++;
-		my $what = "$calls[$n][0] $calls[$n][1] -> $st";
-		if ($st eq 'LOST' || $st eq 'MISSING' || $st =~ /^(XX|58|P0)/) { push @bad_state, $what; next; }
-		my @b = split /\|/, $b;
-		my @a = split /\|/, $a;
-		push @priv_changed, $what if $b[2] ne $a[2];
-		if ($st ne '00000')
+		my @res = sweep_role($role, $calls);
+		my (@bad_state, @refused_changed, @forbidden_write, @priv_changed, %states, %where);
+		for my $n (0 .. $#calls)
 		{
-			push @refused_changed, $what if $b[0] ne $a[0] || $b[1] ne $a[1];
+			my ($st, $b, $a) = @{ $res[$n] // [ 'MISSING', '', '' ] };
+			$tried++;
+			$states{$st}++;
+			$where{$st}{ $calls[$n][0] }++;
+			my $what = "$calls[$n][0] $calls[$n][1] -> $st";
+			if ($st eq 'LOST' || $st eq 'MISSING' || $st =~ /^(XX|58|P0)/) { push @bad_state, $what; next; }
+			my @b = split /\|/, $b;
+			my @a = split /\|/, $a;
+			push @priv_changed, $what if $b[2] ne $a[2];
+			if ($st ne '00000')
+			{
+				push @refused_changed, $what if $b[0] ne $a[0] || $b[1] ne $a[1];
+			}
+			elsif ($role =~ /^(none|owner|reader)$/)
+			{
+				push @forbidden_write, $what if $b[0] ne $a[0] || $b[1] ne $a[1];
+			}
+			elsif ($role eq 'migrator')
+			{
+				push @forbidden_write, $what if $b[0] ne $a[0];
+			}
 		}
-		elsif ($role =~ /^(none|owner|reader)$/)
+		my $n = scalar @calls;
+		note("$pass sw_$role: $n calls; SQLSTATEs: " . join(', ', map { "$_ x$states{$_}" } sort keys %states));
+		# where the less common outcomes came from (successes and the rarer refusals)
+		for my $st (grep { $states{$_} <= 60 } sort keys %states)
 		{
-			push @forbidden_write, $what if $b[0] ne $a[0] || $b[1] ne $a[1];
+			note("  $st: " . join(', ', map { "$_ x$where{$st}{$_}" } sort keys %{ $where{$st} }));
 		}
-		elsif ($role eq 'migrator')
-		{
-			push @forbidden_write, $what if $b[0] ne $a[0];
-		}
+		is(join("\n", @bad_state), '', "$pass $role: $n calls, none ends in XX***, 58***, P0001 or a lost connection");
+		is(join("\n", @refused_changed), '', "$pass $role: no refused call changes the registry, tenant set, tracking tables, runs or audit");
+		is(join("\n", @forbidden_write), '', "$pass $role: no call changes what the capability may not change")
+		  unless $role eq 'admin';
+		is(join("\n", @priv_changed), '', "$pass $role: no call changes a role, membership, ownership, ACL, user mapping or file");
+		is(A('postgres', "SELECT rolsuper::text || rolcreaterole::text || rolcreatedb::text FROM pg_roles WHERE rolname = 'sw_$role'"),
+			'falsefalsefalse', "$pass $role: ends without superuser, CREATEROLE or CREATEDB");
 	}
-	my $n = scalar @calls;
-	note("sw_$role: $n calls; SQLSTATEs: " . join(', ', map { "$_ x$states{$_}" } sort keys %states));
-	# where the less common outcomes came from (successes and the rarer refusals)
-	for my $st (grep { $states{$_} <= 60 } sort keys %states)
-	{
-		note("  $st: " . join(', ', map { "$_ x$where{$st}{$_}" } sort keys %{ $where{$st} }));
-	}
-	is(join("\n", @bad_state), '', "sweep $role: $n calls, none ends in XX***, 58***, P0001 or a lost connection");
-	is(join("\n", @refused_changed), '', "sweep $role: no refused call changes the registry, tenant set, tracking tables, runs or audit");
-	is(join("\n", @forbidden_write), '', "sweep $role: no call changes what the capability may not change")
-	  unless $role eq 'admin';
-	is(join("\n", @priv_changed), '', "sweep $role: no call changes a role, membership, ownership, ACL, user mapping or file");
-	is(A('postgres', "SELECT rolsuper::text || rolcreaterole::text || rolcreatedb::text FROM pg_roles WHERE rolname = 'sw_$role'"),
-		'falsefalsefalse', "sweep $role: ends without superuser, CREATEROLE or CREATEDB");
 }
+sweep_pass('sweep', \@calls, @caps);
+my $single = $tried;
+
+# ---- second pass: pairs of hostile arguments on top of a valid setup ----
+# a database tenant at the set's version, a finished run, this database's own migration
+# applied and a checkpoint of it; then, for every function with two or more text
+# arguments, every pair of its text positions gets every pair of a few values: hostile ones
+# and the names of what exists (so a call reaches past "does not exist" into the real paths).
+# The migrator and admin roles (the others are refused at EXECUTE, as the first pass showed).
+ctl(q{SELECT tenant_create('sw_t1')}, q{SELECT count(*) FROM tenant_migrate_all()}, q{SELECT tenant_migrate()},
+	q{SELECT tenant_checkpoint('sw_cp')});
+my @pair_values = ('NULL', q_('x"; DROP TABLE tenancy.tenants; --'), q_('../../../../etc/passwd'),
+	q_("host=$SOCK port=$PORT dbname=postgres passfile=$PASSFILE"), q_('sw_t1'), q_('1'), q_('sw_cp'));
+my @pairs;
+for my $f (@funcs)
+{
+	my ($oid, $sig, $kind, $types) = @$f;
+	my @t = $types eq '' ? () : split /;/, $types;
+	my @tx = grep { $t[$_] eq 'text' || $t[$_] eq 'name' } 0 .. $#t;
+	next if @tx < 2;
+	(my $name = $sig) =~ s/\(.*//;
+	for my $i (0 .. $#tx - 1)
+	{
+		for my $j ($i + 1 .. $#tx)
+		{
+			for my $v1 (@pair_values)
+			{
+				for my $v2 (@pair_values)
+				{
+					my @a = map { $benign{$_} } @t;
+					@a[ $tx[$i], $tx[$j] ] = ($v1, $v2);
+					push @pairs, [ $sig, "args " . ($tx[$i] + 1) . "," . ($tx[$j] + 1) . " = " . substr("$v1, $v2", 0, 80),
+						($kind eq 'p' ? 'CALL' : 'SELECT') . " $name(" . join(', ', map { "($a[$_])::$t[$_]" } 0 .. $#t) . ')' ];
+				}
+			}
+		}
+	}
+}
+ok(@pairs > 0, 'pairs: some functions have two or more text arguments (' . scalar(@pairs) . ' calls per role)');
+sweep_pass('pairs', \@pairs, qw(migrator admin));
+my $paired = $tried - $single;
+
 is(A('postgres', q{SELECT count(*) FROM pg_roles WHERE rolsuper AND rolname <> 'postgres'}), '0',
 	'sweep: no role but the bootstrap superuser is superuser afterwards (the owner\'s traps never ran as one)');
 opendir(my $dh, $SENT) or die;
 is(join(',', grep { !/^\./ } readdir $dh), '', 'sweep: no file written into the sentinel folder');
 closedir $dh;
-diag("sweep: tried $tried (function, role, argument) combinations: "
-	  . scalar(@funcs) . " functions x " . scalar(@caps) . " roles, " . scalar(@calls) . " calls per role");
+diag("sweep: tried $single (function, role, argument) combinations: "
+	  . scalar(@funcs) . " functions x " . scalar(@caps) . " roles, " . scalar(@calls) . " calls per role;"
+	  . " pairs: $paired more (" . scalar(@pairs) . " per role, migrator and admin)");
 done_testing();
