@@ -51,12 +51,18 @@ typedef struct fo_outcome
 	tn_error		  err;
 	tn_migrate_result res; /* from / to / applied */
 	long long		  duration_ms;
-	List			 *rows;		/* FO_QUERY: char * of jsonb text */
 	char			 *cells[5]; /* FO_VERIFY: status, version, pending, problems, detail */
 } fo_outcome;
 
 typedef void (*fo_done_fn)(void *arg, int index, const fo_tenant *t,
 						   fo_outcome *out);
+
+/*
+ * FO_QUERY: one row of tenant t as jsonb text, handed over as it arrives
+ * (single-row mode), so no tenant's result is held in the caller; the text
+ * lives until the callback returns.
+ */
+typedef void (*fo_row_fn)(void *arg, const fo_tenant *t, const char *json);
 
 typedef struct fo_job
 {
@@ -73,6 +79,7 @@ typedef struct fo_job
 	long long				run_id;		  /* FO_PREPARE / FO_FINISH: gid tenancy_<run>_<tenant> */
 	bool					commit;		  /* FO_FINISH: COMMIT (true) or ROLLBACK PREPARED */
 	fo_done_fn				done;
+	fo_row_fn				row; /* FO_QUERY */
 	void				   *arg;
 
 	/* filled by fo_run */
@@ -84,7 +91,13 @@ typedef struct fo_job
 /*
  * Schema tenants of one database that follow each other in tenants[]
  * share a connection: a slot that finished one (cleanly) starts the next
- * on the same connection.
+ * on the same connection, up to a number of schemas per connection.
+ *
+ * Memory: what the driver and the callbacks allocate in CurrentMemoryContext
+ * while the loop runs lives for one turn of the loop (a context reset every
+ * turn), so the caller's memory does not grow with the number of tenants.
+ * A callback keeps what it needs past its return by copying it by value or
+ * into a context of its own.
  *
  * Run the job.  Raises only for interrupts (after cancelling and closing
  * every tenant connection) and for invalid jobs; each tenant's failure is

@@ -18,11 +18,13 @@
 #include "libpq_conn.h"
 
 /* sent_stmt values besides a no-transaction statement's index */
-#define SENT_SYNCED	   (-1) /* migrate_synced: one row to read */
-#define SENT_PLAIN	   (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
-#define SENT_VERIFY	   (-3) /* verify_synced: one row to read */
-#define SENT_EXT_CHECK (-4) /* EXT_CHECK_SQL: one boolean to read */
-#define SENT_RAW_GUARD (-5) /* RAW_GUARD_SQL: nothing to read, an error fails the tenant */
+#define SENT_SYNCED		 (-1) /* migrate_synced: one row to read */
+#define SENT_PLAIN		 (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
+#define SENT_VERIFY		 (-3) /* verify_synced: one row to read */
+#define SENT_EXT_CHECK	 (-4) /* EXT_CHECK_SQL: one boolean to read */
+#define SENT_RAW_GUARD	 (-5) /* RAW_GUARD_SQL: nothing to read, an error fails the tenant */
+#define SENT_TRACK_CHECK (-6) /* libpq_probe.c: may the tracking tables be read? */
+#define SENT_PROBE		 (-7) /* libpq_probe.c: the tracking rows; an error is not the tenant's */
 
 typedef enum slot_state
 {
@@ -51,9 +53,15 @@ typedef struct fo_slot
 	int						  sent_step; /* step of the statement in flight */
 	int						  sent_stmt; /* -1: migrate_synced, else statement index */
 	bool					  have_from;
-	bool					  path_set;	   /* schema tenant: search_path sent */
-	bool					  raw_guarded; /* RAW_GUARD_SQL sent */
-	bool					  ext_checked; /* EXT_CHECK_SQL sent */
+	bool					  path_set;		 /* schema tenant: search_path sent */
+	bool					  raw_guarded;	 /* RAW_GUARD_SQL sent */
+	bool					  ext_checked;	 /* EXT_CHECK_SQL sent */
+	bool					  probe_checked; /* libpq_probe.c: TRACK_CHECK_SQL sent */
+	bool					  probe_trusted; /* its answer: the tables may be read */
+	bool					  probe_sent;	 /* the probe sent */
+	bool					  probe_done;	 /* the core answered from the rows: nothing more */
+	PGresult				 *probe_catalog; /* the probe's catalog rows, until its applied rows */
+	int						  conn_served; /* tenants this connection served before */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
 	fo_outcome				  out;
@@ -79,5 +87,17 @@ void fanout_slot_fail(fo_state *st, fo_slot *slot, int rc);
 
 /* libpq_send.c: send the slot's next statement; false when nothing is left */
 bool fanout_slot_send_next(fo_state *st, fo_slot *slot);
+
+/*
+ * libpq_probe.c: a database tenant's no-op read with plain SQL.  applies:
+ * does the slot probe first?  send: its next statement (PQsend* result),
+ * -1 when nothing of it is left.  result: one PGresult of it (the
+ * catalog's is kept until the applied rows': keeps says so, clear frees it).
+ */
+bool fanout_probe_applies(fo_state *st, fo_slot *slot);
+int	 fanout_probe_send(fo_state *st, fo_slot *slot);
+void fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res);
+bool fanout_probe_keeps(fo_slot *slot, PGresult *res);
+void fanout_probe_clear(fo_slot *slot);
 
 #endif /* LIBPQ_FANOUT_INTERNAL_H */

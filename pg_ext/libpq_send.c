@@ -1,6 +1,7 @@
 /*
  * libpq_send.c -- the fan-out driver's send steps: what a slot sends next
- * (the extension check, the guards of what is sent raw, then the statements
+ * (a database tenant's no-op probe, libpq_probe.c; the extension check,
+ * the guards of what is sent raw, then the statements
  * of its mode: FO_QUERY, FO_VERIFY, FO_PREPARE / FO_FINISH, or the core's
  * migrate plan), each as one non-blocking PQsend*.
  *
@@ -289,7 +290,11 @@ fanout_slot_send_next(fo_state *st, fo_slot *slot)
 	 * tenant's path.  migrate_synced guards the bodies itself, so a migrate
 	 * run without a no-transaction step saves these round trips.
 	 */
-	if (!slot->ext_checked && job->mode != FO_QUERY && job->mode != FO_FINISH)
+	if (fanout_probe_applies(st, slot) && (ok = fanout_probe_send(st, slot)) != NOTHING_TO_SEND)
+		; /* a database tenant's no-op first, with plain SQL (libpq_probe.c) */
+	else if (slot->probe_done)
+		return false; /* the core answered from the tenant's rows */
+	else if (!slot->ext_checked && job->mode != FO_QUERY && job->mode != FO_FINISH)
 	{
 		/* first of all: is what we would call the extension's? */
 		slot->ext_checked = true;

@@ -59,6 +59,7 @@ typedef struct tn_pg_srf
 	ReturnSetInfo *rsinfo;
 	AttInMetadata *meta;
 	MemoryContext  outer; /* the function's context, outside SPI */
+	MemoryContext  row;	  /* one row's conversions, reset after each put */
 } tn_pg_srf;
 
 /*

@@ -104,18 +104,20 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	run->done_count++;
 }
 
-/* A tenant's query rows: (tenant, row as jsonb text); a failure is a NOTICE. */
+/* One query row, (tenant, row as jsonb text), stored as it arrives. */
+static void
+query_row(void *arg, const fo_tenant *t, const char *json)
+{
+	reg_run *run = arg;
+	char	*vals[2] = { (char *) t->name, (char *) json };
+
+	tn_pg_srf_put(&run->srf, vals);
+}
+
+/* A tenant's query ended: a failure is the core's error row. */
 static void
 query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 {
-	ListCell *lc;
-
-	foreach (lc, out->rows)
-	{
-		char *vals[2] = { (char *) t->name, lfirst(lc) };
-
-		tn_pg_srf_put(&run->srf, vals);
-	}
 	if (out->rc != TN_OK)
 	{
 		/* the core's error row, as on SQLite: an aggregate sees the failure */
@@ -138,10 +140,9 @@ query_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 static void
 migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 {
-	MemoryContext old;
-	tn_rows		  rows;
-	char		 *row[8];
-	char		  line[TN_MESSAGE_MAX + 200];
+	tn_rows rows;
+	char   *row[8];
+	char	line[TN_MESSAGE_MAX + 200];
 
 	/* the core names the status and renders the error */
 	tn_rows_init(&rows, tn_def_migrate_all.ncols);
@@ -149,7 +150,7 @@ migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 			 ? tn_rollback_all_row(&rows, t->name, out->rc, &out->res, &out->err, out->duration_ms)
 			 : tn_fanout_row(&rows, t->name, out->rc, &out->res, &out->err, out->duration_ms)) != TN_OK)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	old = MemoryContextSwitchTo(run->srf.outer);
+	/* in the fan-out's turn context: gone when the next turn starts */
 	for (int c = 0; c < 8; c++)
 	{
 		const char *v = tn_rows_get(&rows, 0, c);
@@ -158,7 +159,6 @@ migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	}
 	tn_rows_free(&rows);
 	tn_pg_srf_put(&run->srf, row);
-	MemoryContextSwitchTo(old);
 
 	if (out->rc == TN_OK)
 		run->applied += out->res.applied;
@@ -416,6 +416,7 @@ run_call(fanout_call *fc)
 						  ? psprintf("%s -c default_transaction_read_only=on", fo_timeout_options())
 						  : fo_timeout_options();
 	fc->job.done = run_done;
+	fc->job.row = query_row;
 	fc->job.arg = &fc->run;
 	fo_run(&fc->job);
 

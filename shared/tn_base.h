@@ -95,7 +95,11 @@ char *tn_error_render(const tn_error *err);
 /*
  * The inverse of tn_error_render: text "message[\nDETAIL:  d][\nHINT:  h]"
  * (an error rendered by another tenancy, e.g. read over libpq) into err
- * with code; sqlstate is left empty.  Fields longer than err's are cut.
+ * with code.  A failed migration's detail names the body's SQLSTATE in the
+ * words tn_migration_failed writes ("failed with SQLSTATE XXXXX:"): that
+ * one becomes err's sqlstate, so tn_error_sqlstate answers as it did where
+ * the migration ran (53100 for a full disk, TN002 for a body's own error);
+ * otherwise sqlstate is left empty.  Fields longer than err's are cut.
  */
 void tn_error_parse_rendered(tn_error *err, tn_code code, const char *text);
 

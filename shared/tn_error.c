@@ -217,4 +217,19 @@ tn_error_parse_rendered(tn_error *err, tn_code code, const char *text)
 	}
 	if (hint != NULL)
 		tn_error_hint(err, "%s", hint + strlen("\nHINT:  "));
+	if (code == TN_ERR_MIGRATION_FAILED)
+	{
+		/* the body's SQLSTATE, as tn_migration_failed wrote it into the detail */
+		const char *k = strstr(err->detail, "failed with SQLSTATE ");
+
+		if (k != NULL)
+		{
+			k += strlen("failed with SQLSTATE ");
+			if (strspn(k, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 && k[5] == ':')
+			{
+				memcpy(err->sqlstate, k, 5);
+				err->sqlstate[5] = '\0';
+			}
+		}
+	}
 }

@@ -269,6 +269,14 @@ extern const tn_result_def tn_def_fallback_status_all; /* tenant_fallback_status
 const char *tn_fb_all_status(const char *done, int rc, long long conflicts);
 
 /*
+ * Status word of one tenant's row of tenant_fallback_push_all: as
+ * tn_fb_all_status with "pushed", except that a push that found nothing
+ * recorded (contacted 0: it never connects to the primary) is "unchanged",
+ * whether or not the primary is reachable (tenant_fallback_status_all says).
+ */
+const char *tn_fb_push_all_status(int rc, int contacted, long long conflicts);
+
+/*
  * The connection string of one tenant of a PostgreSQL registry: its
  * location (a key=value connection string without password; NULL or '':
  * the registry's own, registry), then dbname='<dbname>', and for a schema

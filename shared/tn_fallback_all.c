@@ -50,6 +50,14 @@ tn_fb_all_status(const char *done, int rc, long long conflicts)
 	return conflicts > 0 ? TN_FB_CONFLICT : done;
 }
 
+const char *
+tn_fb_push_all_status(int rc, int contacted, long long conflicts)
+{
+	if (rc == TN_OK && !contacted)
+		return TN_FANOUT_UNCHANGED;
+	return tn_fb_all_status(TN_FB_PUSHED, rc, conflicts);
+}
+
 /* Append value as a conninfo value: single-quoted, \ and ' escaped. */
 static int
 conninfo_value(const char *value, tn_buf *out)

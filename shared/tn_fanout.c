@@ -1,6 +1,7 @@
 /*
  * tn_fanout.c -- decisions of a registry fan-out that do not depend on the
  * host: the steps a tenant's run takes around no-transaction migrations,
+ * whether a tenant has nothing to do (judged from its tracking rows),
  * the row and status word of one tenant's outcome (and of its dry run),
  * the progress line, the status of a whole run, the default concurrency,
  * which errors mean "unreachable" or are transient (and how often and how
@@ -73,6 +74,63 @@ tn_fanout_step_needed(const tn_fanout_step *step, const char *tenant_version)
 		return 1;
 	return tenant_version == NULL || tenant_version[0] == '\0' ||
 		   tn_version_compare(tenant_version, step->version) < 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* A tenant with nothing to do, judged from its rows                   */
+/* ------------------------------------------------------------------ */
+
+static int
+same_cell(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
+
+/* Would syncing set into this catalog change nothing (tn_catalog_add's "identical")? */
+static int
+catalog_matches(const tn_migration_set *set, const tn_rows *catalog)
+{
+	if (catalog->nrows != set->count)
+		return 0;
+	for (size_t i = 0; i < set->count; i++)
+	{
+		const tn_migration *m = &set->items[i];
+		size_t				r;
+
+		for (r = 0; r < catalog->nrows; r++)
+			if (same_cell(tn_rows_get(catalog, r, 0), m->version))
+				break;
+		if (r == catalog->nrows || !same_cell(tn_rows_get(catalog, r, 1), m->name) ||
+			!same_cell(tn_rows_get(catalog, r, 2), m->checksum) ||
+			!same_cell(tn_rows_get(catalog, r, 3), m->down_sql))
+			return 0;
+	}
+	return 1;
+}
+
+int
+tn_fanout_state_current(const tn_migration_set *set, const char *target,
+						const tn_rows *catalog_rows, const tn_rows *applied_rows,
+						int *current, char *version, size_t size, tn_error *err)
+{
+	tn_db_state st;
+	int			rc;
+
+	*current = 0;
+	if (size > 0)
+		version[0] = '\0';
+	if ((rc = tn_state_from_probe(catalog_rows, applied_rows, &st, err)) != TN_OK)
+		return rc;
+	target = tn_version_strip(target);
+	if (catalog_matches(set, catalog_rows) && st.n_pending == 0 && st.n_drifted == 0 &&
+		st.n_missing == 0 &&
+		(target == NULL || (st.newest_applied != NULL && tn_version_compare(target, st.newest_applied) == 0)))
+	{
+		*current = 1;
+		snprintf(version, size, "%s", st.newest_applied ? st.newest_applied : "");
+	}
+	tn_state_free(&st);
+	return TN_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -408,6 +408,46 @@ int tn_verify_all_row(const tn_adapter *a, const char *tenant,
 					  const tn_error *reach_err, tn_rows *out,
 					  tn_error *err);
 
+/*
+ * What a fan-out may read in a tenant itself, with plain SQL and no
+ * tenancy function called there (issue 14): two statements for
+ * table_prefix ("tenancy."), with no operator or function in them (so any
+ * search_path reads them alike), malloc'd (free()), NULL when out of
+ * memory.  The first reads the catalog (TN_CATALOG_NCOLS columns:
+ * version, name, checksum, down_sql, flags), the second the applied rows
+ * (TN_APPLIED_NCOLS: version, name, checksum, applied_at, duration_ms,
+ * batch): the catalog_rows and applied_rows below.  The host runs them
+ * only where it has checked that these tables are its own to read.
+ */
+#define TN_CATALOG_NCOLS 5
+#define TN_APPLIED_NCOLS 6
+char *tn_fanout_probe_sql(const char *table_prefix);
+
+/*
+ * tn_verify_all_row from the rows of tn_fanout_probe_sql (read by the caller
+ * over its own connection) instead of an adapter: the same row, judged
+ * the same way.  Malformed rows: TN_ERR_ENGINE, nothing appended.
+ */
+int tn_verify_all_row_from_rows(const char *tenant, const tn_migration_set *set,
+								const tn_rows *catalog_rows, const tn_rows *applied_rows,
+								tn_rows *out, tn_error *err);
+
+/*
+ * Has a tenant nothing to do for tenant_migrate_all(target) with set?
+ * catalog_rows and applied_rows: what tn_fanout_probe_sql's statements
+ * returned.  *current
+ * = 1 when syncing the set into the tenant's catalog would change nothing
+ * (the same versions, names, checksums and downs) and every version is
+ * applied as the set has it (nothing pending, drifted, missing or out of
+ * order) and target is NULL or the newest applied version; version then
+ * gets the newest applied version.  Else *current = 0: the tenant takes
+ * the full path (migrate_synced), which decides and reports as before.
+ * Errors: malformed rows (TN_ERR_ENGINE), out of memory.
+ */
+int tn_fanout_state_current(const tn_migration_set *set, const char *target,
+							const tn_rows *catalog_rows, const tn_rows *applied_rows,
+							int *current, char *version, size_t size, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Atomic runs: tenant_migrate_all_atomic (tn_atomic.c)                */
 /* ------------------------------------------------------------------ */

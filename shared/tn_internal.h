@@ -171,7 +171,21 @@ typedef struct tn_db_state
 } tn_db_state;
 
 /* One query: catalog FULL JOIN applied, classified. */
-int		  tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err);
+int tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err);
+/*
+ * The same from STATE_SQL's rows (TN_STATE_NCOLS columns) read already.
+ * Rows with neither version: TN_ERR_ENGINE.  *st is tn_state_free'd by
+ * the caller on TN_OK.
+ */
+#define TN_STATE_NCOLS 11
+int tn_state_from_rows(const tn_rows *rows, tn_db_state *st, tn_error *err);
+/*
+ * The same from a fan-out's probe (tn_fanout_probe_sql): the catalog's
+ * and the applied table's rows, joined here as STATE_SQL joins them.
+ */
+int tn_state_from_probe(const tn_rows *catalog, const tn_rows *applied, tn_db_state *st, tn_error *err);
+/* tn_verify's rows (drifted / missing / out_of_order entries) from a loaded state. */
+int		  tn_verify_state(const tn_db_state *st, tn_rows *out, tn_error *err);
 void	  tn_state_free(tn_db_state *st);
 tn_entry *tn_state_find(tn_db_state *st, const char *version);
 

@@ -58,15 +58,25 @@ int
 tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err)
 {
 	tn_db_state st;
-	size_t		i;
 	int			rc;
 
 	tn_rows_init(out, tn_def_verify.ncols);
 	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
 		return rc;
-	for (i = 0; i < st.count; i++)
+	rc = tn_verify_state(&st, out, err);
+	tn_state_free(&st);
+	return rc;
+}
+
+int
+tn_verify_state(const tn_db_state *st, tn_rows *out, tn_error *err)
+{
+	size_t i;
+
+	tn_rows_init(out, tn_def_verify.ncols);
+	for (i = 0; i < st->count; i++)
 	{
-		const tn_entry *e = &st.entries[i];
+		const tn_entry *e = &st->entries[i];
 		char			detail[512];
 		const char	   *row[4];
 
@@ -82,7 +92,7 @@ tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err)
 				break;
 			case TN_STATE_OUT_OF_ORDER:
 				snprintf(detail, sizeof(detail), "Pending but older than the newest applied version %s.",
-						 st.newest_applied);
+						 st->newest_applied);
 				break;
 			default:
 				continue;
@@ -92,9 +102,8 @@ tn_verify(const tn_adapter *a, tn_rows *out, tn_error *err)
 		row[2] = tn_state_name(e->state);
 		row[3] = detail;
 		if (tn_rows_add(out, row) != TN_OK)
-			return oom(out, &st, err);
+			return oom(out, NULL, err);
 	}
-	tn_state_free(&st);
 	return TN_OK;
 }
 

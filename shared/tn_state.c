@@ -8,6 +8,9 @@
  * drifted, and never the newest applied version.  Also which
  * entries a run selects, the checks before a run, and the next batch id.
  *
+ * The same state is built from a fan-out's probe of the two tables
+ * (tn_state_from_probe), read by the host itself.
+ *
  * Must not: write to the database (history and checkpoint rows are
  * tn_history.c's and tn_checkpoint.c's), or keep memory after
  * tn_state_free.
@@ -101,43 +104,149 @@ int
 tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 {
 	tn_rows rows;
-	size_t	i;
 	int		rc;
-	int		oom = 0;
 
 	memset(st, 0, sizeof(*st));
-	rc = tn_query_rows(a, STATE_SQL, 0, NULL, 11, &rows, err);
+	rc = tn_query_rows(a, STATE_SQL, 0, NULL, TN_STATE_NCOLS, &rows, err);
 	if (rc != TN_OK)
 		return rc;
-	if (rows.nrows > 0)
+	rc = tn_state_from_rows(&rows, st, err);
+	tn_rows_free(&rows);
+	return rc;
+}
+
+/*
+ * A fan-out's probe (tn_fanout_probe_sql): the two tables as they are,
+ * with no join, no operator and no function, so that the host can run it
+ * under any search_path and the server plans two one-table scans.
+ */
+static const char *PROBE_SQL = "SELECT version, name, checksum, down_sql, flags FROM {T}catalog;"
+							   " SELECT version, name, checksum, applied_at, duration_ms, batch FROM {T}applied";
+
+char *
+tn_fanout_probe_sql(const char *table_prefix)
+{
+	tn_adapter a;
+	char	   buf[TN_SQL_MAX];
+
+	memset(&a, 0, sizeof(a));
+	a.table_prefix = table_prefix;
+	return strdup(tn_sql(&a, PROBE_SQL, buf));
+}
+
+/*
+ * STATE_SQL's rows from the probe's two tables: its LEFT JOIN on the
+ * version's text (catalog rows with their applied row, if any) and its
+ * UNION ALL (applied rows no catalog row has).
+ */
+int
+tn_state_from_probe(const tn_rows *catalog, const tn_rows *applied, tn_db_state *st, tn_error *err)
+{
+	tn_rows rows;
+	int		rc = TN_OK;
+
+	memset(st, 0, sizeof(*st));
+	if (catalog->ncols != TN_CATALOG_NCOLS || applied->ncols != TN_APPLIED_NCOLS)
+		return tn_error_set(err, TN_ERR_ENGINE, "probe rows have %d and %d columns, expected %d and %d",
+							catalog->ncols, applied->ncols, TN_CATALOG_NCOLS, TN_APPLIED_NCOLS);
+	tn_rows_init(&rows, TN_STATE_NCOLS);
+	for (size_t i = 0; rc == TN_OK && i < catalog->nrows + applied->nrows; i++)
 	{
-		st->entries = calloc(rows.nrows, sizeof(tn_entry));
-		if (st->entries == NULL)
+		const char *row[TN_STATE_NCOLS] = { NULL };
+		const char *c = i < catalog->nrows ? tn_rows_get(catalog, i, 0) : NULL;
+		size_t		a = i < catalog->nrows ? 0 : i - catalog->nrows;
+		size_t		k;
+
+		if (i < catalog->nrows)
 		{
-			tn_rows_free(&rows);
-			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+			/* a catalog row and its applied row */
+			if (c == NULL)
+			{
+				tn_rows_free(&rows);
+				return tn_error_set(err, TN_ERR_ENGINE, "catalog row %zu has no version", i + 1);
+			}
+			for (a = 0; a < applied->nrows; a++)
+				if (tn_rows_get(applied, a, 0) && strcmp(tn_rows_get(applied, a, 0), c) == 0)
+					break;
+			row[0] = c;
+			row[2] = tn_rows_get(catalog, i, 1);
+			row[4] = tn_rows_get(catalog, i, 2);
+			row[9] = tn_rows_get(catalog, i, 4);
+			row[10] = tn_rows_get(catalog, i, 3) ? "1" : "0";
+			if (a == applied->nrows)
+			{
+				rc = tn_rows_add(&rows, row) == TN_OK ? TN_OK : TN_ERR_NO_MEMORY;
+				continue;
+			}
 		}
+		else
+		{
+			/* an applied row no catalog row has */
+			const char *v = tn_rows_get(applied, a, 0);
+
+			for (k = 0; v != NULL && k < catalog->nrows; k++)
+				if (tn_rows_get(catalog, k, 0) && strcmp(tn_rows_get(catalog, k, 0), v) == 0)
+					break;
+			if (v != NULL && k < catalog->nrows)
+				continue;
+			row[10] = "0";
+		}
+		row[1] = tn_rows_get(applied, a, 0);
+		row[3] = tn_rows_get(applied, a, 1);
+		row[5] = tn_rows_get(applied, a, 2);
+		row[6] = tn_rows_get(applied, a, 3);
+		row[7] = tn_rows_get(applied, a, 4);
+		row[8] = tn_rows_get(applied, a, 5);
+		rc = tn_rows_add(&rows, row) == TN_OK ? TN_OK : TN_ERR_NO_MEMORY;
 	}
-	for (i = 0; i < rows.nrows; i++)
+	if (rc == TN_ERR_NO_MEMORY)
+		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	if (rc == TN_OK)
+		rc = tn_state_from_rows(&rows, st, err);
+	tn_rows_free(&rows);
+	return rc;
+}
+
+int
+tn_state_from_rows(const tn_rows *rows, tn_db_state *st, tn_error *err)
+{
+	size_t i;
+	int	   oom = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (rows->ncols != TN_STATE_NCOLS)
+		return tn_error_set(err, TN_ERR_ENGINE, "tracking state has %d columns, expected %d",
+							rows->ncols, TN_STATE_NCOLS);
+	if (rows->nrows > 0)
+	{
+		st->entries = calloc(rows->nrows, sizeof(tn_entry));
+		if (st->entries == NULL)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	for (i = 0; i < rows->nrows; i++)
 	{
 		tn_entry   *e = &st->entries[i];
-		const char *cv = tn_rows_get(&rows, i, 0);
-		const char *av = tn_rows_get(&rows, i, 1);
+		const char *cv = tn_rows_get(rows, i, 0);
+		const char *av = tn_rows_get(rows, i, 1);
 
+		if (cv == NULL && av == NULL)
+		{
+			tn_state_free(st);
+			return tn_error_set(err, TN_ERR_ENGINE, "tracking state row %zu has no version", i + 1);
+		}
 		st->count++;
 		e->in_catalog = cv != NULL;
 		e->is_applied = av != NULL;
 		dup_into(&e->version, cv ? cv : av, &oom);
-		dup_into(&e->name, cv ? tn_rows_get(&rows, i, 2) : tn_rows_get(&rows, i, 3), &oom);
-		dup_into(&e->checksum, tn_rows_get(&rows, i, 4), &oom);
-		dup_into(&e->applied_checksum, tn_rows_get(&rows, i, 5), &oom);
-		dup_into(&e->applied_at, tn_rows_get(&rows, i, 6), &oom);
-		e->duration_ms = tn_cell_int(tn_rows_get(&rows, i, 7), 0);
-		e->batch = tn_cell_int(tn_rows_get(&rows, i, 8), 0);
-		e->flags = tn_cell_int(tn_rows_get(&rows, i, 9), 0);
-		e->has_down = tn_cell_int(tn_rows_get(&rows, i, 10), 0) != 0;
+		dup_into(&e->name, cv ? tn_rows_get(rows, i, 2) : tn_rows_get(rows, i, 3), &oom);
+		dup_into(&e->checksum, tn_rows_get(rows, i, 4), &oom);
+		dup_into(&e->applied_checksum, tn_rows_get(rows, i, 5), &oom);
+		dup_into(&e->applied_at, tn_rows_get(rows, i, 6), &oom);
+		e->duration_ms = tn_cell_int(tn_rows_get(rows, i, 7), 0);
+		e->batch = tn_cell_int(tn_rows_get(rows, i, 8), 0);
+		e->flags = tn_cell_int(tn_rows_get(rows, i, 9), 0);
+		e->has_down = tn_cell_int(tn_rows_get(rows, i, 10), 0) != 0;
 	}
-	tn_rows_free(&rows);
 	if (oom)
 	{
 		tn_state_free(st);

@@ -1,7 +1,7 @@
 /*
  * tn_verify_all.c -- one row of tenant_verify_all, built the same way by
  * both hosts from a tenant's adapter (or from the error that kept it out
- * of reach).
+ * of reach), or from the tenant's tracking rows a fan-out read itself.
  *
  * Must not: write to a tenant (verify reads only), include a host header,
  * or keep memory after returning.
@@ -46,52 +46,37 @@ note_problem(tn_buf *detail, long long *problems, const char *version,
 	return tn_buf_printf(detail, "%sversion %s %s", detail->len ? "; " : "", version, what);
 }
 
-int
-tn_verify_all_row(const tn_adapter *a, const char *tenant,
-				  const tn_migration_set *set, const tn_error *reach_err,
-				  tn_rows *out, tn_error *err)
+/*
+ * The row from the tenant's loaded state: found is tn_verify_state's
+ * rows of it.  Shared by tn_verify_all_row (read over the adapter) and
+ * tn_verify_all_row_from_rows (rows a fan-out read itself).
+ */
+static int
+row_from_state(const char *tenant, const tn_migration_set *set, tn_db_state *st,
+			   const tn_rows *found, tn_rows *out, tn_error *err)
 {
-	tn_rows		found;
-	tn_db_state st;
-	tn_buf		detail = { 0 };
-	long long	pending = 0, problems = 0;
-	int			rc, oom = 0;
+	tn_buf	  detail = { 0 };
+	long long pending = 0, problems = 0;
+	int		  rc, oom = 0;
 
-	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
-	if (a == NULL)
-	{
-		char *msg = reach_err ? tn_error_render(reach_err) : NULL;
-
-		rc = add_row(out, tenant, TN_VERIFY_UNREACHABLE, NULL, 0, 0,
-					 msg ? msg : "the tenant could not be reached", err);
-		free(msg);
-		return rc;
-	}
-	if ((rc = tn_verify(a, &found, err)) != TN_OK)
-		return rc;
-	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
-	{
-		tn_rows_free(&found);
-		return rc;
-	}
 	/* the tenant's own catalog: drifted, missing, out of order */
-	for (size_t r = 0; r < found.nrows && !oom; r++)
-		oom = note_problem(&detail, &problems, tn_rows_get(&found, r, 0), tn_rows_get(&found, r, 2)) != TN_OK;
+	for (size_t r = 0; r < found->nrows && !oom; r++)
+		oom = note_problem(&detail, &problems, tn_rows_get(found, r, 0), tn_rows_get(found, r, 2)) != TN_OK;
 	if (set == NULL)
-		pending = (long long) st.n_pending;
+		pending = (long long) st->n_pending;
 	else
 	{
 		/* against the tenant set: what it would still run, what changed under it */
 		for (size_t i = 0; i < set->count; i++)
 		{
-			tn_entry *e = tn_state_find(&st, set->items[i].version);
+			tn_entry *e = tn_state_find(st, set->items[i].version);
 
 			if (e == NULL || !e->is_applied)
 				pending++;
 		}
-		for (size_t i = 0; i < st.count && !oom; i++)
+		for (size_t i = 0; i < st->count && !oom; i++)
 		{
-			const tn_entry	   *e = &st.entries[i];
+			const tn_entry	   *e = &st->entries[i];
 			const tn_migration *m;
 
 			if (!e->is_applied || e->state != TN_STATE_APPLIED)
@@ -109,9 +94,59 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 		rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	else
 		rc = add_row(out, tenant, problems ? TN_VERIFY_PROBLEMS : TN_VERIFY_OK,
-					 st.newest_applied, pending, problems, detail.data, err);
+					 st->newest_applied, pending, problems, detail.data, err);
 	tn_buf_free(&detail);
-	tn_rows_free(&found);
+	return rc;
+}
+
+int
+tn_verify_all_row(const tn_adapter *a, const char *tenant,
+				  const tn_migration_set *set, const tn_error *reach_err,
+				  tn_rows *out, tn_error *err)
+{
+	tn_rows		found;
+	tn_db_state st;
+	int			rc;
+
+	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
+	if (a == NULL)
+	{
+		char *msg = reach_err ? tn_error_render(reach_err) : NULL;
+
+		rc = add_row(out, tenant, TN_VERIFY_UNREACHABLE, NULL, 0, 0,
+					 msg ? msg : "the tenant could not be reached", err);
+		free(msg);
+		return rc;
+	}
+	/* one read of the state: tn_verify's problems and the set's judgement both come from it */
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_verify_state(&st, &found, err)) == TN_OK)
+	{
+		rc = row_from_state(tenant, set, &st, &found, out, err);
+		tn_rows_free(&found);
+	}
+	tn_state_free(&st);
+	return rc;
+}
+
+int
+tn_verify_all_row_from_rows(const char *tenant, const tn_migration_set *set,
+							const tn_rows *catalog_rows, const tn_rows *applied_rows,
+							tn_rows *out, tn_error *err)
+{
+	tn_rows		found;
+	tn_db_state st;
+	int			rc;
+
+	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
+	if ((rc = tn_state_from_probe(catalog_rows, applied_rows, &st, err)) != TN_OK)
+		return rc;
+	if ((rc = tn_verify_state(&st, &found, err)) == TN_OK)
+	{
+		rc = row_from_state(tenant, set, &st, &found, out, err);
+		tn_rows_free(&found);
+	}
 	tn_state_free(&st);
 	return rc;
 }

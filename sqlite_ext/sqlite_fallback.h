@@ -114,7 +114,9 @@ int tnfb_insert_sql(const tnfb_table *t, tn_buf *out);
 
 /*
  * (Re)make t's capture triggers and its shadow table (emptied, columns it
- * lacks added); a table without a primary key gets triggers keyed by rowid.
+ * lacks added; keyed otherwise than t: set aside as
+ * tenancy_fb_retired_<t>_<n> and made again); a table without a primary
+ * key gets triggers keyed by rowid.
  */
 int tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err);
 
@@ -134,7 +136,9 @@ int tnfb_bind_pulled(sqlite3_stmt *st, int idx, const tnfb_col *c,
 
 /* The work of each function, callable for one tenant file by the *_all functions. */
 int tnfb_pull(sqlite3 *db, const char *primary, const char *only, tn_rows *out, tn_error *err);
-int tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err);
+/* tnfb_push: *contacted (may be NULL) is 1 once it connected to the primary (0: nothing was recorded). */
+int tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, int *contacted,
+			  tn_error *err);
 int tnfb_status(sqlite3 *db, const char *primary, tn_rows *out, tn_error *err);
 
 /* The entry points. */

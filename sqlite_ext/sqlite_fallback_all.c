@@ -16,7 +16,7 @@
  * rows copied or changes pushed).
  *
  * Must not: pull or push itself (tnfb_pull / tnfb_push do, per file), or
- * decide a status word (tn_fb_all_status).
+ * decide a status word (tn_fb_all_status, tn_fb_push_all_status).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -44,6 +44,7 @@ typedef struct all_tenant
 	char	 *conninfo; /* NULL: err says why */
 	char	 *path;		/* the SQLite tenant file, resolved */
 	int		  created;
+	int		  contacted; /* push: it connected to the primary (0: nothing was recorded) */
 	int		  rc;
 	tn_error  err;
 	tn_rows	  rows; /* what tnfb_pull / _push / _status returned */
@@ -73,7 +74,7 @@ run_tenant(all_job *job, all_tenant *t)
 		if (job->mode == ALL_PULL)
 			t->rc = tnfb_pull(tc.db, t->conninfo, NULL, &t->rows, &t->err);
 		else if (job->mode == ALL_PUSH)
-			t->rc = tnfb_push(tc.db, t->conninfo, job->policy, &t->rows, &t->err);
+			t->rc = tnfb_push(tc.db, t->conninfo, job->policy, &t->rows, &t->contacted, &t->err);
 		else
 			t->rc = tnfb_status(tc.db, t->conninfo, &t->rows, &t->err);
 		tnsq_close_tenant(&tc);
@@ -290,7 +291,7 @@ tenant_row(all_job *job, all_tenant *t, tn_rows *out, long long *applied)
 	}
 	else
 	{
-		row[1] = tn_fb_all_status(TN_FB_PUSHED, t->rc, b);
+		row[1] = tn_fb_push_all_status(t->rc, t->contacted, b);
 		row[2] = n1;
 		row[3] = n2;
 		row[4] = ms;

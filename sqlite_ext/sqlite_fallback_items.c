@@ -46,13 +46,19 @@ row_json(const tnfb_table *t, const char *alias, tn_buf *b)
 	return rc == TN_OK ? tn_buf_printf(b, ")") : rc;
 }
 
-/* LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ... */
+/*
+ * LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ...
+ * (empty: a table known to be empty is not joined; its columns read NULL).
+ */
 static int
-join_key(const tnfb_table *t, int shadow, const char *alias, tn_buf *b)
+join_key(const tnfb_table *t, int shadow, const char *alias, int empty, tn_buf *b)
 {
 	int j;
-	int rc = tn_buf_printf(b, " LEFT JOIN ");
+	int rc;
 
+	if (empty)
+		return tn_buf_printf(b, " LEFT JOIN (SELECT NULL AS rowid) AS %s ON 0", alias);
+	rc = tn_buf_printf(b, " LEFT JOIN ");
 	if (rc == TN_OK)
 		rc = shadow ? tn_fb_shadow_name(t->name, b) : tn_fb_quote_ident(t->name, b);
 	if (rc == TN_OK)
@@ -63,22 +69,26 @@ join_key(const tnfb_table *t, int shadow, const char *alias, tn_buf *b)
 		if (rc == TN_OK)
 			rc = tnfb_qcol(b, alias, t->pk[j]);
 		if (rc == TN_OK)
-			rc = tn_buf_printf(b, " = c.tenancy_k%d", j);
+			rc = tn_buf_printf(b, " = json_extract(c.key, '$[%d]')", j);
 	}
 	return rc;
 }
 
 /*
- * The SQLite query that reads the recorded keys of one table: key, its
- * JSON-quoted form, the row as JSON for the primary (NULL when the
- * fallback no longer has it), the key as a JSON object, the hash a push
- * recorded, and else the row the first change kept (shadow table) as
- * JSON, NULL when the key had no row at the sync.  copy: a row that is new
- * since the sync has '' for its JSON and is read column by column after
- * those (the push expression of each column that is sent).
+ * The SQLite query that reads the recorded changes of one table in the
+ * order they were made, one row per change (the caller keeps the first of
+ * each key): key, the row as JSON for the primary (NULL when the fallback
+ * no longer has it), the key as a JSON object, the hash a push recorded,
+ * and else the row the first change kept (shadow table) as JSON, NULL when
+ * the key had no row at the sync.  copy: a row that is new since the sync
+ * has '' for its JSON and is read column by column after those (the push
+ * expression of each column that is sent).  no_shadow / no_hash: the
+ * shadow table / the table's recorded hashes are empty, not joined.
+ * scan: no other table has changes: read them in id order straight
+ * from the change table (no index, no sort).
  */
 static int
-read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
+read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int scan, tn_buf *b)
 {
 	int j;
 	int rc = tn_buf_printf(b, "SELECT c.key, NULL, CASE WHEN ");
@@ -103,12 +113,12 @@ read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
 		if (rc == TN_OK)
 			rc = tn_fb_quote_literal(t->pk[j], b);
 		if (rc == TN_OK)
-			rc = tn_buf_printf(b, ", c.tenancy_k%d", j);
+			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
 	}
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, ") END, h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
 	if (rc == TN_OK)
-		rc = row_json(t, "s", b);
+		rc = no_shadow ? tn_buf_printf(b, "NULL") : row_json(t, "s", b);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, " END");
 	/* copy: the push expression of each column sent, for COPY's text */
@@ -125,20 +135,85 @@ read_items_sql(const tnfb_table *t, int copy, tn_buf *b)
 			rc = tn_fb_push_expr(t->cols[j].kind, c.data, b);
 		tn_buf_free(&c);
 	}
-	/* the key's parts once per key, for the joins */
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " FROM (SELECT key, min(id) AS first");
-	for (j = 0; rc == TN_OK && j < t->npk; j++)
-		rc = tn_buf_printf(b, ", json_extract(key, '$[%d]') AS tenancy_k%d", j, j);
+		rc = tn_buf_printf(b, " FROM tenancy_fallback_changes c");
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " FROM tenancy_fallback_changes WHERE tbl = ?1 AND id <= ?2 GROUP BY key) c");
+		rc = join_key(t, 0, "t", 0, b);
 	if (rc == TN_OK)
-		rc = join_key(t, 0, "t", b);
+		rc = join_key(t, 1, "s", no_shadow, b);
 	if (rc == TN_OK)
-		rc = join_key(t, 1, "s", b);
+		rc = no_hash ? tn_buf_printf(b, " LEFT JOIN (SELECT NULL AS hash) AS h ON 0")
+					 : tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key");
+	/* unary +: the (tbl, key) index is not used, the changes are read in rowid order */
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key ORDER BY c.first");
+		rc = tn_buf_printf(b, " WHERE %sc.tbl = ?1 AND c.id <= ?2 ORDER BY c.id", scan ? "+" : "");
 	return rc;
+}
+
+/*
+ * The keys already read, by hash, as indexes into pt->items (open
+ * addressing, at most half full): the first change of a key makes its
+ * item, the later ones are skipped.  A slot keeps the hash, so a probe
+ * compares strings only on a full hash match.
+ */
+typedef struct key_slot
+{
+	unsigned int hash; /* the key's hash, low 32 bits */
+	unsigned int item; /* item index + 1, 0 = free */
+} key_slot;
+
+typedef struct key_set
+{
+	key_slot *slot;
+	size_t	  cap;
+} key_set;
+
+static unsigned int
+key_hash(const char *k)
+{
+	unsigned long long h = 1469598103934665603ULL; /* FNV-1a, then mixed */
+
+	while (*k)
+		h = (h ^ (unsigned char) *k++) * 1099511628211ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (unsigned int) (h ^ (h >> 32));
+}
+
+/* Is key among the items already?  Else remember it as item idx.  -1: out of memory. */
+static int
+key_seen(key_set *ks, const push_table *pt, const char *key, size_t idx)
+{
+	unsigned int h = key_hash(key);
+	size_t		 i;
+
+	if (idx >= 0xfffffffeU)
+		return -1; /* more keys than a slot can number */
+	if (2 * (idx + 1) > ks->cap)
+	{
+		size_t	  cap = ks->cap ? 2 * ks->cap : 1024;
+		key_slot *slot = calloc(cap, sizeof(key_slot));
+		size_t	  j;
+
+		if (slot == NULL)
+			return -1;
+		for (j = 0; j < ks->cap; j++)
+			if (ks->slot[j].item)
+			{
+				for (i = ks->slot[j].hash & (cap - 1); slot[i].item; i = (i + 1) & (cap - 1))
+					;
+				slot[i] = ks->slot[j];
+			}
+		free(ks->slot);
+		ks->slot = slot;
+		ks->cap = cap;
+	}
+	for (i = h & (ks->cap - 1); ks->slot[i].item; i = (i + 1) & (ks->cap - 1))
+		if (ks->slot[i].hash == h && strcmp(pt->items[ks->slot[i].item - 1].key, key) == 0)
+			return 1;
+	ks->slot[i].hash = h;
+	ks->slot[i].item = (unsigned int) idx + 1;
+	return 0;
 }
 
 /* Append the columns from first on of the current row as one COPY line. */
@@ -171,15 +246,61 @@ copy_line(sqlite3_stmt *st, push_table *pt, int first)
 	return rc;
 }
 
+/* Does the one-row query sql (?1 = the table's name) give a row? */
+static int
+has_row(sqlite3 *db, const char *sql, const char *tbl)
+{
+	sqlite3_stmt *st;
+	int			  found = 1; /* unknown: joined, as if it had rows */
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+	{
+		if (sqlite3_bind_parameter_count(st) >= 1)
+			sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) != SQLITE_DONE;
+		sqlite3_finalize(st);
+	}
+	return found;
+}
+
+/* Is the shadow table of t empty (nothing kept since the sync)? */
+static int
+shadow_empty(sqlite3 *db, const tnfb_table *t)
+{
+	tn_buf sql = { 0 };
+	int	   empty = 0;
+
+	if (tn_buf_printf(&sql, "SELECT 1 FROM ") == TN_OK && tn_fb_shadow_name(t->name, &sql) == TN_OK &&
+		tn_buf_printf(&sql, " LIMIT 1") == TN_OK)
+		empty = !has_row(db, sql.data, t->name);
+	tn_buf_free(&sql);
+	return empty;
+}
+
+/*
+ * Has no other table recorded changes?  Then one pass over the change
+ * table in id order is cheaper than the index and a sort (two probes of
+ * the (tbl, key) index answer it).
+ */
+static int
+only_table(sqlite3 *db, const char *tbl)
+{
+	return !has_row(db, "SELECT 1 FROM tenancy_fallback_changes WHERE tbl < ?1 LIMIT 1", tbl) &&
+		   !has_row(db, "SELECT 1 FROM tenancy_fallback_changes WHERE tbl > ?1 LIMIT 1", tbl);
+}
+
 int
 tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_error *err)
 {
 	tn_buf		  sql = { 0 };
 	sqlite3_stmt *st = NULL;
+	key_set		  seen = { 0 };
 	size_t		  cap = 0;
 	int			  rc;
 
-	if (read_items_sql(pt->t, copy, &sql) != TN_OK)
+	if (read_items_sql(pt->t, copy, shadow_empty(db, pt->t),
+					   !has_row(db, "SELECT 1 FROM tenancy_fallback_rows WHERE tbl = ?1 LIMIT 1", pt->t->name),
+					   only_table(db, pt->t->name), &sql) != TN_OK)
 		return tnfb_oom(err);
 	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
 	{
@@ -193,9 +314,11 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 	{
 		push_item  *it;
-		const char *row = (const char *) sqlite3_column_text(st, 2);
-		const char *keyobj = (const char *) sqlite3_column_text(st, 3);
+		const char *key = (const char *) sqlite3_column_text(st, 0);
+		const char *row;
+		const char *keyobj;
 		tn_buf		e = { 0 };
+		int			seen_before;
 
 		if (pt->n == cap)
 		{
@@ -207,21 +330,28 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 			pt->items = grown;
 			cap = cap ? 2 * cap : 64;
 		}
-		it = &pt->items[pt->n++];
+		if (key == NULL || (seen_before = key_seen(&seen, pt, key, pt->n)) < 0)
+			break;
+		if (seen_before)
+			continue; /* a later change of a key: its item is made */
+		row = (const char *) sqlite3_column_text(st, 2);
+		keyobj = (const char *) sqlite3_column_text(st, 3);
+		it = &pt->items[pt->n];
 		memset(it, 0, sizeof(*it));
-		it->key = tnfb_strdup((const char *) sqlite3_column_text(st, 0));
+		if ((it->key = tnfb_strdup(key)) == NULL)
+			break;
+		pt->n++;
 		it->synced_hash = tnfb_strdup((const char *) sqlite3_column_text(st, 4));
 		it->synced = it->synced_hash != NULL || sqlite3_column_type(st, 5) != SQLITE_NULL;
 		it->op = tn_fb_net_op(it->synced, row != NULL);
 		if (copy && row != NULL && row[0] == '\0')
 		{
 			/* new since the sync: a line of COPY text, no JSON */
-			if (copy_line(st, pt, 6) != TN_OK || it->key == NULL)
+			if (copy_line(st, pt, 6) != TN_OK)
 				break;
 			continue;
 		}
-		if (tn_buf_printf(&e, "{\"k\":") != TN_OK ||
-			tn_json_string(&e, it->key ? it->key : "", it->key ? strlen(it->key) : 0) != TN_OK ||
+		if (tn_buf_printf(&e, "{\"k\":") != TN_OK || tn_json_string(&e, it->key, strlen(it->key)) != TN_OK ||
 			tn_buf_printf(&e, ",\"r\":%s", row ? row : keyobj) != TN_OK ||
 			(sqlite3_column_type(st, 5) != SQLITE_NULL &&
 			 tn_buf_printf(&e, ",\"o\":%s", (const char *) sqlite3_column_text(st, 5)) != TN_OK) ||
@@ -231,10 +361,9 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 			break;
 		}
 		it->elem = e.data;
-		if (it->key == NULL)
-			break;
 	}
 	sqlite3_finalize(st);
+	free(seen.slot);
 	if (rc == SQLITE_ROW)
 		return tnfb_oom(err);
 	return rc == SQLITE_DONE ? TN_OK : tn_sqlite_error(db, rc, err);

@@ -24,9 +24,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sqlite_fallback_push.h"
 
@@ -306,13 +308,36 @@ shadow_exists(sqlite3 *db, const tnfb_table *t)
 	return found;
 }
 
+/* The result of the COMMIT sent by PQsendQuery: TN_OK only if the primary said COMMIT. */
+static int
+commit_result(PGconn *pg, tn_error *err)
+{
+	PGresult *r;
+	int		  rc = TN_OK;
+	int		  committed = 0;
+
+	while ((r = PQgetResult(pg)) != NULL)
+	{
+		/* a transaction in error answers COMMIT with ROLLBACK: the command tag tells */
+		if (PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0)
+			committed = 1;
+		else if (rc == TN_OK)
+			rc = tnfb_pq_error(pg, r, "the commit of the push", err);
+		PQclear(r);
+	}
+	if (rc == TN_OK && !committed)
+		rc = tnfb_pq_error(pg, NULL, "the commit of the push", err);
+	return rc;
+}
+
 static const char *PUSHES_SQL =
 	"CREATE SCHEMA IF NOT EXISTS tenancy_fallback;"
 	"CREATE TABLE IF NOT EXISTS tenancy_fallback.pushes("
 	"  push_id text PRIMARY KEY, pushed_at timestamptz NOT NULL DEFAULT pg_catalog.now(), changes int8 NOT NULL)";
 
 int
-tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, tn_error *err)
+tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *out, int *contacted,
+		  tn_error *err)
 {
 	tn_sqlite_conn conn;
 	tn_fb_policy   policy;
@@ -328,6 +353,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	int			   savepoint = 0;
 	int			   in_txn = 0;
 	int			   pg_txn = 0;
+	int			   committing = 0; /* the primary's COMMIT is sent, its result not read */
 	int			   already = 0;
 	int			   conflicts = 0;
 	int			   refreshes = 0;
@@ -336,6 +362,8 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	int			   rc;
 
 	tn_rows_init(out, tn_def_fallback_push.ncols);
+	if (contacted != NULL)
+		*contacted = 0;
 	tn_sqlite_conn_init(&conn, db);
 	if (primary == NULL)
 		return tn_error_null_argument(err, "primary");
@@ -347,6 +375,8 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		return rc;
 	if (id[0] == '\0')
 		return TN_OK; /* nothing recorded: nothing to push */
+	if (contacted != NULL)
+		*contacted = 1; /* tried, at least: unreachable is an answer from the primary's side */
 	if ((rc = tnfb_connect(primary, &pg, err)) != TN_OK)
 		return rc;
 	if ((rc = tnfb_pq_exec(pg, "BEGIN", 0, NULL, NULL, "the push", err)) != TN_OK ||
@@ -531,13 +561,24 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	for (i = 0; refreshes > 0 && i < ts.n; i++)
 		if ((rc = tnfb_push_refresh_rows(db, pg, &pt[i], err)) != TN_OK)
 			goto out;
+	/*
+	 * The primary commits while the fallback clears the changes in its own
+	 * transaction, still open: it commits only after the primary's COMMIT
+	 * succeeded (a failed one rolls it back, the changes stay).  A crash in
+	 * between leaves the pending push id, which the next push finds
+	 * recorded on the primary, as before.
+	 */
 	if (pg_txn)
 	{
 		pg_txn = 0;
-		if ((rc = tnfb_pq_exec(pg, "COMMIT", 0, NULL, NULL, "the commit of the push", err)) != TN_OK)
+		if (!PQsendQuery(pg, "COMMIT"))
+		{
+			rc = tnfb_pq_error(pg, NULL, "the commit of the push", err);
 			goto out;
+		}
+		committing = 1;
 	}
-	/* the primary has the changes: clear them in the fallback */
+	/* clear the changes the primary takes (made durable below, after its COMMIT) */
 	for (i = 0; i < ts.n; i++)
 		if ((rc = tnfb_push_store_synced(db, &pt[i], upto, before_refresh, read_back[i], err)) != TN_OK)
 			goto out;
@@ -578,6 +619,15 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 								 " DELETE FROM tenancy_fallback_conflicts",
 							 err)) != TN_OK)
 		goto out;
+	if (committing)
+	{
+		committing = 0;
+		if ((rc = commit_result(pg, err)) != TN_OK)
+			goto out;
+		/* crash tests only: die in the window between the two commits */
+		if (getenv("TENANCY_TEST_FB_KILL_AFTER_PRIMARY_COMMIT") != NULL)
+			kill(getpid(), SIGKILL);
+	}
 	rc = tnfb_commit(db, savepoint, err);
 	in_txn = rc != TN_OK;
 
@@ -613,5 +663,5 @@ int
 tnfb_fill_push(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
 {
 	return tnfb_push(db, args[0] ? (const char *) sqlite3_value_text(args[0]) : NULL,
-					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, err);
+					 nargs > 1 && args[1] ? (const char *) sqlite3_value_text(args[1]) : NULL, out, NULL, err);
 }

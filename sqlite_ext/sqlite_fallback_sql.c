@@ -240,9 +240,88 @@ shadow_has(sqlite3 *db, const tnfb_table *t, const char *col)
 }
 
 /*
+ * Is t's shadow table keyed otherwise than t (its primary key changed on
+ * the primary since the shadow table was made)?  0 when there is none.
+ */
+static int
+shadow_key_differs(sqlite3 *db, const tnfb_table *t)
+{
+	tn_buf		  name = { 0 };
+	sqlite3_stmt *st;
+	int			  n = 0;
+	int			  differs = 0;
+
+	if (tn_buf_printf(&name, "tenancy_fb_old_%s", t->name) != TN_OK)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk", -1, &st, NULL) == SQLITE_OK)
+	{
+		sqlite3_bind_text(st, 1, name.data, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW)
+		{
+			const char *col = (const char *) sqlite3_column_text(st, 0);
+
+			if (n >= t->npk || col == NULL || strcmp(col, t->pk[n]) != 0)
+				differs = 1;
+			n++;
+		}
+		sqlite3_finalize(st);
+		/* no row: no shadow table (a table always has a key here) */
+		differs = n > 0 && (differs || n != t->npk);
+	}
+	tn_buf_free(&name);
+	return differs;
+}
+
+/* DELETE FROM <shadow>; ALTER TABLE <shadow> RENAME TO tenancy_fb_retired_<t>_<n> (n: the first free) */
+static int
+retire_shadow(sqlite3 *db, const tnfb_table *t, tn_buf *sql)
+{
+	tn_buf		  name = { 0 };
+	sqlite3_stmt *st;
+	int			  n;
+	int			  rc = TN_OK;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM main.sqlite_master WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return TN_ERR_NO_MEMORY;
+	for (n = 1; rc == TN_OK; n++)
+	{
+		int taken;
+
+		name.len = 0;
+		rc = tn_buf_printf(&name, "tenancy_fb_retired_%s_%d", t->name, n);
+		if (rc != TN_OK)
+			break;
+		sqlite3_bind_text(st, 1, name.data, -1, SQLITE_STATIC);
+		taken = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (!taken)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(sql, "DELETE FROM ");
+	if (rc == TN_OK)
+		rc = tn_fb_shadow_name(t->name, sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(sql, ";\nALTER TABLE ");
+	if (rc == TN_OK)
+		rc = tn_fb_shadow_name(t->name, sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(sql, " RENAME TO ");
+	if (rc == TN_OK)
+		rc = tn_fb_quote_ident(name.data, sql);
+	if (rc == TN_OK)
+		rc = tn_buf_printf(sql, ";\n");
+	tn_buf_free(&name);
+	return rc;
+}
+
+/*
  * The capture triggers, keyed by the primary key (or rowid without one),
  * and for a keyed table its shadow table, made empty: the rows as they were
- * at this sync are the table's own until a change keeps one there.
+ * at this sync are the table's own until a change keeps one there.  A
+ * shadow table keyed otherwise than the table is set aside (emptied,
+ * renamed tenancy_fb_retired_<t>_<n>) and made again.
  */
 int
 tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err)
@@ -250,6 +329,7 @@ tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err)
 	tn_buf					 sql = { 0 };
 	static const char *const rowid[] = { "rowid" };
 	const char			   **cols = NULL;
+	int						 rekey = 0;
 	int						 j;
 	int						 rc = tn_fb_drop_trigger_sql(t->name, &sql);
 
@@ -259,6 +339,16 @@ tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err)
 			rc = TN_ERR_NO_MEMORY;
 		for (j = 0; rc == TN_OK && j < t->ncols; j++)
 			cols[j] = t->cols[j].name;
+		/*
+		 * The primary key changed on the primary: the shadow table (a row
+		 * kept under the old key cannot be matched to the new one) is
+		 * emptied and set aside under a free name, and made again under
+		 * the new key.  Set aside, not dropped: SQLite refuses DROP TABLE
+		 * while another statement reads, and the caller's SELECT does.
+		 */
+		rekey = rc == TN_OK && shadow_key_differs(db, t);
+		if (rekey)
+			rc = retire_shadow(db, t, &sql);
 		if (rc == TN_OK)
 			rc = tn_fb_shadow_sql(t->name, cols, (size_t) t->ncols, t->pk, (size_t) t->npk, &sql);
 		if (rc == TN_OK)
@@ -267,8 +357,8 @@ tnfb_make_capture(sqlite3 *db, const tnfb_table *t, tn_error *err)
 			rc = tn_buf_printf(&sql, "DELETE FROM ");
 		if (rc == TN_OK)
 			rc = tn_fb_shadow_name(t->name, &sql);
-		/* the shadow table was made before: the columns it lacks */
-		for (j = 0; rc == TN_OK && j < t->ncols; j++)
+		/* the shadow table was made before (and is kept): the columns it lacks */
+		for (j = 0; rc == TN_OK && !rekey && j < t->ncols; j++)
 			if (!shadow_has(db, t, t->cols[j].name))
 			{
 				rc = tn_buf_printf(&sql, ";\nALTER TABLE ");

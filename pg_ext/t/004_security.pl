@@ -200,6 +200,18 @@ ctl(q{INSERT INTO tenancy.tenants (name, dbname) VALUES ('f2', 'f2db')});
 my $f2 = ctl_all('SELECT tenant, status, sqlstate FROM tenant_migrate_all()');
 is(rolsuper('owner2'), 'f', '2: a tenant database owner\'s fake tenancy.migrate_synced is not called by the fan-out');
 is(tn_count($f2, qr/^f2\|failed\|42501/), 1, '2: ... the tenant is reported failed (42501)');
+# issue 14: a fan-out reads a database tenant's tracking tables itself (the no-op probe); the
+# owner's views in their place, calling their code, are never read by the caller
+tn_out($A, 'f2db', [ q{CREATE FUNCTION tenancy.grab() RETURNS text LANGUAGE plpgsql AS
+	$$ BEGIN EXECUTE 'ALTER ROLE owner2 SUPERUSER'; RETURN '1'; END $$},
+	q{CREATE VIEW tenancy.catalog AS SELECT tenancy.grab() AS version, 'm'::text AS name, 'c'::text AS checksum,
+		NULL::text AS down_sql, 0::bigint AS flags},
+	q{CREATE VIEW tenancy.applied AS SELECT tenancy.grab() AS version, 'm'::text AS name, 'c'::text AS checksum,
+		now() AS applied_at, 0::bigint AS duration_ms, 1::bigint AS batch} ], user => 'owner2');
+$f2 = ctl_all('SELECT tenant, status, sqlstate FROM tenant_migrate_all()', 'SELECT tenant, status FROM tenant_verify_all()');
+is(rolsuper('owner2'), 'f', '2: views the tenant owner put in place of tenancy.catalog/applied are not read by the fan-out');
+is(tn_count($f2, qr/^f2\|failed\|42501/), 1, '2: ... migrate_all reports the tenant failed (42501)');
+is(tn_count($f2, qr/^f2\|ok/), 0, '2: ... verify_all does not report it ok');
 ctl(q{DELETE FROM tenancy.tenants WHERE name = 'f2'});
 is(state_as('mallory', q{INSERT INTO tenancy.tenants (name, dbname) VALUES ('direct', 'postgres')}), '42501',
 	'2: a role with the admin capability cannot INSERT into tenancy.tenants directly (42501)');

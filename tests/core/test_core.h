@@ -65,6 +65,9 @@ void test_sets(void);
 void test_fanout_rows(void);
 void test_one_decision(void);
 
+/* test_core_probe.c */
+void test_fanout_probe(void);
+
 /* test_core_revert.c */
 void test_revert_decisions(void);
 

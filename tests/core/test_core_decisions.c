@@ -224,9 +224,23 @@ test_one_decision(void)
 	text = tn_error_render(&err);
 	tn_error_parse_rendered(&back, TN_ERR_MIGRATION_FAILED, text);
 	CHECK(strcmp(back.message, err.message) == 0 && strcmp(back.detail, err.detail) == 0 &&
-			  strcmp(back.hint, err.hint) == 0 && back.sqlstate[0] == '\0',
-		  "rendered error parsed back%s", NULL);
+			  strcmp(back.hint, err.hint) == 0 && strcmp(back.sqlstate, "23502") == 0,
+		  "rendered error parsed back, the body's SQLSTATE from the detail%s", NULL);
+	CHECK(strcmp(tn_fanout_sqlstate(TN_ERR_MIGRATION_FAILED, &back), "TN002") == 0,
+		  "a body's own error read back: its row still says TN002%s", NULL);
 	free(text);
+	/* a full disk where the migration ran: the row says 53100, as on that server (issue 14) */
+	memcpy(err.sqlstate, "53100", 6);
+	tn_error_detail(&err, "The statement at line 1 of \"3\" (plan) failed with SQLSTATE 53100: could not extend file.");
+	text = tn_error_render(&err);
+	tn_error_parse_rendered(&back, TN_ERR_MIGRATION_FAILED, text);
+	CHECK(strcmp(tn_fanout_sqlstate(TN_ERR_MIGRATION_FAILED, &back), "53100") == 0,
+		  "a full disk read back over libpq: its row says 53100%s", NULL);
+	free(text);
+	memcpy(err.sqlstate, "23502", 6);
+	tn_error_detail(&err, "The statement of \"3\" (plan) failed with SQLSTATE 23502: null value.");
+	tn_error_parse_rendered(&back, TN_ERR_MIGRATION_FAILED, "migration \"3\" failed\nDETAIL:  It failed with SQLSTATE 5310: short.");
+	CHECK(back.sqlstate[0] == '\0', "a malformed SQLSTATE in a detail is not taken%s", NULL);
 	tn_error_parse_rendered(&back, TN_ERR_MIGRATION_FAILED, "only a message");
 	CHECK(strcmp(back.message, "only a message") == 0 && back.detail[0] == '\0' && back.hint[0] == '\0',
 		  "rendered message alone%s", NULL);

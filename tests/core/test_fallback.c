@@ -2,7 +2,8 @@
  * test_fallback.c -- the core's fallback decisions without a database:
  * type kinds, declared types and expressions, foreign-key order (with a
  * cycle), net change of a key, conflicts and the three policies, the
- * version check, hex decoding and the capture triggers' SQL.  Prints one
+ * version check, hex decoding, the capture triggers' SQL and push_all's
+ * status word.  Prints one
  * line per check and "N passed, N failed".
  *
  * Must not: need a database or a host header.
@@ -223,6 +224,15 @@ main(void)
 			  "the shadow table: the columns without declared types, keyed like the table");
 		tn_buf_free(&b);
 	}
+
+	/* push_all's status word: a push that never connected (nothing recorded) is not "pushed" */
+	check(strcmp(tn_fb_push_all_status(TN_OK, 0, 0), "unchanged") == 0, "push_all: nothing recorded is unchanged");
+	check(strcmp(tn_fb_push_all_status(TN_OK, 1, 0), "pushed") == 0 &&
+			  strcmp(tn_fb_push_all_status(TN_OK, 1, 2), "conflict") == 0,
+		  "push_all: a push that reached the primary is pushed, or conflict");
+	check(strcmp(tn_fb_push_all_status(TN_ERR_UNREACHABLE, 1, 0), "unreachable") == 0 &&
+			  strcmp(tn_fb_push_all_status(TN_ERR_ENGINE, 0, 0), "failed") == 0,
+		  "push_all: errors keep their words");
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;

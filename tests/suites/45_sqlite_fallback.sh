@@ -5,7 +5,10 @@
 # argument, one snapshot, refusal of unpushed changes), the type round trip,
 # change capture from a connection without the extension, push (exact rows on
 # the primary, keyless tables refused by name, sequences), each conflict
-# policy, the version check against a primary's tenancy.applied, status,
+# policy, a primary key changed on the primary (shadow table made again), a
+# file pulled by an earlier version (tests/fixtures/fallback_pulled_2299b87.sql:
+# its first push rebuilds the capture), the version check against a primary's
+# tenancy.applied, status,
 # backups, password refusal, the primary stopped during a push, the example
 # application (examples/fallback_app.py) failing over and back, and kill -9
 # trials during pull and push (FB_TRIALS, default 30 each).
@@ -255,6 +258,64 @@ check "primary_wins over a row the primary deleted: the fallback deletes it too"
   test "$out $(plain shapes.db "SELECT count(*) FROM tags WHERE id = 1")" = "primary_kept 0"
 pq shop "DROP TABLE tags, events" >/dev/null
 
+# ---- a primary key changed on the primary: the pull makes the shadow table again ----
+$PSQL -d postgres -c "CREATE DATABASE rekey" >/dev/null || bad "create rekey"
+pq rekey "CREATE TABLE pkc (id int PRIMARY KEY, region text NOT NULL, v text); INSERT INTO pkc VALUES (1, 'eu', 'a'), (2, 'eu', 'b')" >/dev/null
+REKEY=$(prim rekey)
+sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')" >/dev/null
+pq rekey "ALTER TABLE pkc DROP CONSTRAINT pkc_pkey, ADD PRIMARY KEY (id, region); INSERT INTO pkc VALUES (1, 'us', 'c')" >/dev/null
+# the fallback's own table keeps the key it was made with: dropped by the application, made again by the pull
+plain rk.db "DROP TABLE pkc" >/dev/null
+out=$(sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')")
+check "a primary key changed on the primary: the pull copies the rows" test "$out" = "pkc|3"
+check "... and makes the shadow table again under the new key" \
+  test "$(plain rk.db "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0 ORDER BY pk)")" = "id,region"
+check "... the old one set aside empty (SQLite cannot drop it while the pull's statement runs)" \
+  test "$(plain rk.db "SELECT count(*) FROM tenancy_fb_retired_pkc_1")" = "0"
+plain rk.db "UPDATE pkc SET v = v || '2'" >/dev/null
+out=$(sq rk.db "SELECT key, op, outcome FROM tenant_fallback_push('$REKEY')")
+check "... so rows sharing the old key are each kept and pushed as updates (no false conflict)" \
+  test "$out" = "$(printf '[1,"eu"]|update|pushed\n[2,"eu"]|update|pushed\n[1,"us"]|update|pushed')"
+check "... and the primary holds them" test "$(pq rekey "SELECT string_agg(id || region || v, ',' ORDER BY id, region) FROM pkc")" = "1eua2,1usc2,2eub2"
+out=$(sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')")
+check "... a pull with the key unchanged keeps the shadow table" \
+  test "$out|$(plain rk.db "SELECT count(*) FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0")" = "pkc|3|2"
+
+# ---- a file pulled by an earlier version (hashes per row, no shadow tables): the push rebuilds ----
+$PSQL -d postgres -c "CREATE DATABASE oldpull" >/dev/null || bad "create oldpull"
+$PSQL -d oldpull >/dev/null <<'SQL' || bad "oldpull schema"
+CREATE TABLE owners (id int PRIMARY KEY, name text NOT NULL, since timestamptz);
+CREATE TABLE pets (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES owners(id), kind text, weight numeric(6,2));
+INSERT INTO owners VALUES (1, 'ann', '2024-03-01 10:00:00+00'), (2, 'bob', NULL), (3, 'cy', '2024-03-02 11:30:00+00');
+INSERT INTO pets VALUES (10, 1, 'cat', 4.20), (11, 1, 'dog', 12.50), (12, 2, 'fish', 0.05);
+SQL
+OLDP=$(prim oldpull)
+plain old.db ".read $ROOT/tests/fixtures/fallback_pulled_2299b87.sql" >/dev/null
+# the application writes through the old file's triggers (no shadow table to keep rows in)
+plain old.db "UPDATE owners SET name = 'ann2' WHERE id = 1; UPDATE pets SET weight = '4.40' WHERE id = 10;
+  UPDATE pets SET kind = 'dog2' WHERE id = 11; DELETE FROM pets WHERE id = 12; INSERT INTO pets VALUES (13, 3, 'bird', '0.30')" >/dev/null
+pq oldpull "UPDATE pets SET kind = 'wolf' WHERE id = 11; UPDATE owners SET name = 'bobby' WHERE id = 2" >/dev/null
+check "an old file: no shadow tables, a hash per pulled row" \
+  test "$(plain old.db "SELECT (SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%') || ':' || (SELECT count(*) FROM tenancy_fallback_rows) || ':' || (SELECT count(*) FROM tenancy_fallback_changes)")" = "0:6:5"
+out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP')")
+check "its first push checks conflicts by the old hashes: the key changed on both sides is the conflict, nothing pushed" \
+  test "$out|$(pq oldpull "SELECT string_agg(id || kind, ',' ORDER BY id) FROM pets")" = "[11]|update|conflict|10cat,11wolf,12fish"
+check "... and rebuilds the capture: shadow tables made, new triggers" \
+  test "$(plain old.db "SELECT (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%' ORDER BY name)) || ':' || (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tenancy_fb_bin_%')")" = "tenancy_fb_old_owners,tenancy_fb_old_pets:2"
+out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP', 'fallback_wins')")
+check "... fallback_wins pushes every change of the old file" \
+  test "$out" = "$(printf '[1]|update|pushed\n[10]|update|pushed\n[11]|update|fallback_applied\n[12]|delete|pushed\n[13]|insert|pushed')"
+check "... the primary holds them, the primary's own change kept" \
+  test "$(pq oldpull "SELECT string_agg(id || name, ',' ORDER BY id) FROM owners") $(pq oldpull "SELECT string_agg(id || kind || weight, ',' ORDER BY id) FROM pets")" = "1ann2,2bobby,3cy 10cat4.40,11dog212.50,13bird0.30"
+check "... the old hashes of the pushed keys are gone" test "$(plain old.db "SELECT group_concat(key, ',') FROM (SELECT key FROM tenancy_fallback_rows ORDER BY tbl, key)")" = "[2],[3]"
+plain old.db "UPDATE owners SET name = 'cy2' WHERE id = 3; UPDATE pets SET kind = 'cat2' WHERE id = 10" >/dev/null
+pq oldpull "UPDATE pets SET weight = 5 WHERE id = 10" >/dev/null
+check "... later writes go through the new triggers: the first change keeps the row (as pushed) in the shadow table" \
+  test "$(plain old.db "SELECT (SELECT group_concat(id || kind || weight, ',') FROM tenancy_fb_old_pets) || ':' || (SELECT group_concat(id || name, ',') FROM tenancy_fb_old_owners)")" = "10cat4.40:3cy"
+out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP')")
+check "... and the next push checks the old hash (owners 3) and the kept row (pets 10, changed on the primary)" \
+  test "$out" = "[10]|update|conflict"
+
 # ---- the type round trip ----
 $PSQL -d types >/dev/null <<'SQL' || bad "types schema"
 CREATE TYPE mood AS ENUM ('sad', 'happy');
@@ -380,8 +441,10 @@ out=$(sq fbreg.db "SELECT tenant, status, created FROM tenant_fallback_pull_all(
 check "pull_all again (2 threads): nothing created, each pulled" test "$out" = "$(printf 'acme|pulled|0\nbeta|pulled|0')"
 plain acme.db "UPDATE t1 SET v = 'a2' WHERE id = 1; INSERT INTO t1 VALUES (3, 'c')" >/dev/null
 out=$(sq fbreg.db "SELECT tenant, status, changes, conflicts FROM tenant_fallback_push_all('$REG')")
-check "push_all pushes each tenant's changes (one with nothing recorded does not connect)" \
-  test "$out" = "$(printf 'acme|pushed|2|0\nbeta|pushed|0|0\ngone|pushed|0|0')"
+check "push_all pushes each tenant's changes; one with nothing recorded is unchanged, not pushed (its server is away: never contacted)" \
+  test "$out" = "$(printf 'acme|pushed|2|0\nbeta|unchanged|0|0\ngone|unchanged|0|0')"
+check "... the run records them as unchanged, not failed" \
+  test "$(sq fbreg.db "SELECT group_concat(status, ',') FROM (SELECT status FROM tenancy_run_tenants WHERE run_id = (SELECT max(run_id) FROM tenancy_run_tenants) ORDER BY tenant)")" = "pushed,unchanged,unchanged"
 check "... the primary tenant holds them" test "$(pq acme "SELECT string_agg(id || v, ',' ORDER BY id) FROM t1")" = "1a2,2b,3c"
 plain beta.db "INSERT INTO t2 VALUES (8)" >/dev/null
 pq reg 'INSERT INTO "beta s".t2 VALUES (8)' >/dev/null
@@ -510,7 +573,9 @@ check "kill -9 during pull, $TRIALS trials, WAL and rollback journal ($pull_hit 
 pq shop "DELETE FROM logs WHERE msg LIKE 'bulk %'" >/dev/null
 
 # push: kill at a random moment (odd trials) or just after the primary committed
-# (even trials: poll tenancy_fallback.pushes), rerun; never half-applied, nothing twice
+# (even trials: poll tenancy_fallback.pushes; every fourth trial the push kills
+# itself between the primary's commit and the fallback's, by
+# TENANCY_TEST_FB_KILL_AFTER_PRIMARY_COMMIT), rerun; never half-applied, nothing twice
 N=20000; WANT="$N:$((N * (N + 1) / 2))"
 push_bad=0; push_hit=0; after_commit=0
 for i in $(seq 1 "$TRIALS"); do
@@ -518,7 +583,11 @@ for i in $(seq 1 "$TRIALS"); do
   reset_shop kq.db "$N"
   [ $(((i + 1) / 2 % 2)) -eq 1 ] && plain kq.db "PRAGMA journal_mode = WAL" >/dev/null
   pushes=$(pq shop "SELECT count(*) FROM tenancy_fallback.pushes")
-  (cd "$WORK" && exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
+  if [ $((i % 4)) -eq 0 ]; then
+    (cd "$WORK" && TENANCY_TEST_FB_KILL_AFTER_PRIMARY_COMMIT=1 exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
+  else
+    (cd "$WORK" && exec sqlite3 kq.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$SHOP')" >/dev/null 2>&1) &
+  fi
   p=$!
   if [ $((i % 2)) -eq 1 ]; then
     sleep "0.$(( RANDOM % 9 + 1 ))$(( RANDOM % 10 ))"
@@ -543,6 +612,7 @@ for i in $(seq 1 "$TRIALS"); do
 done
 check "kill -9 during push, $TRIALS trials, WAL and rollback journal ($push_hit killed in flight, $after_commit after the primary committed): never half-applied, nothing twice, nothing lost" \
   test "$push_bad" -eq 0
+[ "$TRIALS" -ge 4 ] && check "... the window between the primary's commit and the fallback's was hit" test "$after_commit" -gt 0
 echo "fallback trials: pull $TRIALS ($pull_hit killed in flight), push $TRIALS ($push_hit in flight, $after_commit after the primary's commit)"
 
 finish

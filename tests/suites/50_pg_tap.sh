@@ -9,6 +9,7 @@
 # PostgreSQL refuses to run as root, and Cluster.pm writes its clusters into
 # pg_ext/tmp_check: as root the tests run as the postgres OS user in a private copy of
 # the checkout (nothing of the clone itself needs to be writable by postgres).
+# As root it also mounts an 8 MB tmpfs for 009_scale's disk-full case (TN_SMALL_DISK).
 # Env: TN_TAP_TESTS="001_fanout 002_schema" runs only those files.
 # Must not: start a server of its own (the TAP tests start theirs).
 set -u
@@ -25,7 +26,14 @@ fi
 
 if [ "$(id -u)" -eq 0 ]; then
 	WORK=$(mktemp -d /tmp/tenancy_tap.XXXXXX)
-	trap 'rm -rf "$WORK"' EXIT
+	# a small disk for 009_scale's real disk-full case (TN_SMALL_DISK; skipped without it)
+	SMALL=$WORK.small
+	mkdir -p "$SMALL"
+	if mount -t tmpfs -o size=8m,mode=0700 tmpfs "$SMALL" 2>/dev/null; then
+		chown postgres: "$SMALL"
+		export TN_SMALL_DISK=$SMALL
+	fi
+	trap 'umount "$SMALL" 2>/dev/null; rmdir "$SMALL" 2>/dev/null; rm -rf "$WORK"' EXIT
 	tar -C "$ROOT" --exclude=./.git --exclude=./tests/out --exclude=./build \
 		--exclude='*.o' --exclude='*.so' --exclude=./pg_ext/tmp_check -cf - . | tar -C "$WORK" -xf -
 	chown -R postgres: "$WORK"
