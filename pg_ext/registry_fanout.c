@@ -1,7 +1,7 @@
 /*
  * registry_fanout.c -- the SQL entry points that run one thing in every
  * tenant: tenant_migrate_all, tenant_dry_run_all, tenant_query_all and
- * tenant_verify_all.
+ * tenant_verify_all (each over every tenant or the tenants named).
  *
  * Each reads the registry and the tenant set over SPI, hands the tenants
  * to the libpq fan-out driver (libpq_fanout.c), and turns each tenant's
@@ -192,6 +192,13 @@ run_done(void *arg, int index pg_attribute_unused(), const fo_tenant *t, fo_outc
 /* The steps of one call                                               */
 /* ------------------------------------------------------------------ */
 
+/* tenants text[] at argument n: NULL (or not passed) = every tenant */
+static ArrayType *
+arg_subset(FunctionCallInfo fcinfo, int n)
+{
+	return PG_NARGS() > n && !PG_ARGISNULL(n) ? PG_GETARG_ARRAYTYPE_P(n) : NULL;
+}
+
 /* The result and the arguments, by mode. */
 static void
 begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
@@ -216,9 +223,13 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 		/* one statement (extended protocol), in a read-only session */
 		fc->sql = psprintf("SELECT pg_catalog.to_jsonb(q)::text FROM (%s\n) AS q", q); /* \n: a closing -- comment */
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
+		fc->subset = arg_subset(fcinfo, 2);
 	}
 	else if (mode == FO_VERIFY)
+	{
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 0);
+		fc->subset = arg_subset(fcinfo, 1);
+	}
 	else if (mode != FO_ROLLBACK)
 	{
 		fc->target = tn_pg_arg_text(fcinfo, 0);
@@ -226,14 +237,17 @@ begin_call(FunctionCallInfo fcinfo, fo_mode mode, fanout_call *fc)
 		if (mode == FO_MIGRATE)
 		{
 			fc->job.max_failures = tn_pg_arg_max_failures(fcinfo, 2);
-			fc->subset = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_ARRAYTYPE_P(3) : NULL;
+			fc->subset = arg_subset(fcinfo, 3);
 		}
+		else
+			fc->subset = arg_subset(fcinfo, 2);
 	}
 	if (mode == FO_ROLLBACK)
 	{
 		fc->target = tn_pg_arg_required(fcinfo, 0, "checkpoint_or_version");
 		fc->job.concurrency = tn_pg_arg_concurrency(fcinfo, 1);
-		fc->subset = PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2);
+		fc->subset = arg_subset(fcinfo, 2);
+		fc->job.max_failures = tn_pg_arg_max_failures(fcinfo, 3);
 	}
 }
 
@@ -448,28 +462,28 @@ tenant_migrate_all(PG_FUNCTION_ARGS)
 	return fanout_entry(fcinfo, FO_MIGRATE);
 }
 
-/* tenant_dry_run_all(target DEFAULT NULL, concurrency DEFAULT NULL) */
+/* tenant_dry_run_all(target DEFAULT NULL, concurrency DEFAULT NULL, tenants DEFAULT NULL) */
 Datum
 tenant_dry_run_all(PG_FUNCTION_ARGS)
 {
 	return fanout_entry(fcinfo, FO_DRY_RUN);
 }
 
-/* tenant_query_all(sql, concurrency DEFAULT NULL) -> (tenant, row jsonb) */
+/* tenant_query_all(sql, concurrency DEFAULT NULL, tenants DEFAULT NULL) -> (tenant, row jsonb) */
 Datum
 tenant_query_all(PG_FUNCTION_ARGS)
 {
 	return fanout_entry(fcinfo, FO_QUERY);
 }
 
-/* tenant_verify_all(concurrency DEFAULT NULL) -> rows of tn_def_verify_all */
+/* tenant_verify_all(concurrency DEFAULT NULL, tenants DEFAULT NULL) -> rows of tn_def_verify_all */
 Datum
 tenant_verify_all(PG_FUNCTION_ARGS)
 {
 	return fanout_entry(fcinfo, FO_VERIFY);
 }
 
-/* tenant_rollback_all(checkpoint_or_version, concurrency DEFAULT NULL, tenants DEFAULT NULL) */
+/* tenant_rollback_all(checkpoint_or_version, concurrency DEFAULT NULL, tenants DEFAULT NULL, max_failures DEFAULT NULL) */
 Datum
 tenant_rollback_all(PG_FUNCTION_ARGS)
 {

@@ -116,6 +116,11 @@ extern char *reg_encode_set(tn_migration_set *set);
 
 /* tenancy_template_<this database>, cut to NAMEDATALEN - 1 (palloc'd). */
 extern char *reg_template_name(void);
+/*
+ * Does this control database's template database exist on location's
+ * server (NULL: this server)?  A server that cannot be reached raises.
+ */
+extern bool reg_template_exists_at(const char *location);
 
 /*
  * Make sure the template exists on the server of location (NULL: this

@@ -178,19 +178,33 @@ remove_from_tenant_set(const char *version)
 		tn_raise_failure(&hc.err);
 	}
 
-	/* this server's template undoes it (downs from the set) */
-	memset(&tmpl, 0, sizeof(tmpl));
-	tmpl.name = tmpl.dbname = reg_template_name();
-	if (OidIsValid(get_database_oid(tmpl.name, true)))
+	/*
+	 * Every server's template undoes it (downs from the set): this
+	 * server's and those of the servers that hold database tenants, so no
+	 * later tenant_create clones a template that still has it (issue 9).
+	 */
+	for (int i = -1; i < n; i++)
 	{
+		const char *location = i < 0 ? NULL : ts[i].location;
+		bool		seen = false;
+
+		if (i >= 0 && (ts[i].schema != NULL || location == NULL))
+			continue;
+		for (int k = 0; k < i && !seen; k++)
+			seen = ts[k].schema == NULL && ts[k].location != NULL && strcmp(ts[k].location, location) == 0;
+		if (seen || !reg_template_exists_at(location))
+			continue;
+		memset(&tmpl, 0, sizeof(tmpl));
+		tmpl.name = tmpl.dbname = reg_template_name();
+		tmpl.location = location;
 		run_job(FO_ROLLBACK, &tmpl, 1, &set, text, canonical, template_done, &hc);
 		if (!hc.failed)
 			run_job(FO_FORGET, &tmpl, 1, &set, text, canonical, template_done, &hc);
 		if (hc.failed)
 		{
 			tn_migration_set_free(&set);
-			tn_error_detail_append(&hc.err, "This happened in the template database \"%s\"; the version stays in the tenant set.",
-								   tmpl.name);
+			tn_error_detail_append(&hc.err, "This happened in the template database \"%s\"%s%s; the version stays in the tenant set.",
+								   tmpl.name, location ? " at " : "", location ? location : "");
 			tn_raise_failure(&hc.err);
 		}
 	}

@@ -136,6 +136,28 @@ database_oid(PGconn *conn, const char *dbname)
 	return oid;
 }
 
+bool
+reg_template_exists_at(const char *location)
+{
+	tn_lpq_opts o;
+	tn_error	err;
+	PGconn	   *conn;
+	Oid			oid;
+
+	if (location == NULL)
+		return OidIsValid(get_database_oid(reg_template_name(), true));
+	tn_error_clear(&err);
+	memset(&o, 0, sizeof(o));
+	o.location = location;
+	o.dbname = "postgres";
+	conn = tn_lpq_connect(&o, &err);
+	if (conn == NULL)
+		tn_raise_failure(&err);
+	oid = database_oid(conn, reg_template_name());
+	tn_lpq_finish(conn);
+	return OidIsValid(oid);
+}
+
 /* One text value of a query on conn (NULL when no row or NULL), palloc'd. */
 static char *
 remote_value(PGconn *conn, const char *sql, int nargs, const char *const *args)

@@ -1105,3 +1105,299 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- ==== issue 9 (operating a fleet), branch fleet: subsets and max_failures ====
+-- tenant_dry_run_all, tenant_verify_all and tenant_query_all take a subset
+-- (tenants text[], as tenant_migrate_all: each a registered tenant, none
+-- twice, in the order given); tenant_rollback_all takes max_failures (as
+-- tenant_migrate_all: nothing new starts after that many failed or
+-- unreachable tenants, the rest are 'skipped').  Each old function goes and
+-- the new one takes its place; every role that could execute the old one
+-- can execute the new one.
+-- kept in transaction-local settings, not a temporary table: Citus
+-- cannot PREPARE a transaction that touched temporary objects
+SELECT pg_catalog.set_config('tenancy_upgrade.fleet_' OPERATOR(pg_catalog.||) f.key,
+	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
+	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+	 WHERE p.oid OPERATOR(pg_catalog.=) f.sig::pg_catalog.regprocedure
+	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true)
+  FROM (VALUES
+	('dry_run_all', '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4)'),
+	('verify_all', '@extschema@.tenant_verify_all(pg_catalog.int4)'),
+	('query_all', '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)'),
+	('rollback_all', '@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])')
+  ) AS f(key, sig);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_verify_all(pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_verify_all(pg_catalog.int4);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4);
+DROP FUNCTION @extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4);
+ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]);
+DROP FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]);
+
+CREATE FUNCTION @extschema@.tenant_dry_run_all(target pg_catalog.text DEFAULT NULL,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_dry_run_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_verify_all(concurrency pg_catalog.int4 DEFAULT NULL,
+	tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	version pg_catalog.text, pending pg_catalog.int8, problems pg_catalog.int8,
+	detail pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_verify_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_query_all(sql pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, "row" pg_catalog.jsonb)
+AS 'MODULE_PATHNAME', 'tenant_query_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION @extschema@.tenant_rollback_all(checkpoint_or_version pg_catalog.text,
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL,
+	max_failures pg_catalog.int4 DEFAULT NULL)
+RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
+	from_version pg_catalog.text, to_version pg_catalog.text,
+	applied pg_catalog.int8, duration_ms pg_catalog.int8,
+	sqlstate pg_catalog.text, error pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenant_rollback_all'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION
+	@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]),
+	@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[]),
+	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]),
+	@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)
+FROM PUBLIC;
+DO $$
+DECLARE
+	f pg_catalog.text[];
+	r pg_catalog.text;
+BEGIN
+	FOREACH f SLICE 1 IN ARRAY ARRAY[
+		['dry_run_all', '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'],
+		['verify_all', '@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[])'],
+		['query_all', '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'],
+		['rollback_all', '@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)']]
+	LOOP
+		FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.fleet_' OPERATOR(pg_catalog.||) f[1])::pg_catalog.text[] LOOP
+			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f[2], r);
+		END LOOP;
+	END LOOP;
+END $$;
+
+-- capabilities() follows: the new signatures take the old ones' places
+ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_fleet_subsets;
+CREATE FUNCTION tenancy.capabilities()
+RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_fleet_subsets() b
+	 WHERE b.object OPERATOR(pg_catalog.<>) ALL (ARRAY['tenant_dry_run_all(text, integer)',
+		'tenant_verify_all(integer)', 'tenant_query_all(text, integer)',
+		'tenant_rollback_all(text, integer, text[])'])
+	UNION ALL
+	SELECT c, k, o FROM (VALUES
+		('migrator', 'function', 'tenant_dry_run_all(text, integer, text[])'),
+		('migrator', 'function', 'tenant_verify_all(integer, text[])'),
+		('migrator', 'function', 'tenant_query_all(text, integer, text[])'),
+		('migrator', 'function', 'tenant_rollback_all(text, integer, text[], integer)')
+	) AS v(c, k, o)
+$$;
+REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet_subsets() FROM PUBLIC;
+
+-- ==== issue 9 (operating a fleet), branch fleet: one named tenant ====
+-- tenant_status(tenant), tenant_history(tenant), tenant_checkpoints(tenant)
+-- and tenant_verify(tenant) read one registered tenant (database or schema,
+-- on any server) from the control database: its own tracking tables, never
+-- the registry's cache.  The tenant is reached through tenant_query_all
+-- (one tenant, a READ ONLY transaction, the caller's rights and user
+-- mapping), where tenancy.inspect_synced reads them with the core.  The
+-- call to it is gated by the same check as the fan-out's (are the schema
+-- "tenancy" and the function members of an extension a superuser
+-- installed?): its argument is evaluated first and fails otherwise (a
+-- STABLE format() keeps the planner from folding the failing branch), so a
+-- tenant owner's look-alike is never called.  The call is in the target
+-- list, not in FROM: a look-alike SQL function in FROM could be inlined by
+-- the planner, its body run without its argument ever being evaluated.  Unknown names are refused
+-- (42704), a tenant that cannot be reached is 08006, both in the core's
+-- words (tenancy.one_tenant_error); NULL reads this database, as the
+-- functions without an argument (and SQLite's).  Migrator capability (they connect to
+-- tenants, as tenant_query_all); inspect_synced is the reader's, as
+-- verify_synced.
+
+-- in the tenant
+CREATE FUNCTION tenancy.inspect_synced(what pg_catalog.text, schema pg_catalog.text DEFAULT NULL)
+RETURNS TABLE (c1 pg_catalog.text, c2 pg_catalog.text, c3 pg_catalog.text, c4 pg_catalog.text,
+	c5 pg_catalog.text, c6 pg_catalog.text, c7 pg_catalog.text)
+AS 'MODULE_PATHNAME', 'tenancy_inspect_synced'
+LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 20
+SET search_path = pg_catalog, pg_temp;
+
+-- in the control database: the core's error for an unknown tenant (error
+-- NULL) or for the error row a tenant gave; always raises
+CREATE FUNCTION tenancy.one_tenant_error(tenant pg_catalog.text, error pg_catalog.text,
+	sqlstate pg_catalog.text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'tenancy_one_tenant_error'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+-- the rows of what ('status', 'history', 'checkpoints', 'verify') in one tenant
+CREATE FUNCTION tenancy.one_tenant_rows(tenant pg_catalog.text, what pg_catalog.text)
+RETURNS TABLE (c1 pg_catalog.text, c2 pg_catalog.text, c3 pg_catalog.text, c4 pg_catalog.text,
+	c5 pg_catalog.text, c6 pg_catalog.text, c7 pg_catalog.text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE ROWS 20
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	known pg_catalog.bool;
+	sch pg_catalog.text;
+	r pg_catalog.jsonb;
+	-- the fan-out's extension check (libpq_send.c, EXT_CHECK_SQL), for inspect_synced
+	ext_check CONSTANT pg_catalog.text :=
+		'(SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) 2'
+		'  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid'
+		'  JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) e.extowner AND o.rolsuper'
+		' WHERE d.refclassid OPERATOR(pg_catalog.=) ''pg_catalog.pg_extension''::pg_catalog.regclass'
+		'   AND d.deptype OPERATOR(pg_catalog.=) ''e'' AND e.extname OPERATOR(pg_catalog.=) ''tenancy'''
+		'   AND ((d.classid OPERATOR(pg_catalog.=) ''pg_catalog.pg_proc''::pg_catalog.regclass'
+		'         AND d.objid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure(''tenancy.inspect_synced(pg_catalog.text,pg_catalog.text)'')::pg_catalog.oid)'
+		'     OR (d.classid OPERATOR(pg_catalog.=) ''pg_catalog.pg_namespace''::pg_catalog.regclass'
+		'         AND d.objid OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace(''tenancy'')::pg_catalog.oid)))';
+BEGIN
+	SELECT true, t.schema_name INTO known, sch FROM tenancy.tenants t WHERE t.name OPERATOR(pg_catalog.=) tenant;
+	IF known IS NULL THEN
+		PERFORM tenancy.one_tenant_error(tenant, NULL, NULL);
+	END IF;
+	FOR r IN SELECT q."row" FROM @extschema@.tenant_query_all(pg_catalog.format(
+			'SELECT tenancy.inspect_synced('
+			'CASE WHEN %s THEN %L ELSE pg_catalog.int4(pg_catalog.format(''%%s'', %L))::pg_catalog.text END, %L) AS r',
+			ext_check, what, 'tenancy in this tenant is not the extension a superuser installed', sch),
+			1, ARRAY[tenant]) q
+	LOOP
+		IF r OPERATOR(pg_catalog.?) 'error' THEN
+			PERFORM tenancy.one_tenant_error(tenant, r OPERATOR(pg_catalog.->>) 'error',
+				r OPERATOR(pg_catalog.->>) 'sqlstate');
+		END IF;
+		c1 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c1';
+		c2 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c2';
+		c3 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c3';
+		c4 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c4';
+		c5 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c5';
+		c6 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c6';
+		c7 := (r OPERATOR(pg_catalog.->) 'r') OPERATOR(pg_catalog.->>) 'c7';
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION @extschema@.tenant_status(tenant pg_catalog.text)
+RETURNS TABLE (version pg_catalog.text, name pg_catalog.text,
+	state pg_catalog.text, checksum pg_catalog.text,
+	applied_at pg_catalog.timestamptz, duration_ms pg_catalog.int8,
+	batch pg_catalog.int8)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 20
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.* FROM @extschema@.tenant_status() s WHERE tenant IS NULL
+	UNION ALL
+	SELECT r.c1, r.c2, r.c3, r.c4, r.c5::pg_catalog.timestamptz, r.c6::pg_catalog.int8, r.c7::pg_catalog.int8
+	  FROM tenancy.one_tenant_rows(tenant, 'status') r WHERE tenant IS NOT NULL
+$$;
+
+CREATE FUNCTION @extschema@.tenant_verify(tenant pg_catalog.text)
+RETURNS TABLE (version pg_catalog.text, name pg_catalog.text,
+	state pg_catalog.text, detail pg_catalog.text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 5
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.* FROM @extschema@.tenant_verify() s WHERE tenant IS NULL
+	UNION ALL
+	SELECT r.c1, r.c2, r.c3, r.c4 FROM tenancy.one_tenant_rows(tenant, 'verify') r WHERE tenant IS NOT NULL
+$$;
+
+CREATE FUNCTION @extschema@.tenant_history(tenant pg_catalog.text)
+RETURNS TABLE (id pg_catalog.int8, at pg_catalog.timestamptz,
+	action pg_catalog.text, version pg_catalog.text,
+	batch pg_catalog.int8, detail pg_catalog.text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 50
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.* FROM @extschema@.tenant_history() s WHERE tenant IS NULL
+	UNION ALL
+	SELECT r.c1::pg_catalog.int8, r.c2::pg_catalog.timestamptz, r.c3, r.c4, r.c5::pg_catalog.int8, r.c6
+	  FROM tenancy.one_tenant_rows(tenant, 'history') r WHERE tenant IS NOT NULL
+$$;
+
+CREATE FUNCTION @extschema@.tenant_checkpoints(tenant pg_catalog.text)
+RETURNS TABLE (name pg_catalog.text, created_at pg_catalog.timestamptz,
+	batch pg_catalog.int8, version pg_catalog.text,
+	kind pg_catalog.text, mode pg_catalog.text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE ROWS 10
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.* FROM @extschema@.tenant_checkpoints() s WHERE tenant IS NULL
+	UNION ALL
+	SELECT r.c1, r.c2::pg_catalog.timestamptz, r.c3::pg_catalog.int8, r.c4, r.c5, r.c6
+	  FROM tenancy.one_tenant_rows(tenant, 'checkpoints') r WHERE tenant IS NOT NULL
+$$;
+
+REVOKE ALL ON FUNCTION
+	tenancy.inspect_synced(pg_catalog.text, pg_catalog.text),
+	tenancy.one_tenant_error(pg_catalog.text, pg_catalog.text, pg_catalog.text),
+	tenancy.one_tenant_rows(pg_catalog.text, pg_catalog.text),
+	@extschema@.tenant_status(pg_catalog.text),
+	@extschema@.tenant_verify(pg_catalog.text),
+	@extschema@.tenant_history(pg_catalog.text),
+	@extschema@.tenant_checkpoints(pg_catalog.text)
+FROM PUBLIC;
+
+ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_one_tenant;
+CREATE FUNCTION tenancy.capabilities()
+RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_one_tenant() b
+	UNION ALL
+	SELECT c, k, o FROM (VALUES
+		('reader', 'function', 'tenancy.inspect_synced(text, text)'),
+		('migrator', 'function', 'tenancy.one_tenant_error(text, text, text)'),
+		('migrator', 'function', 'tenancy.one_tenant_rows(text, text)'),
+		('migrator', 'function', 'tenant_status(text)'),
+		('migrator', 'function', 'tenant_verify(text)'),
+		('migrator', 'function', 'tenant_history(text)'),
+		('migrator', 'function', 'tenant_checkpoints(text)')
+	) AS v(c, k, o)
+$$;
+REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_one_tenant() FROM PUBLIC;
+
+-- roles that hold a capability already get these too
+DO $$
+DECLARE r record;
+BEGIN
+	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role,
+			CASE p.proname WHEN 'tenant_status' THEN 'reader' ELSE 'migrator' END AS capability
+		  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+		 WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+				'@extschema@.tenant_status()'::pg_catalog.regprocedure,
+				'@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'::pg_catalog.regprocedure])
+		   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+		   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
+	LOOP
+		PERFORM tenancy.capability_apply(r.role, r.capability, true);
+	END LOOP;
+END $$;

@@ -491,4 +491,43 @@ int tn_atomic_row(tn_rows *out, const char *tenant, int rc,
 				  long long duration_ms, int committed,
 				  const char *failed_tenant);
 
+/* ---- One named tenant, asked from its registry (tn_one_tenant.c) ---- */
+
+/*
+ * tenant_status(tenant), tenant_history(tenant), tenant_checkpoints(tenant)
+ * and tenant_verify(tenant): the host opens (SQLite) or connects to
+ * (PostgreSQL) the named tenant and reads its own tracking tables.
+ */
+typedef enum tn_one_tenant_kind
+{
+	TN_ONE_STATUS,
+	TN_ONE_HISTORY,
+	TN_ONE_CHECKPOINTS,
+	TN_ONE_VERIFY
+} tn_one_tenant_kind;
+
+/* 'status', 'history', 'checkpoints', 'verify'; else 22023 (NULL: 22004). */
+int tn_one_tenant_kind_parse(const char *word, tn_one_tenant_kind *kind, tn_error *err);
+/* The result definition of a kind (the function without its tenant argument). */
+const tn_result_def *tn_one_tenant_def(tn_one_tenant_kind kind);
+/* Read one kind from a tenant's adapter into out (initialised with its def's ncols). */
+int tn_one_tenant_read(const tn_adapter *a, tn_one_tenant_kind kind, tn_rows *out, tn_error *err);
+/* A name that is no registered tenant: 42704, nothing read.  Returns the code. */
+int tn_one_tenant_unknown(const char *name, tn_error *err);
+/*
+ * err holds why the tenant could not be opened or read; it becomes the
+ * error of the call: 08006 "tenant ... is unreachable" when it could not be
+ * reached (reached 0: opening or connecting failed; or the cause is a
+ * connection's), else "tenant ... could not be read" with the cause's code
+ * and SQLSTATE; the cause's text goes into the detail.  Returns the code.
+ */
+int tn_one_tenant_failed(const char *name, int reached, tn_error *err);
+/*
+ * The same from a tenant_query_all error row (PostgreSQL reaches the
+ * tenant through it): message NULL = the tenant is unknown; sqlstate class
+ * 08 = unreachable; any other SQLSTATE is kept, except an internal one
+ * (XX, or not an SQLSTATE: 22023).  Returns the code.
+ */
+int tn_one_tenant_error_row(const char *name, const char *message, const char *sqlstate, tn_error *err);
+
 #endif /* TN_FLEET_H */

@@ -112,11 +112,20 @@ ALTER EXTENSION tenancy UPDATE;
 SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
   'tenant_migrate_all(text, integer, integer, text[])', 'EXECUTE') AS migrate_all_kept,
   pg_catalog.has_function_privilege('tn_upgrade_migrator',
-  'tenant_rollback_all(text, integer, text[])', 'EXECUTE') AS rollback_all_given,
+  'tenant_rollback_all(text, integer, text[], integer)', 'EXECUTE') AS rollback_all_given,
   pg_catalog.has_function_privilege('public',
   'tenant_migrate_all(text, integer, integer, text[])', 'EXECUTE') AS public_may;
 SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
   'tenant_migration_remove(text, text)', 'EXECUTE') AS migrator_may_remove;
+-- the fan-out calls that gained a subset (issue 9, fleet) keep their grants
+SELECT pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_verify_all(integer, text[])', 'EXECUTE') AS verify_all_kept,
+  pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_dry_run_all(text, integer, text[])', 'EXECUTE') AS dry_run_all_kept,
+  pg_catalog.has_function_privilege('tn_upgrade_migrator',
+  'tenant_query_all(text, integer, text[])', 'EXECUTE') AS query_all_kept,
+  pg_catalog.has_function_privilege('public',
+  'tenant_verify_all(integer, text[])', 'EXECUTE') AS public_may_verify;
 DROP EXTENSION tenancy;
 \c postgres
 DROP DATABASE tn_upgrade_grants;

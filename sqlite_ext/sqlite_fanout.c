@@ -214,6 +214,44 @@ observe_done(fanout_job *job, size_t i)
 						  tn_rows_get(&job->tenants, i, 0), status);
 }
 
+/*
+ * A recorded run: tenant i's row goes into the registry now, in a
+ * transaction of its own on the caller's connection (under job->lock, so
+ * one thread at a time uses it; the caller's thread waits in
+ * tnsq_run_threads meanwhile), so another connection sees the progress.
+ * Only if the registry can be written almost at once (a reader's moment
+ * passes; a writer holding it would hold up every worker): else
+ * tnsq_record_results writes the row after the slice, as it writes every
+ * row when progress is not wanted.
+ */
+#define PROGRESS_BUSY_MS 100
+static void
+record_now(fanout_job *job, size_t i)
+{
+	tn_sqlite_conn *conn = job->record_conn;
+	int				busy_ms, was_set;
+	tn_error		err;
+
+	if (conn == NULL || job->rows[i].nrows != 1)
+		return;
+	tn_error_clear(&err);
+	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
+	was_set = conn->busy_timeout_set;
+	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
+	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
+	if (conn->adapter.begin(conn, &err) == TN_OK)
+	{
+		if (tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[i], 0, &err) == TN_OK &&
+			tnsq_update_tenant_cache(conn, job->record_run_id, job, i, &job->rows[i], 0, &err) == TN_OK &&
+			tn_finish(&conn->adapter, &err) == TN_OK)
+			job->recorded[i] = 1;
+		else
+			tn_abort(&conn->adapter, &err);
+	}
+	sqlite3_busy_timeout(conn->db, busy_ms);
+	conn->busy_timeout_set = was_set;
+}
+
 static void *
 fanout_worker(void *arg)
 {
@@ -240,6 +278,7 @@ fanout_worker(void *arg)
 		if ((job->mode == JOB_MIGRATE || job->mode == JOB_ROLLBACK) && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
 			job->failures++;
+		record_now(job, i);
 		observe_done(job, i);
 		pthread_mutex_unlock(&job->lock);
 	}
@@ -285,9 +324,10 @@ job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 	job->res = calloc(n + 1, sizeof(tn_migrate_result));
 	job->ms = calloc(n + 1, sizeof(long long));
 	job->rows = calloc(n + 1, sizeof(tn_rows));
+	job->recorded = calloc(n + 1, 1);
 	if (job->mode == JOB_PREPARE)
 		job->held = calloc(n + 1, sizeof(tn_sqlite_conn));
-	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows ||
+	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows || !job->recorded ||
 		(job->mode == JOB_PREPARE && !job->held))
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < n; i++)
@@ -321,6 +361,7 @@ tnsq_job_free(fanout_job *job)
 	free(job->res);
 	free(job->ms);
 	free(job->rows);
+	free(job->recorded);
 	free(job->held);
 	tn_rows_free(&job->tenants);
 }
@@ -360,8 +401,8 @@ tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err)
 	return tn_check_concurrency(*out, err); /* the limits are the core's */
 }
 
-static int
-parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
+int
+tnsq_parse_max_failures(sqlite3_value *v, long long *out, tn_error *err)
 {
 	*out = 0;
 	if (v == NULL || sqlite3_value_type(v) == SQLITE_NULL)
@@ -517,12 +558,15 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 	return rc;
 }
 
-/* Write finished tenants [from, to) of the run into the registry, in one transaction. */
+/*
+ * Finished tenants [from, to) of the run into out, and into the registry
+ * in one transaction (those record_now has not written already).
+ */
 int
 tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 					tn_rows *out, size_t from, size_t to, tn_error *err)
 {
-	int rc = conn->adapter.begin(conn, err);
+	int rc = TN_OK, open = 0;
 
 	for (size_t i = from; rc == TN_OK && i < to; i++)
 	{
@@ -533,10 +577,15 @@ tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 			break;
 		}
-		if ((rc = copy_rows(out, &job->rows[i], err)) == TN_OK &&
-			(rc = tnsq_insert_run_tenant(conn, run_id, out, r, err)) == TN_OK)
+		if ((rc = copy_rows(out, &job->rows[i], err)) != TN_OK || (job->recorded && job->recorded[i]))
+			continue;
+		if (!open && (rc = conn->adapter.begin(conn, err)) == TN_OK)
+			open = 1;
+		if (rc == TN_OK && (rc = tnsq_insert_run_tenant(conn, run_id, out, r, err)) == TN_OK)
 			rc = tnsq_update_tenant_cache(conn, run_id, job, i, out, r, err);
 	}
+	if (!open)
+		return rc;
 	if (rc == TN_OK)
 		return tn_finish(&conn->adapter, err);
 	tn_abort(&conn->adapter, err);
@@ -670,7 +719,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	call_init(&c, db, out, &tn_def_migrate_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
-		(rc = parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
+		(rc = tnsq_parse_max_failures(args[2], &max_failures, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
 		(rc = tnsq_run_lock(&c.rp, "tenant_migrate_all()", &lockfd, err)) != TN_OK)
 		return rc;
@@ -685,6 +734,9 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	/* the run is recorded before any tenant is touched */
 	if ((rc = tnsq_start_run(&c.conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
 		goto done;
+	/* each tenant's row as it finishes: another connection sees the progress */
+	c.job.record_conn = &c.conn;
+	c.job.record_run_id = run_id;
 
 	/* in slices, so finished tenants are on record while the run goes on */
 	while (done < n && rc == TN_OK && !c.job.stopped)
@@ -712,7 +764,7 @@ done:
 	return call_end(&c, out, rc);
 }
 
-/* ---- tenant_dry_run_all([target [, concurrency]]): not recorded, nothing changes ---- */
+/* ---- tenant_dry_run_all([target [, concurrency [, tenants]]]): not recorded, nothing changes ---- */
 
 int
 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
@@ -728,7 +780,8 @@ tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_DRY_RUN, &c.conn, &c.rp, &c.set, target, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_DRY_RUN, &c.conn, &c.rp, &c.set, target, err)) == TN_OK &&
+		(rc = tnsq_job_subset(&c.job, args[2], err)) == TN_OK)
 	{
 		tnsq_run_workers(&c.job, concurrency);
 		for (size_t i = 0; rc == TN_OK && i < c.job.tenants.nrows; i++)
@@ -737,7 +790,7 @@ tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	return call_end(&c, out, rc);
 }
 
-/* ---- tenant_verify_all([concurrency]): read every tenant, refresh the registry's cache ---- */
+/* ---- tenant_verify_all([concurrency [, tenants]]): read every tenant, refresh the registry's cache ---- */
 
 int
 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
@@ -752,7 +805,8 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK ||
 		(rc = tnsq_run_lock(&c.rp, "tenant_verify_all()", &lockfd, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_VERIFY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_VERIFY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK &&
+		(rc = tnsq_job_subset(&c.job, args[1], err)) == TN_OK)
 	{
 		tnsq_run_workers(&c.job, concurrency);
 		rc = c.conn.adapter.begin(&c.conn, err);
@@ -792,7 +846,7 @@ tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out,
 	return call_end(&c, out, rc);
 }
 
-/* ---- tenant_query_all(sql [, concurrency]) ---- */
+/* ---- tenant_query_all(sql [, concurrency [, tenants]]) ---- */
 
 int
 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err)
@@ -808,7 +862,8 @@ tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, 
 	if ((rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&c.conn, &c.rp, err)) != TN_OK)
 		return rc;
-	if ((rc = tnsq_job_start(&c.job, JOB_QUERY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK)
+	if ((rc = tnsq_job_start(&c.job, JOB_QUERY, &c.conn, &c.rp, &c.set, NULL, err)) == TN_OK &&
+		(rc = tnsq_job_subset(&c.job, args[2], err)) == TN_OK)
 	{
 		c.job.sql = (const char *) sqlite3_value_text(args[0]);
 		tnsq_run_workers(&c.job, concurrency);

@@ -630,11 +630,11 @@ fill_runs(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *
 static const tn_vtab_spec registry_tables[] = {
 	{ &tn_def_tenants, 0, { NULL }, fill_tenants },
 	{ &tn_def_migrate_all, 4, { "target", "concurrency", "max_failures", "tenants" }, tnsq_fill_migrate_all },
-	{ &tn_def_rollback_all, 3, { "checkpoint_or_version", "concurrency", "tenants" }, tnsq_fill_rollback_all },
+	{ &tn_def_rollback_all, 4, { "checkpoint_or_version", "concurrency", "tenants", "max_failures" }, tnsq_fill_rollback_all },
 	{ &tn_def_runs, 0, { NULL }, fill_runs },
-	{ &tn_def_dry_run_all, 2, { "target", "concurrency" }, tnsq_fill_dry_run_all },
-	{ &tn_def_verify_all, 1, { "concurrency" }, tnsq_fill_verify_all },
-	{ &tn_def_query_all, 2, { "sql", "concurrency" }, tnsq_fill_query_all },
+	{ &tn_def_dry_run_all, 3, { "target", "concurrency", "tenants" }, tnsq_fill_dry_run_all },
+	{ &tn_def_verify_all, 2, { "concurrency", "tenants" }, tnsq_fill_verify_all },
+	{ &tn_def_query_all, 3, { "sql", "concurrency", "tenants" }, tnsq_fill_query_all },
 	{ &tn_def_migrate_all_atomic, 2, { "target", "concurrency" }, tnsq_fill_migrate_all_atomic },
 };
 

@@ -56,20 +56,30 @@ typedef struct fanout_job
 	tn_rows					tenants;	   /* name, location */
 	size_t					next;		   /* next tenant to start */
 	size_t					end;		   /* workers start none at or after this */
-	long long				max_failures;  /* JOB_MIGRATE; 0 = no limit */
+	long long				max_failures;  /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
 	long long				failures;
 	int						stopped;   /* max_failures reached: nothing new starts */
 	int						cancelled; /* the observer's stop flag was set */
 	long long				finished;  /* tenants done, for the observer */
 	int						busy_ms;   /* each tenant connection's busy timeout: the caller's */
 	pthread_mutex_t			lock;
+	/*
+	 * A recorded run (migrate, rollback): each tenant's row is written to
+	 * the registry as the tenant finishes, if the registry can be written
+	 * at once, so another connection's tenant_runs() and
+	 * tenancy_run_tenants show the run's progress; recorded[i] says it
+	 * was.  tnsq_record_results writes the others.  NULL: not recorded.
+	 */
+	tn_sqlite_conn *record_conn;
+	long long		record_run_id;
 	/* per tenant, filled by the workers */
 	int				  *rc;
 	tn_error		  *errs;
 	tn_migrate_result *res;
 	long long		  *ms;
-	tn_rows			  *rows; /* the tenant's output rows */
-	tn_sqlite_conn	  *held; /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	tn_rows			  *rows;	 /* the tenant's output rows */
+	char			  *recorded; /* record_conn: its row is in the registry already */
+	tn_sqlite_conn	  *held;	 /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
 } fanout_job;
 
 /* sqlite_registry.c */
@@ -84,6 +94,13 @@ void tnsq_close_tenant(tn_sqlite_conn *conn);
 int			tnsq_template_migrate_in(tn_sqlite_conn *tmpl, int in_transaction, tn_error *err);
 int			tnsq_template_migrate(tn_sqlite_conn *tmpl, tn_error *err);
 const char *tnsq_arg_text(int argc, sqlite3_value **argv, int i);
+
+/*
+ * sqlite_one_tenant.c: tenant_status(tenant) and its kin: the named
+ * tenant's file opened read-only, kind read there (out initialised by the
+ * caller); errors as the core words them (unknown 42704, unreachable 08006).
+ */
+int tnsq_one_tenant_fill(sqlite3 *db, tn_one_tenant_kind kind, const char *name, tn_rows *out, tn_error *err);
 
 /* sqlite_tenant_set.c: tenant_migration_remove(version [, scope]) */
 void tnsq_fn_migration_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv);
@@ -108,6 +125,8 @@ int tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 
 /* sqlite_fanout.c */
 int tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
+/* max_failures: NULL or 0 = no limit; a negative number or a non-integer is refused (22023) */
+int tnsq_parse_max_failures(sqlite3_value *v, long long *out, tn_error *err);
 int tnsq_parse_target(sqlite3_value *v, const char **target, tn_error *err);
 int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_paths *rp,
 				   tn_migration_set *set, const char *target, tn_error *err);

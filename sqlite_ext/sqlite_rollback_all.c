@@ -1,6 +1,7 @@
 /*
  * sqlite_rollback_all.c -- reverting a fleet on SQLite (issue 9):
- * tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants]])
+ * tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants [,
+ * max_failures]]])
  * over the fan-out's worker threads, and the tenant side of
  * tenant_migration_remove(version, 'tenants'): asking every tenant file
  * whether it has a version applied.
@@ -48,7 +49,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	fanout_job		 job;
 	const char		*arg = NULL;
 	char			 target[200];
-	long long		 concurrency, run_id = 0;
+	long long		 concurrency, max_failures, run_id = 0;
 	size_t			 n, done = 0;
 	int				 rc, lockfd = -1;
 
@@ -60,6 +61,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	if (args[0] != NULL && sqlite3_value_type(args[0]) != SQLITE_NULL)
 		arg = (const char *) sqlite3_value_text(args[0]);
 	if ((rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
+		(rc = tnsq_parse_max_failures(args[3], &max_failures, err)) != TN_OK ||
 		(rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK ||
 		(rc = tnsq_run_lock(&rp, "tenant_rollback_all()", &lockfd, err)) != TN_OK)
 		return rc;
@@ -70,9 +72,14 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 		(rc = tnsq_job_subset(&job, args[2], err)) != TN_OK)
 		goto done;
 	n = job.end;
+	/* as tenant_migrate_all: after max_failures failed or unreachable tenants nothing new starts */
+	job.max_failures = max_failures;
 	tn_rollback_all_run_target(target, sizeof(target), job.rb_version, job.rb_checkpoint);
 	if ((rc = tnsq_start_run(&conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
 		goto done;
+	/* each tenant's row as it finishes: another connection sees the progress */
+	job.record_conn = &conn;
+	job.record_run_id = run_id;
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
 		job.next = done;

@@ -10,6 +10,7 @@
 #include "sqlite_adapter.h"
 #include "sqlite_fallback.h"
 #include "sqlite_registry.h"
+#include "sqlite_registry_internal.h"
 #include "sqlite_vtab.h"
 
 SQLITE_EXTENSION_INIT1
@@ -44,6 +45,46 @@ conn_for(sqlite3_context *ctx, tn_error *err)
 		return;                               \
 	}
 
+/*
+ * The default scope in a registry with tenants: PostgreSQL raises a
+ * WARNING; SQLite's channel for one is its error log, sqlite3_log() with
+ * SQLITE_WARNING (what an application's SQLITE_CONFIG_LOG callback gets;
+ * the sqlite3 shell prints it after ".log stderr").  The core's text,
+ * message, detail and hint, as on PostgreSQL; an explicit 'database' scope
+ * does not warn.
+ */
+static void
+warn_default_scope(tn_sqlite_conn *conn, const char *function, int scope_given)
+{
+	sqlite3_stmt *st = NULL;
+	long long	  n = 0;
+	tn_error	  warn;
+
+	if (scope_given)
+		return;
+	/* no registry table: not a registry, nothing to warn about (and no error in the log) */
+	if (sqlite3_prepare_v2(conn->db,
+						   "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'tenancy_tenants'", -1,
+						   &st, NULL) == SQLITE_OK &&
+		sqlite3_step(st) == SQLITE_ROW)
+	{
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(conn->db, "SELECT count(*) FROM main.tenancy_tenants", -1, &st, NULL) == SQLITE_OK &&
+			sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	tn_error_clear(&warn);
+	/* one line each: sqlite3_log cuts a message at about 200 bytes */
+	if (tn_registry_scope_warning(function, n, &warn))
+	{
+		sqlite3_log(SQLITE_WARNING, "WARNING:  %s", warn.message);
+		sqlite3_log(SQLITE_WARNING, "DETAIL:  %s", warn.detail);
+		sqlite3_log(SQLITE_WARNING, "HINT:  %s", warn.hint);
+	}
+}
+
 static void
 fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -57,6 +98,7 @@ fn_migration_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		tn_sqlite_raise(ctx, &err);
 		return;
 	}
+	warn_default_scope(conn, "tenant_migration_add", arg_text(argc, argv, 4) != NULL);
 	if (tn_migration_from_args(arg_text(argc, argv, 0), arg_text(argc, argv, 1),
 							   arg_text(argc, argv, 2), arg_text(argc, argv, 3),
 							   TN_DIALECT_SQLITE, &m, &err) != TN_OK)
@@ -82,6 +124,8 @@ fn_migrations_load(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	int		  tenants = 0;
 
 	BEGIN_CALL();
+	if (tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err) == TN_OK)
+		warn_default_scope(conn, "tenant_migrations_load", arg_text(argc, argv, 1) != NULL);
 	if (tn_parse_scope(arg_text(argc, argv, 1), &tenants, &err) != TN_OK ||
 		(tenants ? tn_registry_catalog_load(conn, arg_text(argc, argv, 0), &count, &err)
 				 : tn_catalog_load_folder(&conn->adapter, arg_text(argc, argv, 0), &count, &err)) != TN_OK)
@@ -368,7 +412,9 @@ fill_status(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *er
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_STATUS, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_status(&conn.adapter, out, err);
@@ -380,7 +426,9 @@ fill_verify(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *er
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_VERIFY, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_verify(&conn.adapter, out, err);
@@ -392,7 +440,9 @@ fill_history(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *e
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_HISTORY, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_history(&conn.adapter, out, err);
@@ -404,7 +454,9 @@ fill_checkpoints(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_erro
 	tn_sqlite_conn conn;
 
 	(void) n;
-	(void) args;
+	/* a tenant named: read in its own file, from its registry */
+	if (value_text(args[0]) != NULL)
+		return tnsq_one_tenant_fill(db, TN_ONE_CHECKPOINTS, value_text(args[0]), out, err);
 	if (with_conn(db, &conn, err) != TN_OK)
 		return err->code;
 	return tn_checkpoints(&conn.adapter, out, err);
@@ -477,10 +529,10 @@ fill_settings(sqlite3 *db, int n, sqlite3_value **args, tn_rows *out, tn_error *
 }
 
 static const tn_vtab_spec table_functions[] = {
-	{ &tn_def_status, 0, { NULL }, fill_status },
-	{ &tn_def_verify, 0, { NULL }, fill_verify },
-	{ &tn_def_history, 0, { NULL }, fill_history },
-	{ &tn_def_checkpoints, 0, { NULL }, fill_checkpoints },
+	{ &tn_def_status, 1, { "tenant" }, fill_status },
+	{ &tn_def_verify, 1, { "tenant" }, fill_verify },
+	{ &tn_def_history, 1, { "tenant" }, fill_history },
+	{ &tn_def_checkpoints, 1, { "tenant" }, fill_checkpoints },
 	{ &tn_def_plan, 1, { "target" }, fill_plan },
 	{ &tn_def_dry_run, 1, { "target" }, fill_dry_run },
 	{ &tn_def_settings, 0, { NULL }, fill_settings },

@@ -24,7 +24,7 @@ SELECT tenant_migration_add('3', 'three', 'CREATE TABLE three (a);', NULL, 'tena
 .shell printf 'garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage' | dd of=reg/delta.db bs=1 seek=0 conv=notrunc status=none
 .shell rm reg/eps.db
 .shell mkdir -p before && cp reg/alpha.db reg/beta.db reg/gamma.db reg/delta.db before/
-SELECT * FROM tenant_verify_all(NULL, 1);
+SELECT * FROM tenant_verify_all(NULL, NULL, 1);
 SELECT * FROM tenant_verify_all('x');
 SELECT * FROM tenant_verify_all(0);
 SELECT * FROM tenant_verify_all(65);

@@ -14,7 +14,10 @@
 #     SQLite's busy handler asks for (no clock): tenant_migrate() and the
 #     fan-out each wait exactly the caller's timeout once;
 #  5. error classes: read-only storage 25006, a folder where a tenant file
-#     belongs 42809, both with the core's hints.
+#     belongs 42809, both with the core's hints;
+#  6. progress (issue 9): each tenant's row is committed as it finishes, so
+#     another connection's tenant_runs() / tenancy_run_tenants show a run
+#     while it goes on.
 # Parts that mount a tmpfs need root; without it they are reported as
 # failures (CI runs as root). Ends with "N passed, N failed".
 set -u
@@ -141,6 +144,34 @@ t02|up_to_date
 t03|up_to_date" "$after"
 check "registry busy at the end: the lost run is closed as aborted" "1|aborted
 2|done" "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")"
+
+# ---- 6. progress visible from another connection (issue 9) ----
+# each tenant's row is committed as it finishes: while t02 waits for its lock, another
+# connection sees the run 'running' with t01's row (and its cached state), and not t02's
+reg=$WORK/p; make_registry "$reg" 3 "$M3"
+lock_file "$reg/t02.db" EXCLUSIVE p
+printf '.load %s\n.timeout 60000\nSELECT tenant, status FROM tenant_migrate_all(NULL, 1);\n' "$EXT" |
+  sqlite3 -batch "$reg/registry.db" >"$WORK/p.out" 2>&1 & first=$!
+seen=""
+for ((w = 0; w < 1500; w++)); do
+  seen=$(sq -cmd ".timeout 5000" "$reg/registry.db" "SELECT group_concat(tenant || ':' || status) FROM tenancy_run_tenants WHERE run_id = 1")
+  [ -n "$seen" ] && break
+  sleep 0.02
+done
+check "progress: t01's row is visible while the run goes on" "t01:applied" "$seen"
+check "progress: the run is running, t01's cached state follows, t02 not recorded yet" "running|3|0" \
+  "$(sq -cmd ".timeout 5000" "$reg/registry.db" "SELECT (SELECT status FROM tenancy_runs WHERE run_id = 1),
+      (SELECT version FROM tenancy_tenants WHERE name = 't01'),
+      (SELECT count(*) FROM tenancy_run_tenants WHERE tenant = 't02')")"
+check "progress: tenant_runs() on another connection shows it" "1|running" \
+  "$(printf '.load %s\n.timeout 5000\nSELECT run_id, status FROM tenant_runs();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)"
+release_file p; wait "$first"
+check "progress: the call reports every tenant" "t01|applied
+t02|applied
+t03|applied" "$(cat "$WORK/p.out")"
+check "progress: each tenant recorded once, the run closed" "3|3|done|3" \
+  "$(sq "$reg/registry.db" "SELECT count(*), count(DISTINCT tenant), (SELECT status FROM tenancy_runs WHERE run_id = 1),
+      (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%') FROM tenancy_run_tenants")"
 
 # ---- 4. one busy timeout, not two ----
 reg=$WORK/b; make_registry "$reg" 2 "$M3"
