@@ -44,6 +44,7 @@ PG_FUNCTION_INFO_V1(tenant_repair);
 PG_FUNCTION_INFO_V1(tenant_baseline);
 PG_FUNCTION_INFO_V1(tenant_checkpoint);
 PG_FUNCTION_INFO_V1(tenant_rollback);
+PG_FUNCTION_INFO_V1(tenant_restore);
 
 /* One core call: the adapter, its context and the error to raise. */
 typedef struct tn_call
@@ -499,6 +500,21 @@ tenant_rollback(PG_FUNCTION_ARGS)
 
 	call_start(&call);
 	rc = tn_rollback(&call.adapter, checkpoint, &count, &call.err);
+	call_finish(&call, rc);
+	PG_RETURN_INT64((int64) count);
+}
+
+/* tenant_restore(checkpoint): refused on PostgreSQL (no snapshots), the same words as SQLite's */
+Datum
+tenant_restore(PG_FUNCTION_ARGS)
+{
+	char	 *checkpoint = tn_pg_arg_text(fcinfo, 0);
+	tn_call	  call;
+	long long count = 0;
+	int		  rc;
+
+	call_start(&call);
+	rc = tn_restore(&call.adapter, checkpoint, &count, &call.err);
 	call_finish(&call, rc);
 	PG_RETURN_INT64((int64) count);
 }

@@ -415,6 +415,64 @@ fail:
 	return rc;
 }
 
+/*
+ * tenant_restore: bring back the data a snapshot checkpoint copied, whatever
+ * downs exist (tenant_rollback prefers downs and restores a snapshot only
+ * when one is missing).  A marker checkpoint has nothing to restore.
+ */
+int
+tn_restore(const tn_adapter *a, const char *checkpoint, long long *count, tn_error *err)
+{
+	checkpoint_row cp;
+	tn_rows		   undo;
+	long long	   undone;
+	int			   rc;
+
+	*count = 0;
+	if (checkpoint == NULL)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "a checkpoint name is required");
+		tn_error_hint(err, "See SELECT * FROM tenant_checkpoints(); only those with mode 'snapshot' can be restored.");
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	if ((rc = tn_validate_checkpoint_name(checkpoint, err)) != TN_OK)
+		return rc;
+	if (a->snapshot_restore == NULL)
+	{
+		tn_error_set(err, TN_ERR_NOT_SUPPORTED, "snapshot checkpoints are not supported on %s", a->engine);
+		tn_error_detail(err, "A full copy of the database cannot be taken inside a transaction on this engine.");
+		tn_error_hint(err, "Roll back with down bodies: tenant_rollback('%s').", checkpoint);
+		return TN_ERR_NOT_SUPPORTED;
+	}
+	if ((rc = a->begin(a->ctx, err)) != TN_OK)
+		return rc;
+	if ((rc = resolve_checkpoint(a, checkpoint, &cp, err)) != TN_OK)
+	{
+		tn_abort(a, err);
+		return rc;
+	}
+	if (!cp.snapshot)
+	{
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "checkpoint \"%s\" has no snapshot", cp.name);
+		tn_error_detail(err, "It was taken with mode 'marker', which keeps no copy of the data. Nothing was changed.");
+		tn_error_hint(err, "Roll back with down bodies: tenant_rollback('%s').", cp.name);
+		free(cp.name);
+		tn_abort(a, err);
+		return TN_ERR_INVALID_ARGUMENT;
+	}
+	if ((rc = load_undo(a, &cp, &undo, err)) != TN_OK)
+	{
+		free(cp.name);
+		tn_abort(a, err);
+		return rc;
+	}
+	undone = (long long) undo.nrows;
+	tn_rows_free(&undo);
+	rc = restore_snapshot(a, &cp, undone, count, err); /* ends the unit of work */
+	free(cp.name);
+	return rc;
+}
+
 int
 tn_checkpoint_insert(const tn_adapter *a, const tn_db_state *st,
 					 const char *name, const char *kind, const char *mode,

@@ -295,6 +295,13 @@ int tn_checkpoints(const tn_adapter *a, tn_rows *out, tn_error *err);
 int tn_rollback(const tn_adapter *a, const char *checkpoint,
 				long long *count, tn_error *err);
 
+/*
+ * tenant_restore: restore the copy a 'snapshot' checkpoint kept (user data
+ * and applied rows; catalog, history and checkpoints up to it are kept),
+ * downs or not.  A marker checkpoint is refused (22023) before any change.
+ */
+int tn_restore(const tn_adapter *a, const char *checkpoint, long long *count, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Status, verify, repair, baseline (tn_report.c)                      */
 /* ------------------------------------------------------------------ */

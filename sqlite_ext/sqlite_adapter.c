@@ -547,7 +547,7 @@ adapter_snapshot_restore(void *ctx, const char *checkpoint, tn_error *err)
 	if (!sqlite3_get_autocommit(conn->db))
 	{
 		tn_error_set(err, TN_ERR_NO_TRANSACTION, "cannot restore a snapshot inside a transaction");
-		tn_error_hint(err, "Call tenant_rollback() outside BEGIN ... COMMIT.");
+		tn_error_hint(err, "Restore it outside BEGIN ... COMMIT.");
 		return TN_ERR_NO_TRANSACTION;
 	}
 	if ((rc = tn_sqlite_exec(conn->db, KEEP, err)) != TN_OK)

@@ -389,6 +389,20 @@ fn_rollback(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, count);
 }
 
+static void
+fn_restore(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	long long count = 0;
+
+	BEGIN_CALL();
+	if (tn_restore(&conn->adapter, arg_text(argc, argv, 0), &count, &err) != TN_OK)
+	{
+		tn_sqlite_raise(ctx, &err);
+		return;
+	}
+	sqlite3_result_int64(ctx, count);
+}
+
 /* ---- table-valued functions ---- */
 
 static int
@@ -558,6 +572,7 @@ static const fn_entry scalar_functions[] = {
 	{ "tenant_baseline", 1, 1, fn_baseline },
 	{ "tenant_checkpoint", 0, 2, fn_checkpoint },
 	{ "tenant_rollback", 0, 1, fn_rollback },
+	{ "tenant_restore", 1, 1, fn_restore },
 };
 
 static void

@@ -134,6 +134,10 @@ engine_suite() {
 	run rollback_missing "$T" rollback
 	check "$e: rollback of the last batch (V3 has no down): refused with TN004" \
 		"$RC $(grep -c 'SQLSTATE:  TN004' "$OUT/rollback_missing.err")" "4 1"
+	run restore_marker "$T" restore before_seed
+	if [ "$e" = sqlite ]; then want=22023; else want=0A000; fi
+	check "$e: restore of a marker checkpoint: refused ($want), exit 4" \
+		"$RC $(grep -c "SQLSTATE:  $want" "$OUT/restore_marker.err")" "4 1"
 	run repair_unknown "$T" repair 9
 	golden "$e/repair_unknown.err" "$OUT/repair_unknown.err"
 	check "$e: repair of an unknown version: exit 4" "$RC" "4"
@@ -173,11 +177,11 @@ check "sqlite: a file that is not a database: exit 3 (08006)" "$RC $(grep -c 'SQ
 
 # help: every command has --help that names its SQL function and every option
 helpok=0
-for c in load migrate plan dry-run status history verify repair baseline checkpoint checkpoints rollback tenants \
+for c in load migrate plan dry-run status history verify repair baseline checkpoint checkpoints rollback restore tenants \
 	create register drop migrate-all migrate-all-atomic dry-run-all verify-all query-all runs new; do
 	"$T" "$c" --help >"$OUT/help_$c.out" 2>&1 && grep -q "^usage: tenancy $c" "$OUT/help_$c.out" && helpok=$((helpok + 1))
 done
-check "help: all 23 commands answer --help with exit 0" "$helpok" "23"
+check "help: all 24 commands answer --help with exit 0" "$helpok" "24"
 "$T" migrate-all --help >"$OUT/help.out"
 check "help: migrate-all shows every optional argument of tenant_migrate_all" \
 	"$(grep -c -- '--concurrency N\|--max-failures N\|TARGET' "$OUT/help.out") $(grep -c 'SQL: SELECT \* FROM tenant_migrate_all(target, concurrency, max_failures)' "$OUT/help.out")" "4 1"
