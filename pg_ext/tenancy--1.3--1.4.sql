@@ -1,16 +1,79 @@
 /* pg_ext/tenancy--1.3--1.4.sql -- upgrade tenancy 1.3 to 1.4.
  *
- * Each issue's part is appended under a comment header naming it, so the
- * parts merge without touching one another.
+ * Adds: chunked batches (tenant_migrate_in_batches, issue 14); the run
+ * record's write paths for a migrator's fan-out (tenancy.run_open /
+ * run_record_tenant / run_finish, issue 7); schema tenants' tracking rows in
+ * tables tenancy owns (issue 14); the SQLite fallback's functions, refused
+ * here (issue 10); schema tenants on Citus (issue 13); operating a fleet:
+ * tenant_rollback_all, subsets and max_failures, tenant_migration_remove,
+ * tenant_settings, tenants().last_checked, one named tenant (issue 9).
+ * tenancy.capabilities() is rewritten with all of it.
+ *
+ * Roles that held a capability in 1.3 are found first, from the 1.3
+ * functions' ACLs, before anything is dropped, and given what their
+ * capability holds in 1.4 at the end; the functions 1.4 replaces with new
+ * arguments keep their grants.
  *
  * Security: qualified names, SET search_path = pg_catalog, pg_temp on every
  * function, everything revoked from PUBLIC.
  *
- * Must not: edit a released script's objects other than by ALTER/REVOKE/DROP.
+ * Must not: edit a released script's objects other than by ALTER/REVOKE/DROP
+ * or CREATE OR REPLACE, or grant anything to PUBLIC.
  */
 
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION tenancy UPDATE TO '1.4'" to load this file. \quit
+
+-- ---- who holds what in 1.3 (given their 1.4 rights at the end) ----
+-- Kept in transaction-local settings, not a temporary table: Citus cannot
+-- PREPARE a transaction that touched temporary objects.
+--
+-- tenancy_upgrade.holders: {capability, role} pairs.  A role that may
+-- execute tenants() or tenant_status() is a reader; one that may execute
+-- tenant_migrate_all_atomic() or tenant_query_all() a migrator (the
+-- migrator capability includes the reader's).  Readers come first.
+--
+-- tenancy_upgrade.kept: {function, role} pairs, the grants that move to a
+-- function replaced with new arguments: whoever could execute the old one
+-- can execute the new one (and whoever could run tenant_migrate_all can
+-- run tenant_rollback_all, whoever could run tenants() tenant_settings()).
+SELECT pg_catalog.set_config('tenancy_upgrade.holders',
+	(SELECT coalesce(pg_catalog.array_agg(ARRAY[h.capability, h.role::pg_catalog.regrole::pg_catalog.text]
+		ORDER BY h.capability DESC, h.role), '{}')::pg_catalog.text
+	  FROM (SELECT DISTINCT a.grantee AS role,
+			CASE WHEN p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+				'@extschema@.tenants()'::pg_catalog.regprocedure,
+				'@extschema@.tenant_status()'::pg_catalog.regprocedure]::pg_catalog.oid[])
+				THEN 'reader' ELSE 'migrator' END AS capability
+		  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+		 WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
+				'@extschema@.tenants()'::pg_catalog.regprocedure,
+				'@extschema@.tenant_status()'::pg_catalog.regprocedure,
+				'@extschema@.tenant_migrate_all_atomic(pg_catalog.text, pg_catalog.int4)'::pg_catalog.regprocedure,
+				'@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)'::pg_catalog.regprocedure]::pg_catalog.oid[])
+		   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+		   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner) h), true),
+	pg_catalog.set_config('tenancy_upgrade.kept',
+	(SELECT coalesce(pg_catalog.array_agg(ARRAY[f.new, a.grantee::pg_catalog.regrole::pg_catalog.text]
+		ORDER BY f.n, a.n), '{}')::pg_catalog.text
+	  FROM (VALUES
+		(1, '@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4)',
+			'@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[])'),
+		(2, '@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4)',
+			'@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)'),
+		(3, '@extschema@.tenants()', '@extschema@.tenants()'),
+		(4, '@extschema@.tenants()', '@extschema@.tenant_settings()'),
+		(5, '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4)',
+			'@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'),
+		(6, '@extschema@.tenant_verify_all(pg_catalog.int4)',
+			'@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[])'),
+		(7, '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)',
+			'@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])')
+	  ) AS f(n, old, new),
+	  pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) WITH ORDINALITY AS a(grantor, grantee, privilege_type, is_grantable, n)
+	 WHERE p.oid OPERATOR(pg_catalog.=) f.old::pg_catalog.regprocedure
+	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
+	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true);
 
 -- ---- issue 14: big batches ----
 -- A long batch in chunks of batch_size migrations, each chunk its own batch
@@ -37,43 +100,59 @@ REVOKE ALL ON PROCEDURE @extschema@.tenant_migrate_in_batches(pg_catalog.int8, p
 -- DEFINER functions owned by the extension's owner, in the manner of
 -- pg_cron's cron.schedule (the extension decides what a role may write):
 --
---   tenancy.run_open(secret, target, status, tenants, actor) -> run_id
---   tenancy.run_record_tenant(run_id, secret, tenant, status, ...)
---   tenancy.run_finish(run_id, secret, status, finished)
+--   tenancy.run_open(target, status, tenants, actor) -> run_id
+--   tenancy.run_record_tenant(run_id, tenant, status, ...)
+--   tenancy.run_finish(run_id, status, finished)
 --
 -- EXECUTE is part of the migrator capability, but holding it writes
--- nothing on its own: a run is opened only by the backend of a fan-out
--- that tenancy's C code started.  That backend draws a random secret and
--- holds, for its transaction, an advisory lock whose key is the first 8
--- bytes of the secret's SHA-256 and whose fourth field (7) none of the
--- pg_advisory_* functions can produce; run_open finds that lock in
--- pg_locks, so it needs both the lock (only tenancy's C code takes it) and
--- the secret (only that backend and its control connection know it).  The
--- secret's hash is kept in tenancy.run_secrets, readable by nobody, and
--- every later write of the run must present the secret; closing the run
--- forgets it.  So a migrator can neither open a run of its own nor write
--- a row, a tenant's state or an audit line into anyone's run: what it
--- records, it records by running tenant_migrate_all.
+-- nothing on its own, and nothing secret crosses the wire (a parameter
+-- would be logged with log_statement = all): the fan-out's backend opens
+-- the control connection, reads that session's pg_backend_pid() over it,
+-- and takes, for its transaction, an advisory ExclusiveLock whose key is
+-- (1952804449 "tena", that pid) and whose fourth field (7) no
+-- pg_advisory_* function produces.  run_open, called in that session,
+-- finds the lock naming its own pg_backend_pid() in pg_locks (only
+-- tenancy's C code takes it, and only for a connection it opened itself)
+-- and writes down the session (pid and backend start) as the run's only
+-- writer; every later write must come from that session; closing the run
+-- forgets it.  A migrator calling them from any other session gets 42501
+-- and writes nothing: what it records, it records by running
+-- tenant_migrate_all.
+--
+-- The migrator capability holds the three write paths and, in a tenant,
+-- tenancy.migrate_synced (1.3 left it to superusers, so a migrator's
+-- fan-out failed in every tenant); the reader capability verify_synced.
 -- ==========================================================================
 
-CREATE TABLE tenancy.run_secrets (
+CREATE TABLE tenancy.run_writers (
 	run_id pg_catalog.int8 PRIMARY KEY REFERENCES tenancy.runs ON DELETE CASCADE,
-	secret_hash pg_catalog.bytea NOT NULL
+	writer_pid pg_catalog.int4 NOT NULL,
+	writer_start pg_catalog.timestamptz NOT NULL
 );
-COMMENT ON TABLE tenancy.run_secrets IS 'the SHA-256 of each open run''s secret: readable by nobody but the extension''s owner';
-REVOKE ALL ON tenancy.run_secrets FROM PUBLIC;
+COMMENT ON TABLE tenancy.run_writers IS 'the one session allowed to write each open run: readable by nobody but the extension''s owner';
+REVOKE ALL ON tenancy.run_writers FROM PUBLIC;
 
--- the run_id of an open run whose secret is $2, or a 42501 error
-CREATE FUNCTION tenancy.checked_run(run_id pg_catalog.int8, secret pg_catalog.text)
+-- this session's start, which a later backend with the same pid does not share
+CREATE FUNCTION tenancy.session_start()
+RETURNS pg_catalog.timestamptz
+LANGUAGE sql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a
+$$;
+
+-- the run_id of an open run this session writes, or a 42501 error
+CREATE FUNCTION tenancy.checked_run(run_id pg_catalog.int8)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF run_id IS NULL OR secret IS NULL OR NOT EXISTS (
-		SELECT 1 FROM tenancy.run_secrets s
-		 WHERE s.run_id OPERATOR(pg_catalog.=) checked_run.run_id
-		   AND s.secret_hash OPERATOR(pg_catalog.=) pg_catalog.sha256(pg_catalog.convert_to(secret, 'UTF8'))) THEN
+	IF run_id IS NULL OR NOT EXISTS (
+		SELECT 1 FROM tenancy.run_writers w
+		 WHERE w.run_id OPERATOR(pg_catalog.=) checked_run.run_id
+		   AND w.writer_pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+		   AND w.writer_start OPERATOR(pg_catalog.=) tenancy.session_start()) THEN
 		RAISE EXCEPTION 'run record refused'
 			USING ERRCODE = '42501',
 				DETAIL = 'Only the tenancy fan-out that opened a run writes its record, and only while it is open.',
@@ -83,40 +162,26 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION tenancy.run_open(secret pg_catalog.text, target pg_catalog.text, status pg_catalog.text,
+CREATE FUNCTION tenancy.run_open(target pg_catalog.text, status pg_catalog.text,
 	tenants pg_catalog.int8, actor pg_catalog.text)
 RETURNS pg_catalog.int8
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	h pg_catalog.bytea;
 	holder pg_catalog.int4;
 	id pg_catalog.int8;
 BEGIN
-	IF secret IS NULL OR secret OPERATOR(pg_catalog.!~) '^[0-9a-f]{32}$' THEN
-		RAISE EXCEPTION 'run record refused'
-			USING ERRCODE = '42501',
-				DETAIL = 'Only a tenancy fan-out running in this database opens a run record.';
-	END IF;
-	h := pg_catalog.sha256(pg_catalog.convert_to(secret, 'UTF8'));
-	-- the backend that holds the run's lock: tenancy's C code, and only it, takes it
+	-- the fan-out's backend holds a lock naming this very session: tenancy's C code, and only it, takes it
 	SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
 	 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
 	   AND l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock'
 	   AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-	   AND l.classid::pg_catalog.text OPERATOR(pg_catalog.=) (
-		   (pg_catalog.get_byte(h, 0)::pg_catalog.int8 OPERATOR(pg_catalog.<<) 24) OPERATOR(pg_catalog.|)
-		   (pg_catalog.get_byte(h, 1)::pg_catalog.int8 OPERATOR(pg_catalog.<<) 16) OPERATOR(pg_catalog.|)
-		   (pg_catalog.get_byte(h, 2)::pg_catalog.int8 OPERATOR(pg_catalog.<<) 8) OPERATOR(pg_catalog.|)
-		   pg_catalog.get_byte(h, 3)::pg_catalog.int8)::pg_catalog.text
-	   AND l.objid::pg_catalog.text OPERATOR(pg_catalog.=) (
-		   (pg_catalog.get_byte(h, 4)::pg_catalog.int8 OPERATOR(pg_catalog.<<) 24) OPERATOR(pg_catalog.|)
-		   (pg_catalog.get_byte(h, 5)::pg_catalog.int8 OPERATOR(pg_catalog.<<) 16) OPERATOR(pg_catalog.|)
-		   (pg_catalog.get_byte(h, 6)::pg_catalog.int8 OPERATOR(pg_catalog.<<) 8) OPERATOR(pg_catalog.|)
-		   pg_catalog.get_byte(h, 7)::pg_catalog.int8)::pg_catalog.text
-	   AND l.objsubid OPERATOR(pg_catalog.=) 7;
+	   AND l.classid OPERATOR(pg_catalog.=) 1952804449::pg_catalog.oid
+	   AND l.objid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()::pg_catalog.oid
+	   AND l.objsubid OPERATOR(pg_catalog.=) 7
+	 LIMIT 1;
 	IF holder IS NULL THEN
 		RAISE EXCEPTION 'run record refused'
 			USING ERRCODE = '42501',
@@ -133,12 +198,16 @@ BEGIN
 	END IF;
 	INSERT INTO tenancy.runs (target, status, tenants, caller_pid, actor)
 		VALUES (target, status, tenants, holder, actor) RETURNING runs.run_id INTO id;
-	INSERT INTO tenancy.run_secrets (run_id, secret_hash) VALUES (id, h);
+	INSERT INTO tenancy.run_writers (run_id, writer_pid, writer_start)
+		VALUES (id, pg_catalog.pg_backend_pid(), tenancy.session_start());
 	RETURN id;
 END
 $$;
 
-CREATE FUNCTION tenancy.run_record_tenant(run_id pg_catalog.int8, secret pg_catalog.text,
+-- one tenant's row of a run: status 'unchanged' (tenant_rollback_all: nothing
+-- undone, not audited), the audit action of a rollback run ('rollback'), and
+-- last_checked (when a fan-out last asked the tenant)
+CREATE FUNCTION tenancy.run_record_tenant(run_id pg_catalog.int8,
 	tenant pg_catalog.text, status pg_catalog.text, from_version pg_catalog.text,
 	to_version pg_catalog.text, applied pg_catalog.int8, duration_ms pg_catalog.int8,
 	sqlstate pg_catalog.text, error pg_catalog.text, version pg_catalog.text,
@@ -148,27 +217,31 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	id pg_catalog.int8 := tenancy.checked_run(run_id, secret);
+	id pg_catalog.int8 := tenancy.checked_run(run_id);
 	is_failure pg_catalog.bool := error IS NOT NULL OR status OPERATOR(pg_catalog.=) ANY (ARRAY['failed', 'unreachable']);
+	action pg_catalog.text;
 BEGIN
 	IF tenant IS NULL OR status IS NULL
-		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['applied', 'up_to_date', 'failed', 'unreachable', 'skipped', 'rolled_back'])
+		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['applied', 'up_to_date', 'failed', 'unreachable', 'skipped', 'rolled_back', 'unchanged'])
 		OR COALESCE(applied, 0) OPERATOR(pg_catalog.<) 0
 		OR COALESCE(duration_ms, 0) OPERATOR(pg_catalog.<) 0
 		OR (version IS NULL) OPERATOR(pg_catalog.<>) (version_key IS NULL) THEN
 		RAISE EXCEPTION 'invalid tenant record of run %', id USING ERRCODE = '22023',
 			DETAIL = 'A tenant, a fan-out status, counts of zero or more and a version with its key are required.';
 	END IF;
+	SELECT CASE WHEN r.target OPERATOR(pg_catalog.~~) 'rollback %' THEN 'rollback' ELSE 'migrate' END INTO action
+	  FROM tenancy.runs r WHERE r.run_id OPERATOR(pg_catalog.=) id;
 	INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version, applied,
 		duration_ms, sqlstate, error)
 		VALUES (id, tenant, status, from_version, to_version, applied, duration_ms, sqlstate, error);
 	UPDATE tenancy.tenants t SET version = COALESCE(run_record_tenant.version, t.version),
 		version_key = COALESCE(run_record_tenant.version_key, t.version_key), state = run_record_tenant.status,
-		last_error = CASE WHEN is_failure THEN run_record_tenant.error END, last_run = pg_catalog.clock_timestamp()
+		last_error = CASE WHEN is_failure THEN run_record_tenant.error END, last_run = pg_catalog.clock_timestamp(),
+		last_checked = pg_catalog.clock_timestamp()
 	 WHERE t.name OPERATOR(pg_catalog.=) tenant;
-	IF status OPERATOR(pg_catalog.<>) 'up_to_date' THEN
+	IF status OPERATOR(pg_catalog.<>) ALL (ARRAY['up_to_date', 'unchanged']) THEN
 		INSERT INTO tenancy.audit (action, tenant, detail)
-			VALUES ('migrate', tenant, 'run ' OPERATOR(pg_catalog.||) id OPERATOR(pg_catalog.||) ': '
+			VALUES (action, tenant, 'run ' OPERATOR(pg_catalog.||) id OPERATOR(pg_catalog.||) ': '
 				OPERATOR(pg_catalog.||) COALESCE(error, status));
 	END IF;
 	UPDATE tenancy.runs r SET applied = r.applied OPERATOR(pg_catalog.+) COALESCE(run_record_tenant.applied, 0),
@@ -177,14 +250,14 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION tenancy.run_finish(run_id pg_catalog.int8, secret pg_catalog.text,
+CREATE FUNCTION tenancy.run_finish(run_id pg_catalog.int8,
 	status pg_catalog.text, finished pg_catalog.bool)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	id pg_catalog.int8 := tenancy.checked_run(run_id, secret);
+	id pg_catalog.int8 := tenancy.checked_run(run_id);
 BEGIN
 	IF status IS NULL OR finished IS NULL
 		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['preparing', 'committing', 'aborting', 'done',
@@ -196,45 +269,20 @@ BEGIN
 	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
 	-- a closed run takes no more writes
 	IF finished THEN
-		DELETE FROM tenancy.run_secrets s WHERE s.run_id OPERATOR(pg_catalog.=) id;
+		DELETE FROM tenancy.run_writers w WHERE w.run_id OPERATOR(pg_catalog.=) id;
 	END IF;
 END
 $$;
 
 REVOKE ALL ON FUNCTION
-	tenancy.checked_run(pg_catalog.int8, pg_catalog.text),
-	tenancy.run_open(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.text),
-	tenancy.run_record_tenant(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text,
+	tenancy.session_start(),
+	tenancy.checked_run(pg_catalog.int8),
+	tenancy.run_open(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.text),
+	tenancy.run_record_tenant(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
 		pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8, pg_catalog.text,
 		pg_catalog.text, pg_catalog.text, pg_catalog.text),
-	tenancy.run_finish(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.bool)
+	tenancy.run_finish(pg_catalog.int8, pg_catalog.text, pg_catalog.bool)
 FROM PUBLIC;
-
--- The migrator capability holds the three write paths and, in a tenant,
--- tenancy.migrate_synced (1.3 left it to superusers, so a migrator's
--- fan-out failed in every tenant); the reader capability verify_synced.
--- capabilities() is
--- extended, not rewritten: what the script has defined so far (1.3's list
--- and whatever an earlier part of this script added) stays, under
--- capabilities_before_run_records(), and the run write paths are added.
-ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_run_records;
-CREATE FUNCTION tenancy.capabilities()
-RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_run_records() b
-	UNION ALL
-	SELECT c, k, o FROM (VALUES
-		('migrator', 'function', 'tenancy.run_open(text, text, text, bigint, text)'),
-		('migrator', 'function', 'tenancy.run_record_tenant(bigint, text, text, text, text, text, bigint, bigint, text, text, text, text)'),
-		('migrator', 'function', 'tenancy.run_finish(bigint, text, text, boolean)'),
-		-- in a tenant: what a fan-out calls there (tenant_migrate / tenant_verify's own rights)
-		('migrator', 'function', 'tenancy.migrate_synced(text, text, text, text)'),
-		('reader', 'function', 'tenancy.verify_synced(text, text)')
-	) AS v(c, k, o)
-$$;
-REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_run_records() FROM PUBLIC;
 
 -- capability_apply: the run write paths are named with their schema
 CREATE OR REPLACE FUNCTION tenancy.capability_apply(role pg_catalog.regrole,
@@ -305,26 +353,6 @@ BEGIN
 				CASE WHEN give THEN 'GRANT' ELSE 'REVOKE' END, r.object,
 				CASE WHEN give THEN 'TO' ELSE 'FROM' END, role);
 		END IF;
-	END LOOP;
-END
-$$;
-
--- roles that hold a capability from 1.3 get what it holds now (a reader
--- holds tenants(), a migrator tenant_migrate_all_atomic)
-DO $$
-DECLARE
-	r record;
-BEGIN
-	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role,
-			CASE p.proname WHEN 'tenants' THEN 'reader' ELSE 'migrator' END AS capability
-		FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-		WHERE p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['tenants', 'tenant_migrate_all_atomic'])
-		  AND p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-		  AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
-		  AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-		ORDER BY 2 DESC
-	LOOP
-		PERFORM tenancy.capability_apply(r.role, r.capability, true);
 	END LOOP;
 END
 $$;
@@ -482,51 +510,6 @@ $move$;
 
 -- nothing creates per-schema tracking tables any more
 DROP FUNCTION tenancy.create_tracking_tables(pg_catalog.name);
-
--- a role with the reader capability reads them, a migrator writes them
--- through the views (as tenancy.catalog / applied / history / checkpoints).
--- capabilities() is extended, not rewritten (as the run record's part
--- above does): what the script has defined so far stays, under
--- capabilities_before_schema_tracking().
-ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_schema_tracking;
-CREATE FUNCTION tenancy.capabilities()
-RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_schema_tracking() b
-	UNION ALL
-	SELECT c, k, o FROM (VALUES
-		('reader', 'table', 'tenancy.schema_catalog'),
-		('reader', 'table', 'tenancy.schema_applied'),
-		('reader', 'table', 'tenancy.schema_history'),
-		('reader', 'table', 'tenancy.schema_checkpoints'),
-		('migrator', 'write', 'tenancy.tenant_catalog'),
-		('migrator', 'write', 'tenancy.tenant_applied'),
-		('migrator', 'write', 'tenancy.tenant_history'),
-		('migrator', 'write', 'tenancy.tenant_checkpoints')
-	) AS v(c, k, o)
-$$;
-REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_schema_tracking() FROM PUBLIC;
-
--- roles that hold a capability already get the schema tenants' rows too
-DO $$
-DECLARE
-	r record;
-BEGIN
-	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role,
-			CASE p.proname WHEN 'tenants' THEN 'reader' ELSE 'migrator' END AS capability
-		FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-		WHERE p.proname OPERATOR(pg_catalog.=) ANY (ARRAY['tenants', 'tenant_migrate_all_atomic'])
-		  AND p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-		  AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
-		  AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-		ORDER BY 2 DESC
-	LOOP
-		PERFORM tenancy.capability_apply(r.role, r.capability, true);
-	END LOOP;
-END
-$$;
 
 -- ---- issue 10: the SQLite fallback's functions, refused by PostgreSQL ----
 -- tenant_fallback_pull / _push / _status (and their _all forms over a
@@ -702,14 +685,17 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 
 -- ==== issue 9 (operating a fleet): tenant_rollback_all ====
--- tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants]]):
--- every tenant (or the tenants named, in that order) back to before a
--- version of the tenant set, or to a checkpoint, over the same fan-out as
--- tenant_migrate_all (tenancy.migrate_synced(set, arg, 'rollback') in each
--- tenant), recorded in tenancy.runs / tenancy.run_tenants.  A migrator may
--- call it, as tenant_migrate_all.
+-- tenant_rollback_all(checkpoint_or_version [, concurrency [, tenants
+-- [, max_failures]]]): every tenant (or the tenants named, in that order)
+-- back to before a version of the tenant set, or to a checkpoint, over the
+-- same fan-out as tenant_migrate_all (tenancy.migrate_synced(set, arg,
+-- 'rollback') in each tenant), recorded in tenancy.runs /
+-- tenancy.run_tenants; nothing new starts after max_failures failed or
+-- unreachable tenants, the rest are 'skipped'.  A migrator may call it, as
+-- tenant_migrate_all.
 CREATE FUNCTION @extschema@.tenant_rollback_all(checkpoint_or_version pg_catalog.text,
-	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
+	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL,
+	max_failures pg_catalog.int4 DEFAULT NULL)
 RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
 	from_version pg_catalog.text, to_version pg_catalog.text,
 	applied pg_catalog.int8, duration_ms pg_catalog.int8,
@@ -717,20 +703,11 @@ RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
 AS 'MODULE_PATHNAME', 'tenant_rollback_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
 SET search_path = pg_catalog, pg_temp;
-REVOKE ALL ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4) FROM PUBLIC;
 
 -- tenant_migrate_all gains tenants text[] (a subset, canary first): the
--- 3-argument function goes and the 4-argument one takes its place; every
--- role that could execute the old one can execute the new one, and
--- tenant_rollback_all.
--- kept in a transaction-local setting, not a temporary table: Citus
--- cannot PREPARE a transaction that touched temporary objects
-SELECT pg_catalog.set_config('tenancy_upgrade.tenancy_migrate_all_grantees',
-	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
-	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4)'::pg_catalog.regprocedure
-	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true);
+-- 3-argument function goes and the 4-argument one takes its place (its
+-- grants: tenancy_upgrade.kept).
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
 DROP FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4);
 CREATE FUNCTION @extschema@.tenant_migrate_all(target pg_catalog.text DEFAULT NULL,
@@ -744,15 +721,6 @@ AS 'MODULE_PATHNAME', 'tenant_migrate_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[]) FROM PUBLIC;
-DO $$
-DECLARE r pg_catalog.text;
-BEGIN
-	FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.tenancy_migrate_all_grantees')::pg_catalog.text[] LOOP
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_migrate_all(pg_catalog.text, pg_catalog.int4, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
-		-- whoever could migrate every tenant can revert them (the migrator capability)
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]) TO %s', r);
-	END LOOP;
-END $$;
 
 -- tenant_migration_remove(version [, scope]): a version no database has
 -- applied leaves a set ('tenants': asked of every tenant); admin only.
@@ -777,16 +745,8 @@ REVOKE ALL ON FUNCTION @extschema@.tenant_settings() FROM PUBLIC;
 
 -- tenants() gains last_checked: when a fan-out (migrate, rollback, verify,
 -- atomic) last asked the tenant itself; the registry's cached state is as
--- fresh as that.  Same grants as before.
+-- fresh as that.  Same grants as before (tenancy_upgrade.kept).
 ALTER TABLE tenancy.tenants ADD COLUMN last_checked pg_catalog.timestamptz;
--- kept in a transaction-local setting, not a temporary table: Citus
--- cannot PREPARE a transaction that touched temporary objects
-SELECT pg_catalog.set_config('tenancy_upgrade.tenancy_tenants_grantees',
-	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
-	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-	 WHERE p.oid OPERATOR(pg_catalog.=) '@extschema@.tenants()'::pg_catalog.regprocedure
-	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true);
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenants();
 DROP FUNCTION @extschema@.tenants();
 CREATE FUNCTION @extschema@.tenants()
@@ -798,344 +758,18 @@ AS 'MODULE_PATHNAME', 'tenants'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
 SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION @extschema@.tenants() FROM PUBLIC;
-DO $$
-DECLARE r pg_catalog.text;
-BEGIN
-	FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.tenancy_tenants_grantees')::pg_catalog.text[] LOOP
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenants() TO %s', r);
-		-- whoever could read the registry can read the settings list (the reader capability)
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION @extschema@.tenant_settings() TO %s', r);
-	END LOOP;
-END $$;
 
--- run_record_tenant (issue 7's write path) learns tenant_rollback_all's rows:
--- status 'unchanged' (nothing undone, not audited), the audit action of a
--- rollback run ('rollback'), and last_checked (when a fan-out last asked the
--- tenant).  The same checks otherwise.
-CREATE OR REPLACE FUNCTION tenancy.run_record_tenant(run_id pg_catalog.int8, secret pg_catalog.text,
-	tenant pg_catalog.text, status pg_catalog.text, from_version pg_catalog.text,
-	to_version pg_catalog.text, applied pg_catalog.int8, duration_ms pg_catalog.int8,
-	sqlstate pg_catalog.text, error pg_catalog.text, version pg_catalog.text,
-	version_key pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	id pg_catalog.int8 := tenancy.checked_run(run_id, secret);
-	is_failure pg_catalog.bool := error IS NOT NULL OR status OPERATOR(pg_catalog.=) ANY (ARRAY['failed', 'unreachable']);
-	action pg_catalog.text;
-BEGIN
-	IF tenant IS NULL OR status IS NULL
-		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['applied', 'up_to_date', 'failed', 'unreachable', 'skipped', 'rolled_back', 'unchanged'])
-		OR COALESCE(applied, 0) OPERATOR(pg_catalog.<) 0
-		OR COALESCE(duration_ms, 0) OPERATOR(pg_catalog.<) 0
-		OR (version IS NULL) OPERATOR(pg_catalog.<>) (version_key IS NULL) THEN
-		RAISE EXCEPTION 'invalid tenant record of run %', id USING ERRCODE = '22023',
-			DETAIL = 'A tenant, a fan-out status, counts of zero or more and a version with its key are required.';
-	END IF;
-	SELECT CASE WHEN r.target OPERATOR(pg_catalog.~~) 'rollback %' THEN 'rollback' ELSE 'migrate' END INTO action
-	  FROM tenancy.runs r WHERE r.run_id OPERATOR(pg_catalog.=) id;
-	INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version, applied,
-		duration_ms, sqlstate, error)
-		VALUES (id, tenant, status, from_version, to_version, applied, duration_ms, sqlstate, error);
-	UPDATE tenancy.tenants t SET version = COALESCE(run_record_tenant.version, t.version),
-		version_key = COALESCE(run_record_tenant.version_key, t.version_key), state = run_record_tenant.status,
-		last_error = CASE WHEN is_failure THEN run_record_tenant.error END, last_run = pg_catalog.clock_timestamp(),
-		last_checked = pg_catalog.clock_timestamp()
-	 WHERE t.name OPERATOR(pg_catalog.=) tenant;
-	IF status OPERATOR(pg_catalog.<>) ALL (ARRAY['up_to_date', 'unchanged']) THEN
-		INSERT INTO tenancy.audit (action, tenant, detail)
-			VALUES (action, tenant, 'run ' OPERATOR(pg_catalog.||) id OPERATOR(pg_catalog.||) ': '
-				OPERATOR(pg_catalog.||) COALESCE(error, status));
-	END IF;
-	UPDATE tenancy.runs r SET applied = r.applied OPERATOR(pg_catalog.+) COALESCE(run_record_tenant.applied, 0),
-		failed = r.failed OPERATOR(pg_catalog.+) CASE WHEN is_failure THEN 1 ELSE 0 END
-	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
-END
-$$;
-
--- capabilities() is extended, as above: what was defined so far stays under
--- capabilities_before_fleet() (less the 3-argument tenant_migrate_all, which
--- is gone), and issue 9's functions are added.
-ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_fleet;
-CREATE FUNCTION tenancy.capabilities()
-RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_fleet() b
-	 WHERE b.object OPERATOR(pg_catalog.<>) 'tenant_migrate_all(text, integer, integer)'
-	UNION ALL
-	SELECT c, k, o FROM (VALUES
-		('reader', 'function', 'tenant_settings()'),
-		('migrator', 'function', 'tenant_migrate_all(text, integer, integer, text[])'),
-		('migrator', 'function', 'tenant_rollback_all(text, integer, text[])'),
-		('admin', 'function', 'tenant_migration_remove(text, text)'),
-		-- issue 14's chunked batches: a migrator may apply a long batch in chunks
-		-- (the capability sweep, 006_sweep.pl, found it in no capability)
-		('migrator', 'function', 'tenant_migrate_in_batches(bigint, text)')
-	) AS v(c, k, o)
-$$;
-REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet() FROM PUBLIC;
-
--- ==========================================================================
--- Issue 7 (security), branch secadmin: the run record without a secret.
---
--- The first design above gave the control connection a random secret to
--- pass to run_open / run_record_tenant / run_finish as a parameter, so a
--- server with log_statement = all (or log_min_duration_statement = 0)
--- logged it with the bind parameters, and whoever reads the log could
--- write into the run.  Now nothing secret crosses the wire: the fan-out's
--- backend opens the control connection, reads that session's
--- pg_backend_pid() over it, and takes, for its transaction, an advisory
--- ExclusiveLock whose key is (1952804449 "tena", that pid) and whose fourth
--- field (7) no pg_advisory_* function produces.  run_open, called in that
--- session, finds the lock naming its own pg_backend_pid() in pg_locks (only
--- tenancy's C code takes it, and only for a connection it opened itself)
--- and writes down the session (pid and backend start) as the run's only
--- writer; every later write must come from that session; closing the run
--- forgets it.  A migrator calling them from any other session gets 42501
--- and writes nothing.  The functions lose their secret argument (1.4 is
--- not released, so nothing outside this script calls the old ones).
--- ==========================================================================
-
-DROP FUNCTION tenancy.run_open(pg_catalog.text, pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.text);
-DROP FUNCTION tenancy.run_record_tenant(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.text,
-	pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8, pg_catalog.text,
-	pg_catalog.text, pg_catalog.text, pg_catalog.text);
-DROP FUNCTION tenancy.run_finish(pg_catalog.int8, pg_catalog.text, pg_catalog.text, pg_catalog.bool);
-DROP FUNCTION tenancy.checked_run(pg_catalog.int8, pg_catalog.text);
-DROP TABLE tenancy.run_secrets;
-
-CREATE TABLE tenancy.run_writers (
-	run_id pg_catalog.int8 PRIMARY KEY REFERENCES tenancy.runs ON DELETE CASCADE,
-	writer_pid pg_catalog.int4 NOT NULL,
-	writer_start pg_catalog.timestamptz NOT NULL
-);
-COMMENT ON TABLE tenancy.run_writers IS 'the one session allowed to write each open run: readable by nobody but the extension''s owner';
-REVOKE ALL ON tenancy.run_writers FROM PUBLIC;
-
--- this session's start, which a later backend with the same pid does not share
-CREATE FUNCTION tenancy.session_start()
-RETURNS pg_catalog.timestamptz
-LANGUAGE sql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT a.backend_start FROM pg_catalog.pg_stat_get_activity(pg_catalog.pg_backend_pid()) a
-$$;
-
--- the run_id of an open run this session writes, or a 42501 error
-CREATE FUNCTION tenancy.checked_run(run_id pg_catalog.int8)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql STABLE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF run_id IS NULL OR NOT EXISTS (
-		SELECT 1 FROM tenancy.run_writers w
-		 WHERE w.run_id OPERATOR(pg_catalog.=) checked_run.run_id
-		   AND w.writer_pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
-		   AND w.writer_start OPERATOR(pg_catalog.=) tenancy.session_start()) THEN
-		RAISE EXCEPTION 'run record refused'
-			USING ERRCODE = '42501',
-				DETAIL = 'Only the tenancy fan-out that opened a run writes its record, and only while it is open.',
-				HINT = 'Run tenant_migrate_all() to record a run.';
-	END IF;
-	RETURN run_id;
-END
-$$;
-
-CREATE FUNCTION tenancy.run_open(target pg_catalog.text, status pg_catalog.text,
-	tenants pg_catalog.int8, actor pg_catalog.text)
-RETURNS pg_catalog.int8
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	holder pg_catalog.int4;
-	id pg_catalog.int8;
-BEGIN
-	-- the fan-out's backend holds a lock naming this very session: tenancy's C code, and only it, takes it
-	SELECT l.pid INTO holder FROM pg_catalog.pg_locks l
-	 WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
-	   AND l.mode OPERATOR(pg_catalog.=) 'ExclusiveLock'
-	   AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
-											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-	   AND l.classid OPERATOR(pg_catalog.=) 1952804449::pg_catalog.oid
-	   AND l.objid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()::pg_catalog.oid
-	   AND l.objsubid OPERATOR(pg_catalog.=) 7
-	 LIMIT 1;
-	IF holder IS NULL THEN
-		RAISE EXCEPTION 'run record refused'
-			USING ERRCODE = '42501',
-				DETAIL = 'Only a tenancy fan-out running in this database opens a run record.',
-				HINT = 'Run tenant_migrate_all() to record a run.';
-	END IF;
-	IF status IS NULL OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['running', 'preparing']) THEN
-		RAISE EXCEPTION 'invalid run status "%"', status USING ERRCODE = '22023';
-	END IF;
-	IF tenants IS NULL OR tenants OPERATOR(pg_catalog.<) 0 OR actor IS NULL
-		OR pg_catalog.to_regrole(pg_catalog.quote_ident(actor)) IS NULL THEN
-		RAISE EXCEPTION 'invalid run record' USING ERRCODE = '22023',
-			DETAIL = 'The number of tenants must be zero or more and the actor a role.';
-	END IF;
-	INSERT INTO tenancy.runs (target, status, tenants, caller_pid, actor)
-		VALUES (target, status, tenants, holder, actor) RETURNING runs.run_id INTO id;
-	INSERT INTO tenancy.run_writers (run_id, writer_pid, writer_start)
-		VALUES (id, pg_catalog.pg_backend_pid(), tenancy.session_start());
-	RETURN id;
-END
-$$;
-
--- as the version above (rollback rows, 'unchanged', last_checked), the writer checked by session
-CREATE FUNCTION tenancy.run_record_tenant(run_id pg_catalog.int8,
-	tenant pg_catalog.text, status pg_catalog.text, from_version pg_catalog.text,
-	to_version pg_catalog.text, applied pg_catalog.int8, duration_ms pg_catalog.int8,
-	sqlstate pg_catalog.text, error pg_catalog.text, version pg_catalog.text,
-	version_key pg_catalog.text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	id pg_catalog.int8 := tenancy.checked_run(run_id);
-	is_failure pg_catalog.bool := error IS NOT NULL OR status OPERATOR(pg_catalog.=) ANY (ARRAY['failed', 'unreachable']);
-	action pg_catalog.text;
-BEGIN
-	IF tenant IS NULL OR status IS NULL
-		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['applied', 'up_to_date', 'failed', 'unreachable', 'skipped', 'rolled_back', 'unchanged'])
-		OR COALESCE(applied, 0) OPERATOR(pg_catalog.<) 0
-		OR COALESCE(duration_ms, 0) OPERATOR(pg_catalog.<) 0
-		OR (version IS NULL) OPERATOR(pg_catalog.<>) (version_key IS NULL) THEN
-		RAISE EXCEPTION 'invalid tenant record of run %', id USING ERRCODE = '22023',
-			DETAIL = 'A tenant, a fan-out status, counts of zero or more and a version with its key are required.';
-	END IF;
-	SELECT CASE WHEN r.target OPERATOR(pg_catalog.~~) 'rollback %' THEN 'rollback' ELSE 'migrate' END INTO action
-	  FROM tenancy.runs r WHERE r.run_id OPERATOR(pg_catalog.=) id;
-	INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version, applied,
-		duration_ms, sqlstate, error)
-		VALUES (id, tenant, status, from_version, to_version, applied, duration_ms, sqlstate, error);
-	UPDATE tenancy.tenants t SET version = COALESCE(run_record_tenant.version, t.version),
-		version_key = COALESCE(run_record_tenant.version_key, t.version_key), state = run_record_tenant.status,
-		last_error = CASE WHEN is_failure THEN run_record_tenant.error END, last_run = pg_catalog.clock_timestamp(),
-		last_checked = pg_catalog.clock_timestamp()
-	 WHERE t.name OPERATOR(pg_catalog.=) tenant;
-	IF status OPERATOR(pg_catalog.<>) ALL (ARRAY['up_to_date', 'unchanged']) THEN
-		INSERT INTO tenancy.audit (action, tenant, detail)
-			VALUES (action, tenant, 'run ' OPERATOR(pg_catalog.||) id OPERATOR(pg_catalog.||) ': '
-				OPERATOR(pg_catalog.||) COALESCE(error, status));
-	END IF;
-	UPDATE tenancy.runs r SET applied = r.applied OPERATOR(pg_catalog.+) COALESCE(run_record_tenant.applied, 0),
-		failed = r.failed OPERATOR(pg_catalog.+) CASE WHEN is_failure THEN 1 ELSE 0 END
-	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
-END
-$$;
-
-CREATE FUNCTION tenancy.run_finish(run_id pg_catalog.int8,
-	status pg_catalog.text, finished pg_catalog.bool)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	id pg_catalog.int8 := tenancy.checked_run(run_id);
-BEGIN
-	IF status IS NULL OR finished IS NULL
-		OR status OPERATOR(pg_catalog.<>) ALL (ARRAY['preparing', 'committing', 'aborting', 'done',
-			'rolled_back', 'cancelled', 'stopped', 'failed']) THEN
-		RAISE EXCEPTION 'invalid run status "%"', status USING ERRCODE = '22023';
-	END IF;
-	UPDATE tenancy.runs r SET status = run_finish.status,
-		finished_at = CASE WHEN finished THEN pg_catalog.clock_timestamp() ELSE r.finished_at END
-	 WHERE r.run_id OPERATOR(pg_catalog.=) id;
-	-- a closed run takes no more writes
-	IF finished THEN
-		DELETE FROM tenancy.run_writers w WHERE w.run_id OPERATOR(pg_catalog.=) id;
-	END IF;
-END
-$$;
-
-REVOKE ALL ON FUNCTION
-	tenancy.session_start(),
-	tenancy.checked_run(pg_catalog.int8),
-	tenancy.run_open(pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.text),
-	tenancy.run_record_tenant(pg_catalog.int8, pg_catalog.text, pg_catalog.text,
-		pg_catalog.text, pg_catalog.text, pg_catalog.int8, pg_catalog.int8, pg_catalog.text,
-		pg_catalog.text, pg_catalog.text, pg_catalog.text),
-	tenancy.run_finish(pg_catalog.int8, pg_catalog.text, pg_catalog.bool)
-FROM PUBLIC;
-
--- capabilities() is extended, as above: what was defined so far stays under
--- capabilities_before_run_writers(), less the three write paths with a
--- secret argument (dropped), and the ones without it are added.
-ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_run_writers;
-CREATE FUNCTION tenancy.capabilities()
-RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_run_writers() b
-	 WHERE b.object OPERATOR(pg_catalog.<>) ALL (ARRAY[
-		'tenancy.run_open(text, text, text, bigint, text)',
-		'tenancy.run_record_tenant(bigint, text, text, text, text, text, bigint, bigint, text, text, text, text)',
-		'tenancy.run_finish(bigint, text, text, boolean)'])
-	UNION ALL
-	SELECT c, k, o FROM (VALUES
-		('migrator', 'function', 'tenancy.run_open(text, text, bigint, text)'),
-		('migrator', 'function', 'tenancy.run_record_tenant(bigint, text, text, text, text, bigint, bigint, text, text, text, text)'),
-		('migrator', 'function', 'tenancy.run_finish(bigint, text, boolean)')
-	) AS v(c, k, o)
-$$;
-REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_run_writers() FROM PUBLIC;
-
--- roles that held the migrator capability get the new write paths
-DO $$
-DECLARE
-	r record;
-BEGIN
-	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role
-		FROM pg_catalog.pg_proc p CROSS JOIN LATERAL pg_catalog.aclexplode(p.proacl) a
-		WHERE p.proname OPERATOR(pg_catalog.=) 'tenant_migrate_all_atomic'
-		  AND p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace
-		  AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE'
-		  AND a.grantee OPERATOR(pg_catalog.<>) 0 AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-	LOOP
-		PERFORM tenancy.capability_apply(r.role, 'migrator', true);
-	END LOOP;
-END
-$$;
-
--- ==== issue 9 (operating a fleet), branch fleet: subsets and max_failures ====
+-- ==== issue 9 (operating a fleet), branch fleet: subsets ====
 -- tenant_dry_run_all, tenant_verify_all and tenant_query_all take a subset
 -- (tenants text[], as tenant_migrate_all: each a registered tenant, none
--- twice, in the order given); tenant_rollback_all takes max_failures (as
--- tenant_migrate_all: nothing new starts after that many failed or
--- unreachable tenants, the rest are 'skipped').  Each old function goes and
--- the new one takes its place; every role that could execute the old one
--- can execute the new one.
--- kept in transaction-local settings, not a temporary table: Citus
--- cannot PREPARE a transaction that touched temporary objects
-SELECT pg_catalog.set_config('tenancy_upgrade.fleet_' OPERATOR(pg_catalog.||) f.key,
-	(SELECT coalesce(pg_catalog.array_agg(a.grantee::pg_catalog.regrole::pg_catalog.text), '{}')::pg_catalog.text
-	  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-	 WHERE p.oid OPERATOR(pg_catalog.=) f.sig::pg_catalog.regprocedure
-	   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-	   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner), true)
-  FROM (VALUES
-	('dry_run_all', '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4)'),
-	('verify_all', '@extschema@.tenant_verify_all(pg_catalog.int4)'),
-	('query_all', '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)'),
-	('rollback_all', '@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])')
-  ) AS f(key, sig);
+-- twice, in the order given).  Each old function goes and the new one takes
+-- its place (its grants: tenancy_upgrade.kept).
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4);
 DROP FUNCTION @extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4);
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_verify_all(pg_catalog.int4);
 DROP FUNCTION @extschema@.tenant_verify_all(pg_catalog.int4);
 ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4);
 DROP FUNCTION @extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4);
-ALTER EXTENSION tenancy DROP FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]);
-DROP FUNCTION @extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]);
 
 CREATE FUNCTION @extschema@.tenant_dry_run_all(target pg_catalog.text DEFAULT NULL,
 	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL)
@@ -1163,60 +797,11 @@ AS 'MODULE_PATHNAME', 'tenant_query_all'
 LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
 SET search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION @extschema@.tenant_rollback_all(checkpoint_or_version pg_catalog.text,
-	concurrency pg_catalog.int4 DEFAULT NULL, tenants pg_catalog.text[] DEFAULT NULL,
-	max_failures pg_catalog.int4 DEFAULT NULL)
-RETURNS TABLE (tenant pg_catalog.text, status pg_catalog.text,
-	from_version pg_catalog.text, to_version pg_catalog.text,
-	applied pg_catalog.int8, duration_ms pg_catalog.int8,
-	sqlstate pg_catalog.text, error pg_catalog.text)
-AS 'MODULE_PATHNAME', 'tenant_rollback_all'
-LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 100
-SET search_path = pg_catalog, pg_temp;
-
 REVOKE ALL ON FUNCTION
 	@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]),
 	@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[]),
-	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[]),
-	@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)
+	@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])
 FROM PUBLIC;
-DO $$
-DECLARE
-	f pg_catalog.text[];
-	r pg_catalog.text;
-BEGIN
-	FOREACH f SLICE 1 IN ARRAY ARRAY[
-		['dry_run_all', '@extschema@.tenant_dry_run_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'],
-		['verify_all', '@extschema@.tenant_verify_all(pg_catalog.int4, pg_catalog.text[])'],
-		['query_all', '@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'],
-		['rollback_all', '@extschema@.tenant_rollback_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[], pg_catalog.int4)']]
-	LOOP
-		FOREACH r IN ARRAY pg_catalog.current_setting('tenancy_upgrade.fleet_' OPERATOR(pg_catalog.||) f[1])::pg_catalog.text[] LOOP
-			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', f[2], r);
-		END LOOP;
-	END LOOP;
-END $$;
-
--- capabilities() follows: the new signatures take the old ones' places
-ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_fleet_subsets;
-CREATE FUNCTION tenancy.capabilities()
-RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_fleet_subsets() b
-	 WHERE b.object OPERATOR(pg_catalog.<>) ALL (ARRAY['tenant_dry_run_all(text, integer)',
-		'tenant_verify_all(integer)', 'tenant_query_all(text, integer)',
-		'tenant_rollback_all(text, integer, text[])'])
-	UNION ALL
-	SELECT c, k, o FROM (VALUES
-		('migrator', 'function', 'tenant_dry_run_all(text, integer, text[])'),
-		('migrator', 'function', 'tenant_verify_all(integer, text[])'),
-		('migrator', 'function', 'tenant_query_all(text, integer, text[])'),
-		('migrator', 'function', 'tenant_rollback_all(text, integer, text[], integer)')
-	) AS v(c, k, o)
-$$;
-REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_fleet_subsets() FROM PUBLIC;
 
 -- ==== issue 9 (operating a fleet), branch fleet: one named tenant ====
 -- tenant_status(tenant), tenant_history(tenant), tenant_checkpoints(tenant)
@@ -1365,39 +950,117 @@ REVOKE ALL ON FUNCTION
 	@extschema@.tenant_checkpoints(pg_catalog.text)
 FROM PUBLIC;
 
-ALTER FUNCTION tenancy.capabilities() RENAME TO capabilities_before_one_tenant;
-CREATE FUNCTION tenancy.capabilities()
+-- ==========================================================================
+-- Capabilities: what each one holds in 1.4 (the functions it may execute,
+-- the tables it may read); 1.3's list with what 1.4 adds.  No capability
+-- may write a registry or tenant-set table.  Objects named with their
+-- schema (tenancy.run_open(...)) are taken as they are; the others live in
+-- the extension's schema.
+-- ==========================================================================
+CREATE OR REPLACE FUNCTION tenancy.capabilities()
 RETURNS TABLE (capability pg_catalog.text, kind pg_catalog.text, object pg_catalog.text)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT b.capability, b.kind, b.object FROM tenancy.capabilities_before_one_tenant() b
-	UNION ALL
 	SELECT c, k, o FROM (VALUES
+		-- reader: status of this database and of the registry
+		('reader', 'function', 'tenant_status()'),
+		('reader', 'function', 'tenant_verify()'),
+		('reader', 'function', 'tenant_history()'),
+		('reader', 'function', 'tenant_checkpoints()'),
+		('reader', 'function', 'tenant_plan(text)'),
+		('reader', 'function', 'tenants()'),
+		('reader', 'function', 'tenant_runs()'),
+		('reader', 'function', 'tenant_settings()'),
+		('reader', 'table', 'tenancy.catalog'),
+		('reader', 'table', 'tenancy.applied'),
+		('reader', 'table', 'tenancy.history'),
+		('reader', 'table', 'tenancy.checkpoints'),
+		('reader', 'table', 'tenancy.tenants'),
+		('reader', 'table', 'tenancy.runs'),
+		('reader', 'table', 'tenancy.run_tenants'),
+		('reader', 'table', 'tenancy.set_catalog'),
+		('reader', 'table', 'tenancy.set_applied'),
+		-- the schema tenants' tracking rows of this database
+		('reader', 'table', 'tenancy.schema_catalog'),
+		('reader', 'table', 'tenancy.schema_applied'),
+		('reader', 'table', 'tenancy.schema_history'),
+		('reader', 'table', 'tenancy.schema_checkpoints'),
+		-- in a tenant: what tenant_verify_all and a one-tenant read call there
+		('reader', 'function', 'tenancy.verify_synced(text, text)'),
 		('reader', 'function', 'tenancy.inspect_synced(text, text)'),
-		('migrator', 'function', 'tenancy.one_tenant_error(text, text, text)'),
-		('migrator', 'function', 'tenancy.one_tenant_rows(text, text)'),
+		-- migrator: migrate this database, and every tenant with the set
+		('migrator', 'function', 'tenant_migrate(text, boolean)'),
+		('migrator', 'function', 'tenant_dry_run(text)'),
+		('migrator', 'function', 'tenant_checkpoint(text, text)'),
+		('migrator', 'function', 'tenant_rollback(text)'),
+		('migrator', 'function', 'tenant_migration_add(text, text, text, text)'),
+		-- a long batch in chunks (the capability sweep, 006_sweep.pl, found it in no capability)
+		('migrator', 'function', 'tenant_migrate_in_batches(bigint, text)'),
+		-- this database's catalog, as tenant_migration_add; its 'tenants' scope
+		-- takes the tenant-set lock, which only admin holds
+		('migrator', 'function', 'tenant_migrations_load_files(text[], text[], text)'),
+		('migrator', 'function', 'tenant_migrate_all(text, integer, integer, text[])'),
+		('migrator', 'function', 'tenant_rollback_all(text, integer, text[], integer)'),
+		('migrator', 'function', 'tenant_dry_run_all(text, integer, text[])'),
+		('migrator', 'function', 'tenant_verify_all(integer, text[])'),
+		('migrator', 'function', 'tenant_query_all(text, integer, text[])'),
+		('migrator', 'function', 'tenant_migrate_all_atomic(text, integer)'),
+		-- one named tenant, read from the control database (they connect to it)
 		('migrator', 'function', 'tenant_status(text)'),
 		('migrator', 'function', 'tenant_verify(text)'),
 		('migrator', 'function', 'tenant_history(text)'),
-		('migrator', 'function', 'tenant_checkpoints(text)')
+		('migrator', 'function', 'tenant_checkpoints(text)'),
+		('migrator', 'function', 'tenancy.one_tenant_error(text, text, text)'),
+		('migrator', 'function', 'tenancy.one_tenant_rows(text, text)'),
+		-- the run record's write paths (a fan-out's control connection)
+		('migrator', 'function', 'tenancy.run_open(text, text, bigint, text)'),
+		('migrator', 'function', 'tenancy.run_record_tenant(bigint, text, text, text, text, bigint, bigint, text, text, text, text)'),
+		('migrator', 'function', 'tenancy.run_finish(bigint, text, boolean)'),
+		-- in a tenant: what a fan-out calls there (tenant_migrate's own rights)
+		('migrator', 'function', 'tenancy.migrate_synced(text, text, text, text)'),
+		('migrator', 'write', 'tenancy.catalog'),
+		('migrator', 'write', 'tenancy.applied'),
+		('migrator', 'write', 'tenancy.history'),
+		('migrator', 'write', 'tenancy.checkpoints'),
+		-- a schema tenant's tracking rows, through the views
+		('migrator', 'write', 'tenancy.tenant_catalog'),
+		('migrator', 'write', 'tenancy.tenant_applied'),
+		('migrator', 'write', 'tenancy.tenant_history'),
+		('migrator', 'write', 'tenancy.tenant_checkpoints'),
+		('migrator', 'server', 'tenancy'),
+		('migrator', 'lock', 'tenancy.lock_runs'),
+		-- admin: the registry and the tenant set
+		('admin', 'function', 'tenant_create(text, text, text)'),
+		('admin', 'function', 'tenant_register(text, text, text)'),
+		('admin', 'function', 'tenant_drop(text, text)'),
+		('admin', 'function', 'tenant_migration_add(text, text, text, text, text)'),
+		('admin', 'function', 'tenant_migrations_load(text, text)'),
+		('admin', 'function', 'tenant_migrations_load(text)'),
+		('admin', 'function', 'tenant_migration_remove(text, text)'),
+		('admin', 'function', 'tenant_repair(text)'),
+		('admin', 'function', 'tenant_baseline(text)'),
+		('admin', 'table', 'tenancy.audit'),
+		('admin', 'table', 'tenancy.set_history'),
+		('admin', 'table', 'tenancy.set_checkpoints'),
+		('admin', 'lock', 'tenancy.lock_set')
 	) AS v(c, k, o)
 $$;
-REVOKE ALL ON FUNCTION tenancy.capabilities(), tenancy.capabilities_before_one_tenant() FROM PUBLIC;
 
--- roles that hold a capability already get these too
+-- ---- 1.3's holders get their 1.4 rights (found at the top) ----
+-- first the grants of the replaced functions, then every holder's capability
 DO $$
-DECLARE r record;
+DECLARE
+	kept pg_catalog.text[] := pg_catalog.current_setting('tenancy_upgrade.kept')::pg_catalog.text[];
+	holders pg_catalog.text[] := pg_catalog.current_setting('tenancy_upgrade.holders')::pg_catalog.text[];
 BEGIN
-	FOR r IN SELECT DISTINCT a.grantee::pg_catalog.regrole AS role,
-			CASE p.proname WHEN 'tenant_status' THEN 'reader' ELSE 'migrator' END AS capability
-		  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-		 WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
-				'@extschema@.tenant_status()'::pg_catalog.regprocedure,
-				'@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4, pg_catalog.text[])'::pg_catalog.regprocedure])
-		   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
-		   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-	LOOP
-		PERFORM tenancy.capability_apply(r.role, r.capability, true);
+	-- {function, role}
+	FOR i IN 1 .. coalesce(pg_catalog.array_length(kept, 1), 0) LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %s', kept[i][1], kept[i][2]);
 	END LOOP;
-END $$;
+	-- {capability, role}
+	FOR i IN 1 .. coalesce(pg_catalog.array_length(holders, 1), 0) LOOP
+		PERFORM tenancy.capability_apply(holders[i][2]::pg_catalog.regrole, holders[i][1], true);
+	END LOOP;
+END
+$$;
