@@ -61,7 +61,7 @@ typedef struct fo_slot
 	bool					  probe_sent;	 /* the probe sent */
 	bool					  probe_done;	 /* the core answered from the rows: nothing more */
 	PGresult				 *probe_catalog; /* the probe's catalog rows, until its applied rows */
-	int						  conn_served; /* tenants this connection served before */
+	int						  conn_served;	 /* tenants this connection served before */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
 	fo_outcome				  out;

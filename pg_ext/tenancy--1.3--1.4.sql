@@ -6,7 +6,8 @@
  * tables tenancy owns (issue 14); the SQLite fallback's functions, refused
  * here (issue 10); schema tenants on Citus (issue 13); operating a fleet:
  * tenant_rollback_all, subsets and max_failures, tenant_migration_remove,
- * tenant_settings, tenants().last_checked, one named tenant (issue 9).
+ * tenant_settings, tenants().last_checked, one named tenant, tenant_restore
+ * (issue 9).
  * tenancy.capabilities() is rewritten with all of it.
  *
  * Roles that held a capability in 1.3 are found first, from the 1.3
@@ -30,8 +31,9 @@
 --
 -- tenancy_upgrade.holders: {capability, role} pairs.  A role that may
 -- execute tenants() or tenant_status() is a reader; one that may execute
--- tenant_migrate_all_atomic() or tenant_query_all() a migrator (the
--- migrator capability includes the reader's).  Readers come first.
+-- tenant_migrate_all_atomic() or tenant_query_all() a migrator, one that
+-- may execute tenant_drop() an admin (each capability includes the ones
+-- below it).  Readers come first, then migrators, then admins.
 --
 -- tenancy_upgrade.kept: {function, role} pairs, the grants that move to a
 -- function replaced with new arguments: whoever could execute the old one
@@ -44,13 +46,16 @@ SELECT pg_catalog.set_config('tenancy_upgrade.holders',
 			CASE WHEN p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
 				'@extschema@.tenants()'::pg_catalog.regprocedure,
 				'@extschema@.tenant_status()'::pg_catalog.regprocedure]::pg_catalog.oid[])
-				THEN 'reader' ELSE 'migrator' END AS capability
+				THEN 'reader'
+			     WHEN p.oid OPERATOR(pg_catalog.=) '@extschema@.tenant_drop(pg_catalog.text, pg_catalog.text)'::pg_catalog.regprocedure
+				THEN 'admin' ELSE 'migrator' END AS capability
 		  FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
 		 WHERE p.oid OPERATOR(pg_catalog.=) ANY (ARRAY[
 				'@extschema@.tenants()'::pg_catalog.regprocedure,
 				'@extschema@.tenant_status()'::pg_catalog.regprocedure,
 				'@extschema@.tenant_migrate_all_atomic(pg_catalog.text, pg_catalog.int4)'::pg_catalog.regprocedure,
-				'@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)'::pg_catalog.regprocedure]::pg_catalog.oid[])
+				'@extschema@.tenant_query_all(pg_catalog.text, pg_catalog.int4)'::pg_catalog.regprocedure,
+				'@extschema@.tenant_drop(pg_catalog.text, pg_catalog.text)'::pg_catalog.regprocedure]::pg_catalog.oid[])
 		   AND a.privilege_type OPERATOR(pg_catalog.=) 'EXECUTE' AND a.grantee OPERATOR(pg_catalog.<>) 0
 		   AND a.grantee OPERATOR(pg_catalog.<>) p.proowner) h), true),
 	pg_catalog.set_config('tenancy_upgrade.kept',
@@ -950,6 +955,17 @@ REVOKE ALL ON FUNCTION
 	@extschema@.tenant_checkpoints(pg_catalog.text)
 FROM PUBLIC;
 
+-- ==== issue 9 (operating a fleet): tenant_restore ====
+-- The SQLite function that restores a snapshot checkpoint explicitly; here
+-- with the same arguments, refused by the core (0A000) as PostgreSQL
+-- refuses 'snapshot' checkpoints.
+CREATE FUNCTION @extschema@.tenant_restore(checkpoint pg_catalog.text)
+RETURNS pg_catalog.int8
+AS 'MODULE_PATHNAME', 'tenant_restore'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION @extschema@.tenant_restore(pg_catalog.text) FROM PUBLIC;
+
 -- ==========================================================================
 -- Capabilities: what each one holds in 1.4 (the functions it may execute,
 -- the tables it may read); 1.3's list with what 1.4 adds.  No capability
@@ -994,6 +1010,7 @@ AS $$
 		('migrator', 'function', 'tenant_dry_run(text)'),
 		('migrator', 'function', 'tenant_checkpoint(text, text)'),
 		('migrator', 'function', 'tenant_rollback(text)'),
+		('migrator', 'function', 'tenant_restore(text)'),
 		('migrator', 'function', 'tenant_migration_add(text, text, text, text)'),
 		-- a long batch in chunks (the capability sweep, 006_sweep.pl, found it in no capability)
 		('migrator', 'function', 'tenant_migrate_in_batches(bigint, text)'),

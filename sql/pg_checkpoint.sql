@@ -14,6 +14,8 @@ SELECT tenant_checkpoint('before_c');   -- taken already
 SELECT tenant_checkpoint('bad name!');  -- breaks the name rule
 SELECT regexp_replace(tenant_checkpoint(), '[0-9]{8}T[0-9.]+Z', '<stamp>') AS generated;
 SELECT tenant_checkpoint('snap', 'snapshot');
+SELECT tenant_restore('before_c');   -- no snapshots here: refused, as on SQLite for a marker
+SELECT tenant_restore(NULL);
 SELECT tenant_checkpoint('x', 'photo');
 SELECT tenant_checkpoint('m', NULL);   -- NULL mode: the default (marker)
 SELECT tenant_migration_add('3', 'c', 'CREATE TABLE c (id int);', 'DROP TABLE c;');
