@@ -123,6 +123,13 @@ extern char *reg_template_name(void);
 extern bool reg_template_exists_at(const char *location);
 
 /*
+ * The server's admin connection (its "postgres" database, as for CREATE
+ * DATABASE) at location, with the caller's credentials; raises when it
+ * cannot be had.
+ */
+extern PGconn *reg_server_admin_conn(const char *location);
+
+/*
  * Make sure the template exists on the server of location (NULL: this
  * server), has the extension, and is at the newest version of set.
  * Returns the template's version (palloc'd, "" for an empty set).  Inside

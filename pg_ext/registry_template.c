@@ -136,16 +136,13 @@ database_oid(PGconn *conn, const char *dbname)
 	return oid;
 }
 
-bool
-reg_template_exists_at(const char *location)
+PGconn *
+reg_server_admin_conn(const char *location)
 {
 	tn_lpq_opts o;
 	tn_error	err;
 	PGconn	   *conn;
-	Oid			oid;
 
-	if (location == NULL)
-		return OidIsValid(get_database_oid(reg_template_name(), true));
 	tn_error_clear(&err);
 	memset(&o, 0, sizeof(o));
 	o.location = location;
@@ -153,6 +150,18 @@ reg_template_exists_at(const char *location)
 	conn = tn_lpq_connect(&o, &err);
 	if (conn == NULL)
 		tn_raise_failure(&err);
+	return conn;
+}
+
+bool
+reg_template_exists_at(const char *location)
+{
+	PGconn *conn;
+	Oid		oid;
+
+	if (location == NULL)
+		return OidIsValid(get_database_oid(reg_template_name(), true));
+	conn = reg_server_admin_conn(location);
 	oid = database_oid(conn, reg_template_name());
 	tn_lpq_finish(conn);
 	return OidIsValid(oid);
@@ -248,12 +257,7 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 	Oid			oid;
 
 	tn_error_clear(&err);
-	memset(&o, 0, sizeof(o));
-	o.location = location;
-	o.dbname = "postgres";
-	conn = tn_lpq_connect(&o, &err);
-	if (conn == NULL)
-		tn_raise_failure(&err);
+	conn = reg_server_admin_conn(location);
 	oid = database_oid(conn, tmpl);
 	if (!remote_superuser(conn))
 	{
@@ -277,6 +281,8 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 	}
 	tn_lpq_finish(conn);
 
+	memset(&o, 0, sizeof(o));
+	o.location = location;
 	o.dbname = tmpl;
 	conn = tn_lpq_connect(&o, &err);
 	if (conn == NULL)

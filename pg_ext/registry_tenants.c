@@ -64,7 +64,6 @@ create_database_tenant(const char *name, const char *location,
 					   tn_migration_set *set, const char *text)
 {
 	const char *tmpl = reg_template_name();
-	tn_lpq_opts o;
 	tn_error	err;
 	PGconn	   *conn;
 	PGresult   *res;
@@ -72,12 +71,7 @@ create_database_tenant(const char *name, const char *location,
 
 	/* the server's admin connection, for CREATE DATABASE */
 	tn_error_clear(&err);
-	memset(&o, 0, sizeof(o));
-	o.location = location;
-	o.dbname = "postgres";
-	conn = tn_lpq_connect(&o, &err);
-	if (conn == NULL)
-		tn_raise_failure(&err);
+	conn = reg_server_admin_conn(location);
 	reg_check_createdb(conn, name);
 	version = reg_template_version(conn, location, set, text);
 
@@ -270,19 +264,13 @@ tenant_register(PG_FUNCTION_ARGS)
 static void
 drop_database(const char *location, const char *dbname)
 {
-	tn_lpq_opts o;
-	tn_error	err;
-	PGconn	   *conn;
-	PGresult   *res;
-	char	   *sql = psprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", quote_identifier(dbname));
+	tn_error  err;
+	PGconn	 *conn;
+	PGresult *res;
+	char	 *sql = psprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", quote_identifier(dbname));
 
 	tn_error_clear(&err);
-	memset(&o, 0, sizeof(o));
-	o.location = location;
-	o.dbname = "postgres";
-	conn = tn_lpq_connect(&o, &err);
-	if (conn == NULL)
-		tn_raise_failure(&err);
+	conn = reg_server_admin_conn(location);
 	res = tn_lpq_exec(conn, sql, 0, NULL, &err);
 	tn_lpq_finish(conn);
 	if (res == NULL)

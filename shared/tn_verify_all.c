@@ -99,12 +99,28 @@ row_from_state(const char *tenant, const tn_migration_set *set, tn_db_state *st,
 	return rc;
 }
 
+/* The row of a state read one way or another (its tracking tables, or the probe's rows); frees the state. */
+static int
+row_from_loaded_state(const char *tenant, const tn_migration_set *set, tn_db_state *st, tn_rows *out,
+					  tn_error *err)
+{
+	tn_rows found;
+	int		rc;
+
+	if ((rc = tn_verify_state(st, &found, err)) == TN_OK)
+	{
+		rc = row_from_state(tenant, set, st, &found, out, err);
+		tn_rows_free(&found);
+	}
+	tn_state_free(st);
+	return rc;
+}
+
 int
 tn_verify_all_row(const tn_adapter *a, const char *tenant,
 				  const tn_migration_set *set, const tn_error *reach_err,
 				  tn_rows *out, tn_error *err)
 {
-	tn_rows		found;
 	tn_db_state st;
 	int			rc;
 
@@ -121,13 +137,7 @@ tn_verify_all_row(const tn_adapter *a, const char *tenant,
 	/* one read of the state: tn_verify's problems and the set's judgement both come from it */
 	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
 		return rc;
-	if ((rc = tn_verify_state(&st, &found, err)) == TN_OK)
-	{
-		rc = row_from_state(tenant, set, &st, &found, out, err);
-		tn_rows_free(&found);
-	}
-	tn_state_free(&st);
-	return rc;
+	return row_from_loaded_state(tenant, set, &st, out, err);
 }
 
 int
@@ -135,18 +145,11 @@ tn_verify_all_row_from_rows(const char *tenant, const tn_migration_set *set,
 							const tn_rows *catalog_rows, const tn_rows *applied_rows,
 							tn_rows *out, tn_error *err)
 {
-	tn_rows		found;
 	tn_db_state st;
 	int			rc;
 
 	TN_ASSERT(out->ncols == tn_def_verify_all.ncols);
 	if ((rc = tn_state_from_probe(catalog_rows, applied_rows, &st, err)) != TN_OK)
 		return rc;
-	if ((rc = tn_verify_state(&st, &found, err)) == TN_OK)
-	{
-		rc = row_from_state(tenant, set, &st, &found, out, err);
-		tn_rows_free(&found);
-	}
-	tn_state_free(&st);
-	return rc;
+	return row_from_loaded_state(tenant, set, &st, out, err);
 }
