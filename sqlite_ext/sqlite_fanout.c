@@ -234,6 +234,16 @@ record_now(fanout_job *job, size_t i)
 
 	if (conn == NULL || job->rows[i].nrows != 1)
 		return;
+	/*
+	 * A worker thread cannot use the caller's connection when it has a mutex
+	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
+	 * statement holds it until the fan-out returns, so the worker would wait
+	 * forever.  Then the row is written after the slice, like every row when
+	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
+	 * and the caller's own thread record at once.
+	 */
+	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
+		return;
 	tn_error_clear(&err);
 	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
 	was_set = conn->busy_timeout_set;
@@ -737,6 +747,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	/* each tenant's row as it finishes: another connection sees the progress */
 	c.job.record_conn = &c.conn;
 	c.job.record_run_id = run_id;
+	c.job.record_thread = pthread_self();
 
 	/* in slices, so finished tenants are on record while the run goes on */
 	while (done < n && rc == TN_OK && !c.job.stopped)

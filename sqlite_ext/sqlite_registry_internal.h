@@ -72,6 +72,8 @@ typedef struct fanout_job
 	 */
 	tn_sqlite_conn *record_conn;
 	long long		record_run_id;
+	pthread_t		record_thread; /* the caller's thread: the only one that may use record_conn
+									* while the caller's statement holds its connection's mutex */
 	/* per tenant, filled by the workers */
 	int				  *rc;
 	tn_error		  *errs;

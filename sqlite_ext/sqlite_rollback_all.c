@@ -80,6 +80,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	/* each tenant's row as it finishes: another connection sees the progress */
 	job.record_conn = &conn;
 	job.record_run_id = run_id;
+	job.record_thread = pthread_self();
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
 		job.next = done;

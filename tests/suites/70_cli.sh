@@ -236,6 +236,14 @@ golden sqlite/runs.txt "$OUT/runs.out" squeeze
 run atomic "$T" migrate-all-atomic --concurrency 2
 check "sqlite: migrate-all-atomic (nothing to do): exit 0" "$RC $(grep -c up_to_date "$OUT/atomic.out")" "0 4"
 
+# several worker threads on the CLI's connection (serialized, as Python's): a recorded run must not
+# wait for the caller's connection while the caller's statement holds it (it hung in make demo)
+printf 'CREATE INDEX notes_body ON notes (body);\n' >tm/4_notes_body.sql
+sqlite3 reg.db ".load $ROOT/sqlite_ext/tenancy" "SELECT tenant_migrations_load('tm', 'tenants');" >/dev/null
+run migall_threads timeout 60 "$T" migrate-all --concurrency 4
+check "sqlite: migrate-all --concurrency 4 finishes (no deadlock), every tenant applied" \
+	"$RC $(grep -c '| applied' "$OUT/migall_threads.out")" "0 4"
+
 # Ctrl-C: a slow migration over 12 tenants, one at a time; SIGINT after the first finishes
 for i in $(seq 1 8); do "$T" create "slow$i" >/dev/null; done
 printf 'CREATE TABLE slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT count(*) AS n FROM c;\n' >tm/4_slow.sql
