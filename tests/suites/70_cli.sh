@@ -238,11 +238,13 @@ check "sqlite: migrate-all-atomic (nothing to do): exit 0" "$RC $(grep -c up_to_
 
 # several worker threads on the CLI's connection (serialized, as Python's): a recorded run must not
 # wait for the caller's connection while the caller's statement holds it (it hung in make demo)
-printf 'CREATE INDEX notes_body ON notes (body);\n' >tm/4_notes_body.sql
-sqlite3 reg.db ".load $ROOT/sqlite_ext/tenancy" "SELECT tenant_migrations_load('tm', 'tenants');" >/dev/null
-run migall_threads timeout 60 "$T" migrate-all --concurrency 4
+mkdir -p thr/goose && printf -- '-- +goose Up\nCREATE TABLE t (id int);\n' >thr/goose/00001_t.sql
+(cd thr && "$T" -d thr.db load goose --tenants && for t in t1 t2 t3 t4; do "$T" -d thr.db create "$t"; done) >"$OUT/thr_setup.out" 2>&1
+printf -- '-- +goose Up\nCREATE INDEX t_id ON t (id);\n' >thr/goose/00002_t_id.sql
+(cd thr && "$T" -d thr.db load goose --tenants) >>"$OUT/thr_setup.out" 2>&1
+cd thr; run migall_threads timeout 60 "$T" -d thr.db migrate-all --concurrency 4; cd ..
 check "sqlite: migrate-all --concurrency 4 finishes (no deadlock), every tenant applied" \
-	"$RC $(grep -c '| applied' "$OUT/migall_threads.out")" "0 4"
+	"$RC $(grep -c '^ t[1-4] *| applied ' "$OUT/migall_threads.out")" "0 4"
 
 # Ctrl-C: a slow migration over 12 tenants, one at a time; SIGINT after the first finishes
 for i in $(seq 1 8); do "$T" create "slow$i" >/dev/null; done
