@@ -149,6 +149,7 @@ int	 tnsq_fill_dry_run_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows
 int	 tnsq_fill_verify_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int	 tnsq_fill_query_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_error *err);
 int	 tnsq_job_subset(fanout_job *job, sqlite3_value *tenants, tn_error *err);
+int	 tnsq_copy_rows(tn_rows *out, const tn_rows *from, tn_error *err); /* a tenant's rows into the call's */
 int	 tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job, tn_rows *out,
 						 size_t from, size_t to, tn_error *err);
 

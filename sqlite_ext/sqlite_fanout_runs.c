@@ -1,0 +1,146 @@
+/*
+ * sqlite_fanout_runs.c -- the registry rows of a recorded SQLite fan-out
+ * (tenant_migrate_all, tenant_rollback_all, tenant_verify_all): the run's
+ * start and end rows, one row per tenant, and each tenant's cached state in
+ * tenancy_tenants.  The words written (statuses, run status) are the core's;
+ * this file only writes them.  The threads that produce the rows are
+ * sqlite_fanout.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_registry.h"
+#include "sqlite_registry_internal.h"
+#include "tn_sql.h"
+
+SQLITE_EXTENSION_INIT3
+
+/* ---- registry writes of a run ---- */
+
+int
+tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows, size_t r, tn_error *err)
+{
+	tn_value p[9];
+
+	p[0] = tn_int8(run_id);
+	for (int c = 0; c < 8; c++)
+		p[c + 1] = tn_text(tn_rows_get(rows, r, c));
+	return tn_exec(&conn->adapter,
+				   "INSERT OR REPLACE INTO {T}run_tenants (run_id, tenant, status, from_version, to_version,"
+				   " applied, duration_ms, sqlstate, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+				   9, p, err);
+}
+
+/* The registry's cached state of tenant i after its run (row r of out). */
+int
+tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job, size_t i,
+						 const tn_rows *out, size_t r, tn_error *err)
+{
+	const char *name = tn_rows_get(&job->tenants, i, 0);
+	int			ok = job->rc[i] == TN_OK;
+	tn_value	p[5];
+	int			rc;
+
+	p[0] = tn_text(name);
+	p[1] = tn_text(ok ? job->res[i].to_version : NULL);
+	p[2] = tn_text(tn_rows_get(out, r, 7));
+	p[3] = tn_int8(ok ? tn_set_count_newer(job->set, job->res[i].to_version) : 0);
+	p[4] = tn_text(tn_rows_get(out, r, 1)); /* the row's status: tenants() reads it (tn_tenant_state) */
+	rc = tn_exec(&conn->adapter,
+				 ok
+					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
+					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now')"
+					   " WHERE name = $1"
+					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
+					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
+				 5, p, err);
+	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
+	{
+		char detail[TN_MESSAGE_MAX + 64];
+
+		snprintf(detail, sizeof(detail), "run %lld: %s", run_id,
+				 ok ? tn_rows_get(out, r, 1) : job->errs[i].message);
+		rc = tnsq_audit(conn, job->mode == JOB_ROLLBACK ? "rollback" : "migrate", name, detail, err);
+	}
+	return rc;
+}
+
+/*
+ * Finished tenants [from, to) of the run into out, and into the registry
+ * in one transaction (those record_now has not written already).
+ */
+int
+tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
+					tn_rows *out, size_t from, size_t to, tn_error *err)
+{
+	int rc = TN_OK, open = 0;
+
+	for (size_t i = from; rc == TN_OK && i < to; i++)
+	{
+		size_t r = out->nrows;
+
+		if (job->rows[i].nrows != 1)
+		{
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+			break;
+		}
+		if ((rc = tnsq_copy_rows(out, &job->rows[i], err)) != TN_OK || (job->recorded && job->recorded[i]))
+			continue;
+		if (!open && (rc = conn->adapter.begin(conn, err)) == TN_OK)
+			open = 1;
+		if (rc == TN_OK && (rc = tnsq_insert_run_tenant(conn, run_id, out, r, err)) == TN_OK)
+			rc = tnsq_update_tenant_cache(conn, run_id, job, i, out, r, err);
+	}
+	if (!open)
+		return rc;
+	if (rc == TN_OK)
+		return tn_finish(&conn->adapter, err);
+	tn_abort(&conn->adapter, err);
+	return rc;
+}
+
+int
+tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
+			   long long *run_id, tn_error *err)
+{
+	tn_value p[3] = { tn_text(target), tn_int8((long long) n), tn_text(status) };
+	tn_rows	 idrow;
+	int		 rc;
+
+	rc = tn_query_rows(&conn->adapter, "INSERT INTO {T}runs (target, status, tenants) VALUES ($1, $3, $2)"
+									   " RETURNING run_id",
+					   3, p, 1, &idrow, err);
+	if (rc != TN_OK)
+		return rc;
+	*run_id = tn_cell_int(tn_rows_get(&idrow, 0, 0), 0);
+	tn_rows_free(&idrow);
+	return TN_OK;
+}
+
+/* Close a run: its status word comes from the core. */
+int
+tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int stopped,
+				const char *status_word, tn_error *err)
+{
+	long long applied = 0, failed = 0, unreachable = 0;
+	tn_value  p[4];
+
+	for (size_t r = 0; r < out->nrows; r++)
+	{
+		const char *status = tn_rows_get(out, r, 1);
+
+		applied += tn_cell_int(tn_rows_get(out, r, 4), 0);
+		if (strcmp(status, TN_FANOUT_UNREACHABLE) == 0)
+			unreachable++;
+		else if (tn_fanout_status_counts_as_failure(status))
+			failed++;
+	}
+	p[0] = tn_int8(run_id);
+	p[1] = tn_int8(applied);
+	p[2] = tn_int8(failed + unreachable);
+	p[3] = tn_text(status_word ? status_word : tn_fanout_run_status(failed, unreachable, stopped, 0));
+	return tn_exec(&conn->adapter, "UPDATE {T}runs SET finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+								   " status = $4, applied = $2, failed = $3 WHERE run_id = $1",
+				   4, p, err);
+}
