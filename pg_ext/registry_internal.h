@@ -144,6 +144,8 @@ extern char *reg_ensure_template(const char *location, tn_migration_set *set,
  * the caller is not a superuser (it cannot make one: tenant_create says how).
  */
 extern void reg_template_follow_set(tn_migration_set *set, const char *set_text);
+/* The same for the tenant set as the registry holds it now (read, encoded, freed here). */
+extern void reg_template_follow_current_set(void);
 
 /*
  * Raise 42501, with a hint, unless the role conn is connected as may

@@ -217,17 +217,7 @@ remove_from_tenant_set(const char *version)
 	rc = reg_as_extension_owner(set_forget_run, &fs);
 	if (rc != TN_OK)
 		tn_raise_failure(&hc.err);
-	reg_load_set(&set);
-	text = reg_encode_set(&set);
-	PG_TRY();
-	{
-		reg_template_follow_set(&set, text);
-	}
-	PG_FINALLY();
-	{
-		tn_migration_set_free(&set);
-	}
-	PG_END_TRY();
+	reg_template_follow_current_set();
 	reg_audit("set_remove", NULL, psprintf("version %s", canonical));
 	SPI_finish();
 }

@@ -129,11 +129,9 @@ set_change_run(void *p)
 static long long
 change_tenant_set(set_change_fn change, void *arg, const char *action)
 {
-	set_change		 c;
-	long long		 count;
-	int				 rc;
-	tn_migration_set set;
-	char			*text;
+	set_change c;
+	long long  count;
+	int		   rc;
 
 	memset(&c, 0, sizeof(c));
 	c.change = change;
@@ -149,17 +147,7 @@ change_tenant_set(set_change_fn change, void *arg, const char *action)
 		tn_raise_failure(&c.err);
 	}
 	/* the local template follows the set now; its failure undoes the change */
-	reg_load_set(&set);
-	text = reg_encode_set(&set);
-	PG_TRY();
-	{
-		reg_template_follow_set(&set, text);
-	}
-	PG_FINALLY();
-	{
-		tn_migration_set_free(&set);
-	}
-	PG_END_TRY();
+	reg_template_follow_current_set();
 	if (count > 0)
 		reg_audit(action, NULL, psprintf("%lld migrations", count));
 	SPI_finish();

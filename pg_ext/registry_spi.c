@@ -93,26 +93,27 @@ extension_owner(void)
  * SECURITY_RESTRICTED_OPERATION: nothing the statement reaches may SET
  * ROLE or leave state behind as the owner.
  */
+typedef struct spi_write_args
+{
+	const char		  *sql;
+	int				   nargs;
+	const char *const *values;
+} spi_write_args;
+
+static int
+spi_write_call(void *arg)
+{
+	spi_write_args *a = arg;
+
+	return reg_spi_run(a->sql, a->nargs, a->values);
+}
+
 int
 reg_spi_write(const char *sql, int nargs, const char *const *values)
 {
-	Oid			 save_user;
-	int			 save_sec;
-	volatile int rc = 0;
-	Oid			 owner = extension_owner();
+	spi_write_args a = { sql, nargs, values };
 
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-	PG_TRY();
-	{
-		rc = reg_spi_run(sql, nargs, values);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
-	return rc;
+	return reg_as_extension_owner(spi_write_call, &a);
 }
 
 /*

@@ -410,3 +410,22 @@ reg_template_version(PGconn *admin, const char *location, tn_migration_set *set,
 						   extversion, set_text);
 	return known ? pstrdup(known) : reg_ensure_template(location, set, set_text);
 }
+
+void
+reg_template_follow_current_set(void)
+{
+	tn_migration_set set;
+	char			*text;
+
+	reg_load_set(&set);
+	text = reg_encode_set(&set);
+	PG_TRY();
+	{
+		reg_template_follow_set(&set, text);
+	}
+	PG_FINALLY();
+	{
+		tn_migration_set_free(&set);
+	}
+	PG_END_TRY();
+}
