@@ -326,6 +326,13 @@ int tn_baseline(const tn_adapter *a, const char *version,
 int tn_newest_applied(const tn_adapter *a, char *out, size_t size,
 					  tn_error *err);
 
+/*
+ * The repeatables (R__) applied in the database, as a registry records them
+ * for the tenant (tn_set_repeatables_record's form: "<version> <checksum>"
+ * lines, the checksum applied).  Reads only; *out caller-owned (tn_buf_free).
+ */
+int tn_applied_repeatables(const tn_adapter *a, tn_buf *out, tn_error *err);
+
 /* ------------------------------------------------------------------ */
 /* History (tn_history.c)                                              */
 /* ------------------------------------------------------------------ */

@@ -165,6 +165,27 @@ const char *tn_set_newest(const tn_migration_set *set);
 long long tn_set_count_newer(const tn_migration_set *set, const char *version);
 
 /*
+ * The registry's record of a tenant's repeatables (R__) after a run to the
+ * newest version, which applies every new or changed one: a line
+ * "<version> <checksum>" per repeatable of set; "" when it has none.
+ * *out is caller-owned (tn_buf_free), also when empty.  TN_ERR_NO_MEMORY.
+ */
+int tn_set_repeatables_record(const tn_migration_set *set, tn_buf *out, tn_error *err);
+
+/* One line of such a record into out when version is a repeatable (else nothing); TN_ERR_NO_MEMORY. */
+int tn_repeatables_record_add(tn_buf *out, const char *version, const char *checksum);
+
+/*
+ * The "pending" a registry shows for a tenant at version whose repeatables
+ * record is repeatables (tn_set_repeatables_record; NULL: none was made,
+ * so no repeatable is known to be applied): the versions newer than version
+ * (tn_set_count_newer) plus every repeatable of set that is not in the record
+ * with its current checksum (new, or its body changed, since the tenant last
+ * ran to the newest version).  tenants() derives the state from it.
+ */
+long long tn_set_count_pending(const tn_migration_set *set, const char *version, const char *repeatables);
+
+/*
  * A fan-out's target (NULL: newest, nothing to check) must be a version of
  * the tenant set; else TN_ERR_NOT_FOUND "target version "x" is not in the
  * tenant set", with the hint to load it.  A leading V/v is ignored.

@@ -244,3 +244,25 @@ tn_newest_applied(const tn_adapter *a, char *out, size_t size, tn_error *err)
 	tn_state_free(&st);
 	return TN_OK;
 }
+
+int
+tn_applied_repeatables(const tn_adapter *a, tn_buf *out, tn_error *err)
+{
+	tn_db_state st;
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = tn_state_load(a, &st, err)) != TN_OK)
+		return rc;
+	rc = tn_buf_append(out, "", 0);
+	for (size_t i = 0; rc == TN_OK && i < st.count; i++)
+		if (st.entries[i].is_applied)
+			rc = tn_repeatables_record_add(out, st.entries[i].version, st.entries[i].applied_checksum);
+	tn_state_free(&st);
+	if (rc != TN_OK)
+	{
+		tn_buf_free(out);
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	return TN_OK;
+}

@@ -224,6 +224,56 @@ tn_set_count_newer(const tn_migration_set *set, const char *version)
 	return n;
 }
 
+int
+tn_set_repeatables_record(const tn_migration_set *set, tn_buf *out, tn_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (tn_buf_append(out, "", 0) != TN_OK)
+		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < set->count; i++)
+		if (tn_repeatables_record_add(out, set->items[i].version, set->items[i].checksum) != TN_OK)
+		{
+			tn_buf_free(out);
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+		}
+	return TN_OK;
+}
+
+int
+tn_repeatables_record_add(tn_buf *out, const char *version, const char *checksum)
+{
+	if (!tn_version_is_repeatable(version) || checksum == NULL)
+		return TN_OK;
+	return tn_buf_printf(out, "%s %s\n", version, checksum);
+}
+
+/* Is the line "<version> <checksum>" in record? */
+static int
+record_has(const char *record, const char *version, const char *checksum)
+{
+	size_t vlen = strlen(version), clen = strlen(checksum);
+
+	for (const char *line = record; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		if (strncmp(line, version, vlen) == 0 && line[vlen] == ' ' &&
+			strncmp(line + vlen + 1, checksum, clen) == 0 &&
+			(line[vlen + 1 + clen] == '\n' || line[vlen + 1 + clen] == '\0'))
+			return 1;
+	return 0;
+}
+
+long long
+tn_set_count_pending(const tn_migration_set *set, const char *version, const char *repeatables)
+{
+	long long n = tn_set_count_newer(set, version);
+
+	for (size_t i = 0; i < set->count; i++)
+		if (tn_version_is_repeatable(set->items[i].version) &&
+			(repeatables == NULL ||
+			 !record_has(repeatables, set->items[i].version, set->items[i].checksum)))
+			n++;
+	return n;
+}
+
 const tn_migration *
 tn_set_find(const tn_migration_set *set, const char *version)
 {

@@ -55,6 +55,18 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
 					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
 				 5, p, err);
+	/* a run to the newest version applied every new or changed repeatable of the set */
+	if (rc == TN_OK && ok && job->mode == JOB_MIGRATE && job->target == NULL)
+	{
+		tn_buf record;
+
+		if ((rc = tn_set_repeatables_record(job->set, &record, err)) == TN_OK)
+		{
+			p[1] = tn_text(record.data);
+			rc = tn_exec(&conn->adapter, "UPDATE {T}tenants SET repeatables = $2 WHERE name = $1", 2, p, err);
+			tn_buf_free(&record);
+		}
+	}
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
 		char detail[TN_MESSAGE_MAX + 64];

@@ -35,7 +35,7 @@ SQLITE_EXTENSION_INIT3
 static const char *REGISTRY_SCHEMA_SQL =
 	"CREATE TABLE IF NOT EXISTS tenancy_tenants("
 	"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
-	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT,"
+	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT, repeatables TEXT,"
 	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
 	"CREATE TABLE IF NOT EXISTS tenancy_audit("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -107,7 +107,11 @@ add_column_if_missing(tn_sqlite_conn *conn, const char *column, const char *alte
 	return missing ? tn_sqlite_exec(conn->db, alter, err) : TN_OK;
 }
 
-/* ... and last_checked (issue 9: when a fan-out last asked the tenant itself). */
+/*
+ * ... and last_checked (issue 9: when a fan-out last asked the tenant
+ * itself), and repeatables (the core's record of the repeatables a tenant
+ * has, tn_set_repeatables_record; NULL in older rows: none known).
+ */
 static int
 registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
 {
@@ -115,6 +119,9 @@ registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
 
 	if (rc == TN_OK)
 		rc = add_column_if_missing(conn, "last_checked", "ALTER TABLE tenancy_tenants ADD COLUMN last_checked TEXT",
+								   err);
+	if (rc == TN_OK)
+		rc = add_column_if_missing(conn, "repeatables", "ALTER TABLE tenancy_tenants ADD COLUMN repeatables TEXT",
 								   err);
 	return rc;
 }
@@ -265,15 +272,17 @@ tenant_exists(tn_sqlite_conn *conn, const char *name, const char *location,
 	return TN_OK;
 }
 
+/* repeatables: the core's record of what the tenant has (NULL: not known) */
 static int
 register_row(tn_sqlite_conn *conn, const char *name, const char *location,
-			 const char *version, const char *action, tn_error *err)
+			 const char *version, const char *repeatables, const char *action, tn_error *err)
 {
-	tn_value p[3] = { tn_text(name), tn_text(location), tn_text(version) };
+	tn_value p[4] = { tn_text(name), tn_text(location), tn_text(version), tn_text(repeatables) };
 	int		 rc;
 
-	rc = tn_exec(&conn->adapter, "INSERT INTO {T}tenants (name, location, version, pending) VALUES ($1, $2, $3, 0)",
-				 3, p, err);
+	rc = tn_exec(&conn->adapter,
+				 "INSERT INTO {T}tenants (name, location, version, pending, repeatables) VALUES ($1, $2, $3, 0, $4)",
+				 4, p, err);
 	if (rc == TN_OK)
 		rc = tnsq_audit(conn, action, name, location, err);
 	return rc;
@@ -282,7 +291,7 @@ register_row(tn_sqlite_conn *conn, const char *name, const char *location,
 /* Copy the template into a new file: temp name, then an atomic rename. */
 static int
 copy_template(const registry_paths *rp, const char *final_path, char *version,
-			  size_t vsize, tn_error *err)
+			  size_t vsize, tn_buf *repeatables, tn_error *err)
 {
 	tn_sqlite_conn	tmpl;
 	sqlite3		   *dst = NULL;
@@ -292,8 +301,10 @@ copy_template(const registry_paths *rp, const char *final_path, char *version,
 
 	if ((rc = tnsq_open_tenant_file(rp->template_file, 1, &tmpl, err)) != TN_OK)
 		return rc;
+	/* what the copy will have: the template's newest version and its repeatables */
 	if ((rc = tnsq_template_migrate(&tmpl, err)) != TN_OK ||
-		(rc = tn_newest_applied(&tmpl.adapter, version, vsize, err)) != TN_OK)
+		(rc = tn_newest_applied(&tmpl.adapter, version, vsize, err)) != TN_OK ||
+		(rc = tn_applied_repeatables(&tmpl.adapter, repeatables, err)) != TN_OK)
 	{
 		tnsq_close_tenant(&tmpl);
 		return rc;
@@ -388,6 +399,7 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	char			default_path[128];
 	char			version[TN_MAX_VERSION_LEN + 1] = "";
 	char		   *resolved = NULL;
+	tn_buf			repeatables = { 0 };
 	registry_paths	rp;
 	tn_error		err;
 	int				rc;
@@ -409,9 +421,9 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	{
 		rc = tenant_exists(conn, name, path, &err);
 		if (rc == TN_OK)
-			rc = copy_template(&rp, resolved, version, sizeof(version), &err);
+			rc = copy_template(&rp, resolved, version, sizeof(version), &repeatables, &err);
 		if (rc == TN_OK)
-			rc = register_row(conn, name, path, version[0] ? version : NULL, "create", &err);
+			rc = register_row(conn, name, path, version[0] ? version : NULL, repeatables.data, "create", &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else
@@ -420,6 +432,7 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			unlink(resolved); /* a file we made must not stay unclaimed */
 	}
 	free(resolved);
+	tn_buf_free(&repeatables);
 	result_tenant(ctx, rc, &err, name);
 }
 
@@ -431,6 +444,7 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	const char	   *path = tnsq_arg_text(argc, argv, 1);
 	char			version[TN_MAX_VERSION_LEN + 1] = "";
 	char		   *resolved = NULL;
+	tn_buf			repeatables = { 0 };
 	registry_paths	rp;
 	tn_sqlite_conn	tenant;
 	tn_error		err;
@@ -447,6 +461,8 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (rc == TN_OK)
 		{
 			rc = tn_newest_applied(&tenant.adapter, version, sizeof(version), &err);
+			if (rc == TN_OK)
+				rc = tn_applied_repeatables(&tenant.adapter, &repeatables, &err);
 			tnsq_close_tenant(&tenant);
 		}
 	}
@@ -454,13 +470,14 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	{
 		rc = tenant_exists(conn, name, path, &err);
 		if (rc == TN_OK)
-			rc = register_row(conn, name, path, version[0] ? version : NULL, "register", &err);
+			rc = register_row(conn, name, path, version[0] ? version : NULL, repeatables.data, "register", &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else
 			tn_abort(&conn->adapter, &err);
 	}
 	free(resolved);
+	tn_buf_free(&repeatables);
 	result_tenant(ctx, rc, &err, name);
 }
 
@@ -579,14 +596,14 @@ fill_tenants(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out, tn_erro
 		return rc;
 	if ((rc = tnsq_load_tenant_set(&rp, &set, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status, last_checked"
-									  " FROM {T}tenants ORDER BY name",
-					   0, NULL, 7, &rows, err);
+	rc = tn_query_rows(&conn.adapter, "SELECT name, location, version, last_run, last_error, last_status, last_checked,"
+									  " repeatables FROM {T}tenants ORDER BY name",
+					   0, NULL, 8, &rows, err);
 	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
 	{
 		const char *version = tn_rows_get(&rows, i, 2);
 		const char *last_error = tn_rows_get(&rows, i, 4);
-		long long	pending = tn_set_count_newer(&set, version);
+		long long	pending = tn_set_count_pending(&set, version, tn_rows_get(&rows, i, 7));
 		char		pbuf[32];
 		const char *row[9];
 

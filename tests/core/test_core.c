@@ -87,6 +87,7 @@ main(int argc, char **argv)
 	test_flags();
 	test_names();
 	test_tenant_state();
+	test_repeatables_pending();
 	test_word_arguments();
 	test_sets();
 	test_fanout_rows();

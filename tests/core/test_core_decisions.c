@@ -286,3 +286,35 @@ test_one_decision(void)
 		  "query_all error row: %s", json.data);
 	tn_buf_free(&json);
 }
+
+/* A changed repeatable is pending for the registry until a run to the newest version records it (issue 9). */
+void
+test_repeatables_pending(void)
+{
+	tn_migration	 items[3];
+	tn_migration_set set = { items, 3, 3 };
+	tn_buf			 record, changed = { 0 };
+	tn_error		 err;
+
+	memset(items, 0, sizeof(items));
+	items[0].version = "1";
+	snprintf(items[0].checksum, sizeof(items[0].checksum), "sha256:aa");
+	items[1].version = "R__people";
+	snprintf(items[1].checksum, sizeof(items[1].checksum), "sha256:bb");
+	items[2].version = "R__places";
+	snprintf(items[2].checksum, sizeof(items[2].checksum), "sha256:cc");
+	CHECK(tn_set_repeatables_record(&set, &record, &err) == TN_OK && record.data != NULL &&
+			  strcmp(record.data, "R__people sha256:bb\nR__places sha256:cc\n") == 0,
+		  "repeatables record lists every repeatable with its checksum%s", NULL);
+	CHECK(tn_set_count_pending(&set, "1", record.data) == 0, "recorded repeatables are not pending%s", NULL);
+	CHECK(tn_set_count_pending(&set, NULL, record.data) == 1, "a version newer is still pending%s", NULL);
+	CHECK(tn_set_count_pending(&set, "1", NULL) == 2, "no record: every repeatable is pending%s", NULL);
+	CHECK(tn_set_count_pending(&set, "1", "") == 2, "an empty record: every repeatable is pending%s", NULL);
+	snprintf(items[1].checksum, sizeof(items[1].checksum), "sha256:b");
+	CHECK(tn_set_count_pending(&set, "1", record.data) == 1,
+		  "a changed body (even a prefix of the old checksum) is pending%s", NULL);
+	CHECK(tn_repeatables_record_add(&changed, "2", "sha256:dd") == TN_OK && changed.data == NULL,
+		  "a version is not a repeatable of the record%s", NULL);
+	tn_buf_free(&record);
+	tn_buf_free(&changed);
+}
