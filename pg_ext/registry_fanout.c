@@ -160,6 +160,8 @@ migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	tn_rows_free(&rows);
 	tn_pg_srf_put(&run->srf, row);
 
+	if (out->rc == TN_OK && run->ok_names != NULL)
+		appendStringInfo(run->ok_names, "%s%s", run->ok_names->len ? "\n" : "", t->name);
 	if (out->rc == TN_OK)
 		run->applied += out->res.applied;
 	else if (strcmp(row[1], TN_FANOUT_UNREACHABLE) == 0)
@@ -418,7 +420,11 @@ run_call(fanout_call *fc)
 	fc->job.done = run_done;
 	fc->job.row = query_row;
 	fc->job.arg = &fc->run;
+	/* a run to the newest version applies every new or changed repeatable (issue 9) */
+	fc->run.ok_names = mode == FO_MIGRATE && fc->target == NULL ? makeStringInfo() : NULL;
 	fo_run(&fc->job);
+	if (fc->run.ok_names != NULL && fc->run.ok_names->len > 0)
+		reg_record_set_repeatables(fc->run.ok_names->data, &fc->set);
 
 	if ((mode == FO_MIGRATE || mode == FO_ROLLBACK) && fc->job.stopped_early)
 		report_skipped(fc);

@@ -31,6 +31,8 @@
 
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
+
 #include "libpq_conn.h"
 #include "libpq_fanout.h"
 #include "pg_args.h"
@@ -197,14 +199,17 @@ typedef struct reg_run
 	tn_pg_srf srf;			  /* the function's result */
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
-	long long run_id;
-	bool	  writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
-	int		  total;  /* tenants of the run */
-	long long applied;
-	long long failed;
-	long long unreachable;
-	long long done_count;		/* tenants finished so far */
-	bool	  has_last_checked; /* tenancy.tenants has last_checked (1.4) */
+	long long  run_id;
+	bool	   writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	int		   total;  /* tenants of the run */
+	long long  applied;
+	long long  failed;
+	long long  unreachable;
+	long long  done_count;		 /* tenants finished so far */
+	bool	   has_last_checked; /* tenancy.tenants has last_checked (1.4) */
+	StringInfo ok_names;		 /* run to the newest version: tenants that
+								 * finished it, newline-separated (their
+								 * repeatables are the set's); else NULL */
 } reg_run;
 
 /*
@@ -213,6 +218,20 @@ typedef struct reg_run
  * its runs then leave it out.  Inside SPI.
  */
 extern bool reg_has_last_checked(void);
+
+/* Does tenancy.tenants have column (a newer script's)?  Inside SPI. */
+extern bool reg_tenants_has_column(const char *column);
+
+/*
+ * Record the repeatables (tn_set_repeatables_record / tn_applied_repeatables)
+ * the tenants names (newline-separated; tenant names hold no newline) have
+ * applied, as the extension's owner in the caller's transaction; nothing
+ * before 1.5 (no column).  Inside SPI.
+ */
+extern void reg_record_repeatables(const char *names, const char *record);
+
+/* The same with the set's own record (tn_set_repeatables_record): names have every repeatable of set. */
+extern void reg_record_set_repeatables(const char *names, const tn_migration_set *set);
 
 /*
  * The target argument as the core reads it (tn_parse_target): without a

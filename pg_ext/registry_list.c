@@ -64,11 +64,13 @@ tenants(PG_FUNCTION_ARGS)
 	reg_load_set(&set);
 	PG_TRY();
 	{
-		reg_spi_run(srf.rsinfo->setDesc->natts > 8
-						? "SELECT name, kind, location, state, version, last_run, last_error, last_checked"
-						  " FROM tenancy.tenants ORDER BY name"
-						: "SELECT name, kind, location, state, version, last_run, last_error, NULL"
-						  " FROM tenancy.tenants ORDER BY name",
+		/* 1.5 records each tenant's repeatables: a changed one is pending (before: versions only) */
+		bool has_repeatables = reg_tenants_has_column("repeatables");
+
+		reg_spi_run(psprintf("SELECT name, kind, location, state, version, last_run, last_error, %s, %s"
+							 " FROM tenancy.tenants ORDER BY name",
+							 srf.rsinfo->setDesc->natts > 8 ? "last_checked" : "NULL",
+							 has_repeatables ? "repeatables" : "NULL"),
 					0, NULL);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
@@ -76,7 +78,8 @@ tenants(PG_FUNCTION_ARGS)
 			char	 *version = reg_spi_value(r, 5);
 			char	 *state = reg_spi_value(r, 4);
 			char	 *last_error = reg_spi_value(r, 7);
-			long long pending = tn_set_count_newer(&set, version);
+			long long pending = has_repeatables ? tn_set_count_pending(&set, version, reg_spi_value(r, 9))
+												: tn_set_count_newer(&set, version);
 
 			row[0] = reg_spi_value(r, 1);
 			row[1] = reg_spi_value(r, 2);

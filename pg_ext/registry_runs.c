@@ -135,12 +135,53 @@ has_run_writes(void)
 }
 
 bool
+reg_tenants_has_column(const char *column)
+{
+	const char *v[1] = { column };
+
+	reg_spi_run("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) 'tenancy.tenants'::pg_catalog.regclass"
+				" AND attname OPERATOR(pg_catalog.=) $1 AND NOT attisdropped",
+				1, v);
+	return SPI_processed > 0;
+}
+
+bool
 reg_has_last_checked(void)
 {
-	reg_spi_run("SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) 'tenancy.tenants'::pg_catalog.regclass"
-				" AND attname OPERATOR(pg_catalog.=) 'last_checked' AND NOT attisdropped",
-				0, NULL);
-	return SPI_processed > 0;
+	return reg_tenants_has_column("last_checked");
+}
+
+void
+reg_record_set_repeatables(const char *name, const tn_migration_set *set)
+{
+	tn_buf	 record;
+	tn_error err;
+
+	tn_error_clear(&err);
+	if (tn_set_repeatables_record(set, &record, &err) != TN_OK)
+		tn_raise_failure(&err);
+	PG_TRY();
+	{
+		reg_record_repeatables(name, record.data);
+	}
+	PG_FINALLY();
+	{
+		tn_buf_free(&record);
+	}
+	PG_END_TRY();
+}
+
+void
+reg_record_repeatables(const char *names, const char *record)
+{
+	const char *v[2] = { names, record };
+
+	if (!reg_tenants_has_column("repeatables"))
+		return;
+	reg_spi_write("UPDATE tenancy.tenants SET repeatables = $2"
+				  " WHERE name OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array($1, E'\\n'))"
+				  " AND repeatables IS DISTINCT FROM $2",
+				  2, v);
 }
 
 void

@@ -289,6 +289,9 @@ schema_tenant_steps(schema_call *sc)
 	reg_insert_tenant(sc->name, sc->location, sc->dbname, sc->version,
 					  tn_set_count_newer(&sc->set, sc->version),
 					  sc->adopt ? "register" : "create", sc->name);
+	/* made and migrated to the newest version here: it has the set's repeatables */
+	if (!sc->adopt && !sc->more_steps)
+		reg_record_set_repeatables(sc->name, &sc->set);
 }
 
 void

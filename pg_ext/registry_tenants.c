@@ -90,6 +90,8 @@ create_database_tenant(const char *name, const char *location,
 	PQclear(res);
 	reg_remember_created(location, name, NULL);
 	reg_insert_tenant(name, location, name, version, tn_set_count_newer(set, version), "create", NULL);
+	/* a clone of the template, which follows the set: it has the set's repeatables */
+	reg_record_set_repeatables(name, set);
 }
 
 /*
@@ -167,8 +169,9 @@ location_dbname(const char *location, char *name)
  * missing).  NULL when nothing is applied.
  */
 static char *
-registered_version(const char *location, const char *dbname)
+registered_version(const char *location, const char *dbname, char **repeatables_out)
 {
+	tn_buf		repeatables = { 0 };
 	char	   *extversion = reg_extension_version();
 	char	   *version = NULL;
 	tn_lpq_opts o;
@@ -187,7 +190,7 @@ registered_version(const char *location, const char *dbname)
 	if (res)
 	{
 		PQclear(res);
-		res = tn_lpq_exec(conn, "SELECT version FROM tenancy.applied", 0, NULL, &err);
+		res = tn_lpq_exec(conn, "SELECT version, checksum FROM tenancy.applied", 0, NULL, &err);
 	}
 	if (res == NULL)
 	{
@@ -198,18 +201,31 @@ registered_version(const char *location, const char *dbname)
 	{
 		const char *v = PQgetvalue(res, r, 0);
 
-		if (version == NULL || tn_version_compare(v, version) > 0)
+		if (tn_version_is_repeatable(v))
+		{
+			/* what the registry records of it; a repeatable is never the version */
+			if (tn_repeatables_record_add(&repeatables, v, PQgetvalue(res, r, 1)) != TN_OK)
+			{
+				tn_buf_free(&repeatables);
+				PQclear(res);
+				tn_lpq_finish(conn);
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+			}
+		}
+		else if (version == NULL || tn_version_compare(v, version) > 0)
 			version = pstrdup(v);
 	}
 	PQclear(res);
 	tn_lpq_finish(conn);
+	*repeatables_out = pstrdup(repeatables.data ? repeatables.data : "");
+	tn_buf_free(&repeatables);
 	return version;
 }
 
 /* Register database dbname at location, at version, counting what it lacks of the set. */
 static void
 register_database_tenant(const char *name, const char *location, const char *dbname,
-						 const char *version)
+						 const char *version, const char *repeatables)
 {
 	tn_migration_set set;
 
@@ -217,6 +233,7 @@ register_database_tenant(const char *name, const char *location, const char *dbn
 	PG_TRY();
 	{
 		reg_insert_tenant(name, location, dbname, version, tn_set_count_newer(&set, version), "register", NULL);
+		reg_record_repeatables(name, repeatables);
 	}
 	PG_FINALLY();
 	{
@@ -233,6 +250,8 @@ tenant_register(PG_FUNCTION_ARGS)
 	char *location = tn_pg_arg_text(fcinfo, 1);
 	char *kind = tn_pg_arg_text(fcinfo, 2);
 	char *dbname;
+	char *version;
+	char *repeatables;
 
 	validate_name(name);
 	if (check_kind(kind))
@@ -251,7 +270,8 @@ tenant_register(PG_FUNCTION_ARGS)
 
 	reg_spi_connect();
 	reg_refuse_existing(name);
-	register_database_tenant(name, location, dbname, registered_version(location, dbname));
+	version = registered_version(location, dbname, &repeatables);
+	register_database_tenant(name, location, dbname, version, repeatables);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }
