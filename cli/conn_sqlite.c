@@ -28,6 +28,33 @@ typedef struct sqlite_impl
 	sqlite3 *db;
 } sqlite_impl;
 
+/*
+ * SQLite's error log, where the extension puts a WARNING (the default
+ * scope used in a registry that has tenants, issue 9): lines it logs with
+ * the plain SQLITE_WARNING code go to stderr, as psql prints a server's
+ * WARNING; SQLite's own notes (extended codes, other levels) stay quiet.
+ */
+static void
+log_warning(void *arg, int code, const char *message)
+{
+	(void) arg;
+	if (code == SQLITE_WARNING && message != NULL)
+		fprintf(stderr, "%s\n", message);
+}
+
+/* Before the first sqlite3_open: SQLITE_CONFIG_LOG is refused once SQLite is initialised. */
+static void
+install_log(void)
+{
+	static int installed;
+
+	if (!installed)
+	{
+		installed = 1;
+		sqlite3_config(SQLITE_CONFIG_LOG, log_warning, NULL);
+	}
+}
+
 /* Set by cancel (a signal handler): the fan-out observer reads it. */
 static volatile int stop_requested;
 
@@ -161,6 +188,7 @@ cli_connect_sqlite(const char *path, cli_result *err)
 		cli_result_fail(err, "53200", "out of memory", NULL, NULL);
 		return NULL;
 	}
+	install_log();
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_tenancy_init(s->db, &errmsg, NULL);

@@ -302,6 +302,8 @@ tenant_migrations_load_files(PG_FUNCTION_ARGS)
 		PG_RETURN_INT64((int64) reg_set_load_files((size_t) n, (const char *const *) names,
 												   (const char *const *) bodies, lens));
 	call_start(&call);
+	tn_pg_scope_given = scope != NULL;
+	warn_default_scope("tenant_migrations_load_files");
 	rc = tn_catalog_load_files(&call.adapter, (size_t) n, (const char *const *) names,
 							   (const char *const *) bodies, lens, &count, &call.err);
 	call_finish(&call, rc);

@@ -250,6 +250,8 @@ fn_migrations_load_files(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 						  names.n, bodies.n);
 		tn_error_detail(&err, "Each file name needs its body at the same position.");
 	}
+	if (rc == TN_OK && !tenants)
+		warn_default_scope(conn, "tenant_migrations_load_files", arg_text(argc, argv, 2) != NULL);
 	if (rc == TN_OK)
 		rc = tenants
 				 ? tn_registry_catalog_load_files(conn, names.n, (const char *const *) names.items,

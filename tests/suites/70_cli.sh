@@ -245,6 +245,12 @@ printf -- '-- +goose Up\nCREATE INDEX t_id ON t (id);\n' >thr/goose/00002_t_id.s
 cd thr; run migall_threads timeout 60 "$T" -d thr.db migrate-all --concurrency 4; cd ..
 check "sqlite: migrate-all --concurrency 4 finishes (no deadlock), every tenant applied" \
 	"$RC $(grep -c '^ t[1-4] *| applied ' "$OUT/migall_threads.out")" "0 4"
+# issue 9's foot-gun through the command: load without --tenants into a registry that has tenants
+# prints the extension's WARNING on stderr (SQLite's error log), as psql does on PostgreSQL; --tenants does not
+cd thr; run load_warn "$T" -d thr.db load goose; rcw=$RC; run load_nowarn "$T" -d thr.db load goose --tenants; cd ..
+check "sqlite: load without --tenants in a registry with tenants warns on stderr (exit 0)" \
+	"$rcw $(grep -c '^WARNING:  tenant_migrations_load_files() without a scope' "$OUT/load_warn.err") $(grep -c '^HINT:  Pass' "$OUT/load_warn.err") $(grep -c WARNING "$OUT/load_warn.out" "$OUT/load_nowarn.err" | grep -c ':0$')" \
+	"0 1 1 2"
 
 # Ctrl-C: a slow migration over 12 tenants, one at a time; SIGINT after the first finishes
 for i in $(seq 1 8); do "$T" create "slow$i" >/dev/null; done
