@@ -257,7 +257,9 @@ int tn_query_all_refuse(tn_error *err, tn_query_refusal why);
 #define TN_RETRY_ATTEMPTS		4
 #define TN_RETRY_FIRST_DELAY_MS 250
 #define TN_TRANSIENT_HINT		"The error is transient (a concurrent transaction, a deadlock or a lock timeout) and the batch was rolled back cleanly: run the migration again; nothing needs fixing."
-int	 tn_error_transient(const tn_error *err);
+int tn_error_transient(const tn_error *err);
+/* The hint of a read of one tenant that failed for a transient cause (tn_one_tenant_error_row). */
+#define TN_TRANSIENT_READ_HINT "The error is transient (a concurrent transaction, a deadlock or a lock timeout) and nothing was changed: read the tenant again."
 int	 tn_retry_delay_ms(const tn_error *err, int attempt);
 void tn_error_retried(tn_error *err, int attempts);
 
@@ -525,8 +527,8 @@ int tn_one_tenant_failed(const char *name, int reached, tn_error *err);
 /*
  * The same from a tenant_query_all error row (PostgreSQL reaches the
  * tenant through it): message NULL = the tenant is unknown; sqlstate class
- * 08 = unreachable; any other SQLSTATE is kept, except an internal one
- * (XX, or not an SQLSTATE: 22023).  Returns the code.
+ * 08 = unreachable; any other SQLSTATE is kept, an internal one (XX) too;
+ * a value that is not an SQLSTATE is XX000 (TN_ERR_ENGINE).  Returns the code.
  */
 int tn_one_tenant_error_row(const char *name, const char *message, const char *sqlstate, tn_error *err);
 

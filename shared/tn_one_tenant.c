@@ -107,16 +107,22 @@ tn_one_tenant_error_row(const char *name, const char *message, const char *sqlst
 	tn_error_clear(err);
 	if (message == NULL)
 		return tn_one_tenant_unknown(name, err);
-	/* an error row of tenant_query_all: its SQLSTATE, never an internal error class */
+	/*
+	 * An error row of tenant_query_all: the tenant's own SQLSTATE, whatever
+	 * its class (an internal one too: "XX000 tuple concurrently updated" is
+	 * the tenant's, and transient, tn_error_transient); a value that is not
+	 * an SQLSTATE is an engine error (XX000), never an argument error.
+	 */
 	if (sqlstate != NULL && strncmp(sqlstate, "08", 2) == 0)
 		tn_error_set(err, TN_ERR_UNREACHABLE, "%s", message);
-	else if (sqlstate != NULL && strlen(sqlstate) == 5 && strncmp(sqlstate, "XX", 2) != 0 &&
-			 strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5)
+	else
 	{
 		tn_error_set(err, TN_ERR_ENGINE, "%s", message);
-		memcpy(err->sqlstate, sqlstate, 6);
+		if (sqlstate != NULL && strlen(sqlstate) == 5 && strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5)
+			memcpy(err->sqlstate, sqlstate, 6);
 	}
-	else
-		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s", message); /* 22023: no internal class passed on */
-	return tn_one_tenant_failed(name, 1, err);
+	tn_one_tenant_failed(name, 1, err);
+	if (tn_error_transient(err) && err->hint[0] == '\0')
+		tn_error_hint(err, "%s", TN_TRANSIENT_READ_HINT);
+	return err->code;
 }

@@ -88,6 +88,7 @@ main(int argc, char **argv)
 	test_names();
 	test_tenant_state();
 	test_repeatables_pending();
+	test_one_tenant_error_codes();
 	test_word_arguments();
 	test_sets();
 	test_fanout_rows();

@@ -61,6 +61,7 @@ void test_sqitch_liquibase(void);
 /* test_core_decisions.c */
 void test_tenant_state(void);
 void test_repeatables_pending(void);
+void test_one_tenant_error_codes(void);
 void test_word_arguments(void);
 void test_sets(void);
 void test_fanout_rows(void);

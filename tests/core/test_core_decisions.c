@@ -318,3 +318,27 @@ test_repeatables_pending(void)
 	tn_buf_free(&record);
 	tn_buf_free(&changed);
 }
+
+/* A tenant's error row keeps the tenant's SQLSTATE, an internal one too (issue 9: XX000 was 22023). */
+void
+test_one_tenant_error_codes(void)
+{
+	tn_error err;
+
+	CHECK(tn_one_tenant_error_row("t1", "tuple concurrently updated", "XX000", &err) == TN_ERR_ENGINE &&
+			  strcmp(tn_error_sqlstate(&err), "XX000") == 0 && tn_error_transient(&err) == 1 &&
+			  strstr(err.detail, "tuple concurrently updated") != NULL && strstr(err.hint, "transient") != NULL,
+		  "one tenant: XX000 stays XX000, transient, with its own hint%s", NULL);
+	CHECK(tn_one_tenant_error_row("t1", "could not serialize access", "40001", &err) == TN_ERR_ENGINE &&
+			  strcmp(tn_error_sqlstate(&err), "40001") == 0 && strstr(err.hint, "transient") != NULL,
+		  "one tenant: 40001 stays 40001, with the transient hint%s", NULL);
+	CHECK(tn_one_tenant_error_row("t1", "relation \"x\" does not exist", "42P01", &err) == TN_ERR_ENGINE &&
+			  strcmp(tn_error_sqlstate(&err), "42P01") == 0 && err.hint[0] == '\0',
+		  "one tenant: 42P01 kept, no transient hint%s", NULL);
+	CHECK(tn_one_tenant_error_row("t1", "odd", "zz!", &err) == TN_ERR_ENGINE &&
+			  strcmp(tn_error_sqlstate(&err), "XX000") == 0,
+		  "one tenant: not an SQLSTATE is an engine error, not 22023%s", NULL);
+	CHECK(tn_one_tenant_error_row("t1", "connection refused", "08006", &err) == TN_ERR_UNREACHABLE &&
+			  strcmp(tn_error_sqlstate(&err), "08006") == 0,
+		  "one tenant: class 08 is unreachable%s", NULL);
+}
