@@ -154,27 +154,17 @@ change_tenant_set(set_change_fn change, void *arg, const char *action)
 	return count;
 }
 
-typedef struct sent_files
-{
-	size_t			   n;
-	const char *const *names;
-	const char *const *bodies;
-	const size_t	  *lens;
-} sent_files;
-
 static int
 change_load_files(const tn_adapter *a, void *arg, long long *count, tn_error *err)
 {
-	const sent_files *f = arg;
-
-	return tn_catalog_load_files(a, f->n, f->names, f->bodies, f->lens, count, err);
+	return tn_catalog_load_sent(a, arg, count, err);
 }
 
 long long
 reg_set_load_files(size_t n, const char *const *names, const char *const *bodies,
 				   const size_t *lens)
 {
-	sent_files f = { n, names, bodies, lens };
+	tn_sent_files f = { n, names, bodies, lens };
 
 	return change_tenant_set(change_load_files, &f, "set_load");
 }

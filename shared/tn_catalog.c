@@ -413,3 +413,9 @@ tn_catalog_in_sync(const tn_adapter *a, const tn_migration_set *set,
 	*in_sync = rc == TN_OK && differing == 0;
 	return rc;
 }
+
+int
+tn_catalog_load_sent(const tn_adapter *a, const tn_sent_files *files, long long *count, tn_error *err)
+{
+	return tn_catalog_load_files(a, files->n, files->names, files->bodies, files->lens, count, err);
+}

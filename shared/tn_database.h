@@ -176,6 +176,23 @@ int tn_catalog_load_files(const tn_adapter *a, size_t n,
 						  const char *const *names,
 						  const char *const *bodies, const size_t *lens,
 						  long long *count, tn_error *err);
+
+/*
+ * The files a client sent to tenant_migrations_load_files, as one value a
+ * host hands through its own callbacks (the 'tenants' scope changes the
+ * set in a unit of work of its own): n names, their bodies and the bodies'
+ * byte lengths, all the caller's.  tn_catalog_load_sent is
+ * tn_catalog_load_files on them.
+ */
+typedef struct tn_sent_files
+{
+	size_t			   n;
+	const char *const *names;
+	const char *const *bodies;
+	const size_t	  *lens;
+} tn_sent_files;
+
+int tn_catalog_load_sent(const tn_adapter *a, const tn_sent_files *files, long long *count, tn_error *err);
 /*
  * The same for a registry's tenant set (scope 'tenants'), where a version
  * that failed somewhere can be fixed forward: a new body for a version

@@ -152,20 +152,10 @@ change_load(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 	return tn_catalog_load_folder_to_set(&tmpl->adapter, arg, count, err);
 }
 
-typedef struct sent_files
-{
-	size_t			   n;
-	const char *const *names;
-	const char *const *bodies;
-	const size_t	  *lens;
-} sent_files;
-
 static int
 change_load_files(tn_sqlite_conn *tmpl, void *arg, long long *count, tn_error *err)
 {
-	const sent_files *f = arg;
-
-	return tn_catalog_load_files(&tmpl->adapter, f->n, f->names, f->bodies, f->lens, count, err);
+	return tn_catalog_load_sent(&tmpl->adapter, arg, count, err);
 }
 
 int
@@ -173,7 +163,7 @@ tn_registry_catalog_load_files(tn_sqlite_conn *registry, size_t n, const char *c
 							   const char *const *bodies, const size_t *lens,
 							   long long *count, tn_error *err)
 {
-	sent_files f = { n, names, bodies, lens };
+	tn_sent_files f = { n, names, bodies, lens };
 
 	return change_tenant_set(registry, change_load_files, &f, count, "set_load", err);
 }
