@@ -169,7 +169,7 @@ location_dbname(const char *location, char *name)
  * missing).  NULL when nothing is applied.
  */
 static char *
-registered_version(const char *location, const char *dbname, char **repeatables_out)
+registered_version(const char *name, const char *location, const char *dbname, char **repeatables_out)
 {
 	tn_buf		repeatables = { 0 };
 	char	   *extversion = reg_extension_version();
@@ -187,6 +187,8 @@ registered_version(const char *location, const char *dbname, char **repeatables_
 	if (conn == NULL)
 		tn_raise_failure(&err);
 	res = tn_lpq_exec(conn, psprintf("CREATE EXTENSION IF NOT EXISTS tenancy VERSION %s", quote_literal_cstr(extversion)), 0, NULL, &err);
+	if (res == NULL && strncmp(err.sqlstate, "08", 2) != 0 && strcmp(err.sqlstate, "57014") != 0)
+		tn_registry_register_untracked(name, extversion, &err); /* our words, the server's in the detail */
 	if (res)
 	{
 		PQclear(res);
@@ -270,7 +272,7 @@ tenant_register(PG_FUNCTION_ARGS)
 
 	reg_spi_connect();
 	reg_refuse_existing(name);
-	version = registered_version(location, dbname, &repeatables);
+	version = registered_version(name, location, dbname, &repeatables);
 	register_database_tenant(name, location, dbname, version, repeatables);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
@@ -282,7 +284,7 @@ tenant_register(PG_FUNCTION_ARGS)
 
 /* DROP DATABASE .. WITH (FORCE) over a connection to location's server. */
 static void
-drop_database(const char *location, const char *dbname)
+drop_database(const char *name, const char *location, const char *dbname)
 {
 	tn_error  err;
 	PGconn	 *conn;
@@ -293,6 +295,8 @@ drop_database(const char *location, const char *dbname)
 	conn = reg_server_admin_conn(location);
 	res = tn_lpq_exec(conn, sql, 0, NULL, &err);
 	tn_lpq_finish(conn);
+	if (res == NULL && strncmp(err.sqlstate, "08", 2) != 0 && strcmp(err.sqlstate, "57014") != 0)
+		tn_registry_delete_refused(name, dbname, &err); /* our words; the row comes back with the error */
 	if (res == NULL)
 		tn_raise_failure(&err);
 	PQclear(res);
@@ -330,7 +334,7 @@ tenant_drop(PG_FUNCTION_ARGS)
 	if (delete &&schema != NULL)
 		reg_drop_schema(location, dbname, schema);
 	else if (delete)
-		drop_database(location, dbname);
+		drop_database(name, location, dbname);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(name));
 }

@@ -35,6 +35,26 @@ int tn_validate_tenant_path(const char *registry_dir, const char *path,
 int tn_registry_check_create_outside(int in_transaction, tn_error *err);
 
 /*
+ * tenant_register of a database where the tenancy extension could not be
+ * created (not installed on its server, another version only, a schema
+ * "tenancy" of someone else's, no right to create it): err holds the
+ * server's error; it becomes ours, TN_ERR_NOT_SUPPORTED (0A000) "tenant
+ * ... cannot be registered: ...", the server's text in the detail, what to
+ * do (version: the extension version needed) in the hint.  Returns the code.
+ */
+int tn_registry_register_untracked(const char *name, const char *version, tn_error *err);
+
+/*
+ * tenant_drop(name, 'delete') whose database its server would not drop (a
+ * database tenancy did not create, owned by another role): err holds the
+ * server's error; it becomes "database ... of tenant ... cannot be
+ * deleted", 42501 for a permission error (else the server's SQLSTATE), the
+ * server's text in the detail, and the hint SQLite gives for a file it
+ * will not delete ('keep' unregisters it).  Returns the code.
+ */
+int tn_registry_delete_refused(const char *name, const char *database, tn_error *err);
+
+/*
  * The warning of tenant_migration_add / tenant_migrations_load (function)
  * called with the default scope in a registry that has ntenants tenants:
  * the migrations go into the registry's own catalog, which is seldom what

@@ -168,3 +168,34 @@ tn_registry_scope_warning(const char *function, long long ntenants, tn_error *wa
 						"or 'database' to say you mean this database.");
 	return 1;
 }
+
+int
+tn_registry_register_untracked(const char *name, const char *version, tn_error *err)
+{
+	tn_error cause = *err;
+
+	tn_error_set(err, TN_ERR_NOT_SUPPORTED, "tenant \"%.128s\" cannot be registered: the tenancy extension could not be created in its database",
+				 name ? name : "");
+	if (cause.message[0])
+		tn_error_detail(err, "Its server said: %s.%s%s", cause.message, cause.detail[0] ? " " : "", cause.detail);
+	tn_error_hint(err, "Install tenancy %s on that server and run CREATE EXTENSION tenancy in the database as a superuser (a schema \"tenancy\" that is not the extension's must go first), then register it again.",
+				  version ? version : "");
+	return TN_ERR_NOT_SUPPORTED;
+}
+
+int
+tn_registry_delete_refused(const char *name, const char *database, tn_error *err)
+{
+	tn_error cause = *err;
+
+	tn_error_set(err, cause.code == TN_ERR_PERMISSION || strcmp(cause.sqlstate, "42501") == 0 ? TN_ERR_PERMISSION : TN_ERR_ENGINE,
+				 "database \"%.128s\" of tenant \"%.128s\" cannot be deleted", database ? database : "",
+				 name ? name : "");
+	if (err->code == TN_ERR_ENGINE)
+		memcpy(err->sqlstate, cause.sqlstate, sizeof(err->sqlstate));
+	if (cause.message[0])
+		tn_error_detail(err, "Its server said: %s.%s%s", cause.message, cause.detail[0] ? " " : "", cause.detail);
+	tn_error_hint(err, "Nothing was changed. tenant_drop('%.128s', 'keep') unregisters it and leaves its database as it is.",
+				  name ? name : "");
+	return err->code;
+}

@@ -2,7 +2,12 @@
 #  1. a repeatable (R__) whose body changed in the tenant set counts as
 #     pending in tenants() (state behind) until a run to the newest version
 #     applies it, for database and schema tenants, as on SQLite
-#     (tests/sqlite/folders.sql); a run to an older target does not clear it.
+#     (tests/sqlite/folders.sql); a run to an older target does not clear it;
+#  7. our words, not the remote server's: tenant_register of a database where
+#     the extension cannot be created (0A000, the server's text in the
+#     detail), tenant_drop(name, 'delete') of a database its server will not
+#     drop (the server's SQLSTATE, our message, the 'keep' hint; the tenant
+#     stays registered).
 # Must not: run as root (PostgreSQL refuses), or depend on a server it did not start.
 use strict;
 use warnings;
@@ -46,5 +51,26 @@ tn_out($A, 'r1', ['CREATE EXTENSION tenancy',
 ctl("SELECT tenant_register('r1', 'host=" . $A->host . ' port=' . $A->port . " dbname=r1')");
 is(ctl("SELECT version || '|' || pending || '|' || state FROM tenants() WHERE name = 'r1'"), '1|1|behind',
 	'repeatable: a registered tenant with an old body is behind at its newest version');
+
+# ---- 7. our words for a database tenancy cannot track or delete ------------------
+my $LOC = 'host=' . $A->host . ' port=' . $A->port;
+ctl('CREATE DATABASE r2');
+tn_out($A, 'r2', ['CREATE SCHEMA tenancy']);
+is(tn_state_of($A, 'ctl', "SELECT tenant_register('r2', '$LOC dbname=r2')"), '0A000',
+	'register: a database where the extension cannot be created is 0A000');
+my $e = tn_error_of($A, 'ctl', "SELECT tenant_register('r2', '$LOC dbname=r2')");
+like($e, qr/ERROR:  tenant "r2" cannot be registered: the tenancy extension could not be created in its database/,
+	'register: our message');
+like($e, qr/DETAIL:  Its server said: schema "tenancy" already exists/, 'register: the server\'s text in the detail');
+like($e, qr/HINT:  Install tenancy 1\.5 on that server/, 'register: what to do');
+is(ctl("SELECT count(*) FROM tenants() WHERE name = 'r2'"), '0', 'register: nothing registered');
+ctl('CREATE DATABASE f1');
+ctl("SELECT tenant_register('f1', '$LOC dbname=f1')", 'ALTER DATABASE f1 IS_TEMPLATE true');
+$e = tn_error_of($A, 'ctl', "SELECT tenant_drop('f1', 'delete')");
+like($e, qr/ERROR:  database "f1" of tenant "f1" cannot be deleted\nDETAIL:  Its server said: cannot drop a template database\.\nHINT:  Nothing was changed\. tenant_drop\('f1', 'keep'\)/,
+	'drop delete: our message, the server\'s text, the keep hint');
+is(tn_state_of($A, 'ctl', "SELECT tenant_drop('f1', 'delete')"), '42809', 'drop delete: the server\'s SQLSTATE');
+is(ctl("SELECT count(*) FROM tenants() WHERE name = 'f1'") . '|' . ctl("SELECT count(*) FROM pg_database WHERE datname = 'f1'"),
+	'1|1', 'drop delete: the tenant stays registered and its database stays');
 
 done_testing();
