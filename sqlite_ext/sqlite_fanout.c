@@ -278,6 +278,8 @@ fanout_worker(void *arg)
 			job->stopped = job->cancelled = 1;
 		if (job->stopped || job->next >= job->end)
 		{
+			job->workers_running--;
+			pthread_cond_signal(&job->progress);
 			pthread_mutex_unlock(&job->lock);
 			return NULL;
 		}
@@ -289,6 +291,8 @@ fanout_worker(void *arg)
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
 			job->failures++;
 		record_now(job, i);
+		job->done[i] = 1;
+		pthread_cond_signal(&job->progress); /* the caller's thread records it (run_workers_recording) */
 		observe_done(job, i);
 		pthread_mutex_unlock(&job->lock);
 	}
@@ -317,13 +321,69 @@ tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers)
 		pthread_join(threads[t], NULL);
 }
 
+/*
+ * Worker threads of a recorded run whose registry connection has a mutex
+ * (the CLI, Python): the caller's statement holds it, so no worker may
+ * write; the caller's thread, which may, waits for each tenant a worker
+ * finishes and records it at once (record_now), so another connection
+ * sees the progress tenant by tenant, as with the sqlite3 shell.
+ */
+static void
+run_workers_recording(fanout_job *job, long long workers)
+{
+	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
+	long long started = 0;
+	size_t	  from = job->next;
+
+	if (workers > TN_FANOUT_MAX_CONCURRENCY)
+		workers = TN_FANOUT_MAX_CONCURRENCY;
+	pthread_mutex_lock(&job->lock);
+	job->workers_running = 0;
+	for (; started < workers; started++)
+	{
+		job->workers_running++;
+		if (pthread_create(&threads[started], NULL, fanout_worker, job) != 0)
+		{
+			job->workers_running--;
+			break;
+		}
+	}
+	if (started == 0)
+	{
+		pthread_mutex_unlock(&job->lock);
+		fanout_worker(job); /* the caller's thread: it records each tenant itself */
+		return;
+	}
+	for (;;)
+	{
+		for (size_t i = from; i < job->next; i++)
+			if (job->done[i] == 1)
+			{
+				job->done[i] = 2; /* tried once: a busy registry leaves it to the slice's end */
+				if (!job->recorded[i])
+					record_now(job, i);
+			}
+		if (job->workers_running == 0)
+			break;
+		pthread_cond_wait(&job->progress, &job->lock);
+	}
+	pthread_mutex_unlock(&job->lock);
+	for (long long t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+}
+
 /* Run tenants [job->next, job->end) on up to concurrency threads. */
 void
 tnsq_run_workers(fanout_job *job, long long concurrency)
 {
 	long long workers = (long long) (job->end - job->next);
 
-	tnsq_run_threads(fanout_worker, job, workers < concurrency ? workers : concurrency);
+	if (workers > concurrency)
+		workers = concurrency;
+	if (job->record_conn != NULL && workers > 1 && sqlite3_db_mutex(job->record_conn->db) != NULL)
+		run_workers_recording(job, workers);
+	else
+		tnsq_run_threads(fanout_worker, job, workers);
 }
 
 static int
@@ -335,9 +395,10 @@ job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 	job->ms = calloc(n + 1, sizeof(long long));
 	job->rows = calloc(n + 1, sizeof(tn_rows));
 	job->recorded = calloc(n + 1, 1);
+	job->done = calloc(n + 1, 1);
 	if (job->mode == JOB_PREPARE)
 		job->held = calloc(n + 1, sizeof(tn_sqlite_conn));
-	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows || !job->recorded ||
+	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows || !job->recorded || !job->done ||
 		(job->mode == JOB_PREPARE && !job->held))
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < n; i++)
@@ -346,6 +407,8 @@ job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 		tn_rows_init(&job->rows[i], ncols);
 	}
 	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->progress, NULL);
+	job->cond_ready = 1;
 	return TN_OK;
 }
 
@@ -364,14 +427,18 @@ tnsq_job_free(fanout_job *job)
 			sqlite3_exec(job->held[i].db, "ROLLBACK", NULL, NULL, NULL);
 			tnsq_close_tenant(&job->held[i]);
 		}
-	if (job->rc)
+	if (job->cond_ready)
+	{
 		pthread_mutex_destroy(&job->lock);
+		pthread_cond_destroy(&job->progress);
+	}
 	free(job->rc);
 	free(job->errs);
 	free(job->res);
 	free(job->ms);
 	free(job->rows);
 	free(job->recorded);
+	free(job->done);
 	free(job->held);
 	tn_rows_free(&job->tenants);
 }

@@ -81,7 +81,16 @@ typedef struct fanout_job
 	long long		  *ms;
 	tn_rows			  *rows;	 /* the tenant's output rows */
 	char			  *recorded; /* record_conn: its row is in the registry already */
-	tn_sqlite_conn	  *held;	 /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	/*
+	 * A recorded run on a connection with a mutex (the CLI, Python): the
+	 * workers cannot use it, so the caller's thread records each tenant
+	 * they finish (done[i] 1; 2 once tried), woken by progress.
+	 */
+	char		   *done;
+	pthread_cond_t	progress;
+	long long		workers_running;
+	int				cond_ready; /* lock and progress initialised (job_alloc) */
+	tn_sqlite_conn *held;		/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
 } fanout_job;
 
 /* sqlite_registry.c */

@@ -173,6 +173,27 @@ check "progress: each tenant recorded once, the run closed" "3|3|done|3" \
   "$(sq "$reg/registry.db" "SELECT count(*), count(DISTINCT tenant), (SELECT status FROM tenancy_runs WHERE run_id = 1),
       (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%') FROM tenancy_run_tenants")"
 
+# the same through the tenancy command (a serialized connection, as Python's: its statement holds the
+# connection's mutex, so worker threads cannot record): the caller's thread records each tenant the
+# workers finish, so t01 and t03 show while t02 waits for its lock (the command's busy timeout, 5 s)
+make -s -C cli >/dev/null 2>>"$OUT/build.log" || bad "build the tenancy command"
+reg=$WORK/cl; make_registry "$reg" 3 "$M3"
+lock_file "$reg/t02.db" EXCLUSIVE cl
+cli/tenancy -d "$reg/registry.db" migrate-all --concurrency 2 >"$WORK/cl.out" 2>&1 & first=$!
+seen=""
+for ((w = 0; w < 1500; w++)); do
+  seen=$(sq -cmd ".timeout 5000" "$reg/registry.db" "SELECT group_concat(tenant || ':' || status, ',') FROM (SELECT tenant, status FROM tenancy_run_tenants WHERE run_id = 1 ORDER BY tenant)")
+  [ "$seen" = "t01:applied,t03:applied" ] && break
+  sleep 0.02
+done
+state=$(sq -cmd ".timeout 5000" "$reg/registry.db" "SELECT (SELECT status FROM tenancy_runs WHERE run_id = 1),
+      (SELECT count(*) FROM tenancy_run_tenants WHERE tenant = 't02')")
+release_file cl; wait "$first"
+check "progress (the command, 2 threads): t01's and t03's rows are visible while t02 waits" "t01:applied,t03:applied" "$seen"
+check "progress (the command): the run is running, t02 not recorded yet" "running|0" "$state"
+check "progress (the command): each tenant recorded once, the run closed" "3|3|1" \
+  "$(sq "$reg/registry.db" "SELECT count(*), count(DISTINCT tenant), (SELECT count(*) FROM tenancy_runs WHERE run_id = 1 AND status <> 'running') FROM tenancy_run_tenants")"
+
 # ---- 4. one busy timeout, not two ----
 reg=$WORK/b; make_registry "$reg" 2 "$M3"
 res=$("$DRV" "$EXT.so" "$reg/t01.db" 700 "$reg/t01.db" "SELECT tenant_migrate()")
