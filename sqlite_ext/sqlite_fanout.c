@@ -214,56 +214,8 @@ observe_done(fanout_job *job, size_t i)
 						  tn_rows_get(&job->tenants, i, 0), status);
 }
 
-/*
- * A recorded run: tenant i's row goes into the registry now, in a
- * transaction of its own on the caller's connection (under job->lock, so
- * one thread at a time uses it; the caller's thread waits in
- * tnsq_run_threads meanwhile), so another connection sees the progress.
- * Only if the registry can be written almost at once (a reader's moment
- * passes; a writer holding it would hold up every worker): else
- * tnsq_record_results writes the row after the slice, as it writes every
- * row when progress is not wanted.
- */
-#define PROGRESS_BUSY_MS 100
-static void
-record_now(fanout_job *job, size_t i)
-{
-	tn_sqlite_conn *conn = job->record_conn;
-	int				busy_ms, was_set;
-	tn_error		err;
-
-	if (conn == NULL || job->rows[i].nrows != 1)
-		return;
-	/*
-	 * A worker thread cannot use the caller's connection when it has a mutex
-	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
-	 * statement holds it until the fan-out returns, so the worker would wait
-	 * forever.  Then the row is written after the slice, like every row when
-	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
-	 * and the caller's own thread record at once.
-	 */
-	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
-		return;
-	tn_error_clear(&err);
-	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
-	was_set = conn->busy_timeout_set;
-	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
-	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
-	if (conn->adapter.begin(conn, &err) == TN_OK)
-	{
-		if (tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[i], 0, &err) == TN_OK &&
-			tnsq_update_tenant_cache(conn, job->record_run_id, job, i, &job->rows[i], 0, &err) == TN_OK &&
-			tn_finish(&conn->adapter, &err) == TN_OK)
-			job->recorded[i] = 1;
-		else
-			tn_abort(&conn->adapter, &err);
-	}
-	sqlite3_busy_timeout(conn->db, busy_ms);
-	conn->busy_timeout_set = was_set;
-}
-
-static void *
-fanout_worker(void *arg)
+void *
+tnsq_fanout_worker(void *arg)
 {
 	fanout_job *job = arg;
 
@@ -290,7 +242,7 @@ fanout_worker(void *arg)
 		if ((job->mode == JOB_MIGRATE || job->mode == JOB_ROLLBACK) && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
 			job->failures++;
-		record_now(job, i);
+		tnsq_record_now(job, i);
 		job->done[i] = 1;
 		pthread_cond_signal(&job->progress); /* the caller's thread records it (run_workers_recording) */
 		observe_done(job, i);
@@ -321,57 +273,6 @@ tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers)
 		pthread_join(threads[t], NULL);
 }
 
-/*
- * Worker threads of a recorded run whose registry connection has a mutex
- * (the CLI, Python): the caller's statement holds it, so no worker may
- * write; the caller's thread, which may, waits for each tenant a worker
- * finishes and records it at once (record_now), so another connection
- * sees the progress tenant by tenant, as with the sqlite3 shell.
- */
-static void
-run_workers_recording(fanout_job *job, long long workers)
-{
-	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
-	long long started = 0;
-	size_t	  from = job->next;
-
-	if (workers > TN_FANOUT_MAX_CONCURRENCY)
-		workers = TN_FANOUT_MAX_CONCURRENCY;
-	pthread_mutex_lock(&job->lock);
-	job->workers_running = 0;
-	for (; started < workers; started++)
-	{
-		job->workers_running++;
-		if (pthread_create(&threads[started], NULL, fanout_worker, job) != 0)
-		{
-			job->workers_running--;
-			break;
-		}
-	}
-	if (started == 0)
-	{
-		pthread_mutex_unlock(&job->lock);
-		fanout_worker(job); /* the caller's thread: it records each tenant itself */
-		return;
-	}
-	for (;;)
-	{
-		for (size_t i = from; i < job->next; i++)
-			if (job->done[i] == 1)
-			{
-				job->done[i] = 2; /* tried once: a busy registry leaves it to the slice's end */
-				if (!job->recorded[i])
-					record_now(job, i);
-			}
-		if (job->workers_running == 0)
-			break;
-		pthread_cond_wait(&job->progress, &job->lock);
-	}
-	pthread_mutex_unlock(&job->lock);
-	for (long long t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-}
-
 /* Run tenants [job->next, job->end) on up to concurrency threads. */
 void
 tnsq_run_workers(fanout_job *job, long long concurrency)
@@ -381,9 +282,9 @@ tnsq_run_workers(fanout_job *job, long long concurrency)
 	if (workers > concurrency)
 		workers = concurrency;
 	if (job->record_conn != NULL && workers > 1 && sqlite3_db_mutex(job->record_conn->db) != NULL)
-		run_workers_recording(job, workers);
+		tnsq_run_workers_recording(job, workers);
 	else
-		tnsq_run_threads(fanout_worker, job, workers);
+		tnsq_run_threads(tnsq_fanout_worker, job, workers);
 }
 
 static int

@@ -3,8 +3,10 @@
  * (tenant_migrate_all, tenant_rollback_all, tenant_verify_all): the run's
  * start and end rows, one row per tenant, and each tenant's cached state in
  * tenancy_tenants.  The words written (statuses, run status) are the core's;
- * this file only writes them.  The threads that produce the rows are
- * sqlite_fanout.c's.
+ * this file only writes them; and the run's progress: each tenant's row
+ * written as it finishes (tnsq_record_now), by the caller's thread when the
+ * registry's connection has a mutex (tnsq_run_workers_recording).  The
+ * threads that produce the rows are sqlite_fanout.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,4 +157,105 @@ tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int 
 	return tn_exec(&conn->adapter, "UPDATE {T}runs SET finished_at = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
 								   " status = $4, applied = $2, failed = $3 WHERE run_id = $1",
 				   4, p, err);
+}
+
+/* ---- progress: each tenant on record as it finishes ---- */
+
+/*
+ * A recorded run: tenant i's row goes into the registry now, in a
+ * transaction of its own on the caller's connection (under job->lock, so
+ * one thread at a time uses it; the caller's thread waits in
+ * tnsq_run_threads meanwhile), so another connection sees the progress.
+ * Only if the registry can be written almost at once (a reader's moment
+ * passes; a writer holding it would hold up every worker): else
+ * tnsq_record_results writes the row after the slice, as it writes every
+ * row when progress is not wanted.
+ */
+#define PROGRESS_BUSY_MS 100
+void
+tnsq_record_now(fanout_job *job, size_t i)
+{
+	tn_sqlite_conn *conn = job->record_conn;
+	int				busy_ms, was_set;
+	tn_error		err;
+
+	if (conn == NULL || job->rows[i].nrows != 1)
+		return;
+	/*
+	 * A worker thread cannot use the caller's connection when it has a mutex
+	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
+	 * statement holds it until the fan-out returns, so the worker would wait
+	 * forever.  Then the row is written after the slice, like every row when
+	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
+	 * and the caller's own thread record at once.
+	 */
+	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
+		return;
+	tn_error_clear(&err);
+	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
+	was_set = conn->busy_timeout_set;
+	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
+	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
+	if (conn->adapter.begin(conn, &err) == TN_OK)
+	{
+		if (tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[i], 0, &err) == TN_OK &&
+			tnsq_update_tenant_cache(conn, job->record_run_id, job, i, &job->rows[i], 0, &err) == TN_OK &&
+			tn_finish(&conn->adapter, &err) == TN_OK)
+			job->recorded[i] = 1;
+		else
+			tn_abort(&conn->adapter, &err);
+	}
+	sqlite3_busy_timeout(conn->db, busy_ms);
+	conn->busy_timeout_set = was_set;
+}
+
+/*
+ * Worker threads of a recorded run whose registry connection has a mutex
+ * (the CLI, Python): the caller's statement holds it, so no worker may
+ * write; the caller's thread, which may, waits for each tenant a worker
+ * finishes and records it at once (tnsq_record_now), so another connection
+ * sees the progress tenant by tenant, as with the sqlite3 shell.
+ */
+void
+tnsq_run_workers_recording(fanout_job *job, long long workers)
+{
+	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
+	long long started = 0;
+	size_t	  from = job->next;
+
+	if (workers > TN_FANOUT_MAX_CONCURRENCY)
+		workers = TN_FANOUT_MAX_CONCURRENCY;
+	pthread_mutex_lock(&job->lock);
+	job->workers_running = 0;
+	for (; started < workers; started++)
+	{
+		job->workers_running++;
+		if (pthread_create(&threads[started], NULL, tnsq_fanout_worker, job) != 0)
+		{
+			job->workers_running--;
+			break;
+		}
+	}
+	if (started == 0)
+	{
+		pthread_mutex_unlock(&job->lock);
+		tnsq_fanout_worker(job); /* the caller's thread: it records each tenant itself */
+		return;
+	}
+	for (;;)
+	{
+		for (size_t i = from; i < job->next; i++)
+			if (job->done[i] == 1)
+			{
+				job->done[i] = 2; /* tried once: a busy registry leaves it to the slice's end */
+				if (!job->recorded[i])
+					tnsq_record_now(job, i);
+			}
+		if (job->workers_running == 0)
+			break;
+		pthread_cond_wait(&job->progress, &job->lock);
+	}
+	pthread_mutex_unlock(&job->lock);
+	for (long long t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
 }

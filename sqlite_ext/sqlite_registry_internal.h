@@ -145,6 +145,12 @@ int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registr
 void tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers);
 void tnsq_run_workers(fanout_job *job, long long concurrency);
 void tnsq_job_free(fanout_job *job);
+/* sqlite_fanout.c: a worker thread's loop (pthread start routine; arg is the job). */
+void *tnsq_fanout_worker(void *arg);
+/* sqlite_fanout_runs.c: tenant i's row on record now, if the registry can be written at once (under job->lock). */
+void tnsq_record_now(fanout_job *job, size_t i);
+/* sqlite_fanout_runs.c: workers threads whose finished tenants the caller's thread records (a mutexed connection). */
+void tnsq_run_workers_recording(fanout_job *job, long long workers);
 int	 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
 					long long *run_id, tn_error *err);
 int	 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,
