@@ -125,6 +125,30 @@ int tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 						   const char *name, const char *path,
 						   const char *resolved, tn_error *err);
 
+/*
+ * The same question for a file about to become tenant name's (tenant_create,
+ * tenant_register), answered from the identities the registry keeps
+ * (tenancy_tenants.file_path / file_dev / file_ino, indexed): a few indexed
+ * lookups whatever the number of tenants; a row without an identity is
+ * compared live as above.  Same errors.
+ */
+int tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
+							   const char *name, const char *path,
+							   const char *resolved, tn_error *err);
+
+/*
+ * The identity to store for a tenant's file: out[0] its resolved path,
+ * out[1], out[2] device and inode; all three NULL if it cannot be stat()ed
+ * (then it is compared live).  out[0] points into resolved.
+ */
+void tnsq_tenant_file_identity(const char *resolved, tn_value out[3]);
+
+/*
+ * Fill the identity of every row that has none and whose file resolves
+ * (a registry from before the columns, upgraded in place).
+ */
+int tnsq_tenant_files_fill(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);
+
 /* sqlite_fanout.c */
 int tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
 /* max_failures: NULL or 0 = no limit; a negative number or a non-integer is refused (22023) */
