@@ -210,7 +210,8 @@ observe_done(fanout_job *job, size_t i)
 		status = tn_rows_get(&job->rows[i], 0, 1);
 	else
 		status = job->rc[i] == TN_OK ? "ok" : TN_FANOUT_FAILED;
-	observer->tenant_done(observer->arg, job->finished, (long long) job->tenants.nrows,
+	observer->tenant_done(observer->arg, job->finished,
+						  job->total > 0 ? job->total : (long long) job->tenants.nrows,
 						  tn_rows_get(&job->tenants, i, 0), status);
 }
 
@@ -326,8 +327,9 @@ tnsq_run_workers(fanout_job *job, long long concurrency)
 	tnsq_run_threads(fanout_worker, job, workers < concurrency ? workers : concurrency);
 }
 
+/* The per-tenant slots of job->tenants (n of them). */
 static int
-job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
+job_slots_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 {
 	job->rc = calloc(n + 1, sizeof(int));
 	job->errs = calloc(n + 1, sizeof(tn_error));
@@ -345,12 +347,11 @@ job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 		tn_rows_init(&job->res[i].report, 0);
 		tn_rows_init(&job->rows[i], ncols);
 	}
-	pthread_mutex_init(&job->lock, NULL);
 	return TN_OK;
 }
 
-void
-tnsq_job_free(fanout_job *job)
+static void
+job_slots_free(fanout_job *job)
 {
 	size_t n = job->tenants.nrows;
 
@@ -364,8 +365,6 @@ tnsq_job_free(fanout_job *job)
 			sqlite3_exec(job->held[i].db, "ROLLBACK", NULL, NULL, NULL);
 			tnsq_close_tenant(&job->held[i]);
 		}
-	if (job->rc)
-		pthread_mutex_destroy(&job->lock);
 	free(job->rc);
 	free(job->errs);
 	free(job->res);
@@ -373,7 +372,68 @@ tnsq_job_free(fanout_job *job)
 	free(job->rows);
 	free(job->recorded);
 	free(job->held);
+	job->rc = NULL;
+	job->errs = NULL;
+	job->res = NULL;
+	job->ms = NULL;
+	job->rows = NULL;
+	job->recorded = NULL;
+	job->held = NULL;
+}
+
+static int
+job_ncols(job_mode mode)
+{
+	return mode == JOB_QUERY ? tn_def_query_all.ncols : mode == JOB_VERIFY ? tn_def_verify_all.ncols
+																		  : tn_def_migrate_all.ncols;
+}
+
+static int
+job_alloc(fanout_job *job, size_t n, tn_error *err)
+{
+	pthread_mutex_init(&job->lock, NULL);
+	job->lock_ready = 1;
+	return job_slots_alloc(job, n, job_ncols(job->mode), err);
+}
+
+void
+tnsq_job_free(fanout_job *job)
+{
+	job_slots_free(job);
+	if (job->lock_ready)
+		pthread_mutex_destroy(&job->lock);
+	job->lock_ready = 0;
 	tn_rows_free(&job->tenants);
+}
+
+void
+tnsq_job_take_all(fanout_job *job, tn_rows *all)
+{
+	job_slots_free(job);
+	*all = job->tenants;
+	tn_rows_init(&job->tenants, all->ncols);
+	job->total = (long long) all->nrows;
+}
+
+int
+tnsq_job_slice(fanout_job *job, const tn_rows *all, size_t from, size_t to, tn_error *err)
+{
+	int rc = TN_OK;
+
+	job_slots_free(job);
+	tn_rows_free(&job->tenants);
+	for (size_t i = from; rc == TN_OK && i < to; i++)
+	{
+		const char *row[2] = { tn_rows_get(all, i, 0), tn_rows_get(all, i, 1) };
+
+		if (tn_rows_add(&job->tenants, row) != TN_OK)
+			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	job->next = 0;
+	job->end = job->tenants.nrows;
+	if (rc == TN_OK)
+		rc = job_slots_alloc(job, job->tenants.nrows, job_ncols(job->mode), err);
+	return rc;
 }
 
 /* Copy the rows of tenant i into out. */
@@ -451,8 +511,6 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 			   tn_migration_set *set, const char *target, tn_error *err)
 {
 	int rc;
-	int ncols = mode == JOB_QUERY ? tn_def_query_all.ncols : mode == JOB_VERIFY ? tn_def_verify_all.ncols
-																				: tn_def_migrate_all.ncols;
 
 	memset(job, 0, sizeof(*job));
 	memset(set, 0, sizeof(*set));
@@ -470,7 +528,7 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 	if (rc != TN_OK)
 		return rc;
 	job->end = job->tenants.nrows;
-	return job_alloc(job, job->tenants.nrows, ncols, err);
+	return job_alloc(job, job->tenants.nrows, err);
 }
 
 /*
@@ -593,10 +651,12 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	const char *target = NULL;
 	long long	run_id = 0;
 	long long	concurrency, max_failures;
-	size_t		n, done = 0;
+	size_t		n, done = 0, tried = 0;
+	tn_rows		all; /* every tenant of the run (name, location); the job holds one slice */
 	int			rc, lockfd = -1;
 
 	(void) nargs;
+	tn_rows_init(&all, 2);
 	call_init(&c, db, out, &tn_def_migrate_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
@@ -610,7 +670,8 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		(rc = tnsq_job_subset(&c.job, args[3], err)) != TN_OK)
 		goto done;
 	c.job.max_failures = max_failures;
-	n = c.job.tenants.nrows;
+	tnsq_job_take_all(&c.job, &all);
+	n = all.nrows;
 
 	/* the run is recorded before any tenant is touched */
 	if ((rc = tnsq_start_run(&c.conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
@@ -620,29 +681,35 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	c.job.record_run_id = run_id;
 	c.job.record_thread = pthread_self();
 
-	/* in slices, so finished tenants are on record while the run goes on */
+	/*
+	 * in slices, so finished tenants are on record while the run goes on;
+	 * a slice's per-tenant state is freed once its rows are in out
+	 */
 	while (done < n && rc == TN_OK && !c.job.stopped)
 	{
-		c.job.next = done;
-		c.job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
+		if ((rc = tnsq_job_slice(&c.job, &all, done, done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n,
+								 err)) != TN_OK)
+			break;
 		tnsq_run_workers(&c.job, concurrency);
-		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
+		tried = done + c.job.next;
+		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, 0, c.job.next, err);
 		if (rc == TN_OK)
-			done = c.job.next;
+			done = tried;
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
-		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&c.job.tenants, i, 0))
-							 : tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL)) != TN_OK)
+		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&all, i, 0))
+							 : tn_fanout_skipped_row(out, tn_rows_get(&all, i, 0), NULL)) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
 							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
 	if (rc != TN_OK)
-		end_failed_run(&c, run_id, out, c.job.next, err);
+		end_failed_run(&c, run_id, out, tried, err);
 
 done:
 	tnsq_run_unlock(lockfd);
+	tn_rows_free(&all);
 	return call_end(&c, out, rc);
 }
 

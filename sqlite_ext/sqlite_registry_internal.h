@@ -63,6 +63,8 @@ typedef struct fanout_job
 	long long				finished;  /* tenants done, for the observer */
 	int						busy_ms;   /* each tenant connection's busy timeout: the caller's */
 	pthread_mutex_t			lock;
+	int						lock_ready; /* lock initialised (tnsq_job_free destroys it) */
+	long long				total;		/* a sliced run: every tenant of the run; 0 = tenants.nrows */
 	/*
 	 * A recorded run (migrate, rollback): each tenant's row is written to
 	 * the registry as the tenant finishes, if the registry can be written
@@ -160,6 +162,18 @@ int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registr
 void tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers);
 void tnsq_run_workers(fanout_job *job, long long concurrency);
 void tnsq_job_free(fanout_job *job);
+
+/*
+ * A run in slices (tenant_migrate_all, tenant_rollback_all) holds one
+ * slice's per-tenant state at a time, so memory stays flat whatever the
+ * number of tenants (issue 14): tnsq_job_take_all moves the job's tenant
+ * list (name, location) into all (the caller frees it) and frees the
+ * per-tenant slots; tnsq_job_slice makes rows [from, to) of all the job's
+ * tenants, with fresh slots, next = 0 and end = their count.  The job's
+ * counters (failures, stopped, finished) go on across slices.
+ */
+void tnsq_job_take_all(fanout_job *job, tn_rows *all);
+int	 tnsq_job_slice(fanout_job *job, const tn_rows *all, size_t from, size_t to, tn_error *err);
 int	 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
 					long long *run_id, tn_error *err);
 int	 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,
