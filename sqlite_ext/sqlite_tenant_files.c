@@ -235,6 +235,12 @@ tnsq_tenant_files_fill(tn_sqlite_conn *conn, const registry_paths *rp, tn_error 
 	if ((rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants WHERE file_path IS NULL", 0, NULL,
 							2, &rows, err)) != TN_OK)
 		return rc;
+	/* one transaction (or a savepoint in the caller's) for every row, not one commit each */
+	if (rows.nrows > 0 && (rc = tn_sqlite_exec(conn->db, "SAVEPOINT tenancy_files_fill", err)) != TN_OK)
+	{
+		tn_rows_free(&rows);
+		return rc;
+	}
 	for (size_t i = 0; rc == TN_OK && i < rows.nrows; i++)
 	{
 		char	*resolved = NULL;
@@ -249,6 +255,17 @@ tnsq_tenant_files_fill(tn_sqlite_conn *conn, const registry_paths *rp, tn_error 
 		rc = tn_exec(&conn->adapter, "UPDATE {T}tenants SET file_path = $1, file_dev = $2, file_ino = $3 WHERE name = $4",
 					 4, p, err);
 		free(resolved);
+	}
+	if (rows.nrows > 0)
+	{
+		tn_error ignored;
+
+		tn_error_clear(&ignored);
+		if (rc != TN_OK)
+			(void) tn_sqlite_exec(conn->db, "ROLLBACK TO tenancy_files_fill", &ignored);
+		if (tn_sqlite_exec(conn->db, "RELEASE tenancy_files_fill", rc == TN_OK ? err : &ignored) != TN_OK &&
+			rc == TN_OK)
+			rc = err->code;
 	}
 	tn_rows_free(&rows);
 	return rc;
