@@ -385,7 +385,7 @@ static int
 job_ncols(job_mode mode)
 {
 	return mode == JOB_QUERY ? tn_def_query_all.ncols : mode == JOB_VERIFY ? tn_def_verify_all.ncols
-																		  : tn_def_migrate_all.ncols;
+																		   : tn_def_migrate_all.ncols;
 }
 
 static int
