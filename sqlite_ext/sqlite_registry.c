@@ -294,13 +294,13 @@ tenant_exists(tn_sqlite_conn *conn, const char *name, const char *location,
 
 /* The tenant's row, with its file's identity (resolved: the file, there now). */
 static int
-register_row(tn_sqlite_conn *conn, const char *name, const char *location, const char *resolved,
-			 const char *version, const char *action, tn_error *err)
+register_row(tn_sqlite_conn *conn, const registry_paths *rp, const char *name, const char *location,
+			 const char *resolved, const char *version, const char *action, tn_error *err)
 {
 	tn_value p[6] = { tn_text(name), tn_text(location), tn_text(version) };
 	int		 rc;
 
-	tnsq_tenant_file_identity(resolved, &p[3]);
+	tnsq_tenant_file_identity(rp, resolved, &p[3]);
 	rc = tn_exec(&conn->adapter,
 				 "INSERT INTO {T}tenants (name, location, version, pending, file_path, file_dev, file_ino)"
 				 " VALUES ($1, $2, $3, 0, $4, $5, $6)",
@@ -442,7 +442,7 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (rc == TN_OK)
 			rc = copy_template(&rp, resolved, version, sizeof(version), &err);
 		if (rc == TN_OK)
-			rc = register_row(conn, name, path, resolved, version[0] ? version : NULL, "create", &err);
+			rc = register_row(conn, &rp, name, path, resolved, version[0] ? version : NULL, "create", &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else
@@ -485,7 +485,7 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	{
 		rc = tenant_exists(conn, name, path, &err);
 		if (rc == TN_OK)
-			rc = register_row(conn, name, path, resolved, version[0] ? version : NULL, "register", &err);
+			rc = register_row(conn, &rp, name, path, resolved, version[0] ? version : NULL, "register", &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else

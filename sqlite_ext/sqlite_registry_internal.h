@@ -139,11 +139,12 @@ int tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 							   const char *resolved, tn_error *err);
 
 /*
- * The identity to store for a tenant's file: out[0] its resolved path,
- * out[1], out[2] device and inode; all three NULL if it cannot be stat()ed
- * (then it is compared live).  out[0] points into resolved.
+ * The identity to store for a tenant's file: out[0] its resolved path
+ * relative to the resolved registry folder, out[1], out[2] device and
+ * inode; all three NULL if it cannot be stat()ed (then it is compared
+ * live).  out[0] points into resolved.
  */
-void tnsq_tenant_file_identity(const char *resolved, tn_value out[3]);
+void tnsq_tenant_file_identity(const registry_paths *rp, const char *resolved, tn_value out[3]);
 
 /*
  * Fill the identity of every row that has none and whose file resolves

@@ -13,11 +13,14 @@
  * tenant made tenant_drop delete that tenant's file); and no two tenants
  * are the same file, whatever names or hard links lead there.
  *
- * tenancy_tenants keeps, per tenant, file_path (its resolved absolute
- * path), file_dev and file_ino (stat() of it when it was created or
- * registered), indexed.  tenant_create and tenant_register compare a new
- * file with those (and, live, with any row that has none: a registry of
- * before them that could not be filled, or a row written by hand);
+ * tenancy_tenants keeps, per tenant, file_path (its resolved path,
+ * relative to the resolved registry folder, so a moved folder keeps it),
+ * file_dev and file_ino (stat() of it when it was created or registered),
+ * indexed.  tenant_create and tenant_register compare a new file with
+ * those: a path or companion match refuses; a device + inode match is
+ * confirmed on the owner's file as it is now (a copied folder has new
+ * inodes); a row without an identity (a registry of before them whose file
+ * did not resolve, or a row written by hand) is compared live;
  * tenant_drop(..., 'delete') compares with every other tenant's file as it
  * is now, so a file changed behind the registry's back (replaced by a
  * link, a folder swapped) is never deleted as this tenant's.
@@ -56,11 +59,24 @@ already_belongs(const char *path, const char *owner, tn_error *err)
 	return TN_ERR_EXISTS;
 }
 
+/* resolved relative to the resolved registry folder (tn_validate_tenant_path keeps it inside) */
+static const char *
+relative_to(const char *dir_real, const char *resolved)
+{
+	size_t n = strlen(dir_real);
+
+	if (n == 1 && dir_real[0] == '/')
+		return resolved + 1;
+	if (strncmp(resolved, dir_real, n) == 0 && resolved[n] == '/')
+		return resolved + n + 1;
+	return resolved;
+}
+
 /* What every check starts with: not a symbolic link, not one of the registry's own files. */
 static int
-guard_link_and_registry(const registry_paths *rp, const char *path, const char *resolved, tn_error *err)
+guard_link_and_registry(const registry_paths *rp, const char *path, const char *resolved, char *dir_real,
+						tn_error *err)
 {
-	char		dir_real[PATH_MAX];
 	char		reg_real[PATH_MAX];
 	char		joined[PATH_MAX * 2];
 	struct stat sb;
@@ -122,12 +138,13 @@ tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 					   const char *name, const char *path,
 					   const char *resolved, tn_error *err)
 {
+	char		dir_real[PATH_MAX];
 	struct stat sb;
 	int			have_sb;
 	tn_rows		rows;
 	int			rc;
 
-	if ((rc = guard_link_and_registry(rp, path, resolved, err)) != TN_OK)
+	if ((rc = guard_link_and_registry(rp, path, resolved, dir_real, err)) != TN_OK)
 		return rc;
 	have_sb = stat(resolved, &sb) == 0;
 
@@ -142,20 +159,17 @@ tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 	return rc;
 }
 
-/* The first tenant other than name of the rows sql ($1 = name, then params) selects, or TN_OK. */
+/* The first tenant other than name whose stored file_path is rel, or TN_OK. */
 static int
-lookup_owner(tn_sqlite_conn *conn, const char *sql, const char *name, int nparams,
-			 const tn_value *params, const char *path, tn_error *err)
+lookup_path_owner(tn_sqlite_conn *conn, const char *name, const char *rel, const char *path, tn_error *err)
 {
-	tn_value p[3];
+	tn_value p[2] = { tn_text(name), tn_text(rel) };
 	tn_rows	 rows;
 	int		 rc;
 
-	p[0] = tn_text(name);
-	for (int i = 0; i < nparams; i++)
-		p[i + 1] = params[i];
 	rows.nrows = 0;
-	if ((rc = tn_query_rows(&conn->adapter, sql, nparams + 1, p, 1, &rows, err)) != TN_OK)
+	if ((rc = tn_query_rows(&conn->adapter, "SELECT name FROM {T}tenants WHERE file_path = $2 AND name <> $1 LIMIT 1",
+							2, p, 1, &rows, err)) != TN_OK)
 		return rc;
 	if (rows.nrows > 0)
 		rc = already_belongs(path, tn_rows_get(&rows, 0, 0), err);
@@ -168,36 +182,49 @@ tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 						   const char *name, const char *path,
 						   const char *resolved, tn_error *err)
 {
+	char		dir_real[PATH_MAX];
 	struct stat sb;
 	int			have_sb;
+	const char *rel;
 	char	   *prefix;
 	tn_rows		rows;
 	int			rc;
 
-	if ((rc = guard_link_and_registry(rp, path, resolved, err)) != TN_OK)
+	if ((rc = guard_link_and_registry(rp, path, resolved, dir_real, err)) != TN_OK)
 		return rc;
 	have_sb = stat(resolved, &sb) == 0;
+	rel = relative_to(dir_real, resolved);
 
-	/* another tenant's file is resolved itself, or resolved is its companion: resolved cut at a '.' or '-' */
-	if ((prefix = strdup(resolved)) == NULL)
+	/* another tenant's file is this one, or this is its companion: rel cut at a '.' or '-' */
+	if ((prefix = strdup(rel)) == NULL)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	for (size_t n = strlen(resolved) + 1; n-- > 0 && rc == TN_OK;)
+	for (size_t n = strlen(rel) + 1; n-- > 1 && rc == TN_OK;)
 	{
-		if (resolved[n] != '\0' && resolved[n] != '.' && resolved[n] != '-')
+		if (rel[n] != '\0' && rel[n] != '.' && rel[n] != '-')
 			continue;
 		prefix[n] = '\0';
-		rc = lookup_owner(conn, "SELECT name FROM {T}tenants WHERE file_path = $2 AND name <> $1 LIMIT 1",
-						  name, 1, (tn_value[]){ tn_text(prefix) }, path, err);
+		rc = lookup_path_owner(conn, name, prefix, path, err);
 	}
 	free(prefix);
-	/* a hard link: the same file under another name */
-	if (rc == TN_OK && have_sb)
-		rc = lookup_owner(conn,
-						  "SELECT name FROM {T}tenants WHERE file_dev = $2 AND file_ino = $3 AND name <> $1 LIMIT 1",
-						  name, 2, (tn_value[]){ tn_int8((long long) sb.st_dev), tn_int8((long long) sb.st_ino) },
-						  path, err);
 	if (rc != TN_OK)
 		return rc;
+
+	/* a hard link: a tenant stored with this device and inode, confirmed on its file as it is now */
+	if (have_sb)
+	{
+		tn_value p[3] = { tn_text(name), tn_int8((long long) sb.st_dev), tn_int8((long long) sb.st_ino) };
+
+		rows.nrows = 0;
+		if ((rc = tn_query_rows(&conn->adapter,
+								"SELECT name, location FROM {T}tenants WHERE file_dev = $2 AND file_ino = $3"
+								" AND name <> $1",
+								3, p, 2, &rows, err)) != TN_OK)
+			return rc;
+		rc = guard_live(rp, path, resolved, &sb, have_sb, &rows, err);
+		tn_rows_free(&rows);
+		if (rc != TN_OK)
+			return rc;
+	}
 
 	/* rows without a stored identity are compared as they are now */
 	rows.nrows = 0;
@@ -211,13 +238,14 @@ tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 }
 
 void
-tnsq_tenant_file_identity(const char *resolved, tn_value out[3])
+tnsq_tenant_file_identity(const registry_paths *rp, const char *resolved, tn_value out[3])
 {
+	char		dir_real[PATH_MAX];
 	struct stat sb;
 
-	if (resolved != NULL && stat(resolved, &sb) == 0)
+	if (resolved != NULL && realpath(rp->dir, dir_real) != NULL && stat(resolved, &sb) == 0)
 	{
-		out[0] = tn_text(resolved);
+		out[0] = tn_text(relative_to(dir_real, resolved));
 		out[1] = tn_int8((long long) sb.st_dev);
 		out[2] = tn_int8((long long) sb.st_ino);
 	}
@@ -250,7 +278,7 @@ tnsq_tenant_files_fill(tn_sqlite_conn *conn, const registry_paths *rp, tn_error 
 		tn_error_clear(&ignored);
 		if (tn_validate_tenant_path(rp->dir, tn_rows_get(&rows, i, 1), -1, &resolved, &ignored) != TN_OK)
 			continue; /* resolves nowhere now: stays NULL, compared live */
-		tnsq_tenant_file_identity(resolved, p);
+		tnsq_tenant_file_identity(rp, resolved, p);
 		p[3] = tn_text(tn_rows_get(&rows, i, 0));
 		rc = tn_exec(&conn->adapter, "UPDATE {T}tenants SET file_path = $1, file_dev = $2, file_ino = $3 WHERE name = $4",
 					 4, p, err);

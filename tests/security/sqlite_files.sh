@@ -42,9 +42,9 @@ check "12: drop 'delete' of an ordinary tenant still deletes its file" \
 
 # issue 14: the check is a lookup in the identity each row keeps (file_path, file_dev, file_ino)
 sq "SELECT tenant_create('delta');" >/dev/null
-check "14: tenant_create stores the file's resolved path, device and inode" \
+check "14: tenant_create stores the file's resolved path (in the registry folder), device and inode" \
 	"$(sq "SELECT file_path || ' ' || file_dev || ' ' || file_ino FROM tenancy_tenants WHERE name = 'delta';")" \
-	"$(cd "$sq_dir" && echo "$(pwd -P)/delta.db $(stat -c '%d %i' delta.db)")"
+	"$(cd "$sq_dir" && echo "delta.db $(stat -c '%d %i' delta.db)")"
 check "14: a companion of another tenant's file is refused (delta.db-journal)" \
 	"$(sq "SELECT tenant_create('dj', 'delta.db-journal');" | grep -c "already belongs to tenant \"delta\"")" "1"
 check "14: ... and so is a folder named after it (delta.db.d/x.db)" \
@@ -72,4 +72,7 @@ check "14: ... and its tenants' hard links are still refused" \
 	"$(sq "SELECT tenant_register('dh', 'delta_hard.db');" | grep -c "already belongs to tenant \"delta\"")" "1"
 check "14: ... and a new tenant still gets its file" \
 	"$(sq "SELECT tenant_create('epsilon');" "SELECT count(*) FROM tenancy_tenants WHERE name = 'epsilon' AND file_ino IS NOT NULL;")" "$(printf 'epsilon\n1')"
+mv "$sq_dir" "$sq_dir.moved"; sq_dir=$sq_dir.moved
+check "14: a moved registry folder keeps its identities: a companion file is still refused" \
+	"$(sq "SELECT tenant_create('dj2', 'delta.db-journal');" | grep -c "already belongs to tenant \"delta\"")" "1"
 rm -rf "$sq_dir"
