@@ -162,6 +162,8 @@ int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registr
 /* Run fn(arg) on up to workers threads, joined before it returns (sqlite_fanout.c). */
 void tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers);
 void tnsq_run_workers(fanout_job *job, long long concurrency);
+/* sqlite_fanout_slots.c: the job's lock and the slots of its n tenants; tnsq_job_free frees both and the tenant list */
+int	 tnsq_job_alloc(fanout_job *job, size_t n, tn_error *err);
 void tnsq_job_free(fanout_job *job);
 
 /*
