@@ -210,7 +210,8 @@ observe_done(fanout_job *job, size_t i)
 		status = tn_rows_get(&job->rows[i], 0, 1);
 	else
 		status = job->rc[i] == TN_OK ? "ok" : TN_FANOUT_FAILED;
-	observer->tenant_done(observer->arg, job->finished, (long long) job->tenants.nrows,
+	observer->tenant_done(observer->arg, job->finished,
+						  job->total > 0 ? job->total : (long long) job->tenants.nrows,
 						  tn_rows_get(&job->tenants, i, 0), status);
 }
 
@@ -285,63 +286,6 @@ tnsq_run_workers(fanout_job *job, long long concurrency)
 		tnsq_run_workers_recording(job, workers);
 	else
 		tnsq_run_threads(tnsq_fanout_worker, job, workers);
-}
-
-static int
-job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
-{
-	job->rc = calloc(n + 1, sizeof(int));
-	job->errs = calloc(n + 1, sizeof(tn_error));
-	job->res = calloc(n + 1, sizeof(tn_migrate_result));
-	job->ms = calloc(n + 1, sizeof(long long));
-	job->rows = calloc(n + 1, sizeof(tn_rows));
-	job->recorded = calloc(n + 1, 1);
-	job->done = calloc(n + 1, 1);
-	if (job->mode == JOB_PREPARE)
-		job->held = calloc(n + 1, sizeof(tn_sqlite_conn));
-	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows || !job->recorded || !job->done ||
-		(job->mode == JOB_PREPARE && !job->held))
-		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
-	for (size_t i = 0; i < n; i++)
-	{
-		tn_rows_init(&job->res[i].report, 0);
-		tn_rows_init(&job->rows[i], ncols);
-	}
-	pthread_mutex_init(&job->lock, NULL);
-	pthread_cond_init(&job->progress, NULL);
-	job->cond_ready = 1;
-	return TN_OK;
-}
-
-void
-tnsq_job_free(fanout_job *job)
-{
-	size_t n = job->tenants.nrows;
-
-	for (size_t i = 0; job->res && i < n; i++)
-		tn_migrate_result_free(&job->res[i]);
-	for (size_t i = 0; job->rows && i < n; i++)
-		tn_rows_free(&job->rows[i]);
-	for (size_t i = 0; job->held && i < n; i++)
-		if (job->held[i].db)
-		{
-			sqlite3_exec(job->held[i].db, "ROLLBACK", NULL, NULL, NULL);
-			tnsq_close_tenant(&job->held[i]);
-		}
-	if (job->cond_ready)
-	{
-		pthread_mutex_destroy(&job->lock);
-		pthread_cond_destroy(&job->progress);
-	}
-	free(job->rc);
-	free(job->errs);
-	free(job->res);
-	free(job->ms);
-	free(job->rows);
-	free(job->recorded);
-	free(job->done);
-	free(job->held);
-	tn_rows_free(&job->tenants);
 }
 
 /* Copy the rows of tenant i into out. */
@@ -419,8 +363,6 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 			   tn_migration_set *set, const char *target, tn_error *err)
 {
 	int rc;
-	int ncols = mode == JOB_QUERY ? tn_def_query_all.ncols : mode == JOB_VERIFY ? tn_def_verify_all.ncols
-																				: tn_def_migrate_all.ncols;
 
 	memset(job, 0, sizeof(*job));
 	memset(set, 0, sizeof(*set));
@@ -438,7 +380,7 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 	if (rc != TN_OK)
 		return rc;
 	job->end = job->tenants.nrows;
-	return job_alloc(job, job->tenants.nrows, ncols, err);
+	return tnsq_job_alloc(job, job->tenants.nrows, err);
 }
 
 /*
@@ -561,10 +503,12 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	const char *target = NULL;
 	long long	run_id = 0;
 	long long	concurrency, max_failures;
-	size_t		n, done = 0;
+	size_t		n, done = 0, tried = 0;
+	tn_rows		all; /* every tenant of the run (name, location); the job holds one slice */
 	int			rc, lockfd = -1;
 
 	(void) nargs;
+	tn_rows_init(&all, 2);
 	call_init(&c, db, out, &tn_def_migrate_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
@@ -578,7 +522,8 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		(rc = tnsq_job_subset(&c.job, args[3], err)) != TN_OK)
 		goto done;
 	c.job.max_failures = max_failures;
-	n = c.job.tenants.nrows;
+	tnsq_job_take_all(&c.job, &all);
+	n = all.nrows;
 
 	/* the run is recorded before any tenant is touched */
 	if ((rc = tnsq_start_run(&c.conn, target, n, TN_RUN_RUNNING, &run_id, err)) != TN_OK)
@@ -588,29 +533,35 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	c.job.record_run_id = run_id;
 	c.job.record_thread = pthread_self();
 
-	/* in slices, so finished tenants are on record while the run goes on */
+	/*
+	 * in slices, so finished tenants are on record while the run goes on;
+	 * a slice's per-tenant state is freed once its rows are in out
+	 */
 	while (done < n && rc == TN_OK && !c.job.stopped)
 	{
-		c.job.next = done;
-		c.job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
+		if ((rc = tnsq_job_slice(&c.job, &all, done, done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n,
+								 err)) != TN_OK)
+			break;
 		tnsq_run_workers(&c.job, concurrency);
-		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
+		tried = done + c.job.next;
+		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, 0, c.job.next, err);
 		if (rc == TN_OK)
-			done = c.job.next;
+			done = tried;
 	}
 	/* tenants never started after max_failures are reported as skipped (not recorded, as on PostgreSQL) */
 	for (size_t i = done; rc == TN_OK && i < n; i++)
-		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&c.job.tenants, i, 0))
-							 : tn_fanout_skipped_row(out, tn_rows_get(&c.job.tenants, i, 0), NULL)) != TN_OK)
+		if ((c.job.cancelled ? cancelled_row(out, tn_rows_get(&all, i, 0))
+							 : tn_fanout_skipped_row(out, tn_rows_get(&all, i, 0), NULL)) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
 							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
 	if (rc != TN_OK)
-		end_failed_run(&c, run_id, out, c.job.next, err);
+		end_failed_run(&c, run_id, out, tried, err);
 
 done:
 	tnsq_run_unlock(lockfd);
+	tn_rows_free(&all);
 	return call_end(&c, out, rc);
 }
 

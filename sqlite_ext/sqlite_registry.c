@@ -36,7 +36,8 @@ static const char *REGISTRY_SCHEMA_SQL =
 	"CREATE TABLE IF NOT EXISTS tenancy_tenants("
 	"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
 	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT, repeatables TEXT,"
-	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')));"
+	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
+	"  file_path TEXT, file_dev INTEGER, file_ino INTEGER);"
 	"CREATE TABLE IF NOT EXISTS tenancy_audit("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
@@ -109,13 +110,18 @@ add_column_if_missing(tn_sqlite_conn *conn, const char *column, const char *alte
 
 /*
  * ... and last_checked (issue 9: when a fan-out last asked the tenant
- * itself), and repeatables (the core's record of the repeatables a tenant
- * has, tn_set_repeatables_record; NULL in older rows: none known).
+ * itself), repeatables (the core's record of the repeatables a tenant
+ * has, tn_set_repeatables_record; NULL in older rows: none known), and the
+ * identity of each tenant's file (issue 14: file_path, file_dev, file_ino;
+ * sqlite_tenant_files.c), filled in place for the tenants registered
+ * before them.  The indexes make tenant_create's check a lookup.
  */
 static int
-registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
+registry_upgrade(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err)
 {
-	int rc = add_column_if_missing(conn, "last_status", "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT", err);
+	tn_rows rows;
+	int		rc = add_column_if_missing(conn, "last_status", "ALTER TABLE tenancy_tenants ADD COLUMN last_status TEXT",
+									   err);
 
 	if (rc == TN_OK)
 		rc = add_column_if_missing(conn, "last_checked", "ALTER TABLE tenancy_tenants ADD COLUMN last_checked TEXT",
@@ -123,6 +129,24 @@ registry_upgrade(tn_sqlite_conn *conn, tn_error *err)
 	if (rc == TN_OK)
 		rc = add_column_if_missing(conn, "repeatables", "ALTER TABLE tenancy_tenants ADD COLUMN repeatables TEXT",
 								   err);
+	if (rc != TN_OK ||
+		(rc = tn_query_rows(&conn->adapter, "SELECT count(*) FROM pragma_table_info('tenancy_tenants')"
+											" WHERE name = 'file_path'",
+							0, NULL, 1, &rows, err)) != TN_OK)
+		return rc;
+	if (tn_cell_int(tn_rows_get(&rows, 0, 0), 0) == 0 &&
+		(rc = tn_sqlite_exec(conn->db,
+							 "ALTER TABLE tenancy_tenants ADD COLUMN file_path TEXT;"
+							 "ALTER TABLE tenancy_tenants ADD COLUMN file_dev INTEGER;"
+							 "ALTER TABLE tenancy_tenants ADD COLUMN file_ino INTEGER;",
+							 err)) == TN_OK)
+		rc = tnsq_tenant_files_fill(conn, rp, err);
+	tn_rows_free(&rows);
+	if (rc == TN_OK)
+		rc = tn_sqlite_exec(conn->db,
+							"CREATE INDEX IF NOT EXISTS tenancy_tenants_file_path ON tenancy_tenants (file_path);"
+							"CREATE INDEX IF NOT EXISTS tenancy_tenants_file_id ON tenancy_tenants (file_dev, file_ino);",
+							err);
 	return rc;
 }
 
@@ -137,7 +161,7 @@ tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err)
 		return rc;
 	if ((rc = tn_sqlite_exec(conn->db, REGISTRY_SCHEMA_SQL, err)) != TN_OK)
 		return rc;
-	return registry_upgrade(conn, err);
+	return registry_upgrade(conn, rp, err);
 }
 
 
@@ -272,17 +296,25 @@ tenant_exists(tn_sqlite_conn *conn, const char *name, const char *location,
 	return TN_OK;
 }
 
-/* repeatables: the core's record of what the tenant has (NULL: not known) */
+/*
+ * The tenant's row, with its file's identity (resolved: the file, there
+ * now) and repeatables, the core's record of what the tenant has (NULL:
+ * not known).
+ */
 static int
-register_row(tn_sqlite_conn *conn, const char *name, const char *location,
-			 const char *version, const char *repeatables, const char *action, tn_error *err)
+register_row(tn_sqlite_conn *conn, const registry_paths *rp, const char *name, const char *location,
+			 const char *resolved, const char *version, const char *repeatables, const char *action,
+			 tn_error *err)
 {
-	tn_value p[4] = { tn_text(name), tn_text(location), tn_text(version), tn_text(repeatables) };
+	tn_value p[7] = { tn_text(name), tn_text(location), tn_text(version) };
 	int		 rc;
 
+	tnsq_tenant_file_identity(rp, resolved, &p[3]);
+	p[6] = tn_text(repeatables);
 	rc = tn_exec(&conn->adapter,
-				 "INSERT INTO {T}tenants (name, location, version, pending, repeatables) VALUES ($1, $2, $3, 0, $4)",
-				 4, p, err);
+				 "INSERT INTO {T}tenants (name, location, version, pending, file_path, file_dev, file_ino, repeatables)"
+				 " VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
+				 7, p, err);
 	if (rc == TN_OK)
 		rc = tnsq_audit(conn, action, name, location, err);
 	return rc;
@@ -364,7 +396,7 @@ prepare_tenant(tn_sqlite_conn *conn, const char *name, const char *path,
 		(rc = tn_validate_tenant_path(rp->dir, path, must_exist, resolved, err)) != TN_OK)
 		return rc;
 	/* never the registry's own files, a link, or another tenant's file */
-	if ((rc = tnsq_guard_tenant_file(conn, rp, name, path, *resolved, err)) != TN_OK)
+	if ((rc = tnsq_guard_new_tenant_file(conn, rp, name, path, *resolved, err)) != TN_OK)
 	{
 		free(*resolved);
 		*resolved = NULL;
@@ -423,7 +455,8 @@ fn_tenant_create(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		if (rc == TN_OK)
 			rc = copy_template(&rp, resolved, version, sizeof(version), &repeatables, &err);
 		if (rc == TN_OK)
-			rc = register_row(conn, name, path, version[0] ? version : NULL, repeatables.data, "create", &err);
+			rc = register_row(conn, &rp, name, path, resolved, version[0] ? version : NULL, repeatables.data, "create",
+							  &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else
@@ -470,7 +503,8 @@ fn_tenant_register(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	{
 		rc = tenant_exists(conn, name, path, &err);
 		if (rc == TN_OK)
-			rc = register_row(conn, name, path, version[0] ? version : NULL, repeatables.data, "register", &err);
+			rc = register_row(conn, &rp, name, path, resolved, version[0] ? version : NULL, repeatables.data,
+							  "register", &err);
 		if (rc == TN_OK)
 			rc = tn_finish(&conn->adapter, &err);
 		else

@@ -63,6 +63,8 @@ typedef struct fanout_job
 	long long				finished;  /* tenants done, for the observer */
 	int						busy_ms;   /* each tenant connection's busy timeout: the caller's */
 	pthread_mutex_t			lock;
+	int						lock_ready; /* lock and progress initialised (tnsq_job_free destroys them) */
+	long long				total;		/* a sliced run: every tenant of the run; 0 = tenants.nrows */
 	/*
 	 * A recorded run (migrate, rollback): each tenant's row is written to
 	 * the registry as the tenant finishes, if the registry can be written
@@ -89,7 +91,6 @@ typedef struct fanout_job
 	char		   *done;
 	pthread_cond_t	progress;
 	long long		workers_running;
-	int				cond_ready; /* lock and progress initialised (job_alloc) */
 	tn_sqlite_conn *held;		/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
 } fanout_job;
 
@@ -134,6 +135,31 @@ int tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 						   const char *name, const char *path,
 						   const char *resolved, tn_error *err);
 
+/*
+ * The same question for a file about to become tenant name's (tenant_create,
+ * tenant_register), answered from the identities the registry keeps
+ * (tenancy_tenants.file_path / file_dev / file_ino, indexed): a few indexed
+ * lookups whatever the number of tenants; a row without an identity is
+ * compared live as above.  Same errors.
+ */
+int tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
+							   const char *name, const char *path,
+							   const char *resolved, tn_error *err);
+
+/*
+ * The identity to store for a tenant's file: out[0] its resolved path
+ * relative to the resolved registry folder, out[1], out[2] device and
+ * inode; all three NULL if it cannot be stat()ed (then it is compared
+ * live).  out[0] points into resolved.
+ */
+void tnsq_tenant_file_identity(const registry_paths *rp, const char *resolved, tn_value out[3]);
+
+/*
+ * Fill the identity of every row that has none and whose file resolves
+ * (a registry from before the columns, upgraded in place).
+ */
+int tnsq_tenant_files_fill(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err);
+
 /* sqlite_fanout.c */
 int tnsq_parse_concurrency(sqlite3_value *v, long long *out, tn_error *err);
 /* max_failures: NULL or 0 = no limit; a negative number or a non-integer is refused (22023) */
@@ -144,6 +170,8 @@ int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registr
 /* Run fn(arg) on up to workers threads, joined before it returns (sqlite_fanout.c). */
 void tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers);
 void tnsq_run_workers(fanout_job *job, long long concurrency);
+/* sqlite_fanout_slots.c: the job's lock and the slots of its n tenants; tnsq_job_free frees both and the tenant list */
+int	 tnsq_job_alloc(fanout_job *job, size_t n, tn_error *err);
 void tnsq_job_free(fanout_job *job);
 /* sqlite_fanout.c: a worker thread's loop (pthread start routine; arg is the job). */
 void *tnsq_fanout_worker(void *arg);
@@ -151,6 +179,18 @@ void *tnsq_fanout_worker(void *arg);
 void tnsq_record_now(fanout_job *job, size_t i);
 /* sqlite_fanout_runs.c: workers threads whose finished tenants the caller's thread records (a mutexed connection). */
 void tnsq_run_workers_recording(fanout_job *job, long long workers);
+
+/*
+ * A run in slices (tenant_migrate_all, tenant_rollback_all) holds one
+ * slice's per-tenant state at a time, so memory stays flat whatever the
+ * number of tenants (issue 14): tnsq_job_take_all moves the job's tenant
+ * list (name, location) into all (the caller frees it) and frees the
+ * per-tenant slots; tnsq_job_slice makes rows [from, to) of all the job's
+ * tenants, with fresh slots, next = 0 and end = their count.  The job's
+ * counters (failures, stopped, finished) go on across slices.
+ */
+void tnsq_job_take_all(fanout_job *job, tn_rows *all);
+int	 tnsq_job_slice(fanout_job *job, const tn_rows *all, size_t from, size_t to, tn_error *err);
 int	 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
 					long long *run_id, tn_error *err);
 int	 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,

@@ -51,9 +51,11 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	char			 target[200];
 	long long		 concurrency, max_failures, run_id = 0;
 	size_t			 n, done = 0;
+	tn_rows			 all; /* every tenant of the run; the job holds one slice */
 	int				 rc, lockfd = -1;
 
 	(void) nargs;
+	tn_rows_init(&all, 2);
 	memset(&job, 0, sizeof(job));
 	memset(&set, 0, sizeof(set));
 	tn_rows_init(out, tn_def_rollback_all.ncols);
@@ -71,7 +73,9 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 		(rc = tn_rollback_all_arg(&set, arg, &job.rb_version, &job.rb_checkpoint, err)) != TN_OK ||
 		(rc = tnsq_job_subset(&job, args[2], err)) != TN_OK)
 		goto done;
-	n = job.end;
+	/* as tenant_migrate_all: in slices, one slice's per-tenant state at a time */
+	tnsq_job_take_all(&job, &all);
+	n = all.nrows;
 	/* as tenant_migrate_all: after max_failures failed or unreachable tenants nothing new starts */
 	job.max_failures = max_failures;
 	tn_rollback_all_run_target(target, sizeof(target), job.rb_version, job.rb_checkpoint);
@@ -83,15 +87,16 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	job.record_thread = pthread_self();
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
-		job.next = done;
-		job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
+		if ((rc = tnsq_job_slice(&job, &all, done, done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n, err)) !=
+			TN_OK)
+			break;
 		tnsq_run_workers(&job, concurrency);
-		rc = tnsq_record_results(&conn, run_id, &job, out, done, job.next, err);
+		rc = tnsq_record_results(&conn, run_id, &job, out, 0, job.next, err);
 		if (rc == TN_OK)
-			done = job.next;
+			done += job.next;
 	}
 	for (size_t i = done; rc == TN_OK && i < n; i++)
-		if (tn_fanout_skipped_row(out, tn_rows_get(&job.tenants, i, 0), NULL) != TN_OK)
+		if (tn_fanout_skipped_row(out, tn_rows_get(&all, i, 0), NULL) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&conn, run_id, out, job.stopped,
@@ -99,6 +104,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 done:
 	tnsq_run_unlock(lockfd);
 	tnsq_job_free(&job);
+	tn_rows_free(&all);
 	tn_migration_set_free(&set);
 	if (rc != TN_OK)
 		tn_rows_free(out);

@@ -39,4 +39,40 @@ check "12: while gamma's link leads to beta's file, beta's file is not deleted e
 sq "SELECT tenant_drop('gamma', 'keep');" >/dev/null; rm -f "$sq_dir/gamma.db"
 check "12: drop 'delete' of an ordinary tenant still deletes its file" \
 	"$(sq "SELECT tenant_drop('beta', 'delete');" >/dev/null; [ -e "$sq_dir/beta.db" ] && echo there || echo gone)" "gone"
+
+# issue 14: the check is a lookup in the identity each row keeps (file_path, file_dev, file_ino)
+sq "SELECT tenant_create('delta');" >/dev/null
+check "14: tenant_create stores the file's resolved path (in the registry folder), device and inode" \
+	"$(sq "SELECT file_path || ' ' || file_dev || ' ' || file_ino FROM tenancy_tenants WHERE name = 'delta';")" \
+	"$(cd "$sq_dir" && echo "delta.db $(stat -c '%d %i' delta.db)")"
+check "14: a companion of another tenant's file is refused (delta.db-journal)" \
+	"$(sq "SELECT tenant_create('dj', 'delta.db-journal');" | grep -c "already belongs to tenant \"delta\"")" "1"
+check "14: ... and so is a folder named after it (delta.db.d/x.db)" \
+	"$(mkdir "$sq_dir/delta.db.d"; sq "SELECT tenant_create('dd', 'delta.db.d/x.db');" | grep -c "already belongs to tenant \"delta\"")" "1"
+rm -rf "$sq_dir/delta.db.d"
+ln "$sq_dir/delta.db" "$sq_dir/delta_hard.db"
+check "14: a hard link is found by the stored device and inode" \
+	"$(sq "SELECT tenant_register('dh', 'delta_hard.db');" | grep -c "already belongs to tenant \"delta\"")" "1"
+cp "$sq_dir/delta.db" "$sq_dir/byhand.db"; ln "$sq_dir/byhand.db" "$sq_dir/byhand_hard.db"
+sq "INSERT INTO tenancy_tenants (name, location) VALUES ('byhand', 'byhand.db');" >/dev/null
+check "14: a row without an identity (written by hand) is compared as its file is now" \
+	"$(sq "SELECT tenant_register('bh', 'byhand_hard.db');" | grep -c "already belongs to tenant \"byhand\"")" "1"
+sq "DELETE FROM tenancy_tenants WHERE name IN ('byhand', 'sneak');" >/dev/null
+# a registry from before the columns: they are added and filled in place by the next call
+sq "DROP INDEX tenancy_tenants_file_path; DROP INDEX tenancy_tenants_file_id;" \
+	"ALTER TABLE tenancy_tenants DROP COLUMN file_path; ALTER TABLE tenancy_tenants DROP COLUMN file_dev;" \
+	"ALTER TABLE tenancy_tenants DROP COLUMN file_ino;" >/dev/null
+before=$(sqlite3 "$sq_dir/registry.db" "SELECT count(*) FROM pragma_table_info('tenancy_tenants') WHERE name LIKE 'file_%';")
+sq "SELECT count(*) FROM tenants();" >/dev/null
+check "14: an old registry (no identity columns) is upgraded in place: every tenant's identity filled, both indexes" \
+	"$before: $(sqlite3 "$sq_dir/registry.db" "SELECT (SELECT count(*) FROM tenancy_tenants WHERE file_ino IS NULL) || ' '
+		|| (SELECT count(*) FROM tenancy_tenants) || ' ' || (SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_tenants_file_%');")" \
+	"0: 0 2 2"
+check "14: ... and its tenants' hard links are still refused" \
+	"$(sq "SELECT tenant_register('dh', 'delta_hard.db');" | grep -c "already belongs to tenant \"delta\"")" "1"
+check "14: ... and a new tenant still gets its file" \
+	"$(sq "SELECT tenant_create('epsilon');" "SELECT count(*) FROM tenancy_tenants WHERE name = 'epsilon' AND file_ino IS NOT NULL;")" "$(printf 'epsilon\n1')"
+mv "$sq_dir" "$sq_dir.moved"; sq_dir=$sq_dir.moved
+check "14: a moved registry folder keeps its identities: a companion file is still refused" \
+	"$(sq "SELECT tenant_create('dj2', 'delta.db-journal');" | grep -c "already belongs to tenant \"delta\"")" "1"
 rm -rf "$sq_dir"

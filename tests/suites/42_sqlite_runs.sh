@@ -18,6 +18,10 @@
 #  6. progress (issue 9): each tenant's row is committed as it finishes, so
 #     another connection's tenant_runs() / tenancy_run_tenants show a run
 #     while it goes on.
+#  7. scale (issue 14): a run of more tenants than one slice (the fan-out
+#     holds one slice's per-tenant state at a time): every tenant's row in
+#     order, max_failures stopping in the second slice, the rerun and
+#     tenant_rollback_all over every slice.
 # Parts that mount a tmpfs need root; without it they are reported as
 # failures (CI runs as root). Ends with "N passed, N failed".
 set -u
@@ -263,4 +267,22 @@ r2|failed|25006" "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenan
 else
   bad "mount a second tmpfs"
 fi
+# ---- 7. a run of three slices (200 + 200 + 20 tenants) ----
+reg=$WORK/s; make_registry "$reg" 0 "SELECT tenant_create('u000');"
+for ((i = 1; i < 420; i++)); do cp "$reg/u000.db" "$(printf '%s/u%03d.db' "$reg" "$i")"; done
+sq "$reg/registry.db" "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 419)
+  INSERT INTO tenancy_tenants (name, location, version, pending) SELECT printf('u%03d', i), printf('u%03d.db', i), '2', 0 FROM c;" >/dev/null
+for i in 250 251 252 253 254; do sq "$reg/u$i.db" "CREATE TABLE three(x);" >/dev/null; done  # migration 3 fails there
+sq "$reg/registry.db" ".load $EXT" "SELECT tenant_migration_add('3', 'three', 'CREATE TABLE three(x);', 'DROP TABLE three;', 'tenants');" >/dev/null
+all7() { sq "$reg/registry.db" ".load $EXT" "$1"; }
+check "slices: max_failures 3 stops in the second slice; every tenant has its row, in order" \
+  "420|applied 250|failed 3|skipped 167|$(seq -f 'u%03g' -s ' ' 0 419)" \
+  "$(all7 "SELECT count(*) || '|applied ' || sum(status = 'applied') || '|failed ' || sum(status = 'failed')
+    || '|skipped ' || sum(status = 'skipped') || '|' || group_concat(tenant, ' ') FROM tenant_migrate_all(NULL, 1, 3);")"
+check "slices: the run's record and its per-tenant rows (tried tenants only)" "420|250|3|253" \
+  "$(sq "$reg/registry.db" "SELECT tenants || '|' || applied || '|' || failed || '|' || (SELECT count(*) FROM tenancy_run_tenants t WHERE t.run_id = r.run_id) FROM tenancy_runs r")"
+check "slices: the rerun reaches every other tenant of the third slice" "applied 165|failed 5|up_to_date 250" \
+  "$(all7 "SELECT group_concat(s, '|') FROM (SELECT status || ' ' || count(*) AS s FROM tenant_migrate_all(NULL, 2) GROUP BY status ORDER BY status);")"
+check "slices: tenant_rollback_all over three slices" "415|420" \
+  "$(all7 "SELECT count(*) FROM tenant_rollback_all('3', 2) WHERE status = 'rolled_back';" | tail -1)|$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_tenants WHERE version = '2'")"
 finish
