@@ -100,7 +100,15 @@ migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
 	tn_error	   *err = &job->errs[i];
 	int				rc;
 
-	if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_RW, job->busy_ms, &tenant, err)) != TN_OK)
+	if (job->mode == JOB_MIGRATE)
+	{
+		int current = 0;
+
+		/* the common rerun, nothing to do, is answered by one statement (sqlite_probe.c) */
+		if ((rc = tnsq_open_probed(job, i, path, &tenant, &current, err)) != TN_OK || current)
+			return rc;
+	}
+	else if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_RW, job->busy_ms, &tenant, err)) != TN_OK)
 		return rc;
 	opts.target = job->target;
 	opts.sync = job->set;
@@ -215,24 +223,35 @@ observe_done(fanout_job *job, size_t i)
 }
 
 /*
- * A recorded run: tenant i's row goes into the registry now, in a
- * transaction of its own on the caller's connection (under job->lock, so
- * one thread at a time uses it; the caller's thread waits in
- * tnsq_run_threads meanwhile), so another connection sees the progress.
- * Only if the registry can be written almost at once (a reader's moment
- * passes; a writer holding it would hold up every worker): else
- * tnsq_record_results writes the row after the slice, as it writes every
- * row when progress is not wanted.
+ * A recorded run: finished tenants' rows go into the registry while the
+ * run goes on, in a transaction of their own on the caller's connection
+ * (under job->lock, so one thread at a time uses it; the caller's thread
+ * waits in tnsq_run_threads meanwhile), so another connection sees the
+ * progress.  A row that must not wait (the core's rule: a tenant that
+ * applied, failed or was rolled back) is written at once, with every
+ * finished row waiting before it; rows that may wait (up to date,
+ * unchanged) go together when PROGRESS_EVERY_MS has passed since the last
+ * write, so a no-op run costs one registry commit per slice or half
+ * second, not one per tenant.  Only if the registry can be written almost
+ * at once (a reader's moment passes; a writer holding it would hold up
+ * every worker): else tnsq_record_results writes the rows after the
+ * slice, as it writes every row when progress is not wanted.
  */
-#define PROGRESS_BUSY_MS 100
+#define PROGRESS_BUSY_MS  100
+#define PROGRESS_EVERY_MS 500
 static void
 record_now(fanout_job *job, size_t i)
 {
 	tn_sqlite_conn *conn = job->record_conn;
 	int				busy_ms, was_set;
+	size_t			from = job->end > RUN_FLUSH_EVERY ? job->end - RUN_FLUSH_EVERY : 0;
 	tn_error		err;
 
 	if (conn == NULL || job->rows[i].nrows != 1)
+		return;
+	job->recorded[i] = RECORD_WAITING;
+	if (tn_fanout_row_may_wait(tn_rows_get(&job->rows[i], 0, 1)) &&
+		tn_monotonic_ms() - job->record_last_ms < PROGRESS_EVERY_MS)
 		return;
 	/*
 	 * A worker thread cannot use the caller's connection when it has a mutex
@@ -251,11 +270,21 @@ record_now(fanout_job *job, size_t i)
 	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
 	if (conn->adapter.begin(conn, &err) == TN_OK)
 	{
-		if (tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[i], 0, &err) == TN_OK &&
-			tnsq_update_tenant_cache(conn, job->record_run_id, job, i, &job->rows[i], 0, &err) == TN_OK &&
-			tn_finish(&conn->adapter, &err) == TN_OK)
-			job->recorded[i] = 1;
-		else
+		int rc = TN_OK;
+
+		/* every finished row of this slice not yet written (a slice is RUN_FLUSH_EVERY tenants at most) */
+		for (size_t k = from; rc == TN_OK && k < job->end; k++)
+			if (job->recorded[k] == RECORD_WAITING &&
+				(rc = tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[k], 0, &err)) == TN_OK)
+				rc = tnsq_update_tenant_cache(conn, job->record_run_id, job, k, &job->rows[k], 0, &err);
+		if (rc == TN_OK && tn_finish(&conn->adapter, &err) == TN_OK)
+		{
+			for (size_t k = from; k < job->end; k++)
+				if (job->recorded[k] == RECORD_WAITING)
+					job->recorded[k] = RECORD_DONE;
+			job->record_last_ms = tn_monotonic_ms();
+		}
+		else if (rc != TN_OK)
 			tn_abort(&conn->adapter, &err);
 	}
 	sqlite3_busy_timeout(conn->db, busy_ms);
@@ -337,8 +366,10 @@ job_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 	job->recorded = calloc(n + 1, 1);
 	if (job->mode == JOB_PREPARE)
 		job->held = calloc(n + 1, sizeof(tn_sqlite_conn));
+	if (job->mode == JOB_MIGRATE)
+		job->stamps = calloc(n + 1, sizeof(char *));
 	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows || !job->recorded ||
-		(job->mode == JOB_PREPARE && !job->held))
+		(job->mode == JOB_PREPARE && !job->held) || (job->mode == JOB_MIGRATE && !job->stamps))
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < n; i++)
 	{
@@ -358,6 +389,8 @@ tnsq_job_free(fanout_job *job)
 		tn_migrate_result_free(&job->res[i]);
 	for (size_t i = 0; job->rows && i < n; i++)
 		tn_rows_free(&job->rows[i]);
+	for (size_t i = 0; job->stamps && i < n; i++)
+		free(job->stamps[i]);
 	for (size_t i = 0; job->held && i < n; i++)
 		if (job->held[i].db)
 		{
@@ -373,6 +406,7 @@ tnsq_job_free(fanout_job *job)
 	free(job->rows);
 	free(job->recorded);
 	free(job->held);
+	free(job->stamps);
 	tn_rows_free(&job->tenants);
 }
 
@@ -465,7 +499,9 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 		return rc;
 	if ((rc = tn_set_check_target(set, target, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants ORDER BY name", 0, NULL, 2,
+	if (mode == JOB_MIGRATE && (rc = tn_set_fingerprint(set, job->set_fp, err)) != TN_OK)
+		return rc;
+	rc = tn_query_rows(&conn->adapter, "SELECT name, location, probe_stamp FROM {T}tenants ORDER BY name", 0, NULL, 3,
 					   &job->tenants, err);
 	if (rc != TN_OK)
 		return rc;
@@ -497,10 +533,11 @@ tnsq_job_subset(fanout_job *job, sqlite3_value *tenants, tn_error *err)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 	rc = tn_tenant_subset(&job->tenants, &wanted, order, &n, err);
-	tn_rows_init(&picked, 2);
+	tn_rows_init(&picked, 3);
 	for (size_t k = 0; rc == TN_OK && k < n; k++)
 	{
-		const char *row[2] = { tn_rows_get(&job->tenants, order[k], 0), tn_rows_get(&job->tenants, order[k], 1) };
+		const char *row[3] = { tn_rows_get(&job->tenants, order[k], 0), tn_rows_get(&job->tenants, order[k], 1),
+							   tn_rows_get(&job->tenants, order[k], 2) };
 
 		if (tn_rows_add(&picked, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
@@ -619,6 +656,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	c.job.record_conn = &c.conn;
 	c.job.record_run_id = run_id;
 	c.job.record_thread = pthread_self();
+	c.job.record_last_ms = tn_monotonic_ms(); /* rows that may wait first go with the slice or after PROGRESS_EVERY_MS */
 
 	/* in slices, so finished tenants are on record while the run goes on */
 	while (done < n && rc == TN_OK && !c.job.stopped)

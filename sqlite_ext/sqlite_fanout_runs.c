@@ -39,7 +39,7 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 {
 	const char *name = tn_rows_get(&job->tenants, i, 0);
 	int			ok = job->rc[i] == TN_OK;
-	tn_value	p[5];
+	tn_value	p[6];
 	int			rc;
 
 	p[0] = tn_text(name);
@@ -47,14 +47,17 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 	p[2] = tn_text(tn_rows_get(out, r, 7));
 	p[3] = tn_int8(ok ? tn_set_count_newer(job->set, job->res[i].to_version) : 0);
 	p[4] = tn_text(tn_rows_get(out, r, 1)); /* the row's status: tenants() reads it (tn_tenant_state) */
+	/* the stamp of a tenant found up to date (sqlite_probe.c); any other outcome forgets it */
+	p[5] = tn_text(ok && job->stamps ? job->stamps[i] : NULL);
 	rc = tn_exec(&conn->adapter,
 				 ok
 					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
-					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now')"
-					   " WHERE name = $1"
+					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+					   " probe_stamp = $6 WHERE name = $1"
 					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
-					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
-				 5, p, err);
+					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+					   " probe_stamp = NULL WHERE name = $1",
+				 6, p, err);
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
 		char detail[TN_MESSAGE_MAX + 64];
@@ -85,7 +88,8 @@ tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 			break;
 		}
-		if ((rc = tnsq_copy_rows(out, &job->rows[i], err)) != TN_OK || (job->recorded && job->recorded[i]))
+		if ((rc = tnsq_copy_rows(out, &job->rows[i], err)) != TN_OK ||
+			(job->recorded && job->recorded[i] == RECORD_DONE))
 			continue;
 		if (!open && (rc = conn->adapter.begin(conn, err)) == TN_OK)
 			open = 1;
@@ -94,10 +98,16 @@ tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 	}
 	if (!open)
 		return rc;
-	if (rc == TN_OK)
-		return tn_finish(&conn->adapter, err);
-	tn_abort(&conn->adapter, err);
-	return rc;
+	if (rc != TN_OK)
+	{
+		tn_abort(&conn->adapter, err);
+		return rc;
+	}
+	if ((rc = tn_finish(&conn->adapter, err)) != TN_OK) /* it rolled back */
+		return rc;
+	for (size_t i = from; job->recorded && i < to; i++)
+		job->recorded[i] = RECORD_DONE; /* record_now of a later slice looks this far back */
+	return TN_OK;
 }
 
 int

@@ -17,10 +17,16 @@
 #define DEFAULT_CONCURRENCY 4
 #define RUN_FLUSH_EVERY		200
 
+/* fanout_job.recorded[i] */
+#define RECORD_NOT_YET 0 /* running, or not started */
+#define RECORD_WAITING 1 /* finished; its row waits for record_now's next write or the slice's end */
+#define RECORD_DONE	   2 /* its row is in the registry */
+
 /* How tnsq_open_tenant_file opens a file. */
 #define OPEN_RW		  0
 #define OPEN_CREATE	  1 /* may create it */
 #define OPEN_READONLY 2 /* SQLITE_OPEN_READONLY: verify and query never write */
+#define OPEN_NO_SCHEMA 4 /* flag: leave the tracking tables for tnsq_tenant_schema_ready */
 
 /* ---- where things are ---- */
 
@@ -53,7 +59,8 @@ typedef struct fanout_job
 	const char			   *backup_dir;	   /* JOB_PREPARE */
 	const char			   *rb_version;	   /* JOB_ROLLBACK: undo it and later (points into set) */
 	const char			   *rb_checkpoint; /* JOB_ROLLBACK: or roll back to this checkpoint */
-	tn_rows					tenants;	   /* name, location */
+	tn_rows					tenants;	   /* name, location, probe_stamp (the registry's) */
+	char					set_fp[TN_CHECKSUM_LEN]; /* JOB_MIGRATE: the set's fingerprint (stamps) */
 	size_t					next;		   /* next tenant to start */
 	size_t					end;		   /* workers start none at or after this */
 	long long				max_failures;  /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
@@ -64,14 +71,18 @@ typedef struct fanout_job
 	int						busy_ms;   /* each tenant connection's busy timeout: the caller's */
 	pthread_mutex_t			lock;
 	/*
-	 * A recorded run (migrate, rollback): each tenant's row is written to
-	 * the registry as the tenant finishes, if the registry can be written
-	 * at once, so another connection's tenant_runs() and
-	 * tenancy_run_tenants show the run's progress; recorded[i] says it
-	 * was.  tnsq_record_results writes the others.  NULL: not recorded.
+	 * A recorded run (migrate, rollback): tenants' rows are written to
+	 * the registry while the run goes on (record_now in sqlite_fanout.c:
+	 * at once for a tenant that changed or failed, in batches for the
+	 * rest), if the registry can be written at once, so another
+	 * connection's tenant_runs() and tenancy_run_tenants show the run's
+	 * progress; recorded[i] is RECORD_WAITING once tenant i finished and
+	 * RECORD_DONE once its row is in the registry.  tnsq_record_results
+	 * writes the others.  NULL: not recorded.
 	 */
 	tn_sqlite_conn *record_conn;
 	long long		record_run_id;
+	double			record_last_ms; /* when record_now last wrote (tn_monotonic_ms) */
 	pthread_t		record_thread; /* the caller's thread: the only one that may use record_conn
 									* while the caller's statement holds its connection's mutex */
 	/* per tenant, filled by the workers */
@@ -82,6 +93,7 @@ typedef struct fanout_job
 	tn_rows			  *rows;	 /* the tenant's output rows */
 	char			  *recorded; /* record_conn: its row is in the registry already */
 	tn_sqlite_conn	  *held;	 /* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	char			 **stamps;	 /* JOB_MIGRATE: the stamp to keep for tenant i (malloc'd; NULL: none) */
 } fanout_job;
 
 /* sqlite_registry.c */
@@ -90,6 +102,20 @@ int tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_err
 /* The same, waiting at most busy_ms for a lock (one wait: the schema check does not wait again). */
 int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
 								   tn_error *err);
+/*
+ * sqlite_probe.c: open tenant i's file (path) for tenant_migrate_all and
+ * ask it whether it has anything to do: its generation stamp, and unless
+ * that proves it, its tracking rows in one statement.  *current = 1:
+ * nothing to do (the core's judgement), job->res[i] has from/to,
+ * job->stamps[i] the stamp to keep (or NULL), the file is closed.
+ * *current = 0: tenant is open with its tracking tables ready, for
+ * tn_migrate.  Errors: the file could not be opened or was busy past the
+ * busy timeout (closed).
+ */
+int tnsq_open_probed(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *tenant, int *current,
+					 tn_error *err);
+/* After OPEN_NO_SCHEMA: the tracking tables made ready; on failure conn is closed. */
+int	 tnsq_tenant_schema_ready(tn_sqlite_conn *conn, const char *path, tn_error *err);
 void tnsq_close_tenant(tn_sqlite_conn *conn);
 /* sqlite_registry.c: bring the template to its catalog's newest version
  * (in_transaction: our BEGIN is open on it); one optional text argument. */

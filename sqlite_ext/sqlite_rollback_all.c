@@ -81,6 +81,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	job.record_conn = &conn;
 	job.record_run_id = run_id;
 	job.record_thread = pthread_self();
+	job.record_last_ms = tn_monotonic_ms();
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
 		job.next = done;
