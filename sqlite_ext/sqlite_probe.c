@@ -10,7 +10,8 @@
  *   1. its generation stamp: file facts that change whenever the file
  *      does (the header's change counter, which SQLite increments on
  *      every commit in rollback-journal mode, the schema cookie, device,
- *      inode, size and modification time).  When the registry's kept
+ *      inode, size, modification time and inode change time, which no
+ *      user can set back).  When the registry's kept
  *      stamp has the same facts and the same tenant set, the core says the
  *      tenant is where it was found last time (tn_fanout_stamp_current):
  *      up to date, without parsing the schema.  A file in WAL mode gives
@@ -52,7 +53,8 @@ static int
 same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-		   a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+		   a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+		   a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 /*
@@ -76,9 +78,10 @@ file_facts(sqlite3 *db, const char *path, const struct stat *before, char *buf, 
 		return;
 	if (stat(path, &now) != 0 || !same_file(before, &now))
 		return;
-	snprintf(buf, size, "rj:%llu:%llu:%lld:%lld.%09ld:%lu:%lu", (unsigned long long) now.st_dev,
+	snprintf(buf, size, "rj:%llu:%llu:%lld:%lld.%09ld:%lld.%09ld:%lu:%lu", (unsigned long long) now.st_dev,
 			 (unsigned long long) now.st_ino, (long long) now.st_size, (long long) now.st_mtim.tv_sec,
-			 (long) now.st_mtim.tv_nsec, be32(h + 24), be32(h + 40));
+			 (long) now.st_mtim.tv_nsec, (long long) now.st_ctim.tv_sec, (long) now.st_ctim.tv_nsec, be32(h + 24),
+			 be32(h + 40));
 }
 
 /* Tenant i is up to date at version, stamp (may be "") to keep. */
