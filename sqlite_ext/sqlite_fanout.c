@@ -123,8 +123,8 @@ migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
 			sqlite3_exec(tenant.db, "ROLLBACK", NULL, NULL, NULL);
 		}
 	}
-	else
-		rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], err);
+	else if ((rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], err)) == TN_OK && job->mode == JOB_MIGRATE)
+		tnsq_stamp_after_migrate(job, i, path, &tenant); /* so the next no-op run need not read it */
 	tnsq_close_tenant(&tenant);
 	return rc;
 }
@@ -631,7 +631,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	long long	run_id = 0;
 	long long	concurrency, max_failures;
 	size_t		n, done = 0;
-	int			rc, lockfd = -1;
+	int			rc, lockfd = -1, last_open = 0;
 
 	(void) nargs;
 	call_init(&c, db, out, &tn_def_migrate_all);
@@ -664,7 +664,11 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 		c.job.next = done;
 		c.job.end = done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n;
 		tnsq_run_workers(&c.job, concurrency);
-		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
+		/* the last slice's rows and the run's end are written in one commit (closed below) */
+		if (c.job.next >= n && (rc = c.conn.adapter.begin(&c.conn, err)) == TN_OK)
+			last_open = 1;
+		if (rc == TN_OK)
+			rc = tnsq_record_results(&c.conn, run_id, &c.job, out, done, c.job.next, err);
 		if (rc == TN_OK)
 			done = c.job.next;
 	}
@@ -676,6 +680,10 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
 							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
+	if (last_open && rc == TN_OK)
+		rc = tn_sqlite_exec(c.conn.db, "COMMIT", err);
+	if (last_open && rc != TN_OK && !sqlite3_get_autocommit(c.conn.db))
+		sqlite3_exec(c.conn.db, "ROLLBACK", NULL, NULL, NULL); /* the last slice's rows go with it, as a slice's did */
 	if (rc != TN_OK)
 		end_failed_run(&c, run_id, out, c.job.next, err);
 

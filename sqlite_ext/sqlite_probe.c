@@ -25,7 +25,10 @@
  *      tracking tables made ready, then tn_migrate, which decides and
  *      reports as before.
  * The facts are read before opening and again under the lock: a file
- * swapped in between gives no stamp.
+ * swapped in between gives no stamp.  A tenant the run migrated is read
+ * once more after its commit (the schema is parsed by then, so it costs one
+ * query), so that the first no-op run after a migration finds a stamp too;
+ * there the open file is checked against its path (SQLITE_FCNTL_HAS_MOVED).
  *
  * Must not: decide a tenant's state (the core does), write the tenant, or
  * wait for a lock twice (a busy file is the tenant's busy error at once).
@@ -172,4 +175,48 @@ tnsq_open_probed(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *te
 	}
 	/* the full path: it reads again under its own lock and reports any error as before */
 	return tnsq_tenant_schema_ready(tenant, path, err);
+}
+
+/* Is db's main file still the one its path names?  (1: yes; 0: moved, deleted or unknown) */
+static int
+not_moved(sqlite3 *db)
+{
+	int moved = 1;
+
+	return sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved == 0;
+}
+
+void
+tnsq_stamp_after_migrate(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *tenant)
+{
+	char		  facts[256], version[TN_MAX_VERSION_LEN + 1], stamp[TN_STAMP_MAX];
+	struct stat	  before;
+	sqlite3_stmt *lock = NULL;
+	char		 *sql = NULL;
+	tn_rows		  rows;
+	tn_error	  ignored;
+	int			  current = 0;
+
+	facts[0] = '\0';
+	tn_error_clear(&ignored);
+	sqlite3_busy_timeout(tenant->db, 0); /* optional: a file someone else holds now keeps no stamp */
+	if (job->stamps == NULL || sqlite3_prepare_v2(tenant->db, "PRAGMA schema_version", -1, &lock, NULL) != SQLITE_OK ||
+		sqlite3_step(lock) != SQLITE_ROW)
+		goto out;
+	if (!not_moved(tenant->db) || stat(path, &before) != 0)
+		goto out;
+	file_facts(tenant->db, path, &before, facts, sizeof(facts));
+	if (facts[0] == '\0' || !not_moved(tenant->db) || (sql = tn_fanout_probe_one_sql(TN_SQLITE_TABLE_PREFIX)) == NULL)
+		goto out;
+	if (tn_query_rows(&tenant->adapter, sql, 0, NULL, TN_PROBE_ONE_NCOLS, &rows, &ignored) != TN_OK)
+		goto out;
+	if (tn_fanout_state_current_one(job->set, job->target, &rows, &current, version, sizeof(version), &ignored) ==
+			TN_OK &&
+		current && strcmp(version, job->res[i].to_version) == 0 &&
+		tn_fanout_stamp_make(stamp, sizeof(stamp), job->set_fp, facts, version))
+		job->stamps[i] = strdup(stamp); /* NULL when out of memory: no stamp, the next run reads it */
+	tn_rows_free(&rows);
+out:
+	free(sql);
+	sqlite3_finalize(lock);
 }

@@ -114,6 +114,13 @@ int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sq
  */
 int tnsq_open_probed(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *tenant, int *current,
 					 tn_error *err);
+/*
+ * sqlite_probe.c: after tenant i was migrated on tenant (committed), its
+ * stamp if the file can promise one and it reads as up to date at the
+ * version the run reached (job->stamps[i]); never waits for a lock, never
+ * fails the tenant.
+ */
+void tnsq_stamp_after_migrate(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *tenant);
 /* After OPEN_NO_SCHEMA: the tracking tables made ready; on failure conn is closed. */
 int	 tnsq_tenant_schema_ready(tn_sqlite_conn *conn, const char *path, tn_error *err);
 void tnsq_close_tenant(tn_sqlite_conn *conn);
