@@ -222,75 +222,6 @@ observe_done(fanout_job *job, size_t i)
 						  tn_rows_get(&job->tenants, i, 0), status);
 }
 
-/*
- * A recorded run: finished tenants' rows go into the registry while the
- * run goes on, in a transaction of their own on the caller's connection
- * (under job->lock, so one thread at a time uses it; the caller's thread
- * waits in tnsq_run_threads meanwhile), so another connection sees the
- * progress.  A row that must not wait (the core's rule: a tenant that
- * applied, failed or was rolled back) is written at once, with every
- * finished row waiting before it; rows that may wait (up to date,
- * unchanged) go together when PROGRESS_EVERY_MS has passed since the last
- * write, so a no-op run costs one registry commit per slice or half
- * second, not one per tenant.  Only if the registry can be written almost
- * at once (a reader's moment passes; a writer holding it would hold up
- * every worker): else tnsq_record_results writes the rows after the
- * slice, as it writes every row when progress is not wanted.
- */
-#define PROGRESS_BUSY_MS  100
-#define PROGRESS_EVERY_MS 500
-static void
-record_now(fanout_job *job, size_t i)
-{
-	tn_sqlite_conn *conn = job->record_conn;
-	int				busy_ms, was_set;
-	size_t			from = job->end > RUN_FLUSH_EVERY ? job->end - RUN_FLUSH_EVERY : 0;
-	tn_error		err;
-
-	if (conn == NULL || job->rows[i].nrows != 1)
-		return;
-	job->recorded[i] = RECORD_WAITING;
-	if (tn_fanout_row_may_wait(tn_rows_get(&job->rows[i], 0, 1)) &&
-		tn_monotonic_ms() - job->record_last_ms < PROGRESS_EVERY_MS)
-		return;
-	/*
-	 * A worker thread cannot use the caller's connection when it has a mutex
-	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
-	 * statement holds it until the fan-out returns, so the worker would wait
-	 * forever.  Then the row is written after the slice, like every row when
-	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
-	 * and the caller's own thread record at once.
-	 */
-	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
-		return;
-	tn_error_clear(&err);
-	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
-	was_set = conn->busy_timeout_set;
-	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
-	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
-	if (conn->adapter.begin(conn, &err) == TN_OK)
-	{
-		int rc = TN_OK;
-
-		/* every finished row of this slice not yet written (a slice is RUN_FLUSH_EVERY tenants at most) */
-		for (size_t k = from; rc == TN_OK && k < job->end; k++)
-			if (job->recorded[k] == RECORD_WAITING &&
-				(rc = tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[k], 0, &err)) == TN_OK)
-				rc = tnsq_update_tenant_cache(conn, job->record_run_id, job, k, &job->rows[k], 0, &err);
-		if (rc == TN_OK && tn_finish(&conn->adapter, &err) == TN_OK)
-		{
-			for (size_t k = from; k < job->end; k++)
-				if (job->recorded[k] == RECORD_WAITING)
-					job->recorded[k] = RECORD_DONE;
-			job->record_last_ms = tn_monotonic_ms();
-		}
-		else if (rc != TN_OK)
-			tn_abort(&conn->adapter, &err);
-	}
-	sqlite3_busy_timeout(conn->db, busy_ms);
-	conn->busy_timeout_set = was_set;
-}
-
 static void *
 fanout_worker(void *arg)
 {
@@ -317,7 +248,7 @@ fanout_worker(void *arg)
 		if ((job->mode == JOB_MIGRATE || job->mode == JOB_ROLLBACK) && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
 			job->failures++;
-		record_now(job, i);
+		tnsq_record_now(job, i);
 		observe_done(job, i);
 		pthread_mutex_unlock(&job->lock);
 	}
@@ -656,7 +587,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	c.job.record_conn = &c.conn;
 	c.job.record_run_id = run_id;
 	c.job.record_thread = pthread_self();
-	c.job.record_last_ms = tn_monotonic_ms(); /* rows that may wait first go with the slice or after PROGRESS_EVERY_MS */
+	c.job.record_last_ms = tn_monotonic_ms(); /* rows that may wait go with the slice or after half a second */
 
 	/* in slices, so finished tenants are on record while the run goes on */
 	while (done < n && rc == TN_OK && !c.job.stopped)

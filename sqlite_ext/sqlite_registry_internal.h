@@ -23,9 +23,9 @@
 #define RECORD_DONE	   2 /* its row is in the registry */
 
 /* How tnsq_open_tenant_file opens a file. */
-#define OPEN_RW		  0
-#define OPEN_CREATE	  1 /* may create it */
-#define OPEN_READONLY 2 /* SQLITE_OPEN_READONLY: verify and query never write */
+#define OPEN_RW		   0
+#define OPEN_CREATE	   1 /* may create it */
+#define OPEN_READONLY  2 /* SQLITE_OPEN_READONLY: verify and query never write */
 #define OPEN_NO_SCHEMA 4 /* flag: leave the tracking tables for tnsq_tenant_schema_ready */
 
 /* ---- where things are ---- */
@@ -55,15 +55,15 @@ typedef struct fanout_job
 	const registry_paths   *rp;
 	const tn_migration_set *set;
 	const char			   *target;
-	const char			   *sql;		   /* JOB_QUERY */
-	const char			   *backup_dir;	   /* JOB_PREPARE */
-	const char			   *rb_version;	   /* JOB_ROLLBACK: undo it and later (points into set) */
-	const char			   *rb_checkpoint; /* JOB_ROLLBACK: or roll back to this checkpoint */
-	tn_rows					tenants;	   /* name, location, probe_stamp (the registry's) */
+	const char			   *sql;					 /* JOB_QUERY */
+	const char			   *backup_dir;				 /* JOB_PREPARE */
+	const char			   *rb_version;				 /* JOB_ROLLBACK: undo it and later (points into set) */
+	const char			   *rb_checkpoint;			 /* JOB_ROLLBACK: or roll back to this checkpoint */
+	tn_rows					tenants;				 /* name, location, probe_stamp (the registry's) */
 	char					set_fp[TN_CHECKSUM_LEN]; /* JOB_MIGRATE: the set's fingerprint (stamps) */
-	size_t					next;		   /* next tenant to start */
-	size_t					end;		   /* workers start none at or after this */
-	long long				max_failures;  /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
+	size_t					next;					 /* next tenant to start */
+	size_t					end;					 /* workers start none at or after this */
+	long long				max_failures;			 /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
 	long long				failures;
 	int						stopped;   /* max_failures reached: nothing new starts */
 	int						cancelled; /* the observer's stop flag was set */
@@ -83,7 +83,7 @@ typedef struct fanout_job
 	tn_sqlite_conn *record_conn;
 	long long		record_run_id;
 	double			record_last_ms; /* when record_now last wrote (tn_monotonic_ms) */
-	pthread_t		record_thread; /* the caller's thread: the only one that may use record_conn
+	pthread_t		record_thread;	/* the caller's thread: the only one that may use record_conn
 									* while the caller's statement holds its connection's mutex */
 	/* per tenant, filled by the workers */
 	int				  *rc;
@@ -100,8 +100,8 @@ typedef struct fanout_job
 int tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
 int tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
 /* The same, waiting at most busy_ms for a lock (one wait: the schema check does not wait again). */
-int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
-								   tn_error *err);
+int tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
+								  tn_error *err);
 /*
  * sqlite_probe.c: open tenant i's file (path) for tenant_migrate_all and
  * ask it whether it has anything to do: its generation stamp, and unless
@@ -169,6 +169,8 @@ int tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registr
 void tnsq_run_threads(void *(*fn)(void *), void *arg, long long workers);
 void tnsq_run_workers(fanout_job *job, long long concurrency);
 void tnsq_job_free(fanout_job *job);
+/* sqlite_fanout_runs.c: tenant i finished (job->lock held): its row now, or with later ones */
+void tnsq_record_now(fanout_job *job, size_t i);
 int	 tnsq_start_run(tn_sqlite_conn *conn, const char *target, size_t n, const char *status,
 					long long *run_id, tn_error *err);
 int	 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows,
