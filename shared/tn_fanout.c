@@ -102,8 +102,9 @@ catalog_matches(const tn_migration_set *set, const tn_rows *catalog)
 				break;
 		if (r == catalog->nrows || !same_cell(tn_rows_get(catalog, r, 1), m->name) ||
 			!same_cell(tn_rows_get(catalog, r, 2), m->checksum) ||
-			!same_cell(tn_rows_get(catalog, r, 3), m->down_sql))
-			return 0;
+			!same_cell(tn_rows_get(catalog, r, 3), m->down_sql) ||
+			tn_cell_int(tn_rows_get(catalog, r, 4), 0) != (long long) m->flags)
+			return 0; /* what tn_catalog_in_sync compares: a sync would write this row */
 	}
 	return 1;
 }
@@ -190,6 +191,12 @@ int
 tn_fanout_status_counts_as_failure(const char *status)
 {
 	return strcmp(status, TN_FANOUT_FAILED) == 0 || strcmp(status, TN_FANOUT_UNREACHABLE) == 0;
+}
+
+int
+tn_fanout_row_may_wait(const char *status)
+{
+	return status != NULL && (strcmp(status, TN_FANOUT_UP_TO_DATE) == 0 || strcmp(status, TN_FANOUT_UNCHANGED) == 0);
 }
 
 int

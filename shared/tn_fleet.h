@@ -285,6 +285,16 @@ void tn_error_retried(tn_error *err, int attempts);
 
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int tn_fanout_status_counts_as_failure(const char *status);
+/*
+ * May a recorded run's row with this status wait in memory and reach the
+ * registry later, in one transaction with others (the end of the slice,
+ * or the next progress flush)?  1 for a tenant the run left as it was
+ * (up_to_date; unchanged in tenant_rollback_all): losing such a row to a
+ * crash loses no truth, each tenant's own tables still say the same.  0
+ * for applied, failed, unreachable, rolled_back, skipped and anything
+ * unknown: such a row is written at once when the host can.
+ */
+int tn_fanout_row_may_wait(const char *status);
 /* ------------------------------------------------------------------ */
 /* Reverting a fleet, subsets, removing a version (tn_rollback_all.c)  */
 /* ------------------------------------------------------------------ */
@@ -469,6 +479,56 @@ int tn_verify_all_row_from_rows(const char *tenant, const tn_migration_set *set,
 int tn_fanout_state_current(const tn_migration_set *set, const char *target,
 							const tn_rows *catalog_rows, const tn_rows *applied_rows,
 							int *current, char *version, size_t size, tn_error *err);
+
+/*
+ * The same probe as ONE statement (tn_probe_one.c), for an engine whose
+ * columns take any type (SQLite; PostgreSQL would refuse the UNION of a
+ * text and a timestamp column): TN_PROBE_ONE_NCOLS columns, the first 'c'
+ * (a catalog row: the next TN_CATALOG_NCOLS columns, then NULL) or 'a' (an
+ * applied row: the next TN_APPLIED_NCOLS).  malloc'd (free()), NULL when
+ * out of memory.  The host runs it only where the tables are its own to
+ * read, as the two-statement probe.
+ */
+#define TN_PROBE_ONE_NCOLS 7
+char *tn_fanout_probe_one_sql(const char *table_prefix);
+
+/*
+ * tn_fanout_state_current judged from the rows of tn_fanout_probe_one_sql
+ * (same outputs).  Errors: rows not of that shape (TN_ERR_ENGINE), out of
+ * memory; *current is then 0.
+ */
+int tn_fanout_state_current_one(const tn_migration_set *set, const char *target, const tn_rows *rows,
+								int *current, char *version, size_t size, tn_error *err);
+
+/*
+ * Generation stamps (tn_probe_one.c).  The fingerprint of a tenant set:
+ * "sha256:..." of every version, name, checksum, down body and flags (what
+ * a tenant's catalog is compared with), into out.  Errors: out of memory.
+ */
+int tn_set_fingerprint(const tn_migration_set *set, char out[TN_CHECKSUM_LEN], tn_error *err);
+
+/*
+ * The stamp a registry keeps for a tenant found up to date at version
+ * (NULL or "": none applied) with the set of fingerprint set_fp, the file
+ * being as facts says.  facts: the host's description of the tenant's
+ * storage, which must change whenever anything in it changes (every
+ * migrate, rollback or change by its owner); NULL or "" when the host
+ * cannot promise that, and then no stamp is made.  Returns 1 with the
+ * stamp in buf, or 0 and "" (no facts, a '|' in them, buf too small).
+ */
+#define TN_STAMP_MAX 512
+int tn_fanout_stamp_make(char *buf, size_t size, const char *set_fp, const char *facts, const char *version);
+
+/*
+ * Does the kept stamp (stored; NULL: none) prove that the tenant has
+ * nothing to do for tenant_migrate_all(target) with the set of
+ * fingerprint set_fp, its storage now being as facts says?  1 when the
+ * set and the facts are those of the stamp and target is NULL or the
+ * version it was found at (copied into version), else 0: the tenant's
+ * tracking rows must be read.
+ */
+int tn_fanout_stamp_current(const char *stored, const char *set_fp, const char *facts, const char *target,
+							char *version, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* Atomic runs: tenant_migrate_all_atomic (tn_atomic.c)                */

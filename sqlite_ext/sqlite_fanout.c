@@ -100,7 +100,15 @@ migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
 	tn_error	   *err = &job->errs[i];
 	int				rc;
 
-	if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_RW, job->busy_ms, &tenant, err)) != TN_OK)
+	if (job->mode == JOB_MIGRATE)
+	{
+		int current = 0;
+
+		/* the common rerun, nothing to do, is answered by one statement (sqlite_probe.c) */
+		if ((rc = tnsq_open_probed(job, i, path, &tenant, &current, err)) != TN_OK || current)
+			return rc;
+	}
+	else if ((rc = tnsq_open_tenant_file_waiting(path, OPEN_RW, job->busy_ms, &tenant, err)) != TN_OK)
 		return rc;
 	opts.target = job->target;
 	opts.sync = job->set;
@@ -115,8 +123,8 @@ migrate_or_dry_run_one(fanout_job *job, size_t i, const char *path)
 			sqlite3_exec(tenant.db, "ROLLBACK", NULL, NULL, NULL);
 		}
 	}
-	else
-		rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], err);
+	else if ((rc = tn_migrate(&tenant.adapter, &opts, &job->res[i], err)) == TN_OK && job->mode == JOB_MIGRATE)
+		tnsq_stamp_after_migrate(job, i, path, &tenant); /* so the next no-op run need not read it */
 	tnsq_close_tenant(&tenant);
 	return rc;
 }
@@ -375,7 +383,9 @@ tnsq_job_start(fanout_job *job, job_mode mode, tn_sqlite_conn *conn, registry_pa
 		return rc;
 	if ((rc = tn_set_check_target(set, target, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants ORDER BY name", 0, NULL, 2,
+	if (mode == JOB_MIGRATE && (rc = tn_set_fingerprint(set, job->set_fp, err)) != TN_OK)
+		return rc;
+	rc = tn_query_rows(&conn->adapter, "SELECT name, location, probe_stamp FROM {T}tenants ORDER BY name", 0, NULL, 3,
 					   &job->tenants, err);
 	if (rc != TN_OK)
 		return rc;
@@ -407,10 +417,11 @@ tnsq_job_subset(fanout_job *job, sqlite3_value *tenants, tn_error *err)
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	}
 	rc = tn_tenant_subset(&job->tenants, &wanted, order, &n, err);
-	tn_rows_init(&picked, 2);
+	tn_rows_init(&picked, 3);
 	for (size_t k = 0; rc == TN_OK && k < n; k++)
 	{
-		const char *row[2] = { tn_rows_get(&job->tenants, order[k], 0), tn_rows_get(&job->tenants, order[k], 1) };
+		const char *row[3] = { tn_rows_get(&job->tenants, order[k], 0), tn_rows_get(&job->tenants, order[k], 1),
+							   tn_rows_get(&job->tenants, order[k], 2) };
 
 		if (tn_rows_add(&picked, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
@@ -504,11 +515,11 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	long long	run_id = 0;
 	long long	concurrency, max_failures;
 	size_t		n, done = 0, tried = 0;
-	tn_rows		all; /* every tenant of the run (name, location); the job holds one slice */
-	int			rc, lockfd = -1;
+	tn_rows		all; /* every tenant of the run (name, location, probe_stamp); the job holds one slice */
+	int			rc, lockfd = -1, last_open = 0;
 
 	(void) nargs;
-	tn_rows_init(&all, 2);
+	tn_rows_init(&all, 3);
 	call_init(&c, db, out, &tn_def_migrate_all);
 	if ((rc = tnsq_parse_target(args[0], &target, err)) != TN_OK ||
 		(rc = tnsq_parse_concurrency(args[1], &concurrency, err)) != TN_OK ||
@@ -532,6 +543,7 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	c.job.record_conn = &c.conn;
 	c.job.record_run_id = run_id;
 	c.job.record_thread = pthread_self();
+	c.job.record_last_ms = tn_monotonic_ms(); /* rows that may wait go with the slice or after half a second */
 
 	/*
 	 * in slices, so finished tenants are on record while the run goes on;
@@ -544,7 +556,11 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 			break;
 		tnsq_run_workers(&c.job, concurrency);
 		tried = done + c.job.next;
-		rc = tnsq_record_results(&c.conn, run_id, &c.job, out, 0, c.job.next, err);
+		/* the last slice's rows and the run's end are written in one commit (closed below) */
+		if (tried >= n && (rc = c.conn.adapter.begin(&c.conn, err)) == TN_OK)
+			last_open = 1;
+		if (rc == TN_OK)
+			rc = tnsq_record_results(&c.conn, run_id, &c.job, out, 0, c.job.next, err);
 		if (rc == TN_OK)
 			done = tried;
 	}
@@ -556,6 +572,10 @@ tnsq_fill_migrate_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *out
 	if (rc == TN_OK)
 		rc = tnsq_finish_run(&c.conn, run_id, out, c.job.stopped,
 							 c.job.cancelled ? tn_fanout_run_status(0, 0, 0, 1) : NULL, err);
+	if (last_open && rc == TN_OK)
+		rc = tn_sqlite_exec(c.conn.db, "COMMIT", err);
+	if (last_open && rc != TN_OK && !sqlite3_get_autocommit(c.conn.db))
+		sqlite3_exec(c.conn.db, "ROLLBACK", NULL, NULL, NULL); /* the last slice's rows go with it, as a slice's did */
 	if (rc != TN_OK)
 		end_failed_run(&c, run_id, out, tried, err);
 

@@ -2,12 +2,14 @@
  * sqlite_fanout_runs.c -- the registry rows of a recorded SQLite fan-out
  * (tenant_migrate_all, tenant_rollback_all, tenant_verify_all): the run's
  * start and end rows, one row per tenant, and each tenant's cached state in
- * tenancy_tenants.  The words written (statuses, run status) are the core's;
- * this file only writes them; and the run's progress: each tenant's row
- * written as it finishes (tnsq_record_now), by the caller's thread when the
- * registry's connection has a mutex (tnsq_run_workers_recording).  The
- * threads that produce the rows are sqlite_fanout.c's.
+ * tenancy_tenants, written as each tenant finishes (tnsq_record_now: at
+ * once, or in batches for rows the core lets wait; by the caller's thread
+ * when the registry's connection has a mutex, tnsq_run_workers_recording)
+ * or per slice.  The words written (statuses, run status) and which rows
+ * may wait are the core's; this file only writes them.  The threads that
+ * produce the rows are sqlite_fanout.c's.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,76 @@
 SQLITE_EXTENSION_INIT3
 
 /* ---- registry writes of a run ---- */
+
+/*
+ * A recorded run: finished tenants' rows go into the registry while the
+ * run goes on, in a transaction of their own on the caller's connection
+ * (under job->lock, so one thread at a time uses it; the caller's thread
+ * waits in tnsq_run_threads meanwhile), so another connection sees the
+ * progress.  A row that must not wait (the core's rule: a tenant that
+ * applied, failed or was rolled back) is written at once, with every
+ * finished row waiting before it; rows that may wait (up to date,
+ * unchanged) go together when PROGRESS_EVERY_MS has passed since the last
+ * write, so a no-op run costs one registry commit per slice or half
+ * second, not one per tenant.  Only if the registry can be written almost
+ * at once (a reader's moment passes; a writer holding it would hold up
+ * every worker): else tnsq_record_results writes the rows after the
+ * slice, as it writes every row when progress is not wanted.
+ */
+#define PROGRESS_BUSY_MS  100
+#define PROGRESS_EVERY_MS 500
+void
+tnsq_record_now(fanout_job *job, size_t i)
+{
+	tn_sqlite_conn *conn = job->record_conn;
+	int				busy_ms, was_set;
+	size_t			from = job->end > RUN_FLUSH_EVERY ? job->end - RUN_FLUSH_EVERY : 0;
+	tn_error		err;
+
+	if (conn == NULL || job->rows[i].nrows != 1)
+		return;
+	job->recorded[i] = RECORD_WAITING;
+	if (tn_fanout_row_may_wait(tn_rows_get(&job->rows[i], 0, 1)) &&
+		tn_monotonic_ms() - job->record_last_ms < PROGRESS_EVERY_MS)
+		return;
+	/*
+	 * A worker thread cannot use the caller's connection when it has a mutex
+	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
+	 * statement holds it until the fan-out returns, so the worker would wait
+	 * forever.  Then the row is written after the slice, like every row when
+	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
+	 * and the caller's own thread record at once.
+	 */
+	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
+		return;
+	tn_error_clear(&err);
+	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
+	was_set = conn->busy_timeout_set;
+	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
+	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
+	if (conn->adapter.begin(conn, &err) == TN_OK)
+	{
+		int rc = TN_OK;
+
+		/* every finished row of this slice not yet written (a slice is RUN_FLUSH_EVERY tenants at most) */
+		for (size_t k = from; rc == TN_OK && k < job->end; k++)
+			if (job->recorded[k] == RECORD_WAITING &&
+				(rc = tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[k], 0, &err)) == TN_OK)
+				rc = tnsq_update_tenant_cache(conn, job->record_run_id, job, k, &job->rows[k], 0, &err);
+		if (rc == TN_OK && tn_finish(&conn->adapter, &err) == TN_OK)
+		{
+			for (size_t k = from; k < job->end; k++)
+				if (job->recorded[k] == RECORD_WAITING)
+					job->recorded[k] = RECORD_DONE;
+			job->record_last_ms = tn_monotonic_ms();
+		}
+		else if (rc != TN_OK)
+			tn_abort(&conn->adapter, &err);
+	}
+	sqlite3_busy_timeout(conn->db, busy_ms);
+	conn->busy_timeout_set = was_set;
+}
+
 
 int
 tnsq_insert_run_tenant(tn_sqlite_conn *conn, long long run_id, const tn_rows *rows, size_t r, tn_error *err)
@@ -41,34 +113,31 @@ tnsq_update_tenant_cache(tn_sqlite_conn *conn, long long run_id, fanout_job *job
 {
 	const char *name = tn_rows_get(&job->tenants, i, 0);
 	int			ok = job->rc[i] == TN_OK;
-	tn_value	p[5];
-	int			rc;
+	tn_value	p[7];
+	tn_buf		record = { 0 };
+	int			rc = TN_OK;
 
 	p[0] = tn_text(name);
 	p[1] = tn_text(ok ? job->res[i].to_version : NULL);
 	p[2] = tn_text(tn_rows_get(out, r, 7));
 	p[3] = tn_int8(ok ? tn_set_count_newer(job->set, job->res[i].to_version) : 0);
 	p[4] = tn_text(tn_rows_get(out, r, 1)); /* the row's status: tenants() reads it (tn_tenant_state) */
-	rc = tn_exec(&conn->adapter,
-				 ok
-					 ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
-					   " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now')"
-					   " WHERE name = $1"
-					 : "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
-					   " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now') WHERE name = $1",
-				 5, p, err);
-	/* a run to the newest version applied every new or changed repeatable of the set */
-	if (rc == TN_OK && ok && job->mode == JOB_MIGRATE && job->target == NULL)
-	{
-		tn_buf record;
-
-		if ((rc = tn_set_repeatables_record(job->set, &record, err)) == TN_OK)
-		{
-			p[1] = tn_text(record.data);
-			rc = tn_exec(&conn->adapter, "UPDATE {T}tenants SET repeatables = $2 WHERE name = $1", 2, p, err);
-			tn_buf_free(&record);
-		}
-	}
+	/* the stamp of a tenant found up to date (sqlite_probe.c); any other outcome forgets it */
+	p[5] = tn_text(ok && job->stamps ? job->stamps[i] : NULL);
+	/* a run to the newest version applied every new or changed repeatable of the set (NULL: kept) */
+	if (ok && job->mode == JOB_MIGRATE && job->target == NULL)
+		rc = tn_set_repeatables_record(job->set, &record, err);
+	p[6] = tn_text(record.data);
+	if (rc == TN_OK)
+		rc = tn_exec(&conn->adapter,
+					 ok ? "UPDATE {T}tenants SET version = nullif($2, ''), pending = $4, last_error = NULL,"
+						  " last_status = $5, last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+						  " probe_stamp = $6, repeatables = coalesce($7, repeatables) WHERE name = $1"
+						: "UPDATE {T}tenants SET last_error = $3, last_status = $5,"
+						  " last_run = strftime('%Y-%m-%d %H:%M:%f+00','now'), last_checked = strftime('%Y-%m-%d %H:%M:%f+00','now'),"
+						  " probe_stamp = NULL, repeatables = coalesce($7, repeatables) WHERE name = $1",
+					 7, p, err);
+	tn_buf_free(&record);
 	if (rc == TN_OK && (!ok || job->res[i].applied > 0))
 	{
 		char detail[TN_MESSAGE_MAX + 64];
@@ -99,7 +168,8 @@ tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 			break;
 		}
-		if ((rc = tnsq_copy_rows(out, &job->rows[i], err)) != TN_OK || (job->recorded && job->recorded[i]))
+		if ((rc = tnsq_copy_rows(out, &job->rows[i], err)) != TN_OK ||
+			(job->recorded && job->recorded[i] == RECORD_DONE))
 			continue;
 		if (!open && (rc = conn->adapter.begin(conn, err)) == TN_OK)
 			open = 1;
@@ -108,10 +178,16 @@ tnsq_record_results(tn_sqlite_conn *conn, long long run_id, fanout_job *job,
 	}
 	if (!open)
 		return rc;
-	if (rc == TN_OK)
-		return tn_finish(&conn->adapter, err);
-	tn_abort(&conn->adapter, err);
-	return rc;
+	if (rc != TN_OK)
+	{
+		tn_abort(&conn->adapter, err);
+		return rc;
+	}
+	if ((rc = tn_finish(&conn->adapter, err)) != TN_OK) /* it rolled back */
+		return rc;
+	for (size_t i = from; job->recorded && i < to; i++)
+		job->recorded[i] = RECORD_DONE; /* record_now of a later slice looks this far back */
+	return TN_OK;
 }
 
 int
@@ -162,54 +238,6 @@ tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int 
 /* ---- progress: each tenant on record as it finishes ---- */
 
 /*
- * A recorded run: tenant i's row goes into the registry now, in a
- * transaction of its own on the caller's connection (under job->lock, so
- * one thread at a time uses it; the caller's thread waits in
- * tnsq_run_threads meanwhile), so another connection sees the progress.
- * Only if the registry can be written almost at once (a reader's moment
- * passes; a writer holding it would hold up every worker): else
- * tnsq_record_results writes the row after the slice, as it writes every
- * row when progress is not wanted.
- */
-#define PROGRESS_BUSY_MS 100
-void
-tnsq_record_now(fanout_job *job, size_t i)
-{
-	tn_sqlite_conn *conn = job->record_conn;
-	int				busy_ms, was_set;
-	tn_error		err;
-
-	if (conn == NULL || job->rows[i].nrows != 1)
-		return;
-	/*
-	 * A worker thread cannot use the caller's connection when it has a mutex
-	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
-	 * statement holds it until the fan-out returns, so the worker would wait
-	 * forever.  Then the row is written after the slice, like every row when
-	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
-	 * and the caller's own thread record at once.
-	 */
-	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
-		return;
-	tn_error_clear(&err);
-	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
-	was_set = conn->busy_timeout_set;
-	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
-	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
-	if (conn->adapter.begin(conn, &err) == TN_OK)
-	{
-		if (tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[i], 0, &err) == TN_OK &&
-			tnsq_update_tenant_cache(conn, job->record_run_id, job, i, &job->rows[i], 0, &err) == TN_OK &&
-			tn_finish(&conn->adapter, &err) == TN_OK)
-			job->recorded[i] = 1;
-		else
-			tn_abort(&conn->adapter, &err);
-	}
-	sqlite3_busy_timeout(conn->db, busy_ms);
-	conn->busy_timeout_set = was_set;
-}
-
-/*
  * Worker threads of a recorded run whose registry connection has a mutex
  * (the CLI, Python): the caller's statement holds it, so no worker may
  * write; the caller's thread, which may, waits for each tenant a worker
@@ -248,7 +276,7 @@ tnsq_run_workers_recording(fanout_job *job, long long workers)
 			if (job->done[i] == 1)
 			{
 				job->done[i] = 2; /* tried once: a busy registry leaves it to the slice's end */
-				if (!job->recorded[i])
+				if (job->recorded[i] == RECORD_WAITING)
 					tnsq_record_now(job, i);
 			}
 		if (job->workers_running == 0)

@@ -1,7 +1,7 @@
 /*
  * sqlite_fanout_slots.c -- the per-tenant slots of a SQLite fan-out job
  * (return code, error, migrate result, duration, output rows, recorded
- * flag, held connection), allocated for the job's tenants and freed with
+ * flag, held connection, stamp), allocated for the job's tenants and freed with
  * it; and a run in slices (tenant_migrate_all, tenant_rollback_all) that
  * holds one slice's slots at a time, so its memory does not grow with the
  * number of tenants (issue 14).
@@ -31,8 +31,10 @@ job_slots_alloc(fanout_job *job, size_t n, int ncols, tn_error *err)
 	job->done = calloc(n + 1, 1);
 	if (job->mode == JOB_PREPARE)
 		job->held = calloc(n + 1, sizeof(tn_sqlite_conn));
+	if (job->mode == JOB_MIGRATE)
+		job->stamps = calloc(n + 1, sizeof(char *));
 	if (!job->rc || !job->errs || !job->res || !job->ms || !job->rows || !job->recorded || !job->done ||
-		(job->mode == JOB_PREPARE && !job->held))
+		(job->mode == JOB_PREPARE && !job->held) || (job->mode == JOB_MIGRATE && !job->stamps))
 		return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < n; i++)
 	{
@@ -51,6 +53,8 @@ job_slots_free(fanout_job *job)
 		tn_migrate_result_free(&job->res[i]);
 	for (size_t i = 0; job->rows && i < n; i++)
 		tn_rows_free(&job->rows[i]);
+	for (size_t i = 0; job->stamps && i < n; i++)
+		free(job->stamps[i]);
 	for (size_t i = 0; job->held && i < n; i++)
 		if (job->held[i].db)
 		{
@@ -65,6 +69,7 @@ job_slots_free(fanout_job *job)
 	free(job->recorded);
 	free(job->done);
 	free(job->held);
+	free(job->stamps);
 	job->rc = NULL;
 	job->errs = NULL;
 	job->res = NULL;
@@ -73,6 +78,7 @@ job_slots_free(fanout_job *job)
 	job->recorded = NULL;
 	job->done = NULL;
 	job->held = NULL;
+	job->stamps = NULL;
 }
 
 static int
@@ -122,7 +128,8 @@ tnsq_job_slice(fanout_job *job, const tn_rows *all, size_t from, size_t to, tn_e
 	tn_rows_free(&job->tenants);
 	for (size_t i = from; rc == TN_OK && i < to; i++)
 	{
-		const char *row[2] = { tn_rows_get(all, i, 0), tn_rows_get(all, i, 1) };
+		const char *row[3] = { tn_rows_get(all, i, 0), tn_rows_get(all, i, 1),
+							   all->ncols > 2 ? tn_rows_get(all, i, 2) : NULL };
 
 		if (tn_rows_add(&job->tenants, row) != TN_OK)
 			rc = tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");

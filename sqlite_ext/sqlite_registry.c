@@ -35,7 +35,7 @@ SQLITE_EXTENSION_INIT3
 static const char *REGISTRY_SCHEMA_SQL =
 	"CREATE TABLE IF NOT EXISTS tenancy_tenants("
 	"  name TEXT PRIMARY KEY, location TEXT NOT NULL UNIQUE, version TEXT, pending INTEGER,"
-	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT, repeatables TEXT,"
+	"  last_run TEXT, last_error TEXT, last_status TEXT, last_checked TEXT, repeatables TEXT, probe_stamp TEXT,"
 	"  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f+00','now')),"
 	"  file_path TEXT, file_dev INTEGER, file_ino INTEGER);"
 	"CREATE TABLE IF NOT EXISTS tenancy_audit("
@@ -126,6 +126,9 @@ registry_upgrade(tn_sqlite_conn *conn, const registry_paths *rp, tn_error *err)
 	if (rc == TN_OK)
 		rc = add_column_if_missing(conn, "last_checked", "ALTER TABLE tenancy_tenants ADD COLUMN last_checked TEXT",
 								   err);
+	/* issue 9: the generation stamp of a tenant last found up to date (sqlite_probe.c) */
+	if (rc == TN_OK)
+		rc = add_column_if_missing(conn, "probe_stamp", "ALTER TABLE tenancy_tenants ADD COLUMN probe_stamp TEXT", err);
 	if (rc == TN_OK)
 		rc = add_column_if_missing(conn, "repeatables", "ALTER TABLE tenancy_tenants ADD COLUMN repeatables TEXT",
 								   err);
@@ -177,8 +180,8 @@ tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_
 {
 	sqlite3 *db = NULL;
 	int		 flags = SQLITE_OPEN_NOMUTEX |
-				(how == OPEN_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-				(how == OPEN_CREATE ? SQLITE_OPEN_CREATE : 0);
+				((how & OPEN_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+				((how & OPEN_CREATE) ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 
 	if (rc != SQLITE_OK)
@@ -193,16 +196,21 @@ tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_
 	out->owns_db = 1;
 	out->busy_timeout_set = 1;
 	tn_sqlite_conn_cache(out); /* close_tenant releases it */
-	if ((rc = tn_sqlite_ensure_schema(out, err)) != TN_OK)
+	return (how & OPEN_NO_SCHEMA) ? TN_OK : tnsq_tenant_schema_ready(out, path, err);
+}
+
+int
+tnsq_tenant_schema_ready(tn_sqlite_conn *conn, const char *path, tn_error *err)
+{
+	int rc = tn_sqlite_ensure_schema(conn, err);
+
+	if (rc != TN_OK)
 	{
 		if (rc == TN_ERR_UNREACHABLE)
 			tn_error_detail(err, "\"%s\" is not a usable SQLite database.", path);
-		tn_sqlite_conn_release(out);
-		sqlite3_close(db);
-		out->db = NULL;
-		return rc;
+		tnsq_close_tenant(conn);
 	}
-	return TN_OK;
+	return rc;
 }
 
 void

@@ -17,10 +17,16 @@
 #define DEFAULT_CONCURRENCY 4
 #define RUN_FLUSH_EVERY		200
 
+/* fanout_job.recorded[i] */
+#define RECORD_NOT_YET 0 /* running, or not started */
+#define RECORD_WAITING 1 /* finished; its row waits for record_now's next write or the slice's end */
+#define RECORD_DONE	   2 /* its row is in the registry */
+
 /* How tnsq_open_tenant_file opens a file. */
-#define OPEN_RW		  0
-#define OPEN_CREATE	  1 /* may create it */
-#define OPEN_READONLY 2 /* SQLITE_OPEN_READONLY: verify and query never write */
+#define OPEN_RW		   0
+#define OPEN_CREATE	   1 /* may create it */
+#define OPEN_READONLY  2 /* SQLITE_OPEN_READONLY: verify and query never write */
+#define OPEN_NO_SCHEMA 4 /* flag: leave the tracking tables for tnsq_tenant_schema_ready */
 
 /* ---- where things are ---- */
 
@@ -49,14 +55,15 @@ typedef struct fanout_job
 	const registry_paths   *rp;
 	const tn_migration_set *set;
 	const char			   *target;
-	const char			   *sql;		   /* JOB_QUERY */
-	const char			   *backup_dir;	   /* JOB_PREPARE */
-	const char			   *rb_version;	   /* JOB_ROLLBACK: undo it and later (points into set) */
-	const char			   *rb_checkpoint; /* JOB_ROLLBACK: or roll back to this checkpoint */
-	tn_rows					tenants;	   /* name, location */
-	size_t					next;		   /* next tenant to start */
-	size_t					end;		   /* workers start none at or after this */
-	long long				max_failures;  /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
+	const char			   *sql;					 /* JOB_QUERY */
+	const char			   *backup_dir;				 /* JOB_PREPARE */
+	const char			   *rb_version;				 /* JOB_ROLLBACK: undo it and later (points into set) */
+	const char			   *rb_checkpoint;			 /* JOB_ROLLBACK: or roll back to this checkpoint */
+	tn_rows					tenants;				 /* name, location, probe_stamp (the registry's) */
+	char					set_fp[TN_CHECKSUM_LEN]; /* JOB_MIGRATE: the set's fingerprint (stamps) */
+	size_t					next;					 /* next tenant to start */
+	size_t					end;					 /* workers start none at or after this */
+	long long				max_failures;			 /* JOB_MIGRATE, JOB_ROLLBACK; 0 = no limit */
 	long long				failures;
 	int						stopped;   /* max_failures reached: nothing new starts */
 	int						cancelled; /* the observer's stop flag was set */
@@ -66,15 +73,19 @@ typedef struct fanout_job
 	int						lock_ready; /* lock and progress initialised (tnsq_job_free destroys them) */
 	long long				total;		/* a sliced run: every tenant of the run; 0 = tenants.nrows */
 	/*
-	 * A recorded run (migrate, rollback): each tenant's row is written to
-	 * the registry as the tenant finishes, if the registry can be written
-	 * at once, so another connection's tenant_runs() and
-	 * tenancy_run_tenants show the run's progress; recorded[i] says it
-	 * was.  tnsq_record_results writes the others.  NULL: not recorded.
+	 * A recorded run (migrate, rollback): tenants' rows are written to
+	 * the registry while the run goes on (record_now in sqlite_fanout.c:
+	 * at once for a tenant that changed or failed, in batches for the
+	 * rest), if the registry can be written at once, so another
+	 * connection's tenant_runs() and tenancy_run_tenants show the run's
+	 * progress; recorded[i] is RECORD_WAITING once tenant i finished and
+	 * RECORD_DONE once its row is in the registry.  tnsq_record_results
+	 * writes the others.  NULL: not recorded.
 	 */
 	tn_sqlite_conn *record_conn;
 	long long		record_run_id;
-	pthread_t		record_thread; /* the caller's thread: the only one that may use record_conn
+	double			record_last_ms; /* when record_now last wrote (tn_monotonic_ms) */
+	pthread_t		record_thread;	/* the caller's thread: the only one that may use record_conn
 									* while the caller's statement holds its connection's mutex */
 	/* per tenant, filled by the workers */
 	int				  *rc;
@@ -92,14 +103,36 @@ typedef struct fanout_job
 	pthread_cond_t	progress;
 	long long		workers_running;
 	tn_sqlite_conn *held;		/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	char		  **stamps; /* JOB_MIGRATE: the stamp to keep for tenant i (malloc'd; NULL: none) */
 } fanout_job;
 
 /* sqlite_registry.c */
 int tnsq_registry_ready(tn_sqlite_conn *conn, registry_paths *rp, tn_error *err);
 int tnsq_open_tenant_file(const char *path, int how, tn_sqlite_conn *out, tn_error *err);
 /* The same, waiting at most busy_ms for a lock (one wait: the schema check does not wait again). */
-int	 tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
-								   tn_error *err);
+int tnsq_open_tenant_file_waiting(const char *path, int how, int busy_ms, tn_sqlite_conn *out,
+								  tn_error *err);
+/*
+ * sqlite_probe.c: open tenant i's file (path) for tenant_migrate_all and
+ * ask it whether it has anything to do: its generation stamp, and unless
+ * that proves it, its tracking rows in one statement.  *current = 1:
+ * nothing to do (the core's judgement), job->res[i] has from/to,
+ * job->stamps[i] the stamp to keep (or NULL), the file is closed.
+ * *current = 0: tenant is open with its tracking tables ready, for
+ * tn_migrate.  Errors: the file could not be opened or was busy past the
+ * busy timeout (closed).
+ */
+int tnsq_open_probed(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *tenant, int *current,
+					 tn_error *err);
+/*
+ * sqlite_probe.c: after tenant i was migrated on tenant (committed), its
+ * stamp if the file can promise one and it reads as up to date at the
+ * version the run reached (job->stamps[i]); never waits for a lock, never
+ * fails the tenant.
+ */
+void tnsq_stamp_after_migrate(fanout_job *job, size_t i, const char *path, tn_sqlite_conn *tenant);
+/* After OPEN_NO_SCHEMA: the tracking tables made ready; on failure conn is closed. */
+int	 tnsq_tenant_schema_ready(tn_sqlite_conn *conn, const char *path, tn_error *err);
 void tnsq_close_tenant(tn_sqlite_conn *conn);
 /* sqlite_registry.c: bring the template to its catalog's newest version
  * (in_transaction: our BEGIN is open on it); one optional text argument. */
@@ -184,7 +217,7 @@ void tnsq_run_workers_recording(fanout_job *job, long long workers);
  * A run in slices (tenant_migrate_all, tenant_rollback_all) holds one
  * slice's per-tenant state at a time, so memory stays flat whatever the
  * number of tenants (issue 14): tnsq_job_take_all moves the job's tenant
- * list (name, location) into all (the caller frees it) and frees the
+ * list (name, location, probe_stamp) into all (the caller frees it) and frees the
  * per-tenant slots; tnsq_job_slice makes rows [from, to) of all the job's
  * tenants, with fresh slots, next = 0 and end = their count.  The job's
  * counters (failures, stopped, finished) go on across slices.

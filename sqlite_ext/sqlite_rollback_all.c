@@ -55,7 +55,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	int				 rc, lockfd = -1;
 
 	(void) nargs;
-	tn_rows_init(&all, 2);
+	tn_rows_init(&all, 3);
 	memset(&job, 0, sizeof(job));
 	memset(&set, 0, sizeof(set));
 	tn_rows_init(out, tn_def_rollback_all.ncols);
@@ -85,6 +85,7 @@ tnsq_fill_rollback_all(sqlite3 *db, int nargs, sqlite3_value **args, tn_rows *ou
 	job.record_conn = &conn;
 	job.record_run_id = run_id;
 	job.record_thread = pthread_self();
+	job.record_last_ms = tn_monotonic_ms();
 	while (done < n && rc == TN_OK && !job.stopped)
 	{
 		if ((rc = tnsq_job_slice(&job, &all, done, done + RUN_FLUSH_EVERY < n ? done + RUN_FLUSH_EVERY : n, err)) !=

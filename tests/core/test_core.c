@@ -94,6 +94,7 @@ main(int argc, char **argv)
 	test_fanout_rows();
 	test_one_decision();
 	test_fanout_probe();
+	test_fanout_stamp();
 	test_revert_decisions();
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);

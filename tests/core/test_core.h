@@ -70,6 +70,9 @@ void test_one_decision(void);
 /* test_core_probe.c */
 void test_fanout_probe(void);
 
+/* test_core_stamp.c */
+void test_fanout_stamp(void);
+
 /* test_core_revert.c */
 void test_revert_decisions(void);
 
