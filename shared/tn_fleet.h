@@ -193,6 +193,16 @@ void tn_fanout_progress(char *buf, size_t size, long long done,
 const char *tn_fanout_run_status(long long failed, long long unreachable,
 								 int stopped_early, int cancelled);
 
+/*
+ * May a finished tenant's run record row wait to be written with others of
+ * its slice (1), or must it be written before the fan-out goes on (0)?
+ * "Runs never lie": a row saying something was applied, undone or failed
+ * is written at once; a row saying the tenant was only checked
+ * (up_to_date, unchanged, nothing applied) may wait, since losing it in a
+ * crash loses a check, never claims work that did not happen.
+ */
+int tn_fanout_record_may_wait(const char *status, int rc, long long applied);
+
 /* Default concurrency for a server: min(8, max(1, max_connections / 4)). */
 int tn_fanout_default_concurrency(int max_connections);
 
