@@ -32,9 +32,10 @@ ctl(map { "SELECT tenant_create('$_')" } @names);
 sub run_all { return ctl("SET client_min_messages = warning", @_); }
 sub last_run { return ctl('SELECT max(run_id) FROM tenancy.runs'); }
 
+# (tenant_create brought each tenant to the set: nothing to do, every tenant asked)
 run_all('SELECT count(*) FROM tenant_migrate_all()');
-is(ctl('SELECT count(*) FROM tenancy.run_tenants WHERE run_id = ' . last_run() . " AND status = 'applied'"),
-	$N, 'first run: every tenant applied, one row each');
+is(ctl('SELECT count(DISTINCT tenant) FROM tenancy.run_tenants WHERE run_id = ' . last_run()),
+	$N, 'first run: a row for every tenant');
 
 # ---- a no-op run: every checked tenant's row is there, once -------------------------
 ctl('UPDATE tenancy.tenants SET last_checked = NULL');
@@ -63,7 +64,7 @@ is($mixed, join("\n", 'applied:' . ($N - 30), 'failed:1', 'up_to_date:29'), 'mix
 $run = last_run();
 is(ctl("SELECT string_agg(status || ':' || n, ',' ORDER BY status) FROM (SELECT status, count(*) n FROM tenancy.run_tenants WHERE run_id = $run GROUP BY status) s"),
 	'applied:' . ($N - 30) . ',failed:1,up_to_date:29', '... its record has the same rows');
-is(ctl("SELECT error FROM tenancy.run_tenants WHERE run_id = $run AND tenant = 't07'"), 'no two here',
+like(ctl("SELECT error FROM tenancy.run_tenants WHERE run_id = $run AND tenant = 't07'"), qr/no two here/,
 	'... the failed tenant\'s row has its error');
 is(ctl("SELECT status || ' ' || applied || ' ' || failed FROM tenancy.runs WHERE run_id = $run"),
 	'failed ' . ($N - 30) . ' 1', '... the run counts what was applied and what failed');
@@ -90,6 +91,11 @@ for (1 .. 10000)
 	usleep(2_000);
 }
 ok($killed ne '', 'kill: one slice of checked rows was written while t00 sleeps');
+# progress rows commit without waiting for their WAL flush (registry_runs.c), so a
+# crash may lose the last of them; a synchronous commit that wrote WAL flushes it up
+# to now (txid_current() alone writes none, so it would not), so what was visible
+# must survive, and the test can tell which rows those were
+ctl('CREATE TABLE flush_wal (id int)');
 kill 'KILL', $pid if $pid;
 tn_finish_psql($bg);
 ok(tn_wait_ready($A, 'ctl'), 'kill: the server is back after the crash');
