@@ -219,7 +219,7 @@ slot_result(fo_state *st, fo_slot *slot, PGresult *res)
 {
 	fo_job *job = st->job;
 
-	if (slot->sent_stmt == SENT_TRACK_CHECK || slot->sent_stmt == SENT_PROBE)
+	if (slot->sent_stmt == SENT_PROBE)
 	{
 		fanout_probe_result(st, slot, res);
 		return;
@@ -358,7 +358,7 @@ slot_read(fo_state *st, fo_slot *slot)
 		if (res == NULL)
 		{
 			/* the statement is complete */
-			if (slot->failed && (slot->sent_stmt == SENT_TRACK_CHECK || slot->sent_stmt == SENT_PROBE) &&
+			if (slot->failed && slot->sent_stmt == SENT_PROBE &&
 				PQstatus(slot->conn) == CONNECTION_OK)
 			{
 				/* the probe cannot tell: the full path decides and reports (libpq_probe.c) */
@@ -428,9 +428,17 @@ slot_connected(fo_state *st, fo_slot *slot)
 static void
 slot_start_on(fo_state *st, fo_slot *slot, int index, PGconn *conn, int served)
 {
+	bool ext_checked = slot->ext_checked;
+
 	memset(slot, 0, sizeof(*slot));
 	slot->index = index;
 	slot->conn_served = served;
+	/*
+	 * The same database over the same session: what EXT_CHECK_SQL found
+	 * there for the previous schema tenant holds (the extension and its
+	 * schema are a superuser's), so the next one saves that round trip.
+	 */
+	slot->ext_checked = ext_checked;
 	slot->started = GetCurrentTimestamp();
 	slot->conn = conn;
 	tn_error_clear(&slot->out.err);

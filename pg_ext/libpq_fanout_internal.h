@@ -18,13 +18,12 @@
 #include "libpq_conn.h"
 
 /* sent_stmt values besides a no-transaction statement's index */
-#define SENT_SYNCED		 (-1) /* migrate_synced: one row to read */
-#define SENT_PLAIN		 (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
-#define SENT_VERIFY		 (-3) /* verify_synced: one row to read */
-#define SENT_EXT_CHECK	 (-4) /* EXT_CHECK_SQL: one boolean to read */
-#define SENT_RAW_GUARD	 (-5) /* RAW_GUARD_SQL: nothing to read, an error fails the tenant */
-#define SENT_TRACK_CHECK (-6) /* libpq_probe.c: may the tracking tables be read? */
-#define SENT_PROBE		 (-7) /* libpq_probe.c: the tracking rows; an error is not the tenant's */
+#define SENT_SYNCED	   (-1) /* migrate_synced: one row to read */
+#define SENT_PLAIN	   (-2) /* BEGIN / PREPARE / COMMIT PREPARED: nothing to read */
+#define SENT_VERIFY	   (-3) /* verify_synced: one row to read */
+#define SENT_EXT_CHECK (-4) /* EXT_CHECK_SQL: one boolean to read */
+#define SENT_RAW_GUARD (-5) /* RAW_GUARD_SQL: nothing to read, an error fails the tenant */
+#define SENT_PROBE	   (-7) /* libpq_probe.c: guard + tracking rows; an error is not the tenant's */
 
 typedef enum slot_state
 {
@@ -56,9 +55,9 @@ typedef struct fo_slot
 	bool					  path_set;		 /* schema tenant: search_path sent */
 	bool					  raw_guarded;	 /* RAW_GUARD_SQL sent */
 	bool					  ext_checked;	 /* EXT_CHECK_SQL sent */
-	bool					  probe_checked; /* libpq_probe.c: TRACK_CHECK_SQL sent */
-	bool					  probe_trusted; /* its answer: the tables may be read */
-	bool					  probe_sent;	 /* the probe sent */
+	bool					  probe_sent;	 /* libpq_probe.c: guard + probe sent */
+	int						  probe_results; /* its results read so far (guard, catalog, applied) */
+	bool					  probe_trusted; /* the guard's answer: the tables may be read */
 	bool					  probe_done;	 /* the core answered from the rows: nothing more */
 	PGresult				 *probe_catalog; /* the probe's catalog rows, until its applied rows */
 	int						  conn_served;	 /* tenants this connection served before */

@@ -93,14 +93,20 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	v[3] = row[2] ? reg_version_key(row[2]) : NULL;
 	v[4] = row[3];
 	v[5] = strcmp(row[1], TN_VERIFY_OK) == 0 ? NULL : row[5];
-	reg_spi_write("UPDATE tenancy.tenants SET state = $2,"
-				  " version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
-				  " version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
-				  " pending = coalesce($5::int8, pending), last_error = $6"
-				  " WHERE name = $1",
+	/* one statement per tenant (last_checked with the rest, where the registry has it) */
+	reg_spi_write(run->has_last_checked
+					  ? "UPDATE tenancy.tenants SET state = $2,"
+						" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
+						" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
+						" pending = coalesce($5::int8, pending), last_error = $6,"
+						" last_checked = pg_catalog.clock_timestamp()"
+						" WHERE name = $1"
+					  : "UPDATE tenancy.tenants SET state = $2,"
+						" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
+						" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
+						" pending = coalesce($5::int8, pending), last_error = $6"
+						" WHERE name = $1",
 				  6, v);
-	if (run->has_last_checked)
-		reg_spi_write("UPDATE tenancy.tenants SET last_checked = pg_catalog.clock_timestamp() WHERE name = $1", 1, v);
 	run->done_count++;
 }
 
@@ -168,7 +174,8 @@ migrate_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 		run->unreachable++;
 	else
 		run->failed++;
-	if (run->control)
+	/* a mere check waits for its slice; anything applied or failed is written at once */
+	if (run->control && !reg_record_tenant_later(run, t->name, row, out))
 		reg_record_tenant(run, t->name, row, out);
 	run->done_count++;
 	tn_fanout_progress(line, sizeof(line), run->done_count, run->total,
@@ -374,6 +381,8 @@ close_run(fanout_call *fc)
 	PGresult *res;
 	tn_error  err;
 
+	/* the checked tenants' last rows, before the status that ends the run */
+	reg_flush_tenants(run);
 	tn_error_clear(&err);
 	res = tn_lpq_exec(run->control, "SET synchronous_commit = on", 0, NULL, &err);
 	if (res)
@@ -392,6 +401,8 @@ cancel_run(reg_run *run)
 {
 	if (run->control == NULL)
 		return;
+	/* the waiting rows of checked tenants go unwritten: they claim no work */
+	reg_forget_tenants(run);
 	reg_run_status_nowait(run, "cancelled", true);
 	tn_lpq_finish(run->control);
 }

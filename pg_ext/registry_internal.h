@@ -199,18 +199,35 @@ typedef struct reg_run
 	tn_pg_srf srf;			  /* the function's result */
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
-	long long  run_id;
-	bool	   writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
-	int		   total;  /* tenants of the run */
-	long long  applied;
-	long long  failed;
-	long long  unreachable;
-	long long  done_count;		 /* tenants finished so far */
-	bool	   has_last_checked; /* tenancy.tenants has last_checked (1.4) */
-	StringInfo ok_names;		 /* run to the newest version: tenants that
-								 * finished it, newline-separated (their
-								 * repeatables are the set's); else NULL */
+	long long			  run_id;
+	bool				  writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	int					  total;  /* tenants of the run */
+	long long			  applied;
+	long long			  failed;
+	long long			  unreachable;
+	long long			  done_count;		/* tenants finished so far */
+	bool				  has_last_checked; /* tenancy.tenants has last_checked (1.4) */
+	struct reg_run_batch *batch;			/* registry_run_batch.c: checked tenants' rows waiting */
+	StringInfo			  ok_names;			/* run to the newest version: tenants that
+											 * finished it, newline-separated (their
+											 * repeatables are the set's); else NULL */
 } reg_run;
+
+/* ---- registry_run_batch.c: the rows of checked tenants, a slice at a time ---- */
+
+/*
+ * A finished tenant's row when it may wait (tn_fanout_record_may_wait, a
+ * 1.4 run record): kept, written with its slice; returns true.  false:
+ * nothing kept, the caller writes it at once (reg_record_tenant).
+ */
+extern bool reg_record_tenant_later(reg_run *run, const char *tenant, char **row,
+									const fo_outcome *out);
+
+/* Write the waiting rows now (one statement); a failure is a WARNING, as for one row. */
+extern void reg_flush_tenants(reg_run *run);
+
+/* Drop the waiting rows (the run is being cancelled: they claim no work). */
+extern void reg_forget_tenants(reg_run *run);
 
 /*
  * Does tenancy.tenants have last_checked (1.4)?  A registry whose extension

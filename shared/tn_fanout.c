@@ -166,6 +166,14 @@ tn_fanout_run_status(long long failed, long long unreachable, int stopped_early,
 }
 
 int
+tn_fanout_record_may_wait(const char *status, int rc, long long applied)
+{
+	if (status == NULL || rc != TN_OK || applied != 0)
+		return 0;
+	return strcmp(status, TN_FANOUT_UP_TO_DATE) == 0 || strcmp(status, TN_FANOUT_UNCHANGED) == 0;
+}
+
+int
 tn_error_fanout_busy(tn_error *err, const char *function)
 {
 	tn_error_set(err, TN_ERR_BUSY, "another recorded fan-out is running on this registry");
@@ -191,12 +199,6 @@ int
 tn_fanout_status_counts_as_failure(const char *status)
 {
 	return strcmp(status, TN_FANOUT_FAILED) == 0 || strcmp(status, TN_FANOUT_UNREACHABLE) == 0;
-}
-
-int
-tn_fanout_row_may_wait(const char *status)
-{
-	return status != NULL && (strcmp(status, TN_FANOUT_UP_TO_DATE) == 0 || strcmp(status, TN_FANOUT_UNCHANGED) == 0);
 }
 
 int

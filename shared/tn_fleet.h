@@ -213,6 +213,16 @@ void tn_fanout_progress(char *buf, size_t size, long long done,
 const char *tn_fanout_run_status(long long failed, long long unreachable,
 								 int stopped_early, int cancelled);
 
+/*
+ * May a finished tenant's run record row wait to be written with others of
+ * its slice (1), or must it be written before the fan-out goes on (0)?
+ * "Runs never lie": a row saying something was applied, undone or failed
+ * is written at once; a row saying the tenant was only checked
+ * (up_to_date, unchanged, nothing applied) may wait, since losing it in a
+ * crash loses a check, never claims work that did not happen.
+ */
+int tn_fanout_record_may_wait(const char *status, int rc, long long applied);
+
 /* Default concurrency for a server: min(8, max(1, max_connections / 4)). */
 int tn_fanout_default_concurrency(int max_connections);
 
@@ -285,16 +295,6 @@ void tn_error_retried(tn_error *err, int attempts);
 
 /* 1 for failed / unreachable (counted against max_failures), else 0. */
 int tn_fanout_status_counts_as_failure(const char *status);
-/*
- * May a recorded run's row with this status wait in memory and reach the
- * registry later, in one transaction with others (the end of the slice,
- * or the next progress flush)?  1 for a tenant the run left as it was
- * (up_to_date; unchanged in tenant_rollback_all): losing such a row to a
- * crash loses no truth, each tenant's own tables still say the same.  0
- * for applied, failed, unreachable, rolled_back, skipped and anything
- * unknown: such a row is written at once when the host can.
- */
-int tn_fanout_row_may_wait(const char *status);
 /* ------------------------------------------------------------------ */
 /* Reverting a fleet, subsets, removing a version (tn_rollback_all.c)  */
 /* ------------------------------------------------------------------ */
@@ -608,7 +608,7 @@ int tn_one_tenant_failed(const char *name, int reached, tn_error *err);
  * The same from a tenant_query_all error row (PostgreSQL reaches the
  * tenant through it): message NULL = the tenant is unknown; sqlstate class
  * 08 = unreachable; any other SQLSTATE is kept, an internal one (XX) too;
- * a value that is not an SQLSTATE is XX000 (TN_ERR_ENGINE).  Returns the code.
+ * a value that is not an SQLSTATE is the caller's, 22023.  Returns the code.
  */
 int tn_one_tenant_error_row(const char *name, const char *message, const char *sqlstate, tn_error *err);
 

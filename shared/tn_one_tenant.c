@@ -110,17 +110,21 @@ tn_one_tenant_error_row(const char *name, const char *message, const char *sqlst
 	/*
 	 * An error row of tenant_query_all: the tenant's own SQLSTATE, whatever
 	 * its class (an internal one too: "XX000 tuple concurrently updated" is
-	 * the tenant's, and transient, tn_error_transient); a value that is not
-	 * an SQLSTATE is an engine error (XX000), never an argument error.
+	 * the tenant's, and transient, tn_error_transient).  A value that is
+	 * not an SQLSTATE never came from a tenant: the caller passed it, an
+	 * argument error (22023), so no call of tenancy.one_tenant_error by
+	 * hand ends in an internal error class (pg_ext/t/006_sweep.pl).
 	 */
 	if (sqlstate != NULL && strncmp(sqlstate, "08", 2) == 0)
 		tn_error_set(err, TN_ERR_UNREACHABLE, "%s", message);
-	else
+	else if (sqlstate != NULL && strlen(sqlstate) == 5 &&
+			 strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5)
 	{
 		tn_error_set(err, TN_ERR_ENGINE, "%s", message);
-		if (sqlstate != NULL && strlen(sqlstate) == 5 && strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5)
-			memcpy(err->sqlstate, sqlstate, 6);
+		memcpy(err->sqlstate, sqlstate, 6);
 	}
+	else
+		tn_error_set(err, TN_ERR_INVALID_ARGUMENT, "%s", message);
 	tn_one_tenant_failed(name, 1, err);
 	if (tn_error_transient(err) && err->hint[0] == '\0')
 		tn_error_hint(err, "%s", TN_TRANSIENT_READ_HINT);

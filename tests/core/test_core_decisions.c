@@ -105,6 +105,21 @@ test_word_arguments(void)
 	CHECK(tn_version_strip(NULL) == NULL && strcmp(tn_version_strip("V10"), "10") == 0 &&
 			  strcmp(tn_version_strip("10"), "10") == 0,
 		  "version strip%s", NULL);
+
+	/* runs never lie: only a row that records a mere check may wait for its slice */
+	CHECK(tn_fanout_record_may_wait(TN_FANOUT_UP_TO_DATE, TN_OK, 0) == 1 &&
+			  tn_fanout_record_may_wait(TN_FANOUT_UNCHANGED, TN_OK, 0) == 1,
+		  "up_to_date / unchanged rows may wait%s", NULL);
+	CHECK(tn_fanout_record_may_wait(TN_FANOUT_APPLIED, TN_OK, 2) == 0 &&
+			  tn_fanout_record_may_wait(TN_FANOUT_ROLLED_BACK, TN_OK, 1) == 0 &&
+			  tn_fanout_record_may_wait(TN_FANOUT_FAILED, TN_ERR_MIGRATION_FAILED, 0) == 0 &&
+			  tn_fanout_record_may_wait(TN_FANOUT_UNREACHABLE, TN_ERR_UNREACHABLE, 0) == 0 &&
+			  tn_fanout_record_may_wait(TN_FANOUT_SKIPPED, TN_OK, 0) == 0,
+		  "applied, rolled back, failed, unreachable, skipped rows are written at once%s", NULL);
+	CHECK(tn_fanout_record_may_wait(TN_FANOUT_UP_TO_DATE, TN_ERR_MIGRATION_FAILED, 0) == 0 &&
+			  tn_fanout_record_may_wait(TN_FANOUT_UP_TO_DATE, TN_OK, 1) == 0 &&
+			  tn_fanout_record_may_wait(NULL, TN_OK, 0) == 0,
+		  "a failure or an application never waits, whatever the word%s", NULL);
 }
 
 /* A fake adapter whose query hands out a fixed catalog (unsorted) for tn_set_read. */
@@ -335,9 +350,10 @@ test_one_tenant_error_codes(void)
 	CHECK(tn_one_tenant_error_row("t1", "relation \"x\" does not exist", "42P01", &err) == TN_ERR_ENGINE &&
 			  strcmp(tn_error_sqlstate(&err), "42P01") == 0 && err.hint[0] == '\0',
 		  "one tenant: 42P01 kept, no transient hint%s", NULL);
-	CHECK(tn_one_tenant_error_row("t1", "odd", "zz!", &err) == TN_ERR_ENGINE &&
-			  strcmp(tn_error_sqlstate(&err), "XX000") == 0,
-		  "one tenant: not an SQLSTATE is an engine error, not 22023%s", NULL);
+	CHECK(tn_one_tenant_error_row("t1", "odd", "zz!", &err) == TN_ERR_INVALID_ARGUMENT &&
+			  strcmp(tn_error_sqlstate(&err), "22023") == 0 &&
+			  tn_one_tenant_error_row("t1", "odd", NULL, &err) == TN_ERR_INVALID_ARGUMENT,
+		  "one tenant: not an SQLSTATE is the caller's argument (22023), never an internal class%s", NULL);
 	CHECK(tn_one_tenant_error_row("t1", "connection refused", "08006", &err) == TN_ERR_UNREACHABLE &&
 			  strcmp(tn_error_sqlstate(&err), "08006") == 0,
 		  "one tenant: class 08 is unreachable%s", NULL);
