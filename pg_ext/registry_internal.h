@@ -31,6 +31,7 @@
 
 #include "postgres.h"
 
+#include "libpq_admin.h"
 #include "libpq_conn.h"
 #include "libpq_fanout.h"
 #include "pg_args.h"
@@ -125,9 +126,16 @@ extern bool reg_template_exists_at(const char *location);
 /*
  * The server's admin connection (its "postgres" database, as for CREATE
  * DATABASE) at location, with the caller's credentials; raises when it
- * cannot be had.
+ * cannot be had.  The one this backend kept when the same role with the
+ * same credentials used it last (libpq_admin.c), else a new one.
  */
 extern PGconn *reg_server_admin_conn(const char *location);
+
+/*
+ * Done with an admin connection with no error on it: kept for the next
+ * call (libpq_admin.c) or closed.  After an error use tn_lpq_finish.
+ */
+extern void reg_server_admin_done(PGconn *conn, const char *location);
 
 /*
  * Make sure the template exists on the server of location (NULL: this

@@ -77,9 +77,10 @@ create_database_tenant(const char *name, const char *location,
 
 	/* clone the template; nothing is registered until it exists */
 	res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name), quote_identifier(tmpl)), 0, NULL, &err);
-	tn_lpq_finish(conn);
 	if (res == NULL)
 	{
+		/* a connection a statement failed on is never kept */
+		tn_lpq_finish(conn);
 		/* a template dropped under us: forget it, the next call re-creates it */
 		if (strcmp(err.sqlstate, "3D000") == 0)
 			reg_template_forget();
@@ -88,6 +89,8 @@ create_database_tenant(const char *name, const char *location,
 		tn_raise_failure(&err);
 	}
 	PQclear(res);
+	/* kept for the next call of this role (libpq_admin.c) */
+	reg_server_admin_done(conn, location);
 	reg_remember_created(location, name, NULL);
 	reg_insert_tenant(name, location, name, version, tn_set_count_newer(set, version), "create", NULL);
 }
@@ -272,10 +275,13 @@ drop_database(const char *location, const char *dbname)
 	tn_error_clear(&err);
 	conn = reg_server_admin_conn(location);
 	res = tn_lpq_exec(conn, sql, 0, NULL, &err);
-	tn_lpq_finish(conn);
 	if (res == NULL)
+	{
+		tn_lpq_finish(conn);
 		tn_raise_failure(&err);
+	}
 	PQclear(res);
+	reg_server_admin_done(conn, location);
 }
 
 /* tenant_drop(name, mode DEFAULT 'keep'): 'keep' unregisters, 'delete' also drops the database */
