@@ -162,12 +162,13 @@ extern void reg_template_follow_current_set(void);
 extern void reg_check_createdb(PGconn *conn, const char *name);
 
 /*
- * The template's version for tenant_create: from what this backend knows
- * when nothing it was made from has changed, else reg_ensure_template.
- * admin is a connection to location's server.
+ * The template's version for tenant_create when this backend already
+ * brought it to this set and nothing it was made from has changed, else
+ * NULL (then reg_ensure_template).  admin is a connection to location's
+ * server.
  */
-extern char *reg_template_version(PGconn *admin, const char *location,
-								  tn_migration_set *set, const char *set_text);
+extern char *reg_template_known_version(PGconn *admin, const char *location,
+										const char *set_text);
 
 /* Forget what this backend knows of the template (it was dropped). */
 extern void reg_template_forget(void);

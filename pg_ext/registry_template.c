@@ -410,21 +410,19 @@ reg_check_createdb(PGconn *conn, const char *name)
 }
 
 char *
-reg_template_version(PGconn *admin, const char *location, tn_migration_set *set,
-					 const char *set_text)
+reg_template_known_version(PGconn *admin, const char *location, const char *set_text)
 {
 	char	   *tmpl = reg_template_name();
-	char	   *extversion = reg_extension_version();
 	const char *known;
 
 	/*
-	 * The template is checked (and synced) only when this backend has not
-	 * already brought it, as it is now, to this very set.
+	 * Known only when this backend has already brought it, as it is now,
+	 * to this very set.
 	 */
 	known = template_known(location, tmpl,
 						   location == NULL ? get_database_oid(tmpl, true) : database_oid(admin, tmpl),
-						   extversion, set_text);
-	return known ? pstrdup(known) : reg_ensure_template(location, set, set_text);
+						   reg_extension_version(), set_text);
+	return known ? pstrdup(known) : NULL;
 }
 
 void

@@ -72,13 +72,24 @@ create_database_tenant(const char *name, const char *location,
 	/* the server's admin connection, for CREATE DATABASE */
 	tn_error_clear(&err);
 	conn = reg_server_admin_conn(location);
-	reg_check_createdb(conn, name);
-	version = reg_template_version(conn, location, set, text);
+	version = reg_template_known_version(conn, location, text);
+	if (version == NULL)
+	{
+		/* first of a run: say what is missing before making the template */
+		reg_check_createdb(conn, name);
+		version = reg_ensure_template(location, set, text);
+	}
 
 	/* clone the template; nothing is registered until it exists */
 	res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name), quote_identifier(tmpl)), 0, NULL, &err);
 	if (res == NULL)
 	{
+		/*
+		 * In a run the CREATEDB check is not made before (one round trip
+		 * less per tenant): a refusal is explained now, the same way.
+		 */
+		if (strcmp(err.sqlstate, "42501") == 0)
+			reg_check_createdb(conn, name);
 		/* a connection a statement failed on is never kept */
 		tn_lpq_finish(conn);
 		/* a template dropped under us: forget it, the next call re-creates it */

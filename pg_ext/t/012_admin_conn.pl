@@ -92,6 +92,15 @@ is($out, 'r3', '2: adm creates r3 in the session');
 like($err, qr/ERROR:  42501/, '2: ... then nocred (no user mapping) is refused with 42501: password is required');
 is(owners('n1'), '', '2: ... and n1 does not exist (it did not ride on adm\'s connection)');
 
+# CREATEDB taken away between two calls of a run (the second rides on the first's connection
+# and makes no check of its own first): the refusal is the documented one, with its hint
+($out, $err) = tn_psql($A, 'ctl', ['SET ROLE adm', q{SELECT tenant_create('r4')}, 'RESET ROLE', 'ALTER ROLE adm NOCREATEDB',
+	'SET ROLE adm', q{SELECT tenant_create('r5')}, 'RESET ROLE', 'ALTER ROLE adm CREATEDB'], vars => ['ON_ERROR_STOP=0'], quiet => 1);
+is($out, 'r4', '2: adm creates r4, then loses CREATEDB');
+like($err, qr/ERROR:  permission denied to create database "r5"\n.*\nHINT:  A superuser gives it with ALTER ROLE \.\.\. CREATEDB/,
+	'2: ... its next call in the run is refused as documented (42501, the CREATEDB hint)');
+is(owners('r5') . su('ctl', q{SELECT count(*) FROM tenancy.tenants WHERE name = 'r5'}), '0', '2: ... nothing made or registered');
+
 # ---- 3. an error in the middle leaves nothing to reuse -----------------------------------
 su('postgres', 'CREATE DATABASE x1');
 ($out, $err) = session(q{SELECT tenant_create('p7')}, $kept, q{SELECT tenant_create('x1')}, $gone,
@@ -129,6 +138,6 @@ is(su('ctl', "LOAD 'tenancy'", 'SHOW tenancy.keep_admin_connection'), 'on', '4: 
 my $left = -1;
 for (1 .. 50) { $left = su('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tenancy admin'}); last if $left eq '0'; usleep(100_000); }
 is($left, '0', '5: no kept connection outlives its session');
-is(su('ctl', 'SELECT count(*) FROM tenancy.tenants'), '15', '5: every successful tenant_create registered its tenant');
+is(su('ctl', 'SELECT count(*) FROM tenancy.tenants'), '16', '5: every successful tenant_create registered its tenant');
 
 done_testing();
