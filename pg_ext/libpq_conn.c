@@ -161,6 +161,26 @@ tn_lpq_finish(PGconn *conn)
 	PQfinish(conn);
 }
 
+bool
+tn_lpq_untrack(PGconn *conn, bool *fd_acquired)
+{
+	for (int i = 0; i < ntracked; i++)
+		if (tracked[i].conn == conn)
+		{
+			*fd_acquired = tracked[i].fd_acquired;
+			tracked[i] = tracked[--ntracked];
+			return true;
+		}
+	return false;
+}
+
+void
+tn_lpq_adopt(PGconn *conn, bool fd_acquired)
+{
+	tn_lpq_init();
+	track(conn, fd_acquired);
+}
+
 int
 tn_lpq_open_count(void)
 {
@@ -489,7 +509,7 @@ build_params(const tn_lpq_opts *o, bool check_interval, const char **keys,
 		put_param(keys, vals, n, "dbname", o->dbname);
 	put_param(keys, vals, n, "connect_timeout",
 			  psprintf("%d", o->connect_timeout_s > 0 ? o->connect_timeout_s : connect_timeout_setting()));
-	put_param(keys, vals, n, "application_name", "tenancy");
+	put_param(keys, vals, n, "application_name", o->application_name ? o->application_name : "tenancy");
 
 	/*
 	 * The tenant session notices within a second that this backend closed

@@ -7,7 +7,9 @@
  * that opened it aborts, whatever raised the error.
  *
  * Must not: store or print a password, or leave a connection open past
- * the transaction that opened it.
+ * the transaction that opened it (the one exception, the server
+ * connection tenant_create keeps, is handed over to libpq_admin.c with
+ * tn_lpq_untrack and follows that file's rules).
  */
 #ifndef LIBPQ_CONN_H
 #define LIBPQ_CONN_H
@@ -32,6 +34,7 @@ typedef struct tn_lpq_opts
 	const char *dbname;			   /* overrides the location's dbname, or NULL */
 	int			connect_timeout_s; /* 0: tenancy.connect_timeout (default 5) */
 	const char *options;		   /* "-c statement_timeout=..." etc., or NULL */
+	const char *application_name;  /* NULL: "tenancy" */
 } tn_lpq_opts;
 
 /*
@@ -118,6 +121,16 @@ extern void tn_lpq_fire_and_forget(const tn_lpq_params *p, const char *sql,
 
 /* Close and forget a tracked connection (NULL is fine). */
 extern void tn_lpq_finish(PGconn *conn);
+
+/*
+ * Hand a tracked connection over to another owner (libpq_admin.c keeps one
+ * between transactions): it is no longer closed by the (sub)transaction
+ * callbacks.  *fd_acquired says whether it holds an external descriptor.
+ * false when conn was not tracked.  tn_lpq_adopt tracks it again, under
+ * the current subtransaction.
+ */
+extern bool tn_lpq_untrack(PGconn *conn, bool *fd_acquired);
+extern void tn_lpq_adopt(PGconn *conn, bool fd_acquired);
 
 /* Number of tracked connections still open (tests, leak checks). */
 extern int tn_lpq_open_count(void);

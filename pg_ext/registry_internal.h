@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "libpq_admin.h"
 
 #include "libpq_conn.h"
 #include "libpq_fanout.h"
@@ -127,9 +128,16 @@ extern bool reg_template_exists_at(const char *location);
 /*
  * The server's admin connection (its "postgres" database, as for CREATE
  * DATABASE) at location, with the caller's credentials; raises when it
- * cannot be had.
+ * cannot be had.  The one this backend kept when the same role with the
+ * same credentials used it last (libpq_admin.c), else a new one.
  */
 extern PGconn *reg_server_admin_conn(const char *location);
+
+/*
+ * Done with an admin connection with no error on it: kept for the next
+ * call (libpq_admin.c) or closed.  After an error use tn_lpq_finish.
+ */
+extern void reg_server_admin_done(PGconn *conn, const char *location);
 
 /*
  * Make sure the template exists on the server of location (NULL: this
@@ -156,12 +164,13 @@ extern void reg_template_follow_current_set(void);
 extern void reg_check_createdb(PGconn *conn, const char *name);
 
 /*
- * The template's version for tenant_create: from what this backend knows
- * when nothing it was made from has changed, else reg_ensure_template.
- * admin is a connection to location's server.
+ * The template's version for tenant_create when this backend already
+ * brought it to this set and nothing it was made from has changed, else
+ * NULL (then reg_ensure_template).  admin is a connection to location's
+ * server.
  */
-extern char *reg_template_version(PGconn *admin, const char *location,
-								  tn_migration_set *set, const char *set_text);
+extern char *reg_template_known_version(PGconn *admin, const char *location,
+										const char *set_text);
 
 /* Forget what this backend knows of the template (it was dropped). */
 extern void reg_template_forget(void);

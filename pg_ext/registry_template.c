@@ -136,6 +136,15 @@ database_oid(PGconn *conn, const char *dbname)
 	return oid;
 }
 
+static void
+admin_opts(tn_lpq_opts *o, const char *location)
+{
+	memset(o, 0, sizeof(*o));
+	o->location = location;
+	o->dbname = "postgres";
+	o->application_name = "tenancy admin";
+}
+
 PGconn *
 reg_server_admin_conn(const char *location)
 {
@@ -144,13 +153,20 @@ reg_server_admin_conn(const char *location)
 	PGconn	   *conn;
 
 	tn_error_clear(&err);
-	memset(&o, 0, sizeof(o));
-	o.location = location;
-	o.dbname = "postgres";
-	conn = tn_lpq_connect(&o, &err);
+	admin_opts(&o, location);
+	conn = tn_lpq_admin_connect(&o, &err);
 	if (conn == NULL)
 		tn_raise_failure(&err);
 	return conn;
+}
+
+void
+reg_server_admin_done(PGconn *conn, const char *location)
+{
+	tn_lpq_opts o;
+
+	admin_opts(&o, location);
+	tn_lpq_admin_done(conn, &o);
 }
 
 bool
@@ -163,7 +179,7 @@ reg_template_exists_at(const char *location)
 		return OidIsValid(get_database_oid(reg_template_name(), true));
 	conn = reg_server_admin_conn(location);
 	oid = database_oid(conn, reg_template_name());
-	tn_lpq_finish(conn);
+	reg_server_admin_done(conn, location);
 	return OidIsValid(oid);
 }
 
@@ -262,7 +278,7 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 	if (!remote_superuser(conn))
 	{
 		check_template_of_nonsuperuser(conn, location, tmpl, oid);
-		tn_lpq_finish(conn);
+		reg_server_admin_done(conn, location);
 		return oid;
 	}
 	if (oid == InvalidOid)
@@ -279,7 +295,7 @@ template_make(const char *location, const char *tmpl, const char *extversion)
 			PQclear(res);
 		oid = database_oid(conn, tmpl);
 	}
-	tn_lpq_finish(conn);
+	reg_server_admin_done(conn, location);
 
 	memset(&o, 0, sizeof(o));
 	o.location = location;
@@ -394,21 +410,19 @@ reg_check_createdb(PGconn *conn, const char *name)
 }
 
 char *
-reg_template_version(PGconn *admin, const char *location, tn_migration_set *set,
-					 const char *set_text)
+reg_template_known_version(PGconn *admin, const char *location, const char *set_text)
 {
 	char	   *tmpl = reg_template_name();
-	char	   *extversion = reg_extension_version();
 	const char *known;
 
 	/*
-	 * The template is checked (and synced) only when this backend has not
-	 * already brought it, as it is now, to this very set.
+	 * Known only when this backend has already brought it, as it is now,
+	 * to this very set.
 	 */
 	known = template_known(location, tmpl,
 						   location == NULL ? get_database_oid(tmpl, true) : database_oid(admin, tmpl),
-						   extversion, set_text);
-	return known ? pstrdup(known) : reg_ensure_template(location, set, set_text);
+						   reg_extension_version(), set_text);
+	return known ? pstrdup(known) : NULL;
 }
 
 void

@@ -72,14 +72,26 @@ create_database_tenant(const char *name, const char *location,
 	/* the server's admin connection, for CREATE DATABASE */
 	tn_error_clear(&err);
 	conn = reg_server_admin_conn(location);
-	reg_check_createdb(conn, name);
-	version = reg_template_version(conn, location, set, text);
+	version = reg_template_known_version(conn, location, text);
+	if (version == NULL)
+	{
+		/* first of a run: say what is missing before making the template */
+		reg_check_createdb(conn, name);
+		version = reg_ensure_template(location, set, text);
+	}
 
 	/* clone the template; nothing is registered until it exists */
 	res = tn_lpq_exec(conn, psprintf("CREATE DATABASE %s TEMPLATE %s", quote_identifier(name), quote_identifier(tmpl)), 0, NULL, &err);
-	tn_lpq_finish(conn);
 	if (res == NULL)
 	{
+		/*
+		 * In a run the CREATEDB check is not made before (one round trip
+		 * less per tenant): a refusal is explained now, the same way.
+		 */
+		if (strcmp(err.sqlstate, "42501") == 0)
+			reg_check_createdb(conn, name);
+		/* a connection a statement failed on is never kept */
+		tn_lpq_finish(conn);
 		/* a template dropped under us: forget it, the next call re-creates it */
 		if (strcmp(err.sqlstate, "3D000") == 0)
 			reg_template_forget();
@@ -88,6 +100,8 @@ create_database_tenant(const char *name, const char *location,
 		tn_raise_failure(&err);
 	}
 	PQclear(res);
+	/* kept for the next call of this role (libpq_admin.c) */
+	reg_server_admin_done(conn, location);
 	reg_remember_created(location, name, NULL);
 	reg_insert_tenant(name, location, name, version, tn_set_count_newer(set, version), "create", NULL);
 	/* a clone of the template, which follows the set: it has the set's repeatables */
@@ -294,12 +308,15 @@ drop_database(const char *name, const char *location, const char *dbname)
 	tn_error_clear(&err);
 	conn = reg_server_admin_conn(location);
 	res = tn_lpq_exec(conn, sql, 0, NULL, &err);
-	tn_lpq_finish(conn);
 	if (res == NULL && strncmp(err.sqlstate, "08", 2) != 0 && strcmp(err.sqlstate, "57014") != 0)
 		tn_registry_delete_refused(name, dbname, &err); /* our words; the row comes back with the error */
 	if (res == NULL)
+	{
+		tn_lpq_finish(conn);
 		tn_raise_failure(&err);
+	}
 	PQclear(res);
+	reg_server_admin_done(conn, location);
 }
 
 /* tenant_drop(name, mode DEFAULT 'keep'): 'keep' unregisters, 'delete' also drops the database */

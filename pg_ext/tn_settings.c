@@ -34,6 +34,7 @@ static int	 connect_timeout_s = 5;
 static int	 statement_timeout_ms = 0;
 static int	 lock_timeout_ms = 30000;
 static int	 query_max_kb = 65536;
+static bool	 keep_admin_connection = true;
 
 /* self_conninfo: a libpq connection string without a password */
 static bool
@@ -91,6 +92,10 @@ _PG_init(void)
 							"Above it the call fails with 54000.",
 							&query_max_kb, 65536, 64, INT_MAX, PGC_USERSET,
 							GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomBoolVariable("tenancy.keep_admin_connection",
+							 "Keep tenant_create's server connection for the next call of the same role (libpq_admin.c).",
+							 "Off: every tenant_create, tenant_drop 'delete' and template check connects anew.",
+							 &keep_admin_connection, true, PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomStringVariable("tenancy.test_atomic_pause",
 							   "Test hook: pause an atomic run at this point ('prepared' or 'committing').",
 							   NULL, &test_atomic_pause, "", PGC_SUSET, GUC_NOT_IN_SAMPLE,

@@ -31,6 +31,8 @@ static const setting_doc settings[] = {
 	  "lock_timeout of every tenant session a fan-out opens (0: none); a lock timeout is transient and retried." },
 	{ "tenancy.query_max_bytes", "postgresql", "65536", "kB",
 	  "Most result data one tenant_query_all call may hold; above it the call fails with 54000." },
+	{ "tenancy.keep_admin_connection", "postgresql", "on", NULL,
+	  "Keep tenant_create's connection to the server's postgres database for the next call of the same role with the same credentials (off: connect every time)." },
 	{ "tenancy.self_conninfo", "postgresql", "", NULL,
 	  "Superuser only: the libpq connection string tenancy's own connections to this server use (empty: its socket, port, user and database)." },
 	{ "tenancy.test_atomic_pause", "postgresql", "", NULL,
