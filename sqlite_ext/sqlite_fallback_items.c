@@ -441,6 +441,7 @@ tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 		PQclear(r);
 	pt->stream = NULL;
 	pt->ncopy = 0; /* sent (or rolled back with the savepoint below) */
+	pt->sent = rc == TN_OK && !*conflict;
 	if (rc == TN_OK)
 		rc = tnfb_pq_exec(pg, *conflict ? "ROLLBACK TO SAVEPOINT tenancy_fb_copy" : "RELEASE SAVEPOINT tenancy_fb_copy",
 						  0, NULL, NULL, "the push", err);
