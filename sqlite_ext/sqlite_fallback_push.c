@@ -358,7 +358,9 @@ set_secure_delete(sqlite3 *db, int value)
 
 	if (was == value || (value == TNFB_SECURE_DELETE_FAST && was == 0))
 		return was;
-	q = sqlite3_mprintf("PRAGMA main.secure_delete = %d", value);
+	/* the word: the pragma reads any number but "fast" as a boolean */
+	q = value == TNFB_SECURE_DELETE_FAST ? sqlite3_mprintf("PRAGMA main.secure_delete = FAST")
+										 : sqlite3_mprintf("PRAGMA main.secure_delete = %d", value);
 	if (q != NULL)
 		sqlite3_exec(db, q, NULL, NULL, NULL);
 	sqlite3_free(q);

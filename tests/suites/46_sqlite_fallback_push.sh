@@ -114,9 +114,20 @@ check "... every other change applied: 2,000 new rows per table, 49 kids renamed
        = "2100,2090,2050,49,1"
 check "... nothing waits in the fallback" test "$(changes a.db)" = 0
 check "... one push recorded on the primary" test "$(pq "SELECT count(*) FROM tenancy_fallback.pushes")" = 1
+check "the change log is cleared with secure_delete FAST: its freed pages are not rewritten (a pushed key's text is still in the file)" \
+  grep -qa '\[2999\]' "$WORK/a.db"
 plain a.db "UPDATE kids SET name = 'again' WHERE id = 1" >/dev/null
 out=$(sq a.db "PRAGMA secure_delete = 0" "SELECT count(*) FROM tenant_fallback_push('$PRIM')" "PRAGMA secure_delete")
 check "a push never raises secure_delete: off stays off" test "$out" = "$(printf '0\n1\n0')"
+
+# ---- keys read from the change record's text (an INTEGER PRIMARY KEY): negative, large, updated ----
+plain a.db "INSERT INTO parents VALUES (-7, 'minus'), (2147483647, 'max'); UPDATE parents SET name = 'p1b' WHERE id = 1;
+  DELETE FROM toys WHERE id = 1" >/dev/null
+out=$(sq a.db "SELECT key, op, outcome FROM tenant_fallback_push('$PRIM') ORDER BY 1, 2")
+[ "$out" = "$(printf '[-7]|insert|pushed\n[1]|delete|pushed\n[1]|update|pushed\n[2147483647]|insert|pushed')" ] || echo "  got: $out"
+check "rowid keys: a negative and a large key inserted, one updated, one deleted" \
+  test "$out" = "$(printf '[-7]|insert|pushed\n[1]|delete|pushed\n[1]|update|pushed\n[2147483647]|insert|pushed')"
+check "... both sides hold the same rows" test "$(pdump)" = "$(fdump a.db)"
 
 # ---- only inserts (streamed while read), a key taken in the last table ----
 seed
