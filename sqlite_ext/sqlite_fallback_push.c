@@ -245,10 +245,10 @@ check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, lon
 		/* the items are kept until the new ones are checked; the COPY text goes */
 		pt[j].items = NULL;
 		pt[j].n = 0;
-		pt[j].copy_data = (tn_buf) { 0 };
+		pt[j].copy_data = (tn_buf){ 0 };
 		pt[j].ncopy = 0;
 		tn_buf_free(&before.copy_data);
-		before.copy_data = (tn_buf) { 0 };
+		before.copy_data = (tn_buf){ 0 };
 		if ((rc = tnfb_push_read_items(db, &pt[j], upto, 0, err)) == TN_OK)
 			rc = primary_hashes(pg, &pt[j], 1, err);
 		/* the same changes in the same order: item k is the same key */
@@ -652,11 +652,10 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		char *q = sqlite3_mprintf("SELECT count(*) FROM tenancy_fallback_changes WHERE id > %lld AND id <= %lld",
 								  upto, before_refresh);
 		int	  keep = q == NULL || tnfb_sqlite_int(db, q, 1) > 0;
+		int	  secure;
 
 		sqlite3_free(q);
-
-		int	  secure = set_secure_delete(db, TNFB_SECURE_DELETE_FAST);
-
+		secure = set_secure_delete(db, TNFB_SECURE_DELETE_FAST);
 		rc = sqlite3_prepare_v2(db, keep ? "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2" : "DELETE FROM tenancy_fallback_changes",
 								-1, &st, NULL);
 		if (rc == SQLITE_OK)

@@ -124,8 +124,8 @@ keep_pushed_rows(sqlite3 *db, const tnfb_table *t, long long upto, long long las
 	int	   found = 0;
 	int	   j;
 	/* unary +: a range of ids (usually empty), not every key of the table in the (tbl, key) index */
-	int	   rc = any_row(db, "SELECT 1 FROM tenancy_fallback_changes WHERE +tbl = ?1 AND id > ?2 AND id <= ?3 LIMIT 1",
-						t->name, upto, last, &found, err);
+	int rc = any_row(db, "SELECT 1 FROM tenancy_fallback_changes WHERE +tbl = ?1 AND id > ?2 AND id <= ?3 LIMIT 1",
+					 t->name, upto, last, &found, err);
 
 	if (rc != TN_OK || !found)
 		return rc;

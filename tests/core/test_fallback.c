@@ -248,7 +248,8 @@ main(void)
 		for (i = 0; i < 20000 && ok; i++)
 		{
 			snprintf(key, sizeof(key), "[%d]", i);
-			row[1] = i == 7 ? NULL : i == 9 ? big : key;
+			row[1] = i == 7 ? NULL : i == 9 ? big
+											: key;
 			ok = tn_rows_add(&rows, row) == TN_OK;
 		}
 		ok = ok && rows.nrows == 20000 && tn_rows_get(&rows, 7, 1) == NULL &&
