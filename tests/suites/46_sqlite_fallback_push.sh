@@ -172,7 +172,7 @@ for i in $(seq 1 "$TRIALS"); do
   pushes=$(pq "SELECT count(*) FROM tenancy_fallback.pushes")
   (cd "$WORK" && exec sqlite3 k.db ".load $EXT" "SELECT count(*) FROM tenant_fallback_push('$PRIM')" >/dev/null 2>&1) &
   p=$!
-  sleep "0.$(( RANDOM % 4 ))$(( RANDOM % 10 ))"
+  sleep "$(( RANDOM % 2 )).$(( RANDOM % 10 ))"
   if [ -d "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then hit=$((hit + 1)); fi
   kill -9 $p 2>/dev/null; wait $p 2>/dev/null
   ic=$(plain k.db "PRAGMA integrity_check" | head -1)
