@@ -188,7 +188,7 @@ for i in $(seq 1 "$TRIALS"); do
      [ "$final" = "$want" ] && [ "$left" = 0 ] && [ "$added" = 1 ]; then :
   else bad_trials=$((bad_trials + 1)); echo "  trial $i: integrity=$ic between=$([ "$mid" = "$base" ] && echo base || { [ "$mid" = "$want" ] && echo done; } || echo other) rerun=$rerun left=$left pushes+$added"; fi
 done
-check "kill -9 during a push of 6,110 mixed changes, $TRIALS trials ($hit killed in flight, $between_done after the primary committed): never half-applied, each change once, nothing lost" \
+check "kill -9 during a push of 6,110 mixed changes, $TRIALS trials ($hit killed in flight; the primary had committed in $between_done): never half-applied, each change once, nothing lost" \
   test "$bad_trials" -eq 0
 
 finish
