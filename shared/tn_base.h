@@ -214,7 +214,9 @@ extern const tn_result_def tn_def_query_all;		  /* tenant_query_all(sql [, concu
 
 /*
  * A table of text cells, row-major.  NULL cell = SQL NULL.  All cells are
- * malloc'd copies owned by the table.
+ * copies owned by the table: each its own malloc, or, for a table made by
+ * tn_rows_init_pooled, carved from blocks the table frees as a whole (its
+ * cells must then never be freed or replaced one by one).
  */
 typedef struct tn_rows
 {
@@ -222,9 +224,13 @@ typedef struct tn_rows
 	size_t nrows;
 	size_t cap;
 	char **cells;
+	int	   pooled; /* cells live in pool (tn_rows_init_pooled) */
+	void  *pool;   /* the blocks, newest first */
 } tn_rows;
 
 void tn_rows_init(tn_rows *r, int ncols);
+/* The same for a table of many small rows: one malloc per 64 kB of cells, not one per cell. */
+void tn_rows_init_pooled(tn_rows *r, int ncols);
 /* Append one row of ncols values (copied); returns TN_OK or TN_ERR_NO_MEMORY. */
 int tn_rows_add(tn_rows *r, const char *const *values);
 /* The cell at (row, col), NULL for SQL NULL or out of range. */

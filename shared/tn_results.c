@@ -147,6 +147,49 @@ tn_rows_init(tn_rows *r, int ncols)
 	r->nrows = 0;
 	r->cap = 0;
 	r->cells = NULL;
+	r->pooled = 0;
+	r->pool = NULL;
+}
+
+void
+tn_rows_init_pooled(tn_rows *r, int ncols)
+{
+	tn_rows_init(r, ncols);
+	r->pooled = 1;
+}
+
+/* A block of a pooled table's cells. */
+typedef struct rows_block
+{
+	struct rows_block *next;
+	size_t			   used;
+	size_t			   size;
+	char			   data[];
+} rows_block;
+
+#define ROWS_BLOCK_SIZE 65536
+
+/* n bytes for a cell: from the pool, or malloc'd for a table that is not pooled. */
+static char *
+cell_alloc(tn_rows *r, size_t n)
+{
+	rows_block *b = r->pool;
+
+	if (!r->pooled)
+		return malloc(n);
+	if (b == NULL || b->size - b->used < n)
+	{
+		size_t size = n > ROWS_BLOCK_SIZE ? n : ROWS_BLOCK_SIZE;
+
+		if ((b = malloc(sizeof(rows_block) + size)) == NULL)
+			return NULL;
+		b->used = 0;
+		b->size = size;
+		b->next = r->pool;
+		r->pool = b;
+	}
+	b->used += n;
+	return b->data + b->used - n;
 }
 
 int
@@ -176,11 +219,11 @@ tn_rows_add(tn_rows *r, const char *const *values)
 		if (v != NULL)
 		{
 			size_t n = strlen(v) + 1;
-			char  *copy = malloc(n);
+			char  *copy = cell_alloc(r, n);
 
 			if (copy == NULL)
 			{
-				while (--i >= 0)
+				while (!r->pooled && --i >= 0)
 					free(r->cells[base + i]);
 				return TN_ERR_NO_MEMORY;
 			}
@@ -205,9 +248,16 @@ tn_rows_free(tn_rows *r)
 {
 	size_t i;
 
-	if (r->cells != NULL)
+	if (r->cells != NULL && !r->pooled)
 		for (i = 0; i < r->nrows * (size_t) r->ncols; i++)
 			free(r->cells[i]);
+	while (r->pool != NULL)
+	{
+		rows_block *next = ((rows_block *) r->pool)->next;
+
+		free(r->pool);
+		r->pool = next;
+	}
 	free(r->cells);
 	r->cells = NULL;
 	r->nrows = r->cap = 0;

@@ -37,6 +37,7 @@ tnfb_push_free_items(push_table *pt)
 	pt->n = 0;
 	pt->ncopy = 0;
 	pt->copy = 0;
+	pt->sent = 0;
 	pt->stream = NULL;
 }
 

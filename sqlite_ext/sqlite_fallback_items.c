@@ -49,9 +49,12 @@ row_json(const tnfb_table *t, const char *alias, tn_buf *b)
 /*
  * LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ...
  * (empty: a table known to be empty is not joined; its columns read NULL).
+ * rowid: the key is the table's rowid (an INTEGER PRIMARY KEY), recorded as
+ * [n], so the integer is read from the text without parsing it as JSON
+ * (CAST takes the longest integer prefix of "n]").
  */
 static int
-join_key(const tnfb_table *t, int shadow, const char *alias, int empty, tn_buf *b)
+join_key(const tnfb_table *t, int shadow, const char *alias, int empty, int rowid, tn_buf *b)
 {
 	int j;
 	int rc;
@@ -63,6 +66,8 @@ join_key(const tnfb_table *t, int shadow, const char *alias, int empty, tn_buf *
 		rc = shadow ? tn_fb_shadow_name(t->name, b) : tn_fb_quote_ident(t->name, b);
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, " AS %s ON ", alias);
+	if (rc == TN_OK && rowid && !shadow)
+		return tn_buf_printf(b, "%s.rowid = CAST(substr(c.key, 2) AS INTEGER)", alias);
 	for (j = 0; rc == TN_OK && j < t->npk; j++)
 	{
 		rc = tn_buf_printf(b, "%s", j ? " AND " : "");
@@ -85,10 +90,11 @@ join_key(const tnfb_table *t, int shadow, const char *alias, int empty, tn_buf *
  * expression of each column that is sent).  no_shadow / no_hash: the
  * shadow table / the table's recorded hashes are empty, not joined.
  * scan: no other table has changes: read them in id order straight
- * from the change table (no index, no sort).
+ * from the change table (no index, no sort).  rowid: the key is the
+ * table's rowid (join_key).
  */
 static int
-read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int scan, tn_buf *b)
+read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int scan, int rowid, tn_buf *b)
 {
 	int j;
 	int rc = tn_buf_printf(b, "SELECT c.key, NULL, CASE WHEN ");
@@ -138,9 +144,9 @@ read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int sc
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, " FROM tenancy_fallback_changes c");
 	if (rc == TN_OK)
-		rc = join_key(t, 0, "t", 0, b);
+		rc = join_key(t, 0, "t", 0, rowid, b);
 	if (rc == TN_OK)
-		rc = join_key(t, 1, "s", no_shadow, b);
+		rc = join_key(t, 1, "s", no_shadow, 0, b);
 	if (rc == TN_OK)
 		rc = no_hash ? tn_buf_printf(b, " LEFT JOIN (SELECT NULL AS hash) AS h ON 0")
 					 : tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key");
@@ -263,6 +269,18 @@ has_row(sqlite3 *db, const char *sql, const char *tbl)
 	return found;
 }
 
+/*
+ * Is t's key its rowid?  One key column and no index made for the key: an
+ * INTEGER PRIMARY KEY of a rowid table (any other key, WITHOUT ROWID and
+ * INTEGER PRIMARY KEY DESC included, has an index of origin 'pk').  Its
+ * values are integers.  Unknown (an error): no.
+ */
+static int
+key_is_rowid(sqlite3 *db, const tnfb_table *t)
+{
+	return t->npk == 1 && !has_row(db, "SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk'", t->name);
+}
+
 /* Is the shadow table of t empty (nothing kept since the sync)? */
 static int
 shadow_empty(sqlite3 *db, const tnfb_table *t)
@@ -300,7 +318,7 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 
 	if (read_items_sql(pt->t, copy, shadow_empty(db, pt->t),
 					   !has_row(db, "SELECT 1 FROM tenancy_fallback_rows WHERE tbl = ?1 LIMIT 1", pt->t->name),
-					   only_table(db, pt->t->name), &sql) != TN_OK)
+					   only_table(db, pt->t->name), key_is_rowid(db, pt->t), &sql) != TN_OK)
 		return tnfb_oom(err);
 	if ((rc = sqlite3_prepare_v2(db, sql.data, -1, &st, NULL)) != SQLITE_OK)
 	{
@@ -441,6 +459,7 @@ tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 		PQclear(r);
 	pt->stream = NULL;
 	pt->ncopy = 0; /* sent (or rolled back with the savepoint below) */
+	pt->sent = rc == TN_OK && !*conflict;
 	if (rc == TN_OK)
 		rc = tnfb_pq_exec(pg, *conflict ? "ROLLBACK TO SAVEPOINT tenancy_fb_copy" : "RELEASE SAVEPOINT tenancy_fb_copy",
 						  0, NULL, NULL, "the push", err);

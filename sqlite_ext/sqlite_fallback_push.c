@@ -36,6 +36,7 @@ SQLITE_EXTENSION_INIT3
 
 #define PUSH_BATCH 2000
 
+
 static int
 add_row(tn_rows *out, const char *table, const push_item *it, const char *outcome)
 {
@@ -220,8 +221,12 @@ record_conflicts(sqlite3 *db, const tnfb_tables *ts, push_table *pt, tn_rows *ou
 }
 
 /*
- * The tables from..n-1 whose new rows were to go by COPY: read again with
- * a JSON row each and checked against the primary key by key (locked).
+ * The tables from..n-1 whose new rows were to go by COPY and are not on the
+ * primary yet: read again with a JSON row each and checked against the
+ * primary key by key (locked).  A table whose COPY went through (streamed)
+ * is left as it is: its new keys were free, and its rows are the primary's
+ * now.  A key checked before keeps that check's hashes, so its decision
+ * stays what was already done (a delete applied before the COPY failed).
  */
 static int
 check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, long long upto,
@@ -232,11 +237,37 @@ check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, lon
 
 	for (j = from; rc == TN_OK && j < n; j++)
 	{
-		if (!pt[j].copy)
+		push_table before = pt[j];
+		size_t	   k;
+
+		if (!pt[j].copy || pt[j].sent)
 			continue;
-		tnfb_push_free_items(&pt[j]);
+		/* the items are kept until the new ones are checked; the COPY text goes */
+		pt[j].items = NULL;
+		pt[j].n = 0;
+		pt[j].copy_data = (tn_buf){ 0 };
+		pt[j].ncopy = 0;
+		tn_buf_free(&before.copy_data);
+		before.copy_data = (tn_buf){ 0 };
 		if ((rc = tnfb_push_read_items(db, &pt[j], upto, 0, err)) == TN_OK)
 			rc = primary_hashes(pg, &pt[j], 1, err);
+		/* the same changes in the same order: item k is the same key */
+		for (k = 0; rc == TN_OK && k < pt[j].n && k < before.n; k++)
+		{
+			push_item *it = &pt[j].items[k];
+			push_item *was = &before.items[k];
+			char	  *swap;
+
+			if (was->elem == NULL || strcmp(was->key, it->key) != 0)
+				continue;
+			swap = it->primary_hash;
+			it->primary_hash = was->primary_hash;
+			was->primary_hash = swap;
+			swap = it->synced_hash;
+			it->synced_hash = was->synced_hash;
+			was->synced_hash = swap;
+		}
+		tnfb_push_free_items(&before);
 	}
 	return rc;
 }
@@ -308,6 +339,34 @@ shadow_exists(sqlite3 *db, const tnfb_table *t)
 	return found;
 }
 
+#define TNFB_SECURE_DELETE_FAST 2 /* PRAGMA secure_delete's value for FAST */
+
+/*
+ * Set main's secure_delete (0, 1, 2 = FAST) and return the value it had.
+ * The change log holds only (table, key, op, time); clearing it with
+ * secure_delete on (Debian's build default) would zero and journal every
+ * page it frees, twice its size in writes.  FAST still zeroes what is
+ * deleted from pages that stay in use; the freed pages keep their bytes
+ * until reused (SECURITY.md).  Never raised: a connection with it off
+ * keeps it off.
+ */
+static int
+set_secure_delete(sqlite3 *db, int value)
+{
+	int	  was = (int) tnfb_sqlite_int(db, "PRAGMA main.secure_delete", 0);
+	char *q;
+
+	if (was == value || (value == TNFB_SECURE_DELETE_FAST && was == 0))
+		return was;
+	/* the word: the pragma reads any number but "fast" as a boolean */
+	q = value == TNFB_SECURE_DELETE_FAST ? sqlite3_mprintf("PRAGMA main.secure_delete = FAST")
+										 : sqlite3_mprintf("PRAGMA main.secure_delete = %d", value);
+	if (q != NULL)
+		sqlite3_exec(db, q, NULL, NULL, NULL);
+	sqlite3_free(q);
+	return was;
+}
+
 /* The result of the COMMIT sent by PQsendQuery: TN_OK only if the primary said COMMIT. */
 static int
 commit_result(PGconn *pg, tn_error *err)
@@ -361,7 +420,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 	size_t		   k;
 	int			   rc;
 
-	tn_rows_init(out, tn_def_fallback_push.ncols);
+	tn_rows_init_pooled(out, tn_def_fallback_push.ncols); /* one row per key: many small cells */
 	if (contacted != NULL)
 		*contacted = 0;
 	tn_sqlite_conn_init(&conn, db);
@@ -593,9 +652,10 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		char *q = sqlite3_mprintf("SELECT count(*) FROM tenancy_fallback_changes WHERE id > %lld AND id <= %lld",
 								  upto, before_refresh);
 		int	  keep = q == NULL || tnfb_sqlite_int(db, q, 1) > 0;
+		int	  secure;
 
 		sqlite3_free(q);
-
+		secure = set_secure_delete(db, TNFB_SECURE_DELETE_FAST);
 		rc = sqlite3_prepare_v2(db, keep ? "DELETE FROM tenancy_fallback_changes WHERE id <= ?1 OR id > ?2" : "DELETE FROM tenancy_fallback_changes",
 								-1, &st, NULL);
 		if (rc == SQLITE_OK)
@@ -608,6 +668,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
 			sqlite3_finalize(st);
 		}
+		set_secure_delete(db, secure);
 		if (rc != SQLITE_OK)
 		{
 			rc = tn_sqlite_error(db, rc, err);

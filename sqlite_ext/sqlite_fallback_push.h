@@ -33,6 +33,7 @@ typedef struct push_table
 	tn_buf		copy_data; /* their COPY text */
 	size_t		ncopy;	   /* lines in copy_data */
 	PGconn	   *stream;	   /* a COPY is open there: copy_data is sent as it fills */
+	int			sent;	   /* that COPY went through: the new rows are on the primary */
 } push_table;
 
 void tnfb_push_free_tables(push_table *pt, size_t n);

@@ -123,8 +123,9 @@ keep_pushed_rows(sqlite3 *db, const tnfb_table *t, long long upto, long long las
 	tn_buf sql = { 0 };
 	int	   found = 0;
 	int	   j;
-	int	   rc = any_row(db, "SELECT 1 FROM tenancy_fallback_changes WHERE tbl = ?1 AND id > ?2 AND id <= ?3 LIMIT 1",
-						t->name, upto, last, &found, err);
+	/* unary +: a range of ids (usually empty), not every key of the table in the (tbl, key) index */
+	int rc = any_row(db, "SELECT 1 FROM tenancy_fallback_changes WHERE +tbl = ?1 AND id > ?2 AND id <= ?3 LIMIT 1",
+					 t->name, upto, last, &found, err);
 
 	if (rc != TN_OK || !found)
 		return rc;

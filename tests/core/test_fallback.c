@@ -2,8 +2,8 @@
  * test_fallback.c -- the core's fallback decisions without a database:
  * type kinds, declared types and expressions, foreign-key order (with a
  * cycle), net change of a key, conflicts and the three policies, the
- * version check, hex decoding, the capture triggers' SQL and push_all's
- * status word.  Prints one
+ * version check, hex decoding, the capture triggers' SQL, push_all's
+ * status word and the push's pooled result rows.  Prints one
  * line per check and "N passed, N failed".
  *
  * Must not: need a database or a host header.
@@ -233,6 +233,32 @@ main(void)
 	check(strcmp(tn_fb_push_all_status(TN_ERR_UNREACHABLE, 1, 0), "unreachable") == 0 &&
 			  strcmp(tn_fb_push_all_status(TN_ERR_ENGINE, 0, 0), "failed") == 0,
 		  "push_all: errors keep their words");
+
+	/* the push's result rows: pooled cells, across blocks, NULLs and a cell larger than a block */
+	{
+		tn_rows		rows;
+		static char big[100000];
+		const char *row[4] = { "parents", NULL, "insert", "pushed" };
+		char		key[32];
+		int			i;
+		int			ok = 1;
+
+		memset(big, 'x', sizeof(big) - 1);
+		tn_rows_init_pooled(&rows, 4);
+		for (i = 0; i < 20000 && ok; i++)
+		{
+			snprintf(key, sizeof(key), "[%d]", i);
+			row[1] = i == 7 ? NULL : i == 9 ? big
+											: key;
+			ok = tn_rows_add(&rows, row) == TN_OK;
+		}
+		ok = ok && rows.nrows == 20000 && tn_rows_get(&rows, 7, 1) == NULL &&
+			 strcmp(tn_rows_get(&rows, 19999, 1), "[19999]") == 0 &&
+			 strlen(tn_rows_get(&rows, 9, 1)) == sizeof(big) - 1 &&
+			 strcmp(tn_rows_get(&rows, 12345, 3), "pushed") == 0;
+		tn_rows_free(&rows);
+		check(ok && rows.nrows == 0 && rows.pool == NULL, "pooled result rows: every cell kept, freed as a whole");
+	}
 
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
