@@ -51,7 +51,7 @@ tnsq_record_now(fanout_job *job, size_t i)
 		return;
 	job->recorded[i] = RECORD_WAITING;
 	if (tn_fanout_record_may_wait(tn_rows_get(&job->rows[i], 0, 1), job->rc[i],
-								   tn_cell_int(tn_rows_get(&job->rows[i], 0, 4), 0)) &&
+								  tn_cell_int(tn_rows_get(&job->rows[i], 0, 4), 0)) &&
 		tn_monotonic_ms() - job->record_last_ms < PROGRESS_EVERY_MS)
 		return;
 	/*

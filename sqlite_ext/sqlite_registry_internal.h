@@ -102,7 +102,7 @@ typedef struct fanout_job
 	char		   *done;
 	pthread_cond_t	progress;
 	long long		workers_running;
-	tn_sqlite_conn *held;		/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
+	tn_sqlite_conn *held;	/* JOB_PREPARE: kept open inside BEGIN EXCLUSIVE */
 	char		  **stamps; /* JOB_MIGRATE: the stamp to keep for tenant i (malloc'd; NULL: none) */
 } fanout_job;
 
