@@ -247,6 +247,26 @@ int tn_fb_shadow_sql(const char *table, const char *const *cols, size_t ncols,
 /* DROP TRIGGER IF EXISTS for the four triggers of table. */
 int tn_fb_drop_trigger_sql(const char *table, tn_buf *out);
 
+/* ---- tenant_fallback_drop_retired (tn_fallback_retired.c) ---- */
+
+/*
+ * Is the schema object (type "table" or "trigger", name) part of the
+ * fallback's bookkeeping of one table: its shadow table tenancy_fb_old_<t>,
+ * a shadow table set aside when the table's key changed
+ * tenancy_fb_retired_<t>_<n> (*set_aside = 1), or a capture trigger
+ * tenancy_fb_{bin,ins,upd,del}_<t>?  1: yes, *table = <t> (malloc'd, the
+ * caller frees); 0: no (*table NULL); -1: out of memory.
+ */
+int tn_fb_bookkeeping_owner(const char *type, const char *name, char **table, int *set_aside);
+
+/*
+ * The refusal of tenant_fallback_drop_retired when retired tables (n of
+ * them, tables[i] with waiting[i] changes recorded and not pushed) still
+ * have changes: TN_ERR_NOT_SUPPORTED naming each with its count, nothing
+ * dropped.  n == 0: TN_OK.
+ */
+int tn_fb_retired_waiting(const char *const *tables, const long long *waiting, size_t n, tn_error *err);
+
 /* Result shapes. */
 extern const tn_result_def tn_def_fallback_pull;   /* tenant_fallback_pull(primary [, tables]) */
 extern const tn_result_def tn_def_fallback_push;   /* tenant_fallback_push(primary [, on_conflict]) */

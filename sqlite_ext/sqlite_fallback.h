@@ -155,6 +155,8 @@ int	 tnfb_fill_push_all(sqlite3 *db, int nargs, sqlite3_value **args,
 int	 tnfb_fill_status_all(sqlite3 *db, int nargs, sqlite3_value **args,
 						  tn_rows *out, tn_error *err);
 void tnfb_fn_backup(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* tenant_fallback_drop_retired([tenant]) (sqlite_fallback_retired.c) */
+void tnfb_fn_drop_retired(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 int	 tnfb_fill_backups(sqlite3 *db, int nargs, sqlite3_value **args,
 					   tn_rows *out, tn_error *err);
 

@@ -38,6 +38,7 @@ tnfb_push_free_items(push_table *pt)
 	pt->ncopy = 0;
 	pt->copy = 0;
 	pt->sent = 0;
+	pt->mixed = 0;
 	pt->stream = NULL;
 }
 

@@ -48,19 +48,16 @@ row_json(const tnfb_table *t, const char *alias, tn_buf *b)
 
 /*
  * LEFT JOIN <table> AS alias ON alias."k1" = json_extract(c.key, '$[0]') AND ...
- * (empty: a table known to be empty is not joined; its columns read NULL).
  * rowid: the key is the table's rowid (an INTEGER PRIMARY KEY), recorded as
  * [n], so the integer is read from the text without parsing it as JSON
  * (CAST takes the longest integer prefix of "n]").
  */
 static int
-join_key(const tnfb_table *t, int shadow, const char *alias, int empty, int rowid, tn_buf *b)
+join_key(const tnfb_table *t, int shadow, const char *alias, int rowid, tn_buf *b)
 {
 	int j;
 	int rc;
 
-	if (empty)
-		return tn_buf_printf(b, " LEFT JOIN (SELECT NULL AS rowid) AS %s ON 0", alias);
 	rc = tn_buf_printf(b, " LEFT JOIN ");
 	if (rc == TN_OK)
 		rc = shadow ? tn_fb_shadow_name(t->name, b) : tn_fb_quote_ident(t->name, b);
@@ -82,7 +79,7 @@ join_key(const tnfb_table *t, int shadow, const char *alias, int empty, int rowi
 /*
  * The SQLite query that reads the recorded changes of one table in the
  * order they were made, one row per change (the caller keeps the first of
- * each key): key, the row as JSON for the primary (NULL when the fallback
+ * each key): key, the change's op, the row as JSON for the primary (NULL when the fallback
  * no longer has it), the key as a JSON object, the hash a push recorded,
  * and else the row the first change kept (shadow table) as JSON, NULL when
  * the key had no row at the sync.  copy: a row that is new since the sync
@@ -96,19 +93,30 @@ join_key(const tnfb_table *t, int shadow, const char *alias, int empty, int rowi
 static int
 read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int scan, int rowid, tn_buf *b)
 {
-	int j;
-	int rc = tn_buf_printf(b, "SELECT c.key, NULL, CASE WHEN ");
+	/* an empty shadow table or hash list is not joined: its columns are NULL */
+	const char *hash = no_hash ? "NULL" : "h.hash";
+	const char *kept = no_shadow ? "NULL" : "s.rowid";
+	int			j;
+	int			rc = tn_buf_printf(b, "SELECT c.key, c.op, CASE WHEN ");
 
 	if (rc == TN_OK)
 		rc = tnfb_qcol(b, "t", t->pk[0]);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " IS NULL THEN NULL %s ELSE ",
-						   copy ? "WHEN h.hash IS NULL AND s.rowid IS NULL THEN ''" : "");
-	if (rc == TN_OK)
-		rc = row_json(t, "t", b);
+	if (rc == TN_OK && copy && no_hash && no_shadow)
+		rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE '' END"); /* every row there is new since the sync */
+	else if (rc == TN_OK)
+	{
+		if (copy)
+			rc = tn_buf_printf(b, " IS NULL THEN NULL WHEN %s IS NULL AND %s IS NULL THEN '' ELSE ", hash, kept);
+		else
+			rc = tn_buf_printf(b, " IS NULL THEN NULL ELSE ");
+		if (rc == TN_OK)
+			rc = row_json(t, "t", b);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, " END");
+	}
 	/* the key as an object, only for a row the fallback no longer has */
 	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " END, CASE WHEN ");
+		rc = tn_buf_printf(b, ", CASE WHEN ");
 	if (rc == TN_OK)
 		rc = tnfb_qcol(b, "t", t->pk[0]);
 	if (rc == TN_OK)
@@ -121,12 +129,16 @@ read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int sc
 		if (rc == TN_OK)
 			rc = tn_buf_printf(b, ", json_extract(c.key, '$[%d]')", j);
 	}
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, ") END, h.hash, CASE WHEN h.hash IS NULL AND s.rowid IS NOT NULL THEN ");
-	if (rc == TN_OK)
-		rc = no_shadow ? tn_buf_printf(b, "NULL") : row_json(t, "s", b);
-	if (rc == TN_OK)
-		rc = tn_buf_printf(b, " END");
+	if (rc == TN_OK && no_shadow)
+		rc = tn_buf_printf(b, ") END, %s, NULL", hash);
+	else if (rc == TN_OK)
+	{
+		rc = tn_buf_printf(b, ") END, %s, CASE WHEN %s IS NULL AND s.rowid IS NOT NULL THEN ", hash, hash);
+		if (rc == TN_OK)
+			rc = row_json(t, "s", b);
+		if (rc == TN_OK)
+			rc = tn_buf_printf(b, " END");
+	}
 	/* copy: the push expression of each column sent, for COPY's text */
 	for (j = 0; rc == TN_OK && copy && j < t->ncols; j++)
 	{
@@ -144,12 +156,11 @@ read_items_sql(const tnfb_table *t, int copy, int no_shadow, int no_hash, int sc
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, " FROM tenancy_fallback_changes c");
 	if (rc == TN_OK)
-		rc = join_key(t, 0, "t", 0, rowid, b);
-	if (rc == TN_OK)
-		rc = join_key(t, 1, "s", no_shadow, 0, b);
-	if (rc == TN_OK)
-		rc = no_hash ? tn_buf_printf(b, " LEFT JOIN (SELECT NULL AS hash) AS h ON 0")
-					 : tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key");
+		rc = join_key(t, 0, "t", rowid, b);
+	if (rc == TN_OK && !no_shadow)
+		rc = join_key(t, 1, "s", 0, b);
+	if (rc == TN_OK && !no_hash)
+		rc = tn_buf_printf(b, " LEFT JOIN tenancy_fallback_rows h ON h.tbl = ?1 AND h.key = c.key");
 	/* unary +: the (tbl, key) index is not used, the changes are read in rowid order */
 	if (rc == TN_OK)
 		rc = tn_buf_printf(b, " WHERE %sc.tbl = ?1 AND c.id <= ?2 ORDER BY c.id", scan ? "+" : "");
@@ -348,6 +359,13 @@ tnfb_push_read_items(sqlite3 *db, push_table *pt, long long upto, int copy, tn_e
 			pt->items = grown;
 			cap = cap ? 2 * cap : 64;
 		}
+		if (pt->stream != NULL && strcmp((const char *) sqlite3_column_text(st, 1), "insert") != 0)
+		{
+			/* not only inserts: the caller stops the COPY and reads again */
+			pt->mixed = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
 		if (key == NULL || (seen_before = key_seen(&seen, pt, key, pt->n)) < 0)
 			break;
 		if (seen_before)
@@ -444,10 +462,21 @@ tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err)
 	int		  rc = TN_OK;
 
 	*conflict = 0;
-	copy_send(pg, pt);
-	PQputCopyEnd(pg, NULL);
+	if (pt->mixed)
+	{
+		/* the server ends the COPY with an error; rolled back to the savepoint below */
+		pt->copy_data.len = 0;
+		PQputCopyEnd(pg, "the push reads this table again");
+	}
+	else
+	{
+		copy_send(pg, pt);
+		PQputCopyEnd(pg, NULL);
+	}
 	r = PQgetResult(pg);
-	if (PQresultStatus(r) == PGRES_COMMAND_OK)
+	if (pt->mixed && PQresultStatus(r) == PGRES_FATAL_ERROR && PQstatus(pg) == CONNECTION_OK)
+		*conflict = 1; /* stopped as asked */
+	else if (PQresultStatus(r) == PGRES_COMMAND_OK)
 		rc = TN_OK;
 	else if (r != NULL && PQresultErrorField(r, PG_DIAG_SQLSTATE) != NULL &&
 			 strcmp(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505") == 0)

@@ -272,19 +272,6 @@ check_copied(sqlite3 *db, PGconn *pg, push_table *pt, size_t from, size_t n, lon
 	return rc;
 }
 
-/* Are the changes up to upto all inserts? */
-static int
-only_inserts(sqlite3 *db, long long upto)
-{
-	char *q = sqlite3_mprintf("SELECT count(*) FROM (SELECT 1 FROM tenancy_fallback_changes"
-							  " WHERE id <= %lld AND op <> 'insert' LIMIT 1)",
-							  upto);
-	int	  only = q != NULL && tnfb_sqlite_int(db, q, 1) == 0;
-
-	sqlite3_free(q);
-	return only;
-}
-
 /*
  * May t's rows new since the sync go by COPY?  Not when the primary may
  * store a row otherwise than sent (*read_back: its rows are read back
@@ -438,15 +425,21 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		*contacted = 1; /* tried, at least: unreachable is an answer from the primary's side */
 	if ((rc = tnfb_connect(primary, &pg, err)) != TN_OK)
 		return rc;
-	if ((rc = tnfb_pq_exec(pg, "BEGIN", 0, NULL, NULL, "the push", err)) != TN_OK ||
-		(pg_txn = 1, rc = tnfb_pq_exec(pg, PUSHES_SQL, 0, NULL, NULL, "the push", err)) != TN_OK)
-		goto out;
 	{
-		const char *params[1] = { id };
+		/* one round trip: begin, the pushes table, and is this push there */
+		char  *lit = PQescapeLiteral(pg, id, strlen(id));
+		tn_buf q = { 0 };
 
-		if ((rc = tnfb_pq_exec(pg, "SELECT 1 FROM tenancy_fallback.pushes WHERE push_id = $1", 1, params,
-							   &r, "the push", err)) != TN_OK)
+		if (lit == NULL ||
+			tn_buf_printf(&q, "BEGIN; %s; SELECT 1 FROM tenancy_fallback.pushes WHERE push_id = %s", PUSHES_SQL, lit) != TN_OK)
+			rc = tnfb_oom(err);
+		else
+			rc = tnfb_pq_exec(pg, q.data, 0, NULL, &r, "the push", err);
+		PQfreemem(lit);
+		tn_buf_free(&q);
+		if (rc != TN_OK)
 			goto out;
+		pg_txn = 1;
 		already = PQntuples(r) > 0;
 		PQclear(r);
 		r = NULL;
@@ -478,15 +471,22 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 		goto out;
 	}
 	/*
-	 * Only inserts recorded (no update, no delete to go first): each COPY
-	 * is opened before its table is read, and rows stream to the primary
-	 * while the rest are read.
+	 * A table whose changes are all inserts (no update, no delete of its
+	 * own to go first) streams: its COPY is opened before it is read, and
+	 * rows go to the primary while the rest are read.  Tables go parents
+	 * first, so streaming stops for good at the first table with changes
+	 * that cannot stream (a child's new rows may refer to its new rows,
+	 * sent later).  Whether a table has only inserts is learnt by reading
+	 * it: at its first other change the COPY is cancelled (rolled back to
+	 * its savepoint) and the table read again, its new rows sent after
+	 * the deletes and updates.
 	 */
-	stream = !already && only_inserts(db, upto);
+	stream = !already;
 	for (i = 0; i < ts.n; i++)
 	{
 		int copy = 0;
 		int taken = 0;
+		int mixed;
 
 		pt[i].t = &ts.t[i];
 		if (ts.t[i].npk == 0)
@@ -501,6 +501,7 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 			pt[i].stream = pg;
 		}
 		rc = tnfb_push_read_items(db, &pt[i], upto, copy, err);
+		mixed = pt[i].mixed;
 		if (pt[i].stream != NULL)
 		{
 			tn_error end_err;
@@ -514,13 +515,19 @@ tnfb_push(sqlite3 *db, const char *primary, const char *policy_text, tn_rows *ou
 			goto out;
 		if (taken)
 		{
-			/* a new key is on the primary already: read without COPY, checked key by key below */
+			/*
+			 * Not only inserts: read again, the new rows by COPY after the
+			 * deletes and updates.  A new key on the primary already: read
+			 * without COPY, checked key by key below.
+			 */
 			tnfb_push_free_items(&pt[i]);
 			pt[i].t = &ts.t[i];
-			stream = 0;
-			if ((rc = tnfb_push_read_items(db, &pt[i], upto, 0, err)) != TN_OK)
+			if ((rc = tnfb_push_read_items(db, &pt[i], upto, mixed ? copy : 0, err)) != TN_OK)
 				goto out;
 		}
+		/* a table with changes that did not stream: the later ones wait too */
+		if (pt[i].n > 0 && !pt[i].sent)
+			stream = 0;
 	}
 
 	if (already)

@@ -34,6 +34,7 @@ typedef struct push_table
 	size_t		ncopy;	   /* lines in copy_data */
 	PGconn	   *stream;	   /* a COPY is open there: copy_data is sent as it fills */
 	int			sent;	   /* that COPY went through: the new rows are on the primary */
+	int			mixed;	   /* streaming stopped at a change other than an insert */
 } push_table;
 
 void tnfb_push_free_tables(push_table *pt, size_t n);
@@ -59,6 +60,9 @@ int tnfb_push_copy_inserts(PGconn *pg, push_table *pt, int *conflict, tn_error *
  * The same in two steps around tnfb_push_read_items: begin opens the
  * savepoint and the COPY; with pt->stream = pg the reading sends each
  * 64 kB of rows as it goes; end sends the rest and finishes as above.
+ * A read that met a change other than an insert stops (pt->mixed): end
+ * then cancels the COPY, rolls back to the savepoint and sets *conflict;
+ * the caller reads the table again without streaming.
  */
 int tnfb_push_copy_begin(PGconn *pg, push_table *pt, tn_error *err);
 int tnfb_push_copy_end(PGconn *pg, push_table *pt, int *conflict, tn_error *err);

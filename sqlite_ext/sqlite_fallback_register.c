@@ -56,6 +56,9 @@ tn_fallback_register(sqlite3 *db, tn_sqlite_conn *conn)
 	for (i = 0; rc == SQLITE_OK && i <= 1; i++)
 		rc = sqlite3_create_function_v2(db, "tenant_backup", (int) i, SQLITE_UTF8 | SQLITE_DIRECTONLY,
 										NULL, tnfb_fn_backup, NULL, NULL, NULL);
+	for (i = 0; rc == SQLITE_OK && i <= 1; i++)
+		rc = sqlite3_create_function_v2(db, "tenant_fallback_drop_retired", (int) i, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+										NULL, tnfb_fn_drop_retired, NULL, NULL, NULL);
 	for (i = 0; rc == SQLITE_OK && i < sizeof(fallback_tables) / sizeof(fallback_tables[0]); i++)
 		rc = tn_vtab_register(db, &fallback_tables[i]);
 	return rc;
