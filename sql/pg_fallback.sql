@@ -32,7 +32,12 @@ SELECT * FROM tenant_fallback_push_all('dbname=tn_fallback', 'fallback_wins', 2)
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM tenant_fallback_status_all('dbname=tn_fallback');
 \echo :LAST_ERROR_SQLSTATE
--- the result columns are the SQLite extension's
+-- dropping the bookkeeping of retired tables: nothing of it lives here
+SELECT tenant_fallback_drop_retired();
+\echo :LAST_ERROR_SQLSTATE
+SELECT tenant_fallback_drop_retired('acme');
+\echo :LAST_ERROR_SQLSTATE
+-- the arguments and result columns are the SQLite extension's
 SELECT p.proname, pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS result
   FROM pg_proc p WHERE p.proname IN ('tenant_backup', 'tenant_backups') OR p.proname LIKE 'tenant\_fallback\_%'
  ORDER BY 1;

@@ -263,7 +263,18 @@ drop_retired(sqlite3 *db, long long *dropped, tn_error *err)
 		(*dropped)++;
 	}
 	if (sql.len > 0 && (rc = tn_sqlite_exec(db, sql.data, err)) != TN_OK)
+	{
+		if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_LOCKED)
+		{
+			/* SQLite drops no table while another statement of this connection reads */
+			tn_error_clear(err);
+			tn_error_set(err, TN_ERR_BUSY, "cannot drop the fallback's bookkeeping while another statement of this connection is reading");
+			tn_error_detail(err, "SQLite drops no table while a statement of the same connection reads one. Nothing was dropped.");
+			tn_error_hint(err, "Call it on its own: SELECT tenant_fallback_drop_retired();");
+			rc = err->code;
+		}
 		goto out;
+	}
 	rc = tnfb_commit(db, savepoint, err);
 out:
 	if (rc != TN_OK)

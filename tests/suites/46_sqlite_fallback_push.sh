@@ -8,7 +8,11 @@
 # read).  'abort' pushes nothing and returns exactly the conflicts;
 # 'primary_wins' applies every other change, and both sides then hold the
 # same rows.  The caller's PRAGMA secure_delete is the same after a push
-# (the push clears its change log with FAST).  kill -9 of the sqlite3
+# (the push clears its change log with FAST).  Streaming: a table's COPY
+# cancelled at its first change other than an insert; a child's new rows
+# wait for a parent that cannot go by COPY.  tenant_fallback_drop_retired:
+# every refusal, dropped and renamed tables, odd names, shadow tables set
+# aside by a key change, a registry tenant by name.  kill -9 of the sqlite3
 # process in the middle of such a push (FB_PUSH_TRIALS, default 10, WAL and
 # rollback journal), then a rerun: every change applied exactly once.
 # Ends with "N passed, N failed".
@@ -153,6 +157,121 @@ check "primary_wins: the taken key keeps the primary's row, the 8,999 others are
   test "$out" = "$(printf 'primary_kept|1\npushed|8999')"
 check "... both sides hold the same rows" test "$(pdump)" = "$(fdump s.db)"
 check "... the fallback took the primary's toy" test "$(plain s.db "SELECT kid_id || label FROM toys WHERE id = 6500")" = "1pr-toy"
+
+# ---- streaming learnt while reading: a table's first change other than an insert stops it ----
+seed
+pq "DELETE FROM tenancy_fallback.pushes" >/dev/null
+rm -f "$WORK/m.db"*
+sq m.db "SELECT count(*) FROM tenant_fallback_pull('$PRIM')" >/dev/null
+plain m.db "WITH RECURSIVE n(i) AS (SELECT 5001 UNION ALL SELECT i + 1 FROM n WHERE i < 8000)
+  INSERT INTO parents SELECT i, 'mp' || i FROM n;
+  UPDATE parents SET name = 'renamed' WHERE id = 3;
+  WITH RECURSIVE n(i) AS (SELECT 5001 UNION ALL SELECT i + 1 FROM n WHERE i < 5100)
+  INSERT INTO kids SELECT i, i, 'mk' || i FROM n;" >/dev/null
+out=$(sq m.db "SELECT op, outcome, count(*) FROM tenant_fallback_push('$PRIM') GROUP BY 1, 2 ORDER BY 1, 2")
+check "3,000 inserts then an update in one table (its COPY cancelled at the update, read again), then 100 kids: all pushed" \
+  test "$out" = "$(printf 'insert|pushed|3100\nupdate|pushed|1')"
+[ "$out" = "$(printf 'insert|pushed|3100\nupdate|pushed|1')" ] || echo "  got: $(head -c 300 <<<"$out")"
+check "... both sides hold the same rows" test "$(pdump)" = "$(fdump m.db)"
+check "... nothing waits, one push recorded" \
+  test "$(changes m.db),$(pq "SELECT count(*) FROM tenancy_fallback.pushes")" = "0,1"
+
+# ---- a parent that cannot go by COPY (an array column), a child that could: the child waits for it ----
+$PSQL -d postgres -c "CREATE DATABASE fk2" >/dev/null || bad "create database fk2"
+$PSQL -d fk2 >/dev/null <<'SQL' || bad "fk2 schema"
+CREATE TABLE tags (id int PRIMARY KEY, labels text[]);
+CREATE TABLE uses (id int PRIMARY KEY, tag_id int NOT NULL REFERENCES tags(id), note text);
+SQL
+PRIM2="host=$PGC_SOCK port=$PORT user=postgres dbname=fk2"
+rm -f "$WORK/u.db"*
+sq u.db "SELECT count(*) FROM tenant_fallback_pull('$PRIM2')" >/dev/null
+plain u.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+  INSERT INTO tags SELECT i, json_array('a' || i, 'b') FROM n;
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
+  INSERT INTO uses SELECT i, 1 + i % 50, 'u' || i FROM n;" >/dev/null
+out=$(sq u.db "SELECT outcome, count(*) FROM tenant_fallback_push('$PRIM2') GROUP BY 1" 2>&1)
+check "only inserts, the parent's new rows by JSON batches: the child's new rows referring to them are pushed after them" \
+  test "$out" = "pushed|250"
+[ "$out" = "pushed|250" ] || echo "  got: $(head -c 300 <<<"$out")"
+check "... the primary holds them" \
+  test "$($PSQL -At -d fk2 -c "SELECT count(*) || ',' || (SELECT count(*) FROM uses) || ',' || (SELECT labels[1] FROM tags WHERE id = 7) FROM tags")" = "50,200,a7"
+
+# ---- tenant_fallback_drop_retired: the bookkeeping of tables the application dropped or renamed ----
+$PSQL -d postgres -c "CREATE DATABASE rt" >/dev/null || bad "create database rt"
+$PSQL -d rt >/dev/null <<'SQL' || bad "rt schema"
+CREATE TABLE keep (id int PRIMARY KEY, v text);
+CREATE TABLE gone (id int PRIMARY KEY, v text);
+CREATE TABLE moved (id int PRIMARY KEY, v text);
+CREATE TABLE "we""ird t" (id int PRIMARY KEY, v text);
+INSERT INTO keep VALUES (1, 'k'); INSERT INTO gone VALUES (1, 'g'); INSERT INTO moved VALUES (1, 'm');
+INSERT INTO "we""ird t" VALUES (1, 'w');
+SQL
+PRIM3="host=$PGC_SOCK port=$PORT user=postgres dbname=rt"
+objs() { plain "$1" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb%' ORDER BY name)"; }
+rm -f "$WORK/r.db"*
+sq r.db "SELECT count(*) FROM tenant_fallback_pull('$PRIM3')" >/dev/null
+all=$(objs r.db)
+check "drop_retired: nothing retired, nothing dropped (0)" \
+  test "$(sq r.db "SELECT tenant_fallback_drop_retired()")|$(objs r.db)" = "0|$all"
+plain r.db "UPDATE gone SET v = 'g2'; UPDATE moved SET v = 'm2'; UPDATE keep SET v = 'k2'; DROP TABLE gone;
+  ALTER TABLE moved RENAME TO moved2" >/dev/null
+all=$(objs r.db)
+out=$(sq r.db "SELECT tenant_fallback_drop_retired()")
+check "refused while retired tables have changes waiting, each named with its count (0A000 words)" \
+  grep -q "cannot drop the fallback's bookkeeping of retired tables with changes waiting to be pushed: \"gone\" (1 change), \"moved\" (1 change)" <<<"$out"
+[ -n "$(grep -F 'DELETE FROM tenancy_fallback_changes WHERE tbl' <<<"$out")" ] || echo "  got: $out"
+check "... with a hint to push them or give them up" grep -qF "give them up: DELETE FROM tenancy_fallback_changes WHERE tbl = 'gone'" <<<"$out"
+check "... and nothing was dropped" test "$(objs r.db)" = "$all"
+plain r.db "DELETE FROM tenancy_fallback_changes WHERE tbl = 'moved'" >/dev/null
+out=$(sq r.db "SELECT tenant_fallback_drop_retired()")
+check "one retired table still waiting: refused in the singular, naming only it" \
+  grep -q "of a retired table with changes waiting to be pushed: \"gone\" (1 change)$" <<<"$(head -1 <<<"$out")"
+check "... nothing dropped" test "$(objs r.db)" = "$all"
+plain r.db "DELETE FROM tenancy_fallback_changes WHERE tbl = 'gone'" >/dev/null
+out=$(sq r.db "SELECT tenant_fallback_drop_retired() FROM keep")
+check "called while another statement of the connection reads: a clear error, nothing dropped" \
+  test "$(grep -c "while another statement of this connection is reading" <<<"$out")|$(objs r.db)" = "1|$all"
+check "dropped and renamed tables: their leftovers dropped (2), the others' kept" \
+  test "$(sq r.db "SELECT tenant_fallback_drop_retired()")" = 2
+check "... shadow tables and triggers of the live tables only" \
+  test "$(objs r.db)" = "tenancy_fb_bin_keep tenancy_fb_bin_we\"ird t tenancy_fb_del_keep tenancy_fb_del_we\"ird t tenancy_fb_ins_keep tenancy_fb_ins_we\"ird t tenancy_fb_old_keep tenancy_fb_old_we\"ird t tenancy_fb_upd_keep tenancy_fb_upd_we\"ird t"
+[ "$(objs r.db)" = "tenancy_fb_bin_keep tenancy_fb_bin_we\"ird t tenancy_fb_del_keep tenancy_fb_del_we\"ird t tenancy_fb_ins_keep tenancy_fb_ins_we\"ird t tenancy_fb_old_keep tenancy_fb_old_we\"ird t tenancy_fb_upd_keep tenancy_fb_upd_we\"ird t" ] || echo "  got: $(objs r.db)"
+check "... tenancy_fallback_tables lists the live tables only" \
+  test "$(plain r.db "SELECT group_concat(name, ',') FROM (SELECT name FROM tenancy_fallback_tables ORDER BY 1)")" = "keep,we\"ird t"
+check "... the renamed table takes writes again (its old triggers, which wrote to the dropped shadow table, are gone)" \
+  test "$(plain r.db "INSERT INTO moved2 VALUES (2, 'x'); SELECT count(*) FROM moved2")" = 2
+check "... and the live table's changes still push" \
+  test "$(sq r.db "SELECT table_name || ':' || op || ':' || outcome FROM tenant_fallback_push('$PRIM3')")" = "keep:update:pushed"
+plain r.db "DROP TABLE \"we\"\"ird t\"" >/dev/null
+check "a table name with a quote and a space: its leftovers dropped" \
+  test "$(sq r.db "SELECT tenant_fallback_drop_retired()")|$(objs r.db)" = "1|tenancy_fb_bin_keep tenancy_fb_del_keep tenancy_fb_ins_keep tenancy_fb_old_keep tenancy_fb_upd_keep"
+# the key changed on the primary: the next pull sets the old shadow table aside
+$PSQL -d rt -c "ALTER TABLE keep DROP CONSTRAINT keep_pkey, ADD PRIMARY KEY (id, v)" >/dev/null
+plain r.db "DROP TABLE keep" >/dev/null
+sq r.db "SELECT count(*) FROM tenant_fallback_pull('$PRIM3')" >/dev/null
+$PSQL -d rt -c "ALTER TABLE keep DROP CONSTRAINT keep_pkey, ADD PRIMARY KEY (id)" >/dev/null
+plain r.db "DROP TABLE keep" >/dev/null
+sq r.db "SELECT count(*) FROM tenant_fallback_pull('$PRIM3')" >/dev/null
+check "a key changed twice on the primary: two shadow tables set aside by the pulls" \
+  test "$(plain r.db "SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_retired_keep_%'")" = 2
+out="$(sq r.db "SELECT tenant_fallback_drop_retired()")|$(plain r.db "SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_retired%'")|$(plain r.db "SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_%_keep'")"
+check "... dropped by drop_retired (1 table), the live shadow table and triggers kept" test "$out" = "1|0|5"
+[ "$out" = "1|0|5" ] || echo "  got: $out"
+check "a file that is no fallback: 0, nothing made but the fallback's own tables" \
+  test "$(sq plain.db "SELECT tenant_fallback_drop_retired()")" = 0
+# a tenant of a SQLite registry, by name
+rm -f "$WORK"/reg.db* "$WORK"/acme.db*
+sq reg.db "SELECT tenant_create('acme')" >/dev/null
+sq acme.db "SELECT count(*) FROM tenant_fallback_pull('$PRIM3')" >/dev/null
+plain acme.db "DROP TABLE moved" >/dev/null
+check "in a registry, tenant_fallback_drop_retired('acme') works in that tenant's file" \
+  test "$(sq reg.db "SELECT tenant_fallback_drop_retired('acme')")|$(plain acme.db "SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb%moved'")" = "1|0"
+out=$(sq reg.db "SELECT tenant_fallback_drop_retired('nope')")
+check "... an unknown tenant is refused (42704)" grep -q 'tenant "nope" does not exist' <<<"$out"
+sq reg.db "SELECT tenant_create('lost')" >/dev/null
+rm -f "$WORK/lost.db"
+out=$(sq reg.db "SELECT tenant_fallback_drop_retired('lost')")
+check "... a tenant whose file is missing is unreachable" grep -q 'tenant "lost" is unreachable' <<<"$out"
 
 # ---- kill -9 in the middle of a mixed push, then a rerun ----
 TRIALS=${FB_PUSH_TRIALS:-10}
