@@ -260,6 +260,73 @@ main(void)
 		check(ok && rows.nrows == 0 && rows.pool == NULL, "pooled result rows: every cell kept, freed as a whole");
 	}
 
+	/* tenant_fallback_drop_retired: which table a bookkeeping object belongs to */
+	{
+		static const struct
+		{
+			const char *type, *name, *table;
+			int			set_aside;
+		} cases[] = {
+			{ "table", "tenancy_fb_old_t", "t", 0 },
+			{ "table", "tenancy_fb_old_my_table", "my_table", 0 },
+			{ "table", "tenancy_fb_old_we\"ird t", "we\"ird t", 0 },
+			{ "table", "tenancy_fb_retired_t_1", "t", 1 },
+			{ "table", "tenancy_fb_retired_a_b_12", "a_b", 1 },
+			{ "trigger", "tenancy_fb_ins_t", "t", 0 },
+			{ "trigger", "tenancy_fb_bin_old_x", "old_x", 0 },
+			{ "trigger", "tenancy_fb_del_a_1", "a_1", 0 },
+			/* not the fallback's */
+			{ "table", "tenancy_fb_old_", NULL, 0 },
+			{ "table", "tenancy_fb_retired_t", NULL, 0 },
+			{ "table", "tenancy_fb_retired_t_", NULL, 0 },
+			{ "table", "tenancy_fb_retired__1", NULL, 0 },
+			{ "table", "tenancy_fb_ins_t", NULL, 0 },
+			{ "trigger", "tenancy_fb_old_t", NULL, 0 },
+			{ "trigger", "tenancy_fb_ins_", NULL, 0 },
+			{ "index", "tenancy_fb_old_t", NULL, 0 },
+			{ "table", "tenancy_fallback_rows", NULL, 0 },
+			{ "table", "orders", NULL, 0 },
+		};
+		size_t i;
+		int	   ok = 1;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		{
+			char *table = NULL;
+			int	  set_aside = -1;
+			int	  owned = tn_fb_bookkeeping_owner(cases[i].type, cases[i].name, &table, &set_aside);
+
+			if (cases[i].table == NULL ? owned != 0 || table != NULL
+									   : owned != 1 || table == NULL || strcmp(table, cases[i].table) != 0 ||
+											 set_aside != cases[i].set_aside)
+			{
+				printf("  owner of %s %s: %d %s\n", cases[i].type, cases[i].name, owned, table ? table : "(none)");
+				ok = 0;
+			}
+			free(table);
+		}
+		check(ok, "drop_retired: shadow, set-aside and trigger names give their table; anything else is not the fallback's");
+	}
+	{
+		tn_error	err;
+		const char *one[1] = { "gone" };
+		long long	n1[1] = { 3 };
+		const char *two[2] = { "it's", "b" };
+		long long	n2[2] = { 1, 2 };
+
+		tn_error_clear(&err);
+		check(tn_fb_retired_waiting(NULL, NULL, 0, &err) == TN_OK, "drop_retired: nothing waiting is no error");
+		check(tn_fb_retired_waiting(one, n1, 1, &err) == TN_ERR_NOT_SUPPORTED &&
+				  strcmp(err.message, "cannot drop the fallback's bookkeeping of a retired table with changes waiting to be pushed: \"gone\" (3 changes)") == 0 &&
+				  strstr(err.detail, "Nothing was dropped.") != NULL,
+			  "drop_retired: one table waiting is named with its count");
+		tn_error_clear(&err);
+		check(tn_fb_retired_waiting(two, n2, 2, &err) == TN_ERR_NOT_SUPPORTED &&
+				  strstr(err.message, "of retired tables with changes waiting to be pushed: \"it's\" (1 change), \"b\" (2 changes)") != NULL &&
+				  strstr(err.hint, "WHERE tbl = 'it''s'.") != NULL,
+			  "drop_retired: several tables, singular and plural counts, the hint's literal quoted");
+	}
+
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }
