@@ -123,9 +123,13 @@ tn_fb_copy_append(const char *value, size_t len, tn_buf *out)
 		return tn_buf_append(out, "\\N", 2);
 	for (i = 0; rc == TN_OK && i < len; i++)
 	{
-		char esc;
+		unsigned char c = (unsigned char) value[i];
+		char		  esc;
 
-		switch (value[i])
+		/* the usual byte needs no escape: one test for it, the switch for the rest */
+		if (c != '\\' && (c > '\r' || c < '\b'))
+			continue;
+		switch (c)
 		{
 			case '\\':
 				esc = '\\';

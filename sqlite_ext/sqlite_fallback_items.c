@@ -233,6 +233,24 @@ key_seen(key_set *ks, const push_table *pt, const char *key, size_t idx)
 	return 0;
 }
 
+/* The decimal text of v (what SQLite would give), no escapes needed. */
+static int
+append_int(sqlite3_int64 v, tn_buf *out)
+{
+	char			   digits[24];
+	char			  *p = digits + sizeof(digits);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+	do
+	{
+		*--p = (char) ('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		*--p = '-';
+	return tn_buf_append(out, p, (size_t) (digits + sizeof(digits) - p));
+}
+
 /* Append the columns from first on of the current row as one COPY line. */
 static int
 copy_line(sqlite3_stmt *st, push_table *pt, int first)
@@ -248,10 +266,17 @@ copy_line(sqlite3_stmt *st, push_table *pt, int first)
 		if (k > first)
 			rc = tn_buf_append(&pt->copy_data, "\t", 1);
 		if (rc == TN_OK)
-			rc = sqlite3_column_type(st, k) == SQLITE_NULL
-					 ? tn_fb_copy_append(NULL, 0, &pt->copy_data)
-					 : tn_fb_copy_append((const char *) sqlite3_column_text(st, k),
-										 (size_t) sqlite3_column_bytes(st, k), &pt->copy_data);
+		{
+			int type = sqlite3_column_type(st, k);
+
+			if (type == SQLITE_NULL)
+				rc = tn_fb_copy_append(NULL, 0, &pt->copy_data);
+			else if (type == SQLITE_INTEGER)
+				rc = append_int(sqlite3_column_int64(st, k), &pt->copy_data); /* no text conversion in SQLite */
+			else
+				rc = tn_fb_copy_append((const char *) sqlite3_column_text(st, k),
+									   (size_t) sqlite3_column_bytes(st, k), &pt->copy_data);
+		}
 		k++;
 	}
 	if (rc == TN_OK)

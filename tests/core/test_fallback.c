@@ -260,6 +260,18 @@ main(void)
 		check(ok && rows.nrows == 0 && rows.pool == NULL, "pooled result rows: every cell kept, freed as a whole");
 	}
 
+	/* COPY text: each escape, plain bytes either side, NULL */
+	{
+		tn_buf		b = { 0 };
+		const char	v[] = "a\\b\nc\rd\te\bf\fg\vh\x0e\x07~";
+
+		tn_fb_copy_append(v, sizeof(v) - 1, &b);
+		tn_fb_copy_append(NULL, 0, &b);
+		check(b.data && strcmp(b.data, "a\\\\b\\nc\\rd\\te\\bf\\fg\\vh\x0e\x07~\\N") == 0,
+			  "COPY text: backslash and the six control escapes, other bytes as they are, NULL as \\N");
+		tn_buf_free(&b);
+	}
+
 	/* tenant_fallback_drop_retired: which table a bookkeeping object belongs to */
 	{
 		static const struct
