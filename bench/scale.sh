@@ -170,8 +170,7 @@ CONF
 			cp "$WORK/t.out" "$WORK/s.out2"; ctl_mb=
 		fi
 		if [ -s "$WORK/s.out2" ]; then
-			echo "   ($ctl_mb" \
-				"largest of $(wc -l <"$WORK/s.out2") tenant-serving backends $(($(peak max "$WORK/s.out2" 2) / 1024)) MB private," \
+			echo "   (${ctl_mb:+$ctl_mb }largest of $(wc -l <"$WORK/s.out2") tenant-serving backends $(($(peak max "$WORK/s.out2" 2) / 1024)) MB private," \
 				"$(($(peak max "$WORK/s.out2" 3) / 1024)) MB resident)"
 		elif [ -n "$ctl_mb" ]; then
 			echo "   (${ctl_mb%;})"
