@@ -243,9 +243,9 @@ by_version(const tn_rows *t, const version_ref *refs, const char *v)
 int
 tn_state_from_probe(const tn_rows *catalog, const tn_rows *applied, tn_db_state *st, tn_error *err)
 {
-	tn_rows rows;
+	tn_rows		 rows;
 	version_ref *cat_idx, *app_idx;
-	int		rc = TN_OK;
+	int			 rc = TN_OK;
 
 	memset(st, 0, sizeof(*st));
 	if (catalog->ncols != TN_CATALOG_NCOLS || applied->ncols != TN_APPLIED_NCOLS)
