@@ -149,7 +149,7 @@ drop_set_aside(sqlite3 *db, const char *table, tn_buf *sql, tn_error *err)
 {
 	sqlite3_stmt *st;
 	int			  rc = sqlite3_prepare_v2(db, "SELECT name FROM main.sqlite_master WHERE type = 'table'"
-										  " AND name LIKE 'tenancy\\_fb\\_retired\\_%' ESCAPE '\\'",
+														" AND name LIKE 'tenancy\\_fb\\_retired\\_%' ESCAPE '\\'",
 										  -1, &st, NULL);
 
 	if (rc != SQLITE_OK)

@@ -262,8 +262,8 @@ main(void)
 
 	/* COPY text: each escape, plain bytes either side, NULL */
 	{
-		tn_buf		b = { 0 };
-		const char	v[] = "a\\b\nc\rd\te\bf\fg\vh\x0e\x07~";
+		tn_buf	   b = { 0 };
+		const char v[] = "a\\b\nc\rd\te\bf\fg\vh\x0e\x07~";
 
 		tn_fb_copy_append(v, sizeof(v) - 1, &b);
 		tn_fb_copy_append(NULL, 0, &b);
