@@ -44,11 +44,11 @@ typedef struct schema_call
 								 * inside PG_TRY) */
 	char *dbname;
 	/* the tenant's database as found (FACTS_SQL, one statement) */
-	char *state;		 /* NULL: no such schema, "exists", "extension" */
-	char *citus_facts;	 /* "<citus there>,<schema-based sharding>" */
-	bool  can_create;	 /* CREATE on that database */
-	bool  shared_rows;	 /* extension 1.4 there: tracking rows in tenancy.schema_* */
-	char *version;		 /* where the schema stands */
+	char *state;	   /* NULL: no such schema, "exists", "extension" */
+	char *citus_facts; /* "<citus there>,<schema-based sharding>" */
+	bool  can_create;  /* CREATE on that database */
+	bool  shared_rows; /* extension 1.4 there: tracking rows in tenancy.schema_* */
+	char *version;	   /* where the schema stands */
 	/* Citus (citus.c): the placement argument, and the core's decision */
 	const char *placement;
 	bool		citus;		/* the citus extension is in the tenant's database */
@@ -86,11 +86,11 @@ tenant_side(PGconn *conn, const char *sql, int n, const char *const *v)
  * elsewhere): the database's name, what schema $1 is, Citus, the right to
  * create a schema, and where tracking rows go.
  */
-#define FACTS_SQL                                                                                      \
-	"SELECT pg_catalog.current_database(),"                                                             \
-	" (SELECT CASE WHEN e.extnamespace OPERATOR(pg_catalog.=) n.oid THEN 'extension' ELSE 'exists' END" \
-	"  FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"                                       \
-	"  WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND e.extname OPERATOR(pg_catalog.=) 'tenancy'),"      \
+#define FACTS_SQL                                                                                        \
+	"SELECT pg_catalog.current_database(),"                                                              \
+	" (SELECT CASE WHEN e.extnamespace OPERATOR(pg_catalog.=) n.oid THEN 'extension' ELSE 'exists' END"  \
+	"  FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"                                        \
+	"  WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND e.extname OPERATOR(pg_catalog.=) 'tenancy'),"       \
 	" EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus')::text" \
 	"  OPERATOR(pg_catalog.||) ',' OPERATOR(pg_catalog.||)"                                              \
 	"  coalesce(pg_catalog.current_setting('citus.enable_schema_based_sharding', true), 'off'),"         \
