@@ -43,7 +43,12 @@ typedef struct schema_call
 	PGconn *volatile conn; /* location's database, else NULL (set
 								 * inside PG_TRY) */
 	char *dbname;
-	char *version; /* where the schema stands */
+	/* the tenant's database as found (FACTS_SQL, one statement) */
+	char *state;	   /* NULL: no such schema, "exists", "extension" */
+	char *citus_facts; /* "<citus there>,<schema-based sharding>" */
+	bool  can_create;  /* CREATE on that database */
+	bool  shared_rows; /* extension 1.4 there: tracking rows in tenancy.schema_* */
+	char *version;	   /* where the schema stands */
 	/* Citus (citus.c): the placement argument, and the core's decision */
 	const char *placement;
 	bool		citus;		/* the citus extension is in the tenant's database */
@@ -74,6 +79,50 @@ tenant_side(PGconn *conn, const char *sql, int n, const char *const *v)
 		out = pstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return out;
+}
+
+/*
+ * The facts the steps decide by, read in one statement (one round trip
+ * elsewhere): the database's name, what schema $1 is, Citus, the right to
+ * create a schema, and where tracking rows go.
+ */
+#define FACTS_SQL                                                                                        \
+	"SELECT pg_catalog.current_database(),"                                                              \
+	" (SELECT CASE WHEN e.extnamespace OPERATOR(pg_catalog.=) n.oid THEN 'extension' ELSE 'exists' END"  \
+	"  FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"                                        \
+	"  WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND e.extname OPERATOR(pg_catalog.=) 'tenancy'),"       \
+	" EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'citus')::text" \
+	"  OPERATOR(pg_catalog.||) ',' OPERATOR(pg_catalog.||)"                                              \
+	"  coalesce(pg_catalog.current_setting('citus.enable_schema_based_sharding', true), 'off'),"         \
+	" pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'),"                       \
+	" pg_catalog.to_regclass('tenancy.tenant_applied') IS NOT NULL"
+
+static void
+read_facts(schema_call *sc)
+{
+	const char *v[1] = { sc->name };
+	char	   *cell[5] = { NULL };
+
+	if (sc->conn == NULL)
+	{
+		reg_spi_run(FACTS_SQL, 1, v);
+		for (int i = 0; i < 5; i++)
+			cell[i] = reg_spi_value(0, i + 1);
+	}
+	else
+	{
+		PGresult *res = tn_lpq_exec_or_raise(sc->conn, FACTS_SQL, 1, v);
+
+		for (int i = 0; i < 5 && PQntuples(res) > 0; i++)
+			if (!PQgetisnull(res, 0, i))
+				cell[i] = pstrdup(PQgetvalue(res, 0, i));
+		PQclear(res);
+	}
+	sc->dbname = cell[0];
+	sc->state = cell[1];
+	sc->citus_facts = cell[2] ? cell[2] : "false,off";
+	sc->can_create = cell[3] != NULL && strcmp(cell[3], "t") == 0;
+	sc->shared_rows = cell[4] != NULL && strcmp(cell[4], "t") == 0;
 }
 
 static void
@@ -136,13 +185,8 @@ open_remote(schema_call *sc)
 static void
 check_schema(schema_call *sc)
 {
-	const char *v[1] = { sc->name };
-	char	   *state;
+	const char *state = sc->state;
 
-	state = tenant_side(sc->conn, "SELECT CASE WHEN e.extnamespace = n.oid THEN 'extension' ELSE 'exists' END"
-								  " FROM pg_catalog.pg_namespace n, pg_catalog.pg_extension e"
-								  " WHERE n.nspname = $1 AND e.extname = 'tenancy'",
-						1, v);
 	if (state != NULL && strcmp(state, "extension") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -172,8 +216,6 @@ check_schema(schema_call *sc)
 	" a AS (DELETE FROM tenancy.schema_applied WHERE schema_name OPERATOR(pg_catalog.=) $1),"     \
 	" h AS (DELETE FROM tenancy.schema_history WHERE schema_name OPERATOR(pg_catalog.=) $1)"      \
 	" DELETE FROM tenancy.schema_checkpoints WHERE schema_name OPERATOR(pg_catalog.=) $1"
-#define HAS_SHARED_TRACKING \
-	"SELECT pg_catalog.to_regclass('tenancy.tenant_applied') IS NOT NULL"
 
 /*
  * Create: CREATE SCHEMA, rows of an earlier schema of that name forgotten
@@ -186,7 +228,6 @@ static void
 make_schema(schema_call *sc)
 {
 	const char *v[4];
-	char	   *shared;
 
 	v[0] = sc->name;
 	/* with Citus: not registered by Citus before it has its tables (citus.c) */
@@ -195,9 +236,7 @@ make_schema(schema_call *sc)
 	else if (!sc->adopt)
 	{
 		/* made with the caller's rights: say what is missing, not CREATE SCHEMA's bare 42501 */
-		char *can = tenant_side(sc->conn, "SELECT pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE')", 0, NULL);
-
-		if (can == NULL || strcmp(can, "t") != 0)
+		if (!sc->can_create)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("permission denied to create schema \"%s\" in database \"%s\"", sc->name, sc->dbname),
@@ -206,8 +245,7 @@ make_schema(schema_call *sc)
 							 quote_identifier(sc->dbname), sc->name, sc->location ? "location" : "NULL")));
 		tenant_side(sc->conn, psprintf("CREATE SCHEMA %s", quote_identifier(sc->name)), 0, NULL);
 	}
-	shared = tenant_side(sc->conn, HAS_SHARED_TRACKING, 0, NULL);
-	if (shared == NULL || strcmp(shared, "t") != 0)
+	if (!sc->shared_rows)
 		tenant_side(sc->conn, "SELECT tenancy.create_tracking_tables($1::pg_catalog.name)", 1, v);
 	else if (!sc->adopt && sc->conn == NULL)
 		reg_spi_write(FORGET_SCHEMA_ROWS, 1, v); /* tenancy's own tables: as the extension's owner */
@@ -234,15 +272,12 @@ plan_citus(schema_call *sc)
 {
 	tn_placement p;
 	tn_error	 err;
-	char		*facts;
+	const char	*facts = sc->citus_facts;
 	int			 distribute = 0;
 
 	tn_error_clear(&err);
 	if (tn_citus_parse_placement(sc->placement, &p, &err) != TN_OK)
 		tn_raise(&err);
-	facts = tenant_side(sc->conn, "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus')::text"
-								  " || ',' || coalesce(pg_catalog.current_setting('citus.enable_schema_based_sharding', true), 'off')",
-						0, NULL);
 	sc->citus = strncmp(facts, "true,", 5) == 0;
 	if (tn_citus_decide(&p, sc->citus, sc->citus && strcmp(facts + 5, "on") == 0, &distribute, &err) != TN_OK)
 		tn_raise(&err);
@@ -262,7 +297,7 @@ schema_tenant_steps(schema_call *sc)
 
 	if (sc->location != NULL)
 		open_remote(sc);
-	sc->dbname = tenant_side(sc->conn, "SELECT pg_catalog.current_database()", 0, NULL);
+	read_facts(sc);
 	check_schema(sc);
 	plan_citus(sc);
 	make_schema(sc);

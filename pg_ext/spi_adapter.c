@@ -245,7 +245,9 @@ spi_failure(tn_error *err, int spi_rc, const char *what)
 
 /*
  * Plans of the core's own statements, kept for the life of the backend
- * (SPI_keepplan), keyed by SQL text and parameter types.  The core sends
+ * (SPI_keepplan), keyed by SQL text and the parameter types the core gave
+ * (a NULL's InvalidOid stands for the type inferred when the plan was
+ * made, so a statement with a NULL is not parsed again to infer it).  The core sends
  * a few dozen distinct statements; parsing and planning them on every call
  * cost most of a no-op tenant_migrate().  Cached plans are revalidated by
  * the plan cache when tables change (DROP/CREATE EXTENSION included).
@@ -444,22 +446,22 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 	Oid		   *types = palloc0(sizeof(Oid) * (n > 0 ? n : 1));
 	Datum	   *values = palloc0(sizeof(Datum) * (n > 0 ? n : 1));
 	char	   *nulls = palloc0(n + 1);
+	Oid		   *given = palloc0(sizeof(Oid) * (n > 0 ? n : 1));
 	SPIPlanPtr	plan;
 	bool		cached;
 	int			rc;
+	bool		untyped = bind_params(q, types, values, nulls);
 
-	if (bind_params(q, types, values, nulls))
+	memcpy(given, types, sizeof(Oid) * n);
+	plan = plan_cache_lookup(q->sql, n, given);
+	cached = plan != NULL;
+	if (plan == NULL && untyped)
 	{
 		rc = infer_param_types(q, types, err);
 		if (rc != TN_OK)
 			return rc;
 	}
-
-	cached = false;
-	plan = plan_cache_lookup(q->sql, n, types);
-	if (plan != NULL)
-		cached = true;
-	else
+	if (plan == NULL)
 	{
 		/*
 		 * A generic plan at once: the core's statements are key lookups and
@@ -470,7 +472,7 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 		plan = SPI_prepare_cursor(q->sql, n, types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			return spi_failure(err, SPI_result, "prepare");
-		cached = plan_cache_store(q->sql, n, types, plan);
+		cached = plan_cache_store(q->sql, n, given, plan);
 	}
 	rc = spi_execute_plan(ctx, plan, values, nulls);
 	if (rc < 0)
