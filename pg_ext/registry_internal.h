@@ -208,17 +208,17 @@ typedef struct reg_run
 	tn_pg_srf srf;			  /* the function's result */
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
-	long long			  run_id;
-	bool				  writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
-	int					  total;  /* tenants of the run */
-	long long			  applied;
-	long long			  failed;
-	long long			  unreachable;
-	long long			  done_count;		/* tenants finished so far */
-	bool				  has_last_checked; /* tenancy.tenants has last_checked (1.4) */
-	struct reg_run_batch *batch;			/* registry_run_batch.c: checked tenants' rows waiting */
-	struct reg_verify_batch *verify_batch;	/* registry_verify_batch.c: verify refreshes waiting */
-	StringInfo			  ok_names;			/* run to the newest version: tenants that
+	long long				 run_id;
+	bool					 writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	int						 total;	 /* tenants of the run */
+	long long				 applied;
+	long long				 failed;
+	long long				 unreachable;
+	long long				 done_count;	   /* tenants finished so far */
+	bool					 has_last_checked; /* tenancy.tenants has last_checked (1.4) */
+	struct reg_run_batch	*batch;			   /* registry_run_batch.c: checked tenants' rows waiting */
+	struct reg_verify_batch *verify_batch;	   /* registry_verify_batch.c: verify refreshes waiting */
+	StringInfo				 ok_names;		   /* run to the newest version: tenants that
 											 * finished it, newline-separated (their
 											 * repeatables are the set's); else NULL */
 } reg_run;

@@ -34,11 +34,11 @@ struct reg_verify_batch
 	char		 *vals[REG_VERIFY_COLS][VERIFY_BATCH_ROWS];
 };
 
-#define VERIFY_BATCH_FROM                                                                                 \
+#define VERIFY_BATCH_FROM                                                                                  \
 	" FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), pg_catalog.unnest($2::pg_catalog.text[])," \
-	"   pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"              \
-	"   pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]))"              \
-	"   AS v(name, state, version, version_key, pending, last_error)"                                     \
+	"   pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"               \
+	"   pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]))"               \
+	"   AS v(name, state, version, version_key, pending, last_error)"                                      \
 	" WHERE t.name OPERATOR(pg_catalog.=) v.name"
 
 #define VERIFY_BATCH_SET                                                                                   \

@@ -68,24 +68,36 @@ split_line(const char *line, size_t len, char *buf, char **cells, int max_cells)
 				c = line[i++];
 				switch (c)
 				{
-					case 'b': c = '\b'; break;
-					case 'f': c = '\f'; break;
-					case 'n': c = '\n'; break;
-					case 'r': c = '\r'; break;
-					case 't': c = '\t'; break;
-					case 'v': c = '\v'; break;
+					case 'b':
+						c = '\b';
+						break;
+					case 'f':
+						c = '\f';
+						break;
+					case 'n':
+						c = '\n';
+						break;
+					case 'r':
+						c = '\r';
+						break;
+					case 't':
+						c = '\t';
+						break;
+					case 'v':
+						c = '\v';
+						break;
 					case 'x':
-						{
-							int v = i < len ? hex_value(line[i]) : -1;
+					{
+						int v = i < len ? hex_value(line[i]) : -1;
 
-							if (v < 0)
-								break; /* "\x" alone is an x */
-							i++;
-							if (i < len && hex_value(line[i]) >= 0)
-								v = v * 16 + hex_value(line[i++]);
-							c = (char) v;
-							break;
-						}
+						if (v < 0)
+							break; /* "\x" alone is an x */
+						i++;
+						if (i < len && hex_value(line[i]) >= 0)
+							v = v * 16 + hex_value(line[i++]);
+						c = (char) v;
+						break;
+					}
 					default:
 						if (c >= '0' && c <= '7')
 						{
