@@ -117,7 +117,8 @@ bench: deps
 	@$(MAKE) --no-print-directory sqlite
 	@bench/run.sh
 
-# 1,000 and 10,000 tenants: time per tenant, peak memory, fds (long; BENCH_SCALE=1 make bench runs it too)
+# 1,000 and 10,000 tenants: time per tenant, caller peak memory (VmHWM), fds (long; BENCH_SCALE=1 make bench
+# runs it too; BENCH_QUICK=1: 100 and 1,000 tenants)
 bench-scale: deps
 	@$(MAKE) --no-print-directory sqlite
 	@bench/scale.sh

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # bench/scale.sh -- `make bench-scale` (or BENCH_SCALE=1 make bench): tenancy at
 # 1,000 and 10,000 tenants.  For each size it prints the time per tenant and the
-# peak memory (largest resident set) of the process doing the work, and the most
-# file descriptors it held at once, so "time linear, memory flat, fds bounded by
-# the concurrency" can be read off the lines.  It only reports: it never fails
-# because of a number.
+# peak memory of the caller (its resident-set high-water mark, VmHWM, read by the
+# kernel, not sampled), and the most file descriptors it held at once, so "time
+# linear, memory flat, fds bounded by the concurrency" can be read off the lines.
+# It only reports: it never fails because of a number.
 #
 #   sqlite    N tenant files: tenant_create x N (provisioning), then
 #             tenant_migrate_all(NULL, C) with the workload (bench/workload/sqlite);
-#             peak RSS and fds of the sqlite3 process
+#             peak RSS (VmHWM, /usr/bin/time) and fds of the sqlite3 process
 #   schemas   N schema tenants of one PostgreSQL database: tenant_create x N
 #             (empty set), then tenant_migrate_all(NULL, C) with the workload;
-#             private memory (RssAnon) and fds of the calling backend; below it the
+#             the calling backend's VmHWM (read from /proc at the end of the call; it
+#             counts the shared buffers the backend touched) and, sampled, its private
+#             memory (RssAnon) and fds; below it the
 #             largest tenant-side backend (the one serving schemas over the fan-out
 #             connection, which reconnects every 100 schemas to stay flat)
 #   databases N_DB database tenants (CREATE DATABASE ... TEMPLATE each), then
 #             tenant_migrate_all(NULL, C); the same memory figures
 #
-# Env: BENCH_SCALE_SIZES (default "1000 10000"), BENCH_SCALE_DB (database tenants,
-#      default 1000; 0 skips: 10,000 do not fit, the line after them says why), BENCH_SCALE_C (concurrency, default 4),
+# Env: BENCH_SCALE_SIZES (default "1000 10000"; BENCH_QUICK=1: "100 1000"),
+#      BENCH_SCALE_DB (database tenants, default 500, BENCH_QUICK=1: 100; 0 skips:
+#      10,000 do not fit, the line after them says why), BENCH_SCALE_C (concurrency, default 4),
 #      BENCH_SCALE_PORT (default 55496; use 55490-55499), BENCH_DIR (scratch parent,
 #      default /var/tmp), BENCH_PG=0 / BENCH_SQLITE=0 skip an engine,
 #      BENCH_PG_INSTALL=0 uses the installed pg_ext; BENCH_PG_BIN: the server's bin
@@ -31,8 +34,12 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SIZES=${BENCH_SCALE_SIZES:-1000 10000}
-NDB=${BENCH_SCALE_DB:-1000}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	SIZES=${BENCH_SCALE_SIZES:-100 1000}; NDB=${BENCH_SCALE_DB:-100}
+else
+	SIZES=${BENCH_SCALE_SIZES:-1000 10000}; NDB=${BENCH_SCALE_DB:-500}
+fi
+[ -x /usr/bin/time ] || { echo "bench scale: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 C=${BENCH_SCALE_C:-4}
 PORT=${BENCH_SCALE_PORT:-55496}
 EXT=$ROOT/sqlite_ext/tenancy
@@ -41,7 +48,7 @@ PG_BIN=${BENCH_PG_BIN:-$(pg_config --bindir 2>/dev/null || true)}
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 die() { echo "bench scale: $*" >&2; exit 1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-line() { printf '%-44s %10s %12s %12s %8s\n' "$1" "$2" "$3" "$4" "$5"; }
+line() { printf '%-44s %8s %11s %10s %10s %7s\n' "$1" "$2" "$3" "$4" "$5" "$6"; }
 
 WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/tenancy_scale.XXXXXX") || exit 1
 chmod 755 "$WORK"
@@ -85,10 +92,10 @@ sample_stop() { kill -TERM "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; 
 
 echo "tenancy scale benchmark  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "machine: $(nproc) cores, shared with other work: read the per-tenant trend, not the absolute times"
-echo "concurrency C = $C; memory and fds: the most seen in 100 ms samples (see the note at the end)"
+echo "concurrency C = $C; caller HWM: the kernel's high-water mark; private and fds: 100 ms samples (note at the end)"
 echo
-line "measurement" "tenants" "per tenant" "peak RSS" "max fds"
-line "-----------" "-------" "----------" "--------" "-------"
+line "measurement" "tenants" "per tenant" "caller HWM" "private" "max fds"
+line "-----------" "-------" "----------" "----------" "-------" "-------"
 
 # ---- SQLite -------------------------------------------------------------------
 if [ "${BENCH_SQLITE:-1}" != 0 ]; then
@@ -100,17 +107,17 @@ if [ "${BENCH_SQLITE:-1}" != 0 ]; then
 		# provisioning
 		sample "pgrep -f 'sqlite3 $D/registry.db'" "$WORK/s.out"
 		t0=$(now_ms)
-		sqlite3 "$D/registry.db" ".load $EXT" ".read $D/create.sql" >/dev/null || die "sqlite tenant_create failed"
+		/usr/bin/time -f %M -o "$WORK/hwm" sqlite3 "$D/registry.db" ".load $EXT" ".read $D/create.sql" >/dev/null || die "sqlite tenant_create failed"
 		t=$(($(now_ms) - t0)); sample_stop
-		line "sqlite tenant_create" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "$(($(peak max "$WORK/s.out" 3) / 1024)) MB" "$(peak max "$WORK/s.out" 4)"
+		line "sqlite tenant_create" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "$(($(tail -1 "$WORK/hwm") / 1024)) MB" "$(($(peak max "$WORK/s.out" 2) / 1024)) MB" "$(peak max "$WORK/s.out" 4)"
 		sqlite3 "$D/registry.db" ".load $EXT" "SELECT tenant_migrations_load('$ROOT/bench/workload/sqlite', 'tenants')" >/dev/null || die "load failed"
 		sample "pgrep -f 'sqlite3 $D/registry.db'" "$WORK/s.out"
 		t0=$(now_ms)
-		sqlite3 "$D/registry.db" ".load $EXT" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" >/dev/null || die "sqlite migrate_all failed"
+		/usr/bin/time -f %M -o "$WORK/hwm" sqlite3 "$D/registry.db" ".load $EXT" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" >/dev/null || die "sqlite migrate_all failed"
 		t=$(($(now_ms) - t0)); sample_stop
-		rss=$(peak max "$WORK/s.out" 3); fds=$(peak max "$WORK/s.out" 4)
+		anon=$(peak max "$WORK/s.out" 2); fds=$(peak max "$WORK/s.out" 4)
 		bad=$(sqlite3 "$D/registry.db" "SELECT count(*) FROM tenancy_tenants WHERE version IS NOT '5'")
-		line "sqlite tenant_migrate_all (5 mig.)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "$((rss / 1024)) MB" "$fds"
+		line "sqlite tenant_migrate_all (5 mig.)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "$(($(tail -1 "$WORK/hwm") / 1024)) MB" "$((anon / 1024)) MB" "$fds"
 		[ "$bad" = 0 ] || echo "   ($bad tenants not at version 5)"
 		rm -rf "$D"
 	done
@@ -140,17 +147,19 @@ CONF
 		rm -f "$WORK/caller.pid"
 		sample "$OTHERS" "$WORK/o.out"
 		printf '%s\n' "SET client_min_messages = warning;" 'SELECT pg_backend_pid() AS pid \gset' \
-			'\setenv PID :pid' "\\! echo \$PID >$WORK/caller.pid" "$3;" >"$WORK/round.sql"
+			'\setenv PID :pid' "\\! echo \$PID >$WORK/caller.pid" "$3;" \
+			"\\! awk '/^VmHWM:/ {print \$2}' /proc/\$PID/status >$WORK/caller.hwm" >"$WORK/round.sql"
 		t0=$(now_ms)
 		psqlq -d ctl -f "$WORK/round.sql" >/dev/null || die "$1 failed"
 		t=$(($(now_ms) - t0)); sample_stop
 		cp=$(cat "$WORK/caller.pid")
+		hwm="$(($(cat "$WORK/caller.hwm") / 1024)) MB"
 		if grep -q "^$cp " "$WORK/o.out"; then
 			mem="$(($(peak "$cp" "$WORK/o.out" 2) / 1024)) MB"; fds=$(peak "$cp" "$WORK/o.out" 4)
 		else
 			mem="-"; fds="-"	# over before the first sample (100 ms)
 		fi
-		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" "$mem" "$fds"
+		line "$1" "$2" "$(awk -v t="$t" -v n="$2" 'BEGIN {printf "%.2f ms", t / n}')" "$hwm" "$mem" "$fds"
 		# the other backends: in a migrate run the longest-lived is the control
 		# connection's (it writes the run record for every tenant), the rest served tenants
 		sort -k5,5nr "$WORK/o.out" | grep -v "^$cp " >"$WORK/t.out"
@@ -160,9 +169,12 @@ CONF
 		else
 			cp "$WORK/t.out" "$WORK/s.out2"; ctl_mb=
 		fi
-		echo "   (caller resident $(($(peak "$cp" "$WORK/o.out" 3) / 1024)) MB with shared buffers; $ctl_mb" \
-			"largest of $(wc -l <"$WORK/s.out2") tenant-serving backends $(($(peak max "$WORK/s.out2" 2) / 1024)) MB private," \
-			"$(($(peak max "$WORK/s.out2" 3) / 1024)) MB resident)"
+		if [ -s "$WORK/s.out2" ]; then
+			echo "   (${ctl_mb:+$ctl_mb }largest of $(wc -l <"$WORK/s.out2") tenant-serving backends $(($(peak max "$WORK/s.out2" 2) / 1024)) MB private," \
+				"$(($(peak max "$WORK/s.out2" 3) / 1024)) MB resident)"
+		elif [ -n "$ctl_mb" ]; then
+			echo "   (${ctl_mb%;})"
+		fi
 	}
 	for n in $SIZES; do
 		psqlq -c "DROP DATABASE IF EXISTS ctl" -c "DROP DATABASE IF EXISTS tenancy_template_ctl" -c "CREATE DATABASE ctl" >/dev/null 2>&1 || die "setup failed"
@@ -171,7 +183,7 @@ CONF
 		t0=$(now_ms)
 		psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "schema tenant_create failed"
 		t=$(($(now_ms) - t0))
-		line "postgres schema tenant_create (empty set)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-"
+		line "postgres schema tenant_create (empty set)" "$n" "$(awk -v t="$t" -v n="$n" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-" "-"
 		psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "load failed"
 		pg_round "postgres schema tenant_migrate_all (5 mig.)" "$n" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" 1
 		pg_round "postgres schema tenant_verify_all" "$n" "SELECT count(*) FROM tenant_verify_all($C)"
@@ -185,7 +197,7 @@ CONF
 		t0=$(now_ms)
 		psqlq -d ctl -f "$WORK/create.sql" >/dev/null || die "database tenant_create failed"
 		t=$(($(now_ms) - t0))
-		line "postgres database tenant_create (empty set)" "$NDB" "$(awk -v t="$t" -v n="$NDB" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-"
+		line "postgres database tenant_create (empty set)" "$NDB" "$(awk -v t="$t" -v n="$NDB" 'BEGIN {printf "%.2f ms", t / n}')" "-" "-" "-"
 		psqlq -d ctl -c "SELECT tenant_migrations_load('$WORK/wl', 'tenants')" >/dev/null || die "load failed"
 		pg_round "postgres database tenant_migrate_all" "$NDB" "SELECT count(*) FROM tenant_migrate_all(NULL, $C)" 1
 		pg_round "postgres database tenant_verify_all" "$NDB" "SELECT count(*) FROM tenant_verify_all($C)"
@@ -197,5 +209,7 @@ CONF
 	fi
 fi
 echo
-echo "peak memory: SQLite, the sqlite3 process (resident); PostgreSQL, the calling backend's private memory"
-echo "(RssAnon: what it allocated, not shared buffers), the tenant-side backends on the line below it."
+echo "caller HWM: the caller's resident high-water mark (VmHWM: SQLite, the sqlite3 process, by /usr/bin/time;"
+echo "PostgreSQL, the calling backend, read from /proc when the call returns: it counts the shared buffers it"
+echo "touched).  private: the most RssAnon seen in 100 ms samples (what the process allocated itself)."
+echo "max fds: the most open descriptors seen in those samples; the tenant-side backends on the line below."

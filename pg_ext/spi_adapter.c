@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -35,6 +36,7 @@
 #include "storage/lock.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/fmgrprotos.h"
@@ -378,7 +380,9 @@ infer_param_types(query_args *q, Oid *types, tn_error *err)
 
 /*
  * Hand each row of the result to the core's callback as text cells; the
- * first error it returns stops there.  Frees the result.
+ * first error it returns stops there.  Frees the result.  Each column's
+ * output function is looked up once per result (SPI_getvalue looks it up
+ * again for every cell: a syscache search and an fmgr_info per value).
  */
 static int
 deliver_rows(query_args *q, tn_error *err)
@@ -387,14 +391,35 @@ deliver_rows(query_args *q, tn_error *err)
 	TupleDesc	   desc = tt->tupdesc;
 	int			   ncols = desc->natts;
 	const char	 **cells = palloc0(sizeof(char *) * (ncols > 0 ? ncols : 1));
+	FmgrInfo	  *out = palloc0(sizeof(FmgrInfo) * (ncols > 0 ? ncols : 1));
 
+	for (int col = 0; col < ncols; col++)
+	{
+		Oid	 typoutput;
+		bool typisvarlena;
+
+		if (TupleDescAttr(desc, col)->attisdropped)
+			continue;
+		getTypeOutputInfo(TupleDescAttr(desc, col)->atttypid, &typoutput, &typisvarlena);
+		fmgr_info(typoutput, &out[col]);
+	}
 	for (uint64 row = 0; row < tt->numvals; row++)
 	{
 		int col;
 		int rc;
 
 		for (col = 0; col < ncols; col++)
-			cells[col] = SPI_getvalue(tt->vals[row], desc, col + 1);
+		{
+			bool  isnull;
+			Datum d;
+
+			cells[col] = NULL;
+			if (TupleDescAttr(desc, col)->attisdropped)
+				continue;
+			d = heap_getattr(tt->vals[row], col + 1, desc, &isnull);
+			if (!isnull)
+				cells[col] = OutputFunctionCall(&out[col], d);
+		}
 		rc = q->fn(q->arg, ncols, cells, err);
 		for (col = 0; col < ncols; col++)
 			if (cells[col])
@@ -680,10 +705,9 @@ tn_pg_adapter_finish(tn_pg_adapter_ctx *ctx, int rc, tn_error *err)
 char *
 tn_pg_caller_search_path(void)
 {
-	const char			   *current = GetConfigOption("search_path", false, false);
-	struct config_generic **vars = get_guc_variables();
-	int						n = GetNumConfigOptions();
-	int						i;
+	/* search_path's record: a built-in variable, so it never moves */
+	static struct config_generic *search_path_var = NULL;
+	const char					 *current = GetConfigOption("search_path", false, false);
 
 	/*
 	 * Our functions carry SET search_path = pg_catalog, pg_temp, applied by
@@ -691,18 +715,18 @@ tn_pg_caller_search_path(void)
 	 */
 	if (current != NULL && strcmp(current, "pg_catalog, pg_temp") == 0)
 	{
-		for (i = 0; i < n; i++)
+		if (search_path_var == NULL)
 		{
-			struct config_generic *g = vars[i];
+			struct config_generic **vars = get_guc_variables();
+			int						n = GetNumConfigOptions();
 
-			if (g->vartype == PGC_STRING &&
-				strcmp(g->name, "search_path") == 0)
-			{
-				if (g->stack != NULL && g->stack->prior.val.stringval != NULL)
-					return pstrdup(g->stack->prior.val.stringval);
-				break;
-			}
+			for (int i = 0; i < n && search_path_var == NULL; i++)
+				if (vars[i]->vartype == PGC_STRING && strcmp(vars[i]->name, "search_path") == 0)
+					search_path_var = vars[i];
 		}
+		if (search_path_var != NULL && search_path_var->stack != NULL &&
+			search_path_var->stack->prior.val.stringval != NULL)
+			return pstrdup(search_path_var->stack->prior.val.stringval);
 	}
 	return pstrdup(current ? current : "");
 }

@@ -133,6 +133,22 @@ guard_live(const registry_paths *rp, const char *path, const char *resolved,
 	return rc;
 }
 
+/* guard_live over the tenants sql returns (name, location; params p). */
+static int
+guard_live_query(tn_sqlite_conn *conn, const registry_paths *rp, const char *path, const char *resolved,
+				 const struct stat *sb, int have_sb, const char *sql, int np, const tn_value *p, tn_error *err)
+{
+	tn_rows rows;
+	int		rc;
+
+	rows.nrows = 0;
+	if ((rc = tn_query_rows(&conn->adapter, sql, np, p, 2, &rows, err)) != TN_OK)
+		return rc;
+	rc = guard_live(rp, path, resolved, sb, have_sb, &rows, err);
+	tn_rows_free(&rows);
+	return rc;
+}
+
 int
 tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 					   const char *name, const char *path,
@@ -141,7 +157,6 @@ tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 	char		dir_real[PATH_MAX];
 	struct stat sb;
 	int			have_sb;
-	tn_rows		rows;
 	int			rc;
 
 	if ((rc = guard_link_and_registry(rp, path, resolved, dir_real, err)) != TN_OK)
@@ -149,14 +164,8 @@ tnsq_guard_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 	have_sb = stat(resolved, &sb) == 0;
 
 	/* no other tenant is this file, a companion of it, or a hard link to it, now */
-	rows.nrows = 0;
-	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants WHERE name <> $1",
-					   1, (tn_value[]){ tn_text(name) }, 2, &rows, err);
-	if (rc != TN_OK)
-		return rc;
-	rc = guard_live(rp, path, resolved, &sb, have_sb, &rows, err);
-	tn_rows_free(&rows);
-	return rc;
+	return guard_live_query(conn, rp, path, resolved, &sb, have_sb, "SELECT name, location FROM {T}tenants WHERE name <> $1",
+							1, (tn_value[]){ tn_text(name) }, err);
 }
 
 /* The first tenant other than name whose stored file_path is rel, or TN_OK. */
@@ -187,7 +196,6 @@ tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 	int			have_sb;
 	const char *rel;
 	char	   *prefix;
-	tn_rows		rows;
 	int			rc;
 
 	if ((rc = guard_link_and_registry(rp, path, resolved, dir_real, err)) != TN_OK)
@@ -214,27 +222,17 @@ tnsq_guard_new_tenant_file(tn_sqlite_conn *conn, const registry_paths *rp,
 	{
 		tn_value p[3] = { tn_text(name), tn_int8((long long) sb.st_dev), tn_int8((long long) sb.st_ino) };
 
-		rows.nrows = 0;
-		if ((rc = tn_query_rows(&conn->adapter,
-								"SELECT name, location FROM {T}tenants WHERE file_dev = $2 AND file_ino = $3"
-								" AND name <> $1",
-								3, p, 2, &rows, err)) != TN_OK)
-			return rc;
-		rc = guard_live(rp, path, resolved, &sb, have_sb, &rows, err);
-		tn_rows_free(&rows);
-		if (rc != TN_OK)
+		if ((rc = guard_live_query(conn, rp, path, resolved, &sb, have_sb,
+								   "SELECT name, location FROM {T}tenants WHERE file_dev = $2 AND file_ino = $3"
+								   " AND name <> $1",
+								   3, p, err)) != TN_OK)
 			return rc;
 	}
 
 	/* rows without a stored identity are compared as they are now */
-	rows.nrows = 0;
-	rc = tn_query_rows(&conn->adapter, "SELECT name, location FROM {T}tenants WHERE file_path IS NULL AND name <> $1",
-					   1, (tn_value[]){ tn_text(name) }, 2, &rows, err);
-	if (rc != TN_OK)
-		return rc;
-	rc = guard_live(rp, path, resolved, &sb, have_sb, &rows, err);
-	tn_rows_free(&rows);
-	return rc;
+	return guard_live_query(conn, rp, path, resolved, &sb, have_sb,
+							"SELECT name, location FROM {T}tenants WHERE file_path IS NULL AND name <> $1", 1,
+							(tn_value[]){ tn_text(name) }, err);
 }
 
 void

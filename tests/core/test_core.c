@@ -94,6 +94,7 @@ main(int argc, char **argv)
 	test_fanout_rows();
 	test_one_decision();
 	test_fanout_probe();
+	test_state_from_tables();
 	test_fanout_stamp();
 	test_revert_decisions();
 

@@ -69,6 +69,7 @@ void test_one_decision(void);
 
 /* test_core_probe.c */
 void test_fanout_probe(void);
+void test_state_from_tables(void);
 
 /* test_core_stamp.c */
 void test_fanout_stamp(void);
