@@ -344,17 +344,37 @@ slot_error(fo_state *st, fo_slot *slot, PGresult *res)
 static void
 slot_read(fo_state *st, fo_slot *slot)
 {
-	if (!PQconsumeInput(slot->conn))
+	int copied = 1;
+
+	if (!PQconsumeInput(slot->conn) || (slot->probe_copying && (copied = fanout_probe_copy(slot)) < 0))
 	{
 		tn_lpq_error(slot->conn, NULL, &slot->out.err);
 		slot->out.err.code = TN_ERR_UNREACHABLE;
 		fanout_slot_fail(st, slot, TN_ERR_UNREACHABLE);
 		return;
 	}
+	if (copied == 0)
+		return; /* more of the probe's COPY to come */
 	while (!PQisBusy(slot->conn))
 	{
 		PGresult *res = PQgetResult(slot->conn);
 
+		if (res != NULL && PQresultStatus(res) == PGRES_COPY_OUT && slot->sent_stmt == SENT_PROBE)
+		{
+			/* the probe's tables, line by line (libpq_probe.c) */
+			PQclear(res);
+			slot->probe_copying = slot->probe_results; /* after the guard: 1 the catalog, 2 the applied rows */
+			if ((copied = fanout_probe_copy(slot)) == 0)
+				return;
+			if (copied < 0)
+			{
+				tn_lpq_error(slot->conn, NULL, &slot->out.err);
+				slot->out.err.code = TN_ERR_UNREACHABLE;
+				fanout_slot_fail(st, slot, TN_ERR_UNREACHABLE);
+				return;
+			}
+			continue;
+		}
 		if (res == NULL)
 		{
 			/* the statement is complete */
@@ -391,7 +411,8 @@ slot_read(fo_state *st, fo_slot *slot)
 		else
 		{
 			if (slot->failed == NULL && slot->out.rc == TN_OK &&
-				(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_SINGLE_TUPLE))
+				(PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_SINGLE_TUPLE ||
+				 (PQresultStatus(res) == PGRES_COMMAND_OK && slot->sent_stmt == SENT_PROBE)))
 			{
 				PG_TRY();
 				{
@@ -399,14 +420,12 @@ slot_read(fo_state *st, fo_slot *slot)
 				}
 				PG_CATCH();
 				{
-					if (!fanout_probe_keeps(slot, res))
-						PQclear(res);
+					PQclear(res);
 					PG_RE_THROW();
 				}
 				PG_END_TRY();
 			}
-			if (!fanout_probe_keeps(slot, res))
-				PQclear(res);
+			PQclear(res);
 		}
 	}
 }

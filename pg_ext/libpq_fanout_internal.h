@@ -59,7 +59,9 @@ typedef struct fo_slot
 	int						  probe_results; /* its results read so far (guard, catalog, applied) */
 	bool					  probe_trusted; /* the guard's answer: the tables may be read */
 	bool					  probe_done;	 /* the core answered from the rows: nothing more */
-	PGresult				 *probe_catalog; /* the probe's catalog rows, until its applied rows */
+	int						  probe_copying; /* 1 + the table whose COPY lines are coming, else 0 */
+	bool					  probe_bad;	 /* a line the core could not read: the full path decides */
+	tn_rows					  probe_rows[2]; /* the catalog's rows, the applied rows (malloc'd) */
 	int						  conn_served;	 /* tenants this connection served before */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
@@ -90,13 +92,15 @@ bool fanout_slot_send_next(fo_state *st, fo_slot *slot);
 /*
  * libpq_probe.c: a database tenant's no-op read with plain SQL.  applies:
  * does the slot probe first?  send: its next statement (PQsend* result),
- * -1 when nothing of it is left.  result: one PGresult of it (the
- * catalog's is kept until the applied rows': keeps says so, clear frees it).
+ * -1 when nothing of it is left.  result: one PGresult of it (the guard's
+ * rows, or a COPY's end).  copy: a COPY OUT of it started or goes on: read
+ * the lines there are (1: the copy ended, read on; 0: more to come, wait
+ * for the socket; -1: the connection broke).  clear frees its rows.
  */
 bool fanout_probe_applies(fo_state *st, fo_slot *slot);
 int	 fanout_probe_send(fo_state *st, fo_slot *slot);
 void fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res);
-bool fanout_probe_keeps(fo_slot *slot, PGresult *res);
+int	 fanout_probe_copy(fo_slot *slot);
 void fanout_probe_clear(fo_slot *slot);
 
 #endif /* LIBPQ_FANOUT_INTERNAL_H */

@@ -22,9 +22,15 @@
  *      function overload to resolve), one pg_class index probe per table
  *      (the separate round trip and the ANY(array) query it replaces cost
  *      about 1.5 ms of the tenant's CPU more per connection).
- *   2. the probe: tn_fanout_probe_sql's two statements (the two tables
- *      as they are: no operator or function, so the tenant's search_path
- *      cannot change what they run).
+ *   2. the probe: tn_fanout_probe_sql's two statements, COPY ... TO
+ *      STDOUT of the two tables as they are (no operator or function, so
+ *      the tenant's search_path cannot change what they run; not planned,
+ *      which saves the tenant about 0.3 ms of CPU over two SELECTs in a
+ *      fresh backend).  Each line becomes a row through the core's
+ *      tn_rows_add_copy_text; a line it cannot read sends the tenant the
+ *      full path.  COPY runs no code of the table's owner (no trigger,
+ *      rule or policy fires on COPY TO, and it refuses anything but a
+ *      plain table), and it only runs after the guard passed.
  *   3. the core's judgement: verify is answered; a migrate with nothing
  *      to do is up_to_date; anything else (or a failed guard, or rows the
  *      core cannot read) takes the full path unchanged: EXT_CHECK_SQL,
@@ -32,8 +38,8 @@
  *      before.  The probe never fails a tenant by itself.
  *
  * Must not: decide a tenant's status (the core does), call a function in
- * a tenant's schema, or keep a result past the slot's statement (the
- * catalog's PGresult is the slot's until the applied rows arrive).
+ * a tenant's schema, or keep rows past the slot's tenant (the rows are
+ * malloc'd by the core and freed by fanout_probe_clear).
  */
 #include "postgres.h"
 
@@ -89,50 +95,24 @@ fanout_probe_send(fo_state *st pg_attribute_unused(), fo_slot *slot)
 	return ok;
 }
 
-/* A PGresult's cells as the core's rows; false when out of memory. */
-static bool
-rows_of(PGresult *res, tn_rows *out)
-{
-	int			 nf = PQnfields(res);
-	const char **row = palloc(sizeof(char *) * (nf > 0 ? nf : 1));
-
-	tn_rows_init(out, nf);
-	for (int r = 0; r < PQntuples(res); r++)
-	{
-		for (int c = 0; c < nf; c++)
-			row[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
-		if (tn_rows_add(out, row) != TN_OK)
-		{
-			tn_rows_free(out);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Both results are in: the core judges; a tenant it cannot call done goes the full path. */
+/* Both tables are in: the core judges; a tenant it cannot call done goes the full path. */
 static void
-probe_judge(fo_state *st, fo_slot *slot, PGresult *applied)
+probe_judge(fo_state *st, fo_slot *slot)
 {
 	fo_job	*job = st->job;
-	tn_rows	 catalog_rows, applied_rows, verify;
+	tn_rows *catalog_rows = &slot->probe_rows[0];
+	tn_rows *applied_rows = &slot->probe_rows[1];
+	tn_rows	 verify;
 	tn_error err;
-	int		 rc = TN_ERR_NO_MEMORY;
+	int		 rc;
 	int		 current = 0;
 	char	 version[TN_MAX_VERSION_LEN + 1];
 
 	tn_error_clear(&err);
-	if (!rows_of(slot->probe_catalog, &catalog_rows))
-		return;
-	if (!rows_of(applied, &applied_rows))
-	{
-		tn_rows_free(&catalog_rows);
-		return;
-	}
 	if (job->mode == FO_VERIFY)
 	{
 		tn_rows_init(&verify, tn_def_verify_all.ncols);
-		rc = tn_verify_all_row_from_rows(job->tenants[slot->index].name, job->set, &catalog_rows, &applied_rows,
+		rc = tn_verify_all_row_from_rows(job->tenants[slot->index].name, job->set, catalog_rows, applied_rows,
 										 &verify, &err);
 		if (rc == TN_OK && verify.nrows == 1)
 		{
@@ -152,8 +132,8 @@ probe_judge(fo_state *st, fo_slot *slot, PGresult *applied)
 	}
 	else
 	{
-		rc = tn_fanout_state_current(job->set, job->target, &catalog_rows, &applied_rows, &current,
-									 version, sizeof(version), &err);
+		rc = tn_fanout_state_current(job->set, job->target, catalog_rows, applied_rows, &current, version,
+									 sizeof(version), &err);
 		if (rc == TN_OK && current)
 		{
 			/* up_to_date: from = to = where it is, nothing applied */
@@ -163,8 +143,6 @@ probe_judge(fo_state *st, fo_slot *slot, PGresult *applied)
 			slot->probe_done = true;
 		}
 	}
-	tn_rows_free(&catalog_rows);
-	tn_rows_free(&applied_rows);
 }
 
 void
@@ -174,33 +152,52 @@ fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res)
 	{
 		case 0:
 			/* the guard: both tables answered 1 (else it failed) */
-			slot->probe_trusted = PQntuples(res) == 2 && PQnfields(res) == 1 &&
-								  strcmp(PQgetvalue(res, 0, 0), "1") == 0 && strcmp(PQgetvalue(res, 1, 0), "1") == 0;
+			slot->probe_trusted = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 2 &&
+								  PQnfields(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "1") == 0 &&
+								  strcmp(PQgetvalue(res, 1, 0), "1") == 0;
+			tn_rows_init(&slot->probe_rows[0], TN_CATALOG_NCOLS);
+			tn_rows_init(&slot->probe_rows[1], TN_APPLIED_NCOLS);
 			break;
 		case 1:
-			/* the catalog's rows, kept until the applied rows arrive */
-			if (slot->probe_trusted)
-				slot->probe_catalog = res;
-			break;
+			break; /* the catalog's COPY ended: its rows are in probe_rows[0] */
 		case 2:
-			if (slot->probe_trusted && slot->probe_catalog != NULL)
-				probe_judge(st, slot, res);
+			/* the applied rows' COPY ended: both tables are read */
+			if (slot->probe_trusted && !slot->probe_bad)
+				probe_judge(st, slot);
 			break;
 		default:
 			break; /* nothing else was sent */
 	}
 }
 
-bool
-fanout_probe_keeps(fo_slot *slot, PGresult *res)
+int
+fanout_probe_copy(fo_slot *slot)
 {
-	return slot->probe_catalog == res;
+	for (;;)
+	{
+		char *line = NULL;
+		int	  len = PQgetCopyData(slot->conn, &line, 1);
+
+		if (len == 0)
+			return 0; /* the rest of it has not arrived */
+		if (len == -1)
+		{
+			slot->probe_copying = 0; /* its end (or its error) comes as a result */
+			return 1;
+		}
+		if (len < 0)
+			return -1;
+		/* a table the guard let through, lines the core can read: else the full path decides */
+		if (slot->probe_copying < 1 || slot->probe_copying > 2 || !slot->probe_trusted ||
+			tn_rows_add_copy_text(&slot->probe_rows[slot->probe_copying - 1], line, (size_t) len) != TN_OK)
+			slot->probe_bad = true;
+		PQfreemem(line);
+	}
 }
 
 void
 fanout_probe_clear(fo_slot *slot)
 {
-	if (slot->probe_catalog)
-		PQclear(slot->probe_catalog);
-	slot->probe_catalog = NULL;
+	tn_rows_free(&slot->probe_rows[0]);
+	tn_rows_free(&slot->probe_rows[1]);
 }

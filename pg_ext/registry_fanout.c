@@ -93,20 +93,8 @@ verify_done(reg_run *run, const fo_tenant *t, fo_outcome *out)
 	v[3] = row[2] ? reg_version_key(row[2]) : NULL;
 	v[4] = row[3];
 	v[5] = strcmp(row[1], TN_VERIFY_OK) == 0 ? NULL : row[5];
-	/* one statement per tenant (last_checked with the rest, where the registry has it) */
-	reg_spi_write(run->has_last_checked
-					  ? "UPDATE tenancy.tenants SET state = $2,"
-						" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
-						" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
-						" pending = coalesce($5::int8, pending), last_error = $6,"
-						" last_checked = pg_catalog.clock_timestamp()"
-						" WHERE name = $1"
-					  : "UPDATE tenancy.tenants SET state = $2,"
-						" version = CASE WHEN $2 = 'unreachable' THEN version ELSE $3 END,"
-						" version_key = CASE WHEN $2 = 'unreachable' THEN version_key ELSE $4 END,"
-						" pending = coalesce($5::int8, pending), last_error = $6"
-						" WHERE name = $1",
-				  6, v);
+	/* written with its slice of tenants, in this transaction (registry_verify_batch.c) */
+	reg_verify_later(run, v);
 	run->done_count++;
 }
 
@@ -434,6 +422,8 @@ run_call(fanout_call *fc)
 	/* a run to the newest version applies every new or changed repeatable (issue 9) */
 	fc->run.ok_names = mode == FO_MIGRATE && fc->target == NULL ? makeStringInfo() : NULL;
 	fo_run(&fc->job);
+	if (mode == FO_VERIFY)
+		reg_verify_flush(&fc->run);
 	if (fc->run.ok_names != NULL && fc->run.ok_names->len > 0)
 		reg_record_set_repeatables(fc->run.ok_names->data, &fc->set);
 

@@ -208,16 +208,17 @@ typedef struct reg_run
 	tn_pg_srf srf;			  /* the function's result */
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
-	long long			  run_id;
-	bool				  writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
-	int					  total;  /* tenants of the run */
-	long long			  applied;
-	long long			  failed;
-	long long			  unreachable;
-	long long			  done_count;		/* tenants finished so far */
-	bool				  has_last_checked; /* tenancy.tenants has last_checked (1.4) */
-	struct reg_run_batch *batch;			/* registry_run_batch.c: checked tenants' rows waiting */
-	StringInfo			  ok_names;			/* run to the newest version: tenants that
+	long long				 run_id;
+	bool					 writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	int						 total;	 /* tenants of the run */
+	long long				 applied;
+	long long				 failed;
+	long long				 unreachable;
+	long long				 done_count;	   /* tenants finished so far */
+	bool					 has_last_checked; /* tenancy.tenants has last_checked (1.4) */
+	struct reg_run_batch	*batch;			   /* registry_run_batch.c: checked tenants' rows waiting */
+	struct reg_verify_batch *verify_batch;	   /* registry_verify_batch.c: verify refreshes waiting */
+	StringInfo				 ok_names;		   /* run to the newest version: tenants that
 											 * finished it, newline-separated (their
 											 * repeatables are the set's); else NULL */
 } reg_run;
@@ -237,6 +238,15 @@ extern void reg_flush_tenants(reg_run *run);
 
 /* Drop the waiting rows (the run is being cancelled: they claim no work). */
 extern void reg_forget_tenants(reg_run *run);
+
+/* ---- registry_verify_batch.c: tenant_verify_all's refresh of tenancy.tenants, a slice at a time ---- */
+
+/* a refresh: name, state, version, version_key, pending, last_error (last_error NULL when ok) */
+#define REG_VERIFY_COLS 6
+/* Keep one tenant's refresh; written with its slice (in the caller's transaction). */
+extern void reg_verify_later(reg_run *run, const char *const *v);
+/* Write the waiting refreshes now (one UPDATE); an error is the caller's, as for one row. */
+extern void reg_verify_flush(reg_run *run);
 
 /*
  * Does tenancy.tenants have last_checked (1.4)?  A registry whose extension

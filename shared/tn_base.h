@@ -236,6 +236,13 @@ int tn_rows_add(tn_rows *r, const char *const *values);
 /* The cell at (row, col), NULL for SQL NULL or out of range. */
 const char *tn_rows_get(const tn_rows *r, size_t row, int col);
 void		tn_rows_free(tn_rows *r);
+/*
+ * Append one row given as a line of PostgreSQL's COPY text format (what
+ * COPY ... TO STDOUT sends; the trailing newline optional): TN_OK,
+ * TN_ERR_NO_MEMORY, or TN_ERR_ENGINE for a malformed line or one whose
+ * cell count is not r's (nothing appended then).  tn_copy_text.c.
+ */
+int tn_rows_add_copy_text(tn_rows *r, const char *line, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* Versions (tn_version.c)                                             */

@@ -442,14 +442,16 @@ int tn_verify_all_row(const tn_adapter *a, const char *tenant,
 
 /*
  * What a fan-out may read in a tenant itself, with plain SQL and no
- * tenancy function called there (issue 14): two statements for
- * table_prefix ("tenancy."), with no operator or function in them (so any
- * search_path reads them alike), malloc'd (free()), NULL when out of
- * memory.  The first reads the catalog (TN_CATALOG_NCOLS columns:
- * version, name, checksum, down_sql, flags), the second the applied rows
- * (TN_APPLIED_NCOLS: version, name, checksum, applied_at, duration_ms,
- * batch): the catalog_rows and applied_rows below.  The host runs them
- * only where it has checked that these tables are its own to read.
+ * tenancy function called there (issue 14): two PostgreSQL COPY ... TO
+ * STDOUT statements for table_prefix ("tenancy."), with no operator or
+ * function in them (so any search_path reads them alike), malloc'd
+ * (free()), NULL when out of memory.  The first copies the catalog
+ * (TN_CATALOG_NCOLS columns: version, name, checksum, down_sql, flags),
+ * the second the applied rows (TN_APPLIED_NCOLS: version, name, checksum,
+ * applied_at, duration_ms, batch); each line becomes a row of
+ * catalog_rows / applied_rows below through tn_rows_add_copy_text.  The
+ * host runs them only where it has checked that these tables are its own
+ * to read.
  */
 #define TN_CATALOG_NCOLS 5
 #define TN_APPLIED_NCOLS 6

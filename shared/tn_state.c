@@ -162,10 +162,14 @@ tn_state_load(const tn_adapter *a, tn_db_state *st, tn_error *err)
 /*
  * A fan-out's probe (tn_fanout_probe_sql): the two tables as they are,
  * with no join, no operator and no function, so that the host can run it
- * under any search_path and the server plans two one-table scans.
+ * under any search_path.  COPY, not SELECT: a table copied out is not
+ * planned (in a fresh backend planning the two scans opened each table's
+ * indexes and statistics, about 0.3 ms of the tenant's CPU), and COPY
+ * refuses anything but a plain table (a view, a foreign, partitioned or
+ * materialized table) by itself.
  */
-static const char *PROBE_SQL = "SELECT version, name, checksum, down_sql, flags FROM {T}catalog;"
-							   " SELECT version, name, checksum, applied_at, duration_ms, batch FROM {T}applied";
+static const char *PROBE_SQL = "COPY {T}catalog (version, name, checksum, down_sql, flags) TO STDOUT;"
+							   " COPY {T}applied (version, name, checksum, applied_at, duration_ms, batch) TO STDOUT";
 
 char *
 tn_fanout_probe_sql(const char *table_prefix)

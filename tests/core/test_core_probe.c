@@ -2,8 +2,9 @@
  * test_core_probe.c -- a fan-out's no-op judged from a tenant's rows
  * (issue 14): tn_fanout_state_current (nothing to do, or the full path),
  * tn_verify_all_row_from_rows (the verify row from the same rows) and the
- * SQL tn_fanout_probe_sql gives the host.  No database: the rows are
- * written here as the probe's two statements return them.
+ * SQL tn_fanout_probe_sql gives the host, and the COPY text lines its rows
+ * arrive as (tn_rows_add_copy_text).  No database: the rows are written
+ * here as the probe's two statements return them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,41 @@ reset(tn_rows *r, int ncols)
 	tn_rows_init(r, ncols);
 }
 
+/* The rows of one COPY text line into a table of ncols: tn_rows_add_copy_text's code. */
+static int
+copy_line(tn_rows *r, const char *line)
+{
+	return tn_rows_add_copy_text(r, line, strlen(line));
+}
+
+/* COPY's text format read back as the cells a SELECT returns (tn_copy_text.c). */
+static void
+test_copy_text(void)
+{
+	tn_rows r;
+
+	tn_rows_init(&r, 3);
+	/* a tab separates, \N alone is NULL, every escape decoded, the newline ends the row */
+	CHECK(copy_line(&r, "v1\tline\\nnext\\ttab\\\\back \\101\\x41\\x4a\\b\\f\\r\\v\\q\\x\t\\N\n") == TN_OK &&
+			  r.nrows == 1 && strcmp(tn_rows_get(&r, 0, 0), "v1") == 0 &&
+			  strcmp(tn_rows_get(&r, 0, 1), "line\nnext\ttab\\back AAJ\b\f\r\vqx") == 0 && tn_rows_get(&r, 0, 2) == NULL,
+		  "copy text: cells split on tabs, escapes decoded, \\N a NULL%s", NULL);
+	/* "\\N" (an escaped backslash, then N) is text; so is \N inside a cell; empty cells are empty text */
+	CHECK(copy_line(&r, "\\\\N\tx\\Ny\t") == TN_OK && r.nrows == 2 && strcmp(tn_rows_get(&r, 1, 0), "\\N") == 0 &&
+			  strcmp(tn_rows_get(&r, 1, 1), "xNy") == 0 && strcmp(tn_rows_get(&r, 1, 2), "") == 0,
+		  "copy text: an escaped \\N is text, an empty last cell without a newline%s", NULL);
+	/* malformed: nothing added */
+	CHECK(copy_line(&r, "a\tb\n") == TN_ERR_ENGINE, "copy text: two cells where three are expected refused%s", NULL);
+	CHECK(copy_line(&r, "a\tb\tc\td\n") == TN_ERR_ENGINE, "copy text: four cells where three are expected refused%s",
+		  NULL);
+	CHECK(copy_line(&r, "a\tb\tc\\") == TN_ERR_ENGINE, "copy text: a line ending in a backslash refused%s", NULL);
+	CHECK(copy_line(&r, "a\tb\\000\tc\n") == TN_ERR_ENGINE, "copy text: a NUL byte refused%s", NULL);
+	CHECK(copy_line(&r, "a\tb\rc\tc\n") == TN_ERR_ENGINE, "copy text: a raw carriage return refused%s", NULL);
+	CHECK(copy_line(&r, "a\tb\nc\tc\n") == TN_ERR_ENGINE, "copy text: a raw newline inside refused%s", NULL);
+	CHECK(r.nrows == 2, "copy text: refused lines add nothing%s", NULL);
+	tn_rows_free(&r);
+}
+
 void
 test_fanout_probe(void)
 {
@@ -58,6 +94,7 @@ test_fanout_probe(void)
 	char			 version[TN_MAX_VERSION_LEN + 1];
 	char			*sql;
 
+	test_copy_text();
 	tn_error_clear(&err);
 	memset(&set, 0, sizeof(set));
 	SETUP(tn_migration_from_args("1", "m", "CREATE TABLE a (i int)", NULL, TN_DIALECT_POSTGRES, &items[0], &err) == TN_OK &&
@@ -135,9 +172,12 @@ test_fanout_probe(void)
 	tn_rows_free(&bad);
 
 	sql = tn_fanout_probe_sql("tenancy.");
-	CHECK(sql != NULL && strstr(sql, "FROM tenancy.catalog;") != NULL && strstr(sql, "FROM tenancy.applied") != NULL &&
-			  strchr(sql, '{') == NULL && strchr(sql, '=') == NULL && strchr(sql, '(') == NULL,
-		  "probe: its SQL names the prefixed tables, with no operator or function%s", NULL);
+	CHECK(sql != NULL &&
+			  strstr(sql, "COPY tenancy.catalog (version, name, checksum, down_sql, flags) TO STDOUT;") != NULL &&
+			  strstr(sql, "COPY tenancy.applied (version, name, checksum, applied_at, duration_ms, batch) TO STDOUT") !=
+				  NULL &&
+			  strchr(sql, '{') == NULL && strchr(sql, '=') == NULL && strstr(sql, "SELECT") == NULL,
+		  "probe: its SQL copies the prefixed tables' columns, with no operator or function%s", NULL);
 	free(sql);
 	tn_rows_free(&catalog);
 	tn_rows_free(&applied);
