@@ -77,6 +77,23 @@ SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'commit', E'CREATE TABLE t
 SELECT pg_temp.try($$SELECT tenant_migrate()$$);
 SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'copy', E'CREATE TABLE t2 (id int);\nCOPY t2 FROM STDIN;')$$);
 SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+-- the failing statement is named whether it fails in its parse analysis, its run
+-- or its parameters, first or later in the body (the body runs as one SPI call)
+SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'missing', E'CREATE TABLE t2 (id int);\nINSERT INTO t2 VALUES (1);\n\nINSERT INTO t_missing\n  VALUES (1);')$$);
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'param', E'CREATE TABLE t2 (id int);\nSELECT $1;')$$);
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'first', E'-- a comment line\n\nSELECT 1/0; CREATE TABLE t2 (id int);')$$);
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+-- a REPEATABLE READ caller's bodies run statement by statement: the same error, the same line
+SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'div', E'CREATE TABLE t2 (id int);\n\nINSERT INTO t2 SELECT 1/0;')$$);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+COMMIT;
+SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'syntax', E'CREATE TABLE t2 (id int);\n/* comment; with semicolon */\nCREAT TABLE t3 (id int);')$$);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.try($$SELECT tenant_migrate()$$);
+COMMIT;
 -- no-transaction migrations (25001) are refused before anything runs
 SELECT pg_temp.try($$SELECT tenant_migration_add('2', 'concurrently', 'CREATE INDEX CONCURRENTLY i ON ok1 (id);')$$);
 SELECT flags FROM tenancy.catalog WHERE version = '2';
