@@ -1,7 +1,7 @@
 /*
  * tn_checksum.c -- the checksum of a migration body.
  *
- * SHA-256 (OpenSSL EVP) of the body with a leading UTF-8 BOM removed and
+ * SHA-256 (tn_sha256.c) of the body with a leading UTF-8 BOM removed and
  * every CRLF or lone CR turned into LF, so a file saved on Windows and the
  * same file saved on Linux give one checksum.  Written as
  * "sha256:<64 lowercase hex>".
@@ -13,21 +13,9 @@
  */
 #include <string.h>
 
-#include <openssl/evp.h>
-
-#include "tenancy.h"
+#include "tn_internal.h"
 
 #define CHUNK 8192
-
-static int
-digest_failed(EVP_MD_CTX *ctx, tn_error *err)
-{
-	if (ctx)
-		EVP_MD_CTX_free(ctx);
-	tn_error_set(err, TN_ERR_NO_MEMORY, "could not compute the checksum");
-	tn_error_detail(err, "The SHA-256 digest of libcrypto failed.");
-	return TN_ERR_NO_MEMORY;
-}
 
 int
 tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
@@ -35,9 +23,8 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 {
 	static const char hex[] = "0123456789abcdef";
 	tn_error		  scratch;
-	EVP_MD_CTX		 *ctx;
-	unsigned char	  md[EVP_MAX_MD_SIZE];
-	unsigned int	  mdlen = 0;
+	tn_sha256		  ctx;
+	unsigned char	  md[TN_SHA256_LEN];
 	char			  buf[CHUNK];
 	size_t			  n = 0;
 	size_t			  i;
@@ -48,12 +35,7 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 		return tn_error_null_argument(err, out == NULL ? "out" : "body");
 	out[0] = '\0';
 
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL)
-		return digest_failed(NULL, err);
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		return digest_failed(ctx, err);
-
+	tn_sha256_init(&ctx);
 	i = 0;
 	if (len >= 3 && (unsigned char) body[0] == 0xEF &&
 		(unsigned char) body[1] == 0xBB && (unsigned char) body[2] == 0xBF)
@@ -72,23 +54,20 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 		buf[n++] = c;
 		if (n == CHUNK)
 		{
-			if (EVP_DigestUpdate(ctx, buf, n) != 1)
-				return digest_failed(ctx, err);
+			tn_sha256_update(&ctx, buf, n);
 			n = 0;
 		}
 	}
-	if (n > 0 && EVP_DigestUpdate(ctx, buf, n) != 1)
-		return digest_failed(ctx, err);
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
-		return digest_failed(ctx, err);
-	EVP_MD_CTX_free(ctx);
+	if (n > 0)
+		tn_sha256_update(&ctx, buf, n);
+	tn_sha256_final(&ctx, md);
 
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen; i++)
+	for (i = 0; i < TN_SHA256_LEN; i++)
 	{
 		out[7 + 2 * i] = hex[md[i] >> 4];
 		out[7 + 2 * i + 1] = hex[md[i] & 0x0f];
 	}
-	out[7 + 2 * mdlen] = '\0';
+	out[7 + 2 * TN_SHA256_LEN] = '\0';
 	return TN_OK;
 }
