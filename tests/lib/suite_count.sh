@@ -8,7 +8,7 @@
 #   bad NAME...                one failed check: prints "FAIL NAME"
 #   finish                     prints "N passed, N failed" and exits 0 only when nothing failed
 #   check_eq NAME GOT WANT     passes when GOT = WANT (exact strings, newlines included); a failure
-#                              prints both, the value the suite got first
+#                              prints both (40 lines of each at most), the value the suite got first
 #   check_cmd DESC CMD...      passes when the command CMD... exits 0
 #   check_grep NAME RE FILE    passes when the file has a line matching the grep pattern RE; a
 #                              failure names the file to read
@@ -40,14 +40,23 @@ finish() {
 	exit $?
 }
 
+# VALUE, at most 40 lines of it (a table dump that differs would fill the log)
+suite_count_show() {
+	local label=$1 value=$2 n
+	n=$(wc -l <<<"$value")
+	echo "     $label $(head -40 <<<"$value")"
+	[ "$n" -gt 40 ] && echo "     ... ($n lines in all)"
+	return 0
+}
+
 check_eq() {
 	local name=$1 got=$2 want=$3
 	if [ "$got" = "$want" ]; then
 		ok "$name"
 	else
 		bad "$name"
-		echo "     got:  $got"
-		echo "     want: $want"
+		suite_count_show "got: " "$got"
+		suite_count_show "want:" "$want"
 	fi
 }
 
@@ -69,7 +78,7 @@ check_has() {
 	else
 		bad "$name"
 		echo "     missing: $needle"
-		echo "     in:      $hay"
+		suite_count_show "in:     " "$hay"
 	fi
 }
 
