@@ -17,4 +17,5 @@ if ! make -s -C pg_ext install >tests/out/conformance_install.log 2>&1; then
   cat tests/out/conformance_install.log; bad "build and install pg_ext (set-up)"; finish
 fi
 pg_cluster_start "$PORT" || { bad "start a cluster on port $PORT (set-up)"; finish; }
+echo "     cluster on port $PORT"
 PSQL="$PG_BIN/psql -h $PGC_SOCK -p $PGC_PORT -U postgres" tests/conformance/run.sh
