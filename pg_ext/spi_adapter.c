@@ -245,9 +245,12 @@ spi_failure(tn_error *err, int spi_rc, const char *what)
 
 /*
  * Plans of the core's own statements, kept for the life of the backend
- * (SPI_keepplan), keyed by SQL text and the parameter types the core gave
- * (a NULL's InvalidOid stands for the type inferred when the plan was
- * made, so a statement with a NULL is not parsed again to infer it).  The core sends
+ * (SPI_keepplan), keyed by SQL text and the parameter types they were made
+ * with.  A NULL parameter has no type of its own (InvalidOid): it matches a
+ * plan of the same statement with any type there, so a statement seen with
+ * a NULL and then a value in one place (a history row with and without a
+ * version) is planned once, and a NULL is not parsed again to infer its
+ * type once the statement has a plan.  The core sends
  * a few dozen distinct statements; parsing and planning them on every call
  * cost most of a no-op tenant_migrate().  Cached plans are revalidated by
  * the plan cache when tables change (DROP/CREATE EXTENSION included).
@@ -280,8 +283,14 @@ plan_cache_lookup(const char *sql, int n, const Oid *types)
 	{
 		cached_plan *c = &plan_cache[i];
 
-		if (c->nparams == n && strcmp(c->sql, sql) == 0 &&
-			memcmp(c->types, types, sizeof(Oid) * n) == 0)
+		int j;
+
+		if (c->nparams != n || strcmp(c->sql, sql) != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (types[j] != InvalidOid && types[j] != c->types[j])
+				break;
+		if (j == n)
 			return c->plan;
 	}
 	return NULL;
@@ -472,7 +481,7 @@ do_query(tn_pg_adapter_ctx *ctx, void *arg, tn_error *err)
 		plan = SPI_prepare_cursor(q->sql, n, types, CURSOR_OPT_GENERIC_PLAN);
 		if (plan == NULL)
 			return spi_failure(err, SPI_result, "prepare");
-		cached = plan_cache_store(q->sql, n, given, plan);
+		cached = plan_cache_store(q->sql, n, types, plan); /* the types it was made with */
 	}
 	rc = spi_execute_plan(ctx, plan, values, nulls);
 	if (rc < 0)
