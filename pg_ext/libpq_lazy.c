@@ -29,7 +29,7 @@
 #define LIBPQ_SONAME "libpq.so.5"
 
 static void *libpq_handle = NULL;
-static bool libpq_failed = false;
+static bool	 libpq_failed = false;
 
 /* The address of libpq's fn, or NULL (after one WARNING) if libpq cannot be loaded. */
 static void *
@@ -62,60 +62,60 @@ libpq_symbol(const char *fn)
  * returns when libpq is missing (a NULL connection or result, an error
  * status).
  */
-#define FORWARD(ret, name, params, args, fail)                               \
-	ret name params                                                          \
-	{                                                                        \
-		static __typeof__(name) *fn = NULL;                                  \
-                                                                             \
+#define FORWARD(ret, name, params, args, fail)                                     \
+	ret name params                                                                \
+	{                                                                              \
+		static __typeof__(name) *fn = NULL;                                        \
+                                                                                   \
 		if (fn == NULL && (fn = (__typeof__(name) *) libpq_symbol(#name)) == NULL) \
-			return fail;                                                     \
-		return fn args;                                                      \
+			return fail;                                                           \
+		return fn args;                                                            \
 	}
 
-#define FORWARD_VOID(name, params, args)                                     \
-	void name params                                                         \
-	{                                                                        \
-		static __typeof__(name) *fn = NULL;                                  \
-                                                                             \
+#define FORWARD_VOID(name, params, args)                                           \
+	void name params                                                               \
+	{                                                                              \
+		static __typeof__(name) *fn = NULL;                                        \
+                                                                                   \
 		if (fn == NULL && (fn = (__typeof__(name) *) libpq_symbol(#name)) == NULL) \
-			return;                                                          \
-		fn args;                                                             \
+			return;                                                                \
+		fn args;                                                                   \
 	}
 
 /* connections */
 FORWARD(PGconn *, PQconnectStartParams,
 		(const char *const *keywords, const char *const *values, int expand_dbname),
 		(keywords, values, expand_dbname), NULL)
-FORWARD(PostgresPollingStatusType, PQconnectPoll, (PGconn *conn), (conn), PGRES_POLLING_FAILED)
+FORWARD(PostgresPollingStatusType, PQconnectPoll, (PGconn * conn), (conn), PGRES_POLLING_FAILED)
 FORWARD(ConnStatusType, PQstatus, (const PGconn *conn), (conn), CONNECTION_BAD)
 FORWARD(PGTransactionStatusType, PQtransactionStatus, (const PGconn *conn), (conn), PQTRANS_UNKNOWN)
 FORWARD(int, PQconnectionUsedPassword, (const PGconn *conn), (conn), 0)
 FORWARD(char *, PQerrorMessage, (const PGconn *conn), (conn), (char *) "libpq is not loaded\n")
 FORWARD(int, PQsocket, (const PGconn *conn), (conn), -1)
-FORWARD(int, PQsetnonblocking, (PGconn *conn, int arg), (conn, arg), -1)
-FORWARD(PQnoticeProcessor, PQsetNoticeProcessor, (PGconn *conn, PQnoticeProcessor proc, void *arg),
+FORWARD(int, PQsetnonblocking, (PGconn * conn, int arg), (conn, arg), -1)
+FORWARD(PQnoticeProcessor, PQsetNoticeProcessor, (PGconn * conn, PQnoticeProcessor proc, void *arg),
 		(conn, proc, arg), NULL)
-FORWARD_VOID(PQfinish, (PGconn *conn), (conn))
+FORWARD_VOID(PQfinish, (PGconn * conn), (conn))
 
 /* connection strings */
 FORWARD(PQconninfoOption *, PQconninfoParse, (const char *conninfo, char **errmsg),
 		(conninfo, errmsg), NULL)
-FORWARD_VOID(PQconninfoFree, (PQconninfoOption *connOptions), (connOptions))
+FORWARD_VOID(PQconninfoFree, (PQconninfoOption * connOptions), (connOptions))
 FORWARD_VOID(PQfreemem, (void *ptr), (ptr))
 
 /* sending and receiving */
-FORWARD(int, PQsendQuery, (PGconn *conn, const char *query), (conn, query), 0)
+FORWARD(int, PQsendQuery, (PGconn * conn, const char *query), (conn, query), 0)
 FORWARD(int, PQsendQueryParams,
-		(PGconn *conn, const char *command, int nParams, const Oid *paramTypes,
+		(PGconn * conn, const char *command, int nParams, const Oid *paramTypes,
 		 const char *const *paramValues, const int *paramLengths, const int *paramFormats,
 		 int resultFormat),
 		(conn, command, nParams, paramTypes, paramValues, paramLengths, paramFormats, resultFormat), 0)
-FORWARD(int, PQsetSingleRowMode, (PGconn *conn), (conn), 0)
-FORWARD(int, PQflush, (PGconn *conn), (conn), -1)
-FORWARD(int, PQconsumeInput, (PGconn *conn), (conn), 0)
-FORWARD(int, PQisBusy, (PGconn *conn), (conn), 0)
-FORWARD(PGresult *, PQgetResult, (PGconn *conn), (conn), NULL)
-FORWARD(int, PQgetCopyData, (PGconn *conn, char **buffer, int async), (conn, buffer, async), -2)
+FORWARD(int, PQsetSingleRowMode, (PGconn * conn), (conn), 0)
+FORWARD(int, PQflush, (PGconn * conn), (conn), -1)
+FORWARD(int, PQconsumeInput, (PGconn * conn), (conn), 0)
+FORWARD(int, PQisBusy, (PGconn * conn), (conn), 0)
+FORWARD(PGresult *, PQgetResult, (PGconn * conn), (conn), NULL)
+FORWARD(int, PQgetCopyData, (PGconn * conn, char **buffer, int async), (conn, buffer, async), -2)
 
 /* results */
 FORWARD(ExecStatusType, PQresultStatus, (const PGresult *res), (res), PGRES_FATAL_ERROR)
@@ -128,4 +128,4 @@ FORWARD(int, PQgetisnull, (const PGresult *res, int tup_num, int field_num),
 		(res, tup_num, field_num), 1)
 FORWARD(int, PQgetlength, (const PGresult *res, int tup_num, int field_num),
 		(res, tup_num, field_num), 0)
-FORWARD_VOID(PQclear, (PGresult *res), (res))
+FORWARD_VOID(PQclear, (PGresult * res), (res))

@@ -36,9 +36,9 @@
 typedef struct script_args
 {
 	const char *script;
-	bool		parsed;	 /* by statement: raw_parser succeeded */
-	long		current; /* by statement: offset of the statement running */
-	int			started; /* whole body: statements SPI has started */
+	bool		parsed;	   /* by statement: raw_parser succeeded */
+	long		current;   /* by statement: offset of the statement running */
+	int			started;   /* whole body: statements SPI has started */
 	int			error_pos; /* whole body: a syntax error's position (1-based characters) */
 } script_args;
 

@@ -79,7 +79,7 @@ test_checksums(void)
 	 * 64-byte block and padding borders and on bodies past the 8 KB chunk.
 	 */
 	{
-		static const size_t big[] = {8191, 8192, 8193, 100003, 1048576 + 13};
+		static const size_t big[] = { 8191, 8192, 8193, 100003, 1048576 + 13 };
 		size_t				max = 1048576 + 13;
 		char			   *body = malloc(max);
 		unsigned int		seed = 12345;
