@@ -169,6 +169,9 @@ double tn_monotonic_ms(void);
 /* UTC timestamp "20261125T232345.123456Z" into buf (at least 32 bytes). */
 void tn_utc_stamp(char *buf, size_t size);
 
+/* The same stamp of a given POSIX time (seconds, nanoseconds). */
+void tn_utc_stamp_at(long long sec, long nsec, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ */
 /* Result tables (tn_results.c)                                        */
 /* ------------------------------------------------------------------ */

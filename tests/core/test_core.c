@@ -83,6 +83,7 @@ main(int argc, char **argv)
 	test_order_folders();
 	test_runtime_folders();
 	test_checksums();
+	test_clock();
 	test_bodies();
 	test_flags();
 	test_names();

@@ -47,6 +47,7 @@ void test_runtime_folders(void);
 
 /* test_core_bodies.c */
 void test_checksums(void);
+void test_clock(void);
 void test_bodies(void);
 void test_flags(void);
 void test_names(void);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -113,6 +114,46 @@ test_checksums(void)
 		CHECK(same, "SHA-256 equals libcrypto's for lengths 0-300, 8 KB and 1 MB%s", NULL);
 		free(body);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/* The checkpoint stamp's calendar arithmetic against the C library's gmtime_r. */
+void
+test_clock(void)
+{
+	static const long long fixed[] = { 0, -1, 86399, 86400, 951782400 /* 2000-02-29 */,
+									   951868800, 4107542400LL /* 2100-03-01 */, -2208988800LL,
+									   1795910625LL /* 2026-11-28 */, 253402300799LL /* 9999-12-31 */ };
+	char				   got[64];
+	char				   want[64];
+	int					   same = 1;
+	long long			   t;
+	size_t				   i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]) + 3000; i++)
+	{
+		struct tm tm;
+		time_t	  tt;
+
+		/* the fixed times, then one every 12 days and 7 hours or so from 1890 to 2200 */
+		t = i < sizeof(fixed) / sizeof(fixed[0]) ? fixed[i]
+												 : -2524521600LL + (long long) (i - 10) * 3280000LL;
+		tt = (time_t) t;
+		if (gmtime_r(&tt, &tm) == NULL)
+			continue;
+		snprintf(want, sizeof(want), "%04d%02d%02dT%02d%02d%02d.123456Z", tm.tm_year + 1900,
+				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		tn_utc_stamp_at(t, 123456789L, got, sizeof(got));
+		if (strcmp(got, want) != 0)
+		{
+			same = 0;
+			fprintf(stderr, "%lld: %s, gmtime_r %s\n", t, got, want);
+		}
+	}
+	CHECK(same, "UTC stamps equal gmtime_r's from 1890 to 9999%s", NULL);
+	tn_utc_stamp(got, sizeof(got));
+	CHECK(strlen(got) == 23 && got[8] == 'T' && got[22] == 'Z', "the stamp of now has its shape%s", NULL);
 }
 
 /* ------------------------------------------------------------------ */
