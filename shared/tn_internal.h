@@ -8,8 +8,6 @@
 #ifndef TN_INTERNAL_H
 #define TN_INTERNAL_H
 
-#include <stdint.h>
-
 #include "tenancy.h"
 #include "tn_sql.h"
 
@@ -270,22 +268,5 @@ int tn_guard_body(const tn_entry *e, const char *body, tn_error *err);
 int tn_guard_sync_pending(const tn_db_state *st, const tn_migration_set *set,
 						  const char *target, int allow_out_of_order,
 						  tn_error *err);
-
-/* ---- tn_sha256.c: SHA-256 for tn_checksum (no libcrypto start-up cost) ---- */
-
-#define TN_SHA256_LEN 32
-
-typedef struct tn_sha256
-{
-	uint32_t	  h[8];
-	uint64_t	  bytes; /* hashed so far */
-	unsigned char block[64];
-	size_t		  used; /* bytes of block filled */
-} tn_sha256;
-
-/* Start, feed (any lengths, in order), then write the 32-byte digest. */
-void tn_sha256_init(tn_sha256 *c);
-void tn_sha256_update(tn_sha256 *c, const void *data, size_t len);
-void tn_sha256_final(tn_sha256 *c, unsigned char out[TN_SHA256_LEN]);
 
 #endif /* TN_INTERNAL_H */

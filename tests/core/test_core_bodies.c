@@ -76,8 +76,8 @@ test_checksums(void)
 	}
 
 	/*
-	 * The core's SHA-256 against libcrypto's, on every length around the
-	 * 64-byte block and padding borders and on bodies past the 8 KB chunk.
+	 * tn_checksum against libcrypto's EVP digest, on every length around
+	 * the 64-byte block and padding borders and on bodies past the 8 KB chunk.
 	 */
 	{
 		static const size_t big[] = { 8191, 8192, 8193, 100003, 1048576 + 13 };
