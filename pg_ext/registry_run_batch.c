@@ -65,9 +65,9 @@ struct reg_run_batch
 	"   version_key)"
 
 /* 1.5: the slice in one call */
-#define RUN_BATCH_SET_SQL                                                                                   \
-	"SELECT tenancy.run_record_tenants($1::pg_catalog.int8, $2::pg_catalog.text[], $3::pg_catalog.text[],"  \
-	" $4::pg_catalog.text[], $5::pg_catalog.text[], $6::pg_catalog.int8[], $7::pg_catalog.int8[],"          \
+#define RUN_BATCH_SET_SQL                                                                                  \
+	"SELECT tenancy.run_record_tenants($1::pg_catalog.int8, $2::pg_catalog.text[], $3::pg_catalog.text[]," \
+	" $4::pg_catalog.text[], $5::pg_catalog.text[], $6::pg_catalog.int8[], $7::pg_catalog.int8[],"         \
 	" $8::pg_catalog.text[], $9::pg_catalog.text[], $10::pg_catalog.text[], $11::pg_catalog.text[])"
 
 bool
