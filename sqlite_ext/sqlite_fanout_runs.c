@@ -2,12 +2,12 @@
  * sqlite_fanout_runs.c -- the registry rows of a recorded SQLite fan-out
  * (tenant_migrate_all, tenant_rollback_all, tenant_verify_all): the run's
  * start and end rows, one row per tenant, and each tenant's cached state in
- * tenancy_tenants, written as each tenant finishes (tnsq_record_now: at
- * once, or in batches for rows the core lets wait; by the caller's thread
- * when the registry's connection has a mutex, tnsq_run_workers_recording)
- * or per slice.  The words written (statuses, run status) and which rows
- * may wait are the core's; this file only writes them.  The threads that
- * produce the rows are sqlite_fanout.c's.
+ * tenancy_tenants, written by the caller's thread while the workers run
+ * (tnsq_run_workers_recording: at once for a failure, in half-second
+ * batches for rows the core lets wait) or per slice.  The words written
+ * (statuses, run status), which rows may wait and for how long are the
+ * core's; this file only writes them.  The threads that produce the rows
+ * are sqlite_fanout.c's.
  */
 #define _POSIX_C_SOURCE 200809L /* pthread_cond_timedwait, struct timespec */
 
