@@ -50,8 +50,24 @@ tn_sqlite_error(sqlite3 *db, int rc, tn_error *err)
 {
 	int primary = rc & 0xff;
 
+	if (primary == SQLITE_LOCKED && sqlite3_extended_errcode(db) != SQLITE_LOCKED_SHAREDCACHE)
+	{
+		/*
+		 * Not another connection: a statement of this same connection that
+		 * has not finished (the caller's SELECT over a table, an open
+		 * cursor) holds a table this call must change.  SQLite returns at
+		 * once, without the busy handler, and waiting could never help.
+		 * Same code (55P03) as a lock held elsewhere: the lock was not
+		 * obtained.
+		 */
+		tn_error_set(err, TN_ERR_BUSY, "database table is locked by an unfinished statement of this connection");
+		tn_error_detail(err, "A statement of the same connection that has not finished (a SELECT still returning rows, or an open cursor) uses a table this call must change. SQLite does not wait for its own connection.");
+		tn_error_hint(err, "Finish or reset that statement (read all its rows or close the cursor) before the call, or make the call in a statement of its own.");
+		return TN_ERR_BUSY;
+	}
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 	{
+		/* SQLITE_BUSY, or SQLITE_LOCKED_SHAREDCACHE: another connection holds it */
 		const char *file = sqlite3_db_filename(db, "main");
 
 		tn_error_set(err, TN_ERR_BUSY, "database is locked by another connection");

@@ -66,7 +66,10 @@ void		tn_sqlite_clear_sqlstate(void);
 int tn_sqlite_exec(sqlite3 *db, const char *sql, tn_error *err);
 
 /*
- * Map the connection's current error to a tn_error (BUSY -> TN_ERR_BUSY);
+ * Map the connection's current error to a tn_error: SQLITE_BUSY (and a
+ * shared-cache SQLITE_LOCKED) -> TN_ERR_BUSY "database is locked by another
+ * connection"; SQLITE_LOCKED from an unfinished statement of this same
+ * connection -> TN_ERR_BUSY saying so (no wait happened, none would help);
  * a TN_ERR_ENGINE error gets tn_sqlite_sqlstate's SQLSTATE, when it has one.
  */
 int tn_sqlite_error(sqlite3 *db, int rc, tn_error *err);

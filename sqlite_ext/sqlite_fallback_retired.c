@@ -293,31 +293,11 @@ out:
 static int
 drop_retired_in(sqlite3 *db, const char *name, long long *dropped, tn_error *err)
 {
-	tn_sqlite_conn conn, tenant;
-	registry_paths rp;
-	tn_rows		   location;
-	tn_value	   p[1] = { tn_text(name) };
-	char		  *resolved = NULL;
+	tn_sqlite_conn tenant;
 	int			   rc;
 
-	tn_sqlite_conn_init(&conn, db);
-	if ((rc = tnsq_registry_ready(&conn, &rp, err)) != TN_OK)
+	if ((rc = tnsq_open_named_tenant(db, name, OPEN_RW | OPEN_NO_SCHEMA, &tenant, err)) != TN_OK)
 		return rc;
-	rc = tn_query_rows(&conn.adapter, "SELECT location FROM {T}tenants WHERE name = $1", 1, p, 1, &location, err);
-	if (rc != TN_OK)
-		return rc;
-	if (location.nrows == 0)
-	{
-		tn_rows_free(&location);
-		return tn_one_tenant_unknown(name, err);
-	}
-	rc = tn_validate_tenant_path(rp.dir, tn_rows_get(&location, 0, 0), 1, &resolved, err);
-	tn_rows_free(&location);
-	if (rc == TN_OK)
-		rc = tnsq_open_tenant_file(resolved, OPEN_RW | OPEN_NO_SCHEMA, &tenant, err);
-	free(resolved);
-	if (rc != TN_OK)
-		return tn_one_tenant_failed(name, 0, err); /* missing, not a database: unreachable */
 	rc = drop_retired(tenant.db, dropped, err);
 	tnsq_close_tenant(&tenant);
 	return rc;

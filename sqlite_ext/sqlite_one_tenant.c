@@ -20,10 +20,15 @@
 
 SQLITE_EXTENSION_INIT3
 
+/*
+ * Opens the named tenant's file of this registry (how: OPEN_* of
+ * tnsq_open_tenant_file) into *tenant.  An unknown name, or a file that is
+ * missing or not a database, comes back as the core's one-tenant error.
+ */
 int
-tnsq_one_tenant_fill(sqlite3 *db, tn_one_tenant_kind kind, const char *name, tn_rows *out, tn_error *err)
+tnsq_open_named_tenant(sqlite3 *db, const char *name, int how, tn_sqlite_conn *tenant, tn_error *err)
 {
-	tn_sqlite_conn conn, tenant;
+	tn_sqlite_conn conn;
 	registry_paths rp;
 	tn_rows		   location;
 	tn_value	   p[1] = { tn_text(name) };
@@ -44,10 +49,21 @@ tnsq_one_tenant_fill(sqlite3 *db, tn_one_tenant_kind kind, const char *name, tn_
 	rc = tn_validate_tenant_path(rp.dir, tn_rows_get(&location, 0, 0), 1, &resolved, err);
 	tn_rows_free(&location);
 	if (rc == TN_OK)
-		rc = tnsq_open_tenant_file(resolved, OPEN_READONLY, &tenant, err);
+		rc = tnsq_open_tenant_file(resolved, how, tenant, err);
 	free(resolved);
 	if (rc != TN_OK)
 		return tn_one_tenant_failed(name, 0, err); /* missing, not a database: unreachable, as in the fan-out */
+	return TN_OK;
+}
+
+int
+tnsq_one_tenant_fill(sqlite3 *db, tn_one_tenant_kind kind, const char *name, tn_rows *out, tn_error *err)
+{
+	tn_sqlite_conn tenant;
+	int			   rc;
+
+	if ((rc = tnsq_open_named_tenant(db, name, OPEN_READONLY, &tenant, err)) != TN_OK)
+		return rc;
 	if ((rc = tn_one_tenant_read(&tenant.adapter, kind, out, err)) != TN_OK)
 		rc = tn_one_tenant_failed(name, 1, err);
 	tnsq_close_tenant(&tenant);

@@ -148,6 +148,8 @@ const char *tnsq_arg_text(int argc, sqlite3_value **argv, int i);
  * tenant's file opened read-only, kind read there (out initialised by the
  * caller); errors as the core words them (unknown 42704, unreachable 08006).
  */
+/* The named tenant's file, opened (how: OPEN_*); unknown or unreadable: the core's one-tenant error. */
+int tnsq_open_named_tenant(sqlite3 *db, const char *name, int how, tn_sqlite_conn *tenant, tn_error *err);
 int tnsq_one_tenant_fill(sqlite3 *db, tn_one_tenant_kind kind, const char *name, tn_rows *out, tn_error *err);
 
 /* sqlite_tenant_set.c: tenant_migration_remove(version [, scope]) */

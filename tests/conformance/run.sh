@@ -24,7 +24,7 @@ cp -r "$top/tests/fixtures" "$share/fixtures"; cp -r "$here/folder" "$share/fold
 chmod -R a+rX "$share"
 trap 'rm -rf "$share"' EXIT
 PSQL=${PSQL:-psql}
-pass=0; fail=0
+. "$top/tests/lib/suite_count.sh"
 
 # A line "--@pg <sql>" runs only on PostgreSQL, "--@sqlite <sql>" only on SQLite
 # (setup that has no common spelling, e.g. making a file or a database to
@@ -91,18 +91,18 @@ for scenario in "$here"/scenarios/*.sql; do
     if diff -u "$out/$name.pg.out" "$out/$name.sqlite.out" >"$out/$name.diff"; then
       cp "$out/$name.pg.out" "$exp"; echo "rewritten $exp (review it; not counted)"
     else
-      echo "FAIL $name: engines differ, expected file not written (- postgres, + sqlite)"; cat "$out/$name.diff"; fail=$((fail + 1))
+      bad "$name: engines differ, expected file not written (- postgres, + sqlite)"; cat "$out/$name.diff"
     fi
     continue
   fi
   for engine in pg sqlite; do
     if [ ! -f "$exp" ]; then
-      echo "FAIL $name $engine (no expected/$name.out)"; fail=$((fail + 1))
+      bad "$name $engine (no expected/$name.out)"
     elif diff -u "$exp" "$out/$name.$engine.out" >"$out/$name.$engine.diff"; then
-      echo "ok $name $engine"; pass=$((pass + 1))
+      ok "$name $engine"
     else
-      echo "FAIL $name $engine: differs from expected/$name.out (- expected, + $engine)"
-      cat "$out/$name.$engine.diff"; fail=$((fail + 1))
+      bad "$name $engine: differs from expected/$name.out (- expected, + $engine)"
+      cat "$out/$name.$engine.diff"
     fi
   done
 done
@@ -156,9 +156,8 @@ $PSQL -X -q -d postgres -c "DROP DATABASE conf_iface" >/dev/null
   SELECT name || '(..' || args || ') -> ' || cols FROM m
   ORDER BY 1" >"$out/interface.sqlite.out" 2>&1)
 if diff -u "$out/interface.pg.out" "$out/interface.sqlite.out" >"$out/interface.diff"; then
-  echo "ok interface"; pass=$((pass + 1))
+  ok "interface"
 else
-  echo "FAIL interface: functions differ (- postgres, + sqlite)"; cat "$out/interface.diff"; fail=$((fail + 1))
+  bad "interface: functions differ (- postgres, + sqlite)"; cat "$out/interface.diff"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -93,3 +93,12 @@ SELECT tenant_migration_add('4', 'four', 'CREATE TABLE t4 (a);');
 SELECT tenant_migrate();
 SELECT version, state FROM tenant_status();
 SELECT count(*) AS holder_left FROM sqlite_master WHERE name = 'lock_holder';
+-- a table locked by this same connection (SQLITE_LOCKED, not another connection's
+-- lock): the caller's SELECT over t still returns rows while the migration drops a
+-- table; the error says so, nothing is applied, and the call on its own works
+SELECT tenant_migration_add('5', 'drop_t4', 'DROP TABLE t4;', 'CREATE TABLE t4 (a);');
+INSERT INTO t VALUES (1), (2);
+SELECT a, tenant_migrate() FROM t;
+SELECT version, state FROM tenant_status() WHERE version = '5';
+SELECT tenant_migrate();
+SELECT version, state FROM tenant_status() WHERE version = '5';

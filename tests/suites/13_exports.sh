@@ -10,10 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 OUT=tests/out/exports
 mkdir -p "$OUT"
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/lib/suite_count.sh
 exports() { nm -D --defined-only "$1" | awk '{ print $3 }' | sort; }
 
 if ! make -s sqlite >"$OUT/sqlite_build.log" 2>&1; then cat "$OUT/sqlite_build.log"; bad "build sqlite_ext/tenancy.so"; finish; fi

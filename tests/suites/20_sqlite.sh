@@ -12,20 +12,17 @@ set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 EXT=$ROOT/sqlite_ext/tenancy.so
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+. tests/lib/suite_count.sh
 
 if ! make -s sqlite >/dev/null 2>"$ROOT/tests/out.sqlite_build.log"; then
   mkdir -p tests/out; mv -f "$ROOT/tests/out.sqlite_build.log" tests/out/sqlite_build.log
-  cat tests/out/sqlite_build.log; bad "build sqlite_ext/tenancy.so"
-  echo "${pass} passed, ${fail} failed"; exit 1
+  cat tests/out/sqlite_build.log; bad "build sqlite_ext/tenancy.so"; finish
 fi
 rm -f "$ROOT/tests/out.sqlite_build.log"
 # a private copy: another build may rewrite sqlite_ext/tenancy.so while the scripts run
 EXTDIR=$(mktemp -d); trap 'rm -rf "$EXTDIR"' EXIT
 cp "$EXT" "$EXTDIR/tenancy.so"; EXT=$EXTDIR/tenancy.so
-command -v sqlite3 >/dev/null || { bad "sqlite3 shell not installed"; echo "${pass} passed, ${fail} failed"; exit 1; }
+command -v sqlite3 >/dev/null || { bad "sqlite3 shell not installed"; finish; }
 
 # Make a run comparable: temp folder, clock values, generated names, line numbers.
 normalize() { # tmpdir
@@ -89,5 +86,4 @@ if [ -z "${TN_SQLITE_ONLY:-}" ] || grep -qw python <<<"${TN_SQLITE_ONLY//,/ }"; 
   fi
 fi
 
-echo "${pass} passed, ${fail} failed"
-[ "$fail" -eq 0 ]
+finish

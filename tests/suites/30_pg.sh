@@ -13,10 +13,7 @@ ROOT=$PWD
 
 PORT=${TN_PG_PORT:-55432}
 OUT=$ROOT/tests/out/pg-$PORT	# per port: concurrent runs do not clobber each other
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/lib/suite_count.sh
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 chmod 777 "$OUT" 2>/dev/null

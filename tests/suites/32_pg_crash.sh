@@ -23,10 +23,7 @@ ROOT=$PWD
 
 PORT=${TN_PG_CRASH_PORT:-55436}
 OUT=$ROOT/tests/out/pg-crash-$PORT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/lib/suite_count.sh
 
 rm -rf "$OUT"; mkdir -p "$OUT"; chmod 777 "$OUT" 2>/dev/null
 # building and starting are not checks: a failure is one, a success is not counted

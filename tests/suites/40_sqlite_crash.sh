@@ -29,10 +29,8 @@ DRV=$OUT/crash_driver
 HITS=${CRASH_HITS:-40}
 CONC=${CONC_TRIALS:-15}
 CREATES=${CREATE_HITS:-20}
-pass=0; fail=0
-ok() { pass=$((pass + 1)); [ -n "${VERBOSE:-}" ] && echo "ok   $*"; return 0; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+SUITE_OK_QUIET=1	# hundreds of trials: only failures and the summaries (VERBOSE=1 prints each)
+. tests/lib/suite_count.sh
 
 mkdir -p "$OUT"
 if ! make -s sqlite >/dev/null 2>"$OUT/build.log"; then cat "$OUT/build.log"; bad "build extension"; finish; fi

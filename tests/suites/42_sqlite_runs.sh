@@ -32,13 +32,7 @@ set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/tests/out/runs
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
-check() { # name expected actual
-  if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: expected [$2], got [$3]"; fi
-}
+. tests/lib/suite_count.sh
 
 mkdir -p "$OUT"
 if ! make -s sqlite >/dev/null 2>"$OUT/build.log"; then cat "$OUT/build.log"; bad "build extension"; finish; fi
@@ -108,15 +102,17 @@ for ((round = 1; round <= ROUNDS; round++)); do
   wait_running "$reg/registry.db" || bad "round $round: the first run never showed as running"
   second=$(migrate_all_sql 2000 | sqlite3 -batch "$reg/registry.db" 2>&1)
   release_file; wait "$first"
-  check "round $round: the second call is refused at once with the busy error" \
-    "another recorded fan-out is running on this registry" \
-    "$(sed -n 's/^Runtime error near line [0-9]*: //p' <<<"$second")"
-  check "round $round: the first call reports its own work" "applied|12" "$(cat "$WORK/a.out")"
-  check "round $round: one run, closed" "1|done|12" \
-    "$(sq "$reg/registry.db" "SELECT run_id, status, applied FROM tenancy_runs")"
-  check "round $round: per-tenant rows and audit rows for every tenant migrated" "12|12" \
+  check_eq "round $round: the second call is refused at once with the busy error" \
+    "$(sed -n 's/^Runtime error near line [0-9]*: //p' <<<"$second")" \
+    "another recorded fan-out is running on this registry"
+  check_eq "round $round: the first call reports its own work" "$(cat "$WORK/a.out")" "applied|12"
+  check_eq "round $round: one run, closed" \
+    "$(sq "$reg/registry.db" "SELECT run_id, status, applied FROM tenancy_runs")" \
+    "1|done|12"
+  check_eq "round $round: per-tenant rows and audit rows for every tenant migrated" \
     "$(sq "$reg/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE run_id = 1 AND status = 'applied'),
-        (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%')")"
+        (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%')")" \
+    "12|12"
 done
 # a caller killed inside its fan-out leaves 'running'; the next run closes it as aborted
 reg=$WORK/k; make_registry "$reg" 3 "$M3"
@@ -127,9 +123,11 @@ kill -KILL "$victim"; wait "$victim" 2>/dev/null   # $! of a pipeline: its last 
 release_file
 after=$(printf '.load %s\nSELECT count(*) FROM tenant_migrate_all() WHERE status IN (%s, %s);\n' "$EXT" "'applied'" "'up_to_date'" |
   sqlite3 -batch "$reg/registry.db" 2>&1)
-check "killed caller: the next run works" "3" "$after"
-check "killed caller: its run is closed as aborted" "1|aborted|1
-2|done|1" "$(sq "$reg/registry.db" "SELECT run_id, status, finished_at IS NOT NULL FROM tenancy_runs ORDER BY 1")"
+check_eq "killed caller: the next run works" "$after" "3"
+check_eq "killed caller: its run is closed as aborted" \
+  "$(sq "$reg/registry.db" "SELECT run_id, status, finished_at IS NOT NULL FROM tenancy_runs ORDER BY 1")" \
+  "1|aborted|1
+2|done|1"
 
 # the registry cannot be written when the run ends (another writer holds it past the busy timeout):
 # the call fails saying what was done, and the next run closes the lost run as aborted
@@ -141,17 +139,20 @@ wait_running "$reg/registry.db"
 lock_file "$reg/registry.db" IMMEDIATE r   # a writer on the registry: our results cannot be written
 release_file t; wait "$first"; release_file r
 res=$(cat "$WORK/w.out")
-grep -q "database is locked by another connection" <<<"$res" && ok "registry busy at the end: the call fails busy" || bad "registry busy: $res"
+check_has "registry busy at the end: the call fails busy" "database is locked by another connection" "$res"
 grep -q "Run 1 could not be closed in the registry either" <<<"$res" && grep -q "3 tenant(s) had been migrated or tried" <<<"$res" &&
   ok "registry busy at the end: the error says what was done" || bad "registry busy (detail): $res"
-check "registry busy at the end: the tenants' own files hold the truth" "3 3 3" \
-  "$(for t in 01 02 03; do sq "$reg/t$t.db" "SELECT max(CAST(version AS INTEGER)) FROM tenancy_applied"; done | tr '\n' ' ' | sed 's/ $//')"
+check_eq "registry busy at the end: the tenants' own files hold the truth" \
+  "$(for t in 01 02 03; do sq "$reg/t$t.db" "SELECT max(CAST(version AS INTEGER)) FROM tenancy_applied"; done | tr '\n' ' ' | sed 's/ $//')" \
+  "3 3 3"
 after=$(printf '.load %s\nSELECT tenant, status FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
-check "registry busy at the end: the next run sees them up to date" "t01|up_to_date
+check_eq "registry busy at the end: the next run sees them up to date" "$after" "t01|up_to_date
 t02|up_to_date
-t03|up_to_date" "$after"
-check "registry busy at the end: the lost run is closed as aborted" "1|aborted
-2|done" "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")"
+t03|up_to_date"
+check_eq "registry busy at the end: the lost run is closed as aborted" \
+  "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")" \
+  "1|aborted
+2|done"
 
 # ---- 6. progress visible from another connection (issue 9) ----
 # each tenant's row is committed as it finishes: while t02 waits for its lock, another
@@ -166,20 +167,23 @@ for ((w = 0; w < 1500; w++)); do
   [ -n "$seen" ] && break
   sleep 0.02
 done
-check "progress: t01's row is visible while the run goes on" "t01:applied" "$seen"
-check "progress: the run is running, t01's cached state follows, t02 not recorded yet" "running|3|0" \
+check_eq "progress: t01's row is visible while the run goes on" "$seen" "t01:applied"
+check_eq "progress: the run is running, t01's cached state follows, t02 not recorded yet" \
   "$(sq -cmd ".timeout 5000" "$reg/registry.db" "SELECT (SELECT status FROM tenancy_runs WHERE run_id = 1),
       (SELECT version FROM tenancy_tenants WHERE name = 't01'),
-      (SELECT count(*) FROM tenancy_run_tenants WHERE tenant = 't02')")"
-check "progress: tenant_runs() on another connection shows it" "1|running" \
-  "$(printf '.load %s\n.timeout 5000\nSELECT run_id, status FROM tenant_runs();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)"
+      (SELECT count(*) FROM tenancy_run_tenants WHERE tenant = 't02')")" \
+  "running|3|0"
+check_eq "progress: tenant_runs() on another connection shows it" \
+  "$(printf '.load %s\n.timeout 5000\nSELECT run_id, status FROM tenant_runs();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)" \
+  "1|running"
 release_file p; wait "$first"
-check "progress: the call reports every tenant" "t01|applied
+check_eq "progress: the call reports every tenant" "$(cat "$WORK/p.out")" "t01|applied
 t02|applied
-t03|applied" "$(cat "$WORK/p.out")"
-check "progress: each tenant recorded once, the run closed" "3|3|done|3" \
+t03|applied"
+check_eq "progress: each tenant recorded once, the run closed" \
   "$(sq "$reg/registry.db" "SELECT count(*), count(DISTINCT tenant), (SELECT status FROM tenancy_runs WHERE run_id = 1),
-      (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%') FROM tenancy_run_tenants")"
+      (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate' AND detail LIKE 'run 1:%') FROM tenancy_run_tenants")" \
+  "3|3|done|3"
 
 # the same through the tenancy command (a serialized connection, as Python's: its statement holds the
 # connection's mutex, so worker threads cannot record): the caller's thread records each tenant the
@@ -197,20 +201,21 @@ done
 state=$(sq -cmd ".timeout 5000" "$reg/registry.db" "SELECT (SELECT status FROM tenancy_runs WHERE run_id = 1),
       (SELECT count(*) FROM tenancy_run_tenants WHERE tenant = 't02')")
 release_file cl; wait "$first"
-check "progress (the command, 2 threads): t01's and t03's rows are visible while t02 waits" "t01:applied,t03:applied" "$seen"
-check "progress (the command): the run is running, t02 not recorded yet" "running|0" "$state"
-check "progress (the command): each tenant recorded once, the run closed" "3|3|1" \
-  "$(sq "$reg/registry.db" "SELECT count(*), count(DISTINCT tenant), (SELECT count(*) FROM tenancy_runs WHERE run_id = 1 AND status <> 'running') FROM tenancy_run_tenants")"
+check_eq "progress (the command, 2 threads): t01's and t03's rows are visible while t02 waits" "$seen" "t01:applied,t03:applied"
+check_eq "progress (the command): the run is running, t02 not recorded yet" "$state" "running|0"
+check_eq "progress (the command): each tenant recorded once, the run closed" \
+  "$(sq "$reg/registry.db" "SELECT count(*), count(DISTINCT tenant), (SELECT count(*) FROM tenancy_runs WHERE run_id = 1 AND status <> 'running') FROM tenancy_run_tenants")" \
+  "3|3|1"
 
 # ---- 4. one busy timeout, not two ----
 reg=$WORK/b; make_registry "$reg" 2 "$M3"
 res=$("$DRV" "$EXT.so" "$reg/t01.db" 700 "$reg/t01.db" "SELECT tenant_migrate()")
-check "tenant_migrate() on a locked file waits the busy timeout once" "asked_sleep_ms 700" "$(tail -1 <<<"$res")"
-grep -q "database is locked by another connection" <<<"$res" && ok "tenant_migrate(): busy error" || bad "tenant_migrate(): $res"
+check_eq "tenant_migrate() on a locked file waits the busy timeout once" "$(tail -1 <<<"$res")" "asked_sleep_ms 700"
+check_has "tenant_migrate(): busy error" "database is locked by another connection" "$res"
 res=$("$DRV" "$EXT.so" "$reg/registry.db" 700 "$reg/t01.db" "SELECT tenant, status, sqlstate FROM tenant_migrate_all(NULL, 1)")
-check "the fan-out waits the caller's busy timeout once for a locked tenant" "t01|failed|55P03
+check_eq "the fan-out waits the caller's busy timeout once for a locked tenant" "$res" "t01|failed|55P03
 t02|applied|
-asked_sleep_ms 700" "$res"
+asked_sleep_ms 700"
 
 # ---- 2 and 5: storage faults on a small tmpfs ----
 mkdir -p "$MNT"
@@ -228,34 +233,40 @@ free=$(df -B1 --output=avail "$MNT" | tail -1)
 fill=$(( free - need * 5 / 2 ))
 head -c "$fill" /dev/zero >"$MNT/filler" 2>/dev/null
 res=$(printf '.load %s\nSELECT tenant, status, applied, sqlstate FROM tenant_migrate_all(NULL, 1);\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
-check "disk full: a row per tenant, the full ones 53100" "t01|applied|1|
+check_eq "disk full: a row per tenant, the full ones 53100" "$res" "t01|applied|1|
 t02|applied|1|
 t03|failed|0|53100
 t04|failed|0|53100
 t05|failed|0|53100
-t06|failed|0|53100" "$res"
-check "disk full: the run ends failed, with a row per tenant" "failed|2|4|6" \
-  "$(sq "$reg/registry.db" "SELECT status, applied, failed, (SELECT count(*) FROM tenancy_run_tenants) FROM tenancy_runs")"
-check "disk full: audit rows for every tenant touched" "6" \
-  "$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_audit WHERE action = 'migrate'")"
-check "disk full: the hint names the disk" "4" \
-  "$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_run_tenants WHERE error LIKE '%HINT:  The disk that holds the database is full%'")"
-check "disk full: tenants() agrees with the files" "t01|3|3 t02|3|3 t03|2|2 t04|2|2 t05|2|2 t06|2|2" \
+t06|failed|0|53100"
+check_eq "disk full: the run ends failed, with a row per tenant" \
+  "$(sq "$reg/registry.db" "SELECT status, applied, failed, (SELECT count(*) FROM tenancy_run_tenants) FROM tenancy_runs")" \
+  "failed|2|4|6"
+check_eq "disk full: audit rows for every tenant touched" \
+  "$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_audit WHERE action = 'migrate'")" \
+  "6"
+check_eq "disk full: the hint names the disk" \
+  "$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_run_tenants WHERE error LIKE '%HINT:  The disk that holds the database is full%'")" \
+  "4"
+check_eq "disk full: tenants() agrees with the files" \
   "$(for t in 01 02 03 04 05 06; do
        printf 't%s|%s|%s ' $t "$(sq "$reg/registry.db" "SELECT version FROM tenancy_tenants WHERE name = 't$t'")" \
          "$(sq "$reg/t$t.db" "SELECT max(CAST(version AS INTEGER)) FROM tenancy_applied")"
-     done | sed 's/ $//')"
+     done | sed 's/ $//')" \
+  "t01|3|3 t02|3|3 t03|2|2 t04|2|2 t05|2|2 t06|2|2"
 rm -f "$MNT/filler"
 res=$(printf '.load %s\nSELECT status, count(*), max(error) FROM tenant_migrate_all() GROUP BY 1;\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
-check "disk full: with space again, the rest is migrated" "applied|4|
-up_to_date|2|" "$res"
+check_eq "disk full: with space again, the rest is migrated" "$res" "applied|4|
+up_to_date|2|"
 
 # a folder where a tenant file belongs: 42809 in every function
 rm -f "$reg/t06.db"; mkdir "$reg/t06.db"
-check "a folder for a tenant file: its own class in the fan-out" "t06|failed|42809" \
-  "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenant_migrate_all() WHERE tenant = %s;\n' "$EXT" "'t06'" | sqlite3 -batch "$reg/registry.db" 2>&1)"
-check "a folder for a tenant file: the same text from tenant_register" 'tenant file "t06.db" is a directory' \
-  "$(mkdir "$reg/adir.db"; printf '.load %s\nSELECT tenant_register(%s, %s);\n' "$EXT" "'x6'" "'adir.db'" | sqlite3 -batch "$reg/registry.db" 2>&1 | sed -n 's/^Runtime error near line [0-9]*: //p' | sed 's/adir/t06/')"
+check_eq "a folder for a tenant file: its own class in the fan-out" \
+  "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenant_migrate_all() WHERE tenant = %s;\n' "$EXT" "'t06'" | sqlite3 -batch "$reg/registry.db" 2>&1)" \
+  "t06|failed|42809"
+check_eq "a folder for a tenant file: the same text from tenant_register" \
+  "$(mkdir "$reg/adir.db"; printf '.load %s\nSELECT tenant_register(%s, %s);\n' "$EXT" "'x6'" "'adir.db'" | sqlite3 -batch "$reg/registry.db" 2>&1 | sed -n 's/^Runtime error near line [0-9]*: //p' | sed 's/adir/t06/')" \
+  'tenant file "t06.db" is a directory'
 rmdir "$reg/t06.db" "$reg/adir.db"
 
 # read-only storage: 25006 with its hint (tenant files on a tmpfs inside the registry folder, remounted read-only)
@@ -263,10 +274,13 @@ mkdir -p "$RO"
 if mount -t tmpfs -o size=2m tmpfs "$RO"; then
   make_registry "$WORK/r" 0 "SELECT tenant_create('r1', 'ro/r1.db'); SELECT tenant_create('r2', 'ro/r2.db'); $M3"
   mount -o remount,ro "$RO"
-  check "read-only: a row per tenant with 25006" "r1|failed|25006
-r2|failed|25006" "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$WORK/r/registry.db" 2>&1)"
-  check "read-only: the hint names the cause, the run is closed" "2|failed" \
-    "$(sq "$WORK/r/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE error LIKE '%HINT:  The database cannot be written%'), status FROM tenancy_runs")"
+  check_eq "read-only: a row per tenant with 25006" \
+    "$(printf '.load %s\nSELECT tenant, status, sqlstate FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$WORK/r/registry.db" 2>&1)" \
+    "r1|failed|25006
+r2|failed|25006"
+  check_eq "read-only: the hint names the cause, the run is closed" \
+    "$(sq "$WORK/r/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE error LIKE '%HINT:  The database cannot be written%'), status FROM tenancy_runs")" \
+    "2|failed"
   umount "$RO"
 else
   bad "mount a second tmpfs"
@@ -279,16 +293,19 @@ sq "$reg/registry.db" "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 F
 for i in 250 251 252 253 254; do sq "$reg/u$i.db" "CREATE TABLE three(x);" >/dev/null; done  # migration 3 fails there
 sq "$reg/registry.db" ".load $EXT" "SELECT tenant_migration_add('3', 'three', 'CREATE TABLE three(x);', 'DROP TABLE three;', 'tenants');" >/dev/null
 all7() { sq "$reg/registry.db" ".load $EXT" "$1"; }
-check "slices: max_failures 3 stops in the second slice; every tenant has its row, in order" \
-  "420|applied 250|failed 3|skipped 167|$(seq -f 'u%03g' -s ' ' 0 419)" \
+check_eq "slices: max_failures 3 stops in the second slice; every tenant has its row, in order" \
   "$(all7 "SELECT count(*) || '|applied ' || sum(status = 'applied') || '|failed ' || sum(status = 'failed')
-    || '|skipped ' || sum(status = 'skipped') || '|' || group_concat(tenant, ' ') FROM tenant_migrate_all(NULL, 1, 3);")"
-check "slices: the run's record and its per-tenant rows (tried tenants only)" "420|250|3|253" \
-  "$(sq "$reg/registry.db" "SELECT tenants || '|' || applied || '|' || failed || '|' || (SELECT count(*) FROM tenancy_run_tenants t WHERE t.run_id = r.run_id) FROM tenancy_runs r")"
-check "slices: the rerun reaches every other tenant of the third slice" "applied 165|failed 5|up_to_date 250" \
-  "$(all7 "SELECT group_concat(s, '|') FROM (SELECT status || ' ' || count(*) AS s FROM tenant_migrate_all(NULL, 2) GROUP BY status ORDER BY status);")"
-check "slices: tenant_rollback_all over three slices" "415|420" \
-  "$(all7 "SELECT count(*) FROM tenant_rollback_all('3', 2) WHERE status = 'rolled_back';" | tail -1)|$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_tenants WHERE version = '2'")"
+    || '|skipped ' || sum(status = 'skipped') || '|' || group_concat(tenant, ' ') FROM tenant_migrate_all(NULL, 1, 3);")" \
+  "420|applied 250|failed 3|skipped 167|$(seq -f 'u%03g' -s ' ' 0 419)"
+check_eq "slices: the run's record and its per-tenant rows (tried tenants only)" \
+  "$(sq "$reg/registry.db" "SELECT tenants || '|' || applied || '|' || failed || '|' || (SELECT count(*) FROM tenancy_run_tenants t WHERE t.run_id = r.run_id) FROM tenancy_runs r")" \
+  "420|250|3|253"
+check_eq "slices: the rerun reaches every other tenant of the third slice" \
+  "$(all7 "SELECT group_concat(s, '|') FROM (SELECT status || ' ' || count(*) AS s FROM tenant_migrate_all(NULL, 2) GROUP BY status ORDER BY status);")" \
+  "applied 165|failed 5|up_to_date 250"
+check_eq "slices: tenant_rollback_all over three slices" \
+  "$(all7 "SELECT count(*) FROM tenant_rollback_all('3', 2) WHERE status = 'rolled_back';" | tail -1)|$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_tenants WHERE version = '2'")" \
+  "415|420"
 
 # ---- 8. batched registry writes ----
 # the registry's file change counter (header bytes 24..27) grows by one per commit in rollback-journal mode
@@ -297,10 +314,11 @@ reg=$WORK/bt; make_registry "$reg" 40 "$M3"
 before=$(commits "$reg/registry.db")
 res=$(printf '.load %s\nSELECT status, count(*) FROM tenant_migrate_all(NULL, 1) GROUP BY 1;\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
 after=$(commits "$reg/registry.db")
-check "batched: 40 tenants applied" "applied|40" "$res"
-check "batched: every tenant's row, audit row and cached version" "40|40|40" \
+check_eq "batched: 40 tenants applied" "$res" "applied|40"
+check_eq "batched: every tenant's row, audit row and cached version" \
   "$(sq "$reg/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE status = 'applied'),
-      (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate'), (SELECT count(*) FROM tenancy_tenants WHERE version = '3')")"
+      (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate'), (SELECT count(*) FROM tenancy_tenants WHERE version = '3')")" \
+  "40|40|40"
 [ $((after - before)) -lt 40 ] && ok "batched: fewer registry commits than tenants ($((after - before)) for 40)" ||
   bad "batched: $((after - before)) registry commits for 40 tenants"
 # killed while the applied rows wait: t01 applied in its file, the run held on t02's lock, then kill -9
@@ -313,11 +331,14 @@ for ((w = 0; w < 1500; w++)); do
 done
 kill -KILL "$victim"; wait "$victim" 2>/dev/null
 release_file bk
-check "killed with rows waiting: t01's file holds migration 3" "1" "$(sq "$reg/t01.db" "SELECT count(*) FROM tenancy_applied WHERE version = '3'")"
-after=$(printf '.load %s\nSELECT tenant, status FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
-check "killed with rows waiting: the next run finds t01 up to date and migrates the rest" "t01|up_to_date
+check_eq "killed with rows waiting: t01's file holds migration 3" \
+  "$(sq "$reg/t01.db" "SELECT count(*) FROM tenancy_applied WHERE version = '3'")" "1"
+check_eq "killed with rows waiting: the next run finds t01 up to date and migrates the rest" \
+  "$(printf '.load %s\nSELECT tenant, status FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)" \
+  "t01|up_to_date
 t02|applied
-t03|applied" "$after"
-check "killed with rows waiting: the lost run is closed as aborted" "1|aborted
-2|done" "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")"
+t03|applied"
+check_eq "killed with rows waiting: the lost run is closed as aborted" \
+  "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")" "1|aborted
+2|done"
 finish

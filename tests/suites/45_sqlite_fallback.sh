@@ -18,14 +18,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/lib/suite_count.sh
 
 mkdir -p tests/out
 if ! make -s sqlite >tests/out/fallback_build.log 2>&1; then
@@ -85,26 +78,26 @@ SHOP=$(prim shop)
 
 # ---- pull ----
 out=$(sq fb.db "SELECT * FROM tenant_fallback_pull('$SHOP')")
-check "pull copies every table in foreign-key order with row counts" \
-  test "$out" = "$(printf 'customers|3\nlogs|2\norders|2\nitems|3')"
-check "pull: the fallback holds the primary's rows" \
-  test "$(plain fb.db "SELECT group_concat(id || ':' || name || ':' || ifnull(active, 'null'), ' ') FROM customers")" = "1:ann:1 2:bob:0 3:cy:null"
-check "pull: timestamptz as ISO 8601 UTC, numeric as exact text" \
-  test "$(plain fb.db "SELECT placed, typeof(total), total FROM orders WHERE id = 1")" = "2024-01-02T01:04:05Z|text|10.50"
-check "pull records nothing per row: a shadow table per keyed table, empty (none for the keyless one)" \
-  test "$(plain fb.db "SELECT (SELECT count(*) FROM tenancy_fallback_rows) || ':' || (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%' ORDER BY name)) || ':' || (SELECT count(*) FROM tenancy_fb_old_customers)")" = "0:tenancy_fb_old_customers,tenancy_fb_old_items,tenancy_fb_old_orders:0"
+check_eq "pull copies every table in foreign-key order with row counts" \
+  "$out" "$(printf 'customers|3\nlogs|2\norders|2\nitems|3')"
+check_eq "pull: the fallback holds the primary's rows" \
+  "$(plain fb.db "SELECT group_concat(id || ':' || name || ':' || ifnull(active, 'null'), ' ') FROM customers")" "1:ann:1 2:bob:0 3:cy:null"
+check_eq "pull: timestamptz as ISO 8601 UTC, numeric as exact text" \
+  "$(plain fb.db "SELECT placed, typeof(total), total FROM orders WHERE id = 1")" "2024-01-02T01:04:05Z|text|10.50"
+check_eq "pull records nothing per row: a shadow table per keyed table, empty (none for the keyless one)" \
+  "$(plain fb.db "SELECT (SELECT count(*) FROM tenancy_fallback_rows) || ':' || (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%' ORDER BY name)) || ':' || (SELECT count(*) FROM tenancy_fb_old_customers)")" "0:tenancy_fb_old_customers,tenancy_fb_old_items,tenancy_fb_old_orders:0"
 out=$(sq part.db "SELECT * FROM tenant_fallback_pull('$SHOP', 'items, customers')")
-check "pull with a table list copies only those, still in FK order" \
-  test "$out" = "$(printf 'customers|3\nitems|3')"
+check_eq "pull with a table list copies only those, still in FK order" \
+  "$out" "$(printf 'customers|3\nitems|3')"
 out=$(sq part2.db "SELECT * FROM tenant_fallback_pull('$SHOP', 'nosuch')")
-check "pull of an unknown table is refused by name" grep -q 'table "nosuch" does not exist on the primary' <<<"$out"
+check_cmd "pull of an unknown table is refused by name" grep -q 'table "nosuch" does not exist on the primary' <<<"$out"
 out=$(sq pw.db "SELECT * FROM tenant_fallback_pull('$SHOP password=s3cr3t')")
-check "a connection string with a password is refused" grep -q "primary must not contain a password" <<<"$out"
-check "... and the password never appears in the error" bash -c "! grep -q s3cr3t <<<'$out'"
+check_cmd "a connection string with a password is refused" grep -q "primary must not contain a password" <<<"$out"
+check_cmd "... and the password never appears in the error" bash -c "! grep -q s3cr3t <<<'$out'"
 out=$(sq down.db "SELECT * FROM tenant_fallback_pull('host=$PGC_SOCK port=1 dbname=shop')")
-check "an unreachable primary is a clear error" grep -q "could not connect to the primary" <<<"$out"
-check "... and a failed pull leaves no table behind" \
-  test "$(plain down.db "SELECT count(*) FROM sqlite_master WHERE name = 'customers'")" = "0"
+check_cmd "an unreachable primary is a clear error" grep -q "could not connect to the primary" <<<"$out"
+check_eq "... and a failed pull leaves no table behind" \
+  "$(plain down.db "SELECT count(*) FROM sqlite_master WHERE name = 'customers'")" "0"
 
 # ---- change capture: an application connection without the extension ----
 plain fb.db "PRAGMA foreign_keys = ON;
@@ -114,18 +107,18 @@ plain fb.db "PRAGMA foreign_keys = ON;
   INSERT INTO orders(id, customer_id, total, placed) VALUES (3, 4, '1.10', '2025-05-05T10:00:00Z');
   INSERT INTO items VALUES (3, 1, 'z', 7), (3, 2, 'y', 1);
   UPDATE items SET qty = 3 WHERE order_id = 1 AND line = 1;" >/dev/null
-check "writes from a connection without the extension are recorded" \
-  test "$(plain fb.db "SELECT count(*) FROM tenancy_fallback_changes")" = "8"
-check "... and the first change of a pulled row keeps it as pulled (updated and deleted keys only)" \
-  test "$(plain fb.db "SELECT (SELECT group_concat(id || ':' || name, ',') FROM tenancy_fb_old_customers) || ' ' || (SELECT group_concat(id || ':' || total, ',') FROM tenancy_fb_old_orders) || ' ' || (SELECT group_concat(order_id || ':' || line || ':' || qty, ',') FROM (SELECT * FROM tenancy_fb_old_items ORDER BY 1, 2))")" = "1:ann 2:7.00 1:1:2,2:1:5"
+check_eq "writes from a connection without the extension are recorded" \
+  "$(plain fb.db "SELECT count(*) FROM tenancy_fallback_changes")" "8"
+check_eq "... and the first change of a pulled row keeps it as pulled (updated and deleted keys only)" \
+  "$(plain fb.db "SELECT (SELECT group_concat(id || ':' || name, ',') FROM tenancy_fb_old_customers) || ' ' || (SELECT group_concat(id || ':' || total, ',') FROM tenancy_fb_old_orders) || ' ' || (SELECT group_concat(order_id || ':' || line || ':' || qty, ',') FROM (SELECT * FROM tenancy_fb_old_items ORDER BY 1, 2))")" "1:ann 2:7.00 1:1:2,2:1:5"
 out=$(sq fb.db "SELECT * FROM tenant_fallback_pull('$SHOP')")
-check "pull refuses while changes are not pushed" grep -q "the fallback has changes that were not pushed" <<<"$out"
+check_cmd "pull refuses while changes are not pushed" grep -q "the fallback has changes that were not pushed" <<<"$out"
 out=$(sq fb.db "SELECT changes_waiting, primary_reachable FROM tenant_fallback_status('$SHOP')")
-check "status: changes waiting, primary reachable" test "$out" = "8|1"
+check_eq "status: changes waiting, primary reachable" "$out" "8|1"
 
 # ---- push ----
 out=$(sq fb.db "SELECT * FROM tenant_fallback_push('$SHOP')")
-check "push reports one row per key with its net change" test "$out" = "$(printf '%s\n' \
+check_eq "push reports one row per key with its net change" "$out" "$(printf '%s\n' \
   'customers|[4]|insert|pushed' 'customers|[1]|update|pushed' 'orders|[2]|delete|pushed' \
   'orders|[3]|insert|pushed' 'items|[2,1]|delete|pushed' 'items|[3,1]|insert|pushed' \
   'items|[3,2]|insert|pushed' 'items|[1,1]|update|pushed')"
@@ -135,78 +128,77 @@ got=$(pq shop "
     UNION ALL SELECT 'o' || id || customer_id || total || coalesce(placed::text, '-') FROM orders
     UNION ALL SELECT 'i' || order_id || line || sku || qty FROM items) s")
 want="c1ann2true c2bobfalse c3cy- c4deetrue i11a3 i12b1 i31z7 i32y1 o1110.502024-01-02 01:04:05+00 o341.102025-05-05 10:00:00+00"
-check "push: the primary holds exactly the expected rows" test "$got" = "$want"
-[ "$got" = "$want" ] || echo "  got:  $got"
-check "push clears the recorded changes" test "$(plain fb.db "SELECT count(*) FROM tenancy_fallback_changes")" = "0"
-check "push records its id on the primary" test "$(pq shop "SELECT count(*) FROM tenancy_fallback.pushes")" = "1"
-check "push moves the serial sequence past the pushed key" \
-  test "$(pq shop "INSERT INTO customers(name) VALUES ('eve') RETURNING id")" = "5"
-check "push moves the identity sequence past the pushed key" \
-  test "$(pq shop "INSERT INTO orders(customer_id) VALUES (1) RETURNING id")" = "4"
+check_eq "push: the primary holds exactly the expected rows" "$got" "$want"
+check_eq "push clears the recorded changes" "$(plain fb.db "SELECT count(*) FROM tenancy_fallback_changes")" "0"
+check_eq "push records its id on the primary" "$(pq shop "SELECT count(*) FROM tenancy_fallback.pushes")" "1"
+check_eq "push moves the serial sequence past the pushed key" \
+  "$(pq shop "INSERT INTO customers(name) VALUES ('eve') RETURNING id")" "5"
+check_eq "push moves the identity sequence past the pushed key" \
+  "$(pq shop "INSERT INTO orders(customer_id) VALUES (1) RETURNING id")" "4"
 $PSQL -d shop -c "DELETE FROM orders WHERE id = 4; DELETE FROM customers WHERE id = 5" >/dev/null
 out=$(sq fb.db "SELECT count(*) FROM tenant_fallback_push('$SHOP')")
-check "a push with nothing recorded does nothing" test "$out" = "0"
+check_eq "a push with nothing recorded does nothing" "$out" "0"
 out=$(sq fb.db "SELECT last_push IS NOT NULL, changes_waiting, conflicts_waiting FROM tenant_fallback_status('$SHOP')")
-check "status after a push: last push set, nothing waiting" test "$out" = "1|0|0"
+check_eq "status after a push: last push set, nothing waiting" "$out" "1|0|0"
 
 # keyless tables
 plain fb.db "INSERT INTO logs VALUES ('three')" >/dev/null
 out=$(sq fb.db "SELECT * FROM tenant_fallback_push('$SHOP')")
-check "a change to a table without a primary key is refused by name" \
+check_cmd "a change to a table without a primary key is refused by name" \
   grep -q 'cannot push changes to a table without a primary key: "logs"' <<<"$out"
-check "... nothing reached the primary" test "$(pq shop "SELECT count(*) FROM logs")" = "2"
-check "... and the change is kept" test "$(plain fb.db "SELECT count(*) FROM tenancy_fallback_changes")" = "1"
+check_eq "... nothing reached the primary" "$(pq shop "SELECT count(*) FROM logs")" "2"
+check_eq "... and the change is kept" "$(plain fb.db "SELECT count(*) FROM tenancy_fallback_changes")" "1"
 plain fb.db "DELETE FROM tenancy_fallback_changes WHERE tbl = 'logs'" >/dev/null
 
 # ---- conflicts ----
 plain fb.db "UPDATE customers SET name = 'bob-fallback' WHERE id = 2" >/dev/null
 pq shop "UPDATE customers SET name = 'bob-primary' WHERE id = 2" >/dev/null
 out=$(sq fb.db "SELECT * FROM tenant_fallback_push('$SHOP')")
-check "abort (default): the conflict is returned" test "$out" = "customers|[2]|update|conflict"
-check "abort: nothing pushed" test "$(pq shop "SELECT name FROM customers WHERE id = 2")" = "bob-primary"
-check "abort: the change stays, the conflict is counted by status" \
-  test "$(sq fb.db "SELECT changes_waiting, conflicts_waiting FROM tenant_fallback_status('$SHOP')")" = "1|1"
+check_eq "abort (default): the conflict is returned" "$out" "customers|[2]|update|conflict"
+check_eq "abort: nothing pushed" "$(pq shop "SELECT name FROM customers WHERE id = 2")" "bob-primary"
+check_eq "abort: the change stays, the conflict is counted by status" \
+  "$(sq fb.db "SELECT changes_waiting, conflicts_waiting FROM tenant_fallback_status('$SHOP')")" "1|1"
 out=$(sq fb.db "SELECT * FROM tenant_fallback_push('$SHOP', 'sideways')")
-check "an unknown on_conflict is refused" grep -q 'invalid on_conflict "sideways"' <<<"$out"
+check_cmd "an unknown on_conflict is refused" grep -q 'invalid on_conflict "sideways"' <<<"$out"
 out=$(sq fb.db "SELECT outcome FROM tenant_fallback_push('$SHOP', 'primary_wins')")
-check "primary_wins: outcome primary_kept" test "$out" = "primary_kept"
-check "primary_wins: the primary keeps its row" test "$(pq shop "SELECT name FROM customers WHERE id = 2")" = "bob-primary"
-check "primary_wins: the fallback takes the primary's row" \
-  test "$(plain fb.db "SELECT name FROM customers WHERE id = 2")" = "bob-primary"
-check "primary_wins: nothing waits afterwards" \
-  test "$(sq fb.db "SELECT changes_waiting, conflicts_waiting FROM tenant_fallback_status('$SHOP')")" = "0|0"
+check_eq "primary_wins: outcome primary_kept" "$out" "primary_kept"
+check_eq "primary_wins: the primary keeps its row" "$(pq shop "SELECT name FROM customers WHERE id = 2")" "bob-primary"
+check_eq "primary_wins: the fallback takes the primary's row" \
+  "$(plain fb.db "SELECT name FROM customers WHERE id = 2")" "bob-primary"
+check_eq "primary_wins: nothing waits afterwards" \
+  "$(sq fb.db "SELECT changes_waiting, conflicts_waiting FROM tenant_fallback_status('$SHOP')")" "0|0"
 plain fb.db "UPDATE customers SET name = 'cy-fallback' WHERE id = 3; INSERT INTO customers(id, name) VALUES (9, 'nine-fb')" >/dev/null
 pq shop "UPDATE customers SET name = 'cy-primary' WHERE id = 3; INSERT INTO customers(id, name) VALUES (9, 'nine-pr')" >/dev/null
 out=$(sq fb.db "SELECT key, op, outcome FROM tenant_fallback_push('$SHOP')")
-check "an insert whose key now exists on the primary is a conflict too" \
-  test "$out" = "$(printf '[3]|update|conflict\n[9]|insert|conflict')"
+check_eq "an insert whose key now exists on the primary is a conflict too" \
+  "$out" "$(printf '[3]|update|conflict\n[9]|insert|conflict')"
 out=$(sq fb.db "SELECT key, outcome FROM tenant_fallback_push('$SHOP', 'fallback_wins')")
-check "fallback_wins: outcome fallback_applied" test "$out" = "$(printf '[3]|fallback_applied\n[9]|fallback_applied')"
-check "fallback_wins: the primary takes the fallback's rows" \
-  test "$(pq shop "SELECT string_agg(name, ',' ORDER BY id) FROM customers WHERE id IN (3, 9)")" = "cy-fallback,nine-fb"
+check_eq "fallback_wins: outcome fallback_applied" "$out" "$(printf '[3]|fallback_applied\n[9]|fallback_applied')"
+check_eq "fallback_wins: the primary takes the fallback's rows" \
+  "$(pq shop "SELECT string_agg(name, ',' ORDER BY id) FROM customers WHERE id IN (3, 9)")" "cy-fallback,nine-fb"
 plain fb.db "UPDATE customers SET active = 0 WHERE id = 9" >/dev/null
 out=$(sq fb.db "SELECT outcome FROM tenant_fallback_push('$SHOP')")
-check "after a push the new primary row is the base: no false conflict" test "$out" = "pushed"
+check_eq "after a push the new primary row is the base: no false conflict" "$out" "pushed"
 
 # new rows go by COPY; a key the primary has now makes the push check them key by key
 plain fb.db "INSERT INTO customers(id, name) VALUES (20, 'twenty'), (21, 'fb-21')" >/dev/null
 pq shop "INSERT INTO customers(id, name) VALUES (21, 'pr-21')" >/dev/null
 out=$(sq fb.db "SELECT key, op, outcome FROM tenant_fallback_push('$SHOP')")
-check "an insert conflict among new rows sent by COPY is found: only that key, abort" \
-  test "$out" = "[21]|insert|conflict"
-check "... and nothing of the COPY stays on the primary" \
-  test "$(pq shop "SELECT string_agg(id || name, ',' ORDER BY id) FROM customers WHERE id >= 20")" = "21pr-21"
+check_eq "an insert conflict among new rows sent by COPY is found: only that key, abort" \
+  "$out" "[21]|insert|conflict"
+check_eq "... and nothing of the COPY stays on the primary" \
+  "$(pq shop "SELECT string_agg(id || name, ',' ORDER BY id) FROM customers WHERE id >= 20")" "21pr-21"
 out=$(sq fb.db "SELECT key, outcome FROM tenant_fallback_push('$SHOP', 'fallback_wins')")
-check "fallback_wins after a failed COPY: the new row pushed, the taken key written over" \
-  test "$out" = "$(printf '[20]|pushed\n[21]|fallback_applied')"
-check "... the primary holds the fallback's rows" \
-  test "$(pq shop "SELECT string_agg(id || name, ',' ORDER BY id) FROM customers WHERE id >= 20")" = "20twenty,21fb-21"
+check_eq "fallback_wins after a failed COPY: the new row pushed, the taken key written over" \
+  "$out" "$(printf '[20]|pushed\n[21]|fallback_applied')"
+check_eq "... the primary holds the fallback's rows" \
+  "$(pq shop "SELECT string_agg(id || name, ',' ORDER BY id) FROM customers WHERE id >= 20")" "20twenty,21fb-21"
 # INSERT OR REPLACE over a synced row: no delete trigger fires, the row is kept before it
 plain fb.db "INSERT OR REPLACE INTO customers(id, name, active) VALUES (20, 'twenty-b', 1)" >/dev/null
-check "INSERT OR REPLACE over a synced row keeps it as it was" \
-  test "$(plain fb.db "SELECT id || name FROM tenancy_fb_old_customers")" = "20twenty"
+check_eq "INSERT OR REPLACE over a synced row keeps it as it was" \
+  "$(plain fb.db "SELECT id || name FROM tenancy_fb_old_customers")" "20twenty"
 out=$(sq fb.db "SELECT key, op, outcome FROM tenant_fallback_push('$SHOP')")
-check "... and pushes as an update, no false conflict" test "$out" = "[20]|update|pushed"
+check_eq "... and pushes as an update, no false conflict" "$out" "[20]|update|pushed"
 # a primary that writes a row otherwise than sent (its own trigger): read back after the push
 $PSQL -d shop >/dev/null <<'SQL' || bad "stamped schema"
 CREATE TABLE stamped (id int PRIMARY KEY, v text, n int NOT NULL DEFAULT 0);
@@ -217,16 +209,16 @@ SQL
 sq st.db "SELECT * FROM tenant_fallback_pull('$SHOP', 'stamped')" >/dev/null
 plain st.db "UPDATE stamped SET v = 'b' WHERE id = 1; INSERT INTO stamped VALUES (2, 'x', 0)" >/dev/null
 out=$(sq st.db "SELECT key, outcome FROM tenant_fallback_push('$SHOP')")
-check "a table with its own trigger on the primary is pushed row by row" \
-  test "$out" = "$(printf '[1]|pushed\n[2]|pushed')"
-check "... and the primary's rows are read back and hashed for the next push" \
-  test "$(plain st.db "SELECT count(*) FROM tenancy_fallback_rows WHERE tbl = 'stamped'")" = "2"
+check_eq "a table with its own trigger on the primary is pushed row by row" \
+  "$out" "$(printf '[1]|pushed\n[2]|pushed')"
+check_eq "... and the primary's rows are read back and hashed for the next push" \
+  "$(plain st.db "SELECT count(*) FROM tenancy_fallback_rows WHERE tbl = 'stamped'")" "2"
 plain st.db "UPDATE stamped SET v = v || '2'" >/dev/null
 out=$(sq st.db "SELECT key, outcome FROM tenant_fallback_push('$SHOP')")
-check "... so the trigger's own change is no false conflict next time" \
-  test "$out" = "$(printf '[1]|pushed\n[2]|pushed')"
-check "... the primary ran its trigger each time" \
-  test "$(pq shop "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM stamped")" = "1b22,2x21"
+check_eq "... so the trigger's own change is no false conflict next time" \
+  "$out" "$(printf '[1]|pushed\n[2]|pushed')"
+check_eq "... the primary ran its trigger each time" \
+  "$(pq shop "SELECT string_agg(id || v || n, ',' ORDER BY id) FROM stamped")" "1b22,2x21"
 
 # ---- more shapes: identity ALWAYS, a generated column, a partitioned table, a key change ----
 $PSQL -d shop >/dev/null <<'SQL' || bad "shapes schema"
@@ -239,23 +231,23 @@ CREATE TABLE events_us PARTITION OF events FOR VALUES IN ('us');
 INSERT INTO events VALUES (1, 'eu', 'x'), (2, 'us', 'y');
 SQL
 out=$(sq shapes.db "SELECT table_name || '=' || rows FROM tenant_fallback_pull('$SHOP', 'tags, events')")
-check "a partitioned table is copied through its parent, a generated column as a value" \
-  test "$(echo $out) $(plain shapes.db "SELECT upper_label FROM tags WHERE id = 1")" = "events=2 tags=2 A"
+check_eq "a partitioned table is copied through its parent, a generated column as a value" \
+  "$(echo $out) $(plain shapes.db "SELECT upper_label FROM tags WHERE id = 1")" "events=2 tags=2 A"
 plain shapes.db "INSERT INTO tags(id, label) VALUES (10, 'c'); UPDATE events SET region = 'us' WHERE id = 1" >/dev/null
 out=$(sq shapes.db "SELECT table_name, key, op, outcome FROM tenant_fallback_push('$SHOP')")
-check "a changed key is pushed as a delete of the old key and an insert of the new" \
-  test "$out" = "$(printf '%s\n' 'events|[1,"eu"]|delete|pushed' 'events|[1,"us"]|insert|pushed' 'tags|[10]|insert|pushed')"
-check "... the row moved to the other partition on the primary" \
-  test "$(pq shop "SELECT tableoid::regclass FROM events WHERE id = 1")" = "events_us"
-check "an identity ALWAYS column is pushed, its generated column computed by the primary" \
-  test "$(pq shop "SELECT id || upper_label FROM tags WHERE id = 10")" = "10C"
-check "the identity sequence moved past the pushed key" \
-  test "$(pq shop "INSERT INTO tags(label) VALUES ('d') RETURNING id")" = "11"
+check_eq "a changed key is pushed as a delete of the old key and an insert of the new" \
+  "$out" "$(printf '%s\n' 'events|[1,"eu"]|delete|pushed' 'events|[1,"us"]|insert|pushed' 'tags|[10]|insert|pushed')"
+check_eq "... the row moved to the other partition on the primary" \
+  "$(pq shop "SELECT tableoid::regclass FROM events WHERE id = 1")" "events_us"
+check_eq "an identity ALWAYS column is pushed, its generated column computed by the primary" \
+  "$(pq shop "SELECT id || upper_label FROM tags WHERE id = 10")" "10C"
+check_eq "the identity sequence moved past the pushed key" \
+  "$(pq shop "INSERT INTO tags(label) VALUES ('d') RETURNING id")" "11"
 plain shapes.db "UPDATE tags SET label = 'zz' WHERE id = 1" >/dev/null
 pq shop "DELETE FROM tags WHERE id = 1" >/dev/null
 out=$(sq shapes.db "SELECT outcome FROM tenant_fallback_push('$SHOP', 'primary_wins')")
-check "primary_wins over a row the primary deleted: the fallback deletes it too" \
-  test "$out $(plain shapes.db "SELECT count(*) FROM tags WHERE id = 1")" = "primary_kept 0"
+check_eq "primary_wins over a row the primary deleted: the fallback deletes it too" \
+  "$out $(plain shapes.db "SELECT count(*) FROM tags WHERE id = 1")" "primary_kept 0"
 pq shop "DROP TABLE tags, events" >/dev/null
 
 # ---- a primary key changed on the primary: the pull makes the shadow table again ----
@@ -267,19 +259,19 @@ pq rekey "ALTER TABLE pkc DROP CONSTRAINT pkc_pkey, ADD PRIMARY KEY (id, region)
 # the fallback's own table keeps the key it was made with: dropped by the application, made again by the pull
 plain rk.db "DROP TABLE pkc" >/dev/null
 out=$(sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')")
-check "a primary key changed on the primary: the pull copies the rows" test "$out" = "pkc|3"
-check "... and makes the shadow table again under the new key" \
-  test "$(plain rk.db "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0 ORDER BY pk)")" = "id,region"
-check "... the old one set aside empty (SQLite cannot drop it while the pull's statement runs)" \
-  test "$(plain rk.db "SELECT count(*) FROM tenancy_fb_retired_pkc_1")" = "0"
+check_eq "a primary key changed on the primary: the pull copies the rows" "$out" "pkc|3"
+check_eq "... and makes the shadow table again under the new key" \
+  "$(plain rk.db "SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0 ORDER BY pk)")" "id,region"
+check_eq "... the old one set aside empty (SQLite cannot drop it while the pull's statement runs)" \
+  "$(plain rk.db "SELECT count(*) FROM tenancy_fb_retired_pkc_1")" "0"
 plain rk.db "UPDATE pkc SET v = v || '2'" >/dev/null
 out=$(sq rk.db "SELECT key, op, outcome FROM tenant_fallback_push('$REKEY')")
-check "... so rows sharing the old key are each kept and pushed as updates (no false conflict)" \
-  test "$out" = "$(printf '[1,"eu"]|update|pushed\n[2,"eu"]|update|pushed\n[1,"us"]|update|pushed')"
-check "... and the primary holds them" test "$(pq rekey "SELECT string_agg(id || region || v, ',' ORDER BY id, region) FROM pkc")" = "1eua2,1usc2,2eub2"
+check_eq "... so rows sharing the old key are each kept and pushed as updates (no false conflict)" \
+  "$out" "$(printf '[1,"eu"]|update|pushed\n[2,"eu"]|update|pushed\n[1,"us"]|update|pushed')"
+check_eq "... and the primary holds them" "$(pq rekey "SELECT string_agg(id || region || v, ',' ORDER BY id, region) FROM pkc")" "1eua2,1usc2,2eub2"
 out=$(sq rk.db "SELECT * FROM tenant_fallback_pull('$REKEY')")
-check "... a pull with the key unchanged keeps the shadow table" \
-  test "$out|$(plain rk.db "SELECT count(*) FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0")" = "pkc|3|2"
+check_eq "... a pull with the key unchanged keeps the shadow table" \
+  "$out|$(plain rk.db "SELECT count(*) FROM pragma_table_info('tenancy_fb_old_pkc') WHERE pk > 0")" "pkc|3|2"
 
 # ---- a file pulled by an earlier version (hashes per row, no shadow tables): the push rebuilds ----
 $PSQL -d postgres -c "CREATE DATABASE oldpull" >/dev/null || bad "create oldpull"
@@ -295,26 +287,26 @@ plain old.db ".read $ROOT/tests/fixtures/fallback_pulled_2299b87.sql" >/dev/null
 plain old.db "UPDATE owners SET name = 'ann2' WHERE id = 1; UPDATE pets SET weight = '4.40' WHERE id = 10;
   UPDATE pets SET kind = 'dog2' WHERE id = 11; DELETE FROM pets WHERE id = 12; INSERT INTO pets VALUES (13, 3, 'bird', '0.30')" >/dev/null
 pq oldpull "UPDATE pets SET kind = 'wolf' WHERE id = 11; UPDATE owners SET name = 'bobby' WHERE id = 2" >/dev/null
-check "an old file: no shadow tables, a hash per pulled row" \
-  test "$(plain old.db "SELECT (SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%') || ':' || (SELECT count(*) FROM tenancy_fallback_rows) || ':' || (SELECT count(*) FROM tenancy_fallback_changes)")" = "0:6:5"
+check_eq "an old file: no shadow tables, a hash per pulled row" \
+  "$(plain old.db "SELECT (SELECT count(*) FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%') || ':' || (SELECT count(*) FROM tenancy_fallback_rows) || ':' || (SELECT count(*) FROM tenancy_fallback_changes)")" "0:6:5"
 out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP')")
-check "its first push checks conflicts by the old hashes: the key changed on both sides is the conflict, nothing pushed" \
-  test "$out|$(pq oldpull "SELECT string_agg(id || kind, ',' ORDER BY id) FROM pets")" = "[11]|update|conflict|10cat,11wolf,12fish"
-check "... and rebuilds the capture: shadow tables made, new triggers" \
-  test "$(plain old.db "SELECT (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%' ORDER BY name)) || ':' || (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tenancy_fb_bin_%')")" = "tenancy_fb_old_owners,tenancy_fb_old_pets:2"
+check_eq "its first push checks conflicts by the old hashes: the key changed on both sides is the conflict, nothing pushed" \
+  "$out|$(pq oldpull "SELECT string_agg(id || kind, ',' ORDER BY id) FROM pets")" "[11]|update|conflict|10cat,11wolf,12fish"
+check_eq "... and rebuilds the capture: shadow tables made, new triggers" \
+  "$(plain old.db "SELECT (SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'tenancy_fb_old_%' ORDER BY name)) || ':' || (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tenancy_fb_bin_%')")" "tenancy_fb_old_owners,tenancy_fb_old_pets:2"
 out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP', 'fallback_wins')")
-check "... fallback_wins pushes every change of the old file" \
-  test "$out" = "$(printf '[1]|update|pushed\n[10]|update|pushed\n[11]|update|fallback_applied\n[12]|delete|pushed\n[13]|insert|pushed')"
-check "... the primary holds them, the primary's own change kept" \
-  test "$(pq oldpull "SELECT string_agg(id || name, ',' ORDER BY id) FROM owners") $(pq oldpull "SELECT string_agg(id || kind || weight, ',' ORDER BY id) FROM pets")" = "1ann2,2bobby,3cy 10cat4.40,11dog212.50,13bird0.30"
-check "... the old hashes of the pushed keys are gone" test "$(plain old.db "SELECT group_concat(key, ',') FROM (SELECT key FROM tenancy_fallback_rows ORDER BY tbl, key)")" = "[2],[3]"
+check_eq "... fallback_wins pushes every change of the old file" \
+  "$out" "$(printf '[1]|update|pushed\n[10]|update|pushed\n[11]|update|fallback_applied\n[12]|delete|pushed\n[13]|insert|pushed')"
+check_eq "... the primary holds them, the primary's own change kept" \
+  "$(pq oldpull "SELECT string_agg(id || name, ',' ORDER BY id) FROM owners") $(pq oldpull "SELECT string_agg(id || kind || weight, ',' ORDER BY id) FROM pets")" "1ann2,2bobby,3cy 10cat4.40,11dog212.50,13bird0.30"
+check_eq "... the old hashes of the pushed keys are gone" "$(plain old.db "SELECT group_concat(key, ',') FROM (SELECT key FROM tenancy_fallback_rows ORDER BY tbl, key)")" "[2],[3]"
 plain old.db "UPDATE owners SET name = 'cy2' WHERE id = 3; UPDATE pets SET kind = 'cat2' WHERE id = 10" >/dev/null
 pq oldpull "UPDATE pets SET weight = 5 WHERE id = 10" >/dev/null
-check "... later writes go through the new triggers: the first change keeps the row (as pushed) in the shadow table" \
-  test "$(plain old.db "SELECT (SELECT group_concat(id || kind || weight, ',') FROM tenancy_fb_old_pets) || ':' || (SELECT group_concat(id || name, ',') FROM tenancy_fb_old_owners)")" = "10cat4.40:3cy"
+check_eq "... later writes go through the new triggers: the first change keeps the row (as pushed) in the shadow table" \
+  "$(plain old.db "SELECT (SELECT group_concat(id || kind || weight, ',') FROM tenancy_fb_old_pets) || ':' || (SELECT group_concat(id || name, ',') FROM tenancy_fb_old_owners)")" "10cat4.40:3cy"
 out=$(sq old.db "SELECT key, op, outcome FROM tenant_fallback_push('$OLDP')")
-check "... and the next push checks the old hash (owners 3) and the kept row (pets 10, changed on the primary)" \
-  test "$out" = "[10]|update|conflict"
+check_eq "... and the next push checks the old hash (owners 3) and the kept row (pets 10, changed on the primary)" \
+  "$out" "[10]|update|conflict"
 
 # ---- the type round trip ----
 $PSQL -d types >/dev/null <<'SQL' || bad "types schema"
@@ -341,30 +333,28 @@ TYPES=$(prim types)
 ALLCOLS="b, i2, i4, i8, f4, f8, n, t, vc, c, j, jb, tz, ts, d, tm, ttz, u, by, ai, at, cp, e, dm, iv, ip"
 before=$(pq types "SELECT string_agg(ROW($ALLCOLS)::text, E'\n' ORDER BY id) FROM alltypes")
 out=$(sq ty.db "SELECT * FROM tenant_fallback_pull('$TYPES')")
-check "type table pulls" test "$out" = "alltypes|5"
-check "types in SQLite: boolean 0/1, ints, reals, numeric/json/uuid text, bytea blob" \
-  test "$(plain ty.db "SELECT b, typeof(i8), typeof(f8), typeof(n), n, typeof(jb), json_valid(jb), typeof(u), typeof(by), hex(by) FROM alltypes WHERE id = 1")" = \
-  "1|integer|real|text|123456789012345678901234567890.123456789|text|1|text|blob|00FF10"
-check "types in SQLite: timestamptz UTC with Z, date/time ISO, arrays and composites JSON" \
-  test "$(plain ty.db "SELECT tz, ts, d, tm, ai, at, cp, e FROM alltypes WHERE id = 1")" = \
-  '2024-02-29T23:59:59.999999Z|2024-02-29 12:00:00|2024-02-29|12:34:56.5|[1,2,null]|["a b","c,d",null]|{"a":1,"b":"x y"}|happy'
-check "json keeps its exact text" test "$(plain ty.db "SELECT j FROM alltypes WHERE id = 1")" = '{"a": 1,  "b":[1,2]}'
-check "NaN and infinities survive in SQLite" \
-  test "$(plain ty.db "SELECT f4, typeof(f4), f8, n, tz FROM alltypes WHERE id = 2")" = "NaN|text|-Inf|NaN|-infinity"
+check_eq "type table pulls" "$out" "alltypes|5"
+check_eq "types in SQLite: boolean 0/1, ints, reals, numeric/json/uuid text, bytea blob" \
+  "$(plain ty.db "SELECT b, typeof(i8), typeof(f8), typeof(n), n, typeof(jb), json_valid(jb), typeof(u), typeof(by), hex(by) FROM alltypes WHERE id = 1")" "1|integer|real|text|123456789012345678901234567890.123456789|text|1|text|blob|00FF10"
+check_eq "types in SQLite: timestamptz UTC with Z, date/time ISO, arrays and composites JSON" \
+  "$(plain ty.db "SELECT tz, ts, d, tm, ai, at, cp, e FROM alltypes WHERE id = 1")" '2024-02-29T23:59:59.999999Z|2024-02-29 12:00:00|2024-02-29|12:34:56.5|[1,2,null]|["a b","c,d",null]|{"a":1,"b":"x y"}|happy'
+check_eq "json keeps its exact text" "$(plain ty.db "SELECT j FROM alltypes WHERE id = 1")" '{"a": 1,  "b":[1,2]}'
+check_eq "NaN and infinities survive in SQLite" \
+  "$(plain ty.db "SELECT f4, typeof(f4), f8, n, tz FROM alltypes WHERE id = 2")" "NaN|text|-Inf|NaN|-infinity"
 # every row goes back through an insert (new key) and through an update (same key)
 plain ty.db "UPDATE alltypes SET id = id + 100" >/dev/null
 out=$(sq ty.db "SELECT count(*) FROM tenant_fallback_push('$TYPES') WHERE outcome = 'pushed'")
-check "round trip: every row pushed back (deletes and inserts)" test "$out" = "10"
+check_eq "round trip: every row pushed back (deletes and inserts)" "$out" "10"
 after=$(pq types "SELECT string_agg(ROW($ALLCOLS)::text, E'\n' ORDER BY id) FROM alltypes")
-check "round trip by insert: every type byte-for-byte equal in PostgreSQL" test "$before" = "$after"
+check_eq "round trip by insert: every type byte-for-byte equal in PostgreSQL" "$before" "$after"
 [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after")
 plain ty.db "UPDATE alltypes SET id = id" >/dev/null
 out=$(sq ty.db "SELECT count(*) FROM tenant_fallback_push('$TYPES') WHERE op = 'update' AND outcome = 'pushed'")
-check "round trip by update: every row pushed as an update without a false conflict" test "$out" = "5"
+check_eq "round trip by update: every row pushed as an update without a false conflict" "$out" "5"
 after=$(pq types "SELECT string_agg(ROW($ALLCOLS)::text, E'\n' ORDER BY id) FROM alltypes")
-check "round trip by update: every type byte-for-byte equal in PostgreSQL" test "$before" = "$after"
-check "round trip: json's exact text on the primary" \
-  test "$(pq types "SELECT j::text FROM alltypes WHERE id = 101")" = '{"a": 1,  "b":[1,2]}'
+check_eq "round trip by update: every type byte-for-byte equal in PostgreSQL" "$before" "$after"
+check_eq "round trip: json's exact text on the primary" \
+  "$(pq types "SELECT j::text FROM alltypes WHERE id = 101")" '{"a": 1,  "b":[1,2]}'
 # the same without arrays and composites: new rows go by COPY (text escapes, NULL, bytea, NaN)
 pq types "CREATE TABLE scalars AS SELECT id - 100 AS id, b, i2, i4, i8, f4, f8, n, t, vc, c, j, jb, tz, ts, d, tm, ttz, u, by, e, dm, iv, ip FROM alltypes;
   ALTER TABLE scalars ADD PRIMARY KEY (id);
@@ -374,13 +364,13 @@ before=$(pq types "SELECT string_agg(ROW($SCOLS)::text, E'\n' ORDER BY id) FROM 
 sq sc.db "SELECT * FROM tenant_fallback_pull('$TYPES', 'scalars')" >/dev/null
 plain sc.db "UPDATE scalars SET id = id + 100" >/dev/null
 out=$(sq sc.db "SELECT op, count(*) FROM tenant_fallback_push('$TYPES') WHERE outcome = 'pushed' GROUP BY op ORDER BY op")
-check "round trip by COPY: every row deleted and inserted again" test "$out" = "$(printf 'delete|6\ninsert|6')"
+check_eq "round trip by COPY: every row deleted and inserted again" "$out" "$(printf 'delete|6\ninsert|6')"
 after=$(pq types "SELECT string_agg(ROW($SCOLS)::text, E'\n' ORDER BY id) FROM scalars")
-check "round trip by COPY: every type byte-for-byte equal in PostgreSQL" test "$before" = "$after"
+check_eq "round trip by COPY: every type byte-for-byte equal in PostgreSQL" "$before" "$after"
 [ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after")
 plain sc.db "UPDATE scalars SET t = t WHERE id = 106" >/dev/null
 out=$(sq sc.db "SELECT key, op, outcome FROM tenant_fallback_push('$TYPES')")
-check "a row sent by COPY is the base of the next push: no false conflict" test "$out" = "[106]|update|pushed"
+check_eq "a row sent by COPY is the base of the next push: no false conflict" "$out" "[106]|update|pushed"
 
 # ---- versions: a primary with tenancy's applied list ----
 $PSQL -d versioned >/dev/null <<'SQL' || bad "versioned schema"
@@ -395,25 +385,25 @@ MIGS="SELECT tenant_migration_add('1', 'notes', 'CREATE TABLE notes (id INTEGER 
       SELECT tenant_migration_add('3', 'more', 'CREATE TABLE more (y)');"
 sq v1.db "$MIGS" >/dev/null
 out=$(sq v1.db "SELECT * FROM tenant_fallback_pull('$VERS')" "SELECT group_concat(version || state, ' ') FROM tenant_status()")
-check "pull brings the fallback to the primary's version, not beyond" test "$out" = "$(printf 'notes|1\n1applied 2applied 3pending')"
-check "status shows both versions" \
-  test "$(sq v1.db "SELECT primary_version, fallback_version FROM tenant_fallback_status('$VERS')")" = "2|2"
+check_eq "pull brings the fallback to the primary's version, not beyond" "$out" "$(printf 'notes|1\n1applied 2applied 3pending')"
+check_eq "status shows both versions" \
+  "$(sq v1.db "SELECT primary_version, fallback_version FROM tenant_fallback_status('$VERS')")" "2|2"
 sq v2.db "$MIGS" "SELECT tenant_migrate()" >/dev/null
 out=$(sq v2.db "SELECT * FROM tenant_fallback_pull('$VERS')")
-check "a primary behind the fallback is refused" grep -q "primary is behind the fallback" <<<"$out"
-check "... and nothing was copied" test "$(plain v2.db "SELECT count(*) FROM sqlite_master WHERE name = 'tenancy_fallback_rows'")" = "0"
+check_cmd "a primary behind the fallback is refused" grep -q "primary is behind the fallback" <<<"$out"
+check_eq "... and nothing was copied" "$(plain v2.db "SELECT count(*) FROM sqlite_master WHERE name = 'tenancy_fallback_rows'")" "0"
 # a migration that writes rows: the primary ran it too, so its writes are not changes to push
 sq v1.db "SELECT tenant_migration_add('4', 'seed', 'INSERT INTO notes VALUES (2, ''seeded'')')" >/dev/null
 pq versioned "INSERT INTO tenancy.applied VALUES ('3'), ('4'); INSERT INTO notes VALUES (2, 'seeded')" >/dev/null
 out=$(sq v1.db "SELECT * FROM tenant_fallback_pull('$VERS')" "SELECT changes_waiting FROM tenant_fallback_status('$VERS')")
-check "a migration's writes during a pull are not recorded as changes" test "$out" = "$(printf 'notes|2\n0')"
+check_eq "a migration's writes during a pull are not recorded as changes" "$out" "$(printf 'notes|2\n0')"
 pq versioned "DELETE FROM tenancy.applied WHERE version IN ('3', '4')" >/dev/null
 rm -f "$WORK/v1.db"*; sq v1.db "$MIGS" "SELECT count(*) FROM tenant_fallback_pull('$VERS')" >/dev/null
 pq versioned "INSERT INTO tenancy.applied VALUES ('5')" >/dev/null
 out=$(sq v1.db "SELECT * FROM tenant_fallback_pull('$VERS')")
-check "a primary version missing from the fallback's catalog is refused with a hint" \
+check_cmd "a primary version missing from the fallback's catalog is refused with a hint" \
   grep -q "tenant_migrations_load" <<<"$out"
-check "... the fallback stays as it was" test "$(plain v1.db "SELECT count(*) FROM tenancy_applied")" = "2"
+check_eq "... the fallback stays as it was" "$(plain v1.db "SELECT count(*) FROM tenancy_applied")" "2"
 
 # ---- the registry level: a SQLite registry mirrors a PostgreSQL registry ----
 $PSQL -d postgres -c "CREATE DATABASE reg" -c "CREATE DATABASE acme" >/dev/null || bad "registry databases"
@@ -431,64 +421,64 @@ INSERT INTO tenancy.tenants VALUES ('acme', 'database', NULL, 'acme', NULL), ('b
 SQL
 REG=$(prim reg)
 out=$(sq fbreg.db "SELECT tenant, status, created, tables, rows FROM tenant_fallback_pull_all('$REG')")
-check "pull_all creates a SQLite tenant per PostgreSQL tenant and pulls each (database and schema tenants)" \
-  test "$(echo "$out" | head -2)" = "$(printf 'acme|pulled|1|1|2\nbeta|pulled|1|1|1')"
-check "... a tenant whose server is away is its own row, the others go on" \
-  test "$(echo "$out" | sed -n 3p)" = "gone|unreachable|1|0|0"
-check "... the tenants are registered and hold their primary's rows" \
-  test "$(sq fbreg.db "SELECT count(*) FROM tenants()")|$(plain acme.db "SELECT group_concat(v) FROM t1")|$(plain beta.db "SELECT id FROM t2")" = "3|a,b|7"
+check_eq "pull_all creates a SQLite tenant per PostgreSQL tenant and pulls each (database and schema tenants)" \
+  "$(echo "$out" | head -2)" "$(printf 'acme|pulled|1|1|2\nbeta|pulled|1|1|1')"
+check_eq "... a tenant whose server is away is its own row, the others go on" \
+  "$(echo "$out" | sed -n 3p)" "gone|unreachable|1|0|0"
+check_eq "... the tenants are registered and hold their primary's rows" \
+  "$(sq fbreg.db "SELECT count(*) FROM tenants()")|$(plain acme.db "SELECT group_concat(v) FROM t1")|$(plain beta.db "SELECT id FROM t2")" "3|a,b|7"
 out=$(sq fbreg.db "SELECT tenant, status, created FROM tenant_fallback_pull_all('$REG', 2) WHERE tenant <> 'gone'")
-check "pull_all again (2 threads): nothing created, each pulled" test "$out" = "$(printf 'acme|pulled|0\nbeta|pulled|0')"
+check_eq "pull_all again (2 threads): nothing created, each pulled" "$out" "$(printf 'acme|pulled|0\nbeta|pulled|0')"
 plain acme.db "UPDATE t1 SET v = 'a2' WHERE id = 1; INSERT INTO t1 VALUES (3, 'c')" >/dev/null
 out=$(sq fbreg.db "SELECT tenant, status, changes, conflicts FROM tenant_fallback_push_all('$REG')")
-check "push_all pushes each tenant's changes; one with nothing recorded is unchanged, not pushed (its server is away: never contacted)" \
-  test "$out" = "$(printf 'acme|pushed|2|0\nbeta|unchanged|0|0\ngone|unchanged|0|0')"
-check "... the run records them as unchanged, not failed" \
-  test "$(sq fbreg.db "SELECT group_concat(status, ',') FROM (SELECT status FROM tenancy_run_tenants WHERE run_id = (SELECT max(run_id) FROM tenancy_run_tenants) ORDER BY tenant)")" = "pushed,unchanged,unchanged"
-check "... the primary tenant holds them" test "$(pq acme "SELECT string_agg(id || v, ',' ORDER BY id) FROM t1")" = "1a2,2b,3c"
+check_eq "push_all pushes each tenant's changes; one with nothing recorded is unchanged, not pushed (its server is away: never contacted)" \
+  "$out" "$(printf 'acme|pushed|2|0\nbeta|unchanged|0|0\ngone|unchanged|0|0')"
+check_eq "... the run records them as unchanged, not failed" \
+  "$(sq fbreg.db "SELECT group_concat(status, ',') FROM (SELECT status FROM tenancy_run_tenants WHERE run_id = (SELECT max(run_id) FROM tenancy_run_tenants) ORDER BY tenant)")" "pushed,unchanged,unchanged"
+check_eq "... the primary tenant holds them" "$(pq acme "SELECT string_agg(id || v, ',' ORDER BY id) FROM t1")" "1a2,2b,3c"
 plain beta.db "INSERT INTO t2 VALUES (8)" >/dev/null
 pq reg 'INSERT INTO "beta s".t2 VALUES (8)' >/dev/null
 out=$(sq fbreg.db "SELECT tenant, status, conflicts FROM tenant_fallback_push_all('$REG') WHERE tenant = 'beta'")
-check "push_all: a tenant with a conflict says so (abort: nothing of it pushed)" test "$out" = "beta|conflict|1"
+check_eq "push_all: a tenant with a conflict says so (abort: nothing of it pushed)" "$out" "beta|conflict|1"
 out=$(sq fbreg.db "SELECT tenant, primary_reachable, changes_waiting, conflicts_waiting FROM tenant_fallback_status_all('$REG')")
-check "status_all: one row per tenant" test "$out" = "$(printf 'acme|1|0|0\nbeta|1|1|1\ngone|0|0|0')"
-check "pull_all and push_all are recorded as runs, a row per tenant" \
-  test "$(sq fbreg.db "SELECT count(*), sum(tenants) FROM tenant_runs()")|$(sq fbreg.db "SELECT count(*) FROM tenancy_run_tenants WHERE status = 'unreachable'")" = "4|12|2"
+check_eq "status_all: one row per tenant" "$out" "$(printf 'acme|1|0|0\nbeta|1|1|1\ngone|0|0|0')"
+check_eq "pull_all and push_all are recorded as runs, a row per tenant" \
+  "$(sq fbreg.db "SELECT count(*), sum(tenants) FROM tenant_runs()")|$(sq fbreg.db "SELECT count(*) FROM tenancy_run_tenants WHERE status = 'unreachable'")" "4|12|2"
 out=$(sq fbreg.db "SELECT * FROM tenant_fallback_push_all('$REG', 'sideways')")
-check "push_all: an unknown on_conflict is refused" grep -q 'invalid on_conflict "sideways"' <<<"$out"
+check_cmd "push_all: an unknown on_conflict is refused" grep -q 'invalid on_conflict "sideways"' <<<"$out"
 out=$(sq fbreg.db "SELECT * FROM tenant_fallback_pull_all(NULL)")
-check "pull_all: primary_registry must not be null" grep -q 'primary_registry' <<<"$out"
+check_cmd "pull_all: primary_registry must not be null" grep -q 'primary_registry' <<<"$out"
 out=$(sq fbreg.db "SELECT * FROM tenant_fallback_status_all('$SHOP')")
-check "a database without a registry is refused with a hint" grep -q "primary_registry has no tenancy registry" <<<"$out"
+check_cmd "a database without a registry is refused with a hint" grep -q "primary_registry has no tenancy registry" <<<"$out"
 out=$(sq fbreg.db "SELECT * FROM tenant_fallback_pull_all('$REG', 0)")
-check "pull_all: concurrency is checked" grep -qi "concurrency" <<<"$out"
+check_cmd "pull_all: concurrency is checked" grep -qi "concurrency" <<<"$out"
 
 # ---- backups ----
 path=$(sq fb.db "SELECT tenant_backup()")
-check "tenant_backup() writes a UTC-stamped copy beside the file" \
+check_cmd "tenant_backup() writes a UTC-stamped copy beside the file" \
   grep -Eq "fb\.db\.backups/backup_[0-9]{8}T[0-9]{6}Z\.db$" <<<"$path"
-check "the backup is a sound database with the data" \
-  test "$(plain "$path" "PRAGMA integrity_check; SELECT count(*) FROM customers")" = "$(printf 'ok\n7')"
+check_eq "the backup is a sound database with the data" \
+  "$(plain "$path" "PRAGMA integrity_check; SELECT count(*) FROM customers")" "$(printf 'ok\n7')"
 sq fb.db "SELECT tenant_backup('$WORK/named.db')" >/dev/null
-check "tenant_backups() lists both with sizes" \
-  test "$(sq fb.db "SELECT count(*), min(bytes) > 0 FROM tenant_backups()")" = "2|1"
+check_eq "tenant_backups() lists both with sizes" \
+  "$(sq fb.db "SELECT count(*), min(bytes) > 0 FROM tenant_backups()")" "2|1"
 out=$(sq fb.db "SELECT tenant_backup('$WORK/named.db')")
-check "an existing backup file is never overwritten" grep -q "already exists" <<<"$out"
+check_cmd "an existing backup file is never overwritten" grep -q "already exists" <<<"$out"
 
 # ---- status of an unreachable primary: a row, not an error ----
 out=$(sq fb.db "SELECT primary_reachable, error LIKE 'could not connect to the primary%' FROM tenant_fallback_status('host=$PGC_SOCK port=1 dbname=shop')")
-check "status of an unreachable primary says so in its row" test "$out" = "0|1"
+check_eq "status of an unreachable primary says so in its row" "$out" "0|1"
 
 # ---- a table larger than the memory budget streams through ----
 pq shop "CREATE TABLE wide (id int PRIMARY KEY, body text);
          INSERT INTO wide SELECT g, repeat(md5(g::text), 32) FROM generate_series(1, 150000) g" >/dev/null
 control=$( (ulimit -v 60000; $PSQL -At -d shop -c "SELECT * FROM wide" | wc -l) 2>&1 )
-check "the wide table (150,000 rows, 170 MB) does not fit a 60 MB address space unstreamed" \
+check_cmd "the wide table (150,000 rows, 170 MB) does not fit a 60 MB address space unstreamed" \
   grep -q "out of memory" <<<"$control"
 out=$( (ulimit -v 60000; cd "$WORK" && sqlite3 -batch wide.db ".load $EXT" \
   "SELECT * FROM tenant_fallback_pull('$SHOP', 'wide')") 2>&1 )
-check "pull streams it within a 60 MB address space" test "$out" = "wide|150000"
-check "... every row arrived" test "$(plain wide.db "SELECT count(*), sum(length(body)) FROM wide")" = "150000|153600000"
+check_eq "pull streams it within a 60 MB address space" "$out" "wide|150000"
+check_eq "... every row arrived" "$(plain wide.db "SELECT count(*), sum(length(body)) FROM wide")" "150000|153600000"
 pq shop "DROP TABLE wide" >/dev/null
 
 # ---- the primary stopped during a push ----
@@ -509,14 +499,14 @@ pushpid=$!
 sleep 1
 pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -m immediate -w stop >/dev/null 2>&1
 wait $pushpid
-check "primary stopped during push: a clear error" grep -q "lost the connection to the primary" "$WORK/stop.out"
+check_cmd "primary stopped during push: a clear error" grep -q "lost the connection to the primary" "$WORK/stop.out"
 pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 60 start >/dev/null
-check "... nothing was applied" test "$(expected_shop)" = "0:0"
-check "... nothing was lost in the fallback" \
-  test "$(plain stop.db "SELECT count(*) FROM tenancy_fallback_changes")" = "201"
+check_eq "... nothing was applied" "$(expected_shop)" "0:0"
+check_eq "... nothing was lost in the fallback" \
+  "$(plain stop.db "SELECT count(*) FROM tenancy_fallback_changes")" "201"
 out=$(sq stop.db "SELECT count(*) FROM tenant_fallback_push('$SHOP')")
-check "... the rerun finishes the push" test "$out" = "201"
-check "... and the primary has every row once" test "$(expected_shop)" = "200:20100"
+check_eq "... the rerun finishes the push" "$out" "201"
+check_eq "... and the primary has every row once" "$(expected_shop)" "200:20100"
 pq shop "DELETE FROM orders WHERE id > 1000; UPDATE customers SET name = 'ann2' WHERE id = 1" >/dev/null
 
 # ---- the example application (examples/fallback_app.py): fail over and back ----
@@ -539,11 +529,10 @@ else
   st=$(app status)
   pg_as_pg "$PG_BIN/pg_ctl" -D "$PGC_DATA" -l "$PGC_DIR/server.log" -w -t 60 start >/dev/null
   w4=$(app add-note 4 four)
-  check "example: writes go to the primary, to the fallback while it is away, and back after a push" \
-    test "$w1 $w2 $w3 / $st / $w4" = "primary fallback fallback / reachable=0 waiting=2 / primary"
-  check "example: the primary holds every note once" \
-    test "$(pq shop "SELECT string_agg(id || '=' || body, ';' ORDER BY id) FROM notes")" = \
-    "1=one;2=two, while the primary is away;3=three;4=four"
+  check_eq "example: writes go to the primary, to the fallback while it is away, and back after a push" \
+    "$w1 $w2 $w3 / $st / $w4" "primary fallback fallback / reachable=0 waiting=2 / primary"
+  check_eq "example: the primary holds every note once" \
+    "$(pq shop "SELECT string_agg(id || '=' || body, ';' ORDER BY id) FROM notes")" "1=one;2=two, while the primary is away;3=three;4=four"
   pq shop "DROP TABLE notes" >/dev/null
 fi
 
@@ -569,7 +558,7 @@ for i in $(seq 1 "$TRIALS"); do
   if [ "$ic" = ok ] && { [ -z "$n" ] || [ "$n" = "200002:7" ]; }; then :
   else pull_bad=$((pull_bad + 1)); echo "  pull trial $i: integrity=$ic rows=$n"; fi
 done
-check "kill -9 during pull, $TRIALS trials, WAL and rollback journal ($pull_hit killed in flight): file intact, all or nothing" test "$pull_bad" -eq 0
+check_cmd "kill -9 during pull, $TRIALS trials, WAL and rollback journal ($pull_hit killed in flight): file intact, all or nothing" test "$pull_bad" -eq 0
 pq shop "DELETE FROM logs WHERE msg LIKE 'bulk %'" >/dev/null
 
 # push: kill at a random moment (odd trials) or just after the primary committed
@@ -610,9 +599,9 @@ for i in $(seq 1 "$TRIALS"); do
      [ "$rerun" = 0 ] && [ "$final" = "$WANT" ] && [ "$left" = 0 ]; then :
   else push_bad=$((push_bad + 1)); echo "  push trial $i: integrity=$ic between=$mid rerun=$rerun final=$final left=$left"; fi
 done
-check "kill -9 during push, $TRIALS trials, WAL and rollback journal ($push_hit killed in flight, $after_commit after the primary committed): never half-applied, nothing twice, nothing lost" \
+check_cmd "kill -9 during push, $TRIALS trials, WAL and rollback journal ($push_hit killed in flight, $after_commit after the primary committed): never half-applied, nothing twice, nothing lost" \
   test "$push_bad" -eq 0
-[ "$TRIALS" -ge 4 ] && check "... the window between the primary's commit and the fallback's was hit" test "$after_commit" -gt 0
+[ "$TRIALS" -ge 4 ] && check_cmd "... the window between the primary's commit and the fallback's was hit" test "$after_commit" -gt 0
 echo "fallback trials: pull $TRIALS ($pull_hit killed in flight), push $TRIALS ($push_hit in flight, $after_commit after the primary's commit)"
 
 finish

@@ -17,11 +17,10 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/tests/out/pg_tap
 rm -rf "$OUT"; mkdir -p "$OUT"
-pass=0; fail=0
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/lib/suite_count.sh
 
 if ! { make -C pg_ext && make -C pg_ext install; } >"$OUT/build.log" 2>&1; then
-	tail -30 "$OUT/build.log"; echo "FAIL build and install pg_ext (set-up)"; fail=1; finish
+	tail -30 "$OUT/build.log"; bad "build and install pg_ext (set-up)"; finish
 fi
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -12,13 +12,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 OUT=$ROOT/tests/out/security
 rm -rf "$OUT"; mkdir -p "$OUT"
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local name=$1 got=$2 want=$3; if [ "$got" = "$want" ]; then ok "$name"; else bad "$name"; echo "     got:  $got"; echo "     want: $want"; fi; }
-# the text must not appear in the given output
-absent() { local name=$1 needle=$2 hay=$3; if grep -qF -- "$needle" <<<"$hay"; then bad "$name"; echo "     found: $needle"; else ok "$name"; fi; }
-finish() { echo "${pass} passed, ${fail} failed"; [ "$fail" -eq 0 ]; exit $?; }
+. tests/lib/suite_count.sh
 
 # ==== SQLite (finding 12) ====
 if make -s sqlite >"$OUT/sqlite_build.log" 2>&1; then
