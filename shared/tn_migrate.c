@@ -492,13 +492,14 @@ record_later(batch *b, const tn_entry *e, long long ms, tn_error *err)
 static int
 run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 {
-	const tn_adapter *a = b->a;
-	char			 *body = NULL;
-	long			  offset = -1;
-	double			  t0;
-	long long		  ms;
-	int				  rc;
-	int				  own = savepoint_each(b);
+	const tn_adapter   *a = b->a;
+	char			   *body = NULL;
+	long				offset = -1;
+	double				t0;
+	long long			ms;
+	int					rc;
+	int					own = savepoint_each(b);
+	const tn_migration *from_set;
 
 	TN_ASSERT(e->state == TN_STATE_PENDING || e->state == TN_STATE_OUT_OF_ORDER);
 	if (b->failed)
@@ -512,10 +513,14 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 	if (e->flags & TN_MIG_NO_TRANSACTION)
 		return run_outside(b, e, closed, err);
 
-	/* a fan-out just synced the catalog to the set: its body is the set's (same checksum) */
-	if (b->sync != NULL && tn_set_find(b->sync, e->version) != NULL && tn_set_find(b->sync, e->version)->up_sql)
+	/*
+	 * a SQLite fan-out just synced the tenant's catalog to the set: the body is the set's
+	 * (the same checksum, guarded below), not read back; PostgreSQL reads it as before
+	 */
+	from_set = b->sync != NULL && a->dialect == TN_DIALECT_SQLITE ? tn_set_find(b->sync, e->version) : NULL;
+	if (from_set != NULL && from_set->up_sql != NULL)
 	{
-		if ((body = tn_strdup(tn_set_find(b->sync, e->version)->up_sql, err)) == NULL)
+		if ((body = tn_strdup(from_set->up_sql, err)) == NULL)
 			return TN_ERR_NO_MEMORY;
 	}
 	else if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
