@@ -1,10 +1,18 @@
 /*
  * tn_checksum.c -- the checksum of a migration body.
  *
- * SHA-256 (OpenSSL EVP) of the body with a leading UTF-8 BOM removed and
+ * SHA-256 (OpenSSL libcrypto) of the body with a leading UTF-8 BOM removed and
  * every CRLF or lone CR turned into LF, so a file saved on Windows and the
  * same file saved on Linux give one checksum.  Written as
  * "sha256:<64 lowercase hex>".
+ *
+ * libcrypto's SHA256_Init/Update/Final, not EVP: the first EVP digest of a
+ * process fetches the default provider and builds OpenSSL's method store
+ * (about 1 ms, measured), and every new PostgreSQL session or sqlite3
+ * process that runs tenant_migrate() would pay it; the SHA256_* functions
+ * call the same implementation directly.  OpenSSL 3 marks them deprecated
+ * (not removed); if a later OpenSSL drops them, EVP_MD_fetch once per
+ * process is the replacement.
  *
  * Must not: copy the whole body (bodies go up to 16 MB): it
  * normalizes through a small fixed buffer while hashing, and must not
@@ -13,17 +21,16 @@
  */
 #include <string.h>
 
-#include <openssl/evp.h>
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_*: see the header comment */
+#include <openssl/sha.h>
 
 #include "tenancy.h"
 
 #define CHUNK 8192
 
 static int
-digest_failed(EVP_MD_CTX *ctx, tn_error *err)
+digest_failed(tn_error *err)
 {
-	if (ctx)
-		EVP_MD_CTX_free(ctx);
 	tn_error_set(err, TN_ERR_NO_MEMORY, "could not compute the checksum");
 	tn_error_detail(err, "The SHA-256 digest of libcrypto failed.");
 	return TN_ERR_NO_MEMORY;
@@ -35,9 +42,8 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 {
 	static const char hex[] = "0123456789abcdef";
 	tn_error		  scratch;
-	EVP_MD_CTX		 *ctx;
-	unsigned char	  md[EVP_MAX_MD_SIZE];
-	unsigned int	  mdlen = 0;
+	SHA256_CTX		  ctx;
+	unsigned char	  md[SHA256_DIGEST_LENGTH];
 	char			  buf[CHUNK];
 	size_t			  n = 0;
 	size_t			  i;
@@ -48,11 +54,8 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 		return tn_error_null_argument(err, out == NULL ? "out" : "body");
 	out[0] = '\0';
 
-	ctx = EVP_MD_CTX_new();
-	if (ctx == NULL)
-		return digest_failed(NULL, err);
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		return digest_failed(ctx, err);
+	if (SHA256_Init(&ctx) != 1)
+		return digest_failed(err);
 
 	i = 0;
 	if (len >= 3 && (unsigned char) body[0] == 0xEF &&
@@ -72,23 +75,22 @@ tn_checksum(const char *body, size_t len, char out[TN_CHECKSUM_LEN],
 		buf[n++] = c;
 		if (n == CHUNK)
 		{
-			if (EVP_DigestUpdate(ctx, buf, n) != 1)
-				return digest_failed(ctx, err);
+			if (SHA256_Update(&ctx, buf, n) != 1)
+				return digest_failed(err);
 			n = 0;
 		}
 	}
-	if (n > 0 && EVP_DigestUpdate(ctx, buf, n) != 1)
-		return digest_failed(ctx, err);
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
-		return digest_failed(ctx, err);
-	EVP_MD_CTX_free(ctx);
+	if (n > 0 && SHA256_Update(&ctx, buf, n) != 1)
+		return digest_failed(err);
+	if (SHA256_Final(md, &ctx) != 1)
+		return digest_failed(err);
 
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < mdlen; i++)
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
 	{
 		out[7 + 2 * i] = hex[md[i] >> 4];
 		out[7 + 2 * i + 1] = hex[md[i] & 0x0f];
 	}
-	out[7 + 2 * mdlen] = '\0';
+	out[7 + 2 * SHA256_DIGEST_LENGTH] = '\0';
 	return TN_OK;
 }
