@@ -11,6 +11,12 @@
  *   floor_fanout noop CONNINFO DBPREFIX N CONCURRENCY
  *       the same, sending "SELECT 1": the floor of a no-op rerun (connect
  *       and one query per tenant).
+ *   floor_fanout noop-reads CONNINFO DBPREFIX N CONCURRENCY SQL
+ *       the same, sending SQL (one simple query, one round trip) and
+ *       reading every row and COPY line it returns: with the text tenancy
+ *       sends a database tenant in a no-op (its trust check and the two
+ *       COPYs of its tracking tables), the floor of that read alone, which
+ *       tells the cost of the read from the cost of the rest of tenancy.
  *
  * Prints the elapsed wall time in milliseconds (connections included: the
  * fan-out has to make them too).  Any failure: message on stderr, exit 1.
@@ -98,9 +104,9 @@ main(int argc, char **argv)
 	struct pollfd *fds;
 	double		   t0;
 
-	if (argc < 6 || (strcmp(argv[1], "apply") == 0 && argc < 7))
+	if (argc < 6 || ((strcmp(argv[1], "apply") == 0 || strcmp(argv[1], "noop-reads") == 0) && argc < 7))
 	{
-		fprintf(stderr, "usage: floor_fanout apply|noop CONNINFO DBPREFIX N CONCURRENCY [SQLFILE]\n");
+		fprintf(stderr, "usage: floor_fanout apply|noop|noop-reads CONNINFO DBPREFIX N CONCURRENCY [SQLFILE|SQL]\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -117,6 +123,8 @@ main(int argc, char **argv)
 		sql = malloc(strlen(body) + 32);
 		sprintf(sql, "BEGIN;\n%s\nCOMMIT;", body);
 	}
+	else if (strcmp(mode, "noop-reads") == 0)
+		sql = argv[6];
 	else
 		sql = "SELECT 1";
 	slots = calloc((size_t) c, sizeof(slot));
@@ -172,6 +180,21 @@ main(int argc, char **argv)
 					if (next < n)
 						start(s, conninfo, prefix, next++);
 					break;
+				}
+				if (PQresultStatus(res) == PGRES_COPY_OUT)
+				{
+					/* noop-reads: a COPY ... TO STDOUT's lines, read as they arrive */
+					char *copy_line;
+					int	  len;
+
+					PQclear(res);
+					while ((len = PQgetCopyData(s->conn, &copy_line, 1)) > 0)
+						PQfreemem(copy_line);
+					if (len == -2)
+						die_conn(s->conn, "copy");
+					if (len == 0)
+						break; /* more lines to come: wait for the socket */
+					continue;  /* the COPY ended: its result comes next */
 				}
 				if (PQresultStatus(res) == PGRES_FATAL_ERROR)
 				{

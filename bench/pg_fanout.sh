@@ -14,6 +14,9 @@
 #   no-op rerun    tenant_migrate_all(NULL, C) again: every tenant asked (the registry's
 #                                                       cache never decides, issue 9)
 #                                                     vs floor_fanout noop: connect + SELECT 1 per database
+#                                                     (diagnostic: vs floor_fanout noop-reads, connect + the exact
+#                                                       read tenancy sends a database tenant in a no-op, taken from
+#                                                       t0's statement log, run on the tenant databases)
 #   verify all     tenant_verify_all(C)               vs floor_fanout noop (goal <= 1.2x)
 #   who is behind  the registry query of tenant_migrate_all at 10,000 registry rows
 #                  (fake rows inserted), median of 20
@@ -133,11 +136,22 @@ fi
 # floor is the least that can be: connect + SELECT 1 per database (floor_fanout noop).
 # Goal (issue 9): within 1.2x of it.  Pairs run back to back; the ratio is the median
 # of the per-pair ratios.
-declare -a TN FN RATIOS
+# The read a no-op sends each database tenant (libpq_probe.c), exactly, from the statement
+# log of one tenant while a run asks it alone.
+psqlq -d postgres -c "ALTER DATABASE t0 SET log_statement = 'all'" || die "log_statement failed"
+log0=$(wc -l <"$WORK/server.log")
+psqlq -d ctl -c "SET client_min_messages = warning" -c "SELECT count(*) FROM tenant_migrate_all(NULL, 1, NULL, ARRAY['t0'])" >/dev/null ||
+	die "the no-op of t0 failed"
+psqlq -d postgres -c "ALTER DATABASE t0 RESET log_statement" || die "log_statement reset failed"
+READ_SQL=$(tail -n +"$((log0 + 1))" "$WORK/server.log" | sed -n 's/^.* LOG:  statement: //p' | head -1)
+[ -n "$READ_SQL" ] || die "no statement of the no-op found in t0's log"
+declare -a TN FN RATIOS FR RRATIOS
 for ((r = 0; r < REPS; r++)); do
 	TN+=("$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_migrate_all(NULL, $C)")")
 	FN+=("$("$WORK/floor_fanout" noop "$CONN" f "$N" "$C")")
 	RATIOS+=("$(calc '%.4f' "${TN[r]} / ${FN[r]}")")
+	FR+=("$("$WORK/floor_fanout" noop-reads "$CONN" t "$N" "$C" "$READ_SQL")") || die "floor_fanout noop-reads failed"
+	RRATIOS+=("$(calc '%.4f' "${TN[r]} / ${FR[r]}")")
 done
 asked=$(psqlq -d ctl -c "SELECT count(*) FROM tenancy.run_tenants WHERE run_id = (SELECT max(run_id) FROM tenancy.runs) AND status = 'up_to_date'")
 t_noop=$(printf '%s\n' "${TN[@]}" | median); f_noop=$(printf '%s\n' "${FN[@]}" | median)
@@ -145,6 +159,10 @@ noop_ratio=$(printf '%s\n' "${RATIOS[@]}" | median)
 line "no-op rerun, every tenant asked" "$(calc '%.0f ms' "$t_noop")" "$(calc '%.0f ms' "$f_noop")" \
 	"$(calc '%.2f' "$noop_ratio")" "(goal <= 1.2x: $(awk "BEGIN {print ($noop_ratio <= 1.2) ? \"met\" : \"NOT met\"}"); $asked of $N tenants answered up_to_date; floor = connect + SELECT 1 each)"
 echo "  no-op pairs (tenancy/floor ms): $(for ((r = 0; r < REPS; r++)); do printf '%s/%s ' "${TN[r]}" "${FN[r]}"; done)"
+f_read=$(printf '%s\n' "${FR[@]}" | median); read_ratio=$(printf '%s\n' "${RRATIOS[@]}" | median)
+line "  same, floor = connect + tenancy's read" "$(calc '%.0f ms' "$t_noop")" "$(calc '%.0f ms' "$f_read")" \
+	"$(calc '%.2f' "$read_ratio")" "(diagnostic: floor_fanout noop-reads, the tenant's trust check + 2 COPYs in one round trip)"
+echo "  no-op vs read pairs (tenancy/floor ms): $(for ((r = 0; r < REPS; r++)); do printf '%s/%s ' "${TN[r]}" "${FR[r]}"; done)"
 
 # ---- verify every tenant: tenant_verify_all(C) vs connect + one query per tenant ------
 declare -a TV FV RV

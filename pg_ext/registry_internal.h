@@ -209,8 +209,9 @@ typedef struct reg_run
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
 	long long				 run_id;
-	bool					 writer; /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
-	int						 total;	 /* tenants of the run */
+	bool					 writer;	 /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	bool					 set_writer; /* tenancy.run_record_tenants (1.5) may be called: slices in one call */
+	int						 total;		 /* tenants of the run */
 	long long				 applied;
 	long long				 failed;
 	long long				 unreachable;

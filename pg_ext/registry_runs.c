@@ -134,6 +134,23 @@ has_run_writes(void)
 	return SPI_processed == 1 && strcmp(reg_spi_value(0, 1), "t") == 0;
 }
 
+/*
+ * May this caller write a slice of tenant rows in one call
+ * (tenancy.run_record_tenants, 1.5)?  A control database still at 1.4, or
+ * a role given run_record_tenant alone, writes them row by row.
+ */
+static bool
+has_set_writes(void)
+{
+	reg_spi_run("SELECT p.oid IS NOT NULL AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')"
+				" FROM (SELECT pg_catalog.to_regprocedure('tenancy.run_record_tenants(pg_catalog.int8,"
+				" pg_catalog.text[], pg_catalog.text[], pg_catalog.text[], pg_catalog.text[], pg_catalog.int8[],"
+				" pg_catalog.int8[], pg_catalog.text[], pg_catalog.text[], pg_catalog.text[], pg_catalog.text[])')"
+				" AS oid) p",
+				0, NULL);
+	return SPI_processed == 1 && strcmp(reg_spi_value(0, 1), "t") == 0;
+}
+
 bool
 reg_tenants_has_column(const char *column)
 {
@@ -196,6 +213,7 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 	const char *p[5];
 
 	run->writer = has_run_writes();
+	run->set_writer = run->writer && has_set_writes();
 	tn_error_clear(&err);
 	run->has_last_checked = reg_has_last_checked();
 	memset(&o, 0, sizeof(o));

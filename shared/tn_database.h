@@ -261,7 +261,8 @@ void tn_migrate_result_free(tn_migrate_result *r);
  * tenant_migrate / tenant_dry_run.  Under the lock: verify checksums
  * (drift stops everything), refuse out-of-order unless allowed, record the
  * automatic checkpoint pre_migration_<UTC timestamp>, apply each pending
- * version up to target in its own savepoint, record it.  Any failure:
+ * version up to target (in its own savepoint on PostgreSQL and in a dry
+ * run; on SQLite a real run's migrations share the batch's), record it.  Any failure:
  * roll back the whole batch, record the failure in history, return
  * TN_ERR_MIGRATION_FAILED naming version, statement position and the
  * engine's message (sqlstate = engine's).  *res is always initialised

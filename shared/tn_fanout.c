@@ -174,6 +174,15 @@ tn_fanout_record_may_wait(const char *status, int rc, long long applied)
 }
 
 int
+tn_fanout_record_may_wait_self_tracked(const char *status, int rc, long long applied)
+{
+	if (tn_fanout_record_may_wait(status, rc, applied))
+		return 1;
+	return status != NULL && rc == TN_OK &&
+		   (strcmp(status, TN_FANOUT_APPLIED) == 0 || strcmp(status, TN_FANOUT_ROLLED_BACK) == 0);
+}
+
+int
 tn_error_fanout_busy(tn_error *err, const char *function)
 {
 	tn_error_set(err, TN_ERR_BUSY, "another recorded fan-out is running on this registry");

@@ -223,6 +223,23 @@ const char *tn_fanout_run_status(long long failed, long long unreachable,
  */
 int tn_fanout_record_may_wait(const char *status, int rc, long long applied);
 
+/*
+ * The same question where each tenant keeps its own tracking tables in a
+ * file the run committed before its row is due (a SQLite tenant file):
+ * there a row saying a tenant applied or rolled back may wait too, for at
+ * most TN_FANOUT_RECORD_EVERY_MS, to be written with the rows finished
+ * meanwhile in one registry transaction.  A crash of the caller can lose
+ * such a row, never the fact: the tenant's tracking rows (committed first)
+ * say what was applied, the next run reads them and closes the lost run as
+ * aborted, tenant_verify_all() refreshes the registry's copy.  A failed,
+ * unreachable or skipped row is written at once: its error is only in the
+ * registry.
+ */
+int tn_fanout_record_may_wait_self_tracked(const char *status, int rc, long long applied);
+
+/* How long a row that may wait waits at most before its batch is written (ms). */
+#define TN_FANOUT_RECORD_EVERY_MS 500
+
 /* Default concurrency for a server: min(8, max(1, max_connections / 4)). */
 int tn_fanout_default_concurrency(int max_connections);
 

@@ -236,15 +236,46 @@ nothing_to_do(const tn_adapter *a, const tn_migrate_opts *opts,
  */
 typedef struct batch
 {
-	const tn_adapter  *a;
-	tn_db_state		   st;	   /* loaded under the lock */
-	const char		  *target; /* NULL = newest; already validated */
-	int				   allow;  /* allow out of order */
-	int				   dry_run;
-	long long		   id;	   /* the batch id */
-	int				   failed; /* dry run: one failed, the rest are skipped */
-	tn_migrate_result *res;
+	const tn_adapter	   *a;
+	tn_db_state				st;		/* loaded under the lock */
+	const char			   *target; /* NULL = newest; already validated */
+	int						allow;	/* allow out of order */
+	int						dry_run;
+	long long				id;		/* the batch id */
+	int						failed; /* dry run: one failed, the rest are skipped */
+	tn_migrate_result	   *res;
+	const tn_migration_set *sync; /* fan-out: the tenant set the catalog was just synced to (bodies read there) */
+	/* migrations run but not yet recorded (record_later): their entries and durations */
+	const tn_entry **ran;
+	long long		*ran_ms;
+	size_t			 nran;
 } batch;
+
+static void
+batch_free(batch *b)
+{
+	tn_state_free(&b->st);
+	free(b->ran);
+	free(b->ran_ms);
+	b->ran = NULL;
+	b->ran_ms = NULL;
+	b->nran = 0;
+}
+
+/*
+ * The applied and history rows of the migrations run so far, written now
+ * (before a commit: close_batch, or a no-transaction migration's).
+ */
+static int
+record_ran(batch *b, tn_error *err)
+{
+	int rc = TN_OK;
+
+	for (size_t k = 0; rc == TN_OK && k < b->nran; k++)
+		rc = record_applied(b->a, b->ran[k], b->ran_ms[k], b->id, err);
+	b->nran = 0;
+	return rc;
+}
 
 /*
  * Can the no-transaction migration e run in this call?  Refused when the
@@ -362,7 +393,7 @@ run_outside(batch *b, tn_entry *e, int *closed, tn_error *err)
 	if (b->dry_run)
 		return report_row(b->res, e, "skipped", -1, "cannot run inside a transaction", err);
 	/* commit what came before, then run it alone */
-	if ((rc = a->release(a->ctx, err)) != TN_OK)
+	if ((rc = record_ran(b, err)) != TN_OK || (rc = a->release(a->ctx, err)) != TN_OK)
 		return rc;
 	if ((rc = apply_outside_transaction(a, e, b->id, err)) != TN_OK)
 	{
@@ -415,16 +446,60 @@ body_failed(batch *b, tn_entry *e, const char *body, long offset,
 	return TN_ERR_MIGRATION_FAILED;
 }
 
-/* One selected entry of the batch, in its own savepoint. */
+/*
+ * Does each migration of the batch get a savepoint of its own inside the
+ * batch's?  A dry run needs one (it goes on past a failing body).  A real
+ * run rolls the whole batch back on any failure, so there it is only kept
+ * on PostgreSQL, where a failed statement aborts the transaction and Citus
+ * converts new tables inside it.  On SQLite a failed statement is undone
+ * by SQLite itself and the batch savepoint undoes the rest; a savepoint per
+ * migration would only make SQLite journal the pages each migration
+ * touches once more (a statement journal that goes to a temporary file
+ * past 64 KiB).
+ */
+static int
+savepoint_each(const batch *b)
+{
+	return b->dry_run || b->a->dialect != TN_DIALECT_SQLITE;
+}
+
+/*
+ * Without a savepoint per migration its applied and history rows are
+ * written after the batch's last body (record_ran), in the same unit of
+ * work: the same rows, but each statement prepared once after the bodies
+ * changed the schema instead of once per migration (SQLite prepares a
+ * cached statement again after every schema change).  Only a body that
+ * read tenancy's own tables could tell.
+ */
+static int
+record_later(batch *b, const tn_entry *e, long long ms, tn_error *err)
+{
+	if (b->ran == NULL)
+	{
+		b->ran = calloc(b->st.count + 1, sizeof(*b->ran));
+		b->ran_ms = calloc(b->st.count + 1, sizeof(*b->ran_ms));
+		if (b->ran == NULL || b->ran_ms == NULL)
+			return tn_error_set(err, TN_ERR_NO_MEMORY, "out of memory");
+	}
+	TN_ASSERT(b->nran < b->st.count);
+	b->ran[b->nran] = e;
+	b->ran_ms[b->nran] = ms;
+	b->nran++;
+	return TN_OK;
+}
+
+/* One selected entry of the batch, in its own savepoint (savepoint_each) or the batch's. */
 static int
 run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 {
-	const tn_adapter *a = b->a;
-	char			 *body = NULL;
-	long			  offset = -1;
-	double			  t0;
-	long long		  ms;
-	int				  rc;
+	const tn_adapter   *a = b->a;
+	char			   *body = NULL;
+	long				offset = -1;
+	double				t0;
+	long long			ms;
+	int					rc;
+	int					own = savepoint_each(b);
+	const tn_migration *from_set;
 
 	TN_ASSERT(e->state == TN_STATE_PENDING || e->state == TN_STATE_OUT_OF_ORDER);
 	if (b->failed)
@@ -438,7 +513,17 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 	if (e->flags & TN_MIG_NO_TRANSACTION)
 		return run_outside(b, e, closed, err);
 
-	if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
+	/*
+	 * a SQLite fan-out just synced the tenant's catalog to the set: the body is the set's
+	 * (the same checksum, guarded below), not read back; PostgreSQL reads it as before
+	 */
+	from_set = b->sync != NULL && a->dialect == TN_DIALECT_SQLITE ? tn_set_find(b->sync, e->version) : NULL;
+	if (from_set != NULL && from_set->up_sql != NULL)
+	{
+		if ((body = tn_strdup(from_set->up_sql, err)) == NULL)
+			return TN_ERR_NO_MEMORY;
+	}
+	else if ((rc = fetch_body(a, e->version, "up_sql", &body, err)) != TN_OK)
 		return rc;
 	/* re-hashed right before it runs: a body changed behind tenancy's back is refused */
 	if ((rc = tn_guard_body(e, body, err)) != TN_OK)
@@ -446,7 +531,7 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 		free(body);
 		return rc;
 	}
-	if ((rc = a->savepoint(a->ctx, err)) != TN_OK)
+	if (own && (rc = a->savepoint(a->ctx, err)) != TN_OK)
 	{
 		free(body);
 		return rc;
@@ -459,7 +544,8 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 		tn_error ignored;
 
 		tn_error_clear(&ignored);
-		a->rollback_to(a->ctx, &ignored);
+		if (own)
+			a->rollback_to(a->ctx, &ignored);
 		rc = body_failed(b, e, body, offset, ms, closed, err);
 		free(body);
 		return rc;
@@ -467,9 +553,11 @@ run_entry(batch *b, tn_entry *e, int *closed, tn_error *err)
 	free(body);
 	if (b->dry_run)
 		rc = report_row(b->res, e, "ok", ms, NULL, err);
+	else if (!own)
+		rc = record_later(b, e, ms, err);
 	else
 		rc = record_applied(a, e, ms, b->id, err);
-	if (rc == TN_OK)
+	if (rc == TN_OK && own)
 		rc = a->release(a->ctx, err);
 	if (rc != TN_OK)
 		return rc;
@@ -493,7 +581,7 @@ close_batch(batch *b, tn_error *err)
 		snprintf(b->res->to_version, sizeof(b->res->to_version), "%s", b->res->from_version);
 		return a->rollback(a->ctx, err);
 	}
-	if ((rc = a->release(a->ctx, err)) != TN_OK)
+	if ((rc = record_ran(b, err)) != TN_OK || (rc = a->release(a->ctx, err)) != TN_OK)
 	{
 		tn_abort(a, err);
 		return rc;
@@ -519,6 +607,7 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 	b.res = res;
 	b.allow = opts ? opts->allow_out_of_order : 0;
 	b.dry_run = opts ? opts->dry_run : 0;
+	b.sync = opts ? opts->sync : NULL;
 	if ((rc = tn_parse_target(opts ? opts->target : NULL, &b.target, err)) != TN_OK)
 		return rc;
 
@@ -555,17 +644,18 @@ tn_migrate(const tn_adapter *a, const tn_migrate_opts *opts,
 		{
 			if (closed)
 			{
-				tn_state_free(&b.st);
+				batch_free(&b);
 				return rc;
 			}
 			goto fail;
 		}
 	}
-	tn_state_free(&b.st);
-	return close_batch(&b, err);
+	rc = close_batch(&b, err); /* it may still record entries of b.st */
+	batch_free(&b);
+	return rc;
 
 fail:
-	tn_state_free(&b.st);
+	batch_free(&b);
 	tn_abort(a, err);
 	res->applied = 0;
 	return rc;

@@ -251,8 +251,8 @@ tnsq_fanout_worker(void *arg)
 		if ((job->mode == JOB_MIGRATE || job->mode == JOB_ROLLBACK) && job->rows[i].nrows == 1 &&
 			tn_fanout_status_counts_as_failure(tn_rows_get(&job->rows[i], 0, 1)))
 			job->failures++;
-		tnsq_record_now(job, i);
 		job->done[i] = 1;
+		tnsq_record_now(job, i);
 		pthread_cond_signal(&job->progress); /* the caller's thread records it (run_workers_recording) */
 		observe_done(job, i);
 		pthread_mutex_unlock(&job->lock);
@@ -290,8 +290,8 @@ tnsq_run_workers(fanout_job *job, long long concurrency)
 
 	if (workers > concurrency)
 		workers = concurrency;
-	if (job->record_conn != NULL && workers > 1 && sqlite3_db_mutex(job->record_conn->db) != NULL)
-		tnsq_run_workers_recording(job, workers);
+	if (job->record_conn != NULL)
+		tnsq_run_workers_recording(job, workers); /* the caller's thread records, the workers run tenants */
 	else
 		tnsq_run_threads(tnsq_fanout_worker, job, workers);
 }

@@ -2,15 +2,18 @@
  * sqlite_fanout_runs.c -- the registry rows of a recorded SQLite fan-out
  * (tenant_migrate_all, tenant_rollback_all, tenant_verify_all): the run's
  * start and end rows, one row per tenant, and each tenant's cached state in
- * tenancy_tenants, written as each tenant finishes (tnsq_record_now: at
- * once, or in batches for rows the core lets wait; by the caller's thread
- * when the registry's connection has a mutex, tnsq_run_workers_recording)
- * or per slice.  The words written (statuses, run status) and which rows
- * may wait are the core's; this file only writes them.  The threads that
- * produce the rows are sqlite_fanout.c's.
+ * tenancy_tenants, written by the caller's thread while the workers run
+ * (tnsq_run_workers_recording: at once for a failure, in half-second
+ * batches for rows the core lets wait) or per slice.  The words written
+ * (statuses, run status), which rows may wait and for how long are the
+ * core's; this file only writes them.  The threads that produce the rows
+ * are sqlite_fanout.c's.
  */
+#define _POSIX_C_SOURCE 200809L /* pthread_cond_timedwait, struct timespec */
+
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,72 +27,122 @@ SQLITE_EXTENSION_INIT3
 
 /*
  * A recorded run: finished tenants' rows go into the registry while the
- * run goes on, in a transaction of their own on the caller's connection
- * (under job->lock, so one thread at a time uses it; the caller's thread
- * waits in tnsq_run_threads meanwhile), so another connection sees the
- * progress.  A row that must not wait (the core's rule: a tenant that
- * applied, failed or was rolled back) is written at once, with every
- * finished row waiting before it; rows that may wait (up to date,
- * unchanged) go together when PROGRESS_EVERY_MS has passed since the last
- * write, so a no-op run costs one registry commit per slice or half
- * second, not one per tenant.  Only if the registry can be written almost
- * at once (a reader's moment passes; a writer holding it would hold up
- * every worker): else tnsq_record_results writes the rows after the
- * slice, as it writes every row when progress is not wanted.
+ * run goes on, in a transaction of their own on the caller's connection,
+ * written by the caller's thread only (tnsq_run_workers_recording: the
+ * workers run the tenants meanwhile, so a registry commit no longer sits
+ * between one tenant and the next), so another connection sees the
+ * progress.  A row the core lets wait (tn_fanout_record_may_wait_self_tracked:
+ * up to date, unchanged, and here also applied or rolled back, since the
+ * tenant file's own tracking rows, committed first, hold that fact) goes
+ * with the others finished meanwhile once TN_FANOUT_RECORD_EVERY_MS has
+ * passed since the last write; a row that must not wait (failed,
+ * unreachable) is written at once, with every row waiting before it.  So
+ * a run costs one registry commit per half second or slice, not one per
+ * tenant.  Only if the registry can be written almost at once (a reader's
+ * moment passes; a writer holding it would hold up the run): else
+ * tnsq_record_results writes the rows after the slice, as it writes every
+ * row when progress is not wanted.
  */
-#define PROGRESS_BUSY_MS  100
-#define PROGRESS_EVERY_MS 500
-void
-tnsq_record_now(fanout_job *job, size_t i)
+#define PROGRESS_BUSY_MS 100
+
+/* Tenant k's row may wait for the next batch (the core's rule). */
+static int
+row_may_wait(const fanout_job *job, size_t k)
+{
+	return tn_fanout_record_may_wait_self_tracked(tn_rows_get(&job->rows[k], 0, 1), job->rc[k],
+												  tn_cell_int(tn_rows_get(&job->rows[k], 0, 4), 0));
+}
+
+/*
+ * Write every finished row of the slice not yet in the registry, in one
+ * transaction.  Called by the caller's thread with job->lock held; the
+ * lock is let go while the registry is written (the rows of finished
+ * tenants no longer change), so the workers go on meanwhile.
+ */
+static void
+record_waiting(fanout_job *job)
 {
 	tn_sqlite_conn *conn = job->record_conn;
-	int				busy_ms, was_set;
-	size_t			from = job->end > RUN_FLUSH_EVERY ? job->end - RUN_FLUSH_EVERY : 0;
+	size_t			end = job->next;
+	int				busy_ms, was_set, rc = TN_OK, any = 0;
 	tn_error		err;
 
-	if (conn == NULL || job->rows[i].nrows != 1)
+	for (size_t k = 0; k < end; k++)
+		if (job->recorded[k] == RECORD_WAITING)
+		{
+			job->recorded[k] = RECORD_WRITING;
+			any = 1;
+		}
+	if (!any)
 		return;
-	job->recorded[i] = RECORD_WAITING;
-	if (tn_fanout_record_may_wait(tn_rows_get(&job->rows[i], 0, 1), job->rc[i],
-								  tn_cell_int(tn_rows_get(&job->rows[i], 0, 4), 0)) &&
-		tn_monotonic_ms() - job->record_last_ms < PROGRESS_EVERY_MS)
-		return;
-	/*
-	 * A worker thread cannot use the caller's connection when it has a mutex
-	 * (SQLite's default, serialized mode: the CLI, Python): the caller's
-	 * statement holds it until the fan-out returns, so the worker would wait
-	 * forever.  Then the row is written after the slice, like every row when
-	 * progress is not wanted; connections without a mutex (the sqlite3 shell)
-	 * and the caller's own thread record at once.
-	 */
-	if (sqlite3_db_mutex(conn->db) != NULL && !pthread_equal(pthread_self(), job->record_thread))
-		return;
+	pthread_mutex_unlock(&job->lock);
 	tn_error_clear(&err);
 	busy_ms = tn_sqlite_busy_timeout_ms(conn->db);
 	was_set = conn->busy_timeout_set;
 	conn->busy_timeout_set = 1; /* begin must not put a timeout back */
 	sqlite3_busy_timeout(conn->db, busy_ms < PROGRESS_BUSY_MS ? busy_ms : PROGRESS_BUSY_MS);
-	if (conn->adapter.begin(conn, &err) == TN_OK)
+	if ((rc = conn->adapter.begin(conn, &err)) == TN_OK)
 	{
-		int rc = TN_OK;
-
-		/* every finished row of this slice not yet written (a slice is RUN_FLUSH_EVERY tenants at most) */
-		for (size_t k = from; rc == TN_OK && k < job->end; k++)
-			if (job->recorded[k] == RECORD_WAITING &&
+		for (size_t k = 0; rc == TN_OK && k < end; k++)
+			if (job->recorded[k] == RECORD_WRITING &&
 				(rc = tnsq_insert_run_tenant(conn, job->record_run_id, &job->rows[k], 0, &err)) == TN_OK)
 				rc = tnsq_update_tenant_cache(conn, job->record_run_id, job, k, &job->rows[k], 0, &err);
-		if (rc == TN_OK && tn_finish(&conn->adapter, &err) == TN_OK)
-		{
-			for (size_t k = from; k < job->end; k++)
-				if (job->recorded[k] == RECORD_WAITING)
-					job->recorded[k] = RECORD_DONE;
-			job->record_last_ms = tn_monotonic_ms();
-		}
-		else if (rc != TN_OK)
+		if (rc == TN_OK)
+			rc = tn_finish(&conn->adapter, &err);
+		else
 			tn_abort(&conn->adapter, &err);
 	}
 	sqlite3_busy_timeout(conn->db, busy_ms);
 	conn->busy_timeout_set = was_set;
+	pthread_mutex_lock(&job->lock);
+	for (size_t k = 0; k < end; k++)
+		if (job->recorded[k] == RECORD_WRITING)
+			job->recorded[k] = rc == TN_OK ? RECORD_DONE : RECORD_WAITING;
+	/* written or not: the next try waits for the next interval (or a row that must not wait) */
+	job->record_last_ms = tn_monotonic_ms();
+}
+
+/*
+ * The caller's thread, job->lock held: write the waiting rows if one of
+ * them is new and must not wait, or the interval has passed.  *waiting:
+ * rows still wait afterwards.  Returns 1 when it wrote (the lock was let
+ * go meanwhile: what the workers signalled then must be looked at again).
+ */
+static int
+record_if_due(fanout_job *job, int *waiting)
+{
+	int urgent = 0;
+
+	*waiting = 0;
+	for (size_t k = 0; k < job->next; k++)
+	{
+		if (job->recorded[k] != RECORD_WAITING)
+			continue;
+		*waiting = 1;
+		if (job->done[k] == 1 && !row_may_wait(job, k))
+			urgent = 1;
+		job->done[k] = 2; /* seen: a busy registry leaves it to the interval or the slice's end */
+	}
+	if (!urgent && !(*waiting && tn_monotonic_ms() - job->record_last_ms >= TN_FANOUT_RECORD_EVERY_MS))
+		return 0;
+	record_waiting(job);
+	*waiting = 0;
+	for (size_t k = 0; k < job->next && !*waiting; k++)
+		*waiting = job->recorded[k] == RECORD_WAITING;
+	return 1;
+}
+
+void
+tnsq_record_now(fanout_job *job, size_t i)
+{
+	int waiting;
+
+	if (job->record_conn == NULL || job->rows[i].nrows != 1)
+		return;
+	job->recorded[i] = RECORD_WAITING;
+	/* a worker started by tnsq_run_workers_recording leaves it to the caller's thread */
+	if (pthread_equal(pthread_self(), job->record_thread))
+		(void) record_if_due(job, &waiting);
 }
 
 
@@ -239,18 +292,21 @@ tnsq_finish_run(tn_sqlite_conn *conn, long long run_id, const tn_rows *out, int 
 /* ---- progress: each tenant on record as it finishes ---- */
 
 /*
- * Worker threads of a recorded run whose registry connection has a mutex
- * (the CLI, Python): the caller's statement holds it, so no worker may
- * write; the caller's thread, which may, waits for each tenant a worker
- * finishes and records it at once (tnsq_record_now), so another connection
- * sees the progress tenant by tenant, as with the sqlite3 shell.
+ * The worker threads of a recorded run, and the caller's thread as their
+ * recorder: it alone uses the registry connection (whose statement, the
+ * caller's, may hold the connection's mutex: the CLI, Python), waking when
+ * a worker finishes a tenant or when waiting rows are due
+ * (record_if_due), so another connection sees the progress tenant by tenant
+ * or half second by half second, whatever the concurrency (one worker
+ * thread too: its tenant's work and the registry's commit overlap).  If no
+ * thread can be started the caller's thread runs the tenants itself and
+ * records between them.
  */
 void
 tnsq_run_workers_recording(fanout_job *job, long long workers)
 {
 	pthread_t threads[TN_FANOUT_MAX_CONCURRENCY];
 	long long started = 0;
-	size_t	  from = job->next;
 
 	if (workers > TN_FANOUT_MAX_CONCURRENCY)
 		workers = TN_FANOUT_MAX_CONCURRENCY;
@@ -268,21 +324,31 @@ tnsq_run_workers_recording(fanout_job *job, long long workers)
 	if (started == 0)
 	{
 		pthread_mutex_unlock(&job->lock);
-		tnsq_fanout_worker(job); /* the caller's thread: it records each tenant itself */
+		tnsq_fanout_worker(job); /* the caller's thread: it records between tenants itself */
 		return;
 	}
 	for (;;)
 	{
-		for (size_t i = from; i < job->next; i++)
-			if (job->done[i] == 1)
-			{
-				job->done[i] = 2; /* tried once: a busy registry leaves it to the slice's end */
-				if (job->recorded[i] == RECORD_WAITING)
-					tnsq_record_now(job, i);
-			}
+		struct timespec until;
+		double			due;
+		int				waiting;
+
+		if (record_if_due(job, &waiting))
+			continue; /* the lock was let go: look again before waiting */
 		if (job->workers_running == 0)
 			break;
-		pthread_cond_wait(&job->progress, &job->lock);
+		if (!waiting)
+		{
+			pthread_cond_wait(&job->progress, &job->lock);
+			continue;
+		}
+		/* the job's condition variable runs on CLOCK_MONOTONIC (tnsq_job_alloc) */
+		due = job->record_last_ms + TN_FANOUT_RECORD_EVERY_MS + 1;
+		until.tv_sec = (time_t) (due / 1000);
+		until.tv_nsec = (long) ((due - (double) until.tv_sec * 1000) * 1e6);
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_nsec = 999999999L;
+		(void) pthread_cond_timedwait(&job->progress, &job->lock, &until);
 	}
 	pthread_mutex_unlock(&job->lock);
 	for (long long t = 0; t < started; t++)

@@ -9,9 +9,12 @@
  * Must not: run tenants or write the registry (sqlite_fanout.c,
  * sqlite_fanout_runs.c).
  */
+#define _POSIX_C_SOURCE 200809L /* pthread_condattr_setclock, CLOCK_MONOTONIC */
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sqlite_registry.h"
 #include "sqlite_registry_internal.h"
@@ -91,8 +94,18 @@ job_ncols(job_mode mode)
 int
 tnsq_job_alloc(fanout_job *job, size_t n, tn_error *err)
 {
+	pthread_condattr_t attr;
+
 	pthread_mutex_init(&job->lock, NULL);
-	pthread_cond_init(&job->progress, NULL);
+	/* the recorder's timed waits are reckoned on the clock of tn_monotonic_ms */
+	if (pthread_condattr_init(&attr) == 0)
+	{
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&job->progress, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+	else
+		pthread_cond_init(&job->progress, NULL);
 	job->lock_ready = 1;
 	return job_slots_alloc(job, n, job_ncols(job->mode), err);
 }

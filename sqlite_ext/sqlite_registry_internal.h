@@ -21,6 +21,7 @@
 #define RECORD_NOT_YET 0 /* running, or not started */
 #define RECORD_WAITING 1 /* finished; its row waits for record_now's next write or the slice's end */
 #define RECORD_DONE	   2 /* its row is in the registry */
+#define RECORD_WRITING 3 /* the caller's thread is writing its row (job->lock let go meanwhile) */
 
 /* How tnsq_open_tenant_file opens a file. */
 #define OPEN_RW		   0
@@ -74,13 +75,14 @@ typedef struct fanout_job
 	long long				total;		/* a sliced run: every tenant of the run; 0 = tenants.nrows */
 	/*
 	 * A recorded run (migrate, rollback): tenants' rows are written to
-	 * the registry while the run goes on (record_now in sqlite_fanout.c:
-	 * at once for a tenant that changed or failed, in batches for the
-	 * rest), if the registry can be written at once, so another
-	 * connection's tenant_runs() and tenancy_run_tenants show the run's
-	 * progress; recorded[i] is RECORD_WAITING once tenant i finished and
-	 * RECORD_DONE once its row is in the registry.  tnsq_record_results
-	 * writes the others.  NULL: not recorded.
+	 * the registry while the run goes on by the caller's thread
+	 * (sqlite_fanout_runs.c: at once for a tenant that failed, in batches
+	 * every TN_FANOUT_RECORD_EVERY_MS for the rest), if the registry can
+	 * be written at once, so another connection's tenant_runs() and
+	 * tenancy_run_tenants show the run's progress; recorded[i] is
+	 * RECORD_WAITING once tenant i finished and RECORD_DONE once its row
+	 * is in the registry.  tnsq_record_results writes the others.  NULL:
+	 * not recorded.
 	 */
 	tn_sqlite_conn *record_conn;
 	long long		record_run_id;
@@ -95,9 +97,10 @@ typedef struct fanout_job
 	tn_rows			  *rows;	 /* the tenant's output rows */
 	char			  *recorded; /* record_conn: its row is in the registry already */
 	/*
-	 * A recorded run on a connection with a mutex (the CLI, Python): the
-	 * workers cannot use it, so the caller's thread records each tenant
-	 * they finish (done[i] 1; 2 once tried), woken by progress.
+	 * A recorded run: the workers never use the registry connection (its
+	 * mutex may be held by the caller's statement: the CLI, Python), the
+	 * caller's thread records the tenants they finish (done[i] 1; 2 once
+	 * seen), woken by progress (CLOCK_MONOTONIC) or by the interval.
 	 */
 	char		   *done;
 	pthread_cond_t	progress;
@@ -210,9 +213,13 @@ int	 tnsq_job_alloc(fanout_job *job, size_t n, tn_error *err);
 void tnsq_job_free(fanout_job *job);
 /* sqlite_fanout.c: a worker thread's loop (pthread start routine; arg is the job). */
 void *tnsq_fanout_worker(void *arg);
-/* sqlite_fanout_runs.c: tenant i's row on record now, if the registry can be written at once (under job->lock). */
+/*
+ * sqlite_fanout_runs.c: tenant i finished (under job->lock): its row waits
+ * to be recorded; on the caller's thread (no worker thread could start) the
+ * waiting rows are written if due.
+ */
 void tnsq_record_now(fanout_job *job, size_t i);
-/* sqlite_fanout_runs.c: workers threads whose finished tenants the caller's thread records (a mutexed connection). */
+/* sqlite_fanout_runs.c: worker threads whose finished tenants the caller's thread records. */
 void tnsq_run_workers_recording(fanout_job *job, long long workers);
 
 /*

@@ -376,6 +376,9 @@ my $rid = ctl('SELECT max(run_id) FROM tenancy.runs');
 is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_record_tenant($rid, 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')")
 	  . '|' . ctl(q{SELECT state FROM tenancy.tenants WHERE name = 'cap1'}),
 	'42501|failed', 'capability: a migrator cannot record a tenant up_to_date in a run it does not write (42501)');
+is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_record_tenants($rid, '{cap1}', '{up_to_date}', '{1}', '{1}', '{0}', '{0}', '{NULL}', '{NULL}', '{1}', '{1}')")
+	  . '|' . ctl(q{SELECT state FROM tenancy.tenants WHERE name = 'cap1'}),
+	'42501|failed', 'capability: ... nor a slice of tenants at once (run_record_tenants, 42501)');
 is(state_pw('mig', 'MigPw1', "SELECT tenancy.run_finish($rid, 'running', false)"), '42501',
 	'capability: ... nor change a run\'s status (42501)');
 is(state_pw('mig', 'MigPw1', q{SELECT tenant_register('cap2', 'dbname=cap1')}), '42501',
@@ -390,10 +393,12 @@ is(state_pw('mig', 'MigPw1', q{SELECT tenant_drop('cap1')}), '42501', 'capabilit
 is(state_pw('rd', 'RdPw1', 'SELECT count(*) FROM tenant_migrate_all()'), '42501', 'capability: a reader cannot run a fan-out (42501)');
 is(state_pw('rd', 'RdPw1', "SELECT tenancy.run_record_tenant($rid, 'cap1', 'up_to_date', '1', '1', 0, 0, NULL, NULL, '1', '1')"),
 	'42501', 'capability: ... nor call a run\'s write path (42501)');
+is(state_pw('rd', 'RdPw1', "SELECT tenancy.run_record_tenants($rid, '{cap1}', '{up_to_date}', '{1}', '{1}', '{0}', '{0}', '{NULL}', '{NULL}', '{1}', '{1}')"),
+	'42501', 'capability: ... nor the set-based one (42501)');
 is(state_pw('rd', 'RdPw1', q{UPDATE tenancy.tenants SET state = 'ok'}), '42501', 'capability: ... nor write the registry (42501)');
 is(ctl(q{SELECT count(*) FILTER (WHERE p.prosecdef AND p.proconfig = '{"search_path=pg_catalog, pg_temp"}' AND p.proowner = e.extowner)
 	|| '/' || count(*) FROM pg_proc p, pg_extension e
-	WHERE e.extname = 'tenancy' AND p.pronamespace = 'tenancy'::regnamespace AND p.proname LIKE 'run\_%'}), '3/3',
+	WHERE e.extname = 'tenancy' AND p.pronamespace = 'tenancy'::regnamespace AND p.proname LIKE 'run\_%'}), '4/4',
 	'capability: every write path is SECURITY DEFINER with a pinned search_path, owned by the extension\'s owner');
 is(A('postgres', q{SELECT count(*) FROM pg_roles WHERE rolname IN ('mig', 'rd') AND rolsuper}), '0', 'capability: no role ends superuser');
 ctl(q{SELECT tenant_drop('cap1')});

@@ -124,7 +124,7 @@ is(scalar(@funcs), ctl(q{SELECT count(*) FROM pg_depend d JOIN pg_extension e ON
 
 sub q_ { my ($v) = @_; $v =~ s/'/''/g; return "'$v'"; }
 my %benign = (text => q_('sw1'), integer => '1', bigint => '1', boolean => 'false',
-	'text[]' => q{'{}'::text[]}, name => q_('sw1'), regrole => q_('sw_none'));
+	'text[]' => q{'{}'::text[]}, 'bigint[]' => q{'{}'::bigint[]}, name => q_('sw1'), regrole => q_('sw_none'));
 my @hostile_text = ('NULL', q_(''), q{repeat('A', 100000)}, q_('x"; DROP TABLE tenancy.tenants; --'),
 	q_("it's;a.b"), q_('a.b.c'), q_('..'), q_('../../../../../../etc/passwd'), q_('/etc/passwd'),
 	q_("$SENT/pwn"), q_("../sweep_sentinel/pwn"),
@@ -140,6 +140,8 @@ my %hostile = (text => \@hostile_text, name => \@hostile_text, integer => \@host
 	boolean => [ 'NULL', 'true', 'false' ],
 	'text[]' => [ 'NULL', q{'{}'::text[]}, q{ARRAY[NULL]::text[]}, q{ARRAY['../../etc/passwd', '/etc/passwd']},
 		q{ARRAY[repeat('A', 100000)]}, qq{ARRAY['$SENT/pwn']} ],
+	'bigint[]' => [ 'NULL', q{'{}'::bigint[]}, q{ARRAY[NULL]::bigint[]}, q{ARRAY[-1, 0]::bigint[]},
+		q{ARRAY[9223372036854775807]::bigint[]} ],
 	regrole => [ 'NULL', q_('postgres'), q_('sw_none'), q_('pg_read_server_files'), q_('-') ]);
 
 # every (function, argument position, hostile value): one call each

@@ -174,6 +174,8 @@ ok($rid ne '', "run: adm's fan-out opened run $rid");
 is((adm_err(q{SELECT tenancy.run_open(NULL, 'running', 1, 'adm')}))[0], '42501', 'run: a hand call of run_open from another session is refused (42501)');
 is((adm_err("SELECT tenancy.run_record_tenant($rid, 'a1', 'up_to_date', '2', '2', 0, 0, NULL, NULL, '2', '2')"))[0], '42501',
 	'run: ... run_record_tenant into the open run, 42501');
+is((adm_err("SELECT tenancy.run_record_tenants($rid, '{a1}', '{up_to_date}', '{2}', '{2}', '{0}', '{0}', '{NULL}', '{NULL}', '{2}', '{2}')"))[0], '42501',
+	'run: ... run_record_tenants into the open run, 42501');
 is((adm_err("SELECT tenancy.run_finish($rid, 'done', true)"))[0], '42501', 'run: ... run_finish of the open run, 42501');
 my ($bg_out) = tn_finish_psql($bg);
 is($bg_out, 'a1:applied', 'run: the fan-out itself records its tenant');

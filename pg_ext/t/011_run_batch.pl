@@ -1,6 +1,7 @@
 # 011_run_batch.pl -- issue 14: the run record of tenants a fan-out only checked is
 # written a slice at a time (registry_run_batch.c), and stays truthful.
-#   - a no-op run over more tenants than one slice (50) has every tenant's row, once;
+#   - a no-op run over more tenants than one slice (50) has every tenant's row, once,
+#     written set-based (tenancy.run_record_tenants, 1.5) or, without it, row by row;
 #   - a run mixing checked, applied and failed tenants records each as it happened;
 #   - kill -9 of the caller in the middle of a run: after crash recovery every row of
 #     that run tells the truth about its tenant (applied / up_to_date rows have the
@@ -52,6 +53,19 @@ is(ctl('SELECT count(*) FROM tenancy.tenants WHERE last_checked IS NULL'), '0',
 	'... and every tenant\'s last_checked was set by its row');
 is(ctl("SELECT count(*) FROM tenancy.audit WHERE detail LIKE 'run $run:%'"), '0',
 	'... a mere check writes no audit row');
+
+# ---- the same run written row by row (a control database without run_record_tenants) ----
+my $SIG = 'tenancy.run_record_tenants(bigint, text[], text[], text[], text[], bigint[], bigint[], text[], text[], text[], text[])';
+ctl("ALTER FUNCTION $SIG RENAME TO run_record_tenants_away",
+	'UPDATE tenancy.tenants SET last_checked = NULL');
+is(run_all("SELECT status || ':' || count(*) FROM tenant_migrate_all() GROUP BY status"), "up_to_date:$N",
+	'row by row: no-op run, every tenant up_to_date');
+$run = last_run();
+is(ctl("SELECT count(*) || ' ' || count(DISTINCT tenant) FROM tenancy.run_tenants WHERE run_id = $run AND status = 'up_to_date'")
+	  . ' ' . ctl("SELECT status || ' ' || applied || ' ' || failed FROM tenancy.runs WHERE run_id = $run")
+	  . ' ' . ctl('SELECT count(*) FROM tenancy.tenants WHERE last_checked IS NULL'),
+	"$N $N done 0 0 0", '... the same record: one row per tenant, the run done, every last_checked set');
+ctl("ALTER FUNCTION ${\ ($SIG =~ s/run_record_tenants/run_record_tenants_away/r)} RENAME TO run_record_tenants");
 
 # ---- checked, applied and failed in one run ------------------------------------------
 ctl(q{SELECT tenant_migration_add('2', 'two', $b$DO $$ BEGIN IF pg_catalog.current_database() = 't07' THEN

@@ -120,6 +120,18 @@ test_word_arguments(void)
 			  tn_fanout_record_may_wait(TN_FANOUT_UP_TO_DATE, TN_OK, 1) == 0 &&
 			  tn_fanout_record_may_wait(NULL, TN_OK, 0) == 0,
 		  "a failure or an application never waits, whatever the word%s", NULL);
+	/* a tenant that tracks itself (a SQLite file, committed first): applied and rolled back may wait too */
+	CHECK(tn_fanout_record_may_wait_self_tracked(TN_FANOUT_APPLIED, TN_OK, 2) == 1 &&
+			  tn_fanout_record_may_wait_self_tracked(TN_FANOUT_ROLLED_BACK, TN_OK, 1) == 1 &&
+			  tn_fanout_record_may_wait_self_tracked(TN_FANOUT_UP_TO_DATE, TN_OK, 0) == 1 &&
+			  tn_fanout_record_may_wait_self_tracked(TN_FANOUT_UNCHANGED, TN_OK, 0) == 1,
+		  "self-tracked: applied, rolled back, up_to_date, unchanged rows may wait%s", NULL);
+	CHECK(tn_fanout_record_may_wait_self_tracked(TN_FANOUT_FAILED, TN_ERR_MIGRATION_FAILED, 0) == 0 &&
+			  tn_fanout_record_may_wait_self_tracked(TN_FANOUT_UNREACHABLE, TN_ERR_UNREACHABLE, 0) == 0 &&
+			  tn_fanout_record_may_wait_self_tracked(TN_FANOUT_SKIPPED, TN_OK, 0) == 0 &&
+			  tn_fanout_record_may_wait_self_tracked(TN_FANOUT_APPLIED, TN_ERR_MIGRATION_FAILED, 0) == 0 &&
+			  tn_fanout_record_may_wait_self_tracked(NULL, TN_OK, 0) == 0,
+		  "self-tracked: failed, unreachable, skipped rows and any error are written at once%s", NULL);
 }
 
 /* A fake adapter whose query hands out a fixed catalog (unsorted) for tn_set_read. */

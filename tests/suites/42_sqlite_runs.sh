@@ -22,6 +22,10 @@
 #     holds one slice's per-tenant state at a time): every tenant's row in
 #     order, max_failures stopping in the second slice, the rerun and
 #     tenant_rollback_all over every slice.
+#  8. batched registry writes: applied tenants' rows go to the registry in
+#     batches (their files hold the fact), not one commit per tenant; a
+#     kill between a tenant's commit and its batch loses no fact: the next
+#     run finds the tenants up to date in their files.
 # Parts that mount a tmpfs need root; without it they are reported as
 # failures (CI runs as root). Ends with "N passed, N failed".
 set -u
@@ -302,4 +306,39 @@ check_eq "slices: the rerun reaches every other tenant of the third slice" \
 check_eq "slices: tenant_rollback_all over three slices" \
   "$(all7 "SELECT count(*) FROM tenant_rollback_all('3', 2) WHERE status = 'rolled_back';" | tail -1)|$(sq "$reg/registry.db" "SELECT count(*) FROM tenancy_tenants WHERE version = '2'")" \
   "415|420"
+
+# ---- 8. batched registry writes ----
+# the registry's file change counter (header bytes 24..27) grows by one per commit in rollback-journal mode
+commits() { od -An -tu1 -j24 -N4 "$1" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}'; }
+reg=$WORK/bt; make_registry "$reg" 40 "$M3"
+before=$(commits "$reg/registry.db")
+res=$(printf '.load %s\nSELECT status, count(*) FROM tenant_migrate_all(NULL, 1) GROUP BY 1;\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)
+after=$(commits "$reg/registry.db")
+check_eq "batched: 40 tenants applied" "$res" "applied|40"
+check_eq "batched: every tenant's row, audit row and cached version" \
+  "$(sq "$reg/registry.db" "SELECT (SELECT count(*) FROM tenancy_run_tenants WHERE status = 'applied'),
+      (SELECT count(*) FROM tenancy_audit WHERE action = 'migrate'), (SELECT count(*) FROM tenancy_tenants WHERE version = '3')")" \
+  "40|40|40"
+[ $((after - before)) -lt 40 ] && ok "batched: fewer registry commits than tenants ($((after - before)) for 40)" ||
+  bad "batched: $((after - before)) registry commits for 40 tenants"
+# killed while the applied rows wait: t01 applied in its file, the run held on t02's lock, then kill -9
+reg=$WORK/bk; make_registry "$reg" 3 "$M3"
+lock_file "$reg/t02.db" EXCLUSIVE bk
+printf '.load %s\n.timeout 60000\nSELECT count(*) FROM tenant_migrate_all(NULL, 1);\n' "$EXT" | sqlite3 -batch "$reg/registry.db" >/dev/null 2>&1 & victim=$!
+for ((w = 0; w < 1500; w++)); do
+  [ "$(sq "$reg/t01.db" "SELECT count(*) FROM tenancy_applied WHERE version = '3'")" = 1 ] && break
+  sleep 0.01
+done
+kill -KILL "$victim"; wait "$victim" 2>/dev/null
+release_file bk
+check_eq "killed with rows waiting: t01's file holds migration 3" \
+  "$(sq "$reg/t01.db" "SELECT count(*) FROM tenancy_applied WHERE version = '3'")" "1"
+check_eq "killed with rows waiting: the next run finds t01 up to date and migrates the rest" \
+  "$(printf '.load %s\nSELECT tenant, status FROM tenant_migrate_all();\n' "$EXT" | sqlite3 -batch "$reg/registry.db" 2>&1)" \
+  "t01|up_to_date
+t02|applied
+t03|applied"
+check_eq "killed with rows waiting: the lost run is closed as aborted" \
+  "$(sq "$reg/registry.db" "SELECT run_id, status FROM tenancy_runs ORDER BY 1")" "1|aborted
+2|done"
 finish
