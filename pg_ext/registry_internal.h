@@ -235,7 +235,8 @@ extern bool reg_record_tenant_later(reg_run *run, const char *tenant, char **row
 									const fo_outcome *out);
 
 /* Write the waiting rows now (one statement); a failure is a WARNING, as for one row. */
-extern void reg_flush_tenants(reg_run *run);
+extern void	 reg_flush_tenants(reg_run *run);
+extern char *reg_text_array_literal(char *const *vals, int n);
 
 /* Drop the waiting rows (the run is being cancelled: they claim no work). */
 extern void reg_forget_tenants(reg_run *run);

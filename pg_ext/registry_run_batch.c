@@ -110,20 +110,24 @@ reg_record_tenant_later(reg_run *run, const char *tenant, char **row, const fo_o
 	return true;
 }
 
-/* One column of the waiting rows as a text[] literal (array_out), palloc'd. */
-static char *
-column_array(struct reg_run_batch *b, int col)
+/*
+ * n values (NULL: SQL NULL) as a text[] literal (array_out), palloc'd: one
+ * column of a batch of waiting rows, sent as one parameter (also used by
+ * registry_verify_batch.c).
+ */
+char *
+reg_text_array_literal(char *const *vals, int n)
 {
-	Datum	  *elems = palloc(sizeof(Datum) * b->n);
-	bool	  *nulls = palloc(sizeof(bool) * b->n);
-	int		   dims[1] = { b->n };
+	Datum	  *elems = palloc(sizeof(Datum) * n);
+	bool	  *nulls = palloc(sizeof(bool) * n);
+	int		   dims[1] = { n };
 	int		   lbs[1] = { 1 };
 	ArrayType *arr;
 
-	for (int r = 0; r < b->n; r++)
+	for (int r = 0; r < n; r++)
 	{
-		nulls[r] = b->vals[col][r] == NULL;
-		elems[r] = nulls[r] ? (Datum) 0 : CStringGetTextDatum(b->vals[col][r]);
+		nulls[r] = vals[r] == NULL;
+		elems[r] = nulls[r] ? (Datum) 0 : CStringGetTextDatum(vals[r]);
 	}
 	arr = construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
 	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(arr));
@@ -145,7 +149,7 @@ reg_flush_tenants(reg_run *run)
 	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
 	p[0] = run_id;
 	for (int c = 0; c < RUN_BATCH_COLS; c++)
-		p[1 + c] = column_array(b, c);
+		p[1 + c] = reg_text_array_literal(b->vals[c], b->n);
 	/* taken even when the write fails: a row is tried once, as reg_record_tenant tries it */
 	b->n = 0;
 	MemoryContextReset(b->cxt);

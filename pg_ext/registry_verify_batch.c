@@ -48,25 +48,6 @@ struct reg_verify_batch
 	"   ELSE v.version_key END,"                                                                           \
 	" pending = COALESCE(v.pending::pg_catalog.int8, t.pending), last_error = v.last_error"
 
-/* One column of the waiting rows as a text[] literal (array_out), palloc'd. */
-static char *
-column_array(struct reg_verify_batch *b, int col)
-{
-	Datum	  *elems = palloc(sizeof(Datum) * b->n);
-	bool	  *nulls = palloc(sizeof(bool) * b->n);
-	int		   dims[1] = { b->n };
-	int		   lbs[1] = { 1 };
-	ArrayType *arr;
-
-	for (int r = 0; r < b->n; r++)
-	{
-		nulls[r] = b->vals[col][r] == NULL;
-		elems[r] = nulls[r] ? (Datum) 0 : CStringGetTextDatum(b->vals[col][r]);
-	}
-	arr = construct_md_array(elems, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT);
-	return OidOutputFunctionCall(F_ARRAY_OUT, PointerGetDatum(arr));
-}
-
 void
 reg_verify_flush(reg_run *run)
 {
@@ -76,7 +57,7 @@ reg_verify_flush(reg_run *run)
 	if (b == NULL || b->n == 0)
 		return;
 	for (int c = 0; c < REG_VERIFY_COLS; c++)
-		p[c] = column_array(b, c);
+		p[c] = reg_text_array_literal(b->vals[c], b->n);
 	b->n = 0;
 	MemoryContextReset(b->cxt);
 	/* as the extension's owner, as the one-row UPDATE was (registry_spi.c) */

@@ -16,7 +16,8 @@
  *
  * Security: nothing new is executable but that refusal (revoked from
  * PUBLIC) and run_record_tenants, which is run_record_tenant set-based:
- * SECURITY DEFINER with the same run check (only the control session of
+ * it runs with its owner's rights, its search_path pinned to pg_catalog,
+ * pg_temp like every such function here, with the same run check (only the control session of
  * the fan-out that opened the run writes), revoked from PUBLIC, part of
  * the migrator capability and given to every role that may execute
  * run_record_tenant.  The column is written by tenancy's

@@ -19,18 +19,6 @@
 
 #include "tn_internal.h"
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode line[0..len) into buf (at least len + 1 bytes): cells are
  * NUL-terminated in place, cells[i] points at each (NULL for \N).
@@ -88,13 +76,13 @@ split_line(const char *line, size_t len, char *buf, char **cells, int max_cells)
 						break;
 					case 'x':
 					{
-						int v = i < len ? hex_value(line[i]) : -1;
+						int v = i < len ? tn_hex_value(line[i]) : -1;
 
 						if (v < 0)
 							break; /* "\x" alone is an x */
 						i++;
-						if (i < len && hex_value(line[i]) >= 0)
-							v = v * 16 + hex_value(line[i++]);
+						if (i < len && tn_hex_value(line[i]) >= 0)
+							v = v * 16 + tn_hex_value(line[i++]);
 						c = (char) v;
 						break;
 					}
