@@ -144,4 +144,28 @@ my $next = run_all("SELECT status || ':' || count(*) FROM tenant_migrate_all(NUL
 is($next, 'up_to_date:1', 'the next run works');
 is(ctl("SELECT status FROM tenancy.runs WHERE run_id = $killed"), 'aborted',
 	'... and closed the killed run as aborted');
+
+# ---- run_record_tenants refuses a malformed slice (22023) and writes none of it ----
+# The caller is made the run's writer by hand (what run_open does for the fan-out's control
+# session), in the same implicit transaction as the call, which the error rolls back.
+my $open = last_run();
+my $writer = "INSERT INTO tenancy.run_writers (run_id, writer_pid, writer_start)"
+  . " VALUES ($open, pg_backend_pid(), tenancy.session_start())"
+  . " ON CONFLICT (run_id) DO UPDATE SET writer_pid = excluded.writer_pid, writer_start = excluded.writer_start;";
+my $rows_before = ctl("SELECT count(*) FROM tenancy.run_tenants WHERE run_id = $open");
+my $nulls = "ARRAY[NULL]::text[], ARRAY[NULL]::text[]";
+is(tn_state_of($A, 'ctl', $writer . " SELECT tenancy.run_record_tenants($open, ARRAY['t01','t02'],"
+	. " ARRAY['up_to_date'], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[0]::bigint[], ARRAY[0]::bigint[],"
+	. " $nulls, $nulls)"), '22023', 'run_record_tenants: arrays of different lengths are refused (22023)');
+is(tn_state_of($A, 'ctl', $writer . " SELECT tenancy.run_record_tenants($open, ARRAY['t01'],"
+	. " ARRAY['sideways'], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[0]::bigint[], ARRAY[0]::bigint[],"
+	. " $nulls, $nulls)"), '22023', 'run_record_tenants: a status that is no fan-out status is refused (22023)');
+is(tn_state_of($A, 'ctl', $writer . " SELECT tenancy.run_record_tenants($open, ARRAY['t01'],"
+	. " ARRAY['up_to_date'], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[-1]::bigint[], ARRAY[0]::bigint[],"
+	. " $nulls, $nulls)"), '22023', 'run_record_tenants: a negative count is refused (22023)');
+is(ctl("SELECT count(*) FROM tenancy.run_tenants WHERE run_id = $open"), $rows_before,
+	'... and none of those slices wrote a row');
+is(tn_state_of($A, 'ctl', "SELECT tenancy.run_record_tenants($open, ARRAY['t01'], ARRAY['up_to_date'],"
+	. " ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[0]::bigint[], ARRAY[0]::bigint[], $nulls, $nulls)"),
+	'42501', 'run_record_tenants: a session that is not the run\'s writer is refused (42501)');
 done_testing();
