@@ -363,7 +363,7 @@ slot_read(fo_state *st, fo_slot *slot)
 		{
 			/* the probe's tables, line by line (libpq_probe.c) */
 			PQclear(res);
-			slot->probe_copying = slot->probe_results; /* after the guard: 1 the catalog, 2 the applied rows */
+			slot->probe_copying = slot->probe_results; /* the index of this COPY among the probe's results */
 			if ((copied = fanout_probe_copy(slot)) == 0)
 				return;
 			if (copied < 0)

@@ -55,11 +55,12 @@ typedef struct fo_slot
 	bool					  path_set;		 /* schema tenant: search_path sent */
 	bool					  raw_guarded;	 /* RAW_GUARD_SQL sent */
 	bool					  ext_checked;	 /* EXT_CHECK_SQL sent */
-	bool					  probe_sent;	 /* libpq_probe.c: guard + probe sent */
-	int						  probe_results; /* its results read so far (guard, catalog, applied) */
-	bool					  probe_trusted; /* the guard's answer: the tables may be read */
+	bool					  probe_sent;		  /* libpq_probe.c: its statements sent */
+	int						  probe_results;	  /* its results read so far (SET, schemas, catalog, applied) */
+	Oid						  probe_schema_owner; /* owner of schema "tenancy" there, else InvalidOid */
+	bool					  probe_trusted;	  /* that owner is trusted: the tables' rows may be judged */
 	bool					  probe_done;	 /* the core answered from the rows: nothing more */
-	int						  probe_copying; /* 1 + the table whose COPY lines are coming, else 0 */
+	int						  probe_copying; /* the result index whose COPY lines are coming, else 0 */
 	bool					  probe_bad;	 /* a line the core could not read: the full path decides */
 	tn_rows					  probe_rows[2]; /* the catalog's rows, the applied rows (malloc'd) */
 	int						  conn_served;	 /* tenants this connection served before */

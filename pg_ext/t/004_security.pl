@@ -401,6 +401,19 @@ is(ctl(q{SELECT count(*) FILTER (WHERE p.prosecdef AND p.proconfig = '{"search_p
 	WHERE e.extname = 'tenancy' AND p.pronamespace = 'tenancy'::regnamespace AND p.proname LIKE 'run\_%'}), '4/4',
 	'capability: every write path is SECURITY DEFINER with a pinned search_path, owned by the extension\'s owner');
 is(A('postgres', q{SELECT count(*) FROM pg_roles WHERE rolname IN ('mig', 'rd') AND rolsuper}), '0', 'capability: no role ends superuser');
+# the no-op probe reads a tenant's tracking tables with COPY (libpq_probe.c) under
+# row_security = off: for a caller subject to a table's policies (mig is not a superuser), the
+# COPY fails instead of running them, and the full path decides.  The policy's function logs the
+# statement it runs in.
+A('cap1', q{CREATE FUNCTION public.spy13() RETURNS boolean LANGUAGE plpgsql AS
+	$$ BEGIN RAISE LOG 'spy13 ran in: %', pg_catalog.replace(pg_catalog.current_query(), E'\n', ' '); RETURN true; END $$},
+	'CREATE POLICY p13 ON tenancy.applied USING (public.spy13())', 'ALTER TABLE tenancy.applied ENABLE ROW LEVEL SECURITY');
+my $log13 = -s $A->logfile;
+as_pw('mig', 'MigPw1', q{SELECT count(*) FROM tenant_verify_all() WHERE tenant = 'cap1'});
+my @spy13 = slurp_file($A->logfile, $log13) =~ /spy13 ran in: ([^\n]*)/g;
+cmp_ok(scalar(@spy13), '>', 0, 'row security: the policy applies to the migrator (its function ran in the full path: control)');
+is(scalar(grep { /COPY/ } @spy13), 0, 'row security: ... but never in the probe\'s COPY (row_security = off refuses it)');
+A('cap1', 'ALTER TABLE tenancy.applied DISABLE ROW LEVEL SECURITY', 'DROP POLICY p13 ON tenancy.applied');
 ctl(q{SELECT tenant_drop('cap1')});
 # the atomic run's record too (its own control database, so nothing else is behind)
 A('postgres', 'CREATE DATABASE ctl2', 'CREATE DATABASE cap2 OWNER mig');

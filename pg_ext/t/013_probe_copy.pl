@@ -5,9 +5,11 @@
 #     non-ASCII) read back exactly: tenant_migrate_all answers up_to_date and
 #     tenant_verify_all ok without calling tenancy.migrate_synced / verify_synced in the
 #     tenant (counted with track_functions; the control shows a call is counted);
-#   - the guard still refuses what it refused: a tracking table with row security on, or
-#     owned by a role that is not a superuser, is not answered from its rows (the full
-#     path runs and decides), and the owner's policy function never runs as the caller.
+#   - what the probe trusts (1.6): rows of a schema "tenancy" a superuser owns, read by COPY
+#     under row_security = off.  A policy's function never runs as the caller (a superuser
+#     is never subject to policies; TAP 004 has a migrator who is), a view in place of a
+#     table is refused by COPY (the full path decides), and a schema the database owner made,
+#     with rows copied from a real tenant, is not answered from (the full path refuses it).
 # Must not: run as root (PostgreSQL refuses), or depend on a server it did not start.
 use strict;
 use warnings;
@@ -67,33 +69,61 @@ is(run_all(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FRO
 	'p1:applied,p2:applied', 'a pending version: both applied');
 cmp_ok(calls('p2', 'migrate_synced'), '>', 0, 'control: a tenant with work takes the full path and the call is counted');
 
-# ---- the guard refuses as before --------------------------------------------------------
-# row security on the applied table (a superuser's table): not answered from its rows
-my $p1m = calls('p1', 'migrate_synced');
-tn_out($A, 'p1', [ 'ALTER TABLE tenancy.applied ENABLE ROW LEVEL SECURITY' ]);
-my $out = run_all(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_migrate_all()});
-cmp_ok(calls('p1', 'migrate_synced'), '>', $p1m, 'row security on tenancy.applied: the full path decides (migrate_synced called)');
-like($out, qr/^p1:\w+,p2:up_to_date$/, '... the other tenant is still answered by the probe');
-tn_out($A, 'p1', [ 'ALTER TABLE tenancy.applied DISABLE ROW LEVEL SECURITY' ]);
-
-# the catalog owned by a role that is not a superuser, with a policy calling its function
+# ---- what the probe trusts (1.6: the schema's owner; COPY and row_security guard the read) ----
+# row security on the applied table, its policy calling a function that would make owner13 a
+# superuser: a superuser caller is never subject to policies, so the probe reads the rows as
+# they are and the function never runs
 $A->safe_psql('postgres', 'CREATE ROLE owner13 LOGIN');
-tn_out($A, 'p2', [ 'ALTER TABLE tenancy.catalog OWNER TO owner13' ]);
-tn_out($A, 'p2', [ q{CREATE FUNCTION public.grab13() RETURNS boolean LANGUAGE plpgsql AS
+tn_out($A, 'p1', [ q{CREATE FUNCTION public.grab13() RETURNS boolean LANGUAGE plpgsql AS
 	$$ BEGIN EXECUTE 'ALTER ROLE owner13 SUPERUSER'; RETURN true; END $$},
-	'CREATE POLICY p13 ON tenancy.catalog USING (public.grab13())',
-	'ALTER TABLE tenancy.catalog ENABLE ROW LEVEL SECURITY' ]);
+	'CREATE POLICY p13 ON tenancy.applied USING (public.grab13())',
+	'ALTER TABLE tenancy.applied ENABLE ROW LEVEL SECURITY' ]);
+my $p1m = calls('p1', 'migrate_synced');
+is(run_all(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_migrate_all()}),
+	'p1:up_to_date,p2:up_to_date', 'row security on tenancy.applied: both tenants up_to_date');
+is(calls('p1', 'migrate_synced') . '|' . $A->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'owner13'}),
+	"$p1m|f", '... answered by the probe, and the policy\'s function never ran as the caller');
+tn_out($A, 'p1', [ 'ALTER TABLE tenancy.applied DISABLE ROW LEVEL SECURITY', 'DROP POLICY p13 ON tenancy.applied' ]);
+
+# a superuser gave the catalog to a role that is not a superuser: its rows are still read only
+# by COPY (nothing of owner13 runs: a view in its place is refused by COPY, a policy by
+# row_security = off, no trigger fires on COPY TO); the schema is a superuser's
+tn_out($A, 'p2', [ 'ALTER TABLE tenancy.catalog OWNER TO owner13', q{CREATE FUNCTION public.grab13() RETURNS boolean LANGUAGE plpgsql AS
+	$$ BEGIN EXECUTE 'ALTER ROLE owner13 SUPERUSER'; RETURN true; END $$} ]);
+tn_out($A, 'p2', [ 'CREATE POLICY p13 ON tenancy.catalog USING (public.grab13())',
+	'ALTER TABLE tenancy.catalog ENABLE ROW LEVEL SECURITY' ], user => 'owner13');
 my $p2m = calls('p2', 'migrate_synced');
-$out = run_all(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_migrate_all(NULL, 1)},
-	q{SELECT count(*) FROM tenant_verify_all(1)});
+run_all(q{SELECT count(*) FROM tenant_migrate_all(NULL, 1)}, q{SELECT count(*) FROM tenant_verify_all(1)});
 is($A->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'owner13'}), 'f',
-	'a tracking table owned by the tenant owner, with a policy: its function never runs as the caller');
-cmp_ok(calls('p2', 'migrate_synced'), '>', $p2m, '... the probe does not answer from it (the full path decides)');
-tn_out($A, 'p2', [ 'ALTER TABLE tenancy.catalog DISABLE ROW LEVEL SECURITY' ]);
+	'a tracking table owned by a role that is not a superuser, with its policy: its function never runs as the caller');
+tn_out($A, 'p2', [ 'ALTER TABLE tenancy.catalog DISABLE ROW LEVEL SECURITY', 'DROP POLICY p13 ON tenancy.catalog' ], user => 'owner13');
+tn_out($A, 'p2', [ 'ALTER TABLE tenancy.catalog OWNER TO postgres' ]);
+
+# a view in place of the catalog: COPY refuses a view, so the probe cannot tell and the full
+# path decides
+tn_out($A, 'p2', [ 'ALTER TABLE tenancy.catalog RENAME TO catalog_real',
+	q{CREATE VIEW tenancy.catalog AS SELECT * FROM tenancy.catalog_real} ]);
 $p2m = calls('p2', 'migrate_synced');
-run_all(q{SELECT count(*) FROM tenant_migrate_all()});
-cmp_ok(calls('p2', 'migrate_synced'), '>', $p2m,
-	'a plain tracking table owned by a role that is not a superuser: the full path decides');
+run_all(q{SELECT count(*) FROM tenant_migrate_all(NULL, 1)});
+cmp_ok(calls('p2', 'migrate_synced'), '>', $p2m, 'a view in place of tenancy.catalog: not read by the probe (the full path decides)');
+tn_out($A, 'p2', [ 'DROP VIEW tenancy.catalog', 'ALTER TABLE tenancy.catalog_real RENAME TO catalog' ]);
+
+# a database whose owner made a schema "tenancy" of their own, with plain tables copying a real
+# tenant's rows (claiming to be up to date): the probe does not answer from a schema that is not
+# a superuser's; the full path refuses the tenant (42501)
+$A->safe_psql('postgres', 'CREATE DATABASE p3 OWNER owner13');
+my $cat = tn_out($A, 'p1', [ q{SELECT string_agg(format('(%L, %L, %L, %L, %s)', version, name, checksum, down_sql, flags), ', ') FROM tenancy.catalog} ]);
+my $app = tn_out($A, 'p1', [ q{SELECT string_agg(format('(%L, %L, %L, %L, %s, %s)', version, name, checksum, applied_at, duration_ms, batch), ', ') FROM tenancy.applied} ]);
+tn_out($A, 'p3', [ 'CREATE SCHEMA tenancy',
+	'CREATE TABLE tenancy.catalog (version text, name text, checksum text, down_sql text, flags bigint)',
+	'CREATE TABLE tenancy.applied (version text, name text, checksum text, applied_at timestamptz, duration_ms bigint, batch bigint)',
+	"INSERT INTO tenancy.catalog VALUES $cat", "INSERT INTO tenancy.applied VALUES $app" ], user => 'owner13');
+# (a row that got there somehow: tenant_register would install the extension there first)
+ctl(q{INSERT INTO tenancy.tenants (name, dbname) VALUES ('p3', 'p3')});
+is(run_all(q{SELECT tenant || ':' || status || ':' || coalesce(sqlstate, '') FROM tenant_migrate_all() WHERE tenant = 'p3'}),
+	'p3:failed:42501', 'a schema "tenancy" the database owner made, with copied rows: not answered by the probe, refused (42501)');
+is(run_all(q{SELECT count(*) FROM tenant_verify_all() WHERE tenant = 'p3' AND status = 'ok'}), '0',
+	'... and tenant_verify_all does not report it ok');
 
 $A->stop;
 done_testing();
