@@ -14,8 +14,9 @@
  *   floor_fanout noop-reads CONNINFO DBPREFIX N CONCURRENCY SQL
  *       the same, sending SQL (one simple query, one round trip) and
  *       reading every row and COPY line it returns: with the text tenancy
- *       sends a database tenant in a no-op (its trust check and the two
- *       COPYs of its tracking tables), the floor of that read alone, which
+ *       sends a database tenant in a no-op (its SET LOCAL, the COPY of
+ *       pg_namespace and the two COPYs of its tracking tables), the floor
+ *       of that read alone, which
  *       tells the cost of the read from the cost of the rest of tenancy.
  *
  * Prints the elapsed wall time in milliseconds (connections included: the
