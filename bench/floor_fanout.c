@@ -16,8 +16,8 @@
  *       reading every row and COPY line it returns: with the text tenancy
  *       sends a database tenant in a no-op (its SET LOCAL, the COPY of
  *       pg_namespace and the two COPYs of its tracking tables), the floor
- *       of that read alone, which
- *       tells the cost of the read from the cost of the rest of tenancy.
+ *       of that read alone, which tells the cost of the read from the cost
+ *       of the rest of tenancy.
  *
  * Prints the elapsed wall time in milliseconds (connections included: the
  * fan-out has to make them too).  Any failure: message on stderr, exit 1.
