@@ -24,14 +24,14 @@
 #                  (fake rows inserted), median of 20
 #
 # Env: BENCH_QUICK=1 (N=200, else 1000), BENCH_TENANTS, BENCH_FO_C (concurrency, default 8),
-#      BENCH_REPS (no-op repetitions, default 5; 3 in quick mode), BENCH_DIR (scratch parent, default /var/tmp),
+#      BENCH_REPS (no-op repetitions, default 7; 5 in quick mode: the pairs move by 20% with the shared machine), BENCH_DIR (scratch parent, default /var/tmp),
 #      BENCH_PG_INSTALL=0 (use the installed pg_ext as is).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 if [ "${BENCH_QUICK:-0}" = 1 ]; then N=${BENCH_TENANTS:-200}; else N=${BENCH_TENANTS:-1000}; fi
 C=${BENCH_FO_C:-8}
-if [ "${BENCH_QUICK:-0}" = 1 ]; then REPS=${BENCH_REPS:-3}; else REPS=${BENCH_REPS:-5}; fi
+if [ "${BENCH_QUICK:-0}" = 1 ]; then REPS=${BENCH_REPS:-5}; else REPS=${BENCH_REPS:-7}; fi
 PORT=${BENCH_FO_PORT:-55470}
 REGISTRY_ROWS=10000
 PG_BIN=$(pg_config --bindir 2>/dev/null || true)
