@@ -38,7 +38,7 @@
  *      which decide and report as before.  The probe never fails a
  *      tenant by itself.
  *
- * Why COPY and not a SELECT over pg_class (the check before 1.6): in a
+ * Why COPY and not a SELECT over pg_class (the check until 2026-12): in a
  * fresh backend every query plan over a catalog costs page faults and
  * cache loads; the pg_class check cost the tenant about 1.15 ms of CPU per
  * connection, these four statements cost about 0.2 ms in all (bench/
@@ -56,8 +56,8 @@
 
 #include "libpq_fanout_internal.h"
 
-#define PROBE_SCHEMA_SQL                                 \
-	"SET LOCAL row_security = off; "                     \
+#define PROBE_SCHEMA_SQL             \
+	"SET LOCAL row_security = off; " \
 	"COPY pg_catalog.pg_namespace (oid, nspname, nspowner) TO STDOUT; "
 
 /* the probe's results in order: the SET, then its COPYs */
@@ -202,11 +202,11 @@ fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res pg_attribute_unus
 static void
 probe_schema_line(fo_slot *slot, const char *line, size_t len)
 {
-	const char *name = memchr(line, '\t', len);
-	const char *owner;
-	char		digits[16];
-	size_t		n;
-	char	   *end;
+	const char	 *name = memchr(line, '\t', len);
+	const char	 *owner;
+	char		  digits[16];
+	size_t		  n;
+	char		 *end;
 	unsigned long v;
 
 	if (name == NULL || (owner = memchr(name + 1, '\t', len - (size_t) (name + 1 - line))) == NULL)

@@ -5,7 +5,7 @@
 #     non-ASCII) read back exactly: tenant_migrate_all answers up_to_date and
 #     tenant_verify_all ok without calling tenancy.migrate_synced / verify_synced in the
 #     tenant (counted with track_functions; the control shows a call is counted);
-#   - what the probe trusts (1.6): rows of a schema "tenancy" a superuser owns, read by COPY
+#   - what the probe trusts (since 2026-12): rows of a schema "tenancy" a superuser owns, read by COPY
 #     under row_security = off.  A policy's function never runs as the caller (a superuser
 #     is never subject to policies; TAP 004 has a migrator who is), a view in place of a
 #     table is refused by COPY (the full path decides), and a schema the database owner made,
@@ -69,7 +69,7 @@ is(run_all(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FRO
 	'p1:applied,p2:applied', 'a pending version: both applied');
 cmp_ok(calls('p2', 'migrate_synced'), '>', 0, 'control: a tenant with work takes the full path and the call is counted');
 
-# ---- what the probe trusts (1.6: the schema's owner; COPY and row_security guard the read) ----
+# ---- what the probe trusts (the schema's owner; COPY and row_security guard the read) ----
 # row security on the applied table, its policy calling a function that would make owner13 a
 # superuser: a superuser caller is never subject to policies, so the probe reads the rows as
 # they are and the function never runs
