@@ -51,7 +51,8 @@ typedef struct fo_outcome
 	tn_error		  err;
 	tn_migrate_result res; /* from / to / applied */
 	long long		  duration_ms;
-	char			 *cells[5]; /* FO_VERIFY: status, version, pending, problems, detail */
+	char			 *cells[5];		/* FO_VERIFY: status, version, pending, problems, detail */
+	bool			  keep_version; /* the registry keeps its version (an atomic run rolled back) */
 } fo_outcome;
 
 typedef void (*fo_done_fn)(void *arg, int index, const fo_tenant *t,

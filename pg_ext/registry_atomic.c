@@ -389,7 +389,7 @@ report_tenant(atomic_call *ac, int i)
 	MemoryContextSwitchTo(old);
 	tn_rows_free(&rows);
 	if (!ac->commit && out.rc == TN_OK)
-		out.res.to_version[0] = '\0'; /* keep the cached version */
+		out.keep_version = true; /* nothing of it stays: the cached version does */
 	reg_record_tenant(&ac->run, ac->ts[i].name, row, &out);
 	return reached;
 }

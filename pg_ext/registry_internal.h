@@ -209,9 +209,10 @@ typedef struct reg_run
 	PGconn *volatile control; /* autocommit connection to this
 										 * database (set inside PG_TRY) */
 	long long				 run_id;
-	bool					 writer;	 /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
-	bool					 set_writer; /* tenancy.run_record_tenants (1.5) may be called: slices in one call */
-	int						 total;		 /* tenants of the run */
+	bool					 writer;	   /* written through tenancy.run_* (1.4); false: a 1.3 control database, directly */
+	bool					 set_writer;   /* tenancy.run_record_tenants (1.5) may be called: slices in one call */
+	bool					 none_version; /* '' may say "at no version" (1.6, or the direct writes) */
+	int						 total;		   /* tenants of the run */
 	long long				 applied;
 	long long				 failed;
 	long long				 unreachable;
@@ -307,8 +308,17 @@ extern void reg_open_run(reg_run *run, const char *target, int ntenants,
  * counters.  row is the core's result row (tn_fanout_row layout); a
  * failure to write is a WARNING.
  */
-extern void reg_record_tenant(reg_run *run, const char *tenant, char **row,
-							  const fo_outcome *out);
+/*
+ * The registry version a finished tenant's row carries: its to_version; ''
+ * for a tenant that ended at no version (nothing applied: rolled back before
+ * its first version) where the record can say so (none_version); NULL for
+ * "keep what the registry has" (a failed tenant stays where it was).  Its
+ * key likewise ('' for '').
+ */
+extern const char *reg_run_version(const reg_run *run, const fo_outcome *out);
+extern const char *reg_run_version_key(const char *version);
+extern void		   reg_record_tenant(reg_run *run, const char *tenant, char **row,
+									 const fo_outcome *out);
 
 /*
  * Set the run's status through the control connection, and its

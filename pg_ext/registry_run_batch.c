@@ -74,7 +74,7 @@ bool
 reg_record_tenant_later(reg_run *run, const char *tenant, char **row, const fo_outcome *out)
 {
 	struct reg_run_batch *b;
-	const char			 *version = out->res.to_version[0] ? out->res.to_version : NULL;
+	const char			 *version = reg_run_version(run, out);
 	const char			 *v[RUN_BATCH_COLS];
 	MemoryContext		  old;
 
@@ -99,7 +99,7 @@ reg_record_tenant_later(reg_run *run, const char *tenant, char **row, const fo_o
 	v[6] = row[6];
 	v[7] = row[7];
 	v[8] = version;
-	v[9] = version ? reg_version_key(version) : NULL;
+	v[9] = reg_run_version_key(version);
 	old = MemoryContextSwitchTo(b->cxt);
 	for (int c = 0; c < RUN_BATCH_COLS; c++)
 		b->vals[c][b->n] = v[c] ? pstrdup(v[c]) : NULL;

@@ -151,6 +151,36 @@ has_set_writes(void)
 	return SPI_processed == 1 && strcmp(reg_spi_value(0, 1), "t") == 0;
 }
 
+/* Is this control database's extension at major.minor or later? */
+static bool
+extension_at_least(int major, int minor)
+{
+	int have_major = 0;
+	int have_minor = 0;
+
+	if (sscanf(reg_extension_version(), "%d.%d", &have_major, &have_minor) != 2)
+		return false;
+	return have_major > major || (have_major == major && have_minor >= minor);
+}
+
+const char *
+reg_run_version(const reg_run *run, const fo_outcome *out)
+{
+	if (out->keep_version)
+		return NULL;
+	if (out->res.to_version[0])
+		return out->res.to_version;
+	return out->rc == TN_OK && run->none_version ? "" : NULL;
+}
+
+const char *
+reg_run_version_key(const char *version)
+{
+	if (version == NULL)
+		return NULL;
+	return version[0] ? reg_version_key(version) : "";
+}
+
 bool
 reg_tenants_has_column(const char *column)
 {
@@ -214,6 +244,7 @@ reg_open_run(reg_run *run, const char *target, int ntenants, const char *status,
 
 	run->writer = has_run_writes();
 	run->set_writer = run->writer && has_set_writes();
+	run->none_version = !run->writer || extension_at_least(1, 6);
 	tn_error_clear(&err);
 	run->has_last_checked = reg_has_last_checked();
 	memset(&o, 0, sizeof(o));
@@ -337,7 +368,7 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	bool		ok = out->rc == TN_OK;
 	tn_error	err;
 	PGresult   *res;
-	const char *version = out->res.to_version[0] ? out->res.to_version : NULL;
+	const char *version = reg_run_version(run, out);
 
 	snprintf(run_id, sizeof(run_id), "%lld", run->run_id);
 	snprintf(fails, sizeof(fails), "%d", ok ? 0 : 1);
@@ -351,7 +382,7 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 	p[7] = row[6];
 	p[8] = row[7];
 	p[9] = version;
-	p[10] = version ? reg_version_key(version) : NULL;
+	p[10] = reg_run_version_key(version);
 	p[11] = fails;
 	p[12] = run->mode == FO_ROLLBACK ? "rollback" : "migrate";
 	tn_error_clear(&err);
@@ -365,8 +396,9 @@ reg_record_tenant(reg_run *run, const char *tenant, char **row, const fo_outcome
 						  "WITH t AS (INSERT INTO tenancy.run_tenants (run_id, tenant, status, from_version, to_version,"
 						  "   applied, duration_ms, sqlstate, error)"
 						  "   VALUES ($1::int8, $2, $3, $4, $5, $6::int8, $7::int8, $8, $9)),"
-						  " u AS (UPDATE tenancy.tenants SET version = coalesce($10, version),"
-						  "   version_key = coalesce($11, version_key), state = $3,"
+						  " u AS (UPDATE tenancy.tenants SET"
+						  "   version = CASE WHEN $10 = '' THEN NULL ELSE coalesce($10, version) END,"
+						  "   version_key = CASE WHEN $10 = '' THEN NULL ELSE coalesce($11, version_key) END, state = $3,"
 						  "   last_error = CASE WHEN $12 = '0' THEN NULL ELSE $9 END, last_run = pg_catalog.clock_timestamp()"
 						  "   WHERE name = $2),"
 						  " a AS (INSERT INTO tenancy.audit (action, tenant, detail)"

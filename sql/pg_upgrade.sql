@@ -1,6 +1,6 @@
 -- pg_upgrade: install 1.0, use it, ALTER EXTENSION UPDATE to 1.1, and
 -- compare every catalog object with a fresh 1.1 install; then 1.0 -> the
--- default version (1.5) the same way.
+-- default version (1.6) the same way.
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS tn_upgrade_old;
 DROP DATABASE IF EXISTS tn_upgrade_new;
@@ -41,7 +41,7 @@ SELECT source, target, path FROM pg_extension_update_paths('tenancy')
 DROP DATABASE tn_upgrade_old;
 DROP DATABASE tn_upgrade_new;
 
--- the same for the default version (1.5; 1.2 -> 1.3 holds both
+-- the same for the default version (1.6; 1.2 -> 1.3 holds both
 -- tenant_migrations_load_files and the capabilities): 1.0 with data,
 -- ALTER EXTENSION UPDATE, compared with a fresh CREATE EXTENSION
 CREATE DATABASE tn_upgrade_old;

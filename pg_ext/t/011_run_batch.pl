@@ -168,4 +168,27 @@ is(ctl("SELECT count(*) FROM tenancy.run_tenants WHERE run_id = $open"), $rows_b
 is(tn_state_of($A, 'ctl', "SELECT tenancy.run_record_tenants($open, ARRAY['t01'], ARRAY['up_to_date'],"
 	. " ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[0]::bigint[], ARRAY[0]::bigint[], $nulls, $nulls)"),
 	'42501', 'run_record_tenants: a session that is not the run\'s writer is refused (42501)');
+# ---- a tenant rolled back before its first version is at no version ------------------
+# (a real project's rollback_all to before 000001, 2026-12-03: the registry kept the
+# version the tenant no longer had, and tenants() said up_to_date when it was the newest);
+# a control database of its own, whose versions have downs
+tn_psql($A, 'postgres', ['CREATE DATABASE ctlz']);
+sub cz { return tn_out($A, 'ctlz', ['SET client_min_messages = warning', @_]); }
+cz('CREATE EXTENSION tenancy',
+	q{SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;', 'tenants')},
+	q{SELECT tenant_migration_add('2', 'two', 'CREATE TABLE two (id int);', 'DROP TABLE two;', 'tenants')},
+	q{SELECT tenant_create('z1')}, q{SELECT tenant_create('z2')});
+sub z_state { return cz(q{SELECT string_agg(name || ':' || coalesce(version, '-') || ':' || state, ',' ORDER BY name)
+	FROM tenants()}); }
+is(z_state(), 'z1:2:up_to_date,z2:2:up_to_date', 'two tenants at version 2');
+is(cz(q{SELECT string_agg(tenant || ':' || status || ':' || coalesce(to_version, '-'), ',' ORDER BY tenant)
+	FROM tenant_rollback_all('1', 2)}), 'z1:rolled_back:-,z2:rolled_back:-',
+	'rollback_all to before the first version: both rolled back to no version');
+is(z_state(), 'z1:-:behind,z2:-:behind', '... the registry says no version, behind (rows written one at a time)');
+is(cz(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_rollback_all('1', 2)}),
+	'z1:unchanged,z2:unchanged', 'again: nothing to undo');
+is(z_state(), 'z1:-:behind,z2:-:behind', '... still no version (rows written a slice at a time)');
+is(cz(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_migrate_all(NULL, 2)})
+	  . '|' . z_state(), 'z1:applied,z2:applied|z1:2:up_to_date,z2:2:up_to_date',
+	'... and a migrate_all brings them back to the newest version');
 done_testing();

@@ -34,6 +34,11 @@ SELECT tenant, status, version FROM tenant_verify_all() ORDER BY tenant;
 SELECT name, last_checked IS NOT NULL AND last_checked >= last_run AS checked_by_verify FROM tenants() ORDER BY name;
 SELECT tenant_migration_add('2', 'plan', 'CREATE TABLE plans (plan text NOT NULL); INSERT INTO plans SELECT ''free'' FROM notes;', 'DROP TABLE plans;', 'tenants');
 SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all() ORDER BY tenant;
+-- rolled back before the first version: at no version in the registry too (PostgreSQL
+-- kept the old version until 1.6), then back to the newest
+SELECT tenant, status, from_version, to_version, applied FROM tenant_rollback_all('1', NULL, @LIST(conf_kc)@);
+SELECT name, state, version, pending FROM tenants() WHERE name = 'conf_kc';
+SELECT tenant, status, from_version, to_version, applied FROM tenant_migrate_all(NULL, NULL, NULL, @LIST(conf_kc)@);
 -- errors: a version the set lacks, NULL, an unknown tenant, a version still applied, no down
 SELECT tenant FROM tenant_rollback_all('7');
 SELECT tenant FROM tenant_rollback_all(NULL);
