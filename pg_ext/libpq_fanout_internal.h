@@ -52,18 +52,17 @@ typedef struct fo_slot
 	int						  sent_step; /* step of the statement in flight */
 	int						  sent_stmt; /* -1: migrate_synced, else statement index */
 	bool					  have_from;
-	bool					  path_set;			  /* schema tenant: search_path sent */
-	bool					  raw_guarded;		  /* RAW_GUARD_SQL sent */
-	bool					  ext_checked;		  /* EXT_CHECK_SQL sent */
-	bool					  probe_sent;		  /* libpq_probe.c: its statements sent */
-	int						  probe_results;	  /* its results read so far (SET, schemas, catalog, applied) */
-	Oid						  probe_schema_owner; /* owner of schema "tenancy" there, else InvalidOid */
-	bool					  probe_trusted;	  /* that owner is trusted: the tables' rows may be judged */
-	bool					  probe_done;		  /* the core answered from the rows: nothing more */
-	int						  probe_copying;	  /* the result index whose COPY lines are coming, else 0 */
-	bool					  probe_bad;		  /* a line the core could not read: the full path decides */
-	tn_rows					  probe_rows[2];	  /* the catalog's rows, the applied rows (malloc'd) */
-	int						  conn_served;		  /* tenants this connection served before */
+	bool					  path_set;		 /* schema tenant: search_path sent */
+	bool					  raw_guarded;	 /* RAW_GUARD_SQL sent */
+	bool					  ext_checked;	 /* EXT_CHECK_SQL sent */
+	bool					  probe_sent;	 /* libpq_probe.c: its statements sent */
+	int						  probe_results; /* its results read so far (SET, schemas, catalog, applied) */
+	bool					  probe_trusted; /* that owner is trusted: the tables' rows may be judged */
+	bool					  probe_done;	 /* the core answered from the rows: nothing more */
+	int						  probe_copying; /* the result index whose COPY lines are coming, else 0 */
+	bool					  probe_bad;	 /* a line the core could not read: the full path decides */
+	tn_rows					  probe_rows[3]; /* pg_namespace's, the catalog's, the applied rows (malloc'd) */
+	int						  conn_served;	 /* tenants this connection served before */
 	char					  cur[TN_MAX_VERSION_LEN + 1];
 	PGresult				 *failed;
 	fo_outcome				  out;

@@ -17,7 +17,7 @@
  *      nothing can change between a check and the read.
  *   2. COPY pg_catalog.pg_namespace (oid, nspname, nspowner): the owner of
  *      schema "tenancy".  Only rows of a schema a superuser owns are
- *      judged (probe_schema_trusted): its tables were made by a superuser
+ *      judged (probe_owner_trusted): its tables were made by a superuser
  *      (CREATE EXTENSION tenancy), and a tenant database's owner who made
  *      a schema "tenancy" of their own, with tables saying whatever they
  *      like, is sent the full path, which refuses them (EXT_CHECK_SQL).
@@ -59,6 +59,9 @@
 #define PROBE_SCHEMA_SQL             \
 	"SET LOCAL row_security = off; " \
 	"COPY pg_catalog.pg_namespace (oid, nspname, nspowner) TO STDOUT; "
+
+/* pg_namespace's columns the probe reads: oid, nspname, nspowner */
+#define PROBE_SCHEMA_NCOLS 3
 
 /* the probe's results in order: the SET, then its COPYs */
 enum
@@ -106,8 +109,8 @@ static void
 probe_judge(fo_state *st, fo_slot *slot)
 {
 	fo_job	*job = st->job;
-	tn_rows *catalog_rows = &slot->probe_rows[0];
-	tn_rows *applied_rows = &slot->probe_rows[1];
+	tn_rows *catalog_rows = &slot->probe_rows[1];
+	tn_rows *applied_rows = &slot->probe_rows[2];
 	tn_rows	 verify;
 	tn_error err;
 	int		 rc;
@@ -152,6 +155,30 @@ probe_judge(fo_state *st, fo_slot *slot)
 }
 
 /*
+ * The owner of schema "tenancy" among the rows of COPY pg_namespace (oid,
+ * nspname, nspowner), decoded by the core; InvalidOid if there is none or
+ * its owner is not an oid.
+ */
+static Oid
+probe_schema_owner(const tn_rows *schemas)
+{
+	for (size_t r = 0; r < schemas->nrows; r++)
+	{
+		const char	 *name = tn_rows_get(schemas, r, 1);
+		const char	 *owner = tn_rows_get(schemas, r, 2);
+		char		 *end;
+		unsigned long v;
+
+		if (name == NULL || strcmp(name, "tenancy") != 0 || owner == NULL)
+			continue;
+		errno = 0;
+		v = strtoul(owner, &end, 10);
+		return errno == 0 && end != owner && *end == '\0' && v <= PG_UINT32_MAX ? (Oid) v : InvalidOid;
+	}
+	return InvalidOid;
+}
+
+/*
  * May rows of a schema this role owns be judged?  The bootstrap superuser
  * anywhere; on this server (a tenant without a location is a database of
  * this cluster, whose roles are ours) any role with its privileges, as
@@ -173,17 +200,18 @@ fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res pg_attribute_unus
 	switch (slot->probe_results++)
 	{
 		case PROBE_SET:
-			slot->probe_schema_owner = InvalidOid;
 			slot->probe_trusted = false;
-			tn_rows_init(&slot->probe_rows[0], TN_CATALOG_NCOLS);
-			tn_rows_init(&slot->probe_rows[1], TN_APPLIED_NCOLS);
+			tn_rows_init(&slot->probe_rows[0], PROBE_SCHEMA_NCOLS);
+			tn_rows_init(&slot->probe_rows[1], TN_CATALOG_NCOLS);
+			tn_rows_init(&slot->probe_rows[2], TN_APPLIED_NCOLS);
 			break;
 		case PROBE_SCHEMAS:
 			/* the schemas' COPY ended: is "tenancy" there, owned by a superuser? */
-			slot->probe_trusted = !slot->probe_bad && probe_owner_trusted(st, slot, slot->probe_schema_owner);
+			slot->probe_trusted =
+				!slot->probe_bad && probe_owner_trusted(st, slot, probe_schema_owner(&slot->probe_rows[0]));
 			break;
 		case PROBE_CATALOG:
-			break; /* the catalog's COPY ended: its rows are in probe_rows[0] */
+			break; /* the catalog's COPY ended: its rows are in probe_rows[1] */
 		case PROBE_APPLIED:
 			/* the applied rows' COPY ended: both tables are read */
 			if (slot->probe_trusted && !slot->probe_bad)
@@ -192,47 +220,6 @@ fanout_probe_result(fo_state *st, fo_slot *slot, PGresult *res pg_attribute_unus
 		default:
 			break; /* nothing else was sent */
 	}
-}
-
-/*
- * One line of COPY pg_namespace (oid, nspname, nspowner): remember the
- * owner of "tenancy" (a name with nothing COPY escapes, so its text is
- * exact).  A line that is not three fields makes the probe undecided.
- */
-static void
-probe_schema_line(fo_slot *slot, const char *line, size_t len)
-{
-	const char	 *name = memchr(line, '\t', len);
-	const char	 *owner;
-	char		  digits[16];
-	size_t		  n;
-	char		 *end;
-	unsigned long v;
-
-	if (name == NULL || (owner = memchr(name + 1, '\t', len - (size_t) (name + 1 - line))) == NULL)
-	{
-		slot->probe_bad = true;
-		return;
-	}
-	if (owner - (name + 1) != 7 || memcmp(name + 1, "tenancy", 7) != 0)
-		return;
-	owner++;
-	n = len - (size_t) (owner - line);
-	if (n > 0 && owner[n - 1] == '\n')
-		n--;
-	if (n == 0 || n >= sizeof(digits))
-	{
-		slot->probe_bad = true;
-		return;
-	}
-	memcpy(digits, owner, n);
-	digits[n] = '\0';
-	errno = 0;
-	v = strtoul(digits, &end, 10);
-	if (errno != 0 || *end != '\0' || v > PG_UINT32_MAX)
-		slot->probe_bad = true;
-	else
-		slot->probe_schema_owner = (Oid) v;
 }
 
 int
@@ -252,13 +239,13 @@ fanout_probe_copy(fo_slot *slot)
 		}
 		if (len < 0)
 			return -1;
-		if (slot->probe_copying == PROBE_SCHEMAS)
-			probe_schema_line(slot, line, (size_t) len);
-		/* a table of a trusted schema, lines the core can read: else the full path decides */
-		else if ((slot->probe_copying != PROBE_CATALOG && slot->probe_copying != PROBE_APPLIED) ||
-				 !slot->probe_trusted ||
-				 tn_rows_add_copy_text(&slot->probe_rows[slot->probe_copying - PROBE_CATALOG], line, (size_t) len) !=
-					 TN_OK)
+		/*
+		 * the schemas, then the tables of a trusted schema, in lines the
+		 * core can read: else the full path decides
+		 */
+		if (slot->probe_copying < PROBE_SCHEMAS || slot->probe_copying > PROBE_APPLIED ||
+			(slot->probe_copying != PROBE_SCHEMAS && !slot->probe_trusted) ||
+			tn_rows_add_copy_text(&slot->probe_rows[slot->probe_copying - PROBE_SCHEMAS], line, (size_t) len) != TN_OK)
 			slot->probe_bad = true;
 		PQfreemem(line);
 	}
@@ -267,6 +254,6 @@ fanout_probe_copy(fo_slot *slot)
 void
 fanout_probe_clear(fo_slot *slot)
 {
-	tn_rows_free(&slot->probe_rows[0]);
-	tn_rows_free(&slot->probe_rows[1]);
+	for (int i = 0; i < 3; i++)
+		tn_rows_free(&slot->probe_rows[i]);
 }
