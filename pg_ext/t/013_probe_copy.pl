@@ -36,7 +36,7 @@ BAIL_OUT('control database') if $rc1 || $rc2;
 sub calls
 {
 	my ($db, $fn) = @_;
-	$A->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname IN ('p1', 'p2')})
+	$A->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity WHERE datname ~ '^p[0-9]$'})
 	  or die 'tenant sessions did not end';
 	return tn_out($A, $db, [ "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
 		WHERE schemaname = 'tenancy' AND funcname = '$fn'" ]);
@@ -124,6 +124,28 @@ is(run_all(q{SELECT tenant || ':' || status || ':' || coalesce(sqlstate, '') FRO
 	'p3:failed:42501', 'a schema "tenancy" the database owner made, with copied rows: not answered by the probe, refused (42501)');
 is(run_all(q{SELECT count(*) FROM tenant_verify_all() WHERE tenant = 'p3' AND status = 'ok'}), '0',
 	'... and tenant_verify_all does not report it ok');
+
+# ---- whose schema is trusted: the bootstrap superuser anywhere, any superuser on this server ----
+# a second superuser makes its own control database: its template (and so each tenant_create
+# tenant, a database of this server) has schema "tenancy" owned by super13
+$A->safe_psql('postgres', 'CREATE ROLE super13 SUPERUSER LOGIN');
+$A->safe_psql('postgres', 'CREATE DATABASE ctl13 OWNER super13');
+sub c13 { return tn_out($A, 'ctl13', ['SET client_min_messages = warning', @_], user => 'super13'); }
+c13('CREATE EXTENSION tenancy', q{SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', NULL, 'tenants')},
+	q{SELECT tenant_create('p6')});
+# a database of this server registered with a location naming it: trusted only for the bootstrap superuser
+$A->safe_psql('postgres', 'CREATE DATABASE p7 OWNER super13');
+tn_out($A, 'p7', ['CREATE EXTENSION tenancy'], user => 'super13');
+c13(q{SELECT tenant_register('p7', 'dbname=p7')}, q{SELECT count(*) FROM tenant_migrate_all()});
+is(tn_out($A, 'p6', [q{SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'tenancy'}]) . '|'
+	  . tn_out($A, 'p7', [q{SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'tenancy'}]),
+	'super13|super13', 'p6 (tenant_create) and p7 (registered with a location): schema tenancy is super13\'s');
+my ($p6m, $p7m) = (calls('p6', 'migrate_synced'), calls('p7', 'migrate_synced'));
+is(c13(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_migrate_all()}),
+	'p6:up_to_date,p7:up_to_date', 'no-op run as super13: both up_to_date');
+is(calls('p6', 'migrate_synced'), $p6m, '... p6 (this server, another superuser\'s schema) answered by the probe');
+cmp_ok(calls('p7', 'migrate_synced'), '>', $p7m,
+	'... p7 (a location: its roles are not known here) takes the full path for a schema not the bootstrap superuser\'s');
 
 $A->stop;
 done_testing();
