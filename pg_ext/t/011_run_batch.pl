@@ -191,4 +191,18 @@ is(z_state(), 'z1:-:behind,z2:-:behind', '... still no version (rows written a s
 is(cz(q{SELECT string_agg(tenant || ':' || status, ',' ORDER BY tenant) FROM tenant_migrate_all(NULL, 2)})
 	  . '|' . z_state(), 'z1:applied,z2:applied|z1:2:up_to_date,z2:2:up_to_date',
 	'... and a migrate_all brings them back to the newest version');
+# a control database still at 1.5 is never sent '' (its functions would store it as a
+# version): the tenant keeps the cached version there, until ALTER EXTENSION UPDATE
+tn_psql($A, 'postgres', ['CREATE DATABASE ctly']);
+sub cy { return tn_out($A, 'ctly', ['SET client_min_messages = warning', @_]); }
+cy(q{CREATE EXTENSION tenancy VERSION '1.5'},
+	q{SELECT tenant_migration_add('1', 'one', 'CREATE TABLE one (id int);', 'DROP TABLE one;', 'tenants')},
+	q{SELECT tenant_create('y1')});
+is(cy(q{SELECT status FROM tenant_rollback_all('1')}) . '|'
+	  . cy(q{SELECT coalesce(version, '-') FROM tenancy.tenants WHERE name = 'y1'}),
+	'rolled_back|1', 'a 1.5 control database: rolled back, its registry keeps the cached version (never an empty one)');
+cy('ALTER EXTENSION tenancy UPDATE');
+is(cy(q{SELECT status FROM tenant_rollback_all('1')}) . '|'
+	  . cy(q{SELECT coalesce(version, '-') FROM tenancy.tenants WHERE name = 'y1'}),
+	'unchanged|-', '... after ALTER EXTENSION UPDATE the next run records it at no version');
 done_testing();
