@@ -178,12 +178,19 @@ psqlq -d ctl -c "SET client_min_messages = warning" -c "SELECT count(*) FROM ten
 psqlq -d postgres -c "ALTER DATABASE t0 RESET log_statement" || die "log_statement reset failed"
 READ_SQL=$(tail -n +"$((log0 + 1))" "$WORK/server.log" | sed -n 's/^.* LOG:  statement: //p' | head -1)
 [ -n "$READ_SQL" ] || die "no statement of the no-op found in t0's log"
-declare -a TN FN RATIOS FR RRATIOS
+declare -a TN FN RATIOS FR RRATIOS CN CR
+# tenant backends' CPU: the postmaster's reaped children's user + system time (/proc, clock ticks)
+PM_PID=$(head -1 "$WORK/data/postmaster.pid")
+child_ticks() { awk '{print $16 + $17}' "/proc/$PM_PID/stat" 2>/dev/null || echo 0; }
 for ((r = 0; r < REPS; r++)); do
 	TN+=("$("$WORK/floor_pg" stmt "$TCONN" 1 "SELECT count(*) FROM tenant_migrate_all(NULL, $C)")")
+	c0=$(child_ticks)
 	FN+=("$("$WORK/floor_fanout" noop "$CONN" f "$N" "$C")")
+	sleep 0.3; c1=$(child_ticks); CN+=("$((c1 - c0))")
 	RATIOS+=("$(calc '%.4f' "${TN[r]} / ${FN[r]}")")
+	c0=$(child_ticks)
 	FR+=("$("$WORK/floor_fanout" noop-reads "$CONN" t "$N" "$C" "$READ_SQL")") || die "floor_fanout noop-reads failed"
+	sleep 0.3; c1=$(child_ticks); CR+=("$((c1 - c0))")
 	RRATIOS+=("$(calc '%.4f' "${TN[r]} / ${FR[r]}")")
 done
 asked=$(psqlq -d ctl -c "SELECT count(*) FROM tenancy.run_tenants WHERE run_id = (SELECT max(run_id) FROM tenancy.runs) AND status = 'up_to_date'")
@@ -196,6 +203,10 @@ f_read=$(printf '%s\n' "${FR[@]}" | median); read_ratio=$(printf '%s\n' "${RRATI
 line "  same, floor = connect + tenancy's read" "$(calc '%.0f ms' "$t_noop")" "$(calc '%.0f ms' "$f_read")" \
 	"$(calc '%.2f' "$read_ratio")" "(diagnostic: floor_fanout noop-reads, the probe's SET, schema COPY and 2 table COPYs in one round trip)"
 echo "  no-op vs read pairs (tenancy/floor ms): $(for ((r = 0; r < REPS; r++)); do printf '%s/%s ' "${TN[r]}" "${FR[r]}"; done)"
+HZ=$(getconf CLK_TCK)
+cpu_sel=$(printf '%s\n' "${CN[@]}" | median); cpu_read=$(printf '%s\n' "${CR[@]}" | median)
+line "  tenant backend CPU per connection" "$(calc '%.2f ms' "$cpu_read * 1000 / $HZ / $N")" "$(calc '%.2f ms' "$cpu_sel * 1000 / $HZ / $N")" \
+	"$(calc '%.2f' "$cpu_read / ($cpu_sel > 0 ? $cpu_sel : 1)")" "(diagnostic: tenancy's read vs SELECT 1, connection included; reaped children's CPU of the postmaster, medians)"
 
 # ---- verify every tenant: tenant_verify_all(C) vs connect + one query per tenant ------
 declare -a TV FV RV
